@@ -1,0 +1,151 @@
+//! Test support for heaplens: where the shared reference corpus is, and
+//! unpacked copies of its compressed dumps.
+//!
+//! The corpus (`shared/` beside the project root: `.gcdump` samples with
+//! PerfView's golden outputs, real core dumps with the runtime's own heap
+//! walk) is not part of the repository. Tests find it through
+//! [`shared_dir`]:
+//!
+//! * `HEAPLENS_SHARED` names it explicitly;
+//! * otherwise `../shared` beside the workspace root is used.
+//!
+//! When it is missing, corpus tests are skipped with a message saying so,
+//! unless `HEAPLENS_REQUIRE_CORPUS=1` (set by `.ci/run`), in which case they
+//! fail.
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable naming the corpus directory.
+pub const SHARED_ENV: &str = "HEAPLENS_SHARED";
+/// Environment variable that turns a missing corpus into a failure.
+pub const REQUIRE_ENV: &str = "HEAPLENS_REQUIRE_CORPUS";
+
+/// The workspace root (this crate lives in `crates/heaplens-corpus`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+/// Where the corpus should be (whether or not it exists).
+pub fn shared_path() -> PathBuf {
+    match std::env::var_os(SHARED_ENV) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => workspace_root().join("../shared"),
+    }
+}
+
+/// True when a missing corpus must fail the tests.
+pub fn corpus_required() -> bool {
+    matches!(std::env::var(REQUIRE_ENV).as_deref(), Ok("1") | Ok("true"))
+}
+
+/// The corpus directory, if it exists.
+pub fn shared_dir() -> Option<PathBuf> {
+    let p = shared_path();
+    p.join("samples").is_dir().then_some(p)
+}
+
+/// The corpus directory, or `None` after saying (on stderr) that `what` is
+/// skipped. Panics instead when [`corpus_required`].
+pub fn shared_or_skip(what: &str) -> Option<PathBuf> {
+    if let Some(p) = shared_dir() {
+        return Some(p);
+    }
+    let msg = format!(
+        "SKIPPED {what}: the reference corpus was not found at {} (set {SHARED_ENV} to its path)",
+        shared_path().display()
+    );
+    if corpus_required() {
+        panic!("{msg}; {REQUIRE_ENV} is set, so this is a failure");
+    }
+    eprintln!("{msg}");
+    None
+}
+
+/// Every `.gcdump` file in `samples/gcdump/`, sorted by name.
+pub fn gcdump_samples(shared: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(shared.join("samples/gcdump"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "gcdump"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// The fixture folders of `fixtures/` (those with a `manifest.json`), sorted.
+pub fn fixture_dirs(shared: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(shared.join("fixtures"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join("manifest.json").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Where unpacked copies of compressed corpus files are kept.
+pub fn unpack_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join("heaplens-corpus")
+}
+
+/// The contents of a `.zst` file as an unpacked file on disk, unpacked on
+/// first use (and again if the source is newer). Other files are returned
+/// as they are.
+pub fn unpacked(path: &Path) -> std::io::Result<PathBuf> {
+    if path.extension().is_none_or(|x| x != "zst") {
+        return Ok(path.to_path_buf());
+    }
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .unwrap_or_default();
+    let dir = unpack_dir().join(parent);
+    std::fs::create_dir_all(&dir)?;
+    let out = dir.join(path.file_stem().unwrap_or_default());
+    let src_time = std::fs::metadata(path)?.modified()?;
+    if let Ok(m) = std::fs::metadata(&out) {
+        if m.modified()? >= src_time {
+            return Ok(out);
+        }
+    }
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        out.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    {
+        let input = std::fs::File::open(path)?;
+        let mut dec = zstd::stream::read::Decoder::new(input)?;
+        dec.window_log_max(31)?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        std::io::copy(&mut dec, &mut f)?;
+        std::io::Write::flush(&mut f)?;
+    }
+    std::fs::rename(&tmp, &out)?;
+    Ok(out)
+}
+
+/// The contents of a (possibly `.zst`) corpus file, in memory. For the
+/// small reference files (JSON), not for dumps.
+pub fn read_maybe_zst(path: &Path) -> std::io::Result<Vec<u8>> {
+    let raw = std::fs::read(path)?;
+    if path.extension().is_some_and(|x| x == "zst") {
+        let mut dec = zstd::stream::read::Decoder::new(&raw[..])?;
+        dec.window_log_max(31)?;
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut dec, &mut out)?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}

@@ -1,0 +1,116 @@
+//! Errors of the `.gcdump` reader.
+
+use heaplens_bytes::ReadError;
+use heaplens_graph::BuildError;
+
+/// A `.gcdump` that cannot be read, and where.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid .gcdump at byte offset {offset}: {kind}")]
+pub struct GcdumpError {
+    /// Byte offset in the file where the problem was found.
+    pub offset: u64,
+    /// What is wrong.
+    pub kind: ErrorKind,
+}
+
+/// What is wrong with a `.gcdump`.
+#[derive(Debug, thiserror::Error)]
+pub enum ErrorKind {
+    /// The file does not start with `!FastSerialization.1`.
+    #[error("not a .gcdump: the file does not start with the FastSerialization signature")]
+    BadSignature,
+    /// The file ends in the middle of a structure.
+    #[error("the file ends early: {what} needs {needed} bytes, {available} are left")]
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes left in the file.
+        available: u64,
+    },
+    /// A tag byte that is not allowed here.
+    #[error("unexpected tag {found} where {expected} was expected")]
+    UnexpectedTag {
+        /// What the reader expected.
+        expected: &'static str,
+        /// The tag byte found.
+        found: u8,
+    },
+    /// A stream label (file offset) that points nowhere valid.
+    #[error("{what} points to byte {label}, which is not valid here")]
+    BadLabel {
+        /// What the label is.
+        what: &'static str,
+        /// The label.
+        label: u64,
+    },
+    /// The trailer or forward-reference table at the end of the file is damaged.
+    #[error("the trailer is damaged: {0}")]
+    BadTrailer(&'static str),
+    /// An object type the reader does not know where a known one is required.
+    #[error("expected an object of type {expected}, found {found:?}")]
+    WrongObjectType {
+        /// The type required.
+        expected: &'static str,
+        /// The type found.
+        found: String,
+    },
+    /// A version this reader does not support.
+    #[error("{what} version {version} is not supported")]
+    UnsupportedVersion {
+        /// Of what.
+        what: &'static str,
+        /// The version in the file.
+        version: i32,
+    },
+    /// A feature of FastSerialization that .gcdump writers do not use.
+    #[error("{0} are not supported in a .gcdump")]
+    Unsupported(&'static str),
+    /// A count that is negative or larger than the rest of the file can hold.
+    #[error("{what} count {count} is impossible here (at most {limit})")]
+    BadCount {
+        /// What is counted.
+        what: &'static str,
+        /// The count in the file.
+        count: i64,
+        /// The largest count the remaining bytes allow.
+        limit: u64,
+    },
+    /// An index outside its table.
+    #[error("{what} {index} is out of range (0..{limit})")]
+    IndexOutOfRange {
+        /// What the index is of.
+        what: &'static str,
+        /// The index in the file.
+        index: i64,
+        /// Size of the table.
+        limit: u64,
+    },
+    /// A value that is not allowed, with the reason.
+    #[error("{0}")]
+    Invalid(String),
+    /// The header's total size disagrees with the nodes.
+    #[error("the graph says its nodes total {header} bytes, but they add up to {nodes}")]
+    TotalSizeMismatch {
+        /// The header's figure.
+        header: i64,
+        /// The sum of node sizes.
+        nodes: u64,
+    },
+    /// The source could not be read.
+    #[error(transparent)]
+    Read(ReadError),
+    /// The graph could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The user cancelled.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl GcdumpError {
+    pub(crate) fn new(offset: u64, kind: ErrorKind) -> Self {
+        GcdumpError { offset, kind }
+    }
+}

@@ -1,0 +1,279 @@
+//! Building a [`HeapGraph`].
+
+use crate::graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
+use std::collections::HashMap;
+
+/// A graph that cannot be built as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// More nodes or edges than `u32` indices can address.
+    #[error("too many {what} for one graph ({count}; the limit is {limit})")]
+    TooMany {
+        /// "nodes" or "edges".
+        what: &'static str,
+        /// How many there were.
+        count: u64,
+        /// The most allowed.
+        limit: u64,
+    },
+    /// An index that points at nothing.
+    #[error("{what} {index} is out of range (there are {limit})")]
+    OutOfRange {
+        /// What the index is of.
+        what: &'static str,
+        /// The index.
+        index: u64,
+        /// How many there are.
+        limit: u64,
+    },
+}
+
+/// Collects types, nodes (in index order), edges and roots, then checks
+/// every index once in [`GraphBuilder::finish`].
+#[derive(Debug, Default)]
+pub struct GraphBuilder {
+    graph: HeapGraph,
+    module_ids: HashMap<String, u32>,
+    root_name_ids: HashMap<String, u32>,
+}
+
+impl GraphBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        let mut b = GraphBuilder::default();
+        b.graph.edge_start.push(0);
+        b
+    }
+
+    /// Reserves room for `nodes` more nodes and `edges` more edges.
+    pub fn reserve(&mut self, nodes: usize, edges: usize) {
+        let g = &mut self.graph;
+        g.node_type.reserve_exact(nodes);
+        g.node_size.reserve_exact(nodes);
+        g.node_address.reserve_exact(nodes);
+        g.edge_start.reserve_exact(nodes);
+        g.edges.reserve_exact(edges);
+    }
+
+    /// The index of a module name, adding it if new.
+    pub fn module(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.module_ids.get(name) {
+            return id;
+        }
+        let id = self.graph.modules.len() as u32;
+        self.graph.modules.push(name.to_owned());
+        self.module_ids.insert(name.to_owned(), id);
+        id
+    }
+
+    /// Adds a type and returns its index.
+    pub fn add_type(&mut self, info: TypeInfo) -> TypeIndex {
+        self.graph.types.push(info);
+        (self.graph.types.len() - 1) as TypeIndex
+    }
+
+    /// Number of types so far.
+    pub fn type_count(&self) -> usize {
+        self.graph.types.len()
+    }
+
+    /// Changes the kind of a type already added.
+    pub fn set_type_kind(&mut self, t: TypeIndex, kind: TypeKind) {
+        self.graph.types[t as usize].kind = kind;
+    }
+
+    /// Number of nodes so far.
+    pub fn node_count(&self) -> usize {
+        self.graph.node_type.len()
+    }
+
+    /// Adds the next node with its children (indices of nodes added before
+    /// or after) and returns its index.
+    pub fn add_node(
+        &mut self,
+        type_index: TypeIndex,
+        size: u64,
+        address: u64,
+        children: impl IntoIterator<Item = NodeIndex>,
+    ) -> Result<NodeIndex, BuildError> {
+        let g = &mut self.graph;
+        let index = g.node_type.len() as u64;
+        if index >= u32::MAX as u64 {
+            return Err(BuildError::TooMany {
+                what: "nodes",
+                count: index + 1,
+                limit: u32::MAX as u64 - 1,
+            });
+        }
+        let index = index as NodeIndex;
+        g.node_type.push(type_index);
+        if size >= u32::MAX as u64 {
+            g.node_size.push(u32::MAX);
+            g.big_sizes.insert(index, size);
+        } else {
+            g.node_size.push(size as u32);
+        }
+        g.node_address.push(address);
+        g.edges.extend(children);
+        if g.edges.len() as u64 > u32::MAX as u64 {
+            return Err(BuildError::TooMany {
+                what: "edges",
+                count: g.edges.len() as u64,
+                limit: u32::MAX as u64,
+            });
+        }
+        g.edge_start.push(g.edges.len() as u32);
+        Ok(index)
+    }
+
+    /// Sets the pseudo-node the roots hang from.
+    pub fn set_root_node(&mut self, node: NodeIndex) {
+        self.graph.root_node = Some(node);
+    }
+
+    /// Adds a root.
+    pub fn add_root(&mut self, object: NodeIndex, kind: RootKind, name: Option<&str>) {
+        let name = name.map(|n| {
+            if let Some(&id) = self.root_name_ids.get(n) {
+                return id;
+            }
+            let id = self.graph.root_names.len() as u32;
+            self.graph.root_names.push(n.to_owned());
+            self.root_name_ids.insert(n.to_owned(), id);
+            id
+        });
+        self.graph.roots.push(Root { object, kind, name });
+    }
+
+    /// The graph as built so far, for readers that derive more structure
+    /// (such as roots) from it before finishing. Indices are not checked yet.
+    pub fn partial(&self) -> &HeapGraph {
+        &self.graph
+    }
+
+    /// Checks every index and returns the graph.
+    pub fn finish(self) -> Result<HeapGraph, BuildError> {
+        let mut g = self.graph;
+        let nodes = g.node_type.len() as u64;
+        let types = g.types.len() as u64;
+        let out_of_range = |what, index: u64, limit| BuildError::OutOfRange { what, index, limit };
+        if let Some(&t) = g.node_type.iter().find(|&&t| t as u64 >= types) {
+            return Err(out_of_range("type index", t as u64, types));
+        }
+        if let Some(&c) = g.edges.iter().find(|&&c| c as u64 >= nodes) {
+            return Err(out_of_range("edge target", c as u64, nodes));
+        }
+        if let Some(r) = g.roots.iter().find(|r| r.object as u64 >= nodes) {
+            return Err(out_of_range("root object", r.object as u64, nodes));
+        }
+        if let Some(r) = g.root_node.filter(|&r| r as u64 >= nodes) {
+            return Err(out_of_range("root node", r as u64, nodes));
+        }
+        let modules = g.modules.len() as u64;
+        if let Some(m) = g
+            .types
+            .iter()
+            .filter_map(|t| t.module)
+            .find(|&m| m as u64 >= modules)
+        {
+            return Err(out_of_range("module index", m as u64, modules));
+        }
+        g.types.shrink_to_fit();
+        g.node_type.shrink_to_fit();
+        g.node_size.shrink_to_fit();
+        g.node_address.shrink_to_fit();
+        g.edge_start.shrink_to_fit();
+        g.edges.shrink_to_fit();
+        g.roots.shrink_to_fit();
+        Ok(g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(name: &str, kind: TypeKind) -> TypeInfo {
+        TypeInfo {
+            name: name.into(),
+            module: None,
+            kind,
+            method_table: 0,
+        }
+    }
+
+    #[test]
+    fn builds_csr_and_reads_back() {
+        let mut b = GraphBuilder::new();
+        let root_t = b.add_type(ty("[.NET Roots]", TypeKind::Pseudo));
+        let obj_t = b.add_type(ty("Foo", TypeKind::Object));
+        let m = b.module("/x/A.dll");
+        assert_eq!(b.module("/x/A.dll"), m);
+        b.graph.types[obj_t as usize].module = Some(m);
+        b.add_node(root_t, 0, 0, [1, 2]).unwrap();
+        b.add_node(obj_t, 24, 0x1000, [2, 2]).unwrap();
+        b.add_node(obj_t, 5_000_000_000, 0x2000, []).unwrap();
+        b.set_root_node(0);
+        b.add_root(1, RootKind::Static, Some("Foo.s_instance"));
+        b.add_root(2, RootKind::WeakHandle, None);
+        let g = b.finish().unwrap();
+        assert_eq!(g.node_count(), 3);
+        assert_eq!(g.edge_count(), 4);
+        assert_eq!(g.children(0), &[1, 2]);
+        assert_eq!(g.children(1), &[2, 2]);
+        assert!(g.children(2).is_empty());
+        assert_eq!(g.node_size(1), 24);
+        assert_eq!(g.node_size(2), 5_000_000_000);
+        assert_eq!(g.total_size(), 5_000_000_024);
+        assert_eq!(g.node_address(2), 0x2000);
+        assert_eq!(g.node_kind(0), TypeKind::Pseudo);
+        assert_eq!(g.type_module(obj_t), Some("/x/A.dll"));
+        assert_eq!(g.root_name(&g.roots()[0]), Some("Foo.s_instance"));
+        assert!(!g.roots()[1].kind.keeps_alive());
+        assert_eq!(g.root_node(), Some(0));
+    }
+
+    #[test]
+    fn rejects_dangling_indices() {
+        let mut b = GraphBuilder::new();
+        let t = b.add_type(ty("T", TypeKind::Object));
+        b.add_node(t, 8, 0, [5]).unwrap();
+        assert_eq!(
+            b.finish().unwrap_err(),
+            BuildError::OutOfRange {
+                what: "edge target",
+                index: 5,
+                limit: 1
+            }
+        );
+        let mut b = GraphBuilder::new();
+        b.add_node(3, 8, 0, []).unwrap();
+        assert!(matches!(
+            b.finish(),
+            Err(BuildError::OutOfRange {
+                what: "type index",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn memory_per_object_is_20_bytes_plus_4_per_edge() {
+        let n = 100_000u32;
+        let mut b = GraphBuilder::new();
+        b.reserve(n as usize, 2 * n as usize);
+        let t = b.add_type(ty("T", TypeKind::Object));
+        for i in 0..n {
+            b.add_node(t, 24, 0x1000 + 24 * i as u64, [(i + 1) % n, (i + 7) % n])
+                .unwrap();
+        }
+        let g = b.finish().unwrap();
+        let per_object = (g.memory_bytes() - 8 * n as usize) as f64 / n as f64;
+        // 20 bytes of columns per node; edges were subtracted above.
+        assert!(
+            (20.0..20.5).contains(&per_object),
+            "{per_object} bytes per object"
+        );
+        assert!(per_object + 2.0 * 4.0 <= 24.0 + 2.0 * 4.0);
+    }
+}

@@ -1,0 +1,3 @@
+//! Shared helpers of the corpus tests: parsers of the golden files.
+
+pub mod golden;
