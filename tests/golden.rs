@@ -137,7 +137,7 @@ pub fn parse_report(text: &str) -> ReportTotals {
     let find = |label: &str| {
         text.lines()
             .find(|l| l.trim_end().ends_with(label))
-            .map(|l| number(l.trim().split_whitespace().next().unwrap()) as u64)
+            .map(|l| number(l.split_whitespace().next().unwrap()) as u64)
     };
     ReportTotals {
         heap_bytes: find("GC Heap bytes").expect("GC Heap bytes"),

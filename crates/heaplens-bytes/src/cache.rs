@@ -129,10 +129,8 @@ impl<R: ReadAt> PageCache<R> {
         let page = &mut state.pages[slot];
         page.index = index;
         page.last_used = clock;
-        if let Err(e) = self.inner.read_at(start, &mut page.data[..len]) {
-            // Leave the slot unmapped: its contents are not valid.
-            return Err(e);
-        }
+        // On failure the slot stays unmapped: its contents are not valid.
+        self.inner.read_at(start, &mut page.data[..len])?;
         state.stats.bytes_from_source += len as u64;
         state.by_index.insert(index, slot);
         out.copy_from_slice(&state.pages[slot].data[within..within + out.len()]);

@@ -122,7 +122,7 @@ pub fn read_memory_graph(
     let mut sized = vec![false; type_count];
     let mut sum: u64 = 0;
     for (i, &off) in offsets.iter().enumerate() {
-        if i % PROGRESS_EVERY == 0 {
+        if i.is_multiple_of(PROGRESS_EVERY) {
             progress
                 .update("nodes", i as u64, node_count as u64)
                 .map_err(|_| d.err_at(d.pos(), ErrorKind::Cancelled))?;
