@@ -19,7 +19,8 @@ pub enum ErrorKind {
     /// The file does not start with `!FastSerialization.1`.
     #[error("not a .gcdump: the file does not start with the FastSerialization signature")]
     BadSignature,
-    /// The file ends in the middle of a structure.
+    /// The file, or its object data (which ends where the forward-reference
+    /// table starts), ends in the middle of a structure.
     #[error("the file ends early: {what} needs {needed} bytes, {available} are left")]
     Truncated {
         /// What was being read.

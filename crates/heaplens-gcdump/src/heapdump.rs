@@ -281,3 +281,153 @@ fn read_interop(d: &mut Deserializer<'_>) -> Result<Option<InteropSummary>, Gcdu
     d.leave()?;
     Ok(Some(s))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{gcdump, record, Graph};
+    use heaplens_graph::{NoProgress, RootKind, TypeKind};
+
+    const TYPES: &[(&str, i32, Option<&str>)] = &[
+        ("UNDEFINED", 0, None),
+        ("[.NET Roots]", 0, None),
+        ("[static var Foo.s_bar]", 0, None),
+        ("Foo", 24, Some("/x/A.dll")),
+        ("Unsized", -1, None),
+    ];
+
+    /// Node records in the order PerfView writes them (objects first, the
+    /// root last) after the dummy record; returns the blob and offsets.
+    fn blob(records: &[(usize, Vec<u8>)], nodes: usize) -> (Vec<u8>, Vec<u32>) {
+        let mut blob = record(0, 0, None, &[]);
+        let mut offsets = vec![0; nodes];
+        for (node, r) in records {
+            offsets[*node] = blob.len() as u32;
+            blob.extend(r);
+        }
+        (blob, offsets)
+    }
+
+    #[test]
+    fn a_synthetic_file_reads() {
+        // 0 root -> 1 static var -> 2 Foo (type size) -> 3 Foo (explicit
+        // 40) -> 4 undefined, and 3 -> 3.
+        let (blob, offsets) = blob(
+            &[
+                (2, record(2, 3, None, &[3])),
+                (3, record(3, 3, Some(40), &[4, 3])),
+                (1, record(1, 2, None, &[2])),
+                (0, record(0, 1, None, &[1])),
+            ],
+            5,
+        );
+        let data = gcdump(&Graph {
+            types: TYPES,
+            blob: &blob,
+            offsets: &offsets,
+            addresses: &[0, 0, 0x1000, 0x2000, 0],
+            total_size: 64,
+            root: 0,
+        });
+        let dump = read(&data, &mut NoProgress).unwrap();
+        let g = &dump.snapshot.graph;
+        assert_eq!(dump.version, 10);
+        assert_eq!(dump.undefined_nodes, 1);
+        assert_eq!(dump.snapshot.info.creation_tool.as_deref(), Some("test"));
+        assert_eq!(dump.snapshot.info.pointer_size, Some(8));
+        assert_eq!(g.node_count(), 5);
+        assert_eq!((g.node_size(2), g.node_size(3)), (24, 40));
+        assert_eq!(g.children(3), &[4, 3]);
+        assert_eq!(g.node_address(3), 0x2000);
+        assert_eq!(g.node_kind(0), TypeKind::Pseudo);
+        assert_eq!(g.node_kind(4), TypeKind::Undefined);
+        assert_eq!(g.type_module(3), Some("/x/A.dll"));
+        assert_eq!(g.roots().len(), 1);
+        assert_eq!(g.roots()[0].object, 2);
+        assert_eq!(g.roots()[0].kind, RootKind::Static);
+        assert_eq!(g.root_name(&g.roots()[0]), Some("Foo.s_bar"));
+    }
+
+    #[test]
+    fn nodes_sharing_a_record_with_children_are_refused() {
+        // Every node points at one record with ten children (itself, so
+        // every index is in range): 1000 nodes would make 10,000 edges out
+        // of a 24-byte blob.
+        let nodes = 1000;
+        let mut blob = record(0, 0, None, &[]);
+        let shared = blob.len() as u32;
+        blob.extend(record(0, 3, None, &[0; 10]));
+        let offsets = vec![shared; nodes];
+        let data = gcdump(&Graph {
+            types: TYPES,
+            blob: &blob,
+            offsets: &offsets,
+            addresses: &vec![0x1000; nodes],
+            total_size: 24 * nodes as i64,
+            root: 0,
+        });
+        let e = read(&data, &mut NoProgress).unwrap_err();
+        assert!(
+            matches!(
+                e.kind,
+                ErrorKind::BadCount {
+                    what: "child (all nodes together)",
+                    count: 20,
+                    limit: 14
+                }
+            ),
+            "{e}"
+        );
+        // The offset is the shared record's child count.
+        let at = data.windows(blob.len()).position(|w| w == blob).unwrap() as u64;
+        assert_eq!(e.offset, at + shared as u64 + 1);
+    }
+
+    #[test]
+    fn a_node_needs_a_size() {
+        let (blob, offsets) = blob(&[(0, record(0, 4, None, &[]))], 1);
+        let data = gcdump(&Graph {
+            types: TYPES,
+            blob: &blob,
+            offsets: &offsets,
+            addresses: &[0x1000],
+            total_size: 0,
+            root: 0,
+        });
+        let e = read(&data, &mut NoProgress).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+    }
+
+    #[test]
+    fn every_prefix_and_byte_of_a_synthetic_file_is_safe() {
+        let (blob, offsets) = blob(
+            &[
+                (1, record(1, 3, Some(40), &[1, 0])),
+                (0, record(0, 1, None, &[1])),
+            ],
+            2,
+        );
+        let data = gcdump(&Graph {
+            types: TYPES,
+            blob: &blob,
+            offsets: &offsets,
+            addresses: &[0, 0x1000],
+            total_size: 40,
+            root: 0,
+        });
+        read(&data, &mut NoProgress).unwrap();
+        for len in 0..data.len() {
+            assert!(read(&&data[..len], &mut NoProgress).is_err(), "{len}");
+        }
+        // Every byte set to values that matter to the format.
+        for at in 0..data.len() {
+            for v in [0, 1, 2, 4, 6, 0x7F, 0x80, 0xFF] {
+                let mut d = data.clone();
+                d[at] = v;
+                if let Err(e) = read(&d, &mut NoProgress) {
+                    assert!(e.offset <= d.len() as u64, "byte {at} = {v}: {e}");
+                }
+            }
+        }
+    }
+}

@@ -21,6 +21,8 @@ mod heapdump;
 mod memory_graph;
 pub mod roots;
 pub mod serializer;
+#[cfg(test)]
+mod testutil;
 pub mod varint;
 
 pub use error::{ErrorKind, GcdumpError};

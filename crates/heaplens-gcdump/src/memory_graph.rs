@@ -40,7 +40,10 @@ pub fn read_memory_graph(
 
     // Each type takes at least 12 bytes (two empty strings and a size).
     let type_count = d.count("type", 12)?;
-    let mut types = Vec::with_capacity(type_count);
+    // An entry in memory is several times its 12-byte minimum on disk, so
+    // the table grows with the entries actually read rather than being
+    // reserved from the count.
+    let mut types = Vec::with_capacity(type_count.min(1 << 12));
     for _ in 0..type_count {
         let name = d.string("type name")?;
         let size = d.i32("type size")?;
@@ -121,6 +124,12 @@ pub fn read_memory_graph(
     let mut undefined_nodes = 0usize;
     let mut sized = vec![false; type_count];
     let mut sum: u64 = 0;
+    // Records of distinct nodes never overlap (undefined nodes share the
+    // childless dummy record at 0) and every child takes at least one byte,
+    // so all nodes together have at most `blob_len` children. Without this
+    // check, nodes sharing one record could make a small file describe
+    // billions of edges.
+    let mut total_children: u64 = 0;
     for (i, &off) in offsets.iter().enumerate() {
         if i.is_multiple_of(PROGRESS_EVERY) {
             progress
@@ -176,6 +185,17 @@ pub fn read_memory_graph(
                     what: "child",
                     count: child_count as i64,
                     limit: left,
+                },
+            ));
+        }
+        total_children += child_count as u64;
+        if total_children > blob_len {
+            return Err(d.err_at(
+                count_at,
+                ErrorKind::BadCount {
+                    what: "child (all nodes together)",
+                    count: total_children as i64,
+                    limit: blob_len,
                 },
             ));
         }

@@ -126,6 +126,53 @@ mod tests {
     }
 
     #[test]
+    fn extremes_take_five_bytes() {
+        assert_eq!(enc(i32::MIN), [0xF8, 0x80, 0x80, 0x80, 0x00]);
+        assert_eq!(enc(i32::MAX), [0x87, 0xFF, 0xFF, 0xFF, 0x7F]);
+        assert_eq!(enc(-(1 << 27) - 1).len(), 5);
+        assert_eq!(enc(-(1 << 27)).len(), 4);
+    }
+
+    #[test]
+    fn the_fifth_byte_is_added_whole_and_ends_the_value() {
+        // Its bit 7 is data, not a continuation: 0x80 0x80 0x80 0x80 0xFF is 255.
+        assert_eq!(dec(&[0x80, 0x80, 0x80, 0x80, 0xFF]), Some(255));
+        let bytes = [0x80, 0x80, 0x80, 0x80, 0x81, 0x42];
+        let mut used = 0;
+        let v = decode(|| {
+            used += 1;
+            bytes.get(used - 1).copied()
+        });
+        assert_eq!((v, used), (Some(129), 5));
+    }
+
+    #[test]
+    fn arithmetic_wraps_like_perfview() {
+        // 31 << 28 overflows i32; PerfView's unchecked arithmetic wraps.
+        let mut v: i64 = 31;
+        for _ in 0..3 {
+            v = (v << 7) + 0x7F;
+        }
+        v = (v << 7) + 0xFF;
+        assert_eq!(dec(&[0x9F, 0xFF, 0xFF, 0xFF, 0xFF]), Some(v as i32));
+        // -64 << 28 is -2^34, which wraps to 0.
+        assert_eq!(dec(&[0xC0, 0x80, 0x80, 0x80, 0x00]), Some(0));
+    }
+
+    #[test]
+    fn longer_forms_than_needed_are_read() {
+        assert_eq!(dec(&[0x80, 0x05]), Some(5));
+        assert_eq!(dec(&[0x80, 0x80, 0x80, 0x05]), Some(5));
+        assert_eq!(dec(&[0xFF, 0xFF, 0x7F]), Some(-1));
+        assert_eq!(dec(&[0xFF, 0xFF, 0xFF, 0xFF, 0x7F]), Some(-1));
+        // ...but a whole fifth byte 0xFF adds 255, not 127.
+        assert_eq!(dec(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), Some(127));
+        // Only the last byte of a one-byte form matters: bit 6 is the sign.
+        assert_eq!(dec(&[0x40]), Some(-64));
+        assert_eq!(dec(&[0x3F]), Some(63));
+    }
+
+    #[test]
     fn truncated_input_is_none() {
         assert_eq!(dec(&[]), None);
         assert_eq!(dec(&[0x81]), None);

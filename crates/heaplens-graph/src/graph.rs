@@ -62,6 +62,9 @@ pub enum RootKind {
     Finalizer,
     /// A COM/WinRT wrapper.
     ComInterop,
+    /// An object on the frozen (NonGC) heap: string literals and the like,
+    /// never collected.
+    Frozen,
     /// Any other or unknown root.
     Other,
 }
@@ -87,6 +90,7 @@ impl RootKind {
             RootKind::WeakHandle => "weak_handle",
             RootKind::Finalizer => "finalizer",
             RootKind::ComInterop => "com_interop",
+            RootKind::Frozen => "frozen",
             RootKind::Other => "other",
         }
     }

@@ -1,0 +1,307 @@
+//! The GC heaps, their generations and the segments or regions that hold
+//! objects.
+
+use crate::dacvars::{GcDacVars, Layout};
+use crate::error::{ClrError, MemCtx};
+use heaplens_memory::AddressSpace;
+use std::collections::HashSet;
+
+/// `heap_segment` flag: read-only (frozen / NonGC heap).
+pub const SEG_READONLY: u64 = 1;
+/// `heap_segment` flag: large object heap.
+pub const SEG_LOH: u64 = 8;
+/// `heap_segment` flag: pinned object heap.
+pub const SEG_POH: u64 = 512;
+
+/// Most segments followed on one chain (a loop or garbage `next` ends the
+/// walk instead of hanging it).
+const MAX_CHAIN: usize = 1 << 20;
+
+/// What a segment holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SegmentKind {
+    /// Small objects (generations 0–2).
+    Small,
+    /// The large object heap.
+    Large,
+    /// The pinned object heap.
+    Pinned,
+    /// Frozen objects (the NonGC heap: string literals and the like).
+    Frozen,
+}
+
+/// One segment or region of objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// The `heap_segment` record.
+    pub record: u64,
+    /// First object.
+    pub start: u64,
+    /// End of the objects.
+    pub end: u64,
+    /// What it holds.
+    pub kind: SegmentKind,
+    /// The generation chain it was found on (0–4; segments mode: 2 for the
+    /// small object segments, whose tail holds generations 0 and 1).
+    pub generation: u8,
+    /// The heap (server GC) it belongs to.
+    pub heap: u32,
+    /// True for the ephemeral segment (its end is `alloc_allocated`).
+    pub ephemeral: bool,
+}
+
+/// One GC heap (one in workstation GC, one per core in server GC).
+#[derive(Debug, Clone)]
+pub struct GcHeap {
+    /// Index of the heap.
+    pub index: u32,
+    /// The generation table (`generation[total_generation_count]`).
+    pub generation_table: u64,
+    /// The ephemeral segment.
+    pub ephemeral_heap_segment: u64,
+    /// The end of the ephemeral segment's objects.
+    pub alloc_allocated: u64,
+    /// The finalization queue (`CFinalize*`).
+    pub finalize_queue: u64,
+}
+
+/// The 3.1 `dac_gc_heap` layout (server GC).
+const V1_HEAP_ALLOC_ALLOCATED: u64 = 0;
+const V1_HEAP_EPHEMERAL: u64 = 8;
+const V1_HEAP_FINALIZE_QUEUE: u64 = 0x10;
+const V1_HEAP_GENERATION_TABLE: u64 = 0x158;
+
+impl GcHeap {
+    /// The heaps described by `vars`.
+    pub fn all(mem: &dyn AddressSpace, vars: &GcDacVars) -> Result<Vec<GcHeap>, ClrError> {
+        if !vars.server {
+            return Ok(vec![GcHeap {
+                index: 0,
+                generation_table: vars.generation_table,
+                ephemeral_heap_segment: vars.ephemeral_heap_segment,
+                alloc_allocated: vars.alloc_allocated,
+                finalize_queue: vars.finalize_queue,
+            }]);
+        }
+        let off = |k: usize, v1: u64| -> Option<u64> {
+            if vars.layout == Layout::V1 || vars.gc_heap_field_offsets.is_empty() {
+                Some(v1)
+            } else {
+                match vars.gc_heap_field_offsets.get(k) {
+                    Some(&o) if o >= 0 => Some(o as u64),
+                    _ => None,
+                }
+            }
+        };
+        let mut heaps = Vec::with_capacity(vars.heaps.len());
+        for (i, &h) in vars.heaps.iter().enumerate() {
+            let read = |k, v1, what| -> Result<u64, ClrError> {
+                match off(k, v1) {
+                    Some(o) => mem.read_u64(h + o).ctx(what),
+                    None => Ok(0),
+                }
+            };
+            let generation_table = match off(18, V1_HEAP_GENERATION_TABLE) {
+                Some(o) => h + o,
+                None => {
+                    return Err(ClrError::Corrupt {
+                        what: "gc_heap",
+                        addr: h,
+                        why: "the runtime does not give the generation table's offset".into(),
+                    })
+                }
+            };
+            heaps.push(GcHeap {
+                index: i as u32,
+                generation_table,
+                alloc_allocated: read(0, V1_HEAP_ALLOC_ALLOCATED, "gc_heap.alloc_allocated")?,
+                ephemeral_heap_segment: read(
+                    1,
+                    V1_HEAP_EPHEMERAL,
+                    "gc_heap.ephemeral_heap_segment",
+                )?,
+                finalize_queue: read(2, V1_HEAP_FINALIZE_QUEUE, "gc_heap.finalize_queue")?,
+            });
+        }
+        Ok(heaps)
+    }
+
+    /// Address of generation `g`'s entry.
+    pub fn generation(&self, vars: &GcDacVars, g: u64) -> u64 {
+        self.generation_table + g * vars.generation_size
+    }
+
+    /// The first segment of generation `g`.
+    pub fn start_segment(
+        &self,
+        mem: &dyn AddressSpace,
+        vars: &GcDacVars,
+        g: u64,
+    ) -> Result<u64, ClrError> {
+        let off = match vars.generation_field_offsets.get(1) {
+            Some(&o) if o >= 0 => o as u64,
+            _ => 0x38,
+        };
+        mem.read_u64(self.generation(vars, g) + off)
+            .ctx("generation.start_segment")
+    }
+
+    /// Generation `g`'s own allocation context `(alloc_ptr, alloc_limit)`.
+    pub fn allocation_context(
+        &self,
+        mem: &dyn AddressSpace,
+        vars: &GcDacVars,
+        g: u64,
+    ) -> Option<(u64, u64)> {
+        let off = match vars.generation_field_offsets.first() {
+            Some(&o) if o >= 0 => o as u64,
+            _ => 0,
+        };
+        let at = self.generation(vars, g) + off;
+        Some((mem.read_u64(at).ok()?, mem.read_u64(at + 8).ok()?))
+    }
+}
+
+/// The fields of a `heap_segment` record the walker uses.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentRecord {
+    /// `allocated`.
+    pub allocated: u64,
+    /// `committed`.
+    pub committed: u64,
+    /// `reserved`.
+    pub reserved: u64,
+    /// `mem`.
+    pub mem: u64,
+    /// `flags`.
+    pub flags: u64,
+    /// `next`.
+    pub next: u64,
+}
+
+impl SegmentRecord {
+    /// Reads the record at `addr`.
+    pub fn read(mem: &dyn AddressSpace, addr: u64) -> Result<SegmentRecord, ClrError> {
+        let mut b = [0u8; 0x38];
+        mem.read_virtual(addr, &mut b)
+            .ctx("a heap_segment record")?;
+        let f = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap());
+        Ok(SegmentRecord {
+            allocated: f(0),
+            committed: f(1),
+            reserved: f(2),
+            mem: f(4),
+            flags: f(5),
+            next: f(6),
+        })
+    }
+
+    /// Plausibility: `mem ≤ allocated ≤ reserved`, `committed ≤ reserved`.
+    pub fn plausible(&self) -> bool {
+        self.mem != 0
+            && self.mem <= self.allocated
+            && self.allocated <= self.reserved
+            && self.committed <= self.reserved
+            && self.mem.is_multiple_of(8)
+    }
+}
+
+/// Regions or segments: with regions every generation has its own chain;
+/// with segments generations 0 and 1 live in the ephemeral segment, on the
+/// generation 2 chain, and their `start_segment` is that one segment.
+pub fn uses_regions(
+    mem: &dyn AddressSpace,
+    vars: &GcDacVars,
+    heaps: &[GcHeap],
+) -> Result<bool, ClrError> {
+    if vars.layout == Layout::V1 {
+        return Ok(false);
+    }
+    let Some(h) = heaps.first() else {
+        return Ok(false);
+    };
+    Ok(h.start_segment(mem, vars, 0)? != h.start_segment(mem, vars, 1)?)
+}
+
+/// Every segment (or region) of every heap, sorted by start address.
+pub fn segments(
+    mem: &dyn AddressSpace,
+    vars: &GcDacVars,
+    heaps: &[GcHeap],
+) -> Result<Vec<Segment>, ClrError> {
+    let regions = uses_regions(mem, vars, heaps)?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for heap in heaps {
+        let gens: Vec<u64> = if regions {
+            (0..vars.total_generation_count).collect()
+        } else {
+            (2..vars.total_generation_count).collect()
+        };
+        for g in gens {
+            let mut seg = heap.start_segment(mem, vars, g)?;
+            let mut n = 0;
+            while seg != 0 {
+                n += 1;
+                if n > MAX_CHAIN || !seen.insert(seg) {
+                    break;
+                }
+                let rec = SegmentRecord::read(mem, seg)?;
+                let ephemeral = seg == heap.ephemeral_heap_segment;
+                let end = if ephemeral {
+                    heap.alloc_allocated
+                } else {
+                    rec.allocated
+                };
+                // Regions: allocated == 0 is a free region, a "negative"
+                // value a continuation record of a large region.
+                if (rec.allocated as i64) > 0 && rec.mem != 0 && end > rec.mem {
+                    if !rec.plausible() && !ephemeral {
+                        return Err(ClrError::Corrupt {
+                            what: "heap_segment",
+                            addr: seg,
+                            why: format!(
+                                "mem {:#x}, allocated {:#x}, committed {:#x}, reserved {:#x}",
+                                rec.mem, rec.allocated, rec.committed, rec.reserved
+                            ),
+                        });
+                    }
+                    let kind = if rec.flags & SEG_READONLY != 0 {
+                        SegmentKind::Frozen
+                    } else if rec.flags & SEG_POH != 0 || g == 4 {
+                        SegmentKind::Pinned
+                    } else if rec.flags & SEG_LOH != 0 || g == 3 {
+                        SegmentKind::Large
+                    } else {
+                        SegmentKind::Small
+                    };
+                    out.push(Segment {
+                        record: seg,
+                        start: rec.mem,
+                        end,
+                        kind,
+                        generation: g as u8,
+                        heap: heap.index,
+                        ephemeral,
+                    });
+                }
+                seg = rec.next;
+            }
+        }
+    }
+    out.sort_by_key(|s| s.start);
+    // Overlapping ranges would make an object appear twice.
+    for w in out.windows(2) {
+        if w[0].end > w[1].start {
+            return Err(ClrError::Corrupt {
+                what: "heap_segment",
+                addr: w[1].record,
+                why: format!(
+                    "objects {:#x}..{:#x} overlap the segment before ({:#x}..{:#x})",
+                    w[1].start, w[1].end, w[0].start, w[0].end
+                ),
+            });
+        }
+    }
+    Ok(out)
+}

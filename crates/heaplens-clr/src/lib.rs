@@ -1,0 +1,263 @@
+//! Reads the CLR's GC heap straight out of a dumped process's memory,
+//! without Microsoft's DAC.
+//!
+//! The data flows one way:
+//!
+//! 1. [`runtime`]: find the runtime module (`libcoreclr.so`, `coreclr.dll`,
+//!    or a single-file host exporting the runtime's symbols) and its version;
+//! 2. [`dacvars`]: find the GC's `GcDacVars` by shape (through `g_dacTable`
+//!    when exported, else by scanning the runtime's memory);
+//! 3. [`heap`]: the heaps, generations and segments or regions;
+//! 4. [`walk`]: every object of every segment, with its size as SOS
+//!    computes it, and its references from the GCDesc ([`methodtable`]);
+//! 5. [`names`]: type names from the ECMA-335 metadata of the loaded images;
+//! 6. [`roots`]: GC handles, the finalization queue, thread stacks;
+//! 7. the result: one [`heaplens_graph::HeapGraph`], the same as every
+//!    other input format gives.
+//!
+//! The reader decides by shape checks and calibration, not by a table of
+//! build numbers, so that an unseen patch release still works. See
+//! `docs/clr-heap-walk.md` in the reference corpus for the structures.
+
+pub mod dacvars;
+mod error;
+pub mod heap;
+pub mod methodtable;
+pub mod names;
+pub mod roots;
+pub mod runtime;
+mod target;
+pub mod walk;
+
+pub use error::ClrError;
+pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
+
+use heaplens_graph::{GraphBuilder, HeapGraph, Progress, RootKind, TypeInfo, TypeKind};
+
+/// How the GC runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GcMode {
+    /// One heap.
+    Workstation,
+    /// One heap per core (or per DATAS decision).
+    Server,
+}
+
+/// How the GC lays out its heap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeapLayout {
+    /// Segments (.NET Core 3.1–6, and 7+ with `libclrgc`).
+    Segments,
+    /// Regions (.NET 7+ default on 64-bit).
+    Regions,
+}
+
+/// What the reader learned about the runtime and how well it could read
+/// the heap.
+#[derive(Debug, Clone)]
+pub struct ClrInfo {
+    /// The runtime module's path.
+    pub runtime_path: String,
+    /// The runtime's version string (`8.0.424.16909 @Commit: …`), if found.
+    pub version: Option<String>,
+    /// Workstation or server GC.
+    pub gc_mode: GcMode,
+    /// Segments or regions.
+    pub layout: HeapLayout,
+    /// Number of GC heaps.
+    pub heap_count: usize,
+    /// Where `GcDacVars` is and its version (`major.minor`).
+    pub gc_dac_vars: (u64, String),
+    /// Segments or regions walked.
+    pub segments: usize,
+    /// Bytes of heap ranges walked.
+    pub heap_bytes: u64,
+    /// Places where a segment's walk had to stop early.
+    pub problems: Vec<walk::WalkProblem>,
+    /// References to addresses that are not object starts (ignored).
+    pub invalid_references: u64,
+    /// Handle-table and finalizer-queue entries pointing at no object.
+    pub dangling_roots: u64,
+    /// How type names were found.
+    pub names: names::NamingReport,
+}
+
+/// The heap read from a dump.
+#[derive(Debug)]
+pub struct ClrHeap {
+    /// The heap graph: every object (Free included), its references and
+    /// the roots.
+    pub graph: HeapGraph,
+    /// What was learned on the way.
+    pub info: ClrInfo,
+}
+
+/// Reads the CLR heap of `target`.
+pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap, ClrError> {
+    let mem = target.memory;
+    let runtime = runtime::find_runtime(target).ok_or(ClrError::NoRuntime)?;
+    let check = |v: &dacvars::GcDacVars| -> bool {
+        heap::GcHeap::all(mem, v)
+            .ok()
+            .and_then(|hs| heap::segments(mem, v, &hs).ok())
+            .is_some_and(|segs| {
+                !segs.is_empty()
+                    && segs.iter().any(|s| {
+                        mem.read_u64(s.start)
+                            .ok()
+                            .and_then(|mt| methodtable::MethodTable::read(mem, mt & !7))
+                            .is_some()
+                    })
+            })
+    };
+    let vars = dacvars::locate(target, &runtime, &check)?;
+    if vars.invalid_count != 0 {
+        return Err(ClrError::GcInProgress(vars.invalid_count));
+    }
+    let heaps = heap::GcHeap::all(mem, &vars)?;
+    let segments = heap::segments(mem, &vars, &heaps)?;
+    let total: u64 = segments.iter().map(|s| s.end - s.start).sum();
+    let missing: u64 = segments
+        .iter()
+        .map(|s| {
+            if mem.is_mapped(s.start, s.end - s.start) {
+                0
+            } else {
+                s.end - s.start
+            }
+        })
+        .sum();
+    // Heap ranges mapped but without data read as zero: count them too.
+    let present: u64 = segments
+        .iter()
+        .filter(|s| {
+            mem.region_at(s.start)
+                .is_some_and(|r| r.has_data_at(s.start))
+        })
+        .map(|s| s.end - s.start)
+        .sum();
+    if total > 0 && (missing == total || present == 0) {
+        return Err(ClrError::NoHeapMemory {
+            missing: total - present.min(total),
+            total,
+        });
+    }
+
+    let mut cancelled = false;
+    let contexts = walk::allocation_contexts(mem, &segments);
+    let mut mts = walk::MethodTables::default();
+    let walked = walk::walk(mem, &segments, &contexts, &mut mts, &mut |done| {
+        cancelled = progress.update("heap", done, total).is_err();
+        !cancelled
+    });
+    let (objects, problems) = walked.ok_or(ClrError::Cancelled)?;
+    let n = objects.addresses.len() as u64;
+    let refs = walk::references(mem, &segments, &objects, &mts, &mut |done| {
+        progress.update("references", done, n).is_ok()
+    });
+    let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
+
+    let slots = if vars.server { heaps.len() } else { 1 };
+    let handles = roots::handles(mem, &vars, slots, &objects);
+    let (fq, fq_dangling) = roots::finalizer_queue(mem, &vars, &heaps, &objects);
+    let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
+
+    let (type_names, naming) = names::name_types(target, &runtime, &mts);
+
+    // The graph: one type per MethodTable.
+    let mut b = GraphBuilder::new();
+    b.reserve(
+        objects.addresses.len(),
+        targets.len() + handles.dependents.len(),
+    );
+    for (i, &mt) in mts.addresses.iter().enumerate() {
+        let info = &mts.tables[i];
+        let name = &type_names[i];
+        let module = name.module.as_deref().map(|m| b.module(m));
+        b.add_type(TypeInfo {
+            name: name.name.clone(),
+            module,
+            kind: if info.is_free {
+                TypeKind::Free
+            } else {
+                TypeKind::Object
+            },
+            method_table: mt,
+        });
+    }
+    // Dependent handles add edges primary → secondary.
+    let mut extra: Vec<(u32, u32)> = handles
+        .dependents
+        .iter()
+        .map(|d| (d.primary, d.secondary))
+        .collect();
+    extra.sort_unstable();
+    let mut e = 0;
+    for i in 0..objects.addresses.len() {
+        let children = &targets[starts[i] as usize..starts[i + 1] as usize];
+        let from = e;
+        while e < extra.len() && extra[e].0 as usize == i {
+            e += 1;
+        }
+        b.add_node(
+            objects.types[i],
+            objects.sizes[i],
+            objects.addresses[i],
+            children
+                .iter()
+                .copied()
+                .chain(extra[from..e].iter().map(|x| x.1)),
+        )?;
+    }
+    let is_free = |o: u32| mts.tables[objects.types[o as usize] as usize].is_free;
+    // Frozen (NonGC heap) objects are never collected.
+    let frozen: Vec<roots::FoundRoot> = (0..objects.addresses.len())
+        .filter(|&i| segments[objects.segment[i] as usize].kind == heap::SegmentKind::Frozen)
+        .map(|i| roots::FoundRoot {
+            object: i as u32,
+            kind: RootKind::Frozen,
+            location: 0,
+            thread: None,
+        })
+        .collect();
+    for r in handles
+        .roots
+        .iter()
+        .chain(&fq)
+        .chain(&stack_roots)
+        .chain(&frozen)
+    {
+        if is_free(r.object) {
+            continue;
+        }
+        let name = match (r.kind, r.thread) {
+            (RootKind::Stack, Some(t)) => Some(format!("thread {t}")),
+            _ => None,
+        };
+        b.add_root(r.object, r.kind, name.as_deref());
+    }
+    let graph = b.finish()?;
+    let info = ClrInfo {
+        runtime_path: runtime.module.path.clone(),
+        version: runtime.version.clone(),
+        gc_mode: if vars.server {
+            GcMode::Server
+        } else {
+            GcMode::Workstation
+        },
+        layout: if heap::uses_regions(mem, &vars, &heaps)? {
+            HeapLayout::Regions
+        } else {
+            HeapLayout::Segments
+        },
+        heap_count: heaps.len(),
+        gc_dac_vars: (vars.address, format!("{}.{}", vars.major, vars.minor)),
+        segments: segments.len(),
+        heap_bytes: total,
+        problems,
+        invalid_references,
+        dangling_roots: handles.dangling + fq_dangling,
+        names: naming,
+    };
+    Ok(ClrHeap { graph, info })
+}

@@ -1,0 +1,90 @@
+//! What the CLR reader needs from a dump container.
+//!
+//! A container (ELF core, Windows minidump) describes the dumped process as
+//! a [`Target`]: its memory, the modules mapped into it, its threads and a
+//! way to look up exported symbols of native modules. The reader never sees
+//! the container's own format.
+
+use heaplens_memory::AddressSpace;
+
+/// A module (executable file) mapped into the dumped process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetModule {
+    /// The module's path as the dump records it.
+    pub path: String,
+    /// The lowest address of the module's mappings.
+    pub start: u64,
+    /// One past the highest address of the module's mappings.
+    pub end: u64,
+    /// Where the module's image headers are mapped (for ELF cores, every
+    /// mapping of file offset 0; for minidumps, the module's base).
+    pub header_addresses: Vec<u64>,
+}
+
+impl TargetModule {
+    /// The last component of the path (either separator), without a
+    /// ` (deleted)` suffix.
+    pub fn file_name(&self) -> &str {
+        let p = self.path.strip_suffix(" (deleted)").unwrap_or(&self.path);
+        p.rsplit(['/', '\\']).next().unwrap_or(p)
+    }
+
+    /// True when `addr` lies in `[start, end)`.
+    pub fn contains(&self, addr: u64) -> bool {
+        addr >= self.start && addr < self.end
+    }
+}
+
+/// A thread of the dumped process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetThread {
+    /// The OS thread id.
+    pub id: u32,
+    /// The general-purpose register values (any order; each value is
+    /// treated as a possible reference).
+    pub registers: Vec<u64>,
+    /// The stack pointer.
+    pub stack_pointer: u64,
+    /// The end (highest address, exclusive) of the thread's stack, when the
+    /// container knows it; otherwise the end of the memory region holding
+    /// the stack pointer is used.
+    pub stack_end: Option<u64>,
+}
+
+/// Symbol lookup in native modules (ELF dynamic symbols, PE exports).
+pub trait SymbolSource {
+    /// The address of the symbol `name` exported by `module`, if the dump
+    /// holds the pages needed to find it.
+    fn find_symbol(&self, module: &TargetModule, name: &str) -> Option<u64>;
+}
+
+/// A [`SymbolSource`] that knows no symbols.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSymbols;
+
+impl SymbolSource for NoSymbols {
+    fn find_symbol(&self, _module: &TargetModule, _name: &str) -> Option<u64> {
+        None
+    }
+}
+
+/// The dumped process as the CLR reader sees it.
+pub struct Target<'a> {
+    /// The process's memory.
+    pub memory: &'a dyn AddressSpace,
+    /// Its modules.
+    pub modules: Vec<TargetModule>,
+    /// Its threads.
+    pub threads: Vec<TargetThread>,
+    /// Symbol lookup in its native modules.
+    pub symbols: &'a dyn SymbolSource,
+}
+
+impl std::fmt::Debug for Target<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("modules", &self.modules.len())
+            .field("threads", &self.threads.len())
+            .finish()
+    }
+}
