@@ -118,10 +118,14 @@ pub fn unpacked(path: &Path) -> std::io::Result<PathBuf> {
             return Ok(out);
         }
     }
+    // Unique per process and per call: tests of one binary run on several
+    // threads and may unpack the same file at once.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{}.tmp",
         out.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     {
         let input = std::fs::File::open(path)?;

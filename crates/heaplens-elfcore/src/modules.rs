@@ -45,7 +45,9 @@ impl Module {
 
     /// True when `addr` lies in one of the file's mappings.
     pub fn contains(&self, addr: u64) -> bool {
-        self.mappings.iter().any(|m| addr >= m.start && addr < m.end)
+        self.mappings
+            .iter()
+            .any(|m| addr >= m.start && addr < m.end)
     }
 
     /// Bytes of address space mapped from the file (all mappings added up).
@@ -114,7 +116,10 @@ mod tests {
         );
         assert_eq!(m[0].base, Some(0x1000));
         assert_eq!((m[0].start, m[0].end), (0x1000, 0x4200));
-        assert_eq!(m[0].header_addresses().collect::<Vec<_>>(), [0x1000, 0x4000]);
+        assert_eq!(
+            m[0].header_addresses().collect::<Vec<_>>(),
+            [0x1000, 0x4000]
+        );
         assert_eq!(m[0].mapped_size(), 0x1200);
         assert!(m[0].contains(0x4150) && !m[0].contains(0x3000));
         // The base is the header mapping even when other mappings lie lower.

@@ -34,37 +34,58 @@ pub enum Registers {
     X86_64(X86_64Registers),
     /// AArch64: `struct user_pt_regs`.
     Aarch64(Aarch64Registers),
-    /// Another architecture: the words of `pr_reg` in order (each 4 or 8
-    /// bytes wide in the file, widened to u64).
-    Other(Vec<u64>),
 }
 
 impl Registers {
-    /// The stack pointer (`rsp`, `sp`), if the architecture is known.
-    pub fn stack_pointer(&self) -> Option<u64> {
+    /// The stack pointer (`rsp`, `sp`).
+    pub fn stack_pointer(&self) -> u64 {
         match self {
-            Registers::X86_64(r) => Some(r.rsp),
-            Registers::Aarch64(r) => Some(r.sp),
-            Registers::Other(_) => None,
+            Registers::X86_64(r) => r.rsp,
+            Registers::Aarch64(r) => r.sp,
         }
     }
 
-    /// The instruction pointer (`rip`, `pc`), if the architecture is known.
-    pub fn instruction_pointer(&self) -> Option<u64> {
+    /// The instruction pointer (`rip`, `pc`).
+    pub fn instruction_pointer(&self) -> u64 {
         match self {
-            Registers::X86_64(r) => Some(r.rip),
-            Registers::Aarch64(r) => Some(r.pc),
-            Registers::Other(_) => None,
+            Registers::X86_64(r) => r.rip,
+            Registers::Aarch64(r) => r.pc,
         }
     }
 
-    /// The frame pointer (`rbp`, `x29`), if the architecture is known.
-    pub fn frame_pointer(&self) -> Option<u64> {
+    /// The frame pointer (`rbp`, `x29`).
+    pub fn frame_pointer(&self) -> u64 {
         match self {
-            Registers::X86_64(r) => Some(r.rbp),
-            Registers::Aarch64(r) => Some(r.x[29]),
-            Registers::Other(_) => None,
+            Registers::X86_64(r) => r.rbp,
+            Registers::Aarch64(r) => r.x[29],
         }
+    }
+
+    /// The general-purpose registers by name: the sixteen of x86-64 (`rax`
+    /// to `r15`), or AArch64's `x0` to `x30` and `sp`. Every value that may
+    /// hold a pointer is here (what a conservative root scan needs).
+    pub fn general_purpose(&self) -> Vec<(&'static str, u64)> {
+        const X: [&str; 31] = [
+            "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",
+            "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25",
+            "x26", "x27", "x28", "x29", "x30",
+        ];
+        match self {
+            Registers::X86_64(r) => r.gprs().to_vec(),
+            Registers::Aarch64(r) => X.iter().copied().zip(r.x).chain([("sp", r.sp)]).collect(),
+        }
+    }
+}
+
+impl Thread {
+    /// The thread's stack pointer.
+    pub fn stack_pointer(&self) -> u64 {
+        self.registers.stack_pointer()
+    }
+
+    /// The thread's instruction pointer.
+    pub fn instruction_pointer(&self) -> u64 {
+        self.registers.instruction_pointer()
     }
 }
 
@@ -193,9 +214,59 @@ impl Aarch64Registers {
     }
 }
 
+/// The process: its `NT_PRPSINFO` note and its auxiliary vector.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcessInfo {
+    /// The `NT_PRPSINFO` note, if the core has one (the kernel and
+    /// `createdump` always write it).
+    pub psinfo: Option<PsInfo>,
+    /// The auxiliary vector (`NT_AUXV`): (`AT_*` type, value) pairs up to
+    /// and without `AT_NULL`; empty if the core has none.
+    pub auxv: Vec<(u64, u64)>,
+}
+
+impl ProcessInfo {
+    /// `AT_PHDR`: where the executable's program headers are mapped.
+    pub const AT_PHDR: u64 = 3;
+    /// `AT_PAGESZ`: the system page size.
+    pub const AT_PAGESZ: u64 = 6;
+    /// `AT_BASE`: the dynamic loader's base address.
+    pub const AT_BASE: u64 = 7;
+    /// `AT_ENTRY`: the executable's entry point.
+    pub const AT_ENTRY: u64 = 9;
+    /// `AT_EXECFN`: address of the executable's path as passed to `execve`.
+    pub const AT_EXECFN: u64 = 31;
+
+    /// The process id, from `NT_PRPSINFO`.
+    pub fn pid(&self) -> Option<u32> {
+        self.psinfo.as_ref().map(|p| p.pid)
+    }
+
+    /// The parent process id, from `NT_PRPSINFO`.
+    pub fn ppid(&self) -> Option<u32> {
+        self.psinfo.as_ref().map(|p| p.ppid)
+    }
+
+    /// The command name (at most 15 bytes), from `NT_PRPSINFO`.
+    pub fn name(&self) -> Option<&str> {
+        self.psinfo.as_ref().map(|p| p.name.as_str())
+    }
+
+    /// The start of the command line (at most 79 bytes; empty when the
+    /// dump writer left it out), from `NT_PRPSINFO`.
+    pub fn args(&self) -> Option<&str> {
+        self.psinfo.as_ref().map(|p| p.args.as_str())
+    }
+
+    /// The value of the first auxiliary vector entry of type `key`.
+    pub fn auxv_value(&self, key: u64) -> Option<u64> {
+        self.auxv.iter().find(|&&(k, _)| k == key).map(|&(_, v)| v)
+    }
+}
+
 /// The process, from its `NT_PRPSINFO` note.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcessInfo {
+pub struct PsInfo {
     /// The process id.
     pub pid: u32,
     /// The parent process's id.
@@ -266,7 +337,10 @@ impl Desc<'_> {
         if self.bytes.len() < len {
             return Err(self.bad(
                 0,
-                format!("descriptor is {} bytes, at least {len} expected", self.bytes.len()),
+                format!(
+                    "descriptor is {} bytes, at least {len} expected",
+                    self.bytes.len()
+                ),
             ));
         }
         Ok(())
@@ -332,20 +406,19 @@ pub(crate) fn parse_prstatus(
         }
         Ok((0..n).map(|i| d.word(reg_at + i * word, word)).collect())
     };
-    let registers = match (machine, word) {
-        (Machine::X86_64, 8) => {
+    let registers = match machine {
+        Machine::X86_64 => {
             let w = words(X86_64Registers::WORDS)?;
             let mut a = [0u64; X86_64Registers::WORDS];
             a.copy_from_slice(&w);
             Registers::X86_64(X86_64Registers::from_words(&a))
         }
-        (Machine::Aarch64, 8) => {
+        Machine::Aarch64 => {
             let w = words(Aarch64Registers::WORDS)?;
             let mut a = [0u64; Aarch64Registers::WORDS];
             a.copy_from_slice(&w);
             Registers::Aarch64(Aarch64Registers::from_words(&a))
         }
-        _ => Registers::Other(words(reg_bytes / word)?),
     };
     Ok(Thread {
         tid: d.u32(pid_at),
@@ -358,7 +431,7 @@ pub(crate) fn parse_prstatus(
 }
 
 /// Parses an `NT_PRPSINFO` descriptor.
-pub(crate) fn parse_prpsinfo(d: &Desc<'_>, word: usize) -> Result<ProcessInfo, ElfCoreError> {
+pub(crate) fn parse_prpsinfo(d: &Desc<'_>, word: usize) -> Result<PsInfo, ElfCoreError> {
     // char pr_state, pr_sname, pr_zomb, pr_nice; unsigned long pr_flag;
     // uid and gid (unsigned int on 64-bit, unsigned short on 32-bit
     // x86 and Arm); pid_t pr_pid, pr_ppid, pr_pgrp, pr_sid;
@@ -371,7 +444,7 @@ pub(crate) fn parse_prpsinfo(d: &Desc<'_>, word: usize) -> Result<ProcessInfo, E
         d.need(124)?;
         (u32::from(d.u16(8)), u32::from(d.u16(10)), 12)
     };
-    Ok(ProcessInfo {
+    Ok(PsInfo {
         pid: d.u32(pid_at),
         ppid: d.u32(pid_at + 4),
         pgrp: d.u32(pid_at + 8),

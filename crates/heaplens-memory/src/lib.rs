@@ -21,8 +21,11 @@ pub struct Protection {
 /// A range of virtual memory described by the dump.
 ///
 /// Bytes `[start, start + data_size)` have their contents in the dump; bytes
-/// `[start + data_size, start + size)` are mapped but were not written, and
-/// read as zero.
+/// `[start + data_size, start + size)` are mapped in the process but their
+/// contents were not written. What reading them gives is the map's
+/// [`Unbacked`] policy: zeros by default, [`MemoryError::NotCaptured`] for
+/// maps built with [`Unbacked::Error`] (ELF cores, where such bytes are
+/// memory the dump writer left out, not zeros).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Region {
     /// First virtual address.
@@ -79,6 +82,20 @@ pub enum MemoryError {
         /// The dump file's length.
         file_len: u64,
     },
+    /// The region holding `addr` is mapped in the process, but the dump
+    /// does not hold its contents (only from maps built with
+    /// [`Unbacked::Error`]).
+    #[error(
+        "memory at {addr:#x} was mapped in the process but is not in the dump (reading {len} bytes at {start:#x})"
+    )]
+    NotCaptured {
+        /// The first requested address whose contents are not in the dump.
+        addr: u64,
+        /// Start of the requested read.
+        start: u64,
+        /// Length of the requested read.
+        len: u64,
+    },
     /// Reading the dump file failed.
     #[error("reading memory at {addr:#x}: {source}")]
     Read {
@@ -96,6 +113,7 @@ impl MemoryError {
         match self {
             MemoryError::Unmapped { addr, .. }
             | MemoryError::Truncated { addr, .. }
+            | MemoryError::NotCaptured { addr, .. }
             | MemoryError::Read { addr, .. } => *addr,
         }
     }
@@ -109,7 +127,9 @@ pub trait AddressSpace {
     /// Fills `buf` with the memory starting at `addr`.
     ///
     /// A read may span several adjacent regions; it fails with
-    /// [`MemoryError::Unmapped`] if any byte lies outside every region.
+    /// [`MemoryError::Unmapped`] if any byte lies outside every region, and
+    /// with [`MemoryError::NotCaptured`] if a byte is mapped but the dump
+    /// does not hold it (for dumps that say so).
     /// Nothing is guaranteed about `buf` on error.
     fn read_virtual(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryError>;
 
@@ -257,6 +277,16 @@ pub enum MapError {
     },
 }
 
+/// What reading the part of a region past its data (`data_size..size`) gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unbacked {
+    /// Zeros (the default): the dump format says such bytes are zero.
+    #[default]
+    Zeros,
+    /// [`MemoryError::NotCaptured`]: the dump writer left the contents out.
+    Error,
+}
+
 /// An [`AddressSpace`] made of ranges of a dump file.
 ///
 /// Reads go straight to the source for each call: wrap slow or large sources
@@ -269,6 +299,7 @@ pub struct MemoryMap<R> {
     /// Parallel to `regions`: file offset of the data and how many of its
     /// `data_size` bytes the file actually holds.
     backing: Vec<(u64, u64)>,
+    unbacked: Unbacked,
 }
 
 impl<R: ReadAt> MemoryMap<R> {
@@ -342,7 +373,32 @@ impl<R: ReadAt> MemoryMap<R> {
             pointer_size,
             regions,
             backing,
+            unbacked: Unbacked::Zeros,
         })
+    }
+
+    /// The same map, reading bytes past a region's data as `unbacked` says.
+    pub fn with_unbacked(mut self, unbacked: Unbacked) -> MemoryMap<R> {
+        self.unbacked = unbacked;
+        self
+    }
+
+    /// What reading bytes past a region's data gives.
+    pub fn unbacked(&self) -> Unbacked {
+        self.unbacked
+    }
+
+    /// Where in the dump file the contents of `addr` are (or should be, if
+    /// the dump is truncated), or `None` if `addr` is unmapped or past its
+    /// region's data.
+    pub fn file_offset(&self, addr: u64) -> Option<u64> {
+        let i = self
+            .regions
+            .partition_point(|r| r.start <= addr)
+            .checked_sub(1)?;
+        let r = &self.regions[i];
+        r.has_data_at(addr)
+            .then(|| self.backing[i].0 + (addr - r.start))
     }
 
     /// The dump file.
@@ -408,6 +464,13 @@ impl<R: ReadAt> AddressSpace for MemoryMap<R> {
                         addr: pos + from_file as u64,
                         offset: file_offset + w,
                         file_len,
+                    });
+                }
+                if self.unbacked == Unbacked::Error {
+                    return Err(MemoryError::NotCaptured {
+                        addr: pos + from_file as u64,
+                        start: addr,
+                        len,
                     });
                 }
                 out[from_file..].fill(0);
@@ -547,6 +610,50 @@ mod tests {
                 file_len: 4096
             }
         ));
+    }
+
+    #[test]
+    fn unbacked_bytes_can_be_an_error() {
+        let data = file();
+        let map = MemoryMap::new(
+            &data,
+            8,
+            &[
+                range(0x1000, 0x1000, 0x100, 0),
+                range(0x2000, 0x100, 0x100, 0x100),
+            ],
+        )
+        .unwrap()
+        .with_unbacked(Unbacked::Error);
+        assert_eq!(map.unbacked(), Unbacked::Error);
+        let mut b = [0u8; 4];
+        map.read_virtual(0x10fc, &mut b).unwrap();
+        let e = map.read_virtual(0x10fe, &mut b).unwrap_err();
+        assert!(matches!(
+            e,
+            MemoryError::NotCaptured {
+                addr: 0x1100,
+                start: 0x10fe,
+                len: 4
+            }
+        ));
+        assert_eq!(e.addr(), 0x1100);
+        // Reads that stay in captured bytes cross into the next region.
+        let map = MemoryMap::new(
+            &data,
+            8,
+            &[
+                range(0x1000, 0x100, 0x100, 0),
+                range(0x1100, 0x100, 0x100, 0x100),
+            ],
+        )
+        .unwrap()
+        .with_unbacked(Unbacked::Error);
+        map.read_virtual(0x10fe, &mut b).unwrap();
+        assert_eq!(b, [data[0xfe], data[0xff], data[0x100], data[0x101]]);
+        assert_eq!(map.file_offset(0x1105), Some(0x105));
+        assert_eq!(map.file_offset(0x1200), None);
+        assert_eq!(map.file_offset(0xfff), None);
     }
 
     #[test]
