@@ -220,6 +220,97 @@ pub fn parse_graph_xml(text: &str) -> (Vec<String>, Vec<XmlNode>) {
     (types, nodes)
 }
 
+/// A `*.parents.txt` file: the spanning tree's parents (`-1` for none, the
+/// node count for `[not reachable from roots]`) and the visit order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoldenParents {
+    /// Parent of each node, in node order.
+    pub parents: Vec<i64>,
+    /// Nodes in visit order.
+    pub order: Vec<u32>,
+}
+
+/// Parses a `*.parents.txt` file.
+pub fn parse_parents(text: &str) -> GoldenParents {
+    let mut parents = Vec::new();
+    let mut order = Vec::new();
+    let mut in_order = false;
+    for line in text.lines() {
+        if line.starts_with("# visit order") {
+            in_order = true;
+            continue;
+        }
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if in_order {
+            order.push(
+                line.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("bad line {line:?}")),
+            );
+        } else {
+            let mut it = line.split_whitespace();
+            let node: usize = it.next().unwrap().parse().unwrap();
+            assert_eq!(node, parents.len(), "nodes out of order");
+            parents.push(it.next().unwrap().parse().unwrap());
+        }
+    }
+    GoldenParents { parents, order }
+}
+
+/// One line of a RefTree section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefTreeLine {
+    /// Depth below ROOT (ROOT is 0).
+    pub depth: usize,
+    /// Frame name.
+    pub name: String,
+    /// Inc.
+    pub inc: f64,
+    /// Inc Ct.
+    pub inc_count: f64,
+    /// Exc.
+    pub exc: f64,
+    /// Exc Ct.
+    pub exc_count: f64,
+}
+
+/// Parses the RefTree section of a `.view.txt` file (the section whose
+/// title starts with `RefTree`).
+pub fn parse_ref_tree(text: &str) -> Vec<RefTreeLine> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if let Some(title) = line.strip_prefix("## ") {
+            inside = title.starts_with("RefTree");
+            continue;
+        }
+        if !inside || line.trim().is_empty() {
+            continue;
+        }
+        let depth = (line.len() - line.trim_start().len()) / 2;
+        let body = line.trim_start();
+        let at = body
+            .rfind("  Inc=")
+            .unwrap_or_else(|| panic!("bad RefTree line {line:?}"));
+        let mut fields = std::collections::HashMap::new();
+        for kv in body[at..].split_whitespace() {
+            let (k, v) = kv.split_once('=').unwrap();
+            fields.insert(k, number(v));
+        }
+        out.push(RefTreeLine {
+            depth,
+            name: body[..at].to_owned(),
+            inc: fields["Inc"],
+            inc_count: fields["IncCt"],
+            exc: fields["Exc"],
+            exc_count: fields["ExcCt"],
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +326,18 @@ mod tests {
         assert_eq!(s[0].rows[0].name, "System.Private.CoreLib!String");
         assert_eq!(s[0].rows[0].exc_count, 4174.0);
         assert_eq!(s[0].rows[1].name, "(Type  Foo <|a b|>)");
+    }
+
+    #[test]
+    fn parses_parents_and_ref_tree() {
+        let p = parse_parents("# node parent (-1 = none; 3 = [not reachable from roots]); then visit order\n0 -1\n1 0\n2 3\n# visit order\n0\n1\n2\n");
+        assert_eq!(p.parents, vec![-1, 0, 3]);
+        assert_eq!(p.order, vec![0, 1, 2]);
+        let t = parse_ref_tree("## RefTree x\nROOT  Inc=10 IncCt=2 Exc=0 ExcCt=0\n  [a  b]  Inc=10 IncCt=2 Exc=1,000 ExcCt=1\n## next\n");
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t[1].depth, t[1].name.as_str(), t[1].exc),
+            (1, "[a  b]", 1000.0)
+        );
     }
 }

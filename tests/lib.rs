@@ -1,3 +1,5 @@
-//! Shared helpers of the corpus tests: parsers of the golden files.
+//! Shared helpers of the corpus tests: parsers of the golden files, and the
+//! fixtures' object graphs as heap graphs.
 
+pub mod fixture_graph;
 pub mod golden;

@@ -1,5 +1,8 @@
 //! `heaplens`: .NET heap snapshots from the command line.
 
+mod diff;
+mod retained;
+mod roots;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -22,12 +25,23 @@ struct Cli {
 enum Command {
     /// Per-type statistics: count, bytes and share of the heap.
     Stats(stats::StatsArgs),
+    /// Why the objects of a type are alive: the shortest path from a root
+    /// and the aggregated referred-from tree.
+    Roots(roots::RootsArgs),
+    /// Retained sizes from the dominator tree: per type (each object
+    /// once) and the largest objects.
+    Retained(retained::RetainedArgs),
+    /// Per-type count and byte changes between two snapshots (any formats).
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Stats(args) => stats::run(&args),
+        Command::Roots(args) => roots::run(&args),
+        Command::Retained(args) => retained::run(&args),
+        Command::Diff(args) => diff::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

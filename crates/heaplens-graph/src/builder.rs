@@ -48,9 +48,9 @@ impl GraphBuilder {
     /// Reserves room for `nodes` more nodes and `edges` more edges.
     pub fn reserve(&mut self, nodes: usize, edges: usize) {
         let g = &mut self.graph;
-        g.node_type.reserve_exact(nodes);
-        g.node_size.reserve_exact(nodes);
-        g.node_address.reserve_exact(nodes);
+        g.node_type.reserve(nodes);
+        g.node_size.reserve(nodes);
+        g.node_address.reserve(nodes);
         g.edge_start.reserve_exact(nodes);
         g.edges.reserve_exact(edges);
     }
@@ -107,12 +107,7 @@ impl GraphBuilder {
         }
         let index = index as NodeIndex;
         g.node_type.push(type_index);
-        if size >= u32::MAX as u64 {
-            g.node_size.push(u32::MAX);
-            g.big_sizes.insert(index, size);
-        } else {
-            g.node_size.push(size as u32);
-        }
+        g.node_size.push(size);
         g.node_address.push(address);
         g.edges.extend(children);
         if g.edges.len() as u64 > u32::MAX as u64 {
@@ -157,7 +152,7 @@ impl GraphBuilder {
         let nodes = g.node_type.len() as u64;
         let types = g.types.len() as u64;
         let out_of_range = |what, index: u64, limit| BuildError::OutOfRange { what, index, limit };
-        if let Some(&t) = g.node_type.iter().find(|&&t| t as u64 >= types) {
+        if let Some(t) = g.node_type.iter().find(|&t| t as u64 >= types) {
             return Err(out_of_range("type index", t as u64, types));
         }
         if let Some(&c) = g.edges.iter().find(|&&c| c as u64 >= nodes) {
@@ -258,7 +253,7 @@ mod tests {
     }
 
     #[test]
-    fn memory_per_object_is_20_bytes_plus_4_per_edge() {
+    fn memory_per_object_is_about_12_bytes_plus_4_per_edge() {
         let n = 100_000u32;
         let mut b = GraphBuilder::new();
         b.reserve(n as usize, 2 * n as usize);
@@ -269,11 +264,36 @@ mod tests {
         }
         let g = b.finish().unwrap();
         let per_object = (g.memory_bytes() - 8 * n as usize) as f64 / n as f64;
-        // 20 bytes of columns per node; edges were subtracted above.
+        // Type 2 + size 2 + address 4.125 + first-edge offset 4 bytes per
+        // node; edges were subtracted above.
         assert!(
-            (20.0..20.5).contains(&per_object),
+            (12.0..12.3).contains(&per_object),
             "{per_object} bytes per object"
         );
-        assert!(per_object + 2.0 * 4.0 <= 24.0 + 2.0 * 4.0);
+        assert_eq!(g.node_address(n - 1), 0x1000 + 24 * (n - 1) as u64);
+    }
+
+    #[test]
+    fn many_types_and_large_sizes_read_back() {
+        let mut b = GraphBuilder::new();
+        for i in 0..70_000 {
+            b.add_type(ty(&format!("T{i}"), TypeKind::Object));
+        }
+        b.add_node(5, 65_535, 0x10, []).unwrap();
+        b.add_node(69_999, 1 << 33, 0x7fff_0000_0000, []).unwrap();
+        b.add_node(6, 16, 0, []).unwrap();
+        let g = b.finish().unwrap();
+        assert_eq!(
+            (0..3).map(|n| g.node_type(n)).collect::<Vec<_>>(),
+            vec![5, 69_999, 6]
+        );
+        assert_eq!(
+            (0..3).map(|n| g.node_size(n)).collect::<Vec<_>>(),
+            vec![65_535, 1 << 33, 16]
+        );
+        assert_eq!(
+            (0..3).map(|n| g.node_address(n)).collect::<Vec<_>>(),
+            vec![0x10, 0x7fff_0000_0000, 0]
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The immutable heap graph.
 
-use std::collections::HashMap;
+use crate::columns::{AddressColumn, SizeColumn, TypeColumn};
 
 /// Index of a node (object or pseudo-node) in a [`HeapGraph`].
 pub type NodeIndex = u32;
@@ -113,10 +113,9 @@ pub struct Root {
 pub struct HeapGraph {
     pub(crate) types: Vec<TypeInfo>,
     pub(crate) modules: Vec<String>,
-    pub(crate) node_type: Vec<TypeIndex>,
-    pub(crate) node_size: Vec<u32>,
-    pub(crate) big_sizes: HashMap<NodeIndex, u64>,
-    pub(crate) node_address: Vec<u64>,
+    pub(crate) node_type: TypeColumn,
+    pub(crate) node_size: SizeColumn,
+    pub(crate) node_address: AddressColumn,
     pub(crate) edge_start: Vec<u32>,
     pub(crate) edges: Vec<NodeIndex>,
     pub(crate) root_node: Option<NodeIndex>,
@@ -159,26 +158,23 @@ impl HeapGraph {
 
     /// The type of a node.
     pub fn node_type(&self, n: NodeIndex) -> TypeIndex {
-        self.node_type[n as usize]
+        self.node_type.get(n as usize)
     }
 
     /// The kind of a node (its type's kind).
     pub fn node_kind(&self, n: NodeIndex) -> TypeKind {
-        self.types[self.node_type[n as usize] as usize].kind
+        self.types[self.node_type.get(n as usize) as usize].kind
     }
 
     /// The size of a node in bytes.
     pub fn node_size(&self, n: NodeIndex) -> u64 {
-        match self.node_size[n as usize] {
-            u32::MAX => self.big_sizes.get(&n).copied().unwrap_or(u32::MAX as u64),
-            s => s as u64,
-        }
+        self.node_size.get(n as usize)
     }
 
     /// The address of a node, or 0 when it has none (pseudo-nodes) or the
     /// input does not record it.
     pub fn node_address(&self, n: NodeIndex) -> u64 {
-        self.node_address[n as usize]
+        self.node_address.get(n as usize)
     }
 
     /// The nodes a node refers to, in the input's order (duplicates kept).
@@ -220,10 +216,9 @@ impl HeapGraph {
             + self.types.iter().map(|t| t.name.capacity()).sum::<usize>()
             + self.modules.capacity() * size_of::<String>()
             + strings(&self.modules)
-            + self.node_type.capacity() * 4
-            + self.node_size.capacity() * 4
-            + self.big_sizes.capacity() * (size_of::<NodeIndex>() + size_of::<u64>() + 1)
-            + self.node_address.capacity() * 8
+            + self.node_type.memory_bytes()
+            + self.node_size.memory_bytes()
+            + self.node_address.memory_bytes()
             + self.edge_start.capacity() * 4
             + self.edges.capacity() * 4
             + self.roots.capacity() * size_of::<Root>()

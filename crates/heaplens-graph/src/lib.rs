@@ -14,16 +14,17 @@
 //!
 //! | column | bytes per node |
 //! | --- | --- |
-//! | type index | 4 |
-//! | size (sizes of 4 GiB or more go to a side table) | 4 |
-//! | address | 8 |
+//! | type index (4 if the graph has 65,535 types or more) | 2 |
+//! | size (sizes of 65,535 bytes or more go to a side table) | 2 |
+//! | address (blocks of 64 share a base; a block spanning 4 GiB or more keeps whole addresses) | 4.125 |
 //! | first-edge offset (CSR) | 4 |
-//! | **total** | **20** |
+//! | **total** | **12.1** |
 //!
 //! plus 4 bytes per edge. [`HeapGraph::memory_bytes`] reports the real
-//! figure, including types, names and roots.
+//! figure, including types, names, roots and side tables.
 
 mod builder;
+mod columns;
 mod graph;
 mod progress;
 mod snapshot;

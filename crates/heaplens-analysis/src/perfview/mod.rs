@@ -1,10 +1,30 @@
-//! PerfView's names and its raw "By Name" exclusive view.
+//! PerfView's view of a heap snapshot, reproduced number for number.
 //!
 //! PerfView shows a heap as one sample per node, whose frame is the node's
 //! type named `module!ShortName` (module file name without extension, with
-//! common `System.` namespaces removed). Its raw By Name view (no grouping,
-//! folding or exclusion) sums, per frame name, the bytes (Exc) and nodes
-//! (Exc Ct) — pseudo-nodes included, with size 0 and count 1.
+//! common `System.` namespaces removed), and whose "stack" is the node's path
+//! to the root in a spanning tree of the graph. The pieces, in data-flow
+//! order:
+//!
+//! * [`spanning`]: the spanning tree (PerfView's best-first traversal with
+//!   type priorities, f32 arithmetic and its own heap), giving every node
+//!   one parent and the order in which samples are emitted;
+//! * [`stacks`]: the samples and stacks of one snapshot (or of the diff of
+//!   two) as a [`stacks::StackSource`];
+//! * [`filter`]: grouping, folding, exclusion and inclusion patterns
+//!   ([`filter::FilterParams`], with PerfView's memory-window defaults);
+//! * [`calltree`]: the RefTree (call tree) with exclusive, inclusive and
+//!   fold columns, Fold %, and the By Name view.
+//!
+//! [`by_name_exclusive`] is a shortcut for the raw By Name exclusive
+//! columns, which need no spanning tree: it sums, per frame name, the bytes
+//! (Exc) and nodes (Exc Ct) — pseudo-nodes included, with size 0 and count 1.
+
+pub mod calltree;
+pub mod filter;
+pub mod pattern;
+pub mod spanning;
+pub mod stacks;
 
 use heaplens_graph::{HeapGraph, Sampling, TypeIndex};
 use std::collections::HashMap;

@@ -1,0 +1,308 @@
+//! Per-type differences between two snapshots.
+//!
+//! The diff compares per-type statistics ([`crate::stats`]) of a *base* and
+//! a *current* snapshot by type name, so it works for any two inputs, also
+//! of different formats: every type whose count or bytes changed is listed
+//! with both counts and the count and byte deltas, new types (absent from
+//! the base) and vanished types (absent from the current snapshot)
+//! included, largest byte change first (like PerfView's Diff, which sorts
+//! by absolute exclusive metric). Types present in only one input are the
+//! new and vanished ones.
+//!
+//! Names from different producers differ in spelling (`List<System.Int32>`
+//! from EventPipe, ``List`1[System.Int32]`` from the runtime); with
+//! [`DiffOptions::normalize_names`] both become `List<System.Int32>` and
+//! the size buckets some producers append (` (Bytes > 10K)`) are dropped.
+
+use crate::stats::{type_stats, Selection, TypeStats};
+use heaplens_graph::{InputFormat, Snapshot};
+use std::collections::HashMap;
+
+/// How to compare.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffOptions {
+    /// Compare names after [`normalize_type_name`].
+    pub normalize_names: bool,
+}
+
+/// The change of one type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeDelta {
+    /// The type's name (normalized if asked).
+    pub name: String,
+    /// Objects in the base snapshot.
+    pub count_base: u64,
+    /// Objects in the current snapshot.
+    pub count_current: u64,
+    /// Bytes in the base snapshot.
+    pub bytes_base: u64,
+    /// Bytes in the current snapshot.
+    pub bytes_current: u64,
+}
+
+impl TypeDelta {
+    /// Current count minus base count.
+    pub fn count_delta(&self) -> i64 {
+        self.count_current as i64 - self.count_base as i64
+    }
+
+    /// Current bytes minus base bytes.
+    pub fn bytes_delta(&self) -> i64 {
+        self.bytes_current as i64 - self.bytes_base as i64
+    }
+
+    /// True if the base snapshot has no object of the type.
+    pub fn is_new(&self) -> bool {
+        self.count_base == 0 && self.count_current > 0
+    }
+
+    /// True if the current snapshot has no object of the type.
+    pub fn is_vanished(&self) -> bool {
+        self.count_current == 0 && self.count_base > 0
+    }
+}
+
+/// The per-type diff of two snapshots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeDiff {
+    /// Types whose count or bytes changed, by |bytes delta| descending,
+    /// then |count delta| descending, then name.
+    pub types: Vec<TypeDelta>,
+    /// Types present in both with the same count and bytes.
+    pub unchanged: usize,
+    /// Objects and bytes in the base snapshot.
+    pub base: (u64, u64),
+    /// Objects and bytes in the current snapshot.
+    pub current: (u64, u64),
+}
+
+impl TypeDiff {
+    /// Types absent from the base.
+    pub fn new_types(&self) -> impl Iterator<Item = &TypeDelta> {
+        self.types.iter().filter(|t| t.is_new())
+    }
+
+    /// Types absent from the current snapshot.
+    pub fn vanished_types(&self) -> impl Iterator<Item = &TypeDelta> {
+        self.types.iter().filter(|t| t.is_vanished())
+    }
+
+    /// Total count delta.
+    pub fn count_delta(&self) -> i64 {
+        self.current.0 as i64 - self.base.0 as i64
+    }
+
+    /// Total byte delta.
+    pub fn bytes_delta(&self) -> i64 {
+        self.current.1 as i64 - self.base.1 as i64
+    }
+}
+
+/// Diffs two sets of type statistics by type name (rows with the same name
+/// are added together).
+pub fn diff_type_stats(base: &TypeStats, current: &TypeStats, options: DiffOptions) -> TypeDiff {
+    let key = |name: &str| {
+        if options.normalize_names {
+            normalize_type_name(name)
+        } else {
+            name.to_owned()
+        }
+    };
+    let mut by_name: HashMap<String, TypeDelta> = HashMap::new();
+    for (stats, is_base) in [(base, true), (current, false)] {
+        for r in &stats.rows {
+            let name = key(&r.name);
+            let d = by_name.entry(name.clone()).or_insert_with(|| TypeDelta {
+                name,
+                count_base: 0,
+                count_current: 0,
+                bytes_base: 0,
+                bytes_current: 0,
+            });
+            if is_base {
+                d.count_base += r.count;
+                d.bytes_base += r.bytes;
+            } else {
+                d.count_current += r.count;
+                d.bytes_current += r.bytes;
+            }
+        }
+    }
+    let total = by_name.len();
+    let mut types: Vec<TypeDelta> = by_name
+        .into_values()
+        .filter(|d| d.count_delta() != 0 || d.bytes_delta() != 0)
+        .collect();
+    types.sort_by(|a, b| {
+        b.bytes_delta()
+            .unsigned_abs()
+            .cmp(&a.bytes_delta().unsigned_abs())
+            .then(
+                b.count_delta()
+                    .unsigned_abs()
+                    .cmp(&a.count_delta().unsigned_abs()),
+            )
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    TypeDiff {
+        unchanged: total - types.len(),
+        types,
+        base: (base.objects, base.bytes),
+        current: (current.objects, current.bytes),
+    }
+}
+
+/// Which objects a snapshot's statistics count: a `.gcdump` holds what the
+/// GC found live; a whole-heap walk (core dump, minidump) also sees dead
+/// objects, so only objects reachable from the roots count.
+pub fn selection_for(snapshot: &Snapshot) -> Selection {
+    match snapshot.info.format {
+        Some(InputFormat::GcDump) | None => Selection::All,
+        _ => Selection::Reachable,
+    }
+}
+
+/// Diffs two snapshots: type statistics of each (live objects, scaled on a
+/// sampled heap), compared by name.
+pub fn diff_snapshots(base: &Snapshot, current: &Snapshot, options: DiffOptions) -> TypeDiff {
+    let stats = |s: &Snapshot| type_stats(&s.graph, s.info.sampling.as_ref(), selection_for(s));
+    diff_type_stats(&stats(base), &stats(current), options)
+}
+
+/// One spelling for a type name whatever produced it: generic arguments in
+/// angle brackets without arity (``Dictionary`2[System.String,System.Int32]``
+/// becomes `Dictionary<System.String,System.Int32>`; array brackets stay),
+/// and no size bucket suffix (` (Bytes > 10K)`, ` (Bytes > 1K,Ptrs,ElemSize=8)`,
+/// ` (NoPtrs,ElemSize=1)`).
+pub fn normalize_type_name(name: &str) -> String {
+    let mut s = name;
+    if let Some(open) = s.rfind(" (") {
+        let tail = &s[open + 2..];
+        if tail.ends_with(')') && (tail.starts_with("Bytes > ") || tail.contains("ElemSize=")) {
+            s = &s[..open];
+        }
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    // true: a generic argument list (shown as < >); false: array brackets.
+    let mut open: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+            }
+            if j > i + 1 {
+                if chars.get(j) == Some(&'[') {
+                    out.push('<');
+                    open.push(true);
+                    i = j + 1;
+                } else {
+                    i = j;
+                }
+                continue;
+            }
+        }
+        match c {
+            '[' => {
+                open.push(false);
+                out.push('[');
+            }
+            ']' => out.push(if open.pop() == Some(true) { '>' } else { ']' }),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{Totals, TypeRow};
+
+    fn stats(rows: &[(&str, u64, u64)]) -> TypeStats {
+        TypeStats {
+            rows: rows
+                .iter()
+                .map(|&(name, count, bytes)| TypeRow {
+                    name: name.into(),
+                    module: None,
+                    method_table: 0,
+                    count,
+                    bytes,
+                    present: count,
+                })
+                .collect(),
+            objects: rows.iter().map(|r| r.1).sum(),
+            bytes: rows.iter().map(|r| r.2).sum(),
+            free: Totals::default(),
+            unreachable: None,
+            pseudo_nodes: 0,
+            undefined_nodes: 0,
+            scaled: false,
+        }
+    }
+
+    #[test]
+    fn deltas_new_vanished_and_order() {
+        let base = stats(&[("A", 10, 100), ("B", 1, 24), ("C", 5, 50), ("A", 1, 8)]);
+        let cur = stats(&[("A", 12, 140), ("C", 5, 50), ("D", 3, 300), ("E", 2, 16)]);
+        let d = diff_type_stats(&base, &cur, DiffOptions::default());
+        let got: Vec<(&str, i64, i64)> = d
+            .types
+            .iter()
+            .map(|t| (t.name.as_str(), t.count_delta(), t.bytes_delta()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("D", 3, 300), ("A", 1, 32), ("B", -1, -24), ("E", 2, 16)]
+        );
+        assert_eq!(d.unchanged, 1);
+        assert_eq!(
+            d.new_types().map(|t| &t.name[..]).collect::<Vec<_>>(),
+            ["D", "E"]
+        );
+        assert_eq!(d.vanished_types().count(), 1);
+        assert_eq!(d.bytes_delta(), 506 - 182);
+        assert_eq!(d.count_delta(), 22 - 17);
+        let a = &d.types[1];
+        assert_eq!((a.count_base, a.count_current), (11, 12));
+    }
+
+    #[test]
+    fn names_normalize_across_producers() {
+        assert_eq!(
+            normalize_type_name("System.Collections.Generic.Dictionary`2[System.String,System.Collections.Generic.List`1[System.Int32]]"),
+            "System.Collections.Generic.Dictionary<System.String,System.Collections.Generic.List<System.Int32>>"
+        );
+        assert_eq!(
+            normalize_type_name("System.Collections.Generic.List`1[System.Int32][]"),
+            "System.Collections.Generic.List<System.Int32>[]"
+        );
+        assert_eq!(normalize_type_name("System.Int32[,]"), "System.Int32[,]");
+        assert_eq!(
+            normalize_type_name("System.Byte[] (Bytes > 10K)"),
+            "System.Byte[]"
+        );
+        assert_eq!(
+            normalize_type_name("System.Object[] (Bytes > 1K,Ptrs,ElemSize=8)"),
+            "System.Object[]"
+        );
+        assert_eq!(normalize_type_name("Foo (bar)"), "Foo (bar)");
+        assert_eq!(normalize_type_name("A`x"), "A`x");
+        let base = stats(&[("List`1[System.Int32]", 1, 32)]);
+        let cur = stats(&[("List<System.Int32>", 2, 64)]);
+        let d = diff_type_stats(
+            &base,
+            &cur,
+            DiffOptions {
+                normalize_names: true,
+            },
+        );
+        assert_eq!(d.types.len(), 1);
+        assert_eq!(d.types[0].count_delta(), 1);
+    }
+}

@@ -1,0 +1,377 @@
+//! PerfView's spanning tree of a heap graph.
+//!
+//! PerfView turns the graph into a tree with a best-first traversal from the
+//! root node (`MemoryGraphStackSource.ForEach`): every node gets the parent
+//! that first reached it, explored in order of priority. A node's priority
+//! is its type's priority (from `Pattern->Number` entries matched against
+//! the type name) plus a tenth of its parent's; equal priorities are
+//! explored breadth-first thanks to a small decreasing term. Nodes the
+//! traversal cannot reach get the pseudo-parent `[not reachable from
+//! roots]`; only the "entry" orphans (those no other orphan reaches) are
+//! explored from it.
+//!
+//! The result matches PerfView node for node only with its arithmetic (f32)
+//! and its priority queue (an array heap whose slot `i` has children `2i`
+//! and `2i+1`, which breaks ties its own way), both reproduced here.
+
+use super::pattern::{compile, PatternError};
+use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress};
+use regex::Regex;
+
+/// PerfView's default priorities (`SpanningTree.DefaultPriorities`). In the
+/// viewer they are matched against type names only, so the module patterns
+/// never match; the bracketed root categories do.
+pub const DEFAULT_PRIORITIES: &str = r"v4.0.30319\%!->-1;v2.0.50727\%!->-1;[*local vars]->-1000;mscorlib!Runtime.CompilerServices.ConditionalWeakTable->-10000;[COM/WinRT Objects]->-1000000;[*handles]->-2000000;[other roots]->-2000000";
+
+/// Type priorities: `Pattern->Number` entries separated by `;`; the first
+/// pattern matching a type name gives its priority (0 if none matches).
+#[derive(Debug, Clone)]
+pub struct Priorities {
+    entries: Vec<(Regex, f32)>,
+}
+
+impl Default for Priorities {
+    fn default() -> Self {
+        Priorities::parse(DEFAULT_PRIORITIES).expect("the default priorities are valid")
+    }
+}
+
+impl Priorities {
+    /// Parses a priority list such as [`DEFAULT_PRIORITIES`].
+    pub fn parse(spec: &str) -> Result<Self, PatternError> {
+        let shape = Regex::new(r"(.*)->(-?\d+.?\d*)").expect("valid");
+        let mut entries = Vec::new();
+        for item in spec.split(';') {
+            let Some(m) = shape.captures(item) else {
+                if item.trim().is_empty() {
+                    continue;
+                }
+                return Err(PatternError::BadPriority(item.to_owned()));
+            };
+            let value: f32 = m[2]
+                .parse()
+                .map_err(|_| PatternError::BadPriority(item.to_owned()))?;
+            entries.push((compile(m[1].trim())?, value));
+        }
+        Ok(Priorities { entries })
+    }
+
+    /// The priority of a type name.
+    pub fn of(&self, type_name: &str) -> f32 {
+        self.entries
+            .iter()
+            .find(|(re, _)| re.is_match(type_name))
+            .map_or(0.0, |&(_, p)| p)
+    }
+}
+
+/// A node's parent in the spanning tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent {
+    /// The root node (or a node never reached, which cannot happen).
+    None,
+    /// A graph node.
+    Node(NodeIndex),
+    /// The pseudo-node `[not reachable from roots]`.
+    NotReachable,
+}
+
+/// The spanning tree: a parent for every node and the order in which
+/// PerfView visits (emits) the nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanningTree {
+    /// Per node: the parent node, [`Self::NO_PARENT`], or the node count
+    /// (the `[not reachable from roots]` pseudo-node).
+    parent: Vec<u32>,
+    order: Vec<NodeIndex>,
+}
+
+impl SpanningTree {
+    /// The raw parent value of the root node.
+    pub const NO_PARENT: u32 = u32::MAX;
+
+    /// Number of nodes of the graph.
+    pub fn node_count(&self) -> usize {
+        self.parent.len()
+    }
+
+    /// The parent of a node.
+    pub fn parent(&self, n: NodeIndex) -> Parent {
+        match self.parent[n as usize] {
+            Self::NO_PARENT => Parent::None,
+            p if p as usize == self.parent.len() => Parent::NotReachable,
+            p => Parent::Node(p),
+        }
+    }
+
+    /// Raw parents: a node index, [`Self::NO_PARENT`], or the node count for
+    /// `[not reachable from roots]` (the convention of the golden
+    /// `*.parents.txt` files, with `-1` for none).
+    pub fn raw_parents(&self) -> &[u32] {
+        &self.parent
+    }
+
+    /// Nodes in the order PerfView visits them (a parent always comes
+    /// before its children).
+    pub fn order(&self) -> &[NodeIndex] {
+        &self.order
+    }
+}
+
+/// PerfView's priority queue: a binary max-heap in an array where slot `i`'s
+/// parent is `i / 2` (so slot 0's only child is slot 1).
+struct PerfViewQueue {
+    heap: Vec<(f32, NodeIndex)>,
+}
+
+impl PerfViewQueue {
+    fn push(&mut self, item: NodeIndex, priority: f32) {
+        let mut idx = self.heap.len();
+        self.heap.push((priority, item));
+        loop {
+            let parent = idx / 2;
+            if self.heap[parent].0 >= self.heap[idx].0 {
+                break;
+            }
+            self.heap.swap(idx, parent);
+            if parent == 0 {
+                break;
+            }
+            idx = parent;
+        }
+    }
+
+    fn pop(&mut self) -> Option<NodeIndex> {
+        let last = self.heap.pop()?;
+        if self.heap.is_empty() {
+            return Some(last.1);
+        }
+        let ret = std::mem::replace(&mut self.heap[0], last).1;
+        let count = self.heap.len();
+        let mut idx = 0;
+        loop {
+            let mut largest = idx;
+            let child = idx * 2;
+            if child < count && self.heap[child].0 > self.heap[largest].0 {
+                largest = child;
+            }
+            if child + 1 < count && self.heap[child + 1].0 > self.heap[largest].0 {
+                largest = child + 1;
+            }
+            if largest == idx {
+                break;
+            }
+            self.heap.swap(idx, largest);
+            idx = largest;
+        }
+        Some(ret)
+    }
+}
+
+const INVALID: u32 = u32::MAX;
+const ORPHAN_VISITED: u32 = u32::MAX - 1;
+const ORPHAN_VISITING: u32 = u32::MAX - 2;
+
+/// Computes PerfView's spanning tree from the graph's root node (if it has
+/// none, every node is an orphan). Reports progress as phase
+/// `"spanning tree"` in nodes.
+pub fn spanning_tree(
+    g: &HeapGraph,
+    priorities: &Priorities,
+    progress: &mut dyn Progress,
+) -> Result<SpanningTree, Cancelled> {
+    let n = g.node_count();
+    assert!(
+        (n as u64) < ORPHAN_VISITING as u64,
+        "graph too large for a spanning tree"
+    );
+    let type_priority: Vec<f32> = g.types().iter().map(|t| priorities.of(&t.name)).collect();
+    let root = g.root_node();
+    // One extra slot: the `[not reachable from roots]` pseudo-node.
+    let mut parent = vec![INVALID; n + 1];
+    let mut node_priority = vec![0f32; n];
+    let mut order: Vec<NodeIndex> = Vec::with_capacity(n);
+    let mut queue = PerfViewQueue {
+        heap: Vec::with_capacity(1024),
+    };
+    if let Some(r) = root {
+        queue.push(r, 0.0);
+    }
+    let epsilon = 1e-7f32;
+    let mut ordinal = 0f32;
+    let mut scanned_for_orphans = false;
+    loop {
+        let node = match queue.pop() {
+            Some(x) => x,
+            None => {
+                if scanned_for_orphans {
+                    break;
+                }
+                scanned_for_orphans = true;
+                add_orphans(g, root, &type_priority, &mut parent, &mut queue);
+                match queue.pop() {
+                    Some(x) => x,
+                    None => break,
+                }
+            }
+        };
+        let parent_priority = node_priority[node as usize];
+        for &child in g.children(node) {
+            if parent[child as usize] == INVALID && Some(child) != root {
+                parent[child as usize] = node;
+                let p = type_priority[g.node_type(child) as usize] + parent_priority / 10.0;
+                node_priority[child as usize] = p;
+                ordinal += epsilon;
+                queue.push(child, p - ordinal);
+            }
+        }
+        order.push(node);
+        if order.len() & 0xFFFF == 0 {
+            progress.update("spanning tree", order.len() as u64, n as u64)?;
+        }
+    }
+    progress.update("spanning tree", n as u64, n as u64)?;
+    parent.truncate(n);
+    Ok(SpanningTree { parent, order })
+}
+
+/// PerfView's `AddOrphansToQueue`: marks every node reachable from another
+/// parentless node (ignoring arcs that close cycles), then queues the
+/// unmarked parentless nodes under the pseudo-parent.
+fn add_orphans(
+    g: &HeapGraph,
+    root: Option<NodeIndex>,
+    type_priority: &[f32],
+    parent: &mut [u32],
+    queue: &mut PerfViewQueue,
+) {
+    let n = g.node_count();
+    let mut work: Vec<NodeIndex> = Vec::new();
+    for i in 0..n {
+        if parent[i] != INVALID {
+            continue;
+        }
+        // MarkDecendentsIgnoringCycles(i)
+        work.push(i as NodeIndex);
+        while let Some(&x) = work.last() {
+            match parent[x as usize] {
+                ORPHAN_VISITING | ORPHAN_VISITED => {
+                    parent[x as usize] = ORPHAN_VISITED;
+                    work.pop();
+                    continue;
+                }
+                INVALID => {}
+                _ => unreachable!("only parentless nodes are pushed"),
+            }
+            parent[x as usize] = ORPHAN_VISITING;
+            for &c in g.children(x) {
+                if parent[c as usize] == INVALID {
+                    work.push(c);
+                }
+            }
+        }
+        parent[i] = INVALID;
+    }
+    for i in 0..n {
+        match parent[i] {
+            INVALID if Some(i as NodeIndex) != root => {
+                queue.push(
+                    i as NodeIndex,
+                    type_priority[g.node_type(i as u32) as usize],
+                );
+                parent[i] = n as u32;
+            }
+            ORPHAN_VISITED | ORPHAN_VISITING => parent[i] = INVALID,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heaplens_graph::{GraphBuilder, NoProgress, TypeInfo, TypeKind};
+
+    fn graph(types: &[&str], nodes: &[(u32, Vec<u32>)], root: Option<u32>) -> HeapGraph {
+        let mut b = GraphBuilder::new();
+        for t in types {
+            b.add_type(TypeInfo {
+                name: (*t).into(),
+                module: None,
+                kind: TypeKind::Object,
+                method_table: 0,
+            });
+        }
+        for (t, children) in nodes {
+            b.add_node(*t, 8, 0, children.iter().copied()).unwrap();
+        }
+        if let Some(r) = root {
+            b.set_root_node(r);
+        }
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn queue_pops_in_priority_order() {
+        let mut q = PerfViewQueue { heap: Vec::new() };
+        for (i, p) in [3.0, 1.0, 4.0, 1.5, 9.0, 2.6].into_iter().enumerate() {
+            q.push(i as u32, p);
+        }
+        let got: Vec<u32> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(got, vec![4, 2, 0, 5, 3, 1]);
+    }
+
+    #[test]
+    fn breadth_first_with_priorities_and_orphans() {
+        // 0 root -> 1 [local vars] -> 3 ; 0 -> 2 -> 4 -> 3 ; 5 <-> 6 orphan cycle, 7 -> 5
+        let g = graph(
+            &["Root", "[local vars]", "T"],
+            &[
+                (0, vec![1, 2]),
+                (1, vec![3]),
+                (2, vec![4]),
+                (2, vec![]),
+                (2, vec![3]),
+                (2, vec![6]),
+                (2, vec![5]),
+                (2, vec![5]),
+            ],
+            Some(0),
+        );
+        let t = spanning_tree(&g, &Priorities::default(), &mut NoProgress).unwrap();
+        // [local vars] has priority -1000, so node 2 is explored first and
+        // node 3 is reached through 2 -> 4 -> 3 only if 4 pops before 1:
+        // 4's priority is 0 + 0/10 < 0, 1's is -1000.
+        assert_eq!(t.parent(3), Parent::Node(4));
+        assert_eq!(t.parent(1), Parent::Node(0));
+        assert_eq!(t.parent(0), Parent::None);
+        // 7 reaches the cycle 5 <-> 6: it is the only entry orphan.
+        assert_eq!(t.parent(7), Parent::NotReachable);
+        assert_eq!(t.parent(5), Parent::Node(7));
+        assert_eq!(t.parent(6), Parent::Node(5));
+        assert_eq!(t.order(), &[0, 2, 4, 3, 1, 7, 5, 6]);
+    }
+
+    #[test]
+    fn a_cycle_of_orphans_has_one_entry() {
+        let g = graph(&["T"], &[(0, vec![]), (0, vec![2]), (0, vec![1])], Some(0));
+        let t = spanning_tree(&g, &Priorities::default(), &mut NoProgress).unwrap();
+        assert_eq!(t.parent(1), Parent::NotReachable);
+        assert_eq!(t.parent(2), Parent::Node(1));
+        assert_eq!(t.raw_parents(), &[u32::MAX, 3, 1]);
+    }
+
+    #[test]
+    fn priorities_parse_and_match_names() {
+        let p = Priorities::default();
+        assert_eq!(p.of("[local vars]"), -1000.0);
+        assert_eq!(p.of("[Pinned local vars]"), -1000.0);
+        assert_eq!(p.of("[strong Handles]"), -2000000.0);
+        assert_eq!(p.of("[StrongHandle]"), 0.0);
+        assert_eq!(p.of("[other roots]"), -2000000.0);
+        assert_eq!(p.of("System.String"), 0.0);
+        let p = Priorities::parse("Foo->2.5;;Bar->-1").unwrap();
+        assert_eq!(p.of("xfoox"), 2.5);
+        assert!(Priorities::parse("nonsense").is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! `heaplens roots`, `retained` and `diff` as users run them: the JSON
+//! shapes of README.md, checked against independent numbers (PerfView's
+//! golden views, `heaplens stats --json`).
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn heaplens(args: &[&str], files: &[&PathBuf]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_heaplens"))
+        .args(args)
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn samples() -> Option<PathBuf> {
+    heaplens_corpus::shared_or_skip("the CLI analysis tests").map(|s| s.join("samples/gcdump"))
+}
+
+#[test]
+fn roots_json_shows_the_static_field_perfview_shows() {
+    let Some(dir) = samples() else { return };
+    let file = dir.join("gcdump-analyze-test1-maui-windows-net9.gcdump");
+    let v = heaplens(
+        &["roots", "--json", "--type", "MauiApp3.App", "--depth", "3"],
+        &[&file],
+    );
+    let path = &v["shortest_path"];
+    assert_eq!(path["root_kind"], "static");
+    assert_eq!(
+        path["path"].as_array().unwrap().last().unwrap(),
+        "MauiApp3.App"
+    );
+    // PerfView's RefTree shows the object under this static variable.
+    let view =
+        std::fs::read_to_string(dir.join("golden/gcdump-analyze-test1-maui-windows-net9.view.txt"))
+            .unwrap();
+    let name = path["root_name"].as_str().unwrap();
+    assert!(
+        view.contains(&format!("[static var {name}]")),
+        "{name} not in PerfView's RefTree"
+    );
+    // Objects and bytes agree with `heaplens stats`.
+    let stats = heaplens(
+        &["stats", "--json", "--filter", "^MauiApp3\\.App$"],
+        &[&file],
+    );
+    let row = &stats["types"][0];
+    assert_eq!(v["count"], row["count"]);
+    assert_eq!(v["bytes"], row["bytes"]);
+    let tree = &v["referred_from"];
+    assert_eq!(tree["count"], v["count"]);
+    let children = tree["children"].as_array().unwrap();
+    let sum: u64 = children.iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    assert_eq!(Some(sum), v["count"].as_u64());
+    assert!(children.iter().any(|c| c["root_kind"] == "static"));
+}
+
+#[test]
+fn roots_of_a_type_reached_through_objects() {
+    let Some(dir) = samples() else { return };
+    let file = dir.join("monogcdumprepro-20231108_150644_31024.gcdump");
+    let v = heaplens(&["roots", "--json", "--type", "System.String"], &[&file]);
+    let path = v["shortest_path"]["path"].as_array().unwrap();
+    assert_eq!(path.last().unwrap(), "System.String");
+    // Every path in the tree ends at a root: leaves without "truncated"
+    // are roots.
+    fn leaves_are_roots(e: &Value) -> bool {
+        match e["children"].as_array() {
+            Some(c) if !c.is_empty() => c.iter().all(leaves_are_roots),
+            _ => {
+                e.get("root_kind").is_some()
+                    || e.get("truncated").is_some()
+                    || e.get("omitted_children").is_some()
+            }
+        }
+    }
+    assert!(leaves_are_roots(&v["referred_from"]));
+    let stats = heaplens(
+        &["stats", "--json", "--filter", "^System\\.String$"],
+        &[&file],
+    );
+    let total = stats["types"][0]["count"].as_u64().unwrap();
+    let counted = v["count"].as_u64().unwrap() + v["unreachable"].as_u64().unwrap();
+    assert_eq!(counted, total);
+}
+
+#[test]
+fn retained_json_totals_equal_perfviews_reachable_heap() {
+    let Some(dir) = samples() else { return };
+    let file = dir.join("gcdump-analyze-test1-maui-windows-net9.gcdump");
+    let v = heaplens(&["retained", "--json", "--top", "5"], &[&file]);
+    // PerfView's defaults view excludes what the roots do not reach: its
+    // total is the reachable heap.
+    let view =
+        std::fs::read_to_string(dir.join("golden/gcdump-analyze-test1-maui-windows-net9.view.txt"))
+            .unwrap();
+    let totals = |section: &str| -> u64 {
+        view.split(section)
+            .nth(1)
+            .unwrap()
+            .split("Totals Metric: ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_end_matches(".0")
+            .replace(',', "")
+            .parse()
+            .unwrap()
+    };
+    let total = totals("## PerfView memory-window defaults");
+    let everything = totals("## raw");
+    assert_eq!(v["reachable_bytes"].as_u64(), Some(total));
+    assert_eq!(v["unreachable_bytes"].as_u64(), Some(everything - total));
+    let types = v["types"].as_array().unwrap();
+    assert_eq!(types.len(), 5);
+    assert!(types
+        .windows(2)
+        .all(|w| w[0]["retained_bytes"].as_u64() >= w[1]["retained_bytes"].as_u64()));
+    for t in types {
+        assert!(t["retained_bytes"].as_u64() >= t["shallow_bytes"].as_u64());
+        assert!(t["top_level"].as_u64() <= t["count"].as_u64());
+    }
+    let objects = v["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 5);
+    assert!(objects[0]["retained_bytes"].as_u64().unwrap() <= total);
+    assert!(objects[0]["address"].as_str().unwrap().starts_with("0x"));
+}
+
+#[test]
+fn diff_json_agrees_with_two_stats() {
+    let Some(dir) = samples() else { return };
+    let base = dir.join("monogcdumprepro-20231108_150515_31024.gcdump");
+    let current = dir.join("monogcdumprepro-20231108_150644_31024.gcdump");
+    let v = heaplens(&["diff", "--json"], &[&base, &current]);
+    let per_name = |s: &Value| -> HashMap<String, (i64, i64)> {
+        let mut m = HashMap::new();
+        for t in s["types"].as_array().unwrap() {
+            let e = m
+                .entry(t["name"].as_str().unwrap().to_owned())
+                .or_insert((0, 0));
+            e.0 += t["count"].as_i64().unwrap();
+            e.1 += t["bytes"].as_i64().unwrap();
+        }
+        m
+    };
+    let b = per_name(&heaplens(&["stats", "--json"], &[&base]));
+    let c = per_name(&heaplens(&["stats", "--json"], &[&current]));
+    let types = v["types"].as_array().unwrap();
+    assert_eq!(types.len() as u64, v["changed_types"].as_u64().unwrap());
+    let mut changed: Vec<&str> = b
+        .keys()
+        .chain(c.keys())
+        .filter(|n| b.get(*n) != c.get(*n))
+        .map(|n| n.as_str())
+        .collect();
+    changed.sort_unstable();
+    changed.dedup();
+    let mut listed: Vec<&str> = types.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, changed);
+    for t in types {
+        let name = t["name"].as_str().unwrap();
+        let (b0, c0) = (
+            b.get(name).copied().unwrap_or_default(),
+            c.get(name).copied().unwrap_or_default(),
+        );
+        assert_eq!(t["count_base"].as_i64(), Some(b0.0), "{name}");
+        assert_eq!(t["count_current"].as_i64(), Some(c0.0), "{name}");
+        assert_eq!(t["count_delta"].as_i64(), Some(c0.0 - b0.0), "{name}");
+        assert_eq!(t["bytes_delta"].as_i64(), Some(c0.1 - b0.1), "{name}");
+        let status = t["status"].as_str().unwrap();
+        assert_eq!(status == "new", b0.0 == 0, "{name}");
+        assert_eq!(status == "vanished", c0.0 == 0, "{name}");
+    }
+    assert!(types.windows(2).all(|w| {
+        w[0]["bytes_delta"].as_i64().unwrap().abs() >= w[1]["bytes_delta"].as_i64().unwrap().abs()
+    }));
+    let sum: i64 = types
+        .iter()
+        .map(|t| t["bytes_delta"].as_i64().unwrap())
+        .sum();
+    assert_eq!(v["bytes_delta"].as_i64(), Some(sum));
+    assert_eq!(
+        v["bytes_delta"].as_i64().unwrap(),
+        v["current"]["bytes"].as_i64().unwrap() - v["base"]["bytes"].as_i64().unwrap()
+    );
+    assert!(v["new_types"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn unknown_type_names_fail_with_suggestions() {
+    let Some(dir) = samples() else { return };
+    let file = dir.join("monogcdumprepro-20231108_150644_31024.gcdump");
+    let out = Command::new(env!("CARGO_BIN_EXE_heaplens"))
+        .args(["roots", "--type", "HillClimbing"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no type named \"HillClimbing\""), "{err}");
+    assert!(err.contains("PortableThreadPool.HillClimbing"), "{err}");
+}

@@ -1,0 +1,10 @@
+//! The worker's wasm entry point (loaded by `web/worker_loader.js`).
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    heaplens_web::worker::start();
+}
+
+/// The worker runs only in a browser; natively this binary does nothing.
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {}

@@ -1,0 +1,172 @@
+//! Number, size, time and date formatting for the UI.
+
+/// An integer with thousands separators: `3,339,490`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A signed integer with thousands separators and an explicit sign
+/// (`+1,024`, `−12`, `0`).
+pub fn signed_thousands(n: i64) -> String {
+    match n.cmp(&0) {
+        std::cmp::Ordering::Greater => format!("+{}", thousands(n as u64)),
+        std::cmp::Ordering::Less => format!("\u{2212}{}", thousands(n.unsigned_abs())),
+        std::cmp::Ordering::Equal => "0".to_owned(),
+    }
+}
+
+/// A byte count for people: `512 B`, `1.5 KB`, `23.4 MB`, `4.00 GB`
+/// (powers of 1024, as memory tools show them).
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if v >= 100.0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else if v >= 10.0 {
+        format!("{v:.1} {}", UNITS[u])
+    } else {
+        format!("{v:.2} {}", UNITS[u])
+    }
+}
+
+/// A signed byte count for people (`+1.50 MB`, `−512 B`).
+pub fn signed_bytes(n: i64) -> String {
+    match n.cmp(&0) {
+        std::cmp::Ordering::Greater => format!("+{}", bytes(n as u64)),
+        std::cmp::Ordering::Less => format!("\u{2212}{}", bytes(n.unsigned_abs())),
+        std::cmp::Ordering::Equal => "0 B".to_owned(),
+    }
+}
+
+/// A share in percent with two decimals: `12.34 %`.
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0.00 %".to_owned();
+    }
+    format!("{:.2} %", part as f64 * 100.0 / whole as f64)
+}
+
+/// A duration for people: `850 ms`, `12 s`, `3 min 05 s`.
+pub fn duration_ms(ms: f64) -> String {
+    if !ms.is_finite() || ms < 0.0 {
+        return "—".to_owned();
+    }
+    if ms < 1000.0 {
+        return format!("{ms:.0} ms");
+    }
+    let s = (ms / 1000.0).round() as u64;
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+/// .NET ticks (100 ns units since 0001-01-01) to `YYYY-MM-DD hh:mm:ss`.
+///
+/// `.gcdump` files record the local time of the machine that took them, so
+/// no time zone is shown.
+pub fn dotnet_ticks(ticks: i64) -> Option<String> {
+    if ticks <= 0 {
+        return None;
+    }
+    let secs = ticks / 10_000_000;
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Days since 0001-01-01 to days since 1970-01-01.
+    let (y, m, d) = civil_from_days(days - 719_162);
+    if !(1..=9999).contains(&y) {
+        return None;
+    }
+    Some(format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    ))
+}
+
+/// Unix seconds (UTC) to `YYYY-MM-DD hh:mm:ss UTC`.
+pub fn unix_seconds(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (y, m, d).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(3_339_490), "3,339,490");
+        assert_eq!(signed_thousands(-1234), "\u{2212}1,234");
+        assert_eq!(signed_thousands(5), "+5");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.50 KB");
+        assert_eq!(bytes(25 * 1024 * 1024 + 300_000), "25.3 MB");
+        assert_eq!(bytes(4 << 30), "4.00 GB");
+        assert_eq!(signed_bytes(-2048), "\u{2212}2.00 KB");
+        assert_eq!(percent(1, 3), "33.33 %");
+        assert_eq!(percent(1, 0), "0.00 %");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_ms(850.0), "850 ms");
+        assert_eq!(duration_ms(12_400.0), "12 s");
+        assert_eq!(duration_ms(185_000.0), "3 min 05 s");
+        assert_eq!(duration_ms(f64::NAN), "—");
+    }
+
+    #[test]
+    fn dates() {
+        // 2023-11-08 15:05:15 in .NET ticks.
+        let unix = 1_699_455_915i64;
+        let ticks = (unix + 62_135_596_800) * 10_000_000;
+        assert_eq!(dotnet_ticks(ticks).unwrap(), "2023-11-08 15:05:15");
+        assert_eq!(unix_seconds(unix), "2023-11-08 15:05:15 UTC");
+        assert_eq!(unix_seconds(0), "1970-01-01 00:00:00 UTC");
+        assert!(dotnet_ticks(0).is_none());
+    }
+}

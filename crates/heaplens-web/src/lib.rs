@@ -1,0 +1,25 @@
+//! The heaplens web app: drop a .NET memory dump into a browser tab and see
+//! what fills the heap, why it is alive and what grew.
+//!
+//! Two wasm modules are built from this crate (see `index.html`):
+//!
+//! * `app` — the Yew UI ([`ui`]). It never holds dump bytes: it posts the
+//!   dropped `File` handle to the worker and receives derived tables.
+//! * `worker` — a dedicated Web Worker ([`worker`]). It reads the `File` in
+//!   chunks (`Blob.slice` + `FileReaderSync`, see [`blob`]) through the
+//!   engine's `ReadAt`, opens it with `heaplens_snapshot::open` (every format
+//!   the engine reads, with no change here) and answers the UI's requests.
+//!
+//! Everything the worker computes lives in [`model`] and the messages in
+//! [`protocol`]; both are plain Rust, built and tested natively as well.
+
+pub mod format;
+pub mod model;
+pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod blob;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

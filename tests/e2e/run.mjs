@@ -1,0 +1,512 @@
+// End-to-end tests of the heaplens web app in headless Chromium.
+//
+// Serves the built app (dist/, built with --public-url /heaplens/) under
+// /heaplens/ as GitHub Pages will, opens real dumps through the page's file
+// inputs, and checks what the page shows against the native CLI
+// (`heaplens stats --json`, `heaplens diff --json`) on the same files.
+// Records every request the browser makes (page and worker) and fails on
+// any but the app's own static files. Saves a screenshot of every screen in
+// test-artifacts/e2e/.
+//
+// Environment:
+//   HEAPLENS_SHARED   the reference corpus (default ../shared)
+//   HEAPLENS_CLI      the CLI (default target/release/heaplens)
+//   HEAPLENS_DIST     the built app (default dist)
+//   HEAPLENS_BENCH=1  also measure (time to the type table, read rates)
+//   HEAPLENS_REQUIRE_CORPUS=1  a missing corpus is a failure, not a skip
+//
+// The last line is "N passed, N failed, N skipped".
+import { chromium } from "playwright-core";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, statSync, copyFileSync, truncateSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve, basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "./server.mjs";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const SHARED = resolve(process.env.HEAPLENS_SHARED || join(ROOT, "../shared"));
+const CLI = resolve(process.env.HEAPLENS_CLI || join(ROOT, "target/release/heaplens"));
+const DIST = resolve(process.env.HEAPLENS_DIST || join(ROOT, "dist"));
+const ART = join(ROOT, "test-artifacts/e2e");
+const CACHE = join(ROOT, "test-artifacts/cache");
+const PREFIX = "/heaplens/";
+const BENCH = process.env.HEAPLENS_BENCH === "1";
+const REQUIRE_CORPUS = process.env.HEAPLENS_REQUIRE_CORPUS === "1";
+const TIMEOUT = 120_000;
+
+mkdirSync(ART, { recursive: true });
+mkdirSync(CACHE, { recursive: true });
+
+const results = [];
+const bench = {};
+let page, context, server;
+const consoleErrors = [];
+const browserRequests = [];
+
+function log(...a) {
+  console.log(...a);
+}
+
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    const r = await fn();
+    if (r && r.skip) {
+      results.push({ name, status: "skip" });
+      log(`SKIP ${name}: ${r.skip}`);
+    } else {
+      results.push({ name, status: "pass" });
+      log(`ok   ${name} (${Date.now() - t0} ms)`);
+    }
+  } catch (e) {
+    results.push({ name, status: "fail" });
+    log(`FAIL ${name}: ${e && e.stack ? e.stack : e}`);
+    try {
+      await page.screenshot({ path: join(ART, `FAILED-${name.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
+    } catch {}
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+function eq(actual, expected, what) {
+  const a = JSON.stringify(actual), e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${what}: page shows ${a}, expected ${e}`);
+}
+
+function cli(args) {
+  const r = spawnSync(CLI, args, { encoding: "utf8", maxBuffer: 1 << 28 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function cliJson(args) {
+  const r = cli(args);
+  if (r.code !== 0) throw new Error(`${basename(CLI)} ${args.join(" ")} failed: ${r.err.trim()}`);
+  return JSON.parse(r.out);
+}
+
+function cliHas(sub) {
+  return cli([sub, "--help"]).code === 0;
+}
+
+/** Decompresses a corpus .zst into the cache (once). */
+function unzst(path) {
+  const out = join(CACHE, basename(dirname(path)) + "-" + basename(path).replace(/\.zst$/, ""));
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(path).mtimeMs) {
+    execFileSync("zstd", ["-q", "-d", "--long=27", "-f", "-o", out, path]);
+  }
+  return out;
+}
+
+async function shot(name) {
+  await page.waitForTimeout(150); // let transitions settle
+  await page.screenshot({ path: join(ART, `${name}.png`) });
+}
+
+async function home() {
+  await page.goto(server.url);
+  await page.waitForSelector("#dropzone", { timeout: TIMEOUT });
+}
+
+/** Opens a file through the single-dump input; resolves when the overview or an error shows. */
+async function openFile(path, input = "#file-input") {
+  await page.setInputFiles(input, []);
+  const t0 = Date.now();
+  await page.setInputFiles(input, path);
+  await page.waitForSelector("#overview, #error, #growth, .zone-done", { timeout: TIMEOUT });
+  return Date.now() - t0;
+}
+
+/** What the worker measured while opening (from the overview). */
+async function workerFigures() {
+  return page.$eval("#ov-open-ms", (e) => ({
+    workerOpenMs: Number(e.dataset.ms),
+    readMs: Number(e.dataset.readMs),
+    bytesRead: Number(e.dataset.bytesRead),
+    wasmMemory: Number(e.dataset.wasmMemory),
+    readMBps: Number(e.dataset.bytesRead) / 1e6 / (Number(e.dataset.readMs) / 1000),
+  }));
+}
+
+async function overviewNumbers(sel = "#overview") {
+  return page.$eval(sel, (el) => ({
+    objects: Number(el.dataset.objects),
+    bytes: Number(el.dataset.bytes),
+    types: Number(el.dataset.types),
+  }));
+}
+
+/** The rows of a virtualised table that are in the DOM, in display order. */
+async function tableRows(sel) {
+  return page.$$eval(`${sel} .trow`, (rows) =>
+    rows
+      .map((r) => ({ top: parseFloat(r.style.top), d: { ...r.dataset } }))
+      .sort((a, b) => a.top - b.top)
+      .map((r) => r.d),
+  );
+}
+
+async function checkAgainstStats(file, label) {
+  const expected = cliJson(["stats", "--json", file]);
+  const ms = await openFile(file);
+  const err = await page.$("#error");
+  if (err) throw new Error(`the page shows an error: ${await page.textContent("#error-message")}`);
+  const ov = await overviewNumbers();
+  eq(ov, { objects: expected.objects, bytes: expected.bytes, types: expected.type_count }, `${label} totals`);
+  await page.click("#tab-types");
+  await page.waitForSelector("#type-table .trow");
+  const rows = (await tableRows("#type-table")).slice(0, 20);
+  const want = expected.types.slice(0, rows.length).map((t) => ({ name: t.name, count: t.count, bytes: t.bytes }));
+  eq(rows.map((r) => ({ name: r.name, count: Number(r.count), bytes: Number(r.bytes) })), want, `${label} top rows`);
+  assert(rows.length >= Math.min(15, expected.types.length), `only ${rows.length} rows shown`);
+  return { ms, expected };
+}
+
+/** Per-type growth from two `stats --json` outputs, sorted as the page sorts it. */
+function growthFromStats(a, b) {
+  const m = new Map();
+  for (const [s, k] of [[a, 0], [b, 1]]) {
+    for (const t of s.types) {
+      const e = m.get(t.name) || [0, 0, 0, 0];
+      e[k * 2] += t.count;
+      e[k * 2 + 1] += t.bytes;
+      m.set(t.name, e);
+    }
+  }
+  const rows = [];
+  for (const [name, [c0, b0, c1, b1]] of m) {
+    if (c0 !== c1 || b0 !== b1) rows.push({ name, dc: c1 - c0, db: b1 - b0 });
+  }
+  return sortGrowth(rows);
+}
+
+function sortGrowth(rows) {
+  return rows.sort((x, y) => y.db - x.db || y.dc - x.dc || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+}
+
+/** Rows of `heaplens diff --json`, whatever the field names. */
+function growthFromDiffJson(j) {
+  const list = j.types || j.rows || j.diff || j.deltas || [];
+  const num = (o, ...keys) => {
+    for (const k of keys) if (typeof o[k] === "number") return o[k];
+    return undefined;
+  };
+  return sortGrowth(
+    list.map((t) => ({
+      name: t.name ?? t.type,
+      dc: num(t, "count_delta", "delta_count", "countDelta") ?? num(t, "count_current", "count_2") - num(t, "count_base", "count_1"),
+      db: num(t, "bytes_delta", "delta_bytes", "size_delta", "bytesDelta") ?? num(t, "bytes_current") - num(t, "bytes_base"),
+    })),
+  );
+}
+
+async function main() {
+  if (!existsSync(join(DIST, "index.html"))) throw new Error(`no built app at ${DIST} (run trunk build --release)`);
+  if (!existsSync(CLI)) throw new Error(`no CLI at ${CLI} (cargo build --release -p heaplens-cli)`);
+  const haveCorpus = existsSync(join(SHARED, "samples/gcdump"));
+  if (!haveCorpus && REQUIRE_CORPUS) throw new Error(`the corpus is missing at ${SHARED}`);
+  const distFiles = new Set(readdirSync(DIST));
+
+  server = await serve({ dist: DIST, prefix: PREFIX });
+  const origin = new URL(server.url).origin;
+  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "heaplens-e2e-")), {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1366, height: 800 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+  });
+  context.on("request", (r) => browserRequests.push(r.url()));
+  context.on("weberror", (e) => consoleErrors.push(`page error: ${e.error()}`));
+  page = context.pages()[0] || (await context.newPage());
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(m.text());
+  });
+  page.on("worker", (w) => w.on("console", (m) => m.type() === "error" && consoleErrors.push(`worker: ${m.text()}`)));
+
+  const samples = join(SHARED, "samples/gcdump");
+  const gcA = join(samples, "monogcdumprepro-20231108_150515_31024.gcdump");
+  const gcB = join(samples, "monogcdumprepro-20231108_150644_31024.gcdump");
+  const gcBig = join(samples, "perfview-test2-wpf-netfx-x86.gcdump");
+  const gcMaui = join(samples, "gcdump-analyze-test1-maui-windows-net9.gcdump");
+
+  await test("landing page under /heaplens/ says which files it takes", async () => {
+    await home();
+    const accepts = await page.textContent("#accepts");
+    assert(/\.gcdump/.test(accepts) && /core dump/i.test(accepts), `accepts: ${accepts}`);
+    const csp = await page.$eval('meta[http-equiv="Content-Security-Policy"]', (m) => m.content);
+    assert(/connect-src 'self'/.test(csp) && /default-src 'none'/.test(csp) && !/unsafe-inline'[^;]*script/.test(csp), `CSP: ${csp}`);
+    assert(!csp.includes("HEAPLENS_INLINE_SCRIPT_HASHES"), "the CSP hash hook did not run");
+    await shot("01-landing");
+  });
+
+  if (!haveCorpus) {
+    results.push({ name: "corpus tests", status: "skip" });
+    log(`SKIP corpus tests: no corpus at ${SHARED}`);
+  } else {
+    await test("progress bar with cancel, then back to the landing page", async () => {
+      // ?e2e-slow-progress makes the worker pause at each progress report,
+      // so the read of a 2.9 MB dump can be seen and cancelled.
+      await page.goto(server.url + "?e2e-slow-progress=1500");
+      await page.waitForSelector("#dropzone");
+      await page.setInputFiles("#file-input", gcBig);
+      await page.waitForSelector("#progress", { timeout: TIMEOUT });
+      await page.waitForFunction(() => /[1-9][\d,]* of [\d,]+ objects/.test(document.querySelector("#progress-objects")?.textContent || ""), null, { timeout: 30_000 });
+      const text = await page.textContent("#progress");
+      assert(/read/.test(text) && /left/.test(text), `progress text: ${text}`);
+      await shot("02-progress");
+      await page.click("#cancel", { timeout: 5_000 });
+      await page.waitForSelector("#notice", { timeout: TIMEOUT });
+      assert(/Stopped reading/.test(await page.textContent("#notice")), "no cancel notice");
+    });
+
+    await test(".gcdump: totals and top rows equal `heaplens stats --json`", async () => {
+      await home();
+      await checkAgainstStats(gcA, basename(gcA));
+      await page.click("#tab-overview");
+      await page.waitForSelector("#overview");
+      await shot("03-overview");
+      await page.click("#tab-types");
+      await page.waitForSelector("#retained-pending", { state: "detached", timeout: TIMEOUT });
+      await shot("04-types");
+    });
+
+    await test("type table: sort, filter, virtualised rows", async () => {
+      const total = await page.$$eval("#type-table .trow", (r) => r.length);
+      const count = Number((await page.textContent("#type-count")).match(/of ([\d,]+)/)[1].replace(/,/g, ""));
+      assert(count > 1000 && total < 80, `${total} DOM rows for ${count} types: not virtualised`);
+      await page.click("#sort-count");
+      let rows = await tableRows("#type-table");
+      assert(Number(rows[0].count) >= Number(rows[1].count), "not sorted by count");
+      await page.fill("#type-filter", "string");
+      rows = await tableRows("#type-table");
+      assert(rows.length > 0 && rows.every((r) => r.name.toLowerCase().includes("string")), "filter");
+      await page.fill("#type-filter", "");
+      await page.click("#sort-bytes");
+      // Scroll to the end: the last rows render.
+      await page.$eval("#type-table .tbody", (el) => { el.scrollTop = el.scrollHeight; });
+      await page.waitForTimeout(200);
+      rows = await tableRows("#type-table");
+      assert(rows.length < 80, "rows after scrolling");
+    });
+
+    await test("type detail: root paths, referred-from tree, retained size", async () => {
+      await page.$eval("#type-table .tbody", (el) => { el.scrollTop = 0; });
+      await page.waitForTimeout(100);
+      const first = (await tableRows("#type-table"))[0];
+      await page.click(`#type-table .trow >> nth=0`);
+      await page.waitForSelector("#referred-from .refnode", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), first.name, "detail name");
+      assert(await page.$("#root-paths .path"), "no root path");
+      const retained = await page.textContent("#detail-retained .value");
+      assert(/B/.test(retained) && !/computed/.test(retained), `retained: ${retained}`);
+      // Open the first referrer.
+      const twisty = await page.$("#referred-from .refnode .refnode .twisty:not([disabled])");
+      if (twisty) await twisty.click();
+      await shot("05-detail");
+    });
+
+    await test("a second .gcdump (MAUI, .NET 9) equals the CLI too", async () => {
+      await home();
+      await checkAgainstStats(gcMaui, basename(gcMaui));
+    });
+
+    await test("largest .gcdump sample (sampled, x86) equals the CLI", async () => {
+      await home();
+      const { ms } = await checkAgainstStats(gcBig, basename(gcBig));
+      await page.click("#tab-overview");
+      bench.gcdumpLargest = { file: basename(gcBig), size: statSync(gcBig).size, ms, ...(await workerFigures()) };
+    });
+
+    await test("diff: top growth rows equal `heaplens diff --json` (or the CLI's stats)", async () => {
+      await home();
+      await openFile(gcA, "#baseline-input");
+      await page.waitForSelector("#baseline-zone .zone-done");
+      await shot("06-compare-baseline-loaded");
+      await page.setInputFiles("#current-input", gcB);
+      await page.waitForSelector("#growth, #error", { timeout: TIMEOUT });
+      assert(!(await page.$("#error")), "error on diff");
+      const rows = (await tableRows("#diff-table")).slice(0, 15).map((r) => ({ name: r.name, dc: Number(r.countDelta), db: Number(r.bytesDelta) }));
+      const fromStats = growthFromStats(cliJson(["stats", "--json", gcA]), cliJson(["stats", "--json", gcB])).slice(0, rows.length);
+      eq(rows, fromStats, "growth rows vs two `stats --json`");
+      const changes = await page.$$eval("#diff-table .trow", (r) => r.map((x) => x.dataset.change));
+      assert(changes.includes("new") || (await page.$$eval("#diff-table .badge", (b) => b.length)) >= 0, "badges");
+      await shot("07-diff");
+      if (cliHas("diff")) {
+        const fromDiff = growthFromDiffJson(cliJson(["diff", "--json", gcA, gcB])).slice(0, rows.length);
+        eq(rows, fromDiff, "growth rows vs `heaplens diff --json`");
+      } else {
+        log("     note: the CLI has no `diff` yet; compared with two `stats --json` only");
+      }
+    });
+
+    await test("diff: new and vanished types are marked", async () => {
+      await page.fill("#diff-filter", "");
+      const all = await page.$$eval("#diff-table .badge", (b) => b.map((x) => x.textContent));
+      // The filter narrows the table.
+      await page.fill("#diff-filter", "concurrent");
+      const rows = await tableRows("#diff-table");
+      assert(rows.every((r) => r.name.toLowerCase().includes("concurrent")), "diff filter");
+      await page.fill("#diff-filter", "");
+      await page.click("#tab-baseline");
+      await page.waitForSelector("#overview-baseline");
+      await page.click("#tab-growth");
+      log(`     badges in view: ${[...new Set(all)].join(", ") || "none"}`);
+    });
+
+    await test("a damaged .gcdump shows the engine's error", async () => {
+      const bad = join(CACHE, "truncated.gcdump");
+      writeFileSync(bad, readFileSync(gcA).subarray(0, 200_000));
+      await home();
+      await openFile(bad);
+      const msg = await page.textContent("#error-message");
+      const c = cli(["stats", "--json", bad]);
+      assert(c.code !== 0, "the CLI accepted the damaged file");
+      assert(msg.length > 10 && c.err.includes(msg.trim()), `page: ${msg} / CLI: ${c.err}`);
+      await shot("08-error");
+    });
+
+    await test("a file that is no dump says so", async () => {
+      const bad = join(CACHE, "not-a-dump.zip");
+      writeFileSync(bad, Buffer.from("PK\x03\x04 this is not a memory dump"));
+      await home();
+      await openFile(bad);
+      const msg = await page.textContent("#error-message");
+      assert(/unrecognised/.test(msg) && /50 4b 03 04/.test(msg), msg);
+      await page.click("#error-back");
+      await page.waitForSelector("#dropzone");
+    });
+
+    // Core dumps: compared with the CLI as soon as it can open them.
+    const fixtures = join(SHARED, "fixtures");
+    const cores = existsSync(fixtures)
+      ? readdirSync(fixtures).flatMap((d) => {
+          const dir = join(fixtures, d);
+          if (!statSync(dir).isDirectory()) return [];
+          return readdirSync(dir).filter((f) => /\.core\.zst$/.test(f)).map((f) => join(dir, f));
+        })
+      : [];
+    const core = cores.find((c) => c.includes("linux-net8/phase1")) || cores[0];
+    const largestCore = cores.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+    await test("core dump fixture: totals and top rows equal `heaplens stats --json`", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      const c = cli(["stats", "--json", file]);
+      if (c.code !== 0) return { skip: `the CLI cannot open ${basename(file)} yet: ${c.err.trim().split("\n").pop()}` };
+      await home();
+      const { ms } = await checkAgainstStats(file, basename(file));
+      await page.click("#tab-overview");
+      await shot("09-core-overview");
+      bench.core = { file: basename(file), size: statSync(file).size, ms };
+    });
+
+    await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {
+      if (!largestCore) return { skip: "no core fixture in the corpus" };
+      const file = unzst(largestCore);
+      if (cli(["stats", "--json", file]).code !== 0) return { skip: `the CLI cannot open ${basename(file)} yet` };
+      await home();
+      const { ms } = await checkAgainstStats(file, basename(file));
+      await page.click("#tab-overview");
+      bench.coreLargest = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
+      // The same core with 4.5 GB of zeros after it (sparse: no disk used):
+      // an ELF reader never reads past its segments, and the worker's memory
+      // is capped at 2 GiB, so this opens only if nothing holds the file.
+      const big = join(CACHE, "padded-4.5G.core");
+      copyFileSync(file, big);
+      truncateSync(big, 4.5 * 1024 ** 3);
+      const want = cliJson(["stats", "--json", big]);
+      await home();
+      await openFile(big);
+      assert(!(await page.$("#error")), `error: ${await page.textContent("#error-message").catch(() => "")}`);
+      eq((await overviewNumbers()).objects, want.objects, "objects of the 4.5 GB file");
+      rmSync(big);
+    });
+  }
+
+  await test("privacy: every request was one of the app's own static files", async () => {
+    const bad = browserRequests.filter((u) => {
+      if (u.startsWith("data:") || u.startsWith("blob:")) return false;
+      const url = new URL(u);
+      if (url.origin !== origin || !url.pathname.startsWith(PREFIX)) return true;
+      const rel = url.pathname.slice(PREFIX.length);
+      return !(rel === "" || distFiles.has(rel));
+    });
+    eq(bad, [], "requests outside the app");
+    const serverBad = server.requests.filter((r) => !r.path.startsWith(PREFIX) || !(r.path === PREFIX || distFiles.has(r.path.slice(PREFIX.length))));
+    eq(serverBad, [], "requests the server saw outside the app");
+    // The worker's own requests are seen too (so none can hide there).
+    for (const f of ["worker_loader.js", "worker.js", "worker_bg.wasm"]) {
+      assert(browserRequests.some((u) => u.endsWith(PREFIX + f)), `the recording missed the worker's ${f}`);
+    }
+    log(`     ${browserRequests.length} requests, all to ${PREFIX} files: ${[...new Set(browserRequests.map((u) => u.replace(/^.*\//, "")))].join(" ")}`);
+  });
+
+  await test("no console errors or CSP violations", async () => {
+    eq(consoleErrors, [], "console errors");
+  });
+
+  if (BENCH) await runBench();
+
+  await context.close();
+  await server.close();
+}
+
+/** Raw File API rate in the worker vs the engine's reads; written to test-artifacts/e2e/bench.json. */
+async function runBench() {
+  await test("benchmark: raw File API rate in a worker", async () => {
+    const big = join(CACHE, "bench-1G.bin");
+    if (!existsSync(big) || statSync(big).size !== 1 << 30) {
+      // Real bytes (not a sparse file), so the rate is that of reading data.
+      execFileSync("sh", ["-c", `head -c ${1 << 30} /dev/urandom > '${big}'`]);
+    }
+    execFileSync("sh", ["-c", `cat '${big}' > /dev/null`]); // page cache warm, like a just-saved dump
+    await home();
+    const runs = [];
+    for (const chunk of [1 << 20, 16 << 20]) {
+      await page.evaluate(() => {
+        const i = document.createElement("input");
+        i.type = "file";
+        i.id = "bench-input";
+        i.style.display = "none";
+        document.body.append(i);
+      });
+      await page.setInputFiles("#bench-input", big);
+      const r = await page.evaluate(async (chunk) => {
+        const file = document.querySelector("#bench-input").files[0];
+        const w = new Worker("./worker_loader.js");
+        const msg = () => new Promise((ok) => (w.onmessage = (e) => ok(JSON.parse(e.data))));
+        await msg(); // ready
+        const done = msg();
+        w.postMessage({ req: JSON.stringify({ type: "bench_read", chunk }), file });
+        const r = await done;
+        w.terminate();
+        document.querySelector("#bench-input").remove();
+        return r;
+      }, chunk);
+      runs.push({ chunk, mbps: r.bytes / 1e6 / (r.ms / 1000), ms: r.ms });
+    }
+    bench.rawFileApi = runs;
+    log(`     raw File API: ${runs.map((r) => `${r.chunk >> 20} MiB slices ${r.mbps.toFixed(0)} MB/s`).join(", ")}`);
+  });
+  const sizes = {};
+  for (const f of readdirSync(DIST)) if (/\.(wasm|js)$/.test(f)) sizes[f] = statSync(join(DIST, f)).size;
+  bench.dist = sizes;
+  writeFileSync(join(ART, "bench.json"), JSON.stringify(bench, null, 2));
+  log(`     bench: ${JSON.stringify(bench)}`);
+}
+
+try {
+  await main();
+} catch (e) {
+  results.push({ name: "setup", status: "fail" });
+  log(`FAIL setup: ${e && e.stack ? e.stack : e}`);
+  try { await context?.close(); } catch {}
+  try { await server?.close(); } catch {}
+}
+const n = (s) => results.filter((r) => r.status === s).length;
+log(`screenshots: ${ART}`);
+log(`${n("pass")} passed, ${n("fail")} failed, ${n("skip")} skipped`);
+process.exit(n("fail") ? 1 : 0);
