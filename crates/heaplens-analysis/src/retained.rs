@@ -8,7 +8,7 @@
 //! Sizes are the graph's, not scaled for a sampled heap.
 
 use crate::dominators::{Dominator, Dominators};
-use heaplens_graph::{HeapGraph, NodeIndex, TypeIndex};
+use heaplens_graph::{HeapGraph, NodeIndex};
 use std::collections::{BinaryHeap, HashMap};
 
 /// The retained size of every node (0 for nodes no root reaches).
@@ -164,21 +164,7 @@ pub fn retained_by_type(
     dom: &Dominators,
     sizes: &RetainedSizes,
 ) -> Vec<TypeRetained> {
-    let mut key_group: HashMap<(&str, Option<u32>, u64), u32> = HashMap::new();
-    let mut first: Vec<TypeIndex> = Vec::new();
-    let group: Vec<u32> = g
-        .types()
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            *key_group
-                .entry((t.name.as_str(), t.module, t.method_table))
-                .or_insert_with(|| {
-                    first.push(i as TypeIndex);
-                    first.len() as u32 - 1
-                })
-        })
-        .collect();
+    let crate::stats::TypeGroups { group, first } = crate::stats::TypeGroups::of(g);
     let mut rows: Vec<TypeRetained> = first
         .iter()
         .map(|&t| TypeRetained {
@@ -196,7 +182,7 @@ pub fn retained_by_type(
     let mut active = vec![0u32; first.len()];
     let mut stack: Vec<(NodeIndex, u32)> = Vec::new();
     let mut enter = |x: NodeIndex, active: &mut Vec<u32>| {
-        let gi = group[g.node_type(x) as usize] as usize;
+        let gi = group[g.node_type(x) as usize];
         let row = &mut rows[gi];
         row.count += 1;
         row.shallow_bytes += g.node_size(x);
@@ -216,7 +202,7 @@ pub fn retained_by_type(
                 enter(c, &mut active);
                 stack.push((c, 0));
             } else {
-                active[group[g.node_type(top.0) as usize] as usize] -= 1;
+                active[group[g.node_type(top.0) as usize]] -= 1;
                 stack.pop();
             }
         }

@@ -82,25 +82,44 @@ struct Acc {
     scaled_bytes: f64,
 }
 
+/// Types grouped as the statistics show them: types with the same name,
+/// module and MethodTable are one row (a `.gcdump` may repeat a type).
+pub(crate) struct TypeGroups {
+    /// The group of each type index.
+    pub group: Vec<usize>,
+    /// The first type of each group.
+    pub first: Vec<TypeIndex>,
+}
+
+impl TypeGroups {
+    /// Groups the types of `g`.
+    pub fn of(g: &HeapGraph) -> TypeGroups {
+        let mut group_of_key: HashMap<(&str, Option<u32>, u64), usize> = HashMap::new();
+        let mut first = Vec::new();
+        let group = g
+            .types()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                *group_of_key
+                    .entry((t.name.as_str(), t.module, t.method_table))
+                    .or_insert_with(|| {
+                        first.push(i as TypeIndex);
+                        first.len() - 1
+                    })
+            })
+            .collect();
+        TypeGroups { group, first }
+    }
+}
+
 /// Computes per-type statistics. With `sampling`, each object counts as its
 /// type's multiplier and weighs size × multiplier, as in PerfView.
 pub fn type_stats(g: &HeapGraph, sampling: Option<&Sampling>, selection: Selection) -> TypeStats {
-    // Group types by (name, module, MethodTable).
-    let mut group_of_key: HashMap<(&str, Option<u32>, u64), usize> = HashMap::new();
-    let mut first_type: Vec<TypeIndex> = Vec::new();
-    let type_group: Vec<usize> = g
-        .types()
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            *group_of_key
-                .entry((t.name.as_str(), t.module, t.method_table))
-                .or_insert_with(|| {
-                    first_type.push(i as TypeIndex);
-                    first_type.len() - 1
-                })
-        })
-        .collect();
+    let TypeGroups {
+        group: type_group,
+        first: first_type,
+    } = TypeGroups::of(g);
     let live = match selection {
         Selection::All => None,
         Selection::Reachable => Some(reachable(g)),

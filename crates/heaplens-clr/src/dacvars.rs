@@ -36,12 +36,6 @@ pub struct GcDacVars {
     pub generation_size: u64,
     /// Generations per heap (4 before POH, 5 with it).
     pub total_generation_count: u64,
-    /// `build_variant`, when present (informational: regions are detected
-    /// from the generation chains).
-    pub build_variant: u32,
-    /// True when the GC uses regions (.NET 7+ default) rather than
-    /// segments: set by [`crate::heap`] from the generation chains.
-    pub regions: bool,
     /// True when the GC runs as server GC (several heaps).
     pub server: bool,
     /// Workstation: the generation table.
@@ -67,8 +61,6 @@ pub struct GcDacVars {
 
 /// Offsets of the fields of one layout.
 struct Offsets {
-    build_variant: u64,
-    built_with_svr: u64,
     generation_table: u64,
     max_gen: u64,
     ephemeral_heap_segment: u64,
@@ -83,8 +75,6 @@ struct Offsets {
 }
 
 const V1: Offsets = Offsets {
-    build_variant: 0x10,
-    built_with_svr: 0x18,
     generation_table: 0x28,
     max_gen: 0x30,
     ephemeral_heap_segment: 0x48,
@@ -99,8 +89,6 @@ const V1: Offsets = Offsets {
 };
 
 const V5: Offsets = Offsets {
-    build_variant: 0x18,
-    built_with_svr: 0x20,
     generation_table: 0x30,
     max_gen: 0x38,
     ephemeral_heap_segment: 0x50,
@@ -148,12 +136,11 @@ impl GcDacVars {
         if max_gen != 2 {
             return None;
         }
-        // A byte-sized global (its address need not be aligned).
-        let build_variant = mem.read_u8(u64_at(o.build_variant)).unwrap_or(0) as u32;
-        // `built_with_svr` says the GC *can* run as server GC; whether it
-        // does shows in which fields are set: the workstation ones
-        // (generation table…) or the server ones (heap list).
-        let _ = o.built_with_svr;
+        // `built_with_svr` says only that the GC *can* run as server GC;
+        // whether it does shows in which fields are set: the workstation
+        // ones (generation table…) or the server ones (heap list). Regions
+        // show in the generation chains (`heap::uses_regions`), not in
+        // `build_variant`.
         let server = u64_at(o.generation_table) == 0 && u64_at(o.g_heaps) != 0;
         let read_ptr_at = |slot: u64| -> u64 {
             let p = u64_at(slot);
@@ -186,8 +173,6 @@ impl GcDacVars {
             minor: b[1],
             generation_size: u64_at(8),
             total_generation_count,
-            build_variant,
-            regions: false,
             server,
             generation_table: u64_at(o.generation_table),
             ephemeral_heap_segment: read_ptr_at(o.ephemeral_heap_segment),

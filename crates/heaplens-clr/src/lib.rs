@@ -68,10 +68,13 @@ pub struct ClrInfo {
     pub heap_count: usize,
     /// Where `GcDacVars` is and its version (`major.minor`).
     pub gc_dac_vars: (u64, String),
-    /// Segments or regions walked.
-    pub segments: usize,
+    /// The segments or regions walked, by address.
+    pub segments: Vec<heap::Segment>,
     /// Bytes of heap ranges walked.
     pub heap_bytes: u64,
+    /// How many of them the dump holds (less than `heap_bytes` for a
+    /// partial dump; the walk of a segment stops where its bytes end).
+    pub heap_bytes_captured: u64,
     /// Places where a segment's walk had to stop early.
     pub problems: Vec<walk::WalkProblem>,
     /// References to addresses that are not object starts (ignored).
@@ -117,38 +120,24 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
     let heaps = heap::GcHeap::all(mem, &vars)?;
     let segments = heap::segments(mem, &vars, &heaps)?;
     let total: u64 = segments.iter().map(|s| s.end - s.start).sum();
-    let missing: u64 = segments
+    // A core without the heap (`--normal`, `--triage`) maps the heap's
+    // ranges but holds none of their bytes.
+    let captured: u64 = segments
         .iter()
-        .map(|s| {
-            if mem.is_mapped(s.start, s.end - s.start) {
-                0
-            } else {
-                s.end - s.start
-            }
-        })
+        .flat_map(|s| heaplens_memory::data_runs(mem, s.start, s.end))
+        .map(|(a, b)| b - a)
         .sum();
-    // Heap ranges mapped but without data read as zero: count them too.
-    let present: u64 = segments
-        .iter()
-        .filter(|s| {
-            mem.region_at(s.start)
-                .is_some_and(|r| r.has_data_at(s.start))
-        })
-        .map(|s| s.end - s.start)
-        .sum();
-    if total > 0 && (missing == total || present == 0) {
+    if total > 0 && captured == 0 {
         return Err(ClrError::NoHeapMemory {
-            missing: total - present.min(total),
+            missing: total,
             total,
         });
     }
 
-    let mut cancelled = false;
     let contexts = walk::allocation_contexts(mem, &segments);
     let mut mts = walk::MethodTables::default();
     let walked = walk::walk(mem, &segments, &contexts, &mut mts, &mut |done| {
-        cancelled = progress.update("heap", done, total).is_err();
-        !cancelled
+        progress.update("heap", done, total).is_ok()
     });
     let (objects, problems) = walked.ok_or(ClrError::Cancelled)?;
     let n = objects.addresses.len() as u64;
@@ -252,8 +241,9 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
         },
         heap_count: heaps.len(),
         gc_dac_vars: (vars.address, format!("{}.{}", vars.major, vars.minor)),
-        segments: segments.len(),
+        segments,
         heap_bytes: total,
+        heap_bytes_captured: captured,
         problems,
         invalid_references,
         dangling_roots: handles.dangling + fq_dangling,

@@ -51,51 +51,11 @@ pub fn find_runtime(target: &Target<'_>) -> Option<RuntimeModule> {
     })
 }
 
-/// Searches the module's memory for `@(#)Version ` and returns the text
-/// after it.
+/// The text after the `@(#)Version ` marker in the module's memory, when
+/// the dump holds the page that has it.
 fn find_version(mem: &dyn AddressSpace, module: &TargetModule) -> Option<String> {
     const MARK: &[u8] = b"@(#)Version ";
-    const CHUNK: usize = 1 << 20;
-    let mut buf = vec![0u8; CHUNK + MARK.len() + 128];
-    for r in mem.regions() {
-        if r.end() <= module.start || r.start >= module.end || r.data_size == 0 {
-            continue;
-        }
-        let start = r.start.max(module.start);
-        let end = (r.start + r.data_size).min(module.end);
-        let mut pos = start;
-        while pos < end {
-            let n = ((end - pos) as usize).min(buf.len());
-            let chunk = &mut buf[..n];
-            if mem.read_virtual(pos, chunk).is_err() {
-                break;
-            }
-            if let Some(i) = chunk.windows(MARK.len()).position(|w| w == MARK) {
-                let text = &chunk[i + MARK.len()..];
-                let len = text.iter().position(|&b| b == 0).unwrap_or(text.len());
-                if len > 0 && len < text.len() {
-                    return Some(String::from_utf8_lossy(&text[..len]).into_owned());
-                }
-                // The string runs past the chunk: read it on its own.
-                let mut s = [0u8; 256];
-                let at = pos + (i + MARK.len()) as u64;
-                if mem.read_virtual(at, &mut s).is_ok() {
-                    let len = s.iter().position(|&b| b == 0).unwrap_or(s.len());
-                    return Some(String::from_utf8_lossy(&s[..len]).into_owned());
-                }
-                return None;
-            }
-            if n < buf.len() {
-                break;
-            }
-            pos += CHUNK as u64;
-        }
-    }
-    None
-}
-
-/// The major version of a runtime version string such as
-/// `8.0.424.16909 @Commit: …` (8) or `3.1.2325.6005 …` (3).
-pub fn major_version(version: &str) -> Option<u32> {
-    version.split('.').next()?.trim().parse().ok()
+    let at = heaplens_memory::find_bytes(mem, module.start, module.end, MARK)?;
+    let text = heaplens_memory::read_c_string(mem, at + MARK.len() as u64, 256).ok()??;
+    Some(String::from_utf8_lossy(&text).into_owned())
 }

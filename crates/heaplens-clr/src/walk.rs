@@ -323,12 +323,9 @@ pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> Addr
             if mem.read_virtual(pos, &mut buf[..n]).is_err() {
                 break;
             }
-            let words: Vec<u64> = buf[..n]
-                .chunks_exact(8)
-                .map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])))
-                .collect();
-            for w in words.windows(2) {
-                let (p, l) = (w[0], w[1]);
+            let word = |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().unwrap_or([0; 8]));
+            for i in (0..n.saturating_sub(8)).step_by(8) {
+                let (p, l) = (word(i), word(i + 8));
                 if p < lo || p >= hi || l <= p || p % 8 != 0 {
                     continue;
                 }

@@ -42,8 +42,6 @@ const MAX_DYN_ENTRIES: u64 = 4096;
 const MAX_CHAIN: u32 = 1 << 20;
 /// Longest symbol name or marker string read.
 const MAX_STRING: usize = 4096;
-/// Bytes read at a time by [`ElfImage::find_bytes`].
-const SCAN_CHUNK: usize = 1 << 16;
 
 /// The `@(#)Version ` marker the .NET runtime's binaries carry (followed by
 /// e.g. `8.0.424.16909 @Commit: 2d7eea…`).
@@ -419,32 +417,11 @@ impl<'a> ElfImage<'a> {
 
     /// The address of the first occurrence of `needle` in the pages of the
     /// image's segments, searching only the bytes the dump holds. `needle` must be
-    /// shorter than 64 KiB.
+    /// shorter than 1 MiB.
     pub fn find_bytes(&self, needle: &[u8]) -> Option<u64> {
-        if needle.is_empty() || needle.len() >= SCAN_CHUNK {
-            return None;
-        }
-        let finder = memchr::memmem::Finder::new(needle);
-        let mut buf = vec![0u8; SCAN_CHUNK];
-        for (start, end) in self.captured_runs() {
-            let mut pos = start;
-            while pos < end {
-                let n = (end - pos).min(SCAN_CHUNK as u64) as usize;
-                let chunk = &mut buf[..n];
-                if self.space.read_virtual(pos, chunk).is_ok() {
-                    if let Some(i) = finder.find(chunk) {
-                        return Some(pos + i as u64);
-                    }
-                }
-                if pos + n as u64 >= end {
-                    break;
-                }
-                // Keep the last needle.len() - 1 bytes: a match may straddle
-                // two chunks. n == SCAN_CHUNK > needle.len() here.
-                pos += (n - (needle.len() - 1)) as u64;
-            }
-        }
-        None
+        self.page_runs()
+            .into_iter()
+            .find_map(|(start, end)| heaplens_memory::find_bytes(self.space, start, end, needle))
     }
 
     /// The NUL-terminated string right after the first occurrence of
@@ -461,26 +438,19 @@ impl<'a> ElfImage<'a> {
         self.find_marker_string(VERSION_MARKER)
     }
 
-    /// The address ranges of the pages of the image's segments whose bytes
-    /// the dump holds, sorted and merged. Segments are widened to whole
-    /// 4 KiB pages: the loader maps whole pages of the file, so the bytes
-    /// around a segment that shares a page are the file's too.
-    fn captured_runs(&self) -> Vec<(u64, u64)> {
+    /// The image's segments widened to whole 4 KiB pages (the loader maps
+    /// whole pages of the file, so the bytes around a segment that shares a
+    /// page are the file's too), sorted and merged.
+    fn page_runs(&self) -> Vec<(u64, u64)> {
         const PAGE: u64 = 4096;
-        let regions = self.space.regions();
-        let mut runs: Vec<(u64, u64)> = Vec::new();
-        for s in &self.segments {
-            let start = s.start & !(PAGE - 1);
-            let end = s.end().checked_next_multiple_of(PAGE).unwrap_or(s.end());
-            let first = regions.partition_point(|r| r.end() <= start);
-            for r in regions[first..].iter().take_while(|r| r.start < end) {
-                let data_end = r.start.saturating_add(r.data_size);
-                let (a, b) = (r.start.max(start), data_end.min(end));
-                if a < b {
-                    runs.push((a, b));
-                }
-            }
-        }
+        let mut runs: Vec<(u64, u64)> = self
+            .segments
+            .iter()
+            .map(|s| {
+                let end = s.end().checked_next_multiple_of(PAGE).unwrap_or(s.end());
+                (s.start & !(PAGE - 1), end)
+            })
+            .collect();
         runs.sort_unstable();
         let mut merged: Vec<(u64, u64)> = Vec::with_capacity(runs.len());
         for (a, b) in runs {
@@ -732,23 +702,9 @@ fn sysv_hash(name: &[u8]) -> u32 {
 /// The bytes at `addr` up to a NUL (not included), if a NUL comes within
 /// `max` bytes and all of them are readable.
 fn read_c_string(space: &dyn AddressSpace, addr: u64, max: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut pos = addr;
-    let mut piece = [0u8; 64];
-    while out.len() < max {
-        // Read up to the next 64-byte boundary, so a missing page after the
-        // string's end does not fail the read.
-        let n = (64 - (pos % 64)) as usize;
-        let chunk = &mut piece[..n];
-        space.read_virtual(pos, chunk).ok()?;
-        if let Some(i) = chunk.iter().position(|&b| b == 0) {
-            out.extend_from_slice(&chunk[..i]);
-            return Some(out);
-        }
-        out.extend_from_slice(chunk);
-        pos = pos.checked_add(n as u64)?;
-    }
-    None
+    heaplens_memory::read_c_string(space, addr, max)
+        .ok()
+        .flatten()
 }
 
 #[cfg(test)]

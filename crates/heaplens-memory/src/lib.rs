@@ -214,6 +214,86 @@ impl<T: AddressSpace + ?Sized> AddressSpace for &T {
     }
 }
 
+/// The NUL-terminated string at `addr`: `Ok(Some(bytes))` (without the
+/// NUL) when a NUL comes within `max` bytes, `Ok(None)` when none does.
+/// Reads in small pieces that never cross a 64-byte boundary, so a string
+/// that ends just before memory missing from the dump still reads.
+pub fn read_c_string(
+    space: &dyn AddressSpace,
+    addr: u64,
+    max: usize,
+) -> Result<Option<Vec<u8>>, MemoryError> {
+    let mut out = Vec::new();
+    let mut pos = addr;
+    let mut piece = [0u8; 64];
+    while out.len() <= max {
+        let n = (64 - (pos % 64)) as usize;
+        let chunk = &mut piece[..n];
+        space.read_virtual(pos, chunk)?;
+        if let Some(i) = chunk.iter().position(|&b| b == 0) {
+            out.extend_from_slice(&chunk[..i]);
+            return Ok((out.len() <= max).then_some(out));
+        }
+        out.extend_from_slice(chunk);
+        let Some(next) = pos.checked_add(n as u64) else {
+            return Ok(None);
+        };
+        pos = next;
+    }
+    Ok(None)
+}
+
+/// The parts of `[start, end)` whose bytes the dump holds (the data part
+/// of each region), in address order.
+pub fn data_runs(
+    space: &dyn AddressSpace,
+    start: u64,
+    end: u64,
+) -> impl Iterator<Item = (u64, u64)> + '_ {
+    let regions = space.regions();
+    let first = regions.partition_point(|r| r.end() <= start);
+    regions[first..]
+        .iter()
+        .take_while(move |r| r.start < end)
+        .map(move |r| {
+            (
+                r.start.max(start),
+                r.start.saturating_add(r.data_size).min(end),
+            )
+        })
+        .filter(|(a, b)| a < b)
+}
+
+/// The address of the first occurrence of `needle` in `[start, end)`,
+/// looking only at bytes the dump holds (the data part of each region).
+/// Reads a chunk at a time; a match straddling two chunks is found.
+pub fn find_bytes(space: &dyn AddressSpace, start: u64, end: u64, needle: &[u8]) -> Option<u64> {
+    const CHUNK: usize = 1 << 20;
+    if needle.is_empty() || needle.len() >= CHUNK {
+        return None;
+    }
+    let finder = memchr::memmem::Finder::new(needle);
+    let mut buf = vec![0u8; CHUNK];
+    for (a, b) in data_runs(space, start, end) {
+        let mut pos = a;
+        while pos < b {
+            let n = (b - pos).min(CHUNK as u64) as usize;
+            let chunk = &mut buf[..n];
+            if space.read_virtual(pos, chunk).is_ok() {
+                if let Some(i) = finder.find(chunk) {
+                    return Some(pos + i as u64);
+                }
+            }
+            if pos + n as u64 >= b {
+                break;
+            }
+            // Keep needle.len() − 1 bytes: a match may straddle two chunks.
+            pos += (n - (needle.len() - 1)) as u64;
+        }
+    }
+    None
+}
+
 /// One region of a [`MemoryMap`] and where its contents are in the dump file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MappedRange {
@@ -721,6 +801,48 @@ mod tests {
         assert!(!map.is_mapped(u64::MAX, 2));
         let e = MemoryMap::new(&data, 8, &[range(top, 0x11, 0, 0)]).unwrap_err();
         assert!(matches!(e, MapError::Wraps { .. }));
+    }
+
+    #[test]
+    fn finds_bytes_across_chunks_and_regions_but_not_in_unbacked_memory() {
+        let mut data = vec![0u8; 3 << 20];
+        let at = (1 << 20) - 3; // straddles the first chunk boundary
+        data[at..at + 8].copy_from_slice(b"@(#)Ver ");
+        data[(2 << 20) + 5..(2 << 20) + 9].copy_from_slice(b"ZZZZ");
+        let m = MemoryMap::new(
+            data,
+            8,
+            &[
+                range(0x10_0000, 2 << 20, 2 << 20, 0),
+                // Mapped, but only its first 4 bytes are in the dump.
+                range(0x40_0000, 1 << 20, 4, 2 << 20),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            find_bytes(&m, 0, u64::MAX, b"@(#)Ver "),
+            Some(0x10_0000 + at as u64)
+        );
+        assert_eq!(
+            find_bytes(&m, 0x10_0000 + at as u64 + 1, u64::MAX, b"@(#)Ver "),
+            None
+        );
+        // "ZZZZ" sits past the second region's data: not searched.
+        assert_eq!(find_bytes(&m, 0, u64::MAX, b"ZZZZ"), None);
+    }
+
+    #[test]
+    fn reads_c_strings_up_to_a_limit() {
+        let mut data = vec![b'x'; 200];
+        data[70] = 0;
+        let m = MemoryMap::new(data, 8, &[range(0x1000, 200, 200, 0)]).unwrap();
+        assert_eq!(
+            read_c_string(&m, 0x1000 + 60, 100).unwrap(),
+            Some(vec![b'x'; 10])
+        );
+        assert_eq!(read_c_string(&m, 0x1000, 69).unwrap(), None);
+        assert_eq!(read_c_string(&m, 0x1000, 70).unwrap(), Some(vec![b'x'; 70]));
+        assert!(read_c_string(&m, 0x1000 + 71, 1000).is_err());
     }
 
     #[test]

@@ -850,7 +850,7 @@ impl<'a> PeImage<'a> {
     }
 
     /// Reads the NUL-terminated string at `addr` (at most `max` bytes before
-    /// the NUL), a page at a time so that it may end just before unmapped
+    /// the NUL), in small pieces so that it may end just before unmapped
     /// memory. Invalid UTF-8 is replaced.
     pub(crate) fn read_cstr_at(
         &self,
@@ -858,26 +858,18 @@ impl<'a> PeImage<'a> {
         addr: u64,
         max: usize,
     ) -> Result<String, PeError> {
-        let mut out = Vec::new();
-        let mut pos = addr;
-        loop {
-            let to_page = 0x1000 - (pos & 0xFFF) as usize;
-            let n = to_page.min(256).min(max + 1 - out.len());
-            let mut chunk = vec![0u8; n];
-            read(self.space, what, pos, &mut chunk)?;
-            if let Some(z) = chunk.iter().position(|&c| c == 0) {
-                out.extend_from_slice(&chunk[..z]);
-                return Ok(String::from_utf8_lossy(&out).into_owned());
-            }
-            out.extend_from_slice(&chunk);
-            if out.len() > max {
-                return Err(PeError::Malformed {
-                    what,
-                    at: addr,
-                    detail: format!("no NUL in the first {max} bytes"),
-                });
-            }
-            pos = addr_add(pos, n as u64, what)?;
+        match heaplens_memory::read_c_string(self.space, addr, max) {
+            Ok(Some(b)) => Ok(String::from_utf8_lossy(&b).into_owned()),
+            Ok(None) => Err(PeError::Malformed {
+                what,
+                at: addr,
+                detail: format!("no NUL in the first {max} bytes"),
+            }),
+            Err(source) => Err(PeError::Memory {
+                what,
+                addr: source.addr(),
+                source,
+            }),
         }
     }
 

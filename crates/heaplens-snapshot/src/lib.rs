@@ -9,6 +9,8 @@ use heaplens_graph::{InputFormat, Progress, Snapshot};
 
 pub use heaplens_graph;
 
+pub mod elf;
+
 /// Why an input could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
