@@ -12,8 +12,11 @@
 //!   the object, see what the roots no longer reach) for the 50-node chain,
 //!   its target, the chain's per-type retained size, and sampled objects;
 //! * `core_diff`: the same diff from the dumps themselves through
-//!   `heaplens_snapshot::open` — reported as ignored until the core and
-//!   minidump readers exist, then enabled by itself.
+//!   `heaplens_snapshot::open` (as `heaplens diff` computes it), once the
+//!   objects allocated after, or reclaimed since, each runtime walk (see
+//!   `reconcile`) are taken out — the reference diff is of the runtime's
+//!   walks, the dumps are a moment later. Reported as ignored while the
+//!   format's reader does not exist, then enabled by itself.
 //!
 //! Without the corpus every trial is ignored (or fails with
 //! `HEAPLENS_REQUIRE_CORPUS=1`).
@@ -22,11 +25,13 @@ use heaplens_analysis::diff::{diff_snapshots, diff_type_stats, DiffOptions, Type
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::retained::{retained_by_type, retained_sizes};
-use heaplens_analysis::stats::{type_stats, Selection};
+use heaplens_analysis::stats::{type_stats, Selection, TypeRow, TypeStats};
 use heaplens_graph::{HeapGraph, NoProgress, RootKind};
-use heaplens_tests::fixture_graph;
+use heaplens_tests::reconcile::{reconcile, type_name};
+use heaplens_tests::{fixture_graph, fixture_modules};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn json(path: &Path) -> Result<Value, Failed> {
@@ -279,18 +284,85 @@ fn dump_pair(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     None
 }
 
-fn open(path: &Path) -> Result<heaplens_graph::Snapshot, Failed> {
+fn open(dir: &Path, path: &Path) -> Result<heaplens_graph::Snapshot, Failed> {
+    let modules = fixture_modules::for_fixture(dir)?.unwrap_or_default();
     let file = heaplens_corpus::unpacked(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let src = heaplens_bytes::FileSource::open(&file).map_err(|e| e.to_string())?;
-    heaplens_snapshot::open(&src, &mut NoProgress)
+    heaplens_snapshot::open_with(&src, &modules, &mut NoProgress)
         .map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
-/// The diff from the dumps themselves, the way `heaplens diff` computes it.
+/// Live per-type statistics of a dump's snapshot, with the objects
+/// allocated after the runtime's walk of `phase` taken out and those
+/// reclaimed since put back (by the reference's type name and size).
+fn as_at_reference_walk(
+    snap: &heaplens_graph::Snapshot,
+    dir: &Path,
+    phase: u32,
+) -> Result<TypeStats, Failed> {
+    let g = &snap.graph;
+    let want = graph(dir, phase, false)?;
+    let clr = snap.info.clr.as_ref().ok_or("no CLR heap information")?;
+    let live = heaplens_analysis::reach::reachable(g);
+    let rec = reconcile(
+        g,
+        &live,
+        &clr.segments,
+        clr.layout == heaplens_graph::HeapLayout::Regions,
+        &want,
+    )?;
+    let mut change: HashMap<&str, (i64, i64)> = HashMap::new();
+    for &o in &rec.later {
+        let e = change.entry(type_name(g, o)).or_default();
+        e.0 -= 1;
+        e.1 -= g.node_size(o) as i64;
+    }
+    for &r in &rec.reclaimed {
+        let e = change.entry(type_name(&want, r)).or_default();
+        e.0 += 1;
+        e.1 += want.node_size(r) as i64;
+    }
+    let mut st = type_stats(g, None, Selection::Reachable);
+    for row in &mut st.rows {
+        if let Some((c, b)) = change.remove(row.name.as_str()) {
+            row.count = (row.count as i64 + c) as u64;
+            row.bytes = (row.bytes as i64 + b) as u64;
+        }
+    }
+    // Reclaimed objects of a type the dump no longer has at all.
+    for (name, (c, b)) in change {
+        if c < 0 || b < 0 {
+            return Err(format!("{name}: {c} objects allocated later, but no such type").into());
+        }
+        st.rows.push(TypeRow {
+            name: name.to_owned(),
+            module: None,
+            method_table: 0,
+            count: c as u64,
+            bytes: b as u64,
+            present: c as u64,
+        });
+    }
+    st.rows.retain(|r| r.count > 0);
+    Ok(st)
+}
+
+/// The diff from the dumps themselves: `heaplens diff`'s own computation,
+/// and the same once the objects allocated after or reclaimed since each
+/// runtime walk are taken out, which must equal the reference.
 fn core_diff(dir: &Path, pair: &(PathBuf, PathBuf)) -> Result<(), Failed> {
-    let base = open(&pair.0)?;
-    let current = open(&pair.1)?;
-    let d = diff_snapshots(&base, &current, DiffOptions::default());
+    let base = open(dir, &pair.0)?;
+    let current = open(dir, &pair.1)?;
+    let raw = diff_snapshots(&base, &current, DiffOptions::default());
+    let live = |s: &heaplens_graph::Snapshot| type_stats(&s.graph, None, Selection::Reachable);
+    if raw != diff_type_stats(&live(&base), &live(&current), DiffOptions::default()) {
+        return Err("heaplens diff is not the diff of the live type statistics".into());
+    }
+    let d = diff_type_stats(
+        &as_at_reference_walk(&base, dir, 1)?,
+        &as_at_reference_walk(&current, dir, 2)?,
+        DiffOptions::default(),
+    );
     compare_diff(&d, &reference_diff(dir)?)
 }
 

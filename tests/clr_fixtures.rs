@@ -20,8 +20,9 @@
 //!   free space before the survivors of the last collection, so there it
 //!   must lie in memory that held no reference object; all are listed.
 //!
-//! Type names (and with them `reference.json`'s per-type counts) need the
-//! runtime's metadata and are not checked here yet.
+//! * every found object's type name equals the reference's, except where
+//!   the dump does not hold its module's metadata (then heaplens names it
+//!   `module!token` and says which modules lack metadata).
 
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_clr::HeapLayout;
@@ -29,16 +30,21 @@ use heaplens_elfcore::ElfCore;
 use heaplens_graph::{HeapGraph, NoProgress, TypeKind};
 use heaplens_memory::AddressSpace;
 use heaplens_snapshot::elf::{target, ElfSymbols};
-use heaplens_tests::fixture_graph;
+use heaplens_tests::{fixture_graph, fixture_modules};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
+    let modules = fixture_modules::for_fixture(core.parent().ok_or("no fixture dir")?)?;
     let file = heaplens_corpus::unpacked(core)?;
     let core = ElfCore::open(PageCache::new(FileSource::open(&file)?))?;
     let symbols = ElfSymbols(&core);
-    let heap = heaplens_clr::read(&target(&core, &symbols), &mut NoProgress)?;
+    let mut t = target(&core, &symbols);
+    t.module_files = modules
+        .as_ref()
+        .map(|m| m as &dyn heaplens_clr::ModuleFiles);
+    let heap = heaplens_clr::read(&t, &mut NoProgress)?;
     let ours = &heap.graph;
     let want = fixture_graph::load(graph, false)?;
     if !heap.info.problems.is_empty() {
@@ -62,6 +68,7 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
     let mut reclaimed = Vec::new();
     let mut overwritten = Vec::new();
     let mut last_in_segment: HashMap<usize, u64> = HashMap::new();
+    let mut names_differ: HashMap<(String, String), usize> = HashMap::new();
     for r in 0..want.node_count() as u32 {
         let addr = want.node_address(r);
         let found = index.get(&addr).copied().filter(|&o| !is_free(ours, o));
@@ -98,6 +105,12 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
             return Err(
                 format!("{addr:#x}: MethodTable {our_mt:#x}, reference {want_mt:#x}").into(),
             );
+        }
+        let (wn, on) = (name(&want, r), name(ours, o));
+        if wn != on {
+            *names_differ
+                .entry((wn.to_owned(), on.to_owned()))
+                .or_insert(0) += 1;
         }
         let children: Vec<u64> = ours
             .children(o)
@@ -146,6 +159,25 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
         )
         .into());
     }
+    // Type names: equal to the runtime's, except for types of modules
+    // whose metadata the dump does not hold (named `module!token`).
+    let naming = &heap.info.names;
+    let wrong: Vec<_> = names_differ
+        .iter()
+        .filter(|((_, ours), _)| {
+            !(ours.contains('!') || ours.contains("MethodTable 0x"))
+                || naming.modules_without_metadata.is_empty()
+        })
+        .collect();
+    if !wrong.is_empty() {
+        return Err(format!(
+            "{} type names differ from the reference (reference, ours): {:?}",
+            wrong.len(),
+            wrong.iter().take(20).collect::<Vec<_>>()
+        )
+        .into());
+    }
+    let unnamed: usize = names_differ.values().sum();
     // The reference objects' extents, to tell memory that held one.
     let mut extents: Vec<(u64, u64)> = (0..want.node_count() as u32)
         .map(|r| {
@@ -183,12 +215,19 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
     eprintln!(
         "{}: {} reference objects found, {} reclaimed since {reclaimed:x?}; \
          {} reference edges overwritten since {overwritten:x?}; \
-         {} live objects allocated after the reference walk",
+         {} live objects allocated after the reference walk; \
+         {unnamed} objects of {} types without metadata in the dump \
+         (modules {:?}; named {} types; from files {:?}; notes {:?})",
         graph.display(),
         want.node_count() - reclaimed.len(),
         reclaimed.len(),
         overwritten.len(),
-        later.len()
+        later.len(),
+        names_differ.len(),
+        naming.modules_without_metadata,
+        naming.named,
+        naming.modules_from_files,
+        naming.notes,
     );
     Ok(())
 }

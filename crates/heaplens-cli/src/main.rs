@@ -12,14 +12,24 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// heaplens: what fills a .NET heap, read from a .gcdump (core dumps and
-/// Windows minidumps are coming).
+/// heaplens: what fills a .NET heap, read from a .gcdump or a Linux core
+/// dump (Windows minidumps are coming).
 #[derive(Parser, Debug)]
 #[command(name = "heaplens", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// A directory of managed module files (.dll) for dumps that lack
+    /// their images: the application's output directory and the runtime's
+    /// shared framework directory (`shared/Microsoft.NETCore.App/<version>`)
+    /// of the same build. Repeatable. A file is used only when it matches
+    /// the dumped module.
+    #[arg(long, global = true, value_name = "DIR")]
+    modules: Vec<PathBuf>,
 }
+
+/// The module directories given with `--modules`.
+static MODULE_DIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -37,6 +47,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    MODULE_DIRS.get_or_init(|| cli.modules.clone());
     let result = match cli.command {
         Command::Stats(args) => stats::run(&args),
         Command::Roots(args) => roots::run(&args),
@@ -72,7 +83,14 @@ pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
         }
         Ok(())
     };
-    heaplens_snapshot::open(&src, &mut progress).map_err(|e| format!("{}: {e}", path.display()))
+    let mut modules = heaplens_snapshot::modules::ModuleSet::new();
+    for dir in MODULE_DIRS.get().into_iter().flatten() {
+        modules
+            .add_dir(dir)
+            .map_err(|e| format!("--modules {}: {e}", dir.display()))?;
+    }
+    heaplens_snapshot::open_with(&src, &modules, &mut progress)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A path argument.

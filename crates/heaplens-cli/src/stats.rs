@@ -3,12 +3,12 @@
 use crate::{open_snapshot, FileArg};
 use clap::{Args, ValueEnum};
 use heaplens_analysis::stats::{type_stats, Selection, SortKey, TypeStats};
-use heaplens_graph::{InputFormat, Snapshot};
+use heaplens_graph::{ClrHeapInfo, InputFormat, Snapshot, SnapshotInfo};
 use serde_json::{json, Value};
 
 #[derive(Args, Debug)]
 pub struct StatsArgs {
-    /// The snapshot to read (.gcdump).
+    /// The snapshot to read (.gcdump, Linux core).
     file: FileArg,
     /// Print one JSON object instead of a table.
     #[arg(long)]
@@ -85,7 +85,7 @@ fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) 
                 v["module"] = json!(m);
             }
             if r.method_table != 0 {
-                v["mt"] = json!(format!("{:x}", r.method_table));
+                v["mt"] = json!(format!("{:#x}", r.method_table));
             }
             if st.scaled {
                 v["present"] = json!(r.present);
@@ -132,10 +132,48 @@ fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) 
     if let Some(p) = info.pointer_size {
         out["pointer_size"] = json!(p);
     }
+    if let Some(clr) = &info.clr {
+        out["clr"] = json!({
+            "runtime_path": clr.runtime_path,
+            "runtime_version": clr.version,
+            "gc_mode": clr.gc_mode.as_str(),
+            "heap_layout": clr.layout.as_str(),
+            "heap_count": clr.heap_count,
+            "segments": clr.segments.len(),
+            "heap_bytes": clr.heap_bytes,
+            "heap_bytes_captured": clr.heap_bytes_captured,
+            "walk_problems": clr.walk_problems.len(),
+        });
+    }
     if !info.notes.is_empty() {
         out["notes"] = json!(info.notes);
     }
     out
+}
+
+/// The header lines of a CLR heap read: runtime, GC and coverage.
+fn clr_header(info: &SnapshotInfo, clr: &ClrHeapInfo) -> String {
+    let mut runtime = info.runtime.clone().unwrap_or_else(|| ".NET".to_owned());
+    if let Some(v) = clr
+        .version
+        .as_deref()
+        .and_then(|v| v.split_whitespace().next())
+    {
+        runtime += &format!(" ({v})");
+    }
+    let heaps = match clr.heap_count {
+        1 => "1 heap".to_owned(),
+        n => format!("{n} heaps"),
+    };
+    let layout = clr.layout.as_str();
+    format!(
+        "runtime: {runtime}, {} GC, {layout}, {heaps}\n\
+         heap: {} bytes in {} {layout}, {:.1} % of them in the dump\n",
+        clr.gc_mode.as_str(),
+        thousands(clr.heap_bytes),
+        clr.segments.len(),
+        clr.coverage_percent(),
+    )
 }
 
 /// Formats an integer with thousands separators.
@@ -176,8 +214,18 @@ fn to_table(
             .unwrap_or_default();
         let _ = writeln!(s, "process: {name}{pid}");
     }
+    if let Some(clr) = &info.clr {
+        s += &clr_header(info, clr);
+    }
     for note in &info.notes {
         let _ = writeln!(s, "note: {note}");
+    }
+    if st.unreachable.is_some() {
+        let _ = writeln!(
+            s,
+            "live objects only (reachable from the roots); free space and unreachable \
+             objects are listed below the table"
+        );
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "{:>12}  {:>14}  {:>6}  Type", "Count", "Bytes", "%");

@@ -131,3 +131,161 @@ fn errors_go_to_stderr_with_a_failure_code() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The linux-net8 phase 1 core, unpacked, and its fixture folder.
+fn net8_core() -> Option<(PathBuf, PathBuf)> {
+    let shared = heaplens_corpus::shared_or_skip("the CLI tests of Linux cores")?;
+    let dir = shared.join("fixtures/linux-net8");
+    let core = heaplens_corpus::unpacked(&dir.join("phase1.withheap.core.zst")).unwrap();
+    Some((core, dir))
+}
+
+#[test]
+fn stats_json_of_a_core_counts_live_objects_like_the_runtime() {
+    let Some((core, dir)) = net8_core() else {
+        return;
+    };
+    let out = heaplens()
+        .args(["stats", "--json"])
+        .arg(&core)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format"], "elf-core");
+    assert_eq!(v["runtime"], ".NET 8.0.4");
+    assert_eq!(v["clr"]["gc_mode"], "workstation");
+    assert_eq!(v["clr"]["heap_layout"], "regions");
+    let types = v["types"].as_array().unwrap();
+    let (objects, bytes) = (v["objects"].as_u64().unwrap(), v["bytes"].as_u64().unwrap());
+    let count: u64 = types.iter().map(|t| t["count"].as_u64().unwrap()).sum();
+    let sum: u64 = types.iter().map(|t| t["bytes"].as_u64().unwrap()).sum();
+    assert_eq!((count, sum), (objects, bytes));
+    // One row per MethodTable, each with its MethodTable in hex.
+    let mut mts: Vec<u64> = types
+        .iter()
+        .map(|t| {
+            let mt = t["mt"].as_str().unwrap();
+            u64::from_str_radix(mt.strip_prefix("0x").unwrap(), 16).unwrap()
+        })
+        .collect();
+    mts.sort_unstable();
+    mts.dedup();
+    assert_eq!(mts.len(), types.len());
+    assert!(types.iter().all(|t| t["name"] != "Free"));
+    // Free space and unreachable objects apart from the table.
+    assert!(v["free"]["count"].as_u64().unwrap() > 0);
+    assert!(v["free"]["bytes"].as_u64().unwrap() > 0);
+    assert!(v["unreachable"]["count"].is_u64() && v["unreachable"]["bytes"].is_u64());
+
+    // The runtime's own live totals, give or take the objects allocated
+    // after its walk and reclaimed since (sorted object by object).
+    let reference: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("phase1.reference.json")).unwrap()).unwrap();
+    let want =
+        heaplens_tests::fixture_graph::load(&dir.join("phase1.graph.json.zst"), false).unwrap();
+    let src = heaplens_bytes::FileSource::open(&core).unwrap();
+    let snap = heaplens_snapshot::open(&src, &mut heaplens_graph::NoProgress).unwrap();
+    let clr = snap.info.clr.as_ref().unwrap();
+    let live = heaplens_analysis::reach::reachable(&snap.graph);
+    let rec = heaplens_tests::reconcile::reconcile(
+        &snap.graph,
+        &live,
+        &clr.segments,
+        clr.layout == heaplens_graph::HeapLayout::Regions,
+        &want,
+    )
+    .unwrap();
+    let later: u64 = rec.later.iter().map(|&o| snap.graph.node_size(o)).sum();
+    let gone: u64 = rec.reclaimed.iter().map(|&r| want.node_size(r)).sum();
+    let ref_objects = reference["object_count"].as_u64().unwrap();
+    let ref_bytes = reference["total_size"].as_u64().unwrap();
+    assert_eq!(
+        objects,
+        ref_objects + rec.later.len() as u64 - rec.reclaimed.len() as u64,
+        "objects: ours {objects}, reference {ref_objects}, {} allocated later, {} reclaimed",
+        rec.later.len(),
+        rec.reclaimed.len()
+    );
+    assert_eq!(
+        bytes,
+        ref_bytes + later - gone,
+        "bytes: ours {bytes}, reference {ref_bytes}, {later} allocated later, {gone} reclaimed"
+    );
+    // A moment, not a different heap.
+    assert!(rec.later.len() + rec.reclaimed.len() < 100);
+    let widgets = types
+        .iter()
+        .find(|t| t["name"] == "DumpLab.Widget")
+        .expect("DumpLab.Widget");
+    assert_eq!(widgets["count"], 10_000);
+}
+
+#[test]
+fn stats_table_of_a_core_shows_the_runtime_and_what_is_left_out() {
+    let Some((core, _)) = net8_core() else {
+        return;
+    };
+    let out = heaplens()
+        .args(["stats", "--top", "3"])
+        .arg(&core)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for want in [
+        ": elf-core, 64-bit",
+        "process: dotnet (pid ",
+        "runtime: .NET 8.0.4",
+        "workstation GC, regions, 1 heap",
+        "100.0 % of them in the dump",
+        "live objects only",
+        "\nfree: ",
+        "\nunreachable: ",
+    ] {
+        assert!(text.contains(want), "{want:?} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn a_core_without_a_runtime_is_refused_with_a_reason() {
+    // A valid x86-64 core with one page of memory and nothing else.
+    let mut core = vec![0u8; 64 + 56 + 8];
+    core[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+    let mut put =
+        |at: usize, v: u64, n: usize| core[at..at + n].copy_from_slice(&v.to_le_bytes()[..n]);
+    put(16, 4, 2); // e_type ET_CORE
+    put(18, 62, 2); // e_machine EM_X86_64
+    put(20, 1, 4); // e_version
+    put(32, 64, 8); // e_phoff
+    put(52, 64, 2); // e_ehsize
+    put(54, 56, 2); // e_phentsize
+    put(56, 1, 2); // e_phnum
+    put(64, 1, 4); // p_type PT_LOAD
+    put(68, 6, 4); // p_flags RW
+    put(72, 120, 8); // p_offset
+    put(80, 0x1000, 8); // p_vaddr
+    put(96, 8, 8); // p_filesz
+    put(104, 0x1000, 8); // p_memsz
+    let dir = std::env::temp_dir().join(format!("heaplens-cli-core-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("empty.core");
+    std::fs::write(&path, &core).unwrap();
+    let out = heaplens().args(["stats"]).arg(&path).output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no .NET runtime in this Linux core dump"),
+        "{err}"
+    );
+}

@@ -23,6 +23,7 @@ pub mod dacvars;
 mod error;
 pub mod heap;
 pub mod methodtable;
+mod missing_heap;
 pub mod names;
 pub mod roots;
 pub mod runtime;
@@ -30,6 +31,8 @@ mod target;
 pub mod walk;
 
 pub use error::ClrError;
+pub use heaplens_metadata;
+pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
 
 use heaplens_graph::{GraphBuilder, HeapGraph, Progress, RootKind, TypeInfo, TypeKind};
@@ -113,7 +116,20 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
                     })
             })
     };
-    let vars = dacvars::locate(target, &runtime, &check)?;
+    let vars = match dacvars::locate(target, &runtime, &check) {
+        Ok(v) => v,
+        // A dump without the heap's memory: say so, not "no GcDacVars".
+        Err(e @ ClrError::NoGcInfo { .. }) => {
+            return Err(match missing_heap::missing_heap(target, &runtime) {
+                Some(total) => ClrError::NoHeapMemory {
+                    missing: total,
+                    total,
+                },
+                None => e,
+            })
+        }
+        Err(e) => return Err(e),
+    };
     if vars.invalid_count != 0 {
         return Err(ClrError::GcInProgress(vars.invalid_count));
     }

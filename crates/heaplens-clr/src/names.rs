@@ -1,17 +1,73 @@
 //! Type names from the ECMA-335 metadata of the loaded images.
+//!
+//! A MethodTable names its type through its module and TypeDef RID: the
+//! module's metadata gives `Namespace.Name` (nested types `Outer+Inner`),
+//! the instantiation dictionary gives the generic arguments, an array's
+//! element type handle gives the element. Names follow the runtime's
+//! TypeString format as its own heap walk reports it: generic arguments in
+//! `[a,b]` with their full names, arrays `[]`, `[,]` (`[*]` for a rank-1
+//! multi-dimensional array), and a nested type at the top level by its own
+//! name only (`Entry[System.Char,System.String][]`).
+//!
+//! Nothing here depends on a table of build numbers; every layout choice is
+//! calibrated on the dump:
+//!
+//! * how the module pointer at `MT+0x18` is stored (absolute, or relative
+//!   to its own address as in .NET Core 3.1): the reading under which the
+//!   MethodTables share few distinct modules;
+//! * where a `Module` keeps its simple name: the offset at which most
+//!   modules point at a NUL-terminated assembly name; the metadata is the
+//!   `BSJB` root whose `#Strings` heap holds that name, so it is found the
+//!   same way in flat, mapped, single-file and Windows images;
+//! * where the TypeDef RID is (`u16` at `+0xA` up to .NET 8, the upper 24
+//!   bits of the `u32` at `+0x8` from .NET 9): the reading under which a
+//!   type's metadata base type matches its parent MethodTable.
+//!
+//! Types whose metadata is not in the dump get `module!0x02xxxxxx` (the
+//! module's name and the TypeDef token) and the report says why.
 
+use crate::methodtable::{
+    MethodTable, ARRAY, ARRAY_MASK, HAS_COMPONENT_SIZE, IF_ARRAY_THEN_SZARRAY,
+};
 use crate::runtime::RuntimeModule;
 use crate::target::Target;
 use crate::walk::MethodTables;
+use heaplens_memory::AddressSpace;
+use heaplens_metadata::{Metadata, TableId};
+use std::collections::HashMap;
 
 /// The name of one MethodTable's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeName {
     /// The name in the runtime's TypeString format, or, when metadata is
-    /// not available, `MethodTable 0x…` with the module and token.
+    /// not available, `module!0x02xxxxxx` (or `MethodTable 0x…` when even
+    /// the module is unknown).
     pub name: String,
-    /// The module (assembly) defining the type, when known.
+    /// The module (assembly simple name) defining the type, when known.
     pub module: Option<String>,
+}
+
+/// A managed module supplied from outside the dump: the application's or
+/// the runtime's DLL, for dumps that do not hold its image (Linux
+/// `--withheap` cores of .NET Core 3.1, Windows heap-only minidumps).
+#[derive(Debug, Clone)]
+pub struct SuppliedModule {
+    /// Where it came from (a path), for messages.
+    pub origin: String,
+    /// Its metadata.
+    pub metadata: Metadata,
+    /// Its COFF `TimeDateStamp`, checked against the dumped header when
+    /// the dump holds it.
+    pub time_date_stamp: u32,
+    /// Its `SizeOfImage`, checked the same way.
+    pub size_of_image: u32,
+}
+
+/// Where supplied modules are looked up.
+pub trait ModuleFiles {
+    /// The module whose assembly simple name is `name` (e.g.
+    /// `System.Private.CoreLib`), if one was supplied.
+    fn find(&self, name: &str) -> Option<SuppliedModule>;
 }
 
 /// How naming went.
@@ -19,35 +75,867 @@ pub struct TypeName {
 pub struct NamingReport {
     /// Types named from metadata.
     pub named: usize,
-    /// Types without a name.
+    /// Types without a name from metadata.
     pub unnamed: usize,
-    /// Why some types have no name.
+    /// Modules whose metadata was found, by simple name.
+    pub modules_with_metadata: Vec<String>,
+    /// Modules whose metadata is not in the dump, by simple name (or
+    /// `Module 0x…` when even the name is not), and none was supplied.
+    pub modules_without_metadata: Vec<String>,
+    /// Modules named from supplied files: simple name and the file.
+    pub modules_from_files: Vec<(String, String)>,
+    /// What the user should know: why some types have no name, supplied
+    /// files not used or not checked.
     pub notes: Vec<String>,
+    /// What was calibrated on the dump (for diagnostics).
+    pub calibration: Vec<String>,
+}
+
+/// Deepest nesting of generic arguments and array elements followed.
+const MAX_DEPTH: u32 = 16;
+/// Most bytes searched back from a module's name for its metadata root.
+const MAX_METADATA_SEARCH: u64 = 64 << 20;
+/// Largest metadata accepted.
+const MAX_METADATA: u64 = 64 << 20;
+/// `m_dwFlags` low word (no component size): generic instantiation kinds.
+const GENERICS_MASK: u32 = 0x30;
+/// `m_dwFlags` low word: open generic type (never on the heap).
+const GENERICS_TYPICAL: u32 = 0x30;
+/// `m_wFlags2` (≤ .NET 8): the defining module is in a multipurpose slot.
+const HAS_MODULE_OVERRIDE: u16 = 0x10;
+
+/// The header fields naming needs (first 0x38 bytes of a MethodTable).
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    flags: u32,
+    base_size: u32,
+    flags2: u16,
+    token16: u16,
+    flags2_32: u32,
+    num_virtuals: u16,
+    module_raw: u64,
+    canon_raw: u64,
+    per_inst: u64,
+}
+
+impl Header {
+    fn read(mem: &dyn AddressSpace, mt: u64) -> Option<Header> {
+        let mut b = [0u8; 0x38];
+        mem.read_virtual(mt, &mut b).ok()?;
+        let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+        let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
+        let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        Some(Header {
+            flags: u32_at(0),
+            base_size: u32_at(4),
+            flags2: u16_at(8),
+            token16: u16_at(0xA),
+            flags2_32: u32_at(8),
+            num_virtuals: u16_at(0xC),
+            module_raw: u64_at(0x18),
+            canon_raw: u64_at(0x28),
+            per_inst: u64_at(0x30),
+        })
+    }
+
+    fn is_array(&self) -> bool {
+        self.flags & ARRAY_MASK == ARRAY
+    }
+
+    fn is_generic_instance(&self) -> bool {
+        self.flags & HAS_COMPONENT_SIZE == 0
+            && matches!(self.flags & GENERICS_MASK, g if g != 0 && g != GENERICS_TYPICAL)
+    }
+}
+
+/// The layout choices calibrated on the dump.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// `MT+0x18` (and the module-override slot) hold an offset relative to
+    /// their own address.
+    module_relative: bool,
+    /// The TypeDef RID is `u32@+0x8 >> 8` (.NET 9+) rather than
+    /// `u16@+0xA`; the module at `+0x18` is then the defining module.
+    token_in_flags2: bool,
+}
+
+impl Layout {
+    fn decode(&self, slot: u64, raw: u64) -> u64 {
+        if self.module_relative {
+            slot.wrapping_add(raw)
+        } else {
+            raw
+        }
+    }
+
+    fn rid(&self, h: &Header) -> u32 {
+        if self.token_in_flags2 {
+            h.flags2_32 >> 8
+        } else {
+            u32::from(h.token16)
+        }
+    }
+}
+
+/// A module and its metadata.
+struct ModuleInfo {
+    name: Option<String>,
+    metadata: Option<usize>,
+    /// The file the metadata came from, when supplied.
+    supplied: Option<String>,
 }
 
 /// Names every MethodTable.
 pub fn name_types(
-    _target: &Target<'_>,
-    _runtime: &RuntimeModule,
+    target: &Target<'_>,
+    runtime: &RuntimeModule,
     mts: &MethodTables,
 ) -> (Vec<TypeName>, NamingReport) {
-    let names: Vec<TypeName> = mts
+    let mem = target.memory;
+    let mut report = NamingReport::default();
+    let headers: Vec<Option<Header>> = mts
         .addresses
         .iter()
-        .zip(&mts.tables)
-        .map(|(&mt, t)| TypeName {
-            name: if t.is_free {
-                "Free".to_owned()
-            } else {
-                format!("MethodTable {mt:#x}")
-            },
-            module: None,
-        })
+        .map(|&mt| Header::read(mem, mt))
         .collect();
-    let report = NamingReport {
-        named: 0,
-        unnamed: names.len(),
-        notes: vec!["type names are not read yet".into()],
+    let plain: Vec<(u64, Header)> = mts
+        .addresses
+        .iter()
+        .zip(&headers)
+        .zip(&mts.tables)
+        .filter(|(_, t)| !t.is_free)
+        .filter_map(|((&mt, h), _)| h.filter(|h| !h.is_array()).map(|h| (mt, h)))
+        .collect();
+
+    // How the module pointer is stored: the reading with fewer distinct
+    // modules (a process has tens of modules and thousands of types).
+    let distinct = |relative: bool| {
+        let mut v: Vec<u64> = plain
+            .iter()
+            .map(|(mt, h)| {
+                if relative {
+                    (mt + 0x18).wrapping_add(h.module_raw)
+                } else {
+                    h.module_raw
+                }
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     };
+    let (abs, rel) = (distinct(false), distinct(true));
+    let module_relative = rel.len() < abs.len();
+    let module_ptrs = if module_relative { rel } else { abs };
+
+    // Where a Module keeps its simple name.
+    let name_offset = calibrate_name_offset(mem, &module_ptrs, target, runtime);
+    match name_offset {
+        Some(k) => report
+            .calibration
+            .push(format!("Module simple name at +{k:#x}")),
+        None => report
+            .notes
+            .push("no module names found: the dump lacks the runtime's Module records".into()),
+    }
+    let mut namer = Namer {
+        mem,
+        target,
+        name_offset,
+        layout: Layout {
+            module_relative,
+            token_in_flags2: false,
+        },
+        modules: HashMap::new(),
+        metadata: Vec::new(),
+        roots: HashMap::new(),
+        notes: Vec::new(),
+        memo: HashMap::new(),
+        corelib: None,
+    };
+    for &m in &module_ptrs {
+        namer.ensure_module(m);
+    }
+    namer.corelib = namer
+        .modules
+        .iter()
+        .find(|(_, i)| {
+            matches!(
+                i.name.as_deref(),
+                Some("System.Private.CoreLib") | Some("mscorlib")
+            )
+        })
+        .map(|(&m, _)| m);
+    namer.layout.token_in_flags2 = namer.calibrate_token(&plain, runtime);
+    report.calibration.push(format!(
+        "module pointers {}, TypeDef RID in {}",
+        if module_relative {
+            "relative"
+        } else {
+            "absolute"
+        },
+        if namer.layout.token_in_flags2 {
+            "m_dwFlags2 >> 8 (.NET 9+ layout)"
+        } else {
+            "m_wToken (≤ .NET 8 layout)"
+        }
+    ));
+
+    let mut names = Vec::with_capacity(mts.addresses.len());
+    for (i, &mt) in mts.addresses.iter().enumerate() {
+        if mts.tables[i].is_free {
+            names.push(TypeName {
+                name: "Free".to_owned(),
+                module: None,
+            });
+            continue;
+        }
+        let d = namer.describe(mt, 0);
+        if d.named {
+            report.named += 1;
+        } else {
+            report.unnamed += 1;
+        }
+        names.push(TypeName {
+            name: d.top,
+            module: d.module,
+        });
+    }
+    report.notes.append(&mut namer.notes);
+    for (&m, info) in &namer.modules {
+        let label = info
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("Module {m:#x}"));
+        if let Some(origin) = &info.supplied {
+            report.modules_from_files.push((label, origin.clone()));
+        } else if info.metadata.is_some() {
+            report.modules_with_metadata.push(label);
+        } else {
+            report.modules_without_metadata.push(label);
+        }
+    }
+    report.modules_with_metadata.sort();
+    report.modules_with_metadata.dedup();
+    report.modules_without_metadata.sort();
+    report.modules_without_metadata.dedup();
+    report.modules_from_files.sort();
+    report.modules_from_files.dedup();
+    if !report.modules_without_metadata.is_empty() {
+        report.notes.push(format!(
+            "the dump does not hold the metadata of {} (their images are file mappings \
+             left out of the dump); their types are shown as module!token. Supply the \
+             module files (the application's DLLs and the runtime's shared framework \
+             directory) to name them",
+            report.modules_without_metadata.join(", ")
+        ));
+    }
     (names, report)
+}
+
+/// The offset in `Module` of the pointer to its simple name: the one at
+/// which most modules point at a plausible assembly name, or, where the
+/// name's page is not in the dump, into a managed image's file mapping.
+fn calibrate_name_offset(
+    mem: &dyn AddressSpace,
+    modules: &[u64],
+    target: &Target<'_>,
+    runtime: &RuntimeModule,
+) -> Option<u64> {
+    let sample: Vec<u64> = modules.iter().copied().take(64).collect();
+    let in_image = |p: u64| {
+        target.modules.iter().any(|t| {
+            t.contains(p) && {
+                let f = t.file_name().to_ascii_lowercase();
+                f.ends_with(".dll")
+                    || f.ends_with(".exe")
+                    || (runtime.single_file && t.path == runtime.module.path)
+            }
+        })
+    };
+    let mut best: Option<(usize, usize, u64)> = None;
+    for k in (0..0x200u64).step_by(8) {
+        let (mut names, mut hits) = (0, 0);
+        for &m in &sample {
+            let Ok(p) = mem.read_u64(m + k) else {
+                continue;
+            };
+            if read_name(mem, p).is_some() {
+                names += 1;
+                hits += 1;
+            } else if p != 0 && in_image(p) {
+                hits += 1;
+            }
+        }
+        if hits > 0 && best.is_none_or(|(h, n, _)| (hits, names) > (h, n)) {
+            best = Some((hits, names, k));
+        }
+    }
+    // At least half the modules must agree.
+    best.filter(|&(h, _, _)| h * 2 >= sample.len())
+        .map(|(_, _, k)| k)
+}
+
+/// A NUL-terminated assembly name at `p`: letters, digits, `.`, `_`, `-`.
+fn read_name(mem: &dyn AddressSpace, p: u64) -> Option<String> {
+    if p == 0 || p & 0xFFFF_0000_0000_0000 != 0 {
+        return None;
+    }
+    let s = heaplens_memory::read_c_string(mem, p, 256).ok()??;
+    let ok = !s.is_empty()
+        && s.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        && s.iter().any(|c| c.is_ascii_alphabetic());
+    ok.then(|| String::from_utf8_lossy(&s).into_owned())
+}
+
+/// The name and metadata of the module at `m`.
+fn module_info(
+    mem: &dyn AddressSpace,
+    m: u64,
+    name_offset: Option<u64>,
+    metadata: &mut Vec<Metadata>,
+    roots: &mut HashMap<u64, usize>,
+    target: &Target<'_>,
+    notes: &mut Vec<String>,
+) -> ModuleInfo {
+    let Some(k) = name_offset else {
+        return ModuleInfo {
+            name: None,
+            metadata: None,
+            supplied: None,
+        };
+    };
+    let Ok(p) = mem.read_u64(m + k) else {
+        return ModuleInfo {
+            name: None,
+            metadata: None,
+            supplied: None,
+        };
+    };
+    let name = read_name(mem, p).or_else(|| {
+        // The name's page is not in the dump: name the module by the file
+        // mapped there.
+        target.modules.iter().find(|t| t.contains(p)).map(|t| {
+            let f = t.file_name();
+            f.strip_suffix(".dll")
+                .or_else(|| f.strip_suffix(".exe"))
+                .unwrap_or(f)
+                .to_owned()
+        })
+    });
+    // The metadata around the name; or, when the name's page is not in
+    // the dump, that of another mapping of the same file (a loaded copy of
+    // an image whose flat mapping was left out).
+    let found = metadata_around(mem, p)
+        .filter(|(_, md)| name.is_none() || assembly_name(md) == name)
+        .or_else(|| {
+            let file = target.modules.iter().find(|t| t.contains(p))?;
+            file.header_addresses.iter().find_map(|&h| {
+                let img = heaplens_pe::PeImage::detect(mem, h).ok()?;
+                let (at, _) = img.metadata_location().ok()?;
+                let md = Metadata::read_from(&img).ok()?;
+                (name.is_none() || assembly_name(&md) == name).then_some((at, md))
+            })
+        });
+    let mut supplied = None;
+    let found = found.or_else(|| {
+        let name = name.as_deref()?;
+        let file = target.module_files?.find(name)?;
+        if assembly_name(&file.metadata).as_deref() != Some(name) {
+            notes.push(format!("{} is not assembly {name}: not used", file.origin));
+            return None;
+        }
+        // The dumped header, where the dump holds it, must be that file's.
+        let dumped = target
+            .modules
+            .iter()
+            .find(|t| t.contains(p))
+            .into_iter()
+            .flat_map(|t| t.header_addresses.iter())
+            .find_map(|&h| heaplens_pe::PeImage::at(mem, h, heaplens_pe::Layout::Flat).ok());
+        match dumped {
+            Some(img)
+                if img.headers().time_date_stamp != file.time_date_stamp
+                    || img.headers().size_of_image != file.size_of_image =>
+            {
+                notes.push(format!(
+                    "{} does not match the dumped {name} (timestamp {:#x}, size {:#x}; the \
+                     dump has {:#x}, {:#x}): not used",
+                    file.origin,
+                    file.time_date_stamp,
+                    file.size_of_image,
+                    img.headers().time_date_stamp,
+                    img.headers().size_of_image
+                ));
+                return None;
+            }
+            Some(_) => {}
+            None => notes.push(format!(
+                "{name}: the dump holds no header to check {} against; used as supplied",
+                file.origin
+            )),
+        }
+        supplied = Some(file.origin.clone());
+        // Supplied metadata is keyed apart from addresses in the dump.
+        Some((u64::MAX - metadata.len() as u64, file.metadata))
+    });
+    let md = found.map(|(root, md)| {
+        *roots.entry(root).or_insert_with(|| {
+            metadata.push(md);
+            metadata.len() - 1
+        })
+    });
+    ModuleInfo {
+        name,
+        metadata: md,
+        supplied,
+    }
+}
+
+fn assembly_name(md: &Metadata) -> Option<String> {
+    md.assembly_name().ok().flatten().map(str::to_owned)
+}
+
+/// The metadata whose `#Strings` heap holds `p`: the nearest `BSJB` root
+/// before it whose stream headers say so.
+fn metadata_around(mem: &dyn AddressSpace, p: u64) -> Option<(u64, Metadata)> {
+    const CHUNK: u64 = 1 << 20;
+    let finder = memchr::memmem::FinderRev::new(b"BSJB");
+    let mut hi = p.checked_add(4)?;
+    let floor = p.saturating_sub(MAX_METADATA_SEARCH);
+    let mut buf = Vec::new();
+    while hi > floor {
+        let lo = hi.saturating_sub(CHUNK).max(floor);
+        // Overlap by 3 bytes so a signature straddling chunks is seen.
+        let end = (hi + 3).min(p + 4);
+        // Metadata is contiguous: only the captured run ending at `end`
+        // can hold its root; a hole ends the search.
+        let (a, b) = heaplens_memory::data_runs(mem, lo, end)
+            .last()
+            .filter(|r| r.1 == end)?;
+        buf.resize((b - a) as usize, 0);
+        mem.read_virtual(a, &mut buf).ok()?;
+        for off in finder.rfind_iter(&buf) {
+            let at = a + off as u64;
+            if at.is_multiple_of(4) {
+                if let Some(md) = parse_root(mem, at, p) {
+                    return Some((at, md));
+                }
+            }
+        }
+        if a > lo {
+            return None;
+        }
+        hi = lo;
+    }
+    None
+}
+
+/// Parses the metadata root at `at` if its `#Strings` heap holds `p`.
+fn parse_root(mem: &dyn AddressSpace, at: u64, p: u64) -> Option<Metadata> {
+    let mut head = [0u8; 16];
+    mem.read_virtual(at, &mut head).ok()?;
+    let ver_len = u32::from_le_bytes(head[12..16].try_into().unwrap()) as u64;
+    if ver_len > 256 || u16::from_le_bytes([head[4], head[5]]) != 1 {
+        return None;
+    }
+    let mut pos = at + 16 + ((ver_len + 3) & !3);
+    let streams = mem.read_u16(pos + 2).ok()?;
+    if streams == 0 || streams > 16 {
+        return None;
+    }
+    pos += 4;
+    let (mut total, mut holds) = (0u64, false);
+    for _ in 0..streams {
+        let off = u64::from(mem.read_u32(pos).ok()?);
+        let size = u64::from(mem.read_u32(pos + 4).ok()?);
+        let mut name = [0u8; 32];
+        mem.read_virtual(pos + 8, &mut name).ok()?;
+        let len = name.iter().position(|&c| c == 0)?;
+        if &name[..len] == b"#Strings" && (at + off..at + off + size).contains(&p) {
+            holds = true;
+        }
+        total = total.max(off + size);
+        pos += 8 + ((len as u64 + 4) & !3);
+    }
+    if !holds || total > MAX_METADATA {
+        return None;
+    }
+    let mut bytes = vec![0u8; total as usize];
+    mem.read_virtual(at, &mut bytes).ok()?;
+    Metadata::parse(bytes).ok()
+}
+
+/// A type's names in both styles.
+#[derive(Debug, Clone)]
+struct Described {
+    /// As a generic argument: `Ns.Outer+Inner[args]`.
+    full: String,
+    /// At the top level: a nested type by its own name.
+    top: String,
+    module: Option<String>,
+    /// Named from metadata (all parts).
+    named: bool,
+}
+
+impl Described {
+    fn unknown(what: String) -> Described {
+        Described {
+            full: what.clone(),
+            top: what,
+            module: None,
+            named: false,
+        }
+    }
+}
+
+struct Namer<'a> {
+    mem: &'a dyn AddressSpace,
+    target: &'a Target<'a>,
+    name_offset: Option<u64>,
+    layout: Layout,
+    /// Every module met, by `Module*`.
+    modules: HashMap<u64, ModuleInfo>,
+    /// Metadata found, indexed by `ModuleInfo::metadata`.
+    metadata: Vec<Metadata>,
+    /// Metadata index by root address (two modules never share one).
+    roots: HashMap<u64, usize>,
+    notes: Vec<String>,
+    memo: HashMap<u64, Described>,
+    corelib: Option<u64>,
+}
+
+impl Namer<'_> {
+    /// Resolves the module at `m` the first time it is met.
+    fn ensure_module(&mut self, m: u64) {
+        if self.modules.contains_key(&m) {
+            return;
+        }
+        let info = module_info(
+            self.mem,
+            m,
+            self.name_offset,
+            &mut self.metadata,
+            &mut self.roots,
+            self.target,
+            &mut self.notes,
+        );
+        self.modules.insert(m, info);
+    }
+
+    /// The loader module (≤ 8) or defining module (9+) at `MT+0x18`.
+    fn module_field(&self, mt: u64, h: &Header) -> u64 {
+        self.layout.decode(mt + 0x18, h.module_raw)
+    }
+
+    /// The module defining the type of `mt` (≤ 8: the canonical
+    /// MethodTable's module override or loader module).
+    fn defining_module(&mut self, mt: u64, h: &Header) -> u64 {
+        if self.layout.token_in_flags2 || !h.is_generic_instance() {
+            return self.module_field(mt, h);
+        }
+        let canon = if h.canon_raw & 3 != 0 {
+            h.canon_raw & !3
+        } else {
+            mt
+        };
+        let Some(ch) = Header::read(self.mem, canon) else {
+            return self.module_field(mt, h);
+        };
+        if ch.flags2 & HAS_MODULE_OVERRIDE != 0 {
+            if let Some(m) = self.module_override(canon, &ch) {
+                self.ensure_module(m);
+                if self.modules[&m].name.is_some() {
+                    return m;
+                }
+            }
+        }
+        self.module_field(canon, &ch)
+    }
+
+    /// The module-override multipurpose slot (≤ .NET 8).
+    fn module_override(&self, mt: u64, h: &Header) -> Option<u64> {
+        let mask = h.flags2 & 0xF;
+        let raw = mask.count_ones() as u64;
+        let index = if mask & 3 == 2 && raw == 1 { 0 } else { raw };
+        let slot = match index {
+            0 => mt + 0x30,
+            1 => mt + 0x38,
+            i => mt + 0x40 + u64::from(h.num_virtuals).div_ceil(8) * 8 + (i - 2) * 8,
+        };
+        let v = self.mem.read_u64(slot).ok()?;
+        let m = if self.layout.module_relative {
+            let t = slot.wrapping_add(v & !1);
+            if v & 1 != 0 {
+                self.mem.read_u64(t).ok()?
+            } else {
+                t
+            }
+        } else {
+            v
+        };
+        (m != 0 && m % 8 == 0).then_some(m)
+    }
+
+    fn metadata_of(&self, module: u64) -> Option<&Metadata> {
+        self.modules
+            .get(&module)
+            .and_then(|i| i.metadata)
+            .map(|i| &self.metadata[i])
+    }
+
+    /// Chooses where the TypeDef RID is: the reading under which more
+    /// types' metadata base type matches their parent MethodTable.
+    fn calibrate_token(&mut self, plain: &[(u64, Header)], runtime: &RuntimeModule) -> bool {
+        let mut score = [0usize; 2];
+        for (s, flags2) in [false, true].into_iter().enumerate() {
+            self.layout.token_in_flags2 = flags2;
+            for (mt, h) in plain.iter().take(2000) {
+                if h.is_generic_instance() {
+                    continue;
+                }
+                if self.base_matches_parent(*mt, h) == Some(true) {
+                    score[s] += 1;
+                }
+            }
+        }
+        if score[0] == score[1] {
+            // Nothing to tell them apart (no metadata): the runtime's
+            // major version decides.
+            let major = runtime
+                .version
+                .as_deref()
+                .and_then(|v| v.split('.').next())
+                .and_then(|m| m.parse::<u32>().ok());
+            return major.is_some_and(|m| (9..100).contains(&m));
+        }
+        score[1] > score[0]
+    }
+
+    /// Whether the TypeDef of `mt` extends the type of its parent
+    /// MethodTable (`None` when either cannot be told).
+    fn base_matches_parent(&self, mt: u64, h: &Header) -> Option<bool> {
+        let md = self.metadata_of(self.module_field(mt, h))?;
+        let td = md.type_def(self.layout.rid(h)).ok()?;
+        let parent = self.mem.read_u64(mt + 0x10).ok()?;
+        let base = match td.extends.table() {
+            _ if td.extends.is_null() => return Some(parent == 0),
+            Some(TableId::TypeDef) => md.full_type_name(td.extends.rid()).ok()?,
+            Some(TableId::TypeRef) => md.type_ref_full_name(td.extends.rid()).ok()?,
+            _ => return None,
+        };
+        if parent == 0 {
+            return Some(false);
+        }
+        let ph = Header::read(self.mem, parent)?;
+        if ph.is_generic_instance() || ph.is_array() {
+            return None;
+        }
+        let pmd = self.metadata_of(self.module_field(parent, &ph))?;
+        Some(pmd.full_type_name(self.layout.rid(&ph)).ok()? == base)
+    }
+
+    /// The names of the type handle `th` (a MethodTable, or a TypeDesc
+    /// when bit 1 is set).
+    fn describe_handle(&mut self, th: u64, depth: u32) -> Described {
+        if th & 2 != 0 {
+            self.describe_type_desc(th & !3, depth)
+        } else {
+            self.describe(th, depth)
+        }
+    }
+
+    /// The names of the MethodTable at `mt`.
+    fn describe(&mut self, mt: u64, depth: u32) -> Described {
+        if let Some(d) = self.memo.get(&mt) {
+            return d.clone();
+        }
+        let d = self.describe_uncached(mt, depth);
+        if depth < MAX_DEPTH {
+            self.memo.insert(mt, d.clone());
+        }
+        d
+    }
+
+    fn describe_uncached(&mut self, mt: u64, depth: u32) -> Described {
+        let fallback = || Described::unknown(format!("MethodTable {mt:#x}"));
+        if depth >= MAX_DEPTH {
+            return fallback();
+        }
+        let Some(h) = Header::read(self.mem, mt) else {
+            return fallback();
+        };
+        if h.is_array() {
+            let suffix = if h.flags & IF_ARRAY_THEN_SZARRAY != 0 {
+                "[]".to_owned()
+            } else {
+                match h.base_size.saturating_sub(0x18) / 8 {
+                    0 | 1 => "[*]".to_owned(),
+                    r => format!("[{}]", ",".repeat(r as usize - 1)),
+                }
+            };
+            let e = self.describe_handle(h.per_inst, depth + 1);
+            return Described {
+                full: e.full + &suffix,
+                top: e.top + &suffix,
+                module: e.module,
+                named: e.named,
+            };
+        }
+        let mut module = self.defining_module(mt, &h);
+        let rid = self.layout.rid(&h);
+        self.ensure_module(module);
+        // Generic arguments from the instantiation dictionary.
+        let mut args: Vec<Described> = Vec::new();
+        if h.is_generic_instance() {
+            let Some(handles) = self.type_arguments(&h) else {
+                return fallback();
+            };
+            for a in handles {
+                args.push(self.describe_handle(a, depth + 1));
+            }
+        }
+        // The arity must match; when the module is wrong (a generic
+        // instantiation loaded by another module), try CoreLib.
+        let arity_ok = |md: &Metadata| {
+            md.type_def(rid).is_ok() && md.generic_param_count(rid) as usize == args.len()
+        };
+        let known = self.metadata_of(module).is_some();
+        if known && !self.metadata_of(module).is_some_and(arity_ok) {
+            if let Some(c) = self
+                .corelib
+                .filter(|&c| self.metadata_of(c).is_some_and(arity_ok))
+            {
+                module = c;
+            }
+        }
+        let module_name = self.modules.get(&module).and_then(|i| i.name.clone());
+        let Some(md) = self.metadata_of(module).filter(|md| arity_ok(md)) else {
+            let token = 0x0200_0000 | rid;
+            let base = match &module_name {
+                Some(n) => format!("{n}!{token:#010x}"),
+                None => format!("MethodTable {mt:#x}"),
+            };
+            let a = join_args(&args, |d| &d.full);
+            return Described {
+                full: base.clone() + &a,
+                top: base + &a,
+                module: module_name,
+                named: false,
+            };
+        };
+        let Ok(td) = md.type_def(rid) else {
+            return fallback();
+        };
+        let own = td.name.to_owned();
+        let nested = md.enclosing_type(rid).is_some();
+        let Ok(full) = md.full_type_name(rid) else {
+            return fallback();
+        };
+        let a = join_args(&args, |d| &d.full);
+        Described {
+            top: if nested { own } else { full.clone() } + &a,
+            full: full + &a,
+            module: module_name,
+            named: args.iter().all(|d| d.named),
+        }
+    }
+
+    /// The type arguments of a generic instantiation: the first
+    /// `NumTyPars` entries of its own (last) dictionary.
+    fn type_arguments(&self, h: &Header) -> Option<Vec<u64>> {
+        let per_inst = h.per_inst;
+        if per_inst == 0 || !per_inst.is_multiple_of(8) {
+            return None;
+        }
+        let dicts = self.mem.read_u16(per_inst - 4).ok()?;
+        let params = self.mem.read_u16(per_inst - 2).ok()?;
+        if dicts == 0 || params == 0 || params > 64 {
+            return None;
+        }
+        let dict = self
+            .mem
+            .read_u64(per_inst + 8 * (u64::from(dicts) - 1))
+            .ok()?;
+        (0..u64::from(params))
+            .map(|i| self.mem.read_u64(dict + 8 * i).ok())
+            .collect()
+    }
+
+    /// The names of a TypeDesc: array (.NET Core 3.1 `ArrayTypeDesc`),
+    /// pointer, by-ref, generic variable, function pointer.
+    fn describe_type_desc(&mut self, td: u64, depth: u32) -> Described {
+        let fallback = || Described::unknown(format!("TypeDesc {td:#x}"));
+        if depth >= MAX_DEPTH {
+            return fallback();
+        }
+        let Ok(kind) = self.mem.read_u32(td) else {
+            return fallback();
+        };
+        let valid_mt = |mem: &dyn AddressSpace, mt: u64| MethodTable::read(mem, mt).is_some();
+        match kind & 0xFF {
+            // ELEMENT_TYPE_ARRAY, ELEMENT_TYPE_SZARRAY: name the template
+            // MethodTable (absolute or relative at +8), else the element.
+            0x14 | 0x1D => {
+                if let Ok(v) = self.mem.read_u64(td + 8) {
+                    for t in [v, (td + 8).wrapping_add(v)] {
+                        if t & 7 == 0
+                            && valid_mt(self.mem, t)
+                            && Header::read(self.mem, t).is_some_and(|h| h.is_array())
+                        {
+                            return self.describe(t, depth + 1);
+                        }
+                    }
+                }
+                match self.mem.read_u64(td + 0x10) {
+                    Ok(e) => {
+                        let e = self.describe_handle(e, depth + 1);
+                        Described {
+                            full: e.full + "[]",
+                            top: e.top + "[]",
+                            module: e.module,
+                            named: e.named,
+                        }
+                    }
+                    Err(_) => fallback(),
+                }
+            }
+            // ELEMENT_TYPE_PTR, ELEMENT_TYPE_BYREF.
+            k @ (0x0F | 0x10) => {
+                let suffix = if k == 0x0F { "*" } else { "&" };
+                for off in [8u64, 0x10] {
+                    let Ok(a) = self.mem.read_u64(td + off) else {
+                        continue;
+                    };
+                    let ok = if a & 2 != 0 {
+                        self.mem.read_u32(a & !3).is_ok()
+                    } else {
+                        a & 7 == 0 && valid_mt(self.mem, a)
+                    };
+                    if ok {
+                        let e = self.describe_handle(a, depth + 1);
+                        return Described {
+                            full: e.full + suffix,
+                            top: e.top + suffix,
+                            module: e.module,
+                            named: e.named,
+                        };
+                    }
+                }
+                fallback()
+            }
+            0x1B => Described::unknown("(function pointer)".into()),
+            0x13 | 0x1E => Described::unknown("(generic parameter)".into()),
+            _ => fallback(),
+        }
+    }
+}
+
+fn join_args(args: &[Described], f: impl Fn(&Described) -> &String) -> String {
+    if args.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<&str> = args.iter().map(|d| f(d).as_str()).collect();
+    format!("[{}]", parts.join(","))
 }

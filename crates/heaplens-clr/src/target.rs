@@ -19,6 +19,10 @@ pub struct TargetModule {
     /// Where the module's image headers are mapped (for ELF cores, every
     /// mapping of file offset 0; for minidumps, the module's base).
     pub header_addresses: Vec<u64>,
+    /// Each mapping of the module, `[start, end)`. A file mapped in several
+    /// places spans others' mappings between `start` and `end`; empty means
+    /// the one range `[start, end)`.
+    pub ranges: Vec<(u64, u64)>,
 }
 
 impl TargetModule {
@@ -29,9 +33,13 @@ impl TargetModule {
         p.rsplit(['/', '\\']).next().unwrap_or(p)
     }
 
-    /// True when `addr` lies in `[start, end)`.
+    /// True when `addr` lies in one of the module's mappings.
     pub fn contains(&self, addr: u64) -> bool {
-        addr >= self.start && addr < self.end
+        if self.ranges.is_empty() {
+            addr >= self.start && addr < self.end
+        } else {
+            self.ranges.iter().any(|&(a, b)| addr >= a && addr < b)
+        }
     }
 }
 
@@ -78,6 +86,9 @@ pub struct Target<'a> {
     pub threads: Vec<TargetThread>,
     /// Symbol lookup in its native modules.
     pub symbols: &'a dyn SymbolSource,
+    /// Managed module files supplied from outside the dump, for modules
+    /// whose metadata the dump does not hold.
+    pub module_files: Option<&'a dyn crate::names::ModuleFiles>,
 }
 
 impl std::fmt::Debug for Target<'_> {

@@ -32,4 +32,7 @@ mod snapshot;
 pub use builder::{BuildError, GraphBuilder};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
 pub use progress::{Cancelled, NoProgress, Progress};
-pub use snapshot::{InputFormat, Sampling, Snapshot, SnapshotInfo};
+pub use snapshot::{
+    ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Sampling, Snapshot, SnapshotInfo,
+    WalkProblem,
+};

@@ -71,6 +71,129 @@ pub struct SnapshotInfo {
     pub sampling: Option<Sampling>,
     /// Plain-language remarks about coverage and caveats.
     pub notes: Vec<String>,
+    /// What the CLR reader learned about the runtime and its GC heap, for
+    /// inputs read from process memory (Linux cores, Windows minidumps);
+    /// `None` for a `.gcdump`.
+    pub clr: Option<ClrHeapInfo>,
+}
+
+/// How the GC runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GcMode {
+    /// Workstation GC: one heap.
+    Workstation,
+    /// Server GC: one heap per core (or as many as DATAS decides).
+    Server,
+}
+
+impl GcMode {
+    /// A short stable name (`workstation`, `server`), used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GcMode::Workstation => "workstation",
+            GcMode::Server => "server",
+        }
+    }
+}
+
+/// How the GC lays out its heap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeapLayout {
+    /// Segments (.NET Core 3.1–6, and 7+ with `libclrgc`).
+    Segments,
+    /// Regions (.NET 7+ default on 64-bit).
+    Regions,
+}
+
+impl HeapLayout {
+    /// A short stable name (`segments`, `regions`), used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeapLayout::Segments => "segments",
+            HeapLayout::Regions => "regions",
+        }
+    }
+}
+
+/// One segment or region of the GC heap: the address range its objects
+/// occupy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeapRange {
+    /// The first object.
+    pub start: u64,
+    /// One past the end of the last object.
+    pub end: u64,
+}
+
+/// A place where the walk of a segment or region had to stop early (the
+/// rest of that segment is missing from the graph; other segments are
+/// complete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkProblem {
+    /// Where the walk stopped.
+    pub address: u64,
+    /// Why.
+    pub why: String,
+    /// Bytes of the segment not walked.
+    pub bytes_skipped: u64,
+}
+
+/// What the CLR heap reader learned about the runtime and how much of its
+/// heap the dump let it read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClrHeapInfo {
+    /// The runtime module's path in the dumped process.
+    pub runtime_path: String,
+    /// The runtime's own version string (`8.0.424.16909 @Commit: …`), when
+    /// the dump holds the page with it.
+    pub version: Option<String>,
+    /// Workstation or server GC.
+    pub gc_mode: GcMode,
+    /// Segments or regions.
+    pub layout: HeapLayout,
+    /// Number of GC heaps.
+    pub heap_count: usize,
+    /// The segments or regions walked, by address.
+    pub segments: Vec<HeapRange>,
+    /// Bytes of the segments or regions (what the heap spans).
+    pub heap_bytes: u64,
+    /// Bytes of them the dump holds; less than `heap_bytes` for a partial
+    /// dump, whose missing parts could not be walked.
+    pub heap_bytes_captured: u64,
+    /// Where walks had to stop early.
+    pub walk_problems: Vec<WalkProblem>,
+    /// References to addresses that are not object starts (ignored).
+    pub invalid_references: u64,
+    /// Handle-table and finalizer-queue entries pointing at no object.
+    pub dangling_roots: u64,
+    /// Types named from the runtime's metadata.
+    pub types_named: usize,
+    /// Types without a name (shown by MethodTable, or by module and token).
+    pub types_unnamed: usize,
+}
+
+impl ClrHeapInfo {
+    /// The share of the heap's bytes the dump holds, in percent (100 for
+    /// an empty heap).
+    pub fn coverage_percent(&self) -> f64 {
+        if self.heap_bytes == 0 {
+            100.0
+        } else {
+            self.heap_bytes_captured as f64 * 100.0 / self.heap_bytes as f64
+        }
+    }
+
+    /// The product version (`8.0.4`) read from the runtime's file version
+    /// (`8.0.424.16909`), when it follows the .NET 5+ scheme (major.minor
+    /// of the product, then patch × 100 + build); `None` otherwise (.NET
+    /// Core 3.1's files say `4.700.…`).
+    pub fn product_version(&self) -> Option<String> {
+        let v = self.version.as_deref()?;
+        let file = v.split_whitespace().next()?;
+        let mut parts = file.split('.').map(|p| p.parse::<u32>().ok());
+        let (major, minor, build) = (parts.next()??, parts.next()??, parts.next()??);
+        (major >= 5).then(|| format!("{major}.{minor}.{}", build / 100))
+    }
 }
 
 /// A heap graph and what is known about it.

@@ -1,8 +1,11 @@
 //! A Linux core as the CLR reader's [`Target`].
 
+use crate::modules::ModuleSet;
+use crate::OpenError;
 use heaplens_bytes::ReadAt;
 use heaplens_clr::{SymbolSource, Target, TargetModule, TargetThread};
 use heaplens_elfcore::ElfCore;
+use heaplens_graph::{InputFormat, Progress, Snapshot, SnapshotInfo};
 
 /// Symbol lookup in the core's modules (their dynamic symbol tables, read
 /// from the process's memory).
@@ -27,6 +30,7 @@ pub fn target<'a, R: ReadAt>(core: &'a ElfCore<R>, symbols: &'a ElfSymbols<'a, R
                 start: m.start,
                 end: m.end,
                 header_addresses: m.header_addresses().collect(),
+                ranges: m.mappings.iter().map(|f| (f.start, f.end)).collect(),
             })
             .collect(),
         threads: core
@@ -45,5 +49,43 @@ pub fn target<'a, R: ReadAt>(core: &'a ElfCore<R>, symbols: &'a ElfSymbols<'a, R
             })
             .collect(),
         symbols,
+        module_files: None,
     }
+}
+
+/// The kind of dump, as error messages name it.
+const WHAT: &str = "Linux core dump";
+
+/// Opens a Linux core: the core's notes and memory map
+/// ([`heaplens_elfcore`]), then the CLR heap in it ([`heaplens_clr::read`]).
+pub fn open(
+    src: &dyn ReadAt,
+    modules: &ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
+    let core = ElfCore::open(src)?;
+    let symbols = ElfSymbols(&core);
+    let mut target = target(&core, &symbols);
+    if !modules.is_empty() {
+        target.module_files = Some(modules);
+    }
+    let heap = crate::read_clr(&target, progress, WHAT)?;
+    let process = core.process();
+    let process_name = process
+        .psinfo
+        .as_ref()
+        .map(|p| p.name.clone())
+        .filter(|n| !n.is_empty())
+        .or_else(|| core.executable().map(|m| m.file_name().to_owned()));
+    let info = SnapshotInfo {
+        format: Some(InputFormat::ElfCore),
+        pointer_size: Some(core.pointer_size() as u8),
+        process_name,
+        process_id: process.pid(),
+        ..crate::clr_info(&heap.info)
+    };
+    Ok(Snapshot {
+        graph: heap.graph,
+        info,
+    })
 }

@@ -5,11 +5,17 @@
 //! Windows minidump.
 
 use heaplens_bytes::{ReadAt, ReadError};
-use heaplens_graph::{InputFormat, Progress, Snapshot};
+use heaplens_clr::ClrError;
+use heaplens_elfcore::ElfCoreError;
+use heaplens_graph::{
+    ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Progress, Snapshot, SnapshotInfo,
+    WalkProblem,
+};
 
 pub use heaplens_graph;
 
 pub mod elf;
+pub mod modules;
 
 /// Why an input could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +35,49 @@ pub enum OpenError {
     /// The `.gcdump` is damaged.
     #[error(transparent)]
     GcDump(#[from] heaplens_gcdump::GcdumpError),
+    /// The ELF core is damaged or of a kind heaplens does not read (not a
+    /// core, another processor).
+    #[error("not a readable Linux core dump: {0}")]
+    ElfCore(#[from] ElfCoreError),
+    /// The dumped process has no .NET runtime.
+    #[error(
+        "no .NET runtime in this {what}: no module is libcoreclr.so, coreclr.dll or clr.dll, \
+         and none exports the runtime's symbols (g_dacTable, DotNetRuntimeInfo); \
+         is this a .NET process?"
+    )]
+    NoRuntime {
+        /// The kind of dump (`Linux core dump`, …).
+        what: &'static str,
+    },
+    /// The dump does not hold the GC heap (a `--normal` or `--triage`
+    /// core, a minidump without heap memory).
+    #[error(
+        "the dump does not contain the GC heap ({missing} of the {total} bytes of the heap's \
+         segments or regions it located are missing): it was taken without the heap (createdump --normal or \
+         --triage, dotnet-dump collect --type Mini). Take it again with the heap: \
+         createdump --withheap or --full, dotnet-dump collect --type Heap or Full"
+    )]
+    NoHeap {
+        /// Bytes of the heap's ranges the dump lacks.
+        missing: u64,
+        /// Bytes of the heap's ranges in all.
+        total: u64,
+    },
+    /// The dump was taken while a garbage collection was running.
+    #[error(
+        "the dump was taken while a garbage collection was running \
+         (gc_structures_invalid_cnt = {0}): the heap is being moved and cannot be walked; \
+         take the dump again"
+    )]
+    GcInProgress(i32),
+    /// The runtime was found but its GC heap could not be located or read
+    /// (its GC bookkeeping is missing or of an unknown layout, or a
+    /// structure is damaged).
+    #[error("found a .NET runtime, but could not read its GC heap: {0}")]
+    Clr(#[source] ClrError),
+    /// The caller's progress callback cancelled the read.
+    #[error("cancelled")]
+    Cancelled,
     /// The input could not be read.
     #[error("could not read the input: {0}")]
     Read(#[from] ReadError),
@@ -59,10 +108,124 @@ pub fn detect(src: &dyn ReadAt) -> Result<InputFormat, OpenError> {
 
 /// Opens an input of any supported format.
 pub fn open(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<Snapshot, OpenError> {
+    open_with(src, &modules::ModuleSet::new(), progress)
+}
+
+/// Opens an input of any supported format, naming the types of dumps that
+/// lack their managed images from the supplied module files `modules`
+/// (see [`modules`]).
+pub fn open_with(
+    src: &dyn ReadAt,
+    modules: &modules::ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
     match detect(src)? {
         InputFormat::GcDump => Ok(heaplens_gcdump::read(src, progress)?.snapshot),
-        InputFormat::ElfCore => Err(OpenError::NotSupportedYet("ELF core dump")),
+        InputFormat::ElfCore => elf::open(src, modules, progress),
         InputFormat::Minidump => Err(OpenError::NotSupportedYet("Windows minidump")),
+    }
+}
+
+/// What a CLR heap read says about the runtime and the heap, as snapshot
+/// metadata: the runtime, [`ClrHeapInfo`], and notes on coverage, walk
+/// problems and naming. The container fills in the process.
+pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
+    let info = ClrHeapInfo {
+        runtime_path: clr.runtime_path.clone(),
+        version: clr.version.clone(),
+        gc_mode: match clr.gc_mode {
+            heaplens_clr::GcMode::Workstation => GcMode::Workstation,
+            heaplens_clr::GcMode::Server => GcMode::Server,
+        },
+        layout: match clr.layout {
+            heaplens_clr::HeapLayout::Segments => HeapLayout::Segments,
+            heaplens_clr::HeapLayout::Regions => HeapLayout::Regions,
+        },
+        heap_count: clr.heap_count,
+        segments: clr
+            .segments
+            .iter()
+            .map(|s| HeapRange {
+                start: s.start,
+                end: s.end,
+            })
+            .collect(),
+        heap_bytes: clr.heap_bytes,
+        heap_bytes_captured: clr.heap_bytes_captured,
+        walk_problems: clr
+            .problems
+            .iter()
+            .map(|p| WalkProblem {
+                address: p.addr,
+                why: p.why.clone(),
+                bytes_skipped: p.bytes_skipped,
+            })
+            .collect(),
+        invalid_references: clr.invalid_references,
+        dangling_roots: clr.dangling_roots,
+        types_named: clr.names.named,
+        types_unnamed: clr.names.unnamed,
+    };
+    let mut notes = Vec::new();
+    if info.heap_bytes_captured < info.heap_bytes {
+        notes.push(format!(
+            "the dump holds {:.1} % of the GC heap ({} of {} bytes); objects in the missing \
+             parts are not counted",
+            info.coverage_percent(),
+            info.heap_bytes_captured,
+            info.heap_bytes
+        ));
+    }
+    for p in &info.walk_problems {
+        notes.push(format!(
+            "the walk of a heap segment stopped at {:#x} ({}); {} bytes after it are not counted",
+            p.address, p.why, p.bytes_skipped
+        ));
+    }
+    notes.extend(clr.names.notes.iter().cloned());
+    let runtime = product_version(&info).map(|v| format!(".NET {v}"));
+    SnapshotInfo {
+        runtime,
+        notes,
+        clr: Some(info),
+        ..SnapshotInfo::default()
+    }
+}
+
+/// The runtime's product version (`8.0.4`): from its file version (.NET
+/// 5+), else from the `Microsoft.NETCore.App/<version>/` folder it was
+/// loaded from (.NET Core 3.1 files carry `4.700.…`).
+fn product_version(info: &ClrHeapInfo) -> Option<String> {
+    info.product_version().or_else(|| {
+        let mut parts = info.runtime_path.split(['/', '\\']);
+        parts.find(|p| *p == "Microsoft.NETCore.App")?;
+        let v = parts.next()?;
+        v.starts_with(|c: char| c.is_ascii_digit())
+            .then(|| v.to_owned())
+    })
+}
+
+/// Reads the CLR heap of `target` ([`heaplens_clr::read`]), its errors as
+/// [`OpenError`]s; `what` names the kind of dump, for the messages.
+pub fn read_clr(
+    target: &heaplens_clr::Target<'_>,
+    progress: &mut dyn Progress,
+    what: &'static str,
+) -> Result<heaplens_clr::ClrHeap, OpenError> {
+    heaplens_clr::read(target, progress).map_err(|e| OpenError::from_clr(e, what))
+}
+
+impl OpenError {
+    /// Sorts an error of the CLR reader into the variants above. `what`
+    /// names the kind of dump, for the messages.
+    pub fn from_clr(e: ClrError, what: &'static str) -> OpenError {
+        match e {
+            ClrError::NoRuntime => OpenError::NoRuntime { what },
+            ClrError::NoHeapMemory { missing, total } => OpenError::NoHeap { missing, total },
+            ClrError::GcInProgress(n) => OpenError::GcInProgress(n),
+            ClrError::Cancelled => OpenError::Cancelled,
+            e => OpenError::Clr(e),
+        }
     }
 }
 
@@ -87,5 +250,48 @@ mod tests {
         assert!(e.to_string().contains("50 4b 03 04"), "{e}");
         let e = detect(&Vec::new()).unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
+    }
+
+    /// A little-endian x86-64 ELF core with one page of memory at 0x1000
+    /// holding `data`, and nothing else.
+    fn tiny_core(data: &[u8]) -> Vec<u8> {
+        let mut core = vec![0u8; 120];
+        core[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+        let mut put = |at: usize, v: u64, n: usize| {
+            core[at..at + n].copy_from_slice(&v.to_le_bytes()[..n]);
+        };
+        put(16, 4, 2); // e_type ET_CORE
+        put(18, 62, 2); // e_machine EM_X86_64
+        put(20, 1, 4); // e_version
+        put(32, 64, 8); // e_phoff
+        put(52, 64, 2); // e_ehsize
+        put(54, 56, 2); // e_phentsize
+        put(56, 1, 2); // e_phnum
+        put(64, 1, 4); // p_type PT_LOAD
+        put(68, 6, 4); // p_flags RW
+        put(72, 120, 8); // p_offset
+        put(80, 0x1000, 8); // p_vaddr
+        put(96, data.len() as u64, 8); // p_filesz
+        put(104, 0x1000, 8); // p_memsz
+        core.extend_from_slice(data);
+        core
+    }
+
+    #[test]
+    fn elf_errors_are_typed() {
+        let e = open(&tiny_core(&[0; 64]), &mut heaplens_graph::NoProgress).unwrap_err();
+        assert!(matches!(e, OpenError::NoRuntime { .. }), "{e:?}");
+        assert!(e.to_string().contains("no .NET runtime"), "{e}");
+
+        let mut not_core = tiny_core(&[]);
+        not_core[16] = 2; // ET_EXEC
+        let e = open(&not_core, &mut heaplens_graph::NoProgress).unwrap_err();
+        assert!(matches!(e, OpenError::ElfCore(_)), "{e:?}");
+        assert!(e.to_string().contains("not a core dump"), "{e}");
+
+        let mut head = b"MDMP".to_vec();
+        head.resize(64, 0);
+        let e = open(&head, &mut heaplens_graph::NoProgress).unwrap_err();
+        assert!(matches!(e, OpenError::NotSupportedYet(_)), "{e:?}");
     }
 }

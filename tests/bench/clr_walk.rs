@@ -1,0 +1,102 @@
+//! Benchmark: `heaplens stats CORE` work on Linux cores — open the core
+//! through the page cache, find the runtime and walk the CLR heap (objects,
+//! references, roots, type names), then live type statistics.
+//!
+//! `cargo bench -p heaplens-tests --bench clr_walk` runs it on the corpus'
+//! phase-1 Linux cores; `HEAPLENS_BENCH_CORES=a.core:b.core` adds more
+//! (uncompressed or `.zst`), e.g. a big heap made with the corpus' dumplab.
+//! Per core it prints the best of several runs: objects, heap MB walked,
+//! walk time, objects/s and MB/s of the whole `stats` work, the graph's
+//! bytes per object, and finally the process's peak resident memory.
+
+use heaplens_analysis::stats::{type_stats, Selection};
+use heaplens_bytes::{FileSource, PageCache};
+use heaplens_elfcore::ElfCore;
+use heaplens_graph::NoProgress;
+use heaplens_snapshot::elf::{target, ElfSymbols};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn cores() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(shared) = heaplens_corpus::shared_or_skip("the CLR stats benchmark") {
+        for dir in heaplens_corpus::fixture_dirs(&shared) {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.starts_with("linux-") {
+                continue;
+            }
+            if let Some(p) = std::fs::read_dir(&dir).ok().and_then(|d| {
+                d.flatten().map(|e| e.path()).find(|p| {
+                    let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                    n.starts_with("phase1.") && n.ends_with(".core.zst")
+                })
+            }) {
+                out.push(p);
+            }
+        }
+    }
+    if let Some(extra) = std::env::var_os("HEAPLENS_BENCH_CORES") {
+        out.extend(std::env::split_paths(&extra));
+    }
+    out
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks for a listing
+    }
+    println!(
+        "{:<44} {:>10} {:>9} {:>9} {:>12} {:>9} {:>7}",
+        "core", "objects", "heap MB", "best ms", "objects/s", "MB/s", "B/obj"
+    );
+    for path in cores() {
+        let file = if path.extension().is_some_and(|e| e == "zst") {
+            heaplens_corpus::unpacked(&path).expect("unpack")
+        } else {
+            path.clone()
+        };
+        let label = format!(
+            "{}/{}",
+            path.parent()
+                .and_then(|p| p.file_name())
+                .unwrap_or_default()
+                .to_string_lossy(),
+            path.file_name().unwrap().to_string_lossy()
+        );
+        let runs = 5;
+        let mut best = Duration::MAX;
+        let (mut objects, mut heap_mb, mut per_obj) = (0usize, 0.0, 0.0);
+        for _ in 0..runs {
+            let t = Instant::now();
+            let core = ElfCore::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
+            let symbols = ElfSymbols(&core);
+            let heap = heaplens_clr::read(&target(&core, &symbols), &mut NoProgress).unwrap();
+            let st = type_stats(&heap.graph, None, Selection::Reachable);
+            std::hint::black_box(&st);
+            best = best.min(t.elapsed());
+            objects = heap.graph.node_count();
+            heap_mb = heap.info.heap_bytes_captured as f64 / 1e6;
+            per_obj = heap.graph.memory_bytes() as f64 / objects as f64;
+        }
+        let s = best.as_secs_f64();
+        println!(
+            "{:<44} {:>10} {:>9.1} {:>9.1} {:>12.0} {:>9.1} {:>7.1}",
+            label,
+            objects,
+            heap_mb,
+            s * 1e3,
+            objects as f64 / s,
+            heap_mb / s,
+            per_obj
+        );
+    }
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak RSS: {:.1} MiB", kib as f64 / 1024.0);
+    }
+}

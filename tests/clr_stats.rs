@@ -1,0 +1,488 @@
+//! `heaplens stats` on the Linux core fixtures, through
+//! `heaplens_snapshot::open` as the CLI opens them, against the runtime's
+//! own answer (`phaseN.reference.json`, `phaseN.expected.json`):
+//!
+//! * `stats`: the live objects per type (reachable from the roots; Free
+//!   and unreachable apart, as SOS's `!dumpheap -stat` counts them) equal
+//!   the reference's `dumpheap_stat`, count and bytes, except for objects
+//!   allocated after the runtime's walk or reclaimed since — sorted object
+//!   by object as `tests/clr_fixtures.rs` sorts them
+//!   ([`heaplens_tests::reconcile`]); every difference is printed.
+//!   `expected.json`'s `exact_type_counts` hold exactly and its
+//!   `at_least_type_counts` as minimums;
+//! * `root_path`: the shortest path from a root to the one
+//!   `DumpLab.RootTarget` is the runtime's (root kind, then `System.Object[]`
+//!   and 50 `DumpLab.ChainNode`);
+//! * `names_equal_reference`: every live type's name is the runtime's.
+//!
+//! Our types are keyed by MethodTable and named with the reference's
+//! MethodTable → name map (`graph.json`'s `types`), so the first two checks
+//! do not depend on heaplens's own type names. The reference gives a
+//! TypeDesc handle (bit 1 set) instead of the MethodTable for arrays of
+//! .NET Core 3.1: those types are named through the reference objects at
+//! the same addresses.
+
+use heaplens_analysis::paths::root_paths;
+use heaplens_analysis::reach::reachable;
+use heaplens_analysis::stats::{type_stats, Selection, TypeStats};
+use heaplens_bytes::{FileSource, PageCache};
+use heaplens_graph::{HeapGraph, HeapLayout, NoProgress, NodeIndex, Snapshot};
+use heaplens_tests::reconcile::{core_of, reconcile, type_name, Reconciliation};
+use heaplens_tests::{fixture_graph, fixture_modules};
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// One fixture core and its reference files.
+#[derive(Clone)]
+struct Fixture {
+    core: PathBuf,
+    dir: PathBuf,
+    phase: u32,
+}
+
+impl Fixture {
+    fn file(&self, suffix: &str) -> PathBuf {
+        self.dir.join(format!("phase{}.{suffix}", self.phase))
+    }
+}
+
+/// One check of one fixture core.
+type Check = fn(&Fixture) -> Result<(), Failed>;
+
+fn json(path: &Path) -> Result<Value, Failed> {
+    let bytes =
+        heaplens_corpus::read_maybe_zst(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+/// Opens a fixture core, with the module files its dump lacks (see
+/// `fixture_modules`).
+fn open(core: &Path) -> Result<Snapshot, Failed> {
+    let dir = core.parent().ok_or("no fixture directory")?;
+    let modules = fixture_modules::for_fixture(dir)?.unwrap_or_default();
+    let file = heaplens_corpus::unpacked(core).map_err(|e| format!("{}: {e}", core.display()))?;
+    let src = PageCache::new(FileSource::open(&file)?);
+    heaplens_snapshot::open_with(&src, &modules, &mut NoProgress)
+        .map_err(|e| format!("{}: {e}", core.display()).into())
+}
+
+/// Count and bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Tally {
+    count: i64,
+    bytes: i64,
+}
+
+impl Tally {
+    fn add(&mut self, bytes: u64) {
+        self.count += 1;
+        self.bytes += bytes as i64;
+    }
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} / {} B", self.count, self.bytes)
+    }
+}
+
+/// A core read through `heaplens_snapshot::open`, reconciled with the
+/// runtime's walk, its types named by the reference.
+struct Read {
+    snap: Snapshot,
+    want: HeapGraph,
+    live: Vec<bool>,
+    rec: Reconciliation,
+    /// Our MethodTable → the reference's type name.
+    names: HashMap<u64, String>,
+}
+
+impl Read {
+    fn of(f: &Fixture) -> Result<Read, Failed> {
+        let snap = open(&f.core)?;
+        let want = fixture_graph::load(&f.file("graph.json.zst"), false)?;
+        let clr = snap.info.clr.as_ref().ok_or("no CLR heap information")?;
+        if !clr.walk_problems.is_empty() {
+            return Err(format!("the walk stopped early: {:?}", clr.walk_problems).into());
+        }
+        let g = &snap.graph;
+        let live = reachable(g);
+        let rec = reconcile(
+            g,
+            &live,
+            &clr.segments,
+            clr.layout == HeapLayout::Regions,
+            &want,
+        )?;
+        // The reference's own MethodTable → name map; for the MethodTables
+        // it does not list (TypeDesc handles), the names of the reference
+        // objects at the same addresses.
+        let mt_of = |g: &HeapGraph, n: NodeIndex| g.type_info(g.node_type(n)).method_table;
+        let mut names: HashMap<u64, String> = want
+            .types()
+            .iter()
+            .filter(|t| t.method_table & 2 == 0)
+            .map(|t| (t.method_table, t.name.clone()))
+            .collect();
+        let mut by_object: HashMap<u64, BTreeSet<&str>> = HashMap::new();
+        for &(r, o) in &rec.found {
+            let (mt, name) = (mt_of(g, o), type_name(&want, r));
+            match names.get(&mt) {
+                Some(n) if n != name => {
+                    return Err(format!(
+                        "{:#x}: our MethodTable {mt:#x} is {n} in the reference, \
+                         but the reference object there is a {name}",
+                        g.node_address(o)
+                    )
+                    .into())
+                }
+                Some(_) => {}
+                None => {
+                    by_object.entry(mt).or_default().insert(name);
+                }
+            }
+        }
+        for (mt, n) in by_object {
+            if n.len() != 1 {
+                return Err(format!(
+                    "MethodTable {mt:#x}: reference objects of several types {n:?}"
+                )
+                .into());
+            }
+            names.insert(mt, n.into_iter().next().unwrap().to_owned());
+        }
+        Ok(Read {
+            snap,
+            want,
+            live,
+            rec,
+            names,
+        })
+    }
+
+    /// The reference's name of our MethodTable `mt`, or a placeholder for
+    /// one the reference never met.
+    fn key(&self, mt: u64) -> String {
+        self.names.get(&mt).cloned().unwrap_or_else(|| {
+            let ours = self
+                .snap
+                .graph
+                .types()
+                .iter()
+                .find(|t| t.method_table == mt)
+                .map_or("?", |t| t.name.as_str());
+            format!("<MethodTable {mt:#x} ({ours}), not in the reference>")
+        })
+    }
+
+    fn node_key(&self, n: NodeIndex) -> String {
+        let g = &self.snap.graph;
+        self.key(g.type_info(g.node_type(n)).method_table)
+    }
+
+    /// The statistics `heaplens stats` shows: live objects only.
+    fn stats(&self) -> TypeStats {
+        type_stats(&self.snap.graph, None, Selection::Reachable)
+    }
+
+    /// Live objects per reference type name.
+    fn by_reference_name(&self) -> BTreeMap<String, Tally> {
+        let mut out: BTreeMap<String, Tally> = BTreeMap::new();
+        for r in self.stats().rows {
+            let t = out.entry(self.key(r.method_table)).or_default();
+            t.count += r.count as i64;
+            t.bytes += r.bytes as i64;
+        }
+        out
+    }
+}
+
+/// Per type: ours = reference + allocated later − reclaimed.
+fn stats(f: &Fixture) -> Result<(), Failed> {
+    let read = Read::of(f)?;
+    let reference = json(&f.file("reference.json"))?;
+    let g = &read.snap.graph;
+
+    let st = read.stats();
+    if st.free.count == 0 {
+        return Err("no Free objects: is Free counted as a type?".into());
+    }
+    if st.rows.iter().any(|r| r.name == "Free") {
+        return Err("a row named Free in the live statistics".into());
+    }
+    let unreachable = st.unreachable.ok_or("no unreachable totals")?;
+    let live_count = read.live.iter().filter(|&&l| l).count() as u64;
+    if st.objects != live_count {
+        return Err(format!("{} objects in the rows, {live_count} reachable", st.objects).into());
+    }
+
+    let ours = read.by_reference_name();
+    let mut want: BTreeMap<String, Tally> = BTreeMap::new();
+    for t in reference["dumpheap_stat"]
+        .as_array()
+        .ok_or("no dumpheap_stat")?
+    {
+        let e = want
+            .entry(t["type"].as_str().ok_or("no type")?.to_owned())
+            .or_default();
+        e.count += t["count"].as_i64().ok_or("no count")?;
+        e.bytes += t["total_size"].as_i64().ok_or("no total_size")?;
+    }
+    let mut later: BTreeMap<String, Tally> = BTreeMap::new();
+    for &o in &read.rec.later {
+        later
+            .entry(read.node_key(o))
+            .or_default()
+            .add(g.node_size(o));
+    }
+    let mut reclaimed: BTreeMap<String, Tally> = BTreeMap::new();
+    for &r in &read.rec.reclaimed {
+        reclaimed
+            .entry(type_name(&read.want, r).to_owned())
+            .or_default()
+            .add(read.want.node_size(r));
+    }
+
+    let keys: BTreeSet<&String> = ours.keys().chain(want.keys()).collect();
+    let mut differences = Vec::new();
+    let mut unexplained = Vec::new();
+    for k in keys {
+        let get = |m: &BTreeMap<String, Tally>| m.get(k).copied().unwrap_or_default();
+        let (o, w, l, r) = (get(&ours), get(&want), get(&later), get(&reclaimed));
+        let expected = Tally {
+            count: w.count + l.count - r.count,
+            bytes: w.bytes + l.bytes - r.bytes,
+        };
+        let line =
+            format!("{k}: ours {o}, reference {w}; allocated later {l}, reclaimed since {r}");
+        if o != expected {
+            unexplained.push(line);
+        } else if o != w || l != Tally::default() || r != Tally::default() {
+            differences.push(line);
+        }
+    }
+    let sum = |m: &BTreeMap<String, Tally>| {
+        m.values().fold(Tally::default(), |a, t| Tally {
+            count: a.count + t.count,
+            bytes: a.bytes + t.bytes,
+        })
+    };
+    eprintln!(
+        "{} phase {}: {} live types, {} objects, {} bytes (reference {} types, {}); \
+         free {} / {} B, unreachable {} / {} B; {} objects allocated later ({}), {} reclaimed \
+         since ({}); types that differ or have such objects:{}",
+        f.dir.file_name().unwrap_or_default().to_string_lossy(),
+        f.phase,
+        ours.len(),
+        st.objects,
+        st.bytes,
+        want.len(),
+        sum(&want),
+        st.free.count,
+        st.free.bytes,
+        unreachable.count,
+        unreachable.bytes,
+        read.rec.later.len(),
+        sum(&later),
+        read.rec.reclaimed.len(),
+        sum(&reclaimed),
+        differences
+            .iter()
+            .map(|d| format!("\n    {d}"))
+            .collect::<String>()
+    );
+    if !unexplained.is_empty() {
+        return Err(format!(
+            "{} types differ from the reference beyond the objects allocated later or \
+             reclaimed since:\n  {}",
+            unexplained.len(),
+            unexplained.join("\n  ")
+        )
+        .into());
+    }
+
+    // What DumpLab made itself.
+    let expected = json(&f.file("expected.json"))?;
+    let count = |name: &str| ours.get(name).map_or(0, |t| t.count);
+    let mut wrong = Vec::new();
+    for (name, n) in expected["exact_type_counts"]
+        .as_object()
+        .ok_or("no exact_type_counts")?
+    {
+        let n = n.as_i64().ok_or("bad count")?;
+        if count(name) != n {
+            wrong.push(format!("{name}: {} (exactly {n} expected)", count(name)));
+        }
+    }
+    for (name, n) in expected["at_least_type_counts"]
+        .as_object()
+        .ok_or("no at_least_type_counts")?
+    {
+        let n = n.as_i64().ok_or("bad count")?;
+        if count(name) < n {
+            wrong.push(format!("{name}: {} (at least {n} expected)", count(name)));
+        }
+    }
+    if !wrong.is_empty() {
+        return Err(format!("expected.json: {}", wrong.join("; ")).into());
+    }
+    Ok(())
+}
+
+/// The shortest root path to `DumpLab.RootTarget`.
+fn root_path(f: &Fixture) -> Result<(), Failed> {
+    let read = Read::of(f)?;
+    let reference = json(&f.file("reference.json"))?;
+    let want = &reference["root_path_to_DumpLab.RootTarget"];
+    let want_path: Vec<&str> = want["path"]
+        .as_array()
+        .ok_or("no reference path")?
+        .iter()
+        .map(|t| t.as_str().unwrap_or(""))
+        .collect();
+    let want_kind = fixture_graph::root_kind(
+        want["root_kind"].as_str().unwrap_or(""),
+        want["root_flags"].as_u64().unwrap_or(0),
+    );
+    let g = &read.snap.graph;
+    let is_target = |x: NodeIndex| read.node_key(x) == "DumpLab.RootTarget";
+    let targets = (0..g.node_count() as u32)
+        .filter(|&x| read.live[x as usize] && is_target(x))
+        .count();
+    if targets != 1 {
+        return Err(format!("{targets} live DumpLab.RootTarget objects, not 1").into());
+    }
+    let paths = root_paths(g, &mut NoProgress).map_err(|e| e.to_string())?;
+    let p = paths
+        .shortest_path_to(is_target)
+        .ok_or("no path to DumpLab.RootTarget")?;
+    let types: Vec<String> = p.nodes.iter().map(|&x| read.node_key(x)).collect();
+    let root = &g.roots()[p.root];
+    if types != want_path || root.kind != want_kind {
+        return Err(format!(
+            "path from a {:?} root: {types:?}; the runtime's from a {want_kind:?} root: \
+             {want_path:?}",
+            root.kind
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The core with the contents of the GC heap's memory left out, as a
+/// `--normal` or `--triage` core has it: opening it must say so.
+fn no_heap(f: &Fixture) -> Result<(), Failed> {
+    let snap = open(&f.core)?;
+    let clr = snap.info.clr.as_ref().ok_or("no CLR heap information")?;
+    let file = heaplens_corpus::unpacked(&f.core)?;
+    let mut core = std::fs::read(&file)?;
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let phoff = u64_at(&core, 32) as usize;
+    let phentsize = u16::from_le_bytes([core[54], core[55]]) as usize;
+    let phnum = u16::from_le_bytes([core[56], core[57]]) as usize;
+    let mut dropped = 0;
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        let (vaddr, memsz) = (u64_at(&core, ph + 16), u64_at(&core, ph + 40));
+        let is_load = core[ph..ph + 4] == 1u32.to_le_bytes();
+        let holds_heap = clr
+            .segments
+            .iter()
+            .any(|s| s.start < vaddr + memsz && vaddr < s.end);
+        if is_load && holds_heap {
+            core[ph + 32..ph + 40].fill(0); // p_filesz
+            dropped += 1;
+        }
+    }
+    if dropped == 0 {
+        return Err("no segment of the core holds the heap".into());
+    }
+    match heaplens_snapshot::open(&core, &mut NoProgress) {
+        Err(e @ heaplens_snapshot::OpenError::NoHeap { .. }) => {
+            let msg = e.to_string();
+            eprintln!("{}: {msg}", f.core.display());
+            if !msg.contains("--withheap") {
+                return Err(format!("the message does not say how to fix it: {msg}").into());
+            }
+            Ok(())
+        }
+        Err(e) => Err(format!("{e:?}: {e}").into()),
+        Ok(_) => Err("opened a core without its heap".into()),
+    }
+}
+
+/// Our own type names equal the runtime's.
+fn names_equal_reference(f: &Fixture) -> Result<(), Failed> {
+    let read = Read::of(f)?;
+    let mut wrong = Vec::new();
+    let rows = read.stats().rows;
+    for r in &rows {
+        if let Some(want) = read.names.get(&r.method_table) {
+            if &r.name != want {
+                wrong.push(format!(
+                    "{:#x}: {:?}, runtime {want:?}",
+                    r.method_table, r.name
+                ));
+            }
+        }
+    }
+    if !wrong.is_empty() {
+        wrong.sort();
+        return Err(format!(
+            "{} of {} live types are named differently from the runtime:\n  {}",
+            wrong.len(),
+            rows.len(),
+            wrong.join("\n  ")
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    match heaplens_corpus::shared_or_skip("the per-type statistics tests of the Linux cores") {
+        Some(shared) => {
+            let mut cores = 0;
+            for dir in heaplens_corpus::fixture_dirs(&shared) {
+                let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+                for phase in [1, 2] {
+                    let Some(core) = core_of(&dir, phase) else {
+                        continue;
+                    };
+                    cores += 1;
+                    let f = Fixture {
+                        core,
+                        dir: dir.clone(),
+                        phase,
+                    };
+                    let checks: [(&str, Check); 4] = [
+                        ("stats", stats),
+                        ("root_path", root_path),
+                        ("no_heap", no_heap),
+                        ("names_equal_reference", names_equal_reference),
+                    ];
+                    for (check, run) in checks {
+                        let f = f.clone();
+                        trials.push(Trial::test(
+                            format!("{check}::{name}::phase{phase}"),
+                            move || run(&f),
+                        ));
+                    }
+                }
+            }
+            trials.push(Trial::test("cores_present", move || {
+                if cores >= 7 {
+                    Ok(())
+                } else {
+                    Err(format!("only {cores} Linux cores in the corpus").into())
+                }
+            }));
+        }
+        None => trials.push(Trial::test("corpus", || Ok(())).with_ignored_flag(true)),
+    }
+    libtest_mimic::run(&args, trials).exit();
+}

@@ -1,0 +1,161 @@
+//! A heap read from a fixture's core against the runtime's own walk of the
+//! same heap a moment earlier (`phaseN.graph.json.zst`), object by object.
+//!
+//! The dump was written a moment after the runtime's walk, so a few objects
+//! differ. [`reconcile`] sorts every object into one of three groups, or
+//! fails saying which object fits none (the same rules as
+//! `tests/clr_fixtures.rs`):
+//!
+//! * **found**: a reference object at its address (not Free), which a live
+//!   root of ours must reach;
+//! * **reclaimed**: a reference object not found, reclaimed by a
+//!   collection that ran between the runtime's walk and the dump: it lies
+//!   inside a Free object now, or outside every segment or region (a region
+//!   the GC reset); at most 1 % of the reference objects;
+//! * **allocated later**: a live object of ours the reference lacks. With
+//!   segments it must lie after the last reference object of its segment;
+//!   with regions the allocator also fills free space before the survivors
+//!   of the last collection, so there it must lie in memory that held no
+//!   reference object.
+
+use heaplens_graph::{HeapGraph, HeapRange, NodeIndex, TypeKind};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Every object of both walks, sorted.
+#[derive(Debug, Clone, Default)]
+pub struct Reconciliation {
+    /// Reference objects found in our graph: (reference node, our node).
+    pub found: Vec<(NodeIndex, NodeIndex)>,
+    /// Reference objects reclaimed since the runtime's walk (reference
+    /// nodes).
+    pub reclaimed: Vec<NodeIndex>,
+    /// Our live objects allocated after the runtime's walk (our nodes).
+    pub later: Vec<NodeIndex>,
+}
+
+/// Sorts the objects of `ours` (with `live`, what our roots reach, and the
+/// heap's `segments`; `regions` for a regions heap) and of the reference
+/// graph `want`. Fails on an object that fits no group, or when more than
+/// 1 % of the reference objects are gone.
+pub fn reconcile(
+    ours: &HeapGraph,
+    live: &[bool],
+    segments: &[HeapRange],
+    regions: bool,
+    want: &HeapGraph,
+) -> Result<Reconciliation, String> {
+    let index: HashMap<u64, u32> = (0..ours.node_count() as u32)
+        .map(|i| (ours.node_address(i), i))
+        .collect();
+    let addresses: Vec<u64> = (0..ours.node_count() as u32)
+        .map(|i| ours.node_address(i))
+        .collect();
+    let segment_of = |addr: u64| {
+        segments
+            .iter()
+            .position(|s| s.start <= addr && addr < s.end)
+    };
+    let is_free = |g: &HeapGraph, n: u32| g.node_kind(n) == TypeKind::Free;
+    let mut out = Reconciliation::default();
+    let mut last_in_segment: HashMap<usize, u64> = HashMap::new();
+    for r in 0..want.node_count() as u32 {
+        let addr = want.node_address(r);
+        let found = index.get(&addr).copied().filter(|&o| !is_free(ours, o));
+        let Some(o) = found else {
+            // Reclaimed since: inside a Free object now, or in memory that
+            // is no longer part of the heap.
+            let free_now = containing(ours, &addresses, addr).is_some_and(|o| is_free(ours, o));
+            if free_now || segment_of(addr).is_none() {
+                out.reclaimed.push(r);
+                continue;
+            }
+            return Err(format!(
+                "reference object {addr:#x} ({}) not found, and its memory is not free",
+                type_name(want, r)
+            ));
+        };
+        if let Some(s) = segment_of(addr) {
+            let last = last_in_segment.entry(s).or_insert(addr);
+            *last = (*last).max(addr);
+        }
+        if !live[o as usize] {
+            return Err(format!(
+                "{addr:#x} ({}) is not reachable from our roots",
+                type_name(want, r)
+            ));
+        }
+        out.found.push((r, o));
+    }
+    if out.reclaimed.len() * 100 > want.node_count() {
+        let addrs: Vec<u64> = out
+            .reclaimed
+            .iter()
+            .map(|&r| want.node_address(r))
+            .collect();
+        return Err(format!(
+            "{} reference objects not found: {addrs:x?}",
+            addrs.len()
+        ));
+    }
+    // The reference objects' extents, to tell memory that held one.
+    let mut extents: Vec<(u64, u64)> = (0..want.node_count() as u32)
+        .map(|r| {
+            (
+                want.node_address(r),
+                want.node_address(r) + want.node_size(r),
+            )
+        })
+        .collect();
+    extents.sort_unstable();
+    let held_reference_object = |a: u64, b: u64| {
+        let i = extents.partition_point(|e| e.1 <= a);
+        extents.get(i).is_some_and(|e| e.0 < b)
+    };
+    let is_reference_start = |addr: u64| extents.binary_search_by(|e| e.0.cmp(&addr)).is_ok();
+    for o in 0..ours.node_count() as u32 {
+        let addr = ours.node_address(o);
+        if !live[o as usize] || is_reference_start(addr) {
+            continue;
+        }
+        let s = segment_of(addr).ok_or("an object outside every segment")?;
+        let after_last = last_in_segment.get(&s).is_none_or(|&last| addr > last);
+        let into_free_space = regions && !held_reference_object(addr, addr + ours.node_size(o));
+        if !after_last && !into_free_space {
+            return Err(format!(
+                "live object {addr:#x} ({}) is not in the reference but lies among its \
+                 segment's reference objects",
+                type_name(ours, o)
+            ));
+        }
+        out.later.push(o);
+    }
+    Ok(out)
+}
+
+/// The object of `g` containing `addr` (`addresses` are `g`'s, ascending).
+fn containing(g: &HeapGraph, addresses: &[u64], addr: u64) -> Option<u32> {
+    let i = addresses.partition_point(|&a| a <= addr).checked_sub(1)?;
+    (addr < addresses[i] + g.node_size(i as u32).max(24)).then_some(i as u32)
+}
+
+/// The type name of node `n`.
+pub fn type_name(g: &HeapGraph, n: u32) -> &str {
+    &g.type_info(g.node_type(n)).name
+}
+
+/// The fixture's Linux core of `phase` (`phaseN.*.core.zst`), if it has
+/// one.
+pub fn core_of(dir: &Path, phase: u32) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let n = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            n.starts_with(&format!("phase{phase}.")) && n.ends_with(".core.zst")
+        })
+}
