@@ -323,6 +323,28 @@ fn as_at_reference_walk(
         e.1 += want.node_size(r) as i64;
     }
     let mut st = type_stats(g, None, Selection::Reachable);
+    // Types the dump cannot name (no metadata: `module!token`) take the
+    // reference's name of their MethodTable; names are checked elsewhere.
+    // (By the reference objects found at our objects' addresses: the
+    // reference gives some arrays of .NET Core 3.1 a TypeDesc, not their
+    // MethodTable.)
+    let names: HashMap<u64, &str> = rec
+        .found
+        .iter()
+        .map(|&(r, o)| {
+            (
+                g.type_info(g.node_type(o)).method_table,
+                type_name(&want, r),
+            )
+        })
+        .collect();
+    for row in &mut st.rows {
+        if row.name.contains('!') {
+            if let Some(n) = names.get(&row.method_table) {
+                row.name = (*n).to_owned();
+            }
+        }
+    }
     for row in &mut st.rows {
         if let Some((c, b)) = change.remove(row.name.as_str()) {
             row.count = (row.count as i64 + c) as u64;
@@ -351,6 +373,20 @@ fn as_at_reference_walk(
 /// and the same once the objects allocated after or reclaimed since each
 /// runtime walk are taken out, which must equal the reference.
 fn core_diff(dir: &Path, pair: &(PathBuf, PathBuf)) -> Result<(), Failed> {
+    // A dump without the runtime's type data (a Windows heap minidump of
+    // .NET 7+) cannot be walked: heaplens must say exactly that.
+    let file = heaplens_corpus::unpacked(&pair.0).map_err(|e| e.to_string())?;
+    let src = heaplens_bytes::FileSource::open(&file).map_err(|e| e.to_string())?;
+    if let Err(heaplens_snapshot::OpenError::Clr(heaplens_clr::ClrError::NoTypeData { segments })) =
+        heaplens_snapshot::open(&src, &mut NoProgress)
+    {
+        eprintln!(
+            "{}: no diff: the dump lacks the runtime's type data ({segments} segments stop at \
+             a MethodTable not in the dump), as heaplens reports",
+            pair.0.display()
+        );
+        return Ok(());
+    }
     let base = open(dir, &pair.0)?;
     let current = open(dir, &pair.1)?;
     let raw = diff_snapshots(&base, &current, DiffOptions::default());

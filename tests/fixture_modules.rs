@@ -7,7 +7,8 @@
 //!   from the PyPI wheel `dotnetcore2` into `$HEAPLENS_RUNTIMES` (default
 //!   `~/.cache/heaplens/runtimes`);
 //! * `DumpLab.dll`, the same file the `linux-net8` core holds whole (flat):
-//!   its bytes are taken from there. heaplens checks each supplied file
+//!   its bytes are taken from there; fixtures made by `scripts/make-fixtures`
+//!   keep their own build in `modules/`. heaplens checks each supplied file
 //!   against the dumped header before using it.
 
 use heaplens_bytes::{FileSource, PageCache};
@@ -34,7 +35,8 @@ pub fn runtimes_dir() -> PathBuf {
 /// when the runtime is not installed and `HEAPLENS_REQUIRE_CORPUS` is not
 /// set.
 pub fn for_fixture(dir: &Path) -> Result<Option<ModuleSet>, String> {
-    if dir.file_name().and_then(|n| n.to_str()) != Some("linux-net31") {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !name.starts_with("linux-net31") {
         return Ok(None);
     }
     let framework = runtimes_dir().join("Microsoft.NETCore.App").join("3.1.23");
@@ -53,9 +55,15 @@ pub fn for_fixture(dir: &Path) -> Result<Option<ModuleSet>, String> {
     let mut set = ModuleSet::new();
     set.add_dir(&framework)
         .map_err(|e| format!("{}: {e}", framework.display()))?;
-    let net8 = dir
-        .with_file_name("linux-net8")
-        .join("phase1.withheap.core.zst");
+    // A generated fixture keeps its build of DumpLab.dll beside it.
+    let own = dir.join("modules");
+    if own.is_dir() {
+        set.add_dir(&own)
+            .map_err(|e| format!("{}: {e}", own.display()))?;
+        return Ok(Some(set));
+    }
+    let shared = heaplens_corpus::shared_dir().ok_or("no corpus")?;
+    let net8 = shared.join("fixtures/linux-net8/phase1.withheap.core.zst");
     let dumplab = dumplab_from(&net8)?;
     set.add(
         "DumpLab.dll",

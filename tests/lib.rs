@@ -2,6 +2,7 @@
 //! fixtures' object graphs as heap graphs, and the reconciliation of a heap
 //! read from a core with the runtime's own walk.
 
+pub mod clr_check;
 pub mod fixture_graph;
 pub mod fixture_modules;
 pub mod golden;

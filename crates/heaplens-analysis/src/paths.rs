@@ -3,7 +3,11 @@
 //! [`root_paths`] walks the graph breadth-first from every root that keeps
 //! its object alive (weak handles do not), in root order, so each reached
 //! object gets a parent on one of its *shortest* paths from a root, and the
-//! root that path starts at. [`RootPaths::shortest_path_to`] gives the
+//! root that path starts at. Roots that hold objects for long (handles,
+//! statics, the finalizer queue) come first: a thread's stack is the answer
+//! only for objects nothing else reaches. Stack slots hold objects for a
+//! moment, and in a dump read without the DAC they are found by a
+//! conservative scan, where a stale slot can look like a root. [`RootPaths::shortest_path_to`] gives the
 //! shortest path to the first object that matches (e.g. of a type).
 //!
 //! [`referred_from`] aggregates, for all objects of some types, their paths
@@ -52,25 +56,31 @@ pub fn root_paths(g: &HeapGraph, progress: &mut dyn Progress) -> Result<RootPath
     let mut parent = vec![UNREACHED; n];
     let mut order: Vec<NodeIndex> = Vec::new();
     let mut root_of = HashMap::new();
-    for (i, r) in g.roots().iter().enumerate() {
-        if r.kind.keeps_alive() && parent[r.object as usize] == UNREACHED {
-            parent[r.object as usize] = ROOT_OBJECT;
-            root_of.insert(r.object, i as u32);
-            order.push(r.object);
-        }
-    }
     let mut next = 0;
-    while next < order.len() {
-        let x = order[next];
-        next += 1;
-        for &c in g.children(x) {
-            if parent[c as usize] == UNREACHED {
-                parent[c as usize] = x;
-                order.push(c);
+    // Long-lived roots first, then stack slots for what is left.
+    for stack in [false, true] {
+        for (i, r) in g.roots().iter().enumerate() {
+            if r.kind.keeps_alive()
+                && (r.kind == RootKind::Stack) == stack
+                && parent[r.object as usize] == UNREACHED
+            {
+                parent[r.object as usize] = ROOT_OBJECT;
+                root_of.insert(r.object, i as u32);
+                order.push(r.object);
             }
         }
-        if next & 0xF_FFFF == 0 {
-            progress.update("root paths", next as u64, n as u64)?;
+        while next < order.len() {
+            let x = order[next];
+            next += 1;
+            for &c in g.children(x) {
+                if parent[c as usize] == UNREACHED {
+                    parent[c as usize] = x;
+                    order.push(c);
+                }
+            }
+            if next & 0xF_FFFF == 0 {
+                progress.update("root paths", next as u64, n as u64)?;
+            }
         }
     }
     progress.update("root paths", n as u64, n as u64)?;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// heaplens: what fills a .NET heap, read from a .gcdump or a Linux core
-/// dump (Windows minidumps are coming).
+/// dump or a Windows minidump.
 #[derive(Parser, Debug)]
 #[command(name = "heaplens", version, about)]
 struct Cli {

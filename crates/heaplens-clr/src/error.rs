@@ -5,6 +5,19 @@ use heaplens_memory::MemoryError;
 /// Why the CLR heap of a dump could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ClrError {
+    /// The dump holds the GC heap but not the runtime's type data
+    /// (MethodTables): objects cannot be sized or followed.
+    #[error(
+        "the dump holds the GC heap but not the runtime's type data: the walk of every heap \
+         segment stopped at a MethodTable that is not in the dump ({segments} segments). \
+         Dumps of private memory only (Windows heap minidumps of .NET 7 and later) leave the \
+         runtime's loader heaps out; take a full-memory dump (procdump -ma, dotnet-dump \
+         collect --type Full)"
+    )]
+    NoTypeData {
+        /// Segments whose walk stopped so.
+        segments: usize,
+    },
     /// No module of the process looks like a .NET runtime.
     #[error(
         "no .NET runtime in this process: no module is libcoreclr.so, coreclr.dll or clr.dll, \

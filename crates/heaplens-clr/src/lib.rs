@@ -156,6 +156,26 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
         progress.update("heap", done, total).is_ok()
     });
     let (objects, problems) = walked.ok_or(ClrError::Cancelled)?;
+    // Every segment the dump holds stopped at type data it lacks: nothing
+    // the walk found can be stood behind.
+    let stopped: std::collections::HashSet<u64> = problems
+        .iter()
+        .filter(|p| p.type_data_missing)
+        .map(|p| p.segment)
+        .collect();
+    let held: Vec<&heap::Segment> = segments
+        .iter()
+        .filter(|s| {
+            heaplens_memory::data_runs(mem, s.start, s.end)
+                .next()
+                .is_some()
+        })
+        .collect();
+    if !held.is_empty() && held.iter().all(|s| stopped.contains(&s.record)) {
+        return Err(ClrError::NoTypeData {
+            segments: held.len(),
+        });
+    }
     let n = objects.addresses.len() as u64;
     let refs = walk::references(mem, &segments, &objects, &mts, &mut |done| {
         progress.update("references", done, n).is_ok()

@@ -323,8 +323,8 @@ pub fn name_types(
     report.modules_from_files.dedup();
     if !report.modules_without_metadata.is_empty() {
         report.notes.push(format!(
-            "the dump does not hold the metadata of {} (their images are file mappings \
-             left out of the dump); their types are shown as module!token. Supply the \
+            "the dump does not hold the metadata of {} (this kind of dump leaves the \
+             assemblies' images out); their types are shown as module!token. Supply the \
              module files (the application's DLLs and the runtime's shared framework \
              directory) to name them",
             report.modules_without_metadata.join(", ")
@@ -346,10 +346,14 @@ fn calibrate_name_offset(
     let in_image = |p: u64| {
         target.modules.iter().any(|t| {
             t.contains(p) && {
+                // The runtime's own module holds Module's vtable, not a
+                // name (except a single-file host, which holds both).
                 let f = t.file_name().to_ascii_lowercase();
-                f.ends_with(".dll")
-                    || f.ends_with(".exe")
-                    || (runtime.single_file && t.path == runtime.module.path)
+                if t.path == runtime.module.path {
+                    runtime.single_file
+                } else {
+                    f.ends_with(".dll") || f.ends_with(".exe")
+                }
             }
         })
     };

@@ -11,7 +11,9 @@ pub struct RuntimeModule {
     /// The runtime's version, from the `@(#)Version ` marker in its image
     /// (e.g. `8.0.424.16909 @Commit: …`), when the dump holds that page.
     pub version: Option<String>,
-    /// Address of the exported `g_dacTable`, when found.
+    /// Address of the exported `g_dacTable`, or (Windows runtimes before
+    /// .NET 7) of the RVAs in the `COREXTERNALDATAACCESSRESOURCE` resource
+    /// that replaces it, when found.
     pub dac_table: Option<u64>,
     /// True for a single-file app whose host links the runtime in.
     pub single_file: bool,
@@ -41,7 +43,10 @@ pub fn find_runtime(target: &Target<'_>) -> Option<RuntimeModule> {
             (m.clone(), true)
         }
     };
-    let dac_table = target.symbols.find_symbol(&module, "g_dacTable");
+    let dac_table = target
+        .symbols
+        .find_symbol(&module, "g_dacTable")
+        .or_else(|| dac_table_resource(target.memory, &module));
     let version = find_version(target.memory, &module);
     Some(RuntimeModule {
         module,
@@ -51,11 +56,57 @@ pub fn find_runtime(target: &Target<'_>) -> Option<RuntimeModule> {
     })
 }
 
-/// The text after the `@(#)Version ` marker in the module's memory, when
-/// the dump holds the page that has it.
+/// The DAC table of a Windows runtime before .NET 7: the RCDATA resource
+/// `COREXTERNALDATAACCESSRESOURCE` (`{u32 globals; u32 vptrs; 16-byte
+/// DacTableInfo}`, then one 32-bit RVA per global): the address of its
+/// RVAs, when the dump holds the image's resources.
+fn dac_table_resource(mem: &dyn AddressSpace, module: &TargetModule) -> Option<u64> {
+    const HEADER: u32 = 24;
+    module.header_addresses.iter().find_map(|&base| {
+        let image = heaplens_pe::PeImage::detect(mem, base).ok()?;
+        let name = heaplens_pe::ResourceId::from("COREXTERNALDATAACCESSRESOURCE");
+        let res = image
+            .find_resource(&heaplens_pe::RT_RCDATA.into(), &name)
+            .ok()??;
+        if res.size <= HEADER {
+            return None;
+        }
+        image.rva_to_va(res.rva.checked_add(HEADER)?)
+    })
+}
+
+/// The runtime's version: the text after the `@(#)Version ` marker in the
+/// module's memory (ELF builds), else, for a PE image (`coreclr.dll`), its
+/// version resource in the same form (`8.0.424.16909 @Commit: …`); `None`
+/// when the dump holds neither.
 fn find_version(mem: &dyn AddressSpace, module: &TargetModule) -> Option<String> {
     const MARK: &[u8] = b"@(#)Version ";
-    let at = heaplens_memory::find_bytes(mem, module.start, module.end, MARK)?;
-    let text = heaplens_memory::read_c_string(mem, at + MARK.len() as u64, 256).ok()??;
-    Some(String::from_utf8_lossy(&text).into_owned())
+    if let Some(at) = heaplens_memory::find_bytes(mem, module.start, module.end, MARK) {
+        if let Some(text) = heaplens_memory::read_c_string(mem, at + MARK.len() as u64, 256).ok()? {
+            return Some(String::from_utf8_lossy(&text).into_owned());
+        }
+    }
+    module
+        .header_addresses
+        .iter()
+        .find_map(|&base| pe_version(mem, base))
+}
+
+/// The version resource of the PE image at `base`: its file version, and
+/// the commit its `ProductVersion` string names (`8,0,424,16909 @Commit:
+/// 2d7e…`).
+fn pe_version(mem: &dyn AddressSpace, base: u64) -> Option<String> {
+    let image = heaplens_pe::PeImage::detect(mem, base).ok()?;
+    let info = image.version_info().ok()??;
+    let mut v = info.file_version.to_string();
+    if let Some(commit) = info
+        .product_version_string()
+        .and_then(|p| p.split_once('@'))
+        .map(|(_, c)| c.trim())
+        .filter(|c| !c.is_empty())
+    {
+        v.push_str(" @");
+        v.push_str(commit);
+    }
+    Some(v)
 }

@@ -102,7 +102,13 @@ pub struct WalkProblem {
     pub why: String,
     /// Bytes of the segment not walked.
     pub bytes_skipped: u64,
+    /// The walk stopped at a MethodTable the dump does not hold (a dump
+    /// without the runtime's loader heaps).
+    pub type_data_missing: bool,
 }
+
+/// How [`WalkProblem::why`] says that a MethodTable is not in the dump.
+const MISSING_TYPE_DATA: &str = "is not in the dump (the dump lacks the runtime's loader heaps";
 
 /// A buffered view of one segment.
 struct Window<'a> {
@@ -200,6 +206,7 @@ pub fn walk(
             problems.push(WalkProblem {
                 segment: seg.record,
                 addr: pos,
+                type_data_missing: why.contains(MISSING_TYPE_DATA),
                 why,
                 bytes_skipped: seg.end - pos,
             });
@@ -242,7 +249,7 @@ pub fn walk(
                         }
                         stop(
                             next,
-                            format!("after a zero gap, {w:#x} is not a MethodTable"),
+                            format!("after a zero gap, {}", not_a_method_table(mem, w)),
                             &mut problems,
                         );
                         break;
@@ -254,7 +261,7 @@ pub fn walk(
                 }
             }
             let Some(t) = mts.lookup(mem, mt) else {
-                stop(pos, format!("{mt:#x} is not a MethodTable"), &mut problems);
+                stop(pos, not_a_method_table(mem, mt), &mut problems);
                 break;
             };
             let info = &mts.tables[t as usize];
@@ -290,6 +297,18 @@ pub fn walk(
         }
     }
     Some((objects, problems))
+}
+
+/// Why the walk cannot go on at a word that should be a MethodTable: it is
+/// not one, or the dump does not hold its memory (a minidump of private
+/// memory leaves out the loader heaps of .NET 7+, which are shared
+/// mappings).
+fn not_a_method_table(mem: &dyn AddressSpace, mt: u64) -> String {
+    if mt != 0 && mem.read_u64(mt).is_err() {
+        format!("the MethodTable {mt:#x} {MISSING_TYPE_DATA}; a full-memory dump holds them)")
+    } else {
+        format!("{mt:#x} is not a MethodTable")
+    }
 }
 
 /// Finds the threads' allocation contexts (`gc_alloc_context`:

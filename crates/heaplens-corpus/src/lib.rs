@@ -90,6 +90,42 @@ pub fn fixture_dirs(shared: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// Environment variable naming the folder of the fixtures made by
+/// `scripts/make-fixtures` (server GC, a big heap).
+pub const GENERATED_ENV: &str = "HEAPLENS_GENERATED_FIXTURES";
+
+/// Where `scripts/make-fixtures` puts its fixtures (whether or not they
+/// exist): `$HEAPLENS_GENERATED_FIXTURES`, else `../dumplab/out` beside the
+/// repository.
+pub fn generated_path() -> PathBuf {
+    match std::env::var_os(GENERATED_ENV) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => workspace_root().join("../dumplab/out"),
+    }
+}
+
+/// The generated fixture folders (with a `manifest.json`), sorted; when
+/// there are none, says (on stderr) that `what` skips them.
+pub fn generated_fixture_dirs(what: &str) -> Vec<PathBuf> {
+    let p = generated_path();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&p)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join("manifest.json").is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    if v.is_empty() {
+        eprintln!(
+            "SKIPPED {what} on generated fixtures (server GC, big heap): none in {} \
+             (make them with scripts/make-fixtures, or set {GENERATED_ENV})",
+            p.display()
+        );
+    }
+    v
+}
+
 /// Where unpacked copies of compressed corpus files are kept.
 pub fn unpack_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

@@ -886,19 +886,7 @@ impl Metadata {
             chain.push(self.type_def(outer)?);
             cur = outer;
         }
-        let mut out = String::new();
-        let outermost = chain.last().map(|t| t.namespace).unwrap_or("");
-        if !outermost.is_empty() {
-            out.push_str(outermost);
-            out.push('.');
-        }
-        for (i, t) in chain.iter().rev().enumerate() {
-            if i > 0 {
-                out.push('+');
-            }
-            out.push_str(t.name);
-        }
-        Ok(out)
+        Ok(nested_name(chain.iter().map(|t| (t.namespace, t.name))))
     }
 
     /// The full name of TypeRef `rid` (`Namespace.Name`, nested TypeRefs as
@@ -914,19 +902,7 @@ impl Metadata {
             }
             chain.push(self.type_ref(scope.rid())?);
         }
-        let mut out = String::new();
-        let outermost = chain.last().map(|t| t.namespace).unwrap_or("");
-        if !outermost.is_empty() {
-            out.push_str(outermost);
-            out.push('.');
-        }
-        for (i, t) in chain.iter().rev().enumerate() {
-            if i > 0 {
-                out.push('+');
-            }
-            out.push_str(t.name);
-        }
-        Ok(out)
+        Ok(nested_name(chain.iter().map(|t| (t.namespace, t.name))))
     }
 
     /// The TypeDef whose full name ([`Metadata::full_type_name`]) is `name`
@@ -940,6 +916,23 @@ impl Metadata {
             name.ends_with(t.name) && self.full_type_name(rid).is_ok_and(|n| n == name)
         })
     }
+}
+
+/// `Namespace.Outer+Inner` from `(namespace, name)` pairs, innermost
+/// first (the namespace is the outermost type's).
+fn nested_name<'a>(chain: impl DoubleEndedIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (i, (namespace, name)) in chain.rev().enumerate() {
+        if i == 0 && !namespace.is_empty() {
+            out.push_str(namespace);
+            out.push('.');
+        }
+        if i > 0 {
+            out.push('+');
+        }
+        out.push_str(name);
+    }
+    out
 }
 
 #[cfg(test)]

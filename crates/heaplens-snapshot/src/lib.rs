@@ -15,6 +15,7 @@ use heaplens_graph::{
 pub use heaplens_graph;
 
 pub mod elf;
+pub mod minidump;
 pub mod modules;
 
 /// Why an input could not be opened.
@@ -29,6 +30,9 @@ pub enum OpenError {
         /// The first bytes, in hex.
         head: String,
     },
+    /// A compressed file: it must be unpacked first.
+    #[error("this is a {0}-compressed file: unpack it first (e.g. `{1}`) and open the result")]
+    Compressed(&'static str, &'static str),
     /// A format heaplens recognises but cannot read yet.
     #[error("{0} files are recognised, but this version of heaplens cannot read them yet")]
     NotSupportedYet(&'static str),
@@ -39,6 +43,9 @@ pub enum OpenError {
     /// core, another processor).
     #[error("not a readable Linux core dump: {0}")]
     ElfCore(#[from] ElfCoreError),
+    /// The minidump is damaged or of a kind heaplens does not read.
+    #[error("not a readable Windows minidump: {0}")]
+    Minidump(#[from] heaplens_minidump::MinidumpError),
     /// The dumped process has no .NET runtime.
     #[error(
         "no .NET runtime in this {what}: no module is libcoreclr.so, coreclr.dll or clr.dll, \
@@ -94,6 +101,12 @@ pub fn detect(src: &dyn ReadAt) -> Result<InputFormat, OpenError> {
         Ok(InputFormat::ElfCore)
     } else if head.starts_with(b"MDMP") {
         Ok(InputFormat::Minidump)
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Err(OpenError::Compressed("zstd", "zstd -d --long=31 FILE"))
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        Err(OpenError::Compressed("gzip", "gunzip FILE"))
+    } else if head.starts_with(b"PK\x03\x04") {
+        Err(OpenError::Compressed("zip", "unzip FILE"))
     } else {
         let hex: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
         Err(OpenError::UnknownFormat {
@@ -122,7 +135,7 @@ pub fn open_with(
     match detect(src)? {
         InputFormat::GcDump => Ok(heaplens_gcdump::read(src, progress)?.snapshot),
         InputFormat::ElfCore => elf::open(src, modules, progress),
-        InputFormat::Minidump => Err(OpenError::NotSupportedYet("Windows minidump")),
+        InputFormat::Minidump => minidump::open(src, modules, progress),
     }
 }
 
@@ -247,7 +260,11 @@ mod tests {
             InputFormat::Minidump
         );
         let e = detect(&b"PK\x03\x04".to_vec()).unwrap_err();
-        assert!(e.to_string().contains("50 4b 03 04"), "{e}");
+        assert!(e.to_string().contains("zip-compressed"), "{e}");
+        let e = detect(&b"\x28\xb5\x2f\xfd\x04".to_vec()).unwrap_err();
+        assert!(e.to_string().contains("zstd -d"), "{e}");
+        let e = detect(&b"JUNKJUNK".to_vec()).unwrap_err();
+        assert!(e.to_string().contains("4a 55 4e 4b"), "{e}");
         let e = detect(&Vec::new()).unwrap_err();
         assert!(e.to_string().contains("empty"), "{e}");
     }
@@ -292,6 +309,6 @@ mod tests {
         let mut head = b"MDMP".to_vec();
         head.resize(64, 0);
         let e = open(&head, &mut heaplens_graph::NoProgress).unwrap_err();
-        assert!(matches!(e, OpenError::NotSupportedYet(_)), "{e:?}");
+        assert!(matches!(e, OpenError::Minidump(_)), "{e:?}");
     }
 }

@@ -432,12 +432,13 @@ mod tests {
         );
         let d = o.detail(0).unwrap();
         assert_eq!(d.reachable, 2);
-        // Shortest first: the stack root holds a C directly.
+        // Paths from long-lived roots first (the static field's), then
+        // the stack root's, which holds a C directly.
         assert_eq!(d.root_paths.len(), 2);
-        assert_eq!(d.root_paths[0].root_kind, "stack");
-        assert_eq!(d.root_paths[0].steps.len(), 1);
-        assert_eq!(d.root_paths[1].root_name.as_deref(), Some("Program.cache"));
-        let names: Vec<&str> = d.root_paths[1]
+        assert_eq!(d.root_paths[1].root_kind, "stack");
+        assert_eq!(d.root_paths[1].steps.len(), 1);
+        assert_eq!(d.root_paths[0].root_name.as_deref(), Some("Program.cache"));
+        let names: Vec<&str> = d.root_paths[0]
             .steps
             .iter()
             .map(|s| s.type_name.as_str())

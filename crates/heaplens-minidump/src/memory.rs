@@ -1,0 +1,338 @@
+//! The process's memory: `Memory64ListStream`, `MemoryListStream` and the
+//! thread stacks, as ranges of the file.
+
+use crate::dump::{Input, StreamEntry};
+use crate::error::MinidumpError;
+use crate::streams::StackMemory;
+use crate::{DESCRIPTOR_CHUNK, MAX_MEMORY_RANGES};
+use heaplens_memory::{MappedRange, Region};
+use std::collections::BTreeMap;
+
+/// Where a range of the memory map came from, for error messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin {
+    pub stream: &'static str,
+    pub index: usize,
+    /// File offset of the descriptor.
+    pub offset: u64,
+}
+
+/// The ranges of the memory map and where each came from.
+#[derive(Debug, Default)]
+pub(crate) struct Ranges {
+    pub ranges: Vec<MappedRange>,
+    pub origins: Vec<Origin>,
+    /// Ranges from `Memory64ListStream`.
+    pub memory64: usize,
+    /// Ranges from `MemoryListStream`.
+    pub memory_list: usize,
+    /// Ranges (or parts) of thread stacks that neither list holds.
+    pub stacks: usize,
+}
+
+fn range(start: u64, size: u64, file_offset: u64) -> MappedRange {
+    MappedRange {
+        region: Region {
+            start,
+            size,
+            data_size: size,
+            protection: None,
+        },
+        file_offset,
+    }
+}
+
+/// What [`descriptors`] calls for each descriptor: its index, its file
+/// offset and its bytes.
+type EachDescriptor<'a> = dyn FnMut(usize, u64, &[u8]) -> Result<(), MinidumpError> + 'a;
+
+/// Reads `count` descriptors of `size` bytes starting at file offset `at`,
+/// a chunk at a time, calling `each(index, offset, bytes)`.
+fn descriptors(
+    input: &Input<'_>,
+    what: &'static str,
+    at: u64,
+    count: u64,
+    size: usize,
+    each: &mut EachDescriptor<'_>,
+) -> Result<(), MinidumpError> {
+    let mut buf = Vec::new();
+    let mut first = 0u64;
+    while first < count {
+        let n = (count - first).min(DESCRIPTOR_CHUNK as u64) as usize;
+        let offset = at + first * size as u64;
+        buf.resize(n * size, 0);
+        input.read(&|| format!("{what} descriptors"), offset, &mut buf)?;
+        for (k, d) in buf.chunks_exact(size).enumerate() {
+            let index = first as usize + k;
+            each(index, offset + (k * size) as u64, d)?;
+        }
+        first += n as u64;
+    }
+    Ok(())
+}
+
+fn le64(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
+}
+
+fn le32(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap_or([0; 4]))
+}
+
+/// Checks a list's count against its stream and the file.
+fn check_count(
+    input: &Input<'_>,
+    entry: &StreamEntry,
+    count: u64,
+    header: u64,
+    size: u64,
+    total: u64,
+) -> Result<(), MinidumpError> {
+    let name = entry.name();
+    if total.saturating_add(count) > MAX_MEMORY_RANGES {
+        return Err(MinidumpError::TooLarge {
+            what: format!("{name} ({count} descriptors)"),
+            offset: entry.rva,
+            len: count.saturating_mul(size),
+            limit: MAX_MEMORY_RANGES * size,
+        });
+    }
+    let need = count * size + header;
+    // Writers put the list first; some (Wine's dbghelp) count the memory
+    // data in the stream's size too, so the stream may be longer.
+    if need > u64::from(entry.size) {
+        return Err(MinidumpError::BadStream {
+            stream: name,
+            offset: entry.rva,
+            message: format!(
+                "{count} descriptors need {need} bytes, but the stream has {}",
+                entry.size
+            ),
+        });
+    }
+    input.check(&|| format!("{name} descriptors"), entry.rva, need)
+}
+
+/// `Memory64ListStream`: `u64 count, u64 base_rva`, then `count` ×
+/// `{u64 start, u64 size}`; the data of the ranges follows each other from
+/// `base_rva`.
+pub(crate) fn memory64(
+    input: &Input<'_>,
+    entry: &StreamEntry,
+    out: &mut Ranges,
+) -> Result<(), MinidumpError> {
+    let name = entry.name();
+    let mut head = [0u8; 16];
+    if entry.size < 16 {
+        return Err(MinidumpError::BadStream {
+            stream: name,
+            offset: entry.rva,
+            message: format!("{} bytes, too short for its 16-byte header", entry.size),
+        });
+    }
+    input.read(&|| format!("{name} header"), entry.rva, &mut head)?;
+    let (count, base) = (le64(&head, 0), le64(&head, 8));
+    check_count(input, entry, count, 16, 16, out.ranges.len() as u64)?;
+    let mut data = base;
+    descriptors(
+        input,
+        name,
+        entry.rva + 16,
+        count,
+        16,
+        &mut |index, offset, d| {
+            let (start, size) = (le64(d, 0), le64(d, 8));
+            let bad = |message: String| MinidumpError::BadMemoryRange {
+                stream: name,
+                index,
+                offset,
+                message,
+            };
+            if start.checked_add(size).is_none() {
+                return Err(bad(format!(
+                    "{start:#x} + {size:#x} wraps around the address space"
+                )));
+            }
+            let Some(next) = data.checked_add(size) else {
+                return Err(bad(format!(
+                    "its data at file offset {data} + {size} bytes wraps around"
+                )));
+            };
+            out.ranges.push(range(start, size, data));
+            out.origins.push(Origin {
+                stream: name,
+                index,
+                offset,
+            });
+            out.memory64 += 1;
+            data = next;
+            Ok(())
+        },
+    )
+}
+
+/// `MemoryListStream`: `u32 count`, then `count` × `{u64 start, u32 size,
+/// u32 rva}`. When a `Memory64ListStream` came first, only the parts of
+/// these ranges it lacks are kept.
+pub(crate) fn memory_list(
+    input: &Input<'_>,
+    entry: &StreamEntry,
+    out: &mut Ranges,
+) -> Result<(), MinidumpError> {
+    let name = entry.name();
+    if entry.size < 4 {
+        return Err(MinidumpError::BadStream {
+            stream: name,
+            offset: entry.rva,
+            message: format!("{} bytes, too short for its count", entry.size),
+        });
+    }
+    let mut head = [0u8; 4];
+    input.read(&|| format!("{name} count"), entry.rva, &mut head)?;
+    let count = u64::from(le32(&head, 0));
+    check_count(input, entry, count, 4, 16, out.ranges.len() as u64)?;
+    let clip = out.memory64 > 0;
+    let mut taken = if clip {
+        Taken::of(&out.ranges)
+    } else {
+        Taken::default()
+    };
+    descriptors(
+        input,
+        name,
+        entry.rva + 4,
+        count,
+        16,
+        &mut |index, offset, d| {
+            let (start, size, rva) = (le64(d, 0), u64::from(le32(d, 8)), u64::from(le32(d, 12)));
+            if start.checked_add(size).is_none() {
+                return Err(MinidumpError::BadMemoryRange {
+                    stream: name,
+                    index,
+                    offset,
+                    message: format!("{start:#x} + {size:#x} wraps around the address space"),
+                });
+            }
+            let origin = Origin {
+                stream: name,
+                index,
+                offset,
+            };
+            if clip {
+                for (s, e) in taken.take_gaps(start, start + size) {
+                    out.ranges.push(range(s, e - s, rva + (s - start)));
+                    out.origins.push(origin);
+                    out.memory_list += 1;
+                }
+            } else {
+                out.ranges.push(range(start, size, rva));
+                out.origins.push(origin);
+                out.memory_list += 1;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Thread stacks: the parts that neither memory list holds (writers
+/// usually put the stacks in the lists too; some write them only in the
+/// thread list, or hold a second copy there).
+pub(crate) fn stacks(stacks: &[StackMemory], out: &mut Ranges) {
+    let mut taken = Taken::of(&out.ranges);
+    for (index, s) in stacks.iter().enumerate() {
+        if s.rva == 0 {
+            continue;
+        }
+        for (a, b) in taken.take_gaps(s.start, s.start + s.size) {
+            out.ranges.push(range(a, b - a, s.rva + (a - s.start)));
+            out.origins.push(Origin {
+                stream: crate::stream_type::name(crate::stream_type::THREAD_LIST),
+                index,
+                offset: s.descriptor,
+            });
+            out.stacks += 1;
+        }
+    }
+}
+
+/// Address ranges already in the map, to add only what they lack.
+#[derive(Debug, Default)]
+struct Taken {
+    /// start → end, disjoint.
+    map: BTreeMap<u64, u64>,
+}
+
+impl Taken {
+    fn of(ranges: &[MappedRange]) -> Taken {
+        let mut t = Taken::default();
+        for r in ranges {
+            if r.region.size > 0 {
+                t.insert(r.region.start, r.region.end());
+            }
+        }
+        t
+    }
+
+    /// Adds `[a, b)`, merging with what it touches or overlaps.
+    fn insert(&mut self, mut a: u64, mut b: u64) {
+        if let Some((&s, &e)) = self.map.range(..=a).next_back() {
+            if e >= a {
+                a = s;
+                b = b.max(e);
+                self.map.remove(&s);
+            }
+        }
+        let inside: Vec<(u64, u64)> = self.map.range(a..=b).map(|(&s, &e)| (s, e)).collect();
+        for (s, e) in inside {
+            b = b.max(e);
+            self.map.remove(&s);
+        }
+        self.map.insert(a, b);
+    }
+
+    /// The parts of `[a, b)` not yet taken, which are taken now.
+    fn take_gaps(&mut self, a: u64, b: u64) -> Vec<(u64, u64)> {
+        if a >= b {
+            return Vec::new();
+        }
+        let mut gaps = Vec::new();
+        let mut pos = a;
+        if let Some((_, &e)) = self.map.range(..=a).next_back() {
+            pos = pos.max(e);
+        }
+        for (&s, &e) in self.map.range(a..b) {
+            if s > pos {
+                gaps.push((pos, s));
+            }
+            pos = pos.max(e);
+        }
+        if pos < b {
+            gaps.push((pos, b));
+        }
+        for &(s, e) in &gaps {
+            self.insert(s, e);
+        }
+        gaps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_are_what_is_not_taken() {
+        let mut t = Taken::default();
+        t.insert(10, 20);
+        t.insert(30, 40);
+        assert_eq!(t.take_gaps(0, 50), [(0, 10), (20, 30), (40, 50)]);
+        assert_eq!(t.take_gaps(0, 50), []);
+        let mut t = Taken::default();
+        t.insert(10, 20);
+        assert_eq!(t.take_gaps(15, 25), [(20, 25)]);
+        assert_eq!(t.take_gaps(5, 12), [(5, 10)]);
+        assert_eq!(t.map.len(), 1);
+        assert_eq!(t.take_gaps(12, 12), []);
+    }
+}

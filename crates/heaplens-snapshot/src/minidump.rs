@@ -1,0 +1,124 @@
+//! A Windows minidump as the CLR reader's [`Target`].
+
+use crate::modules::ModuleSet;
+use crate::OpenError;
+use heaplens_bytes::ReadAt;
+use heaplens_clr::{SymbolSource, Target, TargetModule, TargetThread};
+use heaplens_graph::{InputFormat, Progress, Snapshot, SnapshotInfo};
+use heaplens_minidump::Minidump;
+use heaplens_pe::PeImage;
+
+/// Symbol lookup in the dump's modules: the export tables of their PE
+/// images, read from the process's memory (`g_dacTable` in
+/// `coreclr.dll`).
+pub struct PeSymbols<'a, R>(pub &'a Minidump<R>);
+
+impl<R: ReadAt> SymbolSource for PeSymbols<'_, R> {
+    fn find_symbol(&self, module: &TargetModule, name: &str) -> Option<u64> {
+        let image = PeImage::detect(self.0.memory(), module.start).ok()?;
+        image.find_export(name).ok().flatten()
+    }
+}
+
+/// The process in `dump`, as the CLR reader sees it: modules from the
+/// module list (one range each, `[base, base + SizeOfImage)`), threads
+/// from the thread list (the context's general-purpose registers; the
+/// stack ends where the thread's stack descriptor ends, at the stack's
+/// base; a thread without a context is scanned over its whole stack).
+pub fn target<'a, R: ReadAt>(dump: &'a Minidump<R>, symbols: &'a PeSymbols<'a, R>) -> Target<'a> {
+    Target {
+        memory: dump.memory(),
+        modules: dump
+            .modules()
+            .iter()
+            .map(|m| TargetModule {
+                path: m.path.clone(),
+                start: m.base,
+                end: m.end(),
+                header_addresses: vec![m.base],
+                ranges: vec![(m.base, m.end())],
+            })
+            .collect(),
+        threads: dump
+            .threads()
+            .iter()
+            .filter_map(|t| {
+                // Without a context, the stack the dump holds is scanned
+                // whole.
+                let (registers, stack_pointer) = match &t.context {
+                    Some(c) => (
+                        c.general_purpose.iter().map(|&(_, v)| v).collect(),
+                        c.stack_pointer,
+                    ),
+                    None => (Vec::new(), t.stack?.0),
+                };
+                Some(TargetThread {
+                    id: t.id,
+                    registers,
+                    stack_pointer,
+                    stack_end: t.stack.map(|(_, end)| end),
+                })
+            })
+            .collect(),
+        symbols,
+        module_files: None,
+    }
+}
+
+/// The kind of dump, as error messages name it.
+const WHAT: &str = "Windows minidump";
+
+/// Opens a Windows minidump: its streams and memory map
+/// ([`heaplens_minidump`]), then the CLR heap in it
+/// ([`heaplens_clr::read`]). `modules` name the types of modules whose
+/// images the dump lacks (a heap-only dump).
+pub fn open(
+    src: &dyn ReadAt,
+    modules: &ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
+    let dump = Minidump::open(src)?;
+    let symbols = PeSymbols(&dump);
+    let mut target = target(&dump, &symbols);
+    if !modules.is_empty() {
+        target.module_files = Some(modules);
+    }
+    let heap = crate::read_clr(&target, progress, WHAT)?;
+    let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
+    let info = SnapshotInfo {
+        format: Some(InputFormat::Minidump),
+        pointer_size: Some(dump.pointer_size() as u8),
+        process_name,
+        process_id: dump.process().process_id,
+        ..crate::clr_info(&heap.info)
+    };
+    Ok(Snapshot {
+        graph: heap.graph,
+        info,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heaplens_minidump::MinidumpError;
+
+    #[test]
+    fn errors_are_typed() {
+        let mut head = b"MDMP\x93\xa7\x00\x00".to_vec();
+        head.resize(32, 0);
+        let e = open(&head, &ModuleSet::new(), &mut heaplens_graph::NoProgress).unwrap_err();
+        assert!(matches!(e, OpenError::NoRuntime { .. }), "{e:?}");
+        assert!(e.to_string().contains("Windows minidump"), "{e}");
+        head[4] = 0x94;
+        let e = open(&head, &ModuleSet::new(), &mut heaplens_graph::NoProgress).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                OpenError::Minidump(MinidumpError::UnsupportedVersion { .. })
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("0xa794"), "{e}");
+    }
+}

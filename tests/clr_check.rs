@@ -1,0 +1,151 @@
+//! The checks of a CLR heap read from a dump against the runtime's own
+//! walk of the same heap a moment earlier (`phaseN.graph.json.zst`), shared
+//! by `clr_fixtures` (Linux cores) and `clr_windows` (Windows minidumps):
+//!
+//! * every reference object is found at its address with the same size
+//!   and MethodTable (the reference gives a TypeDesc handle, bit 1 set,
+//!   instead of the MethodTable for some arrays of .NET Core 3.1: those are
+//!   checked by address and size only);
+//! * every reference edge is found, unless the object's bytes in the dump
+//!   no longer hold that reference (the program stored another value in
+//!   the field after the runtime's walk): at most 1 %, all listed;
+//! * every reference object is reachable from the roots heaplens finds, a
+//!   reference object heaplens does not find was reclaimed since, and a
+//!   live object the reference lacks was allocated later — sorted object
+//!   by object by [`crate::reconcile`], whose rules say how; all listed;
+//! * every found object's type name equals the reference's, except where
+//!   the dump does not hold its module's metadata (then heaplens names it
+//!   `module!token` and says which modules lack metadata).
+
+use crate::fixture_graph;
+use crate::reconcile::{reconcile, type_name};
+use heaplens_clr::{ClrHeap, HeapLayout};
+use heaplens_graph::HeapRange;
+use heaplens_memory::AddressSpace;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Checks `heap`, read from a dump whose memory is `memory`, against the
+/// reference graph at `graph`. Returns a one-line summary (objects found,
+/// reclaimed, allocated later, naming) or what is wrong.
+pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<String, String> {
+    let ours = &heap.graph;
+    let want = fixture_graph::load(graph, false)?;
+    if !heap.info.problems.is_empty() {
+        return Err(format!("the walk stopped early: {:?}", heap.info.problems));
+    }
+    // Found, reclaimed since, allocated later: `reconcile`'s rules.
+    let live = heaplens_analysis::reach::reachable(ours);
+    let segments: Vec<HeapRange> = heap
+        .info
+        .segments
+        .iter()
+        .map(|s| HeapRange {
+            start: s.start,
+            end: s.end,
+        })
+        .collect();
+    let regions = heap.info.layout == HeapLayout::Regions;
+    let rec = reconcile(ours, &live, &segments, regions, &want)?;
+
+    let mut overwritten = Vec::new();
+    let mut names_differ: HashMap<(String, String), usize> = HashMap::new();
+    for &(r, o) in &rec.found {
+        let addr = want.node_address(r);
+        if ours.node_size(o) != want.node_size(r) {
+            return Err(format!(
+                "{addr:#x}: size {} (reference {}, {})",
+                ours.node_size(o),
+                want.node_size(r),
+                type_name(&want, r)
+            ));
+        }
+        let want_mt = want.type_info(want.node_type(r)).method_table;
+        let our_mt = ours.type_info(ours.node_type(o)).method_table;
+        if want_mt & 2 == 0 && our_mt != want_mt {
+            return Err(format!(
+                "{addr:#x}: MethodTable {our_mt:#x}, reference {want_mt:#x}"
+            ));
+        }
+        let (wn, on) = (type_name(&want, r), type_name(ours, o));
+        if wn != on {
+            *names_differ
+                .entry((wn.to_owned(), on.to_owned()))
+                .or_insert(0) += 1;
+        }
+        let children: Vec<u64> = ours
+            .children(o)
+            .iter()
+            .map(|&c| ours.node_address(c))
+            .collect();
+        for &c in want.children(r) {
+            let to = want.node_address(c);
+            if children.contains(&to) {
+                continue;
+            }
+            // Either the walk missed a reference, or the program stored
+            // something else in that field after the runtime's walk: the
+            // object's bytes in the dump tell which.
+            let mut bytes = vec![0u8; want.node_size(r) as usize];
+            memory
+                .read_virtual(addr, &mut bytes)
+                .map_err(|e| e.to_string())?;
+            let still_there = bytes
+                .chunks_exact(8)
+                .any(|w| u64::from_le_bytes(w.try_into().unwrap()) == to);
+            if still_there {
+                return Err(format!(
+                    "edge {addr:#x} -> {to:#x} not found ({})",
+                    type_name(&want, r)
+                ));
+            }
+            overwritten.push((addr, to));
+        }
+    }
+    if overwritten.len() * 100 > want.edge_count() {
+        return Err(format!(
+            "{} reference edges not found: {overwritten:x?}",
+            overwritten.len()
+        ));
+    }
+    // Type names: equal to the runtime's, except for types of modules
+    // whose metadata the dump does not hold (named `module!token`).
+    let naming = &heap.info.names;
+    let wrong: Vec<_> = names_differ
+        .iter()
+        .filter(|((_, ours), _)| {
+            !(ours.contains('!') || ours.contains("MethodTable 0x"))
+                || naming.modules_without_metadata.is_empty()
+        })
+        .collect();
+    if !wrong.is_empty() {
+        return Err(format!(
+            "{} type names differ from the reference (reference, ours): {:?}",
+            wrong.len(),
+            wrong.iter().take(20).collect::<Vec<_>>()
+        ));
+    }
+    let unnamed: usize = names_differ.values().sum();
+    let reclaimed: Vec<u64> = rec
+        .reclaimed
+        .iter()
+        .map(|&r| want.node_address(r))
+        .collect();
+    Ok(format!(
+        "{}: {} reference objects found, {} reclaimed since {reclaimed:x?}; \
+         {} reference edges overwritten since {overwritten:x?}; \
+         {} live objects allocated after the reference walk; \
+         {unnamed} objects of {} types without metadata in the dump \
+         (modules {:?}; named {} types; from files {:?}; notes {:?})",
+        graph.display(),
+        rec.found.len(),
+        reclaimed.len(),
+        overwritten.len(),
+        rec.later.len(),
+        names_differ.len(),
+        naming.modules_without_metadata,
+        naming.named,
+        naming.modules_from_files,
+        naming.notes,
+    ))
+}
