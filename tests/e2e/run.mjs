@@ -399,6 +399,10 @@ async function main() {
       await home();
       const { ms } = await checkAgainstStats(file, basename(file));
       await page.click("#tab-overview");
+      // The runtime and GC the CLI reports.
+      const clr = cliJson(["stats", "--json", file]).clr;
+      const heaps = clr.heap_count === 1 ? "1 heap" : `${clr.heap_count} heaps`;
+      eq((await page.textContent("#ov-gc")).trim(), `${clr.gc_mode} GC, ${clr.heap_layout}, ${heaps}`, "GC mode");
       await shot("09-core-overview");
       bench.core = { file: basename(file), size: statSync(file).size, ms };
     });

@@ -161,17 +161,13 @@ fn clr_header(info: &SnapshotInfo, clr: &ClrHeapInfo) -> String {
     {
         runtime += &format!(" ({v})");
     }
-    let heaps = match clr.heap_count {
-        1 => "1 heap".to_owned(),
-        n => format!("{n} heaps"),
-    };
-    let layout = clr.layout.as_str();
     format!(
-        "runtime: {runtime}, {} GC, {layout}, {heaps}\n\
-         heap: {} bytes in {} {layout}, {:.1} % of them in the dump\n",
-        clr.gc_mode.as_str(),
+        "runtime: {runtime}, {}\n\
+         heap: {} bytes in {} {}, {:.1} % of them in the dump\n",
+        clr.gc_summary(),
         thousands(clr.heap_bytes),
         clr.segments.len(),
+        clr.layout.as_str(),
         clr.coverage_percent(),
     )
 }

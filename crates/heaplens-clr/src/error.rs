@@ -5,6 +5,17 @@ use heaplens_memory::MemoryError;
 /// Why the CLR heap of a dump could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ClrError {
+    /// A runtime heaplens recognises but does not read.
+    #[error(
+        "the process runs {what} ({module}); heaplens reads the heaps of .NET Core 3.1 and \
+         .NET 5 and later, not this runtime's yet"
+    )]
+    UnsupportedRuntime {
+        /// The runtime, in words.
+        what: &'static str,
+        /// Its module's file name.
+        module: String,
+    },
     /// The dump holds the GC heap but not the runtime's type data
     /// (MethodTables): objects cannot be sized or followed.
     #[error(

@@ -102,6 +102,14 @@ pub struct ClrHeap {
 pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap, ClrError> {
     let mem = target.memory;
     let runtime = runtime::find_runtime(target).ok_or(ClrError::NoRuntime)?;
+    // .NET Framework 4.x keeps no GcDacVars: its heap is found another way
+    // (docs/clr-heap-walk.md §2.6), which no test dump covers yet.
+    if runtime.module.file_name().eq_ignore_ascii_case("clr.dll") {
+        return Err(ClrError::UnsupportedRuntime {
+            what: ".NET Framework 4.x",
+            module: runtime.module.file_name().to_owned(),
+        });
+    }
     let check = |v: &dacvars::GcDacVars| -> bool {
         heap::GcHeap::all(mem, v)
             .ok()
@@ -286,4 +294,38 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
         names: naming,
     };
     Ok(ClrHeap { graph, info })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heaplens_graph::NoProgress;
+    use heaplens_memory::MemoryMap;
+
+    fn target_with(module: &str, memory: &MemoryMap<Vec<u8>>) -> ClrError {
+        let target = Target {
+            memory,
+            modules: vec![TargetModule {
+                path: format!("C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\{module}"),
+                start: 0x1000,
+                end: 0x2000,
+                header_addresses: vec![0x1000],
+                ranges: Vec::new(),
+            }],
+            threads: Vec::new(),
+            symbols: &NoSymbols,
+            module_files: None,
+        };
+        read(&target, &mut NoProgress).unwrap_err()
+    }
+
+    #[test]
+    fn runtimes_it_does_not_read_are_named() {
+        let memory = MemoryMap::new(Vec::new(), 8, &[]).unwrap();
+        let e = target_with("clr.dll", &memory);
+        assert!(matches!(e, ClrError::UnsupportedRuntime { .. }), "{e:?}");
+        assert!(e.to_string().contains(".NET Framework 4.x"), "{e}");
+        let e = target_with("kernel32.dll", &memory);
+        assert!(matches!(e, ClrError::NoRuntime), "{e:?}");
+    }
 }

@@ -314,8 +314,10 @@ fn not_a_method_table(mem: &dyn AddressSpace, mt: u64) -> String {
 /// Finds the threads' allocation contexts (`gc_alloc_context`:
 /// `alloc_ptr`, `alloc_limit`, …) without knowing where the runtime keeps
 /// them (in `Thread` objects up to .NET 8, in thread-local storage since
-/// .NET 9): one pass over the process's memory outside the GC heap, keeping every pair of words `(p, l)` with `p` inside a
-/// small-object segment and `p < l ≤` that segment's end. The walk uses a
+/// .NET 9): one pass over the process's writable memory outside the GC heap
+/// (all of it where the dump does not say what is writable), keeping every
+/// pair of words `(p, l)` with `p` inside a small-object segment and
+/// `p < l ≤` that segment's end. The walk uses a
 /// pair only when the walk itself arrives at `p` and finds a valid object
 /// after `l` — a stray match cannot make it skip objects.
 pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> AddrMap<u64> {
@@ -334,6 +336,12 @@ pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> Addr
     for r in mem.regions() {
         let (start, end) = (r.start, r.start + r.data_size);
         if end <= start || segments.iter().any(|s| s.start < end && start < s.end) {
+            continue;
+        }
+        // Allocation contexts live in writable memory (threads' native
+        // records, the GC's generation table): code and read-only data,
+        // most of a full dump, need not be read.
+        if r.protection.is_some_and(|p| !p.write) {
             continue;
         }
         let mut pos = start & !7;

@@ -13,6 +13,8 @@
 //! unless `HEAPLENS_REQUIRE_CORPUS=1` (set by `.ci/run`), in which case they
 //! fail.
 
+pub mod patched;
+
 use std::path::{Path, PathBuf};
 
 /// Environment variable naming the corpus directory.

@@ -173,6 +173,19 @@ pub struct ClrHeapInfo {
 }
 
 impl ClrHeapInfo {
+    /// How the GC runs, in words: `workstation GC, regions, 1 heap`.
+    pub fn gc_summary(&self) -> String {
+        let heaps = match self.heap_count {
+            1 => "1 heap".to_owned(),
+            n => format!("{n} heaps"),
+        };
+        format!(
+            "{} GC, {}, {heaps}",
+            self.gc_mode.as_str(),
+            self.layout.as_str()
+        )
+    }
+
     /// The share of the heap's bytes the dump holds, in percent (100 for
     /// an empty heap).
     pub fn coverage_percent(&self) -> f64 {

@@ -308,6 +308,7 @@ impl<R: ReadAt> Minidump<R> {
             memory::memory_list(&input, e, &mut ranges)?;
         }
         memory::stacks(&stack_memory, &mut ranges);
+        memory::protections(&memory_info, &mut ranges);
         let pointer_size = system_info.as_ref().map_or(8, |s| s.pointer_size);
         let memory = MemoryMap::new(source, pointer_size, &ranges.ranges)
             .map_err(|e| map_error(e, &ranges))?

@@ -3,7 +3,7 @@
 
 use crate::dump::{Input, StreamEntry};
 use crate::error::MinidumpError;
-use crate::streams::StackMemory;
+use crate::streams::{MemoryInfo, StackMemory};
 use crate::{DESCRIPTOR_CHUNK, MAX_MEMORY_RANGES};
 use heaplens_memory::{MappedRange, Region};
 use std::collections::BTreeMap;
@@ -334,5 +334,76 @@ mod tests {
         assert_eq!(t.take_gaps(5, 12), [(5, 10)]);
         assert_eq!(t.map.len(), 1);
         assert_eq!(t.take_gaps(12, 12), []);
+    }
+}
+
+/// Gives each range the access rights `MemoryInfoListStream` records for
+/// it, where one of its regions covers the whole range (readers skip
+/// memory that cannot hold what they look for, e.g. read-only images).
+pub(crate) fn protections(info: &[MemoryInfo], ranges: &mut Ranges) {
+    if info.is_empty() {
+        return;
+    }
+    let mut sorted: Vec<&MemoryInfo> = info.iter().collect();
+    sorted.sort_by_key(|m| m.base);
+    for r in &mut ranges.ranges {
+        let g = &mut r.region;
+        let i = sorted.partition_point(|m| m.base <= g.start);
+        let Some(m) = i.checked_sub(1).map(|i| sorted[i]) else {
+            continue;
+        };
+        if m.base.saturating_add(m.size) < g.start.saturating_add(g.size) {
+            continue;
+        }
+        // PAGE_* values: the low byte; GUARD/NOCACHE/WRITECOMBINE above.
+        let p = m.protection & 0xFF;
+        g.protection = Some(heaplens_memory::Protection {
+            read: p & 0xEE != 0,
+            write: p & 0xCC != 0,
+            execute: p & 0xF0 != 0,
+        });
+    }
+}
+
+#[cfg(test)]
+mod protection_tests {
+    use super::*;
+
+    fn info(base: u64, size: u64, protection: u32) -> MemoryInfo {
+        MemoryInfo {
+            base,
+            size,
+            allocation_base: base,
+            allocation_protection: protection,
+            state: MemoryInfo::MEM_COMMIT,
+            protection,
+            kind: MemoryInfo::MEM_PRIVATE,
+        }
+    }
+
+    #[test]
+    fn protections_from_memory_info() {
+        let mut ranges = Ranges::default();
+        for (start, size) in [(0x1000, 0x1000), (0x3000, 0x2000), (0x8000, 0x1000)] {
+            ranges.ranges.push(range(start, size, 0));
+        }
+        let infos = [
+            info(0x1000, 0x1000, 0x04),         // PAGE_READWRITE
+            info(0x3000, 0x1000, 0x20),         // covers only half the range
+            info(0x8000, 0x1000, 0x02 | 0x100), // PAGE_READONLY | PAGE_GUARD
+        ];
+        protections(&infos, &mut ranges);
+        let p: Vec<_> = ranges.ranges.iter().map(|r| r.region.protection).collect();
+        let rw = heaplens_memory::Protection {
+            read: true,
+            write: true,
+            execute: false,
+        };
+        let ro = heaplens_memory::Protection {
+            read: true,
+            write: false,
+            execute: false,
+        };
+        assert_eq!(p, [Some(rw), None, Some(ro)]);
     }
 }

@@ -3,79 +3,11 @@
 //! the damage is (or, in an auxiliary stream, opens and lists the problem),
 //! and random damage never panics.
 
-use heaplens_bytes::{FileSource, ReadAt, ReadError};
+use heaplens_bytes::{FileSource, ReadAt};
 use heaplens_memory::{AddressSpace, MemoryError};
 use heaplens_minidump::{stream_type, Minidump, MinidumpError, MAX_STREAMS, MAX_STREAM_BYTES};
 
-/// A view of a source with some bytes replaced and a different length
-/// (shorter: truncated; longer: zeros past the source's end).
-struct Patched<'a> {
-    base: &'a dyn ReadAt,
-    len: u64,
-    patches: Vec<(u64, Vec<u8>)>,
-}
-
-impl<'a> Patched<'a> {
-    fn new(base: &'a dyn ReadAt) -> Self {
-        Patched {
-            base,
-            len: base.len(),
-            patches: Vec::new(),
-        }
-    }
-
-    fn set(mut self, offset: u64, bytes: &[u8]) -> Self {
-        self.patches.push((offset, bytes.to_vec()));
-        self
-    }
-
-    fn set_u32(self, offset: u64, v: u32) -> Self {
-        self.set(offset, &v.to_le_bytes())
-    }
-
-    fn set_u64(self, offset: u64, v: u64) -> Self {
-        self.set(offset, &v.to_le_bytes())
-    }
-
-    fn truncate(mut self, len: u64) -> Self {
-        self.len = len;
-        self
-    }
-}
-
-impl std::fmt::Debug for Patched<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Patched")
-            .field("len", &self.len)
-            .field("patches", &self.patches.len())
-            .finish()
-    }
-}
-
-impl ReadAt for Patched<'_> {
-    fn len(&self) -> u64 {
-        self.len
-    }
-
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        ReadError::check_bounds(offset, buf.len(), self.len)?;
-        let end = offset + buf.len() as u64;
-        let from_base = self.base.len().saturating_sub(offset).min(buf.len() as u64) as usize;
-        self.base.read_at(offset, &mut buf[..from_base])?;
-        buf[from_base..].fill(0);
-        for (at, bytes) in &self.patches {
-            let (s, e) = (*at, *at + bytes.len() as u64);
-            if e <= offset || s >= end {
-                continue;
-            }
-            let lo = s.max(offset);
-            let hi = e.min(end);
-            buf[(lo - offset) as usize..(hi - offset) as usize]
-                .copy_from_slice(&bytes[(lo - s) as usize..(hi - s) as usize]);
-        }
-        Ok(())
-    }
-}
+use heaplens_corpus::patched::Patched;
 
 fn u32_at(s: &dyn ReadAt, off: u64) -> u32 {
     let mut b = [0u8; 4];

@@ -80,7 +80,7 @@ impl Opened {
             format_id: info.format.map_or("unknown", |f| f.as_str()).to_owned(),
             format: format_name(info.format).to_owned(),
             runtime: info.runtime.clone(),
-            gc_mode: None,
+            gc_mode: info.clr.as_ref().map(|c| c.gc_summary()),
             pointer_size: info.pointer_size,
             process_name: info.process_name.clone(),
             process_id: info.process_id,
