@@ -38,12 +38,35 @@ pub struct MethodTables {
     /// What they say.
     pub tables: Vec<MethodTable>,
     index: AddrMap<Option<u32>>,
+    /// The last answers, direct-mapped by address: objects of a few types
+    /// dominate a heap, and this is cheaper than the hash table.
+    recent: Vec<(u64, u32)>,
 }
+
+/// Entries of [`MethodTables`]' cache of recent answers (a power of two).
+const RECENT: usize = 256;
 
 impl MethodTables {
     /// The index of the MethodTable at `mt`, reading and checking it the
     /// first time; `None` when it is not a valid MethodTable.
     pub fn lookup(&mut self, mem: &dyn AddressSpace, mt: u64) -> Option<u32> {
+        let slot = (mt >> 3) as usize & (RECENT - 1);
+        if let Some(&(a, i)) = self.recent.get(slot) {
+            if a == mt {
+                return Some(i);
+            }
+        }
+        let v = self.lookup_slow(mem, mt);
+        if let Some(i) = v {
+            if self.recent.is_empty() {
+                self.recent = vec![(u64::MAX, 0); RECENT];
+            }
+            self.recent[slot] = (mt, i);
+        }
+        v
+    }
+
+    fn lookup_slow(&mut self, mem: &dyn AddressSpace, mt: u64) -> Option<u32> {
         if let Some(&v) = self.index.get(&mt) {
             return v;
         }
@@ -87,6 +110,60 @@ impl Objects {
         let i = self.addresses.partition_point(|&a| a <= addr);
         let i = i.checked_sub(1)?;
         (addr < self.addresses[i] + self.sizes[i].max(8)).then_some(i)
+    }
+}
+
+/// Finds objects by address faster than a binary search over all of them:
+/// per segment, the first object of every 4 KiB page, so a lookup searches
+/// only the objects of one page (a few dozen, next to each other in memory)
+/// instead of millions spread over tens of megabytes. Costs 4 bytes per
+/// page of heap.
+#[derive(Debug, Clone, Default)]
+pub struct AddressIndex {
+    /// Per segment (by address): its start, end and first entry in `pages`.
+    segments: Vec<(u64, u64, usize)>,
+    /// Per page of each segment, and one past its last page: the index of
+    /// the first object at or after the page's start.
+    pages: Vec<u32>,
+}
+
+/// log2 of the page size of [`AddressIndex`].
+const INDEX_PAGE_SHIFT: u32 = 12;
+
+impl AddressIndex {
+    /// Indexes `objects`, found in `segments` (both in address order).
+    pub fn new(objects: &Objects, segments: &[Segment]) -> AddressIndex {
+        let mut out = AddressIndex::default();
+        let addrs = &objects.addresses;
+        for seg in segments {
+            let pages = ((seg.end.saturating_sub(seg.start)) >> INDEX_PAGE_SHIFT) + 1;
+            out.segments.push((seg.start, seg.end, out.pages.len()));
+            let mut i = addrs.partition_point(|&a| a < seg.start);
+            for k in 0..=pages {
+                let page = seg.start + (k << INDEX_PAGE_SHIFT);
+                while i < addrs.len() && addrs[i] < page {
+                    i += 1;
+                }
+                out.pages.push(i as u32);
+            }
+        }
+        out
+    }
+
+    /// The index of the object starting at `addr` in `objects` (the same
+    /// objects the index was built from).
+    pub fn find(&self, objects: &Objects, addr: u64) -> Option<usize> {
+        let s = self.segments.partition_point(|s| s.0 <= addr).checked_sub(1)?;
+        let (start, end, base) = self.segments[s];
+        if addr >= end {
+            return None;
+        }
+        let k = base + ((addr - start) >> INDEX_PAGE_SHIFT) as usize;
+        let (lo, hi) = (self.pages[k] as usize, self.pages[k + 1] as usize);
+        objects.addresses[lo..hi]
+            .binary_search(&addr)
+            .ok()
+            .map(|j| lo + j)
     }
 }
 
@@ -332,7 +409,14 @@ pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> Addr
     ) else {
         return out;
     };
-    let mut buf = vec![0u8; CHUNK + 8];
+    // A context is `{alloc_ptr, alloc_limit, alloc_bytes, alloc_bytes_uoh,
+    // …}`: the two counters are byte counts, far below any address, which
+    // tells a context from an array of heap pointers (handle tables, mark
+    // lists).
+    const PAIR: usize = 32;
+    const COUNTER_LIMIT: u64 = 1 << 44;
+    let span = hi - lo;
+    let mut buf = vec![0u8; CHUNK + PAIR];
     for r in mem.regions() {
         let (start, end) = (r.start, r.start + r.data_size);
         if end <= start || segments.iter().any(|s| s.start < end && start < s.end) {
@@ -345,15 +429,19 @@ pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> Addr
             continue;
         }
         let mut pos = start & !7;
-        while pos + 16 <= end {
-            let n = ((end - pos) as usize).min(CHUNK + 8) & !7;
+        while pos + PAIR as u64 <= end {
+            let n = ((end - pos) as usize).min(CHUNK + PAIR) & !7;
             if mem.read_virtual(pos, &mut buf[..n]).is_err() {
                 break;
             }
             let word = |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().unwrap_or([0; 8]));
-            for i in (0..n.saturating_sub(8)).step_by(8) {
-                let (p, l) = (word(i), word(i + 8));
-                if p < lo || p >= hi || l <= p || p % 8 != 0 {
+            for i in (0..=n - PAIR).step_by(8) {
+                let p = word(i);
+                if p.wrapping_sub(lo) >= span || p % 8 != 0 {
+                    continue;
+                }
+                let l = word(i + 8);
+                if l <= p || word(i + 16) >= COUNTER_LIMIT || word(i + 24) >= COUNTER_LIMIT {
                     continue;
                 }
                 let i = small.partition_point(|s| s.start <= p);
@@ -362,7 +450,7 @@ pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> Addr
                     *e = (*e).max(l);
                 }
             }
-            if n < CHUNK + 8 {
+            if n < CHUNK + PAIR {
                 break;
             }
             pos += CHUNK as u64;
@@ -408,6 +496,7 @@ pub fn references(
     let mut window = Window::new(mem);
     let mut current_segment = u32::MAX;
     let mut big = Vec::new();
+    let index = AddressIndex::new(objects, segments);
     starts.push(0u32);
     for i in 0..n {
         if i % (1 << 16) == 0 && !progress(i as u64) {
@@ -438,9 +527,9 @@ pub fn references(
                     if v == 0 {
                         return;
                     }
-                    match objects.addresses.binary_search(&v) {
-                        Ok(j) => targets.push(j as u32),
-                        Err(_) => invalid += 1,
+                    match index.find(objects, v) {
+                        Some(j) => targets.push(j as u32),
+                        None => invalid += 1,
                     }
                 });
             }
