@@ -153,7 +153,10 @@ impl AddressIndex {
     /// The index of the object starting at `addr` in `objects` (the same
     /// objects the index was built from).
     pub fn find(&self, objects: &Objects, addr: u64) -> Option<usize> {
-        let s = self.segments.partition_point(|s| s.0 <= addr).checked_sub(1)?;
+        let s = self
+            .segments
+            .partition_point(|s| s.0 <= addr)
+            .checked_sub(1)?;
         let (start, end, base) = self.segments[s];
         if addr >= end {
             return None;
