@@ -12,14 +12,18 @@
 //   HEAPLENS_SHARED   the reference corpus (default ../shared)
 //   HEAPLENS_CLI      the CLI (default target/release/heaplens)
 //   HEAPLENS_DIST     the built app (default dist)
+//   HEAPLENS_RUNTIMES the .NET runtimes scripts/setup installs (default
+//                     ~/.cache/heaplens/runtimes), for the module-file test
+//   HEAPLENS_DUMPLAB_DLL  DumpLab.dll of the linux-net31 fixture (default
+//                     ../dumplab/out/linux-net31-svr/modules/DumpLab.dll)
 //   HEAPLENS_BENCH=1  also measure (time to the type table, read rates)
 //   HEAPLENS_REQUIRE_CORPUS=1  a missing corpus is a failure, not a skip
 //
 // The last line is "N passed, N failed, N skipped".
 import { chromium } from "playwright-core";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, statSync, copyFileSync, truncateSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, statSync, copyFileSync, truncateSync, readFileSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "./server.mjs";
@@ -28,6 +32,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SHARED = resolve(process.env.HEAPLENS_SHARED || join(ROOT, "../shared"));
 const CLI = resolve(process.env.HEAPLENS_CLI || join(ROOT, "target/release/heaplens"));
 const DIST = resolve(process.env.HEAPLENS_DIST || join(ROOT, "dist"));
+const RUNTIMES = resolve(process.env.HEAPLENS_RUNTIMES || join(homedir(), ".cache/heaplens/runtimes"));
+const DUMPLAB_DLL = resolve(process.env.HEAPLENS_DUMPLAB_DLL || join(ROOT, "../dumplab/out/linux-net31-svr/modules/DumpLab.dll"));
 const ART = join(ROOT, "test-artifacts/e2e");
 const CACHE = join(ROOT, "test-artifacts/cache");
 const PREFIX = "/heaplens/";
@@ -111,7 +117,7 @@ async function home() {
   await page.waitForSelector("#dropzone", { timeout: TIMEOUT });
 }
 
-/** Opens a file through the single-dump input; resolves when the overview or an error shows. */
+/** Opens a file (or files chosen together) through the single-dump input; resolves when the overview or an error shows. */
 async function openFile(path, input = "#file-input") {
   await page.setInputFiles(input, []);
   const t0 = Date.now();
@@ -129,6 +135,11 @@ async function workerFigures() {
     wasmMemory: Number(e.dataset.wasmMemory),
     readMBps: Number(e.dataset.bytesRead) / 1e6 / (Number(e.dataset.readMs) / 1000),
   }));
+}
+
+/** Fails with the page's error message if it shows one. */
+async function assertNoError() {
+  if (await page.$("#error")) throw new Error(`the page shows an error: ${await page.textContent("#error-message")}`);
 }
 
 async function overviewNumbers(sel = "#overview") {
@@ -149,9 +160,14 @@ async function tableRows(sel) {
   );
 }
 
-async function checkAgainstStats(file, label) {
-  const expected = cliJson(["stats", "--json", file]);
-  const ms = await openFile(file);
+/**
+ * Opens `file` (with `modules`, module files chosen together with it) and
+ * checks totals and top rows against `heaplens stats --json` (given
+ * `cliArgs`, e.g. `--modules DIR` holding the same module files).
+ */
+async function checkAgainstStats(file, label, { modules = [], cliArgs = [] } = {}) {
+  const expected = cliJson(["stats", "--json", ...cliArgs, file]);
+  const ms = await openFile(modules.length ? [file, ...modules] : file);
   const err = await page.$("#error");
   if (err) throw new Error(`the page shows an error: ${await page.textContent("#error-message")}`);
   const ov = await overviewNumbers();
@@ -240,6 +256,11 @@ async function main() {
     const csp = await page.$eval('meta[http-equiv="Content-Security-Policy"]', (m) => m.content);
     assert(/connect-src 'self'/.test(csp) && /default-src 'none'/.test(csp) && !/unsafe-inline'[^;]*script/.test(csp), `CSP: ${csp}`);
     assert(!csp.includes("HEAPLENS_INLINE_SCRIPT_HASHES"), "the CSP hash hook did not run");
+    const hint = await page.textContent("#modules-hint");
+    assert(/module!token/.test(hint) && /DLLs/.test(hint) && /shared\/Microsoft\.NETCore\.App\/<version>\//.test(hint), `modules hint: ${hint}`);
+    for (const i of ["#file-input", "#baseline-input", "#current-input"]) {
+      assert(await page.$eval(i, (e) => e.multiple), `${i} does not take several files`);
+    }
     await shot("01-landing");
   });
 
@@ -343,6 +364,25 @@ async function main() {
       }
     });
 
+    await test("two dumps (and a DLL) chosen together are compared, the older as baseline", async () => {
+      // Copies whose names sort the other way round from their times: the
+      // page takes the older file as the baseline. The DLL goes to both
+      // opens and is never read (a .gcdump names its own types).
+      const older = join(CACHE, "2-older.gcdump"), newer = join(CACHE, "1-newer.gcdump");
+      copyFileSync(gcA, older);
+      copyFileSync(gcB, newer);
+      utimesSync(older, new Date("2024-01-01T00:00:00Z"), new Date("2024-01-01T00:00:00Z"));
+      utimesSync(newer, new Date("2024-01-02T00:00:00Z"), new Date("2024-01-02T00:00:00Z"));
+      const dll = join(CACHE, "Unused.dll");
+      writeFileSync(dll, Buffer.from("MZ not really a module"));
+      await home();
+      await page.setInputFiles("#file-input", [newer, dll, older]);
+      await page.waitForSelector("#growth, #error", { timeout: TIMEOUT });
+      await assertNoError();
+      const rows = (await tableRows("#diff-table")).slice(0, 15).map((r) => ({ name: r.name, dc: Number(r.countDelta), db: Number(r.bytesDelta) }));
+      eq(rows, growthFromStats(cliJson(["stats", "--json", gcA]), cliJson(["stats", "--json", gcB])).slice(0, rows.length), "growth rows");
+    });
+
     await test("diff: new and vanished types are marked", async () => {
       await page.fill("#diff-filter", "");
       const all = await page.$$eval("#diff-table .badge", (b) => b.map((x) => x.textContent));
@@ -407,6 +447,50 @@ async function main() {
       bench.core = { file: basename(file), size: statSync(file).size, ms };
     });
 
+    // A .NET Core 3.1 `--withheap` core leaves the assemblies' images out;
+    // the framework DLLs (and the app's DumpLab.dll, when the dumplab build
+    // is beside the repository) chosen with it name its types, as
+    // `heaplens stats --modules DIR` does with the same files. Without
+    // DumpLab.dll its types stay `DumpLab!0x02…` on both sides and only the
+    // System.* names are asserted (and the note naming DumpLab).
+    await test(".NET Core 3.1 core with its DLLs: names equal `heaplens stats --modules`", async () => {
+      const net31 = join(fixtures, "linux-net31/phase1.withheap.core.zst");
+      if (!existsSync(net31)) return { skip: "no linux-net31 fixture in the corpus" };
+      const fw = join(RUNTIMES, "Microsoft.NETCore.App/3.1.23");
+      const dlls = ["System.Private.CoreLib.dll", "System.Console.dll", "System.Runtime.InteropServices.RuntimeInformation.dll"].map((f) => join(fw, f));
+      if (!dlls.every((f) => existsSync(f))) {
+        const why = `the .NET Core 3.1.23 framework is not in ${fw} (scripts/setup installs it)`;
+        if (REQUIRE_CORPUS) throw new Error(why);
+        return { skip: why };
+      }
+      const withApp = existsSync(DUMPLAB_DLL);
+      if (withApp) dlls.push(DUMPLAB_DLL);
+      else log(`     note: no ${DUMPLAB_DLL}: DumpLab types stay module!token, System.* names are checked`);
+      // The CLI gets the same files as one --modules directory.
+      const dir = join(CACHE, "net31-modules");
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
+      for (const f of dlls) symlinkSync(f, join(dir, basename(f)));
+      const file = unzst(net31);
+      await home();
+      const { expected } = await checkAgainstStats(file, basename(file), { modules: dlls, cliArgs: ["--modules", dir] });
+      const names = (await tableRows("#type-table")).map((r) => r.name);
+      assert(names[0] === "System.String" && names.includes("System.Byte[]"), `System names: ${names.slice(0, 5).join(", ")}`);
+      assert(!names.some((n) => n.startsWith("System.Private.CoreLib!")), "CoreLib types still by token");
+      if (withApp) assert(names.includes("DumpLab.Widget"), `DumpLab names: ${names.slice(0, 8).join(", ")}`);
+      else assert(names.some((n) => n.startsWith("DumpLab!0x02")), "DumpLab types named without DumpLab.dll");
+      await page.click("#tab-overview");
+      await page.waitForSelector("#overview");
+      const notes = await page.$$eval("#overview .note", (n) => n.map((x) => x.textContent));
+      const missing = (l) => l.filter((n) => /does not hold the metadata/.test(n));
+      eq(missing(notes), missing(expected.notes || []), "notes on modules without metadata");
+      if (!withApp) assert(missing(notes).length === 1 && /DumpLab/.test(missing(notes)[0]) && !/CoreLib/.test(missing(notes)[0]), `notes: ${notes}`);
+      await shot("10-core-with-modules");
+      await page.click("#tab-types");
+      await page.waitForSelector("#type-table .trow");
+      await shot("11-core-with-modules-types");
+    });
+
     await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {
       if (!largestCore) return { skip: "no core fixture in the corpus" };
       const file = unzst(largestCore);
@@ -424,7 +508,7 @@ async function main() {
       const want = cliJson(["stats", "--json", big]);
       await home();
       await openFile(big);
-      assert(!(await page.$("#error")), `error: ${await page.textContent("#error-message").catch(() => "")}`);
+      await assertNoError();
       eq((await overviewNumbers()).objects, want.objects, "objects of the 4.5 GB file");
       rmSync(big);
     });

@@ -1,13 +1,15 @@
 //! `heaplens`: .NET heap snapshots from the command line.
 
 mod diff;
+mod info;
 mod retained;
 mod roots;
 mod stats;
 
 use clap::{Parser, Subcommand};
-use heaplens_bytes::{FileSource, PageCache};
-use heaplens_graph::{Cancelled, Snapshot};
+use heaplens_bytes::{FileSource, PageCache, ReadAt};
+use heaplens_graph::{Cancelled, Progress, Snapshot};
+use heaplens_snapshot::modules::ModuleSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -43,6 +45,9 @@ enum Command {
     Retained(retained::RetainedArgs),
     /// Per-type count and byte changes between two snapshots (any formats).
     Diff(diff::DiffArgs),
+    /// What the dump is: container, system, process, runtime, memory by
+    /// kind, and whether its heap can be read (and if not, why).
+    Info(info::InfoArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         Command::Roots(args) => roots::run(&args),
         Command::Retained(args) => retained::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Info(args) => info::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,6 +71,19 @@ fn main() -> ExitCode {
 
 /// Opens `path` through a page cache, showing progress on a terminal.
 pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
+    with_input(path, heaplens_snapshot::open_with)
+}
+
+/// Runs `read` on `path` through a page cache, with the `--modules` files
+/// and progress shown on a terminal; its error names the file.
+pub(crate) fn with_input<T>(
+    path: &Path,
+    read: impl FnOnce(
+        &dyn ReadAt,
+        &ModuleSet,
+        &mut dyn Progress,
+    ) -> Result<T, heaplens_snapshot::OpenError>,
+) -> Result<T, String> {
     let file =
         FileSource::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let src = PageCache::new(file);
@@ -83,14 +102,13 @@ pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
         }
         Ok(())
     };
-    let mut modules = heaplens_snapshot::modules::ModuleSet::new();
+    let mut modules = ModuleSet::new();
     for dir in MODULE_DIRS.get().into_iter().flatten() {
         modules
             .add_dir(dir)
             .map_err(|e| format!("--modules {}: {e}", dir.display()))?;
     }
-    heaplens_snapshot::open_with(&src, &modules, &mut progress)
-        .map_err(|e| format!("{}: {e}", path.display()))
+    read(&src, &modules, &mut progress).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A path argument.

@@ -81,6 +81,14 @@ impl Machine {
         }
     }
 
+    /// The architecture's usual name: `x86-64`, `aarch64`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Machine::X86_64 => "x86-64",
+            Machine::Aarch64 => "aarch64",
+        }
+    }
+
     /// Size of a pointer in bytes (8 for both supported machines).
     pub fn pointer_size(self) -> usize {
         8

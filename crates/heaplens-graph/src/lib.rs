@@ -33,6 +33,6 @@ pub use builder::{BuildError, GraphBuilder};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
 pub use progress::{Cancelled, NoProgress, Progress};
 pub use snapshot::{
-    ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Sampling, Snapshot, SnapshotInfo,
-    WalkProblem,
+    product_version_of, ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Sampling,
+    Snapshot, SnapshotInfo, WalkProblem,
 };

@@ -201,12 +201,18 @@ impl ClrHeapInfo {
     /// of the product, then patch × 100 + build); `None` otherwise (.NET
     /// Core 3.1's files say `4.700.…`).
     pub fn product_version(&self) -> Option<String> {
-        let v = self.version.as_deref()?;
-        let file = v.split_whitespace().next()?;
-        let mut parts = file.split('.').map(|p| p.parse::<u32>().ok());
-        let (major, minor, build) = (parts.next()??, parts.next()??, parts.next()??);
-        (major >= 5).then(|| format!("{major}.{minor}.{}", build / 100))
+        product_version_of(self.version.as_deref()?)
     }
+}
+
+/// The product version (`8.0.4`) of a runtime version string
+/// (`8.0.424.16909 @Commit: …`), when it follows the .NET 5+ scheme; see
+/// [`ClrHeapInfo::product_version`].
+pub fn product_version_of(version: &str) -> Option<String> {
+    let file = version.split_whitespace().next()?;
+    let mut parts = file.split('.').map(|p| p.parse::<u32>().ok());
+    let (major, minor, build) = (parts.next()??, parts.next()??, parts.next()??);
+    (major >= 5).then(|| format!("{major}.{minor}.{}", build / 100))
 }
 
 /// A heap graph and what is known about it.

@@ -39,6 +39,17 @@ pub struct Header {
     pub flags: u64,
 }
 
+impl Header {
+    /// `MiniDumpWithFullMemory`: the dump holds all of the process's
+    /// readable memory.
+    pub const WITH_FULL_MEMORY: u64 = 0x2;
+
+    /// True when the dump was written with `MiniDumpWithFullMemory`.
+    pub fn has_full_memory(&self) -> bool {
+        self.flags & Self::WITH_FULL_MEMORY != 0
+    }
+}
+
 /// One entry of the stream directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamEntry {
@@ -73,6 +84,35 @@ pub struct Coverage {
     /// Bytes of memory whose data lies past the end of the file (0 unless
     /// the dump was cut short).
     pub missing_bytes: u64,
+}
+
+/// Bytes of one kind of memory (see [`MemoryKinds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KindBytes {
+    /// Bytes the process had committed, as `MemoryInfoListStream` says.
+    pub committed: u64,
+    /// Bytes whose contents the dump holds.
+    pub captured: u64,
+}
+
+/// The process's memory by the kind of allocation it belongs to, as the
+/// `Type` of `MemoryInfoListStream`'s regions says: images (`MEM_IMAGE`,
+/// the loaded executables and DLLs), mapped files and sections
+/// (`MEM_MAPPED`), and private memory (`MEM_PRIVATE`: heaps, stacks, the
+/// GC heap). All zero, with every captured byte unclassified, for a dump
+/// without that stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryKinds {
+    /// `MEM_IMAGE` regions.
+    pub image: KindBytes,
+    /// `MEM_MAPPED` regions.
+    pub mapped: KindBytes,
+    /// `MEM_PRIVATE` regions.
+    pub private: KindBytes,
+    /// The writable part of the `MEM_PRIVATE` regions (where a GC heap is).
+    pub private_writable: KindBytes,
+    /// Captured bytes in no committed region of a known type.
+    pub unclassified_captured: u64,
 }
 
 /// Positioned reads of the dump file with bounds checks that name what is
@@ -440,6 +480,56 @@ impl<R> Minidump<R> {
     /// contexts, modules' CodeView records); the dump opened without it.
     pub fn problems(&self) -> &[MinidumpError] {
         &self.problems
+    }
+}
+
+impl<R: ReadAt> Minidump<R> {
+    /// The process's memory by kind of allocation: what the process had
+    /// committed and what the dump holds of it (see [`MemoryKinds`]).
+    pub fn memory_kinds(&self) -> MemoryKinds {
+        let known = |m: &MemoryInfo| {
+            m.is_committed()
+                && matches!(
+                    m.kind,
+                    MemoryInfo::MEM_IMAGE | MemoryInfo::MEM_MAPPED | MemoryInfo::MEM_PRIVATE
+                )
+        };
+        let add = |out: &mut MemoryKinds, m: &MemoryInfo, committed: u64, captured: u64| {
+            let k = match m.kind {
+                MemoryInfo::MEM_IMAGE => &mut out.image,
+                MemoryInfo::MEM_MAPPED => &mut out.mapped,
+                _ => &mut out.private,
+            };
+            k.committed = k.committed.saturating_add(committed);
+            k.captured = k.captured.saturating_add(captured);
+            if m.kind == MemoryInfo::MEM_PRIVATE && m.access().write {
+                let w = &mut out.private_writable;
+                w.committed = w.committed.saturating_add(committed);
+                w.captured = w.captured.saturating_add(captured);
+            }
+        };
+        let mut out = MemoryKinds::default();
+        for m in self.memory_info.iter().filter(|m| known(m)) {
+            add(&mut out, m, m.size, 0);
+        }
+        for r in self.memory.regions() {
+            let (start, end) = (r.start, r.start.saturating_add(r.data_size));
+            let mut classified = 0u64;
+            let first = self.memory_info.partition_point(|m| m.end() <= start);
+            for m in self.memory_info[first..]
+                .iter()
+                .take_while(|m| m.base < end)
+                .filter(|m| known(m))
+            {
+                let overlap = end.min(m.end()).saturating_sub(start.max(m.base));
+                classified = classified.saturating_add(overlap);
+                add(&mut out, m, 0, overlap);
+            }
+            out.unclassified_captured = out
+                .unclassified_captured
+                .saturating_add((end - start).saturating_sub(classified));
+        }
+        out
     }
 }
 

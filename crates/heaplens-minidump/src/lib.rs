@@ -42,7 +42,7 @@ mod error;
 mod memory;
 mod streams;
 
-pub use dump::{Coverage, Header, Minidump, StreamEntry};
+pub use dump::{Coverage, Header, KindBytes, MemoryKinds, Minidump, StreamEntry};
 pub use error::MinidumpError;
 pub use streams::{
     Exception, Handle, MemoryInfo, Module, ProcessInfo, Registers, SystemInfo, Thread, ThreadInfo,

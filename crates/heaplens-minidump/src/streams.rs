@@ -598,6 +598,8 @@ impl MemoryInfo {
     pub const MEM_COMMIT: u32 = 0x1000;
     /// `MEM_PRIVATE`.
     pub const MEM_PRIVATE: u32 = 0x20000;
+    /// `MEM_MAPPED`.
+    pub const MEM_MAPPED: u32 = 0x40000;
     /// `MEM_IMAGE`.
     pub const MEM_IMAGE: u32 = 0x100_0000;
 

@@ -170,6 +170,25 @@ fn fixtures_match_their_manifests() {
             let info = dump.memory_info_at(r.start).expect("memory info");
             assert!(info.is_committed(), "{what}: {r:x?} {info:x?}");
         }
+        // Memory by kind: every captured byte is in one kind or
+        // unclassified; a dump of private memory holds no mapped files.
+        let k = dump.memory_kinds();
+        assert_eq!(
+            k.image.captured + k.mapped.captured + k.private.captured + k.unclassified_captured,
+            dump.coverage().bytes,
+            "{what}: {k:?}"
+        );
+        for b in [k.image, k.mapped, k.private, k.private_writable] {
+            assert!(b.captured <= b.committed, "{what}: {k:?}");
+        }
+        assert!(k.private_writable.committed <= k.private.committed);
+        assert!(
+            k.image.committed > 0 && k.private_writable.captured > 0,
+            "{k:?}"
+        );
+        if kind == "heap" {
+            assert_eq!(k.mapped.captured, 0, "{what}: {k:?}");
+        }
         assert!(dump.exception().is_none());
         assert!(dump.unloaded_modules().is_empty());
     }

@@ -3,7 +3,7 @@
 //! only the thread list holds.
 
 use heaplens_memory::{AddressSpace, MemoryError};
-use heaplens_minidump::{stream_type, Minidump, MinidumpError};
+use heaplens_minidump::{stream_type, KindBytes, Minidump, MinidumpError};
 
 /// A minidump under construction: streams are appended after a directory
 /// of a fixed number of entries.
@@ -12,7 +12,7 @@ struct Builder {
     entries: Vec<(u32, u32, u32)>,
 }
 
-const SLOTS: usize = 8;
+const SLOTS: usize = 9;
 
 impl Builder {
     fn new() -> Builder {
@@ -66,6 +66,11 @@ fn put(b: &mut Vec<u8>, v: u64, n: usize) {
 /// A dump of an x64 process with one module, one thread (its stack only
 /// in the thread list), memory in both lists (overlapping), a comment.
 fn sample() -> Vec<u8> {
+    sample_with(|_| {})
+}
+
+/// [`sample`], with the streams `extra` adds before the Memory64List.
+fn sample_with(extra: impl FnOnce(&mut Builder)) -> Vec<u8> {
     let mut d = Builder::new();
     // SystemInfoStream: AMD64, Windows.
     let mut sys = Vec::new();
@@ -144,6 +149,7 @@ fn sample() -> Vec<u8> {
     d.stream(stream_type::COMMENT_W, &comment);
     // An unknown stream.
     d.stream(0x4242, b"ignored");
+    extra(&mut d);
 
     // Memory64List last, its data at the end of the file.
     let base = d.file.len() as u64 + 32;
@@ -209,6 +215,52 @@ fn reads_every_part_of_a_small_dump() {
     assert_eq!(mem.read_u8(0x7000_0F05).unwrap(), 5);
     let mut b = [0u8; 0x2800];
     mem.read_virtual(0x1800, &mut b).unwrap();
+}
+
+#[test]
+fn memory_by_kind_from_the_memory_info_list() {
+    // (base, size, state, protection, type)
+    let regions: [(u64, u64, u32, u32, u32); 4] = [
+        (0x1000, 0x1000, 0x1000, 0x20, 0x100_0000),    // image, RX
+        (0x2000, 0x2000, 0x1000, 0x02, 0x2_0000),      // private, read-only
+        (0x5000, 0x1000, 0x1000, 0x04, 0x4_0000),      // mapped, not captured
+        (0x7000_0000, 0x1000, 0x1000, 0x04, 0x2_0000), // private RW: the stack
+    ];
+    let file = sample_with(|d| {
+        let mut s = Vec::new();
+        put(&mut s, 16, 4);
+        put(&mut s, 48, 4);
+        put(&mut s, regions.len() as u64, 8);
+        for (base, size, state, protection, kind) in regions {
+            put(&mut s, base, 8);
+            put(&mut s, base, 8);
+            put(&mut s, u64::from(protection), 4);
+            put(&mut s, 0, 4);
+            put(&mut s, size, 8);
+            put(&mut s, u64::from(state), 4);
+            put(&mut s, u64::from(protection), 4);
+            put(&mut s, u64::from(kind), 4);
+            put(&mut s, 0, 4);
+        }
+        d.stream(stream_type::MEMORY_INFO_LIST, &s);
+    });
+    let d = Minidump::open(&file).unwrap();
+    assert!(d.problems().is_empty(), "{:?}", d.problems());
+    let k = d.memory_kinds();
+    let kb = |committed, captured| KindBytes {
+        committed,
+        captured,
+    };
+    assert_eq!(k.image, kb(0x1000, 0x1000));
+    assert_eq!(k.private, kb(0x3000, 0x2100));
+    assert_eq!(k.private_writable, kb(0x1000, 0x100));
+    assert_eq!(k.mapped, kb(0x1000, 0));
+    assert_eq!(k.unclassified_captured, 0);
+
+    // Without the stream every captured byte is unclassified.
+    let k = Minidump::open(&sample()).unwrap().memory_kinds();
+    assert_eq!(k.unclassified_captured, 0x3100);
+    assert_eq!(k.image, KindBytes::default());
 }
 
 #[test]

@@ -54,7 +54,7 @@ pub fn target<'a, R: ReadAt>(core: &'a ElfCore<R>, symbols: &'a ElfSymbols<'a, R
 }
 
 /// The kind of dump, as error messages name it.
-const WHAT: &str = "Linux core dump";
+pub(crate) const WHAT: &str = "Linux core dump";
 
 /// Opens a Linux core: the core's notes and memory map
 /// ([`heaplens_elfcore`]), then the CLR heap in it ([`heaplens_clr::read`]).
@@ -70,22 +70,24 @@ pub fn open(
         target.module_files = Some(modules);
     }
     let heap = crate::read_clr(&target, progress, WHAT)?;
-    let process = core.process();
-    let process_name = process
-        .psinfo
-        .as_ref()
-        .map(|p| p.name.clone())
-        .filter(|n| !n.is_empty())
-        .or_else(|| core.executable().map(|m| m.file_name().to_owned()));
     let info = SnapshotInfo {
         format: Some(InputFormat::ElfCore),
         pointer_size: Some(core.pointer_size() as u8),
-        process_name,
-        process_id: process.pid(),
+        process_name: process_name(&core),
+        process_id: core.process().pid(),
         ..crate::clr_info(&heap.info)
     };
     Ok(Snapshot {
         graph: heap.graph,
         info,
     })
+}
+
+/// The process's name: `NT_PRPSINFO`'s, else the executable's file name.
+pub(crate) fn process_name<R: ReadAt>(core: &ElfCore<R>) -> Option<String> {
+    core.process()
+        .name()
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .or_else(|| core.executable().map(|m| m.file_name().to_owned()))
 }

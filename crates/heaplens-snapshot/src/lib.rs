@@ -14,9 +14,15 @@ use heaplens_graph::{
 
 pub use heaplens_graph;
 
+mod describe;
 pub mod elf;
 pub mod minidump;
 pub mod modules;
+
+pub use describe::{
+    describe, Container, Description, ElfCoreFacts, GcDumpFacts, GcFacts, HeapStatus, MemoryFacts,
+    MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
+};
 
 /// Why an input could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -196,7 +202,7 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
         ));
     }
     notes.extend(clr.names.notes.iter().cloned());
-    let runtime = product_version(&info).map(|v| format!(".NET {v}"));
+    let runtime = product_name(info.version.as_deref(), &info.runtime_path);
     SnapshotInfo {
         runtime,
         notes,
@@ -205,17 +211,20 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
     }
 }
 
-/// The runtime's product version (`8.0.4`): from its file version (.NET
-/// 5+), else from the `Microsoft.NETCore.App/<version>/` folder it was
-/// loaded from (.NET Core 3.1 files carry `4.700.…`).
-fn product_version(info: &ClrHeapInfo) -> Option<String> {
-    info.product_version().or_else(|| {
-        let mut parts = info.runtime_path.split(['/', '\\']);
-        parts.find(|p| *p == "Microsoft.NETCore.App")?;
-        let v = parts.next()?;
-        v.starts_with(|c: char| c.is_ascii_digit())
-            .then(|| v.to_owned())
-    })
+/// The runtime as a product (`.NET 8.0.4`): from its version (.NET 5+
+/// file versions), else from the `Microsoft.NETCore.App/<version>/` folder
+/// it was loaded from (.NET Core 3.1 files carry `4.700.…`).
+pub(crate) fn product_name(version: Option<&str>, runtime_path: &str) -> Option<String> {
+    version
+        .and_then(heaplens_graph::product_version_of)
+        .or_else(|| {
+            let mut parts = runtime_path.split(['/', '\\']);
+            parts.find(|p| *p == "Microsoft.NETCore.App")?;
+            let v = parts.next()?;
+            v.starts_with(|c: char| c.is_ascii_digit())
+                .then(|| v.to_owned())
+        })
+        .map(|v| format!(".NET {v}"))
 }
 
 /// Reads the CLR heap of `target` ([`heaplens_clr::read`]), its errors as
@@ -229,6 +238,31 @@ pub fn read_clr(
 }
 
 impl OpenError {
+    /// A short stable name of the reason (`no_runtime`, `no_heap`,
+    /// `no_type_data`, …), used in JSON output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OpenError::UnknownFormat { .. } => "unknown_format",
+            OpenError::Compressed(..) => "compressed",
+            OpenError::NotSupportedYet(_) => "not_supported_yet",
+            OpenError::GcDump(_) => "damaged_gcdump",
+            OpenError::ElfCore(_) => "damaged_elf_core",
+            OpenError::Minidump(_) => "damaged_minidump",
+            OpenError::NoRuntime { .. } => "no_runtime",
+            OpenError::NoHeap { .. } => "no_heap",
+            OpenError::GcInProgress(_) => "gc_in_progress",
+            OpenError::Clr(e) => match e {
+                ClrError::NoTypeData { .. } => "no_type_data",
+                ClrError::UnsupportedRuntime { .. } => "unsupported_runtime",
+                ClrError::NoGcInfo { .. } => "no_gc_info",
+                ClrError::Corrupt { .. } => "corrupt_runtime_data",
+                _ => "clr_read_failed",
+            },
+            OpenError::Cancelled => "cancelled",
+            OpenError::Read(_) => "read_failed",
+        }
+    }
+
     /// Sorts an error of the CLR reader into the variants above. `what`
     /// names the kind of dump, for the messages.
     pub fn from_clr(e: ClrError, what: &'static str) -> OpenError {

@@ -66,7 +66,7 @@ pub fn target<'a, R: ReadAt>(dump: &'a Minidump<R>, symbols: &'a PeSymbols<'a, R
 }
 
 /// The kind of dump, as error messages name it.
-const WHAT: &str = "Windows minidump";
+pub(crate) const WHAT: &str = "Windows minidump";
 
 /// Opens a Windows minidump: its streams and memory map
 /// ([`heaplens_minidump`]), then the CLR heap in it

@@ -7,8 +7,10 @@
 //!   dropped `File` handle to the worker and receives derived tables.
 //! * `worker` — a dedicated Web Worker ([`worker`]). It reads the `File` in
 //!   chunks (`Blob.slice` + `FileReaderSync`, see [`blob`]) through the
-//!   engine's `ReadAt`, opens it with `heaplens_snapshot::open` (every format
-//!   the engine reads, with no change here) and answers the UI's requests.
+//!   engine's `ReadAt`, opens it with `heaplens_snapshot::open_with` (every
+//!   format the engine reads, with no change here; `.dll`/`.exe` files
+//!   dropped with the dump are its module files, as the CLI's `--modules`)
+//!   and answers the UI's requests.
 //!
 //! Everything the worker computes lives in [`model`] and the messages in
 //! [`protocol`]; both are plain Rust, built and tested natively as well.

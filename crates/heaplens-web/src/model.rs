@@ -12,6 +12,7 @@ use heaplens_analysis::retained::{retained_by_type, retained_sizes};
 use heaplens_analysis::stats::{type_stats, TypeStats};
 use heaplens_bytes::ReadAt;
 use heaplens_graph::{Cancelled, InputFormat, NodeIndex, Progress, Snapshot, TypeIndex};
+use heaplens_snapshot::modules::ModuleSet;
 use std::collections::{HashMap, HashSet};
 
 /// How many root paths the detail screen shows.
@@ -342,6 +343,7 @@ impl Session {
         &mut self,
         slot: Slot,
         src: &dyn ReadAt,
+        modules: &ModuleSet,
         file_name: &str,
         progress: &mut dyn Progress,
     ) -> Result<&Opened, String> {
@@ -349,7 +351,8 @@ impl Session {
         if slot == Slot::Single {
             self.slots.clear();
         }
-        let snapshot = heaplens_snapshot::open(src, progress).map_err(|e| e.to_string())?;
+        let snapshot =
+            heaplens_snapshot::open_with(src, modules, progress).map_err(|e| e.to_string())?;
         let opened = Opened::new(snapshot, file_name, src.len());
         Ok(self.slots.entry(slot).or_insert(opened))
     }
@@ -508,7 +511,13 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         let mut s = Session::default();
         let o = s
-            .open(Slot::Single, &bytes, "x.gcdump", &mut NoProgress)
+            .open(
+                Slot::Single,
+                &bytes,
+                &ModuleSet::new(),
+                "x.gcdump",
+                &mut NoProgress,
+            )
             .unwrap();
         let t = o.table();
         assert_eq!(t.objects, o.stats.objects);
@@ -521,7 +530,13 @@ mod tests {
         assert!(d.reachable > 0, "the biggest type is reachable");
         assert!(!d.root_paths.is_empty());
         let err = s
-            .open(Slot::Single, &b"garbage!".to_vec(), "x", &mut NoProgress)
+            .open(
+                Slot::Single,
+                &b"garbage!".to_vec(),
+                &ModuleSet::new(),
+                "x",
+                &mut NoProgress,
+            )
             .err()
             .unwrap();
         assert!(err.contains("unrecognised"), "{err}");

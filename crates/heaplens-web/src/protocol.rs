@@ -1,10 +1,13 @@
 //! Messages between the UI and the worker.
 //!
 //! Every message is one JSON string (`serde_json`), posted with
-//! `postMessage`. The only thing that is not JSON is the dump itself: an
-//! [`Request::Open`] message is posted as `{req: "<json>", file: File}`,
-//! and the browser passes the `File` as a handle, so its bytes are never
-//! copied to the UI thread (the worker reads them in chunks).
+//! `postMessage`. The only things that are not JSON are the files: an
+//! [`Request::Open`] message is posted as
+//! `{req: "<json>", file: File, modules: [File, ...]}` (`modules` may be
+//! absent), and the browser passes each `File` as a handle, so its bytes are
+//! never copied to the UI thread. The worker reads the dump in chunks, and
+//! a module file only when the engine asks for the assembly of its name
+//! (see [`is_module_file`]).
 //!
 //! The protocol knows nothing of dump formats: the worker opens every input
 //! with `heaplens_snapshot::open`, so a new format needs no change here.
@@ -34,6 +37,19 @@ impl Slot {
     }
 }
 
+/// True for a file the UI sends as a module file rather than a dump: a
+/// `.dll` or `.exe` (managed assemblies; no dump format has these names).
+pub fn is_module_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".dll") || lower.ends_with(".exe")
+}
+
+/// Splits files dropped (or chosen) together into dumps and module files
+/// (by [`is_module_file`] on `name`), each in the order given.
+pub fn split_files<T>(files: Vec<T>, name: impl Fn(&T) -> String) -> (Vec<T>, Vec<T>) {
+    files.into_iter().partition(|f| !is_module_file(&name(f)))
+}
+
 fn is_zero(v: &u32) -> bool {
     *v == 0
 }
@@ -42,8 +58,14 @@ fn is_zero(v: &u32) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
-    /// Open the `File` posted beside this request into `slot` (replacing
-    /// what was there). Answered by progress reports, then
+    /// Open the `File` posted beside this request (as `file`) into `slot`
+    /// (replacing what was there). The `File`s posted as `modules` (the
+    /// `.dll`/`.exe` files dropped with the dump) name the types of dumps
+    /// that lack their assemblies' images, as the CLI's `--modules` does:
+    /// the worker builds a `heaplens_snapshot::modules::ModuleSet` of them
+    /// and opens the dump with `heaplens_snapshot::open_with`; the
+    /// overview's notes say which modules were used, did not match, or
+    /// are still missing. Answered by progress reports, then
     /// [`Response::Opened`] or [`Response::Failed`].
     Open {
         /// Where to keep the snapshot.
@@ -369,4 +391,35 @@ pub struct DiffTable {
     pub cur: (u64, u64),
     /// Types that did not change (not in the rows).
     pub unchanged: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_files_are_dlls_and_exes() {
+        assert!(is_module_file("System.Private.CoreLib.dll"));
+        assert!(is_module_file("DumpLab.DLL"));
+        assert!(is_module_file("app.exe"));
+        assert!(!is_module_file("core.dll.zst"));
+        assert!(!is_module_file("app.dmp"));
+        assert!(!is_module_file("x.gcdump"));
+        let (dumps, modules) = split_files(vec!["a.core", "A.dll", "b.gcdump", "c.exe"], |s| {
+            s.to_string()
+        });
+        assert_eq!(dumps, ["a.core", "b.gcdump"]);
+        assert_eq!(modules, ["A.dll", "c.exe"]);
+    }
+
+    #[test]
+    fn open_request_round_trips() {
+        let r = Request::Open {
+            slot: Slot::Single,
+            slow_progress_ms: 0,
+        };
+        let s = serde_json::to_string(&r).unwrap();
+        assert_eq!(s, r#"{"type":"open","slot":"single"}"#);
+        assert_eq!(serde_json::from_str::<Request>(&s).unwrap(), r);
+    }
 }

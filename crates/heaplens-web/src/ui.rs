@@ -4,8 +4,8 @@
 
 use crate::format::{bytes, duration_ms, percent, signed_bytes, signed_thousands, thousands};
 use crate::protocol::{
-    Change, DiffRow, DiffTable, Overview, ProgressReport, RefEntry, Request, Response, Slot,
-    TypeDetail, TypeRow, TypeTable,
+    split_files, Change, DiffRow, DiffTable, Overview, ProgressReport, RefEntry, Request, Response,
+    Slot, TypeDetail, TypeRow, TypeTable,
 };
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -15,9 +15,19 @@ use web_sys::{DragEvent, File, HtmlElement, HtmlInputElement, MessageEvent, Work
 use yew::prelude::*;
 
 /// What the landing page says the app takes.
-pub const ACCEPTS: &str = ".gcdump files (dotnet-gcdump, PerfView heap snapshots) and Linux core \
-dumps of .NET processes (createdump). Windows minidumps (.dmp) are recognised and will be read in \
-a later version.";
+pub const ACCEPTS: &str = ".gcdump files (dotnet-gcdump, PerfView heap snapshots), Linux core \
+dumps of .NET processes (createdump, dotnet-dump) and Windows minidumps (.dmp).";
+
+/// What the landing page says about module files.
+pub const MODULES_HINT: &str = "Types shown as module!token (System.Private.CoreLib!0x02000075)? \
+Some dumps leave the assemblies' images out (.NET Core 3.1 Linux cores taken with --withheap, \
+Windows heap-only minidumps). Drop or choose the DLLs together with the dump: the application's \
+DLLs and those of the runtime's shared/Microsoft.NETCore.App/<version>/ folder of the same build. \
+They are read here too, only for the assemblies the dump names; the overview's notes say which \
+modules still lack metadata.";
+
+/// Module files to open a dump with (shared by the dumps dropped together).
+type Modules = Rc<Vec<File>>;
 
 /// Height of a table row in pixels (the virtualised tables rely on it; the
 /// CSS sets the same).
@@ -114,6 +124,8 @@ enum Screen {
         slot: Slot,
         file_name: String,
         file_size: u64,
+        /// Module files sent with it.
+        modules: usize,
         progress: Option<ProgressReport>,
     },
     Error {
@@ -130,8 +142,9 @@ pub enum Msg {
     FromWorker(String),
     /// The worker failed outside the engine (it cannot go on).
     WorkerError(String),
-    /// A file was dropped or chosen for a slot.
-    Open(Slot, Option<File>),
+    /// Files were dropped or chosen together on a slot's drop zone: a dump
+    /// (two on the main zone: a comparison), and `.dll`/`.exe` module files.
+    Open(Slot, Vec<File>),
     /// Stop reading.
     Cancel,
     /// Back to the landing page, forgetting everything.
@@ -169,7 +182,7 @@ pub struct App {
     baseline: Option<Loaded>,
     current: Option<Loaded>,
     /// Files waiting for the worker (a baseline and a current dropped together).
-    pending: Vec<(Slot, File)>,
+    pending: Vec<(Slot, File, Modules)>,
     diff: Option<Rc<DiffTable>>,
     diff_lower: Rc<Vec<String>>,
     type_sort: (TypeCol, bool),
@@ -219,11 +232,21 @@ fn spawn_worker(link: &yew::html::Scope<App>) -> (Worker, OnMessage, OnError) {
 
 impl App {
     fn post(&mut self, req: &Request, file: Option<&File>) {
+        self.post_with_modules(req, file, &[]);
+    }
+
+    /// Posts a request with the dump's `File` and module `File`s beside it
+    /// (handles: the browser does not copy their bytes).
+    fn post_with_modules(&mut self, req: &Request, file: Option<&File>, modules: &[File]) {
         let msg = js_sys::Object::new();
         let json = serde_json::to_string(req).expect("requests serialise");
         let _ = js_sys::Reflect::set(&msg, &"req".into(), &json.into());
         if let Some(f) = file {
             let _ = js_sys::Reflect::set(&msg, &"file".into(), f);
+        }
+        if !modules.is_empty() {
+            let list: js_sys::Array = modules.iter().collect();
+            let _ = js_sys::Reflect::set(&msg, &"modules".into(), &list);
         }
         if self.ready {
             let _ = self.worker.post_message(&msg);
@@ -253,7 +276,7 @@ impl App {
         self.selected = None;
     }
 
-    fn start_open(&mut self, slot: Slot, file: File) {
+    fn start_open(&mut self, slot: Slot, file: File, modules: Modules) {
         self.notice = None;
         if slot == Slot::Single {
             self.single = None;
@@ -274,15 +297,17 @@ impl App {
             slot,
             file_name: file.name(),
             file_size: file.size() as u64,
+            modules: modules.len(),
             progress: None,
         };
         let slow_progress_ms = self.slow_progress_ms;
-        self.post(
+        self.post_with_modules(
             &Request::Open {
                 slot,
                 slow_progress_ms,
             },
             Some(&file),
+            &modules,
         );
     }
 
@@ -413,8 +438,8 @@ impl App {
                         self.recompute_type_order();
                     }
                     _ => {
-                        if let Some((s, f)) = self.pending.pop() {
-                            self.start_open(s, f);
+                        if let Some((s, f, m)) = self.pending.pop() {
+                            self.start_open(s, f, m);
                         } else if self.baseline.is_some() && self.current.is_some() {
                             self.post(&Request::Diff, None);
                         } else {
@@ -539,14 +564,52 @@ impl Component for App {
                     message: format!("{m}.{hint}"),
                 };
             }
-            Msg::Open(slot, file) => {
+            Msg::Open(slot, files) => {
                 self.drag = None;
-                let Some(file) = file else { return true };
-                if matches!(self.screen, Screen::Loading { .. }) {
-                    // Baseline and current dropped one after the other.
-                    self.pending.insert(0, (slot, file));
-                } else {
-                    self.start_open(slot, file);
+                let (mut dumps, modules) = split_files(files, File::name);
+                let modules = Rc::new(modules);
+                let jobs = match (slot, dumps.len()) {
+                    (_, 0) => {
+                        if !modules.is_empty() {
+                            self.notice = Some(
+                                "DLLs and EXEs are module files that name a dump's types: \
+                                 drop them together with the dump."
+                                    .to_owned(),
+                            );
+                        }
+                        return true;
+                    }
+                    (Slot::Single, 2) => {
+                        // Two dumps at once: a comparison, the older file
+                        // (then the first name) as the baseline.
+                        dumps.sort_by(|a, b| {
+                            a.last_modified()
+                                .total_cmp(&b.last_modified())
+                                .then_with(|| a.name().cmp(&b.name()))
+                        });
+                        let current = dumps.pop().expect("two dumps");
+                        let baseline = dumps.pop().expect("two dumps");
+                        vec![(Slot::Baseline, baseline), (Slot::Current, current)]
+                    }
+                    (_, 1) => vec![(slot, dumps.remove(0))],
+                    (_, n) => {
+                        let names: Vec<String> = dumps.iter().map(File::name).collect();
+                        self.notice = Some(format!(
+                            "{n} files that are not DLLs were given ({}): drop one dump, or two \
+                             to compare them, with any module files.",
+                            names.join(", ")
+                        ));
+                        return true;
+                    }
+                };
+                for (slot, file) in jobs {
+                    if matches!(self.screen, Screen::Loading { .. }) {
+                        // Baseline and current dropped one after the other
+                        // (or together).
+                        self.pending.insert(0, (slot, file, modules.clone()));
+                    } else {
+                        self.start_open(slot, file, modules.clone());
+                    }
                 }
             }
             Msg::Cancel => {
@@ -634,8 +697,16 @@ impl Component for App {
                 slot,
                 file_name,
                 file_size,
+                modules,
                 progress,
-            } => view_loading(ctx, *slot, file_name, *file_size, progress.as_ref()),
+            } => view_loading(
+                ctx,
+                *slot,
+                file_name,
+                *file_size,
+                *modules,
+                progress.as_ref(),
+            ),
             Screen::Error { title, message } => html! {
                 <section class="card error" id="error" role="alert">
                     <h2>{ title }</h2>
@@ -669,6 +740,12 @@ impl Component for App {
     }
 }
 
+/// The files of a `FileList`, in its order.
+fn file_list(list: Option<web_sys::FileList>) -> Vec<File> {
+    list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+        .unwrap_or_default()
+}
+
 fn drop_zone(
     ctx: &Context<App>,
     slot: Slot,
@@ -685,22 +762,19 @@ fn drop_zone(
     let ondragleave = link.callback(|_: DragEvent| Msg::DragOver(None));
     let ondrop = link.callback(move |e: DragEvent| {
         e.prevent_default();
-        let f = e
-            .data_transfer()
-            .and_then(|dt| dt.files())
-            .and_then(|l| l.get(0));
-        Msg::Open(slot, f)
+        let files = e.data_transfer().and_then(|dt| dt.files());
+        Msg::Open(slot, file_list(files))
     });
     let onchange = link.callback(move |e: Event| {
         let input: HtmlInputElement = e.target_unchecked_into();
-        let f = input.files().and_then(|l| l.get(0));
+        let files = file_list(input.files());
         input.set_value("");
-        Msg::Open(slot, f)
+        Msg::Open(slot, files)
     });
     html! {
         <label class={classes!("dropzone", active.then_some("drag"))} id={id}
             {ondragover} {ondragleave} {ondrop}>
-            <input type="file" id={input_id} class="visually-hidden" {onchange} />
+            <input type="file" multiple=true id={input_id} class="visually-hidden" {onchange} />
             { content }
         </label>
     }
@@ -732,8 +806,9 @@ impl App {
                     <>
                         <span class="zone-icon" aria-hidden="true">{ "⤓" }</span>
                         <span class="zone-title">{ "Drop a dump here" }</span>
-                        <span class="zone-sub">{ "or " }<span class="linklike">{ "choose a file" }</span></span>
+                        <span class="zone-sub">{ "or " }<span class="linklike">{ "choose files" }</span>{ " — two dumps at once are compared" }</span>
                         <span class="accepts" id="accepts">{ ACCEPTS }</span>
+                        <span class="accepts" id="modules-hint">{ MODULES_HINT }</span>
                     </>
                 }) }
                 <section class="compare">
@@ -1188,6 +1263,7 @@ fn view_loading(
     slot: Slot,
     file_name: &str,
     file_size: u64,
+    modules: usize,
     p: Option<&ProgressReport>,
 ) -> Html {
     let (frac, line1, line2, left) = match p {
@@ -1244,6 +1320,9 @@ fn view_loading(
         <section class="card loading" id="progress" aria-live="polite">
             <h2>{ what }</h2>
             <p class="filename" title={file_name.to_owned()}>{ file_name }</p>
+            if modules > 0 {
+                <p class="muted" id="progress-modules">{ format!("with {modules} module file{}", if modules == 1 { "" } else { "s" }) }</p>
+            }
             <div class="progressbar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
                 aria-valuenow={format!("{:.0}", frac * 100.0)}>
                 <div class="fill" style={format!("width:{:.1}%", frac * 100.0)}></div>

@@ -6,6 +6,7 @@ use crate::model::Session;
 use crate::protocol::{ProgressReport, Request, Response, Slot};
 use heaplens_bytes::PageCache;
 use heaplens_graph::Cancelled;
+use heaplens_snapshot::modules::ModuleSet;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -84,12 +85,18 @@ fn handle(data: JsValue) {
     let file = js_sys::Reflect::get(&data, &"file".into())
         .ok()
         .and_then(|v| v.dyn_into::<File>().ok());
+    // Module files posted with an open request (handles, not bytes).
+    let modules: Vec<File> = js_sys::Reflect::get(&data, &"modules".into())
+        .ok()
+        .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+        .map(|a| a.iter().filter_map(|v| v.dyn_into::<File>().ok()).collect())
+        .unwrap_or_default();
     match req {
         Request::Open {
             slot,
             slow_progress_ms,
         } => match file {
-            Some(f) => open(slot, f, slow_progress_ms),
+            Some(f) => open(slot, f, modules, slow_progress_ms),
             None => post(&Response::Failed {
                 slot: Some(slot),
                 message: "no file came with the request".into(),
@@ -130,10 +137,28 @@ fn handle(data: JsValue) {
     }
 }
 
-fn open(slot: Slot, file: File, slow_progress_ms: u32) {
+/// The module files dropped with a dump, as the engine's [`ModuleSet`].
+/// Each is read (through a small page cache) only when the engine asks for
+/// the assembly of its name.
+fn module_set(files: Vec<File>) -> Result<ModuleSet, String> {
+    let mut set = ModuleSet::new();
+    for f in files {
+        let name = f.name();
+        let reader = BlobReader::new(f.into())?;
+        set.add(
+            &name,
+            &format!("the dropped {name}"),
+            Box::new(PageCache::with_capacity(reader, 64 << 10, 64)),
+        );
+    }
+    Ok(set)
+}
+
+fn open(slot: Slot, file: File, modules: Vec<File>, slow_progress_ms: u32) {
     let t0 = now();
     let name = file.name();
-    let reader = match BlobReader::new(file.into()) {
+    let opened = BlobReader::new(file.into()).and_then(|r| Ok((r, module_set(modules)?)));
+    let (reader, modules) = match opened {
         Ok(r) => r,
         Err(message) => {
             post(&Response::Failed {
@@ -175,7 +200,7 @@ fn open(slot: Slot, file: File, slow_progress_ms: u32) {
     };
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        s.open(slot, &cache, &name, &mut progress)?;
+        s.open(slot, &cache, &modules, &name, &mut progress)?;
         let o = s.get_mut(slot).expect("just opened");
         o.overview.bytes_read = reader.bytes_read();
         o.overview.read_ms = reader.read_ms();
@@ -183,6 +208,8 @@ fn open(slot: Slot, file: File, slow_progress_ms: u32) {
         o.overview.wasm_memory = wasm_memory();
         Ok::<_, String>((o.overview.clone(), o.table()))
     });
+    // The names are in the snapshot; the module files are not read again.
+    drop(modules);
     match result {
         Ok((overview, table)) => post(&Response::Opened {
             slot,
