@@ -491,6 +491,20 @@ async function main() {
       await shot("11-core-with-modules-types");
     });
 
+    await test("Windows minidump fixture: totals, top rows and GC mode equal `heaplens stats --json`", async () => {
+      const dmp = join(fixtures, "windows-net8", "phase1.windump.dmp.zst");
+      if (!existsSync(dmp)) return { skip: "no windows-net8 windump in the corpus" };
+      const file = unzst(dmp);
+      await home();
+      const { ms } = await checkAgainstStats(file, basename(file));
+      await page.click("#tab-overview");
+      const clr = cliJson(["stats", "--json", file]).clr;
+      const heaps = clr.heap_count === 1 ? "1 heap" : `${clr.heap_count} heaps`;
+      eq((await page.textContent("#ov-gc")).trim(), `${clr.gc_mode} GC, ${clr.heap_layout}, ${heaps}`, "GC mode");
+      await shot("12-minidump-overview");
+      bench.minidump = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
+    });
+
     await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {
       if (!largestCore) return { skip: "no core fixture in the corpus" };
       const file = unzst(largestCore);
