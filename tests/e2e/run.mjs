@@ -165,6 +165,13 @@ async function tableRows(sel) {
  * checks totals and top rows against `heaplens stats --json` (given
  * `cliArgs`, e.g. `--modules DIR` holding the same module files).
  */
+/** The overview's GC mode is the one `heaplens stats --json` reports. */
+async function checkGcMode(file) {
+  const clr = cliJson(["stats", "--json", file]).clr;
+  const heaps = clr.heap_count === 1 ? "1 heap" : `${clr.heap_count} heaps`;
+  eq((await page.textContent("#ov-gc")).trim(), `${clr.gc_mode} GC, ${clr.heap_layout}, ${heaps}`, "GC mode");
+}
+
 async function checkAgainstStats(file, label, { modules = [], cliArgs = [] } = {}) {
   const expected = cliJson(["stats", "--json", ...cliArgs, file]);
   const ms = await openFile(modules.length ? [file, ...modules] : file);
@@ -439,10 +446,7 @@ async function main() {
       await home();
       const { ms } = await checkAgainstStats(file, basename(file));
       await page.click("#tab-overview");
-      // The runtime and GC the CLI reports.
-      const clr = cliJson(["stats", "--json", file]).clr;
-      const heaps = clr.heap_count === 1 ? "1 heap" : `${clr.heap_count} heaps`;
-      eq((await page.textContent("#ov-gc")).trim(), `${clr.gc_mode} GC, ${clr.heap_layout}, ${heaps}`, "GC mode");
+      await checkGcMode(file);
       await shot("09-core-overview");
       bench.core = { file: basename(file), size: statSync(file).size, ms };
     });
@@ -498,9 +502,7 @@ async function main() {
       await home();
       const { ms } = await checkAgainstStats(file, basename(file));
       await page.click("#tab-overview");
-      const clr = cliJson(["stats", "--json", file]).clr;
-      const heaps = clr.heap_count === 1 ? "1 heap" : `${clr.heap_count} heaps`;
-      eq((await page.textContent("#ov-gc")).trim(), `${clr.gc_mode} GC, ${clr.heap_layout}, ${heaps}`, "GC mode");
+      await checkGcMode(file);
       await shot("12-minidump-overview");
       bench.minidump = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
     });

@@ -20,8 +20,8 @@ pub mod minidump;
 pub mod modules;
 
 pub use describe::{
-    describe, Container, Description, ElfCoreFacts, GcDumpFacts, GcFacts, HeapStatus, MemoryFacts,
-    MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
+    civil_from_days, describe, Container, Description, ElfCoreFacts, GcDumpFacts, GcFacts,
+    HeapStatus, MemoryFacts, MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
 };
 
 /// Why an input could not be opened.

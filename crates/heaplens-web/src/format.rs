@@ -1,5 +1,7 @@
 //! Number, size, time and date formatting for the UI.
 
+use heaplens_snapshot::civil_from_days;
+
 /// An integer with thousands separators: `3,339,490`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -115,20 +117,6 @@ pub fn unix_seconds(secs: i64) -> String {
         (rem % 3600) / 60,
         rem % 60
     )
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (y, m, d).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
