@@ -337,31 +337,66 @@ mod tests {
     }
 }
 
-/// Gives each range the access rights `MemoryInfoListStream` records for
-/// it, where one of its regions covers the whole range (readers skip
+/// Gives the ranges the access rights `MemoryInfoListStream` records,
+/// cutting a range where the regions that describe it change (readers skip
 /// memory that cannot hold what they look for, e.g. read-only images).
+/// Parts no region describes keep no protection.
 pub(crate) fn protections(info: &[MemoryInfo], ranges: &mut Ranges) {
     if info.is_empty() {
         return;
     }
-    let mut sorted: Vec<&MemoryInfo> = info.iter().collect();
+    let mut sorted: Vec<&MemoryInfo> = info.iter().filter(|m| m.size > 0).collect();
     sorted.sort_by_key(|m| m.base);
-    for r in &mut ranges.ranges {
-        let g = &mut r.region;
-        let i = sorted.partition_point(|m| m.base <= g.start);
-        let Some(m) = i.checked_sub(1).map(|i| sorted[i]) else {
-            continue;
+    let old_ranges = std::mem::take(&mut ranges.ranges);
+    let old_origins = std::mem::take(&mut ranges.origins);
+    for (r, origin) in old_ranges.into_iter().zip(old_origins) {
+        let g = r.region;
+        let (start, end) = (g.start, g.start.saturating_add(g.size));
+        let data_end = g.start.saturating_add(g.data_size);
+        let mut push = |from: u64, to: u64, protection: Option<heaplens_memory::Protection>| {
+            ranges.ranges.push(MappedRange {
+                region: Region {
+                    start: from,
+                    size: to - from,
+                    data_size: data_end.clamp(from, to) - from,
+                    protection,
+                },
+                file_offset: r.file_offset + (from - start),
+            });
+            ranges.origins.push(origin);
         };
-        if m.base.saturating_add(m.size) < g.start.saturating_add(g.size) {
-            continue;
+        let mut pos = start;
+        let mut i = sorted.partition_point(|m| m.base.saturating_add(m.size) <= start);
+        while pos < end {
+            match sorted.get(i) {
+                Some(m) if m.base < end => {
+                    let (m_start, m_end) =
+                        (m.base.max(pos), m.base.saturating_add(m.size).min(end));
+                    if m_start > pos {
+                        push(pos, m_start, None);
+                    }
+                    if m_end > m_start {
+                        push(m_start, m_end, Some(protection_of(m.protection)));
+                    }
+                    pos = pos.max(m_end);
+                    i += 1;
+                }
+                _ => {
+                    push(pos, end, None);
+                    pos = end;
+                }
+            }
         }
-        // PAGE_* values: the low byte; GUARD/NOCACHE/WRITECOMBINE above.
-        let p = m.protection & 0xFF;
-        g.protection = Some(heaplens_memory::Protection {
-            read: p & 0xEE != 0,
-            write: p & 0xCC != 0,
-            execute: p & 0xF0 != 0,
-        });
+    }
+}
+
+/// `PAGE_*` values: the low byte; GUARD/NOCACHE/WRITECOMBINE above.
+fn protection_of(page: u32) -> heaplens_memory::Protection {
+    let p = page & 0xFF;
+    heaplens_memory::Protection {
+        read: p & 0xEE != 0,
+        write: p & 0xCC != 0,
+        execute: p & 0xF0 != 0,
     }
 }
 
@@ -386,6 +421,11 @@ mod protection_tests {
         let mut ranges = Ranges::default();
         for (start, size) in [(0x1000, 0x1000), (0x3000, 0x2000), (0x8000, 0x1000)] {
             ranges.ranges.push(range(start, size, 0));
+            ranges.origins.push(Origin {
+                stream: "test",
+                index: ranges.origins.len(),
+                offset: 0,
+            });
         }
         let infos = [
             info(0x1000, 0x1000, 0x04),         // PAGE_READWRITE
@@ -394,6 +434,11 @@ mod protection_tests {
         ];
         protections(&infos, &mut ranges);
         let p: Vec<_> = ranges.ranges.iter().map(|r| r.region.protection).collect();
+        let cuts: Vec<_> = ranges
+            .ranges
+            .iter()
+            .map(|r| (r.region.start, r.region.size, r.file_offset))
+            .collect();
         let rw = heaplens_memory::Protection {
             read: true,
             write: true,
@@ -404,6 +449,22 @@ mod protection_tests {
             write: false,
             execute: false,
         };
-        assert_eq!(p, [Some(rw), None, Some(ro)]);
+        let rx = heaplens_memory::Protection {
+            read: true,
+            write: false,
+            execute: true,
+        };
+        // The second range is cut where its region ends.
+        assert_eq!(p, [Some(rw), Some(rx), None, Some(ro)]);
+        assert_eq!(
+            cuts,
+            [
+                (0x1000, 0x1000, 0),
+                (0x3000, 0x1000, 0),
+                (0x4000, 0x1000, 0x1000),
+                (0x8000, 0x1000, 0)
+            ]
+        );
+        assert_eq!(ranges.origins.len(), 4);
     }
 }
