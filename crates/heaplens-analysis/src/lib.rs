@@ -18,6 +18,7 @@
 
 pub mod diff;
 pub mod dominators;
+pub mod format;
 pub mod paths;
 pub mod perfview;
 pub mod reach;

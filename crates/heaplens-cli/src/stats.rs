@@ -172,18 +172,7 @@ fn clr_header(info: &SnapshotInfo, clr: &ClrHeapInfo) -> String {
     )
 }
 
-/// Formats an integer with thousands separators.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use heaplens_analysis::format::thousands;
 
 fn to_table(
     file: &str,
@@ -280,17 +269,4 @@ fn to_table(
         );
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(3_339_490), "3,339,490");
-    }
 }

@@ -2,18 +2,7 @@
 
 use heaplens_snapshot::civil_from_days;
 
-/// An integer with thousands separators: `3,339,490`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use heaplens_analysis::format::thousands;
 
 /// A signed integer with thousands separators and an explicit sign
 /// (`+1,024`, `−12`, `0`).
