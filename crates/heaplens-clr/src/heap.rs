@@ -145,21 +145,6 @@ impl GcHeap {
         mem.read_u64(self.generation(vars, g) + off)
             .ctx("generation.start_segment")
     }
-
-    /// Generation `g`'s own allocation context `(alloc_ptr, alloc_limit)`.
-    pub fn allocation_context(
-        &self,
-        mem: &dyn AddressSpace,
-        vars: &GcDacVars,
-        g: u64,
-    ) -> Option<(u64, u64)> {
-        let off = match vars.generation_field_offsets.first() {
-            Some(&o) if o >= 0 => o as u64,
-            _ => 0,
-        };
-        let at = self.generation(vars, g) + off;
-        Some((mem.read_u64(at).ok()?, mem.read_u64(at + 8).ok()?))
-    }
 }
 
 /// The fields of a `heap_segment` record the walker uses.
@@ -221,6 +206,22 @@ pub fn uses_regions(
         return Ok(false);
     };
     Ok(h.start_segment(mem, vars, 0)? != h.start_segment(mem, vars, 1)?)
+}
+
+/// The confirmation asked of a `GcDacVars` candidate: its heaps and
+/// segments read, and some segment starts with a valid MethodTable.
+pub fn confirms_heap(mem: &dyn AddressSpace, vars: &GcDacVars) -> bool {
+    GcHeap::all(mem, vars)
+        .ok()
+        .and_then(|hs| segments(mem, vars, &hs).ok())
+        .is_some_and(|segs| {
+            segs.iter().any(|s| {
+                mem.read_u64(s.start)
+                    .ok()
+                    .and_then(|mt| crate::methodtable::MethodTable::read(mem, mt & !7))
+                    .is_some()
+            })
+        })
 }
 
 /// Every segment (or region) of every heap, sorted by start address.

@@ -110,20 +110,7 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
             module: runtime.module.file_name().to_owned(),
         });
     }
-    let check = |v: &dacvars::GcDacVars| -> bool {
-        heap::GcHeap::all(mem, v)
-            .ok()
-            .and_then(|hs| heap::segments(mem, v, &hs).ok())
-            .is_some_and(|segs| {
-                !segs.is_empty()
-                    && segs.iter().any(|s| {
-                        mem.read_u64(s.start)
-                            .ok()
-                            .and_then(|mt| methodtable::MethodTable::read(mem, mt & !7))
-                            .is_some()
-                    })
-            })
-    };
+    let check = |v: &dacvars::GcDacVars| heap::confirms_heap(mem, v);
     let vars = match dacvars::locate(target, &runtime, &check) {
         Ok(v) => v,
         // A dump without the heap's memory: say so, not "no GcDacVars".

@@ -193,18 +193,16 @@ pub fn name_types(
 ) -> (Vec<TypeName>, NamingReport) {
     let mem = target.memory;
     let mut report = NamingReport::default();
-    let headers: Vec<Option<Header>> = mts
-        .addresses
-        .iter()
-        .map(|&mt| Header::read(mem, mt))
-        .collect();
     let plain: Vec<(u64, Header)> = mts
         .addresses
         .iter()
-        .zip(&headers)
         .zip(&mts.tables)
         .filter(|(_, t)| !t.is_free)
-        .filter_map(|((&mt, h), _)| h.filter(|h| !h.is_array()).map(|h| (mt, h)))
+        .filter_map(|(&mt, _)| {
+            Header::read(mem, mt)
+                .filter(|h| !h.is_array())
+                .map(|h| (mt, h))
+        })
         .collect();
 
     // How the module pointer is stored: the reading with fewer distinct

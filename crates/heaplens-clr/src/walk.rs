@@ -79,11 +79,6 @@ impl MethodTables {
         self.index.insert(mt, v);
         v
     }
-
-    /// The index of an already known MethodTable.
-    pub fn get(&self, mt: u64) -> Option<u32> {
-        self.index.get(&mt).copied().flatten()
-    }
 }
 
 /// Every object found, in address order.
@@ -406,10 +401,8 @@ pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> Addr
         .iter()
         .filter(|s| s.kind == crate::heap::SegmentKind::Small)
         .collect();
-    let (Some(lo), Some(hi)) = (
-        small.iter().map(|s| s.start).min(),
-        small.iter().map(|s| s.end).max(),
-    ) else {
+    // `segments` are sorted and disjoint (see [`crate::heap::segments`]).
+    let (Some(lo), Some(hi)) = (small.first().map(|s| s.start), small.last().map(|s| s.end)) else {
         return out;
     };
     // A context is `{alloc_ptr, alloc_limit, alloc_bytes, alloc_bytes_uoh,
@@ -422,7 +415,8 @@ pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> Addr
     let mut buf = vec![0u8; CHUNK + PAIR];
     for r in mem.regions() {
         let (start, end) = (r.start, r.start + r.data_size);
-        if end <= start || segments.iter().any(|s| s.start < end && start < s.end) {
+        let next_seg = segments.partition_point(|s| s.end <= start);
+        if end <= start || segments.get(next_seg).is_some_and(|s| s.start < end) {
             continue;
         }
         // Allocation contexts live in writable memory (threads' native

@@ -615,7 +615,7 @@ fn map_error(e: MapError, range_index: &[usize], phoff: u64) -> ElfCoreError {
 }
 
 /// Merges `[start, end)` intervals into sorted, disjoint ones.
-fn merge(mut v: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+pub(crate) fn merge(mut v: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
     v.retain(|&(s, e)| e > s);
     v.sort_unstable();
     let mut out: Vec<(u64, u64)> = Vec::with_capacity(v.len());

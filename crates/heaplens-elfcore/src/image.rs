@@ -443,23 +443,15 @@ impl<'a> ElfImage<'a> {
     /// page are the file's too), sorted and merged.
     fn page_runs(&self) -> Vec<(u64, u64)> {
         const PAGE: u64 = 4096;
-        let mut runs: Vec<(u64, u64)> = self
-            .segments
-            .iter()
-            .map(|s| {
-                let end = s.end().checked_next_multiple_of(PAGE).unwrap_or(s.end());
-                (s.start & !(PAGE - 1), end)
-            })
-            .collect();
-        runs.sort_unstable();
-        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(runs.len());
-        for (a, b) in runs {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
-        merged
+        crate::dump::merge(
+            self.segments
+                .iter()
+                .map(|s| {
+                    let end = s.end().checked_next_multiple_of(PAGE).unwrap_or(s.end());
+                    (s.start & !(PAGE - 1), end)
+                })
+                .collect(),
+        )
     }
 
     /// Turns a dynamic-section address into an absolute one. In a running

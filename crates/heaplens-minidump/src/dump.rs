@@ -6,7 +6,7 @@ use crate::streams::{
     self, Exception, Handle, MemoryInfo, Module, ProcessInfo, SystemInfo, Thread, UnloadedModule,
     RECORD_LIMIT, STRING_LIMIT,
 };
-use crate::{stream_type, MAX_STREAMS, MAX_STREAM_BYTES};
+use crate::{le32, le64, stream_type, MAX_STREAMS, MAX_STREAM_BYTES};
 use heaplens_bytes::ReadAt;
 use heaplens_memory::{AddressSpace, MapError, MemoryMap, Unbacked};
 use minidump_common::format as md;
@@ -551,8 +551,7 @@ fn read_header(input: &Input<'_>) -> Result<Header, MinidumpError> {
             file_len: input.len,
         });
     }
-    let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-    let version = u32_at(4);
+    let version = le32(&b, 4);
     if version as u16 != VERSION {
         return Err(MinidumpError::UnsupportedVersion {
             version: version as u16,
@@ -560,11 +559,11 @@ fn read_header(input: &Input<'_>) -> Result<Header, MinidumpError> {
     }
     Ok(Header {
         version,
-        stream_count: u32_at(8),
-        directory_rva: u32_at(12),
-        checksum: u32_at(16),
-        time_date_stamp: u32_at(20),
-        flags: u64::from_le_bytes(b[24..32].try_into().unwrap_or([0; 8])),
+        stream_count: le32(&b, 8),
+        directory_rva: le32(&b, 12),
+        checksum: le32(&b, 16),
+        time_date_stamp: le32(&b, 20),
+        flags: le64(&b, 24),
     })
 }
 
@@ -591,14 +590,11 @@ fn read_directory(input: &Input<'_>, h: &Header) -> Result<Vec<StreamEntry>, Min
     Ok(buf
         .chunks_exact(ENTRY_SIZE as usize)
         .enumerate()
-        .map(|(index, e)| {
-            let u = |o: usize| u32::from_le_bytes([e[o], e[o + 1], e[o + 2], e[o + 3]]);
-            StreamEntry {
-                index,
-                stream_type: u(0),
-                size: u(4),
-                rva: u64::from(u(8)),
-            }
+        .map(|(index, e)| StreamEntry {
+            index,
+            stream_type: le32(e, 0),
+            size: le32(e, 4),
+            rva: u64::from(le32(e, 8)),
         })
         .collect())
 }

@@ -141,3 +141,16 @@ pub mod stream_type {
         }
     }
 }
+
+/// A little-endian `u32` at `at` of `b` (0 past its end).
+pub(crate) fn le32(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// A little-endian `u64` at `at` of `b` (0 past its end).
+pub(crate) fn le64(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}

@@ -4,7 +4,7 @@
 use crate::dump::{Input, StreamEntry};
 use crate::error::MinidumpError;
 use crate::streams::{MemoryInfo, StackMemory};
-use crate::{DESCRIPTOR_CHUNK, MAX_MEMORY_RANGES};
+use crate::{le32, le64, DESCRIPTOR_CHUNK, MAX_MEMORY_RANGES};
 use heaplens_memory::{MappedRange, Region};
 use std::collections::BTreeMap;
 
@@ -70,14 +70,6 @@ fn descriptors(
         first += n as u64;
     }
     Ok(())
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
-}
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap_or([0; 4]))
 }
 
 /// Checks a list's count against its stream and the file.

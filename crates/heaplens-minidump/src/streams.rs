@@ -7,7 +7,7 @@
 
 use crate::dump::{Input, StreamEntry};
 use crate::error::MinidumpError;
-use crate::{stream_type, MAX_RECORD_BYTES, MAX_STRING_BYTES};
+use crate::{le32, stream_type, MAX_RECORD_BYTES, MAX_STRING_BYTES};
 use heaplens_memory::Protection;
 use minidump::{MinidumpContext, MinidumpMiscInfo, MinidumpStream, MinidumpSystemInfo};
 use minidump_common::format as md;
@@ -75,13 +75,6 @@ impl Aux {
     }
 }
 
-/// A little-endian `u32` at `at` of `b` (0 past its end).
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4)
-        .map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-        .unwrap_or(0)
-}
-
 fn put_u32(b: &mut [u8], at: usize, v: u32) {
     if let Some(s) = b.get_mut(at..at + 4) {
         s.copy_from_slice(&v.to_le_bytes());
@@ -107,7 +100,7 @@ fn counted_list(
             ),
         });
     }
-    let count = u32_at(bytes, 0) as usize;
+    let count = le32(bytes, 0) as usize;
     let need = (count as u64) * size as u64 + header as u64;
     if need > bytes.len() as u64 {
         return Err(MinidumpError::BadStream {
@@ -204,7 +197,7 @@ pub(crate) fn system_info(
         });
     }
     let mut aux = Aux::new();
-    let csd = u32_at(&bytes, CSD_RVA);
+    let csd = le32(&bytes, CSD_RVA);
     let what = || "SystemInfoStream's service pack string".to_owned();
     let new = if csd == 0 {
         0
@@ -699,9 +692,9 @@ pub(crate) fn handles(
         ));
     }
     let (header, size, count) = (
-        u32_at(&bytes, 0) as u64,
-        u32_at(&bytes, 4) as u64,
-        u32_at(&bytes, 8) as u64,
+        le32(&bytes, 0) as u64,
+        le32(&bytes, 4) as u64,
+        le32(&bytes, 8) as u64,
     );
     if size != 32 && size != 40 {
         return Err(bad(
@@ -726,7 +719,7 @@ pub(crate) fn handles(
     for k in 0..count as usize {
         let at = (header + size * k as u64) as usize;
         for (field, which) in [(8, "type name"), (12, "object name")] {
-            let rva = u32_at(&bytes, at + field);
+            let rva = le32(&bytes, at + field);
             let what = || format!("{which} of handle {k} (HandleDataStream)");
             let new = if rva == 0 || full {
                 0
@@ -800,9 +793,9 @@ pub(crate) fn unloaded_modules(
         ));
     }
     let (header, size, count) = (
-        u64::from(u32_at(&bytes, 0)),
-        u64::from(u32_at(&bytes, 4)),
-        u64::from(u32_at(&bytes, 8)),
+        u64::from(le32(&bytes, 0)),
+        u64::from(le32(&bytes, 4)),
+        u64::from(le32(&bytes, 8)),
     );
     if header < 12 || size < SIZE || header + size * count > bytes.len() as u64 {
         return Err(bad(

@@ -385,19 +385,17 @@ pub const CLI_FLAG_NATIVE_ENTRYPOINT: u32 = 0x10;
 impl CliHeader {
     /// Parses the 72 bytes of a CLI header.
     pub fn parse(b: &[u8; 72]) -> CliHeader {
-        let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
-        let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
         let dir = |o: usize| DataDirectory {
-            rva: u32_at(o),
-            size: u32_at(o + 4),
+            rva: le32(b, o),
+            size: le32(b, o + 4),
         };
         CliHeader {
-            cb: u32_at(0),
-            major_runtime_version: u16_at(4),
-            minor_runtime_version: u16_at(6),
+            cb: le32(b, 0),
+            major_runtime_version: le16(b, 4),
+            minor_runtime_version: le16(b, 6),
             metadata: dir(8),
-            flags: u32_at(16),
-            entry_point: u32_at(20),
+            flags: le32(b, 16),
+            entry_point: le32(b, 20),
             resources: dir(24),
             strong_name_signature: dir(32),
             code_manager_table: dir(40),
