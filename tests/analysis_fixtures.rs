@@ -110,13 +110,7 @@ fn root_path(dir: &Path) -> Result<(), Failed> {
         if !reference.is_file() {
             continue;
         }
-        let want = &json(&reference)?["root_path_to_DumpLab.RootTarget"];
-        let want_path: Vec<&str> = want["path"]
-            .as_array()
-            .ok_or("no reference path")?
-            .iter()
-            .map(|t| t.as_str().unwrap_or(""))
-            .collect();
+        let (want_path, want_kind) = fixture_graph::reference_root_path(&json(&reference)?)?;
         let g = graph(dir, phase, false)?;
         let paths = root_paths(&g, &mut NoProgress).map_err(|e| e.to_string())?;
         let is_target = |x: u32| g.type_info(g.node_type(x)).name == "DumpLab.RootTarget";
@@ -132,10 +126,6 @@ fn root_path(dir: &Path) -> Result<(), Failed> {
             return Err(format!("phase {phase}: path {types:?}, runtime {want_path:?}").into());
         }
         let root = &g.roots()[p.root];
-        let want_kind = fixture_graph::root_kind(
-            want["root_kind"].as_str().unwrap_or(""),
-            want["root_flags"].as_u64().unwrap_or(0),
-        );
         if root.kind != want_kind {
             return Err(
                 format!("phase {phase}: root {:?}, runtime {want_kind:?}", root.kind).into(),
@@ -402,22 +392,6 @@ fn core_diff(dir: &Path, pair: &(PathBuf, PathBuf)) -> Result<(), Failed> {
     compare_diff(&d, &reference_diff(dir)?)
 }
 
-/// True if `heaplens_snapshot::open` still refuses the format of `path` (an
-/// ELF core or a Windows minidump) as not supported yet: asked with the
-/// format's magic bytes alone, so nothing is unpacked.
-fn not_supported_yet(path: &Path) -> bool {
-    let mut head: Vec<u8> = if path.to_string_lossy().contains(".dmp") {
-        b"MDMP".to_vec()
-    } else {
-        b"\x7fELF\x02\x01\x01".to_vec()
-    };
-    head.resize(64, 0);
-    matches!(
-        heaplens_snapshot::open(&head, &mut NoProgress),
-        Err(heaplens_snapshot::OpenError::NotSupportedYet(_))
-    )
-}
-
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -447,18 +421,10 @@ fn main() {
                     trials.push(Trial::test(format!("{check}::{name}"), move || f(&dir)));
                 }
                 if let Some(pair) = dump_pair(&dir) {
-                    let ignored = not_supported_yet(&pair.0);
-                    if ignored {
-                        eprintln!(
-                            "core_diff::{name} ignored: heaplens_snapshot::open cannot read {} yet",
-                            pair.0.file_name().unwrap().to_string_lossy()
-                        );
-                    }
                     let dir = dir.clone();
-                    trials.push(
-                        Trial::test(format!("core_diff::{name}"), move || core_diff(&dir, &pair))
-                            .with_ignored_flag(ignored),
-                    );
+                    trials.push(Trial::test(format!("core_diff::{name}"), move || {
+                        core_diff(&dir, &pair)
+                    }));
                 }
             }
         }

@@ -34,14 +34,8 @@ fn main() {
         Some(shared) => {
             let mut cores = 0;
             // The corpus' fixtures, and those of scripts/make-fixtures
-            // (server GC; the 5-million-object heap is for the benchmark).
-            let generated = heaplens_corpus::generated_fixture_dirs("the CLR heap walker tests")
-                .into_iter()
-                .filter(|d| !d.to_string_lossy().ends_with("-big"));
-            for dir in heaplens_corpus::fixture_dirs(&shared)
-                .into_iter()
-                .chain(generated)
-            {
+            // (server GC).
+            for dir in heaplens_corpus::walk_fixture_dirs(&shared, "the CLR heap walker tests") {
                 let name = dir.file_name().unwrap().to_string_lossy().into_owned();
                 for phase in [1, 2] {
                     let Some(core) = core_of(&dir, phase) else {

@@ -343,17 +343,7 @@ fn stats(f: &Fixture) -> Result<(), Failed> {
 fn root_path(f: &Fixture) -> Result<(), Failed> {
     let read = Read::of(f)?;
     let reference = json(&f.file("reference.json"))?;
-    let want = &reference["root_path_to_DumpLab.RootTarget"];
-    let want_path: Vec<&str> = want["path"]
-        .as_array()
-        .ok_or("no reference path")?
-        .iter()
-        .map(|t| t.as_str().unwrap_or(""))
-        .collect();
-    let want_kind = fixture_graph::root_kind(
-        want["root_kind"].as_str().unwrap_or(""),
-        want["root_flags"].as_u64().unwrap_or(0),
-    );
+    let (want_path, want_kind) = fixture_graph::reference_root_path(&reference)?;
     let g = &read.snap.graph;
     let is_target = |x: NodeIndex| read.node_key(x) == "DumpLab.RootTarget";
     let targets = (0..g.node_count() as u32)
@@ -467,20 +457,7 @@ fn names_equal_reference(f: &Fixture) -> Result<(), Failed> {
 /// The fixture's dumps of `phase`: its core (`phaseN.<kind>.core.zst`) or
 /// its minidumps (`phaseN.<kind>.dmp.zst`, several kinds), by name.
 fn dumps_of(dir: &Path, phase: u32) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    let n = p.file_name().unwrap_or_default().to_string_lossy();
-                    n.starts_with(&format!("phase{phase}."))
-                        && (n.ends_with(".core.zst") || n.ends_with(".dmp.zst"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+    heaplens_corpus::phase_dumps(dir, phase, &[".core.zst", ".dmp.zst"])
 }
 
 /// True (said on stderr) for a dump heaplens refuses because it lacks the
@@ -511,14 +488,8 @@ fn main() {
         Some(shared) => {
             let mut cores = 0;
             // The corpus' fixtures, and those of scripts/make-fixtures
-            // (server GC; the 5-million-object heap is for the benchmark).
-            let generated =
-                heaplens_corpus::generated_fixture_dirs("the per-type statistics tests")
-                    .into_iter()
-                    .filter(|d| !d.to_string_lossy().ends_with("-big"));
-            for dir in heaplens_corpus::fixture_dirs(&shared)
-                .into_iter()
-                .chain(generated)
+            // (server GC).
+            for dir in heaplens_corpus::walk_fixture_dirs(&shared, "the per-type statistics tests")
             {
                 let name = dir.file_name().unwrap().to_string_lossy().into_owned();
                 for phase in [1, 2] {

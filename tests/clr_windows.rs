@@ -87,22 +87,7 @@ fn check(dump: &Path, graph: &Path, full_memory: bool) -> Result<(), Failed> {
 
 /// The fixture's minidumps of `phase` (`phaseN.<kind>.dmp.zst`), by name.
 fn dumps_of(dir: &Path, phase: u32) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    let n = p
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    n.starts_with(&format!("phase{phase}.")) && n.ends_with(".dmp.zst")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+    heaplens_corpus::phase_dumps(dir, phase, &[".dmp.zst"])
 }
 
 fn main() {

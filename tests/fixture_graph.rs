@@ -31,6 +31,30 @@ pub fn root_kind(kind: &str, flags: u64) -> RootKind {
     }
 }
 
+/// The runtime's shortest root path to `DumpLab.RootTarget` in a
+/// `phaseN.reference.json`: the type names from the root to the target, and
+/// the root's kind.
+pub fn reference_root_path(reference: &Value) -> Result<(Vec<String>, RootKind), String> {
+    let want = &reference["root_path_to_DumpLab.RootTarget"];
+    let path = want["path"]
+        .as_array()
+        .ok_or("no root_path_to_DumpLab.RootTarget.path in the reference")?
+        .iter()
+        .map(|t| {
+            t.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("not a type name: {t}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let kind = want["root_kind"]
+        .as_str()
+        .ok_or("no root_kind in the reference's root path")?;
+    let flags = want["root_flags"]
+        .as_u64()
+        .ok_or("no root_flags in the reference's root path")?;
+    Ok((path, root_kind(kind, flags)))
+}
+
 /// Reads a fixture graph. With `statics`, each static field also becomes a
 /// root of kind [`RootKind::Static`] named by the field (after the
 /// runtime's own roots).

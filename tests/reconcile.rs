@@ -147,15 +147,7 @@ pub fn type_name(g: &HeapGraph, n: u32) -> &str {
 /// The fixture's Linux core of `phase` (`phaseN.*.core.zst`), if it has
 /// one.
 pub fn core_of(dir: &Path, phase: u32) -> Option<PathBuf> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            let n = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            n.starts_with(&format!("phase{phase}.")) && n.ends_with(".core.zst")
-        })
+    heaplens_corpus::phase_dumps(dir, phase, &[".core.zst"])
+        .into_iter()
+        .next()
 }

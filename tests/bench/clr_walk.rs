@@ -31,12 +31,7 @@ fn cores() -> Vec<PathBuf> {
             if !name.starts_with("linux-") {
                 continue;
             }
-            if let Some(p) = std::fs::read_dir(&dir).ok().and_then(|d| {
-                d.flatten().map(|e| e.path()).find(|p| {
-                    let n = p.file_name().unwrap().to_string_lossy().into_owned();
-                    n.starts_with("phase1.") && n.ends_with(".core.zst")
-                })
-            }) {
+            if let Some(p) = heaplens_tests::reconcile::core_of(&dir, 1) {
                 out.push(p);
             }
         }

@@ -1,10 +1,22 @@
 //! The `heaplens` binary as users run it: exit codes, JSON shape, errors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn heaplens() -> Command {
     Command::new(env!("CARGO_BIN_EXE_heaplens"))
+}
+
+/// The standard output of `heaplens ARGS FILE`, which must succeed.
+fn ok_stdout(args: &[&str], file: &Path) -> Vec<u8> {
+    let out = heaplens().args(args).arg(file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "heaplens {args:?} {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 fn sample(name: &str) -> Option<PathBuf> {
@@ -16,17 +28,8 @@ fn stats_json_has_the_documented_shape_and_agrees_with_the_report() {
     let Some(path) = sample("gcdump-analyze-test1-maui-windows-net9.gcdump") else {
         return;
     };
-    let out = heaplens()
-        .args(["stats", "--json"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&ok_stdout(&["stats", "--json"], &path)).unwrap();
     assert_eq!(v["format"], "gcdump");
     // dotnet-gcdump report: 3,339,490 GC Heap bytes (all objects; no Free here).
     let report = heaplens_tests::golden::parse_report(
@@ -59,8 +62,8 @@ fn stats_table_top_sort_and_filter() {
     let Some(path) = sample("monogcdumprepro-20231108_150515_31024.gcdump") else {
         return;
     };
-    let out = heaplens()
-        .args([
+    let text = String::from_utf8(ok_stdout(
+        &[
             "stats",
             "--top",
             "3",
@@ -68,12 +71,10 @@ fn stats_table_top_sort_and_filter() {
             "count",
             "--filter",
             "^System\\.",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+        ],
+        &path,
+    ))
+    .unwrap();
     let rows: Vec<&str> = text
         .lines()
         .skip_while(|l| !l.trim_start().starts_with("Count"))
@@ -145,17 +146,8 @@ fn stats_json_of_a_core_counts_live_objects_like_the_runtime() {
     let Some((core, dir)) = net8_core() else {
         return;
     };
-    let out = heaplens()
-        .args(["stats", "--json"])
-        .arg(&core)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&ok_stdout(&["stats", "--json"], &core)).unwrap();
     assert_eq!(v["format"], "elf-core");
     assert_eq!(v["runtime"], ".NET 8.0.4");
     assert_eq!(v["clr"]["gc_mode"], "workstation");
@@ -230,17 +222,7 @@ fn stats_table_of_a_core_shows_the_runtime_and_what_is_left_out() {
     let Some((core, _)) = net8_core() else {
         return;
     };
-    let out = heaplens()
-        .args(["stats", "--top", "3"])
-        .arg(&core)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(ok_stdout(&["stats", "--top", "3"], &core)).unwrap();
     for want in [
         ": elf-core, 64-bit",
         "process: dotnet (pid ",
@@ -258,23 +240,7 @@ fn stats_table_of_a_core_shows_the_runtime_and_what_is_left_out() {
 #[test]
 fn a_core_without_a_runtime_is_refused_with_a_reason() {
     // A valid x86-64 core with one page of memory and nothing else.
-    let mut core = vec![0u8; 64 + 56 + 8];
-    core[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
-    let mut put =
-        |at: usize, v: u64, n: usize| core[at..at + n].copy_from_slice(&v.to_le_bytes()[..n]);
-    put(16, 4, 2); // e_type ET_CORE
-    put(18, 62, 2); // e_machine EM_X86_64
-    put(20, 1, 4); // e_version
-    put(32, 64, 8); // e_phoff
-    put(52, 64, 2); // e_ehsize
-    put(54, 56, 2); // e_phentsize
-    put(56, 1, 2); // e_phnum
-    put(64, 1, 4); // p_type PT_LOAD
-    put(68, 6, 4); // p_flags RW
-    put(72, 120, 8); // p_offset
-    put(80, 0x1000, 8); // p_vaddr
-    put(96, 8, 8); // p_filesz
-    put(104, 0x1000, 8); // p_memsz
+    let core = heaplens_corpus::synthetic::tiny_elf_core(&[0; 8]);
     let dir = std::env::temp_dir().join(format!("heaplens-cli-core-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("empty.core");

@@ -34,6 +34,14 @@ fn fixture(fixture: &str, name: &str) -> Option<(PathBuf, Value)> {
     Some((dump, manifest))
 }
 
+/// Each of `names` is among the managed modules `info` lists.
+fn assert_managed(v: &Value, names: &[&str]) {
+    let managed = v["modules"]["managed"].as_array().unwrap();
+    for m in names {
+        assert!(managed.iter().any(|x| x == m), "{m} in {managed:?}");
+    }
+}
+
 /// Checks that hold for every core and minidump: the memory figures add
 /// up, the module counts add up, a walkable heap has objects.
 fn consistent(v: &Value) {
@@ -114,10 +122,7 @@ fn linux_net8_core() {
         .as_str()
         .unwrap()
         .ends_with("/libcoreclr.so"));
-    let managed = v["modules"]["managed"].as_array().unwrap();
-    for m in ["DumpLab.dll", "System.Private.CoreLib.dll"] {
-        assert!(managed.iter().any(|x| x == m), "{m} in {managed:?}");
-    }
+    assert_managed(&v, &["DumpLab.dll", "System.Private.CoreLib.dll"]);
     assert_eq!(v["heap"]["walkable"], true);
     // Every object of the runtime's own walk, and the unreachable ones.
     assert!(
@@ -190,11 +195,7 @@ fn windows_net8_full_minidump() {
     assert_eq!(v["runtime"]["gc_mode"], "workstation");
     assert_eq!(v["runtime"]["heap_layout"], "regions");
     assert_eq!(v["heap"]["walkable"], true);
-    assert!(v["modules"]["managed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|m| m == "DumpLab.dll"));
+    assert_managed(&v, &["DumpLab.dll"]);
 }
 
 #[test]
@@ -232,11 +233,7 @@ fn windows_net31_heap_minidump() {
     assert_eq!(v["heap"]["walkable"], true);
     // The images are not in the dump: the runtime's heap names the managed
     // modules.
-    assert!(v["modules"]["managed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|m| m == "DumpLab.dll"));
+    assert_managed(&v, &["DumpLab.dll"]);
 }
 
 #[test]

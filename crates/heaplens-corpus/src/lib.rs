@@ -14,6 +14,7 @@
 //! fail.
 
 pub mod patched;
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 
@@ -81,7 +82,12 @@ pub fn gcdump_samples(shared: &Path) -> Vec<PathBuf> {
 
 /// The fixture folders of `fixtures/` (those with a `manifest.json`), sorted.
 pub fn fixture_dirs(shared: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(shared.join("fixtures"))
+    manifest_dirs(&shared.join("fixtures"))
+}
+
+/// The folders in `dir` that hold a `manifest.json`, sorted.
+fn manifest_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.join("manifest.json").is_file())
@@ -110,14 +116,7 @@ pub fn generated_path() -> PathBuf {
 /// there are none, says (on stderr) that `what` skips them.
 pub fn generated_fixture_dirs(what: &str) -> Vec<PathBuf> {
     let p = generated_path();
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&p)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.join("manifest.json").is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
+    let v = manifest_dirs(&p);
     if v.is_empty() {
         eprintln!(
             "SKIPPED {what} on generated fixtures (server GC, big heap): none in {} \
@@ -125,6 +124,38 @@ pub fn generated_fixture_dirs(what: &str) -> Vec<PathBuf> {
             p.display()
         );
     }
+    v
+}
+
+/// The fixture folders the heap-walk tests run on: the corpus' (sorted),
+/// then those of `scripts/make-fixtures` but its `-big` one (that heap is
+/// the benchmark's); says (on stderr) when `what` has no generated ones.
+pub fn walk_fixture_dirs(shared: &Path, what: &str) -> Vec<PathBuf> {
+    let mut v = fixture_dirs(shared);
+    v.extend(
+        generated_fixture_dirs(what)
+            .into_iter()
+            .filter(|d| !d.to_string_lossy().ends_with("-big")),
+    );
+    v
+}
+
+/// The dumps of `phase` in a fixture folder: its files `phaseN.<kind><suffix>`
+/// for each of `suffixes` (`.core.zst`, `.dmp.zst`), sorted by name.
+pub fn phase_dumps(dir: &Path, phase: u32, suffixes: &[&str]) -> Vec<PathBuf> {
+    let prefix = format!("phase{phase}.");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    let n = p.file_name().unwrap_or_default().to_string_lossy();
+                    n.starts_with(&prefix) && suffixes.iter().any(|s| n.ends_with(s))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
     v
 }
 

@@ -76,3 +76,97 @@ impl ReadAt for Patched<'_> {
         Ok(())
     }
 }
+
+/// The little-endian `u16` at `off` of `s` (panics past the end).
+pub fn u16_at(s: &dyn ReadAt, off: u64) -> u16 {
+    let mut b = [0u8; 2];
+    s.read_at(off, &mut b).unwrap();
+    u16::from_le_bytes(b)
+}
+
+/// The little-endian `u32` at `off` of `s` (panics past the end).
+pub fn u32_at(s: &dyn ReadAt, off: u64) -> u32 {
+    let mut b = [0u8; 4];
+    s.read_at(off, &mut b).unwrap();
+    u32::from_le_bytes(b)
+}
+
+/// The little-endian `u64` at `off` of `s` (panics past the end).
+pub fn u64_at(s: &dyn ReadAt, off: u64) -> u64 {
+    let mut b = [0u8; 8];
+    s.read_at(off, &mut b).unwrap();
+    u64::from_le_bytes(b)
+}
+
+/// A small xorshift generator: the same damage on every run.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A value in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// An offset picked uniformly among the bytes of `spans` (`[start, end)`
+    /// file ranges).
+    pub fn in_spans(&mut self, spans: &[(u64, u64)]) -> u64 {
+        let total: u64 = spans.iter().map(|(a, b)| b - a).sum();
+        let mut k = self.below(total);
+        for &(a, b) in spans {
+            if k < b - a {
+                return a + k;
+            }
+            k -= b - a;
+        }
+        unreachable!("empty spans")
+    }
+}
+
+/// Opens `iterations` damaged views of `real`, made with `rng`: each with
+/// 1 to `max_bytes` bytes at offsets from `pick` zeroed, set to `0xff` or
+/// with one bit flipped, and every tenth also cut (or extended) to a random
+/// length. `try_open` opens one and says whether it opened (it asserts
+/// what it must of the result). Returns (opened, refused).
+pub fn random_damage(
+    real: &dyn ReadAt,
+    rng: &mut Rng,
+    iterations: usize,
+    max_bytes: u64,
+    mut pick: impl FnMut(&mut Rng) -> u64,
+    mut try_open: impl FnMut(Patched<'_>) -> bool,
+) -> (usize, usize) {
+    let file_len = real.len();
+    let (mut opened, mut refused) = (0, 0);
+    for i in 0..iterations {
+        let mut p = Patched::new(real);
+        for _ in 0..1 + rng.below(max_bytes) {
+            let at = pick(rng);
+            let mut b = [0u8; 1];
+            real.read_at(at, &mut b).unwrap();
+            let v = match rng.below(4) {
+                0 => 0,
+                1 => 0xff,
+                _ => b[0] ^ (1 << rng.below(8)),
+            };
+            p = p.set(at, &[v]);
+        }
+        if i % 10 == 0 {
+            p = p.truncate(rng.below(file_len + 1));
+        }
+        if try_open(p) {
+            opened += 1;
+        } else {
+            refused += 1;
+        }
+    }
+    (opened, refused)
+}

@@ -5,7 +5,7 @@ use heaplens_bytes::{FileSource, ReadAt};
 use heaplens_elfcore::{ElfCore, ElfCoreError, MAX_NOTE_BYTES};
 use heaplens_memory::{AddressSpace, MemoryError};
 
-use heaplens_corpus::patched::Patched;
+use heaplens_corpus::patched::{random_damage, u16_at, u32_at, u64_at, Patched, Rng};
 
 /// The layout of the real core the damage is done to.
 struct Layout {
@@ -17,24 +17,6 @@ struct Layout {
     loads: Vec<(u64, u64, u64, u64)>,
     /// File offsets of the notes, with their type and descsz.
     note_list: Vec<(u64, u32, u32)>,
-}
-
-fn u16_at(s: &dyn ReadAt, off: u64) -> u16 {
-    let mut b = [0u8; 2];
-    s.read_at(off, &mut b).unwrap();
-    u16::from_le_bytes(b)
-}
-
-fn u32_at(s: &dyn ReadAt, off: u64) -> u32 {
-    let mut b = [0u8; 4];
-    s.read_at(off, &mut b).unwrap();
-    u32::from_le_bytes(b)
-}
-
-fn u64_at(s: &dyn ReadAt, off: u64) -> u64 {
-    let mut b = [0u8; 8];
-    s.read_at(off, &mut b).unwrap();
-    u64::from_le_bytes(b)
 }
 
 fn layout(s: &dyn ReadAt) -> Layout {
@@ -312,28 +294,11 @@ fn truncated_segment_data_reads_as_truncated() {
     core.memory().read_u64(first).unwrap();
 }
 
-/// A small xorshift generator: the same damage on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 #[test]
 fn random_damage_never_panics() {
     let Some(file) = real_core() else { return };
     let real: &dyn ReadAt = &file;
     let l = layout(real);
-    let file_len = real.len();
     let intact = ElfCore::open(real).unwrap();
     // Where damage matters: the headers and notes, and the captured pages
     // of libcoreclr (its ELF header, dynamic section, hash table, symbols).
@@ -348,48 +313,28 @@ fn random_damage_never_panics() {
     // Half the damage in the headers and notes, half in libcoreclr's pages.
     let headers = spans[0].1;
     let image_spans = spans.split_off(1);
-    let image_total: u64 = image_spans.iter().map(|(a, b)| b - a).sum();
     let pick = |rng: &mut Rng| {
         if rng.below(2) == 0 {
-            return rng.below(headers);
+            rng.below(headers)
+        } else {
+            rng.in_spans(&image_spans)
         }
-        let mut k = rng.below(image_total);
-        for &(a, b) in &image_spans {
-            if k < b - a {
-                return a + k;
-            }
-            k -= b - a;
-        }
-        unreachable!()
     };
 
-    let mut rng = Rng(0x5eed_1e1f_c0de_0001);
-    let (mut opened, mut failed) = (0, 0);
     let iterations = 1500;
-    for i in 0..iterations {
-        let mut p = Patched::new(real);
-        for _ in 0..1 + rng.below(8) {
-            let at = pick(&mut rng);
-            let mut b = [0u8; 1];
-            real.read_at(at, &mut b).unwrap();
-            let v = match rng.below(4) {
-                0 => 0,
-                1 => 0xff,
-                _ => b[0] ^ (1 << rng.below(8)),
-            };
-            p = p.set(at, &[v]);
-        }
-        if i % 10 == 0 {
-            p = p.truncate(rng.below(file_len + 1));
-        }
-        match ElfCore::open(p) {
+    let (opened, failed) = random_damage(
+        real,
+        &mut Rng(0x5eed_1e1f_c0de_0001),
+        iterations,
+        8,
+        pick,
+        |p| match ElfCore::open(p) {
             Err(e) => {
-                failed += 1;
                 // Every error names what is wrong.
                 assert!(!e.to_string().is_empty());
+                false
             }
             Ok(core) => {
-                opened += 1;
                 let _ = core.coverage();
                 for t in core.threads() {
                     let _ = core.memory().read_u64(t.stack_pointer());
@@ -402,9 +347,10 @@ fn random_damage_never_panics() {
                         let _ = image.writable_segments().count();
                     }
                 }
+                true
             }
-        }
-    }
+        },
+    );
     eprintln!("{iterations} damaged cores: {opened} opened, {failed} refused");
     assert!(opened > 0 && failed > 0);
 }

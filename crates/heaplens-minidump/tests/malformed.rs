@@ -7,19 +7,7 @@ use heaplens_bytes::{FileSource, ReadAt};
 use heaplens_memory::{AddressSpace, MemoryError};
 use heaplens_minidump::{stream_type, Minidump, MinidumpError, MAX_STREAMS, MAX_STREAM_BYTES};
 
-use heaplens_corpus::patched::Patched;
-
-fn u32_at(s: &dyn ReadAt, off: u64) -> u32 {
-    let mut b = [0u8; 4];
-    s.read_at(off, &mut b).unwrap();
-    u32::from_le_bytes(b)
-}
-
-fn u64_at(s: &dyn ReadAt, off: u64) -> u64 {
-    let mut b = [0u8; 8];
-    s.read_at(off, &mut b).unwrap();
-    u64::from_le_bytes(b)
-}
+use heaplens_corpus::patched::{random_damage, u32_at, u64_at, Patched, Rng};
 
 /// The directory of the real dump: (entry offset, type, size, rva).
 struct Layout {
@@ -439,29 +427,12 @@ fn damaged_memory_list() {
     ));
 }
 
-/// A small xorshift generator: the same damage on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 #[test]
 fn random_damage_never_panics() {
     for kind in ["heap", "windump"] {
         let Some(file) = real_dump(kind) else { return };
         let real: &dyn ReadAt = &file;
         let l = Layout::of(real);
-        let file_len = real.len();
         // Where damage matters: the header, the directory, and the first
         // bytes of every stream (the memory lists' descriptors, not their
         // data).
@@ -471,42 +442,18 @@ fn random_damage_never_panics() {
                 spans.push((rva, rva + u64::from(size).min(0x4000)));
             }
         }
-        let total: u64 = spans.iter().map(|(a, b)| b - a).sum();
-        let pick = |rng: &mut Rng| {
-            let mut k = rng.below(total);
-            for &(a, b) in &spans {
-                if k < b - a {
-                    return a + k;
-                }
-                k -= b - a;
-            }
-            unreachable!()
-        };
-        let mut rng = Rng(0x5eed_0d0d_d00d_0001);
-        let (mut opened, mut failed) = (0, 0);
-        for i in 0..600 {
-            let mut p = Patched::new(real);
-            for _ in 0..1 + rng.below(6) {
-                let at = pick(&mut rng);
-                let mut b = [0u8; 1];
-                real.read_at(at, &mut b).unwrap();
-                let v = match rng.below(4) {
-                    0 => 0,
-                    1 => 0xff,
-                    _ => b[0] ^ (1 << rng.below(8)),
-                };
-                p = p.set(at, &[v]);
-            }
-            if i % 10 == 0 {
-                p = p.truncate(rng.below(file_len + 1));
-            }
-            match Minidump::open(p) {
+        let (opened, failed) = random_damage(
+            real,
+            &mut Rng(0x5eed_0d0d_d00d_0001),
+            600,
+            6,
+            |rng| rng.in_spans(&spans),
+            |p| match Minidump::open(p) {
                 Err(e) => {
-                    failed += 1;
                     assert!(!e.to_string().is_empty());
+                    false
                 }
                 Ok(d) => {
-                    opened += 1;
                     for t in d.threads() {
                         if let Some(sp) = t.stack_pointer() {
                             let _ = d.memory().read_u64(sp);
@@ -518,9 +465,10 @@ fn random_damage_never_panics() {
                     for p in d.problems() {
                         assert!(!p.to_string().is_empty());
                     }
+                    true
                 }
-            }
-        }
+            },
+        );
         assert!(
             opened > 50 && failed > 10,
             "{kind}: {opened} opened, {failed} failed"
