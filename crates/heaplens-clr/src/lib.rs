@@ -171,14 +171,21 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
             segments: held.len(),
         });
     }
+    let slots = if vars.server { heaps.len() } else { 1 };
+    let handles = roots::handles(mem, &vars, slots, &objects);
+    // Dependent handles add edges primary → secondary.
+    let mut extra: Vec<(u32, u32)> = handles
+        .dependents
+        .iter()
+        .map(|d| (d.primary, d.secondary))
+        .collect();
+    extra.sort_unstable();
     let n = objects.addresses.len() as u64;
-    let refs = walk::references(mem, &segments, &objects, &mts, &mut |done| {
+    let refs = walk::references(mem, &segments, &objects, &mts, &extra, &mut |done| {
         progress.update("references", done, n).is_ok()
     });
     let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
 
-    let slots = if vars.server { heaps.len() } else { 1 };
-    let handles = roots::handles(mem, &vars, slots, &objects);
     let (fq, fq_dangling) = roots::finalizer_queue(mem, &vars, &heaps, &objects);
     let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
 
@@ -186,10 +193,6 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
 
     // The graph: one type per MethodTable.
     let mut b = GraphBuilder::new();
-    b.reserve(
-        objects.addresses.len(),
-        targets.len() + handles.dependents.len(),
-    );
     for (i, &mt) in mts.addresses.iter().enumerate() {
         let info = &mts.tables[i];
         let name = &type_names[i];
@@ -205,34 +208,20 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
             method_table: mt,
         });
     }
-    // Dependent handles add edges primary → secondary.
-    let mut extra: Vec<(u32, u32)> = handles
-        .dependents
-        .iter()
-        .map(|d| (d.primary, d.secondary))
-        .collect();
-    extra.sort_unstable();
-    let mut e = 0;
-    for i in 0..objects.addresses.len() {
-        let children = &targets[starts[i] as usize..starts[i + 1] as usize];
-        let from = e;
-        while e < extra.len() && extra[e].0 as usize == i {
-            e += 1;
-        }
-        b.add_node(
-            objects.types[i],
-            objects.sizes[i],
-            objects.addresses[i],
-            children
-                .iter()
-                .copied()
-                .chain(extra[from..e].iter().map(|x| x.1)),
-        )?;
-    }
+    b.add_nodes(
+        &objects.types,
+        &objects.sizes,
+        &objects.addresses,
+        &starts,
+        targets,
+    )?;
+    drop(starts);
     let is_free = |o: u32| mts.tables[objects.types[o as usize] as usize].is_free;
     // Frozen (NonGC heap) objects are never collected.
-    let frozen: Vec<roots::FoundRoot> = (0..objects.addresses.len())
-        .filter(|&i| segments[objects.segment[i] as usize].kind == heap::SegmentKind::Frozen)
+    let frozen: Vec<roots::FoundRoot> = segments
+        .iter()
+        .filter(|s| s.kind == heap::SegmentKind::Frozen)
+        .flat_map(|s| objects.in_range(s.start, s.end))
         .map(|i| roots::FoundRoot {
             object: i as u32,
             kind: RootKind::Frozen,

@@ -121,6 +121,78 @@ impl GraphBuilder {
         Ok(index)
     }
 
+    /// Adds nodes in bulk: node `i` (numbered after those added before) has
+    /// type `types[i]`, size `sizes[i]`, address `addresses[i]` and the
+    /// children `targets[starts[i]..starts[i + 1]]` (`starts` has one more
+    /// entry than there are nodes, and starts at 0). When the builder has
+    /// no edges yet, `targets` becomes the graph's edge storage as it is,
+    /// without a copy. Returns the index of the first node added.
+    pub fn add_nodes(
+        &mut self,
+        types: &[u32],
+        sizes: &[u64],
+        addresses: &[u64],
+        starts: &[u32],
+        targets: Vec<u32>,
+    ) -> Result<NodeIndex, BuildError> {
+        let n = types.len();
+        let bad = |what: &'static str, index: usize, limit: usize| BuildError::OutOfRange {
+            what,
+            index: index as u64,
+            limit: limit as u64,
+        };
+        if sizes.len() != n {
+            return Err(bad("size of node", sizes.len(), n));
+        }
+        if addresses.len() != n {
+            return Err(bad("address of node", addresses.len(), n));
+        }
+        if starts.len() != n + 1 || starts[0] != 0 {
+            return Err(bad("edge start", starts.len(), n + 1));
+        }
+        if let Some(i) = (0..n).find(|&i| starts[i] > starts[i + 1]) {
+            return Err(bad("edge start", i, n + 1));
+        }
+        if starts[n] as usize != targets.len() {
+            return Err(bad("edge count", starts[n] as usize, targets.len()));
+        }
+        let g = &mut self.graph;
+        let first = g.node_type.len() as u64;
+        let total = first + n as u64;
+        if total >= u32::MAX as u64 {
+            return Err(BuildError::TooMany {
+                what: "nodes",
+                count: total,
+                limit: u32::MAX as u64 - 1,
+            });
+        }
+        let base = g.edges.len() as u64;
+        if base + targets.len() as u64 > u32::MAX as u64 {
+            return Err(BuildError::TooMany {
+                what: "edges",
+                count: base + targets.len() as u64,
+                limit: u32::MAX as u64,
+            });
+        }
+        g.node_type.reserve(n);
+        g.node_size.reserve(n);
+        g.node_address.reserve(n);
+        for i in 0..n {
+            g.node_type.push(types[i]);
+            g.node_size.push(sizes[i]);
+            g.node_address.push(addresses[i]);
+        }
+        g.edge_start.reserve_exact(n);
+        g.edge_start
+            .extend(starts[1..].iter().map(|&s| (base + s as u64) as u32));
+        if g.edges.is_empty() {
+            g.edges = targets;
+        } else {
+            g.edges.extend_from_slice(&targets);
+        }
+        Ok(first as NodeIndex)
+    }
+
     /// Sets the pseudo-node the roots hang from.
     pub fn set_root_node(&mut self, node: NodeIndex) {
         self.graph.root_node = Some(node);
@@ -195,6 +267,70 @@ mod tests {
             kind,
             method_table: 0,
         }
+    }
+
+    /// Nodes added in bulk give the same graph as nodes added one by one,
+    /// before and after other nodes; inconsistent arrays are refused.
+    #[test]
+    fn bulk_nodes_equal_single_nodes() {
+        let types = [0u32, 1, 1, 0];
+        let sizes = [24u64, 70_000, 5_000_000_000, 32];
+        let addresses = [0x1000u64, 0x1018, 0x1_0000_0000, 0x9_0000_0000];
+        let starts = [0u32, 2, 2, 5, 6];
+        let targets = vec![1u32, 3, 0, 1, 2, 3];
+        let build = |bulk: bool, before: bool| {
+            let mut b = GraphBuilder::new();
+            b.add_type(ty("A", TypeKind::Object));
+            b.add_type(ty("B", TypeKind::Object));
+            let shift = u32::from(before);
+            if before {
+                b.add_node(0, 8, 0x10, [1]).unwrap();
+            }
+            let t: Vec<u32> = targets.iter().map(|x| x + shift).collect();
+            if bulk {
+                assert_eq!(
+                    b.add_nodes(&types, &sizes, &addresses, &starts, t).unwrap(),
+                    shift
+                );
+            } else {
+                for i in 0..4 {
+                    let kids = &t[starts[i] as usize..starts[i + 1] as usize];
+                    b.add_node(types[i], sizes[i], addresses[i], kids.iter().copied())
+                        .unwrap();
+                }
+            }
+            b.finish().unwrap()
+        };
+        for before in [false, true] {
+            let (a, b) = (build(true, before), build(false, before));
+            assert_eq!(a.node_count(), b.node_count());
+            for i in 0..a.node_count() as u32 {
+                assert_eq!(a.children(i), b.children(i));
+                assert_eq!(a.node_size(i), b.node_size(i));
+                assert_eq!(a.node_address(i), b.node_address(i));
+                assert_eq!(a.node_type(i), b.node_type(i));
+            }
+        }
+        let mut b = GraphBuilder::new();
+        assert!(b
+            .add_nodes(&types, &sizes, &addresses, &starts[..4], targets.clone())
+            .is_err());
+        assert!(b
+            .add_nodes(&types, &sizes[..3], &addresses, &starts, targets.clone())
+            .is_err());
+        assert!(b
+            .add_nodes(
+                &types,
+                &sizes,
+                &addresses,
+                &[0, 2, 1, 5, 6],
+                targets.clone()
+            )
+            .is_err());
+        assert!(b
+            .add_nodes(&types, &sizes, &addresses, &starts, vec![1])
+            .is_err());
+        assert_eq!(b.node_count(), 0);
     }
 
     #[test]
