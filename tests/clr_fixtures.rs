@@ -27,6 +27,70 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The walk that reads each object's references as it goes (the heap read
+/// once) gives exactly the references of a second pass over the heap —
+/// with each object's dependent-handle edges after its own, and with
+/// extra edges made up for every tenth object too.
+fn one_read(core: &Path) -> Result<(), Failed> {
+    use heaplens_clr::{dacvars, heap, roots, runtime, walk};
+    let file = heaplens_corpus::unpacked(core)?;
+    let core = ElfCore::open(PageCache::new(FileSource::open(&file)?))?;
+    let symbols = ElfSymbols(&core);
+    let t = target(&core, &symbols);
+    let mem = t.memory;
+    let rt = runtime::find_runtime(&t).ok_or("no runtime")?;
+    let vars = dacvars::locate(&t, &rt, &|v| heap::confirms_heap(mem, v))?;
+    let heaps = heap::GcHeap::all(mem, &vars)?;
+    let segments = heap::segments(mem, &vars, &heaps)?;
+    let contexts = walk::allocation_contexts(mem, &segments);
+    let run = |once: bool, extra_every: Option<usize>| -> Result<_, Failed> {
+        let mut mts = walk::MethodTables::default();
+        let w = walk::walk(mem, &segments, &contexts, &mut mts, once, &mut |_| true)
+            .ok_or("cancelled")?;
+        if once != w.raw.is_some() {
+            return Err("references read in the walk only when asked".into());
+        }
+        let slots = if vars.server { heaps.len() } else { 1 };
+        let handles = roots::handles(mem, &vars, slots, &w.objects);
+        let mut extra: Vec<(u32, u32)> = handles
+            .dependents
+            .iter()
+            .map(|d| (d.primary, d.secondary))
+            .collect();
+        let n = w.objects.addresses.len();
+        if let Some(k) = extra_every {
+            extra.extend((0..n).step_by(k).map(|i| (i as u32, (n - 1 - i) as u32)));
+        }
+        extra.sort_unstable();
+        let refs = walk::references(mem, &segments, &w.objects, &mts, w.raw, &extra, &mut |_| {
+            true
+        })
+        .ok_or("cancelled")?;
+        Ok((w.objects.addresses, refs))
+    };
+    for extra in [None, Some(10)] {
+        let (a_objects, a) = run(true, extra)?;
+        let (b_objects, b) = run(false, extra)?;
+        if a_objects != b_objects {
+            return Err("the walks found different objects".into());
+        }
+        if a.0 != b.0 || a.1 != b.1 || a.2 != b.2 {
+            return Err(format!(
+                "references differ (extra {extra:?}): {} / {} edges, {} / {} invalid",
+                a.1.len(),
+                b.1.len(),
+                a.2,
+                b.2
+            )
+            .into());
+        }
+        if a.1.is_empty() {
+            return Err("no references".into());
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -43,6 +107,11 @@ fn main() {
                     };
                     cores += 1;
                     let graph = dir.join(format!("phase{phase}.graph.json.zst"));
+                    let c = core.clone();
+                    trials.push(Trial::test(
+                        format!("one_read::{name}::phase{phase}"),
+                        move || one_read(&c),
+                    ));
                     trials.push(Trial::test(
                         format!("walk::{name}::phase{phase}"),
                         move || check(&core, &graph),

@@ -147,10 +147,14 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
 
     let contexts = walk::allocation_contexts(mem, &segments);
     let mut mts = walk::MethodTables::default();
-    let walked = walk::walk(mem, &segments, &contexts, &mut mts, &mut |done| {
+    let walked = walk::walk(mem, &segments, &contexts, &mut mts, true, &mut |done| {
         progress.update("heap", done, total).is_ok()
     });
-    let (objects, problems) = walked.ok_or(ClrError::Cancelled)?;
+    let walk::Walked {
+        objects,
+        problems,
+        raw,
+    } = walked.ok_or(ClrError::Cancelled)?;
     // Every segment the dump holds stopped at type data it lacks: nothing
     // the walk found can be stood behind.
     let stopped: std::collections::HashSet<u64> = problems
@@ -181,7 +185,7 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
         .collect();
     extra.sort_unstable();
     let n = objects.addresses.len() as u64;
-    let refs = walk::references(mem, &segments, &objects, &mts, &extra, &mut |done| {
+    let refs = walk::references(mem, &segments, &objects, &mts, raw, &extra, &mut |done| {
         progress.update("references", done, n).is_ok()
     });
     let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
@@ -212,10 +216,9 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
         &objects.types,
         &objects.sizes,
         &objects.addresses,
-        &starts,
+        starts,
         targets,
     )?;
-    drop(starts);
     let is_free = |o: u32| mts.tables[objects.types[o as usize] as usize].is_free;
     // Frozen (NonGC heap) objects are never collected.
     let frozen: Vec<roots::FoundRoot> = segments

@@ -1,7 +1,7 @@
 //! The linear walk of each segment's objects, and their references.
 
 use crate::heap::Segment;
-use crate::methodtable::{MethodTable, MIN_OBJECT_SIZE};
+use crate::methodtable::{GcDesc, MethodTable, MIN_OBJECT_SIZE};
 use heaplens_memory::AddressSpace;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -113,91 +113,135 @@ impl Objects {
     }
 }
 
-/// Finds objects by address in constant time: per segment, one bit per
-/// 8-byte word of heap saying whether an object starts there, and per
-/// 4 KiB page the index of its first object, so an object's index is that
-/// count plus the bits set before it in its page (one cache line, no
-/// search over the objects). Costs 68 bytes per page of heap (1/60 of the
-/// heap's size) while the references are resolved.
+/// Numbers the 8-byte words of the segments one after another, each
+/// segment starting on a page of 512 words: a reference becomes one
+/// number, and where objects start is a bitmap over those numbers.
 #[derive(Debug, Clone, Default)]
-pub struct AddressIndex {
-    /// Per segment (by address): its start, end and first entry in `pages`.
-    segments: Vec<(u64, u64, usize)>,
-    /// Per page of each segment: which of its 512 words start an object.
-    bits: Vec<[u64; 8]>,
-    /// Per page of each segment: the index of the first object at or after
-    /// the page's start.
-    firsts: Vec<u32>,
+pub struct HeapWords {
+    /// Per segment (by address): its start, end and first word.
+    spans: Vec<(u64, u64, u64)>,
+    /// How many words (a multiple of 512).
+    total: u64,
     /// The segment of the last successful lookup (references cluster).
     last: std::cell::Cell<usize>,
 }
 
-/// log2 of the page size of [`AddressIndex`].
-const INDEX_PAGE_SHIFT: u32 = 12;
+/// log2 of the words in a page of [`HeapWords`] (4 KiB).
+const PAGE_WORDS_SHIFT: u32 = 9;
+
+impl HeapWords {
+    /// Numbers the words of `segments` (in address order, disjoint).
+    pub fn new(segments: &[Segment]) -> HeapWords {
+        let mut out = HeapWords::default();
+        for seg in segments {
+            let words = seg.end.saturating_sub(seg.start).div_ceil(8);
+            out.spans.push((seg.start, seg.end, out.total));
+            out.total += words.div_ceil(1 << PAGE_WORDS_SHIFT) << PAGE_WORDS_SHIFT;
+        }
+        out
+    }
+
+    /// How many words are numbered.
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    /// The number of the 8-byte aligned word at `addr`, when it lies in a
+    /// segment.
+    #[inline]
+    pub fn word(&self, addr: u64) -> Option<u64> {
+        let mut s = self.last.get();
+        let &(start, end, _) = self.spans.get(s)?;
+        if addr < start || addr >= end {
+            s = self.spans.partition_point(|x| x.0 <= addr).checked_sub(1)?;
+            if addr >= self.spans[s].1 {
+                return None;
+            }
+            self.last.set(s);
+        }
+        let (start, _, first) = self.spans[s];
+        let off = addr - start;
+        (off & 7 == 0).then_some(first + (off >> 3))
+    }
+}
+
+/// Finds objects by address in constant time: one bit per word of
+/// [`HeapWords`] saying whether an object starts there, and per page of
+/// 512 words the index of its first object, so an object's index is that
+/// count plus the bits set before it in its page (one cache line, no
+/// search over the objects). Costs 68 bytes per 4 KiB of heap (1/60 of the
+/// heap's size) while the references are resolved.
+#[derive(Debug, Clone, Default)]
+pub struct AddressIndex {
+    words: HeapWords,
+    /// Per page: which of its 512 words start an object.
+    bits: Vec<[u64; 8]>,
+    /// Per page: the index of the first object at or after its start.
+    firsts: Vec<u32>,
+}
 
 impl AddressIndex {
     /// Indexes `objects`, found in `segments` (both in address order, and
     /// every object in a segment, 8-byte aligned).
     pub fn new(objects: &Objects, segments: &[Segment]) -> AddressIndex {
-        let mut out = AddressIndex::default();
-        let total_pages: u64 = segments
-            .iter()
-            .map(|s| (s.end.saturating_sub(s.start) >> INDEX_PAGE_SHIFT) + 1)
-            .sum();
-        out.bits.reserve(total_pages as usize);
-        out.firsts.reserve(total_pages as usize);
-        let addrs = &objects.addresses;
-        let mut i = 0;
-        for seg in segments {
-            let pages = ((seg.end.saturating_sub(seg.start)) >> INDEX_PAGE_SHIFT) + 1;
-            let base = out.bits.len();
-            out.segments.push((seg.start, seg.end, base));
-            out.bits.resize(base + pages as usize, [0; 8]);
-            i += addrs[i..].partition_point(|&a| a < seg.start);
-            for k in 0..pages {
-                out.firsts.push(i as u32);
-                let page_end = seg.start + ((k + 1) << INDEX_PAGE_SHIFT);
-                while i < addrs.len() && addrs[i] < page_end.min(seg.end) {
-                    let word = ((addrs[i] - seg.start) >> 3) as usize;
-                    out.bits[base + (word >> 9)][(word >> 6) & 7] |= 1 << (word & 63);
-                    i += 1;
-                }
+        let words = HeapWords::new(segments);
+        let pages = (words.count() >> PAGE_WORDS_SHIFT) as usize;
+        let mut bits = vec![[0u64; 8]; pages];
+        let mut firsts = vec![0u32; pages];
+        let mut page = 0;
+        for (i, &addr) in objects.addresses.iter().enumerate() {
+            let Some(w) = words.word(addr) else { continue };
+            let p = (w >> PAGE_WORDS_SHIFT) as usize;
+            while page <= p {
+                firsts[page] = i as u32;
+                page += 1;
             }
+            let k = (w & ((1 << PAGE_WORDS_SHIFT) - 1)) as usize;
+            bits[p][k >> 6] |= 1 << (k & 63);
         }
-        out
+        for f in &mut firsts[page.min(pages)..] {
+            *f = objects.addresses.len() as u32;
+        }
+        AddressIndex {
+            words,
+            bits,
+            firsts,
+        }
     }
 
     /// The index of the object starting at `addr` in the objects the index
     /// was built from.
+    #[inline]
     pub fn find(&self, addr: u64) -> Option<usize> {
-        let mut s = self.last.get();
-        let (start, end, _) = *self.segments.get(s)?;
-        if addr < start || addr >= end {
-            s = self
-                .segments
-                .partition_point(|s| s.0 <= addr)
-                .checked_sub(1)?;
-            if addr >= self.segments[s].1 {
-                return None;
-            }
-            self.last.set(s);
-        }
-        let (start, _, base) = self.segments[s];
-        let off = addr - start;
-        if off & 7 != 0 {
+        self.at_word(self.words.word(addr)?)
+    }
+
+    /// The index of the object starting at word `w` of the index's
+    /// [`HeapWords`].
+    #[inline]
+    pub fn at_word(&self, w: u64) -> Option<usize> {
+        let page = (w >> PAGE_WORDS_SHIFT) as usize;
+        let bits = self.bits.get(page)?;
+        let k = (w & ((1 << PAGE_WORDS_SHIFT) - 1)) as usize;
+        let (i, b) = (k >> 6, k & 63);
+        if bits[i] >> b & 1 == 0 {
             return None;
         }
-        let word = (off >> 3) as usize;
-        let page = base + (word >> 9);
-        let bits = &self.bits[page];
-        let (w, b) = ((word >> 6) & 7, word & 63);
-        if bits[w] >> b & 1 == 0 {
-            return None;
-        }
-        let before: u32 = bits[..w].iter().map(|x| x.count_ones()).sum::<u32>()
-            + (bits[w] & ((1u64 << b) - 1)).count_ones();
+        let before: u32 = bits[..i].iter().map(|x| x.count_ones()).sum::<u32>()
+            + (bits[i] & ((1u64 << b) - 1)).count_ones();
         Some((self.firsts[page] + before) as usize)
     }
+}
+
+/// The references the walk read as it went, before they are resolved to
+/// objects: per object (CSR, like the result of [`references`]) the
+/// [`HeapWords`] number each points at.
+#[derive(Debug, Default)]
+pub struct RawReferences {
+    starts: Vec<u32>,
+    words: Vec<u32>,
+    /// References to no word of any segment.
+    invalid: u64,
 }
 
 /// What went wrong in a segment's walk (the walk of that segment stops;
@@ -295,15 +339,31 @@ fn align8(x: u64) -> u64 {
     (x + 7) & !7
 }
 
-/// Walks every segment. Calls `progress(bytes_done)` now and then; a
-/// `false` from it stops the walk (cancel).
+/// What [`walk`] found.
+#[derive(Debug)]
+pub struct Walked {
+    /// Every object, in address order.
+    pub objects: Objects,
+    /// Where segments' walks stopped early.
+    pub problems: Vec<WalkProblem>,
+    /// The references, read on the way when asked for and the heap's
+    /// words can be numbered in 32 bits (heaps under 32 GiB): then
+    /// [`references`] need not read the heap again.
+    pub raw: Option<RawReferences>,
+}
+
+/// Walks every segment; with `read_references`, reads each object's
+/// references on the way too (see [`Walked::raw`]), so that the heap is
+/// read once. Calls `progress(bytes_done)` now and then; a `false` from it
+/// stops the walk (cancel).
 pub fn walk(
     mem: &dyn AddressSpace,
     segments: &[Segment],
     contexts: &AddrMap<u64>,
     mts: &mut MethodTables,
+    read_references: bool,
     progress: &mut dyn FnMut(u64) -> bool,
-) -> Option<(Objects, Vec<WalkProblem>)> {
+) -> Option<Walked> {
     let mut objects = Objects::default();
     // Room for objects of 40 bytes on average (heaps average 30 to 100),
     // so most heaps need no reallocation. In wasm32 reserved memory is
@@ -314,6 +374,17 @@ pub fn walk(
     objects.addresses.reserve(expect);
     objects.types.reserve(expect);
     objects.sizes.reserve(expect);
+    let words = HeapWords::new(segments);
+    let mut raw = (read_references && words.count() <= u32::MAX as u64).then(|| {
+        let mut r = RawReferences {
+            starts: Vec::with_capacity(expect + 1),
+            words: Vec::with_capacity(2 * expect),
+            invalid: 0,
+        };
+        r.starts.push(0);
+        r
+    });
+    let mut big = Vec::new();
     let mut problems = Vec::new();
     let mut window = Window::new(mem);
     let mut done = 0u64;
@@ -407,6 +478,23 @@ pub fn walk(
             objects.addresses.push(pos);
             objects.types.push(t);
             objects.sizes.push(size);
+            if let Some(r) = raw.as_mut() {
+                if let Some(desc) = &info.gcdesc {
+                    let bytes = if size as usize <= CHUNK {
+                        window.bytes(pos, size as usize)
+                    } else {
+                        big.resize(size as usize, 0);
+                        mem.read_virtual(pos, &mut big).ok().map(|_| &big[..])
+                    };
+                    if let Some(bytes) = bytes {
+                        for_each_reference(desc, size, bytes, |v| match words.word(v) {
+                            Some(w) => r.words.push(w as u32),
+                            None => r.invalid += 1,
+                        });
+                    }
+                }
+                r.starts.push(r.words.len() as u32);
+            }
             pos += align8(size.max(MIN_OBJECT_SIZE));
         }
         done += seg.end.saturating_sub(last_report);
@@ -414,7 +502,26 @@ pub fn walk(
             return None;
         }
     }
-    Some((objects, problems))
+    Some(Walked {
+        objects,
+        problems,
+        raw,
+    })
+}
+
+/// Calls `f` with every non-null reference of an object of `size` bytes
+/// whose bytes (as many as the dump holds) are `bytes`.
+#[inline]
+fn for_each_reference(desc: &GcDesc, size: u64, bytes: &[u8], mut f: impl FnMut(u64)) {
+    desc.for_each_slot(size, |o| {
+        let o = o as usize;
+        if let Some(slot) = bytes.get(o..o + 8) {
+            let v = u64::from_le_bytes(slot.try_into().unwrap_or([0; 8]));
+            if v != 0 {
+                f(v);
+            }
+        }
+    });
 }
 
 /// Why the walk cannot go on at a word that should be a MethodTable: it is
@@ -523,15 +630,27 @@ fn skip_zeros(window: &mut Window<'_>, mut pos: u64, end: u64) -> Option<u64> {
 /// `targets[starts[i]..starts[i + 1]]`, followed by the `extra` edges
 /// (`(from, to)`, sorted by `from`) of each object. References to addresses
 /// that are not object starts are counted in the third value, not kept.
+/// Resolves the references the walk read (`raw`) in place; without them,
+/// reads the heap again.
 pub fn references(
     mem: &dyn AddressSpace,
     segments: &[Segment],
     objects: &Objects,
     mts: &MethodTables,
+    raw: Option<RawReferences>,
     extra: &[(u32, u32)],
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Option<(Vec<u32>, Vec<u32>, u64)> {
     let n = objects.addresses.len();
+    let index = AddressIndex::new(objects, segments);
+    let extra: Vec<(u32, u32)> = extra
+        .iter()
+        .copied()
+        .filter(|&(from, to)| (from as usize) < n && (to as usize) < n)
+        .collect();
+    if let Some(raw) = raw.filter(|r| r.starts.len() == n + 1) {
+        return resolve(raw, &index, &extra, progress);
+    }
     let mut starts = Vec::with_capacity(n + 1);
     // Room for two references per object (heaps average one to three).
     let mut targets: Vec<u32> = Vec::with_capacity(2 * n + extra.len());
@@ -539,7 +658,6 @@ pub fn references(
     let mut window = Window::new(mem);
     let mut big = Vec::new();
     let mut extra = extra.iter().peekable();
-    let index = AddressIndex::new(objects, segments);
     starts.push(0u32);
     for seg in segments {
         window.reset(seg.end);
@@ -558,19 +676,9 @@ pub fn references(
                     mem.read_virtual(addr, &mut big).ok().map(|_| &big[..])
                 };
                 if let Some(bytes) = bytes {
-                    desc.for_each_slot(size, |o| {
-                        let o = o as usize;
-                        if o + 8 > bytes.len() {
-                            return;
-                        }
-                        let v = u64::from_le_bytes(bytes[o..o + 8].try_into().unwrap_or([0; 8]));
-                        if v == 0 {
-                            return;
-                        }
-                        match index.find(v) {
-                            Some(j) => targets.push(j as u32),
-                            None => invalid += 1,
-                        }
+                    for_each_reference(desc, size, bytes, |v| match index.find(v) {
+                        Some(j) => targets.push(j as u32),
+                        None => invalid += 1,
                     });
                 }
             }
@@ -587,6 +695,73 @@ pub fn references(
         }
     }
     Some((starts, targets, invalid))
+}
+
+/// Turns the walk's [`RawReferences`] into object indices in place: words
+/// that start no object are dropped (and counted), and each object's
+/// `extra` edges (valid, sorted by source) are put after its own.
+fn resolve(
+    raw: RawReferences,
+    index: &AddressIndex,
+    extra: &[(u32, u32)],
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Option<(Vec<u32>, Vec<u32>, u64)> {
+    let RawReferences {
+        mut starts,
+        mut words,
+        mut invalid,
+    } = raw;
+    let n = starts.len() - 1;
+    // Resolve, keeping what resolves at the front.
+    let mut out = 0usize;
+    let mut begin = 0usize;
+    for i in 0..n {
+        if i % (1 << 16) == 0 && !progress(i as u64) {
+            return None;
+        }
+        let end = starts[i + 1] as usize;
+        for k in begin..end {
+            match index.at_word(u64::from(words[k])) {
+                Some(j) => {
+                    words[out] = j as u32;
+                    out += 1;
+                }
+                None => invalid += 1,
+            }
+        }
+        begin = end;
+        starts[i + 1] = out as u32;
+    }
+    words.truncate(out);
+    if extra.is_empty() {
+        return Some((starts, words, invalid));
+    }
+    // Make room for the extra edges, then move each object's edges right
+    // by the number of extra edges of the objects before it, from the
+    // last object to the first, putting its own extra edges after them.
+    words.resize(out + extra.len(), 0);
+    let mut tail = words.len();
+    let mut e = extra.len();
+    let mut own_end = out;
+    for i in (0..n).rev() {
+        let mut lo = e;
+        while lo > 0 && extra[lo - 1].0 as usize == i {
+            lo -= 1;
+        }
+        let end = tail;
+        for x in (lo..e).rev() {
+            tail -= 1;
+            words[tail] = extra[x].1;
+        }
+        let (a, b) = (starts[i] as usize, own_end);
+        tail -= b - a;
+        words.copy_within(a..b, tail);
+        starts[i + 1] = end as u32;
+        own_end = a;
+        e = lo;
+    }
+    debug_assert_eq!(tail, 0);
+    Some((starts, words, invalid))
 }
 
 #[cfg(test)]

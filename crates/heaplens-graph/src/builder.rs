@@ -125,14 +125,15 @@ impl GraphBuilder {
     /// type `types[i]`, size `sizes[i]`, address `addresses[i]` and the
     /// children `targets[starts[i]..starts[i + 1]]` (`starts` has one more
     /// entry than there are nodes, and starts at 0). When the builder has
-    /// no edges yet, `targets` becomes the graph's edge storage as it is,
-    /// without a copy. Returns the index of the first node added.
+    /// no nodes yet, `starts` and `targets` become the graph's edge storage
+    /// as they are, without a copy. Returns the index of the first node
+    /// added.
     pub fn add_nodes(
         &mut self,
         types: &[u32],
         sizes: &[u64],
         addresses: &[u64],
-        starts: &[u32],
+        starts: Vec<u32>,
         targets: Vec<u32>,
     ) -> Result<NodeIndex, BuildError> {
         let n = types.len();
@@ -177,17 +178,16 @@ impl GraphBuilder {
         g.node_type.reserve(n);
         g.node_size.reserve(n);
         g.node_address.reserve(n);
-        for i in 0..n {
-            g.node_type.push(types[i]);
-            g.node_size.push(sizes[i]);
-            g.node_address.push(addresses[i]);
-        }
-        g.edge_start.reserve_exact(n);
-        g.edge_start
-            .extend(starts[1..].iter().map(|&s| (base + s as u64) as u32));
-        if g.edges.is_empty() {
+        g.node_type.extend(types);
+        g.node_size.extend(sizes);
+        g.node_address.extend(addresses);
+        if g.edge_start.len() == 1 && base == 0 {
+            g.edge_start = starts;
             g.edges = targets;
         } else {
+            g.edge_start.reserve_exact(n);
+            g.edge_start
+                .extend(starts[1..].iter().map(|&s| (base + s as u64) as u32));
             g.edges.extend_from_slice(&targets);
         }
         Ok(first as NodeIndex)
@@ -289,7 +289,8 @@ mod tests {
             let t: Vec<u32> = targets.iter().map(|x| x + shift).collect();
             if bulk {
                 assert_eq!(
-                    b.add_nodes(&types, &sizes, &addresses, &starts, t).unwrap(),
+                    b.add_nodes(&types, &sizes, &addresses, starts.to_vec(), t)
+                        .unwrap(),
                     shift
                 );
             } else {
@@ -313,22 +314,34 @@ mod tests {
         }
         let mut b = GraphBuilder::new();
         assert!(b
-            .add_nodes(&types, &sizes, &addresses, &starts[..4], targets.clone())
+            .add_nodes(
+                &types,
+                &sizes,
+                &addresses,
+                starts[..4].to_vec(),
+                targets.clone()
+            )
             .is_err());
         assert!(b
-            .add_nodes(&types, &sizes[..3], &addresses, &starts, targets.clone())
+            .add_nodes(
+                &types,
+                &sizes[..3],
+                &addresses,
+                starts.to_vec(),
+                targets.clone()
+            )
             .is_err());
         assert!(b
             .add_nodes(
                 &types,
                 &sizes,
                 &addresses,
-                &[0, 2, 1, 5, 6],
+                vec![0, 2, 1, 5, 6],
                 targets.clone()
             )
             .is_err());
         assert!(b
-            .add_nodes(&types, &sizes, &addresses, &starts, vec![1])
+            .add_nodes(&types, &sizes, &addresses, starts.to_vec(), vec![1])
             .is_err());
         assert_eq!(b.node_count(), 0);
     }

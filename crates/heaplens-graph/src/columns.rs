@@ -56,6 +56,19 @@ impl TypeColumn {
         }
     }
 
+    /// Appends `ts`, as [`TypeColumn::push`] of each would.
+    pub(crate) fn extend(&mut self, ts: &[u32]) {
+        if let TypeColumn::Narrow(v) = self {
+            if ts.iter().all(|&t| t < u16::MAX as u32) {
+                v.extend(ts.iter().map(|&t| t as u16));
+                return;
+            }
+        }
+        for &t in ts {
+            self.push(t);
+        }
+    }
+
     pub(crate) fn reserve(&mut self, n: usize) {
         match self {
             TypeColumn::Narrow(v) => v.reserve_exact(n),
@@ -109,6 +122,23 @@ impl SizeColumn {
         } else {
             self.large.insert(self.small.len() as u32, size);
             self.small.push(Self::LARGE);
+        }
+    }
+
+    /// Appends `sizes`, as [`SizeColumn::push`] of each would.
+    pub(crate) fn extend(&mut self, sizes: &[u64]) {
+        let first = self.small.len();
+        self.small.extend(sizes.iter().map(|&s| {
+            if s < Self::LARGE as u64 {
+                s as u16
+            } else {
+                Self::LARGE
+            }
+        }));
+        for (i, &s) in sizes.iter().enumerate() {
+            if s >= Self::LARGE as u64 {
+                self.large.insert((first + i) as u32, s);
+            }
         }
     }
 
@@ -176,27 +206,49 @@ impl AddressColumn {
         }
     }
 
+    /// Appends `addresses`, as [`AddressColumn::push`] of each would.
+    pub(crate) fn extend(&mut self, mut addresses: &[u64]) {
+        while !self.tail.is_empty() && !addresses.is_empty() {
+            self.push(addresses[0]);
+            addresses = &addresses[1..];
+        }
+        let mut blocks = addresses.chunks_exact(BLOCK);
+        for block in &mut blocks {
+            self.seal_block(block);
+        }
+        self.tail.extend_from_slice(blocks.remainder());
+    }
+
     fn seal(&mut self) {
-        let nonzero = self.tail.iter().copied().filter(|&a| a != 0);
+        let tail = std::mem::take(&mut self.tail);
+        self.seal_block(&tail);
+        self.tail = tail;
+        self.tail.clear();
+    }
+
+    /// Appends a full block.
+    fn seal_block(&mut self, block: &[u64]) {
+        let nonzero = block.iter().copied().filter(|&a| a != 0);
         let (lo, hi) = nonzero.fold((u64::MAX, 0), |(lo, hi), a| (lo.min(a), hi.max(a)));
         if lo == u64::MAX || hi - lo < ZERO as u64 {
             let base = if lo == u64::MAX { 0 } else { lo };
             self.bases.push(base);
             self.is_wide.push(false);
-            self.offsets.extend(self.tail.iter().map(|&a| {
-                if a == 0 {
-                    ZERO
-                } else {
-                    (a - base) as u32
-                }
-            }));
+            self.offsets.extend(block.iter().map(
+                |&a| {
+                    if a == 0 {
+                        ZERO
+                    } else {
+                        (a - base) as u32
+                    }
+                },
+            ));
         } else {
             self.bases.push(self.wide.len() as u64);
             self.is_wide.push(true);
-            self.wide.extend_from_slice(&self.tail);
+            self.wide.extend_from_slice(block);
             self.offsets.extend(std::iter::repeat_n(ZERO, BLOCK));
         }
-        self.tail.clear();
     }
 
     pub(crate) fn reserve(&mut self, n: usize) {
@@ -225,6 +277,69 @@ impl AddressColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Appending in bulk equals appending one by one, whatever was there
+    /// before: full and partial address blocks, wide blocks and zeros,
+    /// large sizes, type indices that widen the column.
+    #[test]
+    fn extend_equals_push() {
+        let mut x = 0x1234_5678_9abc_def1u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..50 {
+            let (mut t1, mut s1, mut a1) = (
+                TypeColumn::default(),
+                SizeColumn::default(),
+                AddressColumn::default(),
+            );
+            let (mut t2, mut s2, mut a2) = (t1.clone(), s1.clone(), a1.clone());
+            for _ in 0..4 {
+                let n = (next() % 300) as usize;
+                let ts: Vec<u32> = (0..n)
+                    .map(|_| match next() % 100 {
+                        0 if round % 2 == 0 => 70_000,
+                        k => k as u32,
+                    })
+                    .collect();
+                let ss: Vec<u64> = (0..n)
+                    .map(|_| match next() % 50 {
+                        0 => 5_000_000_000,
+                        1 => 65_535,
+                        k => 24 + k,
+                    })
+                    .collect();
+                let mut addr = 0x7f00_0000_0000u64;
+                let as_: Vec<u64> = (0..n)
+                    .map(|_| match next() % 200 {
+                        0 => 0,
+                        1 => {
+                            addr += 1 << 33;
+                            addr
+                        }
+                        k => {
+                            addr += 8 * k;
+                            addr
+                        }
+                    })
+                    .collect();
+                for i in 0..n {
+                    t1.push(ts[i]);
+                    s1.push(ss[i]);
+                    a1.push(as_[i]);
+                }
+                t2.extend(&ts);
+                s2.extend(&ss);
+                a2.extend(&as_);
+            }
+            assert_eq!(t1, t2);
+            assert_eq!(s1, s2);
+            assert_eq!(a1, a2);
+        }
+    }
 
     #[test]
     fn types_widen_when_needed() {
