@@ -654,7 +654,7 @@ fn probe_runtime(
     target: &Target<'_>,
     file_version: Option<FileVersion<'_>>,
 ) -> Option<RuntimeFacts> {
-    use heaplens_clr::{dacvars, heap, methodtable};
+    use heaplens_clr::{dacvars, heap};
     let runtime = heaplens_clr::runtime::find_runtime(target)?;
     let path = runtime.module.path.clone();
     let version = runtime
@@ -665,19 +665,7 @@ fn probe_runtime(
     let gc = (!runtime.module.file_name().eq_ignore_ascii_case("clr.dll"))
         .then(|| {
             // The same confirmation the heap read asks of a candidate.
-            let check = |v: &dacvars::GcDacVars| -> bool {
-                heap::GcHeap::all(mem, v)
-                    .ok()
-                    .and_then(|hs| heap::segments(mem, v, &hs).ok())
-                    .is_some_and(|segs| {
-                        segs.iter().any(|s| {
-                            mem.read_u64(s.start)
-                                .ok()
-                                .and_then(|mt| methodtable::MethodTable::read(mem, mt & !7))
-                                .is_some()
-                        })
-                    })
-            };
+            let check = |v: &dacvars::GcDacVars| heap::confirms_heap(mem, v);
             let vars = dacvars::locate(target, &runtime, &check).ok()?;
             let heaps = heap::GcHeap::all(mem, &vars).ok()?;
             let segments = heap::segments(mem, &vars, &heaps).ok()?;
