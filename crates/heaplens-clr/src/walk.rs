@@ -480,13 +480,7 @@ pub fn walk(
             objects.sizes.push(size);
             if let Some(r) = raw.as_mut() {
                 if let Some(desc) = &info.gcdesc {
-                    let bytes = if size as usize <= CHUNK {
-                        window.bytes(pos, size as usize)
-                    } else {
-                        big.resize(size as usize, 0);
-                        mem.read_virtual(pos, &mut big).ok().map(|_| &big[..])
-                    };
-                    if let Some(bytes) = bytes {
+                    if let Some(bytes) = object_bytes(&mut window, &mut big, pos, size) {
                         for_each_reference(desc, size, bytes, |v| match words.word(v) {
                             Some(w) => r.words.push(w as u32),
                             None => r.invalid += 1,
@@ -507,6 +501,22 @@ pub fn walk(
         problems,
         raw,
     })
+}
+
+/// The bytes of the object of `size` bytes at `addr`: from the window, or
+/// for an object larger than a window's chunk, read whole into `big`.
+fn object_bytes<'a>(
+    window: &'a mut Window<'_>,
+    big: &'a mut Vec<u8>,
+    addr: u64,
+    size: u64,
+) -> Option<&'a [u8]> {
+    if size as usize <= CHUNK {
+        window.bytes(addr, size as usize)
+    } else {
+        big.resize(size as usize, 0);
+        window.mem.read_virtual(addr, big).ok().map(|_| &big[..])
+    }
 }
 
 /// Calls `f` with every non-null reference of an object of `size` bytes
@@ -669,13 +679,7 @@ pub fn references(
             if let Some(desc) = &info.gcdesc {
                 let addr = objects.addresses[i];
                 let size = objects.sizes[i];
-                let bytes: Option<&[u8]> = if size as usize <= CHUNK {
-                    window.bytes(addr, size as usize)
-                } else {
-                    big.resize(size as usize, 0);
-                    mem.read_virtual(addr, &mut big).ok().map(|_| &big[..])
-                };
-                if let Some(bytes) = bytes {
+                if let Some(bytes) = object_bytes(&mut window, &mut big, addr, size) {
                     for_each_reference(desc, size, bytes, |v| match index.find(v) {
                         Some(j) => targets.push(j as u32),
                         None => invalid += 1,
