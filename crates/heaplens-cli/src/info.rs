@@ -108,6 +108,7 @@ fn to_json(file: &str, d: &Description) -> Value {
             "heap_layout": r.gc.map(|g| g.layout.as_str()),
             "heap_count": r.gc.map(|g| g.heap_count),
             "segments": r.gc.map(|g| g.segments),
+            "heap_found_by": r.gc.map(|g| if g.found_by_shape { "shape" } else { "gc_dac_vars" }),
         })),
         "memory": {
             "captured_bytes": m.captured_bytes,
@@ -299,7 +300,16 @@ fn runtime_text(s: &mut String, r: &RuntimeFacts) {
                 1 => "1 heap".to_owned(),
                 n => format!("{n} heaps"),
             };
-            format!(", {} GC, {}, {heaps}", g.mode.as_str(), g.layout.as_str())
+            let shape = if g.found_by_shape {
+                " (found by shape: no GcDacVars)"
+            } else {
+                ""
+            };
+            format!(
+                ", {} GC, {}, {heaps}{shape}",
+                g.mode.as_str(),
+                g.layout.as_str()
+            )
         }
         None => ", GC bookkeeping not found in the dump".to_owned(),
     };

@@ -143,6 +143,7 @@ fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) 
             "heap_bytes": clr.heap_bytes,
             "heap_bytes_captured": clr.heap_bytes_captured,
             "walk_problems": clr.walk_problems.len(),
+            "heap_found_by": if clr.found_by_shape { "shape" } else { "gc_dac_vars" },
         });
     }
     if !info.notes.is_empty() {

@@ -178,6 +178,13 @@ fn minidump_facts(v: &Value, manifest: &Value, kind: &str) {
         .as_str()
         .unwrap()
         .ends_with("\\coreclr.dll"));
+    // Every kind reports the runtime's version: its version resource when
+    // the dump holds the image, else the module list's file version.
+    assert!(
+        v["runtime"]["version"].as_str().is_some(),
+        "{}",
+        v["runtime"]
+    );
     consistent(v);
 }
 
@@ -234,6 +241,58 @@ fn windows_net31_heap_minidump() {
     // The images are not in the dump: the runtime's heap names the managed
     // modules.
     assert_managed(&v, &["DumpLab.dll"]);
+}
+
+/// `info` on every Windows fixture (each runtime, phase and dump kind)
+/// reports the runtime `expected.json` and `manifest.json` give: its name
+/// (`.NET 8.0.4`), and a version — from the image's version resource in a
+/// full dump, from the module list's `VS_FIXEDFILEINFO` in a heap-only dump
+/// that lacks the image — which is the same file version either way and,
+/// from .NET 5 on, names the same release.
+#[test]
+fn windows_runtime_version_in_every_kind() {
+    let Some(shared) = heaplens_corpus::shared_or_skip("the info CLI tests") else {
+        return;
+    };
+    let mut checked = 0;
+    for fixture in ["windows-net8", "windows-net31"] {
+        let dir = shared.join("fixtures").join(fixture);
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let want = manifest["info"]["runtime"].as_str().unwrap().to_owned();
+        let mut file_versions = Vec::new();
+        for phase in [1, 2] {
+            let expected: Value = serde_json::from_slice(
+                &std::fs::read(dir.join(format!("phase{phase}.expected.json"))).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(expected["runtime_version"].as_str(), Some(want.as_str()));
+            for dump in heaplens_corpus::phase_dumps(&dir, phase, &[".dmp.zst"]) {
+                let v = info(&heaplens_corpus::unpacked(&dump).unwrap());
+                let r = &v["runtime"];
+                let what = format!("{}: {r}", dump.display());
+                assert_eq!(
+                    r["name"].as_str(),
+                    Some(format!(".NET {want}").as_str()),
+                    "{what}"
+                );
+                let version = r["version"].as_str().unwrap_or_else(|| panic!("{what}"));
+                let file_version = version.split_whitespace().next().unwrap().to_owned();
+                if !want.starts_with("3.") {
+                    assert_eq!(
+                        heaplens_graph::product_version_of(version).as_deref(),
+                        Some(want.as_str()),
+                        "{what}"
+                    );
+                }
+                file_versions.push(file_version);
+                checked += 1;
+            }
+        }
+        file_versions.dedup();
+        assert_eq!(file_versions.len(), 1, "{fixture}: {file_versions:?}");
+    }
+    assert!(checked >= 6, "{checked} Windows dumps");
 }
 
 #[test]

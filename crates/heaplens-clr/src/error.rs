@@ -7,8 +7,8 @@ use heaplens_memory::MemoryError;
 pub enum ClrError {
     /// A runtime heaplens recognises but does not read.
     #[error(
-        "the process runs {what} ({module}); heaplens reads the heaps of .NET Core 3.1 and \
-         .NET 5 and later, not this runtime's yet"
+        "the process runs {what} ({module}), whose heap heaplens does not read: it reads \
+         64-bit processes of .NET Core 3.1, .NET 5 and later, and .NET Framework 4.x"
     )]
     UnsupportedRuntime {
         /// The runtime, in words.
@@ -45,6 +45,19 @@ pub enum ClrError {
         /// The runtime module's file name.
         runtime: String,
         /// What was tried.
+        why: String,
+    },
+    /// A heap looked for by shape (.NET Framework 4.x, which keeps no
+    /// `GcDacVars`, or [`crate::Discovery::Heuristic`]) was not found with
+    /// evidence enough to stand behind.
+    #[error(
+        "found the .NET runtime {runtime}, but not its GC heap: a heap found without the \
+         runtime's GcDacVars (.NET Framework keeps none) must be found by shape, and {why}"
+    )]
+    HeapNotFound {
+        /// The runtime module's file name.
+        runtime: String,
+        /// What was missing or contradictory.
         why: String,
     },
     /// The dump lacks the memory of the GC heap (a `--normal`/`--triage`

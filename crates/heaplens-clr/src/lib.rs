@@ -6,7 +6,9 @@
 //! 1. [`runtime`]: find the runtime module (`libcoreclr.so`, `coreclr.dll`,
 //!    or a single-file host exporting the runtime's symbols) and its version;
 //! 2. [`dacvars`]: find the GC's `GcDacVars` by shape (through `g_dacTable`
-//!    when exported, else by scanning the runtime's memory);
+//!    when exported, else by scanning the runtime's memory); or, for .NET
+//!    Framework 4.x, which has none, [`discover`]: find the segment heap
+//!    itself by shape (docs/clr-heap-walk.md §2.6);
 //! 3. [`heap`]: the heaps, generations and segments or regions;
 //! 4. [`walk`]: every object of every segment, with its size as SOS
 //!    computes it, and its references from the GCDesc ([`methodtable`]);
@@ -20,6 +22,7 @@
 //! `docs/clr-heap-walk.md` in the reference corpus for the structures.
 
 pub mod dacvars;
+pub mod discover;
 mod error;
 pub mod heap;
 pub mod methodtable;
@@ -69,8 +72,13 @@ pub struct ClrInfo {
     pub layout: HeapLayout,
     /// Number of GC heaps.
     pub heap_count: usize,
-    /// Where `GcDacVars` is and its version (`major.minor`).
-    pub gc_dac_vars: (u64, String),
+    /// Where `GcDacVars` is and its version (`major.minor`); `None` when
+    /// the heap was found without it ([`ClrInfo::heuristic`]).
+    pub gc_dac_vars: Option<(u64, String)>,
+    /// How the heap was found by shape, when it was ([`discover`]: .NET
+    /// Framework 4.x, or [`Discovery::Heuristic`]); `None` when
+    /// `GcDacVars` gave it.
+    pub heuristic: Option<discover::Report>,
     /// The segments or regions walked, by address.
     pub segments: Vec<heap::Segment>,
     /// Bytes of heap ranges walked.
@@ -98,24 +106,47 @@ pub struct ClrHeap {
     pub info: ClrInfo,
 }
 
-/// Reads the CLR heap of `target`.
-pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap, ClrError> {
+/// How [`read_with`] finds the GC heap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Discovery {
+    /// Through the GC's `GcDacVars` (.NET Core 3.1, .NET 5 and later); by
+    /// shape ([`discover`]) for .NET Framework 4.x (`clr.dll`), which keeps
+    /// none.
+    #[default]
+    Auto,
+    /// By shape ([`discover`]) whatever the runtime: segment heaps only.
+    /// Run on a CoreCLR dump, it must find what `GcDacVars` gives — how
+    /// the .NET Framework path is verified.
+    Heuristic,
+}
+
+/// Options of [`read_with`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// How the heap is found.
+    pub discovery: Discovery,
+}
+
+/// Where the heap's segments and roots were found.
+enum Source {
+    /// The GC's own `GcDacVars` and its heaps.
+    DacVars(dacvars::GcDacVars, Vec<heap::GcHeap>),
+    /// A heuristic scan.
+    Heuristic(Box<discover::Found>),
+}
+
+/// Finds the GC's `GcDacVars`, its heaps and their segments.
+fn from_gc_dac_vars(
+    target: &Target<'_>,
+    runtime: &runtime::RuntimeModule,
+) -> Result<(Source, Vec<heap::Segment>), ClrError> {
     let mem = target.memory;
-    let runtime = runtime::find_runtime(target).ok_or(ClrError::NoRuntime)?;
-    // .NET Framework 4.x keeps no GcDacVars: its heap is found another way
-    // (docs/clr-heap-walk.md §2.6), which no test dump covers yet.
-    if runtime.module.file_name().eq_ignore_ascii_case("clr.dll") {
-        return Err(ClrError::UnsupportedRuntime {
-            what: ".NET Framework 4.x",
-            module: runtime.module.file_name().to_owned(),
-        });
-    }
     let check = |v: &dacvars::GcDacVars| heap::confirms_heap(mem, v);
-    let vars = match dacvars::locate(target, &runtime, &check) {
+    let vars = match dacvars::locate(target, runtime, &check) {
         Ok(v) => v,
         // A dump without the heap's memory: say so, not "no GcDacVars".
         Err(e @ ClrError::NoGcInfo { .. }) => {
-            return Err(match missing_heap::missing_heap(target, &runtime) {
+            return Err(match missing_heap::missing_heap(target, runtime) {
                 Some(total) => ClrError::NoHeapMemory {
                     missing: total,
                     total,
@@ -130,6 +161,34 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
     }
     let heaps = heap::GcHeap::all(mem, &vars)?;
     let segments = heap::segments(mem, &vars, &heaps)?;
+    Ok((Source::DacVars(vars, heaps), segments))
+}
+
+/// Reads the CLR heap of `target`.
+pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap, ClrError> {
+    read_with(target, progress, ReadOptions::default())
+}
+
+/// Reads the CLR heap of `target` as `options` say.
+pub fn read_with(
+    target: &Target<'_>,
+    progress: &mut dyn Progress,
+    options: ReadOptions,
+) -> Result<ClrHeap, ClrError> {
+    let mem = target.memory;
+    let runtime = runtime::find_runtime(target).ok_or(ClrError::NoRuntime)?;
+    // .NET Framework 4.x keeps no GcDacVars: its heap is found by shape
+    // (docs/clr-heap-walk.md §2.6).
+    let framework = runtime.module.file_name().eq_ignore_ascii_case("clr.dll");
+    let (source, segments) = if framework || options.discovery == Discovery::Heuristic {
+        let found = discover::find(target, &runtime, &mut || {
+            progress.update("locating the heap", 0, 0).is_ok()
+        })?;
+        let segments = found.segments.clone();
+        (Source::Heuristic(Box::new(found)), segments)
+    } else {
+        from_gc_dac_vars(target, &runtime)?
+    };
     let total: u64 = segments.iter().map(|s| s.end - s.start).sum();
     // A core without the heap (`--normal`, `--triage`) maps the heap's
     // ranges but holds none of their bytes.
@@ -175,8 +234,14 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
             segments: held.len(),
         });
     }
-    let slots = if vars.server { heaps.len() } else { 1 };
-    let handles = roots::handles(mem, &vars, slots, &objects);
+    let tables = match &source {
+        Source::DacVars(vars, heaps) => {
+            let slots = if vars.server { heaps.len() } else { 1 };
+            roots::handle_tables(mem, vars, slots)
+        }
+        Source::Heuristic(found) => found.handle_tables.clone(),
+    };
+    let handles = roots::handles_in(mem, &tables, &objects);
     // Dependent handles add edges primary → secondary.
     let mut extra: Vec<(u32, u32)> = handles
         .dependents
@@ -190,7 +255,20 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
     });
     let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
 
-    let (fq, fq_dangling) = roots::finalizer_queue(mem, &vars, &heaps, &objects);
+    let (queues, generation_count, mut heuristic) = match &source {
+        Source::DacVars(vars, heaps) => (
+            roots::finalize_queues(heaps),
+            vars.total_generation_count,
+            None,
+        ),
+        Source::Heuristic(found) => {
+            let (queues, status) = discover::finalize_queues(mem, found, &objects, &mts);
+            let mut report = found.report.clone();
+            report.finalization = status;
+            (queues, found.generation_count, Some(report))
+        }
+    };
+    let (fq, fq_dangling) = roots::finalizer_queue(mem, &queues, generation_count, &objects);
     let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
 
     let (type_names, naming) = names::name_types(target, &runtime, &mts);
@@ -249,21 +327,38 @@ pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap,
         b.add_root(r.object, r.kind, name.as_deref());
     }
     let graph = b.finish()?;
+    if let Some(report) = heuristic.as_mut() {
+        report.free_method_table = mts
+            .tables
+            .iter()
+            .position(|t| t.is_free)
+            .map(|i| mts.addresses[i]);
+    }
+    let (server, layout, heap_count, gc_dac_vars) = match &source {
+        Source::DacVars(vars, heaps) => (
+            vars.server,
+            if heap::uses_regions(mem, vars, heaps)? {
+                HeapLayout::Regions
+            } else {
+                HeapLayout::Segments
+            },
+            heaps.len(),
+            Some((vars.address, format!("{}.{}", vars.major, vars.minor))),
+        ),
+        Source::Heuristic(found) => (found.server, HeapLayout::Segments, found.heap_count, None),
+    };
     let info = ClrInfo {
         runtime_path: runtime.module.path.clone(),
         version: runtime.version.clone(),
-        gc_mode: if vars.server {
+        gc_mode: if server {
             GcMode::Server
         } else {
             GcMode::Workstation
         },
-        layout: if heap::uses_regions(mem, &vars, &heaps)? {
-            HeapLayout::Regions
-        } else {
-            HeapLayout::Segments
-        },
-        heap_count: heaps.len(),
-        gc_dac_vars: (vars.address, format!("{}.{}", vars.major, vars.minor)),
+        layout,
+        heap_count,
+        gc_dac_vars,
+        heuristic,
         segments,
         heap_bytes: total,
         heap_bytes_captured: captured,
@@ -290,6 +385,7 @@ mod tests {
                 end: 0x2000,
                 header_addresses: vec![0x1000],
                 ranges: Vec::new(),
+                version: None,
             }],
             threads: Vec::new(),
             symbols: &NoSymbols,
@@ -299,11 +395,19 @@ mod tests {
     }
 
     #[test]
-    fn runtimes_it_does_not_read_are_named() {
+    fn runtimes_it_cannot_read_are_named() {
+        // .NET Framework is found by shape: without a heap in the dump,
+        // that is refused with the reason.
         let memory = MemoryMap::new(Vec::new(), 8, &[]).unwrap();
         let e = target_with("clr.dll", &memory);
+        assert!(matches!(e, ClrError::HeapNotFound { .. }), "{e:?}");
+        assert!(e.to_string().contains("no segment header"), "{e}");
+        assert!(e.to_string().contains("clr.dll"), "{e}");
+        // 32-bit processes are not read.
+        let memory32 = MemoryMap::new(Vec::new(), 4, &[]).unwrap();
+        let e = target_with("clr.dll", &memory32);
         assert!(matches!(e, ClrError::UnsupportedRuntime { .. }), "{e:?}");
-        assert!(e.to_string().contains(".NET Framework 4.x"), "{e}");
+        assert!(e.to_string().contains("32-bit"), "{e}");
         let e = target_with("kernel32.dll", &memory);
         assert!(matches!(e, ClrError::NoRuntime), "{e:?}");
     }

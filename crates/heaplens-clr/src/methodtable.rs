@@ -74,7 +74,13 @@ impl MethodTable {
         let flags = u32::from_le_bytes(b[0..4].try_into().ok()?);
         let base_size = u32::from_le_bytes(b[4..8].try_into().ok()?);
         let parent = u64::from_le_bytes(b[0x10..0x18].try_into().ok()?);
-        let is_free = flags == FREE_FLAGS && parent == 0 && base_size == 0x18;
+        // Free: the only MethodTable with no parent and a component size
+        // (docs/clr-heap-walk.md §2.6) — `FREE_FLAGS` in CoreCLR; other
+        // flag bits are not relied on (.NET Framework's are not known).
+        let is_free = flags & HAS_COMPONENT_SIZE != 0
+            && flags & 0xffff == FREE_FLAGS & 0xffff
+            && parent == 0
+            && base_size == 0x18;
         let component_size = if flags & HAS_COMPONENT_SIZE != 0 {
             flags & 0xffff
         } else {

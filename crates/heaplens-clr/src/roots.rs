@@ -48,12 +48,15 @@ const SEG_HANDLES: u64 = 0x1000;
 const HANDLES_PER_SEGMENT: u64 = 7680;
 const BLOCKS: usize = 120;
 const HANDLES_PER_BLOCK: u64 = 64;
+const RG_ALLOCATION: u64 = 0x1E0;
 const RG_FREE_MASK: u64 = 0x258;
 const RG_BLOCK_TYPE: u64 = 0x618;
 const RG_USER_DATA: u64 = 0x690;
 /// `pHandleTable` offsets with 12 and 13 internal handle types;
 /// `pNextSegment` is 8 bytes before.
 const P_HANDLE_TABLE: [u64; 2] = [0x7D0, 0x7D6];
+/// The highest handle type (`HNDTYPE_CROSSREFERENCE`, the newest).
+const MAX_HANDLE_TYPE: u8 = 12;
 /// Most segments per handle table and buckets per map (bounds loops).
 const MAX_SEGMENTS: usize = 1 << 16;
 const BUCKETS_PER_MAP: u64 = 10;
@@ -72,14 +75,10 @@ pub struct Handles {
     pub segments: u64,
 }
 
-/// Reads the handle table.
-pub fn handles(
-    mem: &dyn AddressSpace,
-    vars: &GcDacVars,
-    slots: usize,
-    objects: &Objects,
-) -> Handles {
-    let mut out = Handles::default();
+/// The handle tables `g_HandleTableMap` lists: every bucket's table of
+/// each of `slots` slots (one per heap in server GC, one otherwise).
+pub fn handle_tables(mem: &dyn AddressSpace, vars: &GcDacVars, slots: usize) -> Vec<u64> {
+    let mut out = Vec::new();
     let mut map = vars.handle_table_map;
     let mut maps = 0;
     while map != 0 && maps < 64 {
@@ -101,14 +100,80 @@ pub fn handles(
                 let Ok(table) = mem.read_u64(tables + 8 * s) else {
                     continue;
                 };
-                if table != 0 {
-                    read_table(mem, table, objects, &mut out);
+                if table != 0 && !out.contains(&table) {
+                    out.push(table);
                 }
             }
         }
         map = mem.read_u64(map + 8).unwrap_or(0);
     }
     out
+}
+
+/// Reads the handle tables `g_HandleTableMap` lists ([`handle_tables`]).
+pub fn handles(
+    mem: &dyn AddressSpace,
+    vars: &GcDacVars,
+    slots: usize,
+    objects: &Objects,
+) -> Handles {
+    handles_in(mem, &handle_tables(mem, vars, slots), objects)
+}
+
+/// Reads the handle tables `tables` (`HandleTable*`, from
+/// [`handle_tables`] or found by shape).
+pub fn handles_in(mem: &dyn AddressSpace, tables: &[u64], objects: &Objects) -> Handles {
+    let mut out = Handles::default();
+    for &table in tables {
+        read_table(mem, table, objects, &mut out);
+    }
+    out
+}
+
+/// The handle table a candidate handle-table segment at `seg` (64 KB
+/// aligned) belongs to, by shape (docs/clr-heap-walk.md §5.1): every
+/// block's type is a handle type or unused, every allocation-chain and
+/// user-data index names a block or none, and the `pHandleTable` it
+/// holds (with 12 or 13 internal handle types) leads to a table whose
+/// segment chain contains `seg`.
+pub(crate) fn table_of_segment(mem: &dyn AddressSpace, seg: u64) -> Option<u64> {
+    if !seg.is_multiple_of(0x10000) {
+        return None;
+    }
+    let mut header = [0u8; 0x800];
+    mem.read_virtual(seg, &mut header).ok()?;
+    let bytes = |at: u64| &header[at as usize..at as usize + BLOCKS];
+    let index_ok = |b: &u8| (*b as usize) < BLOCKS || *b == 0xFF;
+    if !bytes(RG_BLOCK_TYPE)
+        .iter()
+        .all(|&t| t <= MAX_HANDLE_TYPE || t == 0xFF)
+        || !bytes(RG_ALLOCATION).iter().all(index_ok)
+        || !bytes(RG_USER_DATA).iter().all(index_ok)
+    {
+        return None;
+    }
+    P_HANDLE_TABLE.iter().find_map(|&pht| {
+        let at = pht as usize;
+        let table = u64::from_le_bytes(header[at..at + 8].try_into().ok()?);
+        if table == 0 || table % 8 != 0 {
+            return None;
+        }
+        let (mut s, found_pht) = first_segment(mem, table)?;
+        if found_pht != pht {
+            return None;
+        }
+        for _ in 0..MAX_SEGMENTS {
+            if s == seg {
+                return Some(table);
+            }
+            let next = mem.read_u64(s + pht - 8).ok()?;
+            if next == s || next % 0x10000 != 0 || next == 0 {
+                return None;
+            }
+            s = next;
+        }
+        None
+    })
 }
 
 /// Finds a handle table's first segment: a 64 KB-aligned pointer in the
@@ -245,40 +310,20 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
 /// for finalization — a collection cannot free either before its
 /// finalizer has run (the runtime's own heap walk reports objects such as
 /// `Gen2GcCallback`, which re-register themselves, as finalizer roots).
+/// `queues` are the heaps' `CFinalize` records, `generation_count` the
+/// GC's generations (4, or 5 with the pinned object heap).
 pub fn finalizer_queue(
     mem: &dyn AddressSpace,
-    vars: &GcDacVars,
-    heaps: &[GcHeap],
+    queues: &[u64],
+    generation_count: u64,
     objects: &Objects,
 ) -> (Vec<FoundRoot>, u64) {
     let mut roots = Vec::new();
     let mut dangling = 0;
-    let fill = vars.total_generation_count as usize + 2;
-    for heap in heaps {
-        let q = heap.finalize_queue;
-        if q == 0 {
-            continue;
-        }
-        let mut fp = Vec::with_capacity(fill);
-        for i in 0..fill {
-            match mem.read_u64(q + 8 * i as u64) {
-                Ok(p) => fp.push(p),
-                Err(_) => break,
-            }
-        }
-        if fp.len() < fill {
-            continue;
-        }
-        // `m_Array` follows the fill pointers; the queue is
-        // `[m_Array, FP[last])`: the generations' registered objects, then
-        // the critical and normal f-reachable ones.
-        let Ok(array) = mem.read_u64(q + 8 * fill as u64) else {
+    for &q in queues {
+        let Some((start, end)) = queue_range(mem, q, generation_count) else {
             continue;
         };
-        let (start, end) = (array, fp[fill - 1]);
-        if end < start || (end - start) / 8 > 1 << 26 {
-            continue;
-        }
         let mut buf = vec![0u8; (end - start) as usize];
         if mem.read_virtual(start, &mut buf).is_err() {
             continue;
@@ -297,6 +342,39 @@ pub fn finalizer_queue(
         }
     }
     (roots, dangling)
+}
+
+/// The finalization queues of `heaps` (their `CFinalize` records).
+pub fn finalize_queues(heaps: &[GcHeap]) -> Vec<u64> {
+    heaps
+        .iter()
+        .map(|h| h.finalize_queue)
+        .filter(|&q| q != 0)
+        .collect()
+}
+
+/// Most entries a finalization queue is read with (bounds the read).
+pub(crate) const MAX_QUEUE_ENTRIES: u64 = 1 << 26;
+
+/// The entries `[m_Array, FP[last])` of the `CFinalize` at `q`:
+/// `m_FillPointers[generation_count + 2]`, then `m_Array`, `m_EndArray`
+/// (docs/clr-heap-walk.md §5.3) — the generations' registered objects,
+/// then the critical and normal f-reachable ones. `None` when unreadable
+/// or out of order.
+pub(crate) fn queue_range(
+    mem: &dyn AddressSpace,
+    q: u64,
+    generation_count: u64,
+) -> Option<(u64, u64)> {
+    if q == 0 {
+        return None;
+    }
+    let fill = generation_count + 2;
+    let last = mem.read_u64(q + 8 * (fill - 1)).ok()?;
+    let array = mem.read_u64(q + 8 * fill).ok()?;
+    let (start, end) = (array, last);
+    (end >= start && (end - start) / 8 <= MAX_QUEUE_ENTRIES && (end - start) % 8 == 0)
+        .then_some((start, end))
 }
 
 /// Most bytes of one thread's stack scanned.

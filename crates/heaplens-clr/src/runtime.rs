@@ -9,7 +9,9 @@ pub struct RuntimeModule {
     /// The module.
     pub module: TargetModule,
     /// The runtime's version, from the `@(#)Version ` marker in its image
-    /// (e.g. `8.0.424.16909 @Commit: …`), when the dump holds that page.
+    /// (e.g. `8.0.424.16909 @Commit: …`) or its PE version resource, when
+    /// the dump holds that page; else the file version the container
+    /// records for the module (a minidump's module list: `8.0.424.16909`).
     pub version: Option<String>,
     /// Address of the exported `g_dacTable`, or (Windows runtimes before
     /// .NET 7) of the RVAs in the `COREXTERNALDATAACCESSRESOURCE` resource
@@ -47,7 +49,7 @@ pub fn find_runtime(target: &Target<'_>) -> Option<RuntimeModule> {
         .symbols
         .find_symbol(&module, "g_dacTable")
         .or_else(|| dac_table_resource(target.memory, &module));
-    let version = find_version(target.memory, &module);
+    let version = find_version(target.memory, &module).or_else(|| module.version.clone());
     Some(RuntimeModule {
         module,
         version,

@@ -23,6 +23,11 @@ pub struct TargetModule {
     /// places spans others' mappings between `start` and `end`; empty means
     /// the one range `[start, end)`.
     pub ranges: Vec<(u64, u64)>,
+    /// The module's file version as the container records it (a
+    /// minidump's module list: `VS_FIXEDFILEINFO`, e.g. `8.0.424.16909`),
+    /// for dumps that lack the module's own pages; `None` when the
+    /// container records none (ELF cores).
+    pub version: Option<String>,
 }
 
 impl TargetModule {

@@ -170,6 +170,10 @@ pub struct ClrHeapInfo {
     pub types_named: usize,
     /// Types without a name (shown by MethodTable, or by module and token).
     pub types_unnamed: usize,
+    /// True when the heap was found by a heuristic scan of the dump's
+    /// memory (.NET Framework keeps no `GcDacVars`), not from the
+    /// runtime's own bookkeeping.
+    pub found_by_shape: bool,
 }
 
 impl ClrHeapInfo {
@@ -180,9 +184,14 @@ impl ClrHeapInfo {
             n => format!("{n} heaps"),
         };
         format!(
-            "{} GC, {}, {heaps}",
+            "{} GC, {}, {heaps}{}",
             self.gc_mode.as_str(),
-            self.layout.as_str()
+            self.layout.as_str(),
+            if self.found_by_shape {
+                " (found by shape: no GcDacVars)"
+            } else {
+                ""
+            }
         )
     }
 

@@ -218,6 +218,9 @@ pub struct GcFacts {
     pub heap_bytes: u64,
     /// Bytes of them the dump holds.
     pub heap_bytes_captured: u64,
+    /// True when the heap was found by shape (no `GcDacVars`: .NET
+    /// Framework).
+    pub found_by_shape: bool,
 }
 
 /// The process's memory by kind. "Captured" bytes are those whose contents
@@ -353,7 +356,7 @@ fn describe_elf(
     let process = core.process();
     let cov = core.coverage();
     let read = crate::read_clr(&target, progress, elf::WHAT);
-    let heap = HeapRead::of(read, &target, None)?;
+    let heap = HeapRead::of(read, &target)?;
     let memory = MemoryFacts {
         captured_bytes: Some(cov.data_bytes),
         address_space_bytes: Some(cov.mapped_bytes),
@@ -423,16 +426,10 @@ fn describe_minidump(
     let k = dump.memory_kinds();
     let has_info = !dump.memory_info().is_empty();
     let known = |v: u64| has_info.then_some(v);
-    // The module list's file version, for a dump without the runtime's
-    // version resource.
-    let runtime_file_version = |path: &str| {
-        dump.modules()
-            .iter()
-            .find(|m| m.path == path)
-            .and_then(|m| m.version.clone())
-    };
+    // A dump without the runtime's version resource: the runtime's version
+    // is the module list's file version (`TargetModule::version`).
     let read = crate::read_clr(&target, progress, minidump::WHAT);
-    let heap = HeapRead::of(read, &target, Some(&runtime_file_version))?;
+    let heap = HeapRead::of(read, &target)?;
     let memory = MemoryFacts {
         captured_bytes: Some(cov.bytes),
         address_space_bytes: known(k.image.committed + k.mapped.committed + k.private.committed),
@@ -517,9 +514,6 @@ fn capitalized(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// A module's file version by its path, from the container's module list.
-type FileVersion<'a> = &'a dyn Fn(&str) -> Option<String>;
-
 /// What the CLR read of a core or minidump gave, ready to fill a
 /// [`Description`].
 struct HeapRead {
@@ -533,17 +527,12 @@ struct HeapRead {
 impl HeapRead {
     /// Sorts the read's outcome: facts from the heap read, or, when it
     /// failed, from a lighter look at the runtime. A cancelled read stays
-    /// an error. `file_version` gives a module's file version from the
-    /// container's module list.
-    fn of(
-        read: Result<ClrHeap, OpenError>,
-        target: &Target<'_>,
-        file_version: Option<FileVersion<'_>>,
-    ) -> Result<HeapRead, OpenError> {
+    /// an error.
+    fn of(read: Result<ClrHeap, OpenError>, target: &Target<'_>) -> Result<HeapRead, OpenError> {
         match read {
             Ok(heap) => {
                 let info = crate::clr_info(&heap.info);
-                let runtime = runtime_facts(&info, &heap.info, file_version);
+                let runtime = runtime_facts(&info, &heap.info);
                 let names = &heap.info.names;
                 let managed = names
                     .modules_with_metadata
@@ -562,7 +551,7 @@ impl HeapRead {
             Err(OpenError::Cancelled) => Err(OpenError::Cancelled),
             Err(e) => Ok(HeapRead {
                 status: HeapStatus::NotWalkable(e),
-                runtime: probe_runtime(target, file_version),
+                runtime: probe_runtime(target),
                 managed: Vec::new(),
                 notes: Vec::new(),
             }),
@@ -620,15 +609,8 @@ fn walkable(graph: &heaplens_graph::HeapGraph) -> HeapStatus {
 }
 
 /// The runtime's facts from a heap read.
-fn runtime_facts(
-    info: &SnapshotInfo,
-    clr: &heaplens_clr::ClrInfo,
-    file_version: Option<FileVersion<'_>>,
-) -> RuntimeFacts {
-    let version = clr
-        .version
-        .clone()
-        .or_else(|| file_version.and_then(|f| f(&clr.runtime_path)));
+fn runtime_facts(info: &SnapshotInfo, clr: &heaplens_clr::ClrInfo) -> RuntimeFacts {
+    let version = clr.version.clone();
     RuntimeFacts {
         name: info
             .runtime
@@ -643,6 +625,7 @@ fn runtime_facts(
             segments: c.segments.len(),
             heap_bytes: c.heap_bytes,
             heap_bytes_captured: c.heap_bytes_captured,
+            found_by_shape: c.found_by_shape,
         }),
     }
 }
@@ -650,17 +633,11 @@ fn runtime_facts(
 /// The runtime and its GC, when the heap could not be read: the runtime
 /// module and version, and the GC's heaps and segments where its
 /// bookkeeping is in the dump.
-fn probe_runtime(
-    target: &Target<'_>,
-    file_version: Option<FileVersion<'_>>,
-) -> Option<RuntimeFacts> {
+fn probe_runtime(target: &Target<'_>) -> Option<RuntimeFacts> {
     use heaplens_clr::{dacvars, heap};
     let runtime = heaplens_clr::runtime::find_runtime(target)?;
     let path = runtime.module.path.clone();
-    let version = runtime
-        .version
-        .clone()
-        .or_else(|| file_version.and_then(|f| f(&path)));
+    let version = runtime.version.clone();
     let mem = target.memory;
     let gc = (!runtime.module.file_name().eq_ignore_ascii_case("clr.dll"))
         .then(|| {
@@ -689,6 +666,7 @@ fn probe_runtime(
                     .flat_map(|s| heaplens_memory::data_runs(mem, s.start, s.end))
                     .map(|(a, b)| b - a)
                     .sum(),
+                found_by_shape: false,
             })
         })
         .flatten();

@@ -31,6 +31,7 @@ pub fn target<'a, R: ReadAt>(core: &'a ElfCore<R>, symbols: &'a ElfSymbols<'a, R
                 end: m.end,
                 header_addresses: m.header_addresses().collect(),
                 ranges: m.mappings.iter().map(|f| (f.start, f.end)).collect(),
+                version: None,
             })
             .collect(),
         threads: core

@@ -184,6 +184,7 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
         dangling_roots: clr.dangling_roots,
         types_named: clr.names.named,
         types_unnamed: clr.names.unnamed,
+        found_by_shape: clr.heuristic.is_some(),
     };
     let mut notes = Vec::new();
     if info.heap_bytes_captured < info.heap_bytes {
@@ -201,6 +202,9 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
             p.address, p.why, p.bytes_skipped
         ));
     }
+    if let Some(report) = &clr.heuristic {
+        notes.extend(report.notes());
+    }
     notes.extend(clr.names.notes.iter().cloned());
     let runtime = product_name(info.version.as_deref(), &info.runtime_path);
     SnapshotInfo {
@@ -215,6 +219,23 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
 /// file versions), else from the `Microsoft.NETCore.App/<version>/` folder
 /// it was loaded from (.NET Core 3.1 files carry `4.700.…`).
 pub(crate) fn product_name(version: Option<&str>, runtime_path: &str) -> Option<String> {
+    // .NET Framework 4.x: `clr.dll` of file version 4.6.x–4.8.x names its
+    // release; 4.0.30319.x is 4.0–4.5.2.
+    let file = runtime_path
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(runtime_path);
+    if file.eq_ignore_ascii_case("clr.dll") {
+        let mut parts = version
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap_or("")
+            .split('.')
+            .map(|p| p.parse::<u32>().ok());
+        return Some(match (parts.next().flatten(), parts.next().flatten()) {
+            (Some(4), Some(minor @ 6..=9)) => format!(".NET Framework 4.{minor}"),
+            _ => ".NET Framework 4".to_owned(),
+        });
+    }
     version
         .and_then(heaplens_graph::product_version_of)
         .or_else(|| {
@@ -254,7 +275,7 @@ impl OpenError {
             OpenError::Clr(e) => match e {
                 ClrError::NoTypeData { .. } => "no_type_data",
                 ClrError::UnsupportedRuntime { .. } => "unsupported_runtime",
-                ClrError::NoGcInfo { .. } => "no_gc_info",
+                ClrError::NoGcInfo { .. } | ClrError::HeapNotFound { .. } => "no_gc_info",
                 ClrError::Corrupt { .. } => "corrupt_runtime_data",
                 _ => "clr_read_failed",
             },
@@ -303,30 +324,7 @@ mod tests {
         assert!(e.to_string().contains("empty"), "{e}");
     }
 
-    /// A little-endian x86-64 ELF core with one page of memory at 0x1000
-    /// holding `data`, and nothing else.
-    fn tiny_core(data: &[u8]) -> Vec<u8> {
-        let mut core = vec![0u8; 120];
-        core[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
-        let mut put = |at: usize, v: u64, n: usize| {
-            core[at..at + n].copy_from_slice(&v.to_le_bytes()[..n]);
-        };
-        put(16, 4, 2); // e_type ET_CORE
-        put(18, 62, 2); // e_machine EM_X86_64
-        put(20, 1, 4); // e_version
-        put(32, 64, 8); // e_phoff
-        put(52, 64, 2); // e_ehsize
-        put(54, 56, 2); // e_phentsize
-        put(56, 1, 2); // e_phnum
-        put(64, 1, 4); // p_type PT_LOAD
-        put(68, 6, 4); // p_flags RW
-        put(72, 120, 8); // p_offset
-        put(80, 0x1000, 8); // p_vaddr
-        put(96, data.len() as u64, 8); // p_filesz
-        put(104, 0x1000, 8); // p_memsz
-        core.extend_from_slice(data);
-        core
-    }
+    use heaplens_corpus::synthetic::tiny_elf_core as tiny_core;
 
     #[test]
     fn elf_errors_are_typed() {

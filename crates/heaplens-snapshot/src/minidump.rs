@@ -21,7 +21,8 @@ impl<R: ReadAt> SymbolSource for PeSymbols<'_, R> {
 }
 
 /// The process in `dump`, as the CLR reader sees it: modules from the
-/// module list (one range each, `[base, base + SizeOfImage)`), threads
+/// module list (one range each, `[base, base + SizeOfImage)`, with the
+/// list's file version), threads
 /// from the thread list (the context's general-purpose registers; the
 /// stack ends where the thread's stack descriptor ends, at the stack's
 /// base; a thread without a context is scanned over its whole stack).
@@ -37,6 +38,7 @@ pub fn target<'a, R: ReadAt>(dump: &'a Minidump<R>, symbols: &'a PeSymbols<'a, R
                 end: m.end(),
                 header_addresses: vec![m.base],
                 ranges: vec![(m.base, m.end())],
+                version: m.version.clone(),
             })
             .collect(),
         threads: dump
