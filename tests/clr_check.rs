@@ -15,7 +15,10 @@
 //!   by object by [`crate::reconcile`], whose rules say how; all listed;
 //! * every found object's type name equals the reference's, except where
 //!   the dump does not hold its module's metadata (then heaplens names it
-//!   `module!token` and says which modules lack metadata).
+//!   `module!token` and says which modules lack metadata);
+//! * [`statics`]: every static field the runtime listed with its object is
+//!   a static root named by that field on that object, and no static root
+//!   names an object's field otherwise than the runtime.
 
 use crate::fixture_graph;
 use crate::reconcile::{reconcile, type_name};
@@ -148,4 +151,133 @@ pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<
         naming.modules_from_files,
         naming.notes,
     ))
+}
+
+/// Checks the static roots of `heap` against the runtime's own list of
+/// static fields and the objects they held (`statics` of the reference
+/// graph at `graph`: object, type, field name):
+///
+/// * every reference static whose object heaplens holds (found, not Free)
+///   is a [`heaplens_graph::RootKind::Static`] root on that object named
+///   `….field` (the part after the last `.` is the reference's name);
+///   misses are listed;
+/// * no static root contradicts the reference: where the reference names
+///   the static fields holding an object, the root's field is one of them.
+///
+/// A dump without some modules' metadata (a Windows heap minidump) cannot
+/// name their statics: there misses are allowed (and counted), wrong names
+/// are not. Returns a one-line summary (matched, missed, roots on objects
+/// the reference lists under no static field — set after the runtime's
+/// walk).
+pub fn statics(heap: &ClrHeap, graph: &Path) -> Result<String, String> {
+    use heaplens_graph::RootKind;
+    use std::collections::BTreeSet;
+    let bytes =
+        heaplens_corpus::read_maybe_zst(graph).map_err(|e| format!("{}: {e}", graph.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", graph.display()))?;
+    let hex = |v: &serde_json::Value| -> Result<u64, String> {
+        let s = v.as_str().ok_or_else(|| format!("not a hex string: {v}"))?;
+        u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| format!("{s}: {e}"))
+    };
+    // The runtime's statics: object → field names.
+    let mut want: HashMap<u64, BTreeSet<String>> = HashMap::new();
+    let list = v["statics"]
+        .as_array()
+        .ok_or("no statics in the reference")?;
+    for s in list {
+        let name = s[2].as_str().ok_or("a static without a name")?;
+        want.entry(hex(&s[0])?).or_default().insert(name.to_owned());
+    }
+    // Ours: object → field names (after the class). The runtime lists the
+    // statics of non-generic types only (it walks each module's TypeDefs):
+    // those of generic instantiations (`Class`1[args].field`) are checked
+    // for shape only.
+    let g = &heap.graph;
+    let mut ours: HashMap<u64, BTreeSet<String>> = HashMap::new();
+    let (mut roots, mut generic) = (0, 0);
+    for r in g.roots().iter().filter(|r| r.kind == RootKind::Static) {
+        roots += 1;
+        let full = g.root_name(r).ok_or("a static root without a name")?;
+        let (class, field) = full
+            .rsplit_once('.')
+            .ok_or_else(|| format!("static root {full:?} is not Class.field"))?;
+        if class.is_empty() || field.is_empty() {
+            return Err(format!("static root {full:?} is not Class.field"));
+        }
+        if class.ends_with(']') {
+            generic += 1;
+            continue;
+        }
+        ours.entry(g.node_address(r.object))
+            .or_default()
+            .insert(field.to_owned());
+    }
+    // Objects heaplens holds.
+    let held: HashMap<u64, u32> = (0..g.node_count() as u32)
+        .filter(|&n| g.type_info(g.node_type(n)).kind != heaplens_graph::TypeKind::Free)
+        .map(|n| (g.node_address(n), n))
+        .collect();
+    let (mut matched, mut missed) = (0, Vec::new());
+    for s in list {
+        let (addr, name) = (hex(&s[0])?, s[2].as_str().unwrap_or(""));
+        let Some(&n) = held.get(&addr) else {
+            continue;
+        };
+        if ours.get(&addr).is_some_and(|f| f.contains(name)) {
+            matched += 1;
+        } else {
+            missed.push(format!(
+                "{name} on {addr:#x} ({}; ours: {:?})",
+                type_name(g, n),
+                ours.get(&addr)
+            ));
+        }
+    }
+    let mut contradictions = Vec::new();
+    let mut unlisted = Vec::new();
+    for (addr, fields) in &ours {
+        match want.get(addr) {
+            Some(w) => {
+                for f in fields.difference(w) {
+                    contradictions.push(format!(
+                        "{f} on {addr:#x}: the runtime lists {w:?} for that object"
+                    ));
+                }
+            }
+            None => unlisted.extend(fields.iter().map(|f| format!("{f} on {addr:#x}"))),
+        }
+    }
+    unlisted.sort();
+    let total = list.len();
+    let summary = format!(
+        "{}: {matched} of {total} reference statics found as static roots, {} missed; \
+         {roots} static roots ({generic} of generic instantiations), {} on objects the \
+         reference lists under no static {unlisted:?} ({:?})",
+        graph.display(),
+        missed.len(),
+        unlisted.len(),
+        heap.info.statics.note()
+    );
+    let lacking = &heap.info.names.modules_without_metadata;
+    if (!missed.is_empty() && lacking.is_empty()) || !contradictions.is_empty() {
+        return Err(format!(
+            "{summary}\nmissed ({}): {missed:#?}\ncontradicting ({}): {contradictions:#?}\n\
+             calibration: {:?}; skipped modules: {:?}",
+            missed.len(),
+            contradictions.len(),
+            heap.info.statics.calibration,
+            heap.info.statics.skipped
+        ));
+    }
+    if matched == 0 && total > 0 && lacking.is_empty() {
+        return Err(format!("{summary}: no reference static held"));
+    }
+    if !lacking.is_empty() {
+        return Ok(format!(
+            "{summary}; the dump lacks the metadata of {lacking:?}: {} misses allowed",
+            missed.len()
+        ));
+    }
+    Ok(summary)
 }

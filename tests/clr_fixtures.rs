@@ -1,7 +1,8 @@
 //! The CLR heap walker (`heaplens-clr`, no DAC) on the Linux core fixtures,
 //! against the runtime's own walk of the same heap a moment earlier
 //! (`phaseN.graph.json.zst`): every reference object, edge and type name,
-//! checked as [`heaplens_tests::clr_check`] describes.
+//! and every static field the runtime listed, checked as
+//! [`heaplens_tests::clr_check`] describes.
 
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_elfcore::ElfCore;
@@ -24,6 +25,8 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
     let heap = heaplens_clr::read(&t, &mut NoProgress)?;
     let summary = clr_check::check(&heap, core.memory(), graph)?;
     eprintln!("{summary}");
+    let statics = clr_check::statics(&heap, graph)?;
+    eprintln!("{statics}");
     Ok(())
 }
 

@@ -12,8 +12,12 @@
 //!   `expected.json`'s `exact_type_counts` hold exactly and its
 //!   `at_least_type_counts` as minimums;
 //! * `root_path`: the shortest path from a root to the one
-//!   `DumpLab.RootTarget` is the runtime's (root kind, then `System.Object[]`
-//!   and 50 `DumpLab.ChainNode`);
+//!   `DumpLab.RootTarget` starts at the static field the program used
+//!   (`expected.json`'s `notes["root path"]`: a static root named
+//!   `DumpLab.Roots.ChainHead`), then the runtime's path without its
+//!   statics array (50 `DumpLab.ChainNode`); a dump without the modules'
+//!   metadata names no statics, and there the path is the runtime's (root
+//!   kind, then `System.Object[]` and the chain);
 //! * `names_equal_reference`: every live type's name is the runtime's
 //!   (a dump without the assemblies' images — Windows heap minidumps —
 //!   names them `module!token` and says so);
@@ -34,7 +38,7 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::reach::reachable;
 use heaplens_analysis::stats::{type_stats, Selection, TypeStats};
 use heaplens_bytes::{FileSource, PageCache};
-use heaplens_graph::{HeapGraph, HeapLayout, NoProgress, NodeIndex, Snapshot};
+use heaplens_graph::{HeapGraph, HeapLayout, NoProgress, NodeIndex, RootKind, Snapshot};
 use heaplens_tests::reconcile::{reconcile, type_name, Reconciliation};
 use heaplens_tests::{fixture_graph, fixture_modules};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -358,15 +362,61 @@ fn root_path(f: &Fixture) -> Result<(), Failed> {
         .ok_or("no path to DumpLab.RootTarget")?;
     let types: Vec<String> = p.nodes.iter().map(|&x| read.node_key(x)).collect();
     let root = &g.roots()[p.root];
-    if types != want_path || root.kind != want_kind {
+    let name = g.root_name(root).unwrap_or("");
+    if lacks_metadata(&read) {
+        // No statics named: the runtime's path, through the statics array.
+        if types != want_path || root.kind != want_kind {
+            return Err(format!(
+                "path from a {:?} root: {types:?}; the runtime's from a {want_kind:?} root: \
+                 {want_path:?}",
+                root.kind
+            )
+            .into());
+        }
+        return Ok(());
+    }
+    // The static field the program used, then the runtime's path without
+    // the statics array it goes through.
+    let expected = json(&f.file("expected.json"))?;
+    let note = expected["notes"]["root path"]
+        .as_str()
+        .ok_or("no notes[\"root path\"] in expected.json")?;
+    let field = note
+        .strip_prefix("static ")
+        .and_then(|n| n.split_whitespace().next())
+        .ok_or_else(|| format!("the root path note names no static field: {note:?}"))?;
+    if want_path.first().map(String::as_str) != Some("System.Object[]") {
+        return Err(
+            format!("the runtime's path does not start at a statics array: {want_path:?}").into(),
+        );
+    }
+    if root.kind != RootKind::Static || name != field || types[..] != want_path[1..] {
         return Err(format!(
-            "path from a {:?} root: {types:?}; the runtime's from a {want_kind:?} root: \
-             {want_path:?}",
-            root.kind
+            "path from a {:?} root {name:?}: {types:?}; expected the static {field} then \
+             {:?}",
+            root.kind,
+            &want_path[1..]
         )
         .into());
     }
     Ok(())
+}
+
+/// True when the dump lacks some modules' metadata (a Windows heap
+/// minidump): their types are `module!token`, the report says so, and
+/// their static fields are not named.
+fn lacks_metadata(read: &Read) -> bool {
+    read.snap
+        .info
+        .clr
+        .as_ref()
+        .is_some_and(|c| c.types_unnamed > 0)
+        && read
+            .snap
+            .info
+            .notes
+            .iter()
+            .any(|n| n.contains("does not hold the metadata"))
 }
 
 /// The core with the contents of the GC heap's memory left out, as a

@@ -7,7 +7,9 @@
 //! describes (the same checks as the Linux cores'). Type names must equal
 //! the reference's wherever the naming report lists no module without
 //! metadata; a `heap` dump holds no module images, so there its types are
-//! `module!token` and the report says why.
+//! `module!token` and the report says why. Static fields the runtime listed
+//! must be named static roots in a full-memory dump; a `heap` dump, without
+//! the metadata, names none (and no wrong ones).
 //!
 //! A dump that lacks the MethodTables of the reference's objects cannot be
 //! walked: .NET 7+ keeps its loader heaps (where MethodTables live) in a
@@ -82,6 +84,12 @@ fn check(dump: &Path, graph: &Path, full_memory: bool) -> Result<(), Failed> {
     }
     let summary = clr_check::check(&heap, md.memory(), graph)?;
     eprintln!("{summary}");
+    // Static fields: named where the dump holds the modules' metadata.
+    let statics = clr_check::statics(&heap, graph)?;
+    eprintln!("{statics}");
+    if full_memory && heap.info.statics.named == 0 {
+        return Err(format!("a full-memory dump without static roots: {statics}").into());
+    }
     Ok(())
 }
 

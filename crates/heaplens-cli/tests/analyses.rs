@@ -92,6 +92,36 @@ fn roots_of_a_type_reached_through_objects() {
     assert_eq!(counted, total);
 }
 
+/// A core's static fields are roots named by the field: the shortest way
+/// to the fixture's `DumpLab.RootTarget` is the static field the program
+/// stored its chain in (`expected.json`'s note), not the statics array.
+#[test]
+fn roots_json_of_a_core_starts_at_the_static_field() {
+    let Some(shared) = heaplens_corpus::shared_or_skip("the CLI roots test of a core") else {
+        return;
+    };
+    let dir = shared.join("fixtures/linux-net8");
+    let core = heaplens_corpus::unpacked(&dir.join("phase1.withheap.core.zst")).unwrap();
+    let v = heaplens(
+        &["roots", "--json", "--type", "DumpLab.RootTarget"],
+        &[&core],
+    );
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("phase1.expected.json")).unwrap()).unwrap();
+    let note = expected["notes"]["root path"].as_str().unwrap();
+    let field = note
+        .strip_prefix("static ")
+        .and_then(|n| n.split_whitespace().next())
+        .unwrap();
+    let path = &v["shortest_path"];
+    assert_eq!(path["root_kind"], "static", "{path}");
+    assert_eq!(path["root_name"], field, "{path}");
+    let types = path["path"].as_array().unwrap();
+    assert_eq!(types.first().unwrap(), "DumpLab.ChainNode", "{path}");
+    assert_eq!(types.last().unwrap(), "DumpLab.RootTarget", "{path}");
+    assert_eq!(v["count"], 1);
+}
+
 #[test]
 fn retained_json_totals_equal_perfviews_reachable_heap() {
     let Some(dir) = samples() else { return };

@@ -14,6 +14,7 @@
 //!    computes it, and its references from the GCDesc ([`methodtable`]);
 //! 5. [`names`]: type names from the ECMA-335 metadata of the loaded images;
 //! 6. [`roots`]: GC handles, the finalization queue, thread stacks;
+//!    [`statics`]: static fields, named, on the objects they hold;
 //! 7. the result: one [`heaplens_graph::HeapGraph`], the same as every
 //!    other input format gives.
 //!
@@ -30,6 +31,7 @@ mod missing_heap;
 pub mod names;
 pub mod roots;
 pub mod runtime;
+pub mod statics;
 mod target;
 pub mod walk;
 
@@ -94,6 +96,8 @@ pub struct ClrInfo {
     pub dangling_roots: u64,
     /// How type names were found.
     pub names: names::NamingReport,
+    /// How static fields were named as roots.
+    pub statics: statics::StaticsReport,
 }
 
 /// The heap read from a dump.
@@ -271,7 +275,11 @@ pub fn read_with(
     let (fq, fq_dangling) = roots::finalizer_queue(mem, &queues, generation_count, &objects);
     let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
 
-    let (type_names, naming) = names::name_types(target, &runtime, &mts);
+    let (type_names, mut naming, mut modules) =
+        names::name_types_and_modules(target, &runtime, &mts);
+    let (static_roots, statics) =
+        statics::find(mem, &mut modules, &objects, &mts, &segments, &handles.roots);
+    naming.notes.extend(statics.note());
 
     // The graph: one type per MethodTable.
     let mut b = GraphBuilder::new();
@@ -326,6 +334,9 @@ pub fn read_with(
         };
         b.add_root(r.object, r.kind, name.as_deref());
     }
+    for r in static_roots.iter().filter(|r| !is_free(r.object)) {
+        b.add_root(r.object, r.kind, Some(&r.name));
+    }
     let graph = b.finish()?;
     if let Some(report) = heuristic.as_mut() {
         report.free_method_table = mts
@@ -366,6 +377,7 @@ pub fn read_with(
         invalid_references,
         dangling_roots: handles.dangling + fq_dangling,
         names: naming,
+        statics,
     };
     Ok(ClrHeap { graph, info })
 }

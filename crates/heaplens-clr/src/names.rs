@@ -191,6 +191,155 @@ pub fn name_types(
     runtime: &RuntimeModule,
     mts: &MethodTables,
 ) -> (Vec<TypeName>, NamingReport) {
+    let (names, report, _) = name_types_and_modules(target, runtime, mts);
+    (names, report)
+}
+
+/// One module met while naming.
+#[derive(Debug, Clone)]
+pub(crate) struct KnownModule {
+    /// The `Module*`.
+    pub(crate) address: u64,
+    /// Its simple name, when known.
+    pub(crate) name: Option<String>,
+    /// Its metadata (an index for [`Modules::metadata`]), when found.
+    pub(crate) metadata: Option<usize>,
+}
+
+/// A generic instantiation's type: where it is defined and its type
+/// arguments.
+#[derive(Debug, Clone)]
+pub(crate) struct Instance {
+    /// The defining module.
+    pub(crate) module: u64,
+    /// Its TypeDef RID there.
+    pub(crate) rid: u32,
+    /// The type arguments (type handles: a MethodTable, or a TypeDesc with
+    /// bit 1 set).
+    pub(crate) args: Vec<u64>,
+    /// Its name as a generic argument would have it
+    /// (`Ns.Outer+Inner[args]`).
+    pub(crate) name: String,
+}
+
+/// The modules met while naming, with their metadata and the layout
+/// choices calibrated on the dump, for readers that need more of the
+/// metadata than type names ([`crate::statics`]); more modules can be
+/// added.
+pub(crate) struct Modules<'a> {
+    namer: Namer<'a>,
+}
+
+impl Modules<'_> {
+    /// Every module met, by address.
+    pub(crate) fn list(&self) -> Vec<KnownModule> {
+        let mut v: Vec<KnownModule> = self
+            .namer
+            .modules
+            .iter()
+            .map(|(&address, info)| KnownModule {
+                address,
+                name: info.name.clone(),
+                metadata: info.metadata,
+            })
+            .collect();
+        v.sort_by_key(|m| m.address);
+        v
+    }
+
+    /// The metadata of [`KnownModule::metadata`] `i`.
+    pub(crate) fn metadata(&self, i: usize) -> Option<&Metadata> {
+        self.namer.metadata.get(i)
+    }
+
+    /// All the metadata found.
+    pub(crate) fn all_metadata(&self) -> &[Metadata] {
+        &self.namer.metadata
+    }
+
+    /// Adds the module at `m` (if new: its name and metadata are looked
+    /// up as for the modules met while naming).
+    pub(crate) fn add(&mut self, m: u64) -> KnownModule {
+        self.namer.ensure_module(m);
+        let info = &self.namer.modules[&m];
+        KnownModule {
+            address: m,
+            name: info.name.clone(),
+            metadata: info.metadata,
+        }
+    }
+
+    /// The module at `MT+0x18` and the TypeDef RID of the non-generic,
+    /// non-array MethodTable `mt` (`None` for others and unreadable ones).
+    pub(crate) fn module_and_rid(&self, mt: u64) -> Option<(u64, u32)> {
+        let h = Header::read(self.namer.mem, mt)?;
+        if h.is_array() || h.flags & HAS_COMPONENT_SIZE != 0 || h.flags & GENERICS_MASK != 0 {
+            return None;
+        }
+        Some((self.namer.module_field(mt, &h), self.namer.layout.rid(&h)))
+    }
+
+    /// The generic instantiation `mt` (`None` for other MethodTables and
+    /// when its definition or arguments cannot be read).
+    pub(crate) fn instance(&mut self, mt: u64) -> Option<Instance> {
+        let h = Header::read(self.namer.mem, mt)?;
+        if !h.is_generic_instance() {
+            return None;
+        }
+        let mut module = self.namer.defining_module(mt, &h);
+        let rid = self.namer.layout.rid(&h);
+        self.namer.ensure_module(module);
+        let args = self.namer.type_arguments(&h)?;
+        // As naming does: a generic instantiation loaded by another module
+        // is CoreLib's when its own module's arity does not match.
+        let arity_ok = |md: &Metadata| {
+            md.type_def(rid).is_ok() && md.generic_param_count(rid) as usize == args.len()
+        };
+        if !self.namer.metadata_of(module).is_some_and(arity_ok) {
+            module = self
+                .namer
+                .corelib
+                .filter(|&c| self.namer.metadata_of(c).is_some_and(arity_ok))?;
+        }
+        let d = self.namer.describe(mt, 0);
+        d.named.then_some(Instance {
+            module,
+            rid,
+            args,
+            name: d.full,
+        })
+    }
+
+    /// The metadata index of module `m`, when it is known and has
+    /// metadata.
+    pub(crate) fn metadata_index(&self, m: u64) -> Option<usize> {
+        self.namer.modules.get(&m).and_then(|i| i.metadata)
+    }
+
+    /// True when `mt` is a generic instantiation's MethodTable whose
+    /// module at `MT+0x18` (the loader module up to .NET 8) is `m`.
+    pub(crate) fn is_generic_of(&self, mt: u64, m: u64) -> bool {
+        // The cheap checks first: most candidates fail them.
+        mt != 0
+            && mt.is_multiple_of(8)
+            && Header::read(self.namer.mem, mt)
+                .is_some_and(|h| h.is_generic_instance() && self.namer.module_field(mt, &h) == m)
+            && MethodTable::read(self.namer.mem, mt).is_some()
+    }
+
+    /// True when the dump has the .NET 9+ MethodTable layout (TypeDef RID
+    /// in `m_dwFlags2`, the defining module at `MT+0x18`).
+    pub(crate) fn net9_layout(&self) -> bool {
+        self.namer.layout.token_in_flags2
+    }
+}
+
+/// [`name_types`], and the modules met on the way.
+pub(crate) fn name_types_and_modules<'a>(
+    target: &'a Target<'a>,
+    runtime: &RuntimeModule,
+    mts: &MethodTables,
+) -> (Vec<TypeName>, NamingReport, Modules<'a>) {
     let mem = target.memory;
     let mut report = NamingReport::default();
     let plain: Vec<(u64, Header)> = mts
@@ -328,7 +477,7 @@ pub fn name_types(
             report.modules_without_metadata.join(", ")
         ));
     }
-    (names, report)
+    (names, report, Modules { namer })
 }
 
 /// The offset in `Module` of the pointer to its simple name: the one at
