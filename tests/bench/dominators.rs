@@ -5,7 +5,8 @@
 //! `retained_sizes`, printing the time of each phase, the graph's bytes per
 //! node, and the process's peak resident memory (`VmHWM`, reset between
 //! scenarios through `/proc/self/clear_refs`) per node — graph, dominator
-//! arrays and everything else included.
+//! arrays and everything else included. (`dominators` sums the retained
+//! sizes itself, in its last phase; `retained_sizes` hands them out.)
 //!
 //! Scenarios (`HEAPLENS_BENCH_NODES` sets the node count, default 50 M;
 //! `HEAPLENS_BENCH_SCENARIO=heap,chain` picks some):
@@ -241,7 +242,8 @@ fn run(name: &str, n: u32, make: fn(u32) -> HeapGraph) {
             *hwm as f64 * 1024.0 / n as f64
         );
     }
-    let result_bytes = dom.memory_bytes() + sizes.memory_bytes();
+    // The retained sizes are the ones `dom` holds (shared, counted there).
+    let result_bytes = dom.memory_bytes();
     println!(
         "  dominators {dom_time:.2} s + retained sizes {ret_time:.2} s = {:.2} s; {} reachable; \
          peak {:.1} MiB = {:.1} bytes/node (graph {:.1} + the rest {:.1}); results {:.1} bytes/node",

@@ -1,4 +1,4 @@
-//! The dominator tree of a heap graph.
+//! The dominator tree of a heap graph, and every object's retained size.
 //!
 //! Object `d` *dominates* object `x` when every path from the roots to `x`
 //! goes through `d`: freeing `d` would free `x`. The roots are the GC roots
@@ -9,25 +9,39 @@
 //!
 //! The algorithm is semi-NCA (Georgiadis; the variant LLVM uses), near
 //! linear, and iterative throughout: a chain of 50 million objects needs no
-//! call stack. It is arranged for memory and for memory latency (the cost
-//! on big heaps is cache misses, not instructions):
+//! call stack. It is arranged for memory and for memory latency (on big
+//! heaps the cost is cache and TLB misses, not instructions), and works in
+//! depth-first preorder numbers from the walk on:
 //!
-//! 1. one depth-first walk numbers the reachable nodes (preorder);
-//! 2. one sequential pass over the edges finds each node's semi-dominator
-//!    candidates from lower-numbered predecessors and its depth-first
-//!    parent — in a depth-first preorder every lower-numbered predecessor
-//!    of `w` is an ancestor of `w`, so the parent is the highest of them —
-//!    and collects the other edges as queries, sorted by target and packed
-//!    to about 4 bytes each;
-//! 3. semi-dominators in reverse preorder, with path halving (no stack);
-//! 4. the parents again (the forest of step 3 overwrote them) by the same
-//!    pass, then each immediate dominator as the nearest common ancestor of
-//!    the parent and the semi-dominator, in preorder.
+//! 1. one depth-first walk numbers the reachable nodes (preorder) and, on
+//!    the way, records what the semi-dominator pass needs, so that no pass
+//!    over the edges follows it: each node's depth-first parent (the node
+//!    it was reached from), its lowest-numbered predecessor (the first
+//!    numbered node that saw it: numbers grow with time), and every edge to
+//!    an already numbered node (in a depth-first preorder, the only edges
+//!    whose semi-dominator candidates need an evaluation of the forest);
+//! 2. those edges become queries: targets renumbered, sorted by target in
+//!    place (in the buffer the walk filled) and packed to 4 bytes each;
+//! 3. semi-dominators in reverse preorder, with path halving (no stack).
+//!    The loads of the next queries' paths are issued up to 48 queries
+//!    ahead, one ancestor per stage, so that the misses of many
+//!    evaluations overlap. A vertex's parent is saved, a byte per vertex
+//!    for most, as the vertex is reached, and the queries taken are
+//!    returned to the allocator as the loop goes;
+//! 4. each immediate dominator as the nearest common ancestor of the parent
+//!    and the semi-dominator, in preorder;
+//! 5. the preorder and the node-indexed result;
+//! 6. retained sizes, summed bottom-up over the dominator tree in reverse
+//!    preorder while the tree is still indexed by preorder number (see
+//!    [`crate::retained`]).
 //!
-//! Besides the graph, at most four `u32` arrays and the packed queries are
-//! alive at a time.
+//! Besides the graph, a heap of 50 M nodes and 100 M edges peaks at about
+//! 18 bytes per node: the walk's numbers (4), the forest of step 3 (8) and
+//! the edges of step 2 (8 each, 0.75 per node).
 
+use crate::retained::RetainedSizes;
 use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress};
+use std::collections::HashMap;
 
 /// The immediate dominator of an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,7 +53,9 @@ pub enum Dominator {
     Node(NodeIndex),
 }
 
-/// Immediate dominators of every object reachable from the roots.
+/// Immediate dominators of every object reachable from the roots, and
+/// their retained sizes (computed with them, see
+/// [`crate::retained::retained_sizes`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dominators {
     /// Per node: its immediate dominator, [`ROOT`] or [`UNREACHABLE`].
@@ -47,6 +63,8 @@ pub struct Dominators {
     /// Reachable nodes in depth-first preorder from the roots: every node
     /// comes after its immediate dominator.
     order: Vec<NodeIndex>,
+    /// Retained sizes (shared with the copies `retained_sizes` returns).
+    retained: RetainedSizes,
 }
 
 const UNREACHABLE: u32 = u32::MAX;
@@ -102,13 +120,19 @@ impl Dominators {
         }
     }
 
-    /// Heap memory held, in bytes.
+    /// The retained sizes computed with the tree.
+    pub(crate) fn retained(&self) -> &RetainedSizes {
+        &self.retained
+    }
+
+    /// Heap memory held, in bytes, the retained sizes included (which the
+    /// [`RetainedSizes`] that `retained_sizes` returns share).
     pub fn memory_bytes(&self) -> usize {
-        (self.idom.capacity() + self.order.capacity()) * 4
+        (self.idom.capacity() + self.order.capacity()) * 4 + self.retained.memory_bytes()
     }
 }
 
-/// A bit per node.
+/// A bit per index.
 pub(crate) struct Bits(Vec<u64>);
 
 impl Bits {
@@ -127,6 +151,23 @@ impl Bits {
     pub(crate) fn get(&self, i: u32) -> bool {
         self.0[(i / 64) as usize] >> (i % 64) & 1 == 1
     }
+    /// The highest set bit at or below `i`.
+    fn prev_set(&self, i: u32) -> Option<u32> {
+        let mut w = (i / 64) as usize;
+        let mut word = self.0[w] & (u64::MAX >> (63 - i % 64));
+        loop {
+            if word != 0 {
+                return Some(w as u32 * 64 + 63 - word.leading_zeros());
+            }
+            w = w.checked_sub(1)?;
+            word = self.0[w];
+        }
+    }
+    /// Frees the words past bit `len`.
+    fn truncate(&mut self, len: usize) {
+        self.0.truncate(len.div_ceil(64));
+        self.0.shrink_to_fit();
+    }
 }
 
 /// The objects of the roots that keep their object alive, in root order.
@@ -138,47 +179,190 @@ pub(crate) fn live_roots(g: &HeapGraph) -> Vec<NodeIndex> {
         .collect()
 }
 
+/// Two bits per node for the walk, side by side (one cache line for both):
+/// [`CLAIMED`] (numbered, or about to be) and [`TOUCHED`] (a numbered node
+/// has an edge to it, and its number is stashed in `num`).
+struct States(Vec<u64>);
+
+const CLAIMED: u64 = 1;
+const TOUCHED: u64 = 2;
+
+impl States {
+    fn new(n: usize) -> Self {
+        States(vec![0; n.div_ceil(32)])
+    }
+    #[inline]
+    fn get(&self, i: u32) -> u64 {
+        self.0[(i / 32) as usize] >> (2 * (i % 32)) & 3
+    }
+    #[inline]
+    fn set(&mut self, i: u32, bits: u64) {
+        self.0[(i / 32) as usize] |= bits << (2 * (i % 32));
+    }
+}
+
+/// The edges the walk found going to already numbered nodes ("back" edges
+/// here: from a higher to a lower number), grouped by source in numbering
+/// order: their targets (node indices) packed two to a `u64`, a bit per
+/// source that has some, and a bit per edge that starts its source's group.
+/// [`BackEdges::into_pairs`] unpacks them in place into `(target, source)`
+/// number pairs.
+struct BackEdges {
+    buf: Vec<u64>,
+    len: usize,
+    has: Bits,
+    first: Bits,
+}
+
+impl BackEdges {
+    fn new(nodes: usize, edges: usize) -> Self {
+        // Natively, room for every edge up front: `into_pairs` needs a
+        // `u64` per edge in the end, and pages never written cost no
+        // memory. wasm memory is committed as it grows.
+        let buf = if cfg!(target_arch = "wasm32") {
+            Vec::new()
+        } else {
+            Vec::with_capacity(edges)
+        };
+        BackEdges {
+            buf,
+            len: 0,
+            has: Bits::new(nodes + 1),
+            first: Bits::new(edges),
+        }
+    }
+
+    /// Starts the group of source `v` (call before its first edge).
+    #[inline]
+    fn start(&mut self, v: u32) {
+        self.has.set(v);
+        self.first.set(self.len as u32);
+    }
+
+    #[inline]
+    fn push(&mut self, target: NodeIndex) {
+        if self.len.is_multiple_of(2) {
+            self.buf.push(target as u64);
+        } else if let Some(last) = self.buf.last_mut() {
+            *last |= (target as u64) << 32;
+        }
+        self.len += 1;
+    }
+
+    /// `(num[target] << 32 | source)` per edge, in place. The targets are
+    /// unpacked from the back: edge `k` goes to `buf[k]` once `buf[k / 2]`,
+    /// which held it, has been read, and the lower edges are held below
+    /// `k / 2`, not yet overwritten. Then the sources, group by group.
+    fn into_pairs(self, num: &[u32]) -> Vec<u64> {
+        let BackEdges {
+            mut buf,
+            len,
+            has,
+            first,
+        } = self;
+        buf.resize(len, 0);
+        // Targets, from the back (no branches: the loads overlap).
+        for k in (0..len).rev() {
+            let c = (buf[k / 2] >> (32 * (k % 2))) as u32;
+            buf[k] = (num[c as usize] as u64) << 32;
+        }
+        // Sources, group by group from the back.
+        let mut from = (has.0.len() * 64).clamp(1, u32::MAX as usize) as u32 - 1;
+        let mut v = 0;
+        let mut next_group = true;
+        for (k, pair) in buf.iter_mut().enumerate().rev() {
+            if next_group {
+                // Every edge belongs to a group, every group to a source
+                // numbered from 1.
+                v = has.prev_set(from).unwrap_or(0);
+                from = v.saturating_sub(1);
+            }
+            *pair |= v as u64;
+            next_group = first.get(k as u32);
+        }
+        buf
+    }
+}
+
+/// What the depth-first walk leaves behind.
+struct Walk {
+    /// Per node: its preorder number from 1 (0: not reached).
+    num: Vec<u32>,
+    /// Per preorder number: the depth-first parent and the lowest-numbered
+    /// predecessor (0 for the virtual root); entry 0 is the virtual root.
+    forest: Vec<[u32; 2]>,
+    /// Edges to lower-numbered nodes.
+    back: BackEdges,
+}
+
 /// Numbers the nodes reachable from `roots` in depth-first preorder from 1
 /// (0 is the virtual root, whose children are `roots` in order; a node's
-/// children are its edges in order). Nodes are marked when popped, and a
-/// popped node pushes its unmarked children last-first, which is a
-/// depth-first walk that never goes back to a parent's edges. Returns the
-/// numbers (0: not reached) and how many were reached.
-pub(crate) fn preorder_numbers(
+/// children are its edges in order). Nodes are claimed when popped, and a
+/// popped node pushes its unclaimed children last-first, each with its own
+/// number (the parent, if the child is claimed from there), which is a
+/// depth-first walk that never goes back to a parent's edges.
+///
+/// A node's lowest-numbered predecessor is the first numbered node that
+/// sees it: until the node is numbered, `num` holds that predecessor + 1
+/// (the roots: the virtual root, 0 + 1).
+fn walk(
     g: &HeapGraph,
     roots: &[NodeIndex],
     progress: &mut dyn Progress,
-    phase: &str,
-) -> Result<(Vec<u32>, u32), Cancelled> {
+) -> Result<Walk, Cancelled> {
+    const PHASE: &str = "dominators: numbering";
     let n = g.node_count();
     let mut num = vec![0u32; n];
-    let mut seen = Bits::new(n);
-    let mut stack: Vec<NodeIndex> = Vec::new();
+    let mut states = States::new(n);
+    let mut forest: Vec<[u32; 2]> = Vec::with_capacity(n + 1);
+    forest.push([0, 0]);
+    let mut back = BackEdges::new(n, g.edge_count());
+    let mut stack: Vec<(NodeIndex, u32)> = Vec::new();
+    for &r in roots {
+        states.set(r, TOUCHED);
+        num[r as usize] = 1;
+    }
     let mut count = 0u32;
     for &r in roots {
-        stack.push(r);
-        while let Some(mut x) = stack.pop() {
-            if seen.set(x) {
+        stack.push((r, 0));
+        while let Some((mut x, mut parent)) = stack.pop() {
+            if states.get(x) & CLAIMED != 0 {
                 continue;
             }
-            // Go straight down to the first unseen child; push the others.
+            states.set(x, CLAIMED);
+            // Go straight down to the first unclaimed child; push the others.
             loop {
                 count += 1;
-                num[x as usize] = count;
-                if count & 0xF_FFFF == 0 {
-                    progress.update(phase, count as u64, n as u64)?;
+                let v = count;
+                forest.push([parent, num[x as usize] - 1]);
+                num[x as usize] = v;
+                if v & 0xF_FFFF == 0 {
+                    progress.update(PHASE, v as u64, n as u64)?;
                 }
                 let mut next = None;
+                let mut grouped = false;
                 for &c in g.children(x).iter().rev() {
-                    if !seen.get(c) {
+                    let s = states.get(c);
+                    if s & CLAIMED != 0 {
+                        if !grouped {
+                            back.start(v);
+                            grouped = true;
+                        }
+                        back.push(c);
+                    } else {
+                        if s & TOUCHED == 0 {
+                            states.set(c, TOUCHED);
+                            num[c as usize] = v + 1;
+                        }
                         if let Some(prev) = next.replace(c) {
-                            stack.push(prev);
+                            stack.push((prev, v));
                         }
                     }
                 }
                 match next {
                     Some(c) => {
-                        seen.set(c);
+                        states.set(c, CLAIMED);
+                        parent = v;
                         x = c;
                     }
                     None => break,
@@ -186,7 +370,7 @@ pub(crate) fn preorder_numbers(
             }
         }
     }
-    Ok((num, count))
+    Ok(Walk { num, forest, back })
 }
 
 /// Edges `v -> w` with `v > w` (in preorder numbers), grouped by `w`, for
@@ -200,30 +384,36 @@ struct Queries {
 }
 
 impl Queries {
-    /// Packs `(w << 32 | v)` pairs in place.
+    /// Sorts `(w << 32 | v)` pairs and packs them in place, leaving out
+    /// self-loops (`v == w`).
     fn pack(mut pairs: Vec<u64>, vertices: usize) -> Self {
         pairs.sort_unstable();
-        let len = pairs.len();
         let mut has = Bits::new(vertices);
-        let mut first = Bits::new(len);
+        let mut first = Bits::new(pairs.len());
         let mut prev_w = u32::MAX;
-        for k in 0..len {
+        let mut len = 0;
+        for k in 0..pairs.len() {
             let (w, v) = ((pairs[k] >> 32) as u32, pairs[k] as u32);
+            if w == v {
+                continue;
+            }
             has.set(w);
             if w != prev_w {
-                first.set(k as u32);
+                first.set(len as u32);
                 prev_w = w;
             }
-            // Slot k / 2 has been read already (k / 2 <= k).
-            let slot = &mut pairs[k / 2];
-            if k % 2 == 0 {
+            // Slot len / 2 has been read already (len / 2 <= k).
+            let slot = &mut pairs[len / 2];
+            if len.is_multiple_of(2) {
                 *slot = v as u64;
             } else {
                 *slot |= (v as u64) << 32;
             }
+            len += 1;
         }
         pairs.truncate(len.div_ceil(2));
         pairs.shrink_to_fit();
+        first.truncate(len);
         Queries {
             packed: pairs,
             len,
@@ -232,12 +422,10 @@ impl Queries {
         }
     }
 
-    /// The source of the query `back` places before the next one to be
-    /// taken, if any.
+    /// The source of query `k` (queries are taken from the highest `k`).
     #[inline]
-    fn peek(&self, back: usize) -> Option<u32> {
-        let k = self.len.checked_sub(1 + back)?;
-        Some((self.packed[k / 2] >> (32 * (k % 2))) as u32)
+    fn source(&self, k: usize) -> u32 {
+        (self.packed[k / 2] >> (32 * (k % 2))) as u32
     }
 
     /// True if `w` has queries.
@@ -247,108 +435,103 @@ impl Queries {
     }
 
     /// Removes the next query: its source and whether it was the last of
-    /// its target's (queries come out by target, high to low).
+    /// its target's (queries come out by target, high to low). The query
+    /// taken next after it is `self.len - 1`.
     #[inline]
     fn pop(&mut self) -> (u32, bool) {
         self.len -= 1;
         let k = self.len;
-        let v = (self.packed[k / 2] >> (32 * (k % 2))) as u32;
-        (v, self.first.get(k as u32))
+        (self.source(k), self.first.get(k as u32))
     }
-}
 
-/// One pass over the edges of the reachable nodes, in node order: calls
-/// `lower(w, v)` for every edge `v -> w` from a lower-numbered `v` (the
-/// highest such `v` is w's depth-first parent, the lowest a semi-dominator
-/// candidate), and, with `higher`, pushes the pairs `(w, v)` of the edges
-/// from higher-numbered `v`.
-fn scan_edges(
-    g: &HeapGraph,
-    num: &[u32],
-    mut lower: impl FnMut(usize, u32),
-    mut higher: Option<&mut Vec<u64>>,
-) {
-    for (x, &v) in num.iter().enumerate() {
-        if v == 0 {
-            continue;
-        }
-        for &c in g.children(x as NodeIndex) {
-            let w = num[c as usize];
-            if v < w {
-                lower(w as usize, v);
-            } else if v > w {
-                if let Some(q) = &mut higher {
-                    q.push((w as u64) << 32 | v as u64);
-                }
-            }
+    /// Returns the memory of the queries taken (natively; wasm memory does
+    /// not shrink, and there a shrink would copy).
+    fn shrink(&mut self) {
+        if !cfg!(target_arch = "wasm32") {
+            self.packed.truncate(self.len.div_ceil(2));
+            self.packed.shrink_to_fit();
+            self.first.truncate(self.len);
         }
     }
 }
 
 /// How many queries ahead the semi-dominator loop loads the forest entry of
-/// the vertex it will need first (stage 1), and of that vertex's ancestor
-/// (stage 2), so that the cache misses of several evals overlap instead of
-/// following each other.
-const LOOKAHEAD: (usize, usize) = (16, 8);
+/// a query's source (first), then of its ancestor, and so on up the path
+/// the query's evaluation will take: one load per stage, so that the cache
+/// and TLB misses of a dozen evaluations overlap instead of following each
+/// other. Plain loads (safe Rust has no prefetch instruction); each stage's
+/// result waits in a ring for the next.
+const LOOKAHEAD: [usize; 6] = [48, 40, 32, 24, 16, 8];
+/// Ring of the lookahead's ancestors, by query index (more than
+/// `LOOKAHEAD[0]` entries).
+const RING: usize = 64;
+
+/// Depth-first parents, a byte each (`w - parent(w)`, or 0 when that does
+/// not fit: then the parent is in `far`, pushed for `w` from high to low).
+struct Parents {
+    near: Vec<u8>,
+    far: Vec<u32>,
+}
+
+impl Parents {
+    #[inline]
+    fn set(&mut self, w: u32, parent: u32) {
+        match u8::try_from(w - parent) {
+            Ok(d) => self.near[w as usize] = d,
+            Err(_) => self.far.push(parent),
+        }
+    }
+}
 
 /// Computes the immediate dominator of every object reachable from the
-/// roots. Progress phases: `"dominators: numbering"`, `"dominators:
-/// semi-dominators"`, `"dominators: tree"`, in nodes.
+/// roots, and their retained sizes. Progress phases: `"dominators:
+/// numbering"` (in nodes of the graph), `"dominators: semi-dominators"`,
+/// `"dominators: tree"` and `"dominators: retained sizes"` (in reachable
+/// nodes).
 pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominators, Cancelled> {
     let n = g.node_count();
     assert!((n as u64) < ROOT as u64, "graph too large");
     let roots = live_roots(g);
 
-    // 1. Depth-first numbers.
-    let (num, r) = preorder_numbers(g, &roots, progress, "dominators: numbering")?;
-    let r = r as usize;
+    // 1. Depth-first numbers, parents, lowest predecessors, back edges.
+    let Walk {
+        num,
+        mut forest,
+        back,
+    } = walk(g, &roots, progress)?;
+    let r = forest.len() - 1;
 
-    // 2. Parents, semi-dominator candidates, queries. `forest[w]` holds
-    //    w's depth-first parent and its lowest lower-numbered predecessor,
-    //    side by side (one cache line per edge). Every root object also
-    //    hangs from the virtual root (0).
+    // 2. Queries.
     progress.update("dominators: semi-dominators", 0, r as u64)?;
-    let mut forest: Vec<[u32; 2]> = (0..=r as u32).map(|w| [0, w]).collect();
-    // Natively, room for every edge up front (no reallocation, and pages
-    // never written cost no memory); wasm memory is committed as it grows.
-    let mut pairs: Vec<u64> = if cfg!(target_arch = "wasm32") {
-        Vec::new()
-    } else {
-        Vec::with_capacity(g.edge_count())
-    };
-    scan_edges(
-        g,
-        &num,
-        |w, v| {
-            let f = &mut forest[w];
-            f[0] = f[0].max(v);
-            f[1] = f[1].min(v);
-        },
-        Some(&mut pairs),
-    );
-    for &x in &roots {
-        forest[num[x as usize] as usize][1] = 0;
-    }
-    let mut queries = Queries::pack(pairs, r + 1);
+    let mut queries = Queries::pack(back.into_pairs(&num), r + 1);
 
     // 3. Semi-dominators, in reverse preorder. The forest links every
     //    processed vertex to its parent (then farther up, as paths are
     //    halved) and keeps its label: the smallest semi-dominator on the
-    //    path to its ancestor (until then, the slot held the candidate).
+    //    path to its ancestor (until then, the slot held the candidate
+    //    from lower-numbered predecessors). A vertex's parent is saved when
+    //    it is processed, before the first link from it is halved.
     let mut semi = vec![0u32; r + 1];
-    let mut sink = 0u32;
+    let mut parents = Parents {
+        near: vec![0; r + 1],
+        far: Vec::new(),
+    };
+    let mut ring = [0u32; RING];
     for w in (1..=r as u32).rev() {
-        let mut s = forest[w as usize][1];
+        let [parent, mut s] = forest[w as usize];
+        parents.set(w, parent);
         if queries.has(w) {
             loop {
                 let (v, last) = queries.pop();
-                // Plain loads whose values are folded into `sink`: they
-                // start cache misses early (safe Rust has no prefetch).
-                if let Some(far) = queries.peek(LOOKAHEAD.0) {
-                    sink ^= forest[far as usize][0];
+                let k = queries.len;
+                if let Some(j) = k.checked_sub(LOOKAHEAD[0]) {
+                    ring[j % RING] = forest[queries.source(j) as usize][0];
                 }
-                if let Some(near) = queries.peek(LOOKAHEAD.1) {
-                    sink ^= forest[forest[near as usize][0] as usize][0];
+                for &ahead in &LOOKAHEAD[1..] {
+                    if let Some(j) = k.checked_sub(ahead) {
+                        let a = &mut ring[j % RING];
+                        *a = forest[*a as usize][0];
+                    }
                 }
                 s = s.min(eval(&mut forest, v, w + 1));
                 if last {
@@ -359,6 +542,7 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
         forest[w as usize][1] = s;
         semi[w as usize] = s;
         if w & 0xF_FFFF == 0 {
+            queries.shrink();
             progress.update(
                 "dominators: semi-dominators",
                 (r as u32 - w) as u64,
@@ -366,33 +550,42 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
             )?;
         }
     }
-    std::hint::black_box(sink);
+    std::hint::black_box(ring);
     drop(queries);
     drop(forest);
 
-    // 4. Parents again (the forest overwrote them); then, in preorder, the
-    //    immediate dominator is the nearest common ancestor of the parent
-    //    and the semi-dominator in the dominator tree built so far. `semi`
-    //    becomes `idom` in place.
+    // 4. In preorder, the immediate dominator is the nearest common
+    //    ancestor of the parent and the semi-dominator in the dominator
+    //    tree built so far. `semi` becomes `idom` in place.
     progress.update("dominators: tree", 0, r as u64)?;
-    let mut parent = vec![0u32; r + 1];
-    scan_edges(g, &num, |w, v| parent[w] = parent[w].max(v), None);
+    let Parents { near, mut far } = parents;
     let mut idom = semi;
     for w in 1..=r {
         let s = idom[w];
-        let mut d = parent[w];
+        let mut d = match near[w] {
+            0 => far.pop().unwrap_or(0),
+            delta => w as u32 - delta as u32,
+        };
         while d > s {
             d = idom[d as usize];
         }
         idom[w] = d;
     }
-    drop(parent);
+    drop(near);
+    drop(far);
 
-    // 5. Node-indexed immediate dominators.
+    // 5. The preorder and each node's own size by preorder number (one
+    //    pass in node order: sequential reads, scattered writes), then the
+    //    node-indexed immediate dominators.
     let mut order: Vec<NodeIndex> = vec![0; r];
+    let mut sizes = Sizes {
+        small: vec![0; r + 1],
+        big: HashMap::new(),
+    };
     for (x, &i) in num.iter().enumerate() {
         if i != 0 {
             order[i as usize - 1] = x as NodeIndex;
+            sizes.set(i, g.node_size(x as NodeIndex));
         }
     }
     drop(num);
@@ -401,11 +594,61 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
         let d = idom[i + 1];
         by_node[x as usize] = if d == 0 { ROOT } else { order[d as usize - 1] };
     }
-    progress.update("dominators: tree", r as u64, r as u64)?;
+
+    // 6. Retained sizes: in reverse preorder, every node has received its
+    //    dominator-tree children's totals when it is reached, and passes
+    //    its own to its immediate dominator.
+    progress.update("dominators: retained sizes", 0, r as u64)?;
+    let mut reachable = 0u64;
+    for i in (1..=r).rev() {
+        let total = sizes.get(i as u32);
+        match idom[i] {
+            0 => reachable += total,
+            d => sizes.set(d, sizes.get(d) + total),
+        }
+    }
+    drop(idom);
+    let mut small = vec![0u32; n];
+    let mut big = HashMap::new();
+    for (i, &x) in order.iter().enumerate() {
+        let s = sizes.small[i + 1];
+        small[x as usize] = s;
+        if s == u32::MAX {
+            big.insert(x, sizes.get(i as u32 + 1));
+        }
+    }
+    drop(sizes);
+    progress.update("dominators: retained sizes", r as u64, r as u64)?;
     Ok(Dominators {
         idom: by_node,
         order,
+        retained: RetainedSizes::new(small, big, reachable),
     })
+}
+
+/// Sizes of 4 bytes, larger ones (`u32::MAX` and up) in a map.
+struct Sizes {
+    small: Vec<u32>,
+    big: HashMap<u32, u64>,
+}
+
+impl Sizes {
+    #[inline]
+    fn get(&self, i: u32) -> u64 {
+        match self.small[i as usize] {
+            u32::MAX => self.big.get(&i).copied().unwrap_or(u32::MAX as u64),
+            s => s as u64,
+        }
+    }
+    #[inline]
+    fn set(&mut self, i: u32, v: u64) {
+        if v < u32::MAX as u64 {
+            self.small[i as usize] = v as u32;
+        } else {
+            self.small[i as usize] = u32::MAX;
+            self.big.insert(i, v);
+        }
+    }
 }
 
 /// The smallest semi-dominator on the path from `v` up to its highest
@@ -473,7 +716,10 @@ mod tests {
         assert_eq!(d.idom(6), None);
         assert_eq!(d.reachable_count(), 5);
         assert!(d.dominates(0, 4) && d.dominates(3, 4) && !d.dominates(1, 3));
-        assert_eq!(d.preorder()[0], 0);
+        assert_eq!(d.preorder(), &[0, 1, 3, 4, 2]);
+        assert_eq!(d.retained().get(0), 40);
+        assert_eq!(d.retained().get(3), 16);
+        assert_eq!(d.retained().get(5), 0);
     }
 
     #[test]
@@ -484,6 +730,37 @@ mod tests {
         );
         let d = dominators(&g, &mut NoProgress).unwrap();
         assert_eq!(d.idom(2), Some(Dominator::Root));
+    }
+
+    #[test]
+    fn walk_records_parents_lowest_predecessors_and_back_edges() {
+        // 0 -> [1, 2], 1 -> [2, 0], 2 -> [2, 1]; roots 0 and 2.
+        let g = graph(
+            &[&[1, 2], &[2, 0], &[2, 1]],
+            &[(0, RootKind::Static), (2, RootKind::Static)],
+        );
+        let w = walk(&g, &[0, 2], &mut NoProgress).unwrap();
+        assert_eq!(w.num, vec![1, 2, 3]);
+        // 2 is reached from 1 (its parent); its lowest predecessor is the
+        // virtual root, as for every root.
+        assert_eq!(w.forest, vec![[0, 0], [0, 0], [1, 1], [2, 0]]);
+        let pairs = w.back.into_pairs(&[1, 2, 3]);
+        // 1 -> 0 (2 -> 1); 2 -> 2 (3 -> 3), 2 -> 1 (3 -> 2), last-first.
+        assert_eq!(pairs, vec![1 << 32 | 2, 2 << 32 | 3, 3 << 32 | 3]);
+    }
+
+    #[test]
+    fn bits_find_the_previous_set_bit() {
+        let mut b = Bits::new(200);
+        assert_eq!(b.prev_set(199), None);
+        b.set(3);
+        b.set(64);
+        b.set(130);
+        assert_eq!(b.prev_set(199), Some(130));
+        assert_eq!(b.prev_set(130), Some(130));
+        assert_eq!(b.prev_set(129), Some(64));
+        assert_eq!(b.prev_set(63), Some(3));
+        assert_eq!(b.prev_set(2), None);
     }
 
     #[test]
@@ -505,11 +782,13 @@ mod tests {
             1 << 32 | 7,
             3 << 32 | 8,
             2 << 32 | 5,
+            5 << 32 | 5,
             3 << 32 | 4,
         ];
         let mut q = Queries::pack(pairs, 10);
         let mut got = Vec::new();
-        assert_eq!(q.peek(1), Some(8));
+        assert_eq!(q.packed.len(), 3);
+        assert_eq!(q.source(q.len - 2), 8);
         for w in (0..10).rev() {
             if q.has(w) {
                 loop {
@@ -519,10 +798,12 @@ mod tests {
                         break;
                     }
                 }
+                // Taken queries can be given back at any time.
+                q.shrink();
             }
         }
+        // The self-loop 5 -> 5 is left out.
         assert_eq!(got, vec![(3, 9), (3, 8), (3, 4), (2, 5), (1, 7)]);
-        assert_eq!(q.peek(0), None);
-        assert_eq!(q.packed.len(), 3);
+        assert_eq!(q.len, 0);
     }
 }

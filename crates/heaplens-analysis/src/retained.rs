@@ -6,21 +6,37 @@
 //! object once: objects dominated by another object of the same type are
 //! already inside that object's retained size and are not added again.
 //! Sizes are the graph's, not scaled for a sampled heap.
+//!
+//! The per-object sizes are summed by [`crate::dominators::dominators`]
+//! itself, bottom-up over the dominator tree while its arrays are still
+//! indexed by preorder number (a sequential pass, not a random walk over
+//! the nodes); [`retained_sizes`] hands them out.
 
 use crate::dominators::{Dominator, Dominators};
 use heaplens_graph::{HeapGraph, NodeIndex};
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
 
-/// The retained size of every node (0 for nodes no root reaches).
+/// The retained size of every node (0 for nodes no root reaches). Clones
+/// share the storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetainedSizes {
     /// Per node; `u32::MAX` means "see `big`".
-    small: Vec<u32>,
-    big: HashMap<NodeIndex, u64>,
+    small: Arc<Vec<u32>>,
+    big: Arc<HashMap<NodeIndex, u64>>,
     reachable: u64,
 }
 
 impl RetainedSizes {
+    /// Per node: `small`, or `big` where `small` is `u32::MAX`.
+    pub(crate) fn new(small: Vec<u32>, big: HashMap<NodeIndex, u64>, reachable: u64) -> Self {
+        RetainedSizes {
+            small: Arc::new(small),
+            big: Arc::new(big),
+            reachable,
+        }
+    }
+
     /// The retained size of `n` in bytes.
     pub fn get(&self, n: NodeIndex) -> u64 {
         match self.small[n as usize] {
@@ -34,49 +50,22 @@ impl RetainedSizes {
         self.reachable
     }
 
-    /// Heap memory held, in bytes.
+    /// Heap memory held, in bytes (shared with the clones and with the
+    /// [`Dominators`] it came from).
     pub fn memory_bytes(&self) -> usize {
         self.small.capacity() * 4 + self.big.capacity() * 16
     }
-
-    fn set(&mut self, n: NodeIndex, v: u64) {
-        if v < u32::MAX as u64 {
-            self.small[n as usize] = v as u32;
-        } else {
-            self.small[n as usize] = u32::MAX;
-            self.big.insert(n, v);
-        }
-    }
 }
 
-/// Computes every node's retained size (one pass over the dominator tree,
-/// bottom-up).
+/// Every node's retained size: the sizes [`crate::dominators::dominators`]
+/// summed over the dominator tree (shared, not copied).
 pub fn retained_sizes(g: &HeapGraph, dom: &Dominators) -> RetainedSizes {
     assert_eq!(
         dom.node_count(),
         g.node_count(),
         "dominators of another graph"
     );
-    let mut r = RetainedSizes {
-        small: vec![0; g.node_count()],
-        big: HashMap::new(),
-        reachable: 0,
-    };
-    // Children come after their immediate dominator in preorder: walking
-    // it backwards, a node has received all its children's sizes when it
-    // is reached.
-    for &x in dom.preorder().iter().rev() {
-        let total = r.get(x) + g.node_size(x);
-        r.set(x, total);
-        match dom.idom(x) {
-            Some(Dominator::Node(p)) => {
-                let v = r.get(p) + total;
-                r.set(p, v);
-            }
-            _ => r.reachable += total,
-        }
-    }
-    r
+    dom.retained().clone()
 }
 
 /// The dominator tree as lists of children.

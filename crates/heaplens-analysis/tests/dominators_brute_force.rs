@@ -234,6 +234,65 @@ fn random_graphs_match_the_definition() {
     }
 }
 
+/// A heap-like graph of `n` nodes: each node owned by one a little before
+/// it (sometimes far before), plus `extra` more references per node, near
+/// or anywhere, so that the walk makes long paths and many edges go back to
+/// numbered nodes (hundreds of semi-dominator queries: more than the
+/// evaluation's lookahead).
+fn heap_like_spec(rng: &mut Rng, n: usize, extra: u64) -> Spec {
+    let mut edges = vec![Vec::new(); n];
+    for j in 1..n {
+        let back = if rng.below(10) < 8 {
+            1 + rng.below(8)
+        } else {
+            1 + rng.below(j as u64)
+        };
+        let owner = j.saturating_sub(back as usize);
+        edges[owner].push(j as u32);
+    }
+    for (i, e) in edges.iter_mut().enumerate() {
+        for _ in 0..rng.below(2 * extra + 1) {
+            let t = if rng.below(2) == 0 {
+                (i as u64 + rng.below(33)).saturating_sub(16)
+            } else {
+                rng.below(n as u64)
+            };
+            e.insert(
+                rng.below(e.len() as u64 + 1) as usize,
+                t.min(n as u64 - 1) as u32,
+            );
+        }
+    }
+    let kinds = [RootKind::Static, RootKind::Stack, RootKind::WeakHandle];
+    let mut roots = vec![(0, RootKind::Static)];
+    for _ in 0..rng.below(6) {
+        roots.push((
+            rng.below(n as u64) as u32,
+            kinds[rng.below(kinds.len() as u64) as usize],
+        ));
+    }
+    Spec {
+        edges,
+        sizes: (0..n).map(|_| 1 + rng.below(100)).collect(),
+        types: (0..n).map(|_| rng.below(3) as u32).collect(),
+        roots,
+    }
+}
+
+#[test]
+fn larger_graphs_match_the_definition() {
+    let mut rng = Rng(0x5EED_0002);
+    for case in 0..12 {
+        let n = 300 + rng.below(900) as usize;
+        let spec = if case % 3 == 2 {
+            random_spec(&mut rng, n)
+        } else {
+            heap_like_spec(&mut rng, n, 1 + case % 2)
+        };
+        check(&spec, &format!("larger case {case} (n = {n})"));
+    }
+}
+
 #[test]
 fn adversarial_families_match_the_definition() {
     let s = RootKind::Static;
