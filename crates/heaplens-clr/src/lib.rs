@@ -196,11 +196,15 @@ pub fn read_with(
     let total: u64 = segments.iter().map(|s| s.end - s.start).sum();
     // A core without the heap (`--normal`, `--triage`) maps the heap's
     // ranges but holds none of their bytes.
-    let captured: u64 = segments
+    let captured_of: Vec<u64> = segments
         .iter()
-        .flat_map(|s| heaplens_memory::data_runs(mem, s.start, s.end))
-        .map(|(a, b)| b - a)
-        .sum();
+        .map(|s| {
+            heaplens_memory::data_runs(mem, s.start, s.end)
+                .map(|(a, b)| b - a)
+                .sum()
+        })
+        .collect();
+    let captured: u64 = captured_of.iter().sum();
     if total > 0 && captured == 0 {
         return Err(ClrError::NoHeapMemory {
             missing: total,
@@ -227,11 +231,9 @@ pub fn read_with(
         .collect();
     let held: Vec<&heap::Segment> = segments
         .iter()
-        .filter(|s| {
-            heaplens_memory::data_runs(mem, s.start, s.end)
-                .next()
-                .is_some()
-        })
+        .zip(&captured_of)
+        .filter(|(_, &c)| c > 0)
+        .map(|(s, _)| s)
         .collect();
     if !held.is_empty() && held.iter().all(|s| stopped.contains(&s.record)) {
         return Err(ClrError::NoTypeData {
