@@ -2,7 +2,8 @@
 //! against the runtime's own walk of the same heap a moment earlier
 //! (`phaseN.graph.json.zst`): every reference object, edge and type name,
 //! and every static field the runtime listed, checked as
-//! [`heaplens_tests::clr_check`] describes.
+//! [`heaplens_tests::clr_check`] describes; read on two threads as the CLI
+//! reads a file, and the same as read on one.
 
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_elfcore::ElfCore;
@@ -22,6 +23,8 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
     t.module_files = modules
         .as_ref()
         .map(|m| m as &dyn heaplens_clr::ModuleFiles);
+    // As `heaplens` reads a file: on two threads.
+    t.shared_memory = Some(core.memory());
     let heap = heaplens_clr::read(&t, &mut NoProgress)?;
     let summary = clr_check::check(&heap, core.memory(), graph)?;
     eprintln!("{summary}");
@@ -94,6 +97,58 @@ fn one_read(core: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The heap read on two threads (the walk split between them, references
+/// resolved beside the roots and names) is the heap read on one: the same
+/// types in the same order, nodes, edges, roots and report.
+fn two_threads(core: &Path) -> Result<(), Failed> {
+    let file = heaplens_corpus::unpacked(core)?;
+    let core = ElfCore::open(PageCache::new(FileSource::open(&file)?))?;
+    let symbols = ElfSymbols(&core);
+    let mut t = target(&core, &symbols);
+    t.shared_memory = Some(core.memory());
+    let read = |single_thread| {
+        let options = heaplens_clr::ReadOptions {
+            single_thread,
+            ..Default::default()
+        };
+        heaplens_clr::read_with(&t, &mut NoProgress, options)
+    };
+    let (two, one) = (read(false)?, read(true)?);
+    let (a, b) = (&two.graph, &one.graph);
+    if a.types() != b.types() {
+        return Err("the types differ".into());
+    }
+    if a.node_count() != b.node_count() || a.node_count() == 0 {
+        return Err(format!("{} / {} nodes", a.node_count(), b.node_count()).into());
+    }
+    for n in 0..a.node_count() as u32 {
+        let node = |g: &heaplens_graph::HeapGraph| {
+            (
+                g.node_type(n),
+                g.node_size(n),
+                g.node_address(n),
+                g.children(n).to_vec(),
+            )
+        };
+        if node(a) != node(b) {
+            return Err(format!("node {n} differs: {:?} / {:?}", node(a), node(b)).into());
+        }
+    }
+    let roots = |g: &heaplens_graph::HeapGraph| -> Vec<String> {
+        g.roots()
+            .iter()
+            .map(|r| format!("{:?} {} {:?}", r.kind, r.object, g.root_name(r)))
+            .collect()
+    };
+    if roots(a) != roots(b) {
+        return Err("the roots differ".into());
+    }
+    if format!("{:?}", two.info) != format!("{:?}", one.info) {
+        return Err("the reports differ".into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -114,6 +169,11 @@ fn main() {
                     trials.push(Trial::test(
                         format!("one_read::{name}::phase{phase}"),
                         move || one_read(&c),
+                    ));
+                    let c = core.clone();
+                    trials.push(Trial::test(
+                        format!("two_threads::{name}::phase{phase}"),
+                        move || two_threads(&c),
                     ));
                     trials.push(Trial::test(
                         format!("walk::{name}::phase{phase}"),

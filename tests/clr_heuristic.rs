@@ -60,6 +60,7 @@ fn both(target: &Target<'_>) -> (Result<ClrHeap, ClrError>, Result<ClrHeap, ClrE
         &mut NoProgress,
         ReadOptions {
             discovery: Discovery::Heuristic,
+            ..Default::default()
         },
     );
     (dac, heuristic)
@@ -390,6 +391,7 @@ fn check_stale(path: &Path, back: usize, erase: bool) -> Result<(), Failed> {
             &mut NoProgress,
             ReadOptions {
                 discovery: Discovery::Heuristic,
+                ..Default::default()
             },
         )
     };

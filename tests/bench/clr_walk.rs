@@ -8,6 +8,8 @@
 //! Per core it prints the best of several runs: objects, heap MB walked,
 //! walk time, objects/s and MB/s of the whole `stats` work, the graph's
 //! bytes per object, and finally the process's peak resident memory.
+//! The work is split over two threads as in `heaplens stats` on a file;
+//! `HEAPLENS_BENCH_THREADS=1` keeps it on one (as in the browser).
 
 use heaplens_analysis::stats::{type_stats, Selection};
 use heaplens_bytes::{FileSource, PageCache};
@@ -46,6 +48,17 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` asks for a listing
     }
+    // `HEAPLENS_BENCH_THREADS=1`: everything on one thread (what the
+    // browser's worker does), for comparison.
+    let single_thread = std::env::var("HEAPLENS_BENCH_THREADS").is_ok_and(|v| v == "1");
+    println!(
+        "threads: {}",
+        if single_thread {
+            "one (HEAPLENS_BENCH_THREADS=1)"
+        } else {
+            "two, as `heaplens stats` on a file"
+        }
+    );
     println!(
         "{:<44} {:>10} {:>9} {:>9} {:>12} {:>9} {:>7}",
         "core", "objects", "heap MB", "best ms", "objects/s", "MB/s", "B/obj"
@@ -71,7 +84,14 @@ fn main() {
             let t = Instant::now();
             let core = ElfCore::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
             let symbols = ElfSymbols(&core);
-            let heap = heaplens_clr::read(&target(&core, &symbols), &mut NoProgress).unwrap();
+            // As `heaplens stats` opens a file: memory threads can share.
+            let mut target = target(&core, &symbols);
+            target.shared_memory = Some(core.memory());
+            let options = heaplens_clr::ReadOptions {
+                single_thread,
+                ..Default::default()
+            };
+            let heap = heaplens_clr::read_with(&target, &mut NoProgress, options).unwrap();
             let st = type_stats(&heap.graph, None, Selection::Reachable);
             std::hint::black_box(&st);
             best = best.min(t.elapsed());

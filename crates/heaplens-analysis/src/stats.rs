@@ -1,6 +1,6 @@
 //! Type statistics: per type count, bytes and share of the heap.
 
-use crate::reach::reachable;
+use crate::reach::Reachable;
 use heaplens_graph::{HeapGraph, Sampling, TypeIndex, TypeKind};
 use std::collections::HashMap;
 
@@ -122,7 +122,7 @@ pub fn type_stats(g: &HeapGraph, sampling: Option<&Sampling>, selection: Selecti
     } = TypeGroups::of(g);
     let live = match selection {
         Selection::All => None,
-        Selection::Reachable => Some(reachable(g)),
+        Selection::Reachable => Some(Reachable::of(g)),
     };
     let mut acc = vec![Acc::default(); first_type.len()];
     let mut stats = TypeStats {
@@ -135,35 +135,32 @@ pub fn type_stats(g: &HeapGraph, sampling: Option<&Sampling>, selection: Selecti
         undefined_nodes: 0,
         scaled: sampling.is_some(),
     };
-    for n in 0..g.node_count() as u32 {
-        let t = g.node_type(n);
-        let size = g.node_size(n);
-        match g.type_info(t).kind {
-            TypeKind::Pseudo => stats.pseudo_nodes += 1,
-            TypeKind::Undefined => stats.undefined_nodes += 1,
-            TypeKind::Free => {
-                stats.free.count += 1;
-                stats.free.bytes += size;
+    let kinds: Vec<TypeKind> = g.types().iter().map(|t| t.kind).collect();
+    g.for_each_node(|n, t, size| match kinds[t as usize] {
+        TypeKind::Pseudo => stats.pseudo_nodes += 1,
+        TypeKind::Undefined => stats.undefined_nodes += 1,
+        TypeKind::Free => {
+            stats.free.count += 1;
+            stats.free.bytes += size;
+        }
+        TypeKind::Object => {
+            if let (Some(live), Some(u)) = (&live, &mut stats.unreachable) {
+                if !live.contains(n) {
+                    u.count += 1;
+                    u.bytes += size;
+                    return;
+                }
             }
-            TypeKind::Object => {
-                if let (Some(live), Some(u)) = (&live, &mut stats.unreachable) {
-                    if !live[n as usize] {
-                        u.count += 1;
-                        u.bytes += size;
-                        continue;
-                    }
-                }
-                let a = &mut acc[type_group[t as usize]];
-                a.count += 1;
-                a.bytes += size;
-                if let Some(s) = sampling {
-                    let m = s.multiplier(t) as f64;
-                    a.scaled_count += m;
-                    a.scaled_bytes += m * size as f64;
-                }
+            let a = &mut acc[type_group[t as usize]];
+            a.count += 1;
+            a.bytes += size;
+            if let Some(s) = sampling {
+                let m = s.multiplier(t) as f64;
+                a.scaled_count += m;
+                a.scaled_bytes += m * size as f64;
             }
         }
-    }
+    });
     for (gi, a) in acc.into_iter().enumerate() {
         if a.count == 0 {
             continue;

@@ -2,15 +2,18 @@
 
 use crate::{ReadAt, ReadError};
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::Mutex;
 
-/// A file read with positioned reads; the file is never loaded whole.
+/// A file read with positioned reads (`pread` on Unix, `ReadFile` at an
+/// offset on Windows), so threads can read it at once; the file is never
+/// loaded whole.
 #[derive(Debug)]
 pub struct FileSource {
-    file: Mutex<File>,
+    file: File,
     len: u64,
+    /// Elsewhere reads seek first, one at a time.
+    #[cfg(not(any(unix, windows)))]
+    seek: std::sync::Mutex<()>,
 }
 
 impl FileSource {
@@ -19,9 +22,43 @@ impl FileSource {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         Ok(FileSource {
-            file: Mutex::new(file),
+            file,
             len,
+            #[cfg(not(any(unix, windows)))]
+            seek: std::sync::Mutex::new(()),
         })
+    }
+
+    /// Fills `buf` from `offset`.
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, offset)
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::fs::FileExt;
+            let mut done = 0;
+            while done < buf.len() {
+                match self.file.seek_read(&mut buf[done..], offset + done as u64) {
+                    Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        }
+        #[cfg(not(any(unix, windows)))]
+        {
+            use std::io::{Read, Seek, SeekFrom};
+            // A poisoned lock only means another reader panicked mid-read;
+            // every read seeks first.
+            let _one_at_a_time = self.seek.lock().unwrap_or_else(|e| e.into_inner());
+            let mut file = &self.file;
+            file.seek(SeekFrom::Start(offset))?;
+            file.read_exact(buf)
+        }
     }
 }
 
@@ -32,20 +69,12 @@ impl ReadAt for FileSource {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
         ReadError::check_bounds(offset, buf.len(), self.len)?;
-        let io = |source| ReadError::Io {
-            offset,
-            len: buf.len() as u64,
-            source,
-        };
-        // A poisoned lock only means another reader panicked mid-read; the
-        // file handle itself is still usable because every read seeks first.
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.seek(SeekFrom::Start(offset)).map_err(io)?;
-        file.read_exact(buf).map_err(|source| ReadError::Io {
-            offset,
-            len: buf.len() as u64,
-            source,
-        })
+        self.read_exact_at(offset, buf)
+            .map_err(|source| ReadError::Io {
+                offset,
+                len: buf.len() as u64,
+                source,
+            })
     }
 }
 

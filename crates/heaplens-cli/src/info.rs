@@ -19,7 +19,9 @@ pub struct InfoArgs {
 }
 
 pub fn run(args: &InfoArgs) -> Result<(), String> {
-    let d = with_input(&args.file, heaplens_snapshot::describe)?;
+    let d = with_input(&args.file, |src, modules, progress| {
+        heaplens_snapshot::describe(src, modules, progress)
+    })?;
     let file = args.file.display().to_string();
     if args.json {
         println!("{}", to_json(&file, &d));

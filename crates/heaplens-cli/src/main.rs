@@ -71,7 +71,7 @@ fn main() -> ExitCode {
 
 /// Opens `path` through a page cache, showing progress on a terminal.
 pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
-    with_input(path, heaplens_snapshot::open_with)
+    with_input(path, heaplens_snapshot::open_shared_with)
 }
 
 /// Runs `read` on `path` through a page cache, with the `--modules` files
@@ -79,7 +79,7 @@ pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
 pub(crate) fn with_input<T>(
     path: &Path,
     read: impl FnOnce(
-        &dyn ReadAt,
+        &(dyn ReadAt + Sync),
         &ModuleSet,
         &mut dyn Progress,
     ) -> Result<T, heaplens_snapshot::OpenError>,

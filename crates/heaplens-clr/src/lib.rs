@@ -22,6 +22,7 @@
 //! build numbers, so that an unseen patch release still works. See
 //! `docs/clr-heap-walk.md` in the reference corpus for the structures.
 
+mod background;
 pub mod dacvars;
 pub mod discover;
 mod error;
@@ -40,7 +41,9 @@ pub use heaplens_metadata;
 pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
 
-use heaplens_graph::{GraphBuilder, HeapGraph, Progress, RootKind, TypeInfo, TypeKind};
+use heaplens_graph::{
+    GraphBuilder, HeapGraph, NodeColumns, Progress, RootKind, TypeInfo, TypeKind,
+};
 
 /// How the GC runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +132,12 @@ pub enum Discovery {
 pub struct ReadOptions {
     /// How the heap is found.
     pub discovery: Discovery,
+    /// Do everything on the calling thread. By default a native build
+    /// resolves references on a second thread while it reads the roots
+    /// and names the types, and walks the heap on two threads when the
+    /// target's memory can be shared ([`Target::shared_memory`]); the
+    /// result is the same either way.
+    pub single_thread: bool,
 }
 
 /// Where the heap's segments and roots were found.
@@ -193,6 +202,24 @@ pub fn read_with(
     } else {
         from_gc_dac_vars(target, &runtime)?
     };
+    let layout = match &source {
+        Source::DacVars(vars, heaps) if heap::uses_regions(mem, vars, heaps)? => {
+            HeapLayout::Regions
+        }
+        _ => HeapLayout::Segments,
+    };
+    // With regions the GC reserves one range for all of them: what lies
+    // between its regions is the GC's too (free regions).
+    let gc_range = (layout == HeapLayout::Regions)
+        .then(|| {
+            let gc = || {
+                segments
+                    .iter()
+                    .filter(|s| s.kind != heap::SegmentKind::Frozen)
+            };
+            Some((gc().map(|s| s.start).min()?, gc().map(|s| s.end).max()?))
+        })
+        .flatten();
     let total: u64 = segments.iter().map(|s| s.end - s.start).sum();
     // A core without the heap (`--normal`, `--triage`) maps the heap's
     // ranges but holds none of their bytes.
@@ -212,11 +239,20 @@ pub fn read_with(
         });
     }
 
-    let contexts = walk::allocation_contexts(mem, &segments);
+    let contexts = match target.shared_memory {
+        Some(shared) if !options.single_thread => {
+            walk::allocation_contexts_parallel(shared, &segments)
+        }
+        _ => walk::allocation_contexts(mem, &segments),
+    };
     let mut mts = walk::MethodTables::default();
-    let walked = walk::walk(mem, &segments, &contexts, &mut mts, true, &mut |done| {
-        progress.update("heap", done, total).is_ok()
-    });
+    let mut report = |done| progress.update("heap", done, total).is_ok();
+    let walked = match target.shared_memory {
+        Some(shared) if !options.single_thread => {
+            walk::walk_parallel(shared, &segments, &contexts, &mut mts, true, &mut report)
+        }
+        _ => walk::walk(mem, &segments, &contexts, &mut mts, true, &mut report),
+    };
     let walk::Walked {
         objects,
         problems,
@@ -256,32 +292,77 @@ pub fn read_with(
         .collect();
     extra.sort_unstable();
     let n = objects.addresses.len() as u64;
-    let refs = walk::references(mem, &segments, &objects, &mts, raw, &extra, &mut |done| {
-        progress.update("references", done, n).is_ok()
-    });
-    let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
-
-    let (queues, generation_count, mut heuristic) = match &source {
-        Source::DacVars(vars, heaps) => (
-            roots::finalize_queues(heaps),
-            vars.total_generation_count,
-            None,
-        ),
-        Source::Heuristic(found) => {
-            let (queues, status) = discover::finalize_queues(mem, found, &objects, &mts);
-            let mut report = found.report.clone();
-            report.finalization = status;
-            (queues, found.generation_count, Some(report))
+    // The roots, the types' names, the statics and the graph's columns:
+    // what is done while the references are resolved.
+    let beside = || -> Result<_, ClrError> {
+        let (queues, generation_count, heuristic) = match &source {
+            Source::DacVars(vars, heaps) => (
+                roots::finalize_queues(heaps),
+                vars.total_generation_count,
+                None,
+            ),
+            Source::Heuristic(found) => {
+                let (queues, status) = discover::finalize_queues(mem, found, &objects, &mts);
+                let mut report = found.report.clone();
+                report.finalization = status;
+                (queues, found.generation_count, Some(report))
+            }
+        };
+        let fq = roots::finalizer_queue(mem, &queues, generation_count, &objects);
+        let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
+        let (type_names, mut naming, mut modules) =
+            names::name_types_and_modules(target, &runtime, &mts);
+        let (static_roots, statics) = statics::find(
+            mem,
+            &mut modules,
+            &objects,
+            &mts,
+            &segments,
+            gc_range,
+            &handles.roots,
+        );
+        naming.notes.extend(statics.note());
+        let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
+        Ok((
+            heuristic,
+            fq,
+            stack_roots,
+            type_names,
+            naming,
+            static_roots,
+            statics,
+            nodes,
+        ))
+    };
+    let mut report = |done| progress.update("references", done, n).is_ok();
+    // References the walk read need no more of the dump: they are resolved
+    // on a second thread while this one does the rest.
+    let (refs, rest) = match raw {
+        Some(raw) if raw.covers(&objects) && !options.single_thread => {
+            let (objects, segments, extra) = (&objects, &segments, &extra);
+            let (refs, rest) = background::run_beside(
+                |p| walk::resolve_references(objects, segments, raw, extra, p),
+                beside,
+                &mut report,
+            );
+            (refs.flatten(), rest)
+        }
+        raw => {
+            let refs = walk::references(mem, &segments, &objects, &mts, raw, &extra, &mut report);
+            (refs, beside())
         }
     };
-    let (fq, fq_dangling) = roots::finalizer_queue(mem, &queues, generation_count, &objects);
-    let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
-
-    let (type_names, mut naming, mut modules) =
-        names::name_types_and_modules(target, &runtime, &mts);
-    let (static_roots, statics) =
-        statics::find(mem, &mut modules, &objects, &mts, &segments, &handles.roots);
-    naming.notes.extend(statics.note());
+    let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
+    let (
+        mut heuristic,
+        (fq, fq_dangling),
+        stack_roots,
+        type_names,
+        naming,
+        static_roots,
+        statics,
+        nodes,
+    ) = rest?;
 
     // The graph: one type per MethodTable.
     let mut b = GraphBuilder::new();
@@ -300,13 +381,7 @@ pub fn read_with(
             method_table: mt,
         });
     }
-    b.add_nodes(
-        &objects.types,
-        &objects.sizes,
-        &objects.addresses,
-        starts,
-        targets,
-    )?;
+    b.add_node_columns(nodes, starts, targets)?;
     let is_free = |o: u32| mts.tables[objects.types[o as usize] as usize].is_free;
     // Frozen (NonGC heap) objects are never collected.
     let frozen: Vec<roots::FoundRoot> = segments
@@ -347,18 +422,13 @@ pub fn read_with(
             .position(|t| t.is_free)
             .map(|i| mts.addresses[i]);
     }
-    let (server, layout, heap_count, gc_dac_vars) = match &source {
+    let (server, heap_count, gc_dac_vars) = match &source {
         Source::DacVars(vars, heaps) => (
             vars.server,
-            if heap::uses_regions(mem, vars, heaps)? {
-                HeapLayout::Regions
-            } else {
-                HeapLayout::Segments
-            },
             heaps.len(),
             Some((vars.address, format!("{}.{}", vars.major, vars.minor))),
         ),
-        Source::Heuristic(found) => (found.server, HeapLayout::Segments, found.heap_count, None),
+        Source::Heuristic(found) => (found.server, found.heap_count, None),
     };
     let info = ClrInfo {
         runtime_path: runtime.module.path.clone(),
@@ -404,6 +474,7 @@ mod tests {
             threads: Vec::new(),
             symbols: &NoSymbols,
             module_files: None,
+            shared_memory: None,
         };
         read(&target, &mut NoProgress).unwrap_err()
     }

@@ -364,6 +364,7 @@ pub(crate) fn find(
     objects: &Objects,
     mts: &MethodTables,
     segments: &[Segment],
+    gc_range: Option<(u64, u64)>,
     handles: &[FoundRoot],
 ) -> (Vec<StaticRoot>, StaticsReport) {
     let heap = Heap {
@@ -371,6 +372,7 @@ pub(crate) fn find(
         objects,
         mts,
         segments,
+        gc_range,
     };
     let mut s = Statics {
         heap,
@@ -444,6 +446,9 @@ struct Heap<'a> {
     objects: &'a Objects,
     mts: &'a MethodTables,
     segments: &'a [Segment],
+    /// The address range the GC reserved for all its regions (.NET 7+
+    /// regions), when known: nothing but GC memory lies there.
+    gc_range: Option<(u64, u64)>,
 }
 
 impl Heap<'_> {
@@ -821,17 +826,31 @@ impl Statics<'_> {
             let mut at = r.start;
             while at < end {
                 // Skip the GC heap: its objects do not point at statics.
+                // Between regions lie free regions, old objects: skipped too.
+                if let Some((lo, hi)) = self.heap.gc_range {
+                    if at >= lo && at < hi {
+                        at = hi;
+                        continue;
+                    }
+                }
                 let i = self.heap.segments.partition_point(|s| s.end <= at);
                 if let Some(s) = self.heap.segments.get(i).filter(|s| s.start <= at) {
                     at = s.end.max(at.saturating_add(8));
                     continue;
                 }
-                let next_segment = self
-                    .heap
-                    .segments
-                    .get(i)
-                    .map_or(u64::MAX, |s| s.start)
-                    .max(at.saturating_add(8));
+                let next_segment =
+                    self.heap
+                        .segments
+                        .get(i)
+                        .map_or(u64::MAX, |s| s.start)
+                        .min(self.heap.gc_range.map_or(u64::MAX, |(lo, _)| {
+                            if lo > at {
+                                lo
+                            } else {
+                                u64::MAX
+                            }
+                        }))
+                        .max(at.saturating_add(8));
                 let n = (end - at).min(1 << 20).min(next_segment - at) & !7;
                 if n == 0 {
                     break;

@@ -85,6 +85,10 @@ impl SymbolSource for NoSymbols {
 pub struct Target<'a> {
     /// The process's memory.
     pub memory: &'a dyn AddressSpace,
+    /// The same memory as [`Target::memory`], when threads may share it
+    /// (a file read natively): the heap is then walked on two threads.
+    /// `None` where it cannot be shared (the browser's `File`).
+    pub shared_memory: Option<&'a (dyn AddressSpace + Sync)>,
     /// Its modules.
     pub modules: Vec<TargetModule>,
     /// Its threads.

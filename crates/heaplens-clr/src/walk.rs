@@ -5,6 +5,8 @@ use crate::methodtable::{GcDesc, MethodTable, MIN_OBJECT_SIZE};
 use heaplens_memory::AddressSpace;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// How much of a segment is read at once.
 const CHUNK: usize = 1 << 20;
@@ -64,6 +66,19 @@ impl MethodTables {
             self.recent[slot] = (mt, i);
         }
         v
+    }
+
+    /// The index of the MethodTable at `mt`, already read as `table`
+    /// (by another walk), adding it when new.
+    fn adopt(&mut self, mt: u64, table: MethodTable) -> u32 {
+        if let Some(&Some(i)) = self.index.get(&mt) {
+            return i;
+        }
+        let i = self.tables.len() as u32;
+        self.addresses.push(mt);
+        self.tables.push(table);
+        self.index.insert(mt, Some(i));
+        i
     }
 
     fn lookup_slow(&mut self, mem: &dyn AddressSpace, mt: u64) -> Option<u32> {
@@ -244,6 +259,13 @@ pub struct RawReferences {
     invalid: u64,
 }
 
+impl RawReferences {
+    /// True when these are the references of `objects` (one list each).
+    pub fn covers(&self, objects: &Objects) -> bool {
+        self.starts.len() == objects.addresses.len() + 1
+    }
+}
+
 /// What went wrong in a segment's walk (the walk of that segment stops;
 /// the others go on).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -352,6 +374,311 @@ pub struct Walked {
     pub raw: Option<RawReferences>,
 }
 
+/// What one walk of some segments collects.
+struct Part {
+    objects: Objects,
+    problems: Vec<WalkProblem>,
+    raw: Option<RawReferences>,
+    /// Per segment walked, in the order walked: its index and where its
+    /// objects, references and problems begin.
+    runs: Vec<Run>,
+}
+
+/// Where one segment's results begin in a [`Part`].
+#[derive(Clone, Copy)]
+struct Run {
+    segment: usize,
+    objects: usize,
+    words: usize,
+    problems: usize,
+}
+
+impl Part {
+    /// Room for the objects of `heap` bytes, and for their references when
+    /// `read_references`.
+    fn new(heap: u64, read_references: bool) -> Part {
+        // Room for objects of 40 bytes on average (heaps average 30 to
+        // 100), so most heaps need no reallocation. In wasm32 reserved
+        // memory is committed memory: there, room for 64-byte objects.
+        const AVERAGE: u64 = if cfg!(target_arch = "wasm32") { 64 } else { 40 };
+        let expect = (heap / AVERAGE).min(1 << 26) as usize;
+        let mut objects = Objects::default();
+        objects.addresses.reserve(expect);
+        objects.types.reserve(expect);
+        objects.sizes.reserve(expect);
+        let raw = read_references.then(|| {
+            let mut r = RawReferences {
+                starts: Vec::with_capacity(expect + 1),
+                words: Vec::with_capacity(2 * expect),
+                invalid: 0,
+            };
+            r.starts.push(0);
+            r
+        });
+        Part {
+            objects,
+            problems: Vec::new(),
+            raw,
+            runs: Vec::new(),
+        }
+    }
+
+    /// Walks the segments `next` hands out (indices into `segments`, which
+    /// `words` numbers) until it hands out none, calling
+    /// `progress(bytes_done)` now and then; false when `progress` said stop.
+    #[allow(clippy::too_many_arguments)]
+    fn walk(
+        &mut self,
+        mem: &dyn AddressSpace,
+        segments: &[Segment],
+        next: &mut dyn FnMut() -> Option<usize>,
+        contexts: &AddrMap<u64>,
+        mts: &mut MethodTables,
+        words: &HeapWords,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> bool {
+        let Part {
+            objects,
+            problems,
+            raw,
+            runs,
+        } = self;
+        let mut big = Vec::new();
+        let mut window = Window::new(mem);
+        let mut done = 0u64;
+        while let Some(index) = next() {
+            let Some(seg) = segments.get(index) else {
+                break;
+            };
+            runs.push(Run {
+                segment: index,
+                objects: objects.addresses.len(),
+                words: raw.as_ref().map_or(0, |r| r.words.len()),
+                problems: problems.len(),
+            });
+            window.reset(seg.end);
+            let mut pos = seg.start;
+            let mut last_report = pos;
+            let stop = |pos: u64, why: String, problems: &mut Vec<WalkProblem>| {
+                problems.push(WalkProblem {
+                    segment: seg.record,
+                    addr: pos,
+                    type_data_missing: why.contains(MISSING_TYPE_DATA),
+                    why,
+                    bytes_skipped: seg.end - pos,
+                });
+            };
+            while pos < seg.end {
+                if pos - last_report >= 16 << 20 {
+                    done += pos - last_report;
+                    last_report = pos;
+                    if !progress(done) {
+                        return false;
+                    }
+                }
+                let Some(word) = window.u64(pos) else {
+                    stop(pos, "memory not in the dump".into(), problems);
+                    break;
+                };
+                let mt = word & !7;
+                if mt == 0 {
+                    // A thread's allocation context: unformatted space up
+                    // to its limit, then the GC's minimum-object slack.
+                    if let Some(&limit) = contexts.get(&pos) {
+                        let next = align8(limit + MIN_OBJECT_SIZE);
+                        if next >= seg.end {
+                            break;
+                        }
+                        let w = window.u64(next).unwrap_or(0) & !7;
+                        if next > pos && mts.lookup(mem, w).is_some() {
+                            pos = next;
+                            continue;
+                        }
+                    }
+                    // Otherwise zeros up to the next object.
+                    match skip_zeros(&mut window, pos, seg.end) {
+                        Some(next) if next >= seg.end => break,
+                        Some(next) => {
+                            let w = window.u64(next).unwrap_or(0) & !7;
+                            if mts.lookup(mem, w).is_some() {
+                                pos = next;
+                                continue;
+                            }
+                            stop(
+                                next,
+                                format!("after a zero gap, {}", not_a_method_table(mem, w)),
+                                problems,
+                            );
+                            break;
+                        }
+                        None => {
+                            stop(pos, "memory not in the dump".into(), problems);
+                            break;
+                        }
+                    }
+                }
+                let Some(t) = mts.lookup(mem, mt) else {
+                    stop(pos, not_a_method_table(mem, mt), problems);
+                    break;
+                };
+                let info = &mts.tables[t as usize];
+                let components = if info.component_size != 0 {
+                    match window.u32(pos + 8) {
+                        Some(c) => c,
+                        None => {
+                            stop(pos, "memory not in the dump".into(), problems);
+                            break;
+                        }
+                    }
+                } else {
+                    0
+                };
+                let size = info.object_size(components);
+                if pos + size > seg.end {
+                    stop(
+                        pos,
+                        format!("an object of {size} bytes runs past the segment's end"),
+                        problems,
+                    );
+                    break;
+                }
+                objects.addresses.push(pos);
+                objects.types.push(t);
+                objects.sizes.push(size);
+                if let Some(r) = raw.as_mut() {
+                    if let Some(desc) = &info.gcdesc {
+                        if let Some(bytes) = object_bytes(&mut window, &mut big, pos, size) {
+                            for_each_reference(desc, size, bytes, |v| match words.word(v) {
+                                Some(w) => r.words.push(w as u32),
+                                None => r.invalid += 1,
+                            });
+                        }
+                    }
+                    r.starts.push(r.words.len() as u32);
+                }
+                pos += align8(size.max(MIN_OBJECT_SIZE));
+            }
+            done += seg.end.saturating_sub(last_report);
+            if !progress(done) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Appends `later`, the walk of the segments after this one's (in any
+    /// order), whose MethodTables `later_mts` numbers: its segments' results
+    /// in address order, its types renumbered into `mts` (this part's) in
+    /// the order its objects meet them, as one walk would have numbered
+    /// them.
+    fn append(&mut self, later: Part, later_mts: MethodTables, mts: &mut MethodTables) {
+        let mut later_tables: Vec<Option<MethodTable>> =
+            later_mts.tables.into_iter().map(Some).collect();
+        let count = later_tables.len();
+        let mut renumber = vec![u32::MAX; count];
+        let mut map = |t: u32, mts: &mut MethodTables| -> u32 {
+            let t = t as usize;
+            if renumber[t] == u32::MAX {
+                if let Some(table) = later_tables[t].take() {
+                    renumber[t] = mts.adopt(later_mts.addresses[t], table);
+                }
+            }
+            renumber[t]
+        };
+        // Each run ends where the run walked after it begins.
+        let totals = Run {
+            segment: usize::MAX,
+            objects: later.objects.addresses.len(),
+            words: later.raw.as_ref().map_or(0, |w| w.words.len()),
+            problems: later.problems.len(),
+        };
+        let mut runs: Vec<(Run, Run)> = later
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| (r, later.runs.get(i + 1).copied().unwrap_or(totals)))
+            .collect();
+        runs.sort_by_key(|(r, _)| r.segment);
+        let Part {
+            objects: o,
+            problems,
+            raw,
+            ..
+        } = self;
+        let l = &later.objects;
+        // Types (and the MethodTables they bring) on one thread, the rest
+        // on another.
+        let mut types = |o_types: &mut Vec<u32>, mts: &mut MethodTables| {
+            for (r, end) in &runs {
+                o_types.reserve(end.objects - r.objects);
+                for &t in &l.types[r.objects..end.objects] {
+                    o_types.push(map(t, mts));
+                }
+            }
+            // MethodTables read where a walk stopped, with no object.
+            for t in 0..count as u32 {
+                map(t, mts);
+            }
+        };
+        let rest =
+            |addresses: &mut Vec<u64>, sizes: &mut Vec<u64>, raw: &mut Option<RawReferences>| {
+                for (r, end) in &runs {
+                    let range = r.objects..end.objects;
+                    addresses.extend_from_slice(&l.addresses[range.clone()]);
+                    sizes.extend_from_slice(&l.sizes[range.clone()]);
+                    if let (Some(mine), Some(theirs)) = (raw.as_mut(), later.raw.as_ref()) {
+                        let base = mine.words.len() as u32;
+                        let first = r.words as u32;
+                        mine.starts.extend(
+                            theirs.starts[range.start + 1..range.end + 1]
+                                .iter()
+                                .map(|&s| base + (s - first)),
+                        );
+                        mine.words
+                            .extend_from_slice(&theirs.words[r.words..end.words]);
+                    }
+                }
+            };
+        // The helper's job waits here; if no thread can be started, this
+        // thread takes it.
+        let (addresses, sizes, raw_part) = (&mut o.addresses, &mut o.sizes, &mut *raw);
+        let job = Mutex::new(Some(move || rest(addresses, sizes, raw_part)));
+        let run = || {
+            if let Some(mut f) = job.lock().ok().and_then(|mut j| j.take()) {
+                f();
+            }
+        };
+        std::thread::scope(|s| {
+            let helper = std::thread::Builder::new()
+                .name("heaplens-join".into())
+                .spawn_scoped(s, run);
+            types(&mut o.types, mts);
+            match helper {
+                Ok(h) => {
+                    if let Err(panic) = h.join() {
+                        std::panic::resume_unwind(panic);
+                    }
+                }
+                Err(_) => run(),
+            }
+        });
+        for (r, end) in &runs {
+            problems.extend_from_slice(&later.problems[r.problems..end.problems]);
+        }
+        if let (Some(mine), Some(theirs)) = (raw.as_mut(), later.raw.as_ref()) {
+            mine.invalid += theirs.invalid;
+        } else {
+            *raw = None;
+        }
+    }
+}
+
+/// Whether references can be read during the walk of `segments`: asked
+/// for, and the heap's words numbered in 32 bits.
+fn references_on_the_way(words: &HeapWords, read_references: bool) -> bool {
+    read_references && words.count() <= u32::MAX as u64
+}
+
 /// Walks every segment; with `read_references`, reads each object's
 /// references on the way too (see [`Walked::raw`]), so that the heap is
 /// read once. Calls `progress(bytes_done)` now and then; a `false` from it
@@ -364,142 +691,137 @@ pub fn walk(
     read_references: bool,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Option<Walked> {
-    let mut objects = Objects::default();
-    // Room for objects of 40 bytes on average (heaps average 30 to 100),
-    // so most heaps need no reallocation. In wasm32 reserved memory is
-    // committed memory: there, room for 64-byte objects.
-    const AVERAGE: u64 = if cfg!(target_arch = "wasm32") { 64 } else { 40 };
-    let heap: u64 = segments.iter().map(|s| s.end - s.start).sum();
-    let expect = (heap / AVERAGE).min(1 << 26) as usize;
-    objects.addresses.reserve(expect);
-    objects.types.reserve(expect);
-    objects.sizes.reserve(expect);
     let words = HeapWords::new(segments);
-    let mut raw = (read_references && words.count() <= u32::MAX as u64).then(|| {
-        let mut r = RawReferences {
-            starts: Vec::with_capacity(expect + 1),
-            words: Vec::with_capacity(2 * expect),
-            invalid: 0,
-        };
-        r.starts.push(0);
-        r
-    });
-    let mut big = Vec::new();
-    let mut problems = Vec::new();
-    let mut window = Window::new(mem);
-    let mut done = 0u64;
-    for seg in segments {
-        window.reset(seg.end);
-        let mut pos = seg.start;
-        let mut last_report = pos;
-        let stop = |pos: u64, why: String, problems: &mut Vec<WalkProblem>| {
-            problems.push(WalkProblem {
-                segment: seg.record,
-                addr: pos,
-                type_data_missing: why.contains(MISSING_TYPE_DATA),
-                why,
-                bytes_skipped: seg.end - pos,
-            });
-        };
-        while pos < seg.end {
-            if pos - last_report >= 16 << 20 {
-                done += pos - last_report;
-                last_report = pos;
-                if !progress(done) {
-                    return None;
-                }
-            }
-            let Some(word) = window.u64(pos) else {
-                stop(pos, "memory not in the dump".into(), &mut problems);
-                break;
-            };
-            let mt = word & !7;
-            if mt == 0 {
-                // A thread's allocation context: unformatted space up to
-                // its limit, then the GC's minimum-object slack.
-                if let Some(&limit) = contexts.get(&pos) {
-                    let next = align8(limit + MIN_OBJECT_SIZE);
-                    if next >= seg.end {
-                        break;
-                    }
-                    let w = window.u64(next).unwrap_or(0) & !7;
-                    if next > pos && mts.lookup(mem, w).is_some() {
-                        pos = next;
-                        continue;
-                    }
-                }
-                // Otherwise zeros up to the next object.
-                match skip_zeros(&mut window, pos, seg.end) {
-                    Some(next) if next >= seg.end => break,
-                    Some(next) => {
-                        let w = window.u64(next).unwrap_or(0) & !7;
-                        if mts.lookup(mem, w).is_some() {
-                            pos = next;
-                            continue;
-                        }
-                        stop(
-                            next,
-                            format!("after a zero gap, {}", not_a_method_table(mem, w)),
-                            &mut problems,
-                        );
-                        break;
-                    }
-                    None => {
-                        stop(pos, "memory not in the dump".into(), &mut problems);
-                        break;
-                    }
-                }
-            }
-            let Some(t) = mts.lookup(mem, mt) else {
-                stop(pos, not_a_method_table(mem, mt), &mut problems);
-                break;
-            };
-            let info = &mts.tables[t as usize];
-            let components = if info.component_size != 0 {
-                match window.u32(pos + 8) {
-                    Some(c) => c,
-                    None => {
-                        stop(pos, "memory not in the dump".into(), &mut problems);
-                        break;
-                    }
-                }
-            } else {
-                0
-            };
-            let size = info.object_size(components);
-            if pos + size > seg.end {
-                stop(
-                    pos,
-                    format!("an object of {size} bytes runs past the segment's end"),
-                    &mut problems,
-                );
-                break;
-            }
-            objects.addresses.push(pos);
-            objects.types.push(t);
-            objects.sizes.push(size);
-            if let Some(r) = raw.as_mut() {
-                if let Some(desc) = &info.gcdesc {
-                    if let Some(bytes) = object_bytes(&mut window, &mut big, pos, size) {
-                        for_each_reference(desc, size, bytes, |v| match words.word(v) {
-                            Some(w) => r.words.push(w as u32),
-                            None => r.invalid += 1,
-                        });
-                    }
-                }
-                r.starts.push(r.words.len() as u32);
-            }
-            pos += align8(size.max(MIN_OBJECT_SIZE));
-        }
-        done += seg.end.saturating_sub(last_report);
-        if !progress(done) {
-            return None;
-        }
+    let heap: u64 = segments.iter().map(|s| s.end - s.start).sum();
+    let mut part = Part::new(heap, references_on_the_way(&words, read_references));
+    let mut all = 0..segments.len();
+    if !part.walk(
+        mem,
+        segments,
+        &mut || all.next(),
+        contexts,
+        mts,
+        &words,
+        progress,
+    ) {
+        return None;
     }
     Some(Walked {
-        objects,
-        problems,
-        raw,
+        objects: part.objects,
+        problems: part.problems,
+        raw: part.raw,
+    })
+}
+
+/// [`walk`] on two threads: one takes segments from the lowest address up,
+/// the other from the highest down, until they meet; the results are
+/// joined as one walk would have given them (the same objects in address
+/// order, the same references, MethodTables numbered in the order one
+/// walk meets them). Needs memory that threads can share; falls back to
+/// [`walk`] with fewer than two segments or when no thread can be started.
+pub fn walk_parallel(
+    mem: &(dyn AddressSpace + Sync),
+    segments: &[Segment],
+    contexts: &AddrMap<u64>,
+    mts: &mut MethodTables,
+    read_references: bool,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Option<Walked> {
+    if cfg!(target_arch = "wasm32") || segments.len() < 2 {
+        return walk(mem, segments, contexts, mts, read_references, progress);
+    }
+    let heap: u64 = segments.iter().map(|s| s.end - s.start).sum();
+    let words = HeapWords::new(segments);
+    let on_the_way = references_on_the_way(&words, read_references);
+    // Segments not yet taken: `lo..hi`.
+    let left = Mutex::new((0usize, segments.len()));
+    let take = |from_top: bool| {
+        let mut g = left.lock().unwrap_or_else(|e| e.into_inner());
+        let (lo, hi) = &mut *g;
+        (lo < hi).then(|| {
+            if from_top {
+                *hi -= 1;
+                *hi
+            } else {
+                *lo += 1;
+                *lo - 1
+            }
+        })
+    };
+    let later_done = AtomicU64::new(0);
+    let later_finished = AtomicBool::new(false);
+    let cancel = AtomicBool::new(false);
+    let caller = std::thread::current();
+    let later_words = words.clone();
+    let (take_top, later_done_ref, finished_ref, cancel_ref, later_caller) =
+        (&take, &later_done, &later_finished, &cancel, caller.clone());
+    std::thread::scope(|s| {
+        let later = std::thread::Builder::new()
+            .name("heaplens-walk".into())
+            .spawn_scoped(s, move || {
+                let mut later_mts = MethodTables::default();
+                let mut part = Part::new(heap / 2, on_the_way);
+                let ok = part.walk(
+                    mem,
+                    segments,
+                    &mut || take_top(true),
+                    contexts,
+                    &mut later_mts,
+                    &later_words,
+                    &mut |d| {
+                        later_done_ref.store(d, Ordering::Relaxed);
+                        !cancel_ref.load(Ordering::Relaxed)
+                    },
+                );
+                finished_ref.store(true, Ordering::Release);
+                later_caller.unpark();
+                ok.then_some((part, later_mts))
+            });
+        let Ok(later) = later else {
+            return walk(mem, segments, contexts, mts, read_references, progress);
+        };
+        let mut part = Part::new(heap, on_the_way);
+        let mut report = |d: u64| {
+            let go_on = progress(d + later_done.load(Ordering::Relaxed));
+            if !go_on {
+                cancel.store(true, Ordering::Relaxed);
+            }
+            go_on
+        };
+        let mut mine = 0u64;
+        let ok = part.walk(
+            mem,
+            segments,
+            &mut || take(false),
+            contexts,
+            mts,
+            &words,
+            &mut |d| {
+                mine = d;
+                report(d)
+            },
+        );
+        // (A panicking walk never says it finished.)
+        while ok && !later_finished.load(Ordering::Acquire) && !later.is_finished() {
+            report(mine);
+            std::thread::park_timeout(std::time::Duration::from_millis(50));
+        }
+        if !ok {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        let (later, later_mts) = match later.join() {
+            Ok(r) => r?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        if !ok {
+            return None;
+        }
+        part.append(later, later_mts, mts);
+        Some(Walked {
+            objects: part.objects,
+            problems: part.problems,
+            raw: part.raw,
+        })
     })
 }
 
@@ -556,6 +878,44 @@ fn not_a_method_table(mem: &dyn AddressSpace, mt: u64) -> String {
 /// pair only when the walk itself arrives at `p` and finds a valid object
 /// after `l` — a stray match cannot make it skip objects.
 pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> AddrMap<u64> {
+    contexts_in(mem, segments, (1, 0))
+}
+
+/// [`allocation_contexts`] on two threads, each scanning every other chunk
+/// of the memory; the same result.
+pub fn allocation_contexts_parallel(
+    mem: &(dyn AddressSpace + Sync),
+    segments: &[Segment],
+) -> AddrMap<u64> {
+    if cfg!(target_arch = "wasm32") {
+        return allocation_contexts(mem, segments);
+    }
+    std::thread::scope(|s| {
+        let other = std::thread::Builder::new()
+            .name("heaplens-contexts".into())
+            .spawn_scoped(s, || contexts_in(mem, segments, (2, 1)));
+        let Ok(other) = other else {
+            return allocation_contexts(mem, segments);
+        };
+        let mut out = contexts_in(mem, segments, (2, 0));
+        let theirs = match other.join() {
+            Ok(m) => m,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        for (p, l) in theirs {
+            let e = out.entry(p).or_insert(l);
+            *e = (*e).max(l);
+        }
+        out
+    })
+}
+
+/// The allocation contexts found in the chunks of `mem` numbered `k` with
+/// `k % of == mine` (`share = (of, mine)`), counting the chunks of all
+/// regions scanned in order.
+fn contexts_in(mem: &dyn AddressSpace, segments: &[Segment], share: (u64, u64)) -> AddrMap<u64> {
+    let (of, mine) = share;
+    let mut chunk = 0u64;
     let mut out = AddrMap::default();
     let small: Vec<&Segment> = segments
         .iter()
@@ -588,8 +948,13 @@ pub fn allocation_contexts(mem: &dyn AddressSpace, segments: &[Segment]) -> Addr
         let mut pos = start & !7;
         while pos + PAIR as u64 <= end {
             let n = ((end - pos) as usize).min(CHUNK + PAIR) & !7;
-            if mem.read_virtual(pos, &mut buf[..n]).is_err() {
-                break;
+            chunk += 1;
+            if chunk % of != mine || mem.read_virtual(pos, &mut buf[..n]).is_err() {
+                if n < CHUNK + PAIR {
+                    break;
+                }
+                pos += CHUNK as u64;
+                continue;
             }
             let word = |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().unwrap_or([0; 8]));
             for i in (0..=n - PAIR).step_by(8) {
@@ -652,15 +1017,11 @@ pub fn references(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Option<(Vec<u32>, Vec<u32>, u64)> {
     let n = objects.addresses.len();
-    let index = AddressIndex::new(objects, segments);
-    let extra: Vec<(u32, u32)> = extra
-        .iter()
-        .copied()
-        .filter(|&(from, to)| (from as usize) < n && (to as usize) < n)
-        .collect();
     if let Some(raw) = raw.filter(|r| r.starts.len() == n + 1) {
-        return resolve(raw, &index, &extra, progress);
+        return resolve_references(objects, segments, raw, extra, progress);
     }
+    let index = AddressIndex::new(objects, segments);
+    let extra = valid_extra(extra, n);
     let mut starts = Vec::with_capacity(n + 1);
     // Room for two references per object (heaps average one to three).
     let mut targets: Vec<u32> = Vec::with_capacity(2 * n + extra.len());
@@ -699,6 +1060,35 @@ pub fn references(
         }
     }
     Some((starts, targets, invalid))
+}
+
+/// The edges of `extra` between objects that exist.
+fn valid_extra(extra: &[(u32, u32)], n: usize) -> Vec<(u32, u32)> {
+    extra
+        .iter()
+        .copied()
+        .filter(|&(from, to)| (from as usize) < n && (to as usize) < n)
+        .collect()
+}
+
+/// What [`references`] gives, from the references the walk read (`raw`,
+/// one list per object of `objects`, as [`Walked::raw`] holds them):
+/// needs no access to the dump, so it can run on another thread while the
+/// dump is read for something else. `None` when `raw` does not match the
+/// objects or `progress` cancels.
+pub fn resolve_references(
+    objects: &Objects,
+    segments: &[Segment],
+    raw: RawReferences,
+    extra: &[(u32, u32)],
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Option<(Vec<u32>, Vec<u32>, u64)> {
+    let n = objects.addresses.len();
+    if raw.starts.len() != n + 1 {
+        return None;
+    }
+    let index = AddressIndex::new(objects, segments);
+    resolve(raw, &index, &valid_extra(extra, n), progress)
 }
 
 /// Turns the walk's [`RawReferences`] into object indices in place: words

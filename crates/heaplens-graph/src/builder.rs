@@ -1,5 +1,6 @@
 //! Building a [`HeapGraph`].
 
+use crate::columns::{AddressColumn, SizeColumn, TypeColumn};
 use crate::graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
 use std::collections::HashMap;
 
@@ -26,6 +27,57 @@ pub enum BuildError {
         /// How many there are.
         limit: u64,
     },
+}
+
+/// The per-node columns (types, sizes, addresses) of a run of nodes, built
+/// apart from a [`GraphBuilder`] — on another thread while the edges are
+/// still being worked out — and handed to [`GraphBuilder::add_node_columns`].
+#[derive(Debug, Default)]
+pub struct NodeColumns {
+    types: TypeColumn,
+    sizes: SizeColumn,
+    addresses: AddressColumn,
+    len: usize,
+}
+
+impl NodeColumns {
+    /// Node `i` has type `types[i]`, size `sizes[i]` and address
+    /// `addresses[i]`; the three must be equally long.
+    pub fn new(types: &[u32], sizes: &[u64], addresses: &[u64]) -> Result<Self, BuildError> {
+        let n = types.len();
+        let bad = |what: &'static str, index: usize| BuildError::OutOfRange {
+            what,
+            index: index as u64,
+            limit: n as u64,
+        };
+        if sizes.len() != n {
+            return Err(bad("size of node", sizes.len()));
+        }
+        if addresses.len() != n {
+            return Err(bad("address of node", addresses.len()));
+        }
+        let mut c = NodeColumns {
+            len: n,
+            ..NodeColumns::default()
+        };
+        c.types.reserve(n);
+        c.sizes.reserve(n);
+        c.addresses.reserve(n);
+        c.types.extend(types);
+        c.sizes.extend(sizes);
+        c.addresses.extend(addresses);
+        Ok(c)
+    }
+
+    /// How many nodes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when there are no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 /// Collects types, nodes (in index order), edges and roots, then checks
@@ -148,18 +200,69 @@ impl GraphBuilder {
         if addresses.len() != n {
             return Err(bad("address of node", addresses.len(), n));
         }
+        self.check_edges(n, &starts, &targets)?;
+        let g = &mut self.graph;
+        g.node_type.reserve(n);
+        g.node_size.reserve(n);
+        g.node_address.reserve(n);
+        g.node_type.extend(types);
+        g.node_size.extend(sizes);
+        g.node_address.extend(addresses);
+        Ok(self.append_edges(starts, targets))
+    }
+
+    /// Adds the nodes of `nodes` in bulk, as [`GraphBuilder::add_nodes`]
+    /// does: node `i` of them has the children
+    /// `targets[starts[i]..starts[i + 1]]`. When the builder has no nodes
+    /// yet, the columns and the edge arrays become the graph's as they are,
+    /// without a copy.
+    pub fn add_node_columns(
+        &mut self,
+        nodes: NodeColumns,
+        starts: Vec<u32>,
+        targets: Vec<u32>,
+    ) -> Result<NodeIndex, BuildError> {
+        let n = nodes.len;
+        self.check_edges(n, &starts, &targets)?;
+        let g = &mut self.graph;
+        if g.node_type.len() == 0 {
+            g.node_type = nodes.types;
+            g.node_size = nodes.sizes;
+            g.node_address = nodes.addresses;
+        } else {
+            g.node_type.reserve(n);
+            g.node_size.reserve(n);
+            g.node_address.reserve(n);
+            for i in 0..n {
+                g.node_type.push(nodes.types.get(i));
+                g.node_size.push(nodes.sizes.get(i));
+                g.node_address.push(nodes.addresses.get(i));
+            }
+        }
+        Ok(self.append_edges(starts, targets))
+    }
+
+    /// Checks the CSR arrays of `n` nodes about to be added.
+    fn check_edges(&self, n: usize, starts: &[u32], targets: &[u32]) -> Result<(), BuildError> {
+        let bad = |what: &'static str, index: usize, limit: usize| BuildError::OutOfRange {
+            what,
+            index: index as u64,
+            limit: limit as u64,
+        };
         if starts.len() != n + 1 || starts[0] != 0 {
             return Err(bad("edge start", starts.len(), n + 1));
         }
-        if let Some(i) = (0..n).find(|&i| starts[i] > starts[i + 1]) {
+        // All pairs compared without a branch (vectorizes); where one
+        // decreases, found after.
+        if !starts.windows(2).fold(true, |ok, w| ok & (w[0] <= w[1])) {
+            let i = (0..n).find(|&i| starts[i] > starts[i + 1]).unwrap_or(0);
             return Err(bad("edge start", i, n + 1));
         }
         if starts[n] as usize != targets.len() {
             return Err(bad("edge count", starts[n] as usize, targets.len()));
         }
-        let g = &mut self.graph;
-        let first = g.node_type.len() as u64;
-        let total = first + n as u64;
+        let g = &self.graph;
+        let total = g.node_type.len() as u64 + n as u64;
         if total >= u32::MAX as u64 {
             return Err(BuildError::TooMany {
                 what: "nodes",
@@ -175,12 +278,16 @@ impl GraphBuilder {
                 limit: u32::MAX as u64,
             });
         }
-        g.node_type.reserve(n);
-        g.node_size.reserve(n);
-        g.node_address.reserve(n);
-        g.node_type.extend(types);
-        g.node_size.extend(sizes);
-        g.node_address.extend(addresses);
+        Ok(())
+    }
+
+    /// Appends checked CSR arrays for the nodes just added; returns the
+    /// index of the first of them.
+    fn append_edges(&mut self, starts: Vec<u32>, targets: Vec<u32>) -> NodeIndex {
+        let g = &mut self.graph;
+        let n = starts.len() - 1;
+        let first = g.edge_start.len() - 1;
+        let base = g.edges.len() as u64;
         if g.edge_start.len() == 1 && base == 0 {
             g.edge_start = starts;
             g.edges = targets;
@@ -190,7 +297,7 @@ impl GraphBuilder {
                 .extend(starts[1..].iter().map(|&s| (base + s as u64) as u32));
             g.edges.extend_from_slice(&targets);
         }
-        Ok(first as NodeIndex)
+        first as NodeIndex
     }
 
     /// Sets the pseudo-node the roots hang from.
@@ -224,11 +331,14 @@ impl GraphBuilder {
         let nodes = g.node_type.len() as u64;
         let types = g.types.len() as u64;
         let out_of_range = |what, index: u64, limit| BuildError::OutOfRange { what, index, limit };
-        if let Some(t) = g.node_type.iter().find(|&t| t as u64 >= types) {
+        // Maxima first (they vectorize): the offending index only if one is
+        // out of range.
+        if let Some(t) = g.node_type.max().filter(|&t| t as u64 >= types) {
             return Err(out_of_range("type index", t as u64, types));
         }
-        if let Some(&c) = g.edges.iter().find(|&&c| c as u64 >= nodes) {
-            return Err(out_of_range("edge target", c as u64, nodes));
+        let max_edge = g.edges.iter().fold(0, |m, &c| m.max(c));
+        if !g.edges.is_empty() && max_edge as u64 >= nodes {
+            return Err(out_of_range("edge target", max_edge as u64, nodes));
         }
         if let Some(r) = g.roots.iter().find(|r| r.object as u64 >= nodes) {
             return Err(out_of_range("root object", r.object as u64, nodes));
@@ -278,7 +388,8 @@ mod tests {
         let addresses = [0x1000u64, 0x1018, 0x1_0000_0000, 0x9_0000_0000];
         let starts = [0u32, 2, 2, 5, 6];
         let targets = vec![1u32, 3, 0, 1, 2, 3];
-        let build = |bulk: bool, before: bool| {
+        // 0: one by one, 1: slices, 2: prebuilt columns.
+        let build = |bulk: u8, before: bool| {
             let mut b = GraphBuilder::new();
             b.add_type(ty("A", TypeKind::Object));
             b.add_type(ty("B", TypeKind::Object));
@@ -287,10 +398,17 @@ mod tests {
                 b.add_node(0, 8, 0x10, [1]).unwrap();
             }
             let t: Vec<u32> = targets.iter().map(|x| x + shift).collect();
-            if bulk {
+            if bulk == 1 {
                 assert_eq!(
                     b.add_nodes(&types, &sizes, &addresses, starts.to_vec(), t)
                         .unwrap(),
+                    shift
+                );
+            } else if bulk == 2 {
+                let nodes = NodeColumns::new(&types, &sizes, &addresses).unwrap();
+                assert_eq!(nodes.len(), 4);
+                assert_eq!(
+                    b.add_node_columns(nodes, starts.to_vec(), t).unwrap(),
                     shift
                 );
             } else {
@@ -302,8 +420,8 @@ mod tests {
             }
             b.finish().unwrap()
         };
-        for before in [false, true] {
-            let (a, b) = (build(true, before), build(false, before));
+        for (before, bulk) in [false, true].into_iter().flat_map(|b| [(b, 1), (b, 2)]) {
+            let (a, b) = (build(bulk, before), build(0, before));
             assert_eq!(a.node_count(), b.node_count());
             for i in 0..a.node_count() as u32 {
                 assert_eq!(a.children(i), b.children(i));
@@ -312,6 +430,12 @@ mod tests {
                 assert_eq!(a.node_type(i), b.node_type(i));
             }
         }
+        assert!(NodeColumns::new(&types, &sizes[..3], &addresses).is_err());
+        assert!(NodeColumns::new(&types, &sizes, &addresses[..2]).is_err());
+        let nodes = NodeColumns::new(&types, &sizes, &addresses).unwrap();
+        assert!(GraphBuilder::new()
+            .add_node_columns(nodes, starts[..4].to_vec(), targets.clone())
+            .is_err());
         let mut b = GraphBuilder::new();
         assert!(b
             .add_nodes(

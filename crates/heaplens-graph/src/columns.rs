@@ -83,10 +83,15 @@ impl TypeColumn {
         }
     }
 
-    pub(crate) fn iter(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+    /// The largest index, if any.
+    pub(crate) fn max(&self) -> Option<u32> {
+        // A fold of values (not `max`, which tracks a reference and does
+        // not vectorize).
         match self {
-            TypeColumn::Narrow(v) => Box::new(v.iter().map(|&x| x as u32)),
-            TypeColumn::Wide(v) => Box::new(v.iter().copied()),
+            TypeColumn::Narrow(v) => {
+                (!v.is_empty()).then(|| v.iter().fold(0, |m, &x| m.max(x)) as u32)
+            }
+            TypeColumn::Wide(v) => (!v.is_empty()).then(|| v.iter().fold(0, |m, &x| m.max(x))),
         }
     }
 
@@ -350,7 +355,12 @@ mod tests {
         c.push(70_000);
         c.push(1);
         assert!(matches!(c, TypeColumn::Wide(_)));
-        assert_eq!(c.iter().collect::<Vec<_>>(), vec![3, 65_534, 70_000, 1]);
+        assert_eq!(
+            (0..4).map(|i| c.get(i)).collect::<Vec<_>>(),
+            vec![3, 65_534, 70_000, 1]
+        );
+        assert_eq!(c.max(), Some(70_000));
+        assert_eq!(TypeColumn::default().max(), None);
         assert_eq!((c.len(), c.get(2)), (4, 70_000));
     }
 

@@ -29,7 +29,7 @@ mod graph;
 mod progress;
 mod snapshot;
 
-pub use builder::{BuildError, GraphBuilder};
+pub use builder::{BuildError, GraphBuilder, NodeColumns};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
 pub use progress::{Cancelled, NoProgress, Progress};
 pub use snapshot::{

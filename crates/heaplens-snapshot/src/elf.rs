@@ -6,6 +6,7 @@ use heaplens_bytes::ReadAt;
 use heaplens_clr::{SymbolSource, Target, TargetModule, TargetThread};
 use heaplens_elfcore::ElfCore;
 use heaplens_graph::{InputFormat, Progress, Snapshot, SnapshotInfo};
+use heaplens_memory::AddressSpace;
 
 /// Symbol lookup in the core's modules (their dynamic symbol tables, read
 /// from the process's memory).
@@ -51,6 +52,7 @@ pub fn target<'a, R: ReadAt>(core: &'a ElfCore<R>, symbols: &'a ElfSymbols<'a, R
             .collect(),
         symbols,
         module_files: None,
+        shared_memory: None,
     }
 }
 
@@ -65,8 +67,29 @@ pub fn open(
     progress: &mut dyn Progress,
 ) -> Result<Snapshot, OpenError> {
     let core = ElfCore::open(src)?;
-    let symbols = ElfSymbols(&core);
-    let mut target = target(&core, &symbols);
+    open_core(&core, None, modules, progress)
+}
+
+/// [`open`] for a source threads can share (a file read natively): the
+/// heap is walked on two threads.
+pub fn open_shared(
+    src: &(dyn ReadAt + Sync),
+    modules: &ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
+    let core = ElfCore::open(src)?;
+    open_core(&core, Some(core.memory()), modules, progress)
+}
+
+fn open_core<R: ReadAt>(
+    core: &ElfCore<R>,
+    shared_memory: Option<&(dyn AddressSpace + Sync)>,
+    modules: &ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
+    let symbols = ElfSymbols(core);
+    let mut target = target(core, &symbols);
+    target.shared_memory = shared_memory;
     if !modules.is_empty() {
         target.module_files = Some(modules);
     }
@@ -74,7 +97,7 @@ pub fn open(
     let info = SnapshotInfo {
         format: Some(InputFormat::ElfCore),
         pointer_size: Some(core.pointer_size() as u8),
-        process_name: process_name(&core),
+        process_name: process_name(core),
         process_id: core.process().pid(),
         ..crate::clr_info(&heap.info)
     };

@@ -145,6 +145,20 @@ pub fn open_with(
     }
 }
 
+/// [`open_with`] for a source threads can share (a file read natively):
+/// dumps' heaps are walked on two threads.
+pub fn open_shared_with(
+    src: &(dyn ReadAt + Sync),
+    modules: &modules::ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
+    match detect(src)? {
+        InputFormat::GcDump => Ok(heaplens_gcdump::read(src, progress)?.snapshot),
+        InputFormat::ElfCore => elf::open_shared(src, modules, progress),
+        InputFormat::Minidump => minidump::open_shared(src, modules, progress),
+    }
+}
+
 /// What a CLR heap read says about the runtime and the heap, as snapshot
 /// metadata: the runtime, [`ClrHeapInfo`], and notes on coverage, walk
 /// problems and naming. The container fills in the process.

@@ -5,6 +5,7 @@ use crate::OpenError;
 use heaplens_bytes::ReadAt;
 use heaplens_clr::{SymbolSource, Target, TargetModule, TargetThread};
 use heaplens_graph::{InputFormat, Progress, Snapshot, SnapshotInfo};
+use heaplens_memory::AddressSpace;
 use heaplens_minidump::Minidump;
 use heaplens_pe::PeImage;
 
@@ -64,6 +65,7 @@ pub fn target<'a, R: ReadAt>(dump: &'a Minidump<R>, symbols: &'a PeSymbols<'a, R
             .collect(),
         symbols,
         module_files: None,
+        shared_memory: None,
     }
 }
 
@@ -80,8 +82,29 @@ pub fn open(
     progress: &mut dyn Progress,
 ) -> Result<Snapshot, OpenError> {
     let dump = Minidump::open(src)?;
-    let symbols = PeSymbols(&dump);
-    let mut target = target(&dump, &symbols);
+    open_dump(&dump, None, modules, progress)
+}
+
+/// [`open`] for a source threads can share (a file read natively): the
+/// heap is walked on two threads.
+pub fn open_shared(
+    src: &(dyn ReadAt + Sync),
+    modules: &ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
+    let dump = Minidump::open(src)?;
+    open_dump(&dump, Some(dump.memory()), modules, progress)
+}
+
+fn open_dump<R: ReadAt>(
+    dump: &Minidump<R>,
+    shared_memory: Option<&(dyn AddressSpace + Sync)>,
+    modules: &ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
+    let symbols = PeSymbols(dump);
+    let mut target = target(dump, &symbols);
+    target.shared_memory = shared_memory;
     if !modules.is_empty() {
         target.module_files = Some(modules);
     }
