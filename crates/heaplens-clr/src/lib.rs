@@ -148,6 +148,18 @@ enum Source {
     Heuristic(Box<discover::Found>),
 }
 
+/// What [`read_with`] does while the references are resolved.
+struct Beside {
+    heuristic: Option<discover::Report>,
+    fq: (Vec<roots::FoundRoot>, u64),
+    stack_roots: Vec<roots::FoundRoot>,
+    type_names: Vec<names::TypeName>,
+    naming: names::NamingReport,
+    static_roots: Vec<statics::StaticRoot>,
+    statics: statics::StaticsReport,
+    nodes: NodeColumns,
+}
+
 /// Finds the GC's `GcDacVars`, its heaps and their segments.
 fn from_gc_dac_vars(
     target: &Target<'_>,
@@ -323,7 +335,7 @@ pub fn read_with(
         );
         naming.notes.extend(statics.note());
         let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
-        Ok((
+        Ok(Beside {
             heuristic,
             fq,
             stack_roots,
@@ -332,7 +344,7 @@ pub fn read_with(
             static_roots,
             statics,
             nodes,
-        ))
+        })
     };
     let mut report = |done| progress.update("references", done, n).is_ok();
     // References the walk read need no more of the dump: they are resolved
@@ -353,16 +365,16 @@ pub fn read_with(
         }
     };
     let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
-    let (
+    let Beside {
         mut heuristic,
-        (fq, fq_dangling),
+        fq: (fq, fq_dangling),
         stack_roots,
         type_names,
         naming,
         static_roots,
         statics,
         nodes,
-    ) = rest?;
+    } = rest?;
 
     // The graph: one type per MethodTable.
     let mut b = GraphBuilder::new();

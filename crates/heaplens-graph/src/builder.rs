@@ -60,12 +60,12 @@ impl NodeColumns {
             len: n,
             ..NodeColumns::default()
         };
-        c.types.reserve(n);
-        c.sizes.reserve(n);
-        c.addresses.reserve(n);
-        c.types.extend(types);
-        c.sizes.extend(sizes);
-        c.addresses.extend(addresses);
+        extend_columns(
+            (&mut c.types, &mut c.sizes, &mut c.addresses),
+            types,
+            sizes,
+            addresses,
+        );
         Ok(c)
     }
 
@@ -78,6 +78,21 @@ impl NodeColumns {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// Appends equally long runs of types, sizes and addresses to columns.
+fn extend_columns(
+    (t, s, a): (&mut TypeColumn, &mut SizeColumn, &mut AddressColumn),
+    types: &[u32],
+    sizes: &[u64],
+    addresses: &[u64],
+) {
+    t.reserve(types.len());
+    s.reserve(sizes.len());
+    a.reserve(addresses.len());
+    t.extend(types);
+    s.extend(sizes);
+    a.extend(addresses);
 }
 
 /// Collects types, nodes (in index order), edges and roots, then checks
@@ -202,12 +217,12 @@ impl GraphBuilder {
         }
         self.check_edges(n, &starts, &targets)?;
         let g = &mut self.graph;
-        g.node_type.reserve(n);
-        g.node_size.reserve(n);
-        g.node_address.reserve(n);
-        g.node_type.extend(types);
-        g.node_size.extend(sizes);
-        g.node_address.extend(addresses);
+        extend_columns(
+            (&mut g.node_type, &mut g.node_size, &mut g.node_address),
+            types,
+            sizes,
+            addresses,
+        );
         Ok(self.append_edges(starts, targets))
     }
 
