@@ -48,7 +48,7 @@ fn one_read(core: &Path) -> Result<(), Failed> {
     let vars = dacvars::locate(&t, &rt, &|v| heap::confirms_heap(mem, v))?;
     let heaps = heap::GcHeap::all(mem, &vars)?;
     let segments = heap::segments(mem, &vars, &heaps)?;
-    let contexts = walk::allocation_contexts(mem, &segments);
+    let contexts = heaplens_clr::writable::allocation_contexts(mem, &segments);
     let run = |once: bool, extra_every: Option<usize>| -> Result<_, Failed> {
         let mut mts = walk::MethodTables::default();
         let w = walk::walk(mem, &segments, &contexts, &mut mts, once, &mut |_| true)

@@ -957,7 +957,7 @@ fn ephemeral_ends(
             s
         })
         .collect();
-    let contexts = walk::allocation_contexts(mem, &widened);
+    let contexts = crate::writable::allocation_contexts(mem, &widened);
     let mut landed = Vec::with_capacity(ephemeral.len());
     for e in ephemeral {
         if !progress() {

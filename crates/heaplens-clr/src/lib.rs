@@ -35,6 +35,7 @@ pub mod runtime;
 pub mod statics;
 mod target;
 pub mod walk;
+pub mod writable;
 
 pub use error::ClrError;
 pub use heaplens_metadata;
@@ -251,19 +252,22 @@ pub fn read_with(
         });
     }
 
-    let contexts = match target.shared_memory {
+    // One pass over the writable memory: the allocation contexts for the
+    // walk, the heap pointers for the statics.
+    let writable = match target.shared_memory {
         Some(shared) if !options.single_thread => {
-            walk::allocation_contexts_parallel(shared, &segments)
+            writable::scan_parallel(shared, &segments, gc_range)
         }
-        _ => walk::allocation_contexts(mem, &segments),
+        _ => writable::scan(mem, &segments, gc_range),
     };
+    let contexts = &writable.contexts;
     let mut mts = walk::MethodTables::default();
     let mut report = |done| progress.update("heap", done, total).is_ok();
     let walked = match target.shared_memory {
         Some(shared) if !options.single_thread => {
-            walk::walk_parallel(shared, &segments, &contexts, &mut mts, true, &mut report)
+            walk::walk_parallel(shared, &segments, contexts, &mut mts, true, &mut report)
         }
-        _ => walk::walk(mem, &segments, &contexts, &mut mts, true, &mut report),
+        _ => walk::walk(mem, &segments, contexts, &mut mts, true, &mut report),
     };
     let walk::Walked {
         objects,
@@ -324,15 +328,15 @@ pub fn read_with(
         let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
         let (type_names, mut naming, mut modules) =
             names::name_types_and_modules(target, &runtime, &mts);
-        let (static_roots, statics) = statics::find(
+        let heap = statics::Heap {
             mem,
-            &mut modules,
-            &objects,
-            &mts,
-            &segments,
+            objects: &objects,
+            mts: &mts,
+            segments: &segments,
             gc_range,
-            &handles.roots,
-        );
+            heap_pointers: writable.heap_pointers.as_ref(),
+        };
+        let (static_roots, statics) = statics::find(heap, &mut modules, &handles.roots);
         naming.notes.extend(statics.note());
         let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
         Ok(Beside {

@@ -359,21 +359,11 @@ struct Found {
 /// are the handle table's roots: the arrays of references a strong or
 /// pinning handle holds may be statics arrays too.
 pub(crate) fn find(
-    mem: &dyn AddressSpace,
+    heap: Heap<'_>,
     modules: &mut Modules<'_>,
-    objects: &Objects,
-    mts: &MethodTables,
-    segments: &[Segment],
-    gc_range: Option<(u64, u64)>,
     handles: &[FoundRoot],
 ) -> (Vec<StaticRoot>, StaticsReport) {
-    let heap = Heap {
-        mem,
-        objects,
-        mts,
-        segments,
-        gc_range,
-    };
+    let objects = heap.objects;
     let mut s = Statics {
         heap,
         report: StaticsReport::default(),
@@ -440,15 +430,22 @@ fn named_fields(types: &[TypePlan]) -> usize {
         .sum()
 }
 
-/// What the slot checks need of the heap.
-struct Heap<'a> {
-    mem: &'a dyn AddressSpace,
-    objects: &'a Objects,
-    mts: &'a MethodTables,
-    segments: &'a [Segment],
+/// What the statics need of the heap and the dump.
+pub(crate) struct Heap<'a> {
+    /// The dump's memory.
+    pub mem: &'a dyn AddressSpace,
+    /// The heap's objects.
+    pub objects: &'a Objects,
+    /// Their MethodTables.
+    pub mts: &'a MethodTables,
+    /// The heap's segments.
+    pub segments: &'a [Segment],
     /// The address range the GC reserved for all its regions (.NET 7+
     /// regions), when known: nothing but GC memory lies there.
-    gc_range: Option<(u64, u64)>,
+    pub gc_range: Option<(u64, u64)>,
+    /// The words of writable memory pointing into the heap, as
+    /// [`crate::writable::scan`] found them (`None`: too many were kept).
+    pub heap_pointers: Option<&'a crate::writable::HeapPointers>,
 }
 
 impl Heap<'_> {
@@ -799,78 +796,33 @@ impl Statics<'_> {
 
     /// The words of the process's writable memory (outside the GC heap)
     /// pointing into the statics arrays seen, low bit masked: where they
-    /// are and what they hold.
+    /// are and what they hold. From the heap pointers the read's one pass
+    /// over that memory kept; read again only when it kept too many.
     fn scan_for_statics_pointers(&self) -> Vec<(u64, u64)> {
-        let mut hits = Vec::new();
-        let (Some((&lo, _)), Some(hi)) =
+        let (Some((&lo, _)), Some(&hi)) =
             (self.arrays.first_key_value(), self.arrays.values().max())
         else {
-            return hits;
+            return Vec::new();
         };
         // A sorted list searched by halving: cheaper than the map's range
-        // query, asked once per word of writable memory.
+        // query, asked once per candidate word.
         let spans: Vec<(u64, u64)> = self.arrays.iter().map(|(&a, &b)| (a, b)).collect();
         let in_arrays = |v: u64| {
-            v >= lo && v < *hi && {
+            v >= lo && v < hi && {
                 let i = spans.partition_point(|s| s.0 <= v);
                 i > 0 && v < spans[i - 1].1
             }
         };
-        let mem = self.heap.mem;
-        let mut buf = Vec::new();
-        for r in mem.regions() {
-            if r.protection.is_some_and(|p| !p.write) {
-                continue;
-            }
-            let end = r.start.saturating_add(r.data_size);
-            let mut at = r.start;
-            while at < end {
-                // Skip the GC heap: its objects do not point at statics.
-                // Between regions lie free regions, old objects: skipped too.
-                if let Some((lo, hi)) = self.heap.gc_range {
-                    if at >= lo && at < hi {
-                        at = hi;
-                        continue;
-                    }
-                }
-                let i = self.heap.segments.partition_point(|s| s.end <= at);
-                if let Some(s) = self.heap.segments.get(i).filter(|s| s.start <= at) {
-                    at = s.end.max(at.saturating_add(8));
-                    continue;
-                }
-                let next_segment =
-                    self.heap
-                        .segments
-                        .get(i)
-                        .map_or(u64::MAX, |s| s.start)
-                        .min(self.heap.gc_range.map_or(u64::MAX, |(lo, _)| {
-                            if lo > at {
-                                lo
-                            } else {
-                                u64::MAX
-                            }
-                        }))
-                        .max(at.saturating_add(8));
-                let n = (end - at).min(1 << 20).min(next_segment - at) & !7;
-                if n == 0 {
-                    break;
-                }
-                buf.resize(n as usize, 0);
-                if mem.read_virtual(at, &mut buf).is_ok() {
-                    for (k, w) in buf.chunks_exact(8).enumerate() {
-                        let v = u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) & !1;
-                        if v.is_multiple_of(8) && in_arrays(v) {
-                            hits.push((at + 8 * k as u64, v));
-                            if hits.len() >= MAX_SCAN_HITS {
-                                return hits;
-                            }
-                        }
-                    }
-                }
-                at += n;
-            }
+        match self.heap.heap_pointers {
+            Some(found) => found.matching(self.heap.mem, &in_arrays, MAX_SCAN_HITS),
+            None => crate::writable::pointers(
+                self.heap.mem,
+                self.heap.segments,
+                self.heap.gc_range,
+                &in_arrays,
+                MAX_SCAN_HITS,
+            ),
         }
-        hits
     }
 
     // -----------------------------------------------------------------
