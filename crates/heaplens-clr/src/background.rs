@@ -11,27 +11,37 @@ const REPORT_EVERY: Duration = Duration::from_millis(50);
 
 /// Runs `job` on another thread and `here` on this one, and returns both
 /// results. `job` reports its progress through the function it is given
-/// (a `false` back asks it to stop); while this thread waits for it,
-/// `waiting` is called with the job's latest figure now and then, and a
-/// `false` from it is passed on to the job. Without threads (wasm32, or
+/// (a `false` back asks it to stop); `here` is given a function that
+/// answers the job's latest figure; while this thread waits for the job,
+/// `waiting` is called with that figure now and then, and a `false` from
+/// it is passed on to the job. Without threads (wasm32, or
 /// when none can be started), `job` runs here first, reporting to
 /// `waiting` directly, then `here`. A panic in `job` is raised again here.
 /// The job's result is `None` only if it could run nowhere, which does
 /// not happen.
 pub(crate) fn run_beside<T: Send, R>(
     job: impl FnOnce(&mut dyn FnMut(u64) -> bool) -> T + Send,
-    here: impl FnOnce() -> R,
+    here: impl FnOnce(&dyn Fn() -> u64) -> R,
     waiting: &mut dyn FnMut(u64) -> bool,
 ) -> (Option<T>, R) {
     // The job waits here until a thread takes it; if none can be started,
     // this thread takes it.
     let job = Mutex::new(Some(job));
     let take = || job.lock().ok().and_then(|mut j| j.take());
-    if cfg!(target_arch = "wasm32") {
-        let t = take().map(|job| job(waiting));
-        return (t, here());
-    }
     let done = AtomicU64::new(0);
+    let latest = || done.load(Ordering::Relaxed);
+    // The job on this thread, reporting to `waiting` directly.
+    let inline = |waiting: &mut dyn FnMut(u64) -> bool| {
+        take().map(|job| {
+            job(&mut |d| {
+                done.store(d, Ordering::Relaxed);
+                waiting(d)
+            })
+        })
+    };
+    if cfg!(target_arch = "wasm32") {
+        return (inline(waiting), here(&latest));
+    }
     let finished = AtomicBool::new(false);
     let cancel = AtomicBool::new(false);
     let caller = std::thread::current();
@@ -53,13 +63,12 @@ pub(crate) fn run_beside<T: Send, R>(
             })
             .ok();
         let Some(handle) = handle else {
-            let t = take().map(|job| job(waiting));
-            return (t, here());
+            return (inline(waiting), here(&latest));
         };
-        let r = here();
+        let r = here(&latest);
         // (A panicking job never says it finished.)
         while !finished.load(Ordering::Acquire) && !handle.is_finished() {
-            if !waiting(done.load(Ordering::Relaxed)) {
+            if !waiting(latest()) {
                 cancel.store(true, Ordering::Relaxed);
             }
             std::thread::park_timeout(REPORT_EVERY);
@@ -86,7 +95,7 @@ mod tests {
                 }
                 "job"
             },
-            || "here",
+            |_| "here",
             &mut |d| {
                 seen.push(d);
                 true
@@ -108,7 +117,7 @@ mod tests {
                 }
                 rounds
             },
-            || (),
+            |_| (),
             &mut |_| false,
         );
         assert!(t.is_some());
@@ -117,7 +126,7 @@ mod tests {
     #[test]
     fn a_panic_in_the_job_reaches_the_caller() {
         let r = std::panic::catch_unwind(|| {
-            run_beside(|_| -> u32 { panic!("boom") }, || (), &mut |_| true)
+            run_beside(|_| -> u32 { panic!("boom") }, |_| (), &mut |_| true)
         });
         assert!(r.is_err());
     }

@@ -358,7 +358,7 @@ pub fn read_with(
             let (objects, segments, extra) = (&objects, &segments, &extra);
             let (refs, rest) = background::run_beside(
                 |p| walk::resolve_references(objects, segments, raw, extra, p),
-                beside,
+                |_| beside(),
                 &mut report,
             );
             (refs.flatten(), rest)

@@ -1,11 +1,12 @@
 //! The linear walk of each segment's objects, and their references.
 
+use crate::background;
 use crate::heap::Segment;
 use crate::methodtable::{GcDesc, MethodTable, MIN_OBJECT_SIZE};
 use heaplens_memory::AddressSpace;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// How much of a segment is read at once.
@@ -606,62 +607,30 @@ impl Part {
             ..
         } = self;
         let l = &later.objects;
-        // Types (and the MethodTables they bring) on one thread, the rest
-        // on another.
-        let mut types = |o_types: &mut Vec<u32>, mts: &mut MethodTables| {
-            for (r, end) in &runs {
-                o_types.reserve(end.objects - r.objects);
-                for &t in &l.types[r.objects..end.objects] {
-                    o_types.push(map(t, mts));
-                }
+        for (r, end) in &runs {
+            let range = r.objects..end.objects;
+            o.addresses.extend_from_slice(&l.addresses[range.clone()]);
+            o.sizes.extend_from_slice(&l.sizes[range.clone()]);
+            o.types.reserve(range.len());
+            for &t in &l.types[range.clone()] {
+                o.types.push(map(t, mts));
             }
-            // MethodTables read where a walk stopped, with no object.
-            for t in 0..count as u32 {
-                map(t, mts);
+            if let (Some(mine), Some(theirs)) = (raw.as_mut(), later.raw.as_ref()) {
+                let base = mine.words.len() as u32;
+                let first = r.words as u32;
+                mine.starts.extend(
+                    theirs.starts[range.start + 1..range.end + 1]
+                        .iter()
+                        .map(|&s| base + (s - first)),
+                );
+                mine.words
+                    .extend_from_slice(&theirs.words[r.words..end.words]);
             }
-        };
-        let rest =
-            |addresses: &mut Vec<u64>, sizes: &mut Vec<u64>, raw: &mut Option<RawReferences>| {
-                for (r, end) in &runs {
-                    let range = r.objects..end.objects;
-                    addresses.extend_from_slice(&l.addresses[range.clone()]);
-                    sizes.extend_from_slice(&l.sizes[range.clone()]);
-                    if let (Some(mine), Some(theirs)) = (raw.as_mut(), later.raw.as_ref()) {
-                        let base = mine.words.len() as u32;
-                        let first = r.words as u32;
-                        mine.starts.extend(
-                            theirs.starts[range.start + 1..range.end + 1]
-                                .iter()
-                                .map(|&s| base + (s - first)),
-                        );
-                        mine.words
-                            .extend_from_slice(&theirs.words[r.words..end.words]);
-                    }
-                }
-            };
-        // The helper's job waits here; if no thread can be started, this
-        // thread takes it.
-        let (addresses, sizes, raw_part) = (&mut o.addresses, &mut o.sizes, &mut *raw);
-        let job = Mutex::new(Some(move || rest(addresses, sizes, raw_part)));
-        let run = || {
-            if let Some(mut f) = job.lock().ok().and_then(|mut j| j.take()) {
-                f();
-            }
-        };
-        std::thread::scope(|s| {
-            let helper = std::thread::Builder::new()
-                .name("heaplens-join".into())
-                .spawn_scoped(s, run);
-            types(&mut o.types, mts);
-            match helper {
-                Ok(h) => {
-                    if let Err(panic) = h.join() {
-                        std::panic::resume_unwind(panic);
-                    }
-                }
-                Err(_) => run(),
-            }
-        });
+        }
+        // MethodTables read where a walk stopped, with no object.
+        for t in 0..count as u32 {
+            map(t, mts);
+        }
         for (r, end) in &runs {
             problems.extend_from_slice(&later.problems[r.problems..end.problems]);
         }
@@ -748,80 +717,62 @@ pub fn walk_parallel(
             }
         })
     };
-    let later_done = AtomicU64::new(0);
-    let later_finished = AtomicBool::new(false);
-    let cancel = AtomicBool::new(false);
-    let caller = std::thread::current();
+    // `progress` hears both walks: this thread's bytes and the other's.
+    let progress = RefCell::new(progress);
+    let mine = Cell::new(0u64);
+    let stopped = Cell::new(false);
+    let report = |d: u64| {
+        let go_on = !stopped.get() && (progress.borrow_mut())(d);
+        stopped.set(!go_on);
+        go_on
+    };
     let later_words = words.clone();
-    let (take_top, later_done_ref, finished_ref, cancel_ref, later_caller) =
-        (&take, &later_done, &later_finished, &cancel, caller.clone());
-    std::thread::scope(|s| {
-        let later = std::thread::Builder::new()
-            .name("heaplens-walk".into())
-            .spawn_scoped(s, move || {
-                let mut later_mts = MethodTables::default();
-                let mut part = Part::new(heap / 2, on_the_way);
-                let ok = part.walk(
-                    mem,
-                    segments,
-                    &mut || take_top(true),
-                    contexts,
-                    &mut later_mts,
-                    &later_words,
-                    &mut |d| {
-                        later_done_ref.store(d, Ordering::Relaxed);
-                        !cancel_ref.load(Ordering::Relaxed)
-                    },
-                );
-                finished_ref.store(true, Ordering::Release);
-                later_caller.unpark();
-                ok.then_some((part, later_mts))
-            });
-        let Ok(later) = later else {
-            return walk(mem, segments, contexts, mts, read_references, progress);
-        };
-        let mut part = Part::new(heap, on_the_way);
-        let mut report = |d: u64| {
-            let go_on = progress(d + later_done.load(Ordering::Relaxed));
-            if !go_on {
-                cancel.store(true, Ordering::Relaxed);
-            }
-            go_on
-        };
-        let mut mine = 0u64;
-        let ok = part.walk(
-            mem,
-            segments,
-            &mut || take(false),
-            contexts,
-            mts,
-            &words,
-            &mut |d| {
-                mine = d;
-                report(d)
-            },
-        );
-        // (A panicking walk never says it finished.)
-        while ok && !later_finished.load(Ordering::Acquire) && !later.is_finished() {
-            report(mine);
-            std::thread::park_timeout(std::time::Duration::from_millis(50));
-        }
-        if !ok {
-            cancel.store(true, Ordering::Relaxed);
-        }
-        let (later, later_mts) = match later.join() {
-            Ok(r) => r?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        if !ok {
-            return None;
-        }
-        part.append(later, later_mts, mts);
-        Some(Walked {
-            objects: part.objects,
-            problems: part.problems,
-            raw: part.raw,
-        })
+    let (later, first) = background::run_beside(
+        move |later_progress| {
+            let mut later_mts = MethodTables::default();
+            let mut part = Part::new(heap / 2, on_the_way);
+            let mut top = || take(true);
+            let ok = part.walk(
+                mem,
+                segments,
+                &mut top,
+                contexts,
+                &mut later_mts,
+                &later_words,
+                later_progress,
+            );
+            ok.then_some((part, later_mts))
+        },
+        |later_done| {
+            let mut part = Part::new(heap, on_the_way);
+            let mut bottom = || take(false);
+            let ok = part.walk(
+                mem,
+                segments,
+                &mut bottom,
+                contexts,
+                mts,
+                &words,
+                &mut |d| {
+                    mine.set(d);
+                    report(d + later_done())
+                },
+            );
+            ok.then_some(part)
+        },
+        &mut |later_done| report(mine.get() + later_done),
+    );
+    let (Some(later), Some(mut part)) = (later, first) else {
+        // The other thread's walk never ran (it always does), or one of
+        // the two was cancelled.
+        return None;
+    };
+    let (later, later_mts) = later?;
+    part.append(later, later_mts, mts);
+    Some(Walked {
+        objects: part.objects,
+        problems: part.problems,
+        raw: part.raw,
     })
 }
 

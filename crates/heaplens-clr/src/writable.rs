@@ -3,6 +3,7 @@
 //! allocation contexts, and the words that point into the heap (where the
 //! statics are looked for when their modules do not lead to them).
 
+use crate::background;
 use crate::heap::{Segment, SegmentKind};
 use crate::walk::AddrMap;
 use heaplens_memory::AddressSpace;
@@ -111,16 +112,13 @@ pub fn scan(mem: &dyn AddressSpace, segments: &[Segment], gc_range: Option<(u64,
     }
 }
 
-/// [`scan`] on two threads, each reading every other chunk; the same
-/// result.
+/// [`scan`] on two threads (where there are threads), each reading every
+/// other chunk; the same result.
 pub fn scan_parallel(
     mem: &(dyn AddressSpace + Sync),
     segments: &[Segment],
     gc_range: Option<(u64, u64)>,
 ) -> Scan {
-    if cfg!(target_arch = "wasm32") {
-        return scan(mem, segments, gc_range);
-    }
     let in_heap = |v: u64| in_segments(segments, v);
     let want = Want {
         contexts: true,
@@ -128,34 +126,30 @@ pub fn scan_parallel(
         cap: MAX_HEAP_POINTERS,
         skip_dense: true,
     };
-    std::thread::scope(|s| {
-        let other = std::thread::Builder::new()
-            .name("heaplens-writable".into())
-            .spawn_scoped(s, || pass(mem, segments, gc_range, &want, (2, 1)));
-        let Ok(other) = other else {
-            return scan(mem, segments, gc_range);
-        };
-        let (mut contexts, mine) = pass(mem, segments, gc_range, &want, (2, 0));
-        let (their_contexts, theirs) = match other.join() {
-            Ok(r) => r,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        for (p, l) in their_contexts {
-            let e = contexts.entry(p).or_insert(l);
-            *e = (*e).max(l);
-        }
-        let heap_pointers = mine.zip(theirs).and_then(|(mut a, b)| {
-            a.words.extend(b.words);
-            a.words.sort_unstable();
-            a.dense.extend(b.dense);
-            a.dense.sort_unstable();
-            (a.words.len() <= MAX_HEAP_POINTERS).then_some(a)
-        });
-        Scan {
-            contexts,
-            heap_pointers,
-        }
-    })
+    // Each thread reads every other chunk.
+    let (theirs, (mut contexts, mine)) = background::run_beside(
+        |_| pass(mem, segments, gc_range, &want, (2, 1)),
+        |_| pass(mem, segments, gc_range, &want, (2, 0)),
+        &mut |_| true,
+    );
+    // (`run_beside` always runs its job; were it not to, it runs here.)
+    let (their_contexts, theirs) =
+        theirs.unwrap_or_else(|| pass(mem, segments, gc_range, &want, (2, 1)));
+    for (p, l) in their_contexts {
+        let e = contexts.entry(p).or_insert(l);
+        *e = (*e).max(l);
+    }
+    let heap_pointers = mine.zip(theirs).and_then(|(mut a, b)| {
+        a.words.extend(b.words);
+        a.words.sort_unstable();
+        a.dense.extend(b.dense);
+        a.dense.sort_unstable();
+        (a.words.len() <= MAX_HEAP_POINTERS).then_some(a)
+    });
+    Scan {
+        contexts,
+        heap_pointers,
+    }
 }
 
 /// Finds the threads' allocation contexts (`gc_alloc_context`:
