@@ -50,6 +50,20 @@ pub struct Segment {
     pub ephemeral: bool,
 }
 
+/// A small-object segment `[start, end)` of heap 0, for tests.
+#[cfg(test)]
+pub(crate) fn small_segment(start: u64, end: u64) -> Segment {
+    Segment {
+        record: start,
+        start,
+        end,
+        kind: SegmentKind::Small,
+        generation: 2,
+        heap: 0,
+        ephemeral: false,
+    }
+}
+
 /// One GC heap (one in workstation GC, one per core in server GC).
 #[derive(Debug, Clone)]
 pub struct GcHeap {

@@ -999,19 +999,7 @@ fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::SegmentKind;
-
-    fn segment(start: u64, end: u64) -> Segment {
-        Segment {
-            record: start,
-            start,
-            end,
-            kind: SegmentKind::Small,
-            generation: 2,
-            heap: 0,
-            ephemeral: false,
-        }
-    }
+    use crate::heap::small_segment as segment;
 
     /// The index answers as a binary search over the objects does, for
     /// every 8-byte word of every segment and around them.

@@ -93,18 +93,26 @@ struct Want<'a> {
     skip_dense: bool,
 }
 
+impl<'a> Want<'a> {
+    /// The contexts, and every word `in_heap` keeps, dense chunks
+    /// remembered rather than kept.
+    fn everything(in_heap: &'a (dyn Fn(u64) -> bool + Sync)) -> Want<'a> {
+        Want {
+            contexts: true,
+            keep: Some(in_heap),
+            cap: MAX_HEAP_POINTERS,
+            skip_dense: true,
+        }
+    }
+}
+
 /// One pass over the writable memory of `mem` outside `segments` (and
 /// outside `gc_range`, the range the GC reserved for its regions, which
 /// holds free regions of old objects): the allocation contexts and the
 /// words pointing into the segments.
 pub fn scan(mem: &dyn AddressSpace, segments: &[Segment], gc_range: Option<(u64, u64)>) -> Scan {
     let in_heap = |v: u64| in_segments(segments, v);
-    let want = Want {
-        contexts: true,
-        keep: Some(&in_heap),
-        cap: MAX_HEAP_POINTERS,
-        skip_dense: true,
-    };
+    let want = Want::everything(&in_heap);
     let (contexts, found) = pass(mem, segments, gc_range, &want, (1, 0));
     Scan {
         contexts,
@@ -120,12 +128,7 @@ pub fn scan_parallel(
     gc_range: Option<(u64, u64)>,
 ) -> Scan {
     let in_heap = |v: u64| in_segments(segments, v);
-    let want = Want {
-        contexts: true,
-        keep: Some(&in_heap),
-        cap: MAX_HEAP_POINTERS,
-        skip_dense: true,
-    };
+    let want = Want::everything(&in_heap);
     // Each thread reads every other chunk.
     let (theirs, (mut contexts, mine)) = background::run_beside(
         |_| pass(mem, segments, gc_range, &want, (2, 1)),
@@ -327,23 +330,12 @@ fn pass(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heap::small_segment as segment;
     use heaplens_memory::{MappedRange, MemoryMap, Protection, Region};
 
     // Above 2^44, as real heaps are: heap addresses are not counters.
     const HEAP: u64 = 0x7f00_0000_0000;
     const NATIVE: u64 = 0x7e00_0000_0000;
-
-    fn segment(start: u64, end: u64) -> Segment {
-        Segment {
-            record: start,
-            start,
-            end,
-            kind: SegmentKind::Small,
-            generation: 2,
-            heap: 0,
-            ephemeral: false,
-        }
-    }
 
     /// A heap region of 1 MiB and 3 MiB of native writable memory: a
     /// first MiB that is an array of heap pointers (dense), a second with
