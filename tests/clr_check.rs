@@ -164,12 +164,15 @@ pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<
 /// * no static root contradicts the reference: where the reference names
 ///   the static fields holding an object, the root's field is one of them.
 ///
-/// A dump without some modules' metadata (a Windows heap minidump) cannot
-/// name their statics: there misses are allowed (and counted), wrong names
-/// are not. Returns a one-line summary (matched, missed, roots on objects
-/// the reference lists under no static field — set after the runtime's
-/// walk).
-pub fn statics(heap: &ClrHeap, graph: &Path) -> Result<String, String> {
+/// `metadata_held` says, from what the fixture is (see
+/// [`crate::fixture_modules::holds_metadata`]), whether the dump holds
+/// every module's metadata. Where it does not (a Windows heap minidump),
+/// heaplens must say which modules lack it, and misses are allowed (and
+/// counted); wrong names never are. Where it does, heaplens must not claim
+/// a module lacks it, and every reference static must be found. Returns a
+/// one-line summary (matched, missed, roots on objects the reference lists
+/// under no static field — set after the runtime's walk).
+pub fn statics(heap: &ClrHeap, graph: &Path, metadata_held: bool) -> Result<String, String> {
     use heaplens_graph::RootKind;
     use std::collections::BTreeSet;
     let bytes =
@@ -260,7 +263,14 @@ pub fn statics(heap: &ClrHeap, graph: &Path) -> Result<String, String> {
         heap.info.statics.note()
     );
     let lacking = &heap.info.names.modules_without_metadata;
-    if (!missed.is_empty() && lacking.is_empty()) || !contradictions.is_empty() {
+    if metadata_held != lacking.is_empty() {
+        return Err(format!(
+            "{summary}\nthe dump {} every module's metadata, but heaplens reports these \
+             without it: {lacking:?}",
+            if metadata_held { "holds" } else { "lacks" }
+        ));
+    }
+    if (!missed.is_empty() && metadata_held) || !contradictions.is_empty() {
         return Err(format!(
             "{summary}\nmissed ({}): {missed:#?}\ncontradicting ({}): {contradictions:#?}\n\
              calibration: {:?}; skipped modules: {:?}",
@@ -270,10 +280,10 @@ pub fn statics(heap: &ClrHeap, graph: &Path) -> Result<String, String> {
             heap.info.statics.skipped
         ));
     }
-    if matched == 0 && total > 0 && lacking.is_empty() {
+    if matched == 0 && total > 0 && metadata_held {
         return Err(format!("{summary}: no reference static held"));
     }
-    if !lacking.is_empty() {
+    if !metadata_held {
         return Ok(format!(
             "{summary}; the dump lacks the metadata of {lacking:?}: {} misses allowed",
             missed.len()

@@ -15,6 +15,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::Path;
 
 fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
+    let core_path = core;
     let modules = fixture_modules::for_fixture(core.parent().ok_or("no fixture dir")?)?;
     let file = heaplens_corpus::unpacked(core)?;
     let core = ElfCore::open(PageCache::new(FileSource::open(&file)?))?;
@@ -28,7 +29,8 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
     let heap = heaplens_clr::read(&t, &mut NoProgress)?;
     let summary = clr_check::check(&heap, core.memory(), graph)?;
     eprintln!("{summary}");
-    let statics = clr_check::statics(&heap, graph)?;
+    let held = fixture_modules::holds_metadata(core_path, modules.is_some());
+    let statics = clr_check::statics(&heap, graph, held)?;
     eprintln!("{statics}");
     Ok(())
 }

@@ -52,6 +52,9 @@ struct Fixture {
     core: PathBuf,
     dir: PathBuf,
     phase: u32,
+    /// Whether the dump holds every module's metadata, by what the fixture
+    /// is ([`fixture_modules::holds_metadata`]).
+    metadata_held: bool,
 }
 
 impl Fixture {
@@ -363,7 +366,8 @@ fn root_path(f: &Fixture) -> Result<(), Failed> {
     let types: Vec<String> = p.nodes.iter().map(|&x| read.node_key(x)).collect();
     let root = &g.roots()[p.root];
     let name = g.root_name(root).unwrap_or("");
-    if lacks_metadata(&read) {
+    agrees_on_metadata(f, &read)?;
+    if !f.metadata_held {
         // No statics named: the runtime's path, through the statics array.
         if types != want_path || root.kind != want_kind {
             return Err(format!(
@@ -402,21 +406,32 @@ fn root_path(f: &Fixture) -> Result<(), Failed> {
     Ok(())
 }
 
-/// True when the dump lacks some modules' metadata (a Windows heap
-/// minidump): their types are `module!token`, the report says so, and
-/// their static fields are not named.
-fn lacks_metadata(read: &Read) -> bool {
-    read.snap
+/// The report agrees with the fixture on the metadata: a dump that lacks
+/// some modules' metadata (a Windows heap minidump) has types named
+/// `module!token` and says so; one that holds it has neither.
+fn agrees_on_metadata(f: &Fixture, read: &Read) -> Result<(), Failed> {
+    let unnamed = read.snap.info.clr.as_ref().map_or(0, |c| c.types_unnamed);
+    let says_so = read
+        .snap
         .info
-        .clr
-        .as_ref()
-        .is_some_and(|c| c.types_unnamed > 0)
-        && read
-            .snap
-            .info
-            .notes
-            .iter()
-            .any(|n| n.contains("does not hold the metadata"))
+        .notes
+        .iter()
+        .any(|n| n.contains("does not hold the metadata"));
+    let reports_lack = unnamed > 0 && says_so;
+    if reports_lack == f.metadata_held {
+        return Err(format!(
+            "the dump {} every module's metadata, but heaplens reports {unnamed} unnamed \
+             types{}",
+            if f.metadata_held { "holds" } else { "lacks" },
+            if says_so {
+                " and says the dump lacks metadata"
+            } else {
+                ""
+            }
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The core with the contents of the GC heap's memory left out, as a
@@ -466,19 +481,13 @@ fn names_equal_reference(f: &Fixture) -> Result<(), Failed> {
     let read = Read::of(f)?;
     // A dump without the assemblies' images (a Windows heap minidump)
     // names types `module!token`, and says so.
-    let clr = read
-        .snap
+    read.snap
         .info
         .clr
         .as_ref()
         .ok_or("no CLR heap information")?;
-    let lacks_metadata = clr.types_unnamed > 0
-        && read
-            .snap
-            .info
-            .notes
-            .iter()
-            .any(|n| n.contains("does not hold the metadata"));
+    agrees_on_metadata(f, &read)?;
+    let lacks_metadata = !f.metadata_held;
     let mut wrong = Vec::new();
     let rows = read.stats().rows;
     for r in &rows {
@@ -554,7 +563,9 @@ fn main() {
                             format!("{name}::phase{phase}::{kind}")
                         };
                         cores += usize::from(is_core);
+                        let supplied = fixture_modules::for_fixture(&dir).ok().flatten().is_some();
                         let f = Fixture {
+                            metadata_held: fixture_modules::holds_metadata(&dump, supplied),
                             core: dump,
                             dir: dir.clone(),
                             phase,

@@ -85,7 +85,8 @@ fn check(dump: &Path, graph: &Path, full_memory: bool) -> Result<(), Failed> {
     let summary = clr_check::check(&heap, md.memory(), graph)?;
     eprintln!("{summary}");
     // Static fields: named where the dump holds the modules' metadata.
-    let statics = clr_check::statics(&heap, graph)?;
+    let held = heaplens_tests::fixture_modules::holds_metadata(dump, false);
+    let statics = clr_check::statics(&heap, graph, held)?;
     eprintln!("{statics}");
     if full_memory && heap.info.statics.named == 0 {
         return Err(format!("a full-memory dump without static roots: {statics}").into());

@@ -18,6 +18,23 @@ use heaplens_pe::{Layout, PeImage};
 use heaplens_snapshot::modules::ModuleSet;
 use std::path::{Path, PathBuf};
 
+/// Whether the dump at `dump` should let heaplens read every module's
+/// metadata (type names, static fields), by what the fixture is — not by
+/// what heaplens reports: not for a Windows heap minidump
+/// (`phaseN.heap.dmp.zst`, which leaves the assemblies' images out), nor
+/// for a `linux-net31` core without its module files (`modules_supplied`).
+pub fn holds_metadata(dump: &Path, modules_supplied: bool) -> bool {
+    let file = dump.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let fixture = dump
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    let heap_minidump = file.contains(".heap.") && file.ends_with(".dmp.zst");
+    let images_left_out = fixture.starts_with("linux-net31") && !modules_supplied;
+    !(heap_minidump || images_left_out)
+}
+
 /// Where `scripts/setup` puts runtimes.
 pub fn runtimes_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("HEAPLENS_RUNTIMES") {
