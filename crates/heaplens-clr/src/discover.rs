@@ -1149,9 +1149,7 @@ fn handle_tables(
     for (start, end) in writable_data(mem, images) {
         let mut next = start.checked_next_multiple_of(0x1_0000);
         while let Some(s) = next.filter(|&s| s.saturating_add(0x800) <= end) {
-            let i = segments.partition_point(|g| g.start <= s);
-            let in_heap = i > 0 && s < segments[i - 1].end;
-            if !in_heap {
+            if !crate::heap::in_segments(segments, s) {
                 if let Some(t) = crate::roots::table_of_segment(mem, s) {
                     found += 1;
                     if !tables.contains(&t) {
@@ -1180,10 +1178,7 @@ pub fn finalize_queues(
     mts: &MethodTables,
 ) -> (Vec<u64>, Finalization) {
     let gens = found.generation_count;
-    let in_heap = |p: u64| {
-        let i = found.segments.partition_point(|s| s.start <= p);
-        i > 0 && p < found.segments[i - 1].end
-    };
+    let in_heap = |p: u64| crate::heap::in_segments(&found.segments, p);
     // The entries of the CFinalize at q, when it has the shape: `None` when
     // not, `Some(n)` with the number of entries.
     let queue = |q: u64| -> Option<u64> {

@@ -50,6 +50,13 @@ pub struct Segment {
     pub ephemeral: bool,
 }
 
+/// True when `addr` lies in one of `segments` (sorted by address,
+/// disjoint).
+pub fn in_segments(segments: &[Segment], addr: u64) -> bool {
+    let i = segments.partition_point(|s| s.start <= addr);
+    i > 0 && addr < segments[i - 1].end
+}
+
 /// A small-object segment `[start, end)` of heap 0, for tests.
 #[cfg(test)]
 pub(crate) fn small_segment(start: u64, end: u64) -> Segment {

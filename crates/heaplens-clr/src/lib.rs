@@ -427,8 +427,8 @@ pub fn read_with(
         };
         b.add_root(r.object, r.kind, name.as_deref());
     }
-    for r in static_roots.iter().filter(|r| !is_free(r.object)) {
-        b.add_root(r.object, r.kind, Some(&r.name));
+    for r in &static_roots {
+        b.add_root(r.object, RootKind::Static, Some(&r.name));
     }
     let graph = b.finish()?;
     if let Some(report) = heuristic.as_mut() {

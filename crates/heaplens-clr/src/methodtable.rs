@@ -17,6 +17,9 @@ pub const CATEGORY_MASK: u32 = 0x000F_0000;
 pub const ARRAY_MASK: u32 = 0x000C_0000;
 /// `m_dwFlags`: array category.
 pub const ARRAY: u32 = 0x0008_0000;
+/// `m_dwFlags`: under [`ARRAY_MASK`], the value type categories (value
+/// types, `Nullable`, enums, primitives).
+pub const VALUE_TYPE: u32 = 0x0004_0000;
 /// `m_dwFlags`: with [`ARRAY`], a single-dimension zero-based array.
 pub const IF_ARRAY_THEN_SZARRAY: u32 = 0x0002_0000;
 /// `m_dwFlags`: interface category.
@@ -117,6 +120,12 @@ impl MethodTable {
     /// True for array types (not strings).
     pub fn is_array(&self) -> bool {
         self.flags & ARRAY_MASK == ARRAY
+    }
+
+    /// True for value types, enums and primitives included (the
+    /// runtime's `Category_ValueType_Mask`).
+    pub fn is_value_type(&self) -> bool {
+        self.flags & ARRAY_MASK == VALUE_TYPE
     }
 
     /// The object's size as SOS and the runtime's own heap walk report

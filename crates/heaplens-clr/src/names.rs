@@ -185,16 +185,6 @@ struct ModuleInfo {
     supplied: Option<String>,
 }
 
-/// Names every MethodTable.
-pub fn name_types(
-    target: &Target<'_>,
-    runtime: &RuntimeModule,
-    mts: &MethodTables,
-) -> (Vec<TypeName>, NamingReport) {
-    let (names, report, _) = name_types_and_modules(target, runtime, mts);
-    (names, report)
-}
-
 /// One module met while naming.
 #[derive(Debug, Clone)]
 pub(crate) struct KnownModule {
@@ -334,7 +324,7 @@ impl Modules<'_> {
     }
 }
 
-/// [`name_types`], and the modules met on the way.
+/// Names every MethodTable, and gives the modules met on the way.
 pub(crate) fn name_types_and_modules<'a>(
     target: &'a Target<'a>,
     runtime: &RuntimeModule,

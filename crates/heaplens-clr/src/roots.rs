@@ -388,10 +388,7 @@ pub fn stacks(
     segments: &[Segment],
     objects: &Objects,
 ) -> Vec<FoundRoot> {
-    let in_heap = |v: u64| {
-        let i = segments.partition_point(|s| s.start <= v);
-        i > 0 && v < segments[i - 1].end
-    };
+    let in_heap = |v: u64| crate::heap::in_segments(segments, v);
     let mut roots = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for t in threads {

@@ -67,9 +67,7 @@
 //! value type whose definition is not in the dump's metadata.
 
 use crate::heap::Segment;
-use crate::methodtable::{
-    MethodTable, ARRAY, ARRAY_MASK, CATEGORY_MASK, COLLECTIBLE, HAS_COMPONENT_SIZE,
-};
+use crate::methodtable::{MethodTable, CATEGORY_MASK, COLLECTIBLE, HAS_COMPONENT_SIZE};
 use crate::names::{KnownModule, Modules};
 use crate::roots::FoundRoot;
 use crate::walk::{MethodTables, Objects};
@@ -81,15 +79,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// A static field's object, found in the dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaticRoot {
-    /// Index of the object held (in [`Objects`]).
+    /// Index of the object held (in [`Objects`]; never a Free object).
     pub object: u32,
-    /// [`RootKind::Static`].
-    pub kind: RootKind,
     /// `Namespace.Class.field` (nested classes `Outer+Inner`, generic
     /// instantiations with their arguments in `[…]`).
     pub name: String,
-    /// The slot holding the reference.
-    pub location: u64,
 }
 
 /// Why a module's (or a generic instantiation's) static fields were not
@@ -239,7 +233,7 @@ impl StaticsReport {
             ));
         }
         let mut s = format!(
-            "static fields: {} named as roots (Namespace.Class.field; {} of {} generic \
+            "static fields: {} named as roots (Namespace.Class.field; {} of them in {} generic \
              instantiations)",
             self.named, self.named_generic, self.instantiations
         );
@@ -475,8 +469,7 @@ impl Heap<'_> {
     }
 
     fn in_heap(&self, v: u64) -> bool {
-        let i = self.segments.partition_point(|s| s.start <= v);
-        i > 0 && v < self.segments[i - 1].end
+        crate::heap::in_segments(self.segments, v)
     }
 
     fn table(&self, object: usize) -> &MethodTable {
@@ -516,10 +509,9 @@ fn read_slot(heap: &Heap<'_>, at: u64, boxed: bool, ty: &FieldType) -> Slot {
     if mt.is_free {
         return Slot::Wrong(v, SlotProblem::FreeSpace);
     }
-    let flags = mt.flags;
-    let value_type = flags & ARRAY_MASK == 0x4_0000;
-    let array = flags & ARRAY_MASK == ARRAY;
-    let string = flags & HAS_COMPONENT_SIZE != 0 && !array && mt.component_size == 2;
+    let value_type = mt.is_value_type();
+    let array = mt.is_array();
+    let string = mt.flags & HAS_COMPONENT_SIZE != 0 && !array && mt.component_size == 2;
     let problem = if boxed {
         (!value_type).then_some(SlotProblem::NotABox)
     } else {
@@ -557,9 +549,7 @@ fn read_type(
             Slot::Elsewhere => out.elsewhere += 1,
             Slot::Object(o) => out.roots.push(StaticRoot {
                 object: o as u32,
-                kind: RootKind::Static,
                 name: format!("{class}.{}", f.name),
-                location: at,
             }),
             Slot::Wrong(value, problem) => {
                 return Err(SkipReason::WrongSlot {
@@ -837,14 +827,13 @@ impl Statics<'_> {
         for p in plans.iter().filter(|p| p.total > 0) {
             candidates += 1;
             let module = read_words(self.heap.mem, p.address, MODULE_SCAN);
-            let mut seen = HashSet::new();
             for (ki, &dlm) in module.iter().enumerate() {
                 if dlm == 0 || !dlm.is_multiple_of(8) || dlm == p.address {
                     continue;
                 }
                 let words = read_words(self.heap.mem, dlm, DLM_SCAN);
                 for (ji, &v) in words.iter().enumerate() {
-                    if self.heap.fits(v, p.total) && seen.insert((ki, ji)) {
+                    if self.heap.fits(v, p.total) {
                         *votes.entry((8 * ki as u64, 8 * ji as u64)).or_insert(0) += 1;
                     }
                 }
@@ -970,7 +959,10 @@ impl Statics<'_> {
             let Some(dlm) = at.checked_sub(j) else {
                 continue;
             };
-            if !seen.insert(dlm) || found.len() >= MAX_FOUND {
+            if found.len() >= MAX_FOUND {
+                break;
+            }
+            if !seen.insert(dlm) {
                 continue;
             }
             let module = self
@@ -1264,7 +1256,10 @@ impl Statics<'_> {
             let Ok(mt) = self.heap.mem.read_u64(at.wrapping_add(16)) else {
                 continue;
             };
-            if mt == 0 || !seen.insert(mt) || seen.len() > MAX_FOUND {
+            if seen.len() >= MAX_FOUND {
+                break;
+            }
+            if mt == 0 || !seen.insert(mt) {
                 continue;
             }
             // The back-pointer check: this is mt's DynamicStaticsInfo.

@@ -4,7 +4,7 @@
 //! statics are looked for when their modules do not lead to them).
 
 use crate::background;
-use crate::heap::{Segment, SegmentKind};
+use crate::heap::{in_segments, Segment, SegmentKind};
 use crate::walk::AddrMap;
 use heaplens_memory::AddressSpace;
 
@@ -192,12 +192,6 @@ pub(crate) fn pointers(
     };
     let (_, found) = pass(mem, segments, gc_range, &want, (1, 0));
     found.map(|f| f.words).unwrap_or_default()
-}
-
-/// True when `v` lies in one of `segments` (sorted, disjoint).
-fn in_segments(segments: &[Segment], v: u64) -> bool {
-    let i = segments.partition_point(|s| s.start <= v);
-    i > 0 && v < segments[i - 1].end
 }
 
 /// The pass: reads the chunks numbered `k` with `k % of == mine` (`share =
