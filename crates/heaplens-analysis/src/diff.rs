@@ -14,8 +14,7 @@
 //! [`DiffOptions::normalize_names`] both become `List<System.Int32>` and
 //! the size buckets some producers append (` (Bytes > 10K)`) are dropped.
 
-use crate::stats::{type_stats, Selection, TypeStats};
-use heaplens_graph::{InputFormat, Snapshot};
+use crate::stats::TypeStats;
 use std::collections::HashMap;
 
 /// How to compare.
@@ -150,23 +149,6 @@ pub fn diff_type_stats(base: &TypeStats, current: &TypeStats, options: DiffOptio
         base: (base.objects, base.bytes),
         current: (current.objects, current.bytes),
     }
-}
-
-/// Which objects a snapshot's statistics count: a `.gcdump` holds what the
-/// GC found live; a whole-heap walk (core dump, minidump) also sees dead
-/// objects, so only objects reachable from the roots count.
-pub fn selection_for(snapshot: &Snapshot) -> Selection {
-    match snapshot.info.format {
-        Some(InputFormat::GcDump) | None => Selection::All,
-        _ => Selection::Reachable,
-    }
-}
-
-/// Diffs two snapshots: type statistics of each (live objects, scaled on a
-/// sampled heap), compared by name.
-pub fn diff_snapshots(base: &Snapshot, current: &Snapshot, options: DiffOptions) -> TypeDiff {
-    let stats = |s: &Snapshot| type_stats(&s.graph, s.info.sampling.as_ref(), selection_for(s));
-    diff_type_stats(&stats(base), &stats(current), options)
 }
 
 /// One spelling for a type name whatever produced it: generic arguments in

@@ -1,9 +1,10 @@
 //! `heaplens diff`: what grew between two snapshots.
 
+use crate::stats::snapshot_stats;
 use crate::stats::thousands;
 use crate::{open_snapshot, FileArg};
 use clap::Args;
-use heaplens_analysis::diff::{diff_snapshots, DiffOptions, TypeDelta};
+use heaplens_analysis::diff::{diff_type_stats, DiffOptions, TypeDelta};
 use serde_json::{json, Value};
 
 #[derive(Args, Debug)]
@@ -48,9 +49,9 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
     let base = open_snapshot(&args.base)?;
     let current = open_snapshot(&args.current)?;
     let normalize = args.normalize_names || base.info.format != current.info.format;
-    let mut d = diff_snapshots(
-        &base,
-        &current,
+    let mut d = diff_type_stats(
+        &snapshot_stats(&base),
+        &snapshot_stats(&current),
         DiffOptions {
             normalize_names: normalize,
         },
@@ -60,7 +61,7 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
     if let Some(n) = args.top {
         d.types.truncate(n);
     }
-    let format = |s: &heaplens_graph::Snapshot| s.info.format.map_or("unknown", |f| f.as_str());
+    let format = |s: &heaplens_snapshot::Snapshot| s.info.format.name;
     if args.json {
         let types: Vec<Value> = d
             .types

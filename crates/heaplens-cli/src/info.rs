@@ -78,7 +78,7 @@ fn to_json(file: &str, d: &Description) -> Value {
     };
     json!({
         "file": file,
-        "format": d.format.as_str(),
+        "format": d.format.name,
         "file_bytes": d.file_bytes,
         "os": d.os,
         "architecture": d.architecture,
@@ -106,11 +106,11 @@ fn to_json(file: &str, d: &Description) -> Value {
             "name": r.name,
             "path": r.path,
             "version": r.version,
-            "gc_mode": r.gc.map(|g| g.mode.as_str()),
-            "heap_layout": r.gc.map(|g| g.layout.as_str()),
-            "heap_count": r.gc.map(|g| g.heap_count),
-            "segments": r.gc.map(|g| g.segments),
-            "heap_found_by": r.gc.map(|g| if g.found_by_shape { "shape" } else { "gc_dac_vars" }),
+            "gc_mode": r.gc.as_ref().map(|g| g.mode.as_str()),
+            "heap_layout": r.gc.as_ref().map(|g| g.layout.as_str()),
+            "heap_count": r.gc.as_ref().map(|g| g.heap_count),
+            "segments": r.gc.as_ref().map(|g| g.segments.len()),
+            "heap_found_by": r.gc.as_ref().map(|g| if g.found_by_shape { "shape" } else { "gc_dac_vars" }),
         })),
         "memory": {
             "captured_bytes": m.captured_bytes,
@@ -297,22 +297,7 @@ fn runtime_text(s: &mut String, r: &RuntimeFacts) {
         .map(|v| format!(" ({v})"))
         .unwrap_or_default();
     let gc = match &r.gc {
-        Some(g) => {
-            let heaps = match g.heap_count {
-                1 => "1 heap".to_owned(),
-                n => format!("{n} heaps"),
-            };
-            let shape = if g.found_by_shape {
-                " (found by shape: no GcDacVars)"
-            } else {
-                ""
-            };
-            format!(
-                ", {} GC, {}, {heaps}{shape}",
-                g.mode.as_str(),
-                g.layout.as_str()
-            )
-        }
+        Some(g) => format!(", {}", g.summary()),
         None => ", GC bookkeeping not found in the dump".to_owned(),
     };
     let _ = writeln!(s, "runtime:         {name}{version}{gc}");
@@ -343,8 +328,8 @@ fn memory_text(s: &mut String, d: &Description) {
     }
     if let Some(total) = m.gc_heap_bytes {
         let mut v = b(total);
-        if let Some(g) = d.runtime.as_ref().and_then(|r| r.gc) {
-            v += &format!(" in {} {}", g.segments, g.layout.as_str());
+        if let Some(g) = d.runtime.as_ref().and_then(|r| r.gc.as_ref()) {
+            v += &format!(" in {} {}", g.segments.len(), g.layout.as_str());
         }
         if let Some(c) = m.gc_heap_captured_bytes {
             v += &format!(", {} of them in the dump", thousands(c));

@@ -3,7 +3,7 @@
 use crate::{open_snapshot, FileArg};
 use clap::{Args, ValueEnum};
 use heaplens_analysis::stats::{type_stats, Selection, SortKey, TypeStats};
-use heaplens_graph::{ClrHeapInfo, InputFormat, Snapshot, SnapshotInfo};
+use heaplens_snapshot::{ClrInfo, Snapshot, SnapshotInfo};
 use serde_json::{json, Value};
 
 #[derive(Args, Debug)]
@@ -39,12 +39,7 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         .transpose()
         .map_err(|e| format!("--filter is not a valid regular expression: {e}"))?;
     let snap = open_snapshot(&args.file)?;
-    let selection = match snap.info.format {
-        // A .gcdump holds what the GC itself found live.
-        Some(InputFormat::GcDump) | None => Selection::All,
-        _ => Selection::Reachable,
-    };
-    let mut st = type_stats(&snap.graph, snap.info.sampling.as_ref(), selection);
+    let mut st = snapshot_stats(&snap);
     st.sort(match args.sort {
         Sort::Bytes => SortKey::Bytes,
         Sort::Count => SortKey::Count,
@@ -75,6 +70,13 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The type statistics of a snapshot: scaled when it is sampled, live
+/// objects only when it holds unreachable ones.
+pub(crate) fn snapshot_stats(snap: &Snapshot) -> TypeStats {
+    let selection = Selection::for_input(snap.info.capabilities);
+    type_stats(&snap.graph, snap.info.sampling.as_ref(), selection)
+}
+
 fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) -> Value {
     let types: Vec<Value> = st
         .rows
@@ -94,7 +96,7 @@ fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) 
         })
         .collect();
     let mut out = json!({
-        "format": snap.info.format.map_or("unknown", |f| f.as_str()),
+        "format": snap.info.format.name,
         "objects": st.objects,
         "bytes": st.bytes,
         "type_count": type_count,
@@ -136,14 +138,14 @@ fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) 
         out["clr"] = json!({
             "runtime_path": clr.runtime_path,
             "runtime_version": clr.version,
-            "gc_mode": clr.gc_mode.as_str(),
-            "heap_layout": clr.layout.as_str(),
-            "heap_count": clr.heap_count,
-            "segments": clr.segments.len(),
-            "heap_bytes": clr.heap_bytes,
-            "heap_bytes_captured": clr.heap_bytes_captured,
-            "walk_problems": clr.walk_problems.len(),
-            "heap_found_by": if clr.found_by_shape { "shape" } else { "gc_dac_vars" },
+            "gc_mode": clr.gc.mode.as_str(),
+            "heap_layout": clr.gc.layout.as_str(),
+            "heap_count": clr.gc.heap_count,
+            "segments": clr.gc.segments.len(),
+            "heap_bytes": clr.gc.heap_bytes,
+            "heap_bytes_captured": clr.gc.heap_bytes_captured,
+            "walk_problems": clr.problems.len(),
+            "heap_found_by": if clr.gc.found_by_shape { "shape" } else { "gc_dac_vars" },
         });
     }
     if !info.notes.is_empty() {
@@ -153,7 +155,7 @@ fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) 
 }
 
 /// The header lines of a CLR heap read: runtime, GC and coverage.
-fn clr_header(info: &SnapshotInfo, clr: &ClrHeapInfo) -> String {
+fn clr_header(info: &SnapshotInfo, clr: &ClrInfo) -> String {
     let mut runtime = info.runtime.clone().unwrap_or_else(|| ".NET".to_owned());
     if let Some(v) = clr
         .version
@@ -165,11 +167,11 @@ fn clr_header(info: &SnapshotInfo, clr: &ClrHeapInfo) -> String {
     format!(
         "runtime: {runtime}, {}\n\
          heap: {} bytes in {} {}, {:.1} % of them in the dump\n",
-        clr.gc_summary(),
-        thousands(clr.heap_bytes),
-        clr.segments.len(),
-        clr.layout.as_str(),
-        clr.coverage_percent(),
+        clr.gc.summary(),
+        thousands(clr.gc.heap_bytes),
+        clr.gc.segments.len(),
+        clr.gc.layout.as_str(),
+        clr.gc.coverage_percent(),
     )
 }
 
@@ -185,7 +187,7 @@ fn to_table(
     use std::fmt::Write;
     let info = &snap.info;
     let mut s = String::new();
-    let mut source = info.format.map_or("unknown", |f| f.as_str()).to_owned();
+    let mut source = info.format.name.to_owned();
     if let Some(tool) = &info.creation_tool {
         source += &format!(" written by {tool}");
     }

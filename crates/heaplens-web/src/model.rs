@@ -5,14 +5,15 @@ use crate::protocol::{
     Change, DiffRow, DiffTable, Overview, PathStep, RefEntry, RootPath, Slot, TypeDetail, TypeRow,
     TypeTable,
 };
-use heaplens_analysis::diff::{diff_type_stats, selection_for, DiffOptions};
+use heaplens_analysis::diff::{diff_type_stats, DiffOptions};
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::{referred_from, root_paths, RefLabel, RootPaths};
 use heaplens_analysis::retained::{retained_by_type, retained_sizes};
-use heaplens_analysis::stats::{type_stats, TypeStats};
+use heaplens_analysis::stats::{type_stats, Selection, TypeStats};
 use heaplens_bytes::ReadAt;
-use heaplens_graph::{Cancelled, InputFormat, NodeIndex, Progress, Snapshot, TypeIndex};
+use heaplens_graph::{Cancelled, NodeIndex, Progress, TypeIndex};
 use heaplens_snapshot::modules::ModuleSet;
+use heaplens_snapshot::Snapshot;
 use std::collections::{HashMap, HashSet};
 
 /// How many root paths the detail screen shows.
@@ -24,13 +25,16 @@ pub const REFERRED_FROM_CHILDREN: usize = 50;
 /// How many referred-from entries are sent at most.
 pub const REFERRED_FROM_ENTRIES: usize = 4000;
 
-/// The format for people.
-pub fn format_name(format: Option<InputFormat>) -> &'static str {
-    match format {
-        Some(InputFormat::GcDump) => ".gcdump (dotnet-gcdump / PerfView heap snapshot)",
-        Some(InputFormat::ElfCore) => "Linux core dump (ELF)",
-        Some(InputFormat::Minidump) => "Windows minidump",
-        None => "unknown",
+/// What the landing page says the app takes: every format the engine
+/// reads, from its registry.
+pub fn accepts() -> String {
+    let all: Vec<&str> = heaplens_snapshot::format::readable()
+        .map(|f| f.description)
+        .collect();
+    match all.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}.", rest.join(", ")),
+        Some((last, _)) => format!("{last}."),
+        None => String::new(),
     }
 }
 
@@ -57,7 +61,8 @@ impl Opened {
     pub fn new(snapshot: Snapshot, file_name: &str, file_size: u64) -> Self {
         let info = &snapshot.info;
         let g = &snapshot.graph;
-        let stats = type_stats(g, info.sampling.as_ref(), selection_for(&snapshot));
+        let selection = Selection::for_input(info.capabilities);
+        let stats = type_stats(g, info.sampling.as_ref(), selection);
         // Rows group types by (name, module, MethodTable), as type_stats does.
         let mut row_of: HashMap<(&str, Option<&str>, u64), u32> = HashMap::new();
         for (i, r) in stats.rows.iter().enumerate() {
@@ -78,10 +83,10 @@ impl Opened {
         let overview = Overview {
             file_name: file_name.to_owned(),
             file_size,
-            format_id: info.format.map_or("unknown", |f| f.as_str()).to_owned(),
-            format: format_name(info.format).to_owned(),
+            format_id: info.format.name.to_owned(),
+            format: info.format.title.to_owned(),
             runtime: info.runtime.clone(),
-            gc_mode: info.clr.as_ref().map(|c| c.gc_summary()),
+            gc_mode: info.clr.as_ref().map(|c| c.gc.summary()),
             pointer_size: info.pointer_size,
             process_name: info.process_name.clone(),
             process_id: info.process_id,
@@ -395,6 +400,11 @@ mod tests {
         })
     }
 
+    /// A `.gcdump`'s info: every object counts, reachable or not.
+    fn gcdump_info() -> heaplens_snapshot::SnapshotInfo {
+        heaplens_snapshot::SnapshotInfo::new(heaplens_snapshot::format::by_name("gcdump").unwrap())
+    }
+
     /// root(static) → A → B → C ; root(stack) → C2 (type C) ; D → C (D unrooted)
     fn graph() -> Snapshot {
         let mut b = GraphBuilder::new();
@@ -411,8 +421,17 @@ mod tests {
         b.add_root(3, RootKind::Stack, None);
         Snapshot {
             graph: b.finish().unwrap(),
-            info: Default::default(),
+            info: gcdump_info(),
         }
+    }
+
+    #[test]
+    fn accepts_lists_the_formats_the_engine_reads() {
+        let a = accepts();
+        for f in heaplens_snapshot::format::FORMATS {
+            assert_eq!(a.contains(f.description), f.is_readable(), "{a}");
+        }
+        assert!(a.contains(".gcdump") && a.contains("core dump"), "{a}");
     }
 
     #[test]
@@ -479,7 +498,7 @@ mod tests {
         let cur = Opened::new(
             Snapshot {
                 graph: g2.finish().unwrap(),
-                info: Default::default(),
+                info: gcdump_info(),
             },
             "b",
             1,
