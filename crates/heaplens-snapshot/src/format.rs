@@ -115,7 +115,9 @@ impl<'a> Source<'a> {
     }
 }
 
-/// What an open or describe needs besides the bytes.
+/// What an open or describe needs besides the bytes (made by
+/// [`open`](crate::open) and [`describe`](crate::describe)).
+#[non_exhaustive]
 pub struct Context<'a> {
     /// Module files naming the types of dumps that lack their images (see
     /// [`crate::modules`]).
