@@ -208,6 +208,21 @@ pub fn unpacked(path: &Path) -> std::io::Result<PathBuf> {
     Ok(out)
 }
 
+/// The first `n` bytes (fewer if the file is shorter) of a corpus file's
+/// contents, a `.zst` file's unpacked, without unpacking the rest.
+pub fn head(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
+    let input = std::fs::File::open(path)?;
+    let mut out = Vec::with_capacity(n);
+    if path.extension().is_some_and(|x| x == "zst") {
+        let mut dec = zstd::stream::read::Decoder::new(input)?;
+        dec.window_log_max(31)?;
+        std::io::Read::read_to_end(&mut std::io::Read::take(dec, n as u64), &mut out)?;
+    } else {
+        std::io::Read::read_to_end(&mut std::io::Read::take(input, n as u64), &mut out)?;
+    }
+    Ok(out)
+}
+
 /// The contents of a (possibly `.zst`) corpus file, in memory. For the
 /// small reference files (JSON), not for dumps.
 pub fn read_maybe_zst(path: &Path) -> std::io::Result<Vec<u8>> {
