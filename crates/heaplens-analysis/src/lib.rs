@@ -10,15 +10,26 @@
 //! * [`retained`]: retained sizes per object and per type, the dominator
 //!   tree's children, the largest objects;
 //! * [`paths`]: shortest paths from the roots and the aggregated
-//!   "referred-from" tree of a type;
+//!   "referred-from" tree of a type; [`keypaths`]: a type's objects
+//!   grouped by the path of types that keeps them alive;
 //! * [`diff`]: per-type count and byte deltas between two snapshots;
+//! * [`frames`]: objects aggregated by path of types over a tree of them;
+//!   [`flame`]: the flame graphs of the heap by retained size (dominator
+//!   tree) and by PerfView's inclusive size (spanning tree), and their
+//!   diff;
+//! * [`groups`]: types grouped by namespace, assembly, interface or base
+//!   type;
 //! * [`perfview`]: PerfView's own view of a heap (spanning tree, frame
 //!   names, grouping and folding, RefTree, By Name, Diff), number for
 //!   number.
 
 pub mod diff;
 pub mod dominators;
+pub mod flame;
 pub mod format;
+pub mod frames;
+pub mod groups;
+pub mod keypaths;
 pub mod paths;
 pub mod perfview;
 pub mod reach;

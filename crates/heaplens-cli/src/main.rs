@@ -1,6 +1,7 @@
 //! `heaplens`: .NET heap snapshots from the command line.
 
 mod diff;
+mod flame;
 mod info;
 mod retained;
 mod roots;
@@ -46,6 +47,9 @@ enum Command {
     Retained(retained::RetainedArgs),
     /// Per-type count and byte changes between two snapshots (any formats).
     Diff(diff::DiffArgs),
+    /// A flame graph of what holds the heap (by retained or PerfView's
+    /// inclusive size), or of what grew between two snapshots.
+    Flame(flame::FlameArgs),
     /// What the dump is: container, system, process, runtime, memory by
     /// kind, and whether its heap can be read (and if not, why).
     Info(info::InfoArgs),
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         Command::Roots(args) => roots::run(&args),
         Command::Retained(args) => retained::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Flame(args) => flame::run(&args),
         Command::Info(args) => info::run(&args),
     };
     match result {

@@ -239,6 +239,7 @@ struct Beside {
     fq: (Vec<roots::FoundRoot>, u64),
     stack_roots: Vec<roots::FoundRoot>,
     type_names: Vec<names::TypeName>,
+    hierarchy: (heaplens_graph::TypeHierarchy, usize),
     naming: names::NamingReport,
     static_roots: Vec<statics::StaticRoot>,
     statics: statics::StaticsReport,
@@ -412,6 +413,7 @@ pub fn read_with(
         let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
         let (type_names, mut naming, mut modules) =
             names::name_types_and_modules(target, &runtime, &mts);
+        let hierarchy = modules.hierarchy(&mts);
         let heap = statics::Heap {
             mem,
             objects: &objects,
@@ -428,6 +430,7 @@ pub fn read_with(
             fq,
             stack_roots,
             type_names,
+            hierarchy,
             naming,
             static_roots,
             statics,
@@ -458,6 +461,7 @@ pub fn read_with(
         fq: (fq, fq_dangling),
         stack_roots,
         type_names,
+        hierarchy: (hierarchy, hierarchy_known),
         naming,
         static_roots,
         statics,
@@ -480,6 +484,10 @@ pub fn read_with(
             },
             method_table: mt,
         });
+    }
+    // Base types and interfaces, where the metadata gave some.
+    if hierarchy_known > 0 {
+        b.set_hierarchy(hierarchy);
     }
     b.add_node_columns(nodes, starts, targets)?;
     let is_free = |o: u32| mts.tables[objects.types[o as usize] as usize].is_free;

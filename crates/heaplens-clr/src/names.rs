@@ -32,9 +32,11 @@ use crate::methodtable::{
 use crate::runtime::RuntimeModule;
 use crate::target::Target;
 use crate::walk::MethodTables;
+use heaplens_graph::{TypeHierarchy, TypeHierarchyBuilder};
 use heaplens_memory::AddressSpace;
 use heaplens_metadata::{Metadata, TableId};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// The name of one MethodTable's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -315,6 +317,34 @@ impl Modules<'_> {
             && Header::read(self.namer.mem, mt)
                 .is_some_and(|h| h.is_generic_instance() && self.namer.module_field(mt, &h) == m)
             && MethodTable::read(self.namer.mem, mt).is_some()
+    }
+
+    /// The namespaces, base types and interfaces of the MethodTables
+    /// `mts` (by index, as the graph's types), from their modules'
+    /// metadata: the base types are the parent MethodTables' (the
+    /// runtime's own chain: `System.Array` for an array), each named by its
+    /// definition (``System.Collections.Generic.List`1``); the interfaces
+    /// are those the type and its bases declare (`InterfaceImpl`; a
+    /// generic interface by its definition's name), and for a
+    /// single-dimensional array the generic ones the runtime gives it
+    /// (``IList`1``, ``ICollection`1``, ``IEnumerable`1``,
+    /// ``IReadOnlyList`1``, ``IReadOnlyCollection`1``). A type is left
+    /// unknown when the metadata of a module on its chain is missing.
+    /// Returns the hierarchy and how many types it knows.
+    pub(crate) fn hierarchy(&mut self, mts: &MethodTables) -> (TypeHierarchy, usize) {
+        let mut b = TypeHierarchyBuilder::new();
+        let mut memo = RelationsMemo::new();
+        let mut known = 0;
+        for (i, &mt) in mts.addresses.iter().enumerate() {
+            if mts.tables[i].is_free {
+                continue;
+            }
+            if let Some(r) = self.namer.relations(mt, &mut memo) {
+                b.set(i as u32, r.namespace.as_deref(), &r.bases, &r.interfaces);
+                known += 1;
+            }
+        }
+        (b.finish(), known)
     }
 
     /// True when the dump has the .NET 9+ MethodTable layout (TypeDef RID
@@ -1070,6 +1100,189 @@ impl Namer<'_> {
             0x13 | 0x1E => Described::unknown("(generic parameter)".into()),
             _ => fallback(),
         }
+    }
+}
+
+/// What the metadata says about a type beyond its name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Relations {
+    /// Its namespace (the outermost type's; an array's element's).
+    pub(crate) namespace: Option<String>,
+    /// Its base types, nearest first.
+    pub(crate) bases: Vec<String>,
+    /// The interfaces it implements, its own first.
+    pub(crate) interfaces: Vec<String>,
+}
+
+/// The generic interfaces the runtime gives a single-dimensional array
+/// (`T[]` implements `IList<T>` and the others, whatever `T` is).
+const SZ_ARRAY_INTERFACES: [&str; 5] = [
+    "System.Collections.Generic.IList`1",
+    "System.Collections.Generic.ICollection`1",
+    "System.Collections.Generic.IEnumerable`1",
+    "System.Collections.Generic.IReadOnlyList`1",
+    "System.Collections.Generic.IReadOnlyCollection`1",
+];
+
+/// Deepest chain of base types followed.
+const MAX_BASES: usize = 64;
+
+/// [`Relations`] by MethodTable (`None`: not known).
+type RelationsMemo = HashMap<u64, Option<Rc<Relations>>>;
+
+impl Namer<'_> {
+    /// The metadata and TypeDef RID defining the non-array MethodTable
+    /// `mt` (a generic instantiation's definition), as naming finds them.
+    fn definition(&mut self, mt: u64, h: &Header) -> Option<(usize, u32)> {
+        let mut module = self.defining_module(mt, h);
+        let rid = self.layout.rid(h);
+        self.ensure_module(module);
+        let arity = if h.is_generic_instance() {
+            self.type_arguments(h)?.len()
+        } else {
+            0
+        };
+        let fits = |md: &Metadata| {
+            md.type_def(rid).is_ok() && md.generic_param_count(rid) as usize == arity
+        };
+        if !self.metadata_of(module).is_some_and(fits) {
+            module = self
+                .corelib
+                .filter(|&c| self.metadata_of(c).is_some_and(fits))?;
+        }
+        Some((self.modules.get(&module)?.metadata?, rid))
+    }
+
+    /// The namespace of the type handle `th` (an array's: its element's).
+    fn namespace_of(&mut self, th: u64, depth: u32) -> Option<String> {
+        if th & 2 != 0 || depth >= MAX_DEPTH {
+            return None;
+        }
+        let h = Header::read(self.mem, th)?;
+        if h.is_array() {
+            return self.namespace_of(h.per_inst, depth + 1);
+        }
+        let (md, rid) = self.definition(th, &h)?;
+        let ns = self.metadata[md].type_namespace(rid).ok()?;
+        (!ns.is_empty()).then(|| ns.to_owned())
+    }
+
+    /// The [`Relations`] of the MethodTable `mt` (`None` when the metadata
+    /// of a type on its chain is missing), memoized by MethodTable.
+    fn relations(&mut self, mt: u64, memo: &mut RelationsMemo) -> Option<Rc<Relations>> {
+        // The chain of parents, up to one already known or the top.
+        let mut chain: Vec<u64> = Vec::new();
+        let mut cur = mt;
+        // The parent of the chain's last type and its relations.
+        let mut up: Option<(u64, Option<Rc<Relations>>)> = None;
+        let unknown = |chain: &[u64], memo: &mut RelationsMemo| {
+            for &c in chain {
+                memo.insert(c, None);
+            }
+            None
+        };
+        loop {
+            if let Some(r) = memo.get(&cur) {
+                if chain.is_empty() {
+                    return r.clone();
+                }
+                up = Some((cur, r.clone()));
+                break;
+            }
+            if chain.len() >= MAX_BASES {
+                return unknown(&chain, memo);
+            }
+            chain.push(cur);
+            let Ok(parent) = self.mem.read_u64(cur + 0x10) else {
+                return unknown(&chain, memo);
+            };
+            if parent == 0 {
+                break;
+            }
+            if !parent.is_multiple_of(8) || Header::read(self.mem, parent).is_none() {
+                return unknown(&chain, memo);
+            }
+            cur = parent;
+        }
+        // From the top down: a type's own relations, then its parent's.
+        let mut parent = up;
+        let mut result = None;
+        for &c in chain.iter().rev() {
+            let r = match (&parent, self.own_relations(c)) {
+                (_, None) | (Some((_, None)), _) => None,
+                (None, Some(own)) => Some(own),
+                (Some((p, Some(pr))), Some(mut own)) => {
+                    let (p, pr) = (*p, pr.clone());
+                    self.definition_name(p).map(|pn| {
+                        own.bases = std::iter::once(pn)
+                            .chain(pr.bases.iter().cloned())
+                            .collect();
+                        for i in &pr.interfaces {
+                            if !own.interfaces.contains(i) {
+                                own.interfaces.push(i.clone());
+                            }
+                        }
+                        own
+                    })
+                }
+            };
+            let r = r.map(Rc::new);
+            memo.insert(c, r.clone());
+            parent = Some((c, r.clone()));
+            result = r;
+        }
+        result
+    }
+
+    /// The full name of the definition of the non-array MethodTable `mt`
+    /// (``System.Collections.Generic.List`1``).
+    fn definition_name(&mut self, mt: u64) -> Option<String> {
+        let h = Header::read(self.mem, mt)?;
+        if h.is_array() {
+            return None;
+        }
+        let (md, rid) = self.definition(mt, &h)?;
+        self.metadata[md].full_type_name(rid).ok()
+    }
+
+    /// A type's own namespace and declared interfaces (no bases).
+    fn own_relations(&mut self, mt: u64) -> Option<Relations> {
+        let h = Header::read(self.mem, mt)?;
+        if h.is_array() {
+            let interfaces = if h.flags & IF_ARRAY_THEN_SZARRAY != 0 {
+                SZ_ARRAY_INTERFACES
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return Some(Relations {
+                namespace: self.namespace_of(h.per_inst, 1),
+                bases: Vec::new(),
+                interfaces,
+            });
+        }
+        let (md, rid) = self.definition(mt, &h)?;
+        let md = &self.metadata[md];
+        let namespace = md
+            .type_namespace(rid)
+            .ok()
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        let mut interfaces: Vec<String> = Vec::new();
+        for t in md.interface_impls(rid) {
+            if let Ok(n) = md.type_def_or_ref_name(t) {
+                if !interfaces.contains(&n) {
+                    interfaces.push(n);
+                }
+            }
+        }
+        Some(Relations {
+            namespace,
+            bases: Vec::new(),
+            interfaces,
+        })
     }
 }
 

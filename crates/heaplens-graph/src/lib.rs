@@ -32,9 +32,11 @@ mod builder;
 mod columns;
 mod facts;
 mod graph;
+mod hierarchy;
 mod progress;
 
 pub use builder::{BuildError, GraphBuilder, NodeColumns};
 pub use facts::{Capabilities, Sampling};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
+pub use hierarchy::{TypeHierarchy, TypeHierarchyBuilder};
 pub use progress::{Cancelled, NoProgress, Progress};

@@ -1,9 +1,12 @@
 //! The `diff` document: what changed between two snapshots, type by type
 //! (`heaplens diff`; the page's comparison).
 
+use crate::groups::DiffGroupTable;
 use crate::stats::stats_of;
 use crate::{format_name, heaplens_version, DocumentKind, TypeId, SCHEMA_VERSION};
-use heaplens_analysis::diff::{diff_type_stats, DiffOptions, TypeDelta, TypeDiff};
+use heaplens_analysis::diff::{diff_type_stats, DiffOptions, DiffOrder, TypeDelta, TypeDiff};
+use heaplens_analysis::flame::Flame;
+use heaplens_analysis::stats::TypeGroups;
 use heaplens_snapshot::{Snapshot, SnapshotInfo};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +20,60 @@ pub fn diff_snapshots(base: &Snapshot, current: &Snapshot, options: DiffOptions)
         &stats_of(current),
         options.with_naming_rule(base.info.capabilities, current.info.capabilities),
     )
+}
+
+/// Gives the types of `diff` (of `base` and `current`, as
+/// [`diff_snapshots`] made it) their retained bytes on both sides, from
+/// each snapshot's flame graph by retained size
+/// ([`crate::flame::flame_of`]): per type name, the bytes freed if every
+/// object of the name's rows were freed (each object once). Types whose
+/// count and bytes did not change but whose retained bytes did join the
+/// changed ones; sort after ([`TypeDiff::sort`]).
+pub fn add_retained(diff: &mut TypeDiff, base: (&Snapshot, &Flame), current: (&Snapshot, &Flame)) {
+    let n = diff.all_types().count();
+    let side = |(snap, flame): (&Snapshot, &Flame), rows: &dyn Fn(&TypeDelta) -> &[u32]| {
+        let groups = TypeGroups::of(&snap.graph);
+        let mut sets: Vec<Vec<u32>> = vec![Vec::new(); groups.first.len()];
+        for (i, d) in diff.all_types().enumerate() {
+            for &id in rows(d) {
+                sets[groups.group[id as usize]].push(i as u32);
+            }
+        }
+        flame
+            .tree
+            .inclusive_by_sets(n, |k| sets.get(k as usize).map_or(&[], Vec::as_slice))
+            .into_iter()
+            .map(|(v, _)| v.round() as u64)
+            .collect::<Vec<u64>>()
+    };
+    let b = side(base, &|d| &d.base_types);
+    let c = side(current, &|d| &d.current_types);
+    diff.set_retained(&b, &c);
+}
+
+/// How a diff's types are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffSort {
+    /// |`bytes_delta`| descending (PerfView's Diff order).
+    #[default]
+    Bytes,
+    /// |`count_delta`| descending.
+    Count,
+    /// `retained_delta` descending: growth first (then current retained
+    /// bytes, so a holder comes before what it holds).
+    RetainedGrowth,
+}
+
+impl DiffSort {
+    /// The analysis's order.
+    pub fn order(self) -> DiffOrder {
+        match self {
+            DiffSort::Bytes => DiffOrder::Bytes,
+            DiffSort::Count => DiffOrder::Count,
+            DiffSort::RetainedGrowth => DiffOrder::RetainedGrowth,
+        }
+    }
 }
 
 /// Per-type count and byte changes from a base snapshot to a current one.
@@ -50,9 +107,20 @@ pub struct DiffDocument {
     /// True when names were compared normalized.
     pub names_normalized: bool,
     /// The changed types by |`bytes_delta`| descending, then |`count_delta`|
-    /// descending, then name (PerfView's Diff order); all, or the first
-    /// ones as asked.
+    /// descending, then name (PerfView's Diff order), or as `sorted_by`
+    /// says; all, or the first ones as asked.
     pub types: Vec<DiffRow>,
+    /// The order of `types`.
+    #[serde(default)]
+    pub sorted_by: DiffSort,
+    /// True when retained sizes were computed (each row then has
+    /// `retained_base` and `retained_current`; a type whose retained bytes
+    /// changed counts as changed).
+    #[serde(default)]
+    pub retained: bool,
+    /// The types grouped, when asked (`--group`).
+    #[serde(default)]
+    pub groups: Option<DiffGroupTable>,
 }
 
 /// One side of a diff.
@@ -109,6 +177,24 @@ pub struct DiffRow {
     /// The current snapshot's rows of this name (none for a vanished type).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub current_type_ids: Vec<TypeId>,
+    /// Retained bytes in the base, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_base: Option<u64>,
+    /// Retained bytes in the current snapshot, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_current: Option<u64>,
+    /// Retained bytes, current minus base, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_delta: Option<i64>,
+}
+
+impl DiffRow {
+    /// The retained growth in percent of the base's retained bytes (`None`
+    /// when not computed, or when the base retains nothing: a new type).
+    pub fn retained_delta_percent(&self) -> Option<f64> {
+        let base = self.retained_base.filter(|&b| b > 0)?;
+        Some(self.retained_delta? as f64 * 100.0 / base as f64)
+    }
 }
 
 impl DiffDocument {
@@ -148,6 +234,9 @@ impl DiffDocument {
                 .enumerate()
                 .map(|(i, t)| DiffRow::of(i as u32, t))
                 .collect(),
+            sorted_by: DiffSort::Bytes,
+            retained: diff.types.iter().any(|t| t.retained_base.is_some()),
+            groups: None,
         }
     }
 }
@@ -173,6 +262,9 @@ impl DiffRow {
             bytes_current: t.bytes_current,
             base_type_ids: ids(&t.base_types),
             current_type_ids: ids(&t.current_types),
+            retained_base: t.retained_base,
+            retained_current: t.retained_current,
+            retained_delta: t.retained_delta(),
         }
     }
 }

@@ -15,10 +15,15 @@
 //! | `retained` | retained sizes per type and the largest objects (`heaplens retained`, the page's retained column) | [`retained::RetainedDocument`] | [`retained::RetainedDocument::build`] |
 //! | `roots` | why a type's objects are alive: root paths and the referred-from tree (`heaplens roots`, the page's type detail) | [`roots::RootsDocument`] | [`roots::RootsDocument::build`] |
 //! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`] |
+//! | `flame` | a flame graph of what holds the heap, by retained or inclusive size, of one snapshot or of two's difference (`heaplens flame`, the page's flame graph) | [`flame::FlameDocument`] | [`flame::FlameDocument::build`], [`flame::FlameDocument::build_diff`] |
 //!
-//! Documents still to come (flame graph, object inspector, findings,
-//! groups, a whole-analysis export) are new [`DocumentKind`]s that refer to
-//! types and objects by the same ids.
+//! The optional columns and tables of `stats` and `diff` (PerfView's
+//! inclusive size, retained sizes, groups: [`groups`]) cost a spanning or
+//! a dominator tree; they are computed on request and left out otherwise.
+//!
+//! Documents still to come (object inspector, findings, a whole-analysis
+//! export) are new [`DocumentKind`]s that refer to types and objects by the
+//! same ids.
 //!
 //! # Every document starts with
 //!
@@ -61,6 +66,8 @@
 //! (its default: `null`, `false`, `0`, `[]`), to keep large tables small.
 
 pub mod diff;
+pub mod flame;
+pub mod groups;
 pub mod info;
 pub mod retained;
 pub mod roots;
@@ -69,7 +76,11 @@ pub mod stats;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest version this heaplens reads as it stands: version 2 only
+/// added fields (absent ones read as `null` or empty) and documents.
+pub const OLDEST_READABLE: u32 = 1;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -88,6 +99,8 @@ pub enum DocumentKind {
     Roots,
     /// [`diff::DiffDocument`].
     Diff,
+    /// [`flame::FlameDocument`].
+    Flame,
 }
 
 /// The fields every document starts with. Deserialising any document as a
@@ -112,7 +125,7 @@ pub enum VersionError {
     /// Written by a newer heaplens.
     #[error(
         "the results were written with schema version {found} (heaplens {heaplens}); this \
-         heaplens reads version {SCHEMA_VERSION}: use heaplens {heaplens} or newer"
+         heaplens reads versions {OLDEST_READABLE} to {SCHEMA_VERSION}: use heaplens {heaplens} or newer"
     )]
     Newer {
         /// The document's version.
@@ -123,7 +136,7 @@ pub enum VersionError {
     /// Written by an older heaplens, in a version no upgrader reads.
     #[error(
         "the results were written with schema version {found} (heaplens {heaplens}); this \
-         heaplens reads version {SCHEMA_VERSION}: read the dump again to get them in this version"
+         heaplens reads versions {OLDEST_READABLE} to {SCHEMA_VERSION}: read the dump again to get them in this version"
     )]
     Older {
         /// The document's version.
@@ -144,24 +157,27 @@ impl Header {
     }
 
     /// Whether this heaplens reads the document: only its own version so
-    /// far (version 1 is the first; upgraders from older versions will sit
-    /// here, as in Firefox Profiler's processed-profile versioning).
+    /// far (upgraders from older versions will sit here, as in Firefox
+    /// Profiler's processed-profile versioning; version 2 only added
+    /// fields and documents to version 1, see `CHANGELOG.md`).
     pub fn check(&self) -> Result<(), VersionError> {
         let heaplens = || {
             self.heaplens_version
                 .clone()
                 .unwrap_or_else(|| "unknown".to_owned())
         };
-        match self.schema_version.cmp(&SCHEMA_VERSION) {
-            std::cmp::Ordering::Equal => Ok(()),
-            std::cmp::Ordering::Greater => Err(VersionError::Newer {
+        if self.schema_version > SCHEMA_VERSION {
+            Err(VersionError::Newer {
                 found: self.schema_version,
                 heaplens: heaplens(),
-            }),
-            std::cmp::Ordering::Less => Err(VersionError::Older {
+            })
+        } else if self.schema_version < OLDEST_READABLE {
+            Err(VersionError::Older {
                 found: self.schema_version,
                 heaplens: heaplens(),
-            }),
+            })
+        } else {
+            Ok(())
         }
     }
 }
@@ -336,6 +352,12 @@ mod tests {
             ..h.clone()
         };
         assert!(matches!(newer.check(), Err(VersionError::Newer { .. })));
+        // Version 1 documents read as they stand (version 2 added fields).
+        let v1 = Header {
+            schema_version: 1,
+            ..h.clone()
+        };
+        assert!(v1.check().is_ok());
         // Output of heaplens before the schema: version 0.
         let old: Header = serde_json::from_str(r#"{"format":"gcdump","types":[]}"#).unwrap();
         assert_eq!(old.schema_version, 0);

@@ -1,11 +1,14 @@
 //! The `stats` document: a snapshot's overview and what fills its heap, type
 //! by type (`heaplens stats`; the page's overview and type table).
 
+use crate::groups::GroupTable;
 use crate::{
     format_name, heaplens_version, Address, DocumentKind, GcMode, HeapFoundBy, HeapLayout, Totals,
     TypeId, SCHEMA_VERSION,
 };
-use heaplens_analysis::stats::{type_stats, Selection, TypeRow, TypeStats};
+use heaplens_analysis::flame::{Flame, FlameBy};
+use heaplens_analysis::frames::TOP;
+use heaplens_analysis::stats::{type_stats, Selection, TypeGroups, TypeRow, TypeStats};
 use heaplens_snapshot::{ClrInfo, Snapshot, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +93,23 @@ pub struct StatsDocument {
     /// The rows: every type, or those matching a filter, up to a limit, in
     /// the order asked (by bytes by default).
     pub types: Vec<TypeStatsRow>,
+    /// When the inclusive columns were computed: the bytes of PerfView's
+    /// spanning tree (the objects counted here; for a `.gcdump` also those
+    /// PerfView lists under `[not reachable from roots]`), which `inc`
+    /// percentages divide.
+    #[serde(default)]
+    pub inclusive_total: Option<u64>,
+    /// When retained sizes were computed: the bytes the live roots reach,
+    /// which retained percentages divide.
+    #[serde(default)]
+    pub retained_total: Option<u64>,
+    /// The rows grouped, when asked (`--group`).
+    #[serde(default)]
+    pub groups: Option<GroupTable>,
+    /// True when the input knows its types' interfaces and base types
+    /// (from the metadata), so they can be grouped by them.
+    #[serde(default)]
+    pub type_hierarchy: bool,
 }
 
 /// One row: the objects of one type.
@@ -112,6 +132,18 @@ pub struct TypeStatsRow {
     /// Objects present in the input (differs from `count` only when
     /// scaled).
     pub present: u64,
+    /// PerfView's `Inc`: the bytes of the objects below the type's objects
+    /// in PerfView's spanning tree, each once (its By Name inclusive
+    /// column; scaled for a sampled heap), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inc: Option<u64>,
+    /// PerfView's `Inc Ct`: their count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inc_count: Option<u64>,
+    /// Bytes freed if every object of the type were freed (each object
+    /// once), when computed; not scaled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_bytes: Option<u64>,
 }
 
 /// What the CLR reader learned about the runtime's GC heap.
@@ -244,7 +276,48 @@ impl StatsDocument {
             unreachable: stats.unreachable.map(Into::into),
             scaled: stats.scaled,
             types: stats.rows.iter().map(TypeStatsRow::of).collect(),
+            inclusive_total: None,
+            retained_total: None,
+            groups: None,
+            type_hierarchy: info.capabilities.type_hierarchy,
         }
+    }
+
+    /// Adds a flame graph's per-type totals to the rows: PerfView's `inc`
+    /// and `inc_count` from one by inclusive size
+    /// ([`crate::flame::flame_of`]), `retained_bytes` from one by retained
+    /// size, each with its total. `g` is the snapshot's graph.
+    pub fn add_columns(&mut self, g: &heaplens_graph::HeapGraph, flame: &Flame) {
+        let groups = TypeGroups::of(g);
+        let sums = flame.type_inclusive();
+        let total = flame.tree.value(TOP).round() as u64;
+        for r in &mut self.types {
+            let (v, c) = sums[groups.group[r.id.0 as usize]];
+            match flame.by {
+                FlameBy::Inclusive => {
+                    r.inc = Some(v.round() as u64);
+                    r.inc_count = Some(c.round() as u64);
+                }
+                FlameBy::Retained => r.retained_bytes = Some(v.round() as u64),
+            }
+        }
+        match flame.by {
+            FlameBy::Inclusive => self.inclusive_total = Some(total),
+            FlameBy::Retained => self.retained_total = Some(total),
+        }
+    }
+
+    /// A row's `inc` in percent of [`StatsDocument::inclusive_total`].
+    pub fn inc_percent(&self, row: &TypeStatsRow) -> Option<f64> {
+        let total = self.inclusive_total.filter(|&t| t > 0)?;
+        Some(row.inc? as f64 * 100.0 / total as f64)
+    }
+
+    /// A row's retained bytes in percent of
+    /// [`StatsDocument::retained_total`].
+    pub fn retained_percent(&self, row: &TypeStatsRow) -> Option<f64> {
+        let total = self.retained_total.filter(|&t| t > 0)?;
+        Some(row.retained_bytes? as f64 * 100.0 / total as f64)
     }
 
     /// The document of every row of `stats`, in its order.
@@ -278,6 +351,9 @@ impl TypeStatsRow {
             count: r.count,
             bytes: r.bytes,
             present: r.present,
+            inc: None,
+            inc_count: None,
+            retained_bytes: None,
         }
     }
 }

@@ -170,13 +170,15 @@ impl PartialEq for Format {
 impl Eq for Format {}
 
 /// A whole-heap dump of the process's memory: every object, reachable or
-/// not, at its address, with its bytes.
+/// not, at its address, with its bytes; types with their base types and
+/// interfaces where the modules' metadata is at hand.
 const PROCESS_MEMORY: Capabilities = Capabilities {
     unreachable_objects: true,
     sampled: false,
     object_addresses: true,
     object_contents: true,
     runtime_type_names: true,
+    type_hierarchy: true,
 };
 
 /// Every format heaplens recognises, dumps first.
@@ -195,6 +197,7 @@ pub static FORMATS: &[Format] = &[
             object_addresses: true,
             object_contents: false,
             runtime_type_names: false,
+            type_hierarchy: false,
         },
         reader: Reader::Dump(Dump {
             open: gcdump::open,

@@ -144,10 +144,13 @@ fn open_source(
         &mut cx,
         &mut |format, dump, src, cx| {
             let mut snap = (dump.open)(format, src, cx)?;
-            // Whether the snapshot is sampled is its own; the rest is its
-            // format's.
+            // Whether the snapshot is sampled, and whether its types'
+            // hierarchy was read (the modules' metadata may be missing),
+            // are its own; the rest is its format's.
             snap.info.capabilities = heaplens_graph::Capabilities {
                 sampled: snap.info.sampling.is_some(),
+                type_hierarchy: format.capabilities.type_hierarchy
+                    && snap.graph.hierarchy().is_some(),
                 ..format.capabilities
             };
             Ok(snap)
