@@ -103,6 +103,12 @@ impl Flame {
         }
     }
 
+    /// Number of type rows: keys below it are type rows (by
+    /// [`TypeGroups`] group index), the others pseudo-frames.
+    pub fn type_rows(&self) -> usize {
+        self.type_rows
+    }
+
     /// Per type row (by [`TypeGroups`] group index): PerfView's By Name
     /// inclusive columns over this tree, (Inc, Inc Ct) — for a flame by
     /// inclusive size, PerfView's own; for one by retained size, the same

@@ -18,7 +18,8 @@
 //!   tree) and by PerfView's inclusive size (spanning tree), and their
 //!   diff;
 //! * [`groups`]: types grouped by namespace, assembly, interface or base
-//!   type;
+//!   type; [`folds`]: types folded into their referrers (PerfView's
+//!   FoldPats);
 //! * [`perfview`]: PerfView's own view of a heap (spanning tree, frame
 //!   names, grouping and folding, RefTree, By Name, Diff), number for
 //!   number.
@@ -26,6 +27,7 @@
 pub mod diff;
 pub mod dominators;
 pub mod flame;
+pub mod folds;
 pub mod format;
 pub mod frames;
 pub mod groups;

@@ -145,7 +145,15 @@ fn to_text(doc: &FlameDocument, depth: u32) -> String {
     {
         let indent = "  ".repeat(f.depth as usize - 1);
         let merged = if f.merged_frames > 0 {
-            format!(" ({} frames)", f.merged_frames)
+            format!(
+                " ({} {})",
+                f.merged_frames,
+                if f.merged_frames == 1 {
+                    "frame"
+                } else {
+                    "frames"
+                }
+            )
         } else {
             String::new()
         };

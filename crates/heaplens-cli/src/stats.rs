@@ -40,6 +40,16 @@ pub struct StatsArgs {
     /// With --group: the members shown under each group, largest first.
     #[arg(long, value_name = "N", default_value_t = 3)]
     members: usize,
+    /// Fold the types whose name matches this regular expression into
+    /// their referrers (PerfView's FoldPats: their objects count with the
+    /// object that holds them in PerfView's spanning tree), e.g. `\[\]$`
+    /// for arrays. Implies --inclusive.
+    #[arg(long, value_name = "REGEX")]
+    fold: Option<String>,
+    /// Fold too the types whose Inc is below this percentage of the total
+    /// (PerfView's Fold %). Implies --inclusive.
+    #[arg(long, value_name = "PERCENT")]
+    fold_percent: Option<f64>,
     /// Print comma-separated values (every column computed) instead of a
     /// table.
     #[arg(long, conflicts_with = "json")]
@@ -107,7 +117,14 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         type_count,
         matching,
     );
-    let want_inc = args.inclusive || matches!(args.sort, Sort::Inc);
+    let fold = args
+        .fold
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| format!("--fold is not a valid regular expression: {e}"))?;
+    let folding = fold.is_some() || args.fold_percent.is_some();
+    let want_inc = args.inclusive || matches!(args.sort, Sort::Inc) || folding;
     let want_retained = args.retained || matches!(args.sort, Sort::Retained);
     let flame = |by| flame_of(&snap, by, &mut NoProgress).map_err(|e| e.to_string());
     let inclusive = want_inc
@@ -118,6 +135,35 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         .transpose()?;
     for f in inclusive.iter().chain(&retained) {
         doc.add_columns(&snap.graph, f);
+    }
+    if let (true, Some(flame)) = (folding, &inclusive) {
+        // Every row (the document's may be filtered) chooses.
+        let mut all_doc = StatsDocument::build_all("", 0, &snap, &all);
+        all_doc.add_columns(&snap.graph, flame);
+        let limit = args
+            .fold_percent
+            .map(|p| p * all_doc.inclusive_total.unwrap_or(0) as f64 / 100.0);
+        let folded: Vec<_> = all_doc
+            .types
+            .iter()
+            .filter(|r| {
+                fold.as_ref().is_some_and(|re| re.is_match(&r.name))
+                    || limit.is_some_and(|l| (r.inc.unwrap_or(0) as f64) < l)
+            })
+            .map(|r| r.id)
+            .collect();
+        doc.add_folds(
+            &snap.graph,
+            flame,
+            &folded,
+            args.fold.clone(),
+            args.fold_percent,
+        );
+        let gone: std::collections::HashSet<_> = folded.into_iter().collect();
+        doc.types.retain(|r| !gone.contains(&r.id));
+        doc.types.sort_by(|a, b| {
+            (b.bytes + b.fold_bytes.unwrap_or(0)).cmp(&(a.bytes + a.fold_bytes.unwrap_or(0)))
+        });
     }
     match args.sort {
         Sort::Inc => doc
@@ -187,6 +233,7 @@ pub use heaplens_analysis::format::thousands;
 struct Columns {
     inc: bool,
     retained: bool,
+    fold: bool,
 }
 
 impl Columns {
@@ -194,11 +241,15 @@ impl Columns {
         Columns {
             inc: doc.inclusive_total.is_some(),
             retained: doc.retained_total.is_some(),
+            fold: doc.folds.is_some(),
         }
     }
 
     fn header(&self) -> String {
         let mut h = format!("{:>12}  {:>14}  {:>6}", "Count", "Bytes", "%");
+        if self.fold {
+            h += &format!("  {:>14}", "Fold");
+        }
         if self.inc {
             h += &format!("  {:>14}  {:>12}", "Inc", "Inc Ct");
         }
@@ -208,11 +259,13 @@ impl Columns {
         h
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn cells(
         &self,
         count: u64,
         bytes: u64,
         percent: f64,
+        fold: u64,
         inc: Option<(u64, u64)>,
         retained: Option<(u64, f64)>,
     ) -> String {
@@ -222,6 +275,9 @@ impl Columns {
             thousands(bytes),
             percent
         );
+        if self.fold {
+            c += &format!("  {:>14}", thousands(fold));
+        }
         if self.inc {
             let (i, n) = inc.unwrap_or_default();
             c += &format!("  {:>14}  {:>12}", thousands(i), thousands(n));
@@ -233,11 +289,15 @@ impl Columns {
         c
     }
 
+    /// A row; with folds, its count and bytes include what was folded
+    /// into it (PerfView's Exc), and Fold shows that part.
     fn row(&self, doc: &StatsDocument, r: &TypeStatsRow) -> String {
+        let (fold, fold_count) = (r.fold_bytes.unwrap_or(0), r.fold_count.unwrap_or(0));
         self.cells(
-            r.count,
-            r.bytes,
-            doc.percent(r),
+            r.count + fold_count,
+            r.bytes + fold,
+            (r.bytes + fold) as f64 * 100.0 / doc.bytes.max(1) as f64,
+            fold,
             r.inc.zip(r.inc_count),
             r.retained_bytes
                 .map(|b| (b, doc.retained_percent(r).unwrap_or(0.0))),
@@ -315,6 +375,16 @@ fn to_table(doc: &StatsDocument, members: usize) -> String {
         thousands(doc.bytes),
         doc.type_count
     );
+    if let Some(f) = &doc.folds {
+        let _ = writeln!(
+            s,
+            "folded into their referrers: {} types; {} objects, {} bytes of them held by roots \
+             directly (not in the table)",
+            f.folded_type_ids.len(),
+            thousands(f.into_roots.count),
+            thousands(f.into_roots.bytes)
+        );
+    }
     if let Some(t) = doc.inclusive_total {
         let _ = writeln!(
             s,
@@ -374,6 +444,7 @@ fn group_table(
                 g.count,
                 g.bytes,
                 g.bytes as f64 * 100.0 / total,
+                0,
                 g.inc.zip(g.inc_count),
                 g.retained_bytes
                     .map(|r| (r, r as f64 * 100.0 / retained_total)),
@@ -415,14 +486,16 @@ fn to_csv(doc: &StatsDocument) -> String {
     let opt = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
     let pct = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
     let mut s = String::from(
-        "count,bytes,percent,inc,inc_count,inc_percent,retained,retained_percent,type,module,id\n",
+        "count,bytes,percent,fold_count,fold_bytes,inc,inc_count,inc_percent,retained,retained_percent,type,module,id\n",
     );
     for r in &doc.types {
         s += &format!(
-            "{},{},{:.4},{},{},{},{},{},{},{},{}\n",
+            "{},{},{:.4},{},{},{},{},{},{},{},{},{},{}\n",
             r.count,
             r.bytes,
             doc.percent(r),
+            opt(r.fold_count),
+            opt(r.fold_bytes),
             opt(r.inc),
             opt(r.inc_count),
             pct(doc.inc_percent(r)),

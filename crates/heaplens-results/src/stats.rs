@@ -110,6 +110,29 @@ pub struct StatsDocument {
     /// (from the metadata), so they can be grouped by them.
     #[serde(default)]
     pub type_hierarchy: bool,
+    /// Types folded into their referrers, when asked (`--fold`).
+    #[serde(default)]
+    pub folds: Option<FoldSummary>,
+}
+
+/// Which types were folded into their referrers (PerfView's FoldPats) and
+/// where their objects went: each row's `fold_bytes` and `fold_count`, or
+/// the roots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldSummary {
+    /// The tree the objects were folded along: `inclusive` (PerfView's
+    /// spanning tree, as PerfView folds) or `retained` (the dominator
+    /// tree).
+    pub along: crate::flame::FlameMeasure,
+    /// The pattern the folded types' names match, when given.
+    pub pattern: Option<String>,
+    /// Types whose `inc` is below this percentage of `inclusive_total`
+    /// were folded too, when given (PerfView's Fold %).
+    pub min_percent: Option<f64>,
+    /// The folded types (their objects are counted with their referrers).
+    pub folded_type_ids: Vec<TypeId>,
+    /// Their objects that no type left unfolded holds (held by roots).
+    pub into_roots: Totals,
 }
 
 /// One row: the objects of one type.
@@ -144,6 +167,13 @@ pub struct TypeStatsRow {
     /// once), when computed; not scaled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retained_bytes: Option<u64>,
+    /// With folds: the bytes of folded types' objects counted with this
+    /// type (PerfView's Fold; `bytes` stays the type's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold_bytes: Option<u64>,
+    /// With folds: their count (PerfView's Fold Ct).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold_count: Option<u64>,
 }
 
 /// What the CLR reader learned about the runtime's GC heap.
@@ -280,6 +310,7 @@ impl StatsDocument {
             retained_total: None,
             groups: None,
             type_hierarchy: info.capabilities.type_hierarchy,
+            folds: None,
         }
     }
 
@@ -305,6 +336,50 @@ impl StatsDocument {
             FlameBy::Inclusive => self.inclusive_total = Some(total),
             FlameBy::Retained => self.retained_total = Some(total),
         }
+    }
+
+    /// Folds the types `folded` (row ids) into their referrers along
+    /// `flame`'s tree ([`heaplens_analysis::folds`]): every other row gets
+    /// `fold_bytes` and `fold_count`, and `folds` says what was folded
+    /// (`pattern`, `min_percent`: how they were chosen, for the record).
+    pub fn add_folds(
+        &mut self,
+        g: &heaplens_graph::HeapGraph,
+        flame: &Flame,
+        folded: &[TypeId],
+        pattern: Option<String>,
+        min_percent: Option<f64>,
+    ) {
+        let groups = TypeGroups::of(g);
+        let is_folded: std::collections::HashSet<usize> = folded
+            .iter()
+            .map(|id| groups.group[id.0 as usize])
+            .collect();
+        let f = heaplens_analysis::folds::fold_types(flame, |r| is_folded.contains(&r));
+        for r in &mut self.types {
+            let gi = groups.group[r.id.0 as usize];
+            if !is_folded.contains(&gi) {
+                let (v, c) = f.into_row[gi];
+                r.fold_bytes = Some(v.round() as u64);
+                r.fold_count = Some(c.round() as u64);
+            }
+        }
+        let mut ids = folded.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        self.folds = Some(FoldSummary {
+            along: match flame.by {
+                FlameBy::Inclusive => crate::flame::FlameMeasure::Inclusive,
+                FlameBy::Retained => crate::flame::FlameMeasure::Retained,
+            },
+            pattern,
+            min_percent,
+            folded_type_ids: ids,
+            into_roots: Totals {
+                count: f.into_roots.1.round() as u64,
+                bytes: f.into_roots.0.round() as u64,
+            },
+        });
     }
 
     /// A row's `inc` in percent of [`StatsDocument::inclusive_total`].
@@ -354,6 +429,8 @@ impl TypeStatsRow {
             inc: None,
             inc_count: None,
             retained_bytes: None,
+            fold_bytes: None,
+            fold_count: None,
         }
     }
 }

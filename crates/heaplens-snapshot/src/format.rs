@@ -496,6 +496,8 @@ mod tests {
             assert!(!c.unreachable_objects && !c.object_contents, "{c:?}");
             assert!(c.object_addresses);
             assert_eq!(c.sampled, info.sampling.is_some(), "{}", path.display());
+            // Names only: no base types or interfaces.
+            assert!(!c.type_hierarchy && snap.graph.hierarchy().is_none());
         }
     }
 
