@@ -23,6 +23,9 @@
 //!   the fixture graphs, over the engine's PerfView spanning tree (checked
 //!   node for node against PerfView on the samples); the top equals the
 //!   reachable bytes.
+//! * `folds`: arrays folded into their referrers (PerfView's FoldPats
+//!   `[]`): each type's Fold columns equal the arrays walked up here to
+//!   their nearest referrer of another type in the spanning tree.
 //! * `retained_growth`: phase 1 → 2 (the program grows its leak), by
 //!   retained growth the first type is the program's own leaking
 //!   collection — the object found here in the reference graph that holds
@@ -589,6 +592,72 @@ fn inclusive_flame_check(dir: &Path) -> Result<(), Failed> {
     compare_frames("inclusive", &doc_frames(&doc)?, &sums)
 }
 
+/// Folding arrays into their referrers: the stats document's Fold columns
+/// against the objects of array types walked up, here, to their nearest
+/// referrer of another type in the engine's spanning tree.
+fn folds_check(dir: &Path) -> Result<(), Failed> {
+    let snap = as_snapshot(graph(dir, 2)?);
+    let g = &snap.graph;
+    let n = g.node_count();
+    let is_array = |t: TypeIndex| g.type_info(t).name.ends_with("[]");
+    let view = RootedView::new(g, &Priorities::default());
+    let tree = spanning_tree_of(&view, Orphans::Exclude, &mut NoProgress)?;
+    let mut into: HashMap<TypeIndex, (u64, u64)> = HashMap::new();
+    let mut roots = (0u64, 0u64);
+    for &x in tree.order() {
+        if x as usize >= n || !is_array(g.node_type(x)) {
+            continue;
+        }
+        let mut y = x;
+        let owner = loop {
+            match tree.raw_parents()[y as usize] {
+                SpanningTree::NO_PARENT => break None,
+                p if p as usize >= n => break None,
+                p if is_array(g.node_type(p)) => y = p,
+                p => break Some(g.node_type(p)),
+            }
+        };
+        let e = match owner {
+            Some(t) => into.entry(t).or_default(),
+            None => &mut roots,
+        };
+        e.0 += g.node_size(x);
+        e.1 += 1;
+    }
+    let flame = inclusive_flame(g, None, Selection::Reachable, &mut NoProgress)?;
+    let stats = stats_of(&snap);
+    let mut doc = StatsDocument::build_all("x", 0, &snap, &stats);
+    doc.add_columns(g, &flame);
+    let folded: Vec<_> = doc
+        .types
+        .iter()
+        .filter(|r| r.name.ends_with("[]"))
+        .map(|r| r.id)
+        .collect();
+    doc.add_folds(g, &flame, &folded, Some("\\[\\]$".into()), None);
+    let f = doc.folds.as_ref().ok_or("no folds")?;
+    if (f.into_roots.bytes, f.into_roots.count) != roots {
+        return Err(format!("into roots {:?}, here {roots:?}", f.into_roots).into());
+    }
+    let mut nonzero = 0;
+    for r in &doc.types {
+        let want = into.get(&r.id.0).copied().unwrap_or_default();
+        let got = if r.name.ends_with("[]") {
+            (0, 0)
+        } else {
+            (r.fold_bytes.unwrap_or(0), r.fold_count.unwrap_or(0))
+        };
+        if got != want {
+            return Err(format!("{}: fold {got:?}, here {want:?}", r.name).into());
+        }
+        nonzero += usize::from(want.1 > 0);
+    }
+    if nonzero < 3 {
+        return Err(format!("only {nonzero} types got folded arrays").into());
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------
 // Growth by retained size.
 
@@ -1088,9 +1157,10 @@ fn main() {
                     Err(format!("only {n} fixtures with two phases").into())
                 }
             }));
-            let checks: [(&str, Check); 5] = [
+            let checks: [(&str, Check); 6] = [
                 ("retained_flame", retained_flame_check),
                 ("inclusive_flame", inclusive_flame_check),
+                ("folds", folds_check),
                 ("retained_growth", retained_growth),
                 ("key_paths", key_paths_check),
                 ("groups", groups),
@@ -1110,6 +1180,7 @@ fn main() {
                 "gcdump_groups",
                 "retained_flame",
                 "inclusive_flame",
+                "folds",
                 "retained_growth",
                 "key_paths",
                 "groups",
