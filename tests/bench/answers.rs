@@ -100,7 +100,8 @@ fn main() {
     );
     let step = |name: &str, secs: f64, what: String| {
         println!(
-            "  {name:<52} {secs:>8.3} s   peak {:>6.1} bytes/object   {what}",
+            "  {name:<52} {:>9.1} ms   peak {:>6.1} bytes/object   {what}",
+            secs * 1e3,
             per_obj(peak_kib())
         );
     };

@@ -43,9 +43,18 @@ pub struct FrameTree {
     self_count: Vec<f64>,
     value: Vec<f64>,
     count: Vec<f64>,
+    truncated: bool,
 }
 
 impl FrameTree {
+    /// True when the builder's frame limit was reached: some objects are
+    /// counted in an ancestor's frame, not in their own (every frame's
+    /// totals are still exact; per-key sums of the types below the cut are
+    /// not).
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
     /// Number of frames (the top included).
     pub fn len(&self) -> usize {
         self.parent.len()
@@ -218,7 +227,14 @@ pub struct FrameTreeBuilder {
     /// Per frame: the last child looked up (key, frame), which siblings of
     /// one type (an array's elements) hit without hashing.
     last: Vec<(u32, u32)>,
+    /// Most frames made; past it an object stays in its parent's frame.
+    limit: usize,
 }
+
+/// The most frames a [`FrameTreeBuilder`] makes by default (about 64
+/// bytes each while building): a real heap has thousands of distinct
+/// paths of types, a pathological one up to one per object.
+pub const MAX_TREE_FRAMES: usize = 1 << 22;
 
 impl Default for FrameTreeBuilder {
     fn default() -> Self {
@@ -237,9 +253,23 @@ impl FrameTreeBuilder {
                 self_count: vec![0.0],
                 value: Vec::new(),
                 count: Vec::new(),
+                truncated: false,
             },
             index: FxHashMap::default(),
             last: vec![(NONE, NONE)],
+            limit: MAX_TREE_FRAMES,
+        }
+    }
+
+    /// A builder that makes at most `limit` frames (at least the top):
+    /// past it, an object whose frame would be new lands in its parent's
+    /// frame instead. Every frame's totals stay exact (they are the
+    /// objects whose path starts with the frame's); the deeper detail is
+    /// lost, and [`FrameTree::truncated`] says so.
+    pub fn with_limit(limit: usize) -> Self {
+        FrameTreeBuilder {
+            limit: limit.max(1),
+            ..FrameTreeBuilder::new()
         }
     }
 
@@ -267,10 +297,15 @@ impl FrameTreeBuilder {
             return c;
         }
         let next = self.tree.parent.len() as u32;
-        let c = *self
-            .index
-            .entry((parent as u64) << 32 | key as u64)
-            .or_insert(next);
+        let full = self.tree.parent.len() >= self.limit;
+        let c = match self.index.entry((parent as u64) << 32 | key as u64) {
+            std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+            std::collections::hash_map::Entry::Vacant(_) if full => {
+                self.tree.truncated = true;
+                return parent;
+            }
+            std::collections::hash_map::Entry::Vacant(e) => *e.insert(next),
+        };
         if c == next {
             let t = &mut self.tree;
             t.parent.push(parent);
@@ -475,6 +510,23 @@ mod tests {
         assert_eq!(inc[3], (100.0, 2.0));
         assert_eq!(inc[0], (0.0, 0.0));
         assert_eq!(t.path(3), vec![1, 2, 1]);
+    }
+
+    #[test]
+    fn a_limit_keeps_totals_exact() {
+        let mut b = FrameTreeBuilder::with_limit(3);
+        let a = b.child(TOP, 1);
+        b.add(a, 10.0, 1.0);
+        let ab = b.child(a, 2);
+        b.add(ab, 7.0, 1.0);
+        // Full: the new frame's objects stay in their parent's.
+        let abc = b.child(ab, 3);
+        assert_eq!(abc, ab);
+        b.add(abc, 5.0, 1.0);
+        assert_eq!(b.child(a, 2), ab);
+        let t = b.finish();
+        assert!(t.truncated());
+        assert_eq!((t.len(), t.value(TOP), t.value(ab)), (3, 22.0, 12.0));
     }
 
     #[test]

@@ -310,7 +310,13 @@ impl FlameDocument {
             tree_frames: t.len() as u64,
             max_frames: limits.max_frames.max(2) as u64,
             frames,
-            notes: notes_for(measure(flame), false),
+            notes: {
+                let mut n = notes_for(measure(flame), false);
+                if t.truncated() {
+                    n.push(truncated_note(t.len()));
+                }
+                n
+            },
         }
     }
 
@@ -446,6 +452,15 @@ impl FlameDocument {
         }
         out
     }
+}
+
+/// The note of a tree that reached the builder's frame limit.
+pub(crate) fn truncated_note(frames: usize) -> String {
+    format!(
+        "The heap has more distinct paths of types than the {frames} frames heaplens keeps: \
+         objects on longer paths are counted in their nearest kept frame (every frame's \
+         totals are exact; the types below the cut are not broken out)."
+    )
 }
 
 fn measure(flame: &Flame) -> FlameMeasure {

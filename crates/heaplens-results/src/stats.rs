@@ -336,6 +336,16 @@ impl StatsDocument {
             FlameBy::Inclusive => self.inclusive_total = Some(total),
             FlameBy::Retained => self.retained_total = Some(total),
         }
+        if flame.tree.truncated() {
+            self.notes.push(format!(
+                "{} The {} columns of the types below the cut are too small.",
+                crate::flame::truncated_note(flame.tree.len()),
+                match flame.by {
+                    FlameBy::Inclusive => "Inc",
+                    FlameBy::Retained => "Retained",
+                }
+            ));
+        }
     }
 
     /// Folds the types `folded` (row ids) into their referrers along
