@@ -10,6 +10,11 @@
 //! (best of `HEAPLENS_BENCH_RUNS`, default 3) and prints the frames, the
 //! groups, and the process's peak resident memory (`VmHWM`) after each
 //! step, per object.
+//!
+//! `HEAPLENS_BENCH_SYNTHETIC=N` adds a worst case for the frame trees: a
+//! synthetic heap of N objects of 200 types assigned at random, each owned
+//! by an object allocated shortly before it (so almost every object has a
+//! path of types of its own), with 1,000 roots.
 
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::flame::{diff_flames, inclusive_flame, retained_flame};
@@ -208,5 +213,96 @@ fn main() {
             format!("{} merged frames, {} kept", d.frames.len(), dd.frames.len()),
         );
     }
+    if let Some(n) = std::env::var("HEAPLENS_BENCH_SYNTHETIC")
+        .ok()
+        .and_then(|v| v.replace('_', "").parse::<u32>().ok())
+    {
+        drop((snap, dom, rf, inf, paths, sizes, kp));
+        synthetic(n, runs);
+    }
     println!("peak RSS: {:.1} MiB", peak_kib() as f64 / 1024.0);
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The worst case: random types along ownership chains.
+fn synthetic(n: u32, runs: usize) {
+    use heaplens_graph::{GraphBuilder, RootKind, TypeInfo, TypeKind};
+    let mut owned: Vec<Vec<u32>> = vec![Vec::new(); n as usize];
+    for j in 1..n {
+        let h = mix(j as u64);
+        let back = if h % 100 < 95 {
+            1 + (h >> 8) % 16
+        } else {
+            1 + (h >> 8) % j as u64
+        };
+        owned[j.saturating_sub(back as u32) as usize].push(j);
+    }
+    let mut b = GraphBuilder::new();
+    for t in 0..200 {
+        b.add_type(TypeInfo {
+            name: format!("Synthetic.Type{t}"),
+            module: None,
+            kind: TypeKind::Object,
+            method_table: 0x1000 + t,
+        });
+    }
+    for (i, kids) in owned.iter().enumerate() {
+        let t = (mix(i as u64 ^ 0x55) % 200) as u32;
+        b.add_node(
+            t,
+            24 + 8 * (t as u64 % 16),
+            0x1_0000 + i as u64 * 64,
+            kids.iter().copied(),
+        )
+        .unwrap();
+    }
+    drop(owned);
+    b.add_root(0, RootKind::Static, Some("Synthetic.s_root"));
+    for r in 1..1000u64 {
+        b.add_root((mix(r) % n as u64) as u32, RootKind::StrongHandle, None);
+    }
+    let g = b.finish().unwrap();
+    println!("synthetic worst case: {n} objects of 200 random types");
+    let per = |kib: u64| kib as f64 * 1024.0 / n as f64;
+    let dom = dominators(&g, &mut NoProgress).unwrap();
+    let (s, rf) = best(runs, || retained_flame(&g, &dom, &mut NoProgress).unwrap());
+    println!(
+        "  retained flame graph (aggregation) {:>9.1} ms   {} frames{}   peak {:.1} bytes/object",
+        s * 1e3,
+        rf.tree.len(),
+        if rf.tree.truncated() {
+            " (limit reached)"
+        } else {
+            ""
+        },
+        per(peak_kib())
+    );
+    let (s, inf) = best(runs, || {
+        inclusive_flame(&g, None, Selection::Reachable, &mut NoProgress).unwrap()
+    });
+    println!(
+        "  inclusive flame graph             {:>9.1} ms   {} frames{}   peak {:.1} bytes/object",
+        s * 1e3,
+        inf.tree.len(),
+        if inf.tree.truncated() {
+            " (limit reached)"
+        } else {
+            ""
+        },
+        per(peak_kib())
+    );
+    let (s, doc) = best(runs, || {
+        FlameDocument::build("x", &g, &rf, FlameLimits::default())
+    });
+    println!(
+        "  flame document (10,000 frames)    {:>9.1} ms   {} frames kept",
+        s * 1e3,
+        doc.frames.len()
+    );
 }

@@ -231,10 +231,10 @@ pub struct FrameTreeBuilder {
     limit: usize,
 }
 
-/// The most frames a [`FrameTreeBuilder`] makes by default (about 64
+/// The most frames a [`FrameTreeBuilder`] makes by default (about 72
 /// bytes each while building): a real heap has thousands of distinct
 /// paths of types, a pathological one up to one per object.
-pub const MAX_TREE_FRAMES: usize = 1 << 22;
+pub const MAX_TREE_FRAMES: usize = 1 << 20;
 
 impl Default for FrameTreeBuilder {
     fn default() -> Self {
