@@ -263,22 +263,14 @@ impl FlameDocument {
                     };
                     let (value, count) = (t.value(*frame), t.count(*frame));
                     FlameFrame {
-                        id: frames.len() as u32,
-                        parent: parent.map(|p| p as u32),
-                        depth: parent.map_or(0, |p| frames[p].depth + 1),
-                        name: flame.frame_name(g, *frame, false),
-                        kind,
                         type_id,
-                        bytes: round(value),
-                        count: round(count),
-                        self_bytes: 0,
-                        self_count: 0,
-                        base_bytes: None,
-                        base_count: None,
-                        base_self_bytes: None,
-                        delta_bytes: None,
-                        delta_count: None,
-                        merged_frames: 0,
+                        ..new_frame(
+                            &frames,
+                            *parent,
+                            flame.frame_name(g, *frame, false),
+                            kind,
+                            (round(value), round(count)),
+                        )
                     }
                 }
                 Shown::Other {
@@ -358,22 +350,15 @@ impl FlameDocument {
                         FrameKind::Roots
                     };
                     FlameFrame {
-                        id: frames.len() as u32,
-                        parent: parent.map(|p| p as u32),
-                        depth: parent.map_or(0, |p| frames[p].depth + 1),
-                        name: d.name.clone(),
-                        kind,
-                        type_id: None,
-                        bytes: round(d.current.value),
-                        count: round(d.current.count),
-                        self_bytes: 0,
-                        self_count: 0,
                         base_bytes: Some(round(d.base.value)),
                         base_count: Some(round(d.base.count)),
-                        base_self_bytes: None,
-                        delta_bytes: None,
-                        delta_count: None,
-                        merged_frames: 0,
+                        ..new_frame(
+                            &frames,
+                            *parent,
+                            d.name.clone(),
+                            kind,
+                            (round(d.current.value), round(d.current.count)),
+                        )
                     }
                 }
                 Shown::Other {
@@ -470,19 +455,22 @@ fn measure(flame: &Flame) -> FlameMeasure {
     }
 }
 
-fn other_frame(
+/// A frame of `bytes` and `count` under the entry `parent` of `frames`
+/// (none for the top), to be appended to them; its own numbers are filled
+/// in at the end ([`fill_self`]).
+fn new_frame(
     frames: &[FlameFrame],
-    parent: usize,
-    bytes: u64,
-    count: u64,
-    merged: usize,
+    parent: Option<usize>,
+    name: String,
+    kind: FrameKind,
+    (bytes, count): (u64, u64),
 ) -> FlameFrame {
     FlameFrame {
         id: frames.len() as u32,
-        parent: Some(parent as u32),
-        depth: frames[parent].depth + 1,
-        name: "[other]".to_owned(),
-        kind: FrameKind::Other,
+        parent: parent.map(|p| p as u32),
+        depth: parent.map_or(0, |p| frames[p].depth + 1),
+        name,
+        kind,
         type_id: None,
         bytes,
         count,
@@ -493,7 +481,26 @@ fn other_frame(
         base_self_bytes: None,
         delta_bytes: None,
         delta_count: None,
+        merged_frames: 0,
+    }
+}
+
+fn other_frame(
+    frames: &[FlameFrame],
+    parent: usize,
+    bytes: u64,
+    count: u64,
+    merged: usize,
+) -> FlameFrame {
+    FlameFrame {
         merged_frames: merged as u64,
+        ..new_frame(
+            frames,
+            Some(parent),
+            "[other]".to_owned(),
+            FrameKind::Other,
+            (bytes, count),
+        )
     }
 }
 
