@@ -150,7 +150,7 @@ impl Loaded {
 
     /// What makes this dump partial, in words, when it is (above every
     /// result of it): what the dump lacks of the GC heap, and where the
-    /// walk had to stop.
+    /// walk had to stop (`it holds 4.20 MB of the GC heap's 5.24 MB …`).
     pub fn partial_note(&self) -> Option<String> {
         let clr = self.stats.clr.as_ref()?;
         let mut parts = Vec::new();
@@ -171,8 +171,8 @@ impl Loaded {
         }
         (!parts.is_empty()).then(|| {
             format!(
-                "This dump is partial: {}. The numbers count only the objects it holds; the \
-                 missing parts of the heap are not in them.",
+                "{}. The numbers count only the objects it holds; the missing parts of the heap \
+                 are not in them.",
                 parts.join(", and ")
             )
         })
@@ -766,12 +766,8 @@ impl AppState {
             return None;
         }
         let time = |d: &DumpEntry| d.loaded.as_ref().and_then(|l| l.dump_time);
-        let untimed: Vec<String> = ds
-            .iter()
-            .filter(|(_, d)| time(d).is_none())
-            .map(|(_, d)| d.name.clone())
-            .collect();
-        if untimed.is_empty() {
+        let all_timed = ds.iter().all(|(_, d)| time(d).is_some());
+        if all_timed {
             ds.sort_by(|(i, a), (j, b)| {
                 let (ta, tb) = (time(a).map(|t| t.seconds), time(b).map(|t| t.seconds));
                 ta.cmp(&tb)
@@ -787,13 +783,30 @@ impl AppState {
             });
         }
         let n = ds.len();
-        Some(Comparison {
-            base: ds[n - 2].1.id,
-            current: ds[n - 1].1.id,
-            basis: if untimed.is_empty() {
-                Basis::DumpTime
+        let (base, current) = (ds[n - 2].1, ds[n - 1].1);
+        // The pair is the newest two; when both record their time, that
+        // orders them, whatever their files say.
+        if let (Some(tb), Some(tc)) = (time(base), time(current)) {
+            let (base, current) = if tb.seconds > tc.seconds {
+                (current, base)
             } else {
-                Basis::FileTime { untimed }
+                (base, current)
+            };
+            return Some(Comparison {
+                base: base.id,
+                current: current.id,
+                basis: Basis::DumpTime,
+            });
+        }
+        Some(Comparison {
+            base: base.id,
+            current: current.id,
+            basis: Basis::FileTime {
+                untimed: [base, current]
+                    .iter()
+                    .filter(|d| time(d).is_none())
+                    .map(|d| d.name.clone())
+                    .collect(),
             },
         })
     }
@@ -1274,6 +1287,33 @@ mod tests {
             Basis::FileTime {
                 untimed: vec!["b.core".into()]
             }
+        );
+    }
+
+    /// Of several dumps, one without a time: the newest two files are the
+    /// pair, and when both of them record their time, that orders them.
+    #[test]
+    fn a_pair_that_records_its_times_is_ordered_by_them() {
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![
+                new_dump(1, "x.core", 1000.0),
+                new_dump(2, "p.gcdump", 3000.0),
+                new_dump(3, "q.gcdump", 2000.0),
+            ],
+            stray_modules: 0,
+        });
+        let s = open_all(
+            s,
+            &[
+                (1, stats("x.core", None)),
+                (2, stats("p.gcdump", local(50))),
+                (3, stats("q.gcdump", local(0))),
+            ],
+        );
+        let c = s.comparison.clone().unwrap();
+        assert_eq!(
+            (c.base, c.current, c.basis),
+            (DumpId(3), DumpId(2), Basis::DumpTime)
         );
     }
 

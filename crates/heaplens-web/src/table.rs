@@ -38,8 +38,10 @@ pub struct ColumnSpec<R> {
     pub cmp: Option<fn(&R, &R) -> Ordering>,
     /// The cell as text (CSV, clipboard).
     pub text: fn(&R) -> String,
-    /// Shown in the table (else only in CSV and the clipboard).
+    /// Shown in the table.
     pub visible: bool,
+    /// Written to CSV and the clipboard.
+    pub csv: bool,
 }
 
 /// How a table is sorted.
@@ -167,6 +169,7 @@ pub fn csv<R>(rows: &[R], order: &[u32], columns: &[ColumnSpec<R>]) -> String {
 pub fn row_text<R>(row: &R, columns: &[ColumnSpec<R>]) -> String {
     columns
         .iter()
+        .filter(|c| c.csv)
         .map(|c| format!("{}: {}", c.label, (c.text)(row)))
         .collect::<Vec<_>>()
         .join("\t")
@@ -245,6 +248,7 @@ impl TypeRowView {
                 cmp: Some(|a, b| a.id.cmp(&b.id)),
                 text: |r| r.id.0.to_string(),
                 visible: false,
+                csv: true,
             },
             ColumnSpec {
                 id: "name",
@@ -254,6 +258,7 @@ impl TypeRowView {
                 cmp: Some(|a, b| a.name.cmp(&b.name)),
                 text: |r| r.name.clone(),
                 visible: true,
+                csv: true,
             },
             ColumnSpec {
                 id: "module",
@@ -263,6 +268,7 @@ impl TypeRowView {
                 cmp: Some(|a, b| a.module.cmp(&b.module)),
                 text: |r| r.module.clone().unwrap_or_default(),
                 visible: false,
+                csv: true,
             },
             ColumnSpec {
                 id: "count",
@@ -272,6 +278,7 @@ impl TypeRowView {
                 cmp: Some(|a, b| a.count.cmp(&b.count).then(a.bytes.cmp(&b.bytes))),
                 text: |r| r.count.to_string(),
                 visible: true,
+                csv: true,
             },
             ColumnSpec {
                 id: "bytes",
@@ -281,6 +288,7 @@ impl TypeRowView {
                 cmp: Some(|a, b| a.bytes.cmp(&b.bytes).then(a.count.cmp(&b.count))),
                 text: |r| r.bytes.to_string(),
                 visible: true,
+                csv: true,
             },
             ColumnSpec {
                 id: "share",
@@ -290,6 +298,7 @@ impl TypeRowView {
                 cmp: None,
                 text: |r| format!("{:.2}", r.share),
                 visible: true,
+                csv: true,
             },
             ColumnSpec {
                 id: "retained",
@@ -305,6 +314,7 @@ impl TypeRowView {
                     _ => String::new(),
                 },
                 visible: true,
+                csv: true,
             },
         ]
     }
@@ -364,6 +374,7 @@ impl DiffRowView {
                 cmp: Some(|a, b| a.row.name.cmp(&b.row.name)),
                 text: |r| r.row.name.clone(),
                 visible: true,
+                csv: true,
             },
             ColumnSpec {
                 id: "status",
@@ -373,6 +384,7 @@ impl DiffRowView {
                 cmp: Some(|a, b| a.status().cmp(b.status())),
                 text: |r| r.status().to_owned(),
                 visible: false,
+                csv: true,
             },
             ColumnSpec {
                 id: "bytes_delta",
@@ -390,6 +402,7 @@ impl DiffRowView {
                 }),
                 text: |r| r.row.bytes_delta.to_string(),
                 visible: true,
+                csv: true,
             },
             ColumnSpec {
                 id: "count_delta",
@@ -404,6 +417,7 @@ impl DiffRowView {
                 }),
                 text: |r| r.row.count_delta.to_string(),
                 visible: true,
+                csv: true,
             },
             ColumnSpec {
                 id: "count_base",
@@ -413,6 +427,7 @@ impl DiffRowView {
                 cmp: Some(|a, b| a.row.count_base.cmp(&b.row.count_base)),
                 text: |r| r.row.count_base.to_string(),
                 visible: false,
+                csv: true,
             },
             ColumnSpec {
                 id: "count_current",
@@ -421,7 +436,23 @@ impl DiffRowView {
                 first_descending: true,
                 cmp: Some(|a, b| a.row.count_current.cmp(&b.row.count_current)),
                 text: |r| r.row.count_current.to_string(),
+                visible: false,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "counts",
+                label: "Count before → now",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    a.row
+                        .count_current
+                        .cmp(&b.row.count_current)
+                        .then(a.row.count_base.cmp(&b.row.count_base))
+                }),
+                text: |r| format!("{} → {}", r.row.count_base, r.row.count_current),
                 visible: true,
+                csv: false,
             },
             ColumnSpec {
                 id: "bytes_base",
@@ -431,6 +462,7 @@ impl DiffRowView {
                 cmp: Some(|a, b| a.row.bytes_base.cmp(&b.row.bytes_base)),
                 text: |r| r.row.bytes_base.to_string(),
                 visible: false,
+                csv: true,
             },
             ColumnSpec {
                 id: "bytes_current",
@@ -440,6 +472,7 @@ impl DiffRowView {
                 cmp: Some(|a, b| a.row.bytes_current.cmp(&b.row.bytes_current)),
                 text: |r| r.row.bytes_current.to_string(),
                 visible: true,
+                csv: true,
             },
         ]
     }
@@ -485,6 +518,7 @@ mod tests {
                 cmp: Some(|a, b| a.0.cmp(b.0)),
                 text: |r| r.0.to_owned(),
                 visible: true,
+                csv: true,
             },
             ColumnSpec {
                 id: "v",
@@ -494,6 +528,7 @@ mod tests {
                 cmp: Some(|a, b| a.1.cmp(&b.1)),
                 text: |r| r.1.to_string(),
                 visible: true,
+                csv: true,
             },
         ]
     }

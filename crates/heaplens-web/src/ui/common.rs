@@ -54,7 +54,7 @@ pub fn partial_banner(p: &PartialProps) -> Html {
     };
     html! {
         <div class="partial-banner" role="note" data-partial="true">
-            <strong>{ match &p.name { Some(n) => format!("Partial dump ({n}). "), None => "Partial dump. ".to_owned() } }</strong>
+            <strong>{ match &p.name { Some(n) => format!("Partial dump ({n}): "), None => "Partial dump: ".to_owned() } }</strong>
             { note }
         </div>
     }

@@ -6,7 +6,7 @@ use super::common::{card, dump_label, dump_time_text, PartialBanner, Same};
 use super::overview::file_time;
 use super::table::DataTable;
 use super::use_ctx;
-use crate::format::{bytes, signed_bytes, signed_thousands, thousands};
+use crate::format::{bytes, middle_ellipsis, signed_bytes, signed_thousands, thousands};
 use crate::protocol::DumpId;
 use crate::state::{Action, Basis, Pending, Tab};
 use crate::table::DiffRowView;
@@ -34,7 +34,7 @@ fn cell(r: &DiffRowView, col: &str) -> Html {
         },
         "bytes_delta" => html! { <span class={cls}>{ signed_thousands(row.bytes_delta) }</span> },
         "count_delta" => html! { <span class={cls}>{ signed_thousands(row.count_delta) }</span> },
-        "count_current" => {
+        "counts" => {
             html! { { format!("{} → {}", thousands(row.count_base), thousands(row.count_current)) } }
         }
         "bytes_current" => html! { { thousands(row.bytes_current) } },
@@ -109,7 +109,8 @@ pub fn compare() -> Html {
         html! {
             <select id={format!("compare-{which}")} {onchange}>
                 { for ready.iter().map(|d| html! {
-                    <option value={d.id.0.to_string()} selected={d.id == chosen}>{ dump_label(d) }</option>
+                    <option value={d.id.0.to_string()} selected={d.id == chosen} data-name={d.name.clone()}
+                        title={dump_label(d)}>{ format!("{} ({})", middle_ellipsis(&d.name, 36), bytes(d.size)) }</option>
                 }) }
             </select>
         }
@@ -126,15 +127,27 @@ pub fn compare() -> Html {
                     when(b).unwrap_or_default(), when(cur).unwrap_or_default()) }
             </p>
         },
-        Basis::FileTime { untimed } => html! {
-            <p class="note order-note" id="order-note" data-basis="file-time" role="note">
-                { format!("{} record{} no time of {} own, so the baseline is the older file by modification time ({} before {}); a copy or download can change that. Swap them if it is the wrong way round.",
-                    untimed.join(" and "),
-                    if untimed.len() == 1 { "s" } else { "" },
-                    if untimed.len() == 1 { "its" } else { "their" },
-                    file_time(b.file_time_ms), file_time(cur.file_time_ms)) }
-            </p>
-        },
+        Basis::FileTime { untimed } => {
+            let untimed: Vec<&String> = untimed
+                .iter()
+                .filter(|n| **n == b.name || **n == cur.name)
+                .collect();
+            let (tb, tc) = (file_time(b.file_time_ms), file_time(cur.file_time_ms));
+            let times = if tb == tc {
+                format!("both {tb}, so by name")
+            } else {
+                format!("{tb} before {tc}")
+            };
+            let who = match untimed.as_slice() {
+                [one] => format!("{one} records no time of its own"),
+                _ => "Neither dump records a time of its own".to_owned(),
+            };
+            html! {
+                <p class="note order-note" id="order-note" data-basis="file-time" role="note">
+                    { format!("{who}, so the baseline is the older file by modification time ({times}); a copy or download can change that. Swap them if it is the wrong way round.") }
+                </p>
+            }
+        }
         Basis::Chosen => html! {
             <p class="muted order-note" id="order-note" data-basis="chosen">{ "Baseline and current dump as you chose them." }</p>
         },

@@ -82,6 +82,37 @@ pub fn dump_screen(p: &DumpProps) -> Html {
         )
     };
     let panel_id = "tabpanel";
+    let selected_tab = tabs
+        .iter()
+        .find(|(t, ..)| same_tab(p.tab, *t))
+        .map(|(_, _, tid)| tid.clone())
+        .unwrap_or_default();
+    // Arrow keys move between the tabs (and show them), Home and End to the
+    // first and last: the tab list is one stop in the tab order.
+    let onkeydown = {
+        let dispatch = ctx.dispatch.clone();
+        let order: Vec<(Tab, String)> = tabs.iter().map(|(t, _, id)| (*t, id.clone())).collect();
+        let now = order
+            .iter()
+            .position(|(t, _)| same_tab(p.tab, *t))
+            .unwrap_or(0);
+        Callback::from(move |e: KeyboardEvent| {
+            let last = order.len() - 1;
+            let to = match e.key().as_str() {
+                "ArrowRight" => (now + 1).min(last),
+                "ArrowLeft" => now.saturating_sub(1),
+                "Home" => 0,
+                "End" => last,
+                _ => return,
+            };
+            e.prevent_default();
+            let (t, tid) = order[to].clone();
+            dispatch.emit(Action::ShowDump(id, t));
+            if let Some(el) = super::element_by_id(&tid) {
+                let _ = el.focus();
+            }
+        })
+    };
     html! {
         <>
             <div class="filebar">
@@ -89,7 +120,7 @@ pub fn dump_screen(p: &DumpProps) -> Html {
                 <span class="muted">{ format!("{} · {}", l.read.format_name, bytes(d.size)) }</span>
             </div>
             <PartialBanner loaded={l.clone()} />
-            <nav class="tabs" role="tablist" aria-label="Views of this dump">
+            <div class="tabs" role="tablist" aria-label="Views of this dump" {onkeydown}>
                 { for tabs.iter().map(|(t, label, tid)| {
                     let t = *t;
                     let selected = same_tab(p.tab, t);
@@ -97,11 +128,12 @@ pub fn dump_screen(p: &DumpProps) -> Html {
                         <button role="tab" id={tid.clone()} aria-controls={panel_id}
                             class={classes!("tab", selected.then_some("active"))}
                             aria-selected={selected.to_string()} title={label.clone()}
+                            tabindex={if selected { "0" } else { "-1" }}
                             onclick={ctx.dispatch.reform(move |_| Action::ShowDump(id, t))}>{ label }</button>
                     }
                 }) }
-            </nav>
-            <div role="tabpanel" id={panel_id}>
+            </div>
+            <div role="tabpanel" id={panel_id} aria-labelledby={selected_tab}>
                 { match p.tab {
                     Tab::Overview => html! { <Overview id={id} /> },
                     Tab::Types => html! { <Types id={id} /> },

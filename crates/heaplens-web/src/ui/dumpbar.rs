@@ -3,7 +3,7 @@
 //! a button to add more.
 
 use super::use_ctx;
-use crate::format::bytes;
+use crate::format::{bytes, middle_ellipsis};
 use crate::state::{Action, DumpStatus, Tab, View};
 use yew::prelude::*;
 
@@ -39,7 +39,7 @@ pub fn dump_bar() -> Html {
                             <button class="chip-main" title={d.name.clone()}
                                 aria-current={current.then_some("page")}
                                 onclick={ctx.dispatch.reform(move |_| Action::ShowDump(id, Tab::Overview))}>
-                                <span class="chip-name">{ &d.name }</span>
+                                <span class="chip-name">{ middle_ellipsis(&d.name, 28) }</span>
                                 <span class="chip-state">{ state }</span>
                             </button>
                             <button class="chip-close" aria-label={format!("Close {}", d.name)} title="Close"

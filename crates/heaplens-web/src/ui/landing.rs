@@ -59,7 +59,7 @@ pub fn landing() -> Html {
                 onclick={ctx.pick_files.reform(|_| ())} onkeydown={on_zone_key}>
                 <span class="zone-icon" aria-hidden="true">{ "⤓" }</span>
                 <span class="zone-title">{ "Drop dumps here" }</span>
-                <span class="zone-sub">{ "or " }<span class="linklike">{ "choose files" }</span>{ " — two dumps at once are compared, the older as the baseline" }</span>
+                <span class="zone-sub">{ "or " }<span class="linklike">{ "choose files" }</span>{ " — two dumps at once are compared, the one taken first as the baseline" }</span>
                 <span class="accepts" id="accepts">{ crate::model::accepts() }</span>
                 <span class="accepts" id="modules-hint">{ MODULES_HINT }</span>
             </div>

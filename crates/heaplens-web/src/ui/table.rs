@@ -21,6 +21,14 @@ pub const ROW_HEIGHT: f64 = 30.0;
 /// Rows rendered above and below the visible ones.
 const OVERSCAN: usize = 12;
 
+/// Where the table is scrolled to and which row is active.
+struct Nav {
+    top: f64,
+    height: f64,
+    active: usize,
+    focus_pending: bool,
+}
+
 /// Properties of [`DataTable`].
 #[derive(Properties)]
 pub struct DataTableProps<R: TableRow> {
@@ -80,9 +88,16 @@ impl<R: TableRow> PartialEq for DataTableProps<R> {
 pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
     let ctx = use_ctx();
     let body = use_node_ref();
-    let view_box = use_state(|| (0.0f64, 600.0f64));
-    let active = use_state(|| 0usize);
-    let focus_pending = use_mut_ref(|| false);
+    // Scroll position, viewport height and the active row live in a cell
+    // read by the handlers when they run (several key presses can come
+    // before the next render), and a render is asked for when they change.
+    let nav = use_mut_ref(|| Nav {
+        top: 0.0,
+        height: 600.0,
+        active: 0,
+        focus_pending: false,
+    });
+    let redraw = use_force_update();
     let order = {
         let cols = p.columns.clone();
         let default = p.default_sort.clone();
@@ -95,31 +110,53 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
     // A new sort or filter starts at the top.
     {
         let body = body.clone();
-        let active = active.clone();
+        let nav = nav.clone();
+        let redraw = redraw.clone();
         use_effect_with(p.view.clone(), move |_| {
             if let Some(el) = body.cast::<HtmlElement>() {
                 el.set_scroll_top(0);
             }
-            active.set(0);
+            let mut n = nav.borrow_mut();
+            n.top = 0.0;
+            n.active = 0;
+            drop(n);
+            redraw.force_update();
         });
     }
     // Measure the viewport once mounted.
     {
         let body = body.clone();
-        let view_box = view_box.clone();
+        let nav = nav.clone();
+        let redraw = redraw.clone();
         use_effect_with((), move |_| {
             if let Some(el) = body.cast::<HtmlElement>() {
-                view_box.set((el.scroll_top() as f64, el.client_height() as f64));
+                let mut n = nav.borrow_mut();
+                n.top = el.scroll_top() as f64;
+                n.height = el.client_height() as f64;
+                drop(n);
+                redraw.force_update();
             }
         });
     }
-    // Keyboard moves focus to the active row once it is rendered.
+    // After each render: the viewport's height (it grows with the rows up
+    // to its maximum), and the focus on the active row once keyboard moved
+    // it and it is rendered.
     {
         let body = body.clone();
-        let focus_pending = focus_pending.clone();
-        let a = *active;
+        let nav = nav.clone();
+        let redraw = redraw.clone();
         use_effect(move || {
-            if std::mem::take(&mut *focus_pending.borrow_mut()) {
+            if let Some(el) = body.cast::<HtmlElement>() {
+                let h = el.client_height() as f64;
+                if (h - nav.borrow().height).abs() > 0.5 {
+                    nav.borrow_mut().height = h;
+                    redraw.force_update();
+                }
+            }
+            let mut n = nav.borrow_mut();
+            if std::mem::take(&mut n.focus_pending) {
+                let a = n.active;
+                drop(n);
                 if let Some(el) = body
                     .cast::<HtmlElement>()
                     .and_then(|b| {
@@ -136,10 +173,15 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
     }
 
     let onscroll = {
-        let view_box = view_box.clone();
+        let nav = nav.clone();
+        let redraw = redraw.clone();
         Callback::from(move |e: Event| {
             let el: HtmlElement = e.target_unchecked_into();
-            view_box.set((el.scroll_top() as f64, el.client_height() as f64));
+            let mut n = nav.borrow_mut();
+            n.top = el.scroll_top() as f64;
+            n.height = el.client_height() as f64;
+            drop(n);
+            redraw.force_update();
         })
     };
     let activate = {
@@ -163,19 +205,20 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
         })
     };
     let onkeydown = {
-        let active = active.clone();
-        let view_box = view_box.clone();
+        let nav = nav.clone();
+        let redraw = redraw.clone();
         let body = body.clone();
-        let focus_pending = focus_pending.clone();
         let activate = activate.clone();
         let copy_row = copy_row.clone();
         Callback::from(move |e: KeyboardEvent| {
             if n == 0 {
                 return;
             }
-            let (top, height) = *view_box;
+            let (top, height, a) = {
+                let v = nav.borrow();
+                (v.top, v.height, v.active.min(n - 1))
+            };
             let page = ((height / ROW_HEIGHT) as usize).max(1);
-            let a = *active;
             let to = match e.key().as_str() {
                 "ArrowDown" => (a + 1).min(n - 1),
                 "ArrowUp" => a.saturating_sub(1),
@@ -215,17 +258,23 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
             if let Some(el) = body.cast::<HtmlElement>() {
                 el.set_scroll_top(new_top as i32);
             }
-            view_box.set((new_top, height));
-            *focus_pending.borrow_mut() = true;
-            active.set(to);
+            let mut v = nav.borrow_mut();
+            v.top = new_top;
+            v.active = to;
+            v.focus_pending = true;
+            drop(v);
+            redraw.force_update();
         })
     };
 
-    let (top, height) = *view_box;
+    let (top, height, active) = {
+        let v = nav.borrow();
+        (v.top, v.height, v.active)
+    };
     let first = ((top / ROW_HEIGHT) as usize).saturating_sub(OVERSCAN);
     let last = (((top + height.max(ROW_HEIGHT)) / ROW_HEIGHT) as usize + OVERSCAN).min(n);
     let first = first.min(last);
-    let a = (*active).min(n.saturating_sub(1));
+    let a = active.min(n.saturating_sub(1));
     // The active row is always rendered, so the grid always has a row in
     // the tab order.
     let mut shown: Vec<usize> = (first..last).collect();
@@ -299,11 +348,11 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
             tag.add_attribute(k, v);
         }
         {
-            let active = active.clone();
+            let nav = nav.clone();
             let activate = activate.clone();
             tag.add_listener(Rc::new(yew::html::onclick::Wrapper::new(Callback::from(
                 move |_: MouseEvent| {
-                    active.set(i);
+                    nav.borrow_mut().active = i;
                     activate.emit(i);
                 },
             ))));
