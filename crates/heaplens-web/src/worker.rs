@@ -53,7 +53,23 @@ fn post(resp: &Response) {
         Ok(v) => {
             let _ = scope().post_message(&v);
         }
-        Err(e) => web_sys::console::error_1(&format!("heaplens worker: {e}").into()),
+        // A result that cannot be written as a message (a number past
+        // JavaScript's exact integers) fails its operation instead of
+        // leaving the page waiting.
+        Err(e) => {
+            let (dump, op) = RUNNING.with(Cell::get);
+            let failed = Response::Failed {
+                dump,
+                op,
+                error: EngineError::new(
+                    ErrorKind::Protocol,
+                    format!("the engine could not send its result: {e}"),
+                ),
+            };
+            if let Ok(v) = failed.serialize(&ser) {
+                let _ = scope().post_message(&v);
+            }
+        }
     }
 }
 
