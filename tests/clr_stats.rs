@@ -39,7 +39,8 @@ use heaplens_analysis::reach::reachable;
 use heaplens_analysis::stats::{type_stats, Selection, TypeStats};
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_graph::{HeapGraph, HeapLayout, NoProgress, NodeIndex, RootKind, Snapshot};
-use heaplens_tests::reconcile::{reconcile, type_name, Reconciliation};
+use heaplens_tests::clr_check::registered_for_finalization_in;
+use heaplens_tests::reconcile::{finalized_since, reconcile, type_name, Reconciliation};
 use heaplens_tests::{fixture_graph, fixture_modules};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
@@ -124,12 +125,14 @@ impl Read {
         }
         let g = &snap.graph;
         let live = reachable(g);
+        let excused = finalized_since(&want, &registered_for_finalization_in(&f.core)?);
         let rec = reconcile(
             g,
             &live,
             &clr.segments,
             clr.layout == HeapLayout::Regions,
             &want,
+            &excused,
         )?;
         // The reference's own MethodTable → name map; for the MethodTables
         // it does not list (TypeDesc handles), the names of the reference
@@ -252,8 +255,15 @@ fn stats(f: &Fixture) -> Result<(), Failed> {
             .or_default()
             .add(g.node_size(o));
     }
+    // Reclaimed since, or finalized since (alive in the runtime's walk only
+    // through objects whose finalizer has run since: see `reconcile`).
     let mut reclaimed: BTreeMap<String, Tally> = BTreeMap::new();
-    for &r in &read.rec.reclaimed {
+    for &r in read
+        .rec
+        .reclaimed
+        .iter()
+        .chain(read.rec.finalized.iter().map(|(r, _)| r))
+    {
         reclaimed
             .entry(type_name(&read.want, r).to_owned())
             .or_default()
@@ -270,8 +280,9 @@ fn stats(f: &Fixture) -> Result<(), Failed> {
             count: w.count + l.count - r.count,
             bytes: w.bytes + l.bytes - r.bytes,
         };
-        let line =
-            format!("{k}: ours {o}, reference {w}; allocated later {l}, reclaimed since {r}");
+        let line = format!(
+            "{k}: ours {o}, reference {w}; allocated later {l}, reclaimed or finalized since {r}"
+        );
         if o != expected {
             unexplained.push(line);
         } else if o != w || l != Tally::default() || r != Tally::default() {

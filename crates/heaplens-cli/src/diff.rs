@@ -79,17 +79,20 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
             })
             .collect();
         let v = json!({
+            "complete": base.info.coverage.is_complete() && current.info.coverage.is_complete(),
             "base": {
                 "file": args.base.display().to_string(),
                 "format": format(&base),
                 "objects": d.base.0,
                 "bytes": d.base.1,
+                "coverage": crate::coverage_json(&base.info.coverage),
             },
             "current": {
                 "file": args.current.display().to_string(),
                 "format": format(&current),
                 "objects": d.current.0,
                 "bytes": d.current.1,
+                "coverage": crate::coverage_json(&current.info.coverage),
             },
             "count_delta": d.count_delta(),
             "bytes_delta": d.bytes_delta(),
@@ -105,6 +108,12 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
     }
     use std::fmt::Write;
     let mut s = String::new();
+    for (which, snap) in [("base", &base), ("current", &current)] {
+        let line = crate::coverage_line(&snap.info.coverage);
+        if !line.is_empty() {
+            let _ = write!(s, "{which}: {line}");
+        }
+    }
     let _ = writeln!(
         s,
         "base    {}: {} objects, {} bytes ({})",

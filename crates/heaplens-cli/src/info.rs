@@ -129,6 +129,12 @@ fn to_json(file: &str, d: &Description) -> Value {
             "process_working_set_bytes": m.process_working_set_bytes,
         },
         "heap": heap,
+        "finalization": d.finalization.map(|f| json!({
+            "registered": f.registered,
+            "ready": f.ready,
+        })),
+        "complete": d.coverage.as_ref().map(|c| c.is_complete()),
+        "coverage": d.coverage.as_ref().map(crate::coverage_json),
         "notes": d.notes,
     })
 }
@@ -213,6 +219,21 @@ fn to_text(file: &str, d: &Description) -> String {
         HeapStatus::NotWalkable(e) => {
             let _ = writeln!(s, "heap:            cannot be read ({}): {e}", e.kind());
         }
+    }
+    if let Some(c) = &d.coverage {
+        let _ = match c.summary() {
+            Some(summary) if !c.is_complete() => writeln!(s, "coverage:        partial: {summary}"),
+            Some(summary) => writeln!(s, "coverage:        complete ({summary})"),
+            None => writeln!(s, "coverage:        complete"),
+        };
+    }
+    if let Some(f) = d.finalization {
+        let _ = writeln!(
+            s,
+            "finalization:    {} registered (not roots), {} ready for finalization (roots)",
+            thousands(f.registered),
+            thousands(f.ready)
+        );
     }
     if let Container::GcDump(g) = &d.container {
         match g.sampling {

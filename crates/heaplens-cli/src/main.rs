@@ -8,7 +8,7 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
-use heaplens_graph::{Cancelled, Progress, Snapshot};
+use heaplens_graph::{Cancelled, Coverage, Progress, Snapshot};
 use heaplens_snapshot::modules::ModuleSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,19 @@ struct Cli {
     /// the dumped module.
     #[arg(long, global = true, value_name = "DIR")]
     modules: Vec<PathBuf>,
+    /// Exit with 0 also when an input is partial (a dump cut short, or
+    /// one that lacks part of the heap or its roots); without it such a
+    /// result is still printed, marked partial, and the exit code is 3.
+    #[arg(long, global = true)]
+    allow_partial: bool,
 }
+
+/// The exit code of a result printed from a partial input (see
+/// `--allow-partial`).
+const EXIT_PARTIAL: u8 = 3;
+
+/// Set when a snapshot read for the command is partial.
+static PARTIAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The module directories given with `--modules`.
 static MODULE_DIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
@@ -61,6 +73,14 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(&args),
     };
     match result {
+        Ok(()) if PARTIAL.load(std::sync::atomic::Ordering::Relaxed) && !cli.allow_partial => {
+            eprintln!(
+                "heaplens: the input is partial (see the result's first lines): the result \
+                 covers only the part the file holds; exit code {EXIT_PARTIAL} \
+                 (--allow-partial accepts it)"
+            );
+            ExitCode::from(EXIT_PARTIAL)
+        }
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("heaplens: {msg}");
@@ -69,9 +89,44 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens `path` through a page cache, showing progress on a terminal.
+/// Opens `path` through a page cache, showing progress on a terminal. A
+/// partial input is noted for the exit code.
 pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
-    with_input(path, heaplens_snapshot::open_shared_with)
+    let snap = with_input(path, heaplens_snapshot::open_shared_with)?;
+    if !snap.info.coverage.is_complete() {
+        PARTIAL.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(snap)
+}
+
+/// The line a text result starts with when its input is not whole:
+/// `partial result: …` (what is missing, in numbers), or `note: …` for a
+/// file cut short past everything the result needs; empty otherwise.
+pub(crate) fn coverage_line(coverage: &Coverage) -> String {
+    match coverage.summary() {
+        None => String::new(),
+        Some(s) if coverage.is_complete() => format!("note: {s}\n"),
+        Some(s) => format!("partial result: {s}\n"),
+    }
+}
+
+/// `"complete"` and `"coverage"` of a JSON result: whether the input is
+/// whole and the figures (bytes).
+pub(crate) fn coverage_json(coverage: &Coverage) -> serde_json::Value {
+    serde_json::json!({
+        "complete": coverage.is_complete(),
+        "file_bytes": coverage.file_bytes,
+        "described_bytes": coverage.described_bytes,
+        "missing_file_bytes": coverage.missing_bytes,
+        "heap_bytes": coverage.heap_bytes(),
+        "heap_bytes_captured": coverage.heap_bytes_captured(),
+        "heap_segments": coverage.segments.len(),
+        "heap_segments_partial": coverage.partial_segments(),
+        "heap_bytes_not_walked": coverage.heap_bytes_not_walked,
+        "stack_bytes_missing": coverage.stack_bytes_missing,
+        "root_tables_missing": coverage.root_tables_missing,
+        "summary": coverage.summary(),
+    })
 }
 
 /// Runs `read` on `path` through a page cache, with the `--modules` files

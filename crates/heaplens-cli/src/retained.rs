@@ -78,6 +78,8 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
             })
             .collect();
         let v = json!({
+            "complete": snap.info.coverage.is_complete(),
+            "coverage": crate::coverage_json(&snap.info.coverage),
             "reachable_objects": reachable,
             "reachable_bytes": sizes.reachable_bytes(),
             "unreachable_objects": unreachable,
@@ -90,7 +92,7 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
         return Ok(());
     }
     use std::fmt::Write;
-    let mut s = String::new();
+    let mut s = crate::coverage_line(&snap.info.coverage);
     let _ = writeln!(
         s,
         "{}: {} objects ({} bytes) reachable from live roots; {} objects ({} bytes) not",

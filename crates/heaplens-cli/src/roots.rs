@@ -196,6 +196,8 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
     let name = &g.type_info(types[0]).name;
     if args.json {
         let v = json!({
+            "complete": snap.info.coverage.is_complete(),
+            "coverage": crate::coverage_json(&snap.info.coverage),
             "type": name,
             "count": count,
             "bytes": bytes,
@@ -206,7 +208,7 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
         println!("{v}");
         return Ok(());
     }
-    let mut out = String::new();
+    let mut out = crate::coverage_line(&snap.info.coverage);
     use std::fmt::Write;
     let _ = writeln!(
         out,

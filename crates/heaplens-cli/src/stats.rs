@@ -110,6 +110,8 @@ fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) 
         out["unreachable"] = json!({"count": u.count, "bytes": u.bytes});
     }
     let info = &snap.info;
+    out["complete"] = json!(info.coverage.is_complete());
+    out["coverage"] = crate::coverage_json(&info.coverage);
     if let Some(s) = &info.sampling {
         out["sampling"] = json!({
             "average_count_multiplier": s.average_count_multiplier,
@@ -162,14 +164,21 @@ fn clr_header(info: &SnapshotInfo, clr: &ClrHeapInfo) -> String {
     {
         runtime += &format!(" ({v})");
     }
+    let held = if clr.heap_bytes_captured == clr.heap_bytes {
+        "all of them in the dump".to_owned()
+    } else {
+        format!("{} of them in the dump", thousands(clr.heap_bytes_captured))
+    };
     format!(
         "runtime: {runtime}, {}\n\
-         heap: {} bytes in {} {}, {:.1} % of them in the dump\n",
+         heap: {} bytes in {} {}, {held}\n\
+         finalization: {} objects registered (not roots), {} ready for finalization (roots)\n",
         clr.gc_summary(),
         thousands(clr.heap_bytes),
         clr.segments.len(),
         clr.layout.as_str(),
-        clr.coverage_percent(),
+        thousands(clr.finalization_registered),
+        thousands(clr.finalization_ready),
     )
 }
 
@@ -193,6 +202,7 @@ fn to_table(
         source += &format!(", {}-bit", p as u32 * 8);
     }
     let _ = writeln!(s, "{file}: {source}");
+    s += &crate::coverage_line(&info.coverage);
     if let Some(name) = &info.process_name {
         let pid = info
             .process_id

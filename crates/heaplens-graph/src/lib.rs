@@ -25,11 +25,13 @@
 
 mod builder;
 mod columns;
+mod coverage;
 mod graph;
 mod progress;
 mod snapshot;
 
 pub use builder::{BuildError, GraphBuilder, NodeColumns};
+pub use coverage::{megabytes, Coverage, SegmentCoverage};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
 pub use progress::{Cancelled, NoProgress, Progress};
 pub use snapshot::{

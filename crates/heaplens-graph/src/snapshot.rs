@@ -1,5 +1,6 @@
 //! A heap graph together with what is known about where it came from.
 
+use crate::coverage::Coverage;
 use crate::graph::{HeapGraph, TypeIndex};
 
 /// The kind of file a snapshot was read from.
@@ -75,6 +76,10 @@ pub struct SnapshotInfo {
     /// inputs read from process memory (Linux cores, Windows minidumps);
     /// `None` for a `.gcdump`.
     pub clr: Option<ClrHeapInfo>,
+    /// How much of the heap, its roots and the file the input holds: a
+    /// partial input gives a partial result, which views must say
+    /// ([`Coverage::is_complete`], [`Coverage::summary`]).
+    pub coverage: Coverage,
 }
 
 /// How the GC runs.
@@ -166,6 +171,14 @@ pub struct ClrHeapInfo {
     pub invalid_references: u64,
     /// Handle-table and finalizer-queue entries pointing at no object.
     pub dangling_roots: u64,
+    /// Objects registered for finalization (their type has a finalizer
+    /// and the GC has not found them dead yet): not roots. SOS
+    /// `!finalizequeue`'s "finalizable objects".
+    pub finalization_registered: u64,
+    /// Objects ready for finalization (f-reachable: found dead, queued for
+    /// the finalizer thread): roots of kind `finalizer`. SOS
+    /// `!finalizequeue`'s "Ready for finalization".
+    pub finalization_ready: u64,
     /// Types named from the runtime's metadata.
     pub types_named: usize,
     /// Types without a name (shown by MethodTable, or by module and token).

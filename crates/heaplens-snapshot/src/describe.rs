@@ -9,7 +9,7 @@ use crate::{elf, minidump, OpenError};
 use heaplens_bytes::ReadAt;
 use heaplens_clr::{ClrHeap, Target};
 use heaplens_elfcore::ElfCore;
-use heaplens_graph::{GcMode, HeapLayout, InputFormat, Progress, SnapshotInfo, TypeKind};
+use heaplens_graph::{Coverage, GcMode, HeapLayout, InputFormat, Progress, SnapshotInfo, TypeKind};
 use heaplens_memory::AddressSpace;
 use heaplens_minidump::Minidump;
 
@@ -41,8 +41,26 @@ pub struct Description {
     pub memory: MemoryFacts,
     /// Whether the heap can be read, and if not why.
     pub heap: HeapStatus,
+    /// How much of the heap, its roots and the file the dump holds, when
+    /// its heap could be read (see [`heaplens_graph::Coverage`]).
+    pub coverage: Option<Coverage>,
+    /// The finalization queues, when the heap could be read: objects
+    /// registered for finalization and ready for finalization, as SOS
+    /// `!finalizequeue` counts them.
+    pub finalization: Option<FinalizationFacts>,
     /// Remarks: coverage, naming, damaged auxiliary streams.
     pub notes: Vec<String>,
+}
+
+/// The finalization queues' entries (SOS `!finalizequeue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FinalizationFacts {
+    /// Objects registered for finalization (their type has a finalizer
+    /// and the GC has not found them dead yet): not roots.
+    pub registered: u64,
+    /// Objects ready for finalization (f-reachable): roots until their
+    /// finalizer has run.
+    pub ready: u64,
 }
 
 /// Facts particular to one container format.
@@ -338,6 +356,8 @@ fn describe_gcdump(
             ..MemoryFacts::default()
         },
         heap: walkable(graph),
+        coverage: Some(Coverage::whole_file(src.len())),
+        finalization: None,
         notes: info.notes.clone(),
     })
 }
@@ -356,7 +376,12 @@ fn describe_elf(
     let process = core.process();
     let cov = core.coverage();
     let read = crate::read_clr(&target, progress, elf::WHAT);
-    let heap = HeapRead::of(read, &target)?;
+    let mut heap = HeapRead::of(read, &target)?;
+    let mem = core.memory();
+    heap.coverage = heap
+        .coverage
+        .take()
+        .map(|c| crate::with_file(c, src.len(), mem.described_len(), mem.missing_bytes()));
     let memory = MemoryFacts {
         captured_bytes: Some(cov.data_bytes),
         address_space_bytes: Some(cov.mapped_bytes),
@@ -405,6 +430,8 @@ fn describe_elf(
         memory: heap.memory(memory),
         runtime: heap.runtime,
         heap: heap.status,
+        coverage: heap.coverage,
+        finalization: heap.finalization,
         notes: heap.notes,
     })
 }
@@ -429,7 +456,15 @@ fn describe_minidump(
     // A dump without the runtime's version resource: the runtime's version
     // is the module list's file version (`TargetModule::version`).
     let read = crate::read_clr(&target, progress, minidump::WHAT);
-    let heap = HeapRead::of(read, &target)?;
+    let mut heap = HeapRead::of(read, &target)?;
+    heap.coverage = heap.coverage.take().map(|c| {
+        crate::with_file(
+            c,
+            src.len(),
+            minidump::described_len(&dump),
+            dump.memory().missing_bytes(),
+        )
+    });
     let memory = MemoryFacts {
         captured_bytes: Some(cov.bytes),
         address_space_bytes: known(k.image.committed + k.mapped.committed + k.private.committed),
@@ -502,6 +537,8 @@ fn describe_minidump(
         memory: heap.memory(memory),
         runtime: heap.runtime,
         heap: heap.status,
+        coverage: heap.coverage,
+        finalization: heap.finalization,
         notes,
     })
 }
@@ -518,6 +555,8 @@ fn capitalized(s: &str) -> String {
 /// [`Description`].
 struct HeapRead {
     status: HeapStatus,
+    coverage: Option<Coverage>,
+    finalization: Option<FinalizationFacts>,
     runtime: Option<RuntimeFacts>,
     /// Managed modules the runtime knows, by simple name.
     managed: Vec<String>,
@@ -543,6 +582,11 @@ impl HeapRead {
                     .collect();
                 Ok(HeapRead {
                     status: walkable(&heap.graph),
+                    coverage: Some(info.coverage.clone()),
+                    finalization: Some(FinalizationFacts {
+                        registered: heap.info.finalization.registered,
+                        ready: heap.info.finalization.ready,
+                    }),
                     runtime: Some(runtime),
                     managed,
                     notes: info.notes,
@@ -551,6 +595,8 @@ impl HeapRead {
             Err(OpenError::Cancelled) => Err(OpenError::Cancelled),
             Err(e) => Ok(HeapRead {
                 status: HeapStatus::NotWalkable(e),
+                coverage: None,
+                finalization: None,
                 runtime: probe_runtime(target),
                 managed: Vec::new(),
                 notes: Vec::new(),

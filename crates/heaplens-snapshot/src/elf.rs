@@ -47,7 +47,10 @@ pub fn target<'a, R: ReadAt>(core: &'a ElfCore<R>, symbols: &'a ElfSymbols<'a, R
                     .map(|(_, v)| v)
                     .collect(),
                 stack_pointer: t.stack_pointer(),
-                stack_end: None,
+                // The core records no stack ranges: found from the process
+                // (the C library's thread descriptor, the initial stack).
+                stack_end: core.stack_end(t).map(|s| s.end),
+                thread_local: core.thread_local_storage(t),
             })
             .collect(),
         symbols,
@@ -94,12 +97,21 @@ fn open_core<R: ReadAt>(
         target.module_files = Some(modules);
     }
     let heap = crate::read_clr(&target, progress, WHAT)?;
+    let clr = crate::clr_info(&heap.info);
+    let memory = core.memory();
+    let coverage = crate::with_file(
+        clr.coverage.clone(),
+        memory.source().len(),
+        memory.described_len(),
+        memory.missing_bytes(),
+    );
     let info = SnapshotInfo {
         format: Some(InputFormat::ElfCore),
         pointer_size: Some(core.pointer_size() as u8),
         process_name: process_name(core),
         process_id: core.process().pid(),
-        ..crate::clr_info(&heap.info)
+        coverage,
+        ..clr
     };
     Ok(Snapshot {
         graph: heap.graph,

@@ -8,8 +8,8 @@ use heaplens_bytes::{ReadAt, ReadError};
 use heaplens_clr::ClrError;
 use heaplens_elfcore::ElfCoreError;
 use heaplens_graph::{
-    ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Progress, Snapshot, SnapshotInfo,
-    WalkProblem,
+    ClrHeapInfo, Coverage, GcMode, HeapLayout, HeapRange, InputFormat, Progress, SegmentCoverage,
+    Snapshot, SnapshotInfo, WalkProblem,
 };
 
 pub use heaplens_graph;
@@ -20,8 +20,9 @@ pub mod minidump;
 pub mod modules;
 
 pub use describe::{
-    civil_from_days, describe, Container, Description, ElfCoreFacts, GcDumpFacts, GcFacts,
-    HeapStatus, MemoryFacts, MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
+    civil_from_days, describe, Container, Description, ElfCoreFacts, FinalizationFacts,
+    GcDumpFacts, GcFacts, HeapStatus, MemoryFacts, MinidumpFacts, ModuleFacts, ProcessFacts,
+    RuntimeFacts, Timestamp,
 };
 
 /// Why an input could not be opened.
@@ -139,10 +140,18 @@ pub fn open_with(
     progress: &mut dyn Progress,
 ) -> Result<Snapshot, OpenError> {
     match detect(src)? {
-        InputFormat::GcDump => Ok(heaplens_gcdump::read(src, progress)?.snapshot),
+        InputFormat::GcDump => open_gcdump(src, progress),
         InputFormat::ElfCore => elf::open(src, modules, progress),
         InputFormat::Minidump => minidump::open(src, modules, progress),
     }
+}
+
+/// Opens a `.gcdump`: read whole or not at all (one cut short is an
+/// error), so its coverage is the whole file.
+fn open_gcdump(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<Snapshot, OpenError> {
+    let mut snapshot = heaplens_gcdump::read(src, progress)?.snapshot;
+    snapshot.info.coverage = Coverage::whole_file(src.len());
+    Ok(snapshot)
 }
 
 /// [`open_with`] for a source threads can share (a file read natively):
@@ -153,7 +162,7 @@ pub fn open_shared_with(
     progress: &mut dyn Progress,
 ) -> Result<Snapshot, OpenError> {
     match detect(src)? {
-        InputFormat::GcDump => Ok(heaplens_gcdump::read(src, progress)?.snapshot),
+        InputFormat::GcDump => open_gcdump(src, progress),
         InputFormat::ElfCore => elf::open_shared(src, modules, progress),
         InputFormat::Minidump => minidump::open_shared(src, modules, progress),
     }
@@ -196,6 +205,8 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
             .collect(),
         invalid_references: clr.invalid_references,
         dangling_roots: clr.dangling_roots,
+        finalization_registered: clr.finalization.registered,
+        finalization_ready: clr.finalization.ready,
         types_named: clr.names.named,
         types_unnamed: clr.names.unnamed,
         found_by_shape: clr.heuristic.is_some(),
@@ -219,14 +230,53 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
     if let Some(report) = &clr.heuristic {
         notes.extend(report.notes());
     }
+    notes.extend(clr.stacks.notes());
+    if clr.root_tables_unreadable > 0 {
+        notes.push(format!(
+            "the dump lacks {} handle-table segment(s) or finalization queue(s): their roots \
+             are not seen, and what only they hold is counted as unreachable",
+            clr.root_tables_unreadable
+        ));
+    }
     notes.extend(clr.names.notes.iter().cloned());
     let runtime = product_name(info.version.as_deref(), &info.runtime_path);
+    let coverage = Coverage {
+        segments: clr
+            .segments
+            .iter()
+            .zip(&clr.segments_captured)
+            .map(|(s, &captured)| SegmentCoverage {
+                start: s.start,
+                end: s.end,
+                captured,
+            })
+            .collect(),
+        heap_bytes_not_walked: clr.heap_bytes_unwalked,
+        stack_bytes_missing: clr.stacks.missing_bytes(),
+        root_tables_missing: clr.root_tables_unreadable,
+        ..Coverage::default()
+    };
     SnapshotInfo {
         runtime,
         notes,
         clr: Some(info),
+        coverage,
         ..SnapshotInfo::default()
     }
+}
+
+/// The file's figures in `coverage`: its length, where the data its
+/// directory describes ends (`described`), and the bytes past its end.
+pub(crate) fn with_file(
+    mut coverage: Coverage,
+    file_bytes: u64,
+    described: u64,
+    missing_bytes: u64,
+) -> Coverage {
+    coverage.file_bytes = file_bytes;
+    coverage.described_bytes = described.max(file_bytes);
+    coverage.missing_bytes = missing_bytes;
+    coverage
 }
 
 /// The runtime as a product (`.NET 8.0.4`): from its version (.NET 5+
