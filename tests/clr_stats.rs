@@ -40,7 +40,9 @@ use heaplens_analysis::stats::{type_stats, Selection, TypeStats};
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_graph::{HeapGraph, HeapLayout, NoProgress, NodeIndex, RootKind, Snapshot};
 use heaplens_tests::clr_check::registered_for_finalization_in;
-use heaplens_tests::reconcile::{finalized_since, reconcile, type_name, Reconciliation};
+use heaplens_tests::reconcile::{
+    finalized_since, inconsistent_phase, reconcile, type_name, Reconciliation,
+};
 use heaplens_tests::{fixture_graph, fixture_modules};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
@@ -594,6 +596,12 @@ fn main() {
                             trials.push(Trial::test(format!("{check}::{label}"), move || {
                                 if not_walkable(&f.core)? {
                                     return Ok(());
+                                }
+                                if check != "no_heap" {
+                                    if let Some(why) = inconsistent_phase(&f.dir, f.phase) {
+                                        eprintln!("SKIPPED {why}");
+                                        return Ok(());
+                                    }
                                 }
                                 run(&f)
                             }));

@@ -199,3 +199,24 @@ pub fn finalized_since(want: &HeapGraph, registered: &HashSet<u64>) -> HashSet<u
         .map(|n| want.node_address(n))
         .collect()
 }
+
+/// Why the dump of `phase` in fixture `dir` cannot be compared object by
+/// object with the runtime's walk, when its generator says so: the
+/// manifest's `phases.N.consistent` is false when the heap changed between
+/// the walk and the dump past what [`reconcile`] sorts out (a collection
+/// that moved objects), even after the generator's retries. `None` when
+/// the phase is consistent (or the manifest does not say).
+pub fn inconsistent_phase(dir: &Path, phase: u32) -> Option<String> {
+    let bytes = std::fs::read(dir.join("manifest.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let p = &v["phases"][phase.to_string()];
+    (p["consistent"] == serde_json::Value::Bool(false)).then(|| {
+        format!(
+            "{} phase {phase}: its generator marks the dump inconsistent with the runtime's \
+             walk (manifest: consistent false after {} attempts: the heap moved between the \
+             two): not compared object by object",
+            dir.display(),
+            p["attempt"]
+        )
+    })
+}
