@@ -268,3 +268,116 @@ fn a_core_without_a_runtime_is_refused_with_a_reason() {
         "{err}"
     );
 }
+
+/// The first `len` bytes of `file`, written to a temporary file.
+fn prefix_of(file: &Path, len: usize, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("heaplens-cli-partial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let bytes = std::fs::read(file).unwrap();
+    std::fs::write(&path, &bytes[..len]).unwrap();
+    path
+}
+
+#[test]
+fn a_dump_cut_short_is_a_partial_result_with_its_own_exit_code() {
+    let Some(shared) = heaplens_corpus::shared_or_skip("the CLI tests of partial dumps") else {
+        return;
+    };
+    // The first 60 MB of a 129 MB full-memory minidump (the memory list's
+    // data of the heap lies past the cut).
+    let full =
+        heaplens_corpus::unpacked(&shared.join("fixtures/windows-net8/phase1.windump.dmp.zst"))
+            .unwrap();
+    let whole_len = std::fs::metadata(&full).unwrap().len();
+    let cut = prefix_of(&full, 60_000_000, "cut.dmp");
+    for cmd in [
+        vec!["stats"],
+        vec!["roots", "--type", "System.String"],
+        vec!["retained"],
+    ] {
+        let out = heaplens().args(&cmd).arg(&cut).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{cmd:?}: {text}");
+        assert!(
+            text.lines().any(|l| l.starts_with("partial result: heap: ")
+                && l.contains("the file ends at 60.0 MB of the 129.5 MB its directory describes")),
+            "{cmd:?}: {text}"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--allow-partial"), "{err}");
+        // Accepted when asked.
+        let out = heaplens()
+            .args(&cmd)
+            .arg("--allow-partial")
+            .arg(&cut)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{cmd:?} --allow-partial");
+        // JSON: complete false, with the figures.
+        let out = heaplens()
+            .args(&cmd)
+            .arg("--json")
+            .arg(&cut)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["complete"], false, "{cmd:?}");
+        let c = &v["coverage"];
+        assert_eq!(c["file_bytes"], 60_000_000);
+        assert_eq!(c["described_bytes"], whole_len);
+        assert_eq!(
+            c["missing_file_bytes"].as_u64(),
+            Some(whole_len - 60_000_000)
+        );
+        assert!(c["heap_bytes_captured"].as_u64() < c["heap_bytes"].as_u64());
+        assert!(c["summary"].as_str().unwrap().starts_with("heap: "));
+    }
+    // The diff of a whole dump and a partial one is partial too.
+    let out = heaplens()
+        .args(["diff", "--json"])
+        .arg(&full)
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            &v["complete"],
+            &v["base"]["coverage"]["complete"],
+            &v["current"]["coverage"]["complete"]
+        ),
+        (
+            &serde_json::json!(false),
+            &serde_json::json!(true),
+            &serde_json::json!(false)
+        )
+    );
+    // The whole file is complete: exit code 0, no partial line.
+    let out = heaplens()
+        .args(["stats", "--json"])
+        .arg(&full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["complete"], true);
+    // `info` describes the cut file (exit code 0) and says it is partial.
+    let out = heaplens().args(["info"]).arg(&cut).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("coverage:        partial: heap: "), "{text}");
+    assert!(text.contains("finalization:    "), "{text}");
+
+    // A .gcdump cut short is an error that says so.
+    let gcdump = shared.join("samples/gcdump/perfview-test2-wpf-netfx-x86.gcdump");
+    let len = std::fs::metadata(&gcdump).unwrap().len() as usize;
+    let cut = prefix_of(&gcdump, len / 2, "cut.gcdump");
+    let out = heaplens().args(["stats"]).arg(&cut).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cut short"), "{err}");
+    std::fs::remove_dir_all(cut.parent().unwrap()).ok();
+}

@@ -142,13 +142,16 @@ impl Coverage {
             ));
         }
         if self.file_truncated() {
+            let described = self
+                .described_bytes
+                .max(self.file_bytes + self.missing_bytes);
+            let (mut at, mut of) = (megabytes(self.file_bytes), megabytes(described));
+            if at == of {
+                // Too close for megabytes to tell apart.
+                (at, of) = (bytes(self.file_bytes), bytes(described));
+            }
             parts.push(format!(
-                "the file ends at {} of the {} its directory describes",
-                megabytes(self.file_bytes),
-                megabytes(
-                    self.described_bytes
-                        .max(self.file_bytes + self.missing_bytes)
-                )
+                "the file ends at {at} of the {of} its directory describes"
             ));
         }
         if parts.is_empty() {
@@ -165,6 +168,19 @@ impl Coverage {
 /// single byte never shows as 100.0 %.
 fn floor_one_decimal(p: f64) -> f64 {
     (p * 10.0).floor() / 10.0
+}
+
+/// Bytes with thousands separators: `27,308,032 bytes`.
+fn bytes(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out + " bytes"
 }
 
 /// Bytes in megabytes (10⁶) with one decimal: `5.5 MB`; small amounts in
@@ -214,6 +230,13 @@ mod tests {
         assert!(c.summary().unwrap().starts_with("heap: 99.9 %"));
         // The heap whole, the file cut short past it: complete, and said.
         c.segments[1].captured = 2_500_000;
+        c.file_bytes = 129_388_543;
+        c.missing_bytes = 1;
+        let summary = c.summary().unwrap();
+        assert!(
+            summary.contains("ends at 129,388,543 bytes of the 129,388,544 bytes"),
+            "{summary}"
+        );
         assert!(c.is_complete());
         assert!(c.summary().unwrap().ends_with("all in the part it holds"));
         assert_eq!(Coverage::whole_file(10).summary(), None);

@@ -455,16 +455,19 @@ fn describe_minidump(
     let known = |v: u64| has_info.then_some(v);
     // A dump without the runtime's version resource: the runtime's version
     // is the module list's file version (`TargetModule::version`).
-    let read = crate::read_clr(&target, progress, minidump::WHAT);
+    let file = crate::with_file(
+        Coverage::default(),
+        src.len(),
+        minidump::described_len(&dump),
+        dump.memory().missing_bytes(),
+    );
+    let read = crate::read_clr(&target, progress, minidump::WHAT)
+        .map_err(|e| crate::in_truncated_file(e, &file));
     let mut heap = HeapRead::of(read, &target)?;
-    heap.coverage = heap.coverage.take().map(|c| {
-        crate::with_file(
-            c,
-            src.len(),
-            minidump::described_len(&dump),
-            dump.memory().missing_bytes(),
-        )
-    });
+    heap.coverage = heap
+        .coverage
+        .take()
+        .map(|c| crate::with_file(c, file.file_bytes, file.described_bytes, file.missing_bytes));
     let memory = MemoryFacts {
         captured_bytes: Some(cov.bytes),
         address_space_bytes: known(k.image.committed + k.mapped.committed + k.private.committed),

@@ -96,14 +96,21 @@ fn open_core<R: ReadAt>(
     if !modules.is_empty() {
         target.module_files = Some(modules);
     }
-    let heap = crate::read_clr(&target, progress, WHAT)?;
-    let clr = crate::clr_info(&heap.info);
     let memory = core.memory();
-    let coverage = crate::with_file(
-        clr.coverage.clone(),
+    let file = crate::with_file(
+        Default::default(),
         memory.source().len(),
         memory.described_len(),
         memory.missing_bytes(),
+    );
+    let heap =
+        crate::read_clr(&target, progress, WHAT).map_err(|e| crate::in_truncated_file(e, &file))?;
+    let clr = crate::clr_info(&heap.info);
+    let coverage = crate::with_file(
+        clr.coverage.clone(),
+        file.file_bytes,
+        file.described_bytes,
+        file.missing_bytes,
     );
     let info = SnapshotInfo {
         format: Some(InputFormat::ElfCore),

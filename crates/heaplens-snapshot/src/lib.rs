@@ -89,6 +89,22 @@ pub enum OpenError {
     /// structure is damaged).
     #[error("found a .NET runtime, but could not read its GC heap: {0}")]
     Clr(#[source] ClrError),
+    /// The file is cut short, and the part it holds is not enough to read
+    /// the heap (why, in `source`).
+    #[error(
+        "the file is cut short: it ends at {} of the {} its directory describes, and the part \
+         it holds is not enough to read the heap: {source}",
+        heaplens_graph::megabytes(*file_bytes),
+        heaplens_graph::megabytes(*described_bytes)
+    )]
+    Truncated {
+        /// The file's length.
+        file_bytes: u64,
+        /// Where the data its directory describes ends.
+        described_bytes: u64,
+        /// What failed.
+        source: Box<OpenError>,
+    },
     /// The caller's progress callback cancelled the read.
     #[error("cancelled")]
     Cancelled,
@@ -265,6 +281,20 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
     }
 }
 
+/// `e`, said to come from a file cut short when it is one (`coverage`'s
+/// file figures, see [`with_file`]); a cancel stays a cancel.
+pub(crate) fn in_truncated_file(e: OpenError, coverage: &Coverage) -> OpenError {
+    if !coverage.file_truncated() || matches!(e, OpenError::Cancelled | OpenError::Truncated { .. })
+    {
+        return e;
+    }
+    OpenError::Truncated {
+        file_bytes: coverage.file_bytes,
+        described_bytes: coverage.described_bytes,
+        source: Box::new(e),
+    }
+}
+
 /// The file's figures in `coverage`: its length, where the data its
 /// directory describes ends (`described`), and the bytes past its end.
 pub(crate) fn with_file(
@@ -330,6 +360,11 @@ impl OpenError {
             OpenError::UnknownFormat { .. } => "unknown_format",
             OpenError::Compressed(..) => "compressed",
             OpenError::NotSupportedYet(_) => "not_supported_yet",
+            OpenError::GcDump(e)
+                if matches!(e.kind, heaplens_gcdump::ErrorKind::EndMissing { .. }) =>
+            {
+                "truncated_gcdump"
+            }
             OpenError::GcDump(_) => "damaged_gcdump",
             OpenError::ElfCore(_) => "damaged_elf_core",
             OpenError::Minidump(_) => "damaged_minidump",
@@ -343,6 +378,7 @@ impl OpenError {
                 ClrError::Corrupt { .. } => "corrupt_runtime_data",
                 _ => "clr_read_failed",
             },
+            OpenError::Truncated { .. } => "truncated",
             OpenError::Cancelled => "cancelled",
             OpenError::Read(_) => "read_failed",
         }

@@ -121,15 +121,22 @@ fn open_dump<R: ReadAt>(
     if !modules.is_empty() {
         target.module_files = Some(modules);
     }
-    let heap = crate::read_clr(&target, progress, WHAT)?;
-    let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
-    let clr = crate::clr_info(&heap.info);
     let memory = dump.memory();
-    let coverage = crate::with_file(
-        clr.coverage.clone(),
+    let file = crate::with_file(
+        Default::default(),
         memory.source().len(),
         described_len(dump),
         memory.missing_bytes(),
+    );
+    let heap =
+        crate::read_clr(&target, progress, WHAT).map_err(|e| crate::in_truncated_file(e, &file))?;
+    let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
+    let clr = crate::clr_info(&heap.info);
+    let coverage = crate::with_file(
+        clr.coverage.clone(),
+        file.file_bytes,
+        file.described_bytes,
+        file.missing_bytes,
     );
     let info = SnapshotInfo {
         format: Some(InputFormat::Minidump),
