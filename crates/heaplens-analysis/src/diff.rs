@@ -15,7 +15,7 @@
 //! the size buckets some producers append (` (Bytes > 10K)`) are dropped.
 
 use crate::stats::{type_stats, Selection, TypeStats};
-use heaplens_graph::{InputFormat, Snapshot};
+use heaplens_graph::Snapshot;
 use std::collections::HashMap;
 
 /// How to compare.
@@ -152,13 +152,14 @@ pub fn diff_type_stats(base: &TypeStats, current: &TypeStats, options: DiffOptio
     }
 }
 
-/// Which objects a snapshot's statistics count: a `.gcdump` holds what the
-/// GC found live; a whole-heap walk (core dump, minidump) also sees dead
-/// objects, so only objects reachable from the roots count.
+/// Which objects a snapshot's statistics count, by what its unreachable
+/// objects are ([`heaplens_graph::Unreachable`]): dead objects of a
+/// whole-heap walk (core dump, minidump) do not count; a `.gcdump`'s
+/// objects all do.
 pub fn selection_for(snapshot: &Snapshot) -> Selection {
-    match snapshot.info.format {
-        Some(InputFormat::GcDump) | None => Selection::All,
-        _ => Selection::Reachable,
+    match snapshot.info.unreachable {
+        heaplens_graph::Unreachable::NotReachableFromRoots => Selection::All,
+        heaplens_graph::Unreachable::Garbage => Selection::Reachable,
     }
 }
 

@@ -84,6 +84,10 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
             "reachable_bytes": sizes.reachable_bytes(),
             "unreachable_objects": unreachable,
             "unreachable_bytes": unreachable_bytes,
+            "unreachable_are": match snap.info.unreachable {
+                heaplens_graph::Unreachable::Garbage => "garbage",
+                heaplens_graph::Unreachable::NotReachableFromRoots => "not_reachable_from_roots",
+            },
             "type_count": type_count,
             "types": types,
             "objects": objects,
@@ -95,12 +99,13 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
     let mut s = crate::coverage_line(&snap.info.coverage);
     let _ = writeln!(
         s,
-        "{}: {} objects ({} bytes) reachable from live roots; {} objects ({} bytes) not",
+        "{}: {} objects ({} bytes) reachable from live roots; {} objects ({} bytes) not ({})",
         args.file.display(),
         thousands(reachable),
         thousands(sizes.reachable_bytes()),
         thousands(unreachable),
-        thousands(unreachable_bytes)
+        thousands(unreachable_bytes),
+        snap.info.unreachable.describe()
     );
     let _ = writeln!(
         s,

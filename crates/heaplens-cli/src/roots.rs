@@ -212,11 +212,12 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
     use std::fmt::Write;
     let _ = writeln!(
         out,
-        "{}: {} objects of {name} ({} bytes) reachable from a live root; {} not",
+        "{}: {} objects of {name} ({} bytes) reachable from a live root; {} not ({})",
         args.file.display(),
         thousands(count),
         thousands(bytes),
-        thousands(unreachable)
+        thousands(unreachable),
+        snap.info.unreachable.describe()
     );
     match &shortest {
         None => {

@@ -2,8 +2,8 @@
 
 use crate::{open_snapshot, FileArg};
 use clap::{Args, ValueEnum};
-use heaplens_analysis::stats::{type_stats, Selection, SortKey, TypeStats};
-use heaplens_graph::{ClrHeapInfo, InputFormat, Snapshot, SnapshotInfo};
+use heaplens_analysis::stats::{type_stats, SortKey, TypeStats};
+use heaplens_graph::{ClrHeapInfo, Snapshot, SnapshotInfo, Unreachable};
 use serde_json::{json, Value};
 
 #[derive(Args, Debug)]
@@ -39,12 +39,14 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         .transpose()
         .map_err(|e| format!("--filter is not a valid regular expression: {e}"))?;
     let snap = open_snapshot(&args.file)?;
-    let selection = match snap.info.format {
-        // A .gcdump holds what the GC itself found live.
-        Some(InputFormat::GcDump) | None => Selection::All,
-        _ => Selection::Reachable,
-    };
+    // Whole-heap dumps count what the roots reach; a .gcdump counts every
+    // object its writer listed (`Unreachable`).
+    let selection = heaplens_analysis::diff::selection_for(&snap);
     let mut st = type_stats(&snap.graph, snap.info.sampling.as_ref(), selection);
+    // In a .gcdump, how many of them its references do not connect to the
+    // roots (PerfView's [not reachable from roots]).
+    let not_reachable = (snap.info.unreachable == Unreachable::NotReachableFromRoots)
+        .then(|| not_reachable_from_roots(&snap.graph));
     st.sort(match args.sort {
         Sort::Bytes => SortKey::Bytes,
         Sort::Count => SortKey::Count,
@@ -59,20 +61,44 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         st.rows.truncate(n);
     }
     if args.json {
-        println!("{}", to_json(&snap, &st, type_count, matching));
+        let mut v = to_json(&snap, &st, type_count, matching);
+        if let Some((count, bytes)) = not_reachable {
+            v["not_reachable_from_roots"] = json!({"count": count, "bytes": bytes});
+        }
+        println!("{v}");
     } else {
-        print!(
-            "{}",
-            to_table(
-                &args.file.display().to_string(),
-                &snap,
-                &st,
-                type_count,
-                matching
-            )
+        let mut text = to_table(
+            &args.file.display().to_string(),
+            &snap,
+            &st,
+            type_count,
+            matching,
         );
+        if let Some((count, bytes)) = not_reachable.filter(|&(c, _)| c > 0) {
+            text += &format!(
+                "not reachable from roots: {} objects, {} bytes (in the table; PerfView's \
+                 [not reachable from roots]: without a root path or retained size)\n",
+                thousands(count),
+                thousands(bytes)
+            );
+        }
+        print!("{text}");
     }
     Ok(())
+}
+
+/// Objects (not pseudo-nodes, not free space) no root reaches: count and
+/// bytes.
+fn not_reachable_from_roots(g: &heaplens_graph::HeapGraph) -> (u64, u64) {
+    let live = heaplens_analysis::reach::reachable(g);
+    let (mut count, mut bytes) = (0, 0);
+    for n in 0..g.node_count() as u32 {
+        if !live[n as usize] && g.node_kind(n) == heaplens_graph::TypeKind::Object {
+            count += 1;
+            bytes += g.node_size(n);
+        }
+    }
+    (count, bytes)
 }
 
 fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) -> Value {
@@ -274,9 +300,10 @@ fn to_table(
     if let Some(u) = st.unreachable {
         let _ = writeln!(
             s,
-            "unreachable: {} objects, {} bytes (garbage not yet collected; not in the table)",
+            "unreachable: {} objects, {} bytes ({}; not in the table)",
             thousands(u.count),
-            thousands(u.bytes)
+            thousands(u.bytes),
+            info.unreachable.describe()
         );
     }
     s

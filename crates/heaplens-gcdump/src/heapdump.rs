@@ -85,6 +85,8 @@ pub fn read(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<GcDump, Gcd
     let mut info = SnapshotInfo {
         format: Some(InputFormat::GcDump),
         pointer_size: Some(if graph.is_64bit { 8 } else { 4 }),
+        // What its writer listed is the heap, reachable or not.
+        unreachable: heaplens_graph::Unreachable::NotReachableFromRoots,
         ..SnapshotInfo::default()
     };
     let mut dump = GcDump {

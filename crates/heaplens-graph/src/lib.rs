@@ -36,5 +36,5 @@ pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeK
 pub use progress::{Cancelled, NoProgress, Progress};
 pub use snapshot::{
     product_version_of, ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Sampling,
-    Snapshot, SnapshotInfo, WalkProblem,
+    Snapshot, SnapshotInfo, Unreachable, WalkProblem,
 };

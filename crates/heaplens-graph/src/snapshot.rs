@@ -80,6 +80,45 @@ pub struct SnapshotInfo {
     /// partial input gives a partial result, which views must say
     /// ([`Coverage::is_complete`], [`Coverage::summary`]).
     pub coverage: Coverage,
+    /// What the objects no root reaches are in this input, and so whether
+    /// statistics count them.
+    pub unreachable: Unreachable,
+}
+
+/// What the objects that no root reaches (along the graph's references)
+/// are, which the input's producer knows. The default, for a producer that
+/// does not say, counts every object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Unreachable {
+    /// Dead objects the GC has not collected yet: the input holds the whole
+    /// heap (a core, a minidump), and only what the roots reach is live.
+    /// Statistics count the reachable objects; the others are totalled
+    /// apart as unreachable.
+    Garbage,
+    /// Objects the input's writer listed that its recorded references do
+    /// not connect to its roots: PerfView's `[not reachable from roots]`.
+    /// In a `.gcdump` written from the runtime's events (dotnet-gcdump,
+    /// PerfView's usual way) the runtime found them live (for example held
+    /// by a dependent handle, whose edges the file does not record); in one
+    /// written by walking whole segments (PerfView's older ClrMD snapshot)
+    /// they are mostly dead. Statistics count them, as PerfView's totals
+    /// and `dotnet-gcdump report` do; they have no root path and no
+    /// retained size, and are never called garbage.
+    #[default]
+    NotReachableFromRoots,
+}
+
+impl Unreachable {
+    /// In words, for output: what such objects are.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unreachable::Garbage => "garbage not yet collected",
+            Unreachable::NotReachableFromRoots => {
+                "PerfView's [not reachable from roots]: counted in the statistics, without a \
+                 root path or retained size"
+            }
+        }
+    }
 }
 
 /// How the GC runs.

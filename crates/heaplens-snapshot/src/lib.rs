@@ -277,6 +277,8 @@ pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
         notes,
         clr: Some(info),
         coverage,
+        // A walk of the whole heap: what no root reaches is dead.
+        unreachable: heaplens_graph::Unreachable::Garbage,
         ..SnapshotInfo::default()
     }
 }
