@@ -8,7 +8,7 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
-use heaplens_graph::{Cancelled, Coverage, Progress, Snapshot};
+use heaplens_graph::{Cancelled, Progress, Snapshot};
 use heaplens_snapshot::modules::ModuleSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -99,36 +99,6 @@ pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
     Ok(snap)
 }
 
-/// The line a text result starts with when its input is not whole:
-/// `partial result: …` (what is missing, in numbers), or `note: …` for a
-/// file cut short past everything the result needs; empty otherwise.
-pub(crate) fn coverage_line(coverage: &Coverage) -> String {
-    match coverage.summary() {
-        None => String::new(),
-        Some(s) if coverage.is_complete() => format!("note: {s}\n"),
-        Some(s) => format!("partial result: {s}\n"),
-    }
-}
-
-/// `"complete"` and `"coverage"` of a JSON result: whether the input is
-/// whole and the figures (bytes).
-pub(crate) fn coverage_json(coverage: &Coverage) -> serde_json::Value {
-    serde_json::json!({
-        "complete": coverage.is_complete(),
-        "file_bytes": coverage.file_bytes,
-        "described_bytes": coverage.described_bytes,
-        "missing_file_bytes": coverage.missing_bytes,
-        "heap_bytes": coverage.heap_bytes(),
-        "heap_bytes_captured": coverage.heap_bytes_captured(),
-        "heap_segments": coverage.segments.len(),
-        "heap_segments_partial": coverage.partial_segments(),
-        "heap_bytes_not_walked": coverage.heap_bytes_not_walked,
-        "stack_bytes_missing": coverage.stack_bytes_missing,
-        "root_tables_missing": coverage.root_tables_missing,
-        "summary": coverage.summary(),
-    })
-}
-
 /// Runs `read` on `path` through a page cache, with the `--modules` files
 /// and progress shown on a terminal; its error names the file.
 pub(crate) fn with_input<T>(
@@ -168,3 +138,18 @@ pub(crate) fn with_input<T>(
 
 /// A path argument.
 pub(crate) type FileArg = PathBuf;
+
+/// The size of the file at `path` in bytes.
+pub(crate) fn file_bytes(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+/// Prints a document of the result schema (`heaplens_results`) as one line
+/// of JSON.
+pub(crate) fn print_json(doc: &impl serde::Serialize) -> Result<(), String> {
+    let s = serde_json::to_string(doc).map_err(|e| format!("cannot write the JSON: {e}"))?;
+    println!("{s}");
+    Ok(())
+}

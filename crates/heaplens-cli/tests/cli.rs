@@ -412,7 +412,7 @@ fn a_gcdump_counts_what_its_roots_do_not_reach_and_says_so() {
             Some(not_reached),
             "{name}"
         );
-        assert!(v.get("unreachable").is_none(), "{name}: not garbage");
+        assert!(v["unreachable"].is_null(), "{name}: not garbage");
         let text = String::from_utf8(ok_stdout(&["retained"], &path)).unwrap();
         assert!(
             text.contains("PerfView's [not reachable from roots]") && !text.contains("garbage"),
