@@ -23,7 +23,6 @@
 use crate::fixture_graph;
 use crate::reconcile::{finalized_since, reconcile, type_name};
 use heaplens_clr::{ClrHeap, HeapLayout};
-use heaplens_graph::HeapRange;
 use heaplens_memory::AddressSpace;
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -40,18 +39,16 @@ pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<
     }
     // Found, reclaimed since, allocated later: `reconcile`'s rules.
     let live = heaplens_analysis::reach::reachable(ours);
-    let segments: Vec<HeapRange> = heap
-        .info
-        .segments
-        .iter()
-        .map(|s| HeapRange {
-            start: s.start,
-            end: s.end,
-        })
-        .collect();
-    let regions = heap.info.layout == HeapLayout::Regions;
+    let regions = heap.info.gc.layout == HeapLayout::Regions;
     let excused = finalized_since(&want, &registered_for_finalization(heap, memory)?);
-    let rec = reconcile(ours, &live, &segments, regions, &want, &excused)?;
+    let rec = reconcile(
+        ours,
+        &live,
+        &heap.info.gc.segments,
+        regions,
+        &want,
+        &excused,
+    )?;
 
     let mut overwritten = Vec::new();
     let mut names_differ: HashMap<(String, String), usize> = HashMap::new();

@@ -5,7 +5,7 @@
 //! (`heaplens_snapshot::open_with`). Each prefix is either
 //!
 //! * refused with an error that says the file is cut short, or
-//! * read, with [`heaplens_graph::Coverage`] telling the truth: the file's
+//! * read, with [`heaplens_snapshot::Coverage`] telling the truth: the file's
 //!   length, where its directory says its data ends (that of the whole
 //!   file), and per segment or region the bytes the prefix holds —
 //!   computed here from where the whole dump places each segment's bytes
@@ -19,8 +19,9 @@
 
 use heaplens_analysis::stats::{type_stats, Selection};
 use heaplens_bytes::{FileSource, PageCache, ReadAt, SubRange};
-use heaplens_graph::{NoProgress, Snapshot};
+use heaplens_graph::NoProgress;
 use heaplens_snapshot::modules::ModuleSet;
+use heaplens_snapshot::Snapshot;
 use heaplens_tests::fixture_modules;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeMap;

@@ -40,7 +40,9 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::reach::reachable;
 use heaplens_analysis::retained::{retained_by_type, retained_sizes};
 use heaplens_bytes::{FileSource, PageCache};
-use heaplens_graph::{HeapGraph, HeapLayout, NoProgress, RootKind, Snapshot};
+use heaplens_clr::HeapLayout;
+use heaplens_graph::{HeapGraph, NoProgress, RootKind};
+use heaplens_snapshot::Snapshot;
 use heaplens_tests::clr_check::registered_for_finalization_in;
 use heaplens_tests::reconcile::{
     finalized_since, inconsistent_phase, reconcile, type_name, Reconciliation,
@@ -308,8 +310,8 @@ fn check(case: &Case) -> Result<(), Failed> {
     let rec = reconcile(
         g,
         &live,
-        &clr.segments,
-        clr.layout == HeapLayout::Regions,
+        &clr.gc.segments,
+        clr.gc.layout == HeapLayout::Regions,
         &want,
         &excused,
     )?;

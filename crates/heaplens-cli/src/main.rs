@@ -8,8 +8,9 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
-use heaplens_graph::{Cancelled, Progress, Snapshot};
+use heaplens_graph::{Cancelled, Progress};
 use heaplens_snapshot::modules::ModuleSet;
+use heaplens_snapshot::Snapshot;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

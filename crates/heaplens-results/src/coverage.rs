@@ -1,5 +1,5 @@
 //! How much of its input a result covers: `complete` and `coverage`, in
-//! every document about a dump ([`heaplens_graph::Coverage`]).
+//! every document about a dump ([`heaplens_snapshot::Coverage`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +38,7 @@ pub struct CoverageFacts {
 
 impl CoverageFacts {
     /// The facts of `c`.
-    pub fn of(c: &heaplens_graph::Coverage) -> CoverageFacts {
+    pub fn of(c: &heaplens_snapshot::Coverage) -> CoverageFacts {
         CoverageFacts {
             complete: c.is_complete(),
             file_bytes: c.file_bytes,
@@ -67,8 +67,8 @@ impl CoverageFacts {
     }
 }
 
-/// What the objects no root reaches are in a document's snapshot
-/// ([`heaplens_graph::Unreachable`]).
+/// What the objects no root reaches are in a document's snapshot, by its
+/// capabilities ([`heaplens_graph::Capabilities::unreachable_objects`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnreachableAre {
@@ -82,22 +82,22 @@ pub enum UnreachableAre {
 }
 
 impl UnreachableAre {
-    /// The kind of `u`.
-    pub fn of(u: heaplens_graph::Unreachable) -> UnreachableAre {
-        match u {
-            heaplens_graph::Unreachable::Garbage => UnreachableAre::Garbage,
-            heaplens_graph::Unreachable::NotReachableFromRoots => {
-                UnreachableAre::NotReachableFromRoots
-            }
+    /// What they are in an input of `capabilities`.
+    pub fn of(capabilities: heaplens_graph::Capabilities) -> UnreachableAre {
+        if capabilities.unreachable_objects {
+            UnreachableAre::Garbage
+        } else {
+            UnreachableAre::NotReachableFromRoots
         }
     }
 
     /// In words, for text output.
     pub fn describe(self) -> &'static str {
         match self {
-            UnreachableAre::Garbage => heaplens_graph::Unreachable::Garbage.describe(),
+            UnreachableAre::Garbage => "garbage not yet collected",
             UnreachableAre::NotReachableFromRoots => {
-                heaplens_graph::Unreachable::NotReachableFromRoots.describe()
+                "PerfView's [not reachable from roots]: counted in the statistics, without a \
+                 root path or retained size"
             }
         }
     }

@@ -6,7 +6,8 @@ use crate::{heaplens_version, Address, DocumentKind, NodeId, TypeId, SCHEMA_VERS
 use heaplens_analysis::dominators::{self, Dominators};
 use heaplens_analysis::retained::{largest_objects, retained_by_type, RetainedSizes};
 use heaplens_analysis::stats::TypeGroups;
-use heaplens_graph::{NodeIndex, Snapshot, TypeKind};
+use heaplens_graph::{NodeIndex, TypeKind};
+use heaplens_snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -187,7 +188,7 @@ impl RetainedDocument {
             file: file.to_owned(),
             complete: snapshot.info.coverage.is_complete(),
             coverage: CoverageFacts::of(&snapshot.info.coverage),
-            unreachable_are: UnreachableAre::of(snapshot.info.unreachable),
+            unreachable_are: UnreachableAre::of(snapshot.info.capabilities),
             reachable_objects: dom.reachable_count() as u64,
             reachable_bytes: sizes.reachable_bytes(),
             unreachable_objects,

@@ -6,7 +6,8 @@ use crate::coverage::{CoverageFacts, UnreachableAre};
 use crate::{heaplens_version, Address, DocumentKind, NodeId, TypeId, SCHEMA_VERSION};
 use heaplens_analysis::paths::{referred_from, RefLabel, ReferredFrom, RootPaths};
 use heaplens_analysis::stats::TypeGroups;
-use heaplens_graph::{HeapGraph, NodeIndex, Snapshot, TypeIndex};
+use heaplens_graph::{HeapGraph, NodeIndex, TypeIndex};
+use heaplens_snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -266,7 +267,7 @@ impl RootsDocument {
             file: file.to_owned(),
             complete: snapshot.info.coverage.is_complete(),
             coverage: CoverageFacts::of(&snapshot.info.coverage),
-            unreachable_are: UnreachableAre::of(snapshot.info.unreachable),
+            unreachable_are: UnreachableAre::of(snapshot.info.capabilities),
             type_name: focus
                 .first()
                 .map_or_else(String::new, |&t| g.type_info(t).name.clone()),
