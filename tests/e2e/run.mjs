@@ -923,17 +923,19 @@ async function main() {
       const top = cliJson(["retained", "--json", "--top", "5", file]).objects.map((o) => BigInt(o.address));
       const holed = join(CACHE, "partial.core");
       cutCoreAt(file, holed, top[0]);
-      const want = cliJson(["stats", "--json", holed]);
-      assert(want.clr.heap_bytes_captured < want.clr.heap_bytes, `the cut core still holds its whole heap: ${JSON.stringify(want.clr)}`);
+      // The CLI says it is partial (exit code 3 unless --allow-partial).
+      eq(cli(["stats", "--json", holed]).code, 3, "the CLI's exit code for a partial result");
+      const want = cliJson(["stats", "--json", "--allow-partial", holed]);
+      assert(want.complete === false && want.clr.heap_bytes_captured < want.clr.heap_bytes && want.coverage.summary, `the cut core still holds its whole heap: ${JSON.stringify(want.coverage)}`);
       await home();
       await openFile(holed);
       await assertNoError();
       eq((await overviewNumbers()).objects, want.objects, "objects of the partial dump");
-      const pct = ((want.clr.heap_bytes_captured * 100) / want.clr.heap_bytes).toFixed(1);
       for (const tab of ["#tab-overview", "#tab-types"]) {
         await page.click(tab);
         const banner = await page.textContent(".partial-banner");
-        assert(/Partial dump/.test(banner) && banner.includes(`(${pct} %)`), `banner on ${tab}: ${banner}`);
+        eq(await page.$eval(".partial-banner", (b) => b.dataset.partial), "true", `banner kind on ${tab}`);
+        assert(/^Partial dump: /.test(banner) && banner.includes(want.coverage.summary), `banner on ${tab}: ${banner} (the CLI: ${want.coverage.summary})`);
         // Above the results.
         const above = await page.evaluate(() => {
           const b = document.querySelector(".partial-banner").getBoundingClientRect();
@@ -946,6 +948,10 @@ async function main() {
       await page.click("#type-table .trow >> nth=0");
       await page.waitForSelector("#detail");
       assert(await page.$(".partial-banner"), "no banner on the detail");
+      // A whole dump has none.
+      await home();
+      await openFile(file);
+      eq(await page.$(".partial-banner"), null, "a banner on a whole dump");
     });
 
     // A .NET Core 3.1 `--withheap` core leaves the assemblies' images out;

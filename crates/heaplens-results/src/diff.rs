@@ -69,9 +69,10 @@ pub fn diff_documents(
     };
     let options = options.with_naming_rule(capabilities(base)?, capabilities(current)?);
     let diff = diff_type_stats(&type_stats_of(base)?, &type_stats_of(current)?, options);
+    let side = |d: &StatsDocument| (d.file.clone(), d.format.clone(), d.coverage.clone());
     Ok(DiffDocument::of_sides(
-        (&base.file, &base.format),
-        (&current.file, &current.format),
+        side(base),
+        side(current),
         &diff,
         top,
     ))
@@ -129,6 +130,8 @@ pub struct DiffDocument {
     pub heaplens_version: String,
     /// Always [`DocumentKind::Diff`].
     pub document: DocumentKind,
+    /// True when both snapshots are whole (see each side's `coverage`).
+    pub complete: bool,
     /// The earlier snapshot.
     pub base: DiffSide,
     /// The later snapshot.
@@ -160,6 +163,8 @@ pub struct DiffSide {
     pub file: String,
     /// Its format (`gcdump`, `elf-core`, `minidump`).
     pub format: String,
+    /// How much of its heap, roots and file the input holds.
+    pub coverage: crate::coverage::CoverageFacts,
     /// Objects counted (live objects; scaled for a sampled heap).
     pub objects: u64,
     /// Their bytes.
@@ -219,26 +224,30 @@ impl DiffDocument {
         diff: &TypeDiff,
         top: Option<usize>,
     ) -> DiffDocument {
-        let (base_format, current_format) =
-            (format_name(base.1.format), format_name(current.1.format));
-        Self::of_sides(
-            (base.0, &base_format),
-            (current.0, &current_format),
-            diff,
-            top,
-        )
+        let side = |(file, info): (&str, &SnapshotInfo)| {
+            (
+                file.to_owned(),
+                format_name(info.format),
+                crate::coverage::CoverageFacts::of(&info.coverage),
+            )
+        };
+        Self::of_sides(side(base), side(current), diff, top)
     }
 
-    /// [`DiffDocument::build`] from each side's file and format name.
+    /// [`DiffDocument::build`] from each side's file, format name and
+    /// coverage.
     fn of_sides(
-        base: (&str, &str),
-        current: (&str, &str),
+        base: (String, String, crate::coverage::CoverageFacts),
+        current: (String, String, crate::coverage::CoverageFacts),
         diff: &TypeDiff,
         top: Option<usize>,
     ) -> DiffDocument {
-        let side = |(file, format): (&str, &str), (objects, bytes): (u64, u64)| DiffSide {
-            file: file.to_owned(),
-            format: format.to_owned(),
+        let complete = base.2.complete && current.2.complete;
+        let side = |(file, format, coverage): (String, String, crate::coverage::CoverageFacts),
+                    (objects, bytes): (u64, u64)| DiffSide {
+            file,
+            format,
+            coverage,
             objects,
             bytes,
         };
@@ -247,6 +256,7 @@ impl DiffDocument {
             schema_version: SCHEMA_VERSION,
             heaplens_version: heaplens_version(),
             document: DocumentKind::Diff,
+            complete,
             base: side(base, diff.base),
             current: side(current, diff.current),
             count_delta: diff.count_delta(),

@@ -62,6 +62,7 @@
 //! (its default: `null`, `false`, `0`, `[]`), to keep large tables small.
 
 pub mod analysis;
+pub mod coverage;
 pub mod diff;
 pub mod info;
 pub mod retained;
@@ -71,7 +72,7 @@ pub mod stats;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -119,7 +119,7 @@ fn two_types_of_one_name_and_module_keep_separate_rows_and_retained_sizes() {
         types: None,
         objects: 3,
     };
-    let retained = RetainedDocument::build("two.core", g, &dom, &sizes, limits);
+    let retained = RetainedDocument::build("two.core", &snap, &dom, &sizes, limits);
     let by_id = retained.retained_by_id();
     // Worked out above, by hand: each cache retains its own array.
     assert_eq!(by_id[&TypeId(c1)], 24 + 1000);
@@ -412,7 +412,7 @@ fn the_analysis_document_holds_the_documents_unchanged() {
         types: None,
         objects: 5,
     };
-    let retained = RetainedDocument::build("a.core", &snap.graph, &dom, &sizes, limits);
+    let retained = RetainedDocument::build("a.core", &snap, &dom, &sizes, limits);
     let paths = root_paths(&snap.graph, &mut NoProgress).unwrap();
     let limits = RootsLimits {
         paths: 1,
@@ -484,7 +484,7 @@ fn ids_agree_across_documents() {
         types: None,
         objects: 10,
     };
-    let retained = RetainedDocument::build("x", g, &dom, &sizes, limits);
+    let retained = RetainedDocument::build("x", &snap, &dom, &sizes, limits);
     for r in &retained.types {
         assert_eq!(names[&r.id], r.name);
     }

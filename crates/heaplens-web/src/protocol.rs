@@ -357,6 +357,8 @@ impl ErrorKind {
             }
             "cancelled" => ErrorKind::Cancelled,
             "read_failed" => ErrorKind::ReadFailed,
+            // damaged_*, truncated, truncated_gcdump, corrupt_runtime_data,
+            // clr_read_failed, and any reason this page does not know yet.
             _ => ErrorKind::Damaged,
         }
     }

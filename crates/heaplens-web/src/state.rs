@@ -148,35 +148,32 @@ impl Loaded {
         self.stats.types.get(*self.index.get(&id)?)
     }
 
-    /// What makes this dump partial, in words, when it is (above every
-    /// result of it): what the dump lacks of the GC heap, and where the
-    /// walk had to stop (`it holds 4.20 MB of the GC heap's 5.24 MB …`).
-    pub fn partial_note(&self) -> Option<String> {
-        let clr = self.stats.clr.as_ref()?;
-        let mut parts = Vec::new();
-        if clr.heap_bytes_captured < clr.heap_bytes {
-            parts.push(format!(
-                "it holds {} of the GC heap's {} ({:.1} %)",
-                crate::format::bytes(clr.heap_bytes_captured),
-                crate::format::bytes(clr.heap_bytes),
-                clr.coverage_percent()
-            ));
+    /// What the dump lacks, in the engine's words and numbers (its
+    /// `coverage.summary`, the line `heaplens` prints too), shown above
+    /// every result of it: `Partial(…)` when the result is not the whole
+    /// heap's, `Note(…)` for a file cut short past everything the result
+    /// needs; `None` for a whole dump.
+    pub fn coverage_note(&self) -> Option<CoverageNote> {
+        let c = &self.stats.coverage;
+        let summary = c.summary.clone();
+        if !self.stats.complete {
+            Some(CoverageNote::Partial(summary.unwrap_or_else(|| {
+                "the dump does not hold the whole heap and its roots".to_owned()
+            })))
+        } else {
+            summary.map(CoverageNote::Note)
         }
-        if clr.walk_problems > 0 {
-            parts.push(format!(
-                "the heap walk had to stop early in {} place{}",
-                clr.walk_problems,
-                if clr.walk_problems == 1 { "" } else { "s" }
-            ));
-        }
-        (!parts.is_empty()).then(|| {
-            format!(
-                "{}. The numbers count only the objects it holds; the missing parts of the heap \
-                 are not in them.",
-                parts.join(", and ")
-            )
-        })
     }
+}
+
+/// What a dump lacks, said above its results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoverageNote {
+    /// The result is not the whole heap's: what is missing.
+    Partial(String),
+    /// The result is whole, but the file lacks something (cut short past
+    /// what the result needs).
+    Note(String),
 }
 
 /// Retained sizes of a dump.
@@ -1476,28 +1473,23 @@ mod tests {
     #[test]
     fn a_partial_dump_says_so() {
         let mut st = stats("p.core", None);
+        let loaded = |st: &StatsDocument| Loaded::new(st.clone(), ReadReport::default());
+        assert_eq!(loaded(&st).coverage_note(), None);
+        st.complete = false;
+        st.coverage.complete = false;
+        st.coverage.summary = Some("heap: 25.0 % of 4.0 MB captured".into());
         assert_eq!(
-            Loaded::new(st.clone(), ReadReport::default()).partial_note(),
-            None
+            loaded(&st).coverage_note(),
+            Some(CoverageNote::Partial(
+                "heap: 25.0 % of 4.0 MB captured".into()
+            ))
         );
-        st.clr = Some(heaplens_results::stats::ClrFacts {
-            runtime_path: "x".into(),
-            runtime_version: None,
-            gc_mode: heaplens_results::GcMode::Workstation,
-            heap_layout: heaplens_results::HeapLayout::Regions,
-            heap_count: 1,
-            segments: 5,
-            heap_bytes: 4 << 20,
-            heap_bytes_captured: 1 << 20,
-            walk_problems: 0,
-            heap_found_by: heaplens_results::HeapFoundBy::GcDacVars,
-        });
-        let note = Loaded::new(st, ReadReport::default())
-            .partial_note()
-            .unwrap();
-        assert!(
-            note.contains("1.00 MB of the GC heap's 4.00 MB (25.0 %)"),
-            "{note}"
-        );
+        // A file cut short past all the result needs: whole, with a note.
+        st.complete = true;
+        st.coverage.complete = true;
+        assert!(matches!(
+            loaded(&st).coverage_note(),
+            Some(CoverageNote::Note(_))
+        ));
     }
 }

@@ -2,7 +2,7 @@
 //! the clipboard, downloads, and times as people read them.
 
 use super::use_ctx;
-use crate::state::{Action, DumpEntry, Loaded};
+use crate::state::{Action, CoverageNote, DumpEntry, Loaded};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -46,17 +46,28 @@ pub struct PartialProps {
     pub name: Option<AttrValue>,
 }
 
-/// Above every result of a partial dump: what it lacks, in numbers.
+/// Above every result of a partial dump: what it lacks, in numbers (the
+/// engine's coverage summary); a quieter note for a file that lacks only
+/// what the result does not need.
 #[function_component(PartialBanner)]
 pub fn partial_banner(p: &PartialProps) -> Html {
-    let Some(note) = p.loaded.partial_note() else {
-        return html! {};
+    let who = |what: &str| match &p.name {
+        Some(n) => format!("{what} ({n}): "),
+        None => format!("{what}: "),
     };
-    html! {
-        <div class="partial-banner" role="note" data-partial="true">
-            <strong>{ match &p.name { Some(n) => format!("Partial dump ({n}): "), None => "Partial dump: ".to_owned() } }</strong>
-            { note }
-        </div>
+    match p.loaded.coverage_note() {
+        None => html! {},
+        Some(CoverageNote::Partial(s)) => html! {
+            <div class="partial-banner" role="note" data-partial="true">
+                <strong>{ who("Partial dump") }</strong>
+                { format!("{s}. The numbers count only what the dump holds; what it lacks is not in them.") }
+            </div>
+        },
+        Some(CoverageNote::Note(s)) => html! {
+            <div class="partial-banner note-only" role="note" data-partial="false">
+                <strong>{ who("Note") }</strong>{ format!("{s}.") }
+            </div>
+        },
     }
 }
 
