@@ -112,7 +112,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                             <dt>{ "Pointer size" }</dt><dd>{ format!("{}-bit", p as u32 * 8) }</dd>
                         }
                         if let Some(c) = &o.clr {
-                            <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {:.1} % of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), c.coverage_percent()) }</dd>
+                            <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {} of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), share_floor(o.coverage.heap_bytes_captured, o.coverage.heap_bytes)) }</dd>
                         }
                         <dt>{ "File" }</dt><dd title={o.file.clone()}>{ format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms)) }</dd>
                         <dt>{ "Graph" }</dt><dd>{ format!("{} nodes, {} references, {} roots", thousands(o.nodes), thousands(o.edges), thousands(o.roots)) }</dd>
@@ -148,6 +148,16 @@ pub fn overview(p: &OverviewProps) -> Html {
             </div>
         </section>
     }
+}
+
+/// `part` of `whole` in percent rounded down to one decimal (as the
+/// engine's coverage says it: a heap missing one byte is not 100.0 %).
+pub fn share_floor(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "100.0 %".to_owned();
+    }
+    let tenths = (part as u128 * 1000 / whole as u128) as u64;
+    format!("{}.{} %", tenths / 10, tenths % 10)
 }
 
 /// A file's modification time (ms since 1970) as `2024-01-02 00:00:00 UTC`.
