@@ -8,7 +8,7 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
-use heaplens_graph::{Cancelled, Progress, Snapshot};
+use heaplens_graph::{Cancelled, Phase, Progress, Snapshot};
 use heaplens_snapshot::modules::ModuleSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -89,12 +89,12 @@ pub(crate) fn with_input<T>(
     let src = PageCache::new(file);
     let tty = std::io::stderr().is_terminal();
     let mut last = u64::MAX;
-    let mut progress = |phase: &str, done: u64, total: u64| -> Result<(), Cancelled> {
+    let mut progress = |phase: Phase, done: u64, total: u64| -> Result<(), Cancelled> {
         if tty && total > 0 {
-            let pct = done * 100 / total;
+            let pct = done.min(total) * 100 / total;
             if pct != last {
                 last = pct;
-                eprint!("\rreading {phase}: {pct:3}%");
+                eprint!("\r{phase}: {pct:3}%");
                 if done == total {
                     eprint!("\r{:40}\r", "");
                 }

@@ -43,7 +43,7 @@ pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
 
 use heaplens_graph::{
-    GraphBuilder, HeapGraph, NodeColumns, Progress, RootKind, TypeInfo, TypeKind,
+    GraphBuilder, HeapGraph, NodeColumns, Phase, Progress, RootKind, TypeInfo, TypeKind,
 };
 
 /// How the GC runs.
@@ -208,7 +208,7 @@ pub fn read_with(
     let framework = runtime.module.file_name().eq_ignore_ascii_case("clr.dll");
     let (source, segments) = if framework || options.discovery == Discovery::Heuristic {
         let found = discover::find(target, &runtime, &mut || {
-            progress.update("locating the heap", 0, 0).is_ok()
+            progress.update(Phase::FindingHeap, 0, 0).is_ok()
         })?;
         let segments = found.segments.clone();
         (Source::Heuristic(Box::new(found)), segments)
@@ -262,7 +262,7 @@ pub fn read_with(
     };
     let contexts = &writable.contexts;
     let mut mts = walk::MethodTables::default();
-    let mut report = |done| progress.update("heap", done, total).is_ok();
+    let mut report = |done| progress.update(Phase::ReadingHeap, done, total).is_ok();
     let walked = match target.shared_memory {
         Some(shared) if !options.single_thread => {
             walk::walk_parallel(shared, &segments, contexts, &mut mts, true, &mut report)
@@ -350,14 +350,14 @@ pub fn read_with(
             nodes,
         })
     };
-    let mut report = |done| progress.update("references", done, n).is_ok();
+    let mut report = |done| progress.update(Phase::FollowingReferences, done, n).is_ok();
     // References the walk read need no more of the dump: they are resolved
     // on a second thread while this one does the rest.
     let (refs, rest) = match raw {
         Some(raw) if raw.covers(&objects) && !options.single_thread => {
-            let (objects, segments, extra) = (&objects, &segments, &extra);
+            let (objects, extra) = (&objects, &extra);
             let (refs, rest) = background::run_beside(
-                |p| walk::resolve_references(objects, segments, raw, extra, p),
+                |p| walk::resolve_references(objects, raw, extra, p),
                 |_| beside(),
                 &mut report,
             );

@@ -324,25 +324,38 @@ pub fn finalizer_queue(
         let Some((start, end)) = queue_range(mem, q, generation_count) else {
             continue;
         };
-        let mut buf = vec![0u8; (end - start) as usize];
-        if mem.read_virtual(start, &mut buf).is_err() {
+        // Only what the dump holds is read, a chunk at a time: the
+        // queue's claimed length sizes nothing.
+        if !heaplens_memory::holds(mem, start, end) {
             continue;
         }
-        for (i, w) in buf.chunks_exact(8).enumerate() {
-            let v = u64::from_le_bytes(w.try_into().unwrap());
-            match objects.find(v) {
-                Some(o) => roots.push(FoundRoot {
-                    object: o as u32,
-                    kind: RootKind::Finalizer,
-                    location: start + 8 * i as u64,
-                    thread: None,
-                }),
-                None => dangling += 1,
+        let mut buf = vec![0u8; (end - start).min(QUEUE_CHUNK) as usize];
+        let mut at = start;
+        while at < end {
+            let n = (end - at).min(QUEUE_CHUNK) as usize;
+            if mem.read_virtual(at, &mut buf[..n]).is_err() {
+                break;
             }
+            for (i, w) in buf[..n].chunks_exact(8).enumerate() {
+                let v = u64::from_le_bytes(w.try_into().unwrap());
+                match objects.find(v) {
+                    Some(o) => roots.push(FoundRoot {
+                        object: o as u32,
+                        kind: RootKind::Finalizer,
+                        location: at + 8 * i as u64,
+                        thread: None,
+                    }),
+                    None => dangling += 1,
+                }
+            }
+            at += n as u64;
         }
     }
     (roots, dangling)
 }
+
+/// Bytes of a finalization queue read at once.
+const QUEUE_CHUNK: u64 = 1 << 20;
 
 /// The finalization queues of `heaps` (their `CFinalize` records).
 pub fn finalize_queues(heaps: &[GcHeap]) -> Vec<u64> {

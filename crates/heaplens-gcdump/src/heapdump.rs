@@ -398,6 +398,34 @@ mod tests {
         assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
     }
 
+    /// The fuzz target's seed (`fuzz/seeds/gcdump/synthetic.gcdump`) is
+    /// this synthetic file; `HEAPLENS_WRITE_FUZZ_SEEDS=1` writes it anew.
+    #[test]
+    fn the_fuzz_seed_is_the_synthetic_file() {
+        let (blob, offsets) = blob(
+            &[
+                (1, record(1, 3, Some(40), &[1, 0])),
+                (0, record(0, 1, None, &[1])),
+            ],
+            2,
+        );
+        let data = gcdump(&Graph {
+            types: TYPES,
+            blob: &blob,
+            offsets: &offsets,
+            addresses: &[0, 0x1000],
+            total_size: 40,
+            root: 0,
+        });
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/gcdump/synthetic.gcdump");
+        if std::env::var_os("HEAPLENS_WRITE_FUZZ_SEEDS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &data).unwrap();
+        }
+        assert_eq!(std::fs::read(&path).ok(), Some(data), "{}", path.display());
+    }
+
     #[test]
     fn every_prefix_and_byte_of_a_synthetic_file_is_safe() {
         let (blob, offsets) = blob(

@@ -31,7 +31,7 @@ mod snapshot;
 
 pub use builder::{BuildError, GraphBuilder, NodeColumns};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
-pub use progress::{Cancelled, NoProgress, Progress};
+pub use progress::{CancelFlag, Cancellable, Cancelled, NoProgress, Phase, Progress, Unit};
 pub use snapshot::{
     product_version_of, ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Sampling,
     Snapshot, SnapshotInfo, WalkProblem,

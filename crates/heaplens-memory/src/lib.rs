@@ -139,6 +139,13 @@ pub trait AddressSpace {
     /// Size of a pointer in the dumped process: 4 or 8.
     fn pointer_size(&self) -> usize;
 
+    /// How many bytes from the start of region `index` (of
+    /// [`AddressSpace::regions`]) the dump really holds: its `data_size`,
+    /// less what a truncated file lacks. What readers size buffers by.
+    fn held_bytes(&self, index: usize) -> u64 {
+        self.regions().get(index).map_or(0, |r| r.data_size)
+    }
+
     /// The region holding `addr`, if any.
     fn region_at(&self, addr: u64) -> Option<&Region> {
         let regions = self.regions();
@@ -212,6 +219,9 @@ impl<T: AddressSpace + ?Sized> AddressSpace for &T {
     fn pointer_size(&self) -> usize {
         (**self).pointer_size()
     }
+    fn held_bytes(&self, index: usize) -> u64 {
+        (**self).held_bytes(index)
+    }
 }
 
 /// The NUL-terminated string at `addr`: `Ok(Some(bytes))` (without the
@@ -244,7 +254,8 @@ pub fn read_c_string(
 }
 
 /// The parts of `[start, end)` whose bytes the dump holds (the data part
-/// of each region), in address order.
+/// of each region the file really has: [`AddressSpace::held_bytes`]), in
+/// address order.
 pub fn data_runs(
     space: &dyn AddressSpace,
     start: u64,
@@ -254,14 +265,33 @@ pub fn data_runs(
     let first = regions.partition_point(|r| r.end() <= start);
     regions[first..]
         .iter()
-        .take_while(move |r| r.start < end)
-        .map(move |r| {
+        .enumerate()
+        .take_while(move |(_, r)| r.start < end)
+        .map(move |(i, r)| {
             (
                 r.start.max(start),
-                r.start.saturating_add(r.data_size).min(end),
+                r.start.saturating_add(space.held_bytes(first + i)).min(end),
             )
         })
         .filter(|(a, b)| a < b)
+}
+
+/// The held parts of `[start, end)` ([`data_runs`]), adjacent runs joined:
+/// the stretches a reader can go through without a gap.
+pub fn held_stretches(space: &dyn AddressSpace, start: u64, end: u64) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (a, b) in data_runs(space, start, end) {
+        match out.last_mut() {
+            Some(last) if last.1 == a => last.1 = b,
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+/// True when the dump holds every byte of `[start, end)`.
+pub fn holds(space: &dyn AddressSpace, start: u64, end: u64) -> bool {
+    start >= end || held_stretches(space, start, end) == [(start, end)]
 }
 
 /// The address of the first occurrence of `needle` in `[start, end)`,
@@ -503,6 +533,12 @@ impl<R: ReadAt> MemoryMap<R> {
 }
 
 impl<R: ReadAt> AddressSpace for MemoryMap<R> {
+    fn held_bytes(&self, index: usize) -> u64 {
+        self.backing
+            .get(index)
+            .map_or(0, |&(_, available)| available)
+    }
+
     fn read_virtual(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryError> {
         if buf.is_empty() {
             return Ok(());

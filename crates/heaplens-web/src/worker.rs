@@ -5,7 +5,7 @@ use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
 use crate::protocol::{ProgressReport, Request, Response, Slot};
 use heaplens_bytes::PageCache;
-use heaplens_graph::Cancelled;
+use heaplens_graph::{Cancelled, Phase};
 use heaplens_snapshot::modules::ModuleSet;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -186,7 +186,8 @@ fn open(slot: Slot, file: File, modules: Vec<File>, slow_progress_ms: u32) {
     };
     post(&report("starting", 0, 0));
     let mut last = now();
-    let mut progress = |phase: &str, done: u64, total: u64| -> Result<(), Cancelled> {
+    let mut progress = |phase: Phase, done: u64, total: u64| -> Result<(), Cancelled> {
+        let phase = phase.words();
         if slow_progress_ms > 0 {
             let until = now() + slow_progress_ms as f64;
             while now() < until {}
