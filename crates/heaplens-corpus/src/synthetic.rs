@@ -447,6 +447,76 @@ impl SyntheticHeap {
             .with_unbacked(Unbacked::Error)
     }
 
+    /// The process as a Linux core (what `createdump` writes): an
+    /// `NT_FILE` note naming `libcoreclr.so`, and one `PT_LOAD` per range
+    /// holding its bytes (a range's `p_memsz` is its undamaged size: bytes
+    /// past those held are mapped, not dumped).
+    pub fn elf_core(&self) -> Vec<u8> {
+        let path = b"/usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.0/libcoreclr.so\0";
+        let mut desc = Vec::new();
+        for v in [1, 0x1000, self.runtime.0, self.runtime.1, 0] {
+            desc.extend_from_slice(&u64::to_le_bytes(v));
+        }
+        desc.extend_from_slice(path);
+        while desc.len() % 4 != 0 {
+            desc.push(0);
+        }
+        let mut note = Vec::new();
+        note.extend_from_slice(&5u32.to_le_bytes());
+        note.extend_from_slice(&(desc.len() as u32).to_le_bytes());
+        note.extend_from_slice(&0x4649_4c45u32.to_le_bytes()); // NT_FILE
+        note.extend_from_slice(b"CORE\0\0\0\0");
+        note.extend_from_slice(&desc);
+        let phnum = 1 + self.ranges.len();
+        let mut at = 64 + 56 * phnum as u64;
+        let mut core = vec![0u8; at as usize];
+        core[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+        let put = |core: &mut Vec<u8>, at: usize, v: u64, n: usize| {
+            core[at..at + n].copy_from_slice(&v.to_le_bytes()[..n]);
+        };
+        put(&mut core, 16, 4, 2); // ET_CORE
+        put(&mut core, 18, 62, 2); // EM_X86_64
+        put(&mut core, 20, 1, 4);
+        put(&mut core, 32, 64, 8); // e_phoff
+        put(&mut core, 52, 64, 2);
+        put(&mut core, 54, 56, 2);
+        put(&mut core, 56, phnum as u64, 2);
+        let mut headers = vec![(4u32, 4u32, at, 0u64, note.len() as u64, note.len() as u64)];
+        at += note.len() as u64;
+        for r in &self.ranges {
+            let flags = if r.writable { 6 } else { 4 };
+            let memsz = self.full_size(r.start).max(r.bytes.len() as u64);
+            headers.push((1, flags, at, r.start, r.bytes.len() as u64, memsz));
+            at += r.bytes.len() as u64;
+        }
+        for (i, &(ty, flags, offset, vaddr, filesz, memsz)) in headers.iter().enumerate() {
+            let p = 64 + 56 * i;
+            put(&mut core, p, ty as u64, 4);
+            put(&mut core, p + 4, flags as u64, 4);
+            put(&mut core, p + 8, offset, 8);
+            put(&mut core, p + 16, vaddr, 8);
+            put(&mut core, p + 32, filesz, 8);
+            put(&mut core, p + 40, memsz, 8);
+            put(&mut core, p + 48, if ty == 1 { 0x1000 } else { 4 }, 8);
+        }
+        core.extend_from_slice(&note);
+        for r in &self.ranges {
+            core.extend_from_slice(&r.bytes);
+        }
+        core
+    }
+
+    /// Makes generation `g`'s region claim `extra` bytes of objects more
+    /// than it has (its record's `allocated`, `committed` and `reserved`
+    /// moved up; the dump still holds only its bytes).
+    pub fn claim_more(&mut self, g: usize, extra: u64) {
+        let (rec, _, end) = self.regions[g];
+        for (field, v) in [(0, end + extra), (8, end + extra), (0x10, end + extra)] {
+            self.set_u64(rec + field, v);
+        }
+        self.regions[g].2 = end + extra;
+    }
+
     /// The size of the range at `start` in the undamaged heap.
     fn full_size(&self, start: u64) -> u64 {
         use layout::*;
