@@ -162,3 +162,31 @@ impl ReadAt for Slow<'_> {
         self.0.read_at(offset, buf)
     }
 }
+
+/// A `.gcdump` cut short says so — "truncated", where it ends and what its
+/// data promised — not that a label points somewhere invalid (issue 13:
+/// 819 of 825 truncations did). Every sample, cut at 40 places.
+#[test]
+fn a_truncated_gcdump_says_it_is_truncated() {
+    let Some(shared) = heaplens_corpus::shared_or_skip("truncated .gcdump files") else {
+        return;
+    };
+    let mut tried = 0;
+    for path in heaplens_corpus::gcdump_samples(&shared) {
+        let src = FileSource::open(&path).unwrap();
+        let len = src.len();
+        for k in 1..=40u64 {
+            let cut = 64 + (len - 64) * k / 41;
+            let short = Patched::new(&src).truncate(cut);
+            let e = heaplens_gcdump::read(&short, &mut NoProgress).unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains("truncated") && msg.contains(&format!("ends at byte {cut}")),
+                "{} cut at {cut}: {msg}",
+                path.display()
+            );
+            tried += 1;
+        }
+    }
+    assert!(tried >= 40);
+}

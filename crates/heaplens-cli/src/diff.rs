@@ -100,7 +100,7 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
             "names_normalized": normalize,
             "types": types,
         });
-        println!("{v}");
+        outln!("{v}");
         return Ok(());
     }
     use std::fmt::Write;
@@ -153,6 +153,6 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
         d.unchanged,
         if normalize { "; names normalized" } else { "" }
     );
-    print!("{s}");
+    out!("{s}");
     Ok(())
 }

@@ -24,9 +24,9 @@ pub fn run(args: &InfoArgs) -> Result<(), String> {
     })?;
     let file = args.file.display().to_string();
     if args.json {
-        println!("{}", to_json(&file, &d));
+        outln!("{}", to_json(&file, &d));
     } else {
-        print!("{}", to_text(&file, &d));
+        out!("{}", to_text(&file, &d));
     }
     Ok(())
 }

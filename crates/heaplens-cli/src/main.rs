@@ -1,5 +1,21 @@
 //! `heaplens`: .NET heap snapshots from the command line.
 
+/// `print!` to standard output that ends the program quietly when the
+/// reader has gone (`heaplens stats FILE | head`: a closed pipe is not an
+/// error, as with coreutils), and with a message on any other write error.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))
+    };
+}
+
+/// `println!` as [`out!`] does it.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod diff;
 mod info;
 mod retained;
@@ -66,6 +82,20 @@ fn main() -> ExitCode {
             eprintln!("heaplens: {msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes to standard output; a closed pipe ends the program with
+/// success, another write error with a message and failure.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("heaplens: cannot write the output: {e}");
+        std::process::exit(1);
     }
 }
 

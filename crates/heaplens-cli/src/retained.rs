@@ -86,7 +86,7 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
             "types": types,
             "objects": objects,
         });
-        println!("{v}");
+        outln!("{v}");
         return Ok(());
     }
     use std::fmt::Write;
@@ -137,6 +137,6 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
             type_name(x)
         );
     }
-    print!("{s}");
+    out!("{s}");
     Ok(())
 }

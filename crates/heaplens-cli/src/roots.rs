@@ -203,7 +203,7 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
             "shortest_path": shortest.as_ref().map(|p| path_json(g, p)),
             "referred_from": tree_json(&tree, 0, args.depth, args.children),
         });
-        println!("{v}");
+        outln!("{v}");
         return Ok(());
     }
     let mut out = String::new();
@@ -244,6 +244,6 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
         "Objects", "Bytes", "Inclusive"
     );
     tree_text(&mut out, &tree, 0, 0, args.depth, args.children);
-    print!("{out}");
+    out!("{out}");
     Ok(())
 }

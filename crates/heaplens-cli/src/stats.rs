@@ -59,9 +59,9 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         st.rows.truncate(n);
     }
     if args.json {
-        println!("{}", to_json(&snap, &st, type_count, matching));
+        outln!("{}", to_json(&snap, &st, type_count, matching));
     } else {
-        print!(
+        out!(
             "{}",
             to_table(
                 &args.file.display().to_string(),

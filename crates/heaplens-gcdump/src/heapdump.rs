@@ -57,7 +57,49 @@ pub struct GcDump {
 
 /// Reads a `.gcdump`.
 pub fn read(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<GcDump, GcdumpError> {
-    let mut d = Deserializer::new(src)?;
+    let mut d = match Deserializer::new(src) {
+        Ok(d) => d,
+        Err(e) if matches!(e.kind, ErrorKind::BadSignature | ErrorKind::Cancelled) => {
+            return Err(e)
+        }
+        // No trailer: a file cut short, if its data says more was to come.
+        Err(e) => return Err(truncation(src).unwrap_or(e)),
+    };
+    read_body(&mut d, progress)
+}
+
+/// What a file without its trailer promised: its data read from the start
+/// as far as it goes; `Some` when a structure runs past the file's end (a
+/// truncated file), `None` when the data gives out otherwise (a damaged
+/// trailer on a whole file).
+fn truncation(src: &dyn ReadAt) -> Option<GcdumpError> {
+    let mut d = Deserializer::without_trailer(src).ok()?;
+    let len = src.len();
+    let e = read_body(&mut d, &mut heaplens_graph::NoProgress).err()?;
+    let at = e.offset;
+    let promise = match e.kind {
+        ErrorKind::Truncated {
+            what,
+            needed,
+            available,
+        } => format!(
+            "{what} at byte {at} needs {needed} bytes (to byte {}), {available} are left",
+            at + needed
+        ),
+        ErrorKind::BadCount { what, count, limit } if count > limit as i64 => format!(
+            "the {what} count at byte {at} promises {count} of them, more than the {limit} \
+             the rest of the file can hold"
+        ),
+        _ => return None,
+    };
+    Some(GcdumpError::new(
+        len,
+        ErrorKind::TruncatedFile { len, at, promise },
+    ))
+}
+
+/// Reads the `GCHeapDump` object from where `d` stands.
+fn read_body(d: &mut Deserializer<'_>, progress: &mut dyn Progress) -> Result<GcDump, GcdumpError> {
     let at = d.pos();
     let Some(def) = d.begin_typed("GCHeapDump")? else {
         return Err(d.err_at(
@@ -76,7 +118,7 @@ pub fn read(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<GcDump, Gcd
     }
     d.enter()?;
     let graph_at = d.pos();
-    let mut graph = read_memory_graph(&mut d, progress)?.ok_or_else(|| {
+    let mut graph = read_memory_graph(d, progress)?.ok_or_else(|| {
         GcdumpError::new(
             graph_at,
             ErrorKind::Invalid("the GCHeapDump has no MemoryGraph".into()),
@@ -99,9 +141,9 @@ pub fn read(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<GcDump, Gcd
         total_process_working_set: None,
     };
     if def.version >= 9 {
-        read_v9_fields(&mut d, &mut info, &mut dump, graph.type_count)?;
+        read_v9_fields(d, &mut info, &mut dump, graph.type_count)?;
     } else {
-        read_old_fields(&mut d, &mut info, &mut dump, def.version)?;
+        read_old_fields(d, &mut info, &mut dump, def.version)?;
     }
     d.leave()?;
     if let Some(s) = &info.sampling {
