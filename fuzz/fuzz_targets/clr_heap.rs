@@ -62,7 +62,7 @@ fn damage(data: &mut Vec<u8>, words: &[u64], input: &[u8]) {
         if data.len() < 8 {
             return;
         }
-        let at = (u16::from_le_bytes([lo, hi]) as usize % (data.len() - 7));
+        let at = u16::from_le_bytes([lo, hi]) as usize % (data.len() - 7);
         match op % 8 {
             0 => data[at] = byte().unwrap_or(0),
             1 => {

@@ -254,6 +254,7 @@ pub fn read_with(
 
     // One pass over the writable memory: the allocation contexts for the
     // walk, the heap pointers for the statics.
+    progress.update(Phase::ReadingHeap, 0, total)?;
     let writable = match target.shared_memory {
         Some(shared) if !options.single_thread => {
             writable::scan_parallel(shared, &segments, gc_range)
@@ -308,9 +309,31 @@ pub fn read_with(
         .collect();
     extra.sort_unstable();
     let n = objects.addresses.len() as u64;
+    // Progress of the references, from either thread's work; once it says
+    // stop, it is not asked again.
+    let progress = std::cell::RefCell::new(progress);
+    let stopped = std::cell::Cell::new(false);
+    let report = |done: u64| {
+        let go_on = !stopped.get()
+            && progress
+                .borrow_mut()
+                .update(Phase::FollowingReferences, done, n)
+                .is_ok();
+        stopped.set(!go_on);
+        go_on
+    };
     // The roots, the types' names, the statics and the graph's columns:
-    // what is done while the references are resolved.
-    let beside = || -> Result<_, ClrError> {
+    // what is done while the references are resolved (`latest`: how many
+    // objects' references are resolved), asking between its steps whether
+    // to go on.
+    let beside = |latest: &dyn Fn() -> u64| -> Result<_, ClrError> {
+        let check = || {
+            if report(latest()) {
+                Ok(())
+            } else {
+                Err(ClrError::Cancelled)
+            }
+        };
         let (queues, generation_count, heuristic) = match &source {
             Source::DacVars(vars, heaps) => (
                 roots::finalize_queues(heaps),
@@ -326,8 +349,10 @@ pub fn read_with(
         };
         let fq = roots::finalizer_queue(mem, &queues, generation_count, &objects);
         let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
+        check()?;
         let (type_names, mut naming, mut modules) =
             names::name_types_and_modules(target, &runtime, &mts);
+        check()?;
         let heap = statics::Heap {
             mem,
             objects: &objects,
@@ -337,6 +362,7 @@ pub fn read_with(
             heap_pointers: writable.heap_pointers.as_ref(),
         };
         let (static_roots, statics) = statics::find(heap, &mut modules, &handles.roots);
+        check()?;
         naming.notes.extend(statics.note());
         let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
         Ok(Beside {
@@ -350,7 +376,7 @@ pub fn read_with(
             nodes,
         })
     };
-    let mut report = |done| progress.update(Phase::FollowingReferences, done, n).is_ok();
+    let mut report = report;
     // References the walk read need no more of the dump: they are resolved
     // on a second thread while this one does the rest.
     let (refs, rest) = match raw {
@@ -358,14 +384,19 @@ pub fn read_with(
             let (objects, extra) = (&objects, &extra);
             let (refs, rest) = background::run_beside(
                 |p| walk::resolve_references(objects, raw, extra, p),
-                |_| beside(),
+                |latest| beside(latest),
                 &mut report,
             );
             (refs.flatten(), rest)
         }
         raw => {
             let refs = walk::references(mem, &segments, &objects, &mts, raw, &extra, &mut report);
-            (refs, beside())
+            // The roots, names and statics only when not cancelled.
+            let rest = match refs {
+                Some(_) => beside(&|| n),
+                None => Err(ClrError::Cancelled),
+            };
+            (refs, rest)
         }
     };
     let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;

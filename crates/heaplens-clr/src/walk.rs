@@ -12,6 +12,10 @@ use std::sync::Mutex;
 /// How much of a segment is read at once.
 const CHUNK: usize = 1 << 20;
 
+/// Bytes of heap walked between two progress reports (a cancel is
+/// noticed within them: milliseconds, in the browser too).
+const REPORT_EVERY: u64 = 4 << 20;
+
 /// A hasher for addresses (already well spread in their middle bits).
 #[derive(Default, Clone, Copy)]
 pub struct AddrHasher(u64);
@@ -488,7 +492,7 @@ impl Part {
                 });
             };
             while pos < seg.end {
-                if pos - last_report >= 16 << 20 {
+                if pos - last_report >= REPORT_EVERY {
                     done += pos - last_report;
                     last_report = pos;
                     if !progress(done) {

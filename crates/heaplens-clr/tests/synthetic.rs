@@ -99,3 +99,48 @@ fn references_and_roots_are_those_placed() {
     want.sort_by_key(|&(k, a)| (k.as_str(), a));
     assert_eq!(roots, want);
 }
+
+/// Answering `Cancelled` to the first report of `phase` (what a worker's
+/// progress callback does when the user cancels) ends the read with
+/// `ClrError::Cancelled`, with no report after it — on one thread and on
+/// two.
+#[test]
+fn a_cancel_in_each_phase_stops_the_read() {
+    use heaplens_graph::{Cancelled, Phase};
+    let heap = SyntheticHeap::new();
+    let memory = heap.memory();
+    for phase in [Phase::ReadingHeap, Phase::FollowingReferences] {
+        for single_thread in [true, false] {
+            let mut t = target(&heap, &memory);
+            t.shared_memory = Some(&memory);
+            let (mut seen, mut after) = (0, 0);
+            let mut progress = |p: Phase, _: u64, _: u64| -> Result<(), Cancelled> {
+                if seen > 0 {
+                    after += 1;
+                }
+                if p == phase {
+                    seen += 1;
+                    return Err(Cancelled);
+                }
+                Ok(())
+            };
+            let r = read_with(
+                &t,
+                &mut progress,
+                ReadOptions {
+                    single_thread,
+                    ..ReadOptions::default()
+                },
+            );
+            assert!(
+                matches!(r, Err(heaplens_clr::ClrError::Cancelled)),
+                "{phase:?}, one thread {single_thread}: {r:?}"
+            );
+            assert_eq!(
+                (seen, after),
+                (1, 0),
+                "{phase:?}, one thread {single_thread}"
+            );
+        }
+    }
+}
