@@ -18,94 +18,9 @@ use heaplens_graph::NoProgress;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-struct Seed {
-    heap: SyntheticHeap,
-    data: Vec<u8>,
-    /// Values an edit may write: addresses of every structure and object,
-    /// and sizes that are too large.
-    words: Vec<u64>,
-}
-
-fn seed() -> &'static Seed {
-    static SEED: OnceLock<Seed> = OnceLock::new();
-    SEED.get_or_init(|| {
-        let heap = SyntheticHeap::new();
-        let data = heap.data();
-        let mut words = vec![0, 1, 8, 0x18, u64::MAX, u64::MAX - 7, 1 << 31, 1 << 32, 1 << 36, 1 << 62];
-        for o in &heap.objects {
-            words.extend([o.address, o.method_table, o.address + 8, o.address + o.size]);
-        }
-        for &(rec, start, end) in &heap.regions {
-            words.extend([rec, start, end, end + (64 << 30), start - 0x10, 0x28]);
-        }
-        for r in &heap.ranges {
-            words.extend([r.start, r.start + r.bytes.len() as u64]);
-        }
-        words.sort_unstable();
-        words.dedup();
-        Seed { heap, data, words }
-    })
-}
-
-/// Applies the edits `input` encodes to `data`.
-fn damage(data: &mut Vec<u8>, words: &[u64], input: &[u8]) {
-    let mut i = 0;
-    let mut byte = || {
-        let b = input.get(i).copied();
-        i += 1;
-        b
-    };
-    for _ in 0..64 {
-        let (Some(op), Some(lo), Some(hi)) = (byte(), byte(), byte()) else {
-            return;
-        };
-        if data.len() < 8 {
-            return;
-        }
-        let at = u16::from_le_bytes([lo, hi]) as usize % (data.len() - 7);
-        match op % 8 {
-            0 => data[at] = byte().unwrap_or(0),
-            1 => {
-                for k in 0..4 {
-                    data[at + k] = byte().unwrap_or(0);
-                }
-            }
-            2 => {
-                for k in 0..8 {
-                    data[at + k] = byte().unwrap_or(0);
-                }
-            }
-            3 => {
-                let w = words[byte().unwrap_or(0) as usize % words.len()];
-                data[at & !7..(at & !7) + 8].copy_from_slice(&w.to_le_bytes());
-            }
-            4 => {
-                let n = byte().unwrap_or(8) as usize;
-                let end = (at + n).min(data.len());
-                data[at..end].fill(0);
-            }
-            5 => data.truncate(at),
-            6 => {
-                let a = at & !7;
-                let v = u64::from_le_bytes(data[a..a + 8].try_into().unwrap());
-                let d = byte().unwrap_or(0) as i8 as i64;
-                data[a..a + 8].copy_from_slice(&v.wrapping_add(d as u64).to_le_bytes());
-            }
-            _ => {
-                let from = u16::from_le_bytes([byte().unwrap_or(0), byte().unwrap_or(0)]) as usize
-                    % (data.len() - 7);
-                let w: [u8; 8] = data[from..from + 8].try_into().unwrap();
-                data[at..at + 8].copy_from_slice(&w);
-            }
-        }
-    }
-}
-
 fuzz_target!(|input: &[u8]| {
-    let seed = seed();
-    let mut data = seed.data.clone();
-    damage(&mut data, &seed.words, input);
-    let heap = seed.heap.with_data(&data);
+    static SEED: OnceLock<SyntheticHeap> = OnceLock::new();
+    let heap = SEED.get_or_init(SyntheticHeap::new).damaged(input);
     let memory = heap.memory();
     let target = Target {
         memory: &memory,

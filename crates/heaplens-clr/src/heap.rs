@@ -118,12 +118,12 @@ impl GcHeap {
         for (i, &h) in vars.heaps.iter().enumerate() {
             let read = |k, v1, what| -> Result<u64, ClrError> {
                 match off(k, v1) {
-                    Some(o) => mem.read_u64(h + o).ctx(what),
+                    Some(o) => mem.read_u64(h.wrapping_add(o)).ctx(what),
                     None => Ok(0),
                 }
             };
             let generation_table = match off(18, V1_HEAP_GENERATION_TABLE) {
-                Some(o) => h + o,
+                Some(o) => h.wrapping_add(o),
                 None => {
                     return Err(ClrError::Corrupt {
                         what: "gc_heap",
@@ -149,7 +149,8 @@ impl GcHeap {
 
     /// Address of generation `g`'s entry.
     pub fn generation(&self, vars: &GcDacVars, g: u64) -> u64 {
-        self.generation_table + g * vars.generation_size
+        self.generation_table
+            .wrapping_add(g.wrapping_mul(vars.generation_size))
     }
 
     /// The first segment of generation `g`.
@@ -163,7 +164,7 @@ impl GcHeap {
             Some(&o) if o >= 0 => o as u64,
             _ => 0x38,
         };
-        mem.read_u64(self.generation(vars, g) + off)
+        mem.read_u64(self.generation(vars, g).wrapping_add(off))
             .ctx("generation.start_segment")
     }
 }

@@ -191,7 +191,7 @@ impl GcDesc {
                     }
                     let end = start.saturating_add(len as u64).min(size);
                     let mut o = start;
-                    while o + 8 <= end {
+                    while o < end && end - o >= 8 {
                         f(o);
                         o += 8;
                     }
@@ -216,6 +216,7 @@ impl GcDesc {
                             f(o);
                             o += 8;
                         }
+                        // `o` < `limit` + 8 here: no overflow.
                         o += skip as u64;
                     }
                 }

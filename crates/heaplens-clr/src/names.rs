@@ -498,7 +498,7 @@ fn calibrate_name_offset(
     for k in (0..0x200u64).step_by(8) {
         let (mut names, mut hits) = (0, 0);
         for &m in &sample {
-            let Ok(p) = mem.read_u64(m + k) else {
+            let Ok(p) = mem.read_u64(m.wrapping_add(k)) else {
                 continue;
             };
             if read_name(mem, p).is_some() {

@@ -87,7 +87,7 @@ pub fn handle_tables(mem: &dyn AddressSpace, vars: &GcDacVars, slots: usize) -> 
             break;
         };
         for bi in 0..BUCKETS_PER_MAP {
-            let Ok(bucket) = mem.read_u64(buckets + 8 * bi) else {
+            let Ok(bucket) = mem.read_u64(buckets.wrapping_add(8 * bi)) else {
                 continue;
             };
             if bucket == 0 {
@@ -97,7 +97,7 @@ pub fn handle_tables(mem: &dyn AddressSpace, vars: &GcDacVars, slots: usize) -> 
                 continue;
             };
             for s in 0..slots as u64 {
-                let Ok(table) = mem.read_u64(tables + 8 * s) else {
+                let Ok(table) = mem.read_u64(tables.wrapping_add(8 * s)) else {
                     continue;
                 };
                 if table != 0 && !out.contains(&table) {
@@ -105,7 +105,7 @@ pub fn handle_tables(mem: &dyn AddressSpace, vars: &GcDacVars, slots: usize) -> 
                 }
             }
         }
-        map = mem.read_u64(map + 8).unwrap_or(0);
+        map = mem.read_u64(map.wrapping_add(8)).unwrap_or(0);
     }
     out
 }
@@ -166,7 +166,7 @@ pub(crate) fn table_of_segment(mem: &dyn AddressSpace, seg: u64) -> Option<u64> 
             if s == seg {
                 return Some(table);
             }
-            let next = mem.read_u64(s + pht - 8).ok()?;
+            let next = mem.read_u64(s.wrapping_add(pht - 8)).ok()?;
             if next == s || next % 0x10000 != 0 || next == 0 {
                 return None;
             }
@@ -180,14 +180,14 @@ pub(crate) fn table_of_segment(mem: &dyn AddressSpace, seg: u64) -> Option<u64> 
 /// table's header whose segment points back at the table.
 fn first_segment(mem: &dyn AddressSpace, table: u64) -> Option<(u64, u64)> {
     for off in (0..0x200).step_by(8) {
-        let Ok(p) = mem.read_u64(table + off) else {
+        let Ok(p) = mem.read_u64(table.wrapping_add(off)) else {
             continue;
         };
         if p == 0 || p % 0x10000 != 0 {
             continue;
         }
         for pht in P_HANDLE_TABLE {
-            if mem.read_u64(p + pht).ok() == Some(table) {
+            if mem.read_u64(p.wrapping_add(pht)).ok() == Some(table) {
                 return Some((p, pht));
             }
         }
@@ -212,7 +212,10 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
             let o = b * 512;
             if header[RG_BLOCK_TYPE as usize + b] == 0xFF
                 || mem
-                    .read_virtual(seg + SEG_HANDLES + o as u64, &mut values[o..o + 512])
+                    .read_virtual(
+                        seg.wrapping_add(SEG_HANDLES + o as u64),
+                        &mut values[o..o + 512],
+                    )
                     .is_err()
             {
                 values[o..o + 512].fill(0);
@@ -250,13 +253,15 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
                     continue;
                 };
                 let obj = obj as u32;
-                let location = seg + SEG_HANDLES + 8 * h;
+                let location = seg.wrapping_add(SEG_HANDLES + 8 * h);
                 // Extra info (dependent secondary, ref count).
                 let extra = || -> Option<u64> {
                     if user == 0xFF {
                         return None;
                     }
-                    let at = seg + SEG_HANDLES + user as u64 * 512 + 8 * (h % HANDLES_PER_BLOCK);
+                    let at = seg.wrapping_add(
+                        SEG_HANDLES + user as u64 * 512 + 8 * (h % HANDLES_PER_BLOCK),
+                    );
                     mem.read_u64(at).ok()
                 };
                 let kind = match ty {
@@ -383,8 +388,8 @@ pub(crate) fn queue_range(
         return None;
     }
     let fill = generation_count + 2;
-    let last = mem.read_u64(q + 8 * (fill - 1)).ok()?;
-    let array = mem.read_u64(q + 8 * fill).ok()?;
+    let last = mem.read_u64(q.wrapping_add(8 * (fill - 1))).ok()?;
+    let array = mem.read_u64(q.wrapping_add(8 * fill)).ok()?;
     let (start, end) = (array, last);
     (end >= start && (end - start) / 8 <= MAX_QUEUE_ENTRIES && (end - start) % 8 == 0)
         .then_some((start, end))
@@ -422,7 +427,10 @@ pub fn stacks(
         let sp = t.stack_pointer & !7;
         let end = t
             .stack_end
-            .or_else(|| mem.region_at(sp).map(|r| r.start + r.data_size))
+            .or_else(|| {
+                mem.region_at(sp)
+                    .map(|r| r.start.saturating_add(r.data_size))
+            })
             .unwrap_or(sp)
             .min(sp.saturating_add(MAX_STACK));
         if end <= sp {

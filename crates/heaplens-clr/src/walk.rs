@@ -317,7 +317,8 @@ impl<'a> Window<'a> {
     fn new(mem: &'a dyn AddressSpace) -> Self {
         Window {
             mem,
-            buf: vec![0; CHUNK],
+            // Grows to the largest read (at most a chunk).
+            buf: Vec::new(),
             base: 0,
             len: 0,
             end: 0,
@@ -337,7 +338,12 @@ impl<'a> Window<'a> {
         if addr >= self.base && end <= self.base + self.len as u64 {
             return true;
         }
-        let want = ((self.end.saturating_sub(addr)) as usize).min(CHUNK).max(n);
+        let want = (self.end.saturating_sub(addr))
+            .min(CHUNK as u64)
+            .max(n as u64) as usize;
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
         if self.mem.read_virtual(addr, &mut self.buf[..want]).is_ok() {
             self.base = addr;
             self.len = want;

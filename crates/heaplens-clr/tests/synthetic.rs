@@ -144,3 +144,30 @@ fn a_cancel_in_each_phase_stops_the_read() {
         }
     }
 }
+
+/// Every input that once crashed the `clr_heap` fuzz target
+/// (`fuzz/regressions/clr_heap/`), replayed: the damaged process reads as
+/// a heap or a typed error, on one thread and two.
+#[test]
+fn fuzz_regressions_read_without_a_panic() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/clr_heap");
+    let mut n = 0;
+    let seed = SyntheticHeap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let heap = seed.damaged(&std::fs::read(&path).unwrap());
+        let memory = heap.memory();
+        for single_thread in [true, false] {
+            let mut t = target(&heap, &memory);
+            t.shared_memory = Some(&memory);
+            let options = ReadOptions {
+                single_thread,
+                ..ReadOptions::default()
+            };
+            let _ = read_with(&t, &mut NoProgress, options);
+        }
+        n += 1;
+    }
+    assert!(n > 0, "no regression inputs in {}", dir.display());
+}

@@ -529,6 +529,101 @@ impl SyntheticHeap {
         }
     }
 
+    /// Values an edit of [`SyntheticHeap::damaged`] may write: the
+    /// addresses of every structure and object, and sizes too large.
+    fn interesting_words(&self) -> Vec<u64> {
+        let mut words = vec![
+            0,
+            1,
+            8,
+            0x18,
+            u64::MAX,
+            u64::MAX - 7,
+            1 << 31,
+            1 << 32,
+            1 << 36,
+            1 << 62,
+        ];
+        for o in &self.objects {
+            words.extend([o.address, o.method_table, o.address + 8, o.address + o.size]);
+        }
+        for &(rec, start, end) in &self.regions {
+            words.extend([rec, start, end, end + (64 << 30), start - 0x10, 0x28]);
+        }
+        for r in &self.ranges {
+            words.extend([r.start, r.start + r.bytes.len() as u64]);
+        }
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+
+    /// The process damaged by `edits`, a list of edits of its bytes (as
+    /// [`SyntheticHeap::data`] lays them out), each an operation byte, a
+    /// 16-bit little-endian position and the operation's bytes: set a
+    /// byte, 4 or 8 bytes; set an aligned word to an address that matters
+    /// (an object's, a MethodTable's, a region's end + 64 GiB…); zero a
+    /// run; cut the memory short there; add a small signed delta to a
+    /// word; copy a word from elsewhere. At most 64 edits; a short list is
+    /// fine. What the fuzz target `clr_heap` reads, and its regression
+    /// inputs replay.
+    pub fn damaged(&self, edits: &[u8]) -> SyntheticHeap {
+        let words = self.interesting_words();
+        let mut data = self.data();
+        let mut i = 0;
+        let mut byte = || {
+            let b = edits.get(i).copied();
+            i += 1;
+            b
+        };
+        for _ in 0..64 {
+            let (Some(op), Some(lo), Some(hi)) = (byte(), byte(), byte()) else {
+                break;
+            };
+            if data.len() < 8 {
+                break;
+            }
+            let at = u16::from_le_bytes([lo, hi]) as usize % (data.len() - 7);
+            match op % 8 {
+                0 => data[at] = byte().unwrap_or(0),
+                1 => {
+                    for k in 0..4 {
+                        data[at + k] = byte().unwrap_or(0);
+                    }
+                }
+                2 => {
+                    for k in 0..8 {
+                        data[at + k] = byte().unwrap_or(0);
+                    }
+                }
+                3 => {
+                    let w = words[byte().unwrap_or(0) as usize % words.len()];
+                    data[at & !7..(at & !7) + 8].copy_from_slice(&w.to_le_bytes());
+                }
+                4 => {
+                    let n = byte().unwrap_or(8) as usize;
+                    let end = (at + n).min(data.len());
+                    data[at..end].fill(0);
+                }
+                5 => data.truncate(at),
+                6 => {
+                    let a = at & !7;
+                    let v = u64::from_le_bytes(data[a..a + 8].try_into().unwrap());
+                    let d = byte().unwrap_or(0) as i8 as i64;
+                    data[a..a + 8].copy_from_slice(&v.wrapping_add(d as u64).to_le_bytes());
+                }
+                _ => {
+                    let from = u16::from_le_bytes([byte().unwrap_or(0), byte().unwrap_or(0)])
+                        as usize
+                        % (data.len() - 7);
+                    let w: [u8; 8] = data[from..from + 8].try_into().unwrap();
+                    data[at..at + 8].copy_from_slice(&w);
+                }
+            }
+        }
+        self.with_data(&data)
+    }
+
     /// The address of the region record of generation `g` (0–4).
     pub fn region_record(&self, g: usize) -> u64 {
         self.regions[g].0

@@ -303,11 +303,14 @@ pub fn find_bytes(space: &dyn AddressSpace, start: u64, end: u64, needle: &[u8])
         return None;
     }
     let finder = memchr::memmem::Finder::new(needle);
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = Vec::new();
     for (a, b) in data_runs(space, start, end) {
         let mut pos = a;
         while pos < b {
             let n = (b - pos).min(CHUNK as u64) as usize;
+            if buf.len() < n {
+                buf.resize(n, 0);
+            }
             let chunk = &mut buf[..n];
             if space.read_virtual(pos, chunk).is_ok() {
                 if let Some(i) = finder.find(chunk) {
