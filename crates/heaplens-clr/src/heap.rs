@@ -252,9 +252,33 @@ pub fn segments(
     vars: &GcDacVars,
     heaps: &[GcHeap],
 ) -> Result<Vec<Segment>, ClrError> {
+    segments_and_skipped(mem, vars, heaps).map(|(s, _)| s)
+}
+
+/// A record on a generation's chain that says it is a free region or a
+/// large region's continuation (`allocated` 0 or negative): neither is
+/// ever on a chain (docs/clr-heap-walk.md §2.3), so its objects, if any,
+/// are not walked and the read says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedRecord {
+    /// The record.
+    pub record: u64,
+    /// Its `mem`.
+    pub mem: u64,
+    /// Its `allocated`.
+    pub allocated: u64,
+}
+
+/// [`segments`], and the records on the chains that were not walked.
+pub fn segments_and_skipped(
+    mem: &dyn AddressSpace,
+    vars: &GcDacVars,
+    heaps: &[GcHeap],
+) -> Result<(Vec<Segment>, Vec<SkippedRecord>), ClrError> {
     let regions = uses_regions(mem, vars, heaps)?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for heap in heaps {
         let gens: Vec<u64> = if regions {
             (0..vars.total_generation_count).collect()
@@ -278,6 +302,13 @@ pub fn segments(
                 };
                 // Regions: allocated == 0 is a free region, a "negative"
                 // value a continuation record of a large region.
+                if (rec.allocated as i64) <= 0 && rec.mem != 0 && !ephemeral {
+                    skipped.push(SkippedRecord {
+                        record: seg,
+                        mem: rec.mem,
+                        allocated: rec.allocated,
+                    });
+                }
                 if (rec.allocated as i64) > 0 && rec.mem != 0 && end > rec.mem {
                     if !rec.plausible() && !ephemeral {
                         return Err(ClrError::Corrupt {
@@ -313,6 +344,7 @@ pub fn segments(
         }
     }
     out.sort_by_key(|s| s.start);
+    skipped.sort_by_key(|s| s.record);
     // Overlapping ranges would make an object appear twice.
     for w in out.windows(2) {
         if w[0].end > w[1].start {
@@ -326,5 +358,5 @@ pub fn segments(
             });
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }

@@ -165,7 +165,7 @@ struct Beside {
 fn from_gc_dac_vars(
     target: &Target<'_>,
     runtime: &runtime::RuntimeModule,
-) -> Result<(Source, Vec<heap::Segment>), ClrError> {
+) -> Result<(Source, Vec<heap::Segment>, Vec<heap::SkippedRecord>), ClrError> {
     let mem = target.memory;
     let check = |v: &dacvars::GcDacVars| heap::confirms_heap(mem, v);
     let vars = match dacvars::locate(target, runtime, &check) {
@@ -186,8 +186,8 @@ fn from_gc_dac_vars(
         return Err(ClrError::GcInProgress(vars.invalid_count));
     }
     let heaps = heap::GcHeap::all(mem, &vars)?;
-    let segments = heap::segments(mem, &vars, &heaps)?;
-    Ok((Source::DacVars(vars, heaps), segments))
+    let (segments, skipped) = heap::segments_and_skipped(mem, &vars, &heaps)?;
+    Ok((Source::DacVars(vars, heaps), segments, skipped))
 }
 
 /// Reads the CLR heap of `target`.
@@ -206,12 +206,12 @@ pub fn read_with(
     // .NET Framework 4.x keeps no GcDacVars: its heap is found by shape
     // (docs/clr-heap-walk.md §2.6).
     let framework = runtime.module.file_name().eq_ignore_ascii_case("clr.dll");
-    let (source, segments) = if framework || options.discovery == Discovery::Heuristic {
+    let (source, segments, skipped) = if framework || options.discovery == Discovery::Heuristic {
         let found = discover::find(target, &runtime, &mut || {
             progress.update(Phase::FindingHeap, 0, 0).is_ok()
         })?;
         let segments = found.segments.clone();
-        (Source::Heuristic(Box::new(found)), segments)
+        (Source::Heuristic(Box::new(found)), segments, Vec::new())
     } else {
         from_gc_dac_vars(target, &runtime)?
     };
@@ -272,9 +272,22 @@ pub fn read_with(
     };
     let walk::Walked {
         objects,
-        problems,
+        mut problems,
         raw,
     } = walked.ok_or(ClrError::Cancelled)?;
+    // Records on the chains that cannot be walked are said, not dropped.
+    problems.extend(skipped.iter().map(|r| walk::WalkProblem {
+        segment: r.record,
+        addr: r.mem,
+        why: format!(
+            "its record says allocated = {:#x}, what a free region or a large region's \
+             continuation says, and neither is ever on a generation's chain (a damaged \
+             record): its objects are not counted",
+            r.allocated
+        ),
+        bytes_skipped: 0,
+        type_data_missing: false,
+    }));
     // Every segment the dump holds stopped at type data it lacks: nothing
     // the walk found can be stood behind.
     let stopped: std::collections::HashSet<u64> = problems
