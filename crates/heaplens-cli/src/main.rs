@@ -67,6 +67,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug of heaplens, and says so; running out of memory is
+    // the allocator's own message ("memory allocation of N bytes failed")
+    // and an abort: the two are never confused.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "heaplens: internal error (a bug in heaplens, not a lack of memory nor a problem \
+             of the file): {info}\nPlease report it with the command line and, if you can \
+             share it, the file."
+        );
+    }));
     let cli = Cli::parse();
     MODULE_DIRS.get_or_init(|| cli.modules.clone());
     let result = match cli.command {
