@@ -190,8 +190,12 @@ impl GcDesc {
                         continue;
                     }
                     let end = start.saturating_add(len as u64).min(size);
+                    if start >= end {
+                        continue;
+                    }
+                    // `o` < `end` ≤ `size`: no overflow.
                     let mut o = start;
-                    while o < end && end - o >= 8 {
+                    while o + 8 <= end {
                         f(o);
                         o += 8;
                     }

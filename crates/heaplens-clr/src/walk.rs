@@ -814,25 +814,39 @@ pub fn walk_parallel(
 }
 
 /// Calls `f` with every non-null reference of the object of `size` bytes
-/// at `addr` whose references `desc` describes: read through `window`, or
-/// for an object larger than a window's chunk, slot by slot through
-/// `far` — only when the dump holds the whole object, so that neither a
-/// buffer nor the work is sized by what the dump claims.
+/// at `addr` whose references `desc` describes: read through `window`
+/// (the hot path, inlined), or for an object larger than a window's chunk
+/// ([`far_references`]) slot by slot, only when the dump holds it whole.
+#[inline(always)]
 fn for_each_reference_at<'m>(
     window: &mut Window<'m>,
     far: &mut Option<Window<'m>>,
     desc: &GcDesc,
     addr: u64,
     size: u64,
-    mut f: impl FnMut(u64),
+    f: impl FnMut(u64),
 ) {
     if size <= CHUNK as u64 {
         if let Some(bytes) = window.bytes(addr, size as usize) {
             for_each_reference(desc, size, bytes, f);
         }
-        return;
+    } else {
+        far_references(window.mem, far, desc, addr, size, f);
     }
-    let mem = window.mem;
+}
+
+/// The references of an object larger than a window's chunk, slot by slot
+/// through `far`, when the dump holds the whole object: neither a buffer
+/// nor the work is sized by what the dump claims.
+#[inline(never)]
+fn far_references<'m>(
+    mem: &'m dyn AddressSpace,
+    far: &mut Option<Window<'m>>,
+    desc: &GcDesc,
+    addr: u64,
+    size: u64,
+    mut f: impl FnMut(u64),
+) {
     let Some(end) = addr.checked_add(size) else {
         return;
     };
@@ -852,7 +866,7 @@ fn for_each_reference_at<'m>(
 
 /// Calls `f` with every non-null reference of an object of `size` bytes
 /// whose bytes (as many as the dump holds) are `bytes`.
-#[inline]
+#[inline(always)]
 fn for_each_reference(desc: &GcDesc, size: u64, bytes: &[u8], mut f: impl FnMut(u64)) {
     desc.for_each_slot(size, |o| {
         let o = o as usize;
