@@ -13,14 +13,16 @@
 #![no_main]
 
 use heaplens_clr::{read_with, ReadOptions, Target, TargetModule, TargetThread};
-use heaplens_corpus::synthetic::SyntheticHeap;
+use heaplens_corpus::synthetic::{Damager, SyntheticHeap};
 use heaplens_graph::NoProgress;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
 fuzz_target!(|input: &[u8]| {
-    static SEED: OnceLock<SyntheticHeap> = OnceLock::new();
-    let heap = SEED.get_or_init(SyntheticHeap::new).damaged(input);
+    static SEED: OnceLock<Damager> = OnceLock::new();
+    let heap = SEED
+        .get_or_init(|| SyntheticHeap::new().damager())
+        .damaged(input);
     let memory = heap.memory();
     let target = Target {
         memory: &memory,

@@ -13,10 +13,10 @@ fuzz_target!(|data: &[u8]| {
     };
     std::hint::black_box((core.threads().len(), core.process(), core.coverage()));
     let mut buf = [0u8; 64];
-    for r in core.memory().regions().iter().take(64) {
+    for r in core.memory().regions().iter().take(16) {
         let _ = core.memory().read_virtual(r.start, &mut buf);
     }
-    for m in core.modules().iter().take(16) {
+    for m in core.modules().iter().take(4) {
         if let Ok(image) = core.module_image(m) {
             std::hint::black_box(image.find_symbol("g_dacTable"));
         }

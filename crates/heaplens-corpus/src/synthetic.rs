@@ -398,10 +398,11 @@ impl SyntheticHeap {
 
     /// Every range's bytes, one after another (a fuzz seed).
     pub fn data(&self) -> Vec<u8> {
-        self.ranges
-            .iter()
-            .flat_map(|r| r.bytes.iter().copied())
-            .collect()
+        let mut out = Vec::with_capacity(self.ranges.iter().map(|r| r.bytes.len()).sum());
+        for r in &self.ranges {
+            out.extend_from_slice(&r.bytes);
+        }
+        out
     }
 
     /// The same process with its ranges' bytes taken in turn from `data`
@@ -409,14 +410,29 @@ impl SyntheticHeap {
     /// reach is shorter, or empty. The description of the objects stays
     /// that of the undamaged heap.
     pub fn with_data(&self, data: &[u8]) -> SyntheticHeap {
-        let mut out = self.clone();
         let mut rest = data;
-        for r in &mut out.ranges {
-            let n = r.bytes.len().min(rest.len());
-            r.bytes = rest[..n].to_vec();
-            rest = &rest[n..];
+        let ranges = self
+            .ranges
+            .iter()
+            .map(|r| {
+                let n = r.bytes.len().min(rest.len());
+                let bytes = rest[..n].to_vec();
+                rest = &rest[n..];
+                SyntheticRange {
+                    start: r.start,
+                    bytes,
+                    writable: r.writable,
+                }
+            })
+            .collect();
+        SyntheticHeap {
+            ranges,
+            runtime: self.runtime,
+            thread: self.thread.clone(),
+            objects: self.objects.clone(),
+            references: self.references.clone(),
+            regions: self.regions.clone(),
         }
-        out
     }
 
     /// The process's memory as an ELF core's reader presents it: each
@@ -568,8 +584,34 @@ impl SyntheticHeap {
     /// fine. What the fuzz target `clr_heap` reads, and its regression
     /// inputs replay.
     pub fn damaged(&self, edits: &[u8]) -> SyntheticHeap {
-        let words = self.interesting_words();
-        let mut data = self.data();
+        self.damager().damaged(edits)
+    }
+
+    /// What [`SyntheticHeap::damaged`] needs, computed once (a fuzz target
+    /// damages the same heap millions of times).
+    pub fn damager(&self) -> Damager {
+        Damager {
+            heap: self.clone(),
+            words: self.interesting_words(),
+            data: self.data(),
+        }
+    }
+}
+
+/// Damages one [`SyntheticHeap`] again and again
+/// ([`SyntheticHeap::damager`]).
+#[derive(Debug, Clone)]
+pub struct Damager {
+    heap: SyntheticHeap,
+    words: Vec<u64>,
+    data: Vec<u8>,
+}
+
+impl Damager {
+    /// [`SyntheticHeap::damaged`].
+    pub fn damaged(&self, edits: &[u8]) -> SyntheticHeap {
+        let words = &self.words;
+        let mut data = self.data.clone();
         let mut i = 0;
         let mut byte = || {
             let b = edits.get(i).copied();
@@ -621,9 +663,11 @@ impl SyntheticHeap {
                 }
             }
         }
-        self.with_data(&data)
+        self.heap.with_data(&data)
     }
+}
 
+impl SyntheticHeap {
     /// The address of the region record of generation `g` (0–4).
     pub fn region_record(&self, g: usize) -> u64 {
         self.regions[g].0
