@@ -255,18 +255,47 @@ pub fn segments(
     segments_and_skipped(mem, vars, heaps).map(|(s, _)| s)
 }
 
-/// A record on a generation's chain that says it is a free region or a
-/// large region's continuation (`allocated` 0 or negative): neither is
-/// ever on a chain (docs/clr-heap-walk.md §2.3), so its objects, if any,
-/// are not walked and the read says so.
+/// Most bytes of objects one segment or region can hold: no segment or
+/// region comes near 1 TiB (the GC reserves 256 GiB for all its regions by
+/// default), so a record claiming more is damaged.
+pub const MAX_SEGMENT_BYTES: u64 = 1 << 40;
+
+/// A record on a generation's chain that is not walked, and the read says
+/// so: one that says it is a free region or a large region's continuation
+/// (`allocated` 0 or negative: neither is ever on a chain,
+/// docs/clr-heap-walk.md §2.3), or one that claims more than
+/// [`MAX_SEGMENT_BYTES`] of objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SkippedRecord {
     /// The record.
     pub record: u64,
     /// Its `mem`.
     pub mem: u64,
-    /// Its `allocated`.
+    /// Where its objects would end (`allocated`, or the GC's
+    /// `alloc_allocated` for the ephemeral segment).
     pub allocated: u64,
+}
+
+impl SkippedRecord {
+    /// Why it is not walked, in words.
+    pub fn why(&self) -> String {
+        if (self.allocated as i64) <= 0 {
+            format!(
+                "its record says allocated = {:#x}, what a free region or a large region's \
+                 continuation says, and neither is ever on a generation's chain (a damaged \
+                 record): its objects are not counted",
+                self.allocated
+            )
+        } else {
+            format!(
+                "its record claims {} bytes of objects ({:#x}..{:#x}), more than any segment \
+                 or region holds (a damaged record): its objects are not counted",
+                self.allocated.wrapping_sub(self.mem),
+                self.mem,
+                self.allocated
+            )
+        }
+    }
 }
 
 /// [`segments`], and the records on the chains that were not walked.
@@ -309,7 +338,14 @@ pub fn segments_and_skipped(
                         allocated: rec.allocated,
                     });
                 }
-                if (rec.allocated as i64) > 0 && rec.mem != 0 && end > rec.mem {
+                if (rec.allocated as i64) > 0 && end > rec.mem && end - rec.mem > MAX_SEGMENT_BYTES
+                {
+                    skipped.push(SkippedRecord {
+                        record: seg,
+                        mem: rec.mem,
+                        allocated: end,
+                    });
+                } else if (rec.allocated as i64) > 0 && rec.mem != 0 && end > rec.mem {
                     if !rec.plausible() && !ephemeral {
                         return Err(ClrError::Corrupt {
                             what: "heap_segment",

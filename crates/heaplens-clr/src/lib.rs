@@ -279,12 +279,7 @@ pub fn read_with(
     problems.extend(skipped.iter().map(|r| walk::WalkProblem {
         segment: r.record,
         addr: r.mem,
-        why: format!(
-            "its record says allocated = {:#x}, what a free region or a large region's \
-             continuation says, and neither is ever on a generation's chain (a damaged \
-             record): its objects are not counted",
-            r.allocated
-        ),
+        why: r.why(),
         bytes_skipped: 0,
         type_data_missing: false,
     }));
