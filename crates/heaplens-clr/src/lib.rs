@@ -320,14 +320,14 @@ pub fn read_with(
     // Progress of the references, from either thread's work; once it says
     // stop, it is not asked again.
     let progress = std::cell::RefCell::new(progress);
-    let stopped = std::cell::Cell::new(false);
+    let refused = std::cell::Cell::new(false);
     let report = |done: u64| {
-        let go_on = !stopped.get()
+        let go_on = !refused.get()
             && progress
                 .borrow_mut()
                 .update(Phase::FollowingReferences, done, n)
                 .is_ok();
-        stopped.set(!go_on);
+        refused.set(!go_on);
         go_on
     };
     // The roots, the types' names, the statics and the graph's columns:
