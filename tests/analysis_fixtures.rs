@@ -347,6 +347,8 @@ fn as_at_reference_walk(
             return Err(format!("{name}: {c} objects allocated later, but no such type").into());
         }
         st.rows.push(TypeRow {
+            // A type of the reference's walk only: no row of the graph.
+            id: heaplens_graph::TypeIndex::MAX,
             name: name.to_owned(),
             module: None,
             method_table: 0,

@@ -13,16 +13,45 @@
 //! from EventPipe, ``List`1[System.Int32]`` from the runtime); with
 //! [`DiffOptions::normalize_names`] both become `List<System.Int32>` and
 //! the size buckets some producers append (` (Bytes > 10K)`) are dropped.
+//! The naming rule — normalize when the two inputs spell names differently
+//! ([`names_differ_in_spelling`]), or when asked — is
+//! [`DiffOptions::with_naming_rule`], which [`diff_snapshots`] applies;
+//! every view (the CLI, the page) diffs through it.
+//!
+//! Each delta lists the rows ([`crate::stats::TypeRow::id`]) it compares
+//! on either side, so a view goes from a diff row to a type of either
+//! snapshot by id.
 
 use crate::stats::{type_stats, Selection, TypeStats};
-use heaplens_graph::{InputFormat, Snapshot};
+use heaplens_graph::{InputFormat, Snapshot, SnapshotInfo, TypeIndex};
 use std::collections::HashMap;
 
 /// How to compare.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DiffOptions {
-    /// Compare names after [`normalize_type_name`].
+    /// Compare names after [`normalize_type_name`]. [`diff_snapshots`]
+    /// turns it on by itself when the naming rule asks for it
+    /// ([`DiffOptions::with_naming_rule`]); setting it forces it (the CLI's
+    /// `--normalize-names`).
     pub normalize_names: bool,
+}
+
+impl DiffOptions {
+    /// The naming rule: names are normalized when asked, or when the two
+    /// snapshots spell type names differently ([`names_differ_in_spelling`]).
+    pub fn with_naming_rule(self, base: &SnapshotInfo, current: &SnapshotInfo) -> DiffOptions {
+        DiffOptions {
+            normalize_names: self.normalize_names || names_differ_in_spelling(base, current),
+        }
+    }
+}
+
+/// True when two snapshots may spell one type's name differently: their
+/// names come from different producers (EventPipe's for a `.gcdump`, the
+/// runtime's metadata for a dump of process memory), so a diff must
+/// compare them after [`normalize_type_name`].
+pub fn names_differ_in_spelling(base: &SnapshotInfo, current: &SnapshotInfo) -> bool {
+    base.format != current.format
 }
 
 /// The change of one type.
@@ -30,6 +59,11 @@ pub struct DiffOptions {
 pub struct TypeDelta {
     /// The type's name (normalized if asked).
     pub name: String,
+    /// The base snapshot's rows of that name ([`crate::stats::TypeRow::id`]),
+    /// in the order of its statistics; empty for a new type.
+    pub base_types: Vec<TypeIndex>,
+    /// The current snapshot's rows of that name; empty for a vanished type.
+    pub current_types: Vec<TypeIndex>,
     /// Objects in the base snapshot.
     pub count_base: u64,
     /// Objects in the current snapshot.
@@ -74,6 +108,8 @@ pub struct TypeDiff {
     pub base: (u64, u64),
     /// Objects and bytes in the current snapshot.
     pub current: (u64, u64),
+    /// True when names were compared after [`normalize_type_name`].
+    pub names_normalized: bool,
 }
 
 impl TypeDiff {
@@ -114,15 +150,19 @@ pub fn diff_type_stats(base: &TypeStats, current: &TypeStats, options: DiffOptio
             let name = key(&r.name);
             let d = by_name.entry(name.clone()).or_insert_with(|| TypeDelta {
                 name,
+                base_types: Vec::new(),
+                current_types: Vec::new(),
                 count_base: 0,
                 count_current: 0,
                 bytes_base: 0,
                 bytes_current: 0,
             });
             if is_base {
+                d.base_types.push(r.id);
                 d.count_base += r.count;
                 d.bytes_base += r.bytes;
             } else {
+                d.current_types.push(r.id);
                 d.count_current += r.count;
                 d.bytes_current += r.bytes;
             }
@@ -149,6 +189,7 @@ pub fn diff_type_stats(base: &TypeStats, current: &TypeStats, options: DiffOptio
         types,
         base: (base.objects, base.bytes),
         current: (current.objects, current.bytes),
+        names_normalized: options.normalize_names,
     }
 }
 
@@ -163,10 +204,15 @@ pub fn selection_for(snapshot: &Snapshot) -> Selection {
 }
 
 /// Diffs two snapshots: type statistics of each (live objects, scaled on a
-/// sampled heap), compared by name.
+/// sampled heap), compared by name under the naming rule
+/// ([`DiffOptions::with_naming_rule`]).
 pub fn diff_snapshots(base: &Snapshot, current: &Snapshot, options: DiffOptions) -> TypeDiff {
     let stats = |s: &Snapshot| type_stats(&s.graph, s.info.sampling.as_ref(), selection_for(s));
-    diff_type_stats(&stats(base), &stats(current), options)
+    diff_type_stats(
+        &stats(base),
+        &stats(current),
+        options.with_naming_rule(&base.info, &current.info),
+    )
 }
 
 /// One spelling for a type name whatever produced it: generic arguments in
@@ -227,7 +273,9 @@ mod tests {
         TypeStats {
             rows: rows
                 .iter()
-                .map(|&(name, count, bytes)| TypeRow {
+                .enumerate()
+                .map(|(i, &(name, count, bytes))| TypeRow {
+                    id: i as TypeIndex,
                     name: name.into(),
                     module: None,
                     method_table: 0,
@@ -270,6 +318,31 @@ mod tests {
         assert_eq!(d.count_delta(), 22 - 17);
         let a = &d.types[1];
         assert_eq!((a.count_base, a.count_current), (11, 12));
+        // "A" is rows 0 and 3 of the base, row 0 of the current stats.
+        assert_eq!(
+            (a.base_types.clone(), a.current_types.clone()),
+            (vec![0, 3], vec![0])
+        );
+        let new = &d.types[0];
+        assert!(new.base_types.is_empty() && new.current_types == [2]);
+        assert!(!d.names_normalized);
+    }
+
+    #[test]
+    fn the_naming_rule_normalizes_across_formats_or_when_asked() {
+        let info = |format| SnapshotInfo {
+            format: Some(format),
+            ..SnapshotInfo::default()
+        };
+        let (gcdump, core) = (info(InputFormat::GcDump), info(InputFormat::ElfCore));
+        let auto = DiffOptions::default();
+        assert!(!auto.with_naming_rule(&core, &core).normalize_names);
+        assert!(auto.with_naming_rule(&gcdump, &core).normalize_names);
+        assert!(auto.with_naming_rule(&core, &gcdump).normalize_names);
+        let forced = DiffOptions {
+            normalize_names: true,
+        };
+        assert!(forced.with_naming_rule(&gcdump, &gcdump).normalize_names);
     }
 
     #[test]

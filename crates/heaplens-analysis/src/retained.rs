@@ -13,7 +13,7 @@
 //! the nodes); [`retained_sizes`] hands them out.
 
 use crate::dominators::{Dominator, Dominators};
-use heaplens_graph::{HeapGraph, NodeIndex};
+use heaplens_graph::{HeapGraph, NodeIndex, TypeIndex};
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
@@ -130,6 +130,8 @@ pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
 /// Retained size of one type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeRetained {
+    /// The row's id within its snapshot, as [`crate::stats::TypeRow::id`].
+    pub id: TypeIndex,
     /// Type name.
     pub name: String,
     /// Module, if known.
@@ -157,6 +159,7 @@ pub fn retained_by_type(
     let mut rows: Vec<TypeRetained> = first
         .iter()
         .map(|&t| TypeRetained {
+            id: t,
             name: g.type_info(t).name.clone(),
             module: g.type_module(t).map(str::to_owned),
             count: 0,

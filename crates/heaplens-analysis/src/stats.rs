@@ -17,6 +17,10 @@ pub enum Selection {
 /// One row: the objects of one type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeRow {
+    /// The row's id within its snapshot: the graph's index of the first
+    /// type of its group ([`TypeGroups::id_of`]), the same for every
+    /// analysis of the snapshot.
+    pub id: TypeIndex,
     /// The type's name as the input gives it.
     pub name: String,
     /// The type's module, if known.
@@ -84,14 +88,23 @@ struct Acc {
 
 /// Types grouped as the statistics show them: types with the same name,
 /// module and MethodTable are one row (a `.gcdump` may repeat a type).
-pub(crate) struct TypeGroups {
+/// A group's id is the index of its first type in the graph: it names the
+/// row in every analysis of the snapshot (statistics, retained sizes,
+/// root paths, diffs), so no view joins rows by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeGroups {
     /// The group of each type index.
     pub group: Vec<usize>,
-    /// The first type of each group.
+    /// The first type of each group (the group's id).
     pub first: Vec<TypeIndex>,
 }
 
 impl TypeGroups {
+    /// The id of the row that type `t` belongs to.
+    pub fn id_of(&self, t: TypeIndex) -> TypeIndex {
+        self.first[self.group[t as usize]]
+    }
+
     /// Groups the types of `g`.
     pub fn of(g: &HeapGraph) -> TypeGroups {
         let mut group_of_key: HashMap<(&str, Option<u32>, u64), usize> = HashMap::new();
@@ -175,6 +188,7 @@ pub fn type_stats(g: &HeapGraph, sampling: Option<&Sampling>, selection: Selecti
         stats.objects += count;
         stats.bytes += bytes;
         stats.rows.push(TypeRow {
+            id: t,
             name: info.name.clone(),
             module: g.type_module(t).map(str::to_owned),
             method_table: info.method_table,

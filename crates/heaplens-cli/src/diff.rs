@@ -1,10 +1,10 @@
 //! `heaplens diff`: what grew between two snapshots.
 
 use crate::stats::thousands;
-use crate::{open_snapshot, FileArg};
+use crate::{open_snapshot, print_json, FileArg};
 use clap::Args;
-use heaplens_analysis::diff::{diff_snapshots, DiffOptions, TypeDelta};
-use serde_json::{json, Value};
+use heaplens_analysis::diff::{diff_snapshots, DiffOptions};
+use heaplens_results::diff::{DiffDocument, DiffStatus};
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
@@ -34,109 +34,58 @@ fn signed(n: i64) -> String {
     }
 }
 
-fn status(t: &TypeDelta) -> &'static str {
-    if t.is_new() {
-        "new"
-    } else if t.is_vanished() {
-        "vanished"
-    } else {
-        "changed"
-    }
-}
-
 pub fn run(args: &DiffArgs) -> Result<(), String> {
     let base = open_snapshot(&args.base)?;
     let current = open_snapshot(&args.current)?;
-    let normalize = args.normalize_names || base.info.format != current.info.format;
-    let mut d = diff_snapshots(
+    let d = diff_snapshots(
         &base,
         &current,
         DiffOptions {
-            normalize_names: normalize,
+            normalize_names: args.normalize_names,
         },
     );
-    let changed = d.types.len();
-    let (new, vanished) = (d.new_types().count(), d.vanished_types().count());
-    if let Some(n) = args.top {
-        d.types.truncate(n);
-    }
-    let format = |s: &heaplens_graph::Snapshot| s.info.format.map_or("unknown", |f| f.as_str());
+    let doc = DiffDocument::build(
+        (&args.base.display().to_string(), &base.info),
+        (&args.current.display().to_string(), &current.info),
+        &d,
+        args.top,
+    );
     if args.json {
-        let types: Vec<Value> = d
-            .types
-            .iter()
-            .map(|t| {
-                json!({
-                    "name": t.name,
-                    "count_delta": t.count_delta(),
-                    "bytes_delta": t.bytes_delta(),
-                    "count_base": t.count_base,
-                    "count_current": t.count_current,
-                    "bytes_base": t.bytes_base,
-                    "bytes_current": t.bytes_current,
-                    "status": status(t),
-                })
-            })
-            .collect();
-        let v = json!({
-            "base": {
-                "file": args.base.display().to_string(),
-                "format": format(&base),
-                "objects": d.base.0,
-                "bytes": d.base.1,
-            },
-            "current": {
-                "file": args.current.display().to_string(),
-                "format": format(&current),
-                "objects": d.current.0,
-                "bytes": d.current.1,
-            },
-            "count_delta": d.count_delta(),
-            "bytes_delta": d.bytes_delta(),
-            "changed_types": changed,
-            "new_types": new,
-            "vanished_types": vanished,
-            "unchanged_types": d.unchanged,
-            "names_normalized": normalize,
-            "types": types,
-        });
-        outln!("{v}");
-        return Ok(());
+        return print_json(&doc);
     }
+    out!("{}", to_table(&doc));
+    Ok(())
+}
+
+fn to_table(doc: &DiffDocument) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "base    {}: {} objects, {} bytes ({})",
-        args.base.display(),
-        thousands(d.base.0),
-        thousands(d.base.1),
-        format(&base)
-    );
-    let _ = writeln!(
-        s,
-        "current {}: {} objects, {} bytes ({})",
-        args.current.display(),
-        thousands(d.current.0),
-        thousands(d.current.1),
-        format(&current)
-    );
+    for (label, side) in [("base   ", &doc.base), ("current", &doc.current)] {
+        let _ = writeln!(
+            s,
+            "{label} {}: {} objects, {} bytes ({})",
+            side.file,
+            thousands(side.objects),
+            thousands(side.bytes),
+            side.format
+        );
+    }
     let _ = writeln!(
         s,
         "\n{:>12}  {:>14}  {:>25}  Type",
         "Count Δ", "Bytes Δ", "Count base → current"
     );
-    for t in &d.types {
-        let mark = match status(t) {
-            "new" => "  [new]",
-            "vanished" => "  [vanished]",
-            _ => "",
+    for t in &doc.types {
+        let mark = match t.status {
+            DiffStatus::New => "  [new]",
+            DiffStatus::Vanished => "  [vanished]",
+            DiffStatus::Changed => "",
         };
         let _ = writeln!(
             s,
             "{:>12}  {:>14}  {:>25}  {}{mark}",
-            signed(t.count_delta()),
-            signed(t.bytes_delta()),
+            signed(t.count_delta),
+            signed(t.bytes_delta),
             format!(
                 "{} → {}",
                 thousands(t.count_base),
@@ -147,12 +96,18 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
     }
     let _ = writeln!(
         s,
-        "\ntotal: {} objects, {} bytes; {changed} types changed ({new} new, {vanished} vanished), {} unchanged{}",
-        signed(d.count_delta()),
-        signed(d.bytes_delta()),
-        d.unchanged,
-        if normalize { "; names normalized" } else { "" }
+        "\ntotal: {} objects, {} bytes; {} types changed ({} new, {} vanished), {} unchanged{}",
+        signed(doc.count_delta),
+        signed(doc.bytes_delta),
+        doc.changed_types,
+        doc.new_types,
+        doc.vanished_types,
+        doc.unchanged_types,
+        if doc.names_normalized {
+            "; names normalized"
+        } else {
+            ""
+        }
     );
-    out!("{s}");
-    Ok(())
+    s
 }

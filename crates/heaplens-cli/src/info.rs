@@ -1,12 +1,10 @@
 //! `heaplens info`: what a dump is.
 
 use crate::stats::thousands;
-use crate::{with_input, FileArg};
+use crate::{print_json, with_input, FileArg};
 use clap::Args;
-use heaplens_snapshot::{
-    Container, Description, HeapStatus, ProcessFacts, RuntimeFacts, Timestamp,
-};
-use serde_json::{json, Value};
+use heaplens_results::info::{ContainerFacts, InfoDocument, RuntimeFacts};
+use heaplens_results::HeapFoundBy;
 use std::fmt::Write;
 
 #[derive(Args, Debug)]
@@ -22,145 +20,52 @@ pub fn run(args: &InfoArgs) -> Result<(), String> {
     let d = with_input(&args.file, |src, modules, progress| {
         heaplens_snapshot::describe(src, modules, progress)
     })?;
-    let file = args.file.display().to_string();
+    let doc = InfoDocument::build(&args.file.display().to_string(), &d);
     if args.json {
-        outln!("{}", to_json(&file, &d));
-    } else {
-        out!("{}", to_text(&file, &d));
+        return print_json(&doc);
     }
+    out!("{}", to_text(&doc));
     Ok(())
 }
 
-fn time(t: Option<Timestamp>) -> Value {
-    match t {
-        Some(t) => json!(t.to_iso8601()),
-        None => Value::Null,
-    }
-}
-
-fn to_json(file: &str, d: &Description) -> Value {
-    let container = match &d.container {
-        Container::GcDump(g) => json!({
-            "version": g.version,
-            "creation_tool": g.creation_tool,
-            "sampled": g.sampling.is_some(),
-            "average_count_multiplier": g.sampling.map(|s| s.0),
-            "average_size_multiplier": g.sampling.map(|s| s.1),
-            "undefined_nodes": g.undefined_nodes,
-            "gc_segments": g.gc_segments,
-        }),
-        Container::ElfCore(e) => json!({
-            "elf_class": e.class,
-            "segments": e.segments,
-            "mapped_files": e.mapped_files,
-        }),
-        Container::Minidump(m) => json!({
-            "flags": format!("{:#x}", m.flags),
-            "full_memory": m.full_memory,
-            "streams": m.streams,
-            "comments": m.comments,
-        }),
-    };
-    let p = &d.process;
-    let m = &d.memory;
-    let heap = match &d.heap {
-        HeapStatus::Walkable {
-            objects,
-            object_bytes,
-            types,
-        } => json!({
-            "walkable": true, "objects": objects, "object_bytes": object_bytes, "types": types,
-            "reason": null, "error": null,
-        }),
-        HeapStatus::NotWalkable(e) => json!({
-            "walkable": false, "reason": e.kind(), "error": e.to_string(),
-        }),
-    };
-    json!({
-        "file": file,
-        "format": d.format.as_str(),
-        "file_bytes": d.file_bytes,
-        "os": d.os,
-        "architecture": d.architecture,
-        "pointer_size": d.pointer_size,
-        "container": container,
-        "process": {
-            "name": p.name,
-            "id": p.id,
-            "parent_id": p.parent_id,
-            "executable": p.executable,
-            "command_line": p.command_line,
-            "machine_name": p.machine_name,
-            "start_time": time(p.start_time),
-            "dump_time": time(p.dump_time),
-        },
-        "threads": d.threads,
-        "modules": d.modules.as_ref().map(|m| json!({
-            "count": m.count,
-            "runtime": m.runtime,
-            "managed": m.managed,
-            "native": m.native,
-            "unknown": m.unknown,
-        })),
-        "runtime": d.runtime.as_ref().map(|r| json!({
-            "name": r.name,
-            "path": r.path,
-            "version": r.version,
-            "gc_mode": r.gc.map(|g| g.mode.as_str()),
-            "heap_layout": r.gc.map(|g| g.layout.as_str()),
-            "heap_count": r.gc.map(|g| g.heap_count),
-            "segments": r.gc.map(|g| g.segments),
-            "heap_found_by": r.gc.map(|g| if g.found_by_shape { "shape" } else { "gc_dac_vars" }),
-        })),
-        "memory": {
-            "captured_bytes": m.captured_bytes,
-            "address_space_bytes": m.address_space_bytes,
-            "missing_bytes": m.missing_bytes,
-            "gc_heap_bytes": m.gc_heap_bytes,
-            "gc_heap_captured_bytes": m.gc_heap_captured_bytes,
-            "private_writable_bytes": m.private_writable_bytes,
-            "private_writable_captured_bytes": m.private_writable_captured_bytes,
-            "other_private_writable_captured_bytes": m.other_private_writable_captured_bytes,
-            "image_bytes": m.image_bytes,
-            "image_captured_bytes": m.image_captured_bytes,
-            "mapped_bytes": m.mapped_bytes,
-            "mapped_captured_bytes": m.mapped_captured_bytes,
-            "process_commit_bytes": m.process_commit_bytes,
-            "process_working_set_bytes": m.process_working_set_bytes,
-        },
-        "heap": heap,
-        "notes": d.notes,
-    })
-}
-
 /// `not recorded` for a missing value.
-fn or_not_recorded(v: Option<String>) -> String {
-    v.unwrap_or_else(|| "not recorded".to_owned())
+fn or_not_recorded(v: Option<&str>) -> &str {
+    v.unwrap_or("not recorded")
 }
 
-fn to_text(file: &str, d: &Description) -> String {
+fn to_text(d: &InfoDocument) -> String {
     let mut s = String::new();
     let what = match &d.container {
-        Container::GcDump(g) => {
-            let tool = g
-                .creation_tool
+        ContainerFacts::GcDump {
+            version,
+            creation_tool,
+            ..
+        } => {
+            let tool = creation_tool
                 .as_deref()
                 .map(|t| format!(", written by {t}"))
                 .unwrap_or_default();
-            format!(".gcdump (GCHeapDump version {}{tool})", g.version)
+            format!(".gcdump (GCHeapDump version {version}{tool})")
         }
-        Container::ElfCore(e) => format!(
-            "Linux ELF core ({}, {} segments, {} file mappings)",
-            e.class, e.segments, e.mapped_files
+        ContainerFacts::ElfCore {
+            elf_class,
+            segments,
+            mapped_files,
+        } => format!(
+            "Linux ELF core ({elf_class}, {segments} segments, {mapped_files} file mappings)"
         ),
-        Container::Minidump(m) => format!(
-            "Windows minidump (flags {:#x}{}, {} streams)",
-            m.flags,
-            if m.full_memory { ", full memory" } else { "" },
-            m.streams.len()
+        ContainerFacts::Minidump {
+            flags,
+            full_memory,
+            streams,
+            ..
+        } => format!(
+            "Windows minidump (flags {flags}{}, {} streams)",
+            if *full_memory { ", full memory" } else { "" },
+            streams.len()
         ),
     };
-    let _ = writeln!(s, "{file}: {what}, {} bytes", thousands(d.file_bytes));
+    let _ = writeln!(s, "{}: {what}, {} bytes", d.file, thousands(d.file_bytes));
     let mut system: Vec<String> = d.os.iter().chain(&d.architecture).cloned().collect();
     if let Some(p) = d.pointer_size {
         system.push(format!("{}-bit", u32::from(p) * 8));
@@ -188,51 +93,59 @@ fn to_text(file: &str, d: &Description) -> String {
             let _ = writeln!(s, "  managed:       {}", m.managed.join(", "));
         }
     }
+    let gcdump = matches!(d.container, ContainerFacts::GcDump { .. });
     match &d.runtime {
         Some(r) => runtime_text(&mut s, r),
-        None if !matches!(d.container, Container::GcDump(_)) => {
+        None if !gcdump => {
             let _ = writeln!(s, "runtime:         none found");
         }
         None => {}
     }
     memory_text(&mut s, d);
-    match &d.heap {
-        HeapStatus::Walkable {
-            objects,
-            object_bytes,
-            types,
+    let h = &d.heap;
+    if h.walkable {
+        let _ = writeln!(
+            s,
+            "heap:            readable: {} objects, {} bytes, {} types",
+            thousands(h.objects.unwrap_or(0)),
+            thousands(h.object_bytes.unwrap_or(0)),
+            thousands(h.types.unwrap_or(0))
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "heap:            cannot be read ({}): {}",
+            h.reason.as_deref().unwrap_or("unknown"),
+            h.error.as_deref().unwrap_or("")
+        );
+    }
+    match &d.container {
+        ContainerFacts::GcDump {
+            sampled: true,
+            average_count_multiplier,
+            average_size_multiplier,
+            ..
         } => {
             let _ = writeln!(
                 s,
-                "heap:            readable: {} objects, {} bytes, {} types",
-                thousands(*objects),
-                thousands(*object_bytes),
-                thousands(*types as u64)
+                "sampling:        sampled (mean count multiplier {:.2}, mean size \
+                 multiplier {:.2})",
+                average_count_multiplier.unwrap_or(1.0),
+                average_size_multiplier.unwrap_or(1.0)
             );
         }
-        HeapStatus::NotWalkable(e) => {
-            let _ = writeln!(s, "heap:            cannot be read ({}): {e}", e.kind());
+        ContainerFacts::GcDump { .. } => {
+            let _ = writeln!(s, "sampling:        none (every object written)");
         }
-    }
-    if let Container::GcDump(g) = &d.container {
-        match g.sampling {
-            Some((count, size)) => {
-                let _ = writeln!(
-                    s,
-                    "sampling:        sampled (mean count multiplier {count:.2}, mean size \
-                     multiplier {size:.2})"
-                );
-            }
-            None => {
-                let _ = writeln!(s, "sampling:        none (every object written)");
+        ContainerFacts::Minidump {
+            streams, comments, ..
+        } => {
+            let _ = writeln!(s, "streams:         {}", streams.join(", "));
+            for c in comments {
+                let _ = writeln!(s, "comment:         {}", c.trim());
             }
         }
-    }
-    if let Container::Minidump(m) = &d.container {
-        let _ = writeln!(s, "streams:         {}", m.streams.join(", "));
-        for c in &m.comments {
-            let _ = writeln!(s, "comment:         {}", c.trim());
-        }
+        ContainerFacts::ElfCore { .. } => {}
     }
     for note in &d.notes {
         let _ = writeln!(s, "note: {note}");
@@ -240,8 +153,8 @@ fn to_text(file: &str, d: &Description) -> String {
     s
 }
 
-fn process_text(s: &mut String, d: &Description) {
-    let p: &ProcessFacts = &d.process;
+fn process_text(s: &mut String, d: &InfoDocument) {
+    let p = &d.process;
     let mut ids = Vec::new();
     if let Some(id) = p.id {
         ids.push(format!("pid {id}"));
@@ -257,7 +170,7 @@ fn process_text(s: &mut String, d: &Description) {
     let _ = writeln!(
         s,
         "process:         {}{ids}",
-        or_not_recorded(p.name.clone())
+        or_not_recorded(p.name.as_deref())
     );
     if let Some(m) = &p.machine_name {
         let _ = writeln!(s, "  machine:       {m}");
@@ -265,27 +178,27 @@ fn process_text(s: &mut String, d: &Description) {
     if let Some(e) = &p.executable {
         let _ = writeln!(s, "  executable:    {e}");
     }
-    let gcdump = matches!(d.container, Container::GcDump(_));
-    if !gcdump {
+    if !matches!(d.container, ContainerFacts::GcDump { .. }) {
         let _ = writeln!(
             s,
             "  command line:  {}",
-            or_not_recorded(p.command_line.clone())
+            or_not_recorded(p.command_line.as_deref())
         );
         let _ = writeln!(
             s,
             "  started:       {}",
-            or_not_recorded(p.start_time.and_then(Timestamp::to_iso8601))
+            or_not_recorded(p.start_time.as_deref())
         );
     }
-    let dumped = p.dump_time.and_then(|t| {
-        let iso = t.to_iso8601()?;
-        Some(match t {
-            Timestamp::Unix(_) => iso,
-            Timestamp::LocalTicks(_) => format!("{iso} (local time of the machine)"),
-        })
+    // A time without a zone is the local time of the machine (a .gcdump's).
+    let dumped = p.dump_time.as_deref().map(|t| {
+        if t.ends_with('Z') {
+            t.to_owned()
+        } else {
+            format!("{t} (local time of the machine)")
+        }
     });
-    let _ = writeln!(s, "  dumped:        {}", or_not_recorded(dumped));
+    let _ = writeln!(s, "  dumped:        {}", or_not_recorded(dumped.as_deref()));
 }
 
 fn runtime_text(s: &mut String, r: &RuntimeFacts) {
@@ -296,35 +209,37 @@ fn runtime_text(s: &mut String, r: &RuntimeFacts) {
         .and_then(|v| v.split_whitespace().next())
         .map(|v| format!(" ({v})"))
         .unwrap_or_default();
-    let gc = match &r.gc {
-        Some(g) => {
-            let heaps = match g.heap_count {
-                1 => "1 heap".to_owned(),
-                n => format!("{n} heaps"),
+    let gc = match (r.gc_mode, r.heap_layout) {
+        (Some(mode), Some(layout)) => {
+            let heaps = match r.heap_count {
+                Some(1) => "1 heap".to_owned(),
+                n => format!("{} heaps", n.unwrap_or(0)),
             };
-            let shape = if g.found_by_shape {
+            let shape = if r.heap_found_by == Some(HeapFoundBy::Shape) {
                 " (found by shape: no GcDacVars)"
             } else {
                 ""
             };
             format!(
                 ", {} GC, {}, {heaps}{shape}",
-                g.mode.as_str(),
-                g.layout.as_str()
+                mode.as_str(),
+                layout.as_str()
             )
         }
-        None => ", GC bookkeeping not found in the dump".to_owned(),
+        _ => ", GC bookkeeping not found in the dump".to_owned(),
     };
     let _ = writeln!(s, "runtime:         {name}{version}{gc}");
 }
 
-fn memory_text(s: &mut String, d: &Description) {
+fn memory_text(s: &mut String, d: &InfoDocument) {
     let m = &d.memory;
     let b = |v: u64| format!("{} bytes", thousands(v));
-    let held = match d.container {
-        Container::Minidump(_) => "committed",
-        _ => "mapped",
+    let (minidump, core) = match d.container {
+        ContainerFacts::Minidump { .. } => (true, false),
+        ContainerFacts::ElfCore { .. } => (false, true),
+        ContainerFacts::GcDump { .. } => (false, false),
     };
+    let held = if minidump { "committed" } else { "mapped" };
     let of = |captured: Option<u64>, total: Option<u64>| match (captured, total) {
         (Some(c), Some(t)) => Some(format!("{} in the dump of {} {held}", b(c), b(t))),
         (Some(c), None) => Some(format!("{} in the dump", b(c))),
@@ -343,8 +258,10 @@ fn memory_text(s: &mut String, d: &Description) {
     }
     if let Some(total) = m.gc_heap_bytes {
         let mut v = b(total);
-        if let Some(g) = d.runtime.as_ref().and_then(|r| r.gc) {
-            v += &format!(" in {} {}", g.segments, g.layout.as_str());
+        if let Some(r) = &d.runtime {
+            if let (Some(segments), Some(layout)) = (r.segments, r.heap_layout) {
+                v += &format!(" in {segments} {}", layout.as_str());
+            }
         }
         if let Some(c) = m.gc_heap_captured_bytes {
             v += &format!(", {} of them in the dump", thousands(c));
@@ -358,11 +275,7 @@ fn memory_text(s: &mut String, d: &Description) {
         rows.push(("private rw", v));
     }
     if let Some(v) = of(m.image_captured_bytes, m.image_bytes) {
-        let what = match d.container {
-            Container::ElfCore(_) => "file-backed",
-            _ => "images",
-        };
-        rows.push((what, v));
+        rows.push((if core { "file-backed" } else { "images" }, v));
     }
     if let Some(v) = of(m.mapped_captured_bytes, m.mapped_bytes) {
         rows.push(("mapped files", v));

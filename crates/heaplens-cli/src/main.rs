@@ -153,3 +153,18 @@ pub(crate) fn with_input<T>(
 
 /// A path argument.
 pub(crate) type FileArg = PathBuf;
+
+/// The size of the file at `path` in bytes.
+pub(crate) fn file_bytes(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+/// Prints a document of the result schema (`heaplens_results`) as one line
+/// of JSON.
+pub(crate) fn print_json(doc: &impl serde::Serialize) -> Result<(), String> {
+    let s = serde_json::to_string(doc).map_err(|e| format!("cannot write the JSON: {e}"))?;
+    outln!("{s}");
+    Ok(())
+}

@@ -1,10 +1,10 @@
 //! `heaplens stats`.
 
-use crate::{open_snapshot, FileArg};
+use crate::{file_bytes, open_snapshot, print_json, FileArg};
 use clap::{Args, ValueEnum};
-use heaplens_analysis::stats::{type_stats, Selection, SortKey, TypeStats};
-use heaplens_graph::{ClrHeapInfo, InputFormat, Snapshot, SnapshotInfo};
-use serde_json::{json, Value};
+use heaplens_analysis::diff::selection_for;
+use heaplens_analysis::stats::{type_stats, SortKey};
+use heaplens_results::stats::{ClrFacts, StatsDocument};
 
 #[derive(Args, Debug)]
 pub struct StatsArgs {
@@ -39,12 +39,11 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         .transpose()
         .map_err(|e| format!("--filter is not a valid regular expression: {e}"))?;
     let snap = open_snapshot(&args.file)?;
-    let selection = match snap.info.format {
-        // A .gcdump holds what the GC itself found live.
-        Some(InputFormat::GcDump) | None => Selection::All,
-        _ => Selection::Reachable,
-    };
-    let mut st = type_stats(&snap.graph, snap.info.sampling.as_ref(), selection);
+    let mut st = type_stats(
+        &snap.graph,
+        snap.info.sampling.as_ref(),
+        selection_for(&snap),
+    );
     st.sort(match args.sort {
         Sort::Bytes => SortKey::Bytes,
         Sort::Count => SortKey::Count,
@@ -58,105 +57,27 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
     if let Some(n) = args.top {
         st.rows.truncate(n);
     }
+    let doc = StatsDocument::build(
+        &args.file.display().to_string(),
+        file_bytes(&args.file)?,
+        &snap,
+        &st,
+        type_count,
+        matching,
+    );
     if args.json {
-        outln!("{}", to_json(&snap, &st, type_count, matching));
+        print_json(&doc)
     } else {
-        out!(
-            "{}",
-            to_table(
-                &args.file.display().to_string(),
-                &snap,
-                &st,
-                type_count,
-                matching
-            )
-        );
+        out!("{}", to_table(&doc));
+        Ok(())
     }
-    Ok(())
-}
-
-fn to_json(snap: &Snapshot, st: &TypeStats, type_count: usize, matching: usize) -> Value {
-    let types: Vec<Value> = st
-        .rows
-        .iter()
-        .map(|r| {
-            let mut v = json!({"name": r.name, "count": r.count, "bytes": r.bytes});
-            if let Some(m) = &r.module {
-                v["module"] = json!(m);
-            }
-            if r.method_table != 0 {
-                v["mt"] = json!(format!("{:#x}", r.method_table));
-            }
-            if st.scaled {
-                v["present"] = json!(r.present);
-            }
-            v
-        })
-        .collect();
-    let mut out = json!({
-        "format": snap.info.format.map_or("unknown", |f| f.as_str()),
-        "objects": st.objects,
-        "bytes": st.bytes,
-        "type_count": type_count,
-        "matching_types": matching,
-        "nodes": snap.graph.node_count(),
-        "pseudo_nodes": st.pseudo_nodes,
-        "undefined_nodes": st.undefined_nodes,
-        "free": {"count": st.free.count, "bytes": st.free.bytes},
-        "scaled": st.scaled,
-        "types": types,
-    });
-    if let Some(u) = st.unreachable {
-        out["unreachable"] = json!({"count": u.count, "bytes": u.bytes});
-    }
-    let info = &snap.info;
-    if let Some(s) = &info.sampling {
-        out["sampling"] = json!({
-            "average_count_multiplier": s.average_count_multiplier,
-            "average_size_multiplier": s.average_size_multiplier,
-        });
-    }
-    for (key, val) in [
-        ("creation_tool", &info.creation_tool),
-        ("process_name", &info.process_name),
-        ("machine_name", &info.machine_name),
-        ("runtime", &info.runtime),
-    ] {
-        if let Some(v) = val {
-            out[key] = json!(v);
-        }
-    }
-    if let Some(pid) = info.process_id {
-        out["process_id"] = json!(pid);
-    }
-    if let Some(p) = info.pointer_size {
-        out["pointer_size"] = json!(p);
-    }
-    if let Some(clr) = &info.clr {
-        out["clr"] = json!({
-            "runtime_path": clr.runtime_path,
-            "runtime_version": clr.version,
-            "gc_mode": clr.gc_mode.as_str(),
-            "heap_layout": clr.layout.as_str(),
-            "heap_count": clr.heap_count,
-            "segments": clr.segments.len(),
-            "heap_bytes": clr.heap_bytes,
-            "heap_bytes_captured": clr.heap_bytes_captured,
-            "walk_problems": clr.walk_problems.len(),
-            "heap_found_by": if clr.found_by_shape { "shape" } else { "gc_dac_vars" },
-        });
-    }
-    if !info.notes.is_empty() {
-        out["notes"] = json!(info.notes);
-    }
-    out
 }
 
 /// The header lines of a CLR heap read: runtime, GC and coverage.
-fn clr_header(info: &SnapshotInfo, clr: &ClrHeapInfo) -> String {
-    let mut runtime = info.runtime.clone().unwrap_or_else(|| ".NET".to_owned());
+fn clr_header(doc: &StatsDocument, clr: &ClrFacts) -> String {
+    let mut runtime = doc.runtime.clone().unwrap_or_else(|| ".NET".to_owned());
     if let Some(v) = clr
-        .version
+        .runtime_version
         .as_deref()
         .and_then(|v| v.split_whitespace().next())
     {
@@ -167,46 +88,39 @@ fn clr_header(info: &SnapshotInfo, clr: &ClrHeapInfo) -> String {
          heap: {} bytes in {} {}, {:.1} % of them in the dump\n",
         clr.gc_summary(),
         thousands(clr.heap_bytes),
-        clr.segments.len(),
-        clr.layout.as_str(),
+        clr.segments,
+        clr.heap_layout.as_str(),
         clr.coverage_percent(),
     )
 }
 
 pub use heaplens_analysis::format::thousands;
 
-fn to_table(
-    file: &str,
-    snap: &Snapshot,
-    st: &TypeStats,
-    type_count: usize,
-    matching: usize,
-) -> String {
+fn to_table(doc: &StatsDocument) -> String {
     use std::fmt::Write;
-    let info = &snap.info;
     let mut s = String::new();
-    let mut source = info.format.map_or("unknown", |f| f.as_str()).to_owned();
-    if let Some(tool) = &info.creation_tool {
+    let mut source = doc.format.clone();
+    if let Some(tool) = &doc.creation_tool {
         source += &format!(" written by {tool}");
     }
-    if let Some(p) = info.pointer_size {
+    if let Some(p) = doc.pointer_size {
         source += &format!(", {}-bit", p as u32 * 8);
     }
-    let _ = writeln!(s, "{file}: {source}");
-    if let Some(name) = &info.process_name {
-        let pid = info
+    let _ = writeln!(s, "{}: {source}", doc.file);
+    if let Some(name) = &doc.process_name {
+        let pid = doc
             .process_id
             .map(|p| format!(" (pid {p})"))
             .unwrap_or_default();
         let _ = writeln!(s, "process: {name}{pid}");
     }
-    if let Some(clr) = &info.clr {
-        s += &clr_header(info, clr);
+    if let Some(clr) = &doc.clr {
+        s += &clr_header(doc, clr);
     }
-    for note in &info.notes {
+    for note in &doc.notes {
         let _ = writeln!(s, "note: {note}");
     }
-    if st.unreachable.is_some() {
+    if doc.unreachable.is_some() {
         let _ = writeln!(
             s,
             "live objects only (reachable from the roots); free space and unreachable \
@@ -215,7 +129,7 @@ fn to_table(
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "{:>12}  {:>14}  {:>6}  Type", "Count", "Bytes", "%");
-    for r in &st.rows {
+    for r in &doc.types {
         let module = r
             .module
             .as_deref()
@@ -226,22 +140,21 @@ fn to_table(
             "{:>12}  {:>14}  {:>6.2}  {}{}",
             thousands(r.count),
             thousands(r.bytes),
-            st.percent(r),
+            doc.percent(r),
             r.name,
             module
         );
     }
     let _ = writeln!(s);
-    if matching != type_count || st.rows.len() != matching {
+    let shown = doc.types.len() as u64;
+    if doc.matching_types != doc.type_count || shown != doc.matching_types {
         let _ = writeln!(
             s,
             "showing {} of {} matching types ({} types in all)",
-            st.rows.len(),
-            matching,
-            type_count
+            shown, doc.matching_types, doc.type_count
         );
     }
-    let scaled = if st.scaled {
+    let scaled = if doc.scaled {
         " (scaled from a sample)"
     } else {
         ""
@@ -249,19 +162,19 @@ fn to_table(
     let _ = writeln!(
         s,
         "total: {} objects, {} bytes in {} types{scaled}",
-        thousands(st.objects),
-        thousands(st.bytes),
-        type_count
+        thousands(doc.objects),
+        thousands(doc.bytes),
+        doc.type_count
     );
-    if st.free.count > 0 {
+    if doc.free.count > 0 {
         let _ = writeln!(
             s,
             "free: {} blocks, {} bytes (not in the table)",
-            thousands(st.free.count),
-            thousands(st.free.bytes)
+            thousands(doc.free.count),
+            thousands(doc.free.bytes)
         );
     }
-    if let Some(u) = st.unreachable {
+    if let Some(u) = doc.unreachable {
         let _ = writeln!(
             s,
             "unreachable: {} objects, {} bytes (garbage not yet collected; not in the table)",

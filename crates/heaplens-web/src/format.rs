@@ -71,30 +71,6 @@ pub fn duration_ms(ms: f64) -> String {
     }
 }
 
-/// .NET ticks (100 ns units since 0001-01-01) to `YYYY-MM-DD hh:mm:ss`.
-///
-/// `.gcdump` files record the local time of the machine that took them, so
-/// no time zone is shown.
-pub fn dotnet_ticks(ticks: i64) -> Option<String> {
-    if ticks <= 0 {
-        return None;
-    }
-    let secs = ticks / 10_000_000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Days since 0001-01-01 to days since 1970-01-01.
-    let (y, m, d) = civil_from_days(days - 719_162);
-    if !(1..=9999).contains(&y) {
-        return None;
-    }
-    Some(format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    ))
-}
-
 /// Unix seconds (UTC) to `YYYY-MM-DD hh:mm:ss UTC`.
 pub fn unix_seconds(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
@@ -138,12 +114,8 @@ mod tests {
 
     #[test]
     fn dates() {
-        // 2023-11-08 15:05:15 in .NET ticks.
         let unix = 1_699_455_915i64;
-        let ticks = (unix + 62_135_596_800) * 10_000_000;
-        assert_eq!(dotnet_ticks(ticks).unwrap(), "2023-11-08 15:05:15");
         assert_eq!(unix_seconds(unix), "2023-11-08 15:05:15 UTC");
         assert_eq!(unix_seconds(0), "1970-01-01 00:00:00 UTC");
-        assert!(dotnet_ticks(0).is_none());
     }
 }

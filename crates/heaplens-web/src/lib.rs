@@ -4,7 +4,8 @@
 //! Two wasm modules are built from this crate (see `index.html`):
 //!
 //! * `app` — the Yew UI ([`ui`]). It never holds dump bytes: it posts the
-//!   dropped `File` handle to the worker and receives derived tables.
+//!   dropped `File` handle to the worker and receives the results as the
+//!   documents of the result schema (`heaplens_results`).
 //! * `worker` — a dedicated Web Worker ([`worker`]). It reads the `File` in
 //!   chunks (`Blob.slice` + `FileReaderSync`, see [`blob`]) through the
 //!   engine's `ReadAt`, opens it with `heaplens_snapshot::open_with` (every

@@ -1,28 +1,42 @@
-//! What the worker computes: opened snapshots and the tables the screens
-//! show. Plain Rust over the engine, so it is built and tested natively too.
+//! What the worker computes: opened snapshots and the documents of the
+//! result schema ([`heaplens_results`]) the screens show. Plain Rust over
+//! the engine, so it is built and tested natively too.
 
-use crate::protocol::{
-    Change, DiffRow, DiffTable, Overview, PathStep, RefEntry, RootPath, Slot, TypeDetail, TypeRow,
-    TypeTable,
-};
+use crate::protocol::{ReadReport, Slot};
 use heaplens_analysis::diff::{diff_type_stats, selection_for, DiffOptions};
 use heaplens_analysis::dominators::dominators;
-use heaplens_analysis::paths::{referred_from, root_paths, RefLabel, RootPaths};
-use heaplens_analysis::retained::{retained_by_type, retained_sizes};
-use heaplens_analysis::stats::{type_stats, TypeStats};
+use heaplens_analysis::paths::{root_paths, RootPaths};
+use heaplens_analysis::retained::retained_sizes;
+use heaplens_analysis::stats::{type_stats, TypeGroups, TypeStats};
 use heaplens_bytes::ReadAt;
-use heaplens_graph::{Cancelled, InputFormat, NodeIndex, Progress, Snapshot, TypeIndex};
+use heaplens_graph::{Cancelled, InputFormat, Progress, Snapshot, TypeIndex};
+use heaplens_results::diff::DiffDocument;
+use heaplens_results::retained::{RetainedDocument, RetainedLimits};
+use heaplens_results::roots::{RootsDocument, RootsLimits};
+use heaplens_results::stats::StatsDocument;
+use heaplens_results::TypeId;
 use heaplens_snapshot::modules::ModuleSet;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-/// How many root paths the detail screen shows.
-pub const ROOT_PATHS: usize = 5;
-/// How many steps toward the roots the referred-from tree follows.
-pub const REFERRED_FROM_DEPTH: usize = 24;
-/// How many children of a referred-from entry are sent (the largest).
-pub const REFERRED_FROM_CHILDREN: usize = 50;
-/// How many referred-from entries are sent at most.
-pub const REFERRED_FROM_ENTRIES: usize = 4000;
+/// What the detail screen shows of a type's root paths and referred-from
+/// tree.
+pub const DETAIL_LIMITS: RootsLimits = RootsLimits {
+    // Shortest paths, each ending in a different chain of types.
+    paths: 5,
+    // Steps toward the roots the referred-from tree follows.
+    depth: 24,
+    // Children sent under each entry (the largest).
+    children: 50,
+    // Entries sent at most.
+    entries: Some(4000),
+};
+
+/// What the retained document holds: every type (the table's column) and
+/// the largest objects.
+pub const RETAINED_LIMITS: RetainedLimits = RetainedLimits {
+    types: None,
+    objects: 20,
+};
 
 /// The format for people.
 pub fn format_name(format: Option<InputFormat>) -> &'static str {
@@ -40,82 +54,58 @@ pub struct Opened {
     pub snapshot: Snapshot,
     /// The type statistics (rows in the engine's order: by bytes).
     pub stats: TypeStats,
-    /// For each row, the graph's type indices it groups.
-    pub row_types: Vec<Vec<TypeIndex>>,
-    /// For each graph type index, its row (`u32::MAX` for types in no row).
-    pub type_row: Vec<u32>,
-    /// The overview.
-    pub overview: Overview,
+    /// Its overview and type statistics as the page gets them.
+    pub document: StatsDocument,
+    /// How the worker read it (filled in by the worker).
+    pub report: ReadReport,
+    /// The graph's types of each row.
+    row_types: HashMap<TypeId, Vec<TypeIndex>>,
     /// Shortest paths from the roots, once computed.
     pub paths: Option<RootPaths>,
-    /// Retained bytes per row, once computed.
-    pub retained: Option<Vec<Option<u64>>>,
+    /// Retained sizes, once computed.
+    pub retained: Option<RetainedDocument>,
 }
 
 impl Opened {
-    /// Derives the tables from a snapshot.
+    /// Derives the documents from a snapshot.
     pub fn new(snapshot: Snapshot, file_name: &str, file_size: u64) -> Self {
-        let info = &snapshot.info;
         let g = &snapshot.graph;
-        let stats = type_stats(g, info.sampling.as_ref(), selection_for(&snapshot));
-        // Rows group types by (name, module, MethodTable), as type_stats does.
-        let mut row_of: HashMap<(&str, Option<&str>, u64), u32> = HashMap::new();
-        for (i, r) in stats.rows.iter().enumerate() {
-            row_of.insert((&r.name, r.module.as_deref(), r.method_table), i as u32);
-        }
-        let mut row_types = vec![Vec::new(); stats.rows.len()];
-        let mut type_row = vec![u32::MAX; g.types().len()];
-        for (t, ti) in g.types().iter().enumerate() {
-            if let Some(&r) = row_of.get(&(
-                ti.name.as_str(),
-                g.type_module(t as TypeIndex),
-                ti.method_table,
-            )) {
-                row_types[r as usize].push(t as TypeIndex);
-                type_row[t] = r;
+        let stats = type_stats(g, snapshot.info.sampling.as_ref(), selection_for(&snapshot));
+        let document = StatsDocument::build_all(file_name, file_size, &snapshot, &stats);
+        let groups = TypeGroups::of(g);
+        let mut row_types: HashMap<TypeId, Vec<TypeIndex>> = stats
+            .rows
+            .iter()
+            .map(|r| (TypeId(r.id), Vec::new()))
+            .collect();
+        for t in 0..g.types().len() as TypeIndex {
+            if let Some(types) = row_types.get_mut(&TypeId(groups.id_of(t))) {
+                types.push(t);
             }
         }
-        let overview = Overview {
-            file_name: file_name.to_owned(),
-            file_size,
-            format_id: info.format.map_or("unknown", |f| f.as_str()).to_owned(),
-            format: format_name(info.format).to_owned(),
-            runtime: info.runtime.clone(),
-            gc_mode: info.clr.as_ref().map(|c| c.gc_summary()),
-            pointer_size: info.pointer_size,
-            process_name: info.process_name.clone(),
-            process_id: info.process_id,
-            machine_name: info.machine_name.clone(),
-            creation_tool: info.creation_tool.clone(),
-            dump_time: info
-                .time_collected_ticks
-                .and_then(crate::format::dotnet_ticks),
-            objects: stats.objects,
-            bytes: stats.bytes,
-            type_count: stats.rows.len() as u64,
-            free: (stats.free.count, stats.free.bytes),
-            unreachable: stats.unreachable.map(|u| (u.count, u.bytes)),
-            nodes: g.node_count() as u64,
-            edges: g.edge_count() as u64,
-            roots: g.roots().len() as u64,
-            scaled: stats.scaled,
-            notes: info.notes.clone(),
+        let report = ReadReport {
+            format_name: format_name(snapshot.info.format).to_owned(),
             graph_memory: g.memory_bytes() as u64,
-            ..Overview::default()
+            ..ReadReport::default()
         };
         Opened {
             snapshot,
             stats,
+            document,
+            report,
             row_types,
-            type_row,
-            overview,
             paths: None,
             retained: None,
         }
     }
 
-    /// Computes the shortest paths from the roots and the retained size of
-    /// every row (the dominator tree is dropped afterwards to save memory).
+    /// The file's name.
+    pub fn file_name(&self) -> &str {
+        &self.document.file
+    }
+
+    /// Computes the shortest paths from the roots and the retained sizes
+    /// (the dominator tree is dropped afterwards to save memory).
     pub fn analyse(&mut self, progress: &mut dyn Progress) -> Result<(), Cancelled> {
         let g = &self.snapshot.graph;
         if self.paths.is_none() {
@@ -124,210 +114,47 @@ impl Opened {
         if self.retained.is_none() {
             let dom = dominators(g, progress)?;
             let sizes = retained_sizes(g, &dom);
-            let by_type = retained_by_type(g, &dom, &sizes);
-            drop((sizes, dom));
-            let mut by_key: HashMap<(&str, Option<&str>), u64> = HashMap::new();
-            for t in &by_type {
-                *by_key
-                    .entry((t.name.as_str(), t.module.as_deref()))
-                    .or_default() += t.retained_bytes;
-            }
-            self.retained = Some(
-                self.stats
-                    .rows
-                    .iter()
-                    .map(|r| by_key.get(&(r.name.as_str(), r.module.as_deref())).copied())
-                    .collect(),
-            );
+            self.retained = Some(RetainedDocument::build(
+                self.file_name(),
+                g,
+                &dom,
+                &sizes,
+                RETAINED_LIMITS,
+            ));
         }
         Ok(())
     }
 
-    /// The type table.
-    pub fn table(&self) -> TypeTable {
-        TypeTable {
-            rows: self
-                .stats
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| TypeRow {
-                    id: i as u32,
-                    name: r.name.clone(),
-                    module: r.module.clone(),
-                    count: r.count,
-                    bytes: r.bytes,
-                    retained: self.retained_of(i as u32),
-                })
-                .collect(),
-            objects: self.stats.objects,
-            bytes: self.stats.bytes,
-            has_retained: self.retained.is_some(),
-        }
-    }
-
-    fn row(&self, id: u32) -> Option<TypeRow> {
-        let r = self.stats.rows.get(id as usize)?;
-        Some(TypeRow {
-            id,
-            name: r.name.clone(),
-            module: r.module.clone(),
-            count: r.count,
-            bytes: r.bytes,
-            retained: self.retained_of(id),
-        })
-    }
-
-    fn retained_of(&self, id: u32) -> Option<u64> {
-        self.retained.as_ref()?.get(id as usize).copied().flatten()
-    }
-
-    /// The detail screen of row `id` (computes the root paths first if
-    /// [`Opened::analyse`] has not run).
-    pub fn detail(&mut self, id: u32) -> Option<TypeDetail> {
-        let row = self.row(id)?;
+    /// Why the objects of row `id` are alive (computes the root paths first
+    /// if [`Opened::analyse`] has not run); `None` for no such row.
+    pub fn detail(&mut self, id: TypeId) -> Option<RootsDocument> {
+        let types = self.row_types.get(&id)?;
         if self.paths.is_none() {
             self.paths = root_paths(&self.snapshot.graph, &mut heaplens_graph::NoProgress).ok();
         }
-        let g = &self.snapshot.graph;
-        let paths = self.paths.as_ref()?;
-        let types = &self.row_types[id as usize];
-        let in_row = |x: NodeIndex| self.type_row[g.node_type(x) as usize] == id;
-        // Shortest paths first (breadth-first order), one per chain of types.
-        let mut root_paths_out = Vec::new();
-        let mut seen: HashSet<Vec<TypeIndex>> = HashSet::new();
-        let mut reachable = 0u64;
-        for &x in paths.order() {
-            if !in_row(x) {
-                continue;
-            }
-            reachable += 1;
-            if root_paths_out.len() >= ROOT_PATHS {
-                continue;
-            }
-            let Some(p) = paths.path_to(x) else { continue };
-            let sig: Vec<TypeIndex> = p.nodes.iter().map(|&n| g.node_type(n)).collect();
-            if !seen.insert(sig) {
-                continue;
-            }
-            let root = &g.roots()[p.root];
-            root_paths_out.push(RootPath {
-                root_kind: root.kind.as_str().replace('_', " "),
-                root_name: g.root_name(root).map(str::to_owned),
-                steps: p
-                    .nodes
-                    .iter()
-                    .map(|&n| PathStep {
-                        type_name: g.type_info(g.node_type(n)).name.clone(),
-                        address: Some(g.node_address(n)).filter(|&a| a != 0),
-                    })
-                    .collect(),
-            });
-        }
-        let tree = referred_from(g, paths, types, REFERRED_FROM_DEPTH);
-        let mut notes = Vec::new();
-        if self.stats.scaled {
-            notes.push(
-                "This .gcdump is a sample of the heap: counts and bytes are scaled \
-                 estimates; paths and referrers are those of the sampled objects."
-                    .to_owned(),
-            );
-        }
-        Some(TypeDetail {
-            row,
-            root_paths: root_paths_out,
-            reachable,
-            referred_from: flatten_tree(&tree.entries),
-            notes,
-        })
+        Some(RootsDocument::build(
+            &self.document.file,
+            &self.snapshot,
+            self.paths.as_ref()?,
+            types,
+            DETAIL_LIMITS,
+        ))
     }
 }
 
-/// The referred-from tree as sent to the UI: the largest children of each
-/// entry, breadth-first, at most [`REFERRED_FROM_ENTRIES`] entries.
-fn flatten_tree(entries: &[heaplens_analysis::paths::RefEntry]) -> Vec<RefEntry> {
-    let mut out: Vec<RefEntry> = Vec::new();
-    let mut queue = std::collections::VecDeque::new();
-    if entries.is_empty() {
-        return out;
-    }
-    queue.push_back((0usize, None::<usize>));
-    while let Some((i, parent)) = queue.pop_front() {
-        if out.len() >= REFERRED_FROM_ENTRIES {
-            if let Some(p) = parent {
-                out[p].more += 1;
-            }
-            continue;
-        }
-        let e = &entries[i];
-        let (label, is_root) = match &e.label {
-            RefLabel::Type(n) => (n.clone(), false),
-            RefLabel::Root { kind, name } => {
-                let kind = kind.as_str().replace('_', " ");
-                (
-                    match name {
-                        Some(n) => format!("[{kind} root] {n}"),
-                        None => format!("[{kind} root]"),
-                    },
-                    true,
-                )
-            }
-        };
-        let me = out.len();
-        out.push(RefEntry {
-            label,
-            is_root,
-            count: e.count,
-            bytes: e.bytes,
-            inclusive_bytes: e.inclusive_bytes,
-            truncated: e.truncated,
-            children: Vec::new(),
-            more: e.children.len().saturating_sub(REFERRED_FROM_CHILDREN) as u32,
-        });
-        if let Some(p) = parent {
-            out[p].children.push(me as u32);
-        }
-        for &c in e.children.iter().take(REFERRED_FROM_CHILDREN) {
-            queue.push_back((c, Some(me)));
-        }
-    }
-    out
-}
-
-/// The comparison of two dumps by type name (the engine's per-type diff),
-/// growth first: by bytes gained, then objects gained, then name.
-pub fn diff(base: &TypeStats, cur: &TypeStats) -> DiffTable {
-    let d = diff_type_stats(base, cur, DiffOptions::default());
-    let mut rows: Vec<DiffRow> = d
-        .types
-        .iter()
-        .map(|t| DiffRow {
-            name: t.name.clone(),
-            change: if t.is_new() {
-                Change::New
-            } else if t.is_vanished() {
-                Change::Vanished
-            } else {
-                Change::Both
-            },
-            base_count: t.count_base,
-            base_bytes: t.bytes_base,
-            cur_count: t.count_current,
-            cur_bytes: t.bytes_current,
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        b.bytes_delta()
-            .cmp(&a.bytes_delta())
-            .then(b.count_delta().cmp(&a.count_delta()))
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    DiffTable {
-        rows,
-        base: d.base,
-        cur: d.current,
-        unchanged: d.unchanged as u64,
-    }
+/// The comparison of two opened dumps: the engine's per-type diff under
+/// its naming rule (names normalized when the dumps' producers spell them
+/// differently), every changed type.
+pub fn diff(base: &Opened, current: &Opened) -> DiffDocument {
+    let options =
+        DiffOptions::default().with_naming_rule(&base.snapshot.info, &current.snapshot.info);
+    let d = diff_type_stats(&base.stats, &current.stats, options);
+    DiffDocument::build(
+        (base.file_name(), &base.snapshot.info),
+        (current.file_name(), &current.snapshot.info),
+        &d,
+        None,
+    )
 }
 
 /// The worker's state: the dumps it holds.
@@ -373,9 +200,9 @@ impl Session {
     }
 
     /// Compares the baseline with the current dump.
-    pub fn diff(&self) -> Result<DiffTable, String> {
+    pub fn diff(&self) -> Result<DiffDocument, String> {
         match (self.get(Slot::Baseline), self.get(Slot::Current)) {
-            (Some(b), Some(c)) => Ok(diff(&b.stats, &c.stats)),
+            (Some(b), Some(c)) => Ok(diff(b, c)),
             _ => Err("open a baseline and a current dump to compare them".to_owned()),
         }
     }
@@ -385,6 +212,7 @@ impl Session {
 mod tests {
     use super::*;
     use heaplens_graph::{GraphBuilder, NoProgress, RootKind, TypeInfo, TypeKind};
+    use heaplens_results::diff::DiffStatus;
 
     fn ty(b: &mut GraphBuilder, name: &str) -> TypeIndex {
         b.add_type(TypeInfo {
@@ -415,57 +243,96 @@ mod tests {
         }
     }
 
+    fn row_id(o: &Opened, name: &str) -> TypeId {
+        o.document.types.iter().find(|r| r.name == name).unwrap().id
+    }
+
     #[test]
     fn table_detail_and_retained() {
         let mut o = Opened::new(graph(), "x.gcdump", 100);
-        let t = o.table();
-        assert_eq!(t.rows[0].name, "C");
-        assert_eq!((t.rows[0].count, t.rows[0].bytes), (2, 60));
+        let t = &o.document;
+        assert_eq!(t.types[0].name, "C");
+        assert_eq!((t.types[0].count, t.types[0].bytes), (2, 60));
         assert_eq!(t.objects, 5);
-        assert!(!t.has_retained);
+        assert_eq!((t.file.as_str(), t.file_bytes), ("x.gcdump", 100));
+        assert!(o.retained.is_none());
         o.analyse(&mut NoProgress).unwrap();
-        let t = o.table();
-        assert!(t.has_retained);
-        let a = t.rows.iter().find(|r| r.name == "A").unwrap();
+        let retained = o.retained.as_ref().unwrap().retained_by_id();
         // A holds B and, with D unrooted, the first C alone.
-        assert_eq!(a.retained, Some(60));
-        assert_eq!(
-            t.rows.iter().find(|r| r.name == "D").unwrap().retained,
-            None
-        );
-        let d = o.detail(0).unwrap();
-        assert_eq!(d.reachable, 2);
+        assert_eq!(retained.get(&row_id(&o, "A")), Some(&60));
+        assert_eq!(retained.get(&row_id(&o, "D")), None);
+        let c = row_id(&o, "C");
+        let d = o.detail(c).unwrap();
+        assert_eq!(d.type_ids, [c]);
+        assert_eq!(d.count, 2);
         // Paths from long-lived roots first (the static field's), then
         // the stack root's, which holds a C directly.
-        assert_eq!(d.root_paths.len(), 2);
-        assert_eq!(d.root_paths[1].root_kind, "stack");
-        assert_eq!(d.root_paths[1].steps.len(), 1);
-        assert_eq!(d.root_paths[0].root_name.as_deref(), Some("Program.cache"));
-        let names: Vec<&str> = d.root_paths[0]
-            .steps
-            .iter()
-            .map(|s| s.type_name.as_str())
-            .collect();
-        assert_eq!(names, ["A", "B", "C"]);
-        // Referred from: entry 0 is C itself; its children lead to the roots.
+        assert_eq!(d.paths.len(), 2);
+        assert_eq!(d.paths[1].root_kind.as_str(), "stack");
+        assert_eq!(d.paths[1].steps.len(), 1);
+        assert_eq!(d.paths[0].root_name.as_deref(), Some("Program.cache"));
+        assert_eq!(d.paths[0].path, ["A", "B", "C"]);
+        let ids: Vec<TypeId> = d.paths[0].steps.iter().map(|s| s.type_id).collect();
+        assert_eq!(ids, [row_id(&o, "A"), row_id(&o, "B"), c]);
+        // Referred from: the root entry is C itself; its children lead to
+        // the roots.
         let rf = &d.referred_from;
-        assert_eq!(rf[0].label, "C");
-        assert_eq!(rf[0].count, 2);
-        let kids: Vec<&str> = rf[0]
-            .children
-            .iter()
-            .map(|&c| rf[c as usize].label.as_str())
-            .collect();
+        assert_eq!((rf.name.as_str(), rf.count), ("C", 2));
+        let kids: Vec<&str> = rf.children.iter().map(|k| k.name.as_str()).collect();
         assert!(kids.contains(&"B"), "{kids:?}");
         assert!(
             kids.iter().any(|k| k.starts_with("[stack root]")),
             "{kids:?}"
         );
-        assert!(o.detail(99).is_none());
+        assert!(o.detail(TypeId(99)).is_none());
+    }
+
+    /// The bug this schema fixed: two types with one name and module (two
+    /// MethodTables) each showed the sum of both retained sizes, because
+    /// retained sizes were joined to rows by (name, module). Joined by id,
+    /// each row has its own; the expected values are worked out by hand.
+    #[test]
+    fn two_types_of_one_name_and_module_keep_their_own_retained_sizes() {
+        let mut b = GraphBuilder::new();
+        let m = b.module("App.dll");
+        let mut cache = |mt: u64| {
+            b.add_type(TypeInfo {
+                name: "App.Cache`1".into(),
+                module: Some(m),
+                kind: TypeKind::Object,
+                method_table: mt,
+            })
+        };
+        let (c1, c2) = (cache(0x1000), cache(0x2000));
+        let blob = ty(&mut b, "System.Byte[]");
+        b.add_node(c1, 24, 0x10, [2]).unwrap(); // 0: Cache<Int32> → 1,000 B
+        b.add_node(c2, 24, 0x20, [3]).unwrap(); // 1: Cache<String> → 5,000 B
+        b.add_node(blob, 1000, 0x30, []).unwrap(); // 2
+        b.add_node(blob, 5000, 0x40, []).unwrap(); // 3
+        b.add_root(0, RootKind::Static, Some("App.a"));
+        b.add_root(1, RootKind::Static, Some("App.b"));
+        let snap = Snapshot {
+            graph: b.finish().unwrap(),
+            info: Default::default(),
+        };
+        let mut o = Opened::new(snap, "two.gcdump", 1);
+        let rows: Vec<(TypeId, u64)> = o
+            .document
+            .types
+            .iter()
+            .filter(|r| r.name == "App.Cache`1")
+            .map(|r| (r.id, r.bytes))
+            .collect();
+        assert_eq!(rows.len(), 2, "one row per MethodTable");
+        o.analyse(&mut NoProgress).unwrap();
+        let retained = o.retained.as_ref().unwrap().retained_by_id();
+        let got: HashMap<TypeId, u64> = rows.iter().map(|&(id, _)| (id, retained[&id])).collect();
+        assert_eq!(got[&TypeId(c1)], 24 + 1000);
+        assert_eq!(got[&TypeId(c2)], 24 + 5000);
     }
 
     #[test]
-    fn diff_by_growth() {
+    fn diff_rows_link_both_sides_by_id() {
         let base = Opened::new(graph(), "a", 1);
         let mut g2 = GraphBuilder::new();
         let c = ty(&mut g2, "C");
@@ -484,22 +351,28 @@ mod tests {
             "b",
             1,
         );
-        let d = diff(&base.stats, &cur.stats);
-        let r: Vec<(&str, i64, Change)> = d
-            .rows
+        let d = diff(&base, &cur);
+        let r: Vec<(&str, i64, DiffStatus)> = d
+            .types
             .iter()
-            .map(|r| (r.name.as_str(), r.bytes_delta(), r.change))
+            .map(|r| (r.name.as_str(), r.bytes_delta, r.status))
             .collect();
+        // PerfView's order: the largest change first, whatever its sign.
         assert_eq!(
             r,
             [
-                ("C", 30, Change::Both),
-                ("E", 7, Change::New),
-                ("D", -5, Change::Vanished),
-                ("B", -20, Change::Vanished),
+                ("C", 30, DiffStatus::Changed),
+                ("B", -20, DiffStatus::Vanished),
+                ("E", 7, DiffStatus::New),
+                ("D", -5, DiffStatus::Vanished),
             ]
         );
-        assert_eq!(d.unchanged, 1);
+        assert_eq!(d.unchanged_types, 1);
+        assert!(!d.names_normalized);
+        let c_row = &d.types[0];
+        assert_eq!(c_row.base_type_ids, [row_id(&base, "C")]);
+        assert_eq!(c_row.current_type_ids, [row_id(&cur, "C")]);
+        assert!(d.types[2].base_type_ids.is_empty());
     }
 
     #[test]
@@ -519,16 +392,16 @@ mod tests {
                 &mut NoProgress,
             )
             .unwrap();
-        let t = o.table();
+        let t = &o.document;
         assert_eq!(t.objects, o.stats.objects);
-        assert_eq!(t.rows.len(), o.stats.rows.len());
-        assert_eq!(o.overview.format_id, "gcdump");
+        assert_eq!(t.types.len(), o.stats.rows.len());
+        assert_eq!(t.format, "gcdump");
         let mut o = s.slots.remove(&Slot::Single).unwrap();
         o.analyse(&mut NoProgress).unwrap();
-        assert!(o.table().rows.iter().any(|r| r.retained.is_some()));
-        let d = o.detail(0).unwrap();
-        assert!(d.reachable > 0, "the biggest type is reachable");
-        assert!(!d.root_paths.is_empty());
+        assert!(!o.retained.as_ref().unwrap().types.is_empty());
+        let d = o.detail(o.document.types[0].id).unwrap();
+        assert!(d.count > 0, "the biggest type is reachable");
+        assert!(!d.paths.is_empty());
         let err = s
             .open(
                 Slot::Single,

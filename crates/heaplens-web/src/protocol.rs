@@ -11,7 +11,18 @@
 //!
 //! The protocol knows nothing of dump formats: the worker opens every input
 //! with `heaplens_snapshot::open`, so a new format needs no change here.
+//!
+//! Results travel as the documents of the result schema
+//! ([`heaplens_results`]), the same that `heaplens … --json` prints: a
+//! `stats` document when a dump is opened, `retained` once the dominator
+//! tree is built, `roots` for a type's detail and `diff` for a comparison.
+//! Types are named by their [`TypeId`] in every message.
 
+use heaplens_results::diff::DiffDocument;
+use heaplens_results::retained::RetainedDocument;
+use heaplens_results::roots::RootsDocument;
+use heaplens_results::stats::StatsDocument;
+use heaplens_results::TypeId;
 use serde::{Deserialize, Serialize};
 
 /// Which of the opened dumps a message is about.
@@ -80,8 +91,8 @@ pub enum Request {
     Detail {
         /// The snapshot.
         slot: Slot,
-        /// [`TypeRow::id`] of the type.
-        type_id: u32,
+        /// The row's id (`StatsDocument::types[…].id`).
+        type_id: TypeId,
     },
     /// Compare the baseline with the current snapshot.
     Diff,
@@ -114,10 +125,10 @@ pub enum Response {
     Opened {
         /// Its slot.
         slot: Slot,
-        /// What the dump is.
-        overview: Overview,
-        /// What fills the heap.
-        table: TypeTable,
+        /// Its overview and type statistics (every row, by bytes).
+        stats: StatsDocument,
+        /// How the worker read it.
+        read: ReadReport,
     },
     /// A request failed; `message` is for people.
     Failed {
@@ -130,24 +141,24 @@ pub enum Response {
     Detail {
         /// The snapshot.
         slot: Slot,
-        /// The details.
-        detail: TypeDetail,
+        /// Why the type's objects are alive.
+        detail: RootsDocument,
     },
-    /// Retained sizes of a slot's type table, computed after the table
-    /// was shown (they need the dominator tree).
+    /// Retained sizes of a slot's types, computed after the table was
+    /// shown (they need the dominator tree). Rows join the type table by
+    /// id; a type with no reachable object has none.
     Retained {
         /// The snapshot.
         slot: Slot,
-        /// Per row id: the retained bytes (None for types with no
-        /// reachable object).
-        retained: Vec<Option<u64>>,
+        /// Every type's retained size and the largest objects.
+        retained: RetainedDocument,
         /// Milliseconds the analysis took.
         ms: f64,
     },
     /// Answer to [`Request::Diff`].
     Diff {
         /// The comparison.
-        diff: DiffTable,
+        diff: DiffDocument,
     },
     /// Answer to [`Request::BenchRead`].
     BenchRead {
@@ -186,54 +197,12 @@ pub struct ProgressReport {
     pub elapsed_ms: f64,
 }
 
-/// What a dump is: the overview screen.
+/// The worker's own figures of an open: how it read the dump (not results
+/// of the engine; those are the `stats` document beside them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Overview {
-    /// The file's name.
-    pub file_name: String,
-    /// The file's size in bytes.
-    pub file_size: u64,
-    /// Stable format id (`gcdump`, `elf-core`, `minidump`).
-    pub format_id: String,
+pub struct ReadReport {
     /// The format, for people.
-    pub format: String,
-    /// Runtime version, when known.
-    pub runtime: Option<String>,
-    /// GC mode (workstation/server, regions/segments), when known.
-    pub gc_mode: Option<String>,
-    /// Pointer size in bytes, when known.
-    pub pointer_size: Option<u8>,
-    /// Process name, when recorded.
-    pub process_name: Option<String>,
-    /// Process id, when recorded.
-    pub process_id: Option<u32>,
-    /// Machine name, when recorded.
-    pub machine_name: Option<String>,
-    /// The tool that wrote the dump, when recorded.
-    pub creation_tool: Option<String>,
-    /// When the dump was taken, when known.
-    pub dump_time: Option<String>,
-    /// Objects in the type table.
-    pub objects: u64,
-    /// Bytes of those objects (the heap size shown).
-    pub bytes: u64,
-    /// Types in the table.
-    pub type_count: u64,
-    /// Free-space blocks and their bytes (not in the table).
-    pub free: (u64, u64),
-    /// Objects found but not reachable from a root, and their bytes, when
-    /// the input holds dead objects too (not in the table).
-    pub unreachable: Option<(u64, u64)>,
-    /// Nodes in the graph (objects and pseudo-nodes).
-    pub nodes: u64,
-    /// References in the graph.
-    pub edges: u64,
-    /// GC roots.
-    pub roots: u64,
-    /// True when counts and bytes were scaled from a sampled heap.
-    pub scaled: bool,
-    /// Plain-language remarks from the engine.
-    pub notes: Vec<String>,
+    pub format_name: String,
     /// Milliseconds from the request to the table.
     pub open_ms: f64,
     /// Bytes read from the file (re-reads count again).
@@ -244,153 +213,6 @@ pub struct Overview {
     pub wasm_memory: u64,
     /// Memory the heap graph takes in the worker, in bytes.
     pub graph_memory: u64,
-}
-
-/// One row of the type table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TypeRow {
-    /// Stable id of the row within its snapshot (its rank by bytes, 0 first).
-    pub id: u32,
-    /// The type's name.
-    pub name: String,
-    /// The type's module, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module: Option<String>,
-    /// Objects (scaled for a sampled heap).
-    pub count: u64,
-    /// Bytes (scaled for a sampled heap).
-    pub bytes: u64,
-    /// Bytes that would be freed if every object of the type went away,
-    /// once the engine computes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retained: Option<u64>,
-}
-
-/// What fills the heap: the type table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TypeTable {
-    /// Rows by bytes, largest first (the engine's order, as the CLI prints it).
-    pub rows: Vec<TypeRow>,
-    /// Objects in the rows.
-    pub objects: u64,
-    /// Bytes in the rows.
-    pub bytes: u64,
-    /// True when the rows carry retained sizes.
-    pub has_retained: bool,
-}
-
-/// A step of a path from a GC root.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PathStep {
-    /// The object's type.
-    pub type_name: String,
-    /// The object's address, when the input has addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<u64>,
-}
-
-/// A shortest path from a GC root to an object of the type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RootPath {
-    /// How the root holds the first object (`static`, `stack`, ...).
-    pub root_kind: String,
-    /// The root's name (a static field, a handle...), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub root_name: Option<String>,
-    /// The objects from the root to the instance (the last step).
-    pub steps: Vec<PathStep>,
-}
-
-/// An entry of the referred-from tree: objects of one type (or a root)
-/// that the type's objects are reached through, one step nearer the roots
-/// than the entry above.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RefEntry {
-    /// The type's name, or the root's kind and name.
-    pub label: String,
-    /// True for a GC root rather than objects.
-    pub is_root: bool,
-    /// Objects of the focus type whose shortest path passes here.
-    pub count: u64,
-    /// Their own bytes.
-    pub bytes: u64,
-    /// Their bytes including what hangs below them on shortest paths.
-    pub inclusive_bytes: u64,
-    /// True when deeper steps were cut off by the depth limit.
-    pub truncated: bool,
-    /// Indices of the entries one step nearer the roots (largest first).
-    pub children: Vec<u32>,
-    /// Children left out of `children` (only the largest are sent).
-    pub more: u32,
-}
-
-/// The type detail screen.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TypeDetail {
-    /// The row.
-    pub row: TypeRow,
-    /// Shortest paths from the roots, a few, shortest first.
-    pub root_paths: Vec<RootPath>,
-    /// How many of the type's objects are reachable from a root at all.
-    pub reachable: u64,
-    /// The referred-from tree; entry 0 is the type itself.
-    pub referred_from: Vec<RefEntry>,
-    /// Remarks for people (limits, what the numbers mean).
-    pub notes: Vec<String>,
-}
-
-/// How a type changed between two dumps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Change {
-    /// Only in the current dump.
-    New,
-    /// Only in the baseline.
-    Vanished,
-    /// In both.
-    Both,
-}
-
-/// One row of the delta table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DiffRow {
-    /// The type's name (types are matched by name across dumps).
-    pub name: String,
-    /// New, vanished or in both.
-    pub change: Change,
-    /// Objects in the baseline.
-    pub base_count: u64,
-    /// Bytes in the baseline.
-    pub base_bytes: u64,
-    /// Objects in the current dump.
-    pub cur_count: u64,
-    /// Bytes in the current dump.
-    pub cur_bytes: u64,
-}
-
-impl DiffRow {
-    /// Change in objects.
-    pub fn count_delta(&self) -> i64 {
-        self.cur_count as i64 - self.base_count as i64
-    }
-    /// Change in bytes.
-    pub fn bytes_delta(&self) -> i64 {
-        self.cur_bytes as i64 - self.base_bytes as i64
-    }
-}
-
-/// The comparison of two dumps.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DiffTable {
-    /// Types whose count or bytes changed, by growth in bytes, largest
-    /// first (then growth in count, then name).
-    pub rows: Vec<DiffRow>,
-    /// Objects and bytes of the baseline.
-    pub base: (u64, u64),
-    /// Objects and bytes of the current dump.
-    pub cur: (u64, u64),
-    /// Types that did not change (not in the rows).
-    pub unchanged: u64,
 }
 
 #[cfg(test)]

@@ -3,11 +3,12 @@
 //! [`crate::protocol`] and never reads dump bytes itself.
 
 use crate::format::{bytes, duration_ms, percent, signed_bytes, signed_thousands, thousands};
-use crate::protocol::{
-    split_files, Change, DiffRow, DiffTable, Overview, ProgressReport, RefEntry, Request, Response,
-    Slot, TypeDetail, TypeRow, TypeTable,
-};
-use std::collections::HashSet;
+use crate::protocol::{split_files, ProgressReport, ReadReport, Request, Response, Slot};
+use heaplens_results::diff::{DiffDocument, DiffRow, DiffStatus};
+use heaplens_results::roots::{RefNode, RootsDocument};
+use heaplens_results::stats::{StatsDocument, TypeStatsRow};
+use heaplens_results::TypeId;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -53,23 +54,48 @@ fn gloo_root() -> web_sys::Element {
 /// One opened dump, as the UI holds it.
 #[derive(Clone, PartialEq)]
 pub struct Loaded {
-    overview: Rc<Overview>,
-    table: Rc<TypeTable>,
+    /// Its overview and type table (the `stats` document).
+    stats: Rc<StatsDocument>,
+    /// How the worker read it.
+    read: Rc<ReadReport>,
+    /// The position of each row in `stats.types`, by id.
+    index: Rc<HashMap<TypeId, usize>>,
     /// Lower-cased names, for the filter.
     lower: Rc<Vec<String>>,
+    /// Per row of `stats.types`: the retained bytes, joined by id once the
+    /// `retained` document arrived (`None` inside: no reachable object).
+    retained: Option<Rc<Vec<Option<u64>>>>,
     /// Retained analysis time, once the retained sizes arrived.
     retained_ms: Option<f64>,
 }
 
 impl Loaded {
-    fn new(overview: Overview, table: TypeTable) -> Self {
-        let lower = table.rows.iter().map(|r| r.name.to_lowercase()).collect();
+    fn new(stats: StatsDocument, read: ReadReport) -> Self {
+        let lower = stats.types.iter().map(|r| r.name.to_lowercase()).collect();
+        let index = stats
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id, i))
+            .collect();
         Loaded {
-            overview: Rc::new(overview),
-            table: Rc::new(table),
+            stats: Rc::new(stats),
+            read: Rc::new(read),
+            index: Rc::new(index),
             lower: Rc::new(lower),
+            retained: None,
             retained_ms: None,
         }
+    }
+
+    /// The row of type `id`.
+    fn row(&self, id: TypeId) -> Option<&TypeStatsRow> {
+        self.stats.types.get(*self.index.get(&id)?)
+    }
+
+    /// The retained bytes of the row at `pos` of `stats.types`, once known.
+    fn retained_at(&self, pos: usize) -> Option<u64> {
+        self.retained.as_ref()?.get(pos).copied().flatten()
     }
 }
 
@@ -156,9 +182,9 @@ pub enum Msg {
     /// Filter the type table.
     FilterTypes(String),
     /// Open a type's detail.
-    Select(u32),
+    Select(TypeId),
     /// Open a type of the current dump from the delta table.
-    SelectCurrentByName(String),
+    SelectCurrent(TypeId),
     /// Open or close a referred-from entry.
     ToggleRef(u32),
     /// Sort the delta table.
@@ -183,7 +209,7 @@ pub struct App {
     current: Option<Loaded>,
     /// Files waiting for the worker (a baseline and a current dropped together).
     pending: Vec<(Slot, File, Modules)>,
-    diff: Option<Rc<DiffTable>>,
+    diff: Option<Rc<DiffDocument>>,
     diff_lower: Rc<Vec<String>>,
     type_sort: (TypeCol, bool),
     type_filter: String,
@@ -192,8 +218,8 @@ pub struct App {
     diff_filter: String,
     diff_order: Rc<Vec<u32>>,
     /// (slot, type id) of the detail shown.
-    selected: Option<(Slot, u32)>,
-    detail: Option<Rc<TypeDetail>>,
+    selected: Option<(Slot, TypeId)>,
+    detail: Option<Rc<RootsDocument>>,
     open_refs: HashSet<u32>,
     drag: Option<Slot>,
     /// A note shown on the landing page (after a cancel, for instance).
@@ -341,16 +367,17 @@ impl App {
             self.type_order = Rc::new(Vec::new());
             return;
         };
-        let rows = &l.table.rows;
+        let rows = &l.stats.types;
         let needle = self.type_filter.trim().to_lowercase();
         let mut order: Vec<u32> = (0..rows.len() as u32)
             .filter(|&i| needle.is_empty() || l.lower[i as usize].contains(&needle))
             .collect();
         let (col, desc) = self.type_sort;
-        let key = |r: &TypeRow| -> (u64, u64) {
+        let key = |i: u32| -> (u64, u64) {
+            let r = &rows[i as usize];
             match col {
                 TypeCol::Count => (r.count, r.bytes),
-                TypeCol::Retained => (r.retained.unwrap_or(0), r.bytes),
+                TypeCol::Retained => (l.retained_at(i as usize).unwrap_or(0), r.bytes),
                 _ => (r.bytes, r.count),
             }
         };
@@ -359,10 +386,7 @@ impl App {
                 let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
                 ra.name.cmp(&rb.name).then(a.cmp(&b))
             }),
-            _ => order.sort_by(|&a, &b| {
-                let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
-                key(rb).cmp(&key(ra)).then(a.cmp(&b))
-            }),
+            _ => order.sort_by(|&a, &b| key(b).cmp(&key(a)).then(a.cmp(&b))),
         }
         let default_desc = col != TypeCol::Name;
         if desc != default_desc {
@@ -377,27 +401,33 @@ impl App {
             return;
         };
         let needle = self.diff_filter.trim().to_lowercase();
-        let mut order: Vec<u32> = (0..d.rows.len() as u32)
+        let mut order: Vec<u32> = (0..d.types.len() as u32)
             .filter(|&i| needle.is_empty() || self.diff_lower[i as usize].contains(&needle))
             .collect();
         let (col, desc) = self.diff_sort;
-        let rows = &d.rows;
+        let rows = &d.types;
         match col {
-            // The worker's order is by growth already.
-            DiffCol::BytesDelta => {}
+            // Growth first: by bytes gained, then objects gained, then name.
+            DiffCol::BytesDelta => order.sort_by(|&a, &b| {
+                let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
+                rb.bytes_delta
+                    .cmp(&ra.bytes_delta)
+                    .then(rb.count_delta.cmp(&ra.count_delta))
+                    .then_with(|| ra.name.cmp(&rb.name))
+            }),
             DiffCol::Name => {
                 order.sort_by(|&a, &b| rows[a as usize].name.cmp(&rows[b as usize].name))
             }
             DiffCol::CountDelta => order.sort_by(|&a, &b| {
                 rows[b as usize]
-                    .count_delta()
-                    .cmp(&rows[a as usize].count_delta())
+                    .count_delta
+                    .cmp(&rows[a as usize].count_delta)
                     .then(a.cmp(&b))
             }),
             DiffCol::Current => order.sort_by(|&a, &b| {
                 rows[b as usize]
-                    .cur_bytes
-                    .cmp(&rows[a as usize].cur_bytes)
+                    .bytes_current
+                    .cmp(&rows[a as usize].bytes_current)
                     .then(a.cmp(&b))
             }),
         }
@@ -423,12 +453,8 @@ impl App {
                     }
                 }
             }
-            Response::Opened {
-                slot,
-                overview,
-                table,
-            } => {
-                *self.loaded_mut(slot) = Some(Loaded::new(overview, table));
+            Response::Opened { slot, stats, read } => {
+                *self.loaded_mut(slot) = Some(Loaded::new(stats, read));
                 match slot {
                     Slot::Single => {
                         self.screen = Screen::Single;
@@ -450,12 +476,10 @@ impl App {
             }
             Response::Retained { slot, retained, ms } => {
                 if let Some(l) = self.loaded_mut(slot) {
-                    let mut table = (*l.table).clone();
-                    for (row, r) in table.rows.iter_mut().zip(retained) {
-                        row.retained = r;
-                    }
-                    table.has_retained = true;
-                    l.table = Rc::new(table);
+                    // Joined to the rows by type id.
+                    let by_id = retained.retained_by_id();
+                    let per_row = l.stats.types.iter().map(|r| by_id.get(&r.id).copied());
+                    l.retained = Some(Rc::new(per_row.collect()));
                     l.retained_ms = Some(ms);
                 }
                 if slot == self.table_slot() {
@@ -464,7 +488,7 @@ impl App {
             }
             Response::Diff { diff } => {
                 self.diff_lower =
-                    Rc::new(diff.rows.iter().map(|r| r.name.to_lowercase()).collect());
+                    Rc::new(diff.types.iter().map(|r| r.name.to_lowercase()).collect());
                 self.diff = Some(Rc::new(diff));
                 self.diff_filter.clear();
                 self.diff_sort = (DiffCol::BytesDelta, true);
@@ -474,7 +498,10 @@ impl App {
                 self.recompute_type_order();
             }
             Response::Detail { slot, detail } => {
-                if self.selected == Some((slot, detail.row.id)) {
+                if self
+                    .selected
+                    .is_some_and(|(s, id)| s == slot && detail.type_ids == [id])
+                {
                     self.open_refs = [0].into_iter().collect();
                     self.detail = Some(Rc::new(detail));
                 }
@@ -649,12 +676,8 @@ impl Component for App {
                 self.tab = Tab::Detail;
                 self.post(&Request::Detail { slot, type_id: id }, None);
             }
-            Msg::SelectCurrentByName(name) => {
-                let id = self
-                    .current
-                    .as_ref()
-                    .and_then(|l| l.table.rows.iter().find(|r| r.name == name).map(|r| r.id));
-                if let Some(id) = id {
+            Msg::SelectCurrent(id) => {
+                if self.current.as_ref().and_then(|l| l.row(id)).is_some() {
                     return Component::update(self, ctx, Msg::Select(id));
                 }
                 return false;
@@ -785,10 +808,10 @@ impl App {
         let done = |l: &Option<Loaded>| -> Html {
             match l {
                 Some(l) => html! { <>
-                    <span class="zone-done" title={l.overview.file_name.clone()}>
-                        { "✓ " }{ &l.overview.file_name }
+                    <span class="zone-done" title={l.stats.file.clone()}>
+                        { "✓ " }{ &l.stats.file }
                     </span>
-                    <small class="zone-sum">{ format!("{} objects, {}", thousands(l.overview.objects), bytes(l.overview.bytes)) }</small>
+                    <small class="zone-sum">{ format!("{} objects, {}", thousands(l.stats.objects), bytes(l.stats.bytes)) }</small>
                 </> },
                 None => html! {},
             }
@@ -860,8 +883,7 @@ impl App {
     fn detail_tab_label(&self) -> Option<String> {
         let (slot, id) = self.selected?;
         let l = self.loaded(slot)?;
-        let name = &l.table.rows.get(id as usize)?.name;
-        Some(short_name(name))
+        Some(short_name(&l.row(id)?.name))
     }
 
     fn view_single(&self, ctx: &Context<Self>) -> Html {
@@ -872,7 +894,7 @@ impl App {
             (Tab::Overview, "Overview".to_owned()),
             (
                 Tab::Types,
-                format!("Types ({})", thousands(l.table.rows.len() as u64)),
+                format!("Types ({})", thousands(l.stats.types.len() as u64)),
             ),
         ];
         if let Some(label) = self.detail_tab_label() {
@@ -881,8 +903,8 @@ impl App {
         html! {
             <>
                 <div class="filebar">
-                    <span class="filename" title={l.overview.file_name.clone()}>{ &l.overview.file_name }</span>
-                    <span class="muted">{ format!("{} · {}", l.overview.format_id, bytes(l.overview.file_size)) }</span>
+                    <span class="filename" title={l.stats.file.clone()}>{ &l.stats.file }</span>
+                    <span class="muted">{ format!("{} · {}", l.stats.format, bytes(l.stats.file_bytes)) }</span>
                 </div>
                 { self.tabs(ctx, &tabs) }
                 { match self.tab {
@@ -910,9 +932,9 @@ impl App {
         html! {
             <>
                 <div class="filebar">
-                    <span class="filename" title={b.overview.file_name.clone()}>{ &b.overview.file_name }</span>
+                    <span class="filename" title={b.stats.file.clone()}>{ &b.stats.file }</span>
                     <span class="arrow">{ "→" }</span>
-                    <span class="filename" title={c.overview.file_name.clone()}>{ &c.overview.file_name }</span>
+                    <span class="filename" title={c.stats.file.clone()}>{ &c.stats.file }</span>
                 </div>
                 { self.tabs(ctx, &tabs) }
                 { match self.tab {
@@ -951,20 +973,22 @@ impl App {
                 </button>
             }
         };
-        let total = l.table.bytes;
+        let total = l.stats.bytes;
         let max_bytes = l
-            .table
-            .rows
+            .stats
+            .types
             .iter()
             .map(|r| r.bytes)
             .max()
             .unwrap_or(1)
             .max(1);
-        let rows = l.table.clone();
+        let loaded = l.clone();
         let order = self.type_order.clone();
         let select = link.callback(Msg::Select);
         let render = Callback::from(move |i: usize| -> Html {
-            let r = &rows.rows[order[i] as usize];
+            let pos = order[i] as usize;
+            let r = &loaded.stats.types[pos];
+            let retained = loaded.retained_at(pos);
             let id = r.id;
             let share = if total == 0 {
                 0.0
@@ -981,11 +1005,11 @@ impl App {
                     <span class="c-num">{ thousands(r.count) }</span>
                     <span class="c-num">{ thousands(r.bytes) }</span>
                     <span class="c-pct"><span class="pct-text">{ format!("{share:.2} %") }</span><span class="track"><span class="bar" style={format!("width:{:.1}%", r.bytes as f64 * 100.0 / max_bytes as f64)}></span></span></span>
-                    <span class="c-num">{ r.retained.map(thousands).unwrap_or_else(|| "…".to_owned()) }</span>
+                    <span class="c-num">{ retained.map(thousands).unwrap_or_else(|| "…".to_owned()) }</span>
                 </div>
             }
         });
-        let retained_note = if l.table.has_retained {
+        let retained_note = if l.retained.is_some() {
             html! {}
         } else {
             html! { <span class="muted" id="retained-pending">{ " · retained sizes are being computed…" }</span> }
@@ -996,7 +1020,7 @@ impl App {
                     <input type="search" id="type-filter" class="filter" placeholder="Filter types by name…"
                         value={self.type_filter.clone()} {oninput} aria-label="Filter types" />
                     <span class="muted" id="type-count">
-                        { format!("{} of {} types", thousands(self.type_order.len() as u64), thousands(l.table.rows.len() as u64)) }
+                        { format!("{} of {} types", thousands(self.type_order.len() as u64), thousands(l.stats.types.len() as u64)) }
                     </span>
                     { retained_note }
                 </div>
@@ -1018,11 +1042,11 @@ impl App {
         let Some((_, id)) = self.selected else {
             return html! {};
         };
-        let Some(row) = l.table.rows.get(id as usize) else {
+        let Some(row) = l.row(id) else {
             return html! {};
         };
-        let total = l.table.bytes;
-        let retained = row.retained;
+        let total = l.stats.bytes;
+        let retained = l.index.get(&id).and_then(|&pos| l.retained_at(pos));
         let header = html! {
             <div class="detail-head">
                 <h2 class="type-name" id="detail-name">{ &row.name }</h2>
@@ -1044,15 +1068,15 @@ impl App {
                 </section>
             };
         };
-        let paths = if d.root_paths.is_empty() {
+        let paths = if d.paths.is_empty() {
             html! { <p class="muted">{ "No object of this type is reachable from a GC root (they are garbage the GC has not collected yet, or held only by weak handles)." }</p> }
         } else {
             html! {
                 <ol class="paths" id="root-paths">
-                    { for d.root_paths.iter().map(|p| html! {
+                    { for d.paths.iter().map(|p| html! {
                         <li class="path">
                             <div class="root-chip">
-                                <span class="kind">{ &p.root_kind }</span>
+                                <span class="kind">{ p.root_kind.as_str().replace('_', " ") }</span>
                                 if let Some(n) = &p.root_name {
                                     <span class="root-name" title={n.clone()}>{ n }</span>
                                 }
@@ -1062,7 +1086,7 @@ impl App {
                                     <li class={classes!("step", (i + 1 == p.steps.len()).then_some("target"))}>
                                         <span class="step-name" title={s.type_name.clone()}>{ &s.type_name }</span>
                                         if let Some(a) = s.address {
-                                            <span class="addr">{ format!("0x{a:x}") }</span>
+                                            <span class="addr">{ a.to_string() }</span>
                                         }
                                     </li>
                                 }) }
@@ -1079,7 +1103,7 @@ impl App {
                 <div class="detail-grid">
                     <div class="panel">
                         <h3>{ "Why is it alive? Shortest paths from the GC roots" }</h3>
-                        <p class="muted small">{ format!("{} of {} objects are reachable from a root. Each path below ends at a different chain of types.", thousands(d.reachable), thousands(d.row.count)) }</p>
+                        <p class="muted small">{ format!("{} of {} objects are reachable from a root. Each path below ends at a different chain of types.", thousands(d.count), thousands(d.count + d.unreachable)) }</p>
                         { paths }
                     </div>
                     <div class="panel">
@@ -1094,28 +1118,49 @@ impl App {
         }
     }
 
-    fn view_ref(&self, ctx: &Context<Self>, entries: &[RefEntry], i: u32, depth: usize) -> Html {
-        let Some(e) = entries.get(i as usize) else {
-            return html! {};
-        };
+    /// An entry of the referred-from tree; `i` numbers the entries in
+    /// preorder (entry 0 is the focus), to remember which are open.
+    fn view_ref(&self, ctx: &Context<Self>, e: &RefNode, i: u32, depth: usize) -> Html {
         let open = self.open_refs.contains(&i);
         let has_children = !e.children.is_empty();
         let toggle = ctx.link().callback(move |_: MouseEvent| Msg::ToggleRef(i));
+        // Preorder numbers of the children: each follows its elder
+        // siblings' subtrees.
+        let mut next = i + 1;
+        let kids: Vec<(u32, &RefNode)> = e
+            .children
+            .iter()
+            .map(|c| {
+                let n = next;
+                next += subtree_size(c);
+                (n, c)
+            })
+            .collect();
+        let label = match e.root_kind {
+            Some(kind) => {
+                let kind = kind.as_str().replace('_', " ");
+                match &e.root_name {
+                    Some(n) => format!("[{kind} root] {n}"),
+                    None => format!("[{kind} root]"),
+                }
+            }
+            None => e.name.clone(),
+        };
         html! {
             <div class="refnode" role="treeitem" aria-expanded={open.to_string()}>
-                <div class={classes!("refrow", e.is_root.then_some("is-root"))} style={format!("padding-left:{}px", 8 + depth * 18)}>
+                <div class={classes!("refrow", e.root_kind.is_some().then_some("is-root"))} style={format!("padding-left:{}px", 8 + depth * 18)}>
                     <button class="twisty" disabled={!has_children} onclick={toggle} aria-label="open">
                         { if !has_children { "·" } else if open { "▾" } else { "▸" } }
                     </button>
-                    <span class="ref-label" title={e.label.clone()}>{ &e.label }</span>
+                    <span class="ref-label" title={label.clone()}>{ label }</span>
                     <span class="ref-num" title="objects of the type whose path passes here">{ thousands(e.count) }</span>
                     <span class="ref-num" title="their bytes including what hangs below them">{ bytes(e.inclusive_bytes) }</span>
                 </div>
                 if open {
-                    { for e.children.iter().map(|&c| self.view_ref(ctx, entries, c, depth + 1)) }
-                    if e.more > 0 {
+                    { for kids.iter().map(|&(n, c)| self.view_ref(ctx, c, n, depth + 1)) }
+                    if e.omitted_children > 0 {
                         <div class="refrow more" style={format!("padding-left:{}px", 26 + (depth + 1) * 18)}>
-                            { format!("… and {} smaller entries", e.more) }
+                            { format!("… and {} smaller entries", e.omitted_children) }
                         </div>
                     }
                     if e.truncated {
@@ -1128,7 +1173,7 @@ impl App {
         }
     }
 
-    fn view_growth(&self, ctx: &Context<Self>, d: &Rc<DiffTable>) -> Html {
+    fn view_growth(&self, ctx: &Context<Self>, d: &Rc<DiffDocument>) -> Html {
         let link = ctx.link();
         let oninput = link.callback(|e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
@@ -1153,23 +1198,31 @@ impl App {
                 </button>
             }
         };
-        let db = d.cur.1 as i64 - d.base.1 as i64;
-        let dc = d.cur.0 as i64 - d.base.0 as i64;
+        let (db, dc) = (d.bytes_delta, d.count_delta);
         let rows = d.clone();
         let order = self.diff_order.clone();
-        let select = link.callback(Msg::SelectCurrentByName);
+        let select = link.callback(Msg::SelectCurrent);
         let render = Callback::from(move |i: usize| -> Html {
-            let r: &DiffRow = &rows.rows[order[i] as usize];
-            let name = r.name.clone();
-            let onclick = select.reform(move |_: MouseEvent| name.clone());
-            let badge = match r.change {
-                Change::New => html! { <span class="badge new">{ "new" }</span> },
-                Change::Vanished => html! { <span class="badge gone">{ "vanished" }</span> },
-                Change::Both => html! {},
+            let r: &DiffRow = &rows.types[order[i] as usize];
+            // The current dump's row of this type, by id.
+            let current = r.current_type_ids.first().copied();
+            let select = select.clone();
+            let onclick = Callback::from(move |_: MouseEvent| {
+                if let Some(id) = current {
+                    select.emit(id);
+                }
+            });
+            let (badge, change) = match r.status {
+                DiffStatus::New => (html! { <span class="badge new">{ "new" }</span> }, "new"),
+                DiffStatus::Vanished => (
+                    html! { <span class="badge gone">{ "vanished" }</span> },
+                    "vanished",
+                ),
+                DiffStatus::Changed => (html! {}, "both"),
             };
-            let cls = if r.bytes_delta() > 0 {
+            let cls = if r.bytes_delta > 0 {
                 "grew"
-            } else if r.bytes_delta() < 0 {
+            } else if r.bytes_delta < 0 {
                 "shrank"
             } else {
                 ""
@@ -1177,30 +1230,30 @@ impl App {
             html! {
                 <div class={classes!("trow", (i % 2 == 1).then_some("odd"))} role="row"
                     style={format!("top:{}px", i as f64 * ROW_HEIGHT)}
-                    data-name={r.name.clone()} data-count-delta={r.count_delta().to_string()}
-                    data-bytes-delta={r.bytes_delta().to_string()}
-                    data-change={format!("{:?}", r.change).to_lowercase()}
+                    data-name={r.name.clone()} data-count-delta={r.count_delta.to_string()}
+                    data-bytes-delta={r.bytes_delta.to_string()}
+                    data-change={change}
                     {onclick}>
                     <span class="c-name" title={r.name.clone()}>{ badge }<span class="nm">{ &r.name }</span></span>
-                    <span class={classes!("c-num", cls)}>{ signed_thousands(r.bytes_delta()) }</span>
-                    <span class={classes!("c-num", cls)}>{ signed_thousands(r.count_delta()) }</span>
-                    <span class="c-num">{ format!("{} → {}", thousands(r.base_count), thousands(r.cur_count)) }</span>
-                    <span class="c-num">{ thousands(r.cur_bytes) }</span>
+                    <span class={classes!("c-num", cls)}>{ signed_thousands(r.bytes_delta) }</span>
+                    <span class={classes!("c-num", cls)}>{ signed_thousands(r.count_delta) }</span>
+                    <span class="c-num">{ format!("{} → {}", thousands(r.count_base), thousands(r.count_current)) }</span>
+                    <span class="c-num">{ thousands(r.bytes_current) }</span>
                 </div>
             }
         });
         html! {
             <section class="growth" id="growth">
                 <div class="cards">
-                    { card("Heap, baseline", &format!("{} · {} objects", bytes(d.base.1), thousands(d.base.0)), "diff-base") }
-                    { card("Heap, current", &format!("{} · {} objects", bytes(d.cur.1), thousands(d.cur.0)), "diff-cur") }
+                    { card("Heap, baseline", &format!("{} · {} objects", bytes(d.base.bytes), thousands(d.base.objects)), "diff-base") }
+                    { card("Heap, current", &format!("{} · {} objects", bytes(d.current.bytes), thousands(d.current.objects)), "diff-cur") }
                     { card("Change", &format!("{} · {} objects", signed_bytes(db), signed_thousands(dc)), "diff-change") }
                 </div>
                 <div class="toolbar">
                     <input type="search" id="diff-filter" class="filter" placeholder="Filter types by name…"
                         value={self.diff_filter.clone()} {oninput} aria-label="Filter types" />
                     <span class="muted" id="diff-count">
-                        { format!("{} of {} changed types · {} unchanged", thousands(self.diff_order.len() as u64), thousands(d.rows.len() as u64), thousands(d.unchanged)) }
+                        { format!("{} of {} changed types · {} unchanged", thousands(self.diff_order.len() as u64), thousands(d.types.len() as u64), thousands(d.unchanged_types)) }
                     </span>
                 </div>
                 <VirtualTable id="diff-table" class="cols-diff" len={self.diff_order.len()} {render}
@@ -1216,6 +1269,11 @@ impl App {
             </section>
         }
     }
+}
+
+/// Entries in the referred-from subtree of `e`, itself included.
+fn subtree_size(e: &RefNode) -> u32 {
+    1 + e.children.iter().map(subtree_size).sum::<u32>()
 }
 
 fn slow_progress_from_url() -> u32 {
@@ -1338,19 +1396,23 @@ fn view_loading(
 }
 
 fn view_overview(ctx: &Context<App>, l: &Loaded, id: &str) -> Html {
-    let o = &l.overview;
+    let o = &*l.stats;
+    let read = &*l.read;
     let unknown = |v: &Option<String>, why: &str| -> Html {
         match v {
             Some(v) => html! { <span title={v.clone()}>{ v }</span> },
             None => html! { <span class="muted">{ why.to_owned() }</span> },
         }
     };
-    let not_recorded = if o.format_id == "gcdump" {
+    let not_recorded = if o.format == "gcdump" {
         "not recorded in a .gcdump"
     } else {
         "unknown"
     };
-    let top: Vec<&TypeRow> = l.table.rows.iter().take(10).collect();
+    let top: Vec<&TypeStatsRow> = o.types.iter().take(10).collect();
+    let gc_mode = o.clr.as_ref().map(|c| c.gc_summary());
+    // ISO 8601 as people read it: `2023-11-08 15:05:15`.
+    let dump_time = o.dump_time.as_ref().map(|t| t.replace('T', " "));
     let max = top.first().map_or(1, |r| r.bytes.max(1));
     let link = ctx.link();
     html! {
@@ -1360,16 +1422,16 @@ fn view_overview(ctx: &Context<App>, l: &Loaded, id: &str) -> Html {
                 { card("Heap size (live objects)", &bytes(o.bytes), "ov-bytes") }
                 { card("Objects", &thousands(o.objects), "ov-objects") }
                 { card("Types", &thousands(o.type_count), "ov-types") }
-                { card("Free space", &format!("{} in {} blocks", bytes(o.free.1), thousands(o.free.0)), "ov-free") }
+                { card("Free space", &format!("{} in {} blocks", bytes(o.free.bytes), thousands(o.free.count)), "ov-free") }
             </div>
             <div class="detail-grid">
                 <div class="panel">
                     <h3>{ "The dump" }</h3>
                     <dl class="facts">
-                        <dt>{ "Format" }</dt><dd id="ov-format">{ &o.format }</dd>
+                        <dt>{ "Format" }</dt><dd id="ov-format">{ &read.format_name }</dd>
                         <dt>{ "Runtime" }</dt><dd id="ov-runtime">{ unknown(&o.runtime, not_recorded) }</dd>
-                        <dt>{ "GC mode" }</dt><dd id="ov-gc">{ unknown(&o.gc_mode, not_recorded) }</dd>
-                        <dt>{ "Dump time" }</dt><dd id="ov-time">{ unknown(&o.dump_time, "not recorded") }</dd>
+                        <dt>{ "GC mode" }</dt><dd id="ov-gc">{ unknown(&gc_mode, not_recorded) }</dd>
+                        <dt>{ "Dump time" }</dt><dd id="ov-time">{ unknown(&dump_time, "not recorded") }</dd>
                         <dt>{ "Process" }</dt><dd>{ unknown(&o.process_name.as_ref().map(|n| match o.process_id {
                             Some(pid) => format!("{n} (pid {pid})"),
                             None => n.clone(),
@@ -1383,12 +1445,12 @@ fn view_overview(ctx: &Context<App>, l: &Loaded, id: &str) -> Html {
                         if let Some(p) = o.pointer_size {
                             <dt>{ "Pointer size" }</dt><dd>{ format!("{}-bit", p as u32 * 8) }</dd>
                         }
-                        <dt>{ "File" }</dt><dd title={o.file_name.clone()}>{ format!("{} ({})", o.file_name, bytes(o.file_size)) }</dd>
+                        <dt>{ "File" }</dt><dd title={o.file.clone()}>{ format!("{} ({})", o.file, bytes(o.file_bytes)) }</dd>
                         <dt>{ "Graph" }</dt><dd>{ format!("{} nodes, {} references, {} roots", thousands(o.nodes), thousands(o.edges), thousands(o.roots)) }</dd>
-                        if let Some((c, b)) = o.unreachable {
-                            <dt>{ "Unreachable" }</dt><dd>{ format!("{} objects, {} (garbage not yet collected; not counted)", thousands(c), bytes(b)) }</dd>
+                        if let Some(u) = o.unreachable {
+                            <dt>{ "Unreachable" }</dt><dd>{ format!("{} objects, {} (garbage not yet collected; not counted)", thousands(u.count), bytes(u.bytes)) }</dd>
                         }
-                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", o.open_ms)} data-read-ms={format!("{:.1}", o.read_ms)} data-bytes-read={o.bytes_read.to_string()} data-wasm-memory={o.wasm_memory.to_string()}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(o.open_ms), bytes(o.bytes_read), bytes(o.wasm_memory)) }</dd>
+                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(read.open_ms), bytes(read.bytes_read), bytes(read.wasm_memory)) }</dd>
                         if let Some(ms) = l.retained_ms {
                             <dt>{ "Retained sizes" }</dt><dd>{ format!("computed in {}", duration_ms(ms)) }</dd>
                         }

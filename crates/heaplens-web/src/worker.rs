@@ -108,7 +108,7 @@ fn handle(data: JsValue) {
                 Some(detail) => Response::Detail { slot, detail },
                 None => Response::Failed {
                     slot: Some(slot),
-                    message: format!("no type {type_id} in the {}", slot.label()),
+                    message: format!("no type {} in the {}", type_id.0, slot.label()),
                 },
             });
         }
@@ -203,20 +203,16 @@ fn open(slot: Slot, file: File, modules: Vec<File>, slow_progress_ms: u32) {
         let mut s = s.borrow_mut();
         s.open(slot, &cache, &modules, &name, &mut progress)?;
         let o = s.get_mut(slot).expect("just opened");
-        o.overview.bytes_read = reader.bytes_read();
-        o.overview.read_ms = reader.read_ms();
-        o.overview.open_ms = now() - t0;
-        o.overview.wasm_memory = wasm_memory();
-        Ok::<_, String>((o.overview.clone(), o.table()))
+        o.report.bytes_read = reader.bytes_read();
+        o.report.read_ms = reader.read_ms();
+        o.report.open_ms = now() - t0;
+        o.report.wasm_memory = wasm_memory();
+        Ok::<_, String>((o.document.clone(), o.report.clone()))
     });
     // The names are in the snapshot; the module files are not read again.
     drop(modules);
     match result {
-        Ok((overview, table)) => post(&Response::Opened {
-            slot,
-            overview,
-            table,
-        }),
+        Ok((stats, read)) => post(&Response::Opened { slot, stats, read }),
         Err(message) => {
             post(&Response::Failed {
                 slot: Some(slot),

@@ -1,0 +1,356 @@
+//! heaplens' results as one schema: typed, serialisable, versioned.
+//!
+//! Everything heaplens tells about a dump leaves the engine as one of the
+//! documents below: `heaplens … --json` prints them, the web worker sends
+//! them to the page, and an export writes them. Each document has **one
+//! builder**, here, from the engine's outputs (a
+//! [`heaplens_graph::Snapshot`], the analyses of [`heaplens_analysis`], a
+//! [`heaplens_snapshot::Description`]); no consumer converts engine
+//! structures itself.
+//!
+//! | document | what | type | built by |
+//! |---|---|---|---|
+//! | `info` | what a dump is (`heaplens info`) | [`info::InfoDocument`] | [`info::InfoDocument::build`] |
+//! | `stats` | the snapshot's overview and its type statistics (`heaplens stats`, the page's overview and type table) | [`stats::StatsDocument`] | [`stats::StatsDocument::build`] |
+//! | `retained` | retained sizes per type and the largest objects (`heaplens retained`, the page's retained column) | [`retained::RetainedDocument`] | [`retained::RetainedDocument::build`] |
+//! | `roots` | why a type's objects are alive: root paths and the referred-from tree (`heaplens roots`, the page's type detail) | [`roots::RootsDocument`] | [`roots::RootsDocument::build`] |
+//! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`] |
+//!
+//! Documents still to come (flame graph, object inspector, findings,
+//! groups, a whole-analysis export) are new [`DocumentKind`]s that refer to
+//! types and objects by the same ids.
+//!
+//! # Every document starts with
+//!
+//! * `schema_version` — [`SCHEMA_VERSION`] of the heaplens that wrote it;
+//!   every change to a document (a field added, renamed, removed or given a
+//!   new meaning, a new document) increases it and is listed in
+//!   `CHANGELOG.md` beside this crate. Output of heaplens before the schema
+//!   has no `schema_version` and counts as version 0.
+//! * `heaplens_version` — the version of heaplens that wrote it.
+//! * `document` — which document it is ([`DocumentKind`]).
+//!
+//! [`Header`] reads these three from any document, so a reader checks
+//! ([`Header::check`]) before it reads the rest.
+//!
+//! # Ids
+//!
+//! Rows carry ids, so a view joins rows of different documents by id and
+//! never by name:
+//!
+//! * [`TypeId`]: a row of the type statistics — one per type, that is per
+//!   MethodTable for a dump of process memory, and per (name, module,
+//!   MethodTable) for a `.gcdump` that repeats a type. Two types with one
+//!   name (in different modules, or generic instantiations the input names
+//!   alike) are two rows with two ids. A `TypeId` is the graph's index of
+//!   the row's first type ([`heaplens_analysis::stats::TypeGroups`]): the
+//!   same in every document about one snapshot (`stats`, `retained`,
+//!   `roots`, a `diff`'s side), and the same whenever heaplens of one
+//!   schema version reads the same file.
+//! * [`NodeId`]: an object (a node of the heap graph) within its snapshot.
+//! * A diff row's `id` is its place in the diff's full order; it links to
+//!   the rows it compares on either side (`base_type_ids`,
+//!   `current_type_ids`).
+//!
+//! # Conventions
+//!
+//! Sizes are bytes, counts are objects. Addresses and MethodTables are hex
+//! strings (`"0x7ff9b4e0d7c8"`) so no reader loses precision. A document's
+//! own fields are always present, `null` when the input does not record
+//! them; in rows and tree entries, a field that does not apply is left out
+//! (its default: `null`, `false`, `0`, `[]`), to keep large tables small.
+
+pub mod diff;
+pub mod info;
+pub mod retained;
+pub mod roots;
+pub mod stats;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The version of the schema this heaplens writes. See `CHANGELOG.md`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The version of heaplens (the workspace's; every crate shares it).
+pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Which document a JSON object is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// [`info::InfoDocument`].
+    Info,
+    /// [`stats::StatsDocument`].
+    Stats,
+    /// [`retained::RetainedDocument`].
+    Retained,
+    /// [`roots::RootsDocument`].
+    Roots,
+    /// [`diff::DiffDocument`].
+    Diff,
+}
+
+/// The fields every document starts with. Deserialising any document as a
+/// `Header` reads just these (unknown fields are ignored); a document
+/// without `schema_version` (heaplens before the schema) reads as version 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// The schema version it was written with.
+    #[serde(default)]
+    pub schema_version: u32,
+    /// The heaplens that wrote it.
+    #[serde(default)]
+    pub heaplens_version: Option<String>,
+    /// Which document it is (absent before the schema).
+    #[serde(default)]
+    pub document: Option<DocumentKind>,
+}
+
+/// A document this heaplens cannot read as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionError {
+    /// Written by a newer heaplens.
+    #[error(
+        "the results were written with schema version {found} (heaplens {heaplens}); this \
+         heaplens reads version {SCHEMA_VERSION}: use heaplens {heaplens} or newer"
+    )]
+    Newer {
+        /// The document's version.
+        found: u32,
+        /// The heaplens that wrote it.
+        heaplens: String,
+    },
+    /// Written by an older heaplens, in a version no upgrader reads.
+    #[error(
+        "the results were written with schema version {found} (heaplens {heaplens}); this \
+         heaplens reads version {SCHEMA_VERSION}: read the dump again to get them in this version"
+    )]
+    Older {
+        /// The document's version.
+        found: u32,
+        /// The heaplens that wrote it (`unknown` before version 1).
+        heaplens: String,
+    },
+}
+
+impl Header {
+    /// The header of a document written now.
+    pub fn current(document: DocumentKind) -> Header {
+        Header {
+            schema_version: SCHEMA_VERSION,
+            heaplens_version: Some(HEAPLENS_VERSION.to_owned()),
+            document: Some(document),
+        }
+    }
+
+    /// Whether this heaplens reads the document: only its own version so
+    /// far (version 1 is the first; upgraders from older versions will sit
+    /// here, as in Firefox Profiler's processed-profile versioning).
+    pub fn check(&self) -> Result<(), VersionError> {
+        let heaplens = || {
+            self.heaplens_version
+                .clone()
+                .unwrap_or_else(|| "unknown".to_owned())
+        };
+        match self.schema_version.cmp(&SCHEMA_VERSION) {
+            std::cmp::Ordering::Equal => Ok(()),
+            std::cmp::Ordering::Greater => Err(VersionError::Newer {
+                found: self.schema_version,
+                heaplens: heaplens(),
+            }),
+            std::cmp::Ordering::Less => Err(VersionError::Older {
+                found: self.schema_version,
+                heaplens: heaplens(),
+            }),
+        }
+    }
+}
+
+/// The `heaplens_version` field of a document written now.
+fn heaplens_version() -> String {
+    HEAPLENS_VERSION.to_owned()
+}
+
+/// A row of a snapshot's type statistics, within its snapshot (see the
+/// crate's documentation on ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TypeId(pub u32);
+
+/// An object (a node of the heap graph) within its snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(pub u32);
+
+/// An address in the dumped process (an object, a MethodTable), written
+/// as a hex string (`"0x7ff9b4e0d7c8"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Address(pub u64);
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Address {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.strip_prefix("0x")
+            .and_then(|h| u64::from_str_radix(h, 16).ok())
+            .map(Address)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a hex address: {s:?}")))
+    }
+}
+
+/// A count of objects (or blocks) and their bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// How many.
+    pub count: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+impl From<heaplens_analysis::stats::Totals> for Totals {
+    fn from(t: heaplens_analysis::stats::Totals) -> Self {
+        Totals {
+            count: t.count,
+            bytes: t.bytes,
+        }
+    }
+}
+
+/// How the GC runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GcMode {
+    /// One heap.
+    Workstation,
+    /// A heap per core (or as many as DATAS decides).
+    Server,
+}
+
+impl GcMode {
+    /// The name as the JSON writes it (`workstation`, `server`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GcMode::Workstation => "workstation",
+            GcMode::Server => "server",
+        }
+    }
+}
+
+impl From<heaplens_graph::GcMode> for GcMode {
+    fn from(m: heaplens_graph::GcMode) -> Self {
+        match m {
+            heaplens_graph::GcMode::Workstation => GcMode::Workstation,
+            heaplens_graph::GcMode::Server => GcMode::Server,
+        }
+    }
+}
+
+/// How the GC lays out its heap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeapLayout {
+    /// Segments.
+    Segments,
+    /// Regions (.NET 7+).
+    Regions,
+}
+
+impl HeapLayout {
+    /// The name as the JSON writes it (`segments`, `regions`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeapLayout::Segments => "segments",
+            HeapLayout::Regions => "regions",
+        }
+    }
+}
+
+impl From<heaplens_graph::HeapLayout> for HeapLayout {
+    fn from(l: heaplens_graph::HeapLayout) -> Self {
+        match l {
+            heaplens_graph::HeapLayout::Segments => HeapLayout::Segments,
+            heaplens_graph::HeapLayout::Regions => HeapLayout::Regions,
+        }
+    }
+}
+
+/// How heaplens found the GC heap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeapFoundBy {
+    /// From the runtime's own bookkeeping (`GcDacVars`).
+    GcDacVars,
+    /// By a heuristic scan of the dump's memory (.NET Framework keeps no
+    /// `GcDacVars`).
+    Shape,
+}
+
+impl HeapFoundBy {
+    fn of(found_by_shape: bool) -> HeapFoundBy {
+        if found_by_shape {
+            HeapFoundBy::Shape
+        } else {
+            HeapFoundBy::GcDacVars
+        }
+    }
+}
+
+/// The input format's stable name (`gcdump`, `elf-core`, `minidump`;
+/// `unknown` when the snapshot does not say).
+fn format_name(format: Option<heaplens_graph::InputFormat>) -> String {
+    format.map_or("unknown", |f| f.as_str()).to_owned()
+}
+
+/// `true` for serde's `skip_serializing_if`.
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+/// `0` for serde's `skip_serializing_if`.
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_checked_against_this_version() {
+        let h = Header::current(DocumentKind::Stats);
+        assert_eq!(h.schema_version, SCHEMA_VERSION);
+        assert!(h.check().is_ok());
+        let newer = Header {
+            schema_version: SCHEMA_VERSION + 1,
+            ..h.clone()
+        };
+        assert!(matches!(newer.check(), Err(VersionError::Newer { .. })));
+        // Output of heaplens before the schema: version 0.
+        let old: Header = serde_json::from_str(r#"{"format":"gcdump","types":[]}"#).unwrap();
+        assert_eq!(old.schema_version, 0);
+        let err = old.check().unwrap_err();
+        assert!(matches!(err, VersionError::Older { found: 0, .. }));
+        assert!(err.to_string().contains("heaplens unknown"), "{err}");
+    }
+
+    #[test]
+    fn addresses_are_hex_strings() {
+        let a = Address(0x7ff9_b4e0_d7c8);
+        let s = serde_json::to_string(&a).unwrap();
+        assert_eq!(s, r#""0x7ff9b4e0d7c8""#);
+        assert_eq!(serde_json::from_str::<Address>(&s).unwrap(), a);
+        assert!(serde_json::from_str::<Address>(r#""7ff9""#).is_err());
+        assert_eq!(serde_json::to_string(&Address(0)).unwrap(), r#""0x0""#);
+    }
+}

@@ -1,0 +1,273 @@
+//! The `stats` document: a snapshot's overview and what fills its heap, type
+//! by type (`heaplens stats`; the page's overview and type table).
+
+use crate::{
+    format_name, heaplens_version, Address, DocumentKind, GcMode, HeapFoundBy, HeapLayout, Totals,
+    TypeId, SCHEMA_VERSION,
+};
+use heaplens_analysis::stats::{TypeRow, TypeStats};
+use heaplens_graph::{ClrHeapInfo, Snapshot};
+use heaplens_snapshot::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A snapshot's overview and its per-type statistics.
+///
+/// For a whole-heap dump the rows count the objects a root reaches
+/// (`unreachable` counts the others); a `.gcdump` holds what the GC found
+/// live and counts every object. A sampled `.gcdump` is scaled as PerfView
+/// scales it (`scaled`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatsDocument {
+    /// [`SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
+    /// The heaplens that wrote it.
+    pub heaplens_version: String,
+    /// Always [`DocumentKind::Stats`].
+    pub document: DocumentKind,
+    /// The file as it was given (a path, or a file name in the page).
+    pub file: String,
+    /// The file's size in bytes.
+    pub file_bytes: u64,
+    /// `gcdump`, `elf-core` or `minidump`.
+    pub format: String,
+    /// Size of a pointer in the process, in bytes.
+    pub pointer_size: Option<u8>,
+    /// The process's name.
+    pub process_name: Option<String>,
+    /// The process's id.
+    pub process_id: Option<u32>,
+    /// The machine's name.
+    pub machine_name: Option<String>,
+    /// The tool that wrote the input.
+    pub creation_tool: Option<String>,
+    /// When the snapshot was taken (ISO 8601; a `.gcdump` records the
+    /// machine's local time, without a zone).
+    pub dump_time: Option<String>,
+    /// The runtime (`.NET 8.0.4`).
+    pub runtime: Option<String>,
+    /// What the CLR reader learned about the GC heap (dumps of process
+    /// memory; `null` for a `.gcdump`).
+    pub clr: Option<ClrFacts>,
+    /// How a sampled heap was scaled (`null` when not sampled).
+    pub sampling: Option<SamplingFacts>,
+    /// Coverage and caveats, in words.
+    pub notes: Vec<String>,
+    /// Nodes of the graph (objects, free blocks, pseudo-nodes).
+    pub nodes: u64,
+    /// References of the graph.
+    pub edges: u64,
+    /// GC roots.
+    pub roots: u64,
+    /// Pseudo-nodes (roots and categories of a `.gcdump`).
+    pub pseudo_nodes: u64,
+    /// Nodes referenced but never defined.
+    pub undefined_nodes: u64,
+    /// Objects in the rows (all rows, also those `types` leaves out).
+    pub objects: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Rows in all.
+    pub type_count: u64,
+    /// Rows matching the filter the document was written with (all when
+    /// there was none).
+    pub matching_types: u64,
+    /// Free space (not in the rows).
+    pub free: Totals,
+    /// Objects no root reaches, for whole-heap dumps (not in the rows).
+    pub unreachable: Option<Totals>,
+    /// True when counts and bytes were scaled from a sampled heap.
+    pub scaled: bool,
+    /// The rows: every type, or those matching a filter, up to a limit, in
+    /// the order asked (by bytes by default).
+    pub types: Vec<TypeStatsRow>,
+}
+
+/// One row: the objects of one type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeStatsRow {
+    /// The row's id in its snapshot.
+    pub id: TypeId,
+    /// The type's name exactly as the input stores it.
+    pub name: String,
+    /// The type's module, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// The MethodTable, when the input has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mt: Option<Address>,
+    /// Objects (scaled for a sampled heap).
+    pub count: u64,
+    /// Bytes (scaled for a sampled heap).
+    pub bytes: u64,
+    /// Objects present in the input (differs from `count` only when
+    /// scaled).
+    pub present: u64,
+}
+
+/// What the CLR reader learned about the runtime's GC heap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClrFacts {
+    /// The runtime module's path.
+    pub runtime_path: String,
+    /// The runtime's own version string, when the dump holds it.
+    pub runtime_version: Option<String>,
+    /// Workstation or server GC.
+    pub gc_mode: GcMode,
+    /// Segments or regions.
+    pub heap_layout: HeapLayout,
+    /// GC heaps.
+    pub heap_count: u64,
+    /// Segments or regions walked.
+    pub segments: u64,
+    /// Bytes the segments or regions span.
+    pub heap_bytes: u64,
+    /// Of them in the dump.
+    pub heap_bytes_captured: u64,
+    /// Places where a walk had to stop early.
+    pub walk_problems: u64,
+    /// How the heap was found.
+    pub heap_found_by: HeapFoundBy,
+}
+
+impl ClrFacts {
+    /// The GC in words: `workstation GC, regions, 1 heap`.
+    pub fn gc_summary(&self) -> String {
+        let heaps = match self.heap_count {
+            1 => "1 heap".to_owned(),
+            n => format!("{n} heaps"),
+        };
+        let shape = match self.heap_found_by {
+            HeapFoundBy::Shape => " (found by shape: no GcDacVars)",
+            HeapFoundBy::GcDacVars => "",
+        };
+        format!(
+            "{} GC, {}, {heaps}{shape}",
+            self.gc_mode.as_str(),
+            self.heap_layout.as_str()
+        )
+    }
+
+    /// The share of the heap's bytes the dump holds, in percent (100 for
+    /// an empty heap).
+    pub fn coverage_percent(&self) -> f64 {
+        if self.heap_bytes == 0 {
+            100.0
+        } else {
+            self.heap_bytes_captured as f64 * 100.0 / self.heap_bytes as f64
+        }
+    }
+
+    fn of(clr: &ClrHeapInfo) -> ClrFacts {
+        ClrFacts {
+            runtime_path: clr.runtime_path.clone(),
+            runtime_version: clr.version.clone(),
+            gc_mode: clr.gc_mode.into(),
+            heap_layout: clr.layout.into(),
+            heap_count: clr.heap_count as u64,
+            segments: clr.segments.len() as u64,
+            heap_bytes: clr.heap_bytes,
+            heap_bytes_captured: clr.heap_bytes_captured,
+            walk_problems: clr.walk_problems.len() as u64,
+            heap_found_by: HeapFoundBy::of(clr.found_by_shape),
+        }
+    }
+}
+
+/// How a sampled `.gcdump` scales back to the real heap.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SamplingFacts {
+    /// Original node count divided by sampled node count.
+    pub average_count_multiplier: f32,
+    /// Original bytes divided by sampled bytes.
+    pub average_size_multiplier: f32,
+}
+
+impl StatsDocument {
+    /// The document of `stats` (the statistics of `snapshot`), read from
+    /// `file` of `file_bytes` bytes. `stats.rows` are the rows to write, in
+    /// the order to write them (sorted, filtered and cut as asked);
+    /// `type_count` and `matching_types` count the rows before the filter
+    /// and before the cut.
+    pub fn build(
+        file: &str,
+        file_bytes: u64,
+        snapshot: &Snapshot,
+        stats: &TypeStats,
+        type_count: usize,
+        matching_types: usize,
+    ) -> StatsDocument {
+        let info = &snapshot.info;
+        let g = &snapshot.graph;
+        StatsDocument {
+            schema_version: SCHEMA_VERSION,
+            heaplens_version: heaplens_version(),
+            document: DocumentKind::Stats,
+            file: file.to_owned(),
+            file_bytes,
+            format: format_name(info.format),
+            pointer_size: info.pointer_size,
+            process_name: info.process_name.clone(),
+            process_id: info.process_id,
+            machine_name: info.machine_name.clone(),
+            creation_tool: info.creation_tool.clone(),
+            dump_time: info
+                .time_collected_ticks
+                .filter(|&t| t > 0)
+                .and_then(|t| Timestamp::LocalTicks(t).to_iso8601()),
+            runtime: info.runtime.clone(),
+            clr: info.clr.as_ref().map(ClrFacts::of),
+            sampling: info.sampling.as_ref().map(|s| SamplingFacts {
+                average_count_multiplier: s.average_count_multiplier,
+                average_size_multiplier: s.average_size_multiplier,
+            }),
+            notes: info.notes.clone(),
+            nodes: g.node_count() as u64,
+            edges: g.edge_count() as u64,
+            roots: g.roots().len() as u64,
+            pseudo_nodes: stats.pseudo_nodes,
+            undefined_nodes: stats.undefined_nodes,
+            objects: stats.objects,
+            bytes: stats.bytes,
+            type_count: type_count as u64,
+            matching_types: matching_types as u64,
+            free: stats.free.into(),
+            unreachable: stats.unreachable.map(Into::into),
+            scaled: stats.scaled,
+            types: stats.rows.iter().map(TypeStatsRow::of).collect(),
+        }
+    }
+
+    /// The document of every row of `stats`, in its order.
+    pub fn build_all(
+        file: &str,
+        file_bytes: u64,
+        snapshot: &Snapshot,
+        stats: &TypeStats,
+    ) -> StatsDocument {
+        let n = stats.rows.len();
+        Self::build(file, file_bytes, snapshot, stats, n, n)
+    }
+
+    /// A row's share of the bytes of all rows, in percent.
+    pub fn percent(&self, row: &TypeStatsRow) -> f64 {
+        if self.bytes == 0 {
+            0.0
+        } else {
+            row.bytes as f64 * 100.0 / self.bytes as f64
+        }
+    }
+}
+
+impl TypeStatsRow {
+    fn of(r: &TypeRow) -> TypeStatsRow {
+        TypeStatsRow {
+            id: TypeId(r.id),
+            name: r.name.clone(),
+            module: r.module.clone(),
+            mt: (r.method_table != 0).then_some(Address(r.method_table)),
+            count: r.count,
+            bytes: r.bytes,
+            present: r.present,
+        }
+    }
+}
