@@ -23,7 +23,6 @@
 use crate::fixture_graph;
 use crate::reconcile::{reconcile, type_name};
 use heaplens_clr::{ClrHeap, HeapLayout};
-use heaplens_graph::HeapRange;
 use heaplens_memory::AddressSpace;
 use std::collections::HashMap;
 use std::path::Path;
@@ -39,17 +38,8 @@ pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<
     }
     // Found, reclaimed since, allocated later: `reconcile`'s rules.
     let live = heaplens_analysis::reach::reachable(ours);
-    let segments: Vec<HeapRange> = heap
-        .info
-        .segments
-        .iter()
-        .map(|s| HeapRange {
-            start: s.start,
-            end: s.end,
-        })
-        .collect();
-    let regions = heap.info.layout == HeapLayout::Regions;
-    let rec = reconcile(ours, &live, &segments, regions, &want)?;
+    let regions = heap.info.gc.layout == HeapLayout::Regions;
+    let rec = reconcile(ours, &live, &heap.info.gc.segments, regions, &want)?;
 
     let mut overwritten = Vec::new();
     let mut names_differ: HashMap<(String, String), usize> = HashMap::new();

@@ -97,6 +97,7 @@ fn same(d: &ClrHeap, h: &ClrHeap) -> Result<String, String> {
     }
     let seg = |heap: &ClrHeap| -> Vec<_> {
         heap.info
+            .gc
             .segments
             .iter()
             .map(|s| {
@@ -119,17 +120,17 @@ fn same(d: &ClrHeap, h: &ClrHeap) -> Result<String, String> {
             seg(h)
         ));
     }
-    if (d.info.gc_mode, d.info.layout, d.info.heap_count)
-        != (h.info.gc_mode, h.info.layout, h.info.heap_count)
+    if (d.info.gc.mode, d.info.gc.layout, d.info.gc.heap_count)
+        != (h.info.gc.mode, h.info.gc.layout, h.info.gc.heap_count)
     {
         return Err(format!(
             "GC differs: {:?} {:?} {} vs {:?} {:?} {}",
-            d.info.gc_mode,
-            d.info.layout,
-            d.info.heap_count,
-            h.info.gc_mode,
-            h.info.layout,
-            h.info.heap_count
+            d.info.gc.mode,
+            d.info.gc.layout,
+            d.info.gc.heap_count,
+            h.info.gc.mode,
+            h.info.gc.layout,
+            h.info.gc.heap_count
         ));
     }
     let (a, b) = (&d.graph, &h.graph);
@@ -213,7 +214,7 @@ fn same(d: &ClrHeap, h: &ClrHeap) -> Result<String, String> {
     }
     Ok(format!(
         "{} segments, {} objects, {edges} references, roots {kinds:?}, ends {:?}",
-        h.info.segments.len(),
+        h.info.gc.segments.len(),
         b.node_count(),
         report.ends.iter().map(|e| e.source).collect::<Vec<_>>()
     ))
@@ -224,7 +225,7 @@ fn same(d: &ClrHeap, h: &ClrHeap) -> Result<String, String> {
 fn check(target: &Target<'_>, memory: &dyn AddressSpace, graph: &Path) -> Result<(), Failed> {
     let (dac, heuristic) = both(target);
     match dac {
-        Ok(d) if d.info.layout == heaplens_clr::HeapLayout::Segments => {
+        Ok(d) if d.info.gc.layout == heaplens_clr::HeapLayout::Segments => {
             let h = heuristic.map_err(|e| format!("the heuristic read failed: {e}"))?;
             let summary = same(&d, &h)?;
             let reference = clr_check::check(&h, memory, graph)?;
@@ -239,7 +240,7 @@ fn check(target: &Target<'_>, memory: &dyn AddressSpace, graph: &Path) -> Result
                     "{}: {} — heuristic refuses: {why}",
                     graph.display(),
                     match &other {
-                        Ok(d) => format!("{:?}", d.info.layout),
+                        Ok(d) => format!("{:?}", d.info.gc.layout),
                         Err(e) => e.to_string(),
                     }
                 );
@@ -248,7 +249,7 @@ fn check(target: &Target<'_>, memory: &dyn AddressSpace, graph: &Path) -> Result
             Ok(h) => Err(format!(
                 "the heuristic read a heap of {} objects where GcDacVars gives {:?}",
                 h.graph.node_count(),
-                other.map(|d| d.info.layout)
+                other.map(|d| d.info.gc.layout)
             )
             .into()),
             Err(e) => Err(format!("the heuristic refused with the wrong error: {e}").into()),
@@ -285,6 +286,7 @@ type Moved = Vec<(u64, u64, u64)>;
 fn set_back(heap: &ClrHeap, back: usize) -> Moved {
     let g = &heap.graph;
     heap.info
+        .gc
         .segments
         .iter()
         .filter(|s| s.ephemeral)
@@ -509,10 +511,10 @@ fn framework_route(dump: &Path) -> Result<(), Failed> {
     let patched = renamed_runtime(&source)?;
     let renamed = heaplens_snapshot::open(&patched, &mut NoProgress)?;
     let clr = renamed.info.clr.as_ref().ok_or("no CLR facts")?;
-    if !clr.runtime_path.ends_with("\\clr.dll") || !clr.found_by_shape {
+    if !clr.runtime_path.ends_with("\\clr.dll") || !clr.gc.found_by_shape {
         return Err(format!("not read as .NET Framework: {clr:?}").into());
     }
-    if !clr.gc_summary().contains("found by shape")
+    if !clr.gc.summary().contains("found by shape")
         || !renamed
             .info
             .notes
@@ -528,7 +530,7 @@ fn framework_route(dump: &Path) -> Result<(), Failed> {
             "does not say how the heap was found: {:?} {:?} {}",
             renamed.info.runtime,
             renamed.info.notes,
-            clr.gc_summary()
+            clr.gc.summary()
         )
         .into());
     }
@@ -563,7 +565,11 @@ fn framework_route(dump: &Path) -> Result<(), Failed> {
         &heaplens_snapshot::modules::ModuleSet::new(),
         &mut NoProgress,
     )?;
-    let gc = d.runtime.as_ref().and_then(|r| r.gc).ok_or("no GC facts")?;
+    let gc = d
+        .runtime
+        .as_ref()
+        .and_then(|r| r.gc.as_ref())
+        .ok_or("no GC facts")?;
     if !gc.found_by_shape || !matches!(d.heap, heaplens_snapshot::HeapStatus::Walkable { .. }) {
         return Err(format!("info: {:?} {:?}", d.runtime, d.heap).into());
     }
@@ -572,7 +578,7 @@ fn framework_route(dump: &Path) -> Result<(), Failed> {
         dump.display(),
         b.node_count(),
         b.roots().len(),
-        clr.gc_summary(),
+        clr.gc.summary(),
         renamed.info.runtime
     );
     Ok(())

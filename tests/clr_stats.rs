@@ -38,7 +38,9 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::reach::reachable;
 use heaplens_analysis::stats::{type_stats, Selection, TypeStats};
 use heaplens_bytes::{FileSource, PageCache};
-use heaplens_graph::{HeapGraph, HeapLayout, NoProgress, NodeIndex, RootKind, Snapshot};
+use heaplens_clr::HeapLayout;
+use heaplens_graph::{HeapGraph, NoProgress, NodeIndex, RootKind};
+use heaplens_snapshot::Snapshot;
 use heaplens_tests::reconcile::{reconcile, type_name, Reconciliation};
 use heaplens_tests::{fixture_graph, fixture_modules};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -119,16 +121,16 @@ impl Read {
         let snap = open(&f.core)?;
         let want = fixture_graph::load(&f.file("graph.json.zst"), false)?;
         let clr = snap.info.clr.as_ref().ok_or("no CLR heap information")?;
-        if !clr.walk_problems.is_empty() {
-            return Err(format!("the walk stopped early: {:?}", clr.walk_problems).into());
+        if !clr.problems.is_empty() {
+            return Err(format!("the walk stopped early: {:?}", clr.problems).into());
         }
         let g = &snap.graph;
         let live = reachable(g);
         let rec = reconcile(
             g,
             &live,
-            &clr.segments,
-            clr.layout == HeapLayout::Regions,
+            &clr.gc.segments,
+            clr.gc.layout == HeapLayout::Regions,
             &want,
         )?;
         // The reference's own MethodTable → name map; for the MethodTables
@@ -410,7 +412,7 @@ fn root_path(f: &Fixture) -> Result<(), Failed> {
 /// some modules' metadata (a Windows heap minidump) has types named
 /// `module!token` and says so; one that holds it has neither.
 fn agrees_on_metadata(f: &Fixture, read: &Read) -> Result<(), Failed> {
-    let unnamed = read.snap.info.clr.as_ref().map_or(0, |c| c.types_unnamed);
+    let unnamed = read.snap.info.clr.as_ref().map_or(0, |c| c.names.unnamed);
     let says_so = read
         .snap
         .info
@@ -451,6 +453,7 @@ fn no_heap(f: &Fixture) -> Result<(), Failed> {
         let (vaddr, memsz) = (u64_at(&core, ph + 16), u64_at(&core, ph + 40));
         let is_load = core[ph..ph + 4] == 1u32.to_le_bytes();
         let holds_heap = clr
+            .gc
             .segments
             .iter()
             .any(|s| s.start < vaddr + memsz && vaddr < s.end);

@@ -69,13 +69,13 @@ fn stem(p: &Path) -> String {
 /// Raw By Name section: every listed row equal, in the same order of Exc.
 fn raw_by_name(shared: &Path, sample: &Path) -> Result<(), Failed> {
     let dump = read(sample)?;
-    let g = &dump.snapshot.graph;
+    let g = &dump.graph;
     let sections = parse_view(&golden(shared, &stem(sample), "view.txt")?);
     let raw = sections
         .iter()
         .find(|s| s.title.starts_with("raw"))
         .ok_or("no raw section in the golden view")?;
-    let view = by_name_exclusive(g, dump.snapshot.info.sampling.as_ref());
+    let view = by_name_exclusive(g, dump.sampling.as_ref());
     let (total, count) = view.totals();
     let (rows, row_count) = (&view.rows, view.row_count);
     if total != raw.total_metric || count != raw.total_count {
@@ -128,8 +128,8 @@ fn raw_by_name(shared: &Path, sample: &Path) -> Result<(), Failed> {
 /// row that holds objects.
 fn stats_per_frame(shared: &Path, sample: &Path) -> Result<(), Failed> {
     let dump = read(sample)?;
-    let g = &dump.snapshot.graph;
-    let st = type_stats(g, dump.snapshot.info.sampling.as_ref(), Selection::All);
+    let g = &dump.graph;
+    let st = type_stats(g, dump.sampling.as_ref(), Selection::All);
     let mut per_frame: HashMap<String, (u64, u64)> = HashMap::new();
     let frame = |name: &str, module: Option<&str>| match module {
         Some(m) => format!("{}!{}", short_module(m), shorten_namespaces(name)),
@@ -196,7 +196,7 @@ fn stats_per_frame(shared: &Path, sample: &Path) -> Result<(), Failed> {
 /// `dotnet-gcdump report` totals: GC Heap bytes and objects.
 fn report_totals(shared: &Path, sample: &Path) -> Result<(), Failed> {
     let dump = read(sample)?;
-    let g = &dump.snapshot.graph;
+    let g = &dump.graph;
     let want = parse_report(&golden(shared, &stem(sample), "report-linux.txt")?);
     if g.total_size() != want.heap_bytes || g.node_count() as u64 != want.heap_objects {
         return Err(format!(
@@ -219,7 +219,7 @@ fn report_totals(shared: &Path, sample: &Path) -> Result<(), Failed> {
 fn xml_graph(shared: &Path) -> Result<(), Failed> {
     let sample = shared.join("samples/gcdump/perfview-test1-jscript-ie.gcdump");
     let dump = read(&sample)?;
-    let g = &dump.snapshot.graph;
+    let g = &dump.graph;
     let xml = std::fs::read_to_string(
         shared.join("samples/gcdump/golden/perfview-test1-jscript-ie_baseline.gcdump.xml"),
     )?;
@@ -257,7 +257,7 @@ fn xml_graph(shared: &Path) -> Result<(), Failed> {
 /// The spanning tree of a sample with PerfView's default priorities.
 fn tree_of(dump: &GcDump) -> SpanningTree {
     spanning_tree(
-        &dump.snapshot.graph,
+        &dump.graph,
         &Priorities::default(),
         &mut heaplens_graph::NoProgress,
     )
@@ -267,18 +267,14 @@ fn tree_of(dump: &GcDump) -> SpanningTree {
 /// The stack source of a sample (one sample per node, spanning-tree stacks).
 fn source_of(dump: &GcDump) -> StackSource {
     let tree = tree_of(dump);
-    StackSource::from_graph(
-        &dump.snapshot.graph,
-        dump.snapshot.info.sampling.as_ref(),
-        &tree,
-    )
+    StackSource::from_graph(&dump.graph, dump.sampling.as_ref(), &tree)
 }
 
 /// PerfView's spanning tree: every node's parent and the visit order equal
 /// `<sample>.parents.txt`.
 fn spanning_tree_check(shared: &Path, sample: &Path) -> Result<(), Failed> {
     let dump = read(sample)?;
-    let n = dump.snapshot.graph.node_count();
+    let n = dump.graph.node_count();
     let want = parse_parents(&golden(shared, &stem(sample), "parents.txt")?);
     if want.parents.len() != n || want.order.len() != n {
         return Err(format!(
@@ -484,13 +480,7 @@ fn type_diff_vs_perfview(shared: &Path) -> Result<(), Failed> {
     let dir = shared.join("samples/gcdump");
     let test = read(&dir.join("monogcdumprepro-20231108_150644_31024.gcdump"))?;
     let base = read(&dir.join("monogcdumprepro-20231108_150515_31024.gcdump"))?;
-    let stats = |d: &GcDump| {
-        type_stats(
-            &d.snapshot.graph,
-            d.snapshot.info.sampling.as_ref(),
-            Selection::Reachable,
-        )
-    };
+    let stats = |d: &GcDump| type_stats(&d.graph, d.sampling.as_ref(), Selection::Reachable);
     let ours = diff_type_stats(&stats(&base), &stats(&test), DiffOptions::default());
     let mut by_short: HashMap<String, (f64, f64)> = HashMap::new();
     for t in &ours.types {

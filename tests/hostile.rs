@@ -8,8 +8,9 @@
 
 use heaplens_bytes::{FileSource, ReadAt, ReadError};
 use heaplens_corpus::patched::Patched;
-use heaplens_graph::{NoProgress, Snapshot};
+use heaplens_graph::NoProgress;
 use heaplens_snapshot::OpenError;
+use heaplens_snapshot::Snapshot;
 fn fixture(rel: &str) -> Option<FileSource> {
     let shared = heaplens_corpus::shared_or_skip("hostile-input tests")?;
     let path = heaplens_corpus::unpacked(&shared.join("fixtures").join(rel)).unwrap();
@@ -39,9 +40,9 @@ fn a_region_whose_mem_is_0x28_reads_as_a_stated_partial_heap() {
     let snap = read(&damaged, "net8 POH mem = 0x28").expect("a partial result");
     let clr = snap.info.clr.as_ref().unwrap();
     let problem = clr
-        .walk_problems
+        .problems
         .iter()
-        .find(|p| p.address == 0x28)
+        .find(|p| p.addr == 0x28)
         .expect("the damaged region's walk stopped at its start");
     assert!(problem.why.contains("a damaged record"), "{}", problem.why);
     assert!(
@@ -57,7 +58,7 @@ fn a_region_whose_mem_is_0x28_reads_as_a_stated_partial_heap() {
     let lost = whole.graph.node_count() - snap.graph.node_count();
     assert!(lost > 0 && lost < whole.graph.node_count() / 10, "{lost}");
     // The damaged region's claim is not taken for heap.
-    assert!(clr.heap_bytes < whole.info.clr.as_ref().unwrap().heap_bytes);
+    assert!(clr.gc.heap_bytes < whole.info.clr.as_ref().unwrap().gc.heap_bytes);
 }
 
 /// Reproducer 2: four zeroed bytes in the ephemeral segment of the .NET
@@ -72,11 +73,11 @@ fn four_zeroed_bytes_in_the_ephemeral_segment_are_survived() {
     let snap = read(&damaged, "net31 zeroed").expect("a partial result");
     let clr = snap.info.clr.as_ref().unwrap();
     assert!(
-        clr.walk_problems
+        clr.problems
             .iter()
             .any(|p| p.why.contains("a damaged record")),
         "{:?}",
-        clr.walk_problems
+        clr.problems
     );
 }
 
@@ -125,7 +126,7 @@ fn bytes_inserted_into_heap_data_are_survived() {
     let clr = whole.info.clr.as_ref().unwrap();
     let mem = heaplens_minidump::Minidump::open(&dump).unwrap();
     let mut offsets = Vec::new();
-    for s in &clr.segments {
+    for s in &clr.gc.segments {
         for k in 0..4 {
             let addr = s.start + (s.end - s.start) * k / 4;
             if let Some(o) = mem.memory().file_offset(addr & !7) {
@@ -144,7 +145,7 @@ fn bytes_inserted_into_heap_data_are_survived() {
         if let Ok(snap) = read(&damaged, &format!("{} bytes at {at}", bytes.len())) {
             let clr = snap.info.clr.as_ref().unwrap();
             assert!(
-                !clr.walk_problems.is_empty() || clr.invalid_references > 0,
+                !clr.problems.is_empty() || clr.invalid_references > 0,
                 "{} bytes at {at}: a shifted heap read as whole",
                 bytes.len()
             );
@@ -230,7 +231,7 @@ fn records(core: &heaplens_elfcore::ElfCore<&FileSource>) -> Records {
         objects: Vec::new(),
         bookkeeping: Vec::new(),
     };
-    for s in &heap.info.segments {
+    for s in &heap.info.gc.segments {
         for f in [0u64, 8, 0x10, 0x20, 0x28, 0x30] {
             r.segment_fields.extend(at(s.record + f));
         }
@@ -325,10 +326,10 @@ fn damage_to_every_kind_of_clr_record_is_stated() {
                         let g = &snap.graph;
                         let changed = g.node_count() != whole.graph.node_count()
                             || g.edge_count() != whole.graph.edge_count();
-                        let stated = !clr.walk_problems.is_empty()
+                        let stated = !clr.problems.is_empty()
                             || clr.invalid_references > 0
                             || clr.dangling_roots > 0
-                            || clr.heap_bytes_captured < clr.heap_bytes;
+                            || clr.gc.heap_bytes_captured < clr.gc.heap_bytes;
                         assert!(
                             g.node_count() <= 2 * whole.graph.node_count() + 1000,
                             "{what}: {} objects from a heap of {}",

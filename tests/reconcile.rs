@@ -18,7 +18,8 @@
 //!   of the last collection, so there it must lie in memory that held no
 //!   reference object.
 
-use heaplens_graph::{HeapGraph, HeapRange, NodeIndex, TypeKind};
+use heaplens_clr::heap::Segment;
+use heaplens_graph::{HeapGraph, NodeIndex, TypeKind};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -41,7 +42,7 @@ pub struct Reconciliation {
 pub fn reconcile(
     ours: &HeapGraph,
     live: &[bool],
-    segments: &[HeapRange],
+    segments: &[Segment],
     regions: bool,
     want: &HeapGraph,
 ) -> Result<Reconciliation, String> {

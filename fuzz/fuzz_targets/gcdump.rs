@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(dump) = heaplens_gcdump::read(&data, &mut NoProgress) {
-        let g = &dump.snapshot.graph;
+        let g = &dump.graph;
         let mut bytes = 0u64;
         g.for_each_node(|_, _, size| bytes = bytes.wrapping_add(size));
         std::hint::black_box(bytes);

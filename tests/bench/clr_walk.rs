@@ -96,7 +96,7 @@ fn main() {
             std::hint::black_box(&st);
             best = best.min(t.elapsed());
             objects = heap.graph.node_count();
-            heap_mb = heap.info.heap_bytes_captured as f64 / 1e6;
+            heap_mb = heap.info.gc.heap_bytes_captured as f64 / 1e6;
             per_obj = heap.graph.memory_bytes() as f64 / objects as f64;
         }
         let s = best.as_secs_f64();

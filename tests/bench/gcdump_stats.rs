@@ -36,8 +36,8 @@ fn main() {
             let t = Instant::now();
             let src = PageCache::new(FileSource::open(&path).unwrap());
             let dump = heaplens_gcdump::read(&src, &mut heaplens_graph::NoProgress).unwrap();
-            let g = &dump.snapshot.graph;
-            let st = type_stats(g, dump.snapshot.info.sampling.as_ref(), Selection::All);
+            let g = &dump.graph;
+            let st = type_stats(g, dump.sampling.as_ref(), Selection::All);
             std::hint::black_box(&st);
             best = best.min(t.elapsed());
             nodes = g.node_count();

@@ -15,21 +15,21 @@
 //! the size buckets some producers append (` (Bytes > 10K)`) are dropped.
 //! The naming rule — normalize when the two inputs spell names differently
 //! ([`names_differ_in_spelling`]), or when asked — is
-//! [`DiffOptions::with_naming_rule`], which [`diff_snapshots`] applies;
-//! every view (the CLI, the page) diffs through it.
+//! [`DiffOptions::with_naming_rule`]; every view (the CLI, the page)
+//! diffs through it (`heaplens_results::diff::diff_snapshots`).
 //!
 //! Each delta lists the rows ([`crate::stats::TypeRow::id`]) it compares
 //! on either side, so a view goes from a diff row to a type of either
 //! snapshot by id.
 
-use crate::stats::{type_stats, Selection, TypeStats};
-use heaplens_graph::{InputFormat, Snapshot, SnapshotInfo, TypeIndex};
+use crate::stats::TypeStats;
+use heaplens_graph::{Capabilities, TypeIndex};
 use std::collections::HashMap;
 
 /// How to compare.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DiffOptions {
-    /// Compare names after [`normalize_type_name`]. [`diff_snapshots`]
+    /// Compare names after [`normalize_type_name`]. Diffing snapshots
     /// turns it on by itself when the naming rule asks for it
     /// ([`DiffOptions::with_naming_rule`]); setting it forces it (the CLI's
     /// `--normalize-names`).
@@ -39,19 +39,19 @@ pub struct DiffOptions {
 impl DiffOptions {
     /// The naming rule: names are normalized when asked, or when the two
     /// snapshots spell type names differently ([`names_differ_in_spelling`]).
-    pub fn with_naming_rule(self, base: &SnapshotInfo, current: &SnapshotInfo) -> DiffOptions {
+    pub fn with_naming_rule(self, base: Capabilities, current: Capabilities) -> DiffOptions {
         DiffOptions {
             normalize_names: self.normalize_names || names_differ_in_spelling(base, current),
         }
     }
 }
 
-/// True when two snapshots may spell one type's name differently: their
-/// names come from different producers (EventPipe's for a `.gcdump`, the
-/// runtime's metadata for a dump of process memory), so a diff must
-/// compare them after [`normalize_type_name`].
-pub fn names_differ_in_spelling(base: &SnapshotInfo, current: &SnapshotInfo) -> bool {
-    base.format != current.format
+/// True when two inputs may spell one type's name differently: one spells
+/// names the runtime's way and the other EventPipe's
+/// ([`Capabilities::runtime_type_names`]), so a diff must compare them
+/// after [`normalize_type_name`].
+pub fn names_differ_in_spelling(base: Capabilities, current: Capabilities) -> bool {
+    base.runtime_type_names != current.runtime_type_names
 }
 
 /// The change of one type.
@@ -193,28 +193,6 @@ pub fn diff_type_stats(base: &TypeStats, current: &TypeStats, options: DiffOptio
     }
 }
 
-/// Which objects a snapshot's statistics count: a `.gcdump` holds what the
-/// GC found live; a whole-heap walk (core dump, minidump) also sees dead
-/// objects, so only objects reachable from the roots count.
-pub fn selection_for(snapshot: &Snapshot) -> Selection {
-    match snapshot.info.format {
-        Some(InputFormat::GcDump) | None => Selection::All,
-        _ => Selection::Reachable,
-    }
-}
-
-/// Diffs two snapshots: type statistics of each (live objects, scaled on a
-/// sampled heap), compared by name under the naming rule
-/// ([`DiffOptions::with_naming_rule`]).
-pub fn diff_snapshots(base: &Snapshot, current: &Snapshot, options: DiffOptions) -> TypeDiff {
-    let stats = |s: &Snapshot| type_stats(&s.graph, s.info.sampling.as_ref(), selection_for(s));
-    diff_type_stats(
-        &stats(base),
-        &stats(current),
-        options.with_naming_rule(&base.info, &current.info),
-    )
-}
-
 /// One spelling for a type name whatever produced it: generic arguments in
 /// angle brackets without arity (``Dictionary`2[System.String,System.Int32]``
 /// becomes `Dictionary<System.String,System.Int32>`; array brackets stay),
@@ -329,20 +307,24 @@ mod tests {
     }
 
     #[test]
-    fn the_naming_rule_normalizes_across_formats_or_when_asked() {
-        let info = |format| SnapshotInfo {
-            format: Some(format),
-            ..SnapshotInfo::default()
+    fn the_naming_rule_normalizes_across_spellings_or_when_asked() {
+        let spelled = |runtime_type_names| Capabilities {
+            runtime_type_names,
+            ..Capabilities::NONE
         };
-        let (gcdump, core) = (info(InputFormat::GcDump), info(InputFormat::ElfCore));
+        let (eventpipe, runtime) = (spelled(false), spelled(true));
         let auto = DiffOptions::default();
-        assert!(!auto.with_naming_rule(&core, &core).normalize_names);
-        assert!(auto.with_naming_rule(&gcdump, &core).normalize_names);
-        assert!(auto.with_naming_rule(&core, &gcdump).normalize_names);
+        assert!(!auto.with_naming_rule(runtime, runtime).normalize_names);
+        assert!(auto.with_naming_rule(eventpipe, runtime).normalize_names);
+        assert!(auto.with_naming_rule(runtime, eventpipe).normalize_names);
         let forced = DiffOptions {
             normalize_names: true,
         };
-        assert!(forced.with_naming_rule(&gcdump, &gcdump).normalize_names);
+        assert!(
+            forced
+                .with_naming_rule(eventpipe, eventpipe)
+                .normalize_names
+        );
     }
 
     #[test]

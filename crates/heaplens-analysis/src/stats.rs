@@ -1,7 +1,7 @@
 //! Type statistics: per type count, bytes and share of the heap.
 
 use crate::reach::Reachable;
-use heaplens_graph::{HeapGraph, Sampling, TypeIndex, TypeKind};
+use heaplens_graph::{Capabilities, HeapGraph, Sampling, TypeIndex, TypeKind};
 use std::collections::HashMap;
 
 /// Which objects the statistics count.
@@ -12,6 +12,20 @@ pub enum Selection {
     /// Only objects reachable from the roots (for whole-heap walks, which
     /// also see dead objects); the rest is reported as unreachable.
     Reachable,
+}
+
+impl Selection {
+    /// Which objects the statistics of an input with `capabilities`
+    /// count: when it holds unreachable objects (a whole-heap walk) only
+    /// those reachable from the roots, as SOS's `!dumpheap -stat` after a
+    /// full GC; otherwise all (a `.gcdump` holds what the GC found live).
+    pub fn for_input(capabilities: Capabilities) -> Selection {
+        if capabilities.unreachable_objects {
+            Selection::Reachable
+        } else {
+            Selection::All
+        }
+    }
 }
 
 /// One row: the objects of one type.

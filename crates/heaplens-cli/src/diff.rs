@@ -3,8 +3,8 @@
 use crate::stats::thousands;
 use crate::{open_snapshot, print_json, FileArg};
 use clap::Args;
-use heaplens_analysis::diff::{diff_snapshots, DiffOptions};
-use heaplens_results::diff::{DiffDocument, DiffStatus};
+use heaplens_analysis::diff::DiffOptions;
+use heaplens_results::diff::{diff_snapshots, DiffDocument, DiffStatus};
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {

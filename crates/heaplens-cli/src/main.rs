@@ -24,8 +24,9 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
-use heaplens_graph::{Cancelled, Phase, Progress, Snapshot};
+use heaplens_graph::{Cancelled, Phase, Progress};
 use heaplens_snapshot::modules::ModuleSet;
+use heaplens_snapshot::Snapshot;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

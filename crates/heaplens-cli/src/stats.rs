@@ -2,9 +2,8 @@
 
 use crate::{file_bytes, open_snapshot, print_json, FileArg};
 use clap::{Args, ValueEnum};
-use heaplens_analysis::diff::selection_for;
-use heaplens_analysis::stats::{type_stats, SortKey};
-use heaplens_results::stats::{ClrFacts, StatsDocument};
+use heaplens_analysis::stats::SortKey;
+use heaplens_results::stats::{stats_of, ClrFacts, StatsDocument};
 
 #[derive(Args, Debug)]
 pub struct StatsArgs {
@@ -39,11 +38,7 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         .transpose()
         .map_err(|e| format!("--filter is not a valid regular expression: {e}"))?;
     let snap = open_snapshot(&args.file)?;
-    let mut st = type_stats(
-        &snap.graph,
-        snap.info.sampling.as_ref(),
-        selection_for(&snap),
-    );
+    let mut st = stats_of(&snap);
     st.sort(match args.sort {
         Sort::Bytes => SortKey::Bytes,
         Sort::Count => SortKey::Count,

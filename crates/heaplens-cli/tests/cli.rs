@@ -187,8 +187,8 @@ fn stats_json_of_a_core_counts_live_objects_like_the_runtime() {
     let rec = heaplens_tests::reconcile::reconcile(
         &snap.graph,
         &live,
-        &clr.segments,
-        clr.layout == heaplens_graph::HeapLayout::Regions,
+        &clr.gc.segments,
+        clr.gc.layout == heaplens_snapshot::HeapLayout::Regions,
         &want,
     )
     .unwrap();

@@ -280,7 +280,7 @@ fn windows_runtime_version_in_every_kind() {
                 let file_version = version.split_whitespace().next().unwrap().to_owned();
                 if !want.starts_with("3.") {
                     assert_eq!(
-                        heaplens_graph::product_version_of(version).as_deref(),
+                        heaplens_clr::product_version_of(version).as_deref(),
                         Some(want.as_str()),
                         "{what}"
                     );

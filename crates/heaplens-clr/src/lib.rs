@@ -47,21 +47,96 @@ use heaplens_graph::{
 };
 
 /// How the GC runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GcMode {
-    /// One heap.
+    /// Workstation GC: one heap.
     Workstation,
-    /// One heap per core (or per DATAS decision).
+    /// Server GC: one heap per core (or as many as DATAS decides).
     Server,
 }
 
+impl GcMode {
+    /// A short stable name (`workstation`, `server`), used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GcMode::Workstation => "workstation",
+            GcMode::Server => "server",
+        }
+    }
+}
+
 /// How the GC lays out its heap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HeapLayout {
     /// Segments (.NET Core 3.1–6, and 7+ with `libclrgc`).
     Segments,
     /// Regions (.NET 7+ default on 64-bit).
     Regions,
+}
+
+impl HeapLayout {
+    /// A short stable name (`segments`, `regions`), used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeapLayout::Segments => "segments",
+            HeapLayout::Regions => "regions",
+        }
+    }
+}
+
+/// The GC and its heap: how it runs, its segments or regions and how much
+/// of them the dump holds. The one record of these facts: a heap read
+/// ([`ClrInfo::gc`]), the snapshot's metadata and `heaplens info` all use
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GcFacts {
+    /// Workstation or server GC.
+    pub mode: GcMode,
+    /// Segments or regions.
+    pub layout: HeapLayout,
+    /// Number of GC heaps.
+    pub heap_count: usize,
+    /// The segments or regions, by address.
+    pub segments: Vec<heap::Segment>,
+    /// Bytes the segments or regions span (their objects).
+    pub heap_bytes: u64,
+    /// Bytes of them the dump holds (less than `heap_bytes` for a partial
+    /// dump; the walk of a segment stops where its bytes end).
+    pub heap_bytes_captured: u64,
+    /// True when the heap was found by shape (no `GcDacVars`: .NET
+    /// Framework, or [`Discovery::Heuristic`]), not from the runtime's own
+    /// bookkeeping.
+    pub found_by_shape: bool,
+}
+
+impl GcFacts {
+    /// How the GC runs, in words: `workstation GC, regions, 1 heap`.
+    pub fn summary(&self) -> String {
+        let heaps = match self.heap_count {
+            1 => "1 heap".to_owned(),
+            n => format!("{n} heaps"),
+        };
+        format!(
+            "{} GC, {}, {heaps}{}",
+            self.mode.as_str(),
+            self.layout.as_str(),
+            if self.found_by_shape {
+                " (found by shape: no GcDacVars)"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// The share of the heap's bytes the dump holds, in percent (100 for
+    /// an empty heap).
+    pub fn coverage_percent(&self) -> f64 {
+        if self.heap_bytes == 0 {
+            100.0
+        } else {
+            self.heap_bytes_captured as f64 * 100.0 / self.heap_bytes as f64
+        }
+    }
 }
 
 /// What the reader learned about the runtime and how well it could read
@@ -72,12 +147,9 @@ pub struct ClrInfo {
     pub runtime_path: String,
     /// The runtime's version string (`8.0.424.16909 @Commit: …`), if found.
     pub version: Option<String>,
-    /// Workstation or server GC.
-    pub gc_mode: GcMode,
-    /// Segments or regions.
-    pub layout: HeapLayout,
-    /// Number of GC heaps.
-    pub heap_count: usize,
+    /// The GC, its segments or regions and how much of them the dump
+    /// holds.
+    pub gc: GcFacts,
     /// Where `GcDacVars` is and its version (`major.minor`); `None` when
     /// the heap was found without it ([`ClrInfo::heuristic`]).
     pub gc_dac_vars: Option<(u64, String)>,
@@ -85,13 +157,6 @@ pub struct ClrInfo {
     /// Framework 4.x, or [`Discovery::Heuristic`]); `None` when
     /// `GcDacVars` gave it.
     pub heuristic: Option<discover::Report>,
-    /// The segments or regions walked, by address.
-    pub segments: Vec<heap::Segment>,
-    /// Bytes of heap ranges walked.
-    pub heap_bytes: u64,
-    /// How many of them the dump holds (less than `heap_bytes` for a
-    /// partial dump; the walk of a segment stops where its bytes end).
-    pub heap_bytes_captured: u64,
     /// Places where a segment's walk had to stop early.
     pub problems: Vec<walk::WalkProblem>,
     /// References to addresses that are not object starts (ignored).
@@ -102,6 +167,25 @@ pub struct ClrInfo {
     pub names: names::NamingReport,
     /// How static fields were named as roots.
     pub statics: statics::StaticsReport,
+}
+
+impl ClrInfo {
+    /// The product version (`8.0.4`) of the runtime, when its version
+    /// follows the .NET 5+ scheme; see [`product_version_of`].
+    pub fn product_version(&self) -> Option<String> {
+        product_version_of(self.version.as_deref()?)
+    }
+}
+
+/// The product version (`8.0.4`) of a runtime version string
+/// (`8.0.424.16909 @Commit: …`), when it follows the .NET 5+ scheme
+/// (major.minor of the product, then patch × 100 + build); `None`
+/// otherwise (.NET Core 3.1's files say `4.700.…`).
+pub fn product_version_of(version: &str) -> Option<String> {
+    let file = version.split_whitespace().next()?;
+    let mut parts = file.split('.').map(|p| p.parse::<u32>().ok());
+    let (major, minor, build) = (parts.next()??, parts.next()??, parts.next()??);
+    (major >= 5).then(|| format!("{major}.{minor}.{}", build / 100))
 }
 
 /// The heap read from a dump.
@@ -488,18 +572,21 @@ pub fn read_with(
     let info = ClrInfo {
         runtime_path: runtime.module.path.clone(),
         version: runtime.version.clone(),
-        gc_mode: if server {
-            GcMode::Server
-        } else {
-            GcMode::Workstation
+        gc: GcFacts {
+            mode: if server {
+                GcMode::Server
+            } else {
+                GcMode::Workstation
+            },
+            layout,
+            heap_count,
+            segments,
+            heap_bytes: total,
+            heap_bytes_captured: captured,
+            found_by_shape: heuristic.is_some(),
         },
-        layout,
-        heap_count,
         gc_dac_vars,
         heuristic,
-        segments,
-        heap_bytes: total,
-        heap_bytes_captured: captured,
         problems,
         invalid_references,
         dangling_roots: handles.dangling + fq_dangling,

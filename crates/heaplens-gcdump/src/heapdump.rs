@@ -4,7 +4,7 @@ use crate::error::{ErrorKind, GcdumpError};
 use crate::memory_graph::read_memory_graph;
 use crate::serializer::{tag, Deserializer};
 use heaplens_bytes::ReadAt;
-use heaplens_graph::{InputFormat, Progress, Sampling, Snapshot, SnapshotInfo};
+use heaplens_graph::{HeapGraph, Progress, Sampling};
 
 /// A GC heap segment recorded by PerfView (`GCHeapDumpSegment`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,11 +32,27 @@ pub struct InteropSummary {
     pub modules: u32,
 }
 
-/// A `.gcdump` as read: the snapshot and the format's own extras.
+/// A `.gcdump` as read: the heap graph and what the file records besides.
 #[derive(Debug, Clone)]
 pub struct GcDump {
-    /// The heap graph and its metadata.
-    pub snapshot: Snapshot,
+    /// The heap graph.
+    pub graph: HeapGraph,
+    /// How the heap was sampled, when it was (PerfView's `MaxDumpCountK`,
+    /// dotnet-gcdump on big heaps).
+    pub sampling: Option<Sampling>,
+    /// Pointer size of the process in bytes (4 or 8), when recorded.
+    pub pointer_size: Option<u8>,
+    /// The process's name, when recorded.
+    pub process_name: Option<String>,
+    /// The process's id, when recorded.
+    pub process_id: Option<u32>,
+    /// The machine's name, when recorded.
+    pub machine_name: Option<String>,
+    /// When the heap was dumped, in .NET ticks (100 ns since 0001-01-01)
+    /// in the local time of the machine that wrote it.
+    pub time_collected_ticks: Option<i64>,
+    /// The tool that wrote the file, when recorded.
+    pub creation_tool: Option<String>,
     /// `GCHeapDump` version in the file.
     pub version: i32,
     /// Nodes referenced but never defined (type `UNDEFINED`).
@@ -124,13 +140,15 @@ fn read_body(d: &mut Deserializer<'_>, progress: &mut dyn Progress) -> Result<Gc
             ErrorKind::Invalid("the GCHeapDump has no MemoryGraph".into()),
         )
     })?;
-    let mut info = SnapshotInfo {
-        format: Some(InputFormat::GcDump),
-        pointer_size: Some(if graph.is_64bit { 8 } else { 4 }),
-        ..SnapshotInfo::default()
-    };
     let mut dump = GcDump {
-        snapshot: Snapshot::default(),
+        graph: HeapGraph::default(),
+        sampling: None,
+        pointer_size: Some(if graph.is_64bit { 8 } else { 4 }),
+        process_name: None,
+        process_id: None,
+        machine_name: None,
+        time_collected_ticks: None,
+        creation_tool: None,
         version: def.version,
         undefined_nodes: graph.undefined_nodes,
         size_of_all_segments: None,
@@ -141,29 +159,12 @@ fn read_body(d: &mut Deserializer<'_>, progress: &mut dyn Progress) -> Result<Gc
         total_process_working_set: None,
     };
     if def.version >= 9 {
-        read_v9_fields(d, &mut info, &mut dump, graph.type_count)?;
+        read_v9_fields(d, &mut dump, graph.type_count)?;
     } else {
-        read_old_fields(d, &mut info, &mut dump, def.version)?;
+        read_old_fields(d, &mut dump, def.version)?;
     }
     d.leave()?;
-    if let Some(s) = &info.sampling {
-        info.notes.push(format!(
-            "This heap was sampled by PerfView: counts and sizes are scaled by per-type \
-             multipliers (mean count multiplier {:.2}, mean size multiplier {:.2}); \
-             counts are estimates.",
-            s.average_count_multiplier, s.average_size_multiplier
-        ));
-    }
-    if dump.undefined_nodes > 0 {
-        info.notes.push(format!(
-            "{} node(s) are referenced but were never written (UNDEFINED).",
-            dump.undefined_nodes
-        ));
-    }
-    dump.snapshot = Snapshot {
-        graph: std::mem::take(&mut graph.graph),
-        info,
-    };
+    dump.graph = std::mem::take(&mut graph.graph);
     Ok(dump)
 }
 
@@ -173,7 +174,6 @@ fn none_if_zero(v: i64) -> Option<i64> {
 
 fn read_v9_fields(
     d: &mut Deserializer<'_>,
-    info: &mut SnapshotInfo,
     dump: &mut GcDump,
     type_count: usize,
 ) -> Result<(), GcdumpError> {
@@ -187,11 +187,11 @@ fn read_v9_fields(
     }
     read_dotnet_heap_info(d, dump)?;
     dump.collection_log = d.string("collection log")?;
-    info.time_collected_ticks = none_if_zero(d.i64("time collected")?);
-    info.machine_name = d.string("machine name")?;
-    info.process_name = d.string("process name")?;
+    dump.time_collected_ticks = none_if_zero(d.i64("time collected")?);
+    dump.machine_name = d.string("machine name")?;
+    dump.process_name = d.string("process name")?;
     let pid = d.i32("process id")?;
-    info.process_id = (pid != 0).then_some(pid as u32);
+    dump.process_id = (pid != 0).then_some(pid as u32);
     dump.total_process_commit = none_if_zero(d.i64("process commit")?);
     dump.total_process_working_set = none_if_zero(d.i64("process working set")?);
     let at = d.pos();
@@ -211,7 +211,7 @@ fn read_v9_fields(
         for _ in 0..n {
             m.push(d.f32("count multiplier")?);
         }
-        info.sampling = Some(Sampling {
+        dump.sampling = Some(Sampling {
             count_multipliers: m,
             average_count_multiplier: avg_count,
             average_size_multiplier: avg_size,
@@ -222,14 +222,13 @@ fn read_v9_fields(
         dump.interop = read_interop(d)?;
     }
     if d.try_tag(tag::STRING)? {
-        info.creation_tool = d.string("creation tool")?;
+        dump.creation_tool = d.string("creation tool")?;
     }
     Ok(())
 }
 
 fn read_old_fields(
     d: &mut Deserializer<'_>,
-    info: &mut SnapshotInfo,
     dump: &mut GcDump,
     version: i32,
 ) -> Result<(), GcdumpError> {
@@ -239,11 +238,11 @@ fn read_old_fields(
     d.bool("all objects dumped")?;
     if version >= 5 {
         dump.collection_log = d.string("collection log")?;
-        info.time_collected_ticks = none_if_zero(d.i64("time collected")?);
-        info.machine_name = d.string("machine name")?;
-        info.process_name = d.string("process name")?;
+        dump.time_collected_ticks = none_if_zero(d.i64("time collected")?);
+        dump.machine_name = d.string("machine name")?;
+        dump.process_name = d.string("process name")?;
         let pid = d.i32("process id")?;
-        info.process_id = (pid != 0).then_some(pid as u32);
+        dump.process_id = (pid != 0).then_some(pid as u32);
         dump.total_process_commit = none_if_zero(d.i64("process commit")?);
         dump.total_process_working_set = none_if_zero(d.i64("process working set")?);
     }
@@ -258,7 +257,7 @@ fn read_old_fields(
     }
     if version >= 7 {
         let is64 = d.bool("Is64Bit")?;
-        info.pointer_size = Some(if is64 { 8 } else { 4 });
+        dump.pointer_size = Some(if is64 { 8 } else { 4 });
     }
     Ok(())
 }
@@ -372,11 +371,11 @@ mod tests {
             root: 0,
         });
         let dump = read(&data, &mut NoProgress).unwrap();
-        let g = &dump.snapshot.graph;
+        let g = &dump.graph;
         assert_eq!(dump.version, 10);
         assert_eq!(dump.undefined_nodes, 1);
-        assert_eq!(dump.snapshot.info.creation_tool.as_deref(), Some("test"));
-        assert_eq!(dump.snapshot.info.pointer_size, Some(8));
+        assert_eq!(dump.creation_tool.as_deref(), Some("test"));
+        assert_eq!(dump.pointer_size, Some(8));
         assert_eq!(g.node_count(), 5);
         assert_eq!((g.node_size(2), g.node_size(3)), (24, 40));
         assert_eq!(g.children(3), &[4, 3]);

@@ -13,7 +13,7 @@
 //! use heaplens_bytes::FileSource;
 //! let file = FileSource::open("app.gcdump").unwrap();
 //! let dump = heaplens_gcdump::read(&file, &mut heaplens_graph::NoProgress).unwrap();
-//! println!("{} nodes", dump.snapshot.graph.node_count());
+//! println!("{} nodes", dump.graph.node_count());
 //! ```
 
 mod error;

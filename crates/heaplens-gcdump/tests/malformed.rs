@@ -509,7 +509,7 @@ fn read_err(data: &[u8]) -> Result<GcdumpError, String> {
     match read(&data, &mut NoProgress) {
         Ok(d) => Err(format!(
             "the reader accepted it ({} nodes)",
-            d.snapshot.graph.node_count()
+            d.graph.node_count()
         )),
         Err(e) => Ok(e),
     }
@@ -1323,7 +1323,7 @@ fn the_walk_agrees_with_the_reader_on_every_sample() {
     };
     for s in all {
         let dump = read(&s.bytes, &mut NoProgress).unwrap_or_else(|e| panic!("{}: {e}", s.name));
-        let g = &dump.snapshot.graph;
+        let g = &dump.graph;
         assert_eq!(g.node_count(), s.layout.nodes(), "{}", s.name);
         assert_eq!(g.types().len(), s.layout.types.len(), "{}", s.name);
         eprintln!(

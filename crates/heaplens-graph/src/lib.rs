@@ -8,6 +8,11 @@
 //! [`TypeKind::Pseudo`], so analyses that follow PerfView's conventions can
 //! walk the same structure on every input.
 //!
+//! The graph does not know its producers: what an input can answer is
+//! stated as [`Capabilities`] (and, for a sampled heap, [`Sampling`]), and
+//! analyses decide by those. The formats, and what a snapshot says about
+//! the process, belong to `heaplens-snapshot`.
+//!
 //! # Memory per object
 //!
 //! Nodes are stored column-wise with `u32` indices:
@@ -25,14 +30,11 @@
 
 mod builder;
 mod columns;
+mod facts;
 mod graph;
 mod progress;
-mod snapshot;
 
 pub use builder::{BuildError, GraphBuilder, NodeColumns};
+pub use facts::{Capabilities, Sampling};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
 pub use progress::{CancelFlag, Cancellable, Cancelled, NoProgress, Phase, Progress, Unit};
-pub use snapshot::{
-    product_version_of, ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Sampling,
-    Snapshot, SnapshotInfo, WalkProblem,
-};

@@ -1,10 +1,23 @@
 //! The `diff` document: what changed between two snapshots, type by type
 //! (`heaplens diff`; the page's comparison).
 
+use crate::stats::stats_of;
 use crate::{format_name, heaplens_version, DocumentKind, TypeId, SCHEMA_VERSION};
-use heaplens_analysis::diff::{TypeDelta, TypeDiff};
-use heaplens_graph::SnapshotInfo;
+use heaplens_analysis::diff::{diff_type_stats, DiffOptions, TypeDelta, TypeDiff};
+use heaplens_snapshot::{Snapshot, SnapshotInfo};
 use serde::{Deserialize, Serialize};
+
+/// Diffs two snapshots as every view does: the type statistics of each
+/// ([`stats_of`]), compared by name under the naming rule
+/// ([`DiffOptions::with_naming_rule`]: normalized when the two spell names
+/// differently, or when `options` asks).
+pub fn diff_snapshots(base: &Snapshot, current: &Snapshot, options: DiffOptions) -> TypeDiff {
+    diff_type_stats(
+        &stats_of(base),
+        &stats_of(current),
+        options.with_naming_rule(base.info.capabilities, current.info.capabilities),
+    )
+}
 
 /// Per-type count and byte changes from a base snapshot to a current one.
 /// Types are matched by name (normalized under the naming rule of

@@ -1,7 +1,9 @@
 //! The `info` document: what a dump is, before anything reads its heap
 //! (`heaplens info`).
 
-use crate::{heaplens_version, DocumentKind, GcMode, HeapFoundBy, HeapLayout, SCHEMA_VERSION};
+use crate::{
+    format_name, heaplens_version, DocumentKind, GcMode, HeapFoundBy, HeapLayout, SCHEMA_VERSION,
+};
 use heaplens_snapshot::{Container, Description, HeapStatus, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -261,7 +263,7 @@ impl InfoDocument {
             heaplens_version: heaplens_version(),
             document: DocumentKind::Info,
             file: file.to_owned(),
-            format: d.format.as_str().to_owned(),
+            format: format_name(d.format),
             file_bytes: d.file_bytes,
             os: d.os.clone(),
             architecture: d.architecture.clone(),
@@ -289,11 +291,11 @@ impl InfoDocument {
                 name: r.name.clone(),
                 path: r.path.clone(),
                 version: r.version.clone(),
-                gc_mode: r.gc.map(|g| g.mode.into()),
-                heap_layout: r.gc.map(|g| g.layout.into()),
-                heap_count: r.gc.map(|g| g.heap_count as u64),
-                segments: r.gc.map(|g| g.segments as u64),
-                heap_found_by: r.gc.map(|g| HeapFoundBy::of(g.found_by_shape)),
+                gc_mode: r.gc.as_ref().map(|g| g.mode.into()),
+                heap_layout: r.gc.as_ref().map(|g| g.layout.into()),
+                heap_count: r.gc.as_ref().map(|g| g.heap_count as u64),
+                segments: r.gc.as_ref().map(|g| g.segments.len() as u64),
+                heap_found_by: r.gc.as_ref().map(|g| HeapFoundBy::of(g.found_by_shape)),
             }),
             memory: MemoryFacts {
                 captured_bytes: m.captured_bytes,

@@ -4,7 +4,7 @@
 //! documents below: `heaplens … --json` prints them, the web worker sends
 //! them to the page, and an export writes them. Each document has **one
 //! builder**, here, from the engine's outputs (a
-//! [`heaplens_graph::Snapshot`], the analyses of [`heaplens_analysis`], a
+//! [`heaplens_snapshot::Snapshot`], the analyses of [`heaplens_analysis`], a
 //! [`heaplens_snapshot::Description`]); no consumer converts engine
 //! structures itself.
 //!
@@ -247,11 +247,11 @@ impl GcMode {
     }
 }
 
-impl From<heaplens_graph::GcMode> for GcMode {
-    fn from(m: heaplens_graph::GcMode) -> Self {
+impl From<heaplens_snapshot::GcMode> for GcMode {
+    fn from(m: heaplens_snapshot::GcMode) -> Self {
         match m {
-            heaplens_graph::GcMode::Workstation => GcMode::Workstation,
-            heaplens_graph::GcMode::Server => GcMode::Server,
+            heaplens_snapshot::GcMode::Workstation => GcMode::Workstation,
+            heaplens_snapshot::GcMode::Server => GcMode::Server,
         }
     }
 }
@@ -276,11 +276,11 @@ impl HeapLayout {
     }
 }
 
-impl From<heaplens_graph::HeapLayout> for HeapLayout {
-    fn from(l: heaplens_graph::HeapLayout) -> Self {
+impl From<heaplens_snapshot::HeapLayout> for HeapLayout {
+    fn from(l: heaplens_snapshot::HeapLayout) -> Self {
         match l {
-            heaplens_graph::HeapLayout::Segments => HeapLayout::Segments,
-            heaplens_graph::HeapLayout::Regions => HeapLayout::Regions,
+            heaplens_snapshot::HeapLayout::Segments => HeapLayout::Segments,
+            heaplens_snapshot::HeapLayout::Regions => HeapLayout::Regions,
         }
     }
 }
@@ -306,10 +306,10 @@ impl HeapFoundBy {
     }
 }
 
-/// The input format's stable name (`gcdump`, `elf-core`, `minidump`;
-/// `unknown` when the snapshot does not say).
-fn format_name(format: Option<heaplens_graph::InputFormat>) -> String {
-    format.map_or("unknown", |f| f.as_str()).to_owned()
+/// The input format's stable name (`gcdump`, `elf-core`, `minidump`): its
+/// registry entry's.
+fn format_name(format: &heaplens_snapshot::Format) -> String {
+    format.name.to_owned()
 }
 
 /// `true` for serde's `skip_serializing_if`.

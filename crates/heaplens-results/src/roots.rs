@@ -5,7 +5,8 @@
 use crate::{heaplens_version, Address, DocumentKind, NodeId, TypeId, SCHEMA_VERSION};
 use heaplens_analysis::paths::{referred_from, RefLabel, ReferredFrom, RootPaths};
 use heaplens_analysis::stats::TypeGroups;
-use heaplens_graph::{HeapGraph, NodeIndex, Snapshot, TypeIndex};
+use heaplens_graph::{HeapGraph, NodeIndex, TypeIndex};
+use heaplens_snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 

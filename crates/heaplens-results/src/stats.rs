@@ -5,10 +5,20 @@ use crate::{
     format_name, heaplens_version, Address, DocumentKind, GcMode, HeapFoundBy, HeapLayout, Totals,
     TypeId, SCHEMA_VERSION,
 };
-use heaplens_analysis::stats::{TypeRow, TypeStats};
-use heaplens_graph::{ClrHeapInfo, Snapshot};
-use heaplens_snapshot::Timestamp;
+use heaplens_analysis::stats::{type_stats, Selection, TypeRow, TypeStats};
+use heaplens_snapshot::{ClrInfo, Snapshot, Timestamp};
 use serde::{Deserialize, Serialize};
+
+/// A snapshot's type statistics as every view counts them: the objects
+/// its capabilities say are live ([`Selection::for_input`]: reachable ones
+/// for a whole-heap dump, all for a `.gcdump`), scaled when it is sampled.
+pub fn stats_of(snapshot: &Snapshot) -> TypeStats {
+    type_stats(
+        &snapshot.graph,
+        snapshot.info.sampling.as_ref(),
+        Selection::for_input(snapshot.info.capabilities),
+    )
+}
 
 /// A snapshot's overview and its per-type statistics.
 ///
@@ -157,18 +167,18 @@ impl ClrFacts {
         }
     }
 
-    fn of(clr: &ClrHeapInfo) -> ClrFacts {
+    fn of(clr: &ClrInfo) -> ClrFacts {
         ClrFacts {
             runtime_path: clr.runtime_path.clone(),
             runtime_version: clr.version.clone(),
-            gc_mode: clr.gc_mode.into(),
-            heap_layout: clr.layout.into(),
-            heap_count: clr.heap_count as u64,
-            segments: clr.segments.len() as u64,
-            heap_bytes: clr.heap_bytes,
-            heap_bytes_captured: clr.heap_bytes_captured,
-            walk_problems: clr.walk_problems.len() as u64,
-            heap_found_by: HeapFoundBy::of(clr.found_by_shape),
+            gc_mode: clr.gc.mode.into(),
+            heap_layout: clr.gc.layout.into(),
+            heap_count: clr.gc.heap_count as u64,
+            segments: clr.gc.segments.len() as u64,
+            heap_bytes: clr.gc.heap_bytes,
+            heap_bytes_captured: clr.gc.heap_bytes_captured,
+            walk_problems: clr.problems.len() as u64,
+            heap_found_by: HeapFoundBy::of(clr.gc.found_by_shape),
         }
     }
 }

@@ -2,20 +2,19 @@
 //! answers are worked out by hand in the tests: their numbers and ids, the
 //! JSON they make and read back, and the schema version.
 
-use heaplens_analysis::diff::{diff_snapshots, DiffOptions};
+use heaplens_analysis::diff::DiffOptions;
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::retained::retained_sizes;
 use heaplens_analysis::stats::{type_stats, Selection};
-use heaplens_graph::{
-    GraphBuilder, InputFormat, NoProgress, RootKind, Snapshot, SnapshotInfo, TypeIndex, TypeInfo,
-    TypeKind,
-};
-use heaplens_results::diff::{DiffDocument, DiffStatus};
+use heaplens_graph::{GraphBuilder, NoProgress, RootKind, TypeIndex, TypeInfo, TypeKind};
+use heaplens_results::diff::{diff_snapshots, DiffDocument, DiffStatus};
 use heaplens_results::retained::{Dominator, RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RefNode, RootsDocument, RootsLimits};
 use heaplens_results::stats::StatsDocument;
 use heaplens_results::{DocumentKind, Header, TypeId, SCHEMA_VERSION};
+use heaplens_snapshot::format::{by_name, Format};
+use heaplens_snapshot::{Snapshot, SnapshotInfo};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -43,7 +42,15 @@ fn object_type(b: &mut GraphBuilder, name: &str, module: Option<u32>, mt: u64) -
 /// Each cache is reached from its static and from the holder, so none
 /// dominates another: retained sizes are 1,024 and 5,024, the holder
 /// retains itself only.
-fn two_caches(format: InputFormat) -> (Snapshot, TypeIndex, TypeIndex) {
+fn elf_core() -> &'static Format {
+    by_name("elf-core").unwrap()
+}
+
+fn gcdump() -> &'static Format {
+    by_name("gcdump").unwrap()
+}
+
+fn two_caches(format: &'static Format) -> (Snapshot, TypeIndex, TypeIndex) {
     let mut b = GraphBuilder::new();
     let m = b.module("App.dll");
     let c1 = object_type(&mut b, "App.Cache`1", Some(m), 0x1000);
@@ -61,10 +68,7 @@ fn two_caches(format: InputFormat) -> (Snapshot, TypeIndex, TypeIndex) {
     b.add_root(4, RootKind::StrongHandle, None);
     let snapshot = Snapshot {
         graph: b.finish().unwrap(),
-        info: SnapshotInfo {
-            format: Some(format),
-            ..SnapshotInfo::default()
-        },
+        info: SnapshotInfo::new(format),
     };
     (snapshot, c1, c2)
 }
@@ -90,7 +94,7 @@ fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
 
 #[test]
 fn two_types_of_one_name_and_module_keep_separate_rows_and_retained_sizes() {
-    let (snap, c1, c2) = two_caches(InputFormat::ElfCore);
+    let (snap, c1, c2) = two_caches(elf_core());
     let g = &snap.graph;
     let st = type_stats(g, None, Selection::Reachable);
     let stats = StatsDocument::build_all("two.core", 1, &snap, &st);
@@ -157,7 +161,7 @@ fn two_types_of_one_name_and_module_keep_separate_rows_and_retained_sizes() {
 
 #[test]
 fn stats_document_fields() {
-    let (snap, c1, _) = two_caches(InputFormat::ElfCore);
+    let (snap, c1, _) = two_caches(elf_core());
     let st = type_stats(&snap.graph, None, Selection::Reachable);
     let doc = StatsDocument::build_all("two.core", 4096, &snap, &st);
     let v = round_trip(&doc, DocumentKind::Stats);
@@ -204,7 +208,7 @@ fn stats_document_fields() {
 
 #[test]
 fn roots_document_paths_tree_and_limits() {
-    let (snap, c1, c2) = two_caches(InputFormat::ElfCore);
+    let (snap, c1, c2) = two_caches(elf_core());
     let g = &snap.graph;
     let paths = root_paths(g, &mut NoProgress).unwrap();
     let blob = 2;
@@ -269,7 +273,7 @@ fn roots_document_paths_tree_and_limits() {
 
 #[test]
 fn diff_document_links_rows_of_both_sides() {
-    let (base, c1, c2) = two_caches(InputFormat::ElfCore);
+    let (base, c1, c2) = two_caches(elf_core());
     // The current snapshot: a third cache array and no holder.
     let mut b = GraphBuilder::new();
     let m = b.module("App.dll");
@@ -281,10 +285,7 @@ fn diff_document_links_rows_of_both_sides() {
     b.add_root(0, RootKind::Static, Some("App.a"));
     let current = Snapshot {
         graph: b.finish().unwrap(),
-        info: SnapshotInfo {
-            format: Some(InputFormat::ElfCore),
-            ..SnapshotInfo::default()
-        },
+        info: SnapshotInfo::new(elf_core()),
     };
     let d = diff_snapshots(&base, &current, DiffOptions::default());
     let doc = DiffDocument::build(("a.core", &base.info), ("b.core", &current.info), &d, None);
@@ -331,10 +332,7 @@ fn diff_document_links_rows_of_both_sides() {
     assert_eq!((top.types.len(), top.changed_types), (1, 3));
 
     // Inputs of two formats: the naming rule normalizes the names.
-    let gcdump_info = SnapshotInfo {
-        format: Some(InputFormat::GcDump),
-        ..SnapshotInfo::default()
-    };
+    let gcdump_info = SnapshotInfo::new(gcdump());
     let as_gcdump = Snapshot {
         graph: current.graph.clone(),
         info: gcdump_info,
@@ -374,7 +372,7 @@ fn the_changelog_describes_this_schema_version() {
 /// `diff` rows.
 #[test]
 fn ids_agree_across_documents() {
-    let (snap, _, _) = two_caches(InputFormat::ElfCore);
+    let (snap, _, _) = two_caches(elf_core());
     let g = &snap.graph;
     let st = type_stats(g, None, Selection::Reachable);
     let stats = StatsDocument::build_all("x", 1, &snap, &st);

@@ -4,12 +4,11 @@
 //! [`Description`]. The container's facts are there even when the heap
 //! cannot be read; [`HeapStatus::NotWalkable`] then says why.
 
-use crate::modules::ModuleSet;
+use crate::format::{Context, Format, Source};
 use crate::{elf, minidump, OpenError};
-use heaplens_bytes::ReadAt;
-use heaplens_clr::{ClrHeap, Target};
+use heaplens_clr::{ClrHeap, GcFacts, GcMode, HeapLayout, Target};
 use heaplens_elfcore::ElfCore;
-use heaplens_graph::{GcMode, HeapLayout, InputFormat, Progress, SnapshotInfo, TypeKind};
+use heaplens_graph::TypeKind;
 use heaplens_memory::AddressSpace;
 use heaplens_minidump::Minidump;
 
@@ -17,8 +16,8 @@ use heaplens_minidump::Minidump;
 /// the input does not record it (or heaplens cannot tell).
 #[derive(Debug)]
 pub struct Description {
-    /// The input's format.
-    pub format: InputFormat,
+    /// The input's format (its registry entry).
+    pub format: &'static Format,
     /// Size of the input in bytes.
     pub file_bytes: u64,
     /// The dumped process's operating system (`Linux`, `Windows 10.0.19045`).
@@ -203,26 +202,6 @@ pub struct RuntimeFacts {
     pub gc: Option<GcFacts>,
 }
 
-/// The GC and its heap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GcFacts {
-    /// Workstation or server GC.
-    pub mode: GcMode,
-    /// Segments or regions.
-    pub layout: HeapLayout,
-    /// Number of GC heaps.
-    pub heap_count: usize,
-    /// Number of segments or regions.
-    pub segments: usize,
-    /// Bytes the segments or regions span (their objects).
-    pub heap_bytes: u64,
-    /// Bytes of them the dump holds.
-    pub heap_bytes_captured: u64,
-    /// True when the heap was found by shape (no `GcDacVars`: .NET
-    /// Framework).
-    pub found_by_shape: bool,
-}
-
 /// The process's memory by kind. "Captured" bytes are those whose contents
 /// the dump holds; the others count what the process had.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -281,32 +260,19 @@ pub enum HeapStatus {
     NotWalkable(OpenError),
 }
 
-/// Describes the input in `src`: its container's facts, and the runtime and
-/// heap as far as they can be read. Fails only when the container itself
-/// cannot be read (or `progress` cancels); a heap that cannot be read is
-/// [`HeapStatus::NotWalkable`].
-pub fn describe(
-    src: &dyn ReadAt,
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
+/// Describes a `.gcdump`.
+pub(crate) fn gcdump(
+    format: &'static Format,
+    src: Source<'_>,
+    cx: &mut Context<'_>,
 ) -> Result<Description, OpenError> {
-    match crate::detect(src)? {
-        InputFormat::GcDump => describe_gcdump(src, progress),
-        InputFormat::ElfCore => describe_elf(src, modules, progress),
-        InputFormat::Minidump => describe_minidump(src, modules, progress),
-    }
-}
-
-fn describe_gcdump(
-    src: &dyn ReadAt,
-    progress: &mut dyn Progress,
-) -> Result<Description, OpenError> {
-    let dump = heaplens_gcdump::read(src, progress)?;
-    let info = &dump.snapshot.info;
-    let graph = &dump.snapshot.graph;
+    let src = src.bytes();
+    let dump = heaplens_gcdump::read(src, cx.progress)?;
+    let info = &crate::gcdump::info(format, &dump);
+    let graph = &dump.graph;
     let bytes = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok());
     Ok(Description {
-        format: InputFormat::GcDump,
+        format,
         file_bytes: src.len(),
         os: None,
         architecture: None,
@@ -342,20 +308,22 @@ fn describe_gcdump(
     })
 }
 
-fn describe_elf(
-    src: &dyn ReadAt,
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
+/// Describes a Linux core.
+pub(crate) fn elf(
+    format: &'static Format,
+    src: Source<'_>,
+    cx: &mut Context<'_>,
 ) -> Result<Description, OpenError> {
+    let src = src.bytes();
     let core = ElfCore::open(src)?;
     let symbols = elf::ElfSymbols(&core);
     let mut target = elf::target(&core, &symbols);
-    if !modules.is_empty() {
-        target.module_files = Some(modules);
+    if !cx.modules.is_empty() {
+        target.module_files = Some(cx.modules);
     }
     let process = core.process();
     let cov = core.coverage();
-    let read = crate::read_clr(&target, progress, elf::WHAT);
+    let read = crate::read_clr(&target, cx.progress, elf::WHAT);
     let heap = HeapRead::of(read, &target)?;
     let memory = MemoryFacts {
         captured_bytes: Some(cov.data_bytes),
@@ -378,7 +346,7 @@ fn describe_elf(
         })
         .collect::<Vec<_>>();
     Ok(Description {
-        format: InputFormat::ElfCore,
+        format,
         file_bytes: src.len(),
         os: Some("Linux".to_owned()),
         architecture: Some(core.machine().as_str().to_owned()),
@@ -409,16 +377,18 @@ fn describe_elf(
     })
 }
 
-fn describe_minidump(
-    src: &dyn ReadAt,
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
+/// Describes a Windows minidump.
+pub(crate) fn minidump(
+    format: &'static Format,
+    src: Source<'_>,
+    cx: &mut Context<'_>,
 ) -> Result<Description, OpenError> {
+    let src = src.bytes();
     let dump = Minidump::open(src)?;
     let symbols = minidump::PeSymbols(&dump);
     let mut target = minidump::target(&dump, &symbols);
-    if !modules.is_empty() {
-        target.module_files = Some(modules);
+    if !cx.modules.is_empty() {
+        target.module_files = Some(cx.modules);
     }
     let header = dump.header();
     let p = dump.process();
@@ -428,7 +398,7 @@ fn describe_minidump(
     let known = |v: u64| has_info.then_some(v);
     // A dump without the runtime's version resource: the runtime's version
     // is the module list's file version (`TargetModule::version`).
-    let read = crate::read_clr(&target, progress, minidump::WHAT);
+    let read = crate::read_clr(&target, cx.progress, minidump::WHAT);
     let heap = HeapRead::of(read, &target)?;
     let memory = MemoryFacts {
         captured_bytes: Some(cov.bytes),
@@ -464,7 +434,7 @@ fn describe_minidump(
     let sys = dump.system_info();
     notes.extend(heap.notes.iter().cloned());
     Ok(Description {
-        format: InputFormat::Minidump,
+        format,
         file_bytes: src.len(),
         os: sys.map(|s| {
             let mut os = capitalized(&s.os);
@@ -531,8 +501,7 @@ impl HeapRead {
     fn of(read: Result<ClrHeap, OpenError>, target: &Target<'_>) -> Result<HeapRead, OpenError> {
         match read {
             Ok(heap) => {
-                let info = crate::clr_info(&heap.info);
-                let runtime = runtime_facts(&info, &heap.info);
+                let notes = crate::clr_notes(&heap.info);
                 let names = &heap.info.names;
                 let managed = names
                     .modules_with_metadata
@@ -543,9 +512,9 @@ impl HeapRead {
                     .collect();
                 Ok(HeapRead {
                     status: walkable(&heap.graph),
-                    runtime: Some(runtime),
+                    runtime: Some(runtime_facts(heap.info)),
                     managed,
-                    notes: info.notes,
+                    notes,
                 })
             }
             Err(OpenError::Cancelled) => Err(OpenError::Cancelled),
@@ -560,7 +529,7 @@ impl HeapRead {
 
     /// `memory` with the GC heap's figures.
     fn memory(&self, mut memory: MemoryFacts) -> MemoryFacts {
-        if let Some(gc) = self.runtime.as_ref().and_then(|r| r.gc) {
+        if let Some(gc) = self.runtime.as_ref().and_then(|r| r.gc.as_ref()) {
             memory.gc_heap_bytes = Some(gc.heap_bytes);
             memory.gc_heap_captured_bytes = Some(gc.heap_bytes_captured);
             memory.other_private_writable_captured_bytes = memory
@@ -609,24 +578,12 @@ fn walkable(graph: &heaplens_graph::HeapGraph) -> HeapStatus {
 }
 
 /// The runtime's facts from a heap read.
-fn runtime_facts(info: &SnapshotInfo, clr: &heaplens_clr::ClrInfo) -> RuntimeFacts {
-    let version = clr.version.clone();
+fn runtime_facts(clr: heaplens_clr::ClrInfo) -> RuntimeFacts {
     RuntimeFacts {
-        name: info
-            .runtime
-            .clone()
-            .or_else(|| crate::product_name(version.as_deref(), &clr.runtime_path)),
-        path: clr.runtime_path.clone(),
-        version,
-        gc: info.clr.as_ref().map(|c| GcFacts {
-            mode: c.gc_mode,
-            layout: c.layout,
-            heap_count: c.heap_count,
-            segments: c.segments.len(),
-            heap_bytes: c.heap_bytes,
-            heap_bytes_captured: c.heap_bytes_captured,
-            found_by_shape: c.found_by_shape,
-        }),
+        name: crate::product_name(clr.version.as_deref(), &clr.runtime_path),
+        path: clr.runtime_path,
+        version: clr.version,
+        gc: Some(clr.gc),
     }
 }
 
@@ -659,13 +616,13 @@ fn probe_runtime(target: &Target<'_>) -> Option<RuntimeFacts> {
                     HeapLayout::Segments
                 },
                 heap_count: heaps.len(),
-                segments: segments.len(),
                 heap_bytes: segments.iter().map(|s| s.end - s.start).sum(),
                 heap_bytes_captured: segments
                     .iter()
                     .flat_map(|s| heaplens_memory::data_runs(mem, s.start, s.end))
                     .map(|(a, b)| b - a)
                     .sum(),
+                segments,
                 found_by_shape: false,
             })
         })

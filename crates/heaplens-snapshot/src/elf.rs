@@ -1,11 +1,11 @@
 //! A Linux core as the CLR reader's [`Target`].
 
-use crate::modules::ModuleSet;
+use crate::format::{Context, Format, Source};
 use crate::OpenError;
+use crate::{Snapshot, SnapshotInfo};
 use heaplens_bytes::ReadAt;
 use heaplens_clr::{SymbolSource, Target, TargetModule, TargetThread};
 use heaplens_elfcore::ElfCore;
-use heaplens_graph::{InputFormat, Progress, Snapshot, SnapshotInfo};
 use heaplens_memory::AddressSpace;
 
 /// Symbol lookup in the core's modules (their dynamic symbol tables, read
@@ -61,45 +61,40 @@ pub(crate) const WHAT: &str = "Linux core dump";
 
 /// Opens a Linux core: the core's notes and memory map
 /// ([`heaplens_elfcore`]), then the CLR heap in it ([`heaplens_clr::read`]).
-pub fn open(
-    src: &dyn ReadAt,
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
+pub(crate) fn open(
+    format: &'static Format,
+    src: Source<'_>,
+    cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError> {
-    let core = ElfCore::open(src)?;
-    open_core(&core, None, modules, progress)
-}
-
-/// [`open`] for a source threads can share (a file read natively): the
-/// heap is walked on two threads.
-pub fn open_shared(
-    src: &(dyn ReadAt + Sync),
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
-) -> Result<Snapshot, OpenError> {
-    let core = ElfCore::open(src)?;
-    open_core(&core, Some(core.memory()), modules, progress)
+    match src {
+        Source::Local(src) => open_core(format, &ElfCore::open(src)?, None, cx),
+        // Threads can share the memory (a file read natively): the heap is
+        // walked on two threads.
+        Source::Shared(src) => {
+            let core = ElfCore::open(src)?;
+            open_core(format, &core, Some(core.memory()), cx)
+        }
+    }
 }
 
 fn open_core<R: ReadAt>(
+    format: &'static Format,
     core: &ElfCore<R>,
     shared_memory: Option<&(dyn AddressSpace + Sync)>,
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
+    cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError> {
     let symbols = ElfSymbols(core);
     let mut target = target(core, &symbols);
     target.shared_memory = shared_memory;
-    if !modules.is_empty() {
-        target.module_files = Some(modules);
+    if !cx.modules.is_empty() {
+        target.module_files = Some(cx.modules);
     }
-    let heap = crate::read_clr(&target, progress, WHAT)?;
+    let heap = crate::read_clr(&target, cx.progress, WHAT)?;
     let info = SnapshotInfo {
-        format: Some(InputFormat::ElfCore),
         pointer_size: Some(core.pointer_size() as u8),
         process_name: process_name(core),
         process_id: core.process().pid(),
-        ..crate::clr_info(&heap.info)
+        ..crate::clr_info(format, heap.info)
     };
     Ok(Snapshot {
         graph: heap.graph,

@@ -1,36 +1,42 @@
 //! Opens any input heaplens reads into a [`Snapshot`].
 //!
-//! The format is recognised from the first bytes, never from the file name:
-//! `!FastSerialization.1` is a `.gcdump`, `\x7fELF` an ELF core, `MDMP` a
-//! Windows minidump.
+//! Every input format is one entry of the registry [`format::FORMATS`]:
+//! recognised from its first bytes, never from the file name
+//! (`!FastSerialization.1` is a `.gcdump`, `\x7fELF` an ELF core, `MDMP` a
+//! Windows minidump), then opened ([`open`]) or described ([`describe`])
+//! by its entry. A snapshot says what it can answer as
+//! [`heaplens_graph::Capabilities`]; analyses decide by those.
 
 use heaplens_bytes::{ReadAt, ReadError};
 use heaplens_clr::ClrError;
 use heaplens_elfcore::ElfCoreError;
-use heaplens_graph::{
-    ClrHeapInfo, GcMode, HeapLayout, HeapRange, InputFormat, Progress, Snapshot, SnapshotInfo,
-    WalkProblem,
-};
+use heaplens_graph::Progress;
 
 pub use heaplens_graph;
 
 mod describe;
 pub mod elf;
+pub mod format;
+mod gcdump;
 pub mod minidump;
 pub mod modules;
+mod snapshot;
 
 pub use describe::{
-    civil_from_days, describe, Container, Description, ElfCoreFacts, GcDumpFacts, GcFacts,
-    HeapStatus, MemoryFacts, MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
+    civil_from_days, Container, Description, ElfCoreFacts, GcDumpFacts, HeapStatus, MemoryFacts,
+    MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
 };
+pub use format::{detect, Format};
+pub use heaplens_clr::{ClrInfo, GcFacts, GcMode, HeapLayout};
+pub use snapshot::{Snapshot, SnapshotInfo};
 
 /// Why an input could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     /// The first bytes match no format heaplens reads.
     #[error(
-        "unrecognised file: it starts with {head}, which is not a .gcdump \
-         (!FastSerialization.1), an ELF core (\\x7fELF) or a Windows minidump (MDMP)"
+        "unrecognised file: it starts with {head}, which is not {}",
+        format::known_dumps()
     )]
     UnknownFormat {
         /// The first bytes, in hex.
@@ -39,6 +45,9 @@ pub enum OpenError {
     /// A compressed file: it must be unpacked first.
     #[error("this is a {0}-compressed file: unpack it first (e.g. `{1}`) and open the result")]
     Compressed(&'static str, &'static str),
+    /// Archives nested deeper than [`format::MAX_NESTING`].
+    #[error("archives nested more than {0} deep")]
+    TooDeep(usize),
     /// A format heaplens recognises but cannot read yet.
     #[error("{0} files are recognised, but this version of heaplens cannot read them yet")]
     NotSupportedYet(&'static str),
@@ -96,35 +105,6 @@ pub enum OpenError {
     Read(#[from] ReadError),
 }
 
-/// Recognises the format from the first bytes.
-pub fn detect(src: &dyn ReadAt) -> Result<InputFormat, OpenError> {
-    let n = src.len().min(24) as usize;
-    let mut head = vec![0u8; n];
-    src.read_at(0, &mut head)?;
-    if heaplens_gcdump::looks_like_gcdump(&head) {
-        Ok(InputFormat::GcDump)
-    } else if head.starts_with(b"\x7fELF") {
-        Ok(InputFormat::ElfCore)
-    } else if head.starts_with(b"MDMP") {
-        Ok(InputFormat::Minidump)
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Err(OpenError::Compressed("zstd", "zstd -d --long=31 FILE"))
-    } else if head.starts_with(&[0x1f, 0x8b]) {
-        Err(OpenError::Compressed("gzip", "gunzip FILE"))
-    } else if head.starts_with(b"PK\x03\x04") {
-        Err(OpenError::Compressed("zip", "unzip FILE"))
-    } else {
-        let hex: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        Err(OpenError::UnknownFormat {
-            head: if hex.is_empty() {
-                "nothing (the file is empty)".to_owned()
-            } else {
-                hex.join(" ")
-            },
-        })
-    }
-}
-
 /// Opens an input of any supported format.
 pub fn open(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<Snapshot, OpenError> {
     open_with(src, &modules::ModuleSet::new(), progress)
@@ -138,11 +118,7 @@ pub fn open_with(
     modules: &modules::ModuleSet,
     progress: &mut dyn Progress,
 ) -> Result<Snapshot, OpenError> {
-    match detect(src)? {
-        InputFormat::GcDump => Ok(heaplens_gcdump::read(src, progress)?.snapshot),
-        InputFormat::ElfCore => elf::open(src, modules, progress),
-        InputFormat::Minidump => minidump::open(src, modules, progress),
-    }
+    open_source(format::Source::Local(src), modules, progress)
 }
 
 /// [`open_with`] for a source threads can share (a file read natively):
@@ -152,81 +128,91 @@ pub fn open_shared_with(
     modules: &modules::ModuleSet,
     progress: &mut dyn Progress,
 ) -> Result<Snapshot, OpenError> {
-    match detect(src)? {
-        InputFormat::GcDump => Ok(heaplens_gcdump::read(src, progress)?.snapshot),
-        InputFormat::ElfCore => elf::open_shared(src, modules, progress),
-        InputFormat::Minidump => minidump::open_shared(src, modules, progress),
-    }
+    open_source(format::Source::Shared(src), modules, progress)
+}
+
+/// Opens `src` by the registry's entry for its content.
+fn open_source(
+    src: format::Source<'_>,
+    modules: &modules::ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Snapshot, OpenError> {
+    let mut cx = format::Context { modules, progress };
+    format::read_in(
+        format::FORMATS,
+        src,
+        &mut cx,
+        &mut |format, dump, src, cx| {
+            let mut snap = (dump.open)(format, src, cx)?;
+            // Whether the snapshot is sampled is its own; the rest is its
+            // format's.
+            snap.info.capabilities = heaplens_graph::Capabilities {
+                sampled: snap.info.sampling.is_some(),
+                ..format.capabilities
+            };
+            Ok(snap)
+        },
+    )
+}
+
+/// Describes the input in `src`: its container's facts, and the runtime and
+/// heap as far as they can be read. Fails only when the container itself
+/// cannot be read (or `progress` cancels); a heap that cannot be read is
+/// [`HeapStatus::NotWalkable`].
+pub fn describe(
+    src: &dyn ReadAt,
+    modules: &modules::ModuleSet,
+    progress: &mut dyn Progress,
+) -> Result<Description, OpenError> {
+    let mut cx = format::Context { modules, progress };
+    let src = format::Source::Local(src);
+    format::read_in(
+        format::FORMATS,
+        src,
+        &mut cx,
+        &mut |format, dump, src, cx| (dump.describe)(format, src, cx),
+    )
 }
 
 /// What a CLR heap read says about the runtime and the heap, as snapshot
-/// metadata: the runtime, [`ClrHeapInfo`], and notes on coverage, walk
-/// problems and naming. The container fills in the process.
-pub fn clr_info(clr: &heaplens_clr::ClrInfo) -> SnapshotInfo {
-    let info = ClrHeapInfo {
-        runtime_path: clr.runtime_path.clone(),
-        version: clr.version.clone(),
-        gc_mode: match clr.gc_mode {
-            heaplens_clr::GcMode::Workstation => GcMode::Workstation,
-            heaplens_clr::GcMode::Server => GcMode::Server,
-        },
-        layout: match clr.layout {
-            heaplens_clr::HeapLayout::Segments => HeapLayout::Segments,
-            heaplens_clr::HeapLayout::Regions => HeapLayout::Regions,
-        },
-        heap_count: clr.heap_count,
-        segments: clr
-            .segments
-            .iter()
-            .map(|s| HeapRange {
-                start: s.start,
-                end: s.end,
-            })
-            .collect(),
-        heap_bytes: clr.heap_bytes,
-        heap_bytes_captured: clr.heap_bytes_captured,
-        walk_problems: clr
-            .problems
-            .iter()
-            .map(|p| WalkProblem {
-                address: p.addr,
-                why: p.why.clone(),
-                bytes_skipped: p.bytes_skipped,
-            })
-            .collect(),
-        invalid_references: clr.invalid_references,
-        dangling_roots: clr.dangling_roots,
-        types_named: clr.names.named,
-        types_unnamed: clr.names.unnamed,
-        found_by_shape: clr.heuristic.is_some(),
-    };
+/// metadata of an input of `format`: the runtime, the
+/// [`heaplens_clr::ClrInfo`] and notes on coverage, walk problems and
+/// naming. The container fills in the process.
+pub(crate) fn clr_info(format: &'static Format, clr: heaplens_clr::ClrInfo) -> SnapshotInfo {
+    let notes = clr_notes(&clr);
+    SnapshotInfo {
+        runtime: product_name(clr.version.as_deref(), &clr.runtime_path),
+        notes,
+        clr: Some(clr),
+        ..SnapshotInfo::new(format)
+    }
+}
+
+/// The notes of a CLR heap read: coverage, walk problems, how the heap was
+/// found and how types were named.
+pub(crate) fn clr_notes(clr: &heaplens_clr::ClrInfo) -> Vec<String> {
     let mut notes = Vec::new();
-    if info.heap_bytes_captured < info.heap_bytes {
+    let gc = &clr.gc;
+    if gc.heap_bytes_captured < gc.heap_bytes {
         notes.push(format!(
             "the dump holds {:.1} % of the GC heap ({} of {} bytes); objects in the missing \
              parts are not counted",
-            info.coverage_percent(),
-            info.heap_bytes_captured,
-            info.heap_bytes
+            gc.coverage_percent(),
+            gc.heap_bytes_captured,
+            gc.heap_bytes
         ));
     }
-    for p in &info.walk_problems {
+    for p in &clr.problems {
         notes.push(format!(
             "the walk of a heap segment stopped at {:#x} ({}); {} bytes after it are not counted",
-            p.address, p.why, p.bytes_skipped
+            p.addr, p.why, p.bytes_skipped
         ));
     }
     if let Some(report) = &clr.heuristic {
         notes.extend(report.notes());
     }
     notes.extend(clr.names.notes.iter().cloned());
-    let runtime = product_name(info.version.as_deref(), &info.runtime_path);
-    SnapshotInfo {
-        runtime,
-        notes,
-        clr: Some(info),
-        ..SnapshotInfo::default()
-    }
+    notes
 }
 
 /// The runtime as a product (`.NET 8.0.4`): from its version (.NET 5+
@@ -251,7 +237,7 @@ pub(crate) fn product_name(version: Option<&str>, runtime_path: &str) -> Option<
         });
     }
     version
-        .and_then(heaplens_graph::product_version_of)
+        .and_then(heaplens_clr::product_version_of)
         .or_else(|| {
             let mut parts = runtime_path.split(['/', '\\']);
             parts.find(|p| *p == "Microsoft.NETCore.App")?;
@@ -279,6 +265,7 @@ impl OpenError {
         match self {
             OpenError::UnknownFormat { .. } => "unknown_format",
             OpenError::Compressed(..) => "compressed",
+            OpenError::TooDeep(_) => "too_deep",
             OpenError::NotSupportedYet(_) => "not_supported_yet",
             OpenError::GcDump(_) => "damaged_gcdump",
             OpenError::ElfCore(_) => "damaged_elf_core",
@@ -314,29 +301,6 @@ impl OpenError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn detects_by_content() {
-        let mut gc = b"\x14\x00\x00\x00!FastSerialization.1".to_vec();
-        gc.extend_from_slice(&[0; 8]);
-        assert_eq!(detect(&gc).unwrap(), InputFormat::GcDump);
-        assert_eq!(
-            detect(&b"\x7fELF\x02\x01".to_vec()).unwrap(),
-            InputFormat::ElfCore
-        );
-        assert_eq!(
-            detect(&b"MDMP\x93\xa7".to_vec()).unwrap(),
-            InputFormat::Minidump
-        );
-        let e = detect(&b"PK\x03\x04".to_vec()).unwrap_err();
-        assert!(e.to_string().contains("zip-compressed"), "{e}");
-        let e = detect(&b"\x28\xb5\x2f\xfd\x04".to_vec()).unwrap_err();
-        assert!(e.to_string().contains("zstd -d"), "{e}");
-        let e = detect(&b"JUNKJUNK".to_vec()).unwrap_err();
-        assert!(e.to_string().contains("4a 55 4e 4b"), "{e}");
-        let e = detect(&Vec::new()).unwrap_err();
-        assert!(e.to_string().contains("empty"), "{e}");
-    }
 
     use heaplens_corpus::synthetic::tiny_elf_core as tiny_core;
 

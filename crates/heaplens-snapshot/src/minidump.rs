@@ -1,10 +1,10 @@
 //! A Windows minidump as the CLR reader's [`Target`].
 
-use crate::modules::ModuleSet;
+use crate::format::{Context, Format, Source};
 use crate::OpenError;
+use crate::{Snapshot, SnapshotInfo};
 use heaplens_bytes::ReadAt;
 use heaplens_clr::{SymbolSource, Target, TargetModule, TargetThread};
-use heaplens_graph::{InputFormat, Progress, Snapshot, SnapshotInfo};
 use heaplens_memory::AddressSpace;
 use heaplens_minidump::Minidump;
 use heaplens_pe::PeImage;
@@ -76,46 +76,41 @@ pub(crate) const WHAT: &str = "Windows minidump";
 /// ([`heaplens_minidump`]), then the CLR heap in it
 /// ([`heaplens_clr::read`]). `modules` name the types of modules whose
 /// images the dump lacks (a heap-only dump).
-pub fn open(
-    src: &dyn ReadAt,
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
+pub(crate) fn open(
+    format: &'static Format,
+    src: Source<'_>,
+    cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError> {
-    let dump = Minidump::open(src)?;
-    open_dump(&dump, None, modules, progress)
-}
-
-/// [`open`] for a source threads can share (a file read natively): the
-/// heap is walked on two threads.
-pub fn open_shared(
-    src: &(dyn ReadAt + Sync),
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
-) -> Result<Snapshot, OpenError> {
-    let dump = Minidump::open(src)?;
-    open_dump(&dump, Some(dump.memory()), modules, progress)
+    match src {
+        Source::Local(src) => open_dump(format, &Minidump::open(src)?, None, cx),
+        // Threads can share the memory (a file read natively): the heap is
+        // walked on two threads.
+        Source::Shared(src) => {
+            let dump = Minidump::open(src)?;
+            open_dump(format, &dump, Some(dump.memory()), cx)
+        }
+    }
 }
 
 fn open_dump<R: ReadAt>(
+    format: &'static Format,
     dump: &Minidump<R>,
     shared_memory: Option<&(dyn AddressSpace + Sync)>,
-    modules: &ModuleSet,
-    progress: &mut dyn Progress,
+    cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError> {
     let symbols = PeSymbols(dump);
     let mut target = target(dump, &symbols);
     target.shared_memory = shared_memory;
-    if !modules.is_empty() {
-        target.module_files = Some(modules);
+    if !cx.modules.is_empty() {
+        target.module_files = Some(cx.modules);
     }
-    let heap = crate::read_clr(&target, progress, WHAT)?;
+    let heap = crate::read_clr(&target, cx.progress, WHAT)?;
     let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
     let info = SnapshotInfo {
-        format: Some(InputFormat::Minidump),
         pointer_size: Some(dump.pointer_size() as u8),
         process_name,
         process_id: dump.process().process_id,
-        ..crate::clr_info(&heap.info)
+        ..crate::clr_info(format, heap.info)
     };
     Ok(Snapshot {
         graph: heap.graph,
@@ -132,11 +127,11 @@ mod tests {
     fn errors_are_typed() {
         let mut head = b"MDMP\x93\xa7\x00\x00".to_vec();
         head.resize(32, 0);
-        let e = open(&head, &ModuleSet::new(), &mut heaplens_graph::NoProgress).unwrap_err();
+        let e = crate::open(&head, &mut heaplens_graph::NoProgress).unwrap_err();
         assert!(matches!(e, OpenError::NoRuntime { .. }), "{e:?}");
         assert!(e.to_string().contains("Windows minidump"), "{e}");
         head[4] = 0x94;
-        let e = open(&head, &ModuleSet::new(), &mut heaplens_graph::NoProgress).unwrap_err();
+        let e = crate::open(&head, &mut heaplens_graph::NoProgress).unwrap_err();
         assert!(
             matches!(
                 e,

@@ -3,19 +3,20 @@
 //! the engine, so it is built and tested natively too.
 
 use crate::protocol::{ReadReport, Slot};
-use heaplens_analysis::diff::{diff_type_stats, selection_for, DiffOptions};
+use heaplens_analysis::diff::{diff_type_stats, DiffOptions};
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::{root_paths, RootPaths};
 use heaplens_analysis::retained::retained_sizes;
-use heaplens_analysis::stats::{type_stats, TypeGroups, TypeStats};
+use heaplens_analysis::stats::{TypeGroups, TypeStats};
 use heaplens_bytes::ReadAt;
-use heaplens_graph::{Cancelled, InputFormat, Progress, Snapshot, TypeIndex};
+use heaplens_graph::{Cancelled, Progress, TypeIndex};
 use heaplens_results::diff::DiffDocument;
 use heaplens_results::retained::{RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RootsDocument, RootsLimits};
-use heaplens_results::stats::StatsDocument;
+use heaplens_results::stats::{stats_of, StatsDocument};
 use heaplens_results::TypeId;
 use heaplens_snapshot::modules::ModuleSet;
+use heaplens_snapshot::Snapshot;
 use std::collections::HashMap;
 
 /// What the detail screen shows of a type's root paths and referred-from
@@ -38,13 +39,16 @@ pub const RETAINED_LIMITS: RetainedLimits = RetainedLimits {
     objects: 20,
 };
 
-/// The format for people.
-pub fn format_name(format: Option<InputFormat>) -> &'static str {
-    match format {
-        Some(InputFormat::GcDump) => ".gcdump (dotnet-gcdump / PerfView heap snapshot)",
-        Some(InputFormat::ElfCore) => "Linux core dump (ELF)",
-        Some(InputFormat::Minidump) => "Windows minidump",
-        None => "unknown",
+/// What the landing page says the app takes: every format the engine
+/// reads, from its registry.
+pub fn accepts() -> String {
+    let all: Vec<&str> = heaplens_snapshot::format::readable()
+        .map(|f| f.description)
+        .collect();
+    match all.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}.", rest.join(", ")),
+        Some((last, _)) => format!("{last}."),
+        None => String::new(),
     }
 }
 
@@ -70,7 +74,7 @@ impl Opened {
     /// Derives the documents from a snapshot.
     pub fn new(snapshot: Snapshot, file_name: &str, file_size: u64) -> Self {
         let g = &snapshot.graph;
-        let stats = type_stats(g, snapshot.info.sampling.as_ref(), selection_for(&snapshot));
+        let stats = stats_of(&snapshot);
         let document = StatsDocument::build_all(file_name, file_size, &snapshot, &stats);
         let groups = TypeGroups::of(g);
         let mut row_types: HashMap<TypeId, Vec<TypeIndex>> = stats
@@ -84,7 +88,7 @@ impl Opened {
             }
         }
         let report = ReadReport {
-            format_name: format_name(snapshot.info.format).to_owned(),
+            format_name: snapshot.info.format.title.to_owned(),
             graph_memory: g.memory_bytes() as u64,
             ..ReadReport::default()
         };
@@ -146,8 +150,10 @@ impl Opened {
 /// its naming rule (names normalized when the dumps' producers spell them
 /// differently), every changed type.
 pub fn diff(base: &Opened, current: &Opened) -> DiffDocument {
-    let options =
-        DiffOptions::default().with_naming_rule(&base.snapshot.info, &current.snapshot.info);
+    let options = DiffOptions::default().with_naming_rule(
+        base.snapshot.info.capabilities,
+        current.snapshot.info.capabilities,
+    );
     let d = diff_type_stats(&base.stats, &current.stats, options);
     DiffDocument::build(
         (base.file_name(), &base.snapshot.info),
@@ -239,8 +245,22 @@ mod tests {
         b.add_root(3, RootKind::Stack, None);
         Snapshot {
             graph: b.finish().unwrap(),
-            info: Default::default(),
+            info: gcdump_info(),
         }
+    }
+
+    /// A `.gcdump`'s info: every object counts, reachable or not.
+    fn gcdump_info() -> heaplens_snapshot::SnapshotInfo {
+        heaplens_snapshot::SnapshotInfo::new(heaplens_snapshot::format::by_name("gcdump").unwrap())
+    }
+
+    #[test]
+    fn accepts_lists_the_formats_the_engine_reads() {
+        let a = accepts();
+        for f in heaplens_snapshot::format::FORMATS {
+            assert_eq!(a.contains(f.description), f.is_readable(), "{a}");
+        }
+        assert!(a.contains(".gcdump") && a.contains("core dump"), "{a}");
     }
 
     fn row_id(o: &Opened, name: &str) -> TypeId {
@@ -313,7 +333,7 @@ mod tests {
         b.add_root(1, RootKind::Static, Some("App.b"));
         let snap = Snapshot {
             graph: b.finish().unwrap(),
-            info: Default::default(),
+            info: gcdump_info(),
         };
         let mut o = Opened::new(snap, "two.gcdump", 1);
         let rows: Vec<(TypeId, u64)> = o
@@ -346,7 +366,7 @@ mod tests {
         let cur = Opened::new(
             Snapshot {
                 graph: g2.finish().unwrap(),
-                info: Default::default(),
+                info: gcdump_info(),
             },
             "b",
             1,

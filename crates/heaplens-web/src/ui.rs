@@ -15,10 +15,6 @@ use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, File, HtmlElement, HtmlInputElement, MessageEvent, Worker};
 use yew::prelude::*;
 
-/// What the landing page says the app takes.
-pub const ACCEPTS: &str = ".gcdump files (dotnet-gcdump, PerfView heap snapshots), Linux core \
-dumps of .NET processes (createdump, dotnet-dump) and Windows minidumps (.dmp).";
-
 /// What the landing page says about module files.
 pub const MODULES_HINT: &str = "Types shown as module!token (System.Private.CoreLib!0x02000075)? \
 Some dumps leave the assemblies' images out (.NET Core 3.1 Linux cores taken with --withheap, \
@@ -830,7 +826,7 @@ impl App {
                         <span class="zone-icon" aria-hidden="true">{ "⤓" }</span>
                         <span class="zone-title">{ "Drop a dump here" }</span>
                         <span class="zone-sub">{ "or " }<span class="linklike">{ "choose files" }</span>{ " — two dumps at once are compared" }</span>
-                        <span class="accepts" id="accepts">{ ACCEPTS }</span>
+                        <span class="accepts" id="accepts">{ crate::model::accepts() }</span>
                         <span class="accepts" id="modules-hint">{ MODULES_HINT }</span>
                     </>
                 }) }

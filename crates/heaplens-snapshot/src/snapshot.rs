@@ -1,0 +1,70 @@
+//! A heap graph together with what is known about where it came from.
+
+use crate::format::Format;
+use heaplens_graph::{Capabilities, HeapGraph, Sampling};
+
+/// A heap graph and what the input says about it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The graph.
+    pub graph: HeapGraph,
+    /// What the input says about the process and the dump.
+    pub info: SnapshotInfo,
+}
+
+/// What the input says about the process and the dump, beyond the graph.
+#[derive(Debug, Clone)]
+pub struct SnapshotInfo {
+    /// The input's format (its registry entry).
+    pub format: &'static Format,
+    /// What this snapshot can answer: its format's, `sampled` when it is.
+    /// Analyses decide by these, not by the format.
+    pub capabilities: Capabilities,
+    /// Pointer size of the process in bytes (4 or 8), if known.
+    pub pointer_size: Option<u8>,
+    /// Process name, if recorded.
+    pub process_name: Option<String>,
+    /// Process id, if recorded.
+    pub process_id: Option<u32>,
+    /// Machine name, if recorded.
+    pub machine_name: Option<String>,
+    /// When the snapshot was taken, in .NET ticks (100 ns since 0001-01-01,
+    /// local time).
+    pub time_collected_ticks: Option<i64>,
+    /// The tool that wrote the input, if recorded.
+    pub creation_tool: Option<String>,
+    /// The runtime as a product, such as `.NET 8.0.4`, if known.
+    pub runtime: Option<String>,
+    /// Scaling of a sampled heap, if the input was sampled.
+    pub sampling: Option<Sampling>,
+    /// Plain-language remarks about coverage and caveats.
+    pub notes: Vec<String>,
+    /// What the CLR reader learned about the runtime and its GC heap, for
+    /// inputs read from process memory (Linux cores, Windows minidumps);
+    /// `None` for a `.gcdump`.
+    pub clr: Option<heaplens_clr::ClrInfo>,
+}
+
+impl SnapshotInfo {
+    /// Nothing known yet about an input of `format`: its capabilities, not
+    /// sampled.
+    pub fn new(format: &'static Format) -> SnapshotInfo {
+        SnapshotInfo {
+            format,
+            capabilities: Capabilities {
+                sampled: false,
+                ..format.capabilities
+            },
+            pointer_size: None,
+            process_name: None,
+            process_id: None,
+            machine_name: None,
+            time_collected_ticks: None,
+            creation_tool: None,
+            runtime: None,
+            sampling: None,
+            notes: Vec::new(),
+            clr: None,
+        }
+    }
+}
