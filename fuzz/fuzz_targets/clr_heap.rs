@@ -40,6 +40,7 @@ fuzz_target!(|input: &[u8]| {
             registers: heap.thread.2.clone(),
             stack_pointer: heap.thread.0,
             stack_end: Some(heap.thread.1),
+            thread_local: Vec::new(),
         }],
         symbols: &heaplens_clr::NoSymbols,
         module_files: None,

@@ -61,7 +61,8 @@ fn a_region_claiming_64_gib_is_not_reserved() {
     let out = limited("stats", &path);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    // A partial result: printed, with the partial exit code (3).
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     // The result says the dump lacks most of what the heap claims.
     assert!(
         stdout.contains("not in the dump") || stdout.contains("holds"),
@@ -84,9 +85,11 @@ fn a_region_record_claiming_terabytes_is_not_reserved() {
     drop(bytes);
     let out = limited("stats", &path);
     let _ = std::fs::remove_file(&path);
+    // A result (whole or partial), never an abort.
     assert!(
-        out.status.success(),
-        "{}",
+        matches!(out.status.code(), Some(0 | 3)),
+        "{:?}: {}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -23,6 +23,7 @@ fn target<'a>(heap: &SyntheticHeap, memory: &'a dyn heaplens_memory::AddressSpac
             registers: heap.thread.2.clone(),
             stack_pointer: heap.thread.0,
             stack_end: Some(heap.thread.1),
+            thread_local: Vec::new(),
         }],
         symbols: &heaplens_clr::NoSymbols,
         module_files: None,
@@ -87,12 +88,13 @@ fn references_and_roots_are_those_placed() {
     };
     let pinned_string = heap.objects.last().unwrap().address;
     let large_array = heap.thread.2[0];
-    let finalizable = heap.regions[2].1;
+    // The finalizable object is registered in the queue's generation
+    // parts, not ready for its finalizer: no root (only the f-reachable
+    // part roots objects).
     let structs = find(&|o| o.size == 0x18 + 32);
     let mut want = vec![
         (RootKind::StrongHandle, by(0)),
         (RootKind::StrongHandle, pinned_string),
-        (RootKind::Finalizer, finalizable),
         (RootKind::Stack, structs),
         (RootKind::Stack, large_array),
     ];

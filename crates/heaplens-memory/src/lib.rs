@@ -139,10 +139,10 @@ pub trait AddressSpace {
     /// Size of a pointer in the dumped process: 4 or 8.
     fn pointer_size(&self) -> usize;
 
-    /// How many bytes from the start of region `index` (of
-    /// [`AddressSpace::regions`]) the dump really holds: its `data_size`,
-    /// less what a truncated file lacks. What readers size buffers by.
-    fn held_bytes(&self, index: usize) -> u64 {
+    /// How many bytes from the start of region `index` of
+    /// [`AddressSpace::regions`] the dump really holds: the region's
+    /// `data_size`, less what lies past the end of a truncated file.
+    fn held_size(&self, index: usize) -> u64 {
         self.regions().get(index).map_or(0, |r| r.data_size)
     }
 
@@ -219,8 +219,8 @@ impl<T: AddressSpace + ?Sized> AddressSpace for &T {
     fn pointer_size(&self) -> usize {
         (**self).pointer_size()
     }
-    fn held_bytes(&self, index: usize) -> u64 {
-        (**self).held_bytes(index)
+    fn held_size(&self, index: usize) -> u64 {
+        (**self).held_size(index)
     }
 }
 
@@ -254,8 +254,8 @@ pub fn read_c_string(
 }
 
 /// The parts of `[start, end)` whose bytes the dump holds (the data part
-/// of each region the file really has: [`AddressSpace::held_bytes`]), in
-/// address order.
+/// of each region that the file really holds: [`AddressSpace::held_size`]),
+/// in address order.
 pub fn data_runs(
     space: &dyn AddressSpace,
     start: u64,
@@ -270,7 +270,7 @@ pub fn data_runs(
         .map(move |(i, r)| {
             (
                 r.start.max(start),
-                r.start.saturating_add(space.held_bytes(first + i)).min(end),
+                r.start.saturating_add(space.held_size(first + i)).min(end),
             )
         })
         .filter(|(a, b)| a < b)
@@ -524,6 +524,19 @@ impl<R: ReadAt> MemoryMap<R> {
         self.source
     }
 
+    /// Where the region data the ranges describe ends in the dump file: the
+    /// highest `file_offset + data_size` (0 without data). More than the
+    /// file's length for a dump cut short.
+    pub fn described_len(&self) -> u64 {
+        self.regions
+            .iter()
+            .zip(&self.backing)
+            .filter(|(r, _)| r.data_size > 0)
+            .map(|(r, &(offset, _))| offset.saturating_add(r.data_size))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Bytes of region data the dump file should hold but does not (0 unless
     /// the dump was cut short).
     pub fn missing_bytes(&self) -> u64 {
@@ -536,12 +549,6 @@ impl<R: ReadAt> MemoryMap<R> {
 }
 
 impl<R: ReadAt> AddressSpace for MemoryMap<R> {
-    fn held_bytes(&self, index: usize) -> u64 {
-        self.backing
-            .get(index)
-            .map_or(0, |&(_, available)| available)
-    }
-
     fn read_virtual(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemoryError> {
         if buf.is_empty() {
             return Ok(());
@@ -608,6 +615,12 @@ impl<R: ReadAt> AddressSpace for MemoryMap<R> {
 
     fn pointer_size(&self) -> usize {
         self.pointer_size
+    }
+
+    fn held_size(&self, index: usize) -> u64 {
+        self.backing
+            .get(index)
+            .map_or(0, |&(_, available)| available)
     }
 }
 
