@@ -406,9 +406,9 @@ pub enum Unit {
     None,
 }
 
-/// A phase of reading a dump or analysing it. The engine's phases, as
-/// `heaplens_graph::Phase` names them (typed there by issue 13); the
-/// engine of this version reports them by name ([`Phase::of_engine`]).
+/// A phase of reading a dump or analysing it: the engine's
+/// (`heaplens_graph::Phase`, with the same units and words), and the
+/// worker's own start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
@@ -428,8 +428,6 @@ pub enum Phase {
     SpanningTree,
     /// Dominators and retained sizes (objects).
     RetainedSizes,
-    /// A phase this page does not know by name (no unit).
-    Other,
 }
 
 impl Phase {
@@ -442,7 +440,7 @@ impl Phase {
             | Phase::FindingRoots
             | Phase::SpanningTree
             | Phase::RetainedSizes => Unit::Objects,
-            Phase::Starting | Phase::FindingHeap | Phase::Other => Unit::None,
+            Phase::Starting | Phase::FindingHeap => Unit::None,
         }
     }
 
@@ -457,21 +455,22 @@ impl Phase {
             Phase::FindingRoots => "finding roots",
             Phase::SpanningTree => "ordering the heap as PerfView does",
             Phase::RetainedSizes => "computing retained sizes",
-            Phase::Other => "working",
         }
     }
+}
 
-    /// The phase of a report the engine names `name`.
-    pub fn of_engine(name: &str) -> Phase {
-        match name {
-            "nodes" => Phase::ReadingObjects,
-            "locating the heap" => Phase::FindingHeap,
-            "heap" => Phase::ReadingHeap,
-            "references" => Phase::FollowingReferences,
-            "root paths" => Phase::FindingRoots,
-            "spanning tree" => Phase::SpanningTree,
-            n if n.starts_with("dominators") => Phase::RetainedSizes,
-            _ => Phase::Other,
+/// The engine's phase (`heaplens_graph::Phase`) as messages carry it.
+impl From<heaplens_graph::Phase> for Phase {
+    fn from(p: heaplens_graph::Phase) -> Phase {
+        use heaplens_graph::Phase as E;
+        match p {
+            E::ReadingObjects => Phase::ReadingObjects,
+            E::FindingHeap => Phase::FindingHeap,
+            E::ReadingHeap => Phase::ReadingHeap,
+            E::FollowingReferences => Phase::FollowingReferences,
+            E::FindingRoots => Phase::FindingRoots,
+            E::SpanningTree => Phase::SpanningTree,
+            E::RetainedSizes => Phase::RetainedSizes,
         }
     }
 }
@@ -608,17 +607,27 @@ mod tests {
 
     #[test]
     fn engine_phases_and_errors_are_typed() {
-        assert_eq!(Phase::of_engine("heap"), Phase::ReadingHeap);
-        assert_eq!(Phase::ReadingHeap.unit(), Unit::Bytes);
-        assert_eq!(Phase::of_engine("nodes").unit(), Unit::Objects);
-        assert_eq!(Phase::of_engine("dominators: tree"), Phase::RetainedSizes);
-        assert_eq!(Phase::of_engine("something new"), Phase::Other);
+        // Every engine phase has the engine's words and unit here.
+        for p in heaplens_graph::Phase::ALL {
+            let mine = Phase::from(p);
+            assert_eq!(mine.words(), p.words(), "{p:?}");
+            let unit = match p.unit() {
+                heaplens_graph::Unit::Bytes => Unit::Bytes,
+                heaplens_graph::Unit::Objects => Unit::Objects,
+                heaplens_graph::Unit::None => Unit::None,
+            };
+            assert_eq!(mine.unit(), unit, "{p:?}");
+        }
         assert_eq!(
             ErrorKind::of_open_error("unknown_format"),
             ErrorKind::NotReadable
         );
         assert_eq!(
             ErrorKind::of_open_error("damaged_gcdump"),
+            ErrorKind::Damaged
+        );
+        assert_eq!(
+            ErrorKind::of_open_error("truncated_gcdump"),
             ErrorKind::Damaged
         );
         assert_eq!(ErrorKind::of_open_error("no_heap"), ErrorKind::Incomplete);

@@ -16,7 +16,7 @@ use crate::protocol::{
     DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request, Response,
 };
 use heaplens_bytes::PageCache;
-use heaplens_graph::Cancelled;
+use heaplens_graph::{Cancelled, Phase as EnginePhase};
 use heaplens_snapshot::modules::ModuleSet;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
@@ -169,7 +169,7 @@ fn handle(data: JsValue) {
             slow_progress_ms,
         } => running(dump, op, || analyse(dump, op, slow_progress_ms, &cancel)),
         Request::Detail { dump, op, type_id } => running(dump, op, || {
-            let mut progress = |_: &str, _: u64, _: u64| cancel.check();
+            let mut progress = |_: EnginePhase, _: u64, _: u64| cancel.check();
             let d = SESSION.with(|s| {
                 s.borrow_mut()
                     .get_mut(dump)
@@ -280,7 +280,7 @@ impl Reporter<'_> {
         });
     }
 
-    fn update(&mut self, phase: &str, done: u64, total: u64) -> Result<(), Cancelled> {
+    fn update(&mut self, phase: EnginePhase, done: u64, total: u64) -> Result<(), Cancelled> {
         if self.slow_ms > 0 {
             let until = now() + self.slow_ms as f64;
             while now() < until {}
@@ -289,7 +289,7 @@ impl Reporter<'_> {
         let t = now();
         if t - self.last >= PROGRESS_EVERY_MS || self.slow_ms > 0 {
             self.last = t;
-            self.post(Phase::of_engine(phase), done, total);
+            self.post(phase.into(), done, total);
         }
         Ok(())
     }
@@ -331,7 +331,8 @@ fn open_dump(
         file: Some(&reader),
     };
     reporter.post(Phase::Starting, 0, 0);
-    let mut progress = |phase: &str, done: u64, total: u64| reporter.update(phase, done, total);
+    let mut progress =
+        |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let o = s.open(dump, &cache, &modules, &name, &mut progress)?;
@@ -367,7 +368,8 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
         cancel,
         file: None,
     };
-    let mut progress = |phase: &str, done: u64, total: u64| reporter.update(phase, done, total);
+    let mut progress =
+        |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let o = s.get_mut(dump)?;
