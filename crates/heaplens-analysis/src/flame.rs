@@ -34,7 +34,9 @@ use crate::perfview::rooted::{root_frames, RootedView};
 use crate::perfview::spanning::{spanning_tree_of, spanning_tree_with, Orphans, Priorities};
 use crate::perfview::NOT_REACHABLE;
 use crate::stats::{Selection, TypeGroups};
-use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress, RootKind, Sampling, TypeIndex};
+use heaplens_graph::{
+    Cancelled, HeapGraph, NodeIndex, Phase, Progress, RootKind, Sampling, TypeIndex,
+};
 use rustc_hash::FxHashMap;
 
 /// The name of the frame of objects that several roots reach by separate
@@ -176,7 +178,9 @@ pub fn first_roots(g: &HeapGraph) -> FxHashMap<NodeIndex, usize> {
     out
 }
 
-const PROGRESS_STEP: usize = 1 << 20;
+/// Objects between two progress reports: bounded work, so a cancel stops
+/// the tree soon (`tests/cancel.rs`).
+const PROGRESS_STEP: usize = 1 << 16;
 
 /// The flame graph by retained size over the dominator tree `dom` of `g`
 /// (see the module's documentation). Sizes are the graph's, not scaled.
@@ -216,10 +220,10 @@ pub fn retained_flame(
         frame[x as usize] = f;
         b.add(f, g.node_size(x) as f64, 1.0);
         if i % PROGRESS_STEP == PROGRESS_STEP - 1 {
-            progress.update("flame graph", i as u64, order.len() as u64)?;
+            progress.update(Phase::FlameGraph, i as u64, order.len() as u64)?;
         }
     }
-    progress.update("flame graph", order.len() as u64, order.len() as u64)?;
+    progress.update(Phase::FlameGraph, order.len() as u64, order.len() as u64)?;
     Ok(keys.finish(FlameBy::Retained, b.finish(), false))
 }
 
@@ -285,10 +289,10 @@ pub fn inclusive_flame(
         parents[x as usize] = f;
         b.add(f, value, count);
         if i % PROGRESS_STEP == PROGRESS_STEP - 1 {
-            progress.update("flame graph", i as u64, order.len() as u64)?;
+            progress.update(Phase::FlameGraph, i as u64, order.len() as u64)?;
         }
     }
-    progress.update("flame graph", order.len() as u64, order.len() as u64)?;
+    progress.update(Phase::FlameGraph, order.len() as u64, order.len() as u64)?;
     Ok(keys.finish(FlameBy::Inclusive, b.finish(), sampling.is_some()))
 }
 

@@ -25,7 +25,7 @@ use crate::frames::{FrameIndex, FrameTreeBuilder, TOP};
 use crate::paths::RootPaths;
 use crate::retained::RetainedSizes;
 use crate::stats::TypeGroups;
-use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress, RootKind, TypeIndex};
+use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Phase, Progress, RootKind, TypeIndex};
 use rustc_hash::FxHashMap;
 
 /// One key retention path.
@@ -118,8 +118,8 @@ pub fn key_paths(
             e.1 += size;
             e.2 += kept;
         }
-        if i % (1 << 20) == (1 << 20) - 1 {
-            progress.update("key paths", i as u64, order.len() as u64)?;
+        if i % (1 << 16) == (1 << 16) - 1 {
+            progress.update(Phase::KeyPaths, i as u64, order.len() as u64)?;
         }
     }
     let tree = b.finish();
@@ -147,7 +147,7 @@ pub fn key_paths(
             .then(a.example.cmp(&b.example))
     });
     let objects = out.iter().map(|p| p.count).sum();
-    progress.update("key paths", order.len() as u64, order.len() as u64)?;
+    progress.update(Phase::KeyPaths, order.len() as u64, order.len() as u64)?;
     Ok(KeyPaths {
         paths: out,
         objects,

@@ -106,7 +106,7 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
     if args.json {
         return print_json(&doc);
     }
-    print!("{}", to_table(&doc));
+    out!("{}", to_table(&doc));
     Ok(())
 }
 
@@ -164,6 +164,12 @@ fn group_rows(s: &mut String, table: &DiffGroupTable, retained: bool) {
 fn to_table(doc: &DiffDocument) -> String {
     use std::fmt::Write;
     let mut s = String::new();
+    for (which, side) in [("base", &doc.base), ("current", &doc.current)] {
+        let line = side.coverage.line();
+        if !line.is_empty() {
+            let _ = write!(s, "{which}: {line}");
+        }
+    }
     for (label, side) in [("base   ", &doc.base), ("current", &doc.current)] {
         let _ = writeln!(
             s,

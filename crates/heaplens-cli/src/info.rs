@@ -24,7 +24,7 @@ pub fn run(args: &InfoArgs) -> Result<(), String> {
     if args.json {
         return print_json(&doc);
     }
-    print!("{}", to_text(&doc));
+    out!("{}", to_text(&doc));
     Ok(())
 }
 
@@ -117,6 +117,21 @@ fn to_text(d: &InfoDocument) -> String {
             "heap:            cannot be read ({}): {}",
             h.reason.as_deref().unwrap_or("unknown"),
             h.error.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(c) = &d.coverage {
+        let _ = match &c.summary {
+            Some(summary) if !c.complete => writeln!(s, "coverage:        partial: {summary}"),
+            Some(summary) => writeln!(s, "coverage:        complete ({summary})"),
+            None => writeln!(s, "coverage:        complete"),
+        };
+    }
+    if let Some(f) = d.finalization {
+        let _ = writeln!(
+            s,
+            "finalization:    {} registered (not roots), {} ready for finalization (roots)",
+            thousands(f.registered),
+            thousands(f.ready)
         );
     }
     match &d.container {

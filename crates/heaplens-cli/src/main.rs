@@ -1,5 +1,21 @@
 //! `heaplens`: .NET heap snapshots from the command line.
 
+/// `print!` to standard output that ends the program quietly when the
+/// reader has gone (`heaplens stats FILE | head`: a closed pipe is not an
+/// error, as with coreutils), and with a message on any other write error.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))
+    };
+}
+
+/// `println!` as [`out!`] does it.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod diff;
 mod flame;
 mod info;
@@ -9,7 +25,7 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
-use heaplens_graph::{Cancelled, Progress};
+use heaplens_graph::{Cancelled, Phase, Progress};
 use heaplens_snapshot::modules::ModuleSet;
 use heaplens_snapshot::Snapshot;
 use std::io::IsTerminal;
@@ -30,7 +46,19 @@ struct Cli {
     /// the dumped module.
     #[arg(long, global = true, value_name = "DIR")]
     modules: Vec<PathBuf>,
+    /// Exit with 0 also when an input is partial (a dump cut short, or
+    /// one that lacks part of the heap or its roots); without it such a
+    /// result is still printed, marked partial, and the exit code is 3.
+    #[arg(long, global = true)]
+    allow_partial: bool,
 }
+
+/// The exit code of a result printed from a partial input (see
+/// `--allow-partial`).
+const EXIT_PARTIAL: u8 = 3;
+
+/// Set when a snapshot read for the command is partial.
+static PARTIAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The module directories given with `--modules`.
 static MODULE_DIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
@@ -56,6 +84,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug of heaplens, and says so; running out of memory is
+    // the allocator's own message ("memory allocation of N bytes failed")
+    // and an abort: the two are never confused.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "heaplens: internal error (a bug in heaplens, not a lack of memory nor a problem \
+             of the file): {info}\nPlease report it with the command line and, if you can \
+             share it, the file."
+        );
+    }));
     let cli = Cli::parse();
     MODULE_DIRS.get_or_init(|| cli.modules.clone());
     let result = match cli.command {
@@ -67,6 +105,14 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(&args),
     };
     match result {
+        Ok(()) if PARTIAL.load(std::sync::atomic::Ordering::Relaxed) && !cli.allow_partial => {
+            eprintln!(
+                "heaplens: the input is partial (see the result's first lines): the result \
+                 covers only the part the file holds; exit code {EXIT_PARTIAL} \
+                 (--allow-partial accepts it)"
+            );
+            ExitCode::from(EXIT_PARTIAL)
+        }
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("heaplens: {msg}");
@@ -75,9 +121,28 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens `path` through a page cache, showing progress on a terminal.
+/// Writes to standard output; a closed pipe ends the program with
+/// success, another write error with a message and failure.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("heaplens: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Opens `path` through a page cache, showing progress on a terminal. A
+/// partial input is noted for the exit code.
 pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
-    with_input(path, heaplens_snapshot::open_shared_with)
+    let snap = with_input(path, heaplens_snapshot::open_shared_with)?;
+    if !snap.info.coverage.is_complete() {
+        PARTIAL.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(snap)
 }
 
 /// Runs `read` on `path` through a page cache, with the `--modules` files
@@ -95,12 +160,12 @@ pub(crate) fn with_input<T>(
     let src = PageCache::new(file);
     let tty = std::io::stderr().is_terminal();
     let mut last = u64::MAX;
-    let mut progress = |phase: &str, done: u64, total: u64| -> Result<(), Cancelled> {
+    let mut progress = |phase: Phase, done: u64, total: u64| -> Result<(), Cancelled> {
         if tty && total > 0 {
-            let pct = done * 100 / total;
+            let pct = done.min(total) * 100 / total;
             if pct != last {
                 last = pct;
-                eprint!("\rreading {phase}: {pct:3}%");
+                eprint!("\r{phase}: {pct:3}%");
                 if done == total {
                     eprint!("\r{:40}\r", "");
                 }
@@ -131,6 +196,6 @@ pub(crate) fn file_bytes(path: &Path) -> Result<u64, String> {
 /// of JSON.
 pub(crate) fn print_json(doc: &impl serde::Serialize) -> Result<(), String> {
     let s = serde_json::to_string(doc).map_err(|e| format!("cannot write the JSON: {e}"))?;
-    println!("{s}");
+    outln!("{s}");
     Ok(())
 }

@@ -19,6 +19,9 @@ pub struct RetainedArgs {
     /// Show the first N types and the N largest objects.
     #[arg(long, value_name = "N", default_value_t = 20)]
     top: usize,
+    /// Show the N largest objects (default: as many as --top).
+    #[arg(long, value_name = "N")]
+    objects: Option<usize>,
 }
 
 pub fn run(args: &RetainedArgs) -> Result<(), String> {
@@ -28,32 +31,33 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
     let sizes = retained_sizes(g, &dom);
     let doc = RetainedDocument::build(
         &args.file.display().to_string(),
-        g,
+        &snap,
         &dom,
         &sizes,
         RetainedLimits {
             types: Some(args.top),
-            objects: args.top,
+            objects: args.objects.unwrap_or(args.top),
         },
     );
     if args.json {
         return print_json(&doc);
     }
-    print!("{}", to_text(&doc));
+    out!("{}", to_text(&doc));
     Ok(())
 }
 
 fn to_text(doc: &RetainedDocument) -> String {
     use std::fmt::Write;
-    let mut s = String::new();
+    let mut s = doc.coverage.line();
     let _ = writeln!(
         s,
-        "{}: {} objects ({} bytes) reachable from live roots; {} objects ({} bytes) not",
+        "{}: {} objects ({} bytes) reachable from live roots; {} objects ({} bytes) not ({})",
         doc.file,
         thousands(doc.reachable_objects),
         thousands(doc.reachable_bytes),
         thousands(doc.unreachable_objects),
-        thousands(doc.unreachable_bytes)
+        thousands(doc.unreachable_bytes),
+        doc.unreachable_are.describe()
     );
     let _ = writeln!(
         s,

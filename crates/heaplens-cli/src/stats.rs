@@ -201,7 +201,7 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         print!("{}", to_csv(&doc));
         Ok(())
     } else {
-        print!("{}", to_table(&doc, args.members));
+        out!("{}", to_table(&doc, args.members));
         Ok(())
     }
 }
@@ -216,14 +216,21 @@ fn clr_header(doc: &StatsDocument, clr: &ClrFacts) -> String {
     {
         runtime += &format!(" ({v})");
     }
+    let held = if clr.heap_bytes_captured == clr.heap_bytes {
+        "all of them in the dump".to_owned()
+    } else {
+        format!("{} of them in the dump", thousands(clr.heap_bytes_captured))
+    };
     format!(
         "runtime: {runtime}, {}\n\
-         heap: {} bytes in {} {}, {:.1} % of them in the dump\n",
+         heap: {} bytes in {} {}, {held}\n\
+         finalization: {} objects registered (not roots), {} ready for finalization (roots)\n",
         clr.gc_summary(),
         thousands(clr.heap_bytes),
         clr.segments,
         clr.heap_layout.as_str(),
-        clr.coverage_percent(),
+        thousands(clr.finalization_registered),
+        thousands(clr.finalization_ready),
     )
 }
 
@@ -323,6 +330,7 @@ fn to_table(doc: &StatsDocument, members: usize) -> String {
         source += &format!(", {}-bit", p as u32 * 8);
     }
     let _ = writeln!(s, "{}: {source}", doc.file);
+    s += &doc.coverage.line();
     if let Some(name) = &doc.process_name {
         let pid = doc
             .process_id
@@ -410,9 +418,19 @@ fn to_table(doc: &StatsDocument, members: usize) -> String {
     if let Some(u) = doc.unreachable {
         let _ = writeln!(
             s,
-            "unreachable: {} objects, {} bytes (garbage not yet collected; not in the table)",
+            "unreachable: {} objects, {} bytes ({}; not in the table)",
             thousands(u.count),
-            thousands(u.bytes)
+            thousands(u.bytes),
+            doc.unreachable_are.describe()
+        );
+    }
+    if let Some(u) = doc.not_reachable_from_roots.filter(|u| u.count > 0) {
+        let _ = writeln!(
+            s,
+            "not reachable from roots: {} objects, {} bytes (in the table; {})",
+            thousands(u.count),
+            thousands(u.bytes),
+            doc.unreachable_are.describe()
         );
     }
     s

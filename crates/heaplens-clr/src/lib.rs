@@ -43,7 +43,7 @@ pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
 
 use heaplens_graph::{
-    GraphBuilder, HeapGraph, NodeColumns, Progress, RootKind, TypeInfo, TypeKind,
+    GraphBuilder, HeapGraph, NodeColumns, Phase, Progress, RootKind, TypeInfo, TypeKind,
 };
 
 /// How the GC runs.
@@ -159,10 +159,32 @@ pub struct ClrInfo {
     pub heuristic: Option<discover::Report>,
     /// Places where a segment's walk had to stop early.
     pub problems: Vec<walk::WalkProblem>,
+    /// Bytes after those places that the dump holds but the walk could not
+    /// go through (damaged data; bytes the dump lacks are not counted
+    /// here but in `heap_bytes - heap_bytes_captured`).
+    pub heap_bytes_unwalked: u64,
     /// References to addresses that are not object starts (ignored).
     pub invalid_references: u64,
     /// Handle-table and finalizer-queue entries pointing at no object.
     pub dangling_roots: u64,
+    /// Per segment of [`GcFacts::segments`]: the bytes of its objects
+    /// range the dump holds (less than its size for a partial dump).
+    pub segments_captured: Vec<u64>,
+    /// Objects registered for finalization (not roots) and ready for
+    /// finalization (f-reachable roots), as SOS `!finalizequeue` counts
+    /// them.
+    pub finalization: FinalizationCounts,
+    /// The heaps' finalization queues (`CFinalize` records) and the GC's
+    /// generation count, which sizes their fill pointers
+    /// ([`roots::finalizer_queue`]).
+    pub finalize_queues: (Vec<u64>, u64),
+    /// How far the conservative scan of each thread's stack went.
+    pub stacks: roots::StackScan,
+    /// Handle-table segments read.
+    pub handle_segments: usize,
+    /// Handle tables or segments and finalization queues the dump does not
+    /// hold whole: roots there are not seen.
+    pub root_tables_unreadable: u64,
     /// How type names were found.
     pub names: names::NamingReport,
     /// How static fields were named as roots.
@@ -186,6 +208,19 @@ pub fn product_version_of(version: &str) -> Option<String> {
     let mut parts = file.split('.').map(|p| p.parse::<u32>().ok());
     let (major, minor, build) = (parts.next()??, parts.next()??, parts.next()??);
     (major >= 5).then(|| format!("{major}.{minor}.{}", build / 100))
+}
+
+/// The finalization queues' entries, as SOS `!finalizequeue` counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FinalizationCounts {
+    /// Objects registered for finalization: their type has a finalizer and
+    /// the GC has not found them dead yet. Not roots.
+    pub registered: u64,
+    /// Objects ready for finalization (f-reachable): found dead and queued
+    /// for the finalizer thread. Roots (kind `finalizer`).
+    pub ready: u64,
+    /// Queues whose bookkeeping could not be read.
+    pub unreadable_queues: u64,
 }
 
 /// The heap read from a dump.
@@ -236,8 +271,10 @@ enum Source {
 /// What [`read_with`] does while the references are resolved.
 struct Beside {
     heuristic: Option<discover::Report>,
-    fq: (Vec<roots::FoundRoot>, u64),
+    queues: (Vec<u64>, u64),
+    fq: roots::Finalization,
     stack_roots: Vec<roots::FoundRoot>,
+    stack_scan: roots::StackScan,
     type_names: Vec<names::TypeName>,
     hierarchy: (heaplens_graph::TypeHierarchy, usize),
     naming: names::NamingReport,
@@ -250,7 +287,7 @@ struct Beside {
 fn from_gc_dac_vars(
     target: &Target<'_>,
     runtime: &runtime::RuntimeModule,
-) -> Result<(Source, Vec<heap::Segment>), ClrError> {
+) -> Result<(Source, Vec<heap::Segment>, Vec<heap::SkippedRecord>), ClrError> {
     let mem = target.memory;
     let check = |v: &dacvars::GcDacVars| heap::confirms_heap(mem, v);
     let vars = match dacvars::locate(target, runtime, &check) {
@@ -271,8 +308,8 @@ fn from_gc_dac_vars(
         return Err(ClrError::GcInProgress(vars.invalid_count));
     }
     let heaps = heap::GcHeap::all(mem, &vars)?;
-    let segments = heap::segments(mem, &vars, &heaps)?;
-    Ok((Source::DacVars(vars, heaps), segments))
+    let (segments, skipped) = heap::segments_and_skipped(mem, &vars, &heaps)?;
+    Ok((Source::DacVars(vars, heaps), segments, skipped))
 }
 
 /// Reads the CLR heap of `target`.
@@ -291,12 +328,12 @@ pub fn read_with(
     // .NET Framework 4.x keeps no GcDacVars: its heap is found by shape
     // (docs/clr-heap-walk.md §2.6).
     let framework = runtime.module.file_name().eq_ignore_ascii_case("clr.dll");
-    let (source, segments) = if framework || options.discovery == Discovery::Heuristic {
+    let (source, segments, skipped) = if framework || options.discovery == Discovery::Heuristic {
         let found = discover::find(target, &runtime, &mut || {
-            progress.update("locating the heap", 0, 0).is_ok()
+            progress.update(Phase::FindingHeap, 0, 0).is_ok()
         })?;
         let segments = found.segments.clone();
-        (Source::Heuristic(Box::new(found)), segments)
+        (Source::Heuristic(Box::new(found)), segments, Vec::new())
     } else {
         from_gc_dac_vars(target, &runtime)?
     };
@@ -339,6 +376,7 @@ pub fn read_with(
 
     // One pass over the writable memory: the allocation contexts for the
     // walk, the heap pointers for the statics.
+    progress.update(Phase::ReadingHeap, 0, total)?;
     let writable = match target.shared_memory {
         Some(shared) if !options.single_thread => {
             writable::scan_parallel(shared, &segments, gc_range)
@@ -347,7 +385,7 @@ pub fn read_with(
     };
     let contexts = &writable.contexts;
     let mut mts = walk::MethodTables::default();
-    let mut report = |done| progress.update("heap", done, total).is_ok();
+    let mut report = |done| progress.update(Phase::ReadingHeap, done, total).is_ok();
     let walked = match target.shared_memory {
         Some(shared) if !options.single_thread => {
             walk::walk_parallel(shared, &segments, contexts, &mut mts, true, &mut report)
@@ -356,9 +394,17 @@ pub fn read_with(
     };
     let walk::Walked {
         objects,
-        problems,
+        mut problems,
         raw,
     } = walked.ok_or(ClrError::Cancelled)?;
+    // Records on the chains that cannot be walked are said, not dropped.
+    problems.extend(skipped.iter().map(|r| walk::WalkProblem {
+        segment: r.record,
+        addr: r.mem,
+        why: r.why(),
+        bytes_skipped: 0,
+        type_data_missing: false,
+    }));
     // Every segment the dump holds stopped at type data it lacks: nothing
     // the walk found can be stood behind.
     let stopped: std::collections::HashSet<u64> = problems
@@ -393,9 +439,31 @@ pub fn read_with(
         .collect();
     extra.sort_unstable();
     let n = objects.addresses.len() as u64;
+    // Progress of the references, from either thread's work; once it says
+    // stop, it is not asked again.
+    let progress = std::cell::RefCell::new(progress);
+    let refused = std::cell::Cell::new(false);
+    let report = |done: u64| {
+        let go_on = !refused.get()
+            && progress
+                .borrow_mut()
+                .update(Phase::FollowingReferences, done, n)
+                .is_ok();
+        refused.set(!go_on);
+        go_on
+    };
     // The roots, the types' names, the statics and the graph's columns:
-    // what is done while the references are resolved.
-    let beside = || -> Result<_, ClrError> {
+    // what is done while the references are resolved (`latest`: how many
+    // objects' references are resolved), asking between its steps whether
+    // to go on.
+    let beside = |latest: &dyn Fn() -> u64| -> Result<_, ClrError> {
+        let check = || {
+            if report(latest()) {
+                Ok(())
+            } else {
+                Err(ClrError::Cancelled)
+            }
+        };
         let (queues, generation_count, heuristic) = match &source {
             Source::DacVars(vars, heaps) => (
                 roots::finalize_queues(heaps),
@@ -410,9 +478,15 @@ pub fn read_with(
             }
         };
         let fq = roots::finalizer_queue(mem, &queues, generation_count, &objects);
-        let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
+        let not_stack =
+            roots::NotStack::new(mem, &segments, gc_range, &handles.segments, &mts.addresses);
+        let (mut stack_roots, mut stack_scan) =
+            roots::stacks(mem, &target.threads, &segments, &not_stack, &objects);
+        roots::drop_weakly_held(&mut stack_roots, &handles, &mut stack_scan);
+        check()?;
         let (type_names, mut naming, mut modules) =
             names::name_types_and_modules(target, &runtime, &mts);
+        check()?;
         let hierarchy = modules.hierarchy(&mts);
         let heap = statics::Heap {
             mem,
@@ -423,12 +497,15 @@ pub fn read_with(
             heap_pointers: writable.heap_pointers.as_ref(),
         };
         let (static_roots, statics) = statics::find(heap, &mut modules, &handles.roots);
+        check()?;
         naming.notes.extend(statics.note());
         let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
         Ok(Beside {
             heuristic,
+            queues: (queues, generation_count),
             fq,
             stack_roots,
+            stack_scan,
             type_names,
             hierarchy,
             naming,
@@ -437,29 +514,36 @@ pub fn read_with(
             nodes,
         })
     };
-    let mut report = |done| progress.update("references", done, n).is_ok();
+    let mut report = report;
     // References the walk read need no more of the dump: they are resolved
     // on a second thread while this one does the rest.
     let (refs, rest) = match raw {
         Some(raw) if raw.covers(&objects) && !options.single_thread => {
-            let (objects, segments, extra) = (&objects, &segments, &extra);
+            let (objects, extra) = (&objects, &extra);
             let (refs, rest) = background::run_beside(
-                |p| walk::resolve_references(objects, segments, raw, extra, p),
-                |_| beside(),
+                |p| walk::resolve_references(objects, raw, extra, p),
+                |latest| beside(latest),
                 &mut report,
             );
             (refs.flatten(), rest)
         }
         raw => {
             let refs = walk::references(mem, &segments, &objects, &mts, raw, &extra, &mut report);
-            (refs, beside())
+            // The roots, names and statics only when not cancelled.
+            let rest = match refs {
+                Some(_) => beside(&|| n),
+                None => Err(ClrError::Cancelled),
+            };
+            (refs, rest)
         }
     };
     let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
     let Beside {
         mut heuristic,
-        fq: (fq, fq_dangling),
+        queues,
+        fq,
         stack_roots,
+        stack_scan,
         type_names,
         hierarchy: (hierarchy, hierarchy_known),
         naming,
@@ -501,12 +585,13 @@ pub fn read_with(
             kind: RootKind::Frozen,
             location: 0,
             thread: None,
+            place: roots::Place::Immortal,
         })
         .collect();
     for r in handles
         .roots
         .iter()
-        .chain(&fq)
+        .chain(&fq.roots)
         .chain(&stack_roots)
         .chain(&frozen)
     {
@@ -514,7 +599,15 @@ pub fn read_with(
             continue;
         }
         let name = match (r.kind, r.thread) {
-            (RootKind::Stack, Some(t)) => Some(format!("thread {t}")),
+            // Found by a conservative scan: a stale word can look like a
+            // reference; the name says so.
+            (RootKind::Stack, Some(t)) => Some(match r.place {
+                roots::Place::Register => format!("thread {t}, a register (conservative)"),
+                roots::Place::ThreadLocal => {
+                    format!("thread {t}, thread-local storage (conservative)")
+                }
+                _ => format!("thread {t} (conservative)"),
+            }),
             _ => None,
         };
         b.add_root(r.object, r.kind, name.as_deref());
@@ -556,9 +649,24 @@ pub fn read_with(
         },
         gc_dac_vars,
         heuristic,
+        heap_bytes_unwalked: problems
+            .iter()
+            .flat_map(|p| heaplens_memory::data_runs(mem, p.addr, p.addr + p.bytes_skipped))
+            .map(|(a, b)| b - a)
+            .sum(),
         problems,
         invalid_references,
-        dangling_roots: handles.dangling + fq_dangling,
+        dangling_roots: handles.dangling + fq.dangling,
+        segments_captured: captured_of,
+        finalization: FinalizationCounts {
+            registered: fq.registered,
+            ready: fq.ready,
+            unreadable_queues: fq.unreadable,
+        },
+        finalize_queues: queues,
+        stacks: stack_scan,
+        handle_segments: handles.segments.len(),
+        root_tables_unreadable: handles.unreadable + fq.unreadable,
         names: naming,
         statics,
     };

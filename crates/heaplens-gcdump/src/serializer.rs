@@ -71,6 +71,16 @@ pub struct Deserializer<'a> {
 impl<'a> Deserializer<'a> {
     /// Checks the signature and loads the forward-reference table.
     pub fn new(src: &'a dyn ReadAt) -> Result<Self, GcdumpError> {
+        let mut d = Deserializer::without_trailer(src)?;
+        d.load_forward_table()?;
+        d.c.seek(24);
+        Ok(d)
+    }
+
+    /// Checks the signature only: the object data runs to the end of the
+    /// file and no forward reference resolves. For finding out what a file
+    /// whose end is missing promised ([`crate::heapdump::read`]).
+    pub(crate) fn without_trailer(src: &'a dyn ReadAt) -> Result<Self, GcdumpError> {
         let mut d = Deserializer {
             c: Cursor::new(src),
             forward: Vec::new(),
@@ -83,12 +93,25 @@ impl<'a> Deserializer<'a> {
         if src.len() < 24 || src.read_at(0, &mut sig).is_err() || &sig != SIGNATURE {
             return Err(GcdumpError::new(0, ErrorKind::BadSignature));
         }
-        d.load_forward_table()?;
         d.c.seek(24);
         Ok(d)
     }
 
+    /// Loads the forward-reference table through the trailer at the end of
+    /// the file; a file that does not end with one (cut short, or damaged
+    /// there) is [`ErrorKind::EndMissing`].
     fn load_forward_table(&mut self) -> Result<(), GcdumpError> {
+        self.read_forward_table().map_err(|e| {
+            GcdumpError::new(
+                e.offset,
+                ErrorKind::EndMissing {
+                    detail: Box::new(e.kind),
+                },
+            )
+        })
+    }
+
+    fn read_forward_table(&mut self) -> Result<(), GcdumpError> {
         let len = self.c.len();
         if len < 24 + 12 {
             return Err(GcdumpError::new(
@@ -1041,7 +1064,17 @@ mod tests {
             d[at..at + 4].copy_from_slice(&v.to_le_bytes());
             d
         };
-        let kind = |data: Vec<u8>| err(Deserializer::new(&data));
+        let kind = |data: Vec<u8>| {
+            let e = err(Deserializer::new(&data));
+            match e.kind {
+                // Every damage at the end says so (a file cut short).
+                ErrorKind::EndMissing { detail } => GcdumpError {
+                    offset: e.offset,
+                    kind: *detail,
+                },
+                other => panic!("not EndMissing: {other:?}"),
+            }
+        };
         let e = kind(set(len - 4, len as u32));
         assert!(matches!(
             e.kind,

@@ -2,11 +2,11 @@
 //! (`heaplens diff`; the page's comparison).
 
 use crate::groups::DiffGroupTable;
-use crate::stats::stats_of;
+use crate::stats::{stats_of, StatsDocument};
 use crate::{format_name, heaplens_version, DocumentKind, TypeId, SCHEMA_VERSION};
 use heaplens_analysis::diff::{diff_type_stats, DiffOptions, DiffOrder, TypeDelta, TypeDiff};
 use heaplens_analysis::flame::Flame;
-use heaplens_analysis::stats::TypeGroups;
+use heaplens_analysis::stats::{TypeGroups, TypeRow, TypeStats};
 use heaplens_snapshot::{Snapshot, SnapshotInfo};
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +51,91 @@ pub fn add_retained(diff: &mut TypeDiff, base: (&Snapshot, &Flame), current: (&S
     diff.set_retained(&b, &c);
 }
 
+/// One snapshot's retained bytes per type name, as a diff matches its
+/// rows: the rows of each name (each normalized name, in `normalized`)
+/// together, each object once — what [`add_retained`] gives a diff's types
+/// on this side. A snapshot read apart (the web page's worker) sends it
+/// with its `stats` document, so [`diff_documents_retained`] orders a
+/// comparison by retained growth without the two heap graphs in one place.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetainedByName {
+    /// Per name as the rows spell it.
+    pub names: Vec<(String, u64)>,
+    /// Per normalized name ([`heaplens_analysis::diff::normalize_type_name`]).
+    pub normalized: Vec<(String, u64)>,
+}
+
+impl RetainedByName {
+    /// Of `snapshot` (its type rows `stats`, as [`stats_of`] counts them),
+    /// from its flame graph by retained size.
+    pub fn of(snapshot: &Snapshot, stats: &TypeStats, flame: &Flame) -> RetainedByName {
+        let groups = TypeGroups::of(&snapshot.graph);
+        let by = |key: &dyn Fn(&str) -> String| {
+            let mut names: Vec<String> = Vec::new();
+            let mut at: std::collections::HashMap<String, u32> = Default::default();
+            let mut sets: Vec<Vec<u32>> = vec![Vec::new(); groups.first.len()];
+            for r in &stats.rows {
+                let k = key(&r.name);
+                let i = *at.entry(k.clone()).or_insert_with(|| {
+                    names.push(k);
+                    names.len() as u32 - 1
+                });
+                sets[groups.group[r.id as usize]].push(i);
+            }
+            let sums = flame.tree.inclusive_by_sets(names.len(), |k| {
+                sets.get(k as usize).map_or(&[], Vec::as_slice)
+            });
+            names
+                .into_iter()
+                .zip(sums)
+                .map(|(n, (v, _))| (n, v.round() as u64))
+                .collect()
+        };
+        RetainedByName {
+            names: by(&|n| n.to_owned()),
+            normalized: by(&heaplens_analysis::diff::normalize_type_name),
+        }
+    }
+}
+
+/// [`diff_documents`] with each side's retained bytes per name: every type
+/// gets its retained bytes on both sides and the types are ordered by
+/// retained growth — the document `heaplens diff --by retained --json`
+/// writes for the same files.
+pub fn diff_documents_retained(
+    base: (&StatsDocument, &RetainedByName),
+    current: (&StatsDocument, &RetainedByName),
+    options: DiffOptions,
+    top: Option<usize>,
+) -> Result<DiffDocument, DiffInputError> {
+    let (mut diff, sides) = type_diff_of_documents(base.0, current.0, options)?;
+    let normalized = diff.names_normalized;
+    let side = |r: &RetainedByName, rows: &dyn Fn(&TypeDelta) -> &[u32]| {
+        let map: std::collections::HashMap<&str, u64> =
+            if normalized { &r.normalized } else { &r.names }
+                .iter()
+                .map(|(n, v)| (n.as_str(), *v))
+                .collect();
+        diff.all_types()
+            .map(|d| {
+                if rows(d).is_empty() {
+                    0
+                } else {
+                    map.get(d.name.as_str()).copied().unwrap_or(0)
+                }
+            })
+            .collect::<Vec<u64>>()
+    };
+    let b = side(base.1, &|d| &d.base_types);
+    let c = side(current.1, &|d| &d.current_types);
+    diff.set_retained(&b, &c);
+    diff.sort(DiffOrder::RetainedGrowth);
+    let mut doc = DiffDocument::of_sides(sides.0, sides.1, &diff, top);
+    doc.sorted_by = DiffSort::RetainedGrowth;
+    doc.retained = true;
+    Ok(doc)
+}
+
 /// How a diff's types are ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -76,6 +161,112 @@ impl DiffSort {
     }
 }
 
+/// Why two `stats` documents cannot be compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffInputError {
+    /// The document lists only some of its rows (written with `--top` or
+    /// `--filter`): a diff needs them all.
+    #[error(
+        "the statistics of {file} list {listed} of its {all} types: a comparison needs them all"
+    )]
+    NotAllRows {
+        /// The document's file.
+        file: String,
+        /// Rows in the document.
+        listed: usize,
+        /// Rows of the snapshot.
+        all: u64,
+    },
+    /// The document names a format this heaplens does not know.
+    #[error("the statistics of {file} are of an unknown format {format:?}")]
+    UnknownFormat {
+        /// The document's file.
+        file: String,
+        /// Its `format`.
+        format: String,
+    },
+}
+
+/// Diffs two snapshots from their `stats` documents (each with every row,
+/// as [`StatsDocument::build_all`] writes it): the same document as
+/// [`diff_snapshots`] and [`DiffDocument::build`] give from the snapshots
+/// themselves — the rows are the snapshots' statistics, and the naming rule
+/// takes each side's format's capabilities. So two dumps opened apart (the
+/// web page reads each in a worker of its own) compare without their heap
+/// graphs in one place.
+pub fn diff_documents(
+    base: &StatsDocument,
+    current: &StatsDocument,
+    options: DiffOptions,
+    top: Option<usize>,
+) -> Result<DiffDocument, DiffInputError> {
+    let (diff, sides) = type_diff_of_documents(base, current, options)?;
+    Ok(DiffDocument::of_sides(sides.0, sides.1, &diff, top))
+}
+
+/// A diff side's file, format name and coverage.
+type SideFacts = (String, String, crate::coverage::CoverageFacts);
+
+/// The engine's diff of two `stats` documents and each side's facts.
+fn type_diff_of_documents(
+    base: &StatsDocument,
+    current: &StatsDocument,
+    options: DiffOptions,
+) -> Result<(TypeDiff, (SideFacts, SideFacts)), DiffInputError> {
+    let capabilities = |doc: &StatsDocument| {
+        heaplens_snapshot::format::by_name(&doc.format)
+            .map(|f| f.capabilities)
+            .ok_or_else(|| DiffInputError::UnknownFormat {
+                file: doc.file.clone(),
+                format: doc.format.clone(),
+            })
+    };
+    let options = options.with_naming_rule(capabilities(base)?, capabilities(current)?);
+    let diff = diff_type_stats(&type_stats_of(base)?, &type_stats_of(current)?, options);
+    let side = |d: &StatsDocument| (d.file.clone(), d.format.clone(), d.coverage.clone());
+    Ok((diff, (side(base), side(current))))
+}
+
+/// The type statistics a `stats` document was written from (it must hold
+/// every row).
+fn type_stats_of(doc: &StatsDocument) -> Result<TypeStats, DiffInputError> {
+    if doc.types.len() as u64 != doc.type_count {
+        return Err(DiffInputError::NotAllRows {
+            file: doc.file.clone(),
+            listed: doc.types.len(),
+            all: doc.type_count,
+        });
+    }
+    Ok(TypeStats {
+        rows: doc
+            .types
+            .iter()
+            .map(|r| TypeRow {
+                id: r.id.0,
+                name: r.name.clone(),
+                module: r.module.clone(),
+                method_table: r.mt.map_or(0, |a| a.0),
+                count: r.count,
+                bytes: r.bytes,
+                present: r.present,
+            })
+            .collect(),
+        objects: doc.objects,
+        bytes: doc.bytes,
+        free: heaplens_analysis::stats::Totals {
+            count: doc.free.count,
+            bytes: doc.free.bytes,
+        },
+        unreachable: doc.unreachable.map(|t| heaplens_analysis::stats::Totals {
+            count: t.count,
+            bytes: t.bytes,
+        }),
+        pseudo_nodes: doc.pseudo_nodes,
+        undefined_nodes: doc.undefined_nodes,
+        scaled: doc.scaled,
+    })
+}
+
 /// Per-type count and byte changes from a base snapshot to a current one.
 /// Types are matched by name (normalized under the naming rule of
 /// [`heaplens_analysis::diff::DiffOptions::with_naming_rule`]); deltas are
@@ -88,6 +279,8 @@ pub struct DiffDocument {
     pub heaplens_version: String,
     /// Always [`DocumentKind::Diff`].
     pub document: DocumentKind,
+    /// True when both snapshots are whole (see each side's `coverage`).
+    pub complete: bool,
     /// The earlier snapshot.
     pub base: DiffSide,
     /// The later snapshot.
@@ -130,6 +323,8 @@ pub struct DiffSide {
     pub file: String,
     /// Its format (`gcdump`, `elf-core`, `minidump`).
     pub format: String,
+    /// How much of its heap, roots and file the input holds.
+    pub coverage: crate::coverage::CoverageFacts,
     /// Objects counted (live objects; scaled for a sampled heap).
     pub objects: u64,
     /// Their bytes.
@@ -207,9 +402,30 @@ impl DiffDocument {
         diff: &TypeDiff,
         top: Option<usize>,
     ) -> DiffDocument {
-        let side = |(file, info): (&str, &SnapshotInfo), (objects, bytes): (u64, u64)| DiffSide {
-            file: file.to_owned(),
-            format: format_name(info.format),
+        let side = |(file, info): (&str, &SnapshotInfo)| {
+            (
+                file.to_owned(),
+                format_name(info.format),
+                crate::coverage::CoverageFacts::of(&info.coverage),
+            )
+        };
+        Self::of_sides(side(base), side(current), diff, top)
+    }
+
+    /// [`DiffDocument::build`] from each side's file, format name and
+    /// coverage.
+    fn of_sides(
+        base: (String, String, crate::coverage::CoverageFacts),
+        current: (String, String, crate::coverage::CoverageFacts),
+        diff: &TypeDiff,
+        top: Option<usize>,
+    ) -> DiffDocument {
+        let complete = base.2.complete && current.2.complete;
+        let side = |(file, format, coverage): (String, String, crate::coverage::CoverageFacts),
+                    (objects, bytes): (u64, u64)| DiffSide {
+            file,
+            format,
+            coverage,
             objects,
             bytes,
         };
@@ -218,6 +434,7 @@ impl DiffDocument {
             schema_version: SCHEMA_VERSION,
             heaplens_version: heaplens_version(),
             document: DocumentKind::Diff,
+            complete,
             base: side(base, diff.base),
             current: side(current, diff.current),
             count_delta: diff.count_delta(),

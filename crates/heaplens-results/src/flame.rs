@@ -547,6 +547,95 @@ pub fn diff_of(
     )
 }
 
+/// The flame graphs of two documents (each a whole snapshot's, as
+/// [`FlameDocument::build`] writes it) merged by frame names, as
+/// [`diff_of`] merges the snapshots' trees: a snapshot read apart (the web
+/// page's workers) sends its document, and the difference is the same as
+/// from the trees while neither document was cut to its `max_frames`
+/// (frames merged into `other` merge by that name). `normalize`: compare
+/// type names normalized (the diff's naming rule).
+pub fn diff_of_documents(
+    base: &FlameDocument,
+    current: &FlameDocument,
+    normalize: bool,
+) -> FlameDiff {
+    use heaplens_analysis::flame::{DiffFrame, Side};
+    let children = |d: &FlameDocument| {
+        let mut c: Vec<Vec<usize>> = vec![Vec::new(); d.frames.len()];
+        for f in &d.frames {
+            if let Some(p) = f.parent {
+                if let Some(v) = c.get_mut(p as usize) {
+                    v.push(f.id as usize);
+                }
+            }
+        }
+        c
+    };
+    let sides = [(base, children(base)), (current, children(current))];
+    let tops = |d: &FlameDocument| if d.frames.is_empty() { vec![] } else { vec![0] };
+    let mut members: Vec<[Vec<usize>; 2]> = vec![[tops(base), tops(current)]];
+    let mut frames = vec![DiffFrame {
+        parent: u32::MAX,
+        name: "ROOT".to_owned(),
+        is_type: false,
+        base: Side::default(),
+        current: Side::default(),
+    }];
+    let mut i = 0;
+    while i < frames.len() {
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        let mut kids: Vec<(String, bool, [Vec<usize>; 2])> = Vec::new();
+        for (s, (doc, ch)) in sides.iter().enumerate() {
+            for &f in &members[i][s] {
+                for &c in &ch[f] {
+                    let frame = &doc.frames[c];
+                    let is_type = frame.kind == FrameKind::Type;
+                    let name = if is_type && normalize {
+                        heaplens_analysis::diff::normalize_type_name(&frame.name)
+                    } else {
+                        frame.name.clone()
+                    };
+                    let k = *index.entry(name.clone()).or_insert_with(|| {
+                        kids.push((name, is_type, [Vec::new(), Vec::new()]));
+                        kids.len() - 1
+                    });
+                    kids[k].2[s].push(c);
+                }
+            }
+        }
+        for (name, is_type, m) in kids {
+            frames.push(DiffFrame {
+                parent: i as u32,
+                name,
+                is_type,
+                base: Side::default(),
+                current: Side::default(),
+            });
+            members.push(m);
+        }
+        i += 1;
+    }
+    for (frame, m) in frames.iter_mut().zip(&members) {
+        for (s, side) in [&mut frame.base, &mut frame.current]
+            .into_iter()
+            .enumerate()
+        {
+            let doc = sides[s].0;
+            for &f in &m[s] {
+                let x = &doc.frames[f];
+                side.value += x.bytes as f64;
+                side.count += x.count as f64;
+                side.self_value += x.self_bytes as f64;
+                side.self_count += x.self_count as f64;
+            }
+        }
+    }
+    FlameDiff {
+        frames,
+        names_normalized: normalize,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,5 +726,50 @@ mod tests {
         assert_eq!(item.delta_count, Some(6));
         let text = doc.folded();
         assert!(text.contains(";App.Item 32 128\n"), "{text}");
+    }
+
+    /// The page's differential flame graph (from the two documents its
+    /// workers send) equals the CLI's (from the two trees): frame for
+    /// frame, and as a flame document; and a cancelled progress stops the
+    /// frame tree's building.
+    #[test]
+    fn a_diff_of_documents_equals_the_diff_of_trees() {
+        let (bg, cg) = (graph(2), graph(5));
+        let b = inclusive_flame(&bg, None, Selection::Reachable, &mut NoProgress).unwrap();
+        let c = inclusive_flame(&cg, None, Selection::Reachable, &mut NoProgress).unwrap();
+        for normalize in [false, true] {
+            let trees = diff_flames(&b, &bg, &c, &cg, normalize);
+            let docs = diff_of_documents(
+                &FlameDocument::build("a", &bg, &b, FlameLimits::default()),
+                &FlameDocument::build("b", &cg, &c, FlameLimits::default()),
+                normalize,
+            );
+            assert_eq!(docs, trees);
+            let doc = |d: &FlameDiff| {
+                FlameDocument::build_diff(
+                    "a",
+                    "b",
+                    FlameMeasure::Inclusive,
+                    false,
+                    d,
+                    FlameLimits::default(),
+                )
+            };
+            assert_eq!(doc(&docs), doc(&trees));
+        }
+        // Cancelled in the frame tree's own phase (not before it).
+        let mut cancel = |p: heaplens_graph::Phase, _: u64, _: u64| {
+            if p == heaplens_graph::Phase::FlameGraph {
+                Err(Cancelled)
+            } else {
+                Ok(())
+            }
+        };
+        assert_eq!(
+            inclusive_flame(&cg, None, Selection::Reachable, &mut cancel).err(),
+            Some(Cancelled)
+        );
+        let dom = dominators(&cg, &mut NoProgress).unwrap();
+        assert!(retained_flame(&cg, &dom, &mut cancel).is_err());
     }
 }

@@ -261,10 +261,21 @@ impl DiffGroupTable {
         let side = |(s, stats, retained): (&Snapshot, &TypeStats, Option<&Flame>)| {
             GroupTable::build(s, stats, by, None, retained)
         };
-        let (b, c) = (side(base), side(current));
+        let mut table = Self::of_tables(&side(base), &side(current));
+        table.notes = notes(by, &[base.0, current.0]);
+        table
+    }
+
+    /// The groups of two snapshots from each one's [`GroupTable`] (of the
+    /// same grouping), matched by name: what [`DiffGroupTable::build`]
+    /// gives from the snapshots, for two snapshots read apart (the web
+    /// page's workers). Retained sizes when both tables have them.
+    pub fn of_tables(b: &GroupTable, c: &GroupTable) -> DiffGroupTable {
+        let by = c.by;
+        let has = |t: &GroupTable| t.rows.iter().all(|r| r.retained_bytes.is_some());
         let mut rows: Vec<DiffGroupRow> = Vec::new();
         let mut at: HashMap<String, usize> = HashMap::new();
-        let with_retained = base.2.is_some() && current.2.is_some();
+        let with_retained = has(b) && has(c);
         for (is_base, table) in [(true, &b), (false, &c)] {
             for r in &table.rows {
                 let i = *at.entry(r.name.clone()).or_insert_with(|| {
@@ -325,7 +336,11 @@ impl DiffGroupTable {
             by,
             overlapping: by.by().overlaps(),
             rows,
-            notes: notes(by, &[base.0, current.0]),
+            notes: {
+                let mut n = b.notes.clone();
+                n.extend(c.notes.iter().filter(|x| !b.notes.contains(x)).cloned());
+                n
+            },
         }
     }
 }

@@ -14,15 +14,16 @@
 //! | `stats` | the snapshot's overview and its type statistics (`heaplens stats`, the page's overview and type table) | [`stats::StatsDocument`] | [`stats::StatsDocument::build`] |
 //! | `retained` | retained sizes per type and the largest objects (`heaplens retained`, the page's retained column) | [`retained::RetainedDocument`] | [`retained::RetainedDocument::build`] |
 //! | `roots` | why a type's objects are alive: root paths and the referred-from tree (`heaplens roots`, the page's type detail) | [`roots::RootsDocument`] | [`roots::RootsDocument::build`] |
-//! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`] |
+//! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`], [`diff::diff_documents`] |
+//! | `analysis` | a session's documents in one file (the page's export) | [`analysis::AnalysisDocument`] | [`analysis::AnalysisDocument::new`] |
 //! | `flame` | a flame graph of what holds the heap, by retained or inclusive size, of one snapshot or of two's difference (`heaplens flame`, the page's flame graph) | [`flame::FlameDocument`] | [`flame::FlameDocument::build`], [`flame::FlameDocument::build_diff`] |
 //!
 //! The optional columns and tables of `stats` and `diff` (PerfView's
 //! inclusive size, retained sizes, groups: [`groups`]) cost a spanning or
 //! a dominator tree; they are computed on request and left out otherwise.
 //!
-//! Documents still to come (object inspector, findings, a whole-analysis
-//! export) are new [`DocumentKind`]s that refer to types and objects by the
+//! Documents still to come (object inspector, findings) are new
+//! [`DocumentKind`]s that refer to types and objects by the
 //! same ids.
 //!
 //! # Every document starts with
@@ -65,6 +66,8 @@
 //! them; in rows and tree entries, a field that does not apply is left out
 //! (its default: `null`, `false`, `0`, `[]`), to keep large tables small.
 
+pub mod analysis;
+pub mod coverage;
 pub mod diff;
 pub mod flame;
 pub mod groups;
@@ -76,11 +79,12 @@ pub mod stats;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 4;
 
-/// The oldest version this heaplens reads as it stands: version 2 only
-/// added fields (absent ones read as `null` or empty) and documents.
-pub const OLDEST_READABLE: u32 = 1;
+/// The oldest version this heaplens reads as it stands: version 4 only
+/// added fields (absent ones read as `null` or empty) and a document to
+/// version 3.
+pub const OLDEST_READABLE: u32 = 3;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -99,6 +103,8 @@ pub enum DocumentKind {
     Roots,
     /// [`diff::DiffDocument`].
     Diff,
+    /// [`analysis::AnalysisDocument`].
+    Analysis,
     /// [`flame::FlameDocument`].
     Flame,
 }
@@ -156,10 +162,11 @@ impl Header {
         }
     }
 
-    /// Whether this heaplens reads the document: only its own version so
-    /// far (upgraders from older versions will sit here, as in Firefox
-    /// Profiler's processed-profile versioning; version 2 only added
-    /// fields and documents to version 1, see `CHANGELOG.md`).
+    /// Whether this heaplens reads the document: versions
+    /// [`OLDEST_READABLE`] to [`SCHEMA_VERSION`] (version 4 only added
+    /// fields and a document to version 3, see `CHANGELOG.md`; upgraders
+    /// from older versions will sit here, as in Firefox Profiler's
+    /// processed-profile versioning).
     pub fn check(&self) -> Result<(), VersionError> {
         let heaplens = || {
             self.heaplens_version
@@ -352,12 +359,21 @@ mod tests {
             ..h.clone()
         };
         assert!(matches!(newer.check(), Err(VersionError::Newer { .. })));
-        // Version 1 documents read as they stand (version 2 added fields).
-        let v1 = Header {
-            schema_version: 1,
+        // Version 3 documents read as they stand (version 4 added fields
+        // and a document); version 2 does not.
+        let v3 = Header {
+            schema_version: 3,
             ..h.clone()
         };
-        assert!(v1.check().is_ok());
+        assert!(v3.check().is_ok());
+        let v2 = Header {
+            schema_version: 2,
+            ..h.clone()
+        };
+        assert!(matches!(
+            v2.check(),
+            Err(VersionError::Older { found: 2, .. })
+        ));
         // Output of heaplens before the schema: version 0.
         let old: Header = serde_json::from_str(r#"{"format":"gcdump","types":[]}"#).unwrap();
         assert_eq!(old.schema_version, 0);

@@ -11,7 +11,9 @@ pub(crate) fn open(
     cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError> {
     let dump = heaplens_gcdump::read(src.bytes(), cx.progress)?;
-    let info = info(format, &dump);
+    let mut info = info(format, &dump);
+    // Read whole or not at all (one cut short is an error).
+    info.coverage = crate::Coverage::whole_file(src.bytes().len());
     Ok(Snapshot {
         graph: dump.graph,
         info,
@@ -41,7 +43,10 @@ pub(crate) fn info(format: &'static Format, dump: &GcDump) -> SnapshotInfo {
         process_name: dump.process_name.clone(),
         process_id: dump.process_id,
         machine_name: dump.machine_name.clone(),
-        time_collected_ticks: dump.time_collected_ticks,
+        dump_time: dump
+            .time_collected_ticks
+            .filter(|&t| t > 0)
+            .map(crate::Timestamp::LocalTicks),
         creation_tool: dump.creation_tool.clone(),
         sampling: dump.sampling.clone(),
         notes,
