@@ -635,6 +635,165 @@ async function main() {
       await shot("05-detail");
     });
 
+    // Issue 16: the answers (Inc/Inc Ct/Retained columns, flame graphs,
+    // key retention paths, groups) equal the CLI's documents.
+    await test("answers: Inc, Inc Ct, Retained, Retained % of every row equal `heaplens stats --inclusive --retained --json`", async () => {
+      const want = cliJson(["stats", "--json", "--inclusive", "--retained", gcA]);
+      await home();
+      await openFile(gcA);
+      await showTypes();
+      await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
+      await page.waitForSelector("#type-table .trow[data-inc]", { timeout: TIMEOUT });
+      const rows = await allRows("#type-table");
+      eq(rows.length, want.type_count, "rows");
+      const byId = new Map(want.types.map((t) => [String(t.id), t]));
+      const got = rows.map((r) => [r.id, r.inc === undefined ? null : Number(r.inc), r.incCount === undefined ? null : Number(r.incCount), r.retained === undefined ? null : Number(r.retained)]);
+      const exp = rows.map((r) => { const t = byId.get(r.id); return [r.id, t.inc ?? null, t.inc_count ?? null, t.retained_bytes ? t.retained_bytes : null]; });
+      eq(got, exp, "Inc, Inc Ct and Retained of every row, by id");
+      for (const r of rows) {
+        const t = byId.get(r.id);
+        const pct = (t.retained_bytes || 0) * 100 / want.retained_total;
+        assert(Math.abs(Number(r.retainedPct) - pct) < 1e-3, `Retained % of ${t.name}: ${r.retainedPct} vs ${pct}`);
+      }
+      // Sorted by Inc: PerfView's order.
+      await page.click("#type-table-sort-inc");
+      await page.waitForTimeout(200);
+      const top = (await tableRows("#type-table")).slice(0, 10).map((r) => Number(r.inc));
+      eq(top, [...want.types].map((t) => t.inc).sort((a, b) => b - a).slice(0, 10), "the largest Inc first");
+      await shot("20-types-inc-retained");
+      await page.click("#type-table-sort-bytes");
+    });
+
+    await test("flame graph: frames equal `heaplens flame --json` (retained and inclusive); click zooms, arrow keys move, Enter zooms, Escape zooms out, search highlights, hover says the frame", async () => {
+      const want = cliJson(["flame", "--json", gcA]);
+      await page.click("#tab-flame");
+      await page.waitForSelector("#flame-graph .fr", { timeout: TIMEOUT });
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.total)), want.total.bytes, "total (retained)");
+      const frames = async () => page.$$eval("#flame-graph .fr", (fs) => fs.map((f) => ({ id: Number(f.dataset.id), name: f.dataset.name, bytes: Number(f.dataset.bytes), count: Number(f.dataset.count) })));
+      const check = async (doc, what) => {
+        const drawn = await frames();
+        assert(drawn.length >= Math.min(10, doc.frames.length), `${what}: ${drawn.length} frames drawn`);
+        eq(drawn.map((f) => f), drawn.map((f) => ({ id: f.id, name: doc.frames[f.id].name, bytes: doc.frames[f.id].bytes, count: doc.frames[f.id].count })), `${what}: frames drawn vs the CLI's`);
+      };
+      await check(want, "retained");
+      await shot("21-flame-retained");
+      // Keyboard: down to the largest child, right to its sibling, Enter
+      // zooms on it, Escape zooms out.
+      const kids = (p) => want.frames.filter((f) => f.parent === p);
+      await page.focus("#flame-graph");
+      await page.keyboard.press("ArrowDown");
+      const first = kids(0)[0];
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.selected)), first.id, "ArrowDown: the largest child");
+      assert((await page.textContent("#flame-details")).startsWith(first.name), "details of the selected frame");
+      await page.keyboard.press("ArrowDown");
+      const second = kids(first.id)[0];
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.selected)), second.id, "ArrowDown again");
+      await page.keyboard.press("Enter");
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.zoom)), second.id, "Enter zooms");
+      await shot("22-flame-zoomed");
+      await page.keyboard.press("Escape");
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.zoom)), first.id, "Escape zooms out one level");
+      await page.keyboard.press("Escape");
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.zoom)), 0, "Escape to the top");
+      // Click zooms on a type frame; hover describes one.
+      const typeFrame = (await frames()).find((f) => want.frames[f.id].kind === "type");
+      await page.click(`#flame-graph .fr[data-id="${typeFrame.id}"]`);
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.zoom)), typeFrame.id, "click zooms");
+      await page.hover(`#flame-graph .fr[data-id="${typeFrame.id}"]`);
+      assert((await page.textContent("#flame-details")).startsWith(`${typeFrame.name} (type): `), "hover details");
+      await page.click("#flame-reset");
+      // Search: the bytes of the frames named like it, each once.
+      await page.fill("#flame-search", "String");
+      const ends = [];
+      for (const f of want.frames) ends[f.id] = f.id + 1;
+      for (const f of [...want.frames].reverse()) if (f.parent !== null && f.parent !== undefined) ends[f.parent] = Math.max(ends[f.parent], ends[f.id]);
+      let bytes = 0, until = 0;
+      for (const f of want.frames) if (f.name.toLowerCase().includes("string") && f.id >= until) { bytes += f.bytes; until = ends[f.id]; }
+      eq(Number(await page.$eval("#flame-matches", (e) => e.dataset.bytes)), bytes, "bytes of the frames the search matches");
+      assert((await page.$$("#flame-graph .fr.match")).length > 0, "matches highlighted");
+      await shot("23-flame-search");
+      await page.fill("#flame-search", "");
+      // Inclusive size: PerfView's spanning tree.
+      const inc = cliJson(["flame", "--json", "--by", "inclusive", gcA]);
+      await page.check("#flame-by-inclusive");
+      await page.waitForFunction((t) => document.querySelector("#flame")?.dataset.total === String(t), inc.total.bytes, { timeout: TIMEOUT });
+      await check(inc, "inclusive");
+      await shot("24-flame-inclusive");
+      await page.check("#flame-by-retained");
+    });
+
+    await test("type detail: key retention paths equal `heaplens roots --key-paths 10 --json`", async () => {
+      const want = cliJson(["roots", "--json", "--key-paths", "10", "--type", "System.String", gcA]);
+      await showTypes();
+      await page.fill("#type-table-filter", "System.String");
+      await page.waitForSelector('#type-table .trow[data-name="System.String"]');
+      await page.click('#type-table .trow[data-name="System.String"]');
+      await page.waitForSelector("#key-paths .key-path", { timeout: TIMEOUT });
+      const got = await page.$$eval("#key-paths .key-path", (ls) => ls.map((l) => ({ count: Number(l.dataset.count), bytes: Number(l.dataset.bytes), path: l.dataset.path, root: l.dataset.root })));
+      eq(got, want.key_paths.map((k) => ({ count: k.count, bytes: k.bytes, path: k.path.join(" > "), root: k.root_name || "" })), "key retention paths");
+      await page.$eval("#key-paths", (e) => e.scrollIntoView());
+      await shot("25-key-paths");
+      await page.click("#tab-types");
+      await page.fill("#type-table-filter", "");
+    });
+
+    await test("group by namespace: rows equal `heaplens stats --group namespace --inclusive --retained --json`", async () => {
+      const want = cliJson(["stats", "--json", "--group", "namespace", "--inclusive", "--retained", gcA]).groups;
+      await showTypes();
+      await page.selectOption("#types-group", "namespace");
+      await page.waitForSelector("#group-table .trow", { timeout: TIMEOUT });
+      const rows = await allRows("#group-table");
+      const byName = new Map(want.rows.map((r) => [r.name, r]));
+      eq(rows.length, want.rows.length, "groups");
+      eq(rows.map((r) => [r.name, Number(r.count), Number(r.bytes), Number(r.retained), Number(r.inc), Number(r.types)]),
+        rows.map((r) => { const w = byName.get(r.name); return [r.name, w.count, w.bytes, w.retained_bytes, w.inc, w.type_ids.length]; }), "group rows");
+      // A group opens to its members.
+      await page.$eval("#group-table .tbody", (el) => { el.scrollTop = 0; });
+      await page.waitForTimeout(100);
+      await page.click('#group-table .trow[data-index="0"]');
+      await page.waitForSelector("#group-members li");
+      const members = await page.$$eval("#group-members li button", (b) => b.map((x) => Number(x.dataset.id)));
+      eq(members, want.rows.find((r) => r.name === rows[0].name).type_ids, "members of the first group");
+      await shot("26-types-grouped");
+      await page.selectOption("#types-group", "none");
+    });
+
+    await test("comparison of the fixture pair: what grew by Δ retained equals `heaplens diff --by retained --json` (the leaking collection first); groups by interface; the differential flame graph equals `heaplens flame --base --json`", async () => {
+      const p1 = join(fixtures, "linux-net8/phase1.withheap.core.zst");
+      const p2 = join(fixtures, "linux-net8/phase2.withheap.core.zst");
+      if (!existsSync(p1) || !existsSync(p2)) return { skip: "no linux-net8 fixture pair" };
+      const [a, b] = [copyAs(unzst(p1), "net8-phase1.core", new Date("2024-01-01T00:00:00Z")), copyAs(unzst(p2), "net8-phase2.core", new Date("2024-01-02T00:00:00Z"))];
+      const want = cliJson(["diff", "--json", "--by", "retained", a, b]);
+      await home();
+      await choose([a, b]);
+      await page.waitForSelector("#growth, #error", { timeout: TIMEOUT });
+      await assertNoError();
+      await page.waitForSelector('#diff-order[data-retained="true"]', { timeout: TIMEOUT });
+      await page.waitForSelector("#diff-table .trow[data-retained-delta]", { timeout: TIMEOUT });
+      const rows = (await tableRows("#diff-table")).slice(0, 15).map((r) => [r.name, Number(r.retainedDelta), Number(r.bytesDelta)]);
+      eq(rows, want.types.slice(0, rows.length).map((t) => [t.name, t.retained_delta, t.bytes_delta]), "what grew, by Δ retained");
+      log(`     first by Δ retained: ${rows[0][0]} (+${rows[0][1]} retained, ${rows[0][2]} bytes)`);
+      await shot("27-compare-retained");
+      // Groups by interface.
+      const wantG = cliJson(["diff", "--json", "--by", "retained", "--group", "interface", a, b]).groups;
+      await page.selectOption("#diff-group", "interface");
+      await page.waitForSelector("#diff-group-table .trow", { timeout: TIMEOUT });
+      const g = (await tableRows("#diff-group-table")).slice(0, 10).map((r) => [r.name, Number(r.countBase), Number(r.countCurrent), Number(r.retainedDelta)]);
+      eq(g, wantG.rows.slice(0, g.length).map((r) => [r.name, r.count_base, r.count_current, r.retained_delta]), "groups by interface");
+      await shot("28-compare-groups");
+      await page.selectOption("#diff-group", "none");
+      // The differential flame graph.
+      const wf = cliJson(["flame", "--json", "--base", a, b]);
+      await page.waitForSelector("#diff-flame-graph .fr", { timeout: TIMEOUT });
+      eq(Number(await page.$eval("#diff-flame", (e) => e.dataset.total)), wf.total.bytes, "differential total");
+      const drawn = await page.$$eval("#diff-flame-graph .fr", (fs) => fs.map((f) => ({ id: Number(f.dataset.id), name: f.dataset.name, bytes: Number(f.dataset.bytes), delta: f.dataset.delta === undefined ? null : Number(f.dataset.delta) })));
+      assert(drawn.length > 10, `${drawn.length} differential frames drawn`);
+      eq(drawn, drawn.map((f) => ({ id: f.id, name: wf.frames[f.id].name, bytes: wf.frames[f.id].bytes, delta: wf.frames[f.id].delta_bytes ?? null })), "differential frames vs the CLI's");
+      assert(drawn.some((f) => f.delta > 0), "growth coloured");
+      await page.$eval("#diff-flame-view", (e) => e.scrollIntoView());
+      await shot("29-diff-flame");
+    });
+
     await test("a second .gcdump (MAUI, .NET 9) equals the CLI too", async () => {
       await home();
       await checkAgainstStats(gcMaui, basename(gcMaui));
@@ -660,10 +819,18 @@ async function main() {
       eq(await page.$eval("#order-note", (n) => n.dataset.basis), "file-time", "order basis");
       const note = await page.textContent("#order-note");
       assert(/Neither dump records a time/.test(note) && /modification time \(2024-01-01 00:00:00 UTC before 2024-01-02 00:00:00 UTC\)/.test(note) && /Swap/.test(note), `note: ${note}`);
+      // Once both dumps are analysed the table is by Δ retained (tested
+      // below on the fixture pair); here sorted by Δ bytes, PerfView's order.
+      await page.waitForSelector('#diff-order[data-retained="true"]', { timeout: TIMEOUT });
+      await page.click("#diff-table-sort-bytes_delta");
+      await page.waitForTimeout(200);
       const rows = await growthRows();
       const [statsA, statsB] = [cliJson(["stats", "--json", gcA]), cliJson(["stats", "--json", gcB])];
-      eq(rows, growthFromStats(statsA, statsB).slice(0, rows.length), "growth rows vs two `stats --json`");
-      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", gcA, gcB])).slice(0, rows.length), "growth rows vs `heaplens diff --json`");
+      // Types whose count and bytes did not change but whose retained
+      // bytes did are rows too (as in `diff --by retained`).
+      const moved = rows.filter((r) => r.db !== 0 || r.dc !== 0);
+      eq(moved, growthFromStats(statsA, statsB).slice(0, moved.length), "growth rows vs two `stats --json`");
+      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", "--by", "retained", gcA, gcB])).slice(0, rows.length), "growth rows vs `heaplens diff --by retained --json`");
       // A row is marked new when the baseline has no such type, vanished
       // when the current heap has none.
       const [inA, inB] = [new Set(statsA.types.map((t) => t.name)), new Set(statsB.types.map((t) => t.name))];
@@ -676,7 +843,7 @@ async function main() {
       await page.waitForSelector("#diff-table .trow");
       eq(await page.$eval("#order-note", (n) => n.dataset.basis), "chosen", "basis after a swap");
       const swapped = await growthRows();
-      eq(swapped, growthFromDiffJson(cliJson(["diff", "--json", gcB, gcA])).slice(0, swapped.length), "swapped rows vs `heaplens diff --json B A`");
+      eq(swapped, growthFromDiffJson(cliJson(["diff", "--json", "--by", "retained", gcB, gcA])).slice(0, swapped.length), "swapped rows vs `heaplens diff --by retained --json B A`");
       // The filter narrows the table.
       await page.fill("#diff-table-filter", "concurrent");
       const f = await tableRows("#diff-table");
@@ -799,6 +966,8 @@ async function main() {
       await page.waitForSelector("#referred-from .refnode", { timeout: TIMEOUT });
       await page.click("#compare-button");
       await page.waitForSelector("#diff-table .trow");
+      // Both dumps analysed: the comparison is by retained growth.
+      await page.waitForSelector('#diff-order[data-retained="true"]', { timeout: TIMEOUT });
       const { name, text } = await downloadOf("#export-analysis");
       eq(name, "heaplens-analysis.json", "file name");
       const doc = JSON.parse(text);
@@ -810,8 +979,8 @@ async function main() {
         eq(withoutFiles(d.retained), withoutFiles(cliJson(["retained", "--json", "--top", "1000000", "--objects", "20", f])), `retained of ${basename(f)}`);
       }
       eq(doc.dumps[0].roots.length, 1, "the type looked at");
-      eq(withoutFiles(doc.dumps[0].roots[0]), withoutFiles(cliJson(["roots", "--json", "--type", unique.name, "--paths", "5", "--depth", "24", "--children", "50", a])), `roots of ${unique.name}`);
-      eq(withoutFiles(doc.comparison), withoutFiles(cliJson(["diff", "--json", a, b])), "comparison");
+      eq(withoutFiles(doc.dumps[0].roots[0]), withoutFiles(cliJson(["roots", "--json", "--type", unique.name, "--paths", "5", "--depth", "24", "--children", "50", "--key-paths", "10", a])), `roots of ${unique.name}`);
+      eq(withoutFiles(doc.comparison), withoutFiles(cliJson(["diff", "--json", "--by", "retained", a, b])), "comparison");
       // CSV of the comparison: what the table shows.
       const csv = await downloadOf("#diff-table-csv");
       const lines = csv.text.trim().split("\r\n");

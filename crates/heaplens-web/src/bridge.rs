@@ -308,8 +308,42 @@ impl Inner {
             Command::Detail { dump, op, type_id } => {
                 self.send_to_dump(dump, op, &Request::Detail { dump, op, type_id });
             }
-            Command::Diff { op, base, current } => {
+            Command::Diff {
+                op,
+                base,
+                current,
+                answers,
+            } => {
                 let r = Request::Diff {
+                    op,
+                    base: Box::new((*base).clone()),
+                    current: Box::new((*current).clone()),
+                    retained: answers
+                        .map(|(b, c)| Box::new((b.by_name.clone(), c.by_name.clone()))),
+                };
+                self.send(Slot::Compare, op, None, &r);
+            }
+            Command::Groups { dump, op, by } => {
+                self.send_to_dump(dump, op, &Request::Groups { dump, op, by });
+            }
+            Command::DiffFlame {
+                op,
+                base,
+                current,
+                base_format,
+                current_format,
+            } => {
+                let r = Request::DiffFlame {
+                    op,
+                    base: Box::new((*base).clone()),
+                    current: Box::new((*current).clone()),
+                    base_format,
+                    current_format,
+                };
+                self.send(Slot::Compare, op, None, &r);
+            }
+            Command::DiffGroups { op, base, current } => {
+                let r = Request::DiffGroups {
                     op,
                     base: Box::new((*base).clone()),
                     current: Box::new((*current).clone()),
@@ -539,6 +573,9 @@ impl Inner {
             | Response::Retained { op, .. }
             | Response::Detail { op, .. }
             | Response::Diff { op, .. }
+            | Response::Groups { op, .. }
+            | Response::DiffGroups { op, .. }
+            | Response::DiffFlame { op, .. }
             | Response::Failed { op: Some(op), .. } => {
                 let op = *op;
                 if let Some(e) = b.engines.get_mut(&slot) {

@@ -5,12 +5,18 @@
 use crate::protocol::{DumpId, EngineError, ErrorKind, ReadReport};
 use heaplens_analysis::diff::DiffOptions;
 use heaplens_analysis::dominators::dominators;
+use heaplens_analysis::flame::{retained_flame, Flame};
+use heaplens_analysis::keypaths::key_paths;
 use heaplens_analysis::paths::{root_paths, RootPaths};
 use heaplens_analysis::retained::retained_sizes;
 use heaplens_analysis::stats::{TypeGroups, TypeStats};
 use heaplens_bytes::ReadAt;
 use heaplens_graph::{Cancelled, Progress, TypeIndex};
-use heaplens_results::diff::{diff_documents, DiffDocument};
+use heaplens_results::diff::{
+    diff_documents, diff_documents_retained, DiffDocument, RetainedByName,
+};
+use heaplens_results::flame::{flame_of, FlameDocument, FlameLimits, FlameMeasure};
+use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
 use heaplens_results::retained::{RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RootsDocument, RootsLimits};
 use heaplens_results::stats::{stats_of, StatsDocument};
@@ -31,6 +37,10 @@ pub const DETAIL_LIMITS: RootsLimits = RootsLimits {
     // Entries sent at most.
     entries: Some(4000),
 };
+
+/// Key retention paths the detail screen shows (`heaplens roots
+/// --key-paths 10`).
+pub const KEY_PATHS: usize = 10;
 
 /// What the retained document holds: every type (the table's column) and
 /// the largest objects.
@@ -68,6 +78,28 @@ pub struct Opened {
     pub paths: Option<RootPaths>,
     /// Retained sizes, once computed.
     pub retained: Option<RetainedDocument>,
+    /// The flame graphs by retained and by inclusive size, once computed.
+    flames: Option<(Flame, Flame)>,
+    /// What the analysis answers beside the retained sizes, once computed.
+    pub answers: Option<Answers>,
+}
+
+/// What [`Opened::analyse`] derives beside the retained sizes: the
+/// documents the type table, the flame graph and the comparison's retained
+/// growth show.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Answers {
+    /// The `stats` document (every row) with PerfView's `inc`/`inc_count`
+    /// and `retained_bytes` per type and their totals — `heaplens stats
+    /// --inclusive --retained --json`.
+    pub stats: StatsDocument,
+    /// The flame graph by retained size (`heaplens flame --json`).
+    pub retained_flame: FlameDocument,
+    /// The flame graph by PerfView's inclusive size (`heaplens flame --by
+    /// inclusive --json`).
+    pub inclusive_flame: FlameDocument,
+    /// Retained bytes per type name, for a comparison by retained growth.
+    pub by_name: RetainedByName,
 }
 
 impl Opened {
@@ -100,6 +132,8 @@ impl Opened {
             row_types,
             paths: None,
             retained: None,
+            flames: None,
+            answers: None,
         }
     }
 
@@ -118,15 +152,45 @@ impl Opened {
         if self.retained.is_none() {
             let dom = dominators(g, progress)?;
             let sizes = retained_sizes(g, &dom);
-            self.retained = Some(RetainedDocument::build(
+            let by_retained = retained_flame(g, &dom, progress)?;
+            let document = RetainedDocument::build(
                 self.file_name(),
                 &self.snapshot,
                 &dom,
                 &sizes,
                 RETAINED_LIMITS,
-            ));
+            );
+            drop((dom, sizes));
+            let by_inclusive = flame_of(&self.snapshot, FlameMeasure::Inclusive, progress)?;
+            let mut stats = self.document.clone();
+            stats.add_columns(g, &by_inclusive);
+            stats.add_columns(g, &by_retained);
+            let flame =
+                |f: &Flame| FlameDocument::build(self.file_name(), g, f, FlameLimits::default());
+            self.answers = Some(Answers {
+                stats,
+                retained_flame: flame(&by_retained),
+                inclusive_flame: flame(&by_inclusive),
+                by_name: RetainedByName::of(&self.snapshot, &self.stats, &by_retained),
+            });
+            self.flames = Some((by_retained, by_inclusive));
+            self.retained = Some(document);
         }
         Ok(())
+    }
+
+    /// The type rows grouped by `by`, with PerfView's inclusive and the
+    /// retained sizes once [`Opened::analyse`] has run — the `groups` of
+    /// `heaplens stats --group BY --inclusive --retained --json`.
+    pub fn groups(&self, by: GroupKind) -> GroupTable {
+        let flames = self.flames.as_ref();
+        GroupTable::build(
+            &self.snapshot,
+            &self.stats,
+            by,
+            flames.map(|f| &f.1),
+            flames.map(|f| &f.0),
+        )
     }
 
     /// Why the objects of row `id` are alive (computes the root paths first
@@ -146,13 +210,16 @@ impl Opened {
         let Some(paths) = self.paths.as_ref() else {
             return Ok(None);
         };
-        Ok(Some(RootsDocument::build(
+        let mut doc = RootsDocument::build(
             &self.document.file,
             &self.snapshot,
             paths,
             types,
             DETAIL_LIMITS,
-        )))
+        );
+        let key = key_paths(&self.snapshot.graph, paths, types, None, progress)?;
+        doc.add_key_paths(&self.snapshot, &key, KEY_PATHS);
+        Ok(Some(doc))
     }
 }
 
@@ -163,6 +230,50 @@ impl Opened {
 pub fn diff(base: &StatsDocument, current: &StatsDocument) -> Result<DiffDocument, EngineError> {
     diff_documents(base, current, DiffOptions::default(), None)
         .map_err(|e| EngineError::new(ErrorKind::Protocol, e.to_string()))
+}
+
+/// [`diff`] with each side's retained bytes per name: ordered by retained
+/// growth, with Δ retained — `heaplens diff --by retained --json`.
+pub fn diff_retained(
+    base: (&StatsDocument, &RetainedByName),
+    current: (&StatsDocument, &RetainedByName),
+) -> Result<DiffDocument, EngineError> {
+    diff_documents_retained(base, current, DiffOptions::default(), None)
+        .map_err(|e| EngineError::new(ErrorKind::Protocol, e.to_string()))
+}
+
+/// Two dumps' groups compared, from each one's [`Opened::groups`] — the
+/// `groups` of `heaplens diff --group BY --by retained --json`.
+pub fn diff_groups(base: &GroupTable, current: &GroupTable) -> DiffGroupTable {
+    DiffGroupTable::of_tables(base, current)
+}
+
+/// The differential flame graph of two dumps from their flame documents
+/// (`base`, `current`, of one measure) and formats — `heaplens flame
+/// --base BASE CURRENT --json` (by the same measure) for the same files.
+pub fn diff_flame(
+    base: &FlameDocument,
+    current: &FlameDocument,
+    base_format: &str,
+    current_format: &str,
+) -> Result<FlameDocument, EngineError> {
+    let caps = |f: &str| {
+        heaplens_snapshot::format::by_name(f)
+            .map(|f| f.capabilities)
+            .ok_or_else(|| EngineError::new(ErrorKind::Protocol, format!("unknown format {f:?}")))
+    };
+    let normalize = DiffOptions::default()
+        .with_naming_rule(caps(base_format)?, caps(current_format)?)
+        .normalize_names;
+    let d = heaplens_results::flame::diff_of_documents(base, current, normalize);
+    Ok(FlameDocument::build_diff(
+        &base.file,
+        &current.file,
+        current.by,
+        base.scaled || current.scaled,
+        &d,
+        FlameLimits::default(),
+    ))
 }
 
 /// An engine error as the page shows it: its kind and stable name.
@@ -389,6 +500,96 @@ mod tests {
         assert_eq!(c_row.base_type_ids, [row_id(&base, "C")]);
         assert_eq!(c_row.current_type_ids, [row_id(&cur, "C")]);
         assert!(d.types[2].base_type_ids.is_empty());
+    }
+
+    /// What the page's workers compute apart equals what the CLI computes
+    /// with both snapshots at hand (`heaplens_results`' snapshot paths,
+    /// checked against references in tests/answers.rs): the comparison by
+    /// retained growth, the groups compared, the differential flame graph;
+    /// and the analysis's columns are the `stats --inclusive --retained`
+    /// ones.
+    #[test]
+    fn answers_from_two_workers_equal_the_cli_s() {
+        use heaplens_analysis::diff::DiffOptions;
+        use heaplens_results::diff::{add_retained, diff_snapshots, DiffDocument, DiffSort};
+        use heaplens_results::flame::{diff_of, flame_of};
+        let leak = |items: u32| {
+            let mut b = GraphBuilder::new();
+            let q = ty(&mut b, "App.Queue");
+            let item = ty(&mut b, "App.Item");
+            let s = ty(&mut b, "System.String");
+            let kids: Vec<u32> = (0..items).map(|i| 2 + i).collect();
+            b.add_node(q, 32, 0x10, kids).unwrap(); // 0
+            b.add_node(s, 100, 0x20, []).unwrap(); // 1
+            for i in 0..items {
+                b.add_node(item, 48, 0x100 + 64 * i as u64, []).unwrap();
+            }
+            b.add_root(0, RootKind::Static, Some("App.queue"));
+            b.add_root(1, RootKind::Static, Some("App.name"));
+            Snapshot {
+                graph: b.finish().unwrap(),
+                info: gcdump_info(),
+            }
+        };
+        let (mut a, mut c) = (Opened::new(leak(2), "a", 1), Opened::new(leak(9), "b", 1));
+        a.analyse(&mut NoProgress).unwrap();
+        c.analyse(&mut NoProgress).unwrap();
+        let (aa, ca) = (a.answers.clone().unwrap(), c.answers.clone().unwrap());
+        // The columns.
+        let q = ca
+            .stats
+            .types
+            .iter()
+            .find(|r| r.name == "App.Queue")
+            .unwrap();
+        assert_eq!(
+            (q.retained_bytes, q.inc),
+            (Some(32 + 9 * 48), Some(32 + 9 * 48))
+        );
+        assert_eq!(ca.stats.retained_total, Some(32 + 9 * 48 + 100));
+        // The comparison, as `heaplens diff --by retained`.
+        let page = diff_retained((&a.document, &aa.by_name), (&c.document, &ca.by_name)).unwrap();
+        let mut d = diff_snapshots(&a.snapshot, &c.snapshot, DiffOptions::default());
+        let flame =
+            |o: &Opened| flame_of(&o.snapshot, FlameMeasure::Retained, &mut NoProgress).unwrap();
+        let (fa, fc) = (flame(&a), flame(&c));
+        add_retained(&mut d, (&a.snapshot, &fa), (&c.snapshot, &fc));
+        d.sort(DiffSort::RetainedGrowth.order());
+        let mut cli =
+            DiffDocument::build(("a", &a.snapshot.info), ("b", &c.snapshot.info), &d, None);
+        cli.sorted_by = DiffSort::RetainedGrowth;
+        cli.retained = true;
+        assert_eq!(page, cli);
+        // The queue whose own size did not change comes first.
+        assert_eq!(page.types[0].name, "App.Queue");
+        assert_eq!(page.types[0].bytes_delta, 0);
+        // Groups compared.
+        let by = GroupKind::Namespace;
+        let groups = diff_groups(&a.groups(by), &c.groups(by));
+        let cli_groups = DiffGroupTable::build(
+            (&a.snapshot, &a.stats, Some(&fa)),
+            (&c.snapshot, &c.stats, Some(&fc)),
+            by,
+        );
+        assert_eq!(groups, cli_groups);
+        // The differential flame graph.
+        let page_flame =
+            diff_flame(&aa.retained_flame, &ca.retained_flame, "gcdump", "gcdump").unwrap();
+        let cli_flame = FlameDocument::build_diff(
+            "a",
+            "b",
+            FlameMeasure::Retained,
+            false,
+            &diff_of((&a.snapshot, &fa), (&c.snapshot, &fc), false),
+            FlameLimits::default(),
+        );
+        assert_eq!(page_flame, cli_flame);
+        // Key retention paths in the detail.
+        let item = row_id(&c, "App.Item");
+        let detail = c.detail(item, &mut NoProgress).unwrap().unwrap();
+        assert_eq!(detail.key_paths.len(), 1);
+        assert_eq!(detail.key_paths[0].count, 9);
+        assert_eq!(detail.key_paths[0].path, ["App.Queue", "App.Item"]);
     }
 
     #[test]

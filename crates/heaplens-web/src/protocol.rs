@@ -20,7 +20,10 @@
 //! The protocol knows nothing of dump formats: the worker opens every input
 //! with `heaplens_snapshot::open_with`, so a new format needs no change here.
 
-use heaplens_results::diff::DiffDocument;
+use crate::model::Answers;
+use heaplens_results::diff::{DiffDocument, RetainedByName};
+use heaplens_results::flame::FlameDocument;
+use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
 use heaplens_results::retained::RetainedDocument;
 use heaplens_results::roots::RootsDocument;
 use heaplens_results::stats::StatsDocument;
@@ -29,8 +32,10 @@ use serde::{Deserialize, Serialize};
 
 /// The version of these messages. 1 was JSON strings with three fixed
 /// slots; 2 addresses dumps by id, carries operations, typed errors and
-/// phases, as JavaScript objects.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// phases, as JavaScript objects; 3 adds the analysis's answers (inclusive
+/// and retained columns, flame graphs, retained growth), groups and their
+/// comparison.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// A dump of the session, named by the page.
 #[derive(
@@ -117,6 +122,45 @@ pub enum Request {
         base: Box<StatsDocument>,
         /// The later dump's statistics.
         current: Box<StatsDocument>,
+        /// Each dump's retained bytes per name (base, current), once both
+        /// are analysed: the comparison is then ordered by retained growth.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retained: Option<Box<(RetainedByName, RetainedByName)>>,
+    },
+    /// An open dump's types grouped. Answered by [`Response::Groups`] or
+    /// [`Response::Failed`].
+    Groups {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// What by.
+        by: GroupKind,
+    },
+    /// Compare two dumps' groups (each from [`Response::Groups`]); any
+    /// worker answers. Answered by [`Response::DiffGroups`].
+    DiffGroups {
+        /// The operation.
+        op: OpId,
+        /// The earlier dump's groups.
+        base: Box<GroupTable>,
+        /// The later dump's groups.
+        current: Box<GroupTable>,
+    },
+    /// The differential flame graph of two dumps from their flame
+    /// documents (of one measure); any worker answers. Answered by
+    /// [`Response::DiffFlame`] or [`Response::Failed`].
+    DiffFlame {
+        /// The operation.
+        op: OpId,
+        /// The earlier dump's flame graph.
+        base: Box<FlameDocument>,
+        /// The later dump's.
+        current: Box<FlameDocument>,
+        /// The earlier dump's format (`stats.format`), for the naming rule.
+        base_format: String,
+        /// The later dump's format.
+        current_format: String,
     },
     /// Forget a dump, freeing its memory.
     Close {
@@ -227,6 +271,9 @@ pub enum Response {
         op: OpId,
         /// Every type's retained size and the largest objects.
         retained: Box<RetainedDocument>,
+        /// The inclusive and retained columns, the flame graphs and the
+        /// retained bytes per name.
+        answers: Box<Answers>,
         /// Milliseconds the analysis took.
         ms: f64,
     },
@@ -247,6 +294,29 @@ pub enum Response {
         op: OpId,
         /// The comparison.
         diff: Box<DiffDocument>,
+    },
+    /// Answer to [`Request::Groups`].
+    Groups {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// The groups.
+        groups: Box<GroupTable>,
+    },
+    /// Answer to [`Request::DiffFlame`].
+    DiffFlame {
+        /// The operation.
+        op: OpId,
+        /// The differential flame graph.
+        flame: Box<FlameDocument>,
+    },
+    /// Answer to [`Request::DiffGroups`].
+    DiffGroups {
+        /// The operation.
+        op: OpId,
+        /// The groups compared.
+        groups: Box<DiffGroupTable>,
     },
     /// An operation failed (or was cancelled: [`ErrorKind::Cancelled`]).
     Failed {

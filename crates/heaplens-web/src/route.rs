@@ -43,6 +43,11 @@ pub enum Screen {
         /// The type's row.
         type_id: TypeId,
     },
+    /// A dump's flame graph.
+    Flame {
+        /// The dump.
+        dump: usize,
+    },
     /// The comparison of two dumps.
     Compare {
         /// The baseline.
@@ -83,6 +88,7 @@ impl Route {
             Screen::Types { .. } => "types",
             Screen::Detail { .. } => "detail",
             Screen::Compare { .. } => "compare",
+            Screen::Flame { .. } => "flame",
         };
         let mut q = form_urlencoded::Serializer::new(String::new());
         for d in &self.dumps {
@@ -90,7 +96,7 @@ impl Route {
         }
         match self.screen {
             Screen::Landing => {}
-            Screen::Overview { dump } | Screen::Types { dump } => {
+            Screen::Overview { dump } | Screen::Types { dump } | Screen::Flame { dump } => {
                 q.append_pair("dump", &dump.to_string());
             }
             Screen::Detail { dump, type_id } => {
@@ -146,6 +152,7 @@ impl Route {
         route.screen = match (path, ok(dump), ok(base), ok(cur), type_id) {
             ("overview", Some(dump), ..) => Screen::Overview { dump },
             ("types", Some(dump), ..) => Screen::Types { dump },
+            ("flame", Some(dump), ..) => Screen::Flame { dump },
             ("detail", Some(dump), _, _, Some(type_id)) => Screen::Detail { dump, type_id },
             ("detail", Some(dump), ..) => Screen::Types { dump },
             ("compare", _, Some(base), Some(current), _) if base != current => {
@@ -174,6 +181,7 @@ impl Route {
             Screen::Types { dump } => (2, vec![key(dump)], None),
             Screen::Detail { dump, type_id } => (3, vec![key(dump)], Some(type_id)),
             Screen::Compare { base, current } => (4, vec![key(base), key(current)], None),
+            Screen::Flame { dump } => (5, vec![key(dump)], None),
         }
     }
 }

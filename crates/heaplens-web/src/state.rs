@@ -5,11 +5,14 @@
 //! [`Outbox`] for the page's bridge to carry out (`ui` drains it after each
 //! render). The URL is a view of the state ([`AppState::url_route`]).
 
+use crate::model::Answers;
 use crate::protocol::{DumpId, EngineError, ErrorKind, OpId, ProgressReport, ReadReport, Response};
 use crate::route::{DumpKey, Route, Screen};
 use crate::table::TableView;
 use heaplens_results::analysis::{AnalysisDocument, DumpAnalysis};
 use heaplens_results::diff::DiffDocument;
+use heaplens_results::flame::{FlameDocument, FlameMeasure};
+use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
 use heaplens_results::retained::RetainedDocument;
 use heaplens_results::roots::RootsDocument;
 use heaplens_results::stats::{StatsDocument, TypeStatsRow};
@@ -43,6 +46,8 @@ pub enum Tab {
     Types,
     /// One type: why it is alive.
     Detail(TypeId),
+    /// The flame graph of what holds the heap.
+    Flame,
 }
 
 /// What fills the window.
@@ -194,6 +199,12 @@ pub enum Retained {
         doc: Rc<RetainedDocument>,
         /// Retained bytes by row id.
         by_id: Rc<HashMap<TypeId, u64>>,
+        /// The inclusive and retained columns, the flame graphs, the
+        /// retained bytes per name.
+        answers: Rc<Answers>,
+        /// The flame graphs (by retained, by inclusive size), shared with
+        /// the views as they are (so a view redraws only when they change).
+        flames: Rc<(Rc<FlameDocument>, Rc<FlameDocument>)>,
         /// Milliseconds the analysis took.
         ms: f64,
     },
@@ -310,6 +321,40 @@ pub enum Command {
         base: Rc<StatsDocument>,
         /// The current dump's statistics.
         current: Rc<StatsDocument>,
+        /// Both dumps' answers, once both are analysed (the comparison is
+        /// then by retained growth).
+        answers: Option<(Rc<Answers>, Rc<Answers>)>,
+    },
+    /// Group a dump's types.
+    Groups {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// What by.
+        by: GroupKind,
+    },
+    /// The differential flame graph of two dumps.
+    DiffFlame {
+        /// The operation.
+        op: OpId,
+        /// The baseline's flame graph.
+        base: Rc<FlameDocument>,
+        /// The current dump's.
+        current: Rc<FlameDocument>,
+        /// The baseline's format.
+        base_format: String,
+        /// The current dump's format.
+        current_format: String,
+    },
+    /// Compare two dumps' groups.
+    DiffGroups {
+        /// The operation.
+        op: OpId,
+        /// The baseline's groups.
+        base: Rc<GroupTable>,
+        /// The current dump's groups.
+        current: Rc<GroupTable>,
     },
     /// Stop one operation. `keep`: the dump stays open (its worker is kept,
     /// or re-reads the dump when it had to be stopped); else the dump goes.
@@ -393,6 +438,12 @@ pub enum Action {
     TypesView(TableView),
     /// The comparison table's sort or filter.
     DiffView(TableView),
+    /// The flame graph's measure.
+    FlameBy(FlameMeasure),
+    /// Group the type tables (`None`: one row per type).
+    GroupTypes(Option<GroupKind>),
+    /// Group the comparison's table.
+    GroupDiff(Option<GroupKind>),
     /// The URL changed (Back, Forward, or the URL the page started with).
     Route(Route),
     /// Say something to screen readers (and sighted users, briefly).
@@ -420,6 +471,18 @@ pub struct AppState {
     pub details: HashMap<(DumpId, TypeId), Pending<Rc<RootsDocument>>>,
     /// The details in the order looked at (for the export).
     pub detail_order: Vec<(DumpId, TypeId)>,
+    /// The flame graph's measure.
+    pub flame_by: FlameMeasure,
+    /// What the type tables are grouped by.
+    pub types_group: Option<GroupKind>,
+    /// What the comparison's table is grouped by.
+    pub diff_group: Option<GroupKind>,
+    /// Group tables, by (dump, grouping).
+    pub groups: HashMap<(DumpId, GroupKind), Pending<Rc<GroupTable>>>,
+    /// Differential flame graphs, by (baseline, current, measure).
+    pub diff_flames: HashMap<(DumpId, DumpId, FlameMeasure), Pending<Rc<FlameDocument>>>,
+    /// Group comparisons, by (baseline, current, grouping).
+    pub diff_groups: HashMap<(DumpId, DumpId, GroupKind), Pending<Rc<DiffGroupTable>>>,
     /// A view from the URL waiting for its dumps to be dropped again.
     pub pending_route: Option<Route>,
     /// A note above the screen (a cancelled read, module files alone).
@@ -454,6 +517,12 @@ impl AppState {
             diffs: HashMap::new(),
             details: HashMap::new(),
             detail_order: Vec::new(),
+            flame_by: FlameMeasure::Retained,
+            types_group: None,
+            diff_group: None,
+            groups: HashMap::new(),
+            diff_groups: HashMap::new(),
+            diff_flames: HashMap::new(),
             pending_route: None,
             notice: None,
             announcement: (0, String::new()),
@@ -596,6 +665,18 @@ impl AppState {
             }
             Action::TypesView(v) => self.types_view = v,
             Action::DiffView(v) => self.diff_view = v,
+            Action::FlameBy(by) => {
+                self.flame_by = by;
+                self.request_diff_flame();
+            }
+            Action::GroupTypes(g) => {
+                self.types_group = g;
+                self.request_groups();
+            }
+            Action::GroupDiff(g) => {
+                self.diff_group = g;
+                self.request_groups();
+            }
             Action::Route(r) => self.route(r),
             Action::Announce(t) => self.announce(t),
             Action::DismissNotice => self.notice = None,
@@ -653,6 +734,9 @@ impl AppState {
         self.details.retain(|(d, _), _| *d != id);
         self.detail_order.retain(|(d, _)| *d != id);
         self.diffs.retain(|(b, c), _| *b != id && *c != id);
+        self.groups.retain(|(d, _), _| *d != id);
+        self.diff_groups.retain(|(b, c, _), _| *b != id && *c != id);
+        self.diff_flames.retain(|(b, c, _), _| *b != id && *c != id);
         for b in &mut self.batches {
             b.retain(|&d| d != id);
         }
@@ -688,6 +772,7 @@ impl AppState {
         if let Tab::Detail(t) = tab {
             self.request_detail(id, t);
         }
+        self.request_groups();
     }
 
     fn analyse(&mut self, id: DumpId) {
@@ -725,15 +810,43 @@ impl AppState {
         });
     }
 
+    /// A dump's flame graph by `by`, once analysed.
+    pub fn flame(&self, id: DumpId, by: FlameMeasure) -> Option<Rc<FlameDocument>> {
+        match &self.dump(id)?.retained {
+            Retained::Ready { flames, .. } => Some(match by {
+                FlameMeasure::Retained => flames.0.clone(),
+                FlameMeasure::Inclusive => flames.1.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// A dump's answers, once analysed.
+    pub fn answers(&self, id: DumpId) -> Option<Rc<Answers>> {
+        match &self.dump(id)?.retained {
+            Retained::Ready { answers, .. } => Some(answers.clone()),
+            _ => None,
+        }
+    }
+
+    /// Asks for what the comparison shows: the diff, and the groups and
+    /// differential flame graph once both dumps are analysed.
     fn request_diff(&mut self) {
+        self.request_diff_doc();
+        self.request_groups();
+        self.request_diff_flame();
+    }
+
+    fn request_diff_doc(&mut self) {
         let Some(c) = self.comparison.clone() else {
             return;
         };
-        if matches!(
-            self.diffs.get(&(c.base, c.current)),
-            Some(Pending::Loading(_) | Pending::Ready(_))
-        ) {
-            return;
+        let answers = self.answers(c.base).zip(self.answers(c.current));
+        match self.diffs.get(&(c.base, c.current)) {
+            Some(Pending::Loading(_)) => return,
+            // Asked again with retained sizes once both dumps have them.
+            Some(Pending::Ready(d)) if d.retained || answers.is_none() => return,
+            _ => {}
         }
         let stats = |id| {
             self.dump(id)
@@ -745,7 +858,87 @@ impl AppState {
         };
         let op = self.op();
         self.diffs.insert((c.base, c.current), Pending::Loading(op));
-        self.outbox.push(Command::Diff { op, base, current });
+        self.outbox.push(Command::Diff {
+            op,
+            base,
+            current,
+            answers,
+        });
+    }
+
+    /// Asks for the comparison's differential flame graph (of the measure
+    /// shown) once both dumps are analysed.
+    fn request_diff_flame(&mut self) {
+        let Some(c) = self
+            .comparison
+            .clone()
+            .filter(|_| self.view == View::Compare)
+        else {
+            return;
+        };
+        let by = self.flame_by;
+        let key = (c.base, c.current, by);
+        if self.diff_flames.contains_key(&key) {
+            return;
+        }
+        let (Some(b), Some(cur)) = (self.answers(c.base), self.answers(c.current)) else {
+            return;
+        };
+        let (Some(base), Some(current)) = (self.flame(c.base, by), self.flame(c.current, by))
+        else {
+            return;
+        };
+        let op = self.op();
+        self.diff_flames.insert(key, Pending::Loading(op));
+        self.outbox.push(Command::DiffFlame {
+            op,
+            base,
+            current,
+            base_format: b.stats.format.clone(),
+            current_format: cur.stats.format.clone(),
+        });
+    }
+
+    /// Asks for the group tables the views show (once the dumps are
+    /// analysed, so groups have their inclusive and retained sizes), and
+    /// for the comparison of the pair's groups once both sides have theirs.
+    fn request_groups(&mut self) {
+        let mut wanted: Vec<(DumpId, GroupKind)> = Vec::new();
+        if let (Some(by), View::Dump { id, .. }) = (self.types_group, self.view) {
+            wanted.push((id, by));
+        }
+        let pair = self
+            .comparison
+            .clone()
+            .filter(|_| self.view == View::Compare);
+        if let (Some(by), Some(c)) = (self.diff_group, &pair) {
+            wanted.push((c.base, by));
+            wanted.push((c.current, by));
+        }
+        for (dump, by) in wanted {
+            if self.answers(dump).is_none() || self.groups.contains_key(&(dump, by)) {
+                continue;
+            }
+            let op = self.op();
+            self.groups.insert((dump, by), Pending::Loading(op));
+            self.outbox.push(Command::Groups { dump, op, by });
+        }
+        if let (Some(by), Some(c)) = (self.diff_group, pair) {
+            let key = (c.base, c.current, by);
+            let ready = |id| match self.groups.get(&(id, by)) {
+                Some(Pending::Ready(t)) => Some(t.clone()),
+                _ => None,
+            };
+            if let (false, Some(base), Some(current)) = (
+                self.diff_groups.contains_key(&key),
+                ready(c.base),
+                ready(c.current),
+            ) {
+                let op = self.op();
+                self.diff_groups.insert(key, Pending::Loading(op));
+                self.outbox.push(Command::DiffGroups { op, base, current });
+            }
+        }
     }
 
     /// The default pair of `ids` (read dumps): the newest as the current
@@ -856,6 +1049,7 @@ impl AppState {
                 dump,
                 op,
                 retained,
+                answers,
                 ms,
             } => {
                 let Some(d) = self.dump_mut(dump) else { return };
@@ -864,12 +1058,53 @@ impl AppState {
                 }
                 let by_id = Rc::new(retained.retained_by_id());
                 let text = format!("Retained sizes of {} are ready.", d.name);
+                let flames = Rc::new((
+                    Rc::new(answers.retained_flame.clone()),
+                    Rc::new(answers.inclusive_flame.clone()),
+                ));
                 d.retained = Retained::Ready {
                     doc: Rc::new(*retained),
                     by_id,
+                    answers: Rc::new(*answers),
+                    flames,
                     ms,
                 };
                 self.announce(text);
+                if self.view == View::Compare {
+                    self.request_diff();
+                }
+                self.request_groups();
+            }
+            Response::Groups { dump, op, groups } => {
+                let key = self
+                    .groups
+                    .iter()
+                    .find(|(k, p)| k.0 == dump && **p == Pending::Loading(op))
+                    .map(|(k, _)| *k);
+                if let Some(k) = key {
+                    self.groups.insert(k, Pending::Ready(Rc::new(*groups)));
+                    self.request_groups();
+                }
+            }
+            Response::DiffFlame { op, flame } => {
+                let key = self
+                    .diff_flames
+                    .iter()
+                    .find(|(_, p)| **p == Pending::Loading(op))
+                    .map(|(k, _)| *k);
+                if let Some(k) = key {
+                    self.diff_flames.insert(k, Pending::Ready(Rc::new(*flame)));
+                }
+            }
+            Response::DiffGroups { op, groups } => {
+                let key = self
+                    .diff_groups
+                    .iter()
+                    .find(|(_, p)| **p == Pending::Loading(op))
+                    .map(|(k, _)| *k);
+                if let Some(k) = key {
+                    self.diff_groups.insert(k, Pending::Ready(Rc::new(*groups)));
+                }
             }
             Response::Detail {
                 dump,
@@ -896,6 +1131,11 @@ impl AppState {
                     );
                     self.diffs.insert(k, Pending::Ready(Rc::new(*diff)));
                     self.announce(text);
+                    // Both dumps were analysed while it was made: again,
+                    // by retained growth.
+                    if self.view == View::Compare {
+                        self.request_diff_doc();
+                    }
                 }
             }
             Response::Failed { dump, op, error } => self.failed(dump, op, error),
@@ -920,6 +1160,33 @@ impl AppState {
                 .map(|(k, _)| *k);
             if let Some(k) = key {
                 self.details.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .groups
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| *k);
+            if let Some(k) = key {
+                self.groups.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .diff_groups
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| *k);
+            if let Some(k) = key {
+                self.diff_groups.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .diff_flames
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| *k);
+            if let Some(k) = key {
+                self.diff_flames.insert(k, Pending::Failed(error));
                 return;
             }
         }
@@ -1005,6 +1272,7 @@ impl AppState {
                 self.types_view = r.table.clone();
                 self.show_dump(ids[dump], Tab::Types);
             }
+            Screen::Flame { dump } => self.show_dump(ids[dump], Tab::Flame),
             Screen::Detail { dump, type_id } => {
                 self.types_view = r.table.clone();
                 self.show_dump(ids[dump], Tab::Detail(type_id));
@@ -1053,6 +1321,7 @@ impl AppState {
                 Some(dump) => match tab {
                     Tab::Overview => (Screen::Overview { dump }, TableView::default()),
                     Tab::Types => (Screen::Types { dump }, self.types_view.clone()),
+                    Tab::Flame => (Screen::Flame { dump }, TableView::default()),
                     Tab::Detail(type_id) => {
                         (Screen::Detail { dump, type_id }, self.types_view.clone())
                     }
@@ -1263,6 +1532,112 @@ mod tests {
             (c.base, c.current, c.basis),
             (DumpId(1), DumpId(2), Basis::Chosen)
         );
+    }
+
+    /// The comparison asks for what needs both dumps' analyses once both
+    /// are in — the diff again by retained growth (also when the first diff
+    /// was still on its way), the differential flame graph, the groups of
+    /// each side and then their comparison — and the flame tab is in the
+    /// URL.
+    #[test]
+    fn the_comparison_follows_the_analyses() {
+        use crate::model::Opened;
+        use heaplens_graph::NoProgress;
+        let opened = |file: &str| {
+            let mut b = GraphBuilder::new();
+            let t = b.add_type(TypeInfo {
+                name: "App.A".into(),
+                module: None,
+                kind: TypeKind::Object,
+                method_table: 0,
+            });
+            b.add_node(t, 10, 0x10, []).unwrap();
+            b.add_root(0, RootKind::Static, Some("P.a"));
+            let snap = Snapshot {
+                graph: b.finish().unwrap(),
+                info: SnapshotInfo::new(heaplens_snapshot::format::by_name("gcdump").unwrap()),
+            };
+            let mut o = Opened::new(snap, file, 100);
+            o.analyse(&mut NoProgress).unwrap();
+            o
+        };
+        let (a, b) = (opened("a.gcdump"), opened("b.gcdump"));
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![
+                new_dump(1, "a.gcdump", 1000.0),
+                new_dump(2, "b.gcdump", 2000.0),
+            ],
+            stray_modules: 0,
+        });
+        let mut s = open_all(s, &[(1, a.document.clone()), (2, b.document.clone())]);
+        assert_eq!(s.view, View::Compare);
+        let cmds = s.outbox.drain();
+        let diff_op = cmds
+            .iter()
+            .find_map(|c| match c {
+                Command::Diff { op, answers, .. } => {
+                    assert!(answers.is_none());
+                    Some(*op)
+                }
+                _ => None,
+            })
+            .unwrap();
+        s = s.reduce(Action::GroupDiff(Some(GroupKind::Namespace)));
+        // The analyses come in before the first diff.
+        for c in &cmds {
+            if let Command::Analyse { dump, op } = c {
+                let o = if *dump == DumpId(1) { &a } else { &b };
+                s = s.reduce(Action::Engine(Response::Retained {
+                    dump: *dump,
+                    op: *op,
+                    retained: Box::new(o.retained.clone().unwrap()),
+                    answers: Box::new(o.answers.clone().unwrap()),
+                    ms: 1.0,
+                }));
+            }
+        }
+        let cmds = s.outbox.drain();
+        assert!(cmds.iter().any(|c| matches!(c, Command::DiffFlame { .. })));
+        let groups: Vec<(DumpId, OpId)> = cmds
+            .iter()
+            .filter_map(|c| match c {
+                Command::Groups { dump, op, .. } => Some((*dump, *op)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(groups.len(), 2, "{cmds:?}");
+        // The first diff arrives: asked again, with both answers.
+        let first = crate::model::diff(&a.document, &b.document).unwrap();
+        s = s.reduce(Action::Engine(Response::Diff {
+            op: diff_op,
+            diff: Box::new(first),
+        }));
+        assert!(s.outbox.drain().iter().any(|c| matches!(
+            c,
+            Command::Diff {
+                answers: Some(_),
+                ..
+            }
+        )));
+        // Each side's groups, then their comparison.
+        for (dump, op) in groups {
+            let o = if dump == DumpId(1) { &a } else { &b };
+            s = s.reduce(Action::Engine(Response::Groups {
+                dump,
+                op,
+                groups: Box::new(o.groups(GroupKind::Namespace)),
+            }));
+        }
+        assert!(s
+            .outbox
+            .drain()
+            .iter()
+            .any(|c| matches!(c, Command::DiffGroups { .. })));
+        // The flame tab has a URL of its own.
+        let s = s.reduce(Action::ShowDump(DumpId(1), Tab::Flame));
+        let r = s.url_route();
+        assert_eq!(r.screen, Screen::Flame { dump: 0 });
+        assert_eq!(Route::parse(&r.to_fragment()), r);
     }
 
     /// Dumps that record no time (cores) are ordered by file time, and the

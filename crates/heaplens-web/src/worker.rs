@@ -193,10 +193,50 @@ fn handle(data: JsValue) {
                 ),
             }
         }),
-        Request::Diff { op, base, current } => match crate::model::diff(&base, &current) {
+        Request::Diff {
+            op,
+            base,
+            current,
+            retained,
+        } => match match &retained {
+            Some(r) => crate::model::diff_retained((&base, &r.0), (&current, &r.1)),
+            None => crate::model::diff(&base, &current),
+        } {
             Ok(diff) => post(&Response::Diff {
                 op,
                 diff: Box::new(diff),
+            }),
+            Err(e) => fail(None, Some(op), e),
+        },
+        Request::Groups { dump, op, by } => running(dump, op, || {
+            let g = SESSION.with(|s| s.borrow_mut().get_mut(dump).map(|o| o.groups(by)));
+            match g {
+                Some(groups) => post(&Response::Groups {
+                    dump,
+                    op,
+                    groups: Box::new(groups),
+                }),
+                None => fail(
+                    Some(dump),
+                    Some(op),
+                    EngineError::new(ErrorKind::NotFound, "the dump is not open in this worker"),
+                ),
+            }
+        }),
+        Request::DiffGroups { op, base, current } => post(&Response::DiffGroups {
+            op,
+            groups: Box::new(crate::model::diff_groups(&base, &current)),
+        }),
+        Request::DiffFlame {
+            op,
+            base,
+            current,
+            base_format,
+            current_format,
+        } => match crate::model::diff_flame(&base, &current, &base_format, &current_format) {
+            Ok(flame) => post(&Response::DiffFlame {
+                op,
+                flame: Box::new(flame),
             }),
             Err(e) => fail(None, Some(op), e),
         },
@@ -373,13 +413,17 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let o = s.get_mut(dump)?;
-        Some(o.analyse(&mut progress).map(|()| o.retained.clone()))
+        Some(
+            o.analyse(&mut progress)
+                .map(|()| o.retained.clone().zip(o.answers.clone())),
+        )
     });
     match result {
-        Some(Ok(Some(retained))) => post(&Response::Retained {
+        Some(Ok(Some((retained, answers)))) => post(&Response::Retained {
             dump,
             op,
             retained: Box::new(retained),
+            answers: Box::new(answers),
             ms: now() - t0,
         }),
         Some(Err(Cancelled)) => fail(Some(dump), Some(op), EngineError::cancelled()),

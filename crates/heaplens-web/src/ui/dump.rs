@@ -1,9 +1,10 @@
 //! A read dump's screen: its name as the screen's heading, the
-//! partial-dump banner, the tabs (overview, types, the type looked at) and
-//! the tab's view.
+//! partial-dump banner, the tabs (overview, types, flame graph, the type
+//! looked at) and the tab's view.
 
 use super::common::PartialBanner;
 use super::detail::Detail;
+use super::flame::DumpFlame;
 use super::overview::Overview;
 use super::types::Types;
 use super::use_ctx;
@@ -68,6 +69,7 @@ pub fn dump_screen(p: &DumpProps) -> Html {
             format!("Types ({})", thousands(l.stats.types.len() as u64)),
             "tab-types".to_owned(),
         ),
+        (Tab::Flame, "Flame graph".to_owned(), "tab-flame".to_owned()),
     ];
     if let Some(t) = detail_tab.filter(|&t| l.row(t).is_some()) {
         let name = l.row(t).map(|r| short_name(&r.name)).unwrap_or_default();
@@ -78,6 +80,7 @@ pub fn dump_screen(p: &DumpProps) -> Html {
             (a, b),
             (Tab::Overview, Tab::Overview)
                 | (Tab::Types, Tab::Types)
+                | (Tab::Flame, Tab::Flame)
                 | (Tab::Detail(_), Tab::Detail(_))
         )
     };
@@ -137,6 +140,7 @@ pub fn dump_screen(p: &DumpProps) -> Html {
                 { match p.tab {
                     Tab::Overview => html! { <Overview id={id} /> },
                     Tab::Types => html! { <Types id={id} /> },
+                    Tab::Flame => html! { <DumpFlame id={id} /> },
                     Tab::Detail(t) => html! { <Detail id={id} type_id={t} /> },
                 } }
             </div>

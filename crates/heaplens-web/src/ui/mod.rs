@@ -11,8 +11,9 @@
 //! | `failure.rs` | a dump that could not be read: the typed error and what to do |
 //! | `dump.rs` | a read dump: its heading, partial-dump banner and tabs |
 //! | `overview.rs` | a dump's overview: totals, facts, dump time, notes, largest types |
-//! | `types.rs` | a dump's type table |
-//! | `detail.rs` | one type: retained size, root paths, referred-from tree |
+//! | `types.rs` | a dump's type table (Exc, Inc, retained; grouped or not) |
+//! | `detail.rs` | one type: retained size, key retention paths, root paths, referred-from tree |
+//! | `flame.rs` | the flame graph (one dump's, or the comparison's differential one) and a dump's flame tab |
 //! | `compare.rs` | two dumps compared: the pair, swap, what grew |
 //! | `dumpbar.rs` | the session's dumps: show, close, add, compare |
 //! | `table.rs` | the one table every table is (sort, filter, virtual rows, keyboard, CSV, copy) |
@@ -24,6 +25,7 @@ mod detail;
 mod dump;
 mod dumpbar;
 mod failure;
+mod flame;
 mod landing;
 mod overview;
 mod progress;
