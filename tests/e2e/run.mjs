@@ -270,6 +270,19 @@ function growthFromDiffJson(j) {
   return sortGrowth(j.types.map((t) => ({ name: t.name, dc: t.count_delta, db: t.bytes_delta })));
 }
 
+/**
+ * The comparison's rows sorted by Δ bytes (PerfView's order), once both
+ * dumps are analysed (the table is then by Δ retained, and types whose
+ * retained bytes alone changed are rows too, as in `diff --by retained`).
+ */
+async function growthRowsByBytes(n = 15) {
+  await page.waitForSelector('#diff-order[data-retained="true"]', { timeout: TIMEOUT });
+  const sort = await page.$eval("#diff-table-sort-bytes_delta", (b) => b.parentElement.getAttribute("aria-sort"));
+  if (sort !== "descending") await page.click("#diff-table-sort-bytes_delta");
+  await page.waitForTimeout(200);
+  return growthRows(n);
+}
+
 async function growthRows(n = 15) {
   return (await tableRows("#diff-table")).slice(0, n).map((r) => ({ name: r.name, dc: Number(r.countDelta), db: Number(r.bytesDelta) }));
 }
@@ -574,7 +587,7 @@ async function main() {
       // CSV of the rows shown: the filtered types, as the CLI counts them.
       const csv = await downloadOf("#type-table-csv");
       const lines = csv.text.trim().split("\r\n");
-      eq(lines[0], "Id,Type,Module,Count,Bytes,% of heap,Retained", "CSV heading");
+      eq(lines[0], "Id,Type,Module,Count,Bytes,% of heap,Retained,Retained %,Inc,Inc Ct", "CSV heading");
       const shown = Number((await page.textContent("#type-table-count")).match(/^([\d,]+)/)[1].replace(/,/g, ""));
       eq(lines.length - 1, shown, "CSV rows");
       const byId = new Map(cliJson(["stats", "--json", gcA]).types.map((t) => [t.id, t]));
@@ -870,8 +883,8 @@ async function main() {
       const note = await page.textContent("#order-note");
       const human = (t) => `${t.replace("T", " ").replace("Z", "")} UTC`;
       assert(note.includes(human(t1)) && note.includes(human(t2)), `note: ${note}`);
-      const rows = await growthRows();
-      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", p1, p2])).slice(0, rows.length), "growth rows vs `heaplens diff --json phase1 phase2`");
+      const rows = await growthRowsByBytes();
+      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", "--by", "retained", p1, p2])).slice(0, rows.length), "growth rows vs `heaplens diff --by retained --json phase1 phase2`");
       await shot("07b-compare-by-dump-time");
       // Each overview shows the time recorded in its dump.
       await page.click("#dumpbar .chip >> nth=0 >> .chip-main");
@@ -896,9 +909,9 @@ async function main() {
       await page.selectOption("#compare-current", ids[basename(gcA)]);
       await page.waitForFunction((n) => document.querySelector("#compare-current").selectedOptions[0].dataset.name === n, basename(gcA));
       await page.waitForSelector("#diff-table .trow");
-      const rows = await growthRows();
+      const rows = await growthRowsByBytes();
       // Different formats' spellings are normalized as the CLI does.
-      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", gcMaui, gcA])).slice(0, rows.length), "chosen pair vs `heaplens diff --json`");
+      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", "--by", "retained", gcMaui, gcA])).slice(0, rows.length), "chosen pair vs `heaplens diff --by retained --json`");
       // Close one: the other two stay read.
       await page.click(`#dumpbar [aria-label="Close ${basename(gcMaui)}"]`);
       await page.waitForFunction(() => document.querySelectorAll("#dumpbar .chip").length === 2);

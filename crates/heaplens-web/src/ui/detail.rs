@@ -156,7 +156,13 @@ pub fn detail(p: &DetailProps) -> Html {
                             doc.key_paths.len(), thousands(doc.key_path_count), thousands(all), thousands(doc.count)) }</p>
                         <ol>
                             { for doc.key_paths.iter().enumerate().map(|(i, k)| {
-                                let root = k.root_kind.label(k.root_name.as_deref()).replace('_', " ");
+                                // `[static root] App.s_cache` (the kind's words, the
+                                // name as it is).
+                                let kind = k.root_kind.as_str().replace('_', " ");
+                                let root = match &k.root_name {
+                                    Some(n) => format!("[{kind} root] {n}"),
+                                    None => format!("[{kind} root]"),
+                                };
                                 let text = format!("{root} → {}", k.path.join(" → "));
                                 html! {
                                     <li class="key-path" data-count={k.count.to_string()} data-bytes={k.bytes.to_string()}
