@@ -18,7 +18,8 @@ use heaplens_minidump::Minidump;
 pub struct Description {
     /// The input's format (its registry entry).
     pub format: &'static Format,
-    /// Size of the input in bytes.
+    /// Size of the input in bytes (of the archive, when the dump came in
+    /// one).
     pub file_bytes: u64,
     /// The dumped process's operating system (`Linux`, `Windows 10.0.19045`).
     pub os: Option<String>,
@@ -42,6 +43,9 @@ pub struct Description {
     pub heap: HeapStatus,
     /// Remarks: coverage, naming, damaged auxiliary streams.
     pub notes: Vec<String>,
+    /// The archives the dump was read from, outermost first; empty for a
+    /// dump read as it is.
+    pub archives: Vec<crate::ArchiveLayer>,
 }
 
 /// Facts particular to one container format.
@@ -305,6 +309,7 @@ pub(crate) fn gcdump(
         },
         heap: walkable(graph),
         notes: info.notes.clone(),
+        archives: Vec::new(),
     })
 }
 
@@ -374,6 +379,7 @@ pub(crate) fn elf(
         runtime: heap.runtime,
         heap: heap.status,
         notes: heap.notes,
+        archives: Vec::new(),
     })
 }
 
@@ -473,6 +479,7 @@ pub(crate) fn minidump(
         runtime: heap.runtime,
         heap: heap.status,
         notes,
+        archives: Vec::new(),
     })
 }
 

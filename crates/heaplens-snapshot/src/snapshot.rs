@@ -43,6 +43,9 @@ pub struct SnapshotInfo {
     /// inputs read from process memory (Linux cores, Windows minidumps);
     /// `None` for a `.gcdump`.
     pub clr: Option<heaplens_clr::ClrInfo>,
+    /// The archives the dump was read from, outermost first (a `.zst` in
+    /// a `.zip`: the zip, then the zstd); empty for a dump read as it is.
+    pub archives: Vec<crate::ArchiveLayer>,
 }
 
 impl SnapshotInfo {
@@ -65,6 +68,7 @@ impl SnapshotInfo {
             sampling: None,
             notes: Vec::new(),
             clr: None,
+            archives: Vec::new(),
         }
     }
 }
