@@ -267,6 +267,15 @@ impl<'a> ZipReader<'a> {
             return Err(self.unreadable(&e));
         }
         let what = format!("{} from the zip", e.name);
+        let mut job = Job {
+            format: FORMAT,
+            what,
+            scratch,
+            progress,
+            total_in: e.compressed_bytes,
+        };
+        // The space first: a zip bomb claims more than any disk holds.
+        job.check_room(e.size)?;
         if e.size > e.compressed_bytes.saturating_mul(DEFLATE_MAX_RATIO) + 1024 {
             return Err(ArchiveError::Damaged {
                 format: FORMAT,
@@ -277,14 +286,6 @@ impl<'a> ZipReader<'a> {
                 ),
             });
         }
-        let mut job = Job {
-            format: FORMAT,
-            what,
-            scratch,
-            progress,
-            total_in: e.compressed_bytes,
-        };
-        job.check_room(e.size)?;
         let start = self
             .archive
             .by_index_raw(i)

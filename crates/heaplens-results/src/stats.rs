@@ -2,8 +2,8 @@
 //! by type (`heaplens stats`; the page's overview and type table).
 
 use crate::{
-    format_name, heaplens_version, Address, DocumentKind, GcMode, HeapFoundBy, HeapLayout, Totals,
-    TypeId, SCHEMA_VERSION,
+    format_name, heaplens_version, Address, ArchiveFacts, DocumentKind, GcMode, HeapFoundBy,
+    HeapLayout, Totals, TypeId, SCHEMA_VERSION,
 };
 use heaplens_analysis::stats::{type_stats, Selection, TypeRow, TypeStats};
 use heaplens_snapshot::{ClrInfo, Snapshot, Timestamp};
@@ -40,6 +40,8 @@ pub struct StatsDocument {
     pub file_bytes: u64,
     /// `gcdump`, `elf-core` or `minidump`.
     pub format: String,
+    /// The archives the dump came in, outermost first (`[]`: none).
+    pub archives: Vec<ArchiveFacts>,
     /// Size of a pointer in the process, in bytes.
     pub pointer_size: Option<u8>,
     /// The process's name.
@@ -215,6 +217,7 @@ impl StatsDocument {
             file: file.to_owned(),
             file_bytes,
             format: format_name(info.format),
+            archives: ArchiveFacts::all(&info.archives),
             pointer_size: info.pointer_size,
             process_name: info.process_name.clone(),
             process_id: info.process_id,
