@@ -13,6 +13,9 @@
 //!   dropped with the dump are its module files, as the CLI's `--modules`)
 //!   and answers the UI's requests.
 //!
+//! A `.zip`, `.gz` or `.zst` is unpacked by the engine into the browser's
+//! origin-private file system ([`scratch`]) and read from there.
+//!
 //! Everything the worker computes lives in [`model`] and the messages in
 //! [`protocol`]; both are plain Rust, built and tested natively as well.
 
@@ -22,6 +25,8 @@ pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]
 pub mod blob;
+#[cfg(target_arch = "wasm32")]
+pub mod scratch;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 #[cfg(target_arch = "wasm32")]

@@ -1335,6 +1335,13 @@ fn view_loading(
                     format!("{} of {} objects", thousands(o), thousands(p.total))
                 }
                 Some(o) => format!("{} objects", thousands(o)),
+                // Unpacking an archive counts its compressed bytes.
+                None if p.total > 0 && p.phase.starts_with("unpacking") => format!(
+                    "{} · {} of {} compressed",
+                    p.phase,
+                    bytes(p.done),
+                    bytes(p.total)
+                ),
                 None if p.total > 0 => format!(
                     "{}: {} of {}",
                     p.phase,
@@ -1442,6 +1449,11 @@ fn view_overview(ctx: &Context<App>, l: &Loaded, id: &str) -> Html {
                             <dt>{ "Pointer size" }</dt><dd>{ format!("{}-bit", p as u32 * 8) }</dd>
                         }
                         <dt>{ "File" }</dt><dd title={o.file.clone()}>{ format!("{} ({})", o.file, bytes(o.file_bytes)) }</dd>
+                        { for o.archives.iter().map(|a| html! { <>
+                            <dt>{ "From" }</dt><dd class="ov-archive">{ a.words() }
+                                if let Some(others) = a.others_words() { <br/><span class="muted">{ others }</span> }
+                            </dd>
+                        </> }) }
                         <dt>{ "Graph" }</dt><dd>{ format!("{} nodes, {} references, {} roots", thousands(o.nodes), thousands(o.edges), thousands(o.roots)) }</dd>
                         if let Some(u) = o.unreachable {
                             <dt>{ "Unreachable" }</dt><dd>{ format!("{} objects, {} (garbage not yet collected; not counted)", thousands(u.count), bytes(u.bytes)) }</dd>

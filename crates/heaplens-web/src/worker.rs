@@ -96,7 +96,12 @@ fn handle(data: JsValue) {
             slot,
             slow_progress_ms,
         } => match file {
-            Some(f) => open(slot, f, modules, slow_progress_ms),
+            Some(f) => wasm_bindgen_futures::spawn_local(open_archive_or_dump(
+                slot,
+                f,
+                modules,
+                slow_progress_ms,
+            )),
             None => post(&Response::Failed {
                 slot: Some(slot),
                 message: "no file came with the request".into(),
@@ -154,9 +159,56 @@ fn module_set(files: Vec<File>) -> Result<ModuleSet, String> {
     Ok(set)
 }
 
-fn open(slot: Slot, file: File, modules: Vec<File>, slow_progress_ms: u32) {
+/// Opens `file`; an archive (by its first bytes) is unpacked into the
+/// browser's private storage ([`crate::scratch`]), deleted when the open
+/// ends.
+async fn open_archive_or_dump(slot: Slot, file: File, modules: Vec<File>, slow_progress_ms: u32) {
+    let head = BlobReader::new(file.clone().into())
+        .ok()
+        .and_then(|r| {
+            let mut head = vec![0u8; heaplens_bytes::ReadAt::len(&r).min(64) as usize];
+            heaplens_bytes::ReadAt::read_at(&r, 0, &mut head).ok()?;
+            Some(head)
+        })
+        .unwrap_or_default();
+    let mut scratch = crate::scratch::for_input(&file.name(), &head).await;
+    open(slot, file, modules, slow_progress_ms, scratch.as_mut());
+    if let Some(Ok(s)) = scratch {
+        s.delete().await;
+    }
+}
+
+fn open(
+    slot: Slot,
+    file: File,
+    modules: Vec<File>,
+    slow_progress_ms: u32,
+    scratch: Option<&mut Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>>,
+) {
     let t0 = now();
     let name = file.name();
+    // What the archive's unpacking has written, for the progress words.
+    let unpacked = scratch
+        .as_ref()
+        .and_then(|s| s.as_ref().ok())
+        .map(|s| (s.used_cell(), s.room_at_start()));
+    let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
+    let phase_words = |phase: &str| match &unpacked {
+        Some((used, room)) if phase == heaplens_archive::PHASE => format!(
+            "unpacking into {}: {} written{}",
+            crate::scratch::LOCATION,
+            mb(used.get()),
+            room.map(|r| format!(", {} free", mb(r)))
+                .unwrap_or_default()
+        ),
+        _ if phase == heaplens_archive::PHASE => "unpacking".to_owned(),
+        _ => phase.to_owned(),
+    };
+    let scratch: Option<&mut dyn heaplens_archive::Scratch> = match scratch {
+        Some(Ok(s)) => Some(s),
+        Some(Err(none)) => Some(none),
+        None => None,
+    };
     let opened = BlobReader::new(file.into()).and_then(|r| Ok((r, module_set(modules)?)));
     let (reader, modules) = match opened {
         Ok(r) => r,
@@ -174,7 +226,7 @@ fn open(slot: Slot, file: File, modules: Vec<File>, slow_progress_ms: u32) {
         let objectish = phase.contains("node") || phase.contains("object");
         Response::Progress(ProgressReport {
             slot: Some(slot),
-            phase: phase.to_owned(),
+            phase: phase_words(phase),
             done,
             total,
             position: reader.position(),
@@ -200,7 +252,7 @@ fn open(slot: Slot, file: File, modules: Vec<File>, slow_progress_ms: u32) {
     };
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        s.open(slot, &cache, &modules, &name, &mut progress)?;
+        s.open_with_scratch(slot, &cache, &modules, scratch, &name, &mut progress)?;
         let o = s.get_mut(slot).expect("just opened");
         o.report.bytes_read = reader.bytes_read();
         o.report.read_ms = reader.read_ms();
