@@ -8,17 +8,19 @@
 //! path is the whole API:
 //!
 //! ```text
-//! let scratch = scratch::for_file(&file).await;    // None: not an archive
-//! … open with scratch.as_mut().map(|s| s.scratch()) …
-//! if let Some(s) = scratch { s.delete().await }   // when the open ends
+//! let scratch = scratch::for_input(name, &head).await;  // None: not an archive
+//! … open the dump with the scratch space …
+//! releaser.release();                                  // space freed at once
+//! scratch.delete().await;                              // the file removed
 //! ```
 //!
-//! The file is deleted when the open ends (the snapshot keeps no reference
-//! to the dump's bytes), or, when the worker was stopped mid-way (Cancel
-//! ends it), by the next open. Its room is what `navigator.storage
-//! .estimate()` says is left of the page's quota; a zip entry larger than
-//! that is refused before it is unpacked, and a write the browser refuses
-//! (`QuotaExceededError`) fails with that message.
+//! The file is emptied as soon as the open ends (the snapshot keeps no
+//! reference to the dump's bytes) and then deleted; one left by a worker
+//! stopped mid-way (Cancel ends it) is deleted by the next open. Its room
+//! is what `navigator.storage.estimate()` says is left of the page's
+//! quota; a zip entry larger than that is refused before it is unpacked,
+//! and a write the browser refuses (`QuotaExceededError`) fails with that
+//! message.
 
 use heaplens_archive::{NoScratch, Scratch, ScratchBytes, ScratchError, ScratchWriter};
 use heaplens_bytes::{PageCache, ReadAt, ReadError};
@@ -53,6 +55,17 @@ struct SyncFile(FileSystemSyncAccessHandle);
 impl Drop for SyncFile {
     fn drop(&mut self) {
         self.0.close();
+    }
+}
+
+/// Frees a scratch file's space ([`OpfsScratch::releaser`]).
+pub struct Releaser(Rc<SyncFile>);
+
+impl Releaser {
+    /// Truncates the file to nothing.
+    pub fn release(&self) {
+        let _ = self.0 .0.truncate_with_f64(0.0);
+        let _ = self.0 .0.flush();
     }
 }
 
@@ -96,7 +109,11 @@ async fn promise<T: JsCast>(p: js_sys::Promise) -> Result<T, String> {
 
 /// Quota left for the page: quota − usage, when the browser says.
 pub async fn room() -> Option<u64> {
-    let estimate: StorageEstimate = promise(storage().ok()?.estimate().ok()?).await.ok()?;
+    // A dictionary, not a class: no instanceof to check.
+    let estimate: StorageEstimate = JsFuture::from(storage().ok()?.estimate().ok()?)
+        .await
+        .ok()?
+        .unchecked_into();
     let quota = estimate.get_quota()?;
     let usage = estimate.get_usage().unwrap_or(0.0);
     Some((quota - usage).max(0.0) as u64)
@@ -150,6 +167,13 @@ impl OpfsScratch {
         self.room
     }
 
+    /// What frees the space at once (truncates the file to nothing) when
+    /// the open has read what it needs: the worker calls it before it
+    /// answers. Drop it before [`OpfsScratch::delete`].
+    pub fn releaser(&self) -> Releaser {
+        Releaser(Rc::clone(&self.file))
+    }
+
     /// Closes and deletes the file. The bytes read from it must have been
     /// dropped (they share the handle).
     pub async fn delete(self) {
@@ -158,6 +182,9 @@ impl OpfsScratch {
         } = self;
         drop(file);
         let _ = JsFuture::from(dir.remove_entry(&name)).await;
+        // A worker stopped just before this open may still have held its
+        // file when the open began: its lock is gone by now.
+        remove_stale(&dir).await;
     }
 }
 

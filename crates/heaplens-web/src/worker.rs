@@ -204,6 +204,10 @@ fn open(
         _ if phase == heaplens_archive::PHASE => "unpacking".to_owned(),
         _ => phase.to_owned(),
     };
+    let releaser = scratch
+        .as_ref()
+        .and_then(|s| s.as_ref().ok())
+        .map(|s| s.releaser());
     let scratch: Option<&mut dyn heaplens_archive::Scratch> = match scratch {
         Some(Ok(s)) => Some(s),
         Some(Err(none)) => Some(none),
@@ -260,8 +264,12 @@ fn open(
         o.report.wasm_memory = wasm_memory();
         Ok::<_, String>((o.document.clone(), o.report.clone()))
     });
-    // The names are in the snapshot; the module files are not read again.
+    // The names are in the snapshot; the module files are not read again,
+    // nor the unpacked archive: its space is freed before the answer.
     drop(modules);
+    if let Some(r) = releaser {
+        r.release();
+    }
     match result {
         Ok((stats, read)) => post(&Response::Opened { slot, stats, read }),
         Err(message) => {
