@@ -133,6 +133,7 @@ async function workerFigures() {
     readMs: Number(e.dataset.readMs),
     bytesRead: Number(e.dataset.bytesRead),
     wasmMemory: Number(e.dataset.wasmMemory),
+    unpackMs: Number(e.dataset.unpackMs || 0),
     readMBps: Number(e.dataset.bytesRead) / 1e6 / (Number(e.dataset.readMs) / 1000),
   }));
 }
@@ -563,7 +564,8 @@ async function main() {
       await home();
       bench.kuduZip.ms = await openFile(zip);
       await assertNoError();
-      bench.kuduZip.wasmMemory = (await workerFigures()).wasmMemory;
+      Object.assign(bench.kuduZip, await workerFigures());
+      bench.kuduZip.unpackMBps = statSync(raw).size / 1e6 / (bench.kuduZip.unpackMs / 1000);
       rmSync(kudu, { recursive: true, force: true });
     });
 

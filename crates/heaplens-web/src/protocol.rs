@@ -209,6 +209,10 @@ pub struct ReadReport {
     pub bytes_read: u64,
     /// Milliseconds of that spent reading the file (File API and copy).
     pub read_ms: f64,
+    /// Milliseconds from the request to the end of unpacking the archive
+    /// the dump came in (0 for a dump read as it is).
+    #[serde(default)]
+    pub unpack_ms: f64,
     /// Size of the worker's wasm memory after opening, in bytes.
     pub wasm_memory: u64,
     /// Memory the heap graph takes in the worker, in bytes.

@@ -1458,7 +1458,7 @@ fn view_overview(ctx: &Context<App>, l: &Loaded, id: &str) -> Html {
                         if let Some(u) = o.unreachable {
                             <dt>{ "Unreachable" }</dt><dd>{ format!("{} objects, {} (garbage not yet collected; not counted)", thousands(u.count), bytes(u.bytes)) }</dd>
                         }
-                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(read.open_ms), bytes(read.bytes_read), bytes(read.wasm_memory)) }</dd>
+                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(read.open_ms), bytes(read.bytes_read), bytes(read.wasm_memory)) }</dd>
                         if let Some(ms) = l.retained_ms {
                             <dt>{ "Retained sizes" }</dt><dd>{ format!("computed in {}", duration_ms(ms)) }</dd>
                         }

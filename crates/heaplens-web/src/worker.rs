@@ -242,7 +242,14 @@ fn open(
     };
     post(&report("starting", 0, 0));
     let mut last = now();
+    // When unpacking an archive began and last reported (its time, for the
+    // overview and the benchmark).
+    let unpacking: std::cell::Cell<Option<(f64, f64)>> = std::cell::Cell::new(None);
     let mut progress = |phase: &str, done: u64, total: u64| -> Result<(), Cancelled> {
+        if phase == heaplens_archive::PHASE {
+            let t = now();
+            unpacking.set(Some(unpacking.get().map_or((t0, t), |(a, _)| (a, t))));
+        }
         if slow_progress_ms > 0 {
             let until = now() + slow_progress_ms as f64;
             while now() < until {}
@@ -260,6 +267,7 @@ fn open(
         let o = s.get_mut(slot).expect("just opened");
         o.report.bytes_read = reader.bytes_read();
         o.report.read_ms = reader.read_ms();
+        o.report.unpack_ms = unpacking.get().map_or(0.0, |(a, b)| b - a);
         o.report.open_ms = now() - t0;
         o.report.wasm_memory = wasm_memory();
         Ok::<_, String>((o.document.clone(), o.report.clone()))
