@@ -27,7 +27,8 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::retained::{retained_by_type, retained_sizes};
 use heaplens_analysis::stats::{type_stats, Selection, TypeRow, TypeStats};
 use heaplens_graph::{HeapGraph, NoProgress, RootKind};
-use heaplens_tests::reconcile::{reconcile, type_name};
+use heaplens_tests::clr_check::registered_for_finalization_in;
+use heaplens_tests::reconcile::{finalized_since, reconcile, type_name};
 use heaplens_tests::{fixture_graph, fixture_modules};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
@@ -282,11 +283,13 @@ fn open(dir: &Path, path: &Path) -> Result<heaplens_snapshot::Snapshot, Failed> 
         .map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
-/// Live per-type statistics of a dump's snapshot, with the objects
-/// allocated after the runtime's walk of `phase` taken out and those
-/// reclaimed since put back (by the reference's type name and size).
+/// Live per-type statistics of a dump's snapshot (read from `path`),
+/// with the objects allocated after the runtime's walk of `phase` taken
+/// out and those reclaimed since, or finalized since, put back (by the
+/// reference's type name and size).
 fn as_at_reference_walk(
     snap: &heaplens_snapshot::Snapshot,
+    path: &Path,
     dir: &Path,
     phase: u32,
 ) -> Result<TypeStats, Failed> {
@@ -294,12 +297,14 @@ fn as_at_reference_walk(
     let want = graph(dir, phase, false)?;
     let clr = snap.info.clr.as_ref().ok_or("no CLR heap information")?;
     let live = heaplens_analysis::reach::reachable(g);
+    let excused = finalized_since(&want, &registered_for_finalization_in(path)?);
     let rec = reconcile(
         g,
         &live,
         &clr.gc.segments,
         clr.gc.layout == heaplens_clr::HeapLayout::Regions,
         &want,
+        &excused,
     )?;
     let mut change: HashMap<&str, (i64, i64)> = HashMap::new();
     for &o in &rec.later {
@@ -307,7 +312,11 @@ fn as_at_reference_walk(
         e.0 -= 1;
         e.1 -= g.node_size(o) as i64;
     }
-    for &r in &rec.reclaimed {
+    for &r in rec
+        .reclaimed
+        .iter()
+        .chain(rec.finalized.iter().map(|(r, _)| r))
+    {
         let e = change.entry(type_name(&want, r)).or_default();
         e.0 += 1;
         e.1 += want.node_size(r) as i64;
@@ -388,8 +397,8 @@ fn core_diff(dir: &Path, pair: &(PathBuf, PathBuf)) -> Result<(), Failed> {
         }
     }
     let d = diff_type_stats(
-        &as_at_reference_walk(&base, dir, 1)?,
-        &as_at_reference_walk(&current, dir, 2)?,
+        &as_at_reference_walk(&base, &pair.0, dir, 1)?,
+        &as_at_reference_walk(&current, &pair.1, dir, 2)?,
         DiffOptions::default(),
     );
     compare_diff(&d, &reference_diff(dir)?)

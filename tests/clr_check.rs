@@ -21,10 +21,11 @@
 //!   names an object's field otherwise than the runtime.
 
 use crate::fixture_graph;
-use crate::reconcile::{reconcile, type_name};
+use crate::reconcile::{finalized_since, reconcile, type_name};
 use heaplens_clr::{ClrHeap, HeapLayout};
 use heaplens_memory::AddressSpace;
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::Path;
 
 /// Checks `heap`, read from a dump whose memory is `memory`, against the
@@ -39,7 +40,15 @@ pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<
     // Found, reclaimed since, allocated later: `reconcile`'s rules.
     let live = heaplens_analysis::reach::reachable(ours);
     let regions = heap.info.gc.layout == HeapLayout::Regions;
-    let rec = reconcile(ours, &live, &heap.info.gc.segments, regions, &want)?;
+    let excused = finalized_since(&want, &registered_for_finalization(heap, memory)?);
+    let rec = reconcile(
+        ours,
+        &live,
+        &heap.info.gc.segments,
+        regions,
+        &want,
+        &excused,
+    )?;
 
     let mut overwritten = Vec::new();
     let mut names_differ: HashMap<(String, String), usize> = HashMap::new();
@@ -141,6 +150,70 @@ pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<
         naming.modules_from_files,
         naming.notes,
     ))
+}
+
+/// The objects registered for finalization in the dump (addresses), read
+/// from the heaps' `CFinalize` records here: `m_FillPointers[generations +
+/// 2]`, `m_Array`; the registered objects are `[m_Array,
+/// FP[generations - 1])` (docs/clr-heap-walk.md §5.3).
+pub fn registered_for_finalization(
+    heap: &ClrHeap,
+    memory: &dyn AddressSpace,
+) -> Result<HashSet<u64>, String> {
+    let (queues, generations) = &heap.info.finalize_queues;
+    registered_in(memory, queues, *generations)
+}
+
+/// [`registered_for_finalization`] of the dump at `path` (a Linux core or
+/// a Windows minidump, `.zst` or not), its queues found through the GC's
+/// `GcDacVars` without reading the heap.
+pub fn registered_for_finalization_in(path: &Path) -> Result<HashSet<u64>, String> {
+    use heaplens_bytes::{FileSource, PageCache};
+    use heaplens_clr::{dacvars, heap, roots, runtime};
+    let file = heaplens_corpus::unpacked(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let src = PageCache::new(FileSource::open(&file).map_err(|e| e.to_string())?);
+    let find = |t: &heaplens_clr::Target<'_>| -> Result<HashSet<u64>, String> {
+        let mem = t.memory;
+        let rt = runtime::find_runtime(t).ok_or("no runtime")?;
+        let vars =
+            dacvars::locate(t, &rt, &|v| heap::confirms_heap(mem, v)).map_err(|e| e.to_string())?;
+        let heaps = heap::GcHeap::all(mem, &vars).map_err(|e| e.to_string())?;
+        registered_in(
+            mem,
+            &roots::finalize_queues(&heaps),
+            vars.total_generation_count,
+        )
+    };
+    if let Ok(core) = heaplens_elfcore::ElfCore::open(&src) {
+        let symbols = heaplens_snapshot::elf::ElfSymbols(&core);
+        return find(&heaplens_snapshot::elf::target(&core, &symbols));
+    }
+    let dump = heaplens_minidump::Minidump::open(&src).map_err(|e| e.to_string())?;
+    let symbols = heaplens_snapshot::minidump::PeSymbols(&dump);
+    find(&heaplens_snapshot::minidump::target(&dump, &symbols))
+}
+
+fn registered_in(
+    memory: &dyn AddressSpace,
+    queues: &[u64],
+    generations: u64,
+) -> Result<HashSet<u64>, String> {
+    let mut out = HashSet::new();
+    for &q in queues {
+        let word = |i: u64| memory.read_u64(q + 8 * i).map_err(|e| e.to_string());
+        let array = word(generations + 2)?;
+        let end = word(generations - 1)?;
+        let mut at = array;
+        while at < end {
+            out.insert(word_at(memory, at)?);
+            at += 8;
+        }
+    }
+    Ok(out)
+}
+
+fn word_at(memory: &dyn AddressSpace, at: u64) -> Result<u64, String> {
+    memory.read_u64(at).map_err(|e| e.to_string())
 }
 
 /// Checks the static roots of `heap` against the runtime's own list of

@@ -13,11 +13,6 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
 
-fn hex(v: &Value) -> Result<u64, String> {
-    let s = v.as_str().ok_or_else(|| format!("not a hex string: {v}"))?;
-    u64::from_str_radix(s.trim_start_matches("0x"), 16).map_err(|e| format!("{s}: {e}"))
-}
-
 /// The root kind of a fixture root.
 pub fn root_kind(kind: &str, flags: u64) -> RootKind {
     match kind {
@@ -55,36 +50,81 @@ pub fn reference_root_path(reference: &Value) -> Result<(Vec<String>, RootKind),
     Ok((path, root_kind(kind, flags)))
 }
 
+/// A hexadecimal address as the fixtures write them (`"0x7ff9b4e0d7c8"`),
+/// parsed without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Hex(pub u64);
+
+impl<'de> serde::Deserialize<'de> for Hex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Hex, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Hex;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a hexadecimal address string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Hex, E> {
+                u64::from_str_radix(s.trim_start_matches("0x"), 16)
+                    .map(Hex)
+                    .map_err(|e| E::custom(format!("{s}: {e}")))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A fixture graph file as it is written (see the module documentation).
+#[derive(Debug, serde::Deserialize)]
+pub struct GraphFile {
+    /// MethodTable → the runtime's type name.
+    pub types: HashMap<String, String>,
+    /// [address, size, MethodTable, edge count], in walk order.
+    pub nodes: Vec<(Hex, u64, Hex, usize)>,
+    /// Edge targets, consumed in node order.
+    pub edges: Vec<Hex>,
+    /// [address, kind, flags, root id].
+    pub roots: Vec<(Hex, String, u64, Hex)>,
+    /// [object, declaring type's MethodTable, field name].
+    pub statics: Vec<(Hex, Hex, String)>,
+}
+
+/// Reads a fixture graph file.
+pub fn read(path: &Path) -> Result<GraphFile, String> {
+    let bytes =
+        heaplens_corpus::read_maybe_zst(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Reads a fixture graph. With `statics`, each static field also becomes a
 /// root of kind [`RootKind::Static`] named by the field (after the
 /// runtime's own roots).
 pub fn load(path: &Path, statics: bool) -> Result<HeapGraph, String> {
-    let bytes =
-        heaplens_corpus::read_maybe_zst(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let v: Value =
-        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    from_file(&read(path)?, statics)
+}
+
+/// The graph of a fixture graph file (see [`load`]).
+pub fn from_file(v: &GraphFile, statics: bool) -> Result<HeapGraph, String> {
     let mut b = GraphBuilder::new();
     let mut type_of_mt: HashMap<u64, TypeIndex> = HashMap::new();
-    let names = v["types"].as_object().ok_or("no types")?;
+    let mut names: Vec<(&String, &String)> = v.types.iter().collect();
+    names.sort();
     for (mt, name) in names {
-        let mt = hex(&Value::String(mt.clone()))?;
+        let mt = u64::from_str_radix(mt.trim_start_matches("0x"), 16)
+            .map_err(|e| format!("type {mt}: {e}"))?;
         let t = b.add_type(TypeInfo {
-            name: name.as_str().unwrap_or("?").to_owned(),
+            name: name.clone(),
             module: None,
             kind: TypeKind::Object,
             method_table: mt,
         });
         type_of_mt.insert(mt, t);
     }
-    let nodes = v["nodes"].as_array().ok_or("no nodes")?;
-    let mut index: HashMap<u64, u32> = HashMap::with_capacity(nodes.len());
-    for (i, n) in nodes.iter().enumerate() {
-        index.insert(hex(&n[0])?, i as u32);
+    let mut index: HashMap<u64, u32> = HashMap::with_capacity(v.nodes.len());
+    for (i, n) in v.nodes.iter().enumerate() {
+        index.insert(n.0 .0, i as u32);
     }
-    let edges = v["edges"].as_array().ok_or("no edges")?;
     let mut next_edge = 0usize;
-    for n in nodes {
-        let mt = hex(&n[2])?;
+    for &(Hex(addr), size, Hex(mt), count) in &v.nodes {
         let t = match type_of_mt.get(&mt) {
             Some(&t) => t,
             None => {
@@ -98,27 +138,27 @@ pub fn load(path: &Path, statics: bool) -> Result<HeapGraph, String> {
                 t
             }
         };
-        let count = n[3].as_u64().ok_or("bad edge count")? as usize;
-        let mut children = Vec::with_capacity(count);
-        for e in &edges[next_edge..next_edge + count] {
-            if let Some(&c) = index.get(&hex(e)?) {
-                children.push(c);
-            }
-        }
+        let targets = v
+            .edges
+            .get(next_edge..next_edge + count)
+            .ok_or("fewer edges than the nodes count")?;
+        let children: Vec<u32> = targets
+            .iter()
+            .filter_map(|e| index.get(&e.0).copied())
+            .collect();
         next_edge += count;
-        b.add_node(t, n[1].as_u64().ok_or("bad size")?, hex(&n[0])?, children)
+        b.add_node(t, size, addr, children)
             .map_err(|e| e.to_string())?;
     }
-    for r in v["roots"].as_array().ok_or("no roots")? {
-        if let Some(&obj) = index.get(&hex(&r[0])?) {
-            let kind = root_kind(r[1].as_str().unwrap_or(""), r[2].as_u64().unwrap_or(0));
-            b.add_root(obj, kind, None);
+    for (Hex(addr), kind, flags, _) in &v.roots {
+        if let Some(&obj) = index.get(addr) {
+            b.add_root(obj, root_kind(kind, *flags), None);
         }
     }
     if statics {
-        for s in v["statics"].as_array().ok_or("no statics")? {
-            if let Some(&obj) = index.get(&hex(&s[0])?) {
-                b.add_root(obj, RootKind::Static, s[2].as_str());
+        for (Hex(addr), _, field) in &v.statics {
+            if let Some(&obj) = index.get(addr) {
+                b.add_root(obj, RootKind::Static, Some(field));
             }
         }
     }

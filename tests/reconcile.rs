@@ -7,7 +7,9 @@
 //! `tests/clr_fixtures.rs`):
 //!
 //! * **found**: a reference object at its address (not Free), which a live
-//!   root of ours must reach;
+//!   root of ours must reach — unless the runtime's walk reached it only
+//!   through objects whose finalizer has run since (`excused`: see
+//!   [`finalized_since`]);
 //! * **reclaimed**: a reference object not found, reclaimed by a
 //!   collection that ran between the runtime's walk and the dump: it lies
 //!   inside a Free object now, or outside every segment or region (a region
@@ -20,7 +22,7 @@
 
 use heaplens_clr::heap::Segment;
 use heaplens_graph::{HeapGraph, NodeIndex, TypeKind};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Every object of both walks, sorted.
@@ -33,18 +35,24 @@ pub struct Reconciliation {
     pub reclaimed: Vec<NodeIndex>,
     /// Our live objects allocated after the runtime's walk (our nodes).
     pub later: Vec<NodeIndex>,
+    /// Reference objects found in our graph but not reached by our roots,
+    /// because the runtime's walk reached them only through objects whose
+    /// finalizer has run since (`excused`): (reference node, our node).
+    pub finalized: Vec<(NodeIndex, NodeIndex)>,
 }
 
 /// Sorts the objects of `ours` (with `live`, what our roots reach, and the
 /// heap's `segments`; `regions` for a regions heap) and of the reference
-/// graph `want`. Fails on an object that fits no group, or when more than
-/// 1 % of the reference objects are gone.
+/// graph `want` (`excused`: reference addresses our roots need not reach).
+/// Fails on an object that fits no group, or when more than 1 % of the
+/// reference objects are gone.
 pub fn reconcile(
     ours: &HeapGraph,
     live: &[bool],
     segments: &[Segment],
     regions: bool,
     want: &HeapGraph,
+    excused: &HashSet<u64>,
 ) -> Result<Reconciliation, String> {
     let index: HashMap<u64, u32> = (0..ours.node_count() as u32)
         .map(|i| (ours.node_address(i), i))
@@ -81,6 +89,10 @@ pub fn reconcile(
             *last = (*last).max(addr);
         }
         if !live[o as usize] {
+            if excused.contains(&addr) {
+                out.finalized.push((r, o));
+                continue;
+            }
             return Err(format!(
                 "{addr:#x} ({}) is not reachable from our roots",
                 type_name(want, r)
@@ -151,4 +163,61 @@ pub fn core_of(dir: &Path, phase: u32) -> Option<PathBuf> {
     heaplens_corpus::phase_dumps(dir, phase, &[".core.zst"])
         .into_iter()
         .next()
+}
+
+/// The reference objects the runtime's walk kept alive only through
+/// finalizer roots whose objects are, in the dump, registered for
+/// finalization again (`registered`: addresses): their finalizer ran
+/// between the walk and the dump and re-registered them (such as
+/// `Gen2GcCallback`, which the runtime's walk, made during a collection,
+/// finds f-reachable), so in the dump nothing roots them. Addresses.
+pub fn finalized_since(want: &HeapGraph, registered: &HashSet<u64>) -> HashSet<u64> {
+    use heaplens_graph::RootKind;
+    let reach = |skip_finalized: bool| {
+        let mut seen = vec![false; want.node_count()];
+        let mut stack = Vec::new();
+        for r in want.roots() {
+            let finalized =
+                r.kind == RootKind::Finalizer && registered.contains(&want.node_address(r.object));
+            if r.kind.keeps_alive() && !(skip_finalized && finalized) && !seen[r.object as usize] {
+                seen[r.object as usize] = true;
+                stack.push(r.object);
+            }
+        }
+        while let Some(x) = stack.pop() {
+            for &c in want.children(x) {
+                if !seen[c as usize] {
+                    seen[c as usize] = true;
+                    stack.push(c);
+                }
+            }
+        }
+        seen
+    };
+    let (all, without) = (reach(false), reach(true));
+    (0..want.node_count() as u32)
+        .filter(|&n| all[n as usize] && !without[n as usize])
+        .map(|n| want.node_address(n))
+        .collect()
+}
+
+/// Why the dump of `phase` in fixture `dir` cannot be compared object by
+/// object with the runtime's walk, when its generator says so: the
+/// manifest's `phases.N.consistent` is false when the heap changed between
+/// the walk and the dump past what [`reconcile`] sorts out (a collection
+/// that moved objects), even after the generator's retries. `None` when
+/// the phase is consistent (or the manifest does not say).
+pub fn inconsistent_phase(dir: &Path, phase: u32) -> Option<String> {
+    let bytes = std::fs::read(dir.join("manifest.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let p = &v["phases"][phase.to_string()];
+    (p["consistent"] == serde_json::Value::Bool(false)).then(|| {
+        format!(
+            "{} phase {phase}: its generator marks the dump inconsistent with the runtime's \
+             walk (manifest: consistent false after {} attempts: the heap moved between the \
+             two): not compared object by object",
+            dir.display(),
+            p["attempt"]
+        )
+    })
 }

@@ -136,6 +136,8 @@ pub struct TypeRetained {
     pub name: String,
     /// Module, if known.
     pub module: Option<String>,
+    /// The runtime's MethodTable, or 0 when the input has none.
+    pub method_table: u64,
     /// Reachable objects of the type.
     pub count: u64,
     /// Their own bytes.
@@ -162,6 +164,7 @@ pub fn retained_by_type(
             id: t,
             name: g.type_info(t).name.clone(),
             module: g.type_module(t).map(str::to_owned),
+            method_table: g.type_info(t).method_table,
             count: 0,
             shallow_bytes: 0,
             retained_bytes: 0,

@@ -18,7 +18,9 @@ impl Selection {
     /// Which objects the statistics of an input with `capabilities`
     /// count: when it holds unreachable objects (a whole-heap walk) only
     /// those reachable from the roots, as SOS's `!dumpheap -stat` after a
-    /// full GC; otherwise all (a `.gcdump` holds what the GC found live).
+    /// full GC; otherwise all (a `.gcdump`: every object its writer
+    /// listed, PerfView's `[not reachable from roots]` included — see
+    /// [`heaplens_graph::Capabilities::unreachable_objects`]).
     pub fn for_input(capabilities: Capabilities) -> Selection {
         if capabilities.unreachable_objects {
             Selection::Reachable

@@ -60,6 +60,12 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
 fn to_table(doc: &DiffDocument) -> String {
     use std::fmt::Write;
     let mut s = String::new();
+    for (which, side) in [("base", &doc.base), ("current", &doc.current)] {
+        let line = side.coverage.line();
+        if !line.is_empty() {
+            let _ = write!(s, "{which}: {line}");
+        }
+    }
     for (label, side) in [("base   ", &doc.base), ("current", &doc.current)] {
         let _ = writeln!(
             s,

@@ -120,6 +120,21 @@ fn to_text(d: &InfoDocument) -> String {
             h.error.as_deref().unwrap_or("")
         );
     }
+    if let Some(c) = &d.coverage {
+        let _ = match &c.summary {
+            Some(summary) if !c.complete => writeln!(s, "coverage:        partial: {summary}"),
+            Some(summary) => writeln!(s, "coverage:        complete ({summary})"),
+            None => writeln!(s, "coverage:        complete"),
+        };
+    }
+    if let Some(f) = d.finalization {
+        let _ = writeln!(
+            s,
+            "finalization:    {} registered (not roots), {} ready for finalization (roots)",
+            thousands(f.registered),
+            thousands(f.ready)
+        );
+    }
     match &d.container {
         ContainerFacts::GcDump {
             sampled: true,

@@ -29,7 +29,19 @@ struct Cli {
     /// the dumped module.
     #[arg(long, global = true, value_name = "DIR")]
     modules: Vec<PathBuf>,
+    /// Exit with 0 also when an input is partial (a dump cut short, or
+    /// one that lacks part of the heap or its roots); without it such a
+    /// result is still printed, marked partial, and the exit code is 3.
+    #[arg(long, global = true)]
+    allow_partial: bool,
 }
+
+/// The exit code of a result printed from a partial input (see
+/// `--allow-partial`).
+const EXIT_PARTIAL: u8 = 3;
+
+/// Set when a snapshot read for the command is partial.
+static PARTIAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The module directories given with `--modules`.
 static MODULE_DIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
@@ -62,6 +74,14 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(&args),
     };
     match result {
+        Ok(()) if PARTIAL.load(std::sync::atomic::Ordering::Relaxed) && !cli.allow_partial => {
+            eprintln!(
+                "heaplens: the input is partial (see the result's first lines): the result \
+                 covers only the part the file holds; exit code {EXIT_PARTIAL} \
+                 (--allow-partial accepts it)"
+            );
+            ExitCode::from(EXIT_PARTIAL)
+        }
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
             eprintln!("heaplens: {msg}");
@@ -70,9 +90,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens `path` through a page cache, showing progress on a terminal.
+/// Opens `path` through a page cache, showing progress on a terminal. A
+/// partial input is noted for the exit code.
 pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
-    with_input(path, heaplens_snapshot::open_shared_with)
+    let snap = with_input(path, heaplens_snapshot::open_shared_with)?;
+    if !snap.info.coverage.is_complete() {
+        PARTIAL.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(snap)
 }
 
 /// Runs `read` on `path` through a page cache, with the `--modules` files

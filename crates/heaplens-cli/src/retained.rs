@@ -28,7 +28,7 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
     let sizes = retained_sizes(g, &dom);
     let doc = RetainedDocument::build(
         &args.file.display().to_string(),
-        g,
+        &snap,
         &dom,
         &sizes,
         RetainedLimits {
@@ -45,15 +45,16 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
 
 fn to_text(doc: &RetainedDocument) -> String {
     use std::fmt::Write;
-    let mut s = String::new();
+    let mut s = doc.coverage.line();
     let _ = writeln!(
         s,
-        "{}: {} objects ({} bytes) reachable from live roots; {} objects ({} bytes) not",
+        "{}: {} objects ({} bytes) reachable from live roots; {} objects ({} bytes) not ({})",
         doc.file,
         thousands(doc.reachable_objects),
         thousands(doc.reachable_bytes),
         thousands(doc.unreachable_objects),
-        thousands(doc.unreachable_bytes)
+        thousands(doc.unreachable_bytes),
+        doc.unreachable_are.describe()
     );
     let _ = writeln!(
         s,

@@ -126,15 +126,16 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
 
 fn to_text(doc: &RootsDocument) -> String {
     use std::fmt::Write;
-    let mut out = String::new();
+    let mut out = doc.coverage.line();
     let _ = writeln!(
         out,
-        "{}: {} objects of {} ({} bytes) reachable from a live root; {} not",
+        "{}: {} objects of {} ({} bytes) reachable from a live root; {} not ({})",
         doc.file,
         thousands(doc.count),
         doc.type_name,
         thousands(doc.bytes),
-        thousands(doc.unreachable)
+        thousands(doc.unreachable),
+        doc.unreachable_are.describe()
     );
     if doc.paths.is_empty() {
         let _ = writeln!(out, "\nno live root reaches an object of this type");

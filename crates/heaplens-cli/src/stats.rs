@@ -78,14 +78,21 @@ fn clr_header(doc: &StatsDocument, clr: &ClrFacts) -> String {
     {
         runtime += &format!(" ({v})");
     }
+    let held = if clr.heap_bytes_captured == clr.heap_bytes {
+        "all of them in the dump".to_owned()
+    } else {
+        format!("{} of them in the dump", thousands(clr.heap_bytes_captured))
+    };
     format!(
         "runtime: {runtime}, {}\n\
-         heap: {} bytes in {} {}, {:.1} % of them in the dump\n",
+         heap: {} bytes in {} {}, {held}\n\
+         finalization: {} objects registered (not roots), {} ready for finalization (roots)\n",
         clr.gc_summary(),
         thousands(clr.heap_bytes),
         clr.segments,
         clr.heap_layout.as_str(),
-        clr.coverage_percent(),
+        thousands(clr.finalization_registered),
+        thousands(clr.finalization_ready),
     )
 }
 
@@ -103,6 +110,7 @@ fn to_table(doc: &StatsDocument) -> String {
     }
     let _ = writeln!(s, "{}: {source}", doc.file);
     s += &crate::archive_lines(&doc.archives);
+    s += &doc.coverage.line();
     if let Some(name) = &doc.process_name {
         let pid = doc
             .process_id
@@ -173,9 +181,19 @@ fn to_table(doc: &StatsDocument) -> String {
     if let Some(u) = doc.unreachable {
         let _ = writeln!(
             s,
-            "unreachable: {} objects, {} bytes (garbage not yet collected; not in the table)",
+            "unreachable: {} objects, {} bytes ({}; not in the table)",
             thousands(u.count),
-            thousands(u.bytes)
+            thousands(u.bytes),
+            doc.unreachable_are.describe()
+        );
+    }
+    if let Some(u) = doc.not_reachable_from_roots.filter(|u| u.count > 0) {
+        let _ = writeln!(
+            s,
+            "not reachable from roots: {} objects, {} bytes (in the table; {})",
+            thousands(u.count),
+            thousands(u.bytes),
+            doc.unreachable_are.describe()
         );
     }
     s

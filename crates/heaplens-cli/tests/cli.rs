@@ -184,24 +184,36 @@ fn stats_json_of_a_core_counts_live_objects_like_the_runtime() {
     let snap = heaplens_snapshot::open(&src, &mut heaplens_graph::NoProgress).unwrap();
     let clr = snap.info.clr.as_ref().unwrap();
     let live = heaplens_analysis::reach::reachable(&snap.graph);
+    // Objects the runtime's walk found f-reachable, whose finalizer has
+    // run since, are no longer rooted in the dump.
+    let registered = heaplens_tests::clr_check::registered_for_finalization_in(&core).unwrap();
+    let excused = heaplens_tests::reconcile::finalized_since(&want, &registered);
     let rec = heaplens_tests::reconcile::reconcile(
         &snap.graph,
         &live,
         &clr.gc.segments,
         clr.gc.layout == heaplens_snapshot::HeapLayout::Regions,
         &want,
+        &excused,
     )
     .unwrap();
     let later: u64 = rec.later.iter().map(|&o| snap.graph.node_size(o)).sum();
-    let gone: u64 = rec.reclaimed.iter().map(|&r| want.node_size(r)).sum();
+    let gone_nodes: Vec<u32> = rec
+        .reclaimed
+        .iter()
+        .copied()
+        .chain(rec.finalized.iter().map(|&(r, _)| r))
+        .collect();
+    let gone: u64 = gone_nodes.iter().map(|&r| want.node_size(r)).sum();
     let ref_objects = reference["object_count"].as_u64().unwrap();
     let ref_bytes = reference["total_size"].as_u64().unwrap();
     assert_eq!(
         objects,
-        ref_objects + rec.later.len() as u64 - rec.reclaimed.len() as u64,
-        "objects: ours {objects}, reference {ref_objects}, {} allocated later, {} reclaimed",
+        ref_objects + rec.later.len() as u64 - gone_nodes.len() as u64,
+        "objects: ours {objects}, reference {ref_objects}, {} allocated later, {} reclaimed or \
+         finalized",
         rec.later.len(),
-        rec.reclaimed.len()
+        gone_nodes.len()
     );
     assert_eq!(
         bytes,
@@ -228,7 +240,8 @@ fn stats_table_of_a_core_shows_the_runtime_and_what_is_left_out() {
         "process: dotnet (pid ",
         "runtime: .NET 8.0.4",
         "workstation GC, regions, 1 heap",
-        "100.0 % of them in the dump",
+        "all of them in the dump",
+        "finalization: ",
         "live objects only",
         "\nfree: ",
         "\nunreachable: ",
@@ -254,4 +267,161 @@ fn a_core_without_a_runtime_is_refused_with_a_reason() {
         err.contains("no .NET runtime in this Linux core dump"),
         "{err}"
     );
+}
+
+/// The first `len` bytes of `file`, written to a temporary file.
+fn prefix_of(file: &Path, len: usize, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("heaplens-cli-partial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let bytes = std::fs::read(file).unwrap();
+    std::fs::write(&path, &bytes[..len]).unwrap();
+    path
+}
+
+#[test]
+fn a_dump_cut_short_is_a_partial_result_with_its_own_exit_code() {
+    let Some(shared) = heaplens_corpus::shared_or_skip("the CLI tests of partial dumps") else {
+        return;
+    };
+    // The first 60 MB of a 129 MB full-memory minidump (the memory list's
+    // data of the heap lies past the cut).
+    let full =
+        heaplens_corpus::unpacked(&shared.join("fixtures/windows-net8/phase1.windump.dmp.zst"))
+            .unwrap();
+    let whole_len = std::fs::metadata(&full).unwrap().len();
+    let cut = prefix_of(&full, 60_000_000, "cut.dmp");
+    for cmd in [
+        vec!["stats"],
+        vec!["roots", "--type", "System.String"],
+        vec!["retained"],
+    ] {
+        let out = heaplens().args(&cmd).arg(&cut).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{cmd:?}: {text}");
+        assert!(
+            text.lines().any(|l| l.starts_with("partial result: heap: ")
+                && l.contains("the file ends at 60.0 MB of the 129.5 MB its directory describes")),
+            "{cmd:?}: {text}"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--allow-partial"), "{err}");
+        // Accepted when asked.
+        let out = heaplens()
+            .args(&cmd)
+            .arg("--allow-partial")
+            .arg(&cut)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{cmd:?} --allow-partial");
+        // JSON: complete false, with the figures.
+        let out = heaplens()
+            .args(&cmd)
+            .arg("--json")
+            .arg(&cut)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["complete"], false, "{cmd:?}");
+        let c = &v["coverage"];
+        assert_eq!(c["file_bytes"], 60_000_000);
+        assert_eq!(c["described_bytes"], whole_len);
+        assert_eq!(
+            c["missing_file_bytes"].as_u64(),
+            Some(whole_len - 60_000_000)
+        );
+        assert!(c["heap_bytes_captured"].as_u64() < c["heap_bytes"].as_u64());
+        assert!(c["summary"].as_str().unwrap().starts_with("heap: "));
+    }
+    // The diff of a whole dump and a partial one is partial too.
+    let out = heaplens()
+        .args(["diff", "--json"])
+        .arg(&full)
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            &v["complete"],
+            &v["base"]["coverage"]["complete"],
+            &v["current"]["coverage"]["complete"]
+        ),
+        (
+            &serde_json::json!(false),
+            &serde_json::json!(true),
+            &serde_json::json!(false)
+        )
+    );
+    // The whole file is complete: exit code 0, no partial line.
+    let out = heaplens()
+        .args(["stats", "--json"])
+        .arg(&full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["complete"], true);
+    // `info` describes the cut file (exit code 0) and says it is partial.
+    let out = heaplens().args(["info"]).arg(&cut).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("coverage:        partial: heap: "), "{text}");
+    assert!(text.contains("finalization:    "), "{text}");
+
+    // A .gcdump cut short is an error that says so.
+    let gcdump = shared.join("samples/gcdump/perfview-test2-wpf-netfx-x86.gcdump");
+    let len = std::fs::metadata(&gcdump).unwrap().len() as usize;
+    let cut = prefix_of(&gcdump, len / 2, "cut.gcdump");
+    let out = heaplens().args(["stats"]).arg(&cut).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cut short"), "{err}");
+    std::fs::remove_dir_all(cut.parent().unwrap()).ok();
+}
+
+#[test]
+fn a_gcdump_counts_what_its_roots_do_not_reach_and_says_so() {
+    // docs/gcdump-format.md §6, from PerfView: test2 (written by walking
+    // whole segments) reaches only 689,116 of its 4,147,128 bytes from its
+    // roots; test1 (from the runtime's events) has 2,462 nodes of 145,876
+    // bytes that its roots do not reach.
+    for (name, objects_bytes, not_reached) in [
+        (
+            "perfview-test2-wpf-netfx-x86.gcdump",
+            4_146_784u64,
+            4_146_784 - 689_116u64,
+        ),
+        (
+            "gcdump-analyze-test1-maui-windows-net9.gcdump",
+            3_339_490,
+            145_876,
+        ),
+    ] {
+        let Some(path) = sample(name) else {
+            return;
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&ok_stdout(&["stats", "--json"], &path)).unwrap();
+        // Counted in the statistics, and said apart.
+        assert_eq!(v["bytes"].as_u64(), Some(objects_bytes), "{name}");
+        assert_eq!(
+            v["not_reachable_from_roots"]["bytes"].as_u64(),
+            Some(not_reached),
+            "{name}"
+        );
+        assert!(v["unreachable"].is_null(), "{name}: not garbage");
+        let text = String::from_utf8(ok_stdout(&["retained"], &path)).unwrap();
+        assert!(
+            text.contains("PerfView's [not reachable from roots]") && !text.contains("garbage"),
+            "{name}: {text}"
+        );
+    }
+    if let Some(path) = sample("gcdump-analyze-test1-maui-windows-net9.gcdump") {
+        let v: serde_json::Value =
+            serde_json::from_slice(&ok_stdout(&["stats", "--json"], &path)).unwrap();
+        assert_eq!(v["not_reachable_from_roots"]["count"], 2_462);
+    }
 }

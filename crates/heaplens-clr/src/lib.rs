@@ -159,10 +159,32 @@ pub struct ClrInfo {
     pub heuristic: Option<discover::Report>,
     /// Places where a segment's walk had to stop early.
     pub problems: Vec<walk::WalkProblem>,
+    /// Bytes after those places that the dump holds but the walk could not
+    /// go through (damaged data; bytes the dump lacks are not counted
+    /// here but in `heap_bytes - heap_bytes_captured`).
+    pub heap_bytes_unwalked: u64,
     /// References to addresses that are not object starts (ignored).
     pub invalid_references: u64,
     /// Handle-table and finalizer-queue entries pointing at no object.
     pub dangling_roots: u64,
+    /// Per segment of [`GcFacts::segments`]: the bytes of its objects
+    /// range the dump holds (less than its size for a partial dump).
+    pub segments_captured: Vec<u64>,
+    /// Objects registered for finalization (not roots) and ready for
+    /// finalization (f-reachable roots), as SOS `!finalizequeue` counts
+    /// them.
+    pub finalization: FinalizationCounts,
+    /// The heaps' finalization queues (`CFinalize` records) and the GC's
+    /// generation count, which sizes their fill pointers
+    /// ([`roots::finalizer_queue`]).
+    pub finalize_queues: (Vec<u64>, u64),
+    /// How far the conservative scan of each thread's stack went.
+    pub stacks: roots::StackScan,
+    /// Handle-table segments read.
+    pub handle_segments: usize,
+    /// Handle tables or segments and finalization queues the dump does not
+    /// hold whole: roots there are not seen.
+    pub root_tables_unreadable: u64,
     /// How type names were found.
     pub names: names::NamingReport,
     /// How static fields were named as roots.
@@ -186,6 +208,19 @@ pub fn product_version_of(version: &str) -> Option<String> {
     let mut parts = file.split('.').map(|p| p.parse::<u32>().ok());
     let (major, minor, build) = (parts.next()??, parts.next()??, parts.next()??);
     (major >= 5).then(|| format!("{major}.{minor}.{}", build / 100))
+}
+
+/// The finalization queues' entries, as SOS `!finalizequeue` counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FinalizationCounts {
+    /// Objects registered for finalization: their type has a finalizer and
+    /// the GC has not found them dead yet. Not roots.
+    pub registered: u64,
+    /// Objects ready for finalization (f-reachable): found dead and queued
+    /// for the finalizer thread. Roots (kind `finalizer`).
+    pub ready: u64,
+    /// Queues whose bookkeeping could not be read.
+    pub unreadable_queues: u64,
 }
 
 /// The heap read from a dump.
@@ -236,8 +271,10 @@ enum Source {
 /// What [`read_with`] does while the references are resolved.
 struct Beside {
     heuristic: Option<discover::Report>,
-    fq: (Vec<roots::FoundRoot>, u64),
+    queues: (Vec<u64>, u64),
+    fq: roots::Finalization,
     stack_roots: Vec<roots::FoundRoot>,
+    stack_scan: roots::StackScan,
     type_names: Vec<names::TypeName>,
     naming: names::NamingReport,
     static_roots: Vec<statics::StaticRoot>,
@@ -409,7 +446,11 @@ pub fn read_with(
             }
         };
         let fq = roots::finalizer_queue(mem, &queues, generation_count, &objects);
-        let stack_roots = roots::stacks(mem, &target.threads, &segments, &objects);
+        let not_stack =
+            roots::NotStack::new(mem, &segments, gc_range, &handles.segments, &mts.addresses);
+        let (mut stack_roots, mut stack_scan) =
+            roots::stacks(mem, &target.threads, &segments, &not_stack, &objects);
+        roots::drop_weakly_held(&mut stack_roots, &handles, &mut stack_scan);
         let (type_names, mut naming, mut modules) =
             names::name_types_and_modules(target, &runtime, &mts);
         let heap = statics::Heap {
@@ -425,8 +466,10 @@ pub fn read_with(
         let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
         Ok(Beside {
             heuristic,
+            queues: (queues, generation_count),
             fq,
             stack_roots,
+            stack_scan,
             type_names,
             naming,
             static_roots,
@@ -455,8 +498,10 @@ pub fn read_with(
     let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;
     let Beside {
         mut heuristic,
-        fq: (fq, fq_dangling),
+        queues,
+        fq,
         stack_roots,
+        stack_scan,
         type_names,
         naming,
         static_roots,
@@ -493,12 +538,13 @@ pub fn read_with(
             kind: RootKind::Frozen,
             location: 0,
             thread: None,
+            place: roots::Place::Immortal,
         })
         .collect();
     for r in handles
         .roots
         .iter()
-        .chain(&fq)
+        .chain(&fq.roots)
         .chain(&stack_roots)
         .chain(&frozen)
     {
@@ -506,7 +552,15 @@ pub fn read_with(
             continue;
         }
         let name = match (r.kind, r.thread) {
-            (RootKind::Stack, Some(t)) => Some(format!("thread {t}")),
+            // Found by a conservative scan: a stale word can look like a
+            // reference; the name says so.
+            (RootKind::Stack, Some(t)) => Some(match r.place {
+                roots::Place::Register => format!("thread {t}, a register (conservative)"),
+                roots::Place::ThreadLocal => {
+                    format!("thread {t}, thread-local storage (conservative)")
+                }
+                _ => format!("thread {t} (conservative)"),
+            }),
             _ => None,
         };
         b.add_root(r.object, r.kind, name.as_deref());
@@ -548,9 +602,24 @@ pub fn read_with(
         },
         gc_dac_vars,
         heuristic,
+        heap_bytes_unwalked: problems
+            .iter()
+            .flat_map(|p| heaplens_memory::data_runs(mem, p.addr, p.addr + p.bytes_skipped))
+            .map(|(a, b)| b - a)
+            .sum(),
         problems,
         invalid_references,
-        dangling_roots: handles.dangling + fq_dangling,
+        dangling_roots: handles.dangling + fq.dangling,
+        segments_captured: captured_of,
+        finalization: FinalizationCounts {
+            registered: fq.registered,
+            ready: fq.ready,
+            unreadable_queues: fq.unreadable,
+        },
+        finalize_queues: queues,
+        stacks: stack_scan,
+        handle_segments: handles.segments.len(),
+        root_tables_unreadable: handles.unreadable + fq.unreadable,
         names: naming,
         statics,
     };

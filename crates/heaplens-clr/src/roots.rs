@@ -20,6 +20,23 @@ pub struct FoundRoot {
     pub location: u64,
     /// The thread, for stack and register roots.
     pub thread: Option<u32>,
+    /// What holds the reference.
+    pub place: Place,
+}
+
+/// What holds a root's reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// A handle-table slot or a finalization-queue entry.
+    Table,
+    /// A thread's stack (found by a conservative scan).
+    Stack,
+    /// A thread's register (conservative).
+    Register,
+    /// A thread's thread-local storage (conservative).
+    ThreadLocal,
+    /// Nothing: the object is immortal (the frozen heap).
+    Immortal,
 }
 
 /// An edge the GC follows that is not a field: a dependent handle's
@@ -71,8 +88,11 @@ pub struct Handles {
     pub dependents: Vec<DependentEdge>,
     /// Handles whose target is not an object found on the heap.
     pub dangling: u64,
-    /// Handle table segments read.
-    pub segments: u64,
+    /// The handle table segments read (64 KB each, by address).
+    pub segments: Vec<u64>,
+    /// Handle tables or segments the dump does not hold whole (their
+    /// handles are not seen).
+    pub unreadable: u64,
 }
 
 /// The handle tables `g_HandleTableMap` lists: every bucket's table of
@@ -197,6 +217,7 @@ fn first_segment(mem: &dyn AddressSpace, table: u64) -> Option<(u64, u64)> {
 
 fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut Handles) {
     let Some((mut seg, pht)) = first_segment(mem, table) else {
+        out.unreadable += 1;
         return;
     };
     let mut n = 0;
@@ -205,20 +226,26 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
     while seg != 0 && n < MAX_SEGMENTS {
         n += 1;
         if mem.read_virtual(seg, &mut header).is_err() {
+            out.unreadable += 1;
             break;
         }
-        // Blocks in use are in the dump; unused ones may not be.
+        // Blocks in use are in the dump (unless it is partial); unused
+        // ones may not be.
+        let mut missing = false;
         for b in 0..BLOCKS {
             let o = b * 512;
-            if header[RG_BLOCK_TYPE as usize + b] == 0xFF
+            let unused = header[RG_BLOCK_TYPE as usize + b] == 0xFF;
+            if unused
                 || mem
                     .read_virtual(seg + SEG_HANDLES + o as u64, &mut values[o..o + 512])
                     .is_err()
             {
+                missing |= !unused;
                 values[o..o + 512].fill(0);
             }
         }
-        out.segments += 1;
+        out.unreadable += u64::from(missing);
+        out.segments.push(seg);
         let hu64 =
             |o: u64| u64::from_le_bytes(header[o as usize..o as usize + 8].try_into().unwrap());
         let value = |h: u64| {
@@ -293,6 +320,7 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
                         kind,
                         location,
                         thread: None,
+                        place: Place::Table,
                     });
                 }
             }
@@ -305,43 +333,72 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
     }
 }
 
-/// The objects of each heap's finalization queue, which are roots: those
-/// waiting for their finalizer to run (f-reachable) and those registered
-/// for finalization — a collection cannot free either before its
-/// finalizer has run (the runtime's own heap walk reports objects such as
-/// `Gen2GcCallback`, which re-register themselves, as finalizer roots).
-/// `queues` are the heaps' `CFinalize` records, `generation_count` the
-/// GC's generations (4, or 5 with the pinned object heap).
+/// What the finalization queues hold (SOS `!finalizequeue`).
+#[derive(Debug, Default)]
+pub struct Finalization {
+    /// The objects ready for finalization (f-reachable: the GC found them
+    /// dead and queued them for the finalizer thread), which are roots:
+    /// their finalizer has yet to run, so they and what they refer to stay
+    /// alive.
+    pub roots: Vec<FoundRoot>,
+    /// Objects registered for finalization (their type has a finalizer and
+    /// they have not been found dead yet): not roots; the entries of the
+    /// generations' parts of the queues.
+    pub registered: u64,
+    /// Objects ready for finalization: the entries of the f-reachable
+    /// parts (critical and normal), [`Finalization::roots`] plus those
+    /// that point at no object.
+    pub ready: u64,
+    /// Entries of the f-reachable parts pointing at no object found on the
+    /// heap.
+    pub dangling: u64,
+    /// Queues whose bookkeeping could not be read (or is out of order).
+    pub unreadable: u64,
+}
+
+/// Reads the finalization queues `queues` (the heaps' `CFinalize`
+/// records; `generation_count` is the GC's generations, 4, or 5 with the
+/// pinned object heap). Only the objects ready for finalization are roots,
+/// as the GC scans them (`CFinalize::GcScanRoots` from
+/// `FinalizerStartSeg` to `FinalizerMaxSeg`); the registered ones are
+/// counted, as SOS `!finalizequeue` counts them, and are alive only if
+/// something else holds them. (An object that re-registers itself in its
+/// finalizer, such as `Gen2GcCallback`, is f-reachable in a walk made
+/// during a collection and registered again once its finalizer ran.)
 pub fn finalizer_queue(
     mem: &dyn AddressSpace,
     queues: &[u64],
     generation_count: u64,
     objects: &Objects,
-) -> (Vec<FoundRoot>, u64) {
-    let mut roots = Vec::new();
-    let mut dangling = 0;
+) -> Finalization {
+    let mut out = Finalization::default();
     for &q in queues {
-        let Some((start, end)) = queue_range(mem, q, generation_count) else {
+        let Some(parts) = queue_parts(mem, q, generation_count) else {
+            out.unreadable += 1;
             continue;
         };
-        let mut buf = vec![0u8; (end - start) as usize];
-        if mem.read_virtual(start, &mut buf).is_err() {
+        out.registered += (parts.ready - parts.array) / 8;
+        out.ready += (parts.end - parts.ready) / 8;
+        let mut buf = vec![0u8; (parts.end - parts.ready) as usize];
+        if mem.read_virtual(parts.ready, &mut buf).is_err() {
+            out.unreadable += 1;
             continue;
         }
         for (i, w) in buf.chunks_exact(8).enumerate() {
             let v = u64::from_le_bytes(w.try_into().unwrap());
             match objects.find(v) {
-                Some(o) => roots.push(FoundRoot {
+                Some(o) => out.roots.push(FoundRoot {
                     object: o as u32,
                     kind: RootKind::Finalizer,
-                    location: start + 8 * i as u64,
+                    location: parts.ready + 8 * i as u64,
                     thread: None,
+                    place: Place::Table,
                 }),
-                None => dangling += 1,
+                None => out.dangling += 1,
             }
         }
     }
-    (roots, dangling)
+    out
 }
 
 /// The finalization queues of `heaps` (their `CFinalize` records).
@@ -356,85 +413,331 @@ pub fn finalize_queues(heaps: &[GcHeap]) -> Vec<u64> {
 /// Most entries a finalization queue is read with (bounds the read).
 pub(crate) const MAX_QUEUE_ENTRIES: u64 = 1 << 26;
 
-/// The entries `[m_Array, FP[last])` of the `CFinalize` at `q`:
-/// `m_FillPointers[generation_count + 2]`, then `m_Array`, `m_EndArray`
-/// (docs/clr-heap-walk.md §5.3) — the generations' registered objects,
-/// then the critical and normal f-reachable ones. `None` when unreadable
-/// or out of order.
+/// The parts of a `CFinalize`'s array: `[array, ready)` the generations'
+/// registered objects, `[ready, end)` the critical and normal f-reachable
+/// ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct QueueParts {
+    /// `m_Array`.
+    pub array: u64,
+    /// The end of the generations' parts: `FP[generation_count − 1]`.
+    pub ready: u64,
+    /// The end of the f-reachable parts: `FP[generation_count + 1]`.
+    pub end: u64,
+}
+
+/// The parts of the `CFinalize` at `q`: `m_FillPointers[generation_count +
+/// 2]`, then `m_Array`, `m_EndArray` (docs/clr-heap-walk.md §5.3). Part
+/// *i* is `[FP[i − 1], FP[i])` (`m_Array` for part 0): one per generation
+/// (the oldest first), then the critical and the normal f-reachable
+/// objects. `None` when unreadable or out of order.
+pub(crate) fn queue_parts(
+    mem: &dyn AddressSpace,
+    q: u64,
+    generation_count: u64,
+) -> Option<QueueParts> {
+    if q == 0 || generation_count == 0 {
+        return None;
+    }
+    let fill = generation_count + 2;
+    let mut b = vec![0u8; 8 * (fill as usize + 1)];
+    mem.read_virtual(q, &mut b).ok()?;
+    let w = |i: u64| u64::from_le_bytes(b[8 * i as usize..8 * i as usize + 8].try_into().unwrap());
+    let array = w(fill);
+    let mut prev = array;
+    for i in 0..fill {
+        let f = w(i);
+        if f < prev || (f - array) % 8 != 0 {
+            return None;
+        }
+        prev = f;
+    }
+    let parts = QueueParts {
+        array,
+        ready: w(generation_count - 1),
+        end: w(fill - 1),
+    };
+    ((parts.end - parts.array) / 8 <= MAX_QUEUE_ENTRIES).then_some(parts)
+}
+
+/// The entries `[m_Array, FP[last])` of the `CFinalize` at `q`: every
+/// registered and f-reachable object ([`queue_parts`]).
 pub(crate) fn queue_range(
     mem: &dyn AddressSpace,
     q: u64,
     generation_count: u64,
 ) -> Option<(u64, u64)> {
-    if q == 0 {
-        return None;
-    }
-    let fill = generation_count + 2;
-    let last = mem.read_u64(q + 8 * (fill - 1)).ok()?;
-    let array = mem.read_u64(q + 8 * fill).ok()?;
-    let (start, end) = (array, last);
-    (end >= start && (end - start) / 8 <= MAX_QUEUE_ENTRIES && (end - start) % 8 == 0)
-        .then_some((start, end))
+    queue_parts(mem, q, generation_count).map(|p| (p.array, p.end))
 }
 
 /// Most bytes of one thread's stack scanned.
 const MAX_STACK: u64 = 64 << 20;
 
-/// Conservative roots: every stack word and register that points into an
-/// object (interior pointers resolve to the containing object).
+/// Memory known to be something other than a stack: the GC heap (its
+/// segments' whole reservations, with regions the range they share), the
+/// handle tables' segments and the pages holding MethodTables (the
+/// runtime's loader heaps). A stack scan never reads it: where a dump
+/// merges neighbouring mappings, a stack whose end is unknown would
+/// otherwise run on into them and take heap words or weak handles for
+/// stack roots.
+#[derive(Debug, Clone, Default)]
+pub struct NotStack {
+    /// `[start, end)` ranges with what they are, sorted by start.
+    ranges: Vec<(u64, u64, &'static str)>,
+}
+
+impl NotStack {
+    /// The memory of `segments` (`gc_range`: the range regions share),
+    /// the handle-table segments `handle_segments` and the MethodTables
+    /// `method_tables`.
+    pub fn new(
+        mem: &dyn AddressSpace,
+        segments: &[Segment],
+        gc_range: Option<(u64, u64)>,
+        handle_segments: &[u64],
+        method_tables: &[u64],
+    ) -> NotStack {
+        let mut ranges = Vec::new();
+        for s in segments {
+            // The segment's record and everything it reserves.
+            let (mut a, mut b) = (s.start, s.end);
+            if let Ok(rec) = crate::heap::SegmentRecord::read(mem, s.record) {
+                if rec.mem == s.start && rec.reserved >= b && rec.reserved - a <= 1 << 40 {
+                    b = rec.reserved;
+                    if s.record < a && a - s.record <= 0x1000 {
+                        a = s.record;
+                    }
+                }
+            }
+            ranges.push((a, b, "the GC heap"));
+        }
+        if let Some((a, b)) = gc_range {
+            ranges.push((a, b, "the GC heap"));
+        }
+        for &h in handle_segments {
+            ranges.push((h, h + 0x10000, "a handle table"));
+        }
+        for &mt in method_tables {
+            let page = mt & !0xFFF;
+            ranges.push((page, page + 0x1000, "the runtime's type data"));
+        }
+        ranges.sort_unstable();
+        NotStack { ranges }
+    }
+
+    /// Where a scan from `sp` to `end` must stop: the start of the first
+    /// range of other memory in `[sp, end)`, with what it is.
+    fn clip(&self, sp: u64, end: u64) -> Option<(u64, &'static str)> {
+        // Ranges are sorted by start but may nest: look at those starting
+        // before `end`, the ones holding `sp` included.
+        self.ranges
+            .iter()
+            .take_while(|r| r.0 < end)
+            .filter(|r| r.1 > sp)
+            .map(|r| (r.0.max(sp), r.2))
+            .min()
+    }
+}
+
+/// How far the conservative scan of one thread's stack went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadScan {
+    /// The OS thread id.
+    pub thread: u32,
+    /// The stack pointer: where the scan started.
+    pub stack_pointer: u64,
+    /// Where the scan ended.
+    pub end: u64,
+    /// True when the stack's end was known (the container recorded it, or
+    /// it was found from the process: [`TargetThread::stack_end`]); false
+    /// when the scan ran to the end of the memory block holding the stack
+    /// pointer.
+    pub bounded: bool,
+    /// Where the scan stopped before that end at memory known to be
+    /// something else, and what.
+    pub clipped: Option<(u64, &'static str)>,
+    /// Bytes of `[stack_pointer, end)` the dump does not hold.
+    pub missing_bytes: u64,
+}
+
+/// What the conservative scan of the threads' stacks looked at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackScan {
+    /// Every thread scanned.
+    pub threads: Vec<ThreadScan>,
+    /// Words found pointing at objects that only weak handles or dependent
+    /// handles (as the secondary) hold, not taken as roots
+    /// ([`drop_weakly_held`]).
+    pub weakly_held_hits: u64,
+}
+
+impl StackScan {
+    /// Threads whose stack's end was not known.
+    pub fn unbounded(&self) -> impl Iterator<Item = &ThreadScan> {
+        self.threads.iter().filter(|t| !t.bounded)
+    }
+
+    /// Bytes of the scanned ranges the dump does not hold.
+    pub fn missing_bytes(&self) -> u64 {
+        self.threads.iter().map(|t| t.missing_bytes).sum()
+    }
+
+    /// Notes in words: threads whose stack's end is unknown, scans stopped
+    /// at other memory, stack bytes the dump lacks.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let unbounded: Vec<String> = self
+            .unbounded()
+            .map(|t| format!("{} ({:#x}..{:#x})", t.thread, t.stack_pointer, t.end))
+            .collect();
+        if !unbounded.is_empty() {
+            notes.push(format!(
+                "the end of {} thread stack(s) is not known (thread {}): each was scanned from its \
+                 stack pointer to the end of the memory block holding it, stopping before the GC \
+                 heap, handle tables and type data; stack roots found there may be stale words",
+                unbounded.len(),
+                unbounded.join(", ")
+            ));
+        }
+        for t in self.threads.iter().filter(|t| t.bounded) {
+            if let Some((at, what)) = t.clipped {
+                notes.push(format!(
+                    "the stack of thread {} reaches {what} at {at:#x}, before its end {:#x}: \
+                     scanned up to there",
+                    t.thread, t.end
+                ));
+            }
+        }
+        if self.weakly_held_hits > 0 {
+            notes.push(format!(
+                "{} word(s) on thread stacks point at objects only weak or dependent handles \
+                 hold: not taken as roots (a conservative scan cannot tell a live slot from a \
+                 stale one)",
+                self.weakly_held_hits
+            ));
+        }
+        let missing: Vec<String> = self
+            .threads
+            .iter()
+            .filter(|t| t.missing_bytes > 0)
+            .map(|t| format!("{} ({} bytes)", t.thread, t.missing_bytes))
+            .collect();
+        if !missing.is_empty() {
+            notes.push(format!(
+                "the dump lacks part of {} thread stack(s) (thread {}): roots there are not seen",
+                missing.len(),
+                missing.join(", ")
+            ));
+        }
+        notes
+    }
+}
+
+/// Drops the conservative roots (stack, thread-local storage, registers)
+/// of objects that a weak handle or a dependent handle (as its secondary)
+/// holds: a conservative scan cannot tell a live slot from a stale one,
+/// and taking such a word for a root would make a weakly held object, or
+/// a `ConditionalWeakTable` value, strongly held — what the runtime never
+/// does for them unless a live slot holds them, which its precise walk
+/// sees and a conservative scan cannot. Counted in `scan`.
+pub fn drop_weakly_held(roots: &mut Vec<FoundRoot>, handles: &Handles, scan: &mut StackScan) {
+    let mut weak: Vec<u32> = handles
+        .roots
+        .iter()
+        .filter(|r| r.kind == RootKind::WeakHandle)
+        .map(|r| r.object)
+        .chain(handles.dependents.iter().map(|d| d.secondary))
+        .collect();
+    weak.sort_unstable();
+    let before = roots.len();
+    roots.retain(|r| r.kind != RootKind::Stack || weak.binary_search(&r.object).is_err());
+    scan.weakly_held_hits += (before - roots.len()) as u64;
+}
+
+/// Conservative roots: every stack word, thread-local word and register
+/// that points into an object (interior pointers resolve to the containing
+/// object). Each thread's stack is scanned from its stack pointer to its
+/// end ([`TargetThread::stack_end`]) or, when that is unknown, to the end
+/// of the memory block holding it (at most 64 MB), then its thread-local
+/// storage ([`TargetThread::thread_local`]); never into `not_stack`.
 pub fn stacks(
     mem: &dyn AddressSpace,
     threads: &[TargetThread],
     segments: &[Segment],
+    not_stack: &NotStack,
     objects: &Objects,
-) -> Vec<FoundRoot> {
+) -> (Vec<FoundRoot>, StackScan) {
     let in_heap = |v: u64| crate::heap::in_segments(segments, v);
     let mut roots = Vec::new();
+    let mut scan = StackScan::default();
     let mut seen = std::collections::HashSet::new();
+    let mut buf = Vec::new();
     for t in threads {
-        for &r in &t.registers {
-            if in_heap(r) {
-                if let Some(o) = objects.containing(r) {
-                    if seen.insert((t.id, o)) {
-                        roots.push(FoundRoot {
-                            object: o as u32,
-                            kind: RootKind::Stack,
-                            location: 0,
-                            thread: Some(t.id),
-                        });
-                    }
-                }
-            }
-        }
-        let sp = t.stack_pointer & !7;
-        let end = t
-            .stack_end
-            .or_else(|| mem.region_at(sp).map(|r| r.start + r.data_size))
-            .unwrap_or(sp)
-            .min(sp.saturating_add(MAX_STACK));
-        if end <= sp {
-            continue;
-        }
-        let mut buf = vec![0u8; (end - sp) as usize];
-        if mem.read_virtual(sp, &mut buf).is_err() {
-            continue;
-        }
-        for (i, w) in buf.chunks_exact(8).enumerate() {
-            let v = u64::from_le_bytes(w.try_into().unwrap());
+        let mut found = |v: u64, location: u64, place: Place| {
             if v == 0 || !in_heap(v) {
-                continue;
+                return;
             }
             if let Some(o) = objects.containing(v) {
                 if seen.insert((t.id, o)) {
                     roots.push(FoundRoot {
                         object: o as u32,
                         kind: RootKind::Stack,
-                        location: sp + 8 * i as u64,
+                        location,
                         thread: Some(t.id),
+                        place,
                     });
                 }
             }
+        };
+        for &r in &t.registers {
+            found(r, 0, Place::Register);
         }
+        let sp = t.stack_pointer & !7;
+        let end = match t.stack_end {
+            Some(end) => end,
+            None => mem
+                .region_at(sp)
+                .map_or(sp, |r| r.start + r.data_size)
+                .min(sp.saturating_add(MAX_STACK)),
+        };
+        let clipped = not_stack.clip(sp, end);
+        let stop = clipped.map_or(end, |c| c.0);
+        // The stack, then the thread-local storage outside it.
+        let mut ranges = vec![(sp, stop, Place::Stack)];
+        for &(a, b) in &t.thread_local {
+            let (a, b) = (a & !7, b);
+            if b > a && (b <= sp || a >= stop) && b - a <= MAX_STACK {
+                let b = not_stack.clip(a, b).map_or(b, |c| c.0);
+                ranges.push((a, b, Place::ThreadLocal));
+            }
+        }
+        let mut held = 0;
+        for (start, stop, place) in ranges {
+            for (a, b) in heaplens_memory::data_runs(mem, start, stop) {
+                buf.resize((b - a) as usize, 0);
+                if mem.read_virtual(a, &mut buf).is_err() {
+                    continue;
+                }
+                if place == Place::Stack {
+                    held += b - a;
+                }
+                for (i, w) in buf.chunks_exact(8).enumerate() {
+                    found(
+                        u64::from_le_bytes(w.try_into().unwrap()),
+                        a + 8 * i as u64,
+                        place,
+                    );
+                }
+            }
+        }
+        scan.threads.push(ThreadScan {
+            thread: t.id,
+            stack_pointer: sp,
+            end,
+            bounded: t.stack_end.is_some(),
+            clipped,
+            missing_bytes: stop.saturating_sub(sp) - held,
+        });
     }
-    roots
+    (roots, scan)
 }

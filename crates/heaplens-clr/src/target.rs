@@ -62,6 +62,11 @@ pub struct TargetThread {
     /// container knows it; otherwise the end of the memory region holding
     /// the stack pointer is used.
     pub stack_end: Option<u64>,
+    /// The thread's thread-local storage, as `[start, end)` ranges, when
+    /// the container or the C library shows it (an ELF core: glibc's
+    /// static TLS block and DTV). Scanned conservatively like the stack:
+    /// .NET 9+ keeps thread statics' arrays there.
+    pub thread_local: Vec<(u64, u64)>,
 }
 
 /// Symbol lookup in native modules (ELF dynamic symbols, PE exports).

@@ -37,6 +37,7 @@ mod error;
 pub mod image;
 mod modules;
 mod notes;
+mod stacks;
 
 pub use dump::{Coverage, ElfCore};
 pub use error::ElfCoreError;
@@ -45,6 +46,7 @@ pub use modules::Module;
 pub use notes::{
     Aarch64Registers, MappedFile, ProcessInfo, PsInfo, Registers, Thread, X86_64Registers,
 };
+pub use stacks::{StackEnd, StackEndSource};
 
 /// The most note bytes (all `PT_NOTE` segments together) [`ElfCore::open`]
 /// reads: 256 MiB, room for the notes of tens of thousands of threads and

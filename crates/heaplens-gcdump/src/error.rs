@@ -49,6 +49,20 @@ pub enum ErrorKind {
     /// The trailer or forward-reference table at the end of the file is damaged.
     #[error("the trailer is damaged: {0}")]
     BadTrailer(&'static str),
+    /// The file does not end with a `.gcdump`'s trailer (the suffix label
+    /// and the forward-reference table it points to): it was cut short, or
+    /// its end is damaged. A `.gcdump` is read from its end, so such a file
+    /// cannot be read at all, not even in part.
+    #[error(
+        "the file does not end with a .gcdump's trailer ({detail}): it is cut short \
+         (truncated, e.g. a download that stopped) or its end is damaged. A .gcdump is read \
+         from its end (its forward-reference table is written last), so it cannot be read \
+         in part: copy or download it again whole"
+    )]
+    EndMissing {
+        /// What is wrong with the end of the file.
+        detail: Box<ErrorKind>,
+    },
     /// An object type the reader does not know where a known one is required.
     #[error("expected an object of type {expected}, found {found:?}")]
     WrongObjectType {

@@ -88,7 +88,21 @@ impl<'a> Deserializer<'a> {
         Ok(d)
     }
 
+    /// Loads the forward-reference table through the trailer at the end of
+    /// the file; a file that does not end with one (cut short, or damaged
+    /// there) is [`ErrorKind::EndMissing`].
     fn load_forward_table(&mut self) -> Result<(), GcdumpError> {
+        self.read_forward_table().map_err(|e| {
+            GcdumpError::new(
+                e.offset,
+                ErrorKind::EndMissing {
+                    detail: Box::new(e.kind),
+                },
+            )
+        })
+    }
+
+    fn read_forward_table(&mut self) -> Result<(), GcdumpError> {
         let len = self.c.len();
         if len < 24 + 12 {
             return Err(GcdumpError::new(
@@ -1041,7 +1055,17 @@ mod tests {
             d[at..at + 4].copy_from_slice(&v.to_le_bytes());
             d
         };
-        let kind = |data: Vec<u8>| err(Deserializer::new(&data));
+        let kind = |data: Vec<u8>| {
+            let e = err(Deserializer::new(&data));
+            match e.kind {
+                // Every damage at the end says so (a file cut short).
+                ErrorKind::EndMissing { detail } => GcdumpError {
+                    offset: e.offset,
+                    kind: *detail,
+                },
+                other => panic!("not EndMissing: {other:?}"),
+            }
+        };
         let e = kind(set(len - 4, len as u32));
         assert!(matches!(
             e.kind,

@@ -35,9 +35,17 @@ impl Sampling {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Capabilities {
     /// The graph holds every object of the heap, the ones no root reaches
-    /// included (a walk of the whole heap: core dumps, minidumps); without
-    /// it every object is one the GC found live (a `.gcdump`), so
-    /// statistics count them all.
+    /// included (a walk of the whole heap: core dumps, minidumps): those
+    /// are garbage not yet collected, and statistics count only what the
+    /// roots reach. Without it (a `.gcdump`) the graph holds the objects
+    /// its writer listed, and statistics count them all; those its
+    /// recorded references do not connect to its roots are PerfView's
+    /// `[not reachable from roots]` — in a `.gcdump` written from the
+    /// runtime's events the runtime found them live (held by a dependent
+    /// handle, for example, whose edges the file does not record), in one
+    /// written by walking whole segments (PerfView's older ClrMD snapshot)
+    /// mostly dead — never called garbage, without a root path or a
+    /// retained size.
     pub unreachable_objects: bool,
     /// The graph is a sample of the heap: counts and bytes are scaled by
     /// its [`Sampling`] and counts are estimates.

@@ -139,6 +139,13 @@ pub trait AddressSpace {
     /// Size of a pointer in the dumped process: 4 or 8.
     fn pointer_size(&self) -> usize;
 
+    /// How many bytes from the start of region `index` of
+    /// [`AddressSpace::regions`] the dump really holds: the region's
+    /// `data_size`, less what lies past the end of a truncated file.
+    fn held_size(&self, index: usize) -> u64 {
+        self.regions().get(index).map_or(0, |r| r.data_size)
+    }
+
     /// The region holding `addr`, if any.
     fn region_at(&self, addr: u64) -> Option<&Region> {
         let regions = self.regions();
@@ -212,6 +219,9 @@ impl<T: AddressSpace + ?Sized> AddressSpace for &T {
     fn pointer_size(&self) -> usize {
         (**self).pointer_size()
     }
+    fn held_size(&self, index: usize) -> u64 {
+        (**self).held_size(index)
+    }
 }
 
 /// The NUL-terminated string at `addr`: `Ok(Some(bytes))` (without the
@@ -244,7 +254,8 @@ pub fn read_c_string(
 }
 
 /// The parts of `[start, end)` whose bytes the dump holds (the data part
-/// of each region), in address order.
+/// of each region that the file really holds: [`AddressSpace::held_size`]),
+/// in address order.
 pub fn data_runs(
     space: &dyn AddressSpace,
     start: u64,
@@ -254,11 +265,12 @@ pub fn data_runs(
     let first = regions.partition_point(|r| r.end() <= start);
     regions[first..]
         .iter()
-        .take_while(move |r| r.start < end)
-        .map(move |r| {
+        .enumerate()
+        .take_while(move |(_, r)| r.start < end)
+        .map(move |(i, r)| {
             (
                 r.start.max(start),
-                r.start.saturating_add(r.data_size).min(end),
+                r.start.saturating_add(space.held_size(first + i)).min(end),
             )
         })
         .filter(|(a, b)| a < b)
@@ -491,6 +503,19 @@ impl<R: ReadAt> MemoryMap<R> {
         self.source
     }
 
+    /// Where the region data the ranges describe ends in the dump file: the
+    /// highest `file_offset + data_size` (0 without data). More than the
+    /// file's length for a dump cut short.
+    pub fn described_len(&self) -> u64 {
+        self.regions
+            .iter()
+            .zip(&self.backing)
+            .filter(|(r, _)| r.data_size > 0)
+            .map(|(r, &(offset, _))| offset.saturating_add(r.data_size))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Bytes of region data the dump file should hold but does not (0 unless
     /// the dump was cut short).
     pub fn missing_bytes(&self) -> u64 {
@@ -569,6 +594,12 @@ impl<R: ReadAt> AddressSpace for MemoryMap<R> {
 
     fn pointer_size(&self) -> usize {
         self.pointer_size
+    }
+
+    fn held_size(&self, index: usize) -> u64 {
+        self.backing
+            .get(index)
+            .map_or(0, |&(_, available)| available)
     }
 }
 

@@ -31,6 +31,8 @@ pub struct DiffDocument {
     pub heaplens_version: String,
     /// Always [`DocumentKind::Diff`].
     pub document: DocumentKind,
+    /// True when both snapshots are whole (see each side's `coverage`).
+    pub complete: bool,
     /// The earlier snapshot.
     pub base: DiffSide,
     /// The later snapshot.
@@ -62,6 +64,8 @@ pub struct DiffSide {
     pub file: String,
     /// Its format (`gcdump`, `elf-core`, `minidump`).
     pub format: String,
+    /// How much of its heap, roots and file the input holds.
+    pub coverage: crate::coverage::CoverageFacts,
     /// Objects counted (live objects; scaled for a sampled heap).
     pub objects: u64,
     /// Their bytes.
@@ -124,6 +128,7 @@ impl DiffDocument {
         let side = |(file, info): (&str, &SnapshotInfo), (objects, bytes): (u64, u64)| DiffSide {
             file: file.to_owned(),
             format: format_name(info.format),
+            coverage: crate::coverage::CoverageFacts::of(&info.coverage),
             objects,
             bytes,
         };
@@ -132,6 +137,7 @@ impl DiffDocument {
             schema_version: SCHEMA_VERSION,
             heaplens_version: heaplens_version(),
             document: DocumentKind::Diff,
+            complete: base.1.coverage.is_complete() && current.1.coverage.is_complete(),
             base: side(base, diff.base),
             current: side(current, diff.current),
             count_delta: diff.count_delta(),

@@ -48,8 +48,27 @@ pub struct InfoDocument {
     pub memory: MemoryFacts,
     /// Whether the heap can be read.
     pub heap: HeapFacts,
+    /// The finalization queues (SOS `!finalizequeue`), when the heap could
+    /// be read from process memory.
+    pub finalization: Option<FinalizationFacts>,
+    /// True when the heap read is the whole heap's (`null` when the heap
+    /// could not be read).
+    pub complete: Option<bool>,
+    /// How much of the heap, its roots and the file the dump holds (`null`
+    /// when the heap could not be read).
+    pub coverage: Option<crate::coverage::CoverageFacts>,
     /// Coverage, naming and damaged auxiliary streams, in words.
     pub notes: Vec<String>,
+}
+
+/// The finalization queues' entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalizationFacts {
+    /// Objects registered for finalization: not roots.
+    pub registered: u64,
+    /// Objects ready for finalization (f-reachable): roots until their
+    /// finalizer has run.
+    pub ready: u64,
 }
 
 /// Facts particular to one container format (written without a tag: the
@@ -318,6 +337,12 @@ impl InfoDocument {
                 process_working_set_bytes: m.process_working_set_bytes,
             },
             heap,
+            finalization: d.finalization.map(|f| FinalizationFacts {
+                registered: f.registered,
+                ready: f.ready,
+            }),
+            complete: d.coverage.as_ref().map(|c| c.is_complete()),
+            coverage: d.coverage.as_ref().map(crate::coverage::CoverageFacts::of),
             notes: d.notes.clone(),
         }
     }

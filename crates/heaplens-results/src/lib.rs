@@ -60,6 +60,7 @@
 //! them; in rows and tree entries, a field that does not apply is left out
 //! (its default: `null`, `false`, `0`, `[]`), to keep large tables small.
 
+pub mod coverage;
 pub mod diff;
 pub mod info;
 pub mod retained;
@@ -69,7 +70,7 @@ pub mod stats;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,11 +1,13 @@
 //! The `retained` document: what freeing each type, and the largest
 //! objects, would free (`heaplens retained`; the page's retained column).
 
+use crate::coverage::{CoverageFacts, UnreachableAre};
 use crate::{heaplens_version, Address, DocumentKind, NodeId, TypeId, SCHEMA_VERSION};
 use heaplens_analysis::dominators::{self, Dominators};
 use heaplens_analysis::retained::{largest_objects, retained_by_type, RetainedSizes};
 use heaplens_analysis::stats::TypeGroups;
-use heaplens_graph::{HeapGraph, NodeIndex, TypeKind};
+use heaplens_graph::{NodeIndex, TypeKind};
+use heaplens_snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -22,6 +24,13 @@ pub struct RetainedDocument {
     pub document: DocumentKind,
     /// The file as it was given.
     pub file: String,
+    /// True when the result is the whole heap's (see `coverage`).
+    pub complete: bool,
+    /// How much of the heap, its roots and the file the input holds.
+    pub coverage: CoverageFacts,
+    /// What the objects no root reaches are (`garbage`, or a `.gcdump`'s
+    /// `not_reachable_from_roots`).
+    pub unreachable_are: UnreachableAre,
     /// Objects the live roots reach (the dominator tree's size).
     pub reachable_objects: u64,
     /// Their bytes.
@@ -119,15 +128,16 @@ pub struct RetainedLimits {
 }
 
 impl RetainedDocument {
-    /// The document of the dominator tree `dom` of `g` and its retained
-    /// sizes `sizes` (both from [`heaplens_analysis`]).
+    /// The document of the dominator tree `dom` of `snapshot`'s graph and
+    /// its retained sizes `sizes` (both from [`heaplens_analysis`]).
     pub fn build(
         file: &str,
-        g: &HeapGraph,
+        snapshot: &Snapshot,
         dom: &Dominators,
         sizes: &RetainedSizes,
         limits: RetainedLimits,
     ) -> RetainedDocument {
+        let g = &snapshot.graph;
         let groups = TypeGroups::of(g);
         let mut types = retained_by_type(g, dom, sizes);
         let type_count = types.len() as u64;
@@ -176,6 +186,9 @@ impl RetainedDocument {
             heaplens_version: heaplens_version(),
             document: DocumentKind::Retained,
             file: file.to_owned(),
+            complete: snapshot.info.coverage.is_complete(),
+            coverage: CoverageFacts::of(&snapshot.info.coverage),
+            unreachable_are: UnreachableAre::of(snapshot.info.capabilities),
             reachable_objects: dom.reachable_count() as u64,
             reachable_bytes: sizes.reachable_bytes(),
             unreachable_objects,

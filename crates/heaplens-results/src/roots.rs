@@ -2,6 +2,7 @@
 //! paths from the GC roots and the referred-from tree (`heaplens roots`;
 //! the page's type detail).
 
+use crate::coverage::{CoverageFacts, UnreachableAre};
 use crate::{heaplens_version, Address, DocumentKind, NodeId, TypeId, SCHEMA_VERSION};
 use heaplens_analysis::paths::{referred_from, RefLabel, ReferredFrom, RootPaths};
 use heaplens_analysis::stats::TypeGroups;
@@ -22,6 +23,13 @@ pub struct RootsDocument {
     pub document: DocumentKind,
     /// The file as it was given.
     pub file: String,
+    /// True when the result is the whole heap's (see `coverage`).
+    pub complete: bool,
+    /// How much of the heap, its roots and the file the input holds.
+    pub coverage: CoverageFacts,
+    /// What the focus's objects no root reaches are (`garbage`, or a
+    /// `.gcdump`'s `not_reachable_from_roots`).
+    pub unreachable_are: UnreachableAre,
     /// The focus's name.
     #[serde(rename = "type")]
     pub type_name: String,
@@ -257,6 +265,9 @@ impl RootsDocument {
             heaplens_version: heaplens_version(),
             document: DocumentKind::Roots,
             file: file.to_owned(),
+            complete: snapshot.info.coverage.is_complete(),
+            coverage: CoverageFacts::of(&snapshot.info.coverage),
+            unreachable_are: UnreachableAre::of(snapshot.info.capabilities),
             type_name: focus
                 .first()
                 .map_or_else(String::new, |&t| g.type_info(t).name.clone()),

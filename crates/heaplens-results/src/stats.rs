@@ -1,6 +1,7 @@
 //! The `stats` document: a snapshot's overview and what fills its heap, type
 //! by type (`heaplens stats`; the page's overview and type table).
 
+use crate::coverage::{CoverageFacts, UnreachableAre};
 use crate::{
     format_name, heaplens_version, Address, ArchiveFacts, DocumentKind, GcMode, HeapFoundBy,
     HeapLayout, Totals, TypeId, SCHEMA_VERSION,
@@ -38,6 +39,11 @@ pub struct StatsDocument {
     pub file: String,
     /// The file's size in bytes.
     pub file_bytes: u64,
+    /// True when the result is the whole heap's; false for a partial
+    /// input (`coverage` says what is missing).
+    pub complete: bool,
+    /// How much of the heap, its roots and the file the input holds.
+    pub coverage: CoverageFacts,
     /// `gcdump`, `elf-core` or `minidump`.
     pub format: String,
     /// The archives the dump came in, outermost first (`[]`: none).
@@ -87,6 +93,14 @@ pub struct StatsDocument {
     pub free: Totals,
     /// Objects no root reaches, for whole-heap dumps (not in the rows).
     pub unreachable: Option<Totals>,
+    /// What the objects no root reaches are: `garbage` (a whole-heap dump:
+    /// not in the rows) or `not_reachable_from_roots` (a `.gcdump`: in the
+    /// rows).
+    pub unreachable_are: UnreachableAre,
+    /// For a `.gcdump`: the objects in the rows that its references do not
+    /// connect to its roots (PerfView's `[not reachable from roots]`);
+    /// `null` otherwise.
+    pub not_reachable_from_roots: Option<Totals>,
     /// True when counts and bytes were scaled from a sampled heap.
     pub scaled: bool,
     /// The rows: every type, or those matching a filter, up to a limit, in
@@ -139,6 +153,12 @@ pub struct ClrFacts {
     pub walk_problems: u64,
     /// How the heap was found.
     pub heap_found_by: HeapFoundBy,
+    /// Objects registered for finalization (not roots), as SOS
+    /// `!finalizequeue` counts them.
+    pub finalization_registered: u64,
+    /// Objects ready for finalization (f-reachable: roots of kind
+    /// `finalizer`).
+    pub finalization_ready: u64,
 }
 
 impl ClrFacts {
@@ -181,6 +201,8 @@ impl ClrFacts {
             heap_bytes_captured: clr.gc.heap_bytes_captured,
             walk_problems: clr.problems.len() as u64,
             heap_found_by: HeapFoundBy::of(clr.gc.found_by_shape),
+            finalization_registered: clr.finalization.registered,
+            finalization_ready: clr.finalization.ready,
         }
     }
 }
@@ -216,6 +238,8 @@ impl StatsDocument {
             document: DocumentKind::Stats,
             file: file.to_owned(),
             file_bytes,
+            complete: info.coverage.is_complete(),
+            coverage: CoverageFacts::of(&info.coverage),
             format: format_name(info.format),
             archives: ArchiveFacts::all(&info.archives),
             pointer_size: info.pointer_size,
@@ -245,6 +269,9 @@ impl StatsDocument {
             matching_types: matching_types as u64,
             free: stats.free.into(),
             unreachable: stats.unreachable.map(Into::into),
+            unreachable_are: UnreachableAre::of(info.capabilities),
+            not_reachable_from_roots: (!info.capabilities.unreachable_objects)
+                .then(|| not_reachable_from_roots(g)),
             scaled: stats.scaled,
             types: stats.rows.iter().map(TypeStatsRow::of).collect(),
         }
@@ -269,6 +296,19 @@ impl StatsDocument {
             row.bytes as f64 * 100.0 / self.bytes as f64
         }
     }
+}
+
+/// Objects (not pseudo-nodes, not free space) no root reaches.
+fn not_reachable_from_roots(g: &heaplens_graph::HeapGraph) -> Totals {
+    let live = heaplens_analysis::reach::reachable(g);
+    let (mut count, mut bytes) = (0, 0);
+    for n in 0..g.node_count() as u32 {
+        if !live[n as usize] && g.node_kind(n) == heaplens_graph::TypeKind::Object {
+            count += 1;
+            bytes += g.node_size(n);
+        }
+    }
+    Totals { count, bytes }
 }
 
 impl TypeStatsRow {

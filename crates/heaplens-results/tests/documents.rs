@@ -115,7 +115,7 @@ fn two_types_of_one_name_and_module_keep_separate_rows_and_retained_sizes() {
         types: None,
         objects: 3,
     };
-    let retained = RetainedDocument::build("two.core", g, &dom, &sizes, limits);
+    let retained = RetainedDocument::build("two.core", &snap, &dom, &sizes, limits);
     let by_id = retained.retained_by_id();
     // Worked out above, by hand: each cache retains its own array.
     assert_eq!(by_id[&TypeId(c1)], 24 + 1000);
@@ -387,7 +387,7 @@ fn ids_agree_across_documents() {
         types: None,
         objects: 10,
     };
-    let retained = RetainedDocument::build("x", g, &dom, &sizes, limits);
+    let retained = RetainedDocument::build("x", &snap, &dom, &sizes, limits);
     for r in &retained.types {
         assert_eq!(names[&r.id], r.name);
     }

@@ -5,7 +5,7 @@
 //! cannot be read; [`HeapStatus::NotWalkable`] then says why.
 
 use crate::format::{Context, Format, Source};
-use crate::{elf, minidump, OpenError};
+use crate::{elf, minidump, Coverage, OpenError};
 use heaplens_clr::{ClrHeap, GcFacts, GcMode, HeapLayout, Target};
 use heaplens_elfcore::ElfCore;
 use heaplens_graph::TypeKind;
@@ -41,11 +41,29 @@ pub struct Description {
     pub memory: MemoryFacts,
     /// Whether the heap can be read, and if not why.
     pub heap: HeapStatus,
+    /// How much of the heap, its roots and the file the dump holds, when
+    /// its heap could be read (see [`heaplens_graph::Coverage`]).
+    pub coverage: Option<Coverage>,
+    /// The finalization queues, when the heap could be read: objects
+    /// registered for finalization and ready for finalization, as SOS
+    /// `!finalizequeue` counts them.
+    pub finalization: Option<FinalizationFacts>,
     /// Remarks: coverage, naming, damaged auxiliary streams.
     pub notes: Vec<String>,
     /// The archives the dump was read from, outermost first; empty for a
     /// dump read as it is.
     pub archives: Vec<crate::ArchiveLayer>,
+}
+
+/// The finalization queues' entries (SOS `!finalizequeue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FinalizationFacts {
+    /// Objects registered for finalization (their type has a finalizer
+    /// and the GC has not found them dead yet): not roots.
+    pub registered: u64,
+    /// Objects ready for finalization (f-reachable): roots until their
+    /// finalizer has run.
+    pub ready: u64,
 }
 
 /// Facts particular to one container format.
@@ -308,6 +326,8 @@ pub(crate) fn gcdump(
             ..MemoryFacts::default()
         },
         heap: walkable(graph),
+        coverage: Some(Coverage::whole_file(src.len())),
+        finalization: None,
         notes: info.notes.clone(),
         archives: Vec::new(),
     })
@@ -328,8 +348,20 @@ pub(crate) fn elf(
     }
     let process = core.process();
     let cov = core.coverage();
-    let read = crate::read_clr(&target, cx.progress, elf::WHAT);
-    let heap = HeapRead::of(read, &target)?;
+    let mem = core.memory();
+    let file = crate::with_file(
+        Coverage::default(),
+        src.len(),
+        mem.described_len(),
+        mem.missing_bytes(),
+    );
+    let read = crate::read_clr(&target, cx.progress, elf::WHAT)
+        .map_err(|e| crate::in_truncated_file(e, &file));
+    let mut heap = HeapRead::of(read, &target)?;
+    heap.coverage = heap
+        .coverage
+        .take()
+        .map(|c| crate::with_file(c, file.file_bytes, file.described_bytes, file.missing_bytes));
     let memory = MemoryFacts {
         captured_bytes: Some(cov.data_bytes),
         address_space_bytes: Some(cov.mapped_bytes),
@@ -378,6 +410,8 @@ pub(crate) fn elf(
         memory: heap.memory(memory),
         runtime: heap.runtime,
         heap: heap.status,
+        coverage: heap.coverage,
+        finalization: heap.finalization,
         notes: heap.notes,
         archives: Vec::new(),
     })
@@ -404,8 +438,19 @@ pub(crate) fn minidump(
     let known = |v: u64| has_info.then_some(v);
     // A dump without the runtime's version resource: the runtime's version
     // is the module list's file version (`TargetModule::version`).
-    let read = crate::read_clr(&target, cx.progress, minidump::WHAT);
-    let heap = HeapRead::of(read, &target)?;
+    let file = crate::with_file(
+        Coverage::default(),
+        src.len(),
+        minidump::described_len(&dump),
+        dump.memory().missing_bytes(),
+    );
+    let read = crate::read_clr(&target, cx.progress, minidump::WHAT)
+        .map_err(|e| crate::in_truncated_file(e, &file));
+    let mut heap = HeapRead::of(read, &target)?;
+    heap.coverage = heap
+        .coverage
+        .take()
+        .map(|c| crate::with_file(c, file.file_bytes, file.described_bytes, file.missing_bytes));
     let memory = MemoryFacts {
         captured_bytes: Some(cov.bytes),
         address_space_bytes: known(k.image.committed + k.mapped.committed + k.private.committed),
@@ -478,6 +523,8 @@ pub(crate) fn minidump(
         memory: heap.memory(memory),
         runtime: heap.runtime,
         heap: heap.status,
+        coverage: heap.coverage,
+        finalization: heap.finalization,
         notes,
         archives: Vec::new(),
     })
@@ -495,6 +542,8 @@ fn capitalized(s: &str) -> String {
 /// [`Description`].
 struct HeapRead {
     status: HeapStatus,
+    coverage: Option<Coverage>,
+    finalization: Option<FinalizationFacts>,
     runtime: Option<RuntimeFacts>,
     /// Managed modules the runtime knows, by simple name.
     managed: Vec<String>,
@@ -519,6 +568,11 @@ impl HeapRead {
                     .collect();
                 Ok(HeapRead {
                     status: walkable(&heap.graph),
+                    coverage: Some(crate::clr_coverage(&heap.info)),
+                    finalization: Some(FinalizationFacts {
+                        registered: heap.info.finalization.registered,
+                        ready: heap.info.finalization.ready,
+                    }),
                     runtime: Some(runtime_facts(heap.info)),
                     managed,
                     notes,
@@ -527,6 +581,8 @@ impl HeapRead {
             Err(OpenError::Cancelled) => Err(OpenError::Cancelled),
             Err(e) => Ok(HeapRead {
                 status: HeapStatus::NotWalkable(e),
+                coverage: None,
+                finalization: None,
                 runtime: probe_runtime(target),
                 managed: Vec::new(),
                 notes: Vec::new(),

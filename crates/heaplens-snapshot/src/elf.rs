@@ -47,7 +47,10 @@ pub fn target<'a, R: ReadAt>(core: &'a ElfCore<R>, symbols: &'a ElfSymbols<'a, R
                     .map(|(_, v)| v)
                     .collect(),
                 stack_pointer: t.stack_pointer(),
-                stack_end: None,
+                // The core records no stack ranges: found from the process
+                // (the C library's thread descriptor, the initial stack).
+                stack_end: core.stack_end(t).map(|s| s.end),
+                thread_local: core.thread_local_storage(t),
             })
             .collect(),
         symbols,
@@ -89,12 +92,28 @@ fn open_core<R: ReadAt>(
     if !cx.modules.is_empty() {
         target.module_files = Some(cx.modules);
     }
-    let heap = crate::read_clr(&target, cx.progress, WHAT)?;
+    let memory = core.memory();
+    let file = crate::with_file(
+        Default::default(),
+        memory.source().len(),
+        memory.described_len(),
+        memory.missing_bytes(),
+    );
+    let heap = crate::read_clr(&target, cx.progress, WHAT)
+        .map_err(|e| crate::in_truncated_file(e, &file))?;
+    let clr = crate::clr_info(format, heap.info);
+    let coverage = crate::with_file(
+        clr.coverage.clone(),
+        file.file_bytes,
+        file.described_bytes,
+        file.missing_bytes,
+    );
     let info = SnapshotInfo {
         pointer_size: Some(core.pointer_size() as u8),
         process_name: process_name(core),
         process_id: core.process().pid(),
-        ..crate::clr_info(format, heap.info)
+        coverage,
+        ..clr
     };
     Ok(Snapshot {
         graph: heap.graph,

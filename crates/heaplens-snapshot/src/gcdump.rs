@@ -11,7 +11,9 @@ pub(crate) fn open(
     cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError> {
     let dump = heaplens_gcdump::read(src.bytes(), cx.progress)?;
-    let info = info(format, &dump);
+    let mut info = info(format, &dump);
+    // Read whole or not at all (one cut short is an error).
+    info.coverage = crate::Coverage::whole_file(src.bytes().len());
     Ok(Snapshot {
         graph: dump.graph,
         info,

@@ -15,6 +15,7 @@ use heaplens_graph::Progress;
 pub use heaplens_graph;
 
 mod archive;
+pub mod coverage;
 mod describe;
 pub mod elf;
 pub mod format;
@@ -24,9 +25,10 @@ pub mod modules;
 mod snapshot;
 
 pub use archive::{ArchiveLayer, OTHER_ENTRIES_LISTED};
+pub use coverage::{megabytes, Coverage, SegmentCoverage};
 pub use describe::{
-    civil_from_days, Container, Description, ElfCoreFacts, GcDumpFacts, HeapStatus, MemoryFacts,
-    MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
+    civil_from_days, Container, Description, ElfCoreFacts, FinalizationFacts, GcDumpFacts,
+    HeapStatus, MemoryFacts, MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
 };
 pub use format::{detect, Context, Format};
 pub use heaplens_archive;
@@ -110,6 +112,22 @@ pub enum OpenError {
     /// structure is damaged).
     #[error("found a .NET runtime, but could not read its GC heap: {0}")]
     Clr(#[source] ClrError),
+    /// The file is cut short, and the part it holds is not enough to read
+    /// the heap (why, in `source`).
+    #[error(
+        "the file is cut short: it ends at {} of the {} its directory describes, and the part \
+         it holds is not enough to read the heap: {source}",
+        crate::megabytes(*file_bytes),
+        crate::megabytes(*described_bytes)
+    )]
+    Truncated {
+        /// The file's length.
+        file_bytes: u64,
+        /// Where the data its directory describes ends.
+        described_bytes: u64,
+        /// What failed.
+        source: Box<OpenError>,
+    },
     /// The caller's progress callback cancelled the read.
     #[error("cancelled")]
     Cancelled,
@@ -210,8 +228,31 @@ pub(crate) fn clr_info(format: &'static Format, clr: heaplens_clr::ClrInfo) -> S
     SnapshotInfo {
         runtime: product_name(clr.version.as_deref(), &clr.runtime_path),
         notes,
+        coverage: clr_coverage(&clr),
         clr: Some(clr),
         ..SnapshotInfo::new(format)
+    }
+}
+
+/// What a CLR heap read holds of the heap and its roots (the container
+/// adds the file's figures: [`with_file`]).
+pub(crate) fn clr_coverage(clr: &heaplens_clr::ClrInfo) -> Coverage {
+    Coverage {
+        segments: clr
+            .gc
+            .segments
+            .iter()
+            .zip(&clr.segments_captured)
+            .map(|(s, &captured)| SegmentCoverage {
+                start: s.start,
+                end: s.end,
+                captured,
+            })
+            .collect(),
+        heap_bytes_not_walked: clr.heap_bytes_unwalked,
+        stack_bytes_missing: clr.stacks.missing_bytes(),
+        root_tables_missing: clr.root_tables_unreadable,
+        ..Coverage::default()
     }
 }
 
@@ -238,8 +279,44 @@ pub(crate) fn clr_notes(clr: &heaplens_clr::ClrInfo) -> Vec<String> {
     if let Some(report) = &clr.heuristic {
         notes.extend(report.notes());
     }
+    notes.extend(clr.stacks.notes());
+    if clr.root_tables_unreadable > 0 {
+        notes.push(format!(
+            "the dump lacks {} handle-table segment(s) or finalization queue(s): their roots \
+             are not seen, and what only they hold is counted as unreachable",
+            clr.root_tables_unreadable
+        ));
+    }
     notes.extend(clr.names.notes.iter().cloned());
     notes
+}
+
+/// `e`, said to come from a file cut short when it is one (`coverage`'s
+/// file figures, see [`with_file`]); a cancel stays a cancel.
+pub(crate) fn in_truncated_file(e: OpenError, coverage: &Coverage) -> OpenError {
+    if !coverage.file_truncated() || matches!(e, OpenError::Cancelled | OpenError::Truncated { .. })
+    {
+        return e;
+    }
+    OpenError::Truncated {
+        file_bytes: coverage.file_bytes,
+        described_bytes: coverage.described_bytes,
+        source: Box::new(e),
+    }
+}
+
+/// The file's figures in `coverage`: its length, where the data its
+/// directory describes ends (`described`), and the bytes past its end.
+pub(crate) fn with_file(
+    mut coverage: Coverage,
+    file_bytes: u64,
+    described: u64,
+    missing_bytes: u64,
+) -> Coverage {
+    coverage.file_bytes = file_bytes;
+    coverage.described_bytes = described.max(file_bytes);
+    coverage.missing_bytes = missing_bytes;
+    coverage
 }
 
 /// The runtime as a product (`.NET 8.0.4`): from its version (.NET 5+
@@ -295,6 +372,11 @@ impl OpenError {
             OpenError::NoDumpInArchive { .. } => "no_dump_in_archive",
             OpenError::TooDeep(_) => "too_deep",
             OpenError::NotSupportedYet(_) => "not_supported_yet",
+            OpenError::GcDump(e)
+                if matches!(e.kind, heaplens_gcdump::ErrorKind::EndMissing { .. }) =>
+            {
+                "truncated_gcdump"
+            }
             OpenError::GcDump(_) => "damaged_gcdump",
             OpenError::ElfCore(_) => "damaged_elf_core",
             OpenError::Minidump(_) => "damaged_minidump",
@@ -308,6 +390,7 @@ impl OpenError {
                 ClrError::Corrupt { .. } => "corrupt_runtime_data",
                 _ => "clr_read_failed",
             },
+            OpenError::Truncated { .. } => "truncated",
             OpenError::Cancelled => "cancelled",
             OpenError::Read(_) => "read_failed",
         }

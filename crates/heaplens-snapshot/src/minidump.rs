@@ -60,6 +60,7 @@ pub fn target<'a, R: ReadAt>(dump: &'a Minidump<R>, symbols: &'a PeSymbols<'a, R
                     registers,
                     stack_pointer,
                     stack_end: t.stack.map(|(_, end)| end),
+                    thread_local: Vec::new(),
                 })
             })
             .collect(),
@@ -67,6 +68,18 @@ pub fn target<'a, R: ReadAt>(dump: &'a Minidump<R>, symbols: &'a PeSymbols<'a, R
         module_files: None,
         shared_memory: None,
     }
+}
+
+/// Where the data a minidump's directory describes ends: its streams and
+/// the memory its memory lists place in the file.
+pub(crate) fn described_len<R: ReadAt>(dump: &Minidump<R>) -> u64 {
+    dump.streams()
+        .iter()
+        .filter(|e| e.stream_type != heaplens_minidump::stream_type::UNUSED)
+        .map(|e| e.rva.saturating_add(u64::from(e.size)))
+        .chain([dump.memory().described_len()])
+        .max()
+        .unwrap_or(0)
 }
 
 /// The kind of dump, as error messages name it.
@@ -104,13 +117,29 @@ fn open_dump<R: ReadAt>(
     if !cx.modules.is_empty() {
         target.module_files = Some(cx.modules);
     }
-    let heap = crate::read_clr(&target, cx.progress, WHAT)?;
+    let memory = dump.memory();
+    let file = crate::with_file(
+        Default::default(),
+        memory.source().len(),
+        described_len(dump),
+        memory.missing_bytes(),
+    );
+    let heap = crate::read_clr(&target, cx.progress, WHAT)
+        .map_err(|e| crate::in_truncated_file(e, &file))?;
     let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
+    let clr = crate::clr_info(format, heap.info);
+    let coverage = crate::with_file(
+        clr.coverage.clone(),
+        file.file_bytes,
+        file.described_bytes,
+        file.missing_bytes,
+    );
     let info = SnapshotInfo {
         pointer_size: Some(dump.pointer_size() as u8),
         process_name,
         process_id: dump.process().process_id,
-        ..crate::clr_info(format, heap.info)
+        coverage,
+        ..clr
     };
     Ok(Snapshot {
         graph: heap.graph,

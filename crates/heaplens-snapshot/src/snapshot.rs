@@ -1,5 +1,6 @@
 //! A heap graph together with what is known about where it came from.
 
+use crate::coverage::Coverage;
 use crate::format::Format;
 use heaplens_graph::{Capabilities, HeapGraph, Sampling};
 
@@ -43,6 +44,10 @@ pub struct SnapshotInfo {
     /// inputs read from process memory (Linux cores, Windows minidumps);
     /// `None` for a `.gcdump`.
     pub clr: Option<heaplens_clr::ClrInfo>,
+    /// How much of the heap, its roots and the file the input holds: a
+    /// partial input gives a partial result, which views must say
+    /// ([`Coverage::is_complete`], [`Coverage::summary`]).
+    pub coverage: Coverage,
     /// The archives the dump was read from, outermost first (a `.zst` in
     /// a `.zip`: the zip, then the zstd); empty for a dump read as it is.
     pub archives: Vec<crate::ArchiveLayer>,
@@ -68,6 +73,7 @@ impl SnapshotInfo {
             sampling: None,
             notes: Vec::new(),
             clr: None,
+            coverage: Coverage::default(),
             archives: Vec::new(),
         }
     }

@@ -120,7 +120,7 @@ impl Opened {
             let sizes = retained_sizes(g, &dom);
             self.retained = Some(RetainedDocument::build(
                 self.file_name(),
-                g,
+                &self.snapshot,
                 &dom,
                 &sizes,
                 RETAINED_LIMITS,
