@@ -554,7 +554,7 @@ async function main() {
         return files;
       });
       let files = await scratchFiles();
-      for (let i = 0; i < 100 && files.length; i++) {
+      for (let i = 0; i < 200 && files.length; i++) {
         await page.waitForTimeout(200);
         files = await scratchFiles();
       }

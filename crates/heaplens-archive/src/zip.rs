@@ -248,7 +248,8 @@ impl<'a> ZipReader<'a> {
             .archive
             .by_index(i)
             .map_err(|err| zip_error(err, &e.name))?;
-        crate::read_head(&mut f, n.min(e.size as usize), FORMAT, &|| false)
+        let n = n.min(usize::try_from(e.size).unwrap_or(usize::MAX));
+        crate::read_head(&mut f, n, FORMAT, &|| false)
     }
 
     /// Unpacks deflated entry `i` into a new file of `scratch`, reporting

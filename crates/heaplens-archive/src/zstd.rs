@@ -144,11 +144,13 @@ struct FrameReader<R: Read> {
     source: R,
     /// The frame's window, when it is larger than the bound.
     oversized: Option<u64>,
+    /// The bound ([`MAX_WINDOW_MEMORY`], or less).
+    bound: u64,
 }
 
 /// A frame's window would take more than [`MAX_WINDOW_MEMORY`].
 #[derive(Debug)]
-pub(crate) struct WindowTooLarge(pub u64);
+pub(crate) struct WindowTooLarge(pub u64, pub u64);
 
 impl WindowTooLarge {
     /// The error to give.
@@ -157,10 +159,11 @@ impl WindowTooLarge {
             format: FORMAT,
             detail: format!(
                 "this zstd file was compressed with a window of {} bytes (zstd --long=31 from \
-                 a pipe?) and holds more than the {MAX_WINDOW_MEMORY} bytes of window heaplens \
+                 a pipe?) and holds more than the {} bytes of window heaplens \
                  keeps in memory here: unpack it first (`zstd -d --long=31`), or compress it \
                  again with a smaller window (--long=30 or less){}",
                 self.0,
+                self.1,
                 if cfg!(target_arch = "wasm32") {
                     "; the command-line heaplens keeps up to 2 GiB"
                 } else {
@@ -180,14 +183,15 @@ impl std::fmt::Display for WindowTooLarge {
 impl std::error::Error for WindowTooLarge {}
 
 impl<R: Read> FrameReader<R> {
-    fn new(mut source: R, window: u64, at: u64) -> Result<Self, ArchiveError> {
+    fn new(mut source: R, window: u64, at: u64, bound: u64) -> Result<Self, ArchiveError> {
         let mut decoder = FrameDecoder::new();
         decoder.set_max_window_size(MAX_WINDOW);
         decoder.init(&mut source).map_err(|e| ruzstd_error(e, at))?;
         Ok(FrameReader {
             decoder,
             source,
-            oversized: (window > MAX_WINDOW_MEMORY).then_some(window),
+            oversized: (window > bound).then_some(window),
+            bound,
         })
     }
 }
@@ -201,8 +205,8 @@ impl<R: Read> Read for FrameReader<R> {
         while d.can_collect() == 0 && !d.is_finished() {
             if let Some(window) = self.oversized {
                 let decoded = (d.blocks_decoded() as u64 + 1) * MAX_BLOCK;
-                if decoded > MAX_WINDOW_MEMORY {
-                    return Err(std::io::Error::other(WindowTooLarge(window)));
+                if decoded > self.bound {
+                    return Err(std::io::Error::other(WindowTooLarge(window, self.bound)));
                 }
             }
             d.decode_blocks(&mut self.source, BlockDecodingStrategy::UptoBlocks(1))
@@ -227,7 +231,12 @@ pub fn head(src: &dyn ReadAt, n: usize) -> Result<Vec<u8>, ArchiveError> {
                 check_window(window)?;
                 let raw = ReadAtStream::window(src, at, u64::MAX);
                 let pos = raw.position_cell();
-                let mut d = FrameReader::new(BufReader::with_capacity(1 << 16, raw), window, at)?;
+                let mut d = FrameReader::new(
+                    BufReader::with_capacity(1 << 16, raw),
+                    window,
+                    at,
+                    MAX_WINDOW_MEMORY,
+                )?;
                 return crate::read_head(&mut d, n, FORMAT, &|| pos.get() >= src.len());
             }
         }
@@ -256,6 +265,17 @@ pub fn inflate(
     src: &dyn ReadAt,
     scratch: &mut dyn Scratch,
     progress: &mut dyn Progress,
+) -> Result<Unpacked, ArchiveError> {
+    inflate_bounded(src, scratch, progress, MAX_WINDOW_MEMORY)
+}
+
+/// [`inflate`] keeping at most `window_memory` bytes of a frame's window
+/// (instead of [`MAX_WINDOW_MEMORY`]).
+pub fn inflate_bounded(
+    src: &dyn ReadAt,
+    scratch: &mut dyn Scratch,
+    progress: &mut dyn Progress,
+    window_memory: u64,
 ) -> Result<Unpacked, ArchiveError> {
     let total = src.len();
     let mut job = Job {
@@ -311,7 +331,12 @@ pub fn inflate(
         }
         let raw = ReadAtStream::window(src, at, total - at);
         let pos = raw.position_cell();
-        let mut d = FrameReader::new(BufReader::with_capacity(1 << 16, raw), window, at)?;
+        let mut d = FrameReader::new(
+            BufReader::with_capacity(1 << 16, raw),
+            window,
+            at,
+            window_memory,
+        )?;
         let limits = Limits {
             expected: content_size.map(|s| written + s),
             room,

@@ -51,7 +51,7 @@ pub enum OpenError {
     /// short, damaged, of a kind heaplens does not unpack, or too big for
     /// the scratch space.
     #[error(transparent)]
-    Archive(#[from] heaplens_archive::ArchiveError),
+    Archive(heaplens_archive::ArchiveError),
     /// An archive that holds no input heaplens reads.
     #[error("the {format} file holds no dump heaplens reads: {holds}")]
     NoDumpInArchive {
@@ -134,6 +134,18 @@ pub enum OpenError {
     /// The input could not be read.
     #[error("could not read the input: {0}")]
     Read(#[from] ReadError),
+}
+
+impl From<heaplens_archive::ArchiveError> for OpenError {
+    /// The archive's error; cancelling is [`OpenError::Cancelled`] whatever
+    /// was cancelled.
+    fn from(e: heaplens_archive::ArchiveError) -> OpenError {
+        match e {
+            heaplens_archive::ArchiveError::Cancelled
+            | heaplens_archive::ArchiveError::Read(ReadError::Cancelled) => OpenError::Cancelled,
+            e => OpenError::Archive(e),
+        }
+    }
 }
 
 /// Opens an input of any supported format.

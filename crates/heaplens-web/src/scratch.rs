@@ -183,15 +183,37 @@ impl OpfsScratch {
         drop(file);
         let _ = JsFuture::from(dir.remove_entry(&name)).await;
         // A worker stopped just before this open may still have held its
-        // file when the open began: its lock is gone by now.
-        remove_stale(&dir).await;
+        // file when the open began, and may for a moment more (the browser
+        // lets go of a stopped worker's handles by itself): tried again,
+        // once a second for up to STALE_TRIES seconds.
+        for _ in 0..STALE_TRIES {
+            if remove_stale(&dir).await == 0 {
+                break;
+            }
+            sleep_ms(1000).await;
+        }
     }
 }
 
+/// How many times [`OpfsScratch::delete`] tries to remove files left by a
+/// stopped worker.
+const STALE_TRIES: usize = 30;
+
+/// Waits `ms` milliseconds (the worker's `setTimeout`).
+async fn sleep_ms(ms: i32) {
+    let wait = js_sys::Promise::new(&mut |resolve, _| {
+        if let Ok(scope) = js_sys::global().dyn_into::<WorkerGlobalScope>() {
+            let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(wait).await;
+}
+
 /// Removes scratch files of earlier opens (a worker stopped by Cancel or a
-/// closed tab leaves them). A file another tab is writing has an open
-/// handle, so the browser refuses to remove it: it is skipped.
-async fn remove_stale(dir: &FileSystemDirectoryHandle) {
+/// closed tab leaves them); returns how many it could not remove. A file
+/// another tab is writing has an open handle, so the browser refuses to
+/// remove it: it is left.
+async fn remove_stale(dir: &FileSystemDirectoryHandle) -> usize {
     let keys = dir.keys();
     let mut names = Vec::new();
     loop {
@@ -215,9 +237,13 @@ async fn remove_stale(dir: &FileSystemDirectoryHandle) {
             }
         }
     }
+    let mut left = 0;
     for name in names {
-        let _ = JsFuture::from(dir.remove_entry(&name)).await;
+        if JsFuture::from(dir.remove_entry(&name)).await.is_err() {
+            left += 1;
+        }
     }
+    left
 }
 
 impl Scratch for OpfsScratch {
