@@ -50,7 +50,7 @@ use std::io::Read;
 
 /// The progress phase of unpacking; its units are bytes of compressed
 /// input (`done` of `total`).
-pub const PHASE: &str = "inflating";
+pub const PHASE: heaplens_graph::Phase = heaplens_graph::Phase::Unpacking;
 
 /// How many bytes of an entry's or a stream's start [`zip::ZipReader::head`],
 /// [`gzip::head`] and [`zstd::head`] give at most.

@@ -5,7 +5,7 @@
 
 use heaplens_archive::zip::ZipReader;
 use heaplens_archive::{gzip, zstd, ArchiveError, MemoryScratch, Scratch, ScratchError};
-use heaplens_graph::{Cancelled, NoProgress};
+use heaplens_graph::{Cancelled, NoProgress, Phase};
 use std::io::Write;
 
 /// Bytes that compress well but not to nothing.
@@ -73,7 +73,7 @@ fn progress_counts_compressed_bytes_and_cancels() {
     gzip::inflate(
         &packed,
         &mut scratch,
-        &mut |phase: &str, done: u64, total: u64| {
+        &mut |phase: Phase, done: u64, total: u64| {
             assert_eq!(phase, heaplens_archive::PHASE);
             seen.push((done, total));
             Ok(())
@@ -88,7 +88,7 @@ fn progress_counts_compressed_bytes_and_cancels() {
     // Stopped at the second report.
     let mut n = 0;
     let mut scratch = MemoryScratch::new(64 << 20);
-    let e = gzip::inflate(&packed, &mut scratch, &mut |_: &str, _: u64, _: u64| {
+    let e = gzip::inflate(&packed, &mut scratch, &mut |_: Phase, _: u64, _: u64| {
         n += 1;
         if n == 2 {
             Err(Cancelled)

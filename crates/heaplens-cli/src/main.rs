@@ -1,5 +1,21 @@
 //! `heaplens`: .NET heap snapshots from the command line.
 
+/// `print!` to standard output that ends the program quietly when the
+/// reader has gone (`heaplens stats FILE | head`: a closed pipe is not an
+/// error, as with coreutils), and with a message on any other write error.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))
+    };
+}
+
+/// `println!` as [`out!`] does it.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod diff;
 mod info;
 mod retained;
@@ -8,7 +24,7 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
-use heaplens_graph::{Cancelled, Progress};
+use heaplens_graph::{Cancelled, Phase, Progress};
 use heaplens_snapshot::modules::ModuleSet;
 use heaplens_snapshot::Snapshot;
 use std::io::IsTerminal;
@@ -64,6 +80,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug of heaplens, and says so; running out of memory is
+    // the allocator's own message ("memory allocation of N bytes failed")
+    // and an abort: the two are never confused.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "heaplens: internal error (a bug in heaplens, not a lack of memory nor a problem \
+             of the file): {info}\nPlease report it with the command line and, if you can \
+             share it, the file."
+        );
+    }));
     let cli = Cli::parse();
     MODULE_DIRS.get_or_init(|| cli.modules.clone());
     let result = match cli.command {
@@ -87,6 +113,20 @@ fn main() -> ExitCode {
             eprintln!("heaplens: {msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes to standard output; a closed pipe ends the program with
+/// success, another write error with a message and failure.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("heaplens: cannot write the output: {e}");
+        std::process::exit(1);
     }
 }
 
@@ -115,30 +155,30 @@ pub(crate) fn with_input<T>(
     let src = PageCache::new(file);
     let tty = std::io::stderr().is_terminal();
     let mut last = u64::MAX;
-    let mut phase_start = (String::new(), std::time::Instant::now());
-    let mut progress = |phase: &str, done: u64, total: u64| -> Result<(), Cancelled> {
+    let mut phase_start = (None, std::time::Instant::now());
+    let mut progress = |phase: Phase, done: u64, total: u64| -> Result<(), Cancelled> {
         if tty && total > 0 {
-            if phase_start.0 != phase {
-                phase_start = (phase.to_owned(), std::time::Instant::now());
+            if phase_start.0 != Some(phase) {
+                phase_start = (Some(phase), std::time::Instant::now());
             }
-            let pct = done * 100 / total;
+            let pct = done.min(total) * 100 / total;
             if pct != last {
                 last = pct;
-                if phase == heaplens_snapshot::heaplens_archive::PHASE {
+                if phase == Phase::Unpacking {
                     // Unpacking an archive: bytes of it, and the time left.
                     let secs = phase_start.1.elapsed().as_secs_f64();
                     let left = if done > 0 && secs > 1.0 {
-                        let left = secs * (total - done) as f64 / done as f64;
+                        let left = secs * total.saturating_sub(done) as f64 / done as f64;
                         format!(", about {left:.0} s left")
                     } else {
                         String::new()
                     };
                     eprint!(
-                        "\runpacking: {pct:3}% of {} compressed bytes{left}   ",
+                        "\r{phase}: {pct:3}% of {} compressed bytes{left}   ",
                         stats::thousands(total)
                     );
                 } else {
-                    eprint!("\rreading {phase}: {pct:3}%");
+                    eprint!("\r{phase}: {pct:3}%");
                 }
                 if done == total {
                     eprint!("\r{:72}\r", "");
@@ -190,6 +230,6 @@ pub(crate) fn file_bytes(path: &Path) -> Result<u64, String> {
 /// of JSON.
 pub(crate) fn print_json(doc: &impl serde::Serialize) -> Result<(), String> {
     let s = serde_json::to_string(doc).map_err(|e| format!("cannot write the JSON: {e}"))?;
-    println!("{s}");
+    outln!("{s}");
     Ok(())
 }

@@ -39,7 +39,7 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
     if args.json {
         return print_json(&doc);
     }
-    print!("{}", to_text(&doc));
+    out!("{}", to_text(&doc));
     Ok(())
 }
 

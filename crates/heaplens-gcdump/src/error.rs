@@ -30,6 +30,21 @@ pub enum ErrorKind {
         /// Bytes left in the file.
         available: u64,
     },
+    /// The file ends before its end: the trailer every `.gcdump` ends with
+    /// is not there, and the data before says more was to come.
+    #[error(
+        "the file is truncated (cut short): it ends at byte {len} without the trailer a .gcdump ends \
+         with, and {promise}"
+    )]
+    TruncatedFile {
+        /// The file's length.
+        len: u64,
+        /// Where the data that runs past the end is.
+        at: u64,
+        /// What it promises, in words ("the node count at byte 300
+        /// promises 6482 of them, more than …").
+        promise: String,
+    },
     /// A tag byte that is not allowed here.
     #[error("unexpected tag {found} where {expected} was expected")]
     UnexpectedTag {

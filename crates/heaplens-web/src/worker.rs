@@ -5,7 +5,7 @@ use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
 use crate::protocol::{ProgressReport, Request, Response, Slot};
 use heaplens_bytes::PageCache;
-use heaplens_graph::Cancelled;
+use heaplens_graph::{Cancelled, Phase};
 use heaplens_snapshot::modules::ModuleSet;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -193,16 +193,15 @@ fn open(
         .and_then(|s| s.as_ref().ok())
         .map(|s| (s.used_cell(), s.room_at_start()));
     let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
-    let phase_words = |phase: &str| match &unpacked {
-        Some((used, room)) if phase == heaplens_archive::PHASE => format!(
+    let phase_words = |phase: Phase| match &unpacked {
+        Some((used, room)) if phase == Phase::Unpacking => format!(
             "unpacking into {}: {} written{}",
             crate::scratch::LOCATION,
             mb(used.get()),
             room.map(|r| format!(", {} free", mb(r)))
                 .unwrap_or_default()
         ),
-        _ if phase == heaplens_archive::PHASE => "unpacking".to_owned(),
-        _ => phase.to_owned(),
+        _ => phase.words().to_owned(),
     };
     let releaser = scratch
         .as_ref()
@@ -230,7 +229,7 @@ fn open(
         let objectish = phase.contains("node") || phase.contains("object");
         Response::Progress(ProgressReport {
             slot: Some(slot),
-            phase: phase_words(phase),
+            phase: phase.to_owned(),
             done,
             total,
             position: reader.position(),
@@ -245,11 +244,13 @@ fn open(
     // When unpacking an archive began and last reported (its time, for the
     // overview and the benchmark).
     let unpacking: std::cell::Cell<Option<(f64, f64)>> = std::cell::Cell::new(None);
-    let mut progress = |phase: &str, done: u64, total: u64| -> Result<(), Cancelled> {
-        if phase == heaplens_archive::PHASE {
+    let mut progress = |phase: Phase, done: u64, total: u64| -> Result<(), Cancelled> {
+        if phase == Phase::Unpacking {
             let t = now();
             unpacking.set(Some(unpacking.get().map_or((t0, t), |(a, _)| (a, t))));
         }
+        let words = phase_words(phase);
+        let phase = words.as_str();
         if slow_progress_ms > 0 {
             let until = now() + slow_progress_ms as f64;
             while now() < until {}
