@@ -12,7 +12,7 @@
 //!   so that it runs under the page's Content-Security-Policy. It reads a
 //!   `File` in slices (`Blob.slice` + `FileReaderSync`, see [`blob`])
 //!   through the engine's `ReadAt`, opens it with
-//!   `heaplens_snapshot::open_with` (every format the engine reads) and
+//!   `heaplens_snapshot::open_in` (every format the engine reads) and
 //!   answers with the documents of the result schema ([`protocol`]).
 //!
 //! A `.zip`, `.gz` or `.zst` is unpacked by the engine worker into the

@@ -29,8 +29,9 @@ use serde::{Deserialize, Serialize};
 
 /// The version of these messages. 1 was JSON strings with three fixed
 /// slots; 2 addresses dumps by id, carries operations, typed errors and
-/// phases, as JavaScript objects.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// phases, as JavaScript objects; 3 adds the phase of unpacking an archive
+/// and what its scratch file holds (issue 21).
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// A dump of the session, named by the page.
 #[derive(
