@@ -4,8 +4,8 @@
 use crate::coverage::{CoverageFacts, UnreachableAre};
 use crate::groups::GroupTable;
 use crate::{
-    format_name, heaplens_version, Address, DocumentKind, GcMode, HeapFoundBy, HeapLayout, Totals,
-    TypeId, SCHEMA_VERSION,
+    format_name, heaplens_version, Address, ArchiveFacts, DocumentKind, GcMode, HeapFoundBy,
+    HeapLayout, Totals, TypeId, SCHEMA_VERSION,
 };
 use heaplens_analysis::flame::{Flame, FlameBy};
 use heaplens_analysis::frames::TOP;
@@ -49,6 +49,8 @@ pub struct StatsDocument {
     pub coverage: CoverageFacts,
     /// `gcdump`, `elf-core` or `minidump`.
     pub format: String,
+    /// The archives the dump came in, outermost first (`[]`: none).
+    pub archives: Vec<ArchiveFacts>,
     /// Size of a pointer in the process, in bytes.
     pub pointer_size: Option<u8>,
     /// The process's name.
@@ -301,6 +303,7 @@ impl StatsDocument {
             complete: info.coverage.is_complete(),
             coverage: CoverageFacts::of(&info.coverage),
             format: format_name(info.format),
+            archives: ArchiveFacts::all(&info.archives),
             pointer_size: info.pointer_size,
             process_name: info.process_name.clone(),
             process_id: info.process_id,
