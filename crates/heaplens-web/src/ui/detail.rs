@@ -310,16 +310,9 @@ fn ref_node(
         None => e.name.clone(),
     };
     let expanded = has_children.then(|| is_open.to_string());
-    // The entry's name for screen readers: what it is and its figures
-    // (the children are not part of it).
-    let spoken = format!(
-        "{label}: {} objects, {}",
-        thousands(e.count),
-        bytes(e.inclusive_bytes)
-    );
     html! {
         <div class="refnode" role="treeitem" id={format!("ref-{i}")} aria-expanded={expanded}
-            aria-level={(depth + 1).to_string()} aria-label={spoken}
+            aria-level={(depth + 1).to_string()}
             tabindex={if i == focused { "0" } else { "-1" }}
             onclick={toggle.reform(move |e: MouseEvent| { e.stop_propagation(); i })}>
             <div class={classes!("refrow", e.root_kind.is_some().then_some("is-root"))} style={format!("padding-left:{}px", 8 + depth * 18)}>
@@ -327,7 +320,7 @@ fn ref_node(
                     { if !has_children { "·" } else if is_open { "▾" } else { "▸" } }
                 </span>
                 <span class="ref-label" title={label.clone()}>{ label }</span>
-                <span class="ref-num" title="objects of the type whose path passes here">{ thousands(e.count) }</span>
+                <span class="ref-num" title="objects of the type whose path passes here">{ thousands(e.count) }<span class="visually-hidden">{ " objects," }</span></span>
                 <span class="ref-num" title="their bytes including what hangs below them">{ bytes(e.inclusive_bytes) }</span>
             </div>
             if is_open {

@@ -20,10 +20,13 @@ pub fn register(on_update: Callback<()>) {
     }
     let container = nav.service_worker();
     yew::platform::spawn_local(async move {
+        // Refused (a browser or test that blocks service workers): online only.
         let Ok(reg) = JsFuture::from(container.register("./sw.js")).await else {
             return;
         };
-        let reg: ServiceWorkerRegistration = reg.unchecked_into();
+        let Ok(reg) = reg.dyn_into::<ServiceWorkerRegistration>() else {
+            return;
+        };
         // A version found before this page ran: waiting, or still being
         // installed (its updatefound came before this handler).
         if reg.waiting().is_some() && container.controller().is_some() {

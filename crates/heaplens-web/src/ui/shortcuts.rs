@@ -119,8 +119,11 @@ pub fn shortcuts(p: &ShortcutsProps) -> Html {
     {
         let open = p.open.clone();
         use_effect_with(*p.open, move |&is_open| {
-            let l =
-                gloo::events::EventListener::new(&gloo::utils::document(), "keydown", move |e| {
+            let l = gloo::events::EventListener::new_with_options(
+                &gloo::utils::document(),
+                "keydown",
+                gloo::events::EventListenerOptions::enable_prevent_default(),
+                move |e| {
                     let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
                         return;
                     };
@@ -143,7 +146,8 @@ pub fn shortcuts(p: &ShortcutsProps) -> Html {
                         }
                         _ => {}
                     }
-                });
+                },
+            );
             move || drop(l)
         });
     }
