@@ -7,7 +7,8 @@ use crate::protocol::{Phase, ProgressReport};
 /// Where a phase lies in its operation, as (start, width) shares of the
 /// whole: reading a core is finding the heap, walking it (bytes) and
 /// following the references (objects); a `.gcdump` is read in one phase;
-/// the analyses of an open dump are one phase each. The widths are what
+/// the analyses of an open dump are one phase each, and so is unpacking an
+/// archive before its dump is read (the page starts a new estimate after). The widths are what
 /// the phases took on the corpus's cores (walking the heap is most of it).
 pub fn phase_span(phase: Phase) -> (f64, f64) {
     match phase {
@@ -15,7 +16,8 @@ pub fn phase_span(phase: Phase) -> (f64, f64) {
         Phase::FindingHeap => (0.0, 0.02),
         Phase::ReadingHeap => (0.02, 0.58),
         Phase::FollowingReferences => (0.6, 0.4),
-        Phase::ReadingObjects
+        Phase::Unpacking
+        | Phase::ReadingObjects
         | Phase::FindingRoots
         | Phase::SpanningTree
         | Phase::RetainedSizes => (0.0, 1.0),
@@ -90,6 +92,7 @@ mod tests {
             file_size: 149_000_000,
             elapsed_ms,
             memory: 0,
+            scratch: None,
         }
     }
 

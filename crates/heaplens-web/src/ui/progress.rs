@@ -4,7 +4,7 @@
 use super::use_ctx;
 use crate::eta::{overall_fraction, TimeLeft};
 use crate::format::{bytes, duration_ms, thousands};
-use crate::protocol::{DumpId, ProgressReport, Unit};
+use crate::protocol::{DumpId, Phase, ProgressReport, Unit};
 use crate::state::{Action, DumpStatus};
 use yew::prelude::*;
 
@@ -28,6 +28,10 @@ pub fn phase_line(p: &ProgressReport) -> String {
     };
     match (p.phase.unit(), p.total) {
         (Unit::None, _) => words.to_owned(),
+        // Unpacking an archive counts its compressed bytes.
+        (_, t) if p.phase == Phase::Unpacking && t > 0 => {
+            format!("{words}: {} of {} compressed", count(p.done), count(t))
+        }
         (_, 0) => format!("{words}: {}{unit}", count(p.done)),
         _ => format!("{words}: {} of {}{unit}", count(p.done), count(p.total)),
     }
@@ -39,6 +43,7 @@ struct Estimate {
     eta: TimeLeft,
     last_report_ms: f64,
     left: Option<f64>,
+    unpacking: bool,
 }
 
 /// See the module documentation.
@@ -50,6 +55,7 @@ pub fn progress(p: &ProgressProps) -> Html {
         eta: TimeLeft::new(),
         last_report_ms: -1.0,
         left: None,
+        unpacking: false,
     });
     let Some(d) = ctx.state.dump(p.id) else {
         return html! {};
@@ -61,12 +67,16 @@ pub fn progress(p: &ProgressProps) -> Html {
         Some(r) => {
             let frac = overall_fraction(r);
             let mut e = estimate.borrow_mut();
-            if e.id != Some(p.id) {
+            // Another dump, or the open after an archive's unpacking (a
+            // new operation with its own share done): a new estimate.
+            let unpacking = r.phase == Phase::Unpacking;
+            if e.id != Some(p.id) || (e.unpacking && !unpacking) {
                 *e = Estimate {
                     id: Some(p.id),
                     eta: TimeLeft::new(),
                     last_report_ms: -1.0,
                     left: None,
+                    unpacking,
                 };
             }
             if r.elapsed_ms != e.last_report_ms {
@@ -77,7 +87,17 @@ pub fn progress(p: &ProgressProps) -> Html {
             // whole file is read the engine still works on what it read.
             let size = r.file_size.max(d.size);
             let pos = r.position.min(size);
-            let read = if size > 0 && pos >= size {
+            let read = if let Some(s) = r.scratch {
+                // Where the unpacked dump goes, and the room there.
+                format!(
+                    "{} written into {}{}",
+                    bytes(s.written),
+                    crate::scratch::LOCATION,
+                    s.free
+                        .map(|f| format!(" ({} free)", bytes(f)))
+                        .unwrap_or_default()
+                )
+            } else if size > 0 && pos >= size {
                 format!("all {} read; working on what was read", bytes(size))
             } else {
                 format!("{} of {} read", bytes(pos), bytes(size))
