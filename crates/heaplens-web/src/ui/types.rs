@@ -35,8 +35,12 @@ fn cell(r: &TypeRowView, col: &str) -> Html {
                 </span>
             }
         }
+        // A module is often a path: its file name here, the whole path in
+        // the title and under the table.
         "module" => {
-            html! { <span class="muted" title={r.module.clone()}>{ r.module.as_deref().unwrap_or("") }</span> }
+            let m = r.module.as_deref().unwrap_or("");
+            let file = m.rsplit(['/', '\\']).next().unwrap_or(m);
+            html! { <span class="muted" title={r.module.clone()}>{ file }</span> }
         }
         "count" => html! { { thousands(r.count) } },
         "bytes" => html! { { thousands(r.bytes) } },
