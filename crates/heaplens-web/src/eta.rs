@@ -8,8 +8,10 @@ use crate::protocol::{Phase, ProgressReport};
 /// whole: reading a core is finding the heap, walking it (bytes) and
 /// following the references (objects); a `.gcdump` is read in one phase;
 /// the analyses of an open dump are one phase each, and so is unpacking an
-/// archive before its dump is read (the page starts a new estimate after). The widths are what
-/// the phases took on the corpus's cores (walking the heap is most of it).
+/// archive before its dump is read (the page starts a new estimate after).
+/// The widths are a rough guess (walking the heap is usually most of a
+/// core's read), not measured; the time-left estimate below absorbs a wrong
+/// guess by moving at most 2× per report.
 pub fn phase_span(phase: Phase) -> (f64, f64) {
     match phase {
         Phase::Starting => (0.0, 0.0),
