@@ -817,6 +817,7 @@ async function main() {
       await page.click("#theme-toggle");
       eq(await page.evaluate(() => document.documentElement.dataset.theme), "light", "theme toggled back");
       await page.evaluate(() => localStorage.removeItem("heaplens-theme"));
+    });
 
     // Issue 16: the answers (Inc/Inc Ct/Retained columns, flame graphs,
     // key retention paths, groups) equal the CLI's documents.

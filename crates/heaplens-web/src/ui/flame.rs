@@ -129,7 +129,9 @@ pub fn flame_graph(p: &FlameProps) -> Html {
                     zoom.set(sel);
                 }
                 "Escape" => {
+                    // Zooming out, not the page's Escape (back).
                     e.prevent_default();
+                    e.stop_propagation();
                     let up = doc.frames[z as usize].parent.unwrap_or(0);
                     zoom.set(up);
                     selected.set(z);
