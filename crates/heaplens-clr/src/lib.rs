@@ -35,12 +35,14 @@ pub mod runtime;
 pub mod statics;
 mod target;
 pub mod walk;
+pub mod width;
 pub mod writable;
 
 pub use error::ClrError;
 pub use heaplens_metadata;
 pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
+pub use width::PointerSize;
 
 use heaplens_graph::{
     GraphBuilder, HeapGraph, NodeColumns, Phase, Progress, RootKind, TypeInfo, TypeKind,
@@ -699,11 +701,11 @@ mod tests {
         assert!(matches!(e, ClrError::HeapNotFound { .. }), "{e:?}");
         assert!(e.to_string().contains("no segment header"), "{e}");
         assert!(e.to_string().contains("clr.dll"), "{e}");
-        // 32-bit processes are not read.
+        // 32-bit processes are read too: the same refusal, with 4-byte
+        // pointers.
         let memory32 = MemoryMap::new(Vec::new(), 4, &[]).unwrap();
         let e = target_with("clr.dll", &memory32);
-        assert!(matches!(e, ClrError::UnsupportedRuntime { .. }), "{e:?}");
-        assert!(e.to_string().contains("32-bit"), "{e}");
+        assert!(matches!(e, ClrError::HeapNotFound { .. }), "{e:?}");
         let e = target_with("kernel32.dll", &memory);
         assert!(matches!(e, ClrError::NoRuntime), "{e:?}");
     }
