@@ -6,10 +6,9 @@
 //! pointers, the x86 thread contexts whose stack pointers lie in the
 //! captured stacks), it has the 32-bit `coreclr.dll` of .NET Core 3.1.23,
 //! and every object the runtime reported holds its MethodTable (a 4-byte
-//! pointer) at its address in the dump's memory. The heap walk itself on
-//! these dumps is the pointer-size work of issue 20; until then
-//! [`heaplens_corpus::walk_fixture_dirs`] leaves them out of the walker's
-//! tests.
+//! pointer) at its address in the dump's memory. The heap walk on these
+//! dumps is checked with the 64-bit ones' (`clr_fixtures`, `clr_windows`,
+//! `clr_stats`, `roots_reference`, `clr_heuristic`).
 
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_memory::AddressSpace;
