@@ -143,4 +143,14 @@ impl GcdumpError {
     pub(crate) fn new(offset: u64, kind: ErrorKind) -> Self {
         GcdumpError { offset, kind }
     }
+
+    /// True when the file is cut short (its end is missing, or its data
+    /// promises more than the file holds): one kind of problem, however
+    /// it was found.
+    pub fn is_cut_short(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::EndMissing { .. } | ErrorKind::TruncatedFile { .. }
+        )
+    }
 }

@@ -14,11 +14,12 @@
 //! | `stats` | the snapshot's overview and its type statistics (`heaplens stats`, the page's overview and type table) | [`stats::StatsDocument`] | [`stats::StatsDocument::build`] |
 //! | `retained` | retained sizes per type and the largest objects (`heaplens retained`, the page's retained column) | [`retained::RetainedDocument`] | [`retained::RetainedDocument::build`] |
 //! | `roots` | why a type's objects are alive: root paths and the referred-from tree (`heaplens roots`, the page's type detail) | [`roots::RootsDocument`] | [`roots::RootsDocument::build`] |
-//! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`] |
+//! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`], [`diff::diff_documents`] |
+//! | `analysis` | a session's documents in one file (the page's export) | [`analysis::AnalysisDocument`] | [`analysis::AnalysisDocument::new`] |
 //!
 //! Documents still to come (flame graph, object inspector, findings,
-//! groups, a whole-analysis export) are new [`DocumentKind`]s that refer to
-//! types and objects by the same ids.
+//! groups) are new [`DocumentKind`]s that refer to types and objects by the
+//! same ids.
 //!
 //! # Every document starts with
 //!
@@ -60,6 +61,7 @@
 //! them; in rows and tree entries, a field that does not apply is left out
 //! (its default: `null`, `false`, `0`, `[]`), to keep large tables small.
 
+pub mod analysis;
 pub mod coverage;
 pub mod diff;
 pub mod info;
@@ -70,7 +72,7 @@ pub mod stats;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -89,6 +91,8 @@ pub enum DocumentKind {
     Roots,
     /// [`diff::DiffDocument`].
     Diff,
+    /// [`analysis::AnalysisDocument`].
+    Analysis,
 }
 
 /// The fields every document starts with. Deserialising any document as a
