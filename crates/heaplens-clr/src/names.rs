@@ -22,7 +22,10 @@
 //!   same way in flat, mapped, single-file and Windows images;
 //! * where the TypeDef RID is (`u16` at `+0xA` up to .NET 8, the upper 24
 //!   bits of the `u32` at `+0x8` from .NET 9): the reading under which a
-//!   type's metadata base type matches its parent MethodTable.
+//!   type's metadata base type matches its parent MethodTable, or, without
+//!   metadata, the one the token fields allow (the `u16` is never 0 up to
+//!   .NET 8, and 0 for each module's first 255 types from .NET 9). Never
+//!   the runtime's version number.
 //!
 //! Types whose metadata is not in the dump get `module!0x02xxxxxx` (the
 //! module's name and the TypeDef token) and the report says why.
@@ -449,9 +452,10 @@ pub(crate) fn name_types_and_modules<'a>(
             )
         })
         .map(|(&m, _)| m);
-    namer.layout.token_in_flags2 = namer.calibrate_token(&plain, runtime);
+    let (token_in_flags2, decided_by) = namer.calibrate_token(&plain);
+    namer.layout.token_in_flags2 = token_in_flags2;
     report.calibration.push(format!(
-        "module pointers {}, TypeDef RID in {}",
+        "module pointers {}, TypeDef RID in {} (decided by {decided_by})",
         if module_relative {
             "relative"
         } else {
@@ -882,8 +886,13 @@ impl Namer<'_> {
     }
 
     /// Chooses where the TypeDef RID is: the reading under which more
-    /// types' metadata base type matches their parent MethodTable.
-    fn calibrate_token(&mut self, plain: &[(u64, Header)], runtime: &RuntimeModule) -> bool {
+    /// types' metadata base type matches their parent MethodTable; with no
+    /// metadata to tell (a dump without the assemblies' images), the
+    /// MethodTables themselves: up to .NET 8 the `u16` at `+0xA` is the
+    /// RID, never 0 (TypeDef RIDs start at 1), while from .NET 9 it is the
+    /// RID's upper bits, 0 for every module's first 255 types. Returns the
+    /// choice and what decided it.
+    fn calibrate_token(&mut self, plain: &[(u64, Header)]) -> (bool, &'static str) {
         let mut score = [0usize; 2];
         for (s, flags2) in [false, true].into_iter().enumerate() {
             self.layout.token_in_flags2 = flags2;
@@ -896,17 +905,14 @@ impl Namer<'_> {
                 }
             }
         }
-        if score[0] == score[1] {
-            // Nothing to tell them apart (no metadata): the runtime's
-            // major version decides.
-            let major = runtime
-                .version
-                .as_deref()
-                .and_then(|v| v.split('.').next())
-                .and_then(|m| m.parse::<u32>().ok());
-            return major.is_some_and(|m| (9..100).contains(&m));
+        if score[0] != score[1] {
+            return (score[1] > score[0], "base types in the metadata");
         }
-        score[1] > score[0]
+        let zero = plain.iter().filter(|(_, h)| h.token16 == 0).count();
+        (
+            zero >= 2 && zero * 10 >= plain.len(),
+            "the MethodTables' token fields (no metadata to compare)",
+        )
     }
 
     /// Whether the TypeDef of `mt` extends the type of its parent
