@@ -326,6 +326,7 @@ pub fn read_with(
 ) -> Result<ClrHeap, ClrError> {
     let mem = target.memory;
     let runtime = runtime::find_runtime(target).ok_or(ClrError::NoRuntime)?;
+    runtime::confirm_pointer_size(mem, &runtime)?;
     // .NET Framework 4.x keeps no GcDacVars: its heap is found by shape
     // (docs/clr-heap-walk.md §2.6).
     let framework = runtime.module.file_name().eq_ignore_ascii_case("clr.dll");
