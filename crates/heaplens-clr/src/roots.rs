@@ -399,7 +399,7 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
             }
         }
         let next = ptr.read(&header, (pht - ptr.bytes()) as usize);
-        if next == seg || next % SEGMENT_SIZE != 0 {
+        if next == seg || !next.is_multiple_of(SEGMENT_SIZE) {
             break;
         }
         seg = next;
