@@ -50,6 +50,9 @@ pub struct SnapshotInfo {
     /// partial input gives a partial result, which views must say
     /// ([`Coverage::is_complete`], [`Coverage::summary`]).
     pub coverage: Coverage,
+    /// The archives the dump was read from, outermost first (a `.zst` in
+    /// a `.zip`: the zip, then the zstd); empty for a dump read as it is.
+    pub archives: Vec<crate::ArchiveLayer>,
 }
 
 impl SnapshotInfo {
@@ -73,6 +76,7 @@ impl SnapshotInfo {
             notes: Vec::new(),
             clr: None,
             coverage: Coverage::default(),
+            archives: Vec::new(),
         }
     }
 }
