@@ -1064,6 +1064,9 @@ mod tests {
                 share: 0.0,
                 bar: 0.0,
                 retained: None,
+                inc: None,
+                inc_count: None,
+                retained_pct: None,
                 same_name: false,
             })
             .collect();
