@@ -1294,7 +1294,7 @@ impl Statics<'_> {
 /// The MethodTable of TypeDef `rid` through the lookup map at `map`
 /// (`{pNext, pTable, dwCount, supportedFlags}` nodes, each covering the
 /// next `dwCount` RIDs), following at most `nodes` nodes.
-fn map_lookup(mem: &dyn AddressSpace, map: u64, rid: u32, nodes: usize) -> Option<u64> {
+pub(crate) fn map_lookup(mem: &dyn AddressSpace, map: u64, rid: u32, nodes: usize) -> Option<u64> {
     let mut node = map;
     let mut rid = u64::from(rid);
     for _ in 0..nodes.min(MAX_MAP_NODES) {

@@ -14,6 +14,7 @@ use heaplens_graph::Progress;
 
 pub use heaplens_graph;
 
+pub mod contents;
 pub mod coverage;
 mod describe;
 pub mod elf;
@@ -23,6 +24,7 @@ pub mod minidump;
 pub mod modules;
 mod snapshot;
 
+pub use contents::ContentsIndex;
 pub use coverage::{megabytes, Coverage, SegmentCoverage};
 pub use describe::{
     civil_from_days, Container, Description, ElfCoreFacts, FinalizationFacts, GcDumpFacts,
@@ -30,6 +32,7 @@ pub use describe::{
 };
 pub use format::{detect, Format};
 pub use heaplens_clr::{ClrInfo, GcFacts, GcMode, HeapLayout};
+pub use heaplens_contents;
 pub use snapshot::{Snapshot, SnapshotInfo};
 
 /// Why an input could not be opened.

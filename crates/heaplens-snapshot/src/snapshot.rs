@@ -48,6 +48,10 @@ pub struct SnapshotInfo {
     /// partial input gives a partial result, which views must say
     /// ([`Coverage::is_complete`], [`Coverage::summary`]).
     pub coverage: Coverage,
+    /// What reading the objects' contents needs (no dump bytes; see
+    /// [`Snapshot::object_reader`]): for inputs of process memory whose
+    /// runtime data could be read; `None` for a `.gcdump`.
+    pub contents: Option<crate::contents::ContentsIndex>,
 }
 
 impl SnapshotInfo {
@@ -71,6 +75,7 @@ impl SnapshotInfo {
             notes: Vec::new(),
             clr: None,
             coverage: Coverage::default(),
+            contents: None,
         }
     }
 }
