@@ -12,6 +12,11 @@
 //! * [`paths`]: shortest paths from the roots and the aggregated
 //!   "referred-from" tree of a type;
 //! * [`diff`]: per-type count and byte deltas between two snapshots;
+//! * [`objects`]: an object's referrers and chain of dominators, a type's
+//!   instances sorted and paged;
+//! * [`strings`] and [`waste`]: duplicate strings and wasted collections,
+//!   read through the object contents a dump keeps
+//!   ([`heaplens_contents::ObjectReader`], passed in explicitly);
 //! * [`perfview`]: PerfView's own view of a heap (spanning tree, frame
 //!   names, grouping and folding, RefTree, By Name, Diff), number for
 //!   number.
@@ -19,8 +24,11 @@
 pub mod diff;
 pub mod dominators;
 pub mod format;
+pub mod objects;
 pub mod paths;
 pub mod perfview;
 pub mod reach;
 pub mod retained;
 pub mod stats;
+pub mod strings;
+pub mod waste;

@@ -89,6 +89,8 @@ pub struct CollectionFill {
     /// The array holding the elements (for a collection; `None` before it
     /// has one).
     pub storage: Option<NodeIndex>,
+    /// Another array of the collection's (a hash table's buckets).
+    pub also: Option<NodeIndex>,
     /// Which fields were read (`_items`/`_size`, …), for the report.
     pub fields: &'static str,
     /// For an array: every element zero or null.
@@ -150,6 +152,7 @@ fn fill(
         capacity,
         wasted_bytes: unused.saturating_mul(elem + extra),
         storage,
+        also: None,
         fields,
         all_zero: false,
     })
@@ -192,10 +195,13 @@ pub fn collection_fill(r: &dyn ObjectReader, node: NodeIndex) -> Option<Collecti
                 };
             // The buckets (an int[] as long as the entries) are unused
             // slots too.
-            let bucket = field_ref(r, node, "_buckets")
+            let buckets = field_ref(r, node, "_buckets");
+            let bucket = buckets
                 .and_then(|b| array_shape(r, b))
                 .map_or(0, |(e, _)| e);
-            fill(r, node, kind, store, count, bucket, fields)
+            let mut f = fill(r, node, kind, store, count, bucket, fields)?;
+            f.also = buckets;
+            Some(f)
         }
         CollectionKind::ConcurrentDictionary => {
             let tables = field_ref(r, node, "_tables")?;
@@ -249,6 +255,7 @@ fn array_fill(
             0
         },
         storage: None,
+        also: None,
         fields: "",
         all_zero,
     })

@@ -15,10 +15,22 @@
 //! | `retained` | retained sizes per type and the largest objects (`heaplens retained`, the page's retained column) | [`retained::RetainedDocument`] | [`retained::RetainedDocument::build`] |
 //! | `roots` | why a type's objects are alive: root paths and the referred-from tree (`heaplens roots`, the page's type detail) | [`roots::RootsDocument`] | [`roots::RootsDocument::build`] |
 //! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`] |
+//! | `object` | one object: fields and values, referrers, dominators (`heaplens object`, the page's inspector) | [`object::ObjectDocument`] | [`object::ObjectDocument::build`] |
+//! | `instances` | a type's objects, sorted and paged, and its static fields (`heaplens instances`) | [`instances::InstancesDocument`] | [`instances::InstancesDocument::build`] |
+//! | `strings` | duplicate strings and string search (`heaplens strings`) | [`strings::StringsDocument`] | [`strings::StringsDocument::build`] |
+//! | `waste` | wasted collections (`heaplens waste`) | [`waste::WasteDocument`] | [`waste::WasteDocument::build`] |
 //!
-//! Documents still to come (flame graph, object inspector, findings,
-//! groups, a whole-analysis export) are new [`DocumentKind`]s that refer to
-//! types and objects by the same ids.
+//! Documents still to come (flame graph, findings, groups, a whole-analysis
+//! export) are new [`DocumentKind`]s that refer to types and objects by the
+//! same ids.
+//!
+//! # Values
+//!
+//! Documents read from object contents (`object`, `instances`' static
+//! fields, `strings`) carry values from the dump — field values, string
+//! text — and say so in `values`; built without them (the CLI's
+//! `--no-values`) they say `"values": false` and carry none
+//! ([`values`]).
 //!
 //! # Every document starts with
 //!
@@ -63,14 +75,19 @@
 pub mod coverage;
 pub mod diff;
 pub mod info;
+pub mod instances;
+pub mod object;
 pub mod retained;
 pub mod roots;
 pub mod stats;
+pub mod strings;
+pub mod values;
+pub mod waste;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -89,6 +106,14 @@ pub enum DocumentKind {
     Roots,
     /// [`diff::DiffDocument`].
     Diff,
+    /// [`object::ObjectDocument`].
+    Object,
+    /// [`instances::InstancesDocument`].
+    Instances,
+    /// [`strings::StringsDocument`].
+    Strings,
+    /// [`waste::WasteDocument`].
+    Waste,
 }
 
 /// The fields every document starts with. Deserialising any document as a
