@@ -57,6 +57,10 @@ pub(crate) fn node_at(g: &HeapGraph, address: u64) -> Result<NodeIndex, String> 
     if let Some(n) = heaplens_contents::node_at_sorted(g, address) {
         return Ok(n);
     }
+    // Graphs not in address order (a .gcdump's): a scan.
+    if let Some(n) = (0..g.node_count() as NodeIndex).find(|&n| g.node_address(n) == address) {
+        return Ok(n);
+    }
     // The object containing it (nodes are in address order in a dump).
     let n = g.node_count();
     let (mut lo, mut hi) = (0usize, n);

@@ -36,3 +36,6 @@ pub mod reader;
 pub mod value;
 
 pub use reader::{node_at_sorted, ContentsError, MethodName, ObjectReader, StaticField};
+
+#[cfg(test)]
+mod tests;

@@ -228,7 +228,7 @@ pub fn enum_name(e: &EnumInfo, value: i128) -> Option<String> {
     }
     // Largest literals first, as the runtime does.
     let mut lits: Vec<&(u64, String)> = e.literals.iter().filter(|(v, _)| *v != 0).collect();
-    lits.sort_by(|a, b| b.0.cmp(&a.0));
+    lits.sort_by_key(|b| std::cmp::Reverse(b.0));
     let mut rest = bits;
     let mut names = Vec::new();
     for (v, n) in lits {
