@@ -332,6 +332,49 @@ fn check_values(dir: &Path) -> Result<(), Failed> {
     if offsets < 30 {
         return Err(format!("only {offsets} measured offsets compared").into());
     }
+    // Static fields: values where the FieldDescs and the statics records
+    // place them.
+    let st = &zoo["values"]["statics"];
+    let owner = st["type"].as_str().ok_or("statics type")?;
+    let t = (0..g.types().len() as u32)
+        .find(|&t| g.type_info(t).name == owner)
+        .ok_or_else(|| format!("no type {owner}"))?;
+    let statics = r.static_fields(t)?;
+    let wanted = st["fields"].as_array().ok_or("static fields")?;
+    if wanted.len() < 8 {
+        return Err("fewer static fields described than made".into());
+    }
+    for w in wanted {
+        let name = w["name"].as_str().ok_or("name")?;
+        let f = statics
+            .iter()
+            .find(|f| f.field.name == name)
+            .ok_or_else(|| format!("no static {owner}.{name}"))?;
+        if f.field.type_name != w["type"].as_str().unwrap_or("") {
+            return Err(format!("static {name}: type {}, reflection {}", f.field.type_name, w["type"]).into());
+        }
+        let v = heaplens_contents::inspect::static_value(&r, f, FULL);
+        compare(&w["value"], &v, &format!("static {owner}.{name}"))?;
+    }
+    // Every static reference field read so holds the object the statics
+    // work named it on (a root of kind static, named Type.field).
+    for f in &statics {
+        if f.field.kind != heaplens_contents::layout::FieldKind::Reference {
+            continue;
+        }
+        let v = heaplens_contents::inspect::static_value(&r, f, FULL);
+        let root = g
+            .roots()
+            .iter()
+            .find(|x| g.root_name(x) == Some(format!("{owner}.{}", f.field.name).as_str()));
+        match (v, root) {
+            (Value::Ref(x), Some(root)) if x.node == Some(root.object) => {}
+            (Value::Null, None) => {}
+            (v, root) => {
+                return Err(format!("static {}: {v:?}, the statics root: {root:?}", f.field.name).into())
+            }
+        }
+    }
     // Boxed values in an object[].
     let boxes = &zoo["values"]["boxes"];
     let node = static_root(g, boxes["root"].as_str().ok_or("boxes root")?)?;

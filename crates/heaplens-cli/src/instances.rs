@@ -128,10 +128,7 @@ fn to_text(d: &InstancesDocument) -> String {
         for f in &d.static_fields {
             let v = match &f.why_unknown {
                 Some(why) => format!("({why})"),
-                None => match &f.field.value {
-                    heaplens_results::values::ValueDoc::Ref { text, .. } => text.clone(),
-                    other => format!("{other:?}"),
-                },
+                None => crate::object::value_text(&f.field.value),
             };
             let _ = writeln!(s, "  {:<28} {:<22} = {v}", f.field.type_name, f.field.name);
         }

@@ -139,7 +139,7 @@ fn field_lines(out: &mut String, fields: &[FieldDoc], indent: usize) {
     }
 }
 
-fn value_text(v: &ValueDoc) -> String {
+pub(crate) fn value_text(v: &ValueDoc) -> String {
     match v {
         ValueDoc::Null { text }
         | ValueDoc::Bool { text, .. }

@@ -43,6 +43,7 @@
 
 use crate::methodtable::{MethodTable, ARRAY_MASK, CATEGORY_MASK, HAS_COMPONENT_SIZE, VALUE_TYPE};
 use crate::names::{ModuleIndex, Namer};
+use crate::statics::StaticsBases;
 use crate::walk::MethodTables;
 use heaplens_contents::layout::{
     ArrayLayout, EnumInfo, FieldKind, FieldLayout, Primitive, Shape, Special, StructLayout,
@@ -101,6 +102,7 @@ pub struct ClrContents {
     method_tables: Vec<u64>,
     tables: Vec<MethodTable>,
     modules: ModuleIndex,
+    statics: StaticsBases,
     /// What was calibrated.
     pub report: ContentsReport,
 }
@@ -183,6 +185,7 @@ pub(crate) fn prepare(
     mem: &dyn AddressSpace,
     mts: &MethodTables,
     modules: ModuleIndex,
+    statics: StaticsBases,
 ) -> ClrContents {
     let ptr = mem.pointer_size() as u8;
     let mut report = ContentsReport::default();
@@ -280,6 +283,7 @@ pub(crate) fn prepare(
         method_tables: mts.addresses.clone(),
         tables: mts.tables.clone(),
         modules,
+        statics,
         report,
     }
 }
@@ -940,6 +944,41 @@ impl ClrReader<'_> {
         }
     }
 
+    /// Where type `d`'s GC statics and non-GC statics start (a static's
+    /// FieldDesc offset counts from there).
+    fn statics_bases(&self, d: &Declaring) -> Result<(u64, u64), String> {
+        let p = u64::from(self.index.pointer_size);
+        match self.index.statics {
+            StaticsBases::Unknown => Err("the runtime's statics records were not found".into()),
+            StaticsBases::DomainLocalModule {
+                module_id,
+                gc_statics,
+            } => {
+                if !d.args.is_empty() {
+                    return Err("statics of generic instantiations are not read (≤ .NET 8)".into());
+                }
+                let dlm = self
+                    .ptr(d.module.wrapping_add(module_id))
+                    .filter(|&v| v != 0)
+                    .ok_or("its module's statics record is not in the dump")?;
+                let gc = self.ptr(dlm.wrapping_add(gc_statics)).unwrap_or(0);
+                Ok((gc, dlm))
+            }
+            StaticsBases::DynamicStaticsInfo { back } => {
+                let aux = self
+                    .ptr(d.mt.wrapping_add(0x10 + 2 * p))
+                    .ok_or("its auxiliary data is not in the dump")?;
+                let info = aux.wrapping_sub(back);
+                if self.ptr(info) != Some(d.mt) {
+                    return Err("its statics are not allocated".into());
+                }
+                let gc = self.ptr(info.wrapping_sub(2 * p)).unwrap_or(0) & !1;
+                let non_gc = self.ptr(info.wrapping_sub(p)).unwrap_or(0) & !1;
+                Ok((gc, non_gc))
+            }
+        }
+    }
+
     // -----------------------------------------------------------------
     // Methods behind code pointers.
 
@@ -1130,6 +1169,7 @@ impl ObjectReader for ClrReader<'_> {
             .raw_fields(&d)
             .map_err(|why| self.layout_error(&d.name, why))?;
         let args = self.arg_names(&d.args);
+        let bases = self.statics_bases(&d);
         let mut out = Vec::new();
         for raw in raws.iter().filter(|r| r.is_static) {
             let (name, type_name, sig) = {
@@ -1148,6 +1188,24 @@ impl ObjectReader for ClrReader<'_> {
             };
             let kind = self.field_kind(raw, &d, sig, &type_name, 0);
             let boxed = matches!(kind, FieldKind::Struct(_) | FieldKind::OpaqueStruct { .. });
+            let gc = boxed || kind == FieldKind::Reference;
+            let (address, why) = if raw.thread_static {
+                (None, Some("[ThreadStatic]: one value per thread".to_owned()))
+            } else if raw.rva {
+                (None, Some("its data is in the image (an RVA static)".to_owned()))
+            } else {
+                match &bases {
+                    Ok((gc_base, non_gc)) => {
+                        let base = if gc { *gc_base } else { *non_gc };
+                        if base == 0 {
+                            (None, Some("the type's statics are not allocated yet".to_owned()))
+                        } else {
+                            (Some(base.wrapping_add(u64::from(raw.offset))), None)
+                        }
+                    }
+                    Err(why) => (None, Some(why.clone())),
+                }
+            };
             out.push(StaticField {
                 field: FieldLayout {
                     name,
@@ -1156,16 +1214,10 @@ impl ObjectReader for ClrReader<'_> {
                     offset: raw.offset,
                     kind,
                 },
-                address: None,
+                address,
                 boxed,
                 thread_static: raw.thread_static,
-                why_unknown: Some(if raw.thread_static {
-                    "one per thread".into()
-                } else if raw.rva {
-                    "data in the image".into()
-                } else {
-                    "static values are read for references only (see the roots)".into()
-                }),
+                why_unknown: why,
             });
         }
         Ok(out)

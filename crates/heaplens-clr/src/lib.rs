@@ -468,7 +468,7 @@ pub fn read_with(
         };
         let (static_roots, statics) = statics::find(heap, &mut modules, &handles.roots);
         naming.notes.extend(statics.note());
-        let contents = contents::prepare(mem, &mts, modules.into_index());
+        let contents = contents::prepare(mem, &mts, modules.into_index(), statics.bases);
         let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
         Ok(Beside {
             heuristic,

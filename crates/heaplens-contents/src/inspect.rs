@@ -427,3 +427,36 @@ pub fn read_pointer(r: &dyn ObjectReader, address: u64) -> Option<u64> {
     r.read_memory(address, &mut b[..n]).ok()?;
     le(&b, 0, n)
 }
+
+/// The value of static field `s` (read where its address says; a value
+/// type static from the box its slot points at).
+pub fn static_value(r: &dyn ObjectReader, s: &crate::StaticField, opts: DecodeOptions) -> Value {
+    let Some(at) = s.address else {
+        return Value::Unreadable(
+            s.why_unknown
+                .clone()
+                .unwrap_or_else(|| "where its value is is not known".into()),
+        );
+    };
+    let ptr = r.pointer_size();
+    if s.boxed {
+        let Some(b) = read_pointer(r, at) else {
+            return Value::Unreadable("its slot is not in the dump".into());
+        };
+        if b == 0 {
+            return Value::Null;
+        }
+        let Some(n) = s.field.kind.size(ptr) else {
+            return decode(r, &s.field.kind, &[], opts);
+        };
+        return match bytes(r, b.saturating_add(u64::from(ptr)), n as usize) {
+            Ok(data) => decode(r, &s.field.kind, &data, opts),
+            Err(e) => Value::Unreadable(e.to_string()),
+        };
+    }
+    let n = s.field.kind.size(ptr).unwrap_or(0) as usize;
+    match bytes(r, at, n) {
+        Ok(data) => decode(r, &s.field.kind, &data, opts),
+        Err(e) => Value::Unreadable(e.to_string()),
+    }
+}

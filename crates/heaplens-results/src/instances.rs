@@ -3,7 +3,7 @@
 //! the inspector), and the type's static fields.
 
 use crate::coverage::CoverageFacts;
-use crate::values::{FieldDoc, ValueDoc, Values};
+use crate::values::{FieldDoc, Values};
 use crate::{heaplens_version, Address, DocumentKind, NodeId, TypeId, SCHEMA_VERSION};
 use heaplens_analysis::dominators::Dominators;
 use heaplens_analysis::objects::{instances, InstanceOrder};
@@ -198,15 +198,13 @@ impl InstancesDocument {
     }
 }
 
-/// The static fields of type `t` with their values: a reference static's
-/// object is its `static` root's (named `Type.field`).
+/// The static fields of type `t` with their values.
 fn static_docs(
     r: &dyn ObjectReader,
     t: TypeIndex,
     values: &Values<'_>,
     notes: &mut Vec<String>,
 ) -> Vec<StaticFieldDoc> {
-    let g = r.graph();
     let statics = match r.static_fields(t) {
         Ok(s) => s,
         Err(e) => {
@@ -214,46 +212,24 @@ fn static_docs(
             return Vec::new();
         }
     };
-    let type_name = g.type_info(t).name.clone();
     statics
         .into_iter()
         .map(|s| {
-            // A static root of this name holds the field's object.
-            let root = g.roots().iter().find(|root| {
-                g.root_name(root).is_some_and(|n| {
-                    n.strip_suffix(s.field.name.as_str())
-                        .and_then(|p| p.strip_suffix('.'))
-                        .is_some_and(|p| p == s.field.declared_in || p.ends_with(&type_name))
-                })
-            });
-            let (value, why) = match root {
-                Some(root) => {
-                    let v =
-                        heaplens_contents::value::Value::Ref(heaplens_contents::value::reference(
-                            r,
-                            g.node_address(root.object),
-                            heaplens_contents::value::DecodeOptions::default(),
-                        ));
-                    (values.value(&v), None)
-                }
-                None => (
-                    ValueDoc::Unreadable {
-                        why: s.why_unknown.clone().unwrap_or_default(),
-                        text: "(not read)".into(),
-                    },
-                    s.why_unknown.clone(),
-                ),
-            };
+            let v = heaplens_contents::inspect::static_value(
+                r,
+                &s,
+                heaplens_contents::value::DecodeOptions::default(),
+            );
             StaticFieldDoc {
                 field: FieldDoc {
                     name: s.field.name.clone(),
                     declared_in: s.field.declared_in.clone(),
                     type_name: s.field.type_name.clone(),
                     offset: 0,
-                    value,
+                    value: values.value(&v),
                 },
                 thread_static: s.thread_static,
-                why_unknown: why,
+                why_unknown: s.why_unknown.clone(),
             }
         })
         .collect()
