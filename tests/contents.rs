@@ -351,7 +351,11 @@ fn check_values(dir: &Path) -> Result<(), Failed> {
             .find(|f| f.field.name == name)
             .ok_or_else(|| format!("no static {owner}.{name}"))?;
         if f.field.type_name != w["type"].as_str().unwrap_or("") {
-            return Err(format!("static {name}: type {}, reflection {}", f.field.type_name, w["type"]).into());
+            return Err(format!(
+                "static {name}: type {}, reflection {}",
+                f.field.type_name, w["type"]
+            )
+            .into());
         }
         let v = heaplens_contents::inspect::static_value(&r, f, FULL);
         compare(&w["value"], &v, &format!("static {owner}.{name}"))?;
@@ -371,7 +375,9 @@ fn check_values(dir: &Path) -> Result<(), Failed> {
             (Value::Ref(x), Some(root)) if x.node == Some(root.object) => {}
             (Value::Null, None) => {}
             (v, root) => {
-                return Err(format!("static {}: {v:?}, the statics root: {root:?}", f.field.name).into())
+                return Err(
+                    format!("static {}: {v:?}, the statics root: {root:?}", f.field.name).into(),
+                )
             }
         }
     }

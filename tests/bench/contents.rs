@@ -101,7 +101,11 @@ fn main() {
             .map(|(n, _)| n)
             .collect();
         let n = g.node_count() as NodeIndex;
-        picks.extend((1..=10).map(|i| (n / 11) * i).filter(|&x| dom.is_reachable(x)));
+        picks.extend(
+            (1..=10)
+                .map(|i| (n / 11) * i)
+                .filter(|&x| dom.is_reachable(x)),
+        );
         let mut times = Vec::new();
         for &node in &picks {
             let t = Instant::now();

@@ -28,7 +28,7 @@
 
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::retained::retained_sizes;
-use heaplens_graph::{Cancelled, GraphBuilder, HeapGraph, RootKind, TypeInfo, TypeKind};
+use heaplens_graph::{Cancelled, GraphBuilder, HeapGraph, Phase, RootKind, TypeInfo, TypeKind};
 use std::time::Instant;
 
 fn status_kib(field: &str) -> u64 {
@@ -211,7 +211,10 @@ fn run(name: &str, n: u32, make: fn(u32) -> HeapGraph) {
     let start = Instant::now();
     let mut last = (String::new(), Instant::now());
     let mut phases: Vec<(String, f64, u64)> = Vec::new();
-    let mut progress = |phase: &str, _done: u64, _total: u64| -> Result<(), Cancelled> {
+    // The engine reports one phase, its four steps as its quarters.
+    let mut progress = |_: Phase, done: u64, total: u64| -> Result<(), Cancelled> {
+        let step = (done * 4).checked_div(total).unwrap_or(0).min(3) as usize;
+        let phase = ["numbering", "semi-dominators", "tree", "retained sizes"][step];
         if phase != last.0 {
             if !last.0.is_empty() {
                 phases.push((

@@ -19,8 +19,12 @@ const TYPES = {
   ".txt": "text/plain; charset=utf-8",
 };
 
-/** Starts the server; resolves to {url, port, requests, close}. */
-export function serve({ dist, prefix = "/heaplens/", port = 0, host = "127.0.0.1", quiet = true }) {
+/**
+ * Starts the server; resolves to {url, port, requests, close}. `headers`
+ * are added to every file served (a test serves the app cross-origin
+ * isolated, as a service worker could on GitHub Pages).
+ */
+export function serve({ dist, prefix = "/heaplens/", port = 0, host = "127.0.0.1", quiet = true, headers = {} }) {
   const root = resolve(dist);
   const requests = [];
   const server = createServer((req, res) => {
@@ -57,6 +61,7 @@ export function serve({ dist, prefix = "/heaplens/", port = 0, host = "127.0.0.1
       "Content-Type": TYPES[extname(file)] || "application/octet-stream",
       "Content-Length": st.size,
       "Cache-Control": "no-cache",
+      ...headers,
     });
     createReadStream(file).pipe(res);
   });

@@ -40,7 +40,11 @@
 //! the edges of step 2 (8 each, 0.75 per node).
 
 use crate::retained::RetainedSizes;
-use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress};
+use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Phase, Progress};
+
+/// Vertices handled between two progress reports (a cancel is noticed
+/// within them: a few milliseconds of work).
+const CHECK_EVERY: u32 = 1 << 16;
 use std::collections::HashMap;
 
 /// The immediate dominator of an object.
@@ -310,7 +314,6 @@ fn walk(
     roots: &[NodeIndex],
     progress: &mut dyn Progress,
 ) -> Result<Walk, Cancelled> {
-    const PHASE: &str = "dominators: numbering";
     let n = g.node_count();
     let mut num = vec![0u32; n];
     let mut states = States::new(n);
@@ -336,8 +339,8 @@ fn walk(
                 let v = count;
                 forest.push([parent, num[x as usize] - 1]);
                 num[x as usize] = v;
-                if v & 0xF_FFFF == 0 {
-                    progress.update(PHASE, v as u64, n as u64)?;
+                if v & (CHECK_EVERY - 1) == 0 {
+                    progress.update(Phase::RetainedSizes, v as u64 / 4, n as u64)?;
                 }
                 let mut next = None;
                 let mut grouped = false;
@@ -502,7 +505,7 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
     let r = forest.len() - 1;
 
     // 2. Queries.
-    progress.update("dominators: semi-dominators", 0, r as u64)?;
+    progress.update(Phase::RetainedSizes, r as u64 / 4, r as u64)?;
     let mut queries = Queries::pack(back.into_pairs(&num), r + 1);
 
     // 3. Semi-dominators, in reverse preorder. The forest links every
@@ -541,11 +544,14 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
         }
         forest[w as usize][1] = s;
         semi[w as usize] = s;
-        if w & 0xF_FFFF == 0 {
-            queries.shrink();
+        if w & (CHECK_EVERY - 1) == 0 {
+            if w & 0xF_FFFF == 0 {
+                queries.shrink();
+            }
+            // The numbering was the first quarter; this is the second.
             progress.update(
-                "dominators: semi-dominators",
-                (r as u32 - w) as u64,
+                Phase::RetainedSizes,
+                (r as u64 + (r as u32 - w) as u64) / 4,
                 r as u64,
             )?;
         }
@@ -557,10 +563,13 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
     // 4. In preorder, the immediate dominator is the nearest common
     //    ancestor of the parent and the semi-dominator in the dominator
     //    tree built so far. `semi` becomes `idom` in place.
-    progress.update("dominators: tree", 0, r as u64)?;
+    progress.update(Phase::RetainedSizes, r as u64 / 2, r as u64)?;
     let Parents { near, mut far } = parents;
     let mut idom = semi;
     for w in 1..=r {
+        if w as u32 & (CHECK_EVERY - 1) == 0 {
+            progress.update(Phase::RetainedSizes, (2 * r + w) as u64 / 4, r as u64)?;
+        }
         let s = idom[w];
         let mut d = match near[w] {
             0 => far.pop().unwrap_or(0),
@@ -598,9 +607,12 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
     // 6. Retained sizes: in reverse preorder, every node has received its
     //    dominator-tree children's totals when it is reached, and passes
     //    its own to its immediate dominator.
-    progress.update("dominators: retained sizes", 0, r as u64)?;
+    progress.update(Phase::RetainedSizes, 3 * r as u64 / 4, r as u64)?;
     let mut reachable = 0u64;
     for i in (1..=r).rev() {
+        if i as u32 & (CHECK_EVERY - 1) == 0 {
+            progress.update(Phase::RetainedSizes, (4 * r - i) as u64 / 4, r as u64)?;
+        }
         let total = sizes.get(i as u32);
         match idom[i] {
             0 => reachable += total,
@@ -618,7 +630,7 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
         }
     }
     drop(sizes);
-    progress.update("dominators: retained sizes", r as u64, r as u64)?;
+    progress.update(Phase::RetainedSizes, r as u64, r as u64)?;
     Ok(Dominators {
         idom: by_node,
         order,

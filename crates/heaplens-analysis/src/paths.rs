@@ -20,9 +20,12 @@
 //! (what hangs below them, other objects of the types excluded, so nothing
 //! is counted twice).
 
-use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress, RootKind, TypeIndex};
+use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Phase, Progress, RootKind, TypeIndex};
 use std::collections::HashMap;
 
+/// Objects handled between two progress reports (a cancel is noticed
+/// within them).
+const CHECK_EVERY: usize = 1 << 16;
 const UNREACHED: u32 = u32::MAX;
 const ROOT_OBJECT: u32 = u32::MAX - 1;
 
@@ -78,12 +81,12 @@ pub fn root_paths(g: &HeapGraph, progress: &mut dyn Progress) -> Result<RootPath
                     order.push(c);
                 }
             }
-            if next & 0xF_FFFF == 0 {
-                progress.update("root paths", next as u64, n as u64)?;
+            if next & (CHECK_EVERY - 1) == 0 {
+                progress.update(Phase::FindingRoots, next as u64, n as u64)?;
             }
         }
     }
-    progress.update("root paths", n as u64, n as u64)?;
+    progress.update(Phase::FindingRoots, n as u64, n as u64)?;
     Ok(RootPaths {
         parent,
         order,

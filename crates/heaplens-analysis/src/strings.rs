@@ -10,7 +10,7 @@
 
 use heaplens_contents::layout::Shape;
 use heaplens_contents::{ContentsError, ObjectReader};
-use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress, TypeIndex};
+use heaplens_graph::{HeapGraph, NodeIndex, Phase, Progress, TypeIndex};
 use std::collections::HashMap;
 
 /// Bytes read at once when the strings are scanned.
@@ -196,9 +196,7 @@ pub fn duplicate_strings(
     let n = g.node_count() as NodeIndex;
     for node in 0..n {
         if node % (1 << 16) == 0 {
-            progress
-                .update("strings", u64::from(node), u64::from(n))
-                .map_err(|Cancelled| ContentsError::NoContents("cancelled".into()))?;
+            progress.update(Phase::ReadingStrings, u64::from(node), u64::from(n))?;
         }
         let Some((lo, co)) = shape[g.node_type(node) as usize] else {
             continue;

@@ -9,7 +9,7 @@
 use heaplens_contents::collections::{collection_fill, CollectionFill, CollectionKind};
 use heaplens_contents::layout::Shape;
 use heaplens_contents::{ContentsError, ObjectReader};
-use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress, TypeIndex};
+use heaplens_graph::{HeapGraph, NodeIndex, Phase, Progress, TypeIndex};
 use std::collections::{HashMap, HashSet};
 
 /// What to report.
@@ -120,18 +120,15 @@ pub fn collection_waste(
     let mut fills: Vec<CollectionFill> = Vec::new();
     let mut storage: HashSet<NodeIndex> = HashSet::new();
     let mut report = WasteReport::default();
-    let cancelled = |Cancelled| ContentsError::NoContents("cancelled".into());
     // Collections first: their storage arrays are theirs.
     for pass in [false, true] {
         for node in 0..n {
             if node % (1 << 16) == 0 {
-                progress
-                    .update(
-                        "collections",
-                        u64::from(node) + if pass { u64::from(n) } else { 0 },
-                        2 * u64::from(n),
-                    )
-                    .map_err(cancelled)?;
+                progress.update(
+                    Phase::MeasuringCollections,
+                    u64::from(node) + if pass { u64::from(n) } else { 0 },
+                    2 * u64::from(n),
+                )?;
             }
             let Some(k) = kind[g.node_type(node) as usize] else {
                 continue;

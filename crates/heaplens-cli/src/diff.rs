@@ -53,7 +53,7 @@ pub fn run(args: &DiffArgs) -> Result<(), String> {
     if args.json {
         return print_json(&doc);
     }
-    print!("{}", to_table(&doc));
+    out!("{}", to_table(&doc));
     Ok(())
 }
 

@@ -1,5 +1,21 @@
 //! `heaplens`: .NET heap snapshots from the command line.
 
+/// `print!` to standard output that ends the program quietly when the
+/// reader has gone (`heaplens stats FILE | head`: a closed pipe is not an
+/// error, as with coreutils), and with a message on any other write error.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))
+    };
+}
+
+/// `println!` as [`out!`] does it.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod diff;
 mod info;
 mod instances;
@@ -12,7 +28,7 @@ mod waste;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
-use heaplens_graph::{Cancelled, Progress};
+use heaplens_graph::{Cancelled, Phase, Progress};
 use heaplens_snapshot::modules::ModuleSet;
 use heaplens_snapshot::Snapshot;
 use std::io::IsTerminal;
@@ -81,6 +97,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug of heaplens, and says so; running out of memory is
+    // the allocator's own message ("memory allocation of N bytes failed")
+    // and an abort: the two are never confused.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "heaplens: internal error (a bug in heaplens, not a lack of memory nor a problem \
+             of the file): {info}\nPlease report it with the command line and, if you can \
+             share it, the file."
+        );
+    }));
     let cli = Cli::parse();
     MODULE_DIRS.get_or_init(|| cli.modules.clone());
     let result = match cli.command {
@@ -108,6 +134,20 @@ fn main() -> ExitCode {
             eprintln!("heaplens: {msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes to standard output; a closed pipe ends the program with
+/// success, another write error with a message and failure.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("heaplens: cannot write the output: {e}");
+        std::process::exit(1);
     }
 }
 
@@ -171,12 +211,12 @@ fn read_input<T>(
 ) -> Result<T, String> {
     let tty = std::io::stderr().is_terminal();
     let mut last = u64::MAX;
-    let mut progress = |phase: &str, done: u64, total: u64| -> Result<(), Cancelled> {
+    let mut progress = |phase: Phase, done: u64, total: u64| -> Result<(), Cancelled> {
         if tty && total > 0 {
-            let pct = done * 100 / total;
+            let pct = done.min(total) * 100 / total;
             if pct != last {
                 last = pct;
-                eprint!("\rreading {phase}: {pct:3}%");
+                eprint!("\r{phase}: {pct:3}%");
                 if done == total {
                     eprint!("\r{:40}\r", "");
                 }
@@ -207,6 +247,6 @@ pub(crate) fn file_bytes(path: &Path) -> Result<u64, String> {
 /// of JSON.
 pub(crate) fn print_json(doc: &impl serde::Serialize) -> Result<(), String> {
     let s = serde_json::to_string(doc).map_err(|e| format!("cannot write the JSON: {e}"))?;
-    println!("{s}");
+    outln!("{s}");
     Ok(())
 }

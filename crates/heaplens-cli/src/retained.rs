@@ -19,6 +19,9 @@ pub struct RetainedArgs {
     /// Show the first N types and the N largest objects.
     #[arg(long, value_name = "N", default_value_t = 20)]
     top: usize,
+    /// Show the N largest objects (default: as many as --top).
+    #[arg(long, value_name = "N")]
+    objects: Option<usize>,
 }
 
 pub fn run(args: &RetainedArgs) -> Result<(), String> {
@@ -33,13 +36,13 @@ pub fn run(args: &RetainedArgs) -> Result<(), String> {
         &sizes,
         RetainedLimits {
             types: Some(args.top),
-            objects: args.top,
+            objects: args.objects.unwrap_or(args.top),
         },
     );
     if args.json {
         return print_json(&doc);
     }
-    print!("{}", to_text(&doc));
+    out!("{}", to_text(&doc));
     Ok(())
 }
 

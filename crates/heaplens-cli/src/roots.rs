@@ -120,7 +120,7 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
     if args.json {
         return print_json(&doc);
     }
-    print!("{}", to_text(&doc));
+    out!("{}", to_text(&doc));
     Ok(())
 }
 

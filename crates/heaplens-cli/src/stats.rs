@@ -63,7 +63,7 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
     if args.json {
         print_json(&doc)
     } else {
-        print!("{}", to_table(&doc));
+        out!("{}", to_table(&doc));
         Ok(())
     }
 }

@@ -269,6 +269,33 @@ fn a_core_without_a_runtime_is_refused_with_a_reason() {
     );
 }
 
+/// `heaplens stats FILE | head`: the reader closes the pipe early, and
+/// `heaplens` ends quietly and successfully (as coreutils do), no panic.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let Some(path) = sample("perfview-test2-wpf-netfx-x86.gcdump") else {
+        return;
+    };
+    let mut child = heaplens()
+        .args(["stats"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line (the output is far larger than a pipe's buffer), then
+    // close the pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
 /// The first `len` bytes of `file`, written to a temporary file.
 fn prefix_of(file: &Path, len: usize, name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("heaplens-cli-partial-{}", std::process::id()));

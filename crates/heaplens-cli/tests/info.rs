@@ -243,6 +243,49 @@ fn windows_net31_heap_minidump() {
     assert_managed(&v, &["DumpLab.dll"]);
 }
 
+/// `stats --json` says when a minidump was taken: the `TimeDateStamp` of its
+/// header (bytes 20..24, seconds since 1970, UTC), read here from the file,
+/// the same time `info` reports (the web page orders dumps by it).
+#[test]
+fn stats_of_a_minidump_give_its_header_time() {
+    for phase in ["phase1", "phase2"] {
+        let Some((dump, _)) = fixture("windows-net31", &format!("{phase}.heap.dmp.zst")) else {
+            return;
+        };
+        let mut head = [0u8; 24];
+        std::io::Read::read_exact(&mut std::fs::File::open(&dump).unwrap(), &mut head).unwrap();
+        let secs = i64::from(u32::from_le_bytes(head[20..24].try_into().unwrap()));
+        // Days to a civil date (Howard Hinnant's algorithm).
+        let z = secs.div_euclid(86_400) + 719_468;
+        let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let s = secs.rem_euclid(86_400);
+        let want = format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_heaplens"))
+            .args(["stats", "--json", "--top", "1"])
+            .arg(&dump)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(stats["dump_time"].as_str(), Some(want.as_str()), "{phase}");
+        assert_eq!(
+            info(&dump)["process"]["dump_time"].as_str(),
+            Some(want.as_str())
+        );
+    }
+}
+
 /// `info` on every Windows fixture (each runtime, phase and dump kind)
 /// reports the runtime `expected.json` and `manifest.json` give: its name
 /// (`.NET 8.0.4`), and a version — from the image's version resource in a

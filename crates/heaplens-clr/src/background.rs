@@ -67,8 +67,9 @@ pub(crate) fn run_beside<T: Send, R>(
         };
         let r = here(&latest);
         // (A panicking job never says it finished.)
+        // Once `waiting` says stop, it is not asked again.
         while !finished.load(Ordering::Acquire) && !handle.is_finished() {
-            if !waiting(latest()) {
+            if !cancel.load(Ordering::Relaxed) && !waiting(latest()) {
                 cancel.store(true, Ordering::Relaxed);
             }
             std::thread::park_timeout(REPORT_EVERY);

@@ -1190,15 +1190,24 @@ impl ObjectReader for ClrReader<'_> {
             let boxed = matches!(kind, FieldKind::Struct(_) | FieldKind::OpaqueStruct { .. });
             let gc = boxed || kind == FieldKind::Reference;
             let (address, why) = if raw.thread_static {
-                (None, Some("[ThreadStatic]: one value per thread".to_owned()))
+                (
+                    None,
+                    Some("[ThreadStatic]: one value per thread".to_owned()),
+                )
             } else if raw.rva {
-                (None, Some("its data is in the image (an RVA static)".to_owned()))
+                (
+                    None,
+                    Some("its data is in the image (an RVA static)".to_owned()),
+                )
             } else {
                 match &bases {
                     Ok((gc_base, non_gc)) => {
                         let base = if gc { *gc_base } else { *non_gc };
                         if base == 0 {
-                            (None, Some("the type's statics are not allocated yet".to_owned()))
+                            (
+                                None,
+                                Some("the type's statics are not allocated yet".to_owned()),
+                            )
                         } else {
                             (Some(base.wrapping_add(u64::from(raw.offset))), None)
                         }

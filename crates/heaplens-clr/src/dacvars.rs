@@ -192,7 +192,7 @@ impl GcDacVars {
             let table = mem.read_u64(u64_at(o.g_heaps)).ok()?;
             let mut heaps = Vec::with_capacity(n as usize);
             for i in 0..n {
-                heaps.push(mem.read_u64(table + 8 * i).ok()?);
+                heaps.push(mem.read_u64(table.wrapping_add(8 * i)).ok()?);
             }
             vars.heaps = heaps;
         } else if vars.generation_table == 0 {
@@ -218,7 +218,7 @@ pub fn locate(
         // in the dump.
         let mut candidates = Vec::new();
         for i in 0..1024u64 {
-            let Ok(v) = mem.read_u64(table + 8 * i) else {
+            let Ok(v) = mem.read_u64(table.wrapping_add(8 * i)) else {
                 break;
             };
             candidates.push(v);
@@ -268,7 +268,7 @@ fn scan(
         }
     }
     const CHUNK: u64 = 1 << 20;
-    let mut buf = vec![0u8; CHUNK as usize + 16];
+    let mut buf = Vec::new();
     for r in mem.regions() {
         if r.end() <= m.start || r.start >= scan_end || r.data_size == 0 {
             continue;
@@ -278,6 +278,9 @@ fn scan(
         let mut pos = start;
         while pos + 16 <= end {
             let n = (end - pos).min(CHUNK + 16) as usize;
+            if buf.len() < n {
+                buf.resize(n, 0);
+            }
             let chunk = &mut buf[..n];
             mem.read_virtual(pos, chunk)
                 .ctx("the runtime module's memory")?;

@@ -1243,7 +1243,7 @@ pub fn finalize_queues(
             .map(|off| {
                 heaps
                     .iter()
-                    .map(|&h| mem.read_u64(h + off).unwrap_or(0))
+                    .map(|&h| mem.read_u64(h.wrapping_add(off)).unwrap_or(0))
                     .collect()
             })
             .collect(),

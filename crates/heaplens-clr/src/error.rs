@@ -106,6 +106,12 @@ pub enum ClrError {
     Build(#[from] heaplens_graph::BuildError),
 }
 
+impl From<heaplens_graph::Cancelled> for ClrError {
+    fn from(_: heaplens_graph::Cancelled) -> ClrError {
+        ClrError::Cancelled
+    }
+}
+
 /// Attaches a description to a memory error.
 pub(crate) trait MemCtx<T> {
     /// Wraps a memory error as [`ClrError::Memory`].

@@ -118,12 +118,12 @@ impl GcHeap {
         for (i, &h) in vars.heaps.iter().enumerate() {
             let read = |k, v1, what| -> Result<u64, ClrError> {
                 match off(k, v1) {
-                    Some(o) => mem.read_u64(h + o).ctx(what),
+                    Some(o) => mem.read_u64(h.wrapping_add(o)).ctx(what),
                     None => Ok(0),
                 }
             };
             let generation_table = match off(18, V1_HEAP_GENERATION_TABLE) {
-                Some(o) => h + o,
+                Some(o) => h.wrapping_add(o),
                 None => {
                     return Err(ClrError::Corrupt {
                         what: "gc_heap",
@@ -149,7 +149,8 @@ impl GcHeap {
 
     /// Address of generation `g`'s entry.
     pub fn generation(&self, vars: &GcDacVars, g: u64) -> u64 {
-        self.generation_table + g * vars.generation_size
+        self.generation_table
+            .wrapping_add(g.wrapping_mul(vars.generation_size))
     }
 
     /// The first segment of generation `g`.
@@ -163,7 +164,7 @@ impl GcHeap {
             Some(&o) if o >= 0 => o as u64,
             _ => 0x38,
         };
-        mem.read_u64(self.generation(vars, g) + off)
+        mem.read_u64(self.generation(vars, g).wrapping_add(off))
             .ctx("generation.start_segment")
     }
 }
@@ -251,9 +252,62 @@ pub fn segments(
     vars: &GcDacVars,
     heaps: &[GcHeap],
 ) -> Result<Vec<Segment>, ClrError> {
+    segments_and_skipped(mem, vars, heaps).map(|(s, _)| s)
+}
+
+/// Most bytes of objects one segment or region can hold: no segment or
+/// region comes near 1 TiB (the GC reserves 256 GiB for all its regions by
+/// default), so a record claiming more is damaged.
+pub const MAX_SEGMENT_BYTES: u64 = 1 << 40;
+
+/// A record on a generation's chain that is not walked, and the read says
+/// so: one that says it is a free region or a large region's continuation
+/// (`allocated` 0 or negative: neither is ever on a chain,
+/// docs/clr-heap-walk.md §2.3), or one that claims more than
+/// [`MAX_SEGMENT_BYTES`] of objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkippedRecord {
+    /// The record.
+    pub record: u64,
+    /// Its `mem`.
+    pub mem: u64,
+    /// Where its objects would end (`allocated`, or the GC's
+    /// `alloc_allocated` for the ephemeral segment).
+    pub allocated: u64,
+}
+
+impl SkippedRecord {
+    /// Why it is not walked, in words.
+    pub fn why(&self) -> String {
+        if (self.allocated as i64) <= 0 {
+            format!(
+                "its record says allocated = {:#x}, what a free region or a large region's \
+                 continuation says, and neither is ever on a generation's chain (a damaged \
+                 record): its objects are not counted",
+                self.allocated
+            )
+        } else {
+            format!(
+                "its record claims {} bytes of objects ({:#x}..{:#x}), more than any segment \
+                 or region holds (a damaged record): its objects are not counted",
+                self.allocated.wrapping_sub(self.mem),
+                self.mem,
+                self.allocated
+            )
+        }
+    }
+}
+
+/// [`segments`], and the records on the chains that were not walked.
+pub fn segments_and_skipped(
+    mem: &dyn AddressSpace,
+    vars: &GcDacVars,
+    heaps: &[GcHeap],
+) -> Result<(Vec<Segment>, Vec<SkippedRecord>), ClrError> {
     let regions = uses_regions(mem, vars, heaps)?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for heap in heaps {
         let gens: Vec<u64> = if regions {
             (0..vars.total_generation_count).collect()
@@ -277,7 +331,21 @@ pub fn segments(
                 };
                 // Regions: allocated == 0 is a free region, a "negative"
                 // value a continuation record of a large region.
-                if (rec.allocated as i64) > 0 && rec.mem != 0 && end > rec.mem {
+                if (rec.allocated as i64) <= 0 && rec.mem != 0 && !ephemeral {
+                    skipped.push(SkippedRecord {
+                        record: seg,
+                        mem: rec.mem,
+                        allocated: rec.allocated,
+                    });
+                }
+                if (rec.allocated as i64) > 0 && end > rec.mem && end - rec.mem > MAX_SEGMENT_BYTES
+                {
+                    skipped.push(SkippedRecord {
+                        record: seg,
+                        mem: rec.mem,
+                        allocated: end,
+                    });
+                } else if (rec.allocated as i64) > 0 && rec.mem != 0 && end > rec.mem {
                     if !rec.plausible() && !ephemeral {
                         return Err(ClrError::Corrupt {
                             what: "heap_segment",
@@ -312,6 +380,7 @@ pub fn segments(
         }
     }
     out.sort_by_key(|s| s.start);
+    skipped.sort_by_key(|s| s.record);
     // Overlapping ranges would make an object appear twice.
     for w in out.windows(2) {
         if w[0].end > w[1].start {
@@ -325,5 +394,5 @@ pub fn segments(
             });
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }

@@ -44,7 +44,7 @@ pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
 
 use heaplens_graph::{
-    GraphBuilder, HeapGraph, NodeColumns, Progress, RootKind, TypeInfo, TypeKind,
+    GraphBuilder, HeapGraph, NodeColumns, Phase, Progress, RootKind, TypeInfo, TypeKind,
 };
 
 /// How the GC runs.
@@ -291,7 +291,7 @@ struct Beside {
 fn from_gc_dac_vars(
     target: &Target<'_>,
     runtime: &runtime::RuntimeModule,
-) -> Result<(Source, Vec<heap::Segment>), ClrError> {
+) -> Result<(Source, Vec<heap::Segment>, Vec<heap::SkippedRecord>), ClrError> {
     let mem = target.memory;
     let check = |v: &dacvars::GcDacVars| heap::confirms_heap(mem, v);
     let vars = match dacvars::locate(target, runtime, &check) {
@@ -312,8 +312,8 @@ fn from_gc_dac_vars(
         return Err(ClrError::GcInProgress(vars.invalid_count));
     }
     let heaps = heap::GcHeap::all(mem, &vars)?;
-    let segments = heap::segments(mem, &vars, &heaps)?;
-    Ok((Source::DacVars(vars, heaps), segments))
+    let (segments, skipped) = heap::segments_and_skipped(mem, &vars, &heaps)?;
+    Ok((Source::DacVars(vars, heaps), segments, skipped))
 }
 
 /// Reads the CLR heap of `target`.
@@ -332,12 +332,12 @@ pub fn read_with(
     // .NET Framework 4.x keeps no GcDacVars: its heap is found by shape
     // (docs/clr-heap-walk.md §2.6).
     let framework = runtime.module.file_name().eq_ignore_ascii_case("clr.dll");
-    let (source, segments) = if framework || options.discovery == Discovery::Heuristic {
+    let (source, segments, skipped) = if framework || options.discovery == Discovery::Heuristic {
         let found = discover::find(target, &runtime, &mut || {
-            progress.update("locating the heap", 0, 0).is_ok()
+            progress.update(Phase::FindingHeap, 0, 0).is_ok()
         })?;
         let segments = found.segments.clone();
-        (Source::Heuristic(Box::new(found)), segments)
+        (Source::Heuristic(Box::new(found)), segments, Vec::new())
     } else {
         from_gc_dac_vars(target, &runtime)?
     };
@@ -380,6 +380,7 @@ pub fn read_with(
 
     // One pass over the writable memory: the allocation contexts for the
     // walk, the heap pointers for the statics.
+    progress.update(Phase::ReadingHeap, 0, total)?;
     let writable = match target.shared_memory {
         Some(shared) if !options.single_thread => {
             writable::scan_parallel(shared, &segments, gc_range)
@@ -388,7 +389,7 @@ pub fn read_with(
     };
     let contexts = &writable.contexts;
     let mut mts = walk::MethodTables::default();
-    let mut report = |done| progress.update("heap", done, total).is_ok();
+    let mut report = |done| progress.update(Phase::ReadingHeap, done, total).is_ok();
     let walked = match target.shared_memory {
         Some(shared) if !options.single_thread => {
             walk::walk_parallel(shared, &segments, contexts, &mut mts, true, &mut report)
@@ -397,9 +398,17 @@ pub fn read_with(
     };
     let walk::Walked {
         objects,
-        problems,
+        mut problems,
         raw,
     } = walked.ok_or(ClrError::Cancelled)?;
+    // Records on the chains that cannot be walked are said, not dropped.
+    problems.extend(skipped.iter().map(|r| walk::WalkProblem {
+        segment: r.record,
+        addr: r.mem,
+        why: r.why(),
+        bytes_skipped: 0,
+        type_data_missing: false,
+    }));
     // Every segment the dump holds stopped at type data it lacks: nothing
     // the walk found can be stood behind.
     let stopped: std::collections::HashSet<u64> = problems
@@ -434,9 +443,31 @@ pub fn read_with(
         .collect();
     extra.sort_unstable();
     let n = objects.addresses.len() as u64;
+    // Progress of the references, from either thread's work; once it says
+    // stop, it is not asked again.
+    let progress = std::cell::RefCell::new(progress);
+    let refused = std::cell::Cell::new(false);
+    let report = |done: u64| {
+        let go_on = !refused.get()
+            && progress
+                .borrow_mut()
+                .update(Phase::FollowingReferences, done, n)
+                .is_ok();
+        refused.set(!go_on);
+        go_on
+    };
     // The roots, the types' names, the statics and the graph's columns:
-    // what is done while the references are resolved.
-    let beside = || -> Result<_, ClrError> {
+    // what is done while the references are resolved (`latest`: how many
+    // objects' references are resolved), asking between its steps whether
+    // to go on.
+    let beside = |latest: &dyn Fn() -> u64| -> Result<_, ClrError> {
+        let check = || {
+            if report(latest()) {
+                Ok(())
+            } else {
+                Err(ClrError::Cancelled)
+            }
+        };
         let (queues, generation_count, heuristic) = match &source {
             Source::DacVars(vars, heaps) => (
                 roots::finalize_queues(heaps),
@@ -456,8 +487,10 @@ pub fn read_with(
         let (mut stack_roots, mut stack_scan) =
             roots::stacks(mem, &target.threads, &segments, &not_stack, &objects);
         roots::drop_weakly_held(&mut stack_roots, &handles, &mut stack_scan);
+        check()?;
         let (type_names, mut naming, mut modules) =
             names::name_types_and_modules(target, &runtime, &mts);
+        check()?;
         let heap = statics::Heap {
             mem,
             objects: &objects,
@@ -467,6 +500,7 @@ pub fn read_with(
             heap_pointers: writable.heap_pointers.as_ref(),
         };
         let (static_roots, statics) = statics::find(heap, &mut modules, &handles.roots);
+        check()?;
         naming.notes.extend(statics.note());
         let contents = contents::prepare(mem, &mts, modules.into_index(), statics.bases);
         let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
@@ -484,22 +518,27 @@ pub fn read_with(
             nodes,
         })
     };
-    let mut report = |done| progress.update("references", done, n).is_ok();
+    let mut report = report;
     // References the walk read need no more of the dump: they are resolved
     // on a second thread while this one does the rest.
     let (refs, rest) = match raw {
         Some(raw) if raw.covers(&objects) && !options.single_thread => {
-            let (objects, segments, extra) = (&objects, &segments, &extra);
+            let (objects, extra) = (&objects, &extra);
             let (refs, rest) = background::run_beside(
-                |p| walk::resolve_references(objects, segments, raw, extra, p),
-                |_| beside(),
+                |p| walk::resolve_references(objects, raw, extra, p),
+                |latest| beside(latest),
                 &mut report,
             );
             (refs.flatten(), rest)
         }
         raw => {
             let refs = walk::references(mem, &segments, &objects, &mts, raw, &extra, &mut report);
-            (refs, beside())
+            // The roots, names and statics only when not cancelled.
+            let rest = match refs {
+                Some(_) => beside(&|| n),
+                None => Err(ClrError::Cancelled),
+            };
+            (refs, rest)
         }
     };
     let (starts, targets, invalid_references) = refs.ok_or(ClrError::Cancelled)?;

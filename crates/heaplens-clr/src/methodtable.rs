@@ -190,6 +190,10 @@ impl GcDesc {
                         continue;
                     }
                     let end = start.saturating_add(len as u64).min(size);
+                    if start >= end {
+                        continue;
+                    }
+                    // `o` < `end` ≤ `size`: no overflow.
                     let mut o = start;
                     while o + 8 <= end {
                         f(o);
@@ -216,6 +220,7 @@ impl GcDesc {
                             f(o);
                             o += 8;
                         }
+                        // `o` < `limit` + 8 here: no overflow.
                         o += skip as u64;
                     }
                 }

@@ -536,7 +536,7 @@ fn calibrate_name_offset(
     for k in (0..0x200u64).step_by(8) {
         let (mut names, mut hits) = (0, 0);
         for &m in &sample {
-            let Ok(p) = mem.read_u64(m + k) else {
+            let Ok(p) = mem.read_u64(m.wrapping_add(k)) else {
                 continue;
             };
             if read_name(mem, p).is_some() {
@@ -585,7 +585,7 @@ fn module_info(
             supplied: None,
         };
     };
-    let Ok(p) = mem.read_u64(m + k) else {
+    let Ok(p) = mem.read_u64(m.wrapping_add(k)) else {
         return ModuleInfo {
             name: None,
             metadata: None,
@@ -745,24 +745,25 @@ fn parse_root(mem: &dyn AddressSpace, at: u64, p: u64) -> Option<Metadata> {
     if ver_len > 256 || u16::from_le_bytes([head[4], head[5]]) != 1 {
         return None;
     }
-    let mut pos = at + 16 + ((ver_len + 3) & !3);
-    let streams = mem.read_u16(pos + 2).ok()?;
+    let mut pos = at.wrapping_add(16 + ((ver_len + 3) & !3));
+    let streams = mem.read_u16(pos.wrapping_add(2)).ok()?;
     if streams == 0 || streams > 16 {
         return None;
     }
-    pos += 4;
+    pos = pos.wrapping_add(4);
     let (mut total, mut holds) = (0u64, false);
     for _ in 0..streams {
         let off = u64::from(mem.read_u32(pos).ok()?);
-        let size = u64::from(mem.read_u32(pos + 4).ok()?);
+        let size = u64::from(mem.read_u32(pos.wrapping_add(4)).ok()?);
         let mut name = [0u8; 32];
-        mem.read_virtual(pos + 8, &mut name).ok()?;
+        mem.read_virtual(pos.wrapping_add(8), &mut name).ok()?;
         let len = name.iter().position(|&c| c == 0)?;
-        if &name[..len] == b"#Strings" && (at + off..at + off + size).contains(&p) {
+        let heap = at.wrapping_add(off);
+        if &name[..len] == b"#Strings" && (heap..heap.saturating_add(size)).contains(&p) {
             holds = true;
         }
         total = total.max(off + size);
-        pos += 8 + ((len as u64 + 4) & !3);
+        pos = pos.wrapping_add(8 + ((len as u64 + 4) & !3));
     }
     if !holds || total > MAX_METADATA {
         return None;
@@ -1009,7 +1010,7 @@ impl<'a> Namer<'a> {
     fn base_matches_parent(&self, mt: u64, h: &Header) -> Option<bool> {
         let md = self.metadata_of(self.module_field(mt, h))?;
         let td = md.type_def(self.layout.rid(h)).ok()?;
-        let parent = self.mem.read_u64(mt + 0x10).ok()?;
+        let parent = self.mem.read_u64(mt.wrapping_add(0x10)).ok()?;
         let base = match td.extends.table() {
             _ if td.extends.is_null() => return Some(parent == 0),
             Some(TableId::TypeDef) => md.full_type_name(td.extends.rid()).ok()?,
@@ -1147,10 +1148,10 @@ impl<'a> Namer<'a> {
         }
         let dict = self
             .mem
-            .read_u64(per_inst + 8 * (u64::from(dicts) - 1))
+            .read_u64(per_inst.wrapping_add(8 * (u64::from(dicts) - 1)))
             .ok()?;
         (0..u64::from(params))
-            .map(|i| self.mem.read_u64(dict + 8 * i).ok())
+            .map(|i| self.mem.read_u64(dict.wrapping_add(8 * i)).ok())
             .collect()
     }
 
@@ -1169,7 +1170,7 @@ impl<'a> Namer<'a> {
             // ELEMENT_TYPE_ARRAY, ELEMENT_TYPE_SZARRAY: name the template
             // MethodTable (absolute or relative at +8), else the element.
             0x14 | 0x1D => {
-                if let Ok(v) = self.mem.read_u64(td + 8) {
+                if let Ok(v) = self.mem.read_u64(td.wrapping_add(8)) {
                     for t in [v, (td + 8).wrapping_add(v)] {
                         if t & 7 == 0
                             && valid_mt(self.mem, t)
@@ -1179,7 +1180,7 @@ impl<'a> Namer<'a> {
                         }
                     }
                 }
-                match self.mem.read_u64(td + 0x10) {
+                match self.mem.read_u64(td.wrapping_add(0x10)) {
                     Ok(e) => {
                         let e = self.describe_handle(e, depth + 1);
                         Described {
@@ -1196,7 +1197,7 @@ impl<'a> Namer<'a> {
             k @ (0x0F | 0x10) => {
                 let suffix = if k == 0x0F { "*" } else { "&" };
                 for off in [8u64, 0x10] {
-                    let Ok(a) = self.mem.read_u64(td + off) else {
+                    let Ok(a) = self.mem.read_u64(td.wrapping_add(off)) else {
                         continue;
                     };
                     let ok = if a & 2 != 0 {

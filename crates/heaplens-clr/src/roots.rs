@@ -379,6 +379,11 @@ pub fn finalizer_queue(
         };
         out.registered += (parts.ready - parts.array) / 8;
         out.ready += (parts.end - parts.ready) / 8;
+        // Nothing is reserved for what the dump does not hold.
+        if !heaplens_memory::holds(mem, parts.ready, parts.end) {
+            out.unreadable += 1;
+            continue;
+        }
         let mut buf = vec![0u8; (parts.end - parts.ready) as usize];
         if mem.read_virtual(parts.ready, &mut buf).is_err() {
             out.unreadable += 1;

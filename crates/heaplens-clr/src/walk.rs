@@ -12,6 +12,10 @@ use std::sync::Mutex;
 /// How much of a segment is read at once.
 const CHUNK: usize = 1 << 20;
 
+/// Bytes of heap walked between two progress reports (a cancel is
+/// noticed within them: milliseconds, in the browser too).
+const REPORT_EVERY: u64 = 4 << 20;
+
 /// A hasher for addresses (already well spread in their middle bits).
 #[derive(Default, Clone, Copy)]
 pub struct AddrHasher(u64);
@@ -146,15 +150,27 @@ pub struct HeapWords {
 const PAGE_WORDS_SHIFT: u32 = 9;
 
 impl HeapWords {
-    /// Numbers the words of `segments` (in address order, disjoint).
-    pub fn new(segments: &[Segment]) -> HeapWords {
+    /// Numbers the words of the stretches `[start, end)` (in address
+    /// order, disjoint).
+    pub fn from_stretches(stretches: impl IntoIterator<Item = (u64, u64)>) -> HeapWords {
         let mut out = HeapWords::default();
-        for seg in segments {
-            let words = seg.end.saturating_sub(seg.start).div_ceil(8);
-            out.spans.push((seg.start, seg.end, out.total));
+        for (start, end) in stretches {
+            let words = end.saturating_sub(start).div_ceil(8);
+            out.spans.push((start, end, out.total));
             out.total += words.div_ceil(1 << PAGE_WORDS_SHIFT) << PAGE_WORDS_SHIFT;
         }
         out
+    }
+
+    /// Numbers the words of `segments` (in address order, disjoint) that
+    /// the dump holds: objects start only there, so a segment that claims
+    /// more than the dump holds costs no more than what it holds.
+    pub fn held(mem: &dyn AddressSpace, segments: &[Segment]) -> HeapWords {
+        HeapWords::from_stretches(
+            segments
+                .iter()
+                .flat_map(|s| heaplens_memory::held_stretches(mem, s.start, s.end)),
+        )
     }
 
     /// How many words are numbered.
@@ -197,10 +213,9 @@ pub struct AddressIndex {
 }
 
 impl AddressIndex {
-    /// Indexes `objects`, found in `segments` (both in address order, and
-    /// every object in a segment, 8-byte aligned).
-    pub fn new(objects: &Objects, segments: &[Segment]) -> AddressIndex {
-        let words = HeapWords::new(segments);
+    /// Indexes `objects` (in address order, 8-byte aligned), numbered by
+    /// `words` (an object outside its stretches is left out).
+    pub fn new(objects: &Objects, words: HeapWords) -> AddressIndex {
         let pages = (words.count() >> PAGE_WORDS_SHIFT) as usize;
         let mut bits = vec![[0u64; 8]; pages];
         let mut firsts = vec![0u32; pages];
@@ -254,6 +269,8 @@ impl AddressIndex {
 /// [`HeapWords`] number each points at.
 #[derive(Debug, Default)]
 pub struct RawReferences {
+    /// The numbering of the words.
+    numbering: HeapWords,
     starts: Vec<u32>,
     words: Vec<u32>,
     /// References to no word of any segment.
@@ -300,7 +317,8 @@ impl<'a> Window<'a> {
     fn new(mem: &'a dyn AddressSpace) -> Self {
         Window {
             mem,
-            buf: vec![0; CHUNK],
+            // Grows to the largest read (at most a chunk).
+            buf: Vec::new(),
             base: 0,
             len: 0,
             end: 0,
@@ -314,10 +332,18 @@ impl<'a> Window<'a> {
 
     /// Makes `[addr, addr + n)` available (n ≤ CHUNK).
     fn ensure(&mut self, addr: u64, n: usize) -> bool {
-        if addr >= self.base && addr + n as u64 <= self.base + self.len as u64 {
+        let Some(end) = addr.checked_add(n as u64) else {
+            return false;
+        };
+        if addr >= self.base && end <= self.base + self.len as u64 {
             return true;
         }
-        let want = ((self.end.saturating_sub(addr)) as usize).min(CHUNK).max(n);
+        let want = (self.end.saturating_sub(addr))
+            .min(CHUNK as u64)
+            .max(n as u64) as usize;
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
         if self.mem.read_virtual(addr, &mut self.buf[..want]).is_ok() {
             self.base = addr;
             self.len = want;
@@ -395,9 +421,10 @@ struct Run {
 }
 
 impl Part {
-    /// Room for the objects of `heap` bytes, and for their references when
-    /// `read_references`.
-    fn new(heap: u64, read_references: bool) -> Part {
+    /// Room for the objects of `heap` bytes (bytes the dump holds, never
+    /// what it claims), and for their references, numbered by `words`,
+    /// when `read_references`.
+    fn new(heap: u64, words: &HeapWords, read_references: bool) -> Part {
         // Room for objects of 40 bytes on average (heaps average 30 to
         // 100), so most heaps need no reallocation. In wasm32 reserved
         // memory is committed memory: there, room for 64-byte objects.
@@ -409,6 +436,7 @@ impl Part {
         objects.sizes.reserve(expect);
         let raw = read_references.then(|| {
             let mut r = RawReferences {
+                numbering: words.clone(),
                 starts: Vec::with_capacity(expect + 1),
                 words: Vec::with_capacity(2 * expect),
                 invalid: 0,
@@ -444,7 +472,7 @@ impl Part {
             raw,
             runs,
         } = self;
-        let mut big = Vec::new();
+        let mut far = None;
         let mut window = Window::new(mem);
         let mut done = 0u64;
         while let Some(index) = next() {
@@ -470,7 +498,7 @@ impl Part {
                 });
             };
             while pos < seg.end {
-                if pos - last_report >= 16 << 20 {
+                if pos - last_report >= REPORT_EVERY {
                     done += pos - last_report;
                     last_report = pos;
                     if !progress(done) {
@@ -535,7 +563,7 @@ impl Part {
                     0
                 };
                 let size = info.object_size(components);
-                if pos + size > seg.end {
+                if pos.checked_add(size).is_none_or(|end| end > seg.end) {
                     stop(
                         pos,
                         format!("an object of {size} bytes runs past the segment's end"),
@@ -548,12 +576,12 @@ impl Part {
                 objects.sizes.push(size);
                 if let Some(r) = raw.as_mut() {
                     if let Some(desc) = &info.gcdesc {
-                        if let Some(bytes) = object_bytes(&mut window, &mut big, pos, size) {
-                            for_each_reference(desc, size, bytes, |v| match words.word(v) {
+                        for_each_reference_at(&mut window, &mut far, desc, pos, size, |v| {
+                            match words.word(v) {
                                 Some(w) => r.words.push(w as u32),
                                 None => r.invalid += 1,
-                            });
-                        }
+                            }
+                        });
                     }
                     r.starts.push(r.words.len() as u32);
                 }
@@ -642,6 +670,15 @@ impl Part {
     }
 }
 
+/// Bytes of `segments` the dump holds.
+fn held_bytes(mem: &dyn AddressSpace, segments: &[Segment]) -> u64 {
+    segments
+        .iter()
+        .flat_map(|s| heaplens_memory::data_runs(mem, s.start, s.end))
+        .map(|(a, b)| b - a)
+        .sum()
+}
+
 /// Whether references can be read during the walk of `segments`: asked
 /// for, and the heap's words numbered in 32 bits.
 fn references_on_the_way(words: &HeapWords, read_references: bool) -> bool {
@@ -660,9 +697,9 @@ pub fn walk(
     read_references: bool,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Option<Walked> {
-    let words = HeapWords::new(segments);
-    let heap: u64 = segments.iter().map(|s| s.end - s.start).sum();
-    let mut part = Part::new(heap, references_on_the_way(&words, read_references));
+    let words = HeapWords::held(mem, segments);
+    let heap = held_bytes(mem, segments);
+    let mut part = Part::new(heap, &words, references_on_the_way(&words, read_references));
     let mut all = 0..segments.len();
     if !part.walk(
         mem,
@@ -699,8 +736,8 @@ pub fn walk_parallel(
     if cfg!(target_arch = "wasm32") || segments.len() < 2 {
         return walk(mem, segments, contexts, mts, read_references, progress);
     }
-    let heap: u64 = segments.iter().map(|s| s.end - s.start).sum();
-    let words = HeapWords::new(segments);
+    let heap = held_bytes(mem, segments);
+    let words = HeapWords::held(mem, segments);
     let on_the_way = references_on_the_way(&words, read_references);
     // Segments not yet taken: `lo..hi`.
     let left = Mutex::new((0usize, segments.len()));
@@ -730,7 +767,7 @@ pub fn walk_parallel(
     let (later, first) = background::run_beside(
         move |later_progress| {
             let mut later_mts = MethodTables::default();
-            let mut part = Part::new(heap / 2, on_the_way);
+            let mut part = Part::new(heap / 2, &later_words, on_the_way);
             let mut top = || take(true);
             let ok = part.walk(
                 mem,
@@ -744,7 +781,7 @@ pub fn walk_parallel(
             ok.then_some((part, later_mts))
         },
         |later_done| {
-            let mut part = Part::new(heap, on_the_way);
+            let mut part = Part::new(heap, &words, on_the_way);
             let mut bottom = || take(false);
             let ok = part.walk(
                 mem,
@@ -776,25 +813,60 @@ pub fn walk_parallel(
     })
 }
 
-/// The bytes of the object of `size` bytes at `addr`: from the window, or
-/// for an object larger than a window's chunk, read whole into `big`.
-fn object_bytes<'a>(
-    window: &'a mut Window<'_>,
-    big: &'a mut Vec<u8>,
+/// Calls `f` with every non-null reference of the object of `size` bytes
+/// at `addr` whose references `desc` describes: read through `window`
+/// (the hot path, inlined), or for an object larger than a window's chunk
+/// ([`far_references`]) slot by slot, only when the dump holds it whole.
+#[inline(always)]
+fn for_each_reference_at<'m>(
+    window: &mut Window<'m>,
+    far: &mut Option<Window<'m>>,
+    desc: &GcDesc,
     addr: u64,
     size: u64,
-) -> Option<&'a [u8]> {
-    if size as usize <= CHUNK {
-        window.bytes(addr, size as usize)
+    f: impl FnMut(u64),
+) {
+    if size <= CHUNK as u64 {
+        if let Some(bytes) = window.bytes(addr, size as usize) {
+            for_each_reference(desc, size, bytes, f);
+        }
     } else {
-        big.resize(size as usize, 0);
-        window.mem.read_virtual(addr, big).ok().map(|_| &big[..])
+        far_references(window.mem, far, desc, addr, size, f);
     }
+}
+
+/// The references of an object larger than a window's chunk, slot by slot
+/// through `far`, when the dump holds the whole object: neither a buffer
+/// nor the work is sized by what the dump claims.
+#[inline(never)]
+fn far_references<'m>(
+    mem: &'m dyn AddressSpace,
+    far: &mut Option<Window<'m>>,
+    desc: &GcDesc,
+    addr: u64,
+    size: u64,
+    mut f: impl FnMut(u64),
+) {
+    let Some(end) = addr.checked_add(size) else {
+        return;
+    };
+    if !heaplens_memory::holds(mem, addr, end) {
+        return;
+    }
+    let far = far.get_or_insert_with(|| Window::new(mem));
+    far.reset(end);
+    desc.for_each_slot(size, |o| {
+        if let Some(v) = far.u64(addr + o) {
+            if v != 0 {
+                f(v);
+            }
+        }
+    });
 }
 
 /// Calls `f` with every non-null reference of an object of `size` bytes
 /// whose bytes (as many as the dump holds) are `bytes`.
-#[inline]
+#[inline(always)]
 fn for_each_reference(desc: &GcDesc, size: u64, bytes: &[u8], mut f: impl FnMut(u64)) {
     desc.for_each_slot(size, |o| {
         let o = o as usize;
@@ -856,16 +928,16 @@ pub fn references(
 ) -> Option<(Vec<u32>, Vec<u32>, u64)> {
     let n = objects.addresses.len();
     if let Some(raw) = raw.filter(|r| r.starts.len() == n + 1) {
-        return resolve_references(objects, segments, raw, extra, progress);
+        return resolve_references(objects, raw, extra, progress);
     }
-    let index = AddressIndex::new(objects, segments);
+    let index = AddressIndex::new(objects, HeapWords::held(mem, segments));
     let extra = valid_extra(extra, n);
     let mut starts = Vec::with_capacity(n + 1);
     // Room for two references per object (heaps average one to three).
     let mut targets: Vec<u32> = Vec::with_capacity(2 * n + extra.len());
     let mut invalid = 0u64;
     let mut window = Window::new(mem);
-    let mut big = Vec::new();
+    let mut far = None;
     let mut extra = extra.iter().peekable();
     starts.push(0u32);
     for seg in segments {
@@ -878,12 +950,12 @@ pub fn references(
             if let Some(desc) = &info.gcdesc {
                 let addr = objects.addresses[i];
                 let size = objects.sizes[i];
-                if let Some(bytes) = object_bytes(&mut window, &mut big, addr, size) {
-                    for_each_reference(desc, size, bytes, |v| match index.find(v) {
+                for_each_reference_at(&mut window, &mut far, desc, addr, size, |v| {
+                    match index.find(v) {
                         Some(j) => targets.push(j as u32),
                         None => invalid += 1,
-                    });
-                }
+                    }
+                });
             }
             while let Some(&&(from, to)) = extra.peek() {
                 if from as usize > i {
@@ -916,8 +988,7 @@ fn valid_extra(extra: &[(u32, u32)], n: usize) -> Vec<(u32, u32)> {
 /// objects or `progress` cancels.
 pub fn resolve_references(
     objects: &Objects,
-    segments: &[Segment],
-    raw: RawReferences,
+    mut raw: RawReferences,
     extra: &[(u32, u32)],
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Option<(Vec<u32>, Vec<u32>, u64)> {
@@ -925,7 +996,7 @@ pub fn resolve_references(
     if raw.starts.len() != n + 1 {
         return None;
     }
-    let index = AddressIndex::new(objects, segments);
+    let index = AddressIndex::new(objects, std::mem::take(&mut raw.numbering));
     resolve(raw, &index, &valid_extra(extra, n), progress)
 }
 
@@ -942,6 +1013,7 @@ fn resolve(
         mut starts,
         mut words,
         mut invalid,
+        ..
     } = raw;
     let n = starts.len() - 1;
     // Resolve, keeping what resolves at the front.
@@ -1030,7 +1102,8 @@ mod tests {
                 };
             }
         }
-        let index = AddressIndex::new(&objects, &segments);
+        let words = HeapWords::from_stretches(segments.iter().map(|s| (s.start, s.end)));
+        let index = AddressIndex::new(&objects, words);
         for s in &segments {
             for a in (s.start - 64..s.end + 64).step_by(4) {
                 assert_eq!(index.find(a), objects.find(a), "{a:#x}");

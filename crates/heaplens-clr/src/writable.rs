@@ -233,7 +233,9 @@ fn pass(
         let i = segments.partition_point(|s| s.end <= at);
         segments.get(i).filter(|s| s.start <= at).map(|s| s.end)
     };
-    let mut buf = vec![0u8; CHUNK + PAIR];
+    // Grows to the largest read (at most a chunk): a small dump needs
+    // little.
+    let mut buf = Vec::new();
     let mut chunk = 0u64;
     for r in mem.regions() {
         // Allocation contexts and statics live in writable memory
@@ -272,6 +274,9 @@ fn pass(
                     break;
                 }
                 chunk += 1;
+                if buf.len() < n {
+                    buf.resize(n, 0);
+                }
                 if chunk % of == mine && mem.read_virtual(pos, &mut buf[..n]).is_ok() {
                     let first = kept.len();
                     let word =

@@ -35,6 +35,15 @@ pub enum ContentsError {
         /// Why.
         why: String,
     },
+    /// The user asked to stop.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<heaplens_graph::Cancelled> for ContentsError {
+    fn from(_: heaplens_graph::Cancelled) -> ContentsError {
+        ContentsError::Cancelled
+    }
 }
 
 /// A method, as a delegate's code pointer leads to it.

@@ -214,6 +214,7 @@ pub fn unpack_dir() -> PathBuf {
         .join("heaplens-corpus")
 }
 
+#[cfg(feature = "unpack")]
 /// The contents of a `.zst` file as an unpacked file on disk, unpacked on
 /// first use (and again if the source is newer). Other files are returned
 /// as they are.
@@ -255,6 +256,7 @@ pub fn unpacked(path: &Path) -> std::io::Result<PathBuf> {
     Ok(out)
 }
 
+#[cfg(feature = "unpack")]
 /// The first `n` bytes (fewer if the file is shorter) of a corpus file's
 /// contents, a `.zst` file's unpacked, without unpacking the rest.
 pub fn head(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
@@ -270,6 +272,7 @@ pub fn head(path: &Path, n: usize) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+#[cfg(feature = "unpack")]
 /// The contents of a (possibly `.zst`) corpus file, in memory. For the
 /// small reference files (JSON), not for dumps.
 pub fn read_maybe_zst(path: &Path) -> std::io::Result<Vec<u8>> {

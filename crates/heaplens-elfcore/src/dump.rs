@@ -136,7 +136,7 @@ impl<R: ReadAt> ElfCore<R> {
                 ProgramHeader::parse(&buf, 0, n, CTX).map_err(|e| ElfCoreError::BadSegment {
                     index: first as usize,
                     offset: at,
-                    message: e.to_string(),
+                    message: crate::error::goblin_words(&e),
                 })?;
             for (k, ph) in phdrs.iter().enumerate() {
                 let index = first as usize + k;
@@ -413,7 +413,7 @@ fn read_header<R: ReadAt>(source: &R, file_len: u64) -> Result<Header, ElfCoreEr
         .pread_with(0, scroll::LE)
         .map_err(|e: goblin::error::Error| ElfCoreError::BadHeader {
             offset: 0,
-            message: e.to_string(),
+            message: crate::error::goblin_words(&e),
         })?;
     if h.e_type != header::ET_CORE {
         return Err(ElfCoreError::NotCore { e_type: h.e_type });
@@ -480,7 +480,7 @@ fn program_header_count<R: ReadAt>(
         b.pread_with(0, scroll::LE)
             .map_err(|e: scroll::Error| ElfCoreError::BadHeader {
                 offset: off,
-                message: e.to_string(),
+                message: crate::error::scroll_words(&e),
             })?;
     if sh.sh_info == 0 {
         return Err(ElfCoreError::BadHeader {
@@ -518,7 +518,7 @@ fn parse_notes(
         }
         let nh: Nhdr32 = bytes
             .pread_with(pos, scroll::LE)
-            .map_err(|e: scroll::Error| bad(e.to_string()))?;
+            .map_err(|e: scroll::Error| bad(crate::error::scroll_words(&e)))?;
         let name_room = 12 + align4(u64::from(nh.n_namesz));
         if 12 + u64::from(nh.n_namesz) > left {
             return Err(bad(format!(
@@ -541,7 +541,7 @@ fn parse_notes(
         };
         let note = match it.next() {
             Some(Ok(note)) => note,
-            Some(Err(e)) => return Err(bad(e.to_string())),
+            Some(Err(e)) => return Err(bad(crate::error::goblin_words(&e))),
             None => break,
         };
         // Progress: a note is at least its 12-byte header.

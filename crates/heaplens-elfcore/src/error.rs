@@ -87,3 +87,34 @@ pub enum ElfCoreError {
         message: String,
     },
 }
+
+/// The byte-decoding library's error in our words (never its raw text
+/// alone: "bad input invalid utf8 (2296)" means nothing to a reader).
+pub(crate) fn scroll_words(e: &scroll::Error) -> String {
+    match e {
+        scroll::Error::TooBig { size, len } => {
+            format!("{size} bytes are needed where only {len} are left")
+        }
+        scroll::Error::BadOffset(o) => format!("offset {o} lies outside the data"),
+        scroll::Error::BadInput { size, msg } => match *msg {
+            "invalid utf8" => format!("{size} bytes that should be text are not UTF-8"),
+            m => format!("{size} bytes that cannot be decoded ({m})"),
+        },
+        #[allow(unreachable_patterns)]
+        other => format!("bytes that cannot be decoded ({other})"),
+    }
+}
+
+/// The ELF library's error in our words.
+pub(crate) fn goblin_words(e: &goblin::error::Error) -> String {
+    match e {
+        goblin::error::Error::Malformed(m) => format!("malformed ELF data ({m})"),
+        goblin::error::Error::BadMagic(m) => format!("{m:#x} is not the ELF magic number"),
+        goblin::error::Error::Scroll(s) => scroll_words(s),
+        goblin::error::Error::BufferTooShort(n, what) => {
+            format!("the {what} needs {n} bytes, which are not there")
+        }
+        #[allow(unreachable_patterns)]
+        other => format!("ELF data that cannot be decoded ({other})"),
+    }
+}

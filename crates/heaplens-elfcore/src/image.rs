@@ -229,7 +229,7 @@ impl<'a> ElfImage<'a> {
         let bad = |addr: u64, message: String| ImageError::BadHeader { addr, message };
         let h: Header = eh
             .pread_with(0, scroll::LE)
-            .map_err(|e: goblin::error::Error| bad(base, e.to_string()))?;
+            .map_err(|e: goblin::error::Error| bad(base, crate::error::goblin_words(&e)))?;
         if h.e_type != header::ET_DYN && h.e_type != header::ET_EXEC {
             return Err(bad(
                 base + 16,
@@ -260,7 +260,7 @@ impl<'a> ElfImage<'a> {
             .read_virtual(phdr_addr, &mut table)
             .map_err(mem("program header table", phdr_addr))?;
         let phdrs = ProgramHeader::parse(&table, 0, usize::from(h.e_phnum), CTX)
-            .map_err(|e| bad(phdr_addr, e.to_string()))?;
+            .map_err(|e| bad(phdr_addr, crate::error::goblin_words(&e)))?;
 
         // The load bias: where the image's address 0 is. The lowest PT_LOAD
         // maps the file's start (the header, at `base`).
@@ -532,7 +532,7 @@ impl<'a> ElfImage<'a> {
             .map_err(self.mem("dynamic symbol", at))?;
         let sym: Sym = b
             .pread_with(0, CTX)
-            .map_err(|e: goblin::error::Error| bad_addr(e.to_string()))?;
+            .map_err(|e: goblin::error::Error| bad_addr(crate::error::goblin_words(&e)))?;
         let st_name = sym.st_name as u64;
         if d.strsz.is_some_and(|n| st_name >= n) {
             return Ok(None);

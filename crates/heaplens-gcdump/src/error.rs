@@ -30,6 +30,21 @@ pub enum ErrorKind {
         /// Bytes left in the file.
         available: u64,
     },
+    /// The file ends before its end: the trailer every `.gcdump` ends with
+    /// is not there, and the data before says more was to come.
+    #[error(
+        "the file is truncated (cut short): it ends at byte {len} without the trailer a .gcdump ends \
+         with, and {promise}"
+    )]
+    TruncatedFile {
+        /// The file's length.
+        len: u64,
+        /// Where the data that runs past the end is.
+        at: u64,
+        /// What it promises, in words ("the node count at byte 300
+        /// promises 6482 of them, more than …").
+        promise: String,
+    },
     /// A tag byte that is not allowed here.
     #[error("unexpected tag {found} where {expected} was expected")]
     UnexpectedTag {
@@ -127,5 +142,15 @@ pub enum ErrorKind {
 impl GcdumpError {
     pub(crate) fn new(offset: u64, kind: ErrorKind) -> Self {
         GcdumpError { offset, kind }
+    }
+
+    /// True when the file is cut short (its end is missing, or its data
+    /// promises more than the file holds): one kind of problem, however
+    /// it was found.
+    pub fn is_cut_short(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::EndMissing { .. } | ErrorKind::TruncatedFile { .. }
+        )
     }
 }

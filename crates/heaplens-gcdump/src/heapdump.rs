@@ -73,7 +73,49 @@ pub struct GcDump {
 
 /// Reads a `.gcdump`.
 pub fn read(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<GcDump, GcdumpError> {
-    let mut d = Deserializer::new(src)?;
+    let mut d = match Deserializer::new(src) {
+        Ok(d) => d,
+        Err(e) if matches!(e.kind, ErrorKind::BadSignature | ErrorKind::Cancelled) => {
+            return Err(e)
+        }
+        // No trailer: a file cut short, if its data says more was to come.
+        Err(e) => return Err(truncation(src).unwrap_or(e)),
+    };
+    read_body(&mut d, progress)
+}
+
+/// What a file without its trailer promised: its data read from the start
+/// as far as it goes; `Some` when a structure runs past the file's end (a
+/// truncated file), `None` when the data gives out otherwise (a damaged
+/// trailer on a whole file).
+fn truncation(src: &dyn ReadAt) -> Option<GcdumpError> {
+    let mut d = Deserializer::without_trailer(src).ok()?;
+    let len = src.len();
+    let e = read_body(&mut d, &mut heaplens_graph::NoProgress).err()?;
+    let at = e.offset;
+    let promise = match e.kind {
+        ErrorKind::Truncated {
+            what,
+            needed,
+            available,
+        } => format!(
+            "{what} at byte {at} needs {needed} bytes (to byte {}), {available} are left",
+            at + needed
+        ),
+        ErrorKind::BadCount { what, count, limit } if count > limit as i64 => format!(
+            "the {what} count at byte {at} promises {count} of them, more than the {limit} \
+             the rest of the file can hold"
+        ),
+        _ => return None,
+    };
+    Some(GcdumpError::new(
+        len,
+        ErrorKind::TruncatedFile { len, at, promise },
+    ))
+}
+
+/// Reads the `GCHeapDump` object from where `d` stands.
+fn read_body(d: &mut Deserializer<'_>, progress: &mut dyn Progress) -> Result<GcDump, GcdumpError> {
     let at = d.pos();
     let Some(def) = d.begin_typed("GCHeapDump")? else {
         return Err(d.err_at(
@@ -92,7 +134,7 @@ pub fn read(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<GcDump, Gcd
     }
     d.enter()?;
     let graph_at = d.pos();
-    let mut graph = read_memory_graph(&mut d, progress)?.ok_or_else(|| {
+    let mut graph = read_memory_graph(d, progress)?.ok_or_else(|| {
         GcdumpError::new(
             graph_at,
             ErrorKind::Invalid("the GCHeapDump has no MemoryGraph".into()),
@@ -117,9 +159,9 @@ pub fn read(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<GcDump, Gcd
         total_process_working_set: None,
     };
     if def.version >= 9 {
-        read_v9_fields(&mut d, &mut dump, graph.type_count)?;
+        read_v9_fields(d, &mut dump, graph.type_count)?;
     } else {
-        read_old_fields(&mut d, &mut dump, def.version)?;
+        read_old_fields(d, &mut dump, def.version)?;
     }
     d.leave()?;
     dump.graph = std::mem::take(&mut graph.graph);
@@ -395,6 +437,34 @@ mod tests {
         });
         let e = read(&data, &mut NoProgress).unwrap_err();
         assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+    }
+
+    /// The fuzz target's seed (`fuzz/seeds/gcdump/synthetic.gcdump`) is
+    /// this synthetic file; `HEAPLENS_WRITE_FUZZ_SEEDS=1` writes it anew.
+    #[test]
+    fn the_fuzz_seed_is_the_synthetic_file() {
+        let (blob, offsets) = blob(
+            &[
+                (1, record(1, 3, Some(40), &[1, 0])),
+                (0, record(0, 1, None, &[1])),
+            ],
+            2,
+        );
+        let data = gcdump(&Graph {
+            types: TYPES,
+            blob: &blob,
+            offsets: &offsets,
+            addresses: &[0, 0x1000],
+            total_size: 40,
+            root: 0,
+        });
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/gcdump/synthetic.gcdump");
+        if std::env::var_os("HEAPLENS_WRITE_FUZZ_SEEDS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &data).unwrap();
+        }
+        assert_eq!(std::fs::read(&path).ok(), Some(data), "{}", path.display());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::error::{ErrorKind, GcdumpError};
 use crate::roots::add_roots;
 use crate::serializer::{tag, Deserializer};
 use crate::varint;
-use heaplens_graph::{GraphBuilder, HeapGraph, Progress, TypeInfo, TypeKind};
+use heaplens_graph::{GraphBuilder, HeapGraph, Phase, Progress, TypeInfo, TypeKind};
 
 /// The decoded graph and facts the entry object needs.
 pub struct ReadGraph {
@@ -133,7 +133,7 @@ pub fn read_memory_graph(
     for (i, &off) in offsets.iter().enumerate() {
         if i.is_multiple_of(PROGRESS_EVERY) {
             progress
-                .update("nodes", i as u64, node_count as u64)
+                .update(Phase::ReadingObjects, i as u64, node_count as u64)
                 .map_err(|_| d.err_at(d.pos(), ErrorKind::Cancelled))?;
         }
         if off as u64 >= blob_len {
@@ -229,7 +229,7 @@ pub fn read_memory_graph(
         .map_err(|e| d.err_at(rec, e.into()))?;
     }
     progress
-        .update("nodes", node_count as u64, node_count as u64)
+        .update(Phase::ReadingObjects, node_count as u64, node_count as u64)
         .map_err(|_| d.err_at(d.pos(), ErrorKind::Cancelled))?;
     if total_size < 0 || total_size as u64 != sum {
         return Err(d.err_at(

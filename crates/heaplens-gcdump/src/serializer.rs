@@ -71,6 +71,16 @@ pub struct Deserializer<'a> {
 impl<'a> Deserializer<'a> {
     /// Checks the signature and loads the forward-reference table.
     pub fn new(src: &'a dyn ReadAt) -> Result<Self, GcdumpError> {
+        let mut d = Deserializer::without_trailer(src)?;
+        d.load_forward_table()?;
+        d.c.seek(24);
+        Ok(d)
+    }
+
+    /// Checks the signature only: the object data runs to the end of the
+    /// file and no forward reference resolves. For finding out what a file
+    /// whose end is missing promised ([`crate::heapdump::read`]).
+    pub(crate) fn without_trailer(src: &'a dyn ReadAt) -> Result<Self, GcdumpError> {
         let mut d = Deserializer {
             c: Cursor::new(src),
             forward: Vec::new(),
@@ -83,7 +93,6 @@ impl<'a> Deserializer<'a> {
         if src.len() < 24 || src.read_at(0, &mut sig).is_err() || &sig != SIGNATURE {
             return Err(GcdumpError::new(0, ErrorKind::BadSignature));
         }
-        d.load_forward_table()?;
         d.c.seek(24);
         Ok(d)
     }

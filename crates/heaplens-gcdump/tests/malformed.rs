@@ -549,11 +549,13 @@ fn check(cases: &[Case]) {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
-/// The trailer is lost when a file is cut: the reader checks it first.
+/// The trailer is lost when a file is cut: the reader checks it first, and
+/// says the file is truncated when the data before promised more.
 fn is_trailer_error(k: &ErrorKind) -> bool {
     matches!(
         k,
         ErrorKind::BadTrailer(_)
+            | ErrorKind::TruncatedFile { .. }
             | ErrorKind::BadLabel {
                 what: "the suffix label"
                     | "the forward-reference table label"
@@ -585,26 +587,24 @@ fn truncated_files(all: &[Sample]) -> Vec<Case> {
         cases,
         "cut just after the signature",
         b[..24].to_vec(),
-        ErrorKind::BadTrailer(_),
+        ErrorKind::TruncatedFile { len: 24, .. },
         24
     );
     case!(
         cases,
         "cut inside the GCHeapDump type's version",
         b[..l.root_type_version + 2].to_vec(),
-        ErrorKind::BadTrailer(_),
+        ErrorKind::TruncatedFile { .. },
         l.root_type_version + 2
     );
-    // From here on the last four bytes are taken for the suffix label.
+    // From here on the last four bytes are taken for the suffix label,
+    // which points nowhere; the data before says the file is cut.
     case!(
         cases,
         "cut inside the GCHeapDump type's name",
         b[..l.root_type_name + 6].to_vec(),
-        ErrorKind::BadLabel {
-            what: "the suffix label",
-            ..
-        },
-        l.root_type_name + 2
+        ErrorKind::TruncatedFile { .. },
+        l.root_type_name + 6
     );
     for (what, at) in [
         (
@@ -1473,8 +1473,10 @@ fn every_prefix_of_the_smallest_sample_is_an_error() {
                 // Past the signature, a cut file says it is cut short.
                 if at >= 24 {
                     assert!(
-                        matches!(e.kind, ErrorKind::EndMissing { .. })
-                            && e.to_string().contains("cut short"),
+                        matches!(
+                            e.kind,
+                            ErrorKind::EndMissing { .. } | ErrorKind::TruncatedFile { .. }
+                        ) && e.to_string().contains("cut short"),
                         "prefix {at}: {e}"
                     );
                 }

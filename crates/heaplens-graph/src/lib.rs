@@ -37,4 +37,4 @@ mod progress;
 pub use builder::{BuildError, GraphBuilder, NodeColumns};
 pub use facts::{Capabilities, Sampling};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
-pub use progress::{Cancelled, NoProgress, Progress};
+pub use progress::{CancelFlag, Cancellable, Cancelled, NoProgress, Phase, Progress, Unit};

@@ -276,6 +276,24 @@ pub fn data_runs(
         .filter(|(a, b)| a < b)
 }
 
+/// The held parts of `[start, end)` ([`data_runs`]), adjacent runs joined:
+/// the stretches a reader can go through without a gap.
+pub fn held_stretches(space: &dyn AddressSpace, start: u64, end: u64) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for (a, b) in data_runs(space, start, end) {
+        match out.last_mut() {
+            Some(last) if last.1 == a => last.1 = b,
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+/// True when the dump holds every byte of `[start, end)`.
+pub fn holds(space: &dyn AddressSpace, start: u64, end: u64) -> bool {
+    start >= end || held_stretches(space, start, end) == [(start, end)]
+}
+
 /// The address of the first occurrence of `needle` in `[start, end)`,
 /// looking only at bytes the dump holds (the data part of each region).
 /// Reads a chunk at a time; a match straddling two chunks is found.
@@ -285,11 +303,14 @@ pub fn find_bytes(space: &dyn AddressSpace, start: u64, end: u64, needle: &[u8])
         return None;
     }
     let finder = memchr::memmem::Finder::new(needle);
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = Vec::new();
     for (a, b) in data_runs(space, start, end) {
         let mut pos = a;
         while pos < b {
             let n = (b - pos).min(CHUNK as u64) as usize;
+            if buf.len() < n {
+                buf.resize(n, 0);
+            }
             let chunk = &mut buf[..n];
             if space.read_virtual(pos, chunk).is_ok() {
                 if let Some(i) = finder.find(chunk) {

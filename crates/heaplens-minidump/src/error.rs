@@ -105,3 +105,36 @@ impl MinidumpError {
         }
     }
 }
+
+/// The byte-decoding library's error in our words (never its raw text
+/// alone).
+pub(crate) fn scroll_words(e: &scroll::Error) -> String {
+    match e {
+        scroll::Error::TooBig { size, len } => {
+            format!("{size} bytes are needed where only {len} are left")
+        }
+        scroll::Error::BadOffset(o) => format!("offset {o} lies outside the stream"),
+        scroll::Error::BadInput { size, msg } => match *msg {
+            "invalid utf8" => format!("{size} bytes that should be text are not UTF-8"),
+            m => format!("{size} bytes that cannot be decoded ({m})"),
+        },
+        #[allow(unreachable_patterns)]
+        other => format!("bytes that cannot be decoded ({other})"),
+    }
+}
+
+/// The `minidump` crate's error, reading a stream, in our words.
+pub(crate) fn minidump_words(e: &minidump::Error) -> String {
+    match e {
+        minidump::Error::StreamSizeMismatch { expected, actual } => {
+            format!("the stream holds {actual} bytes where its layout needs {expected}")
+        }
+        minidump::Error::StreamReadFailure | minidump::Error::DataError => {
+            "its contents do not have the stream's layout".into()
+        }
+        minidump::Error::CodeViewReadFailure => "its CodeView record is malformed".into(),
+        minidump::Error::ModuleReadFailure => "a module record is malformed".into(),
+        minidump::Error::MemoryReadFailure => "a memory record is malformed".into(),
+        other => format!("it cannot be read ({other})"),
+    }
+}

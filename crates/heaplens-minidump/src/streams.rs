@@ -215,7 +215,7 @@ pub(crate) fn system_info(
         MinidumpError::BadStream {
             stream: entry.name(),
             offset: entry.rva,
-            message: e.to_string(),
+            message: crate::error::minidump_words(&e),
         }
     })?;
     let pointer_size = match sys.raw.processor_architecture {
@@ -265,7 +265,11 @@ pub(crate) fn misc_info(
         MinidumpMiscInfo::read(&bytes, &[], LE, None).map_err(|e| MinidumpError::BadStream {
             stream: entry.name(),
             offset: entry.rva,
-            message: format!("{} bytes: {e}", bytes.len()),
+            message: format!(
+                "{} bytes: {}",
+                bytes.len(),
+                crate::error::minidump_words(&e)
+            ),
         })?;
     let info = ProcessInfo {
         process_id: misc.raw.process_id().copied(),
@@ -340,9 +344,10 @@ pub(crate) fn modules(
             offset,
             message,
         };
-        let mut raw: md::MINIDUMP_MODULE = bytes
-            .pread_with(at, LE)
-            .map_err(|e: scroll::Error| bad(format!("module {k}: {e}")))?;
+        let mut raw: md::MINIDUMP_MODULE =
+            bytes.pread_with(at, LE).map_err(|e: scroll::Error| {
+                bad(format!("module {k}: {}", crate::error::scroll_words(&e)))
+            })?;
         if raw
             .base_of_image
             .checked_add(u64::from(raw.size_of_image))
@@ -381,7 +386,7 @@ pub(crate) fn modules(
                 });
                 raw.cv_record = md::MINIDUMP_LOCATION_DESCRIPTOR::default();
                 minidump::MinidumpModule::read(raw.clone(), &aux.buf, LE, sys)
-                    .map_err(|e| bad(format!("module {k}: {e}")))?
+                    .map_err(|e| bad(format!("module {k}: {}", crate::error::minidump_words(&e))))?
             }
             Err(_) => return Err(bad(format!("the name of module {k} is not UTF-16 text"))),
         };
@@ -465,7 +470,7 @@ pub(crate) fn threads(
                 .map_err(|e: scroll::Error| MinidumpError::BadStream {
                     stream: entry.name(),
                     offset,
-                    message: format!("thread {k}: {e}"),
+                    message: format!("thread {k}: {}", crate::error::scroll_words(&e)),
                 })?;
         let s = raw.stack;
         let size = u64::from(s.memory.data_size);
@@ -542,7 +547,7 @@ pub(crate) fn thread_infos(
         MinidumpError::BadStream {
             stream: entry.name(),
             offset: entry.rva,
-            message: e.to_string(),
+            message: crate::error::minidump_words(&e),
         }
     })?;
     Ok(list
@@ -635,7 +640,7 @@ pub(crate) fn memory_info(
         MinidumpError::BadStream {
             stream: entry.name(),
             offset: entry.rva,
-            message: e.to_string(),
+            message: crate::error::minidump_words(&e),
         }
     })?;
     let mut out: Vec<MemoryInfo> = list
@@ -741,7 +746,7 @@ pub(crate) fn handles(
         }
     }
     let stream = minidump::MinidumpHandleDataStream::read(&bytes, &aux.buf, LE, None)
-        .map_err(|e| bad(entry.rva, e.to_string()))?;
+        .map_err(|e| bad(entry.rva, crate::error::minidump_words(&e)))?;
     let named = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
     Ok(stream
         .handles
@@ -810,9 +815,10 @@ pub(crate) fn unloaded_modules(
     let mut out = Vec::with_capacity(count as usize);
     for k in 0..count {
         let at = (header + size * k) as usize;
-        let mut raw: md::MINIDUMP_UNLOADED_MODULE = bytes
-            .pread_with(at, LE)
-            .map_err(|e: scroll::Error| bad(entry.rva + at as u64, e.to_string()))?;
+        let mut raw: md::MINIDUMP_UNLOADED_MODULE =
+            bytes.pread_with(at, LE).map_err(|e: scroll::Error| {
+                bad(entry.rva + at as u64, crate::error::scroll_words(&e))
+            })?;
         let mut aux = Aux::new();
         let what = || format!("name of unloaded module {k} (UnloadedModuleListStream)");
         raw.module_name_rva = aux.string(input, &what, raw.module_name_rva)?;
@@ -864,7 +870,7 @@ pub(crate) fn exception(
             .map_err(|e: scroll::Error| MinidumpError::BadStream {
                 stream: entry.name(),
                 offset: entry.rva,
-                message: e.to_string(),
+                message: crate::error::scroll_words(&e),
             })?;
     let what = || "context of the exception's thread (ExceptionStream)".to_owned();
     let context = match context(input, &what, raw.thread_context, sys, misc, entry.name()) {

@@ -1,9 +1,10 @@
 //! The `diff` document: what changed between two snapshots, type by type
 //! (`heaplens diff`; the page's comparison).
 
-use crate::stats::stats_of;
+use crate::stats::{stats_of, StatsDocument};
 use crate::{format_name, heaplens_version, DocumentKind, TypeId, SCHEMA_VERSION};
 use heaplens_analysis::diff::{diff_type_stats, DiffOptions, TypeDelta, TypeDiff};
+use heaplens_analysis::stats::{TypeRow, TypeStats};
 use heaplens_snapshot::{Snapshot, SnapshotInfo};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,104 @@ pub fn diff_snapshots(base: &Snapshot, current: &Snapshot, options: DiffOptions)
         &stats_of(current),
         options.with_naming_rule(base.info.capabilities, current.info.capabilities),
     )
+}
+
+/// Why two `stats` documents cannot be compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffInputError {
+    /// The document lists only some of its rows (written with `--top` or
+    /// `--filter`): a diff needs them all.
+    #[error(
+        "the statistics of {file} list {listed} of its {all} types: a comparison needs them all"
+    )]
+    NotAllRows {
+        /// The document's file.
+        file: String,
+        /// Rows in the document.
+        listed: usize,
+        /// Rows of the snapshot.
+        all: u64,
+    },
+    /// The document names a format this heaplens does not know.
+    #[error("the statistics of {file} are of an unknown format {format:?}")]
+    UnknownFormat {
+        /// The document's file.
+        file: String,
+        /// Its `format`.
+        format: String,
+    },
+}
+
+/// Diffs two snapshots from their `stats` documents (each with every row,
+/// as [`StatsDocument::build_all`] writes it): the same document as
+/// [`diff_snapshots`] and [`DiffDocument::build`] give from the snapshots
+/// themselves — the rows are the snapshots' statistics, and the naming rule
+/// takes each side's format's capabilities. So two dumps opened apart (the
+/// web page reads each in a worker of its own) compare without their heap
+/// graphs in one place.
+pub fn diff_documents(
+    base: &StatsDocument,
+    current: &StatsDocument,
+    options: DiffOptions,
+    top: Option<usize>,
+) -> Result<DiffDocument, DiffInputError> {
+    let capabilities = |doc: &StatsDocument| {
+        heaplens_snapshot::format::by_name(&doc.format)
+            .map(|f| f.capabilities)
+            .ok_or_else(|| DiffInputError::UnknownFormat {
+                file: doc.file.clone(),
+                format: doc.format.clone(),
+            })
+    };
+    let options = options.with_naming_rule(capabilities(base)?, capabilities(current)?);
+    let diff = diff_type_stats(&type_stats_of(base)?, &type_stats_of(current)?, options);
+    let side = |d: &StatsDocument| (d.file.clone(), d.format.clone(), d.coverage.clone());
+    Ok(DiffDocument::of_sides(
+        side(base),
+        side(current),
+        &diff,
+        top,
+    ))
+}
+
+/// The type statistics a `stats` document was written from (it must hold
+/// every row).
+fn type_stats_of(doc: &StatsDocument) -> Result<TypeStats, DiffInputError> {
+    if doc.types.len() as u64 != doc.type_count {
+        return Err(DiffInputError::NotAllRows {
+            file: doc.file.clone(),
+            listed: doc.types.len(),
+            all: doc.type_count,
+        });
+    }
+    Ok(TypeStats {
+        rows: doc
+            .types
+            .iter()
+            .map(|r| TypeRow {
+                id: r.id.0,
+                name: r.name.clone(),
+                module: r.module.clone(),
+                method_table: r.mt.map_or(0, |a| a.0),
+                count: r.count,
+                bytes: r.bytes,
+                present: r.present,
+            })
+            .collect(),
+        objects: doc.objects,
+        bytes: doc.bytes,
+        free: heaplens_analysis::stats::Totals {
+            count: doc.free.count,
+            bytes: doc.free.bytes,
+        },
+        unreachable: doc.unreachable.map(|t| heaplens_analysis::stats::Totals {
+            count: t.count,
+            bytes: t.bytes,
+        }),
+        pseudo_nodes: doc.pseudo_nodes,
+        undefined_nodes: doc.undefined_nodes,
+        scaled: doc.scaled,
+    })
 }
 
 /// Per-type count and byte changes from a base snapshot to a current one.
@@ -125,10 +224,30 @@ impl DiffDocument {
         diff: &TypeDiff,
         top: Option<usize>,
     ) -> DiffDocument {
-        let side = |(file, info): (&str, &SnapshotInfo), (objects, bytes): (u64, u64)| DiffSide {
-            file: file.to_owned(),
-            format: format_name(info.format),
-            coverage: crate::coverage::CoverageFacts::of(&info.coverage),
+        let side = |(file, info): (&str, &SnapshotInfo)| {
+            (
+                file.to_owned(),
+                format_name(info.format),
+                crate::coverage::CoverageFacts::of(&info.coverage),
+            )
+        };
+        Self::of_sides(side(base), side(current), diff, top)
+    }
+
+    /// [`DiffDocument::build`] from each side's file, format name and
+    /// coverage.
+    fn of_sides(
+        base: (String, String, crate::coverage::CoverageFacts),
+        current: (String, String, crate::coverage::CoverageFacts),
+        diff: &TypeDiff,
+        top: Option<usize>,
+    ) -> DiffDocument {
+        let complete = base.2.complete && current.2.complete;
+        let side = |(file, format, coverage): (String, String, crate::coverage::CoverageFacts),
+                    (objects, bytes): (u64, u64)| DiffSide {
+            file,
+            format,
+            coverage,
             objects,
             bytes,
         };
@@ -137,7 +256,7 @@ impl DiffDocument {
             schema_version: SCHEMA_VERSION,
             heaplens_version: heaplens_version(),
             document: DocumentKind::Diff,
-            complete: base.1.coverage.is_complete() && current.1.coverage.is_complete(),
+            complete,
             base: side(base, diff.base),
             current: side(current, diff.current),
             count_delta: diff.count_delta(),

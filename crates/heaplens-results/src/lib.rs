@@ -14,15 +14,15 @@
 //! | `stats` | the snapshot's overview and its type statistics (`heaplens stats`, the page's overview and type table) | [`stats::StatsDocument`] | [`stats::StatsDocument::build`] |
 //! | `retained` | retained sizes per type and the largest objects (`heaplens retained`, the page's retained column) | [`retained::RetainedDocument`] | [`retained::RetainedDocument::build`] |
 //! | `roots` | why a type's objects are alive: root paths and the referred-from tree (`heaplens roots`, the page's type detail) | [`roots::RootsDocument`] | [`roots::RootsDocument::build`] |
-//! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`] |
+//! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`], [`diff::diff_documents`] |
+//! | `analysis` | a session's documents in one file (the page's export) | [`analysis::AnalysisDocument`] | [`analysis::AnalysisDocument::new`] |
 //! | `object` | one object: fields and values, referrers, dominators (`heaplens object`, the page's inspector) | [`object::ObjectDocument`] | [`object::ObjectDocument::build`] |
 //! | `instances` | a type's objects, sorted and paged, and its static fields (`heaplens instances`) | [`instances::InstancesDocument`] | [`instances::InstancesDocument::build`] |
 //! | `strings` | duplicate strings and string search (`heaplens strings`) | [`strings::StringsDocument`] | [`strings::StringsDocument::build`] |
 //! | `waste` | wasted collections (`heaplens waste`) | [`waste::WasteDocument`] | [`waste::WasteDocument::build`] |
 //!
-//! Documents still to come (flame graph, findings, groups, a whole-analysis
-//! export) are new [`DocumentKind`]s that refer to types and objects by the
-//! same ids.
+//! Documents still to come (flame graph, findings, groups) are new
+//! [`DocumentKind`]s that refer to types and objects by the same ids.
 //!
 //! # Values
 //!
@@ -72,6 +72,7 @@
 //! them; in rows and tree entries, a field that does not apply is left out
 //! (its default: `null`, `false`, `0`, `[]`), to keep large tables small.
 
+pub mod analysis;
 pub mod coverage;
 pub mod diff;
 pub mod info;
@@ -87,7 +88,7 @@ pub mod waste;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -106,6 +107,8 @@ pub enum DocumentKind {
     Roots,
     /// [`diff::DiffDocument`].
     Diff,
+    /// [`analysis::AnalysisDocument`].
+    Analysis,
     /// [`object::ObjectDocument`].
     Object,
     /// [`instances::InstancesDocument`].

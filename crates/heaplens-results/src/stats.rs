@@ -244,10 +244,7 @@ impl StatsDocument {
             process_id: info.process_id,
             machine_name: info.machine_name.clone(),
             creation_tool: info.creation_tool.clone(),
-            dump_time: info
-                .time_collected_ticks
-                .filter(|&t| t > 0)
-                .and_then(|t| Timestamp::LocalTicks(t).to_iso8601()),
+            dump_time: info.dump_time.and_then(Timestamp::to_iso8601),
             runtime: info.runtime.clone(),
             clr: info.clr.as_ref().map(ClrFacts::of),
             sampling: info.sampling.as_ref().map(|s| SamplingFacts {

@@ -8,9 +8,13 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::retained::retained_sizes;
 use heaplens_analysis::stats::{type_stats, Selection};
 use heaplens_graph::{GraphBuilder, NoProgress, RootKind, TypeIndex, TypeInfo, TypeKind};
-use heaplens_results::diff::{diff_snapshots, DiffDocument, DiffStatus};
+use heaplens_results::analysis::{AnalysisDocument, DumpAnalysis};
+use heaplens_results::diff::{
+    diff_documents, diff_snapshots, DiffDocument, DiffInputError, DiffStatus,
+};
 use heaplens_results::retained::{Dominator, RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RefNode, RootsDocument, RootsLimits};
+use heaplens_results::stats::stats_of;
 use heaplens_results::stats::StatsDocument;
 use heaplens_results::{DocumentKind, Header, TypeId, SCHEMA_VERSION};
 use heaplens_snapshot::format::{by_name, Format};
@@ -348,6 +352,99 @@ fn diff_document_links_rows_of_both_sides() {
     // ``App.Cache`1`` is spelled `App.Cache` once normalized.
     assert!(doc.types.iter().any(|r| r.name == "App.Cache"));
     assert_eq!(doc.current.format, "gcdump");
+}
+
+/// A diff made from the two sides' `stats` documents (as the web page makes
+/// it, each dump read in a worker of its own) is the document made from the
+/// snapshots, also across formats (the naming rule), and a document that
+/// lists only some rows is refused.
+#[test]
+fn a_diff_of_two_stats_documents_is_the_diff_of_the_snapshots() {
+    let (base, _, _) = two_caches(elf_core());
+    let (mut current, _, _) = two_caches(elf_core());
+    current.graph = {
+        let mut b = GraphBuilder::new();
+        let k = object_type(&mut b, "App.Cache`1", None, 0x1000);
+        let blob = object_type(&mut b, "System.Byte[]", None, 0x3000);
+        b.add_node(k, 24, 0x100, [1]).unwrap();
+        b.add_node(blob, 7000, 0x200, []).unwrap();
+        b.add_root(0, RootKind::Static, Some("App.a"));
+        b.finish().unwrap()
+    };
+    let as_gcdump = Snapshot {
+        graph: current.graph.clone(),
+        info: SnapshotInfo::new(gcdump()),
+    };
+    for (cur, name) in [(&current, "b.core"), (&as_gcdump, "b.gcdump")] {
+        let from_snapshots = DiffDocument::build(
+            ("a.core", &base.info),
+            (name, &cur.info),
+            &diff_snapshots(&base, cur, DiffOptions::default()),
+            None,
+        );
+        let stats = |s: &Snapshot, file: &str| StatsDocument::build_all(file, 1, s, &stats_of(s));
+        let from_documents = diff_documents(
+            &stats(&base, "a.core"),
+            &stats(cur, name),
+            DiffOptions::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(from_documents, from_snapshots, "{name}");
+    }
+    let st = stats_of(&base);
+    let cut = StatsDocument::build("a.core", 1, &base, &st, st.rows.len() + 1, st.rows.len());
+    assert!(matches!(
+        diff_documents(&cut, &cut, DiffOptions::default(), None),
+        Err(DiffInputError::NotAllRows { .. })
+    ));
+}
+
+/// The `analysis` document holds the other documents as they are, each
+/// with its own header, and reads back.
+#[test]
+fn the_analysis_document_holds_the_documents_unchanged() {
+    let (snap, c1, _) = two_caches(elf_core());
+    let stats = StatsDocument::build_all("a.core", 1, &snap, &stats_of(&snap));
+    let dom = dominators(&snap.graph, &mut NoProgress).unwrap();
+    let sizes = retained_sizes(&snap.graph, &dom);
+    let limits = RetainedLimits {
+        types: None,
+        objects: 5,
+    };
+    let retained = RetainedDocument::build("a.core", &snap, &dom, &sizes, limits);
+    let paths = root_paths(&snap.graph, &mut NoProgress).unwrap();
+    let limits = RootsLimits {
+        paths: 1,
+        depth: 4,
+        children: 4,
+        entries: None,
+    };
+    let roots = RootsDocument::build("a.core", &snap, &paths, &[c1], limits);
+    let diff = diff_documents(&stats, &stats, DiffOptions::default(), None).unwrap();
+    let doc = AnalysisDocument::new(
+        vec![DumpAnalysis {
+            stats: stats.clone(),
+            retained: Some(retained.clone()),
+            roots: vec![roots.clone()],
+        }],
+        Some(diff.clone()),
+    );
+    let v = round_trip(&doc, DocumentKind::Analysis);
+    assert_eq!(
+        v["dumps"][0]["stats"],
+        serde_json::to_value(&stats).unwrap()
+    );
+    assert_eq!(
+        v["dumps"][0]["retained"],
+        serde_json::to_value(&retained).unwrap()
+    );
+    assert_eq!(
+        v["dumps"][0]["roots"][0],
+        serde_json::to_value(&roots).unwrap()
+    );
+    assert_eq!(v["comparison"], serde_json::to_value(&diff).unwrap());
+    assert_eq!(v["dumps"][0]["stats"]["document"], "stats");
 }
 
 /// The crate's CHANGELOG lists every schema version, newest first, and the

@@ -309,7 +309,7 @@ pub(crate) fn gcdump(
             name: info.process_name.clone(),
             id: info.process_id,
             machine_name: info.machine_name.clone(),
-            dump_time: info.time_collected_ticks.map(Timestamp::LocalTicks),
+            dump_time: info.dump_time,
             ..ProcessFacts::default()
         },
         threads: None,
@@ -508,8 +508,7 @@ pub(crate) fn minidump(
             id: p.process_id,
             executable: dump.modules().first().map(|m| m.path.clone()),
             start_time: p.create_time.map(|t| Timestamp::Unix(u64::from(t))),
-            dump_time: (header.time_date_stamp != 0)
-                .then(|| Timestamp::Unix(u64::from(header.time_date_stamp))),
+            dump_time: crate::minidump::dump_time(&dump),
             ..ProcessFacts::default()
         },
         threads: Some(dump.threads().len()),

@@ -43,7 +43,10 @@ pub(crate) fn info(format: &'static Format, dump: &GcDump) -> SnapshotInfo {
         process_name: dump.process_name.clone(),
         process_id: dump.process_id,
         machine_name: dump.machine_name.clone(),
-        time_collected_ticks: dump.time_collected_ticks,
+        dump_time: dump
+            .time_collected_ticks
+            .filter(|&t| t > 0)
+            .map(crate::Timestamp::LocalTicks),
         creation_tool: dump.creation_tool.clone(),
         sampling: dump.sampling.clone(),
         notes,

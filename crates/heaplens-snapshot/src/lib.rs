@@ -347,11 +347,7 @@ impl OpenError {
             OpenError::Compressed(..) => "compressed",
             OpenError::TooDeep(_) => "too_deep",
             OpenError::NotSupportedYet(_) => "not_supported_yet",
-            OpenError::GcDump(e)
-                if matches!(e.kind, heaplens_gcdump::ErrorKind::EndMissing { .. }) =>
-            {
-                "truncated_gcdump"
-            }
+            OpenError::GcDump(e) if e.is_cut_short() => "truncated_gcdump",
             OpenError::GcDump(_) => "damaged_gcdump",
             OpenError::ElfCore(_) => "damaged_elf_core",
             OpenError::Minidump(_) => "damaged_minidump",

@@ -139,6 +139,7 @@ fn open_dump<R: ReadAt>(
         pointer_size: Some(dump.pointer_size() as u8),
         process_name,
         process_id: dump.process().process_id,
+        dump_time: dump_time(dump),
         coverage,
         contents: Some(contents),
         ..clr
@@ -147,6 +148,13 @@ fn open_dump<R: ReadAt>(
         graph: heap.graph,
         info,
     })
+}
+
+/// When the dump was written: its header's `TimeDateStamp` (UTC), `None`
+/// when the writer left it 0.
+pub(crate) fn dump_time<R: ReadAt>(dump: &Minidump<R>) -> Option<crate::Timestamp> {
+    let t = dump.header().time_date_stamp;
+    (t != 0).then(|| crate::Timestamp::Unix(u64::from(t)))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use crate::coverage::Coverage;
 use crate::format::Format;
+use crate::Timestamp;
 use heaplens_graph::{Capabilities, HeapGraph, Sampling};
 
 /// A heap graph and what the input says about it.
@@ -29,9 +30,10 @@ pub struct SnapshotInfo {
     pub process_id: Option<u32>,
     /// Machine name, if recorded.
     pub machine_name: Option<String>,
-    /// When the snapshot was taken, in .NET ticks (100 ns since 0001-01-01,
-    /// local time).
-    pub time_collected_ticks: Option<i64>,
+    /// When the snapshot was taken, as the input records it: a minidump's
+    /// header (UTC), a `.gcdump`'s collection time (the machine's local
+    /// time); `None` when not recorded (a Linux core records no time).
+    pub dump_time: Option<Timestamp>,
     /// The tool that wrote the input, if recorded.
     pub creation_tool: Option<String>,
     /// The runtime as a product, such as `.NET 8.0.4`, if known.
@@ -68,7 +70,7 @@ impl SnapshotInfo {
             process_name: None,
             process_id: None,
             machine_name: None,
-            time_collected_ticks: None,
+            dump_time: None,
             creation_tool: None,
             runtime: None,
             sampling: None,

@@ -71,6 +71,21 @@ pub fn duration_ms(ms: f64) -> String {
     }
 }
 
+/// `s` cut to at most `max` characters in the middle, so what tells names
+/// of one pattern apart (`…150515_31024.gcdump`) stays:
+/// `monogcdumprepr…150515_31024.gcdump`.
+pub fn middle_ellipsis(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 5 {
+        return s.to_owned();
+    }
+    let tail = (max - 1) * 3 / 5;
+    let head = max - 1 - tail;
+    let start: String = s.chars().take(head).collect();
+    let end: String = s.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// Unix seconds (UTC) to `YYYY-MM-DD hh:mm:ss UTC`.
 pub fn unix_seconds(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
@@ -102,6 +117,15 @@ mod tests {
         assert_eq!(signed_bytes(-2048), "\u{2212}2.00 KB");
         assert_eq!(percent(1, 3), "33.33 %");
         assert_eq!(percent(1, 0), "0.00 %");
+    }
+
+    #[test]
+    fn names_are_cut_in_the_middle() {
+        let n = "monogcdumprepro-20231108_150515_31024.gcdump";
+        let cut = middle_ellipsis(n, 30);
+        assert_eq!(cut.chars().count(), 30);
+        assert_eq!(cut, "monogcdumpre…0515_31024.gcdump");
+        assert_eq!(middle_ellipsis("short.core", 30), "short.core");
     }
 
     #[test]

@@ -1,22 +1,22 @@
-//! What the worker computes: opened snapshots and the documents of the
+//! What a worker computes: opened snapshots and the documents of the
 //! result schema ([`heaplens_results`]) the screens show. Plain Rust over
 //! the engine, so it is built and tested natively too.
 
-use crate::protocol::{ReadReport, Slot};
-use heaplens_analysis::diff::{diff_type_stats, DiffOptions};
+use crate::protocol::{DumpId, EngineError, ErrorKind, ReadReport};
+use heaplens_analysis::diff::DiffOptions;
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::{root_paths, RootPaths};
 use heaplens_analysis::retained::retained_sizes;
 use heaplens_analysis::stats::{TypeGroups, TypeStats};
 use heaplens_bytes::ReadAt;
 use heaplens_graph::{Cancelled, Progress, TypeIndex};
-use heaplens_results::diff::DiffDocument;
+use heaplens_results::diff::{diff_documents, DiffDocument};
 use heaplens_results::retained::{RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RootsDocument, RootsLimits};
 use heaplens_results::stats::{stats_of, StatsDocument};
 use heaplens_results::TypeId;
 use heaplens_snapshot::modules::ModuleSet;
-use heaplens_snapshot::Snapshot;
+use heaplens_snapshot::{OpenError, Snapshot};
 use std::collections::HashMap;
 
 /// What the detail screen shows of a type's root paths and referred-from
@@ -130,87 +130,83 @@ impl Opened {
     }
 
     /// Why the objects of row `id` are alive (computes the root paths first
-    /// if [`Opened::analyse`] has not run); `None` for no such row.
-    pub fn detail(&mut self, id: TypeId) -> Option<RootsDocument> {
-        let types = self.row_types.get(&id)?;
+    /// if [`Opened::analyse`] has not run, reporting to `progress`);
+    /// `Ok(None)` for no such row.
+    pub fn detail(
+        &mut self,
+        id: TypeId,
+        progress: &mut dyn Progress,
+    ) -> Result<Option<RootsDocument>, Cancelled> {
+        let Some(types) = self.row_types.get(&id) else {
+            return Ok(None);
+        };
         if self.paths.is_none() {
-            self.paths = root_paths(&self.snapshot.graph, &mut heaplens_graph::NoProgress).ok();
+            self.paths = Some(root_paths(&self.snapshot.graph, progress)?);
         }
-        Some(RootsDocument::build(
+        let Some(paths) = self.paths.as_ref() else {
+            return Ok(None);
+        };
+        Ok(Some(RootsDocument::build(
             &self.document.file,
             &self.snapshot,
-            self.paths.as_ref()?,
+            paths,
             types,
             DETAIL_LIMITS,
-        ))
+        )))
     }
 }
 
-/// The comparison of two opened dumps: the engine's per-type diff under
-/// its naming rule (names normalized when the dumps' producers spell them
-/// differently), every changed type.
-pub fn diff(base: &Opened, current: &Opened) -> DiffDocument {
-    let options = DiffOptions::default().with_naming_rule(
-        base.snapshot.info.capabilities,
-        current.snapshot.info.capabilities,
-    );
-    let d = diff_type_stats(&base.stats, &current.stats, options);
-    DiffDocument::build(
-        (base.file_name(), &base.snapshot.info),
-        (current.file_name(), &current.snapshot.info),
-        &d,
-        None,
-    )
+/// The comparison of two dumps from their `stats` documents: the engine's
+/// per-type diff under its naming rule (names normalized when the dumps'
+/// producers spell them differently), every changed type — the document
+/// `heaplens diff --json` writes for the same files.
+pub fn diff(base: &StatsDocument, current: &StatsDocument) -> Result<DiffDocument, EngineError> {
+    diff_documents(base, current, DiffOptions::default(), None)
+        .map_err(|e| EngineError::new(ErrorKind::Protocol, e.to_string()))
 }
 
-/// The worker's state: the dumps it holds.
+/// An engine error as the page shows it: its kind and stable name.
+pub fn open_error(e: &OpenError) -> EngineError {
+    EngineError {
+        kind: ErrorKind::of_open_error(e.kind()),
+        code: Some(e.kind().to_owned()),
+        message: e.to_string(),
+    }
+}
+
+/// A worker's state: the dumps it holds (the page gives each dump a worker
+/// of its own today; the session takes any number).
 #[derive(Default)]
 pub struct Session {
-    slots: HashMap<Slot, Opened>,
+    dumps: HashMap<DumpId, Opened>,
 }
 
 impl Session {
-    /// Opens `src` into `slot` (replacing what was there; the old snapshot is
-    /// dropped first so two never share the memory).
+    /// Opens `src` as `dump` (replacing a dump of that id; the old snapshot
+    /// is dropped first so two never share the memory).
     pub fn open(
         &mut self,
-        slot: Slot,
+        dump: DumpId,
         src: &dyn ReadAt,
         modules: &ModuleSet,
         file_name: &str,
         progress: &mut dyn Progress,
-    ) -> Result<&Opened, String> {
-        self.slots.remove(&slot);
-        if slot == Slot::Single {
-            self.slots.clear();
-        }
+    ) -> Result<&mut Opened, EngineError> {
+        self.dumps.remove(&dump);
         let snapshot =
-            heaplens_snapshot::open_with(src, modules, progress).map_err(|e| e.to_string())?;
+            heaplens_snapshot::open_with(src, modules, progress).map_err(|e| open_error(&e))?;
         let opened = Opened::new(snapshot, file_name, src.len());
-        Ok(self.slots.entry(slot).or_insert(opened))
+        Ok(self.dumps.entry(dump).or_insert(opened))
     }
 
-    /// A slot's dump.
-    pub fn get(&self, slot: Slot) -> Option<&Opened> {
-        self.slots.get(&slot)
+    /// A dump, mutably (to fill in measurements, run analyses).
+    pub fn get_mut(&mut self, dump: DumpId) -> Option<&mut Opened> {
+        self.dumps.get_mut(&dump)
     }
 
-    /// A slot's dump, mutably (to fill in measurements, run analyses).
-    pub fn get_mut(&mut self, slot: Slot) -> Option<&mut Opened> {
-        self.slots.get_mut(&slot)
-    }
-
-    /// Drops a slot's dump.
-    pub fn forget(&mut self, slot: Slot) {
-        self.slots.remove(&slot);
-    }
-
-    /// Compares the baseline with the current dump.
-    pub fn diff(&self) -> Result<DiffDocument, String> {
-        match (self.get(Slot::Baseline), self.get(Slot::Current)) {
-            (Some(b), Some(c)) => Ok(diff(b, c)),
-            _ => Err("open a baseline and a current dump to compare them".to_owned()),
-        }
+    /// Drops a dump.
+    pub fn close(&mut self, dump: DumpId) {
+        self.dumps.remove(&dump);
     }
 }
 
@@ -282,7 +278,7 @@ mod tests {
         assert_eq!(retained.get(&row_id(&o, "A")), Some(&60));
         assert_eq!(retained.get(&row_id(&o, "D")), None);
         let c = row_id(&o, "C");
-        let d = o.detail(c).unwrap();
+        let d = o.detail(c, &mut NoProgress).unwrap().unwrap();
         assert_eq!(d.type_ids, [c]);
         assert_eq!(d.count, 2);
         // Paths from long-lived roots first (the static field's), then
@@ -304,7 +300,7 @@ mod tests {
             kids.iter().any(|k| k.starts_with("[stack root]")),
             "{kids:?}"
         );
-        assert!(o.detail(TypeId(99)).is_none());
+        assert!(o.detail(TypeId(99), &mut NoProgress).unwrap().is_none());
     }
 
     /// The bug this schema fixed: two types with one name and module (two
@@ -371,7 +367,7 @@ mod tests {
             "b",
             1,
         );
-        let d = diff(&base, &cur);
+        let d = diff(&base.document, &cur.document).unwrap();
         let r: Vec<(&str, i64, DiffStatus)> = d
             .types
             .iter()
@@ -405,7 +401,7 @@ mod tests {
         let mut s = Session::default();
         let o = s
             .open(
-                Slot::Single,
+                DumpId(1),
                 &bytes,
                 &ModuleSet::new(),
                 "x.gcdump",
@@ -416,15 +412,18 @@ mod tests {
         assert_eq!(t.objects, o.stats.objects);
         assert_eq!(t.types.len(), o.stats.rows.len());
         assert_eq!(t.format, "gcdump");
-        let mut o = s.slots.remove(&Slot::Single).unwrap();
+        let mut o = s.dumps.remove(&DumpId(1)).unwrap();
         o.analyse(&mut NoProgress).unwrap();
         assert!(!o.retained.as_ref().unwrap().types.is_empty());
-        let d = o.detail(o.document.types[0].id).unwrap();
+        let d = o
+            .detail(o.document.types[0].id, &mut NoProgress)
+            .unwrap()
+            .unwrap();
         assert!(d.count > 0, "the biggest type is reachable");
         assert!(!d.paths.is_empty());
         let err = s
             .open(
-                Slot::Single,
+                DumpId(2),
                 &b"garbage!".to_vec(),
                 &ModuleSet::new(),
                 "x",
@@ -432,6 +431,8 @@ mod tests {
             )
             .err()
             .unwrap();
-        assert!(err.contains("unrecognised"), "{err}");
+        assert!(err.message.contains("unrecognised"), "{}", err.message);
+        assert_eq!(err.kind, ErrorKind::NotReadable);
+        assert_eq!(err.code.as_deref(), Some("unknown_format"));
     }
 }

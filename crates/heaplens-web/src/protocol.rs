@@ -1,54 +1,53 @@
-//! Messages between the UI and the worker.
+//! Messages between the page and its engine workers.
 //!
-//! Every message is one JSON string (`serde_json`), posted with
-//! `postMessage`. The only things that are not JSON are the files: an
-//! [`Request::Open`] message is posted as
-//! `{req: "<json>", file: File, modules: [File, ...]}` (`modules` may be
-//! absent), and the browser passes each `File` as a handle, so its bytes are
-//! never copied to the UI thread. The worker reads the dump in chunks, and
-//! a module file only when the engine asks for the assembly of its name
-//! (see [`is_module_file`]).
+//! Every message is a JavaScript object made by `serde-wasm-bindgen` from
+//! the types below (no JSON strings). A request travels in an envelope,
+//! `{request, file?, modules?, cancel?}`: `request` is a [`Request`];
+//! `file` and `modules` are the `File` handles an [`Request::Open`] reads
+//! (the browser passes handles, so no dump byte is copied to the page);
+//! `cancel` is an `Int32Array` over a `SharedArrayBuffer` the page sets to
+//! cancel this one operation, when the page is cross-origin isolated (see
+//! [`crate::bridge`]). A worker answers with [`Response`]s.
+//!
+//! The protocol is versioned: a worker's first message is
+//! [`Response::Hello`] with [`PROTOCOL_VERSION`] and the result schema's
+//! version ([`heaplens_results::SCHEMA_VERSION`]); the page refuses a
+//! worker of another version with a message ([`Hello::check`]) instead of
+//! misreading it. Results are the documents of the result schema, as
+//! `heaplens … --json` writes them; types are named by their [`TypeId`],
+//! dumps by a [`DumpId`] the page gives, operations by an [`OpId`].
 //!
 //! The protocol knows nothing of dump formats: the worker opens every input
-//! with `heaplens_snapshot::open`, so a new format needs no change here.
-//!
-//! Results travel as the documents of the result schema
-//! ([`heaplens_results`]), the same that `heaplens … --json` prints: a
-//! `stats` document when a dump is opened, `retained` once the dominator
-//! tree is built, `roots` for a type's detail and `diff` for a comparison.
-//! Types are named by their [`TypeId`] in every message.
+//! with `heaplens_snapshot::open_with`, so a new format needs no change here.
 
 use heaplens_results::diff::DiffDocument;
 use heaplens_results::retained::RetainedDocument;
 use heaplens_results::roots::RootsDocument;
 use heaplens_results::stats::StatsDocument;
-use heaplens_results::TypeId;
+use heaplens_results::{Header, TypeId, HEAPLENS_VERSION, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 
-/// Which of the opened dumps a message is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Slot {
-    /// The dump analysed on its own.
-    Single,
-    /// The older dump of a comparison.
-    Baseline,
-    /// The newer dump of a comparison.
-    Current,
-}
+/// The version of these messages. 1 was JSON strings with three fixed
+/// slots; 2 addresses dumps by id, carries operations, typed errors and
+/// phases, as JavaScript objects.
+pub const PROTOCOL_VERSION: u32 = 2;
 
-impl Slot {
-    /// How the UI names the slot.
-    pub fn label(self) -> &'static str {
-        match self {
-            Slot::Single => "dump",
-            Slot::Baseline => "baseline",
-            Slot::Current => "current",
-        }
-    }
-}
+/// A dump of the session, named by the page.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(transparent)]
+pub struct DumpId(pub u32);
 
-/// True for a file the UI sends as a module file rather than a dump: a
+/// One request and what answers it (progress, result, failure), so one
+/// operation can be cancelled and late answers to a cancelled one dropped.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(transparent)]
+pub struct OpId(pub u32);
+
+/// True for a file the page sends as a module file rather than a dump: a
 /// `.dll` or `.exe` (managed assemblies; no dump format has these names).
 pub fn is_module_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
@@ -65,41 +64,64 @@ fn is_zero(v: &u32) -> bool {
     *v == 0
 }
 
-/// UI → worker.
+/// Page → worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
-    /// Open the `File` posted beside this request (as `file`) into `slot`
-    /// (replacing what was there). The `File`s posted as `modules` (the
-    /// `.dll`/`.exe` files dropped with the dump) name the types of dumps
-    /// that lack their assemblies' images, as the CLI's `--modules` does:
-    /// the worker builds a `heaplens_snapshot::modules::ModuleSet` of them
-    /// and opens the dump with `heaplens_snapshot::open_with`; the
-    /// overview's notes say which modules were used, did not match, or
-    /// are still missing. Answered by progress reports, then
-    /// [`Response::Opened`] or [`Response::Failed`].
+    /// Open the `File` posted beside this request (as `file`) as `dump`.
+    /// The `File`s posted as `modules` (the `.dll`/`.exe` files dropped with
+    /// the dump) name the types of dumps that lack their assemblies'
+    /// images, as the CLI's `--modules` does. Answered by
+    /// [`Response::Progress`], then [`Response::Opened`] or
+    /// [`Response::Failed`].
     Open {
-        /// Where to keep the snapshot.
-        slot: Slot,
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
         /// Test knob: wait this long at every progress report, so a test
         /// can see (and cancel) a read of a small file. The page sets it
-        /// from `?e2e-slow-progress=MS`; 0 otherwise.
+        /// from `#…&e2e-slow-progress=MS`; 0 otherwise.
         #[serde(default, skip_serializing_if = "is_zero")]
         slow_progress_ms: u32,
     },
-    /// Details of one row of a slot's type table.
+    /// Compute the retained sizes of an open dump's types (and the shortest
+    /// paths from the roots the details need). Answered by
+    /// [`Response::Retained`] or [`Response::Failed`].
+    Analyse {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// As for [`Request::Open`].
+        #[serde(default, skip_serializing_if = "is_zero")]
+        slow_progress_ms: u32,
+    },
+    /// Why the objects of one row of a dump's type table are alive.
+    /// Answered by [`Response::Detail`] or [`Response::Failed`].
     Detail {
-        /// The snapshot.
-        slot: Slot,
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
         /// The row's id (`StatsDocument::types[…].id`).
         type_id: TypeId,
     },
-    /// Compare the baseline with the current snapshot.
-    Diff,
-    /// Drop a slot's snapshot, freeing its memory.
-    Forget {
-        /// The slot to empty.
-        slot: Slot,
+    /// Compare two dumps from their `stats` documents (every row); any
+    /// worker answers, holding either dump or none. Answered by
+    /// [`Response::Diff`] or [`Response::Failed`].
+    Diff {
+        /// The operation.
+        op: OpId,
+        /// The earlier dump's statistics.
+        base: Box<StatsDocument>,
+        /// The later dump's statistics.
+        current: Box<StatsDocument>,
+    },
+    /// Forget a dump, freeing its memory.
+    Close {
+        /// The dump.
+        dump: DumpId,
     },
     /// Benchmark: read the posted `File` from start to end in `chunk`-byte
     /// slices and do nothing else (the raw File API rate).
@@ -109,7 +131,64 @@ pub enum Request {
     },
 }
 
-/// Worker → UI.
+/// The versions a worker speaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// [`PROTOCOL_VERSION`] of the worker.
+    pub protocol: u32,
+    /// The result schema's version the worker writes.
+    pub schema_version: u32,
+    /// The heaplens the worker was built from.
+    pub heaplens_version: String,
+}
+
+impl Hello {
+    /// This build's versions.
+    pub fn current() -> Hello {
+        Hello {
+            protocol: PROTOCOL_VERSION,
+            schema_version: SCHEMA_VERSION,
+            heaplens_version: HEAPLENS_VERSION.to_owned(),
+        }
+    }
+
+    /// Whether this page can use a worker that says `self`: the same
+    /// protocol, and documents of a schema version this page reads
+    /// ([`Header::check`]). The error says both versions and what to do.
+    pub fn check(&self) -> Result<(), EngineError> {
+        let mine = Hello::current();
+        let schema = Header {
+            schema_version: self.schema_version,
+            heaplens_version: Some(self.heaplens_version.clone()),
+            document: None,
+        }
+        .check();
+        if self.protocol == mine.protocol && schema.is_ok() {
+            return Ok(());
+        }
+        let why = match schema {
+            Err(e) if self.protocol == mine.protocol => format!(" ({e})"),
+            _ => String::new(),
+        };
+        Err(EngineError::new(
+            ErrorKind::Version,
+            format!(
+                "the analysis engine is heaplens {} (protocol {}, schema {}) and this page is \
+                 heaplens {} (protocol {}, schema {}): they come from different builds{why}. \
+                 Reload the page; if a cached copy of the engine is in the way, reload it \
+                 bypassing the cache.",
+                self.heaplens_version,
+                self.protocol,
+                self.schema_version,
+                mine.heaplens_version,
+                mine.protocol,
+                mine.schema_version
+            ),
+        ))
+    }
+}
+
+/// Worker → page.
 // Messages live only between deserialising and handling them: the size of
 // the largest variant does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -117,48 +196,66 @@ pub enum Request {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Response {
     /// The worker has started and takes requests (messages posted earlier
-    /// are lost, so the UI waits for this).
-    Ready,
-    /// Reading is under way.
-    Progress(ProgressReport),
+    /// are lost, so the page waits for this); its versions.
+    Hello(Hello),
+    /// An operation is under way.
+    Progress {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// How far it has got.
+        progress: ProgressReport,
+    },
     /// A dump was opened.
     Opened {
-        /// Its slot.
-        slot: Slot,
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
         /// Its overview and type statistics (every row, by bytes).
-        stats: StatsDocument,
+        stats: Box<StatsDocument>,
         /// How the worker read it.
         read: ReadReport,
     },
-    /// A request failed; `message` is for people.
-    Failed {
-        /// The slot the request was about, if any.
-        slot: Option<Slot>,
-        /// What went wrong.
-        message: String,
-    },
-    /// Answer to [`Request::Detail`].
-    Detail {
-        /// The snapshot.
-        slot: Slot,
-        /// Why the type's objects are alive.
-        detail: RootsDocument,
-    },
-    /// Retained sizes of a slot's types, computed after the table was
-    /// shown (they need the dominator tree). Rows join the type table by
-    /// id; a type with no reachable object has none.
+    /// Retained sizes of a dump's types. Rows join the type table by id; a
+    /// type with no reachable object has none.
     Retained {
-        /// The snapshot.
-        slot: Slot,
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
         /// Every type's retained size and the largest objects.
-        retained: RetainedDocument,
+        retained: Box<RetainedDocument>,
         /// Milliseconds the analysis took.
         ms: f64,
     },
+    /// Answer to [`Request::Detail`].
+    Detail {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// The row asked about.
+        type_id: TypeId,
+        /// Why its objects are alive.
+        detail: Box<RootsDocument>,
+    },
     /// Answer to [`Request::Diff`].
     Diff {
+        /// The operation.
+        op: OpId,
         /// The comparison.
-        diff: DiffDocument,
+        diff: Box<DiffDocument>,
+    },
+    /// An operation failed (or was cancelled: [`ErrorKind::Cancelled`]).
+    Failed {
+        /// The dump it was about, if any.
+        dump: Option<DumpId>,
+        /// The operation, if the failure belongs to one.
+        op: Option<OpId>,
+        /// What went wrong.
+        error: EngineError,
     },
     /// Answer to [`Request::BenchRead`].
     BenchRead {
@@ -167,21 +264,233 @@ pub enum Response {
         /// Milliseconds spent.
         ms: f64,
     },
-    /// The engine panicked; the worker is unusable afterwards.
-    Panic {
-        /// The panic message.
-        message: String,
-    },
 }
 
-/// How far an open has got.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// What kind of failure, so the page says what it means and what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Not a dump heaplens reads (unknown content, a compressed file, a
+    /// format or runtime not read yet).
+    NotReadable,
+    /// A dump whose bytes are damaged or cut short.
+    Damaged,
+    /// A dump that lacks what the analysis needs (no .NET runtime, no GC
+    /// heap, no type data, a GC in progress).
+    Incomplete,
+    /// The browser could not read the file.
+    ReadFailed,
+    /// The user cancelled the operation.
+    Cancelled,
+    /// The worker ran out of memory.
+    OutOfMemory,
+    /// The engine hit a bug (a panic).
+    EngineBug,
+    /// The worker could not start, or stopped.
+    WorkerFailed,
+    /// The worker is of another version than the page.
+    Version,
+    /// A message one side did not understand.
+    Protocol,
+    /// No such dump or type (the page asked about something gone).
+    NotFound,
+}
+
+impl ErrorKind {
+    /// A heading for the failure of `what` (a file name).
+    pub fn title(self, what: &str) -> String {
+        match self {
+            ErrorKind::NotReadable => format!("heaplens does not read {what}"),
+            ErrorKind::Damaged => format!("{what} is damaged"),
+            ErrorKind::Incomplete => format!("{what} lacks what the analysis needs"),
+            ErrorKind::ReadFailed => format!("The browser could not read {what}"),
+            ErrorKind::Cancelled => format!("Stopped reading {what}"),
+            ErrorKind::OutOfMemory => format!("{what} needs more memory than this tab has"),
+            ErrorKind::EngineBug => format!("The analysis of {what} stopped unexpectedly"),
+            ErrorKind::WorkerFailed => "The analysis engine stopped".to_owned(),
+            ErrorKind::Version => "The analysis engine is of another version".to_owned(),
+            ErrorKind::Protocol => {
+                "The page and its engine do not understand each other".to_owned()
+            }
+            ErrorKind::NotFound => format!("{what} is no longer open"),
+        }
+    }
+
+    /// What the user can do about it, when there is something to say.
+    pub fn advice(self) -> Option<&'static str> {
+        match self {
+            ErrorKind::NotReadable => Some(
+                "heaplens reads .gcdump files, Linux core dumps and Windows minidumps of .NET \
+                 processes; unpack a .zip, .gz or .zst first.",
+            ),
+            ErrorKind::Damaged => Some(
+                "The file may be cut short (a download or copy that did not finish) or damaged. \
+                 The message says where.",
+            ),
+            ErrorKind::OutOfMemory => Some(
+                "heaplens gives each dump's engine up to 2 GB of memory in the browser; a heap \
+                 of roughly 60 million objects fits. The command-line heaplens reads dumps of \
+                 any size: heaplens stats FILE.",
+            ),
+            ErrorKind::EngineBug => Some(
+                "This is a bug in heaplens: the file may be damaged in a way it does not \
+                 handle yet. The other dumps are not affected.",
+            ),
+            ErrorKind::Version | ErrorKind::Protocol => {
+                Some("Reload the page (bypassing the cache) so the page and its engine match.")
+            }
+            _ => None,
+        }
+    }
+
+    /// The kind of an engine's open error, from its stable name
+    /// (`heaplens_snapshot::OpenError::kind`).
+    pub fn of_open_error(code: &str) -> ErrorKind {
+        match code {
+            "unknown_format"
+            | "compressed"
+            | "too_deep"
+            | "not_supported_yet"
+            | "unsupported_runtime" => ErrorKind::NotReadable,
+            "no_runtime" | "no_heap" | "no_type_data" | "no_gc_info" | "gc_in_progress" => {
+                ErrorKind::Incomplete
+            }
+            "cancelled" => ErrorKind::Cancelled,
+            "read_failed" => ErrorKind::ReadFailed,
+            // damaged_*, truncated, truncated_gcdump, corrupt_runtime_data,
+            // clr_read_failed, and any reason this page does not know yet.
+            _ => ErrorKind::Damaged,
+        }
+    }
+}
+
+/// A failure as the page shows it: its kind, the engine's own name for it
+/// when it has one, and the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineError {
+    /// What kind.
+    pub kind: ErrorKind,
+    /// The engine's stable name of the reason (`damaged_gcdump`, …), when
+    /// the engine gave one.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl EngineError {
+    /// An error of `kind`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> EngineError {
+        EngineError {
+            kind,
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// The user cancelled.
+    pub fn cancelled() -> EngineError {
+        EngineError::new(ErrorKind::Cancelled, "cancelled")
+    }
+}
+
+/// What a progress report's `done` and `total` count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Bytes (of a file or of a heap).
+    Bytes,
+    /// Objects (nodes of the graph).
+    Objects,
+    /// Nothing is counted.
+    None,
+}
+
+/// A phase of reading a dump or analysing it: the engine's
+/// (`heaplens_graph::Phase`, with the same units and words), and the
+/// worker's own start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The worker got the file and starts.
+    Starting,
+    /// Reading the objects of a `.gcdump` (objects).
+    ReadingObjects,
+    /// Finding the GC heap in a dump (no unit).
+    FindingHeap,
+    /// Walking the objects of the heap's segments (bytes of heap).
+    ReadingHeap,
+    /// Resolving every object's references (objects).
+    FollowingReferences,
+    /// The shortest path from a root to every object (objects).
+    FindingRoots,
+    /// PerfView's spanning tree of the heap (objects).
+    SpanningTree,
+    /// Dominators and retained sizes (objects).
+    RetainedSizes,
+    /// Reading every live string's text for duplicates (objects).
+    ReadingStrings,
+    /// Measuring collections and arrays for waste (objects).
+    MeasuringCollections,
+}
+
+impl Phase {
+    /// What its reports count.
+    pub fn unit(self) -> Unit {
+        match self {
+            Phase::ReadingHeap => Unit::Bytes,
+            Phase::ReadingObjects
+            | Phase::FollowingReferences
+            | Phase::FindingRoots
+            | Phase::SpanningTree
+            | Phase::RetainedSizes
+            | Phase::ReadingStrings
+            | Phase::MeasuringCollections => Unit::Objects,
+            Phase::Starting | Phase::FindingHeap => Unit::None,
+        }
+    }
+
+    /// What it does, in a user's words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Phase::Starting => "starting",
+            Phase::ReadingObjects => "reading the objects",
+            Phase::FindingHeap => "finding the heap",
+            Phase::ReadingHeap => "reading the heap",
+            Phase::FollowingReferences => "following references",
+            Phase::FindingRoots => "finding roots",
+            Phase::SpanningTree => "ordering the heap as PerfView does",
+            Phase::RetainedSizes => "computing retained sizes",
+            Phase::ReadingStrings => "reading strings",
+            Phase::MeasuringCollections => "measuring collections",
+        }
+    }
+}
+
+/// The engine's phase (`heaplens_graph::Phase`) as messages carry it.
+impl From<heaplens_graph::Phase> for Phase {
+    fn from(p: heaplens_graph::Phase) -> Phase {
+        use heaplens_graph::Phase as E;
+        match p {
+            E::ReadingObjects => Phase::ReadingObjects,
+            E::FindingHeap => Phase::FindingHeap,
+            E::ReadingHeap => Phase::ReadingHeap,
+            E::FollowingReferences => Phase::FollowingReferences,
+            E::FindingRoots => Phase::FindingRoots,
+            E::SpanningTree => Phase::SpanningTree,
+            E::RetainedSizes => Phase::RetainedSizes,
+            E::ReadingStrings => Phase::ReadingStrings,
+            E::MeasuringCollections => Phase::MeasuringCollections,
+        }
+    }
+}
+
+/// How far an operation has got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressReport {
-    /// The slot being opened.
-    pub slot: Option<Slot>,
-    /// The engine's current phase ("nodes", ...).
-    pub phase: String,
-    /// Units of the phase done.
+    /// The engine's current phase.
+    pub phase: Phase,
+    /// [`Phase::unit`]s of the phase done.
     pub done: u64,
     /// Units of the phase in all (0 if unknown).
     pub total: u64,
@@ -191,10 +500,27 @@ pub struct ProgressReport {
     pub bytes_read: u64,
     /// Size of the file.
     pub file_size: u64,
-    /// Objects read so far, when the phase counts objects.
-    pub objects: Option<u64>,
-    /// Milliseconds since the open started.
+    /// Milliseconds since the operation started.
     pub elapsed_ms: f64,
+    /// The worker's wasm memory in bytes (so the page can tell running
+    /// out of memory from a bug when a worker stops).
+    #[serde(default)]
+    pub memory: u64,
+}
+
+impl ProgressReport {
+    /// The share of the work done, 0 to 1: of the phase when it counts,
+    /// else of the file read.
+    pub fn fraction(&self) -> f64 {
+        let f = if self.total > 0 {
+            self.done as f64 / self.total as f64
+        } else if self.file_size > 0 {
+            self.position as f64 / self.file_size as f64
+        } else {
+            0.0
+        };
+        f.clamp(0.0, 1.0)
+    }
 }
 
 /// The worker's own figures of an open: how it read the dump (not results
@@ -213,6 +539,8 @@ pub struct ReadReport {
     pub wasm_memory: u64,
     /// Memory the heap graph takes in the worker, in bytes.
     pub graph_memory: u64,
+    /// Module files given with the dump.
+    pub module_files: u32,
 }
 
 #[cfg(test)]
@@ -235,13 +563,84 @@ mod tests {
     }
 
     #[test]
-    fn open_request_round_trips() {
+    fn requests_are_tagged_objects() {
         let r = Request::Open {
-            slot: Slot::Single,
+            dump: DumpId(3),
+            op: OpId(7),
             slow_progress_ms: 0,
         };
-        let s = serde_json::to_string(&r).unwrap();
-        assert_eq!(s, r#"{"type":"open","slot":"single"}"#);
-        assert_eq!(serde_json::from_str::<Request>(&s).unwrap(), r);
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v, serde_json::json!({"type": "open", "dump": 3, "op": 7}));
+        assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
+    }
+
+    /// A worker of this build is taken; one of another protocol or schema
+    /// version is refused, and the message names both versions.
+    #[test]
+    fn workers_of_another_version_are_refused() {
+        assert_eq!(Hello::current().check(), Ok(()));
+        let other = Hello {
+            protocol: PROTOCOL_VERSION + 1,
+            ..Hello::current()
+        };
+        let e = other.check().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Version);
+        assert!(
+            e.message
+                .contains(&format!("protocol {}", PROTOCOL_VERSION + 1))
+                && e.message.contains(&format!("protocol {PROTOCOL_VERSION}")),
+            "{}",
+            e.message
+        );
+        let older_schema = Hello {
+            schema_version: 0,
+            heaplens_version: "0.0.1".into(),
+            ..Hello::current()
+        };
+        let e = older_schema.check().unwrap_err();
+        assert!(e.message.contains("schema version 0"), "{}", e.message);
+        // The JavaScript the loader posts when the engine cannot start reads
+        // as a typed failure.
+        let js = serde_json::json!({"type": "failed", "dump": null, "op": null,
+            "error": {"kind": "worker_failed", "code": null, "message": "x"}});
+        assert!(matches!(
+            serde_json::from_value::<Response>(js).unwrap(),
+            Response::Failed {
+                error: EngineError {
+                    kind: ErrorKind::WorkerFailed,
+                    ..
+                },
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn engine_phases_and_errors_are_typed() {
+        // Every engine phase has the engine's words and unit here.
+        for p in heaplens_graph::Phase::ALL {
+            let mine = Phase::from(p);
+            assert_eq!(mine.words(), p.words(), "{p:?}");
+            let unit = match p.unit() {
+                heaplens_graph::Unit::Bytes => Unit::Bytes,
+                heaplens_graph::Unit::Objects => Unit::Objects,
+                heaplens_graph::Unit::None => Unit::None,
+            };
+            assert_eq!(mine.unit(), unit, "{p:?}");
+        }
+        assert_eq!(
+            ErrorKind::of_open_error("unknown_format"),
+            ErrorKind::NotReadable
+        );
+        assert_eq!(
+            ErrorKind::of_open_error("damaged_gcdump"),
+            ErrorKind::Damaged
+        );
+        assert_eq!(
+            ErrorKind::of_open_error("truncated_gcdump"),
+            ErrorKind::Damaged
+        );
+        assert_eq!(ErrorKind::of_open_error("no_heap"), ErrorKind::Incomplete);
+        assert_eq!(ErrorKind::of_open_error("cancelled"), ErrorKind::Cancelled);
     }
 }

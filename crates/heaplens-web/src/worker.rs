@@ -1,13 +1,25 @@
-//! The worker: receives requests from the UI, opens dumps with the engine
-//! and answers with tables. See [`crate::protocol`].
+//! An engine worker: receives requests from the page, opens dumps with the
+//! engine and answers with the documents of the result schema. See
+//! [`crate::protocol`] for the messages and [`crate::bridge`] for the page's
+//! side.
+//!
+//! The worker runs the engine on its one thread, so a request runs to its
+//! end before the next is read. An operation is cancelled through the flag
+//! posted with it (an `Int32Array` over a `SharedArrayBuffer`, when the
+//! page is cross-origin isolated): every progress report reads it and
+//! stops the engine with `Cancelled`. Without shared memory the page stops
+//! the worker instead (see the bridge).
 
 use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
-use crate::protocol::{ProgressReport, Request, Response, Slot};
+use crate::protocol::{
+    DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request, Response,
+};
 use heaplens_bytes::PageCache;
-use heaplens_graph::Cancelled;
+use heaplens_graph::{Cancelled, Phase as EnginePhase};
 use heaplens_snapshot::modules::ModuleSet;
-use std::cell::RefCell;
+use serde::Serialize;
+use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
@@ -23,6 +35,8 @@ const PROGRESS_EVERY_MS: f64 = 50.0;
 
 thread_local! {
     static SESSION: RefCell<Session> = RefCell::new(Session::default());
+    /// The operation running, for a panic's report.
+    static RUNNING: Cell<(Option<DumpId>, Option<OpId>)> = const { Cell::new((None, None)) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -34,12 +48,33 @@ fn now() -> f64 {
 }
 
 fn post(resp: &Response) {
-    match serde_json::to_string(resp) {
-        Ok(s) => {
-            let _ = scope().post_message(&JsValue::from_str(&s));
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    match resp.serialize(&ser) {
+        Ok(v) => {
+            let _ = scope().post_message(&v);
         }
-        Err(e) => web_sys::console::error_1(&format!("heaplens worker: {e}").into()),
+        // A result that cannot be written as a message (a number past
+        // JavaScript's exact integers) fails its operation instead of
+        // leaving the page waiting.
+        Err(e) => {
+            let (dump, op) = RUNNING.with(Cell::get);
+            let failed = Response::Failed {
+                dump,
+                op,
+                error: EngineError::new(
+                    ErrorKind::Protocol,
+                    format!("the engine could not send its result: {e}"),
+                ),
+            };
+            if let Ok(v) = failed.serialize(&ser) {
+                let _ = scope().post_message(&v);
+            }
+        }
     }
+}
+
+fn fail(dump: Option<DumpId>, op: Option<OpId>, error: EngineError) {
+    post(&Response::Failed { dump, op, error });
 }
 
 /// Size of this worker's wasm memory in bytes.
@@ -51,90 +86,142 @@ pub fn wasm_memory() -> u64 {
         .byte_length() as u64
 }
 
-/// Installs the message handler and tells the UI the worker is ready.
+/// Installs the message handler and says which versions this worker
+/// speaks.
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
-        post(&Response::Panic {
-            message: info.to_string(),
-        });
+        let (dump, op) = RUNNING.with(Cell::get);
+        fail(
+            dump,
+            op,
+            EngineError::new(
+                ErrorKind::EngineBug,
+                format!("the engine hit a bug: {info}"),
+            ),
+        );
     }));
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
         handle(ev.data());
     });
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
-    post(&Response::Ready);
+    post(&Response::Hello(Hello::current()));
+}
+
+/// The cancel flag posted with a request, when the page has shared memory.
+struct CancelFlag(Option<js_sys::Int32Array>);
+
+impl CancelFlag {
+    fn check(&self) -> Result<(), Cancelled> {
+        match &self.0 {
+            Some(a) if js_sys::Atomics::load(a, 0).unwrap_or(0) != 0 => Err(Cancelled),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn field(data: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(data, &name.into()).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn handle(data: JsValue) {
-    let req = js_sys::Reflect::get(&data, &"req".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .ok_or_else(|| "the message has no request".to_owned())
-        .and_then(|s| serde_json::from_str::<Request>(&s).map_err(|e| e.to_string()));
-    let req = match req {
+    let req = match serde_wasm_bindgen::from_value::<Request>(field(&data, "request")) {
         Ok(r) => r,
         Err(e) => {
-            post(&Response::Failed {
-                slot: None,
-                message: format!("the worker got a message it does not understand: {e}"),
-            });
+            fail(
+                None,
+                None,
+                EngineError::new(
+                    ErrorKind::Protocol,
+                    format!("the engine got a message it does not understand: {e}"),
+                ),
+            );
             return;
         }
     };
-    let file = js_sys::Reflect::get(&data, &"file".into())
-        .ok()
-        .and_then(|v| v.dyn_into::<File>().ok());
-    // Module files posted with an open request (handles, not bytes).
-    let modules: Vec<File> = js_sys::Reflect::get(&data, &"modules".into())
-        .ok()
-        .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
-        .map(|a| a.iter().filter_map(|v| v.dyn_into::<File>().ok()).collect())
-        .unwrap_or_default();
+    let cancel = CancelFlag(field(&data, "cancel").dyn_into::<js_sys::Int32Array>().ok());
     match req {
         Request::Open {
-            slot,
+            dump,
+            op,
             slow_progress_ms,
-        } => match file {
-            Some(f) => open(slot, f, modules, slow_progress_ms),
-            None => post(&Response::Failed {
-                slot: Some(slot),
-                message: "no file came with the request".into(),
-            }),
-        },
-        Request::Detail { slot, type_id } => {
-            let d = SESSION.with(|s| s.borrow_mut().get_mut(slot).and_then(|o| o.detail(type_id)));
-            post(&match d {
-                Some(detail) => Response::Detail { slot, detail },
-                None => Response::Failed {
-                    slot: Some(slot),
-                    message: format!("no type {} in the {}", type_id.0, slot.label()),
-                },
-            });
+        } => {
+            let file = field(&data, "file").dyn_into::<File>().ok();
+            // Module files posted with the dump (handles, not bytes).
+            let modules: Vec<File> = field(&data, "modules")
+                .dyn_into::<js_sys::Array>()
+                .map(|a| a.iter().filter_map(|v| v.dyn_into::<File>().ok()).collect())
+                .unwrap_or_default();
+            match file {
+                Some(f) => running(dump, op, || {
+                    open_dump(dump, op, f, modules, slow_progress_ms, &cancel)
+                }),
+                None => fail(
+                    Some(dump),
+                    Some(op),
+                    EngineError::new(ErrorKind::Protocol, "no file came with the request"),
+                ),
+            }
         }
-        Request::Diff => post(&match SESSION.with(|s| s.borrow().diff()) {
-            Ok(diff) => Response::Diff { diff },
-            Err(message) => Response::Failed {
-                slot: None,
-                message,
-            },
+        Request::Analyse {
+            dump,
+            op,
+            slow_progress_ms,
+        } => running(dump, op, || analyse(dump, op, slow_progress_ms, &cancel)),
+        Request::Detail { dump, op, type_id } => running(dump, op, || {
+            let mut progress = |_: EnginePhase, _: u64, _: u64| cancel.check();
+            let d = SESSION.with(|s| {
+                s.borrow_mut()
+                    .get_mut(dump)
+                    .map(|o| o.detail(type_id, &mut progress))
+            });
+            match d {
+                Some(Ok(Some(detail))) => post(&Response::Detail {
+                    dump,
+                    op,
+                    type_id,
+                    detail: Box::new(detail),
+                }),
+                Some(Err(Cancelled)) => fail(Some(dump), Some(op), EngineError::cancelled()),
+                _ => fail(
+                    Some(dump),
+                    Some(op),
+                    EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("the dump has no type {}", type_id.0),
+                    ),
+                ),
+            }
         }),
-        Request::Forget { slot } => SESSION.with(|s| s.borrow_mut().forget(slot)),
+        Request::Diff { op, base, current } => match crate::model::diff(&base, &current) {
+            Ok(diff) => post(&Response::Diff {
+                op,
+                diff: Box::new(diff),
+            }),
+            Err(e) => fail(None, Some(op), e),
+        },
+        Request::Close { dump } => SESSION.with(|s| s.borrow_mut().close(dump)),
         Request::BenchRead { chunk } => {
-            let Some(f) = file else { return };
+            let Ok(f) = field(&data, "file").dyn_into::<File>() else {
+                return;
+            };
             let t0 = now();
-            post(&match bench_read(&f, chunk as u64) {
-                Ok(bytes) => Response::BenchRead {
+            match bench_read(&f, chunk as u64) {
+                Ok(bytes) => post(&Response::BenchRead {
                     bytes,
                     ms: now() - t0,
-                },
-                Err(message) => Response::Failed {
-                    slot: None,
-                    message,
-                },
-            });
+                }),
+                Err(message) => fail(None, None, EngineError::new(ErrorKind::ReadFailed, message)),
+            }
         }
     }
+}
+
+/// Runs `f` as operation `op` of `dump` (for a panic's report).
+fn running(dump: DumpId, op: OpId, f: impl FnOnce()) {
+    RUNNING.with(|r| r.set((Some(dump), Some(op))));
+    f();
+    RUNNING.with(|r| r.set((None, None)));
 }
 
 /// The module files dropped with a dump, as the engine's [`ModuleSet`].
@@ -154,91 +241,157 @@ fn module_set(files: Vec<File>) -> Result<ModuleSet, String> {
     Ok(set)
 }
 
-fn open(slot: Slot, file: File, modules: Vec<File>, slow_progress_ms: u32) {
+/// Progress reports of one operation: throttled to one every
+/// [`PROGRESS_EVERY_MS`], the engine's phase typed, the cancel flag read
+/// at every report.
+struct Reporter<'a> {
+    dump: DumpId,
+    op: OpId,
+    t0: f64,
+    last: f64,
+    slow_ms: u32,
+    cancel: &'a CancelFlag,
+    file: Option<&'a BlobReader>,
+}
+
+impl Reporter<'_> {
+    fn report(&self, phase: Phase, done: u64, total: u64) -> ProgressReport {
+        let (position, bytes_read, file_size) = match self.file {
+            Some(r) => (r.position(), r.bytes_read(), heaplens_bytes::ReadAt::len(r)),
+            None => (0, 0, 0),
+        };
+        ProgressReport {
+            phase,
+            done,
+            total,
+            position,
+            bytes_read,
+            file_size,
+            elapsed_ms: now() - self.t0,
+            memory: wasm_memory(),
+        }
+    }
+
+    fn post(&self, phase: Phase, done: u64, total: u64) {
+        post(&Response::Progress {
+            dump: self.dump,
+            op: self.op,
+            progress: self.report(phase, done, total),
+        });
+    }
+
+    fn update(&mut self, phase: EnginePhase, done: u64, total: u64) -> Result<(), Cancelled> {
+        if self.slow_ms > 0 {
+            let until = now() + self.slow_ms as f64;
+            while now() < until {}
+        }
+        self.cancel.check()?;
+        let t = now();
+        if t - self.last >= PROGRESS_EVERY_MS || self.slow_ms > 0 {
+            self.last = t;
+            self.post(phase.into(), done, total);
+        }
+        Ok(())
+    }
+}
+
+/// Opens a posted `File` as `dump`: the one path from a dropped file to a
+/// snapshot in this worker (an archive's reader unwraps here).
+fn open_dump(
+    dump: DumpId,
+    op: OpId,
+    file: File,
+    modules: Vec<File>,
+    slow_progress_ms: u32,
+    cancel: &CancelFlag,
+) {
     let t0 = now();
     let name = file.name();
+    let module_files = modules.len() as u32;
     let opened = BlobReader::new(file.into()).and_then(|r| Ok((r, module_set(modules)?)));
     let (reader, modules) = match opened {
         Ok(r) => r,
         Err(message) => {
-            post(&Response::Failed {
-                slot: Some(slot),
-                message,
-            });
+            fail(
+                Some(dump),
+                Some(op),
+                EngineError::new(ErrorKind::ReadFailed, message),
+            );
             return;
         }
     };
-    let file_size = heaplens_bytes::ReadAt::len(&reader);
     let cache = PageCache::with_capacity(&reader, PAGE_SIZE, PAGES);
-    let report = |phase: &str, done: u64, total: u64| {
-        let objectish = phase.contains("node") || phase.contains("object");
-        Response::Progress(ProgressReport {
-            slot: Some(slot),
-            phase: phase.to_owned(),
-            done,
-            total,
-            position: reader.position(),
-            bytes_read: reader.bytes_read(),
-            file_size,
-            objects: objectish.then_some(done),
-            elapsed_ms: now() - t0,
-        })
+    let mut reporter = Reporter {
+        dump,
+        op,
+        t0,
+        last: now(),
+        slow_ms: slow_progress_ms,
+        cancel,
+        file: Some(&reader),
     };
-    post(&report("starting", 0, 0));
-    let mut last = now();
-    let mut progress = |phase: &str, done: u64, total: u64| -> Result<(), Cancelled> {
-        if slow_progress_ms > 0 {
-            let until = now() + slow_progress_ms as f64;
-            while now() < until {}
-        }
-        let t = now();
-        if t - last >= PROGRESS_EVERY_MS {
-            last = t;
-            post(&report(phase, done, total));
-        }
-        Ok(())
-    };
+    reporter.post(Phase::Starting, 0, 0);
+    let mut progress =
+        |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        s.open(slot, &cache, &modules, &name, &mut progress)?;
-        let o = s.get_mut(slot).expect("just opened");
+        let o = s.open(dump, &cache, &modules, &name, &mut progress)?;
         o.report.bytes_read = reader.bytes_read();
         o.report.read_ms = reader.read_ms();
         o.report.open_ms = now() - t0;
         o.report.wasm_memory = wasm_memory();
-        Ok::<_, String>((o.document.clone(), o.report.clone()))
+        o.report.module_files = module_files;
+        Ok::<_, EngineError>((o.document.clone(), o.report.clone()))
     });
     // The names are in the snapshot; the module files are not read again.
     drop(modules);
     match result {
-        Ok((stats, read)) => post(&Response::Opened { slot, stats, read }),
-        Err(message) => {
-            post(&Response::Failed {
-                slot: Some(slot),
-                message,
-            });
-            return;
-        }
-    }
-    // The table is on screen; now the slower analyses (root paths and the
-    // dominator tree) that the retained column and the detail need.
-    let t1 = now();
-    let retained = SESSION.with(|s| {
-        let mut s = s.borrow_mut();
-        let o = s.get_mut(slot)?;
-        o.analyse(&mut heaplens_graph::NoProgress).ok()?;
-        o.retained.clone()
-    });
-    if let Some(retained) = retained {
-        post(&Response::Retained {
-            slot,
-            retained,
-            ms: now() - t1,
-        });
+        Ok((stats, read)) => post(&Response::Opened {
+            dump,
+            op,
+            stats: Box::new(stats),
+            read,
+        }),
+        Err(error) => fail(Some(dump), Some(op), error),
     }
 }
 
-/// A JavaScript exception as text (re-exported for the UI).
+/// Root paths and retained sizes of an open dump.
+fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
+    let t0 = now();
+    let mut reporter = Reporter {
+        dump,
+        op,
+        t0,
+        last: t0,
+        slow_ms: slow_progress_ms,
+        cancel,
+        file: None,
+    };
+    let mut progress =
+        |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
+    let result = SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let o = s.get_mut(dump)?;
+        Some(o.analyse(&mut progress).map(|()| o.retained.clone()))
+    });
+    match result {
+        Some(Ok(Some(retained))) => post(&Response::Retained {
+            dump,
+            op,
+            retained: Box::new(retained),
+            ms: now() - t0,
+        }),
+        Some(Err(Cancelled)) => fail(Some(dump), Some(op), EngineError::cancelled()),
+        _ => fail(
+            Some(dump),
+            Some(op),
+            EngineError::new(ErrorKind::NotFound, "the dump is not open in this worker"),
+        ),
+    }
+}
+
+/// A JavaScript exception as text (re-exported for the page).
 pub fn error_text(e: &JsValue) -> String {
     js_error(e)
 }

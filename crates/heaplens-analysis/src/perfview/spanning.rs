@@ -15,7 +15,7 @@
 //! and `2i+1`, which breaks ties its own way), both reproduced here.
 
 use super::pattern::{compile, PatternError};
-use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Progress};
+use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Phase, Progress};
 use regex::Regex;
 
 /// PerfView's default priorities (`SpanningTree.DefaultPriorities`). In the
@@ -227,10 +227,10 @@ pub fn spanning_tree(
         }
         order.push(node);
         if order.len() & 0xFFFF == 0 {
-            progress.update("spanning tree", order.len() as u64, n as u64)?;
+            progress.update(Phase::SpanningTree, order.len() as u64, n as u64)?;
         }
     }
-    progress.update("spanning tree", n as u64, n as u64)?;
+    progress.update(Phase::SpanningTree, n as u64, n as u64)?;
     parent.truncate(n);
     Ok(SpanningTree { parent, order })
 }

@@ -1,4 +1,5 @@
-//! The worker's wasm entry point (loaded by `web/worker_loader.js`).
+//! An engine worker's wasm entry point (loaded by the page's bridge from a
+//! `blob:` URL; see `heaplens_web::bridge`).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

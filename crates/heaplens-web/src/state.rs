@@ -1,0 +1,1495 @@
+//! The page's state and its one reducer: every change of what the page
+//! shows is an [`Action`] applied by [`AppState::reduce`], a plain function
+//! tested natively. What must happen outside the state — a request to an
+//! engine worker, a cancel — is a [`Command`] the reducer leaves in the
+//! [`Outbox`] for the page's bridge to carry out (`ui` drains it after each
+//! render). The URL is a view of the state ([`AppState::url_route`]).
+
+use crate::protocol::{DumpId, EngineError, ErrorKind, OpId, ProgressReport, ReadReport, Response};
+use crate::route::{DumpKey, Route, Screen};
+use crate::table::TableView;
+use heaplens_results::analysis::{AnalysisDocument, DumpAnalysis};
+use heaplens_results::diff::DiffDocument;
+use heaplens_results::retained::RetainedDocument;
+use heaplens_results::roots::RootsDocument;
+use heaplens_results::stats::{StatsDocument, TypeStatsRow};
+use heaplens_results::TypeId;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// A dump the user added, as the page's bridge describes it (the bridge
+/// keeps the `File` handles under `id`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDump {
+    /// The id the bridge gave it.
+    pub id: DumpId,
+    /// The file's name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its modification time (ms since 1970), the fallback for ordering.
+    pub file_time_ms: f64,
+    /// Module files given with it.
+    pub modules: usize,
+}
+
+/// The tabs of a dump's screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Overview.
+    Overview,
+    /// The type table.
+    Types,
+    /// One type: why it is alive.
+    Detail(TypeId),
+}
+
+/// What fills the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The landing page.
+    Landing,
+    /// A dump: its progress while it is read, its error if it failed, else
+    /// its tabs.
+    Dump {
+        /// The dump.
+        id: DumpId,
+        /// The tab.
+        tab: Tab,
+    },
+    /// The comparison of [`AppState::comparison`].
+    Compare,
+}
+
+/// Where a dump's reading stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DumpStatus {
+    /// Being read.
+    Opening {
+        /// The open operation.
+        op: OpId,
+        /// The last report.
+        progress: Option<ProgressReport>,
+    },
+    /// Read: [`DumpEntry::loaded`] holds its documents.
+    Ready,
+    /// Could not be read.
+    Failed(EngineError),
+}
+
+/// A point in time as a dump records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DumpTime {
+    /// Seconds since 1970 of the time as written (UTC, or the machine's
+    /// local time for a `.gcdump`).
+    pub seconds: i64,
+    /// True when the time is UTC, false for a local time without a zone.
+    pub utc: bool,
+}
+
+impl DumpTime {
+    /// Reads the schema's ISO 8601 (`2023-11-08T15:05:15`, with `Z` for UTC).
+    pub fn parse(iso: &str) -> Option<DumpTime> {
+        let (s, utc) = match iso.strip_suffix('Z') {
+            Some(s) => (s, true),
+            None => (iso, false),
+        };
+        let (date, time) = s.split_once('T')?;
+        let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+        let (y, m, dd) = (d.next()??, d.next()??, d.next()??);
+        let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+        let (h, mi, se) = (t.next()??, t.next()??, t.next()??);
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + dd - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(DumpTime {
+            seconds: days * 86_400 + h * 3600 + mi * 60 + se,
+            utc,
+        })
+    }
+}
+
+/// A read dump's documents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// Its overview and type statistics.
+    pub stats: Rc<StatsDocument>,
+    /// How the worker read it.
+    pub read: ReadReport,
+    /// When it was taken, when it records that.
+    pub dump_time: Option<DumpTime>,
+    index: HashMap<TypeId, usize>,
+}
+
+impl Loaded {
+    /// The documents of an open.
+    pub fn new(stats: StatsDocument, read: ReadReport) -> Loaded {
+        let index = stats
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id, i))
+            .collect();
+        Loaded {
+            dump_time: stats.dump_time.as_deref().and_then(DumpTime::parse),
+            stats: Rc::new(stats),
+            read,
+            index,
+        }
+    }
+
+    /// The row of type `id`.
+    pub fn row(&self, id: TypeId) -> Option<&TypeStatsRow> {
+        self.stats.types.get(*self.index.get(&id)?)
+    }
+
+    /// What the dump lacks, in the engine's words and numbers (its
+    /// `coverage.summary`, the line `heaplens` prints too), shown above
+    /// every result of it: `Partial(…)` when the result is not the whole
+    /// heap's, `Note(…)` for a file cut short past everything the result
+    /// needs; `None` for a whole dump.
+    pub fn coverage_note(&self) -> Option<CoverageNote> {
+        let c = &self.stats.coverage;
+        let summary = c.summary.clone();
+        if !self.stats.complete {
+            Some(CoverageNote::Partial(summary.unwrap_or_else(|| {
+                "the dump does not hold the whole heap and its roots".to_owned()
+            })))
+        } else {
+            summary.map(CoverageNote::Note)
+        }
+    }
+}
+
+/// What a dump lacks, said above its results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoverageNote {
+    /// The result is not the whole heap's: what is missing.
+    Partial(String),
+    /// The result is whole, but the file lacks something (cut short past
+    /// what the result needs).
+    Note(String),
+}
+
+/// Retained sizes of a dump.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Retained {
+    /// Not asked for.
+    NotStarted,
+    /// Being computed.
+    Computing {
+        /// The operation.
+        op: OpId,
+        /// The last report.
+        progress: Option<ProgressReport>,
+    },
+    /// Known.
+    Ready {
+        /// The document.
+        doc: Rc<RetainedDocument>,
+        /// Retained bytes by row id.
+        by_id: Rc<HashMap<TypeId, u64>>,
+        /// Milliseconds the analysis took.
+        ms: f64,
+    },
+    /// Stopped by the user.
+    Stopped,
+    /// Failed.
+    Failed(EngineError),
+}
+
+/// An answer on its way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending<T> {
+    /// Asked for with this operation.
+    Loading(OpId),
+    /// Here.
+    Ready(T),
+    /// Failed, or stopped ([`ErrorKind::Cancelled`]).
+    Failed(EngineError),
+}
+
+/// A dump of the session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DumpEntry {
+    /// Its id.
+    pub id: DumpId,
+    /// The file's name.
+    pub name: String,
+    /// Its size.
+    pub size: u64,
+    /// Its modification time (ms since 1970).
+    pub file_time_ms: f64,
+    /// Module files given with it.
+    pub modules: usize,
+    /// Reading.
+    pub status: DumpStatus,
+    /// Its documents, once read.
+    pub loaded: Option<Rc<Loaded>>,
+    /// Its retained sizes.
+    pub retained: Retained,
+}
+
+impl DumpEntry {
+    /// How the URL names it.
+    pub fn key(&self) -> DumpKey {
+        DumpKey {
+            name: self.name.clone(),
+            size: self.size,
+        }
+    }
+
+    /// True once read.
+    pub fn is_ready(&self) -> bool {
+        self.status == DumpStatus::Ready
+    }
+}
+
+/// How the baseline of a comparison was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Basis {
+    /// The older by the time recorded in the dumps.
+    DumpTime,
+    /// The older file by modification time: the dumps named here record no
+    /// time.
+    FileTime {
+        /// The dumps without a recorded time.
+        untimed: Vec<String>,
+    },
+    /// Chosen by the user.
+    Chosen,
+}
+
+/// The two dumps compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// The baseline (earlier).
+    pub base: DumpId,
+    /// The current dump (later).
+    pub current: DumpId,
+    /// Why this way round.
+    pub basis: Basis,
+}
+
+/// What the reducer asks the bridge to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Read a dump (its files are with the bridge).
+    Open {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+    },
+    /// Compute a dump's retained sizes.
+    Analyse {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+    },
+    /// Why a type's objects are alive.
+    Detail {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// The type's row.
+        type_id: TypeId,
+    },
+    /// Compare two dumps.
+    Diff {
+        /// The operation.
+        op: OpId,
+        /// The baseline's statistics.
+        base: Rc<StatsDocument>,
+        /// The current dump's statistics.
+        current: Rc<StatsDocument>,
+    },
+    /// Stop one operation. `keep`: the dump stays open (its worker is kept,
+    /// or re-reads the dump when it had to be stopped); else the dump goes.
+    Cancel {
+        /// The dump the operation is about, if any.
+        dump: Option<DumpId>,
+        /// The operation.
+        op: OpId,
+        /// Keep the dump.
+        keep: bool,
+    },
+    /// Forget a dump.
+    Close {
+        /// The dump.
+        dump: DumpId,
+    },
+}
+
+/// Commands left for the bridge. Shared (not part of the state's
+/// equality): the reducer adds, the page drains after rendering.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox(Rc<RefCell<Vec<Command>>>);
+
+impl Outbox {
+    /// Adds a command.
+    pub fn push(&self, c: Command) {
+        self.0.borrow_mut().push(c);
+    }
+
+    /// Takes every command left.
+    pub fn drain(&self) -> Vec<Command> {
+        std::mem::take(&mut self.0.borrow_mut())
+    }
+}
+
+impl PartialEq for Outbox {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// What can happen to the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Dumps were dropped or chosen (together, as one batch). `modules`:
+    /// module files given without any dump.
+    Add {
+        /// The dumps.
+        dumps: Vec<NewDump>,
+        /// Module files given alone.
+        stray_modules: usize,
+    },
+    /// A worker's answer (or the bridge's word for a worker that stopped).
+    Engine(Response),
+    /// Stop reading a dump (the dump goes).
+    CancelOpen(DumpId),
+    /// Stop computing a dump's retained sizes (the dump stays).
+    CancelRetained(DumpId),
+    /// Stop finding a type's paths (the dump stays).
+    CancelDetail(DumpId, TypeId),
+    /// Compute a dump's retained sizes (after they were stopped).
+    ComputeRetained(DumpId),
+    /// Close a dump.
+    Close(DumpId),
+    /// Show a dump's tab.
+    ShowDump(DumpId, Tab),
+    /// Show the landing page.
+    Home,
+    /// Show the comparison (of the chosen pair, else the default pair).
+    ShowCompare,
+    /// Compare these two.
+    Pair {
+        /// The baseline.
+        base: DumpId,
+        /// The current dump.
+        current: DumpId,
+    },
+    /// Swap baseline and current.
+    Swap,
+    /// The type table's sort or filter.
+    TypesView(TableView),
+    /// The comparison table's sort or filter.
+    DiffView(TableView),
+    /// The URL changed (Back, Forward, or the URL the page started with).
+    Route(Route),
+    /// Say something to screen readers (and sighted users, briefly).
+    Announce(String),
+    /// Hide the notice.
+    DismissNotice,
+}
+
+/// The page's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppState {
+    /// The dumps, in the order added.
+    pub dumps: Vec<DumpEntry>,
+    /// What fills the window.
+    pub view: View,
+    /// The type table's sort and filter (for every dump).
+    pub types_view: TableView,
+    /// The comparison table's sort and filter.
+    pub diff_view: TableView,
+    /// The pair compared.
+    pub comparison: Option<Comparison>,
+    /// Comparisons made, by (baseline, current).
+    pub diffs: HashMap<(DumpId, DumpId), Pending<Rc<DiffDocument>>>,
+    /// Type details, by (dump, type).
+    pub details: HashMap<(DumpId, TypeId), Pending<Rc<RootsDocument>>>,
+    /// The details in the order looked at (for the export).
+    pub detail_order: Vec<(DumpId, TypeId)>,
+    /// A view from the URL waiting for its dumps to be dropped again.
+    pub pending_route: Option<Route>,
+    /// A note above the screen (a cancelled read, module files alone).
+    pub notice: Option<String>,
+    /// The live region's text and a counter that makes a repeated text be
+    /// announced again.
+    pub announcement: (u32, String),
+    /// Test knob passed to the engine (see `Request::Open`).
+    pub slow_progress_ms: u32,
+    /// Dumps added together and not all read yet: compared when they are.
+    pub batches: Vec<Vec<DumpId>>,
+    next_op: u32,
+    /// Commands for the bridge.
+    pub outbox: Outbox,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState::new(0)
+    }
+}
+
+impl AppState {
+    /// A page with nothing open.
+    pub fn new(slow_progress_ms: u32) -> AppState {
+        AppState {
+            dumps: Vec::new(),
+            view: View::Landing,
+            types_view: TableView::default(),
+            diff_view: TableView::default(),
+            comparison: None,
+            diffs: HashMap::new(),
+            details: HashMap::new(),
+            detail_order: Vec::new(),
+            pending_route: None,
+            notice: None,
+            announcement: (0, String::new()),
+            slow_progress_ms,
+            batches: Vec::new(),
+            next_op: 0,
+            outbox: Outbox::default(),
+        }
+    }
+
+    /// A dump by id.
+    pub fn dump(&self, id: DumpId) -> Option<&DumpEntry> {
+        self.dumps.iter().find(|d| d.id == id)
+    }
+
+    fn dump_mut(&mut self, id: DumpId) -> Option<&mut DumpEntry> {
+        self.dumps.iter_mut().find(|d| d.id == id)
+    }
+
+    /// The read dumps, in order.
+    pub fn ready(&self) -> impl Iterator<Item = &DumpEntry> {
+        self.dumps.iter().filter(|d| d.is_ready())
+    }
+
+    /// The diff of the chosen pair, if asked for.
+    pub fn current_diff(&self) -> Option<&Pending<Rc<DiffDocument>>> {
+        let c = self.comparison.as_ref()?;
+        self.diffs.get(&(c.base, c.current))
+    }
+
+    fn op(&mut self) -> OpId {
+        self.next_op += 1;
+        OpId(self.next_op)
+    }
+
+    fn announce(&mut self, text: String) {
+        self.announcement = (self.announcement.0 + 1, text);
+    }
+
+    /// The state after `action`.
+    pub fn reduce(&self, action: Action) -> AppState {
+        let mut s = self.clone();
+        s.apply(action);
+        s
+    }
+
+    fn apply(&mut self, action: Action) {
+        match action {
+            Action::Add {
+                dumps,
+                stray_modules,
+            } => self.add(dumps, stray_modules),
+            Action::Engine(r) => self.engine(r),
+            Action::CancelOpen(id) => {
+                let Some(d) = self.dump(id) else { return };
+                if let DumpStatus::Opening { op, .. } = d.status {
+                    let text = format!("Stopped reading {}.", d.name);
+                    self.outbox.push(Command::Cancel {
+                        dump: Some(id),
+                        op,
+                        keep: false,
+                    });
+                    self.notice = Some(text.clone());
+                    self.announce(text);
+                    self.remove(id);
+                }
+            }
+            Action::CancelRetained(id) => {
+                let Some(d) = self.dump_mut(id) else { return };
+                if let Retained::Computing { op, .. } = d.retained {
+                    d.retained = Retained::Stopped;
+                    self.outbox.push(Command::Cancel {
+                        dump: Some(id),
+                        op,
+                        keep: true,
+                    });
+                }
+            }
+            Action::CancelDetail(id, t) => {
+                if let Some(Pending::Loading(op)) = self.details.get(&(id, t)).cloned() {
+                    self.details
+                        .insert((id, t), Pending::Failed(EngineError::cancelled()));
+                    self.outbox.push(Command::Cancel {
+                        dump: Some(id),
+                        op,
+                        keep: true,
+                    });
+                }
+            }
+            Action::ComputeRetained(id) => self.analyse(id),
+            Action::Close(id) => {
+                let Some(d) = self.dump(id) else { return };
+                let name = d.name.clone();
+                self.outbox.push(Command::Close { dump: id });
+                self.pending_route = None;
+                self.remove(id);
+                self.announce(format!("Closed {name}."));
+            }
+            Action::ShowDump(id, tab) => {
+                self.pending_route = None;
+                self.show_dump(id, tab);
+            }
+            Action::Home => {
+                self.pending_route = None;
+                self.view = View::Landing;
+            }
+            Action::ShowCompare => {
+                self.pending_route = None;
+                let valid = self.comparison.as_ref().is_some_and(|c| {
+                    self.dump(c.base).is_some_and(DumpEntry::is_ready)
+                        && self.dump(c.current).is_some_and(DumpEntry::is_ready)
+                });
+                if !valid {
+                    let all: Vec<DumpId> = self.ready().map(|d| d.id).collect();
+                    self.comparison = self.default_pair(&all);
+                }
+                if self.comparison.is_some() {
+                    self.view = View::Compare;
+                    self.request_diff();
+                }
+            }
+            Action::Pair { base, current } => {
+                if base == current {
+                    return;
+                }
+                self.pending_route = None;
+                self.comparison = Some(Comparison {
+                    base,
+                    current,
+                    basis: Basis::Chosen,
+                });
+                self.view = View::Compare;
+                self.request_diff();
+            }
+            Action::Swap => {
+                if let Some(c) = &self.comparison {
+                    let (base, current) = (c.current, c.base);
+                    self.apply(Action::Pair { base, current });
+                }
+            }
+            Action::TypesView(v) => self.types_view = v,
+            Action::DiffView(v) => self.diff_view = v,
+            Action::Route(r) => self.route(r),
+            Action::Announce(t) => self.announce(t),
+            Action::DismissNotice => self.notice = None,
+        }
+    }
+
+    fn add(&mut self, dumps: Vec<NewDump>, stray_modules: usize) {
+        if dumps.is_empty() {
+            if stray_modules > 0 {
+                self.notice = Some(
+                    "DLLs and EXEs are module files that name a dump's types: drop them \
+                     together with the dump."
+                        .to_owned(),
+                );
+            }
+            return;
+        }
+        self.notice = None;
+        // Files that are not those a linked view waits for: the user moved on.
+        if let Some(r) = &self.pending_route {
+            let wanted = dumps
+                .iter()
+                .any(|d| r.dumps.iter().any(|k| k.name == d.name && k.size == d.size));
+            if !wanted {
+                self.pending_route = None;
+            }
+        }
+        let first = dumps[0].id;
+        if dumps.len() > 1 {
+            self.batches.push(dumps.iter().map(|d| d.id).collect());
+        }
+        for d in dumps {
+            let op = self.op();
+            self.outbox.push(Command::Open { dump: d.id, op });
+            self.dumps.push(DumpEntry {
+                id: d.id,
+                name: d.name,
+                size: d.size,
+                file_time_ms: d.file_time_ms,
+                modules: d.modules,
+                status: DumpStatus::Opening { op, progress: None },
+                loaded: None,
+                retained: Retained::NotStarted,
+            });
+        }
+        self.view = View::Dump {
+            id: first,
+            tab: Tab::Overview,
+        };
+    }
+
+    /// Forgets a dump and what depends on it; a view of it goes elsewhere.
+    fn remove(&mut self, id: DumpId) {
+        self.dumps.retain(|d| d.id != id);
+        self.details.retain(|(d, _), _| *d != id);
+        self.detail_order.retain(|(d, _)| *d != id);
+        self.diffs.retain(|(b, c), _| *b != id && *c != id);
+        for b in &mut self.batches {
+            b.retain(|&d| d != id);
+        }
+        self.batches.retain(|b| b.len() > 1);
+        if self
+            .comparison
+            .as_ref()
+            .is_some_and(|c| c.base == id || c.current == id)
+        {
+            self.comparison = None;
+        }
+        let gone = match self.view {
+            View::Dump { id: v, .. } => v == id,
+            View::Compare => self.comparison.is_none(),
+            View::Landing => false,
+        };
+        if gone {
+            self.view = match self.dumps.iter().rev().find(|d| d.is_ready()) {
+                Some(d) => View::Dump {
+                    id: d.id,
+                    tab: Tab::Overview,
+                },
+                None => View::Landing,
+            };
+        }
+    }
+
+    fn show_dump(&mut self, id: DumpId, tab: Tab) {
+        if self.dump(id).is_none() {
+            return;
+        }
+        self.view = View::Dump { id, tab };
+        if let Tab::Detail(t) = tab {
+            self.request_detail(id, t);
+        }
+    }
+
+    fn analyse(&mut self, id: DumpId) {
+        let op = self.op();
+        let Some(d) = self.dump_mut(id) else { return };
+        if !d.is_ready()
+            || matches!(
+                d.retained,
+                Retained::Computing { .. } | Retained::Ready { .. }
+            )
+        {
+            return;
+        }
+        d.retained = Retained::Computing { op, progress: None };
+        self.outbox.push(Command::Analyse { dump: id, op });
+    }
+
+    fn request_detail(&mut self, id: DumpId, t: TypeId) {
+        let ready = self.dump(id).is_some_and(DumpEntry::is_ready);
+        let asked = matches!(
+            self.details.get(&(id, t)),
+            Some(Pending::Loading(_) | Pending::Ready(_))
+        );
+        if !ready || asked {
+            return;
+        }
+        let op = self.op();
+        self.details.insert((id, t), Pending::Loading(op));
+        self.detail_order.retain(|&k| k != (id, t));
+        self.detail_order.push((id, t));
+        self.outbox.push(Command::Detail {
+            dump: id,
+            op,
+            type_id: t,
+        });
+    }
+
+    fn request_diff(&mut self) {
+        let Some(c) = self.comparison.clone() else {
+            return;
+        };
+        if matches!(
+            self.diffs.get(&(c.base, c.current)),
+            Some(Pending::Loading(_) | Pending::Ready(_))
+        ) {
+            return;
+        }
+        let stats = |id| {
+            self.dump(id)
+                .and_then(|d| d.loaded.as_ref())
+                .map(|l| l.stats.clone())
+        };
+        let (Some(base), Some(current)) = (stats(c.base), stats(c.current)) else {
+            return;
+        };
+        let op = self.op();
+        self.diffs.insert((c.base, c.current), Pending::Loading(op));
+        self.outbox.push(Command::Diff { op, base, current });
+    }
+
+    /// The default pair of `ids` (read dumps): the newest as the current
+    /// dump and the one before it as the baseline, by the time recorded in
+    /// the dumps when each records one, else by file time (said in the
+    /// basis, so the page can say so).
+    pub fn default_pair(&self, ids: &[DumpId]) -> Option<Comparison> {
+        let mut ds: Vec<(usize, &DumpEntry)> = ids
+            .iter()
+            .filter_map(|&id| self.dump(id))
+            .filter(|d| d.is_ready())
+            .enumerate()
+            .collect();
+        if ds.len() < 2 {
+            return None;
+        }
+        let time = |d: &DumpEntry| d.loaded.as_ref().and_then(|l| l.dump_time);
+        let all_timed = ds.iter().all(|(_, d)| time(d).is_some());
+        if all_timed {
+            ds.sort_by(|(i, a), (j, b)| {
+                let (ta, tb) = (time(a).map(|t| t.seconds), time(b).map(|t| t.seconds));
+                ta.cmp(&tb)
+                    .then(a.file_time_ms.total_cmp(&b.file_time_ms))
+                    .then(i.cmp(j))
+            });
+        } else {
+            ds.sort_by(|(i, a), (j, b)| {
+                a.file_time_ms
+                    .total_cmp(&b.file_time_ms)
+                    .then_with(|| a.name.cmp(&b.name))
+                    .then(i.cmp(j))
+            });
+        }
+        let n = ds.len();
+        let (base, current) = (ds[n - 2].1, ds[n - 1].1);
+        // The pair is the newest two; when both record their time, that
+        // orders them, whatever their files say.
+        if let (Some(tb), Some(tc)) = (time(base), time(current)) {
+            let (base, current) = if tb.seconds > tc.seconds {
+                (current, base)
+            } else {
+                (base, current)
+            };
+            return Some(Comparison {
+                base: base.id,
+                current: current.id,
+                basis: Basis::DumpTime,
+            });
+        }
+        Some(Comparison {
+            base: base.id,
+            current: current.id,
+            basis: Basis::FileTime {
+                untimed: [base, current]
+                    .iter()
+                    .filter(|d| time(d).is_none())
+                    .map(|d| d.name.clone())
+                    .collect(),
+            },
+        })
+    }
+
+    fn engine(&mut self, r: Response) {
+        match r {
+            Response::Hello(_) | Response::BenchRead { .. } => {}
+            Response::Progress { dump, op, progress } => {
+                let Some(d) = self.dump_mut(dump) else { return };
+                match &mut d.status {
+                    DumpStatus::Opening { op: o, progress: p } if *o == op => {
+                        *p = Some(progress);
+                        return;
+                    }
+                    _ => {}
+                }
+                if let Retained::Computing { op: o, progress: p } = &mut d.retained {
+                    if *o == op {
+                        *p = Some(progress);
+                    }
+                }
+            }
+            Response::Opened {
+                dump,
+                op,
+                stats,
+                read,
+            } => {
+                let Some(d) = self.dump_mut(dump) else { return };
+                if !matches!(d.status, DumpStatus::Opening { op: o, .. } if o == op) {
+                    // A dump read again after its worker was stopped: its
+                    // documents are those the page has.
+                    return;
+                }
+                let loaded = Loaded::new(*stats, read);
+                let text = format!(
+                    "Finished reading {}: {} objects, {} in {} types.",
+                    d.name,
+                    crate::format::thousands(loaded.stats.objects),
+                    crate::format::bytes(loaded.stats.bytes),
+                    crate::format::thousands(loaded.stats.type_count)
+                );
+                d.status = DumpStatus::Ready;
+                d.loaded = Some(Rc::new(loaded));
+                self.announce(text);
+                self.analyse(dump);
+                self.after_ready(dump);
+            }
+            Response::Retained {
+                dump,
+                op,
+                retained,
+                ms,
+            } => {
+                let Some(d) = self.dump_mut(dump) else { return };
+                if !matches!(d.retained, Retained::Computing { op: o, .. } if o == op) {
+                    return;
+                }
+                let by_id = Rc::new(retained.retained_by_id());
+                let text = format!("Retained sizes of {} are ready.", d.name);
+                d.retained = Retained::Ready {
+                    doc: Rc::new(*retained),
+                    by_id,
+                    ms,
+                };
+                self.announce(text);
+            }
+            Response::Detail {
+                dump,
+                op,
+                type_id,
+                detail,
+            } => {
+                if self.details.get(&(dump, type_id)) == Some(&Pending::Loading(op)) {
+                    self.details
+                        .insert((dump, type_id), Pending::Ready(Rc::new(*detail)));
+                }
+            }
+            Response::Diff { op, diff } => {
+                let key = self
+                    .diffs
+                    .iter()
+                    .find(|(_, p)| **p == Pending::Loading(op))
+                    .map(|(k, _)| *k);
+                if let Some(k) = key {
+                    let text = format!(
+                        "Comparison ready: {} types changed, {} in all.",
+                        crate::format::thousands(diff.changed_types),
+                        crate::format::signed_bytes(diff.bytes_delta)
+                    );
+                    self.diffs.insert(k, Pending::Ready(Rc::new(*diff)));
+                    self.announce(text);
+                }
+            }
+            Response::Failed { dump, op, error } => self.failed(dump, op, error),
+        }
+    }
+
+    fn failed(&mut self, dump: Option<DumpId>, op: Option<OpId>, error: EngineError) {
+        if let Some(op) = op {
+            let key = self
+                .diffs
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| *k);
+            if let Some(k) = key {
+                self.diffs.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .details
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| *k);
+            if let Some(k) = key {
+                self.details.insert(k, Pending::Failed(error));
+                return;
+            }
+        }
+        let Some(id) = dump else { return };
+        let Some(d) = self.dump_mut(id) else { return };
+        let for_op = |o: OpId| op.is_none_or(|op| op == o);
+        match d.status {
+            DumpStatus::Opening { op: o, .. } if for_op(o) => {
+                let text = format!("Could not read {}: {}", d.name, error.message);
+                d.status = DumpStatus::Failed(error);
+                self.announce(text);
+                self.after_ready(id);
+                return;
+            }
+            _ => {}
+        }
+        if let Retained::Computing { op: o, .. } = d.retained {
+            if for_op(o) {
+                d.retained = if error.kind == ErrorKind::Cancelled {
+                    Retained::Stopped
+                } else {
+                    Retained::Failed(error)
+                };
+            }
+        }
+    }
+
+    /// A dump of the session was read (or failed): a linked view waiting
+    /// for it, or the batch it came with, may now be shown.
+    fn after_ready(&mut self, id: DumpId) {
+        if let Some(r) = self.pending_route.clone() {
+            if self.try_route(&r) {
+                self.pending_route = None;
+            }
+            return;
+        }
+        let Some(bi) = self.batches.iter().position(|b| b.contains(&id)) else {
+            return;
+        };
+        let batch = self.batches[bi].clone();
+        let settled = batch.iter().all(|&d| {
+            self.dump(d)
+                .is_none_or(|d| !matches!(d.status, DumpStatus::Opening { .. }))
+        });
+        if !settled {
+            return;
+        }
+        self.batches.remove(bi);
+        let showing_batch = match self.view {
+            View::Dump { id, .. } => batch.contains(&id),
+            _ => false,
+        };
+        if let (true, Some(pair)) = (showing_batch, self.default_pair(&batch)) {
+            self.comparison = Some(pair);
+            self.view = View::Compare;
+            self.request_diff();
+        }
+    }
+
+    /// The ids of `keys`, matched by name and size to the dumps open (each
+    /// dump at most once); `None` when one is not open.
+    fn ids_of(&self, keys: &[DumpKey]) -> Option<Vec<DumpId>> {
+        let mut used = Vec::new();
+        for k in keys {
+            let d = self
+                .dumps
+                .iter()
+                .find(|d| d.key() == *k && !used.contains(&d.id) && d.is_ready())?;
+            used.push(d.id);
+        }
+        Some(used)
+    }
+
+    /// Shows `r` if every dump it names is read; false if not.
+    fn try_route(&mut self, r: &Route) -> bool {
+        let Some(ids) = self.ids_of(&r.dumps) else {
+            return false;
+        };
+        match r.screen {
+            Screen::Landing => self.view = View::Landing,
+            Screen::Overview { dump } => self.show_dump(ids[dump], Tab::Overview),
+            Screen::Types { dump } => {
+                self.types_view = r.table.clone();
+                self.show_dump(ids[dump], Tab::Types);
+            }
+            Screen::Detail { dump, type_id } => {
+                self.types_view = r.table.clone();
+                self.show_dump(ids[dump], Tab::Detail(type_id));
+            }
+            Screen::Compare { base, current } => {
+                self.diff_view = r.table.clone();
+                self.comparison = Some(Comparison {
+                    base: ids[base],
+                    current: ids[current],
+                    basis: Basis::Chosen,
+                });
+                self.view = View::Compare;
+                self.request_diff();
+            }
+        }
+        true
+    }
+
+    fn route(&mut self, r: Route) {
+        if r.dumps.is_empty() || r.screen == Screen::Landing && self.ids_of(&r.dumps).is_none() {
+            self.pending_route = None;
+            self.view = View::Landing;
+            return;
+        }
+        if self.try_route(&r) {
+            self.pending_route = None;
+        } else {
+            self.pending_route = Some(r);
+            self.view = View::Landing;
+        }
+    }
+
+    /// The route of what is shown: the dumps (all but failed ones, in
+    /// order), the screen, its table's view.
+    pub fn route_of(&self) -> Route {
+        let listed: Vec<&DumpEntry> = self
+            .dumps
+            .iter()
+            .filter(|d| !matches!(d.status, DumpStatus::Failed(_)))
+            .collect();
+        let at = |id: DumpId| listed.iter().position(|d| d.id == id);
+        let (screen, table) = match self.view {
+            View::Landing => (Screen::Landing, TableView::default()),
+            View::Dump { id, tab } => match at(id) {
+                None => (Screen::Landing, TableView::default()),
+                Some(dump) => match tab {
+                    Tab::Overview => (Screen::Overview { dump }, TableView::default()),
+                    Tab::Types => (Screen::Types { dump }, self.types_view.clone()),
+                    Tab::Detail(type_id) => {
+                        (Screen::Detail { dump, type_id }, self.types_view.clone())
+                    }
+                },
+            },
+            View::Compare => match self
+                .comparison
+                .as_ref()
+                .map(|c| (at(c.base), at(c.current)))
+            {
+                Some((Some(base), Some(current))) => {
+                    (Screen::Compare { base, current }, self.diff_view.clone())
+                }
+                _ => (Screen::Landing, TableView::default()),
+            },
+        };
+        Route {
+            screen,
+            dumps: listed.iter().map(|d| d.key()).collect(),
+            table,
+        }
+    }
+
+    /// The route the URL shows: a linked view still waiting for its dumps
+    /// keeps its URL, so dropping them completes it.
+    pub fn url_route(&self) -> Route {
+        self.pending_route
+            .clone()
+            .unwrap_or_else(|| self.route_of())
+    }
+
+    /// The dumps a linked view still waits for (not open, or being read).
+    pub fn waiting_for(&self) -> Vec<(DumpKey, bool)> {
+        let Some(r) = &self.pending_route else {
+            return Vec::new();
+        };
+        let mut used = Vec::new();
+        r.dumps
+            .iter()
+            .filter_map(|k| {
+                let d = self
+                    .dumps
+                    .iter()
+                    .find(|d| d.key() == *k && !used.contains(&d.id));
+                match d {
+                    Some(d) if d.is_ready() => {
+                        used.push(d.id);
+                        None
+                    }
+                    Some(d) => {
+                        used.push(d.id);
+                        Some((k.clone(), true))
+                    }
+                    None => Some((k.clone(), false)),
+                }
+            })
+            .collect()
+    }
+
+    /// The whole analysis as one document: every read dump's statistics,
+    /// retained sizes when computed and the details looked at, and the
+    /// comparison shown.
+    pub fn analysis_document(&self) -> AnalysisDocument {
+        let dumps = self
+            .ready()
+            .filter_map(|d| {
+                let l = d.loaded.as_ref()?;
+                Some(DumpAnalysis {
+                    stats: (*l.stats).clone(),
+                    retained: match &d.retained {
+                        Retained::Ready { doc, .. } => Some((**doc).clone()),
+                        _ => None,
+                    },
+                    roots: self
+                        .detail_order
+                        .iter()
+                        .filter(|(id, _)| *id == d.id)
+                        .filter_map(|k| match self.details.get(k) {
+                            Some(Pending::Ready(doc)) => Some((**doc).clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                })
+            })
+            .collect();
+        let comparison = match self.current_diff() {
+            Some(Pending::Ready(d)) => Some((**d).clone()),
+            _ => None,
+        };
+        AnalysisDocument::new(dumps, comparison)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Sort;
+    use heaplens_graph::{GraphBuilder, RootKind, TypeInfo, TypeKind};
+    use heaplens_results::stats::stats_of;
+    use heaplens_snapshot::{Snapshot, SnapshotInfo, Timestamp};
+
+    /// A `stats` document of a small heap, with a dump time (ISO) or none.
+    fn stats(file: &str, time: Option<Timestamp>) -> StatsDocument {
+        let mut b = GraphBuilder::new();
+        let t = b.add_type(TypeInfo {
+            name: "A".into(),
+            module: None,
+            kind: TypeKind::Object,
+            method_table: 0,
+        });
+        b.add_node(t, 10, 0x10, []).unwrap();
+        b.add_root(0, RootKind::Static, Some("P.a"));
+        let mut info = SnapshotInfo::new(heaplens_snapshot::format::by_name("gcdump").unwrap());
+        info.dump_time = time;
+        let snap = Snapshot {
+            graph: b.finish().unwrap(),
+            info,
+        };
+        StatsDocument::build_all(file, 100, &snap, &stats_of(&snap))
+    }
+
+    fn new_dump(id: u32, name: &str, file_time_ms: f64) -> NewDump {
+        NewDump {
+            id: DumpId(id),
+            name: name.into(),
+            size: 100,
+            file_time_ms,
+            modules: 0,
+        }
+    }
+
+    /// Answers every open in the outbox with `docs` (by dump id).
+    fn open_all(mut s: AppState, docs: &[(u32, StatsDocument)]) -> AppState {
+        for c in s.outbox.drain() {
+            if let Command::Open { dump, op } = c {
+                let doc = docs.iter().find(|(id, _)| DumpId(*id) == dump).unwrap();
+                s = s.reduce(Action::Engine(Response::Opened {
+                    dump,
+                    op,
+                    stats: Box::new(doc.1.clone()),
+                    read: ReadReport::default(),
+                }));
+            }
+        }
+        s
+    }
+
+    fn local(secs_after_2023_11_08: i64) -> Option<Timestamp> {
+        // 2023-11-08T15:05:15 local, in .NET ticks.
+        Some(Timestamp::LocalTicks(
+            638_350_527_150_000_000 + secs_after_2023_11_08 * 10_000_000,
+        ))
+    }
+
+    #[test]
+    fn dump_times_parse() {
+        let t = DumpTime::parse("2023-11-08T15:05:15").unwrap();
+        assert_eq!(t.seconds, 1_699_455_915);
+        assert!(!t.utc);
+        assert!(DumpTime::parse("1970-01-01T00:00:00Z").unwrap().utc);
+        assert_eq!(DumpTime::parse("1970-01-01T00:00:00Z").unwrap().seconds, 0);
+        assert_eq!(
+            DumpTime::parse("2024-03-01T00:00:00Z").unwrap().seconds,
+            1_709_251_200
+        );
+        assert_eq!(DumpTime::parse("not a time"), None);
+    }
+
+    /// Two dumps dropped together are compared, the older *by the time in
+    /// the dumps* as the baseline, whatever their file times say.
+    #[test]
+    fn the_baseline_is_the_older_by_dump_time_not_file_time() {
+        let s = AppState::default().reduce(Action::Add {
+            // The later dump has the older file.
+            dumps: vec![
+                new_dump(1, "later.gcdump", 1000.0),
+                new_dump(2, "earlier.gcdump", 2000.0),
+            ],
+            stray_modules: 0,
+        });
+        assert_eq!(
+            s.view,
+            View::Dump {
+                id: DumpId(1),
+                tab: Tab::Overview
+            }
+        );
+        let s = open_all(
+            s,
+            &[
+                (1, stats("later.gcdump", local(89))),
+                (2, stats("earlier.gcdump", local(0))),
+            ],
+        );
+        assert_eq!(s.view, View::Compare);
+        let c = s.comparison.clone().unwrap();
+        assert_eq!((c.base, c.current), (DumpId(2), DumpId(1)));
+        assert_eq!(c.basis, Basis::DumpTime);
+        // The diff is asked for, of the pair's documents.
+        let cmds = s.outbox.drain();
+        assert!(cmds
+            .iter()
+            .any(|c| matches!(c, Command::Diff { base, .. } if base.file == "earlier.gcdump")));
+        // Swap turns it round (and says the user chose it).
+        let s = s.reduce(Action::Swap);
+        let c = s.comparison.clone().unwrap();
+        assert_eq!(
+            (c.base, c.current, c.basis),
+            (DumpId(1), DumpId(2), Basis::Chosen)
+        );
+    }
+
+    /// Dumps that record no time (cores) are ordered by file time, and the
+    /// basis says which dumps lack a time so the page can say so.
+    #[test]
+    fn without_dump_times_the_file_time_decides_and_says_so() {
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![new_dump(1, "b.core", 5000.0), new_dump(2, "a.core", 1000.0)],
+            stray_modules: 0,
+        });
+        let s = open_all(
+            s,
+            &[(1, stats("b.core", None)), (2, stats("a.core", local(0)))],
+        );
+        let c = s.comparison.clone().unwrap();
+        assert_eq!((c.base, c.current), (DumpId(2), DumpId(1)));
+        assert_eq!(
+            c.basis,
+            Basis::FileTime {
+                untimed: vec!["b.core".into()]
+            }
+        );
+    }
+
+    /// Of several dumps, one without a time: the newest two files are the
+    /// pair, and when both of them record their time, that orders them.
+    #[test]
+    fn a_pair_that_records_its_times_is_ordered_by_them() {
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![
+                new_dump(1, "x.core", 1000.0),
+                new_dump(2, "p.gcdump", 3000.0),
+                new_dump(3, "q.gcdump", 2000.0),
+            ],
+            stray_modules: 0,
+        });
+        let s = open_all(
+            s,
+            &[
+                (1, stats("x.core", None)),
+                (2, stats("p.gcdump", local(50))),
+                (3, stats("q.gcdump", local(0))),
+            ],
+        );
+        let c = s.comparison.clone().unwrap();
+        assert_eq!(
+            (c.base, c.current, c.basis),
+            (DumpId(3), DumpId(2), Basis::DumpTime)
+        );
+    }
+
+    /// Any number of dumps: three open at once, the default pair is the
+    /// newest two, closing one keeps the others, cancelling an open keeps
+    /// the dumps already read.
+    #[test]
+    fn three_dumps_close_one_cancel_another() {
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![
+                new_dump(1, "one.gcdump", 0.0),
+                new_dump(2, "two.gcdump", 0.0),
+                new_dump(3, "three.gcdump", 0.0),
+            ],
+            stray_modules: 0,
+        });
+        let s = open_all(
+            s,
+            &[
+                (1, stats("one.gcdump", local(0))),
+                (2, stats("two.gcdump", local(10))),
+                (3, stats("three.gcdump", local(20))),
+            ],
+        );
+        assert_eq!(s.ready().count(), 3);
+        let c = s.comparison.clone().unwrap();
+        assert_eq!((c.base, c.current), (DumpId(2), DumpId(3)));
+        // Every read dump's retained sizes are asked for.
+        let analyses = s
+            .dumps
+            .iter()
+            .filter(|d| matches!(d.retained, Retained::Computing { .. }))
+            .count();
+        assert_eq!(analyses, 3);
+        s.outbox.drain();
+        let s = s.reduce(Action::Close(DumpId(3)));
+        assert_eq!(s.dumps.len(), 2);
+        assert!(s.comparison.is_none(), "the pair lost its current dump");
+        assert!(s
+            .outbox
+            .drain()
+            .contains(&Command::Close { dump: DumpId(3) }));
+        // A fourth dump is being read; cancelling it keeps the two.
+        let s = s.reduce(Action::Add {
+            dumps: vec![new_dump(4, "four.gcdump", 0.0)],
+            stray_modules: 0,
+        });
+        let op = match s.dump(DumpId(4)).unwrap().status {
+            DumpStatus::Opening { op, .. } => op,
+            _ => unreachable!(),
+        };
+        let s = s.reduce(Action::CancelOpen(DumpId(4)));
+        assert_eq!(s.dumps.len(), 2);
+        assert!(s.outbox.drain().contains(&Command::Cancel {
+            dump: Some(DumpId(4)),
+            op,
+            keep: false
+        }));
+        assert!(s
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("Stopped reading four.gcdump"));
+        assert!(matches!(s.view, View::Dump { id, .. } if s.dump(id).unwrap().is_ready()));
+        // Stopping retained sizes keeps the dump, and a late answer to the
+        // stopped operation is dropped.
+        let s = s.reduce(Action::CancelRetained(DumpId(1)));
+        let d = s.dump(DumpId(1)).unwrap();
+        assert_eq!(d.retained, Retained::Stopped);
+        assert!(d.is_ready());
+    }
+
+    /// The URL: what is shown becomes a route; a route from the URL waits
+    /// for its files and shows its view once they are read again.
+    #[test]
+    fn a_linked_view_returns_when_its_files_are_dropped_again() {
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![new_dump(1, "a.gcdump", 0.0)],
+            stray_modules: 0,
+        });
+        let s = open_all(s, &[(1, stats("a.gcdump", None))]);
+        let s = s
+            .reduce(Action::TypesView(TableView {
+                sort: Some(Sort::new("count", true)),
+                filter: "x".into(),
+            }))
+            .reduce(Action::ShowDump(DumpId(1), Tab::Detail(TypeId(0))));
+        let route = s.url_route();
+        let fragment = route.to_fragment();
+        assert!(fragment.starts_with("#/detail?"), "{fragment}");
+        // A reload: a new page gets the URL, then the same file.
+        let fresh = AppState::default().reduce(Action::Route(Route::parse(&fragment)));
+        assert_eq!(fresh.view, View::Landing);
+        assert_eq!(fresh.url_route(), route, "the URL is kept while waiting");
+        assert_eq!(fresh.waiting_for().len(), 1);
+        let fresh = fresh.reduce(Action::Add {
+            dumps: vec![new_dump(7, "a.gcdump", 0.0)],
+            stray_modules: 0,
+        });
+        let fresh = open_all(fresh, &[(7, stats("a.gcdump", None))]);
+        assert_eq!(
+            fresh.view,
+            View::Dump {
+                id: DumpId(7),
+                tab: Tab::Detail(TypeId(0))
+            }
+        );
+        assert_eq!(fresh.types_view, s.types_view);
+        assert!(fresh.pending_route.is_none());
+        assert_eq!(fresh.url_route(), route);
+        assert!(fresh.outbox.drain().iter().any(|c| matches!(
+            c,
+            Command::Detail {
+                type_id: TypeId(0),
+                ..
+            }
+        )));
+        // Back to the overview: a route of the open dump is shown at once.
+        let back = fresh.reduce(Action::Route(Route::parse(
+            "#/overview?d=100:a.gcdump&dump=0",
+        )));
+        assert_eq!(
+            back.view,
+            View::Dump {
+                id: DumpId(7),
+                tab: Tab::Overview
+            }
+        );
+    }
+
+    #[test]
+    fn the_export_holds_every_read_dump_and_the_comparison() {
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![new_dump(1, "a.gcdump", 0.0), new_dump(2, "b.gcdump", 0.0)],
+            stray_modules: 0,
+        });
+        let (a, b) = (stats("a.gcdump", local(0)), stats("b.gcdump", local(5)));
+        let s = open_all(s, &[(1, a.clone()), (2, b.clone())]);
+        let op = s
+            .outbox
+            .drain()
+            .into_iter()
+            .find_map(|c| match c {
+                Command::Diff { op, .. } => Some(op),
+                _ => None,
+            })
+            .unwrap();
+        let diff = crate::model::diff(&a, &b).unwrap();
+        let s = s.reduce(Action::Engine(Response::Diff {
+            op,
+            diff: Box::new(diff.clone()),
+        }));
+        let doc = s.analysis_document();
+        assert_eq!(doc.dumps.len(), 2);
+        assert_eq!(doc.dumps[0].stats, a);
+        assert_eq!(doc.comparison, Some(diff));
+        assert!(s.announcement.1.starts_with("Comparison ready"));
+    }
+
+    #[test]
+    fn a_partial_dump_says_so() {
+        let mut st = stats("p.core", None);
+        let loaded = |st: &StatsDocument| Loaded::new(st.clone(), ReadReport::default());
+        assert_eq!(loaded(&st).coverage_note(), None);
+        st.complete = false;
+        st.coverage.complete = false;
+        st.coverage.summary = Some("heap: 25.0 % of 4.0 MB captured".into());
+        assert_eq!(
+            loaded(&st).coverage_note(),
+            Some(CoverageNote::Partial(
+                "heap: 25.0 % of 4.0 MB captured".into()
+            ))
+        );
+        // A file cut short past all the result needs: whole, with a note.
+        st.complete = true;
+        st.coverage.complete = true;
+        assert!(matches!(
+            loaded(&st).coverage_note(),
+            Some(CoverageNote::Note(_))
+        ));
+    }
+}

@@ -1,0 +1,590 @@
+//! The one table every table of the page is: columns that know how to
+//! compare and write their rows, a view (sort and filter) kept in the app's
+//! state and the URL, the order of the rows under that view, and the same
+//! rows as CSV or as text for the clipboard. Plain Rust: the Yew component
+//! that renders it (`ui::table`) adds only the cells' markup.
+//!
+//! The rows of the page's tables live here too ([`TypeRowView`],
+//! [`DiffRowView`]) with their columns, so what a table sorts by and what
+//! its CSV holds is tested natively.
+
+use heaplens_results::diff::{DiffDocument, DiffRow, DiffStatus};
+use heaplens_results::stats::StatsDocument;
+use heaplens_results::TypeId;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// A row of a table.
+pub trait TableRow: 'static {
+    /// What the filter searches, lower-cased.
+    fn filter_text(&self) -> &str;
+    /// A key that names the row in its table (for the page's markup).
+    fn key(&self) -> String;
+}
+
+/// One column: its id (in the URL and element ids), its heading, how it
+/// sorts and what it writes to CSV and the clipboard.
+pub struct ColumnSpec<R> {
+    /// Stable id (`bytes`).
+    pub id: &'static str,
+    /// Heading (`Bytes`).
+    pub label: &'static str,
+    /// Right-aligned numbers.
+    pub numeric: bool,
+    /// The first click on the heading sorts descending (numbers: largest
+    /// first).
+    pub first_descending: bool,
+    /// Rows compare by it, ascending; `None`: the column does not sort.
+    pub cmp: Option<fn(&R, &R) -> Ordering>,
+    /// The cell as text (CSV, clipboard).
+    pub text: fn(&R) -> String,
+    /// Shown in the table.
+    pub visible: bool,
+    /// Written to CSV and the clipboard.
+    pub csv: bool,
+}
+
+/// How a table is sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sort {
+    /// The column's id.
+    pub column: String,
+    /// Largest (or Z) first.
+    pub descending: bool,
+}
+
+impl Sort {
+    /// Sorted by `column`.
+    pub fn new(column: &str, descending: bool) -> Sort {
+        Sort {
+            column: column.to_owned(),
+            descending,
+        }
+    }
+
+    /// `bytes-desc`, as the URL writes it.
+    pub fn to_param(&self) -> String {
+        format!(
+            "{}-{}",
+            self.column,
+            if self.descending { "desc" } else { "asc" }
+        )
+    }
+
+    /// Reads [`Sort::to_param`].
+    pub fn from_param(s: &str) -> Option<Sort> {
+        let (col, dir) = s.rsplit_once('-')?;
+        let descending = match dir {
+            "desc" => true,
+            "asc" => false,
+            _ => return None,
+        };
+        (!col.is_empty()).then(|| Sort::new(col, descending))
+    }
+}
+
+/// What a table shows of its rows: the sort (`None`: the table's default)
+/// and the filter.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TableView {
+    /// The sort asked for.
+    pub sort: Option<Sort>,
+    /// Rows whose [`TableRow::filter_text`] contains this, case-insensitive.
+    pub filter: String,
+}
+
+impl TableView {
+    /// The view after a click on the heading of `column`: sorted by it in
+    /// its first direction, or the other direction when it already is.
+    pub fn clicked<R>(&self, column: &ColumnSpec<R>, default: &Sort) -> TableView {
+        let now = self.sort.as_ref().unwrap_or(default);
+        let sort = if now.column == column.id {
+            Sort::new(column.id, !now.descending)
+        } else {
+            Sort::new(column.id, column.first_descending)
+        };
+        TableView {
+            sort: Some(sort),
+            filter: self.filter.clone(),
+        }
+    }
+}
+
+/// The positions of `rows` that `view` shows, in its order. Ties keep the
+/// rows' own order (the engine's: by bytes).
+pub fn order<R: TableRow>(
+    rows: &[R],
+    columns: &[ColumnSpec<R>],
+    view: &TableView,
+    default: &Sort,
+) -> Vec<u32> {
+    let needle = view.filter.trim().to_lowercase();
+    let mut order: Vec<u32> = (0..rows.len() as u32)
+        .filter(|&i| needle.is_empty() || rows[i as usize].filter_text().contains(&needle))
+        .collect();
+    let sort = view.sort.as_ref().unwrap_or(default);
+    let cmp = columns
+        .iter()
+        .find(|c| c.id == sort.column)
+        .or_else(|| columns.iter().find(|c| c.id == default.column))
+        .and_then(|c| c.cmp);
+    if let Some(cmp) = cmp {
+        let desc = sort.descending;
+        order.sort_by(|&a, &b| {
+            let o = cmp(&rows[a as usize], &rows[b as usize]);
+            let o = if desc { o.reverse() } else { o };
+            o.then(a.cmp(&b))
+        });
+    }
+    order
+}
+
+/// One CSV field (RFC 4180: quoted when it holds a comma, quote or line
+/// break).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The rows at `order` as CSV: a heading line, then one line per row, every
+/// column (also those only in CSV), lines ending in CRLF.
+pub fn csv<R>(rows: &[R], order: &[u32], columns: &[ColumnSpec<R>]) -> String {
+    let mut out = String::new();
+    let line = |cells: Vec<String>| cells.join(",") + "\r\n";
+    out.push_str(&line(columns.iter().map(|c| csv_field(c.label)).collect()));
+    for &i in order {
+        let r = &rows[i as usize];
+        out.push_str(&line(
+            columns.iter().map(|c| csv_field(&(c.text)(r))).collect(),
+        ));
+    }
+    out
+}
+
+/// A row as text for the clipboard: `Heading: value` per column, tab
+/// separated, on one line.
+pub fn row_text<R>(row: &R, columns: &[ColumnSpec<R>]) -> String {
+    columns
+        .iter()
+        .filter(|c| c.csv)
+        .map(|c| format!("{}: {}", c.label, (c.text)(row)))
+        .collect::<Vec<_>>()
+        .join("\t")
+}
+
+/// A row of a dump's type table: its `stats` row, its share of the heap and
+/// its retained size once known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeRowView {
+    /// The row's id.
+    pub id: TypeId,
+    /// The type's name.
+    pub name: String,
+    /// Its module, when known.
+    pub module: Option<String>,
+    /// Its MethodTable, when known (hex).
+    pub mt: Option<String>,
+    /// Objects.
+    pub count: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Share of the heap's bytes, in percent.
+    pub share: f64,
+    /// Bytes relative to the largest row, in percent (the bar).
+    pub bar: f64,
+    /// Retained bytes: `None` while not known, `Some(None)` for a type with
+    /// no reachable object.
+    pub retained: Option<Option<u64>>,
+    /// Another row has the same name (two MethodTables of one name: the
+    /// page shows their MethodTables to tell them apart).
+    pub same_name: bool,
+    lower: String,
+}
+
+impl TypeRowView {
+    /// The rows of `stats`, with retained sizes by id once known.
+    pub fn rows(stats: &StatsDocument, retained: Option<&HashMap<TypeId, u64>>) -> Vec<Self> {
+        let max = stats
+            .types
+            .iter()
+            .map(|r| r.bytes)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let mut names: HashMap<&str, u32> = HashMap::new();
+        for r in &stats.types {
+            *names.entry(&r.name).or_default() += 1;
+        }
+        stats
+            .types
+            .iter()
+            .map(|r| TypeRowView {
+                id: r.id,
+                name: r.name.clone(),
+                module: r.module.clone(),
+                mt: r.mt.map(|a| a.to_string()),
+                count: r.count,
+                bytes: r.bytes,
+                share: stats.percent(r),
+                bar: r.bytes as f64 * 100.0 / max as f64,
+                retained: retained.map(|m| m.get(&r.id).copied()),
+                same_name: names[r.name.as_str()] > 1,
+                lower: r.name.to_lowercase(),
+            })
+            .collect()
+    }
+
+    /// The columns of the type table.
+    pub fn columns() -> Vec<ColumnSpec<TypeRowView>> {
+        vec![
+            ColumnSpec {
+                id: "id",
+                label: "Id",
+                numeric: true,
+                first_descending: false,
+                cmp: Some(|a, b| a.id.cmp(&b.id)),
+                text: |r| r.id.0.to_string(),
+                visible: false,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "name",
+                label: "Type",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.name.cmp(&b.name)),
+                text: |r| r.name.clone(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "module",
+                label: "Module",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.module.cmp(&b.module)),
+                text: |r| r.module.clone().unwrap_or_default(),
+                visible: false,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "count",
+                label: "Count",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.count.cmp(&b.count).then(a.bytes.cmp(&b.bytes))),
+                text: |r| r.count.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "bytes",
+                label: "Bytes",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.bytes.cmp(&b.bytes).then(a.count.cmp(&b.count))),
+                text: |r| r.bytes.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "share",
+                label: "% of heap",
+                numeric: true,
+                first_descending: true,
+                cmp: None,
+                text: |r| format!("{:.2}", r.share),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "retained",
+                label: "Retained",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    let r = |x: &TypeRowView| x.retained.flatten().unwrap_or(0);
+                    r(a).cmp(&r(b)).then(a.bytes.cmp(&b.bytes))
+                }),
+                text: |r| match r.retained {
+                    Some(Some(b)) => b.to_string(),
+                    _ => String::new(),
+                },
+                visible: true,
+                csv: true,
+            },
+        ]
+    }
+
+    /// The type table's default sort: bytes, largest first.
+    pub fn default_sort() -> Sort {
+        Sort::new("bytes", true)
+    }
+}
+
+impl TableRow for TypeRowView {
+    fn filter_text(&self) -> &str {
+        &self.lower
+    }
+    fn key(&self) -> String {
+        self.id.0.to_string()
+    }
+}
+
+/// A row of a comparison's table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffRowView {
+    /// The diff's row.
+    pub row: DiffRow,
+    lower: String,
+}
+
+impl DiffRowView {
+    /// The rows of `diff`.
+    pub fn rows(diff: &DiffDocument) -> Vec<Self> {
+        diff.types
+            .iter()
+            .map(|r| DiffRowView {
+                row: r.clone(),
+                lower: r.name.to_lowercase(),
+            })
+            .collect()
+    }
+
+    /// `new`, `vanished` or `changed`.
+    pub fn status(&self) -> &'static str {
+        match self.row.status {
+            DiffStatus::New => "new",
+            DiffStatus::Vanished => "vanished",
+            DiffStatus::Changed => "changed",
+        }
+    }
+
+    /// The columns of the comparison's table.
+    pub fn columns() -> Vec<ColumnSpec<DiffRowView>> {
+        vec![
+            ColumnSpec {
+                id: "name",
+                label: "Type",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.row.name.cmp(&b.row.name)),
+                text: |r| r.row.name.clone(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "status",
+                label: "Change",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.status().cmp(b.status())),
+                text: |r| r.status().to_owned(),
+                visible: false,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "bytes_delta",
+                label: "Δ Bytes",
+                numeric: true,
+                first_descending: true,
+                // Growth first: bytes gained, then objects gained, then
+                // the name A to Z.
+                cmp: Some(|a, b| {
+                    a.row
+                        .bytes_delta
+                        .cmp(&b.row.bytes_delta)
+                        .then(a.row.count_delta.cmp(&b.row.count_delta))
+                        .then_with(|| b.row.name.cmp(&a.row.name))
+                }),
+                text: |r| r.row.bytes_delta.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "count_delta",
+                label: "Δ Count",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    a.row
+                        .count_delta
+                        .cmp(&b.row.count_delta)
+                        .then(a.row.bytes_delta.cmp(&b.row.bytes_delta))
+                }),
+                text: |r| r.row.count_delta.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "count_base",
+                label: "Count before",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.count_base.cmp(&b.row.count_base)),
+                text: |r| r.row.count_base.to_string(),
+                visible: false,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "count_current",
+                label: "Count now",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.count_current.cmp(&b.row.count_current)),
+                text: |r| r.row.count_current.to_string(),
+                visible: false,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "counts",
+                label: "Count before → now",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    a.row
+                        .count_current
+                        .cmp(&b.row.count_current)
+                        .then(a.row.count_base.cmp(&b.row.count_base))
+                }),
+                text: |r| format!("{} → {}", r.row.count_base, r.row.count_current),
+                visible: true,
+                csv: false,
+            },
+            ColumnSpec {
+                id: "bytes_base",
+                label: "Bytes before",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.bytes_base.cmp(&b.row.bytes_base)),
+                text: |r| r.row.bytes_base.to_string(),
+                visible: false,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "bytes_current",
+                label: "Bytes now",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.bytes_current.cmp(&b.row.bytes_current)),
+                text: |r| r.row.bytes_current.to_string(),
+                visible: true,
+                csv: true,
+            },
+        ]
+    }
+
+    /// The comparison's default sort: what grew most first.
+    pub fn default_sort() -> Sort {
+        Sort::new("bytes_delta", true)
+    }
+}
+
+impl TableRow for DiffRowView {
+    fn filter_text(&self) -> &str {
+        &self.lower
+    }
+    fn key(&self) -> String {
+        self.row.id.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct R(&'static str, u64, String);
+    impl TableRow for R {
+        fn filter_text(&self) -> &str {
+            &self.2
+        }
+        fn key(&self) -> String {
+            self.0.to_owned()
+        }
+    }
+    fn r(n: &'static str, v: u64) -> R {
+        R(n, v, n.to_lowercase())
+    }
+    fn cols() -> Vec<ColumnSpec<R>> {
+        vec![
+            ColumnSpec {
+                id: "name",
+                label: "Name",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.0.cmp(b.0)),
+                text: |r| r.0.to_owned(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "v",
+                label: "Value",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.1.cmp(&b.1)),
+                text: |r| r.1.to_string(),
+                visible: true,
+                csv: true,
+            },
+        ]
+    }
+
+    #[test]
+    fn sorts_filters_and_keeps_ties_in_order() {
+        let rows = [r("b", 2), r("A, \"x\"", 5), r("c", 2), r("Ab", 1)];
+        let c = cols();
+        let default = Sort::new("v", true);
+        let all = TableView::default();
+        // Largest first; the two 2s keep their own order (b before c).
+        assert_eq!(order(&rows, &c, &all, &default), [1, 0, 2, 3]);
+        let asc = TableView {
+            sort: Some(Sort::new("v", false)),
+            ..all.clone()
+        };
+        assert_eq!(order(&rows, &c, &asc, &default), [3, 0, 2, 1]);
+        let by_name = all.clicked(&c[0], &default);
+        assert_eq!(by_name.sort, Some(Sort::new("name", false)));
+        assert_eq!(order(&rows, &c, &by_name, &default), [1, 3, 0, 2]);
+        // A second click turns it round.
+        assert_eq!(
+            by_name.clicked(&c[0], &default).sort,
+            Some(Sort::new("name", true))
+        );
+        let filtered = TableView {
+            filter: " A".into(),
+            ..all
+        };
+        assert_eq!(order(&rows, &c, &filtered, &default), [1, 3]);
+        // An unknown column in a URL falls back to the default.
+        let odd = TableView {
+            sort: Some(Sort::new("nope", false)),
+            filter: String::new(),
+        };
+        assert_eq!(order(&rows, &c, &odd, &default), [3, 0, 2, 1]);
+    }
+
+    #[test]
+    fn csv_quotes_and_row_text() {
+        let rows = [r("A, \"x\"", 5), r("b", 2)];
+        let c = cols();
+        assert_eq!(
+            csv(&rows, &[1, 0], &c),
+            "Name,Value\r\nb,2\r\n\"A, \"\"x\"\"\",5\r\n"
+        );
+        assert_eq!(row_text(&rows[1], &c), "Name: b\tValue: 2");
+    }
+
+    #[test]
+    fn sort_params_round_trip() {
+        let s = Sort::new("bytes_delta", true);
+        assert_eq!(s.to_param(), "bytes_delta-desc");
+        assert_eq!(Sort::from_param("bytes_delta-desc"), Some(s));
+        assert_eq!(Sort::from_param("name-asc"), Some(Sort::new("name", false)));
+        assert_eq!(Sort::from_param("name"), None);
+        assert_eq!(Sort::from_param("-desc"), None);
+    }
+}

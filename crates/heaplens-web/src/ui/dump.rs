@@ -1,0 +1,145 @@
+//! A read dump's screen: its name as the screen's heading, the
+//! partial-dump banner, the tabs (overview, types, the type looked at) and
+//! the tab's view.
+
+use super::common::PartialBanner;
+use super::detail::Detail;
+use super::overview::Overview;
+use super::types::Types;
+use super::use_ctx;
+use crate::format::{bytes, thousands};
+use crate::protocol::DumpId;
+use crate::state::{Action, Tab};
+use yew::prelude::*;
+
+/// Properties of [`DumpScreen`].
+#[derive(Properties, PartialEq)]
+pub struct DumpProps {
+    /// The dump.
+    pub id: DumpId,
+    /// The tab.
+    pub tab: Tab,
+}
+
+/// The last segment of a type name, for a tab (`Foo.Bar<Baz>` → `Bar<Baz>`).
+pub fn short_name(name: &str) -> String {
+    let base = name.split(['<', '[']).next().unwrap_or(name);
+    let cut = base.rfind('.').map(|i| i + 1).unwrap_or(0);
+    let s = &name[cut..];
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(39).collect::<String>())
+    } else {
+        s.to_owned()
+    }
+}
+
+/// See the module documentation.
+#[function_component(DumpScreen)]
+pub fn dump_screen(p: &DumpProps) -> Html {
+    let ctx = use_ctx();
+    let Some(d) = ctx.state.dump(p.id) else {
+        return html! {};
+    };
+    let Some(l) = d.loaded.clone() else {
+        return html! {};
+    };
+    let id = p.id;
+    let detail_tab = match p.tab {
+        Tab::Detail(t) => Some(t),
+        _ => None,
+    }
+    .or_else(|| {
+        // The type looked at last in this dump keeps its tab.
+        ctx.state
+            .detail_order
+            .iter()
+            .rev()
+            .find(|(dd, _)| *dd == id)
+            .map(|&(_, t)| t)
+    });
+    let mut tabs = vec![
+        (
+            Tab::Overview,
+            "Overview".to_owned(),
+            "tab-overview".to_owned(),
+        ),
+        (
+            Tab::Types,
+            format!("Types ({})", thousands(l.stats.types.len() as u64)),
+            "tab-types".to_owned(),
+        ),
+    ];
+    if let Some(t) = detail_tab.filter(|&t| l.row(t).is_some()) {
+        let name = l.row(t).map(|r| short_name(&r.name)).unwrap_or_default();
+        tabs.push((Tab::Detail(t), name, "tab-detail".to_owned()));
+    }
+    let same_tab = |a: Tab, b: Tab| {
+        matches!(
+            (a, b),
+            (Tab::Overview, Tab::Overview)
+                | (Tab::Types, Tab::Types)
+                | (Tab::Detail(_), Tab::Detail(_))
+        )
+    };
+    let panel_id = "tabpanel";
+    let selected_tab = tabs
+        .iter()
+        .find(|(t, ..)| same_tab(p.tab, *t))
+        .map(|(_, _, tid)| tid.clone())
+        .unwrap_or_default();
+    // Arrow keys move between the tabs (and show them), Home and End to the
+    // first and last: the tab list is one stop in the tab order.
+    let onkeydown = {
+        let dispatch = ctx.dispatch.clone();
+        let order: Vec<(Tab, String)> = tabs.iter().map(|(t, _, id)| (*t, id.clone())).collect();
+        let now = order
+            .iter()
+            .position(|(t, _)| same_tab(p.tab, *t))
+            .unwrap_or(0);
+        Callback::from(move |e: KeyboardEvent| {
+            let last = order.len() - 1;
+            let to = match e.key().as_str() {
+                "ArrowRight" => (now + 1).min(last),
+                "ArrowLeft" => now.saturating_sub(1),
+                "Home" => 0,
+                "End" => last,
+                _ => return,
+            };
+            e.prevent_default();
+            let (t, tid) = order[to].clone();
+            dispatch.emit(Action::ShowDump(id, t));
+            if let Some(el) = super::element_by_id(&tid) {
+                let _ = el.focus();
+            }
+        })
+    };
+    html! {
+        <>
+            <div class="filebar">
+                <h1 class="filename" title={d.name.clone()} id="dump-name">{ &d.name }</h1>
+                <span class="muted">{ format!("{} · {}", l.read.format_name, bytes(d.size)) }</span>
+            </div>
+            <PartialBanner loaded={l.clone()} />
+            <div class="tabs" role="tablist" aria-label="Views of this dump" {onkeydown}>
+                { for tabs.iter().map(|(t, label, tid)| {
+                    let t = *t;
+                    let selected = same_tab(p.tab, t);
+                    html! {
+                        <button role="tab" id={tid.clone()} aria-controls={panel_id}
+                            class={classes!("tab", selected.then_some("active"))}
+                            aria-selected={selected.to_string()} title={label.clone()}
+                            tabindex={if selected { "0" } else { "-1" }}
+                            onclick={ctx.dispatch.reform(move |_| Action::ShowDump(id, t))}>{ label }</button>
+                    }
+                }) }
+            </div>
+            <div role="tabpanel" id={panel_id} aria-labelledby={selected_tab}>
+                { match p.tab {
+                    Tab::Overview => html! { <Overview id={id} /> },
+                    Tab::Types => html! { <Types id={id} /> },
+                    Tab::Detail(t) => html! { <Detail id={id} type_id={t} /> },
+                } }
+            </div>
+        </>
+    }
+}

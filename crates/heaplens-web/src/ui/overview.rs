@@ -1,0 +1,166 @@
+//! A dump's overview: totals, what the dump is (format, runtime, GC, when it
+//! was taken, process), how it was read, its notes, the largest types, and
+//! where its retained sizes stand.
+
+use super::common::{card, dump_time_text};
+use super::use_ctx;
+use crate::format::{bytes, duration_ms, thousands};
+use crate::protocol::DumpId;
+use crate::state::{Action, DumpEntry, Retained, Tab};
+use yew::prelude::*;
+
+/// Properties of [`Overview`].
+#[derive(Properties, PartialEq)]
+pub struct OverviewProps {
+    /// The dump.
+    pub id: DumpId,
+}
+
+/// Where the retained sizes of `d` stand, with Stop or Compute.
+pub fn retained_status(d: &DumpEntry, dispatch: &Callback<Action>) -> Html {
+    let id = d.id;
+    match &d.retained {
+        Retained::Computing { progress, .. } => html! {
+            <span class="retained-status" id="retained-pending">
+                { "Retained sizes are being computed" }
+                if let Some(p) = progress { { format!(" ({})", super::progress::phase_line(p)) } }
+                { "… " }
+                <button class="linklike" id="retained-stop" onclick={dispatch.reform(move |_| Action::CancelRetained(id))}>{ "Stop" }</button>
+            </span>
+        },
+        Retained::Stopped | Retained::NotStarted => html! {
+            <span class="retained-status" id="retained-stopped">
+                { "Retained sizes were not computed. " }
+                <button class="linklike" id="retained-compute" onclick={dispatch.reform(move |_| Action::ComputeRetained(id))}>{ "Compute them" }</button>
+            </span>
+        },
+        Retained::Failed(e) => html! {
+            <span class="retained-status error-text" id="retained-failed">
+                { format!("Retained sizes could not be computed: {}", e.message) }
+                if let Some(a) = e.kind.advice() { { format!(" {a}") } }
+            </span>
+        },
+        Retained::Ready { ms, .. } => html! {
+            <span class="retained-status muted" id="retained-ready">{ format!("Retained sizes computed in {}.", duration_ms(*ms)) }</span>
+        },
+    }
+}
+
+/// See the module documentation.
+#[function_component(Overview)]
+pub fn overview(p: &OverviewProps) -> Html {
+    let ctx = use_ctx();
+    let Some(d) = ctx.state.dump(p.id) else {
+        return html! {};
+    };
+    let Some(l) = d.loaded.clone() else {
+        return html! {};
+    };
+    let o = &*l.stats;
+    let read = &l.read;
+    let unknown = |v: &Option<String>, why: &str| -> Html {
+        match v {
+            Some(v) => html! { <span title={v.clone()}>{ v }</span> },
+            None => html! { <span class="muted">{ why.to_owned() }</span> },
+        }
+    };
+    let not_recorded = if o.format == "gcdump" {
+        "not recorded in a .gcdump"
+    } else {
+        "unknown"
+    };
+    let time_missing = match o.format.as_str() {
+        "elf-core" => "not recorded (a Linux core records no time)",
+        _ => "not recorded",
+    };
+    let gc_mode = o.clr.as_ref().map(|c| c.gc_summary());
+    let dump_time = o.dump_time.as_deref().map(dump_time_text);
+    let top = o.types.iter().take(10);
+    let max = o.types.first().map_or(1, |r| r.bytes.max(1));
+    let id = p.id;
+    let dispatch = ctx.dispatch.clone();
+    html! {
+        <section class="overview" id="overview" data-objects={o.objects.to_string()}
+            data-bytes={o.bytes.to_string()} data-types={o.type_count.to_string()}>
+            <h2 class="visually-hidden">{ "Overview" }</h2>
+            <div class="cards">
+                { card("Heap size (live objects)", &bytes(o.bytes), "ov-bytes") }
+                { card("Objects", &thousands(o.objects), "ov-objects") }
+                { card("Types", &thousands(o.type_count), "ov-types") }
+                { card("Free space", &format!("{} in {} blocks", bytes(o.free.bytes), thousands(o.free.count)), "ov-free") }
+            </div>
+            <p class="status-line">{ retained_status(d, &dispatch) }</p>
+            <div class="detail-grid">
+                <div class="panel">
+                    <h3>{ "The dump" }</h3>
+                    <dl class="facts">
+                        <dt>{ "Format" }</dt><dd id="ov-format">{ &read.format_name }</dd>
+                        <dt>{ "Dump time" }</dt><dd id="ov-time" data-iso={o.dump_time.clone()}>{ unknown(&dump_time, time_missing) }</dd>
+                        <dt>{ "Runtime" }</dt><dd id="ov-runtime">{ unknown(&o.runtime, not_recorded) }</dd>
+                        <dt>{ "GC mode" }</dt><dd id="ov-gc">{ unknown(&gc_mode, not_recorded) }</dd>
+                        <dt>{ "Process" }</dt><dd>{ unknown(&o.process_name.as_ref().map(|n| match o.process_id {
+                            Some(pid) => format!("{n} (pid {pid})"),
+                            None => n.clone(),
+                        }), "not recorded") }</dd>
+                        if let Some(m) = &o.machine_name {
+                            <dt>{ "Machine" }</dt><dd>{ m }</dd>
+                        }
+                        if let Some(t) = &o.creation_tool {
+                            <dt>{ "Written by" }</dt><dd>{ t }</dd>
+                        }
+                        if let Some(p) = o.pointer_size {
+                            <dt>{ "Pointer size" }</dt><dd>{ format!("{}-bit", p as u32 * 8) }</dd>
+                        }
+                        if let Some(c) = &o.clr {
+                            <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {} of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), share_floor(o.coverage.heap_bytes_captured, o.coverage.heap_bytes)) }</dd>
+                        }
+                        <dt>{ "File" }</dt><dd title={o.file.clone()}>{ format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms)) }</dd>
+                        <dt>{ "Graph" }</dt><dd>{ format!("{} nodes, {} references, {} roots", thousands(o.nodes), thousands(o.edges), thousands(o.roots)) }</dd>
+                        if let Some(u) = o.unreachable {
+                            <dt>{ "Unreachable" }</dt><dd>{ format!("{} objects, {} (garbage not yet collected; not counted)", thousands(u.count), bytes(u.bytes)) }</dd>
+                        }
+                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(read.open_ms), bytes(read.bytes_read), bytes(read.wasm_memory)) }</dd>
+                    </dl>
+                    if o.scaled {
+                        <p class="note">{ "This .gcdump holds a sample of the heap: counts and bytes are scaled up from the sampled objects, as PerfView does." }</p>
+                    }
+                    { for o.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
+                </div>
+                <div class="panel">
+                    <h3>{ "Largest types" }</h3>
+                    <ol class="toplist" id="top-types">
+                        { for top.map(|r| {
+                            let t = r.id;
+                            html! {
+                                <li>
+                                    <button class="top-row" title={r.name.clone()}
+                                        onclick={dispatch.reform(move |_| Action::ShowDump(id, Tab::Detail(t)))}>
+                                        <span class="top-name">{ &r.name }</span>
+                                        <span class="top-bar" aria-hidden="true"><span class="bar" style={format!("width:{:.1}%", r.bytes as f64 * 100.0 / max as f64)}></span></span>
+                                        <span class="top-num">{ bytes(r.bytes) }</span>
+                                    </button>
+                                </li>
+                            }
+                        }) }
+                    </ol>
+                    <button class="linklike" id="see-all-types" onclick={dispatch.reform(move |_| Action::ShowDump(id, Tab::Types))}>{ "See all types →" }</button>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// `part` of `whole` in percent rounded down to one decimal (as the
+/// engine's coverage says it: a heap missing one byte is not 100.0 %).
+pub fn share_floor(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "100.0 %".to_owned();
+    }
+    let tenths = (part as u128 * 1000 / whole as u128) as u64;
+    format!("{}.{} %", tenths / 10, tenths % 10)
+}
+
+/// A file's modification time (ms since 1970) as `2024-01-02 00:00:00 UTC`.
+pub fn file_time(ms: f64) -> String {
+    crate::format::unix_seconds((ms / 1000.0).floor() as i64)
+}
