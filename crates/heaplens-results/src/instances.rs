@@ -14,7 +14,7 @@ use heaplens_snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
 
 /// How the objects are sorted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InstanceSort {
     /// By address.

@@ -2,15 +2,23 @@
 //! result schema ([`heaplens_results`]) the screens show. Plain Rust over
 //! the engine, so it is built and tested natively too.
 
-use crate::protocol::{DumpId, EngineError, ErrorKind, ReadReport};
+use crate::protocol::{ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, ReadReport};
 use heaplens_analysis::diff::DiffOptions;
-use heaplens_analysis::dominators::dominators;
+use heaplens_analysis::dominators::{dominators, Dominators};
 use heaplens_analysis::paths::{root_paths, RootPaths};
+use heaplens_analysis::reach::Reachable;
 use heaplens_analysis::retained::retained_sizes;
 use heaplens_analysis::stats::{TypeGroups, TypeStats};
+use heaplens_analysis::strings::{duplicate_strings, StringOptions};
+use heaplens_analysis::waste::{collection_waste, WasteOptions};
 use heaplens_bytes::ReadAt;
-use heaplens_graph::{Cancelled, Progress, TypeIndex};
+use heaplens_contents::{ContentsError, ObjectReader};
+use heaplens_graph::{Cancelled, NodeIndex, Progress, TypeIndex};
 use heaplens_results::diff::{diff_documents, DiffDocument};
+use heaplens_results::instances::{InstancesDocument, InstancesOptions};
+use heaplens_results::object::{ObjectDocument, ObjectOptions};
+use heaplens_results::strings::{StringsDocOptions, StringsDocument};
+use heaplens_results::waste::WasteDocument;
 use heaplens_results::retained::{RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RootsDocument, RootsLimits};
 use heaplens_results::stats::{stats_of, StatsDocument};
@@ -38,6 +46,29 @@ pub const RETAINED_LIMITS: RetainedLimits = RetainedLimits {
     types: None,
     objects: 20,
 };
+
+/// Objects on a page of a type's instances.
+pub const INSTANCES_PAGE: usize = 50;
+
+/// Duplicate strings as the page asks for them: `heaplens strings`'
+/// defaults (values with 2 copies or more, the 20 wasting most, 50
+/// matches of a search).
+pub fn string_options(search: Option<String>) -> StringOptions {
+    StringOptions {
+        min_copies: 2,
+        top: 20,
+        search: search.filter(|s| !s.is_empty()),
+        search_limit: 50,
+    }
+}
+
+/// Characters of each string the strings view shows (`heaplens strings`'
+/// `--chars`).
+pub const STRING_CHARS: usize = 80;
+
+/// Wasted collections as the page asks for them: `heaplens waste`'s
+/// defaults.
+pub const WASTE_OPTIONS: WasteOptions = WasteOptions { top: 20, types: 20 };
 
 /// What the landing page says the app takes: every format the engine
 /// reads, from its registry.
@@ -68,6 +99,12 @@ pub struct Opened {
     pub paths: Option<RootPaths>,
     /// Retained sizes, once computed.
     pub retained: Option<RetainedDocument>,
+    /// The dominator tree, once computed (kept for the inspector's
+    /// retained sizes and dominator chains: 12 bytes an object).
+    pub dom: Option<Dominators>,
+    /// The dump's bytes, for object contents (the worker's File reader;
+    /// none: contents cannot be read).
+    pub source: Option<Box<dyn ReadAt>>,
 }
 
 impl Opened {
@@ -100,6 +137,8 @@ impl Opened {
             row_types,
             paths: None,
             retained: None,
+            dom: None,
+            source: None,
         }
     }
 
@@ -115,18 +154,129 @@ impl Opened {
         if self.paths.is_none() {
             self.paths = Some(root_paths(g, progress)?);
         }
+        if self.dom.is_none() {
+            self.dom = Some(dominators(g, progress)?);
+        }
         if self.retained.is_none() {
-            let dom = dominators(g, progress)?;
-            let sizes = retained_sizes(g, &dom);
+            let dom = self.dom.as_ref().expect("computed above");
+            let sizes = retained_sizes(g, dom);
             self.retained = Some(RetainedDocument::build(
                 self.file_name(),
                 &self.snapshot,
-                &dom,
+                dom,
                 &sizes,
                 RETAINED_LIMITS,
             ));
         }
         Ok(())
+    }
+
+    /// Answers a question about object contents with the document
+    /// `heaplens` writes for it (computing the dominator tree first when
+    /// the question needs it).
+    pub fn contents(
+        &mut self,
+        query: &ContentsQuery,
+        progress: &mut dyn Progress,
+    ) -> Result<ContentsDoc, EngineError> {
+        let cancelled = |_: Cancelled| EngineError::cancelled();
+        if matches!(
+            query,
+            ContentsQuery::Object { .. } | ContentsQuery::Instances { .. }
+        ) && self.dom.is_none()
+        {
+            self.dom = Some(dominators(&self.snapshot.graph, progress).map_err(cancelled)?);
+        }
+        let file = self.document.file.clone();
+        let snap = &self.snapshot;
+        let g = &snap.graph;
+        let no_source = || {
+            ContentsError::NoContents("the dump's file is not open in this worker".into())
+        };
+        let reader = match &self.source {
+            Some(src) => snap.object_reader(src.as_ref()),
+            None => Err(no_source()),
+        };
+        let contents_error = |e: &ContentsError| match e {
+            ContentsError::Cancelled => EngineError::cancelled(),
+            e => EngineError::new(ErrorKind::NoContents, e.to_string()),
+        };
+        Ok(match query {
+            ContentsQuery::Object { node, values } => {
+                if node.0 as usize >= g.node_count() {
+                    return Err(EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("the dump has no object {}", node.0),
+                    ));
+                }
+                ContentsDoc::Object(ObjectDocument::build(
+                    &file,
+                    snap,
+                    node.0 as NodeIndex,
+                    reader
+                        .as_ref()
+                        .map(|r| r as &dyn ObjectReader)
+                        .map_err(|e| e.to_string()),
+                    self.dom.as_ref(),
+                    ObjectOptions {
+                        values: *values,
+                        ..ObjectOptions::default()
+                    },
+                ))
+            }
+            ContentsQuery::Instances {
+                type_id,
+                sort,
+                offset,
+                values,
+            } => {
+                let Some(types) = self.row_types.get(type_id) else {
+                    return Err(EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("the dump has no type {}", type_id.0),
+                    ));
+                };
+                ContentsDoc::Instances(InstancesDocument::build(
+                    &file,
+                    snap,
+                    types,
+                    self.dom.as_ref(),
+                    reader.as_ref().ok().map(|r| r as &dyn ObjectReader),
+                    InstancesOptions {
+                        sort: *sort,
+                        offset: usize::try_from(*offset).unwrap_or(usize::MAX),
+                        limit: INSTANCES_PAGE,
+                        values: *values,
+                    },
+                ))
+            }
+            ContentsQuery::Strings { search, values } => {
+                let reader = reader.map_err(|e| contents_error(&e))?;
+                let live = Reachable::of(g);
+                let opts = string_options(search.clone());
+                let report = duplicate_strings(&reader, &|n| live.contains(n), &opts, progress)
+                    .map_err(|e| contents_error(&e))?;
+                ContentsDoc::Strings(StringsDocument::build(
+                    &file,
+                    snap,
+                    &reader,
+                    &report,
+                    &opts,
+                    StringsDocOptions {
+                        values: *values,
+                        chars: STRING_CHARS,
+                    },
+                ))
+            }
+            ContentsQuery::Waste => {
+                let reader = reader.map_err(|e| contents_error(&e))?;
+                let live = Reachable::of(g);
+                let report =
+                    collection_waste(&reader, &|n| live.contains(n), WASTE_OPTIONS, progress)
+                        .map_err(|e| contents_error(&e))?;
+                ContentsDoc::Waste(WasteDocument::build(&file, snap, &report))
+            }
+        })
     }
 
     /// Why the objects of row `id` are alive (computes the root paths first

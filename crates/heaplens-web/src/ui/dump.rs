@@ -4,6 +4,10 @@
 
 use super::common::PartialBanner;
 use super::detail::Detail;
+use super::inspector::Inspector;
+use super::instances::Instances;
+use super::strings::Strings;
+use super::waste::Waste;
 use super::overview::Overview;
 use super::types::Types;
 use super::use_ctx;
@@ -73,12 +77,37 @@ pub fn dump_screen(p: &DumpProps) -> Html {
         let name = l.row(t).map(|r| short_name(&r.name)).unwrap_or_default();
         tabs.push((Tab::Detail(t), name, "tab-detail".to_owned()));
     }
+    let instances_tab = match p.tab {
+        Tab::Instances(t) => Some(t),
+        _ => ctx.state.last_instances.get(&id).copied(),
+    };
+    if let Some(t) = instances_tab.filter(|&t| l.row(t).is_some()) {
+        let name = l.row(t).map(|r| short_name(&r.name)).unwrap_or_default();
+        tabs.push((
+            Tab::Instances(t),
+            format!("{name} instances"),
+            "tab-instances".to_owned(),
+        ));
+    }
+    let object_tab = match p.tab {
+        Tab::Object(n) => Some(n),
+        _ => ctx.state.last_object.get(&id).copied(),
+    };
+    if let Some(n) = object_tab {
+        tabs.push((Tab::Object(n), "Object".to_owned(), "tab-object".to_owned()));
+    }
+    tabs.push((Tab::Strings, "Strings".to_owned(), "tab-strings".to_owned()));
+    tabs.push((Tab::Waste, "Waste".to_owned(), "tab-waste".to_owned()));
     let same_tab = |a: Tab, b: Tab| {
         matches!(
             (a, b),
             (Tab::Overview, Tab::Overview)
                 | (Tab::Types, Tab::Types)
                 | (Tab::Detail(_), Tab::Detail(_))
+                | (Tab::Instances(_), Tab::Instances(_))
+                | (Tab::Object(_), Tab::Object(_))
+                | (Tab::Strings, Tab::Strings)
+                | (Tab::Waste, Tab::Waste)
         )
     };
     let panel_id = "tabpanel";
@@ -138,6 +167,10 @@ pub fn dump_screen(p: &DumpProps) -> Html {
                     Tab::Overview => html! { <Overview id={id} /> },
                     Tab::Types => html! { <Types id={id} /> },
                     Tab::Detail(t) => html! { <Detail id={id} type_id={t} /> },
+                    Tab::Instances(t) => html! { <Instances id={id} type_id={t} /> },
+                    Tab::Object(n) => html! { <Inspector id={id} node={n} /> },
+                    Tab::Strings => html! { <Strings id={id} /> },
+                    Tab::Waste => html! { <Waste id={id} /> },
                 } }
             </div>
         </>
