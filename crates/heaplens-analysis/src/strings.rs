@@ -124,6 +124,13 @@ impl<'a> Blocks<'a> {
                 block_end = block_end.max(e);
                 m += 1;
             }
+            // An object bigger than a block is read alone, and only when
+            // the dump holds its last byte: no buffer is sized by an
+            // object the dump does not hold.
+            if len > BLOCK {
+                let mut last = [0u8; 1];
+                self.r.read_memory(end - 1, &mut last).ok()?;
+            }
             self.buf.resize((block_end - addr) as usize, 0);
             self.start = addr;
             if self.r.read_memory(addr, &mut self.buf).is_err() {
@@ -219,7 +226,10 @@ pub fn duplicate_strings(
             report.unreadable += 1;
             continue;
         };
+        // The length the string claims, clamped to what its object holds
+        // (a damaged length never decides what is read or allocated).
         let chars = (u64::from(len) * 2).min(size.saturating_sub(u64::from(co))) as usize;
+        let len = (chars / 2) as u32;
         let text = obj.get(co as usize..co as usize + chars).unwrap_or(&[]);
         if let Some(f) = &finder {
             // A match at an even offset (whole code units).

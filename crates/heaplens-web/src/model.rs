@@ -17,11 +17,11 @@ use heaplens_graph::{Cancelled, NodeIndex, Progress, TypeIndex};
 use heaplens_results::diff::{diff_documents, DiffDocument};
 use heaplens_results::instances::{InstancesDocument, InstancesOptions};
 use heaplens_results::object::{ObjectDocument, ObjectOptions};
-use heaplens_results::strings::{StringsDocOptions, StringsDocument};
-use heaplens_results::waste::WasteDocument;
 use heaplens_results::retained::{RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RootsDocument, RootsLimits};
 use heaplens_results::stats::{stats_of, StatsDocument};
+use heaplens_results::strings::{StringsDocOptions, StringsDocument};
+use heaplens_results::waste::WasteDocument;
 use heaplens_results::TypeId;
 use heaplens_snapshot::modules::ModuleSet;
 use heaplens_snapshot::{OpenError, Snapshot};
@@ -190,9 +190,8 @@ impl Opened {
         let file = self.document.file.clone();
         let snap = &self.snapshot;
         let g = &snap.graph;
-        let no_source = || {
-            ContentsError::NoContents("the dump's file is not open in this worker".into())
-        };
+        let no_source =
+            || ContentsError::NoContents("the dump's file is not open in this worker".into());
         let reader = match &self.source {
             Some(src) => snap.object_reader(src.as_ref()),
             None => Err(no_source()),

@@ -878,11 +878,17 @@ impl AppState {
     fn download(&self, id: DumpId, doc: &ContentsDoc) -> Command {
         let base = self
             .dump(id)
-            .map(|d| d.name.rsplit_once('.').map_or(d.name.clone(), |(b, _)| b.to_owned()))
+            .map(|d| {
+                d.name
+                    .rsplit_once('.')
+                    .map_or(d.name.clone(), |(b, _)| b.to_owned())
+            })
             .unwrap_or_default();
         let what = match doc {
             ContentsDoc::Object(d) => format!("object-{}", d.address),
-            ContentsDoc::Instances(d) => format!("instances-{}", d.type_ids.first().map_or(0, |t| t.0)),
+            ContentsDoc::Instances(d) => {
+                format!("instances-{}", d.type_ids.first().map_or(0, |t| t.0))
+            }
             ContentsDoc::Strings(_) => "strings".to_owned(),
             ContentsDoc::Waste(_) => "waste".to_owned(),
         };
@@ -1857,7 +1863,14 @@ mod tests {
         }));
         assert!(matches!(
             &s.outbox.drain()[..],
-            [Command::Contents { query: ContentsQuery::Instances { sort: InstanceSort::Size, offset: 50, .. }, .. }]
+            [Command::Contents {
+                query: ContentsQuery::Instances {
+                    sort: InstanceSort::Size,
+                    offset: 50,
+                    ..
+                },
+                ..
+            }]
         ));
         // Closing the dump forgets its answers.
         let s = s.reduce(Action::Close(DumpId(1)));
