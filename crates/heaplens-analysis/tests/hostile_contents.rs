@@ -230,7 +230,7 @@ fn random_contents_never_panic() {
             }
         }
         let held = (rng.next() % (total + 1)) as usize;
-        let held = if rng.next() % 2 == 0 {
+        let held = if rng.next().is_multiple_of(2) {
             total as usize
         } else {
             held
