@@ -192,8 +192,11 @@ impl Opened {
         let g = &snap.graph;
         let no_source =
             || ContentsError::NoContents("the dump's file is not open in this worker".into());
+        const NO_FILE: &[u8] = &[];
         let reader = match &self.source {
             Some(src) => snap.object_reader(src.as_ref()),
+            // An input without contents says so in its own words.
+            None if snap.info.contents.is_none() => snap.object_reader(&NO_FILE),
             None => Err(no_source()),
         };
         let contents_error = |e: &ContentsError| match e {
@@ -583,5 +586,70 @@ mod tests {
         assert!(err.message.contains("unrecognised"), "{}", err.message);
         assert_eq!(err.kind, ErrorKind::NotReadable);
         assert_eq!(err.code.as_deref(), Some("unknown_format"));
+    }
+
+    /// Contents questions of a `.gcdump`: the inspector answers with the
+    /// object's structure (size, referrers, dominators) and says it holds
+    /// no values; strings and waste fail with `NoContents`; instances page
+    /// by retained size; objects and types that are not there are
+    /// `NotFound`.
+    #[test]
+    fn contents_of_a_gcdump() {
+        use heaplens_results::instances::InstanceSort;
+        use heaplens_results::NodeId;
+        let mut o = Opened::new(graph(), "x.gcdump", 100);
+        let q = ContentsQuery::Object {
+            node: NodeId(2),
+            values: true,
+        };
+        let ContentsDoc::Object(d) = o.contents(&q, &mut NoProgress).unwrap() else {
+            panic!()
+        };
+        assert_eq!((d.type_name.as_str(), d.size), ("C", 30));
+        assert!(!d.contents && !d.values);
+        assert_eq!(d.referrer_count, 2);
+        assert_eq!(d.retained_bytes, Some(30));
+        let e = o
+            .contents(
+                &ContentsQuery::Strings {
+                    search: None,
+                    values: true,
+                },
+                &mut NoProgress,
+            )
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NoContents);
+        assert!(e.message.contains(".gcdump"), "{}", e.message);
+        assert_eq!(
+            o.contents(&ContentsQuery::Waste, &mut NoProgress)
+                .unwrap_err()
+                .kind,
+            ErrorKind::NoContents
+        );
+        let c = row_id(&o, "C");
+        let ContentsDoc::Instances(i) = o
+            .contents(
+                &ContentsQuery::Instances {
+                    type_id: c,
+                    sort: InstanceSort::Retained,
+                    offset: 0,
+                    values: true,
+                },
+                &mut NoProgress,
+            )
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(i.count, 2);
+        assert_eq!(i.objects.len(), 2);
+        let gone = ContentsQuery::Object {
+            node: NodeId(99),
+            values: true,
+        };
+        assert_eq!(
+            o.contents(&gone, &mut NoProgress).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
     }
 }
