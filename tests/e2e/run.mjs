@@ -988,6 +988,7 @@ async function main() {
       eq(await shown(), inst("size", 50).objects.map((o) => ({ node: o.node, size: o.size })), "the second page by size");
       await page.click("#instances-prev");
       await page.waitForSelector('#instances[data-offset="0"] #instance-table .instance', { timeout: TIMEOUT });
+      await page.evaluate(() => window.scrollTo(0, 0));
       await shot("23-instances");
       // An instance in the inspector; a reference field opens its object.
       const first = inst("size", 0).objects[0];
@@ -1005,7 +1006,18 @@ async function main() {
       if (ref) {
         await page.click(`#object-fields tr[data-field="${ref.name}"] .objlink`);
         await page.waitForSelector(`#inspector[data-node="${ref.value.node}"] #object-type`, { timeout: TIMEOUT });
-        eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(cliJson(["object", "--json", file, ref.value.address])), `the object ${ref.name} refers to`);
+        const target = cliJson(["object", "--json", file, ref.value.address]);
+        eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(target), `the object ${ref.name} refers to`);
+        // Its dominator chain, root first, each a link that opens its object.
+        const chain = await page.$$eval("#object-dominators .objlink", (r) => r.map((x) => Number(x.dataset.node)));
+        eq(chain, target.dominators.map((o) => o.node).reverse(), "the referenced object's dominator chain");
+        await shot("24-inspector-chain");
+        if (chain.length) {
+          await page.click(`#object-dominators .objlink >> nth=${chain.length - 1}`);
+          await page.waitForSelector(`#inspector[data-node="${chain[chain.length - 1]}"] #object-type`, { timeout: TIMEOUT });
+          await page.goBack();
+          await page.waitForSelector(`#inspector[data-node="${ref.value.node}"] #object-type`, { timeout: TIMEOUT });
+        }
       }
       // Back returns to the object before.
       if (ref) {

@@ -158,7 +158,7 @@ pub fn export_bar(
                     onclick={dispatch.reform(move |_| Action::ExportContents { dump: id, query: qb.clone(), values: false })}>
                     { "Export without values" }
                 </button>
-                <span class="muted small privacy">{ "Values are shown on this page only; they never leave the machine unless you export them." }</span>
+                <span class="muted small values-note">{ "Values are shown on this page only; they never leave the machine unless you export them." }</span>
             }
         </div>
     }

@@ -85,7 +85,7 @@ pub fn dump_screen(p: &DumpProps) -> Html {
         let name = l.row(t).map(|r| short_name(&r.name)).unwrap_or_default();
         tabs.push((
             Tab::Instances(t),
-            format!("{name} instances"),
+            format!("Instances: {name}"),
             "tab-instances".to_owned(),
         ));
     }

@@ -150,13 +150,22 @@ fn body(dispatch: &Callback<Action>, id: DumpId, d: &ObjectDocument, total: u64)
                 <div class="panel">
                     <h3>{ "Dominator chain to a root" }</h3>
                     <p class="muted small">{ "Each object holds the next alive: freeing one frees everything below it." }</p>
-                    if d.dominators.is_empty() && d.roots.is_empty() {
-                        <p class="muted">{ "No dominator: only the roots hold it." }</p>
+                    if d.dominators.is_empty() {
+                        <p class="muted" id="object-no-dominator">{
+                            if d.reachable == Some(false) {
+                                "No root reaches it."
+                            } else if d.roots.is_empty() {
+                                "No single object keeps it alive: more than one path from the roots reaches it, so only the roots dominate it."
+                            } else {
+                                "A root holds it directly."
+                            }
+                        }</p>
+                    } else {
+                        <ol class="steps domchain" id="object-dominators">
+                            { for d.dominators.iter().rev().map(|o| html! { <li class="step">{ object_link(dispatch, id, o, "") }</li> }) }
+                            <li class="step target"><span class="step-name">{ &d.type_name }</span></li>
+                        </ol>
                     }
-                    <ol class="steps domchain" id="object-dominators">
-                        { for d.dominators.iter().rev().map(|o| html! { <li class="step">{ object_link(dispatch, id, o, "") }</li> }) }
-                        <li class="step target"><span class="step-name">{ &d.type_name }</span></li>
-                    </ol>
                     if !d.roots.is_empty() {
                         <p id="object-roots">{ "Held by roots: " }
                             { for d.roots.iter().map(|r| html! {

@@ -72,7 +72,7 @@ pub fn strings(p: &StringsProps) -> Html {
                 { card("Live strings", &format!("{} ({})", thousands(d.strings), bytes(d.bytes)), "strings-total") }
                 { card("Distinct values", &thousands(d.distinct), "strings-distinct") }
                 { card("Duplicated values", &format!("{} ({} extra copies)", thousands(d.duplicated_values), thousands(d.extra_copies)), "strings-duplicated") }
-                { card("Wasted by duplicates", &format!("{} ({} of the strings)", bytes(d.wasted_bytes), percent(d.wasted_bytes, d.bytes)), "strings-wasted") }
+                { card("Wasted by duplicates", &format!("{} ({})", bytes(d.wasted_bytes), percent(d.wasted_bytes, d.bytes)), "strings-wasted") }
             </div>
             if d.unreadable > 0 {
                 <p class="note">{ format!("{} strings could not be read and are not counted.", thousands(d.unreadable)) }</p>
