@@ -19,7 +19,11 @@ pub struct FileSource {
 impl FileSource {
     /// Opens `path` for reading.
     pub fn open(path: impl AsRef<Path>) -> std::io::Result<Self> {
-        let file = File::open(path)?;
+        Self::from_file(File::open(path)?)
+    }
+
+    /// Reads an open file (such as a temporary file that has no name).
+    pub fn from_file(file: File) -> std::io::Result<Self> {
         let len = file.metadata()?.len();
         Ok(FileSource {
             file,

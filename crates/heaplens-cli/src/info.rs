@@ -66,6 +66,7 @@ fn to_text(d: &InfoDocument) -> String {
         ),
     };
     let _ = writeln!(s, "{}: {what}, {} bytes", d.file, thousands(d.file_bytes));
+    s += &crate::archive_lines(&d.archives);
     let mut system: Vec<String> = d.os.iter().chain(&d.architecture).cloned().collect();
     if let Some(p) = d.pointer_size {
         system.push(format!("{}-bit", u32::from(p) * 8));

@@ -211,14 +211,33 @@ fn read_input<T>(
 ) -> Result<T, String> {
     let tty = std::io::stderr().is_terminal();
     let mut last = u64::MAX;
+    let mut phase_start = (None, std::time::Instant::now());
     let mut progress = |phase: Phase, done: u64, total: u64| -> Result<(), Cancelled> {
         if tty && total > 0 {
+            if phase_start.0 != Some(phase) {
+                phase_start = (Some(phase), std::time::Instant::now());
+            }
             let pct = done.min(total) * 100 / total;
             if pct != last {
                 last = pct;
-                eprint!("\r{phase}: {pct:3}%");
+                if phase == Phase::Unpacking {
+                    // Unpacking an archive: bytes of it, and the time left.
+                    let secs = phase_start.1.elapsed().as_secs_f64();
+                    let left = if done > 0 && secs > 1.0 {
+                        let left = secs * total.saturating_sub(done) as f64 / done as f64;
+                        format!(", about {left:.0} s left")
+                    } else {
+                        String::new()
+                    };
+                    eprint!(
+                        "\r{phase}: {pct:3}% of {} compressed bytes{left}   ",
+                        stats::thousands(total)
+                    );
+                } else {
+                    eprint!("\r{phase}: {pct:3}%");
+                }
                 if done == total {
-                    eprint!("\r{:40}\r", "");
+                    eprint!("\r{:72}\r", "");
                 }
             }
         }
@@ -231,6 +250,26 @@ fn read_input<T>(
             .map_err(|e| format!("--modules {}: {e}", dir.display()))?;
     }
     read(src, &modules, &mut progress).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The lines saying which archives the dump came in (none for a dump read
+/// as it is): `from: zip entry w3wp.dmp (deflate): … unpacked …`.
+pub(crate) fn archive_lines(archives: &[heaplens_results::ArchiveFacts]) -> String {
+    let mut s = String::new();
+    for a in archives {
+        s += &format!(
+            "from: {}
+",
+            a.words()
+        );
+        if let Some(others) = a.others_words() {
+            s += &format!(
+                "      {others}
+"
+            );
+        }
+    }
+    s
 }
 
 /// A path argument.

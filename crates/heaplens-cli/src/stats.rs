@@ -109,6 +109,7 @@ fn to_table(doc: &StatsDocument) -> String {
         source += &format!(", {}-bit", p as u32 * 8);
     }
     let _ = writeln!(s, "{}: {source}", doc.file);
+    s += &crate::archive_lines(&doc.archives);
     s += &doc.coverage.line();
     if let Some(name) = &doc.process_name {
         let pid = doc

@@ -32,6 +32,8 @@ pub enum Unit {
 /// A long phase of reading a dump or analysing its heap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
+    /// Unpacking the archive a dump came in (bytes of compressed input).
+    Unpacking,
     /// Reading the objects of a `.gcdump` (objects).
     ReadingObjects,
     /// Finding the GC heap in a dump by shape (no unit).
@@ -55,7 +57,8 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in the order a read and its analyses meet them.
-    pub const ALL: [Phase; 9] = [
+    pub const ALL: [Phase; 10] = [
+        Phase::Unpacking,
         Phase::ReadingObjects,
         Phase::FindingHeap,
         Phase::ReadingHeap,
@@ -70,7 +73,7 @@ impl Phase {
     /// What its reports count.
     pub fn unit(self) -> Unit {
         match self {
-            Phase::ReadingHeap => Unit::Bytes,
+            Phase::ReadingHeap | Phase::Unpacking => Unit::Bytes,
             Phase::FindingHeap => Unit::None,
             Phase::ReadingObjects
             | Phase::FollowingReferences
@@ -85,6 +88,7 @@ impl Phase {
     /// What it does, in a user's words ("reading the heap").
     pub fn words(self) -> &'static str {
         match self {
+            Phase::Unpacking => "unpacking the archive",
             Phase::ReadingObjects => "reading the objects",
             Phase::FindingHeap => "finding the heap",
             Phase::ReadingHeap => "reading the heap",
@@ -100,6 +104,7 @@ impl Phase {
     /// A stable identifier (`reading_heap`), for messages and JSON.
     pub fn id(self) -> &'static str {
         match self {
+            Phase::Unpacking => "unpacking",
             Phase::ReadingObjects => "reading_objects",
             Phase::FindingHeap => "finding_heap",
             Phase::ReadingHeap => "reading_heap",

@@ -2,7 +2,8 @@
 //! (`heaplens info`).
 
 use crate::{
-    format_name, heaplens_version, DocumentKind, GcMode, HeapFoundBy, HeapLayout, SCHEMA_VERSION,
+    format_name, heaplens_version, ArchiveFacts, DocumentKind, GcMode, HeapFoundBy, HeapLayout,
+    SCHEMA_VERSION,
 };
 use heaplens_snapshot::{Container, Description, HeapStatus, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -22,8 +23,10 @@ pub struct InfoDocument {
     pub file: String,
     /// `gcdump`, `elf-core` or `minidump`.
     pub format: String,
-    /// The file's size.
+    /// The file's size (the archive's, when the dump came in one).
     pub file_bytes: u64,
+    /// The archives the dump came in, outermost first (`[]`: none).
+    pub archives: Vec<ArchiveFacts>,
     /// The dumped process's operating system (`Linux`, `Windows 10.0.19045`).
     pub os: Option<String>,
     /// The processor architecture (`x86-64`, `aarch64`, `amd64`, `x86`).
@@ -284,6 +287,7 @@ impl InfoDocument {
             file: file.to_owned(),
             format: format_name(d.format),
             file_bytes: d.file_bytes,
+            archives: ArchiveFacts::all(&d.archives),
             os: d.os.clone(),
             architecture: d.architecture.clone(),
             pointer_size: d.pointer_size,

@@ -88,7 +88,7 @@ pub mod waste;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -332,6 +332,100 @@ impl HeapFoundBy {
         } else {
             HeapFoundBy::GcDacVars
         }
+    }
+}
+
+/// An archive or compressed file the dump was read from: `archives` of the
+/// `info` and `stats` documents, outermost first (a `.zst` in a `.zip`:
+/// the zip, then the zstd); `[]` for a dump read as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveFacts {
+    /// `zip`, `gzip` or `zstd`.
+    pub format: String,
+    /// The entry read: a zip entry's name (`w3wp.dmp`), the file name a
+    /// gzip member records; `null` when the archive names none (zstd).
+    pub entry: Option<String>,
+    /// How the entry's bytes are stored: `stored` or `deflate` (zip),
+    /// `gzip`, `zstd`.
+    pub method: String,
+    /// Bytes of compressed input (the zip entry's, the whole file's).
+    pub compressed_bytes: u64,
+    /// Bytes unpacked.
+    pub inflated_bytes: u64,
+    /// The zip's other entries, not read (Kudu's `sos.dll`,
+    /// `mscordaccore.dll`: heaplens does not need them); at most 50
+    /// names, then `… and N more`.
+    pub other_entries: Vec<String>,
+    /// Where the bytes were unpacked while the dump was read (`a temporary
+    /// file in /tmp`, `the browser's private storage`), deleted afterwards;
+    /// `null` when read in place (a stored zip entry).
+    pub unpacked_to: Option<String>,
+}
+
+impl ArchiveFacts {
+    /// The facts of each layer, outermost first.
+    pub fn all(layers: &[heaplens_snapshot::ArchiveLayer]) -> Vec<ArchiveFacts> {
+        layers
+            .iter()
+            .map(|l| ArchiveFacts {
+                format: format_name(l.format),
+                entry: l.entry.clone(),
+                method: l.method.clone(),
+                compressed_bytes: l.compressed_bytes,
+                inflated_bytes: l.inflated_bytes,
+                other_entries: l.other_entries.clone(),
+                unpacked_to: l.unpacked_to.clone(),
+            })
+            .collect()
+    }
+
+    /// What was read, in words: `zip entry w3wp.dmp (deflate): 8,115,926
+    /// bytes unpacked to 47,688,819 in a temporary file in /tmp, deleted
+    /// afterwards`.
+    pub fn words(&self) -> String {
+        use heaplens_analysis::format::thousands;
+        let what = match (&self.entry, self.format.as_str()) {
+            (Some(e), "zip") => format!("zip entry {e} ({})", self.method),
+            (Some(e), f) => format!("{f} file of {e}"),
+            (None, f) => format!("{f} file"),
+        };
+        match &self.unpacked_to {
+            Some(to) => format!(
+                "{what}: {} bytes unpacked to {} in {to}, deleted afterwards",
+                thousands(self.compressed_bytes),
+                thousands(self.inflated_bytes)
+            ),
+            None => format!(
+                "{what}: {} bytes read in place",
+                thousands(self.inflated_bytes)
+            ),
+        }
+    }
+
+    /// The zip's other entries in words, when it has any: `also in the zip,
+    /// not read: sos.dll and mscordaccore.dll (heaplens needs neither SOS
+    /// nor the DAC)`.
+    pub fn others_words(&self) -> Option<String> {
+        let (last, rest) = self.other_entries.split_last()?;
+        let names = if rest.is_empty() {
+            last.clone()
+        } else {
+            format!("{} and {last}", rest.join(", "))
+        };
+        let lower = |n: &String| n.to_ascii_lowercase();
+        let sos_or_dac =
+            self.other_entries.iter().map(lower).any(|n| {
+                n.ends_with("sos.dll") || n.contains("mscordac") || n.contains("libmscordac")
+            });
+        Some(format!(
+            "also in the {}, not read: {names}{}",
+            self.format,
+            if sos_or_dac {
+                " (heaplens needs neither SOS nor the DAC)"
+            } else {
+                ""
+            }
+        ))
     }
 }
 

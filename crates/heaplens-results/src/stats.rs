@@ -3,8 +3,8 @@
 
 use crate::coverage::{CoverageFacts, UnreachableAre};
 use crate::{
-    format_name, heaplens_version, Address, DocumentKind, GcMode, HeapFoundBy, HeapLayout, Totals,
-    TypeId, SCHEMA_VERSION,
+    format_name, heaplens_version, Address, ArchiveFacts, DocumentKind, GcMode, HeapFoundBy,
+    HeapLayout, Totals, TypeId, SCHEMA_VERSION,
 };
 use heaplens_analysis::stats::{type_stats, Selection, TypeRow, TypeStats};
 use heaplens_snapshot::{ClrInfo, Snapshot, Timestamp};
@@ -46,6 +46,8 @@ pub struct StatsDocument {
     pub coverage: CoverageFacts,
     /// `gcdump`, `elf-core` or `minidump`.
     pub format: String,
+    /// The archives the dump came in, outermost first (`[]`: none).
+    pub archives: Vec<ArchiveFacts>,
     /// Size of a pointer in the process, in bytes.
     pub pointer_size: Option<u8>,
     /// The process's name.
@@ -239,6 +241,7 @@ impl StatsDocument {
             complete: info.coverage.is_complete(),
             coverage: CoverageFacts::of(&info.coverage),
             format: format_name(info.format),
+            archives: ArchiveFacts::all(&info.archives),
             pointer_size: info.pointer_size,
             process_name: info.process_name.clone(),
             process_id: info.process_id,

@@ -18,7 +18,8 @@ use heaplens_minidump::Minidump;
 pub struct Description {
     /// The input's format (its registry entry).
     pub format: &'static Format,
-    /// Size of the input in bytes.
+    /// Size of the input in bytes (of the archive, when the dump came in
+    /// one).
     pub file_bytes: u64,
     /// The dumped process's operating system (`Linux`, `Windows 10.0.19045`).
     pub os: Option<String>,
@@ -49,6 +50,9 @@ pub struct Description {
     pub finalization: Option<FinalizationFacts>,
     /// Remarks: coverage, naming, damaged auxiliary streams.
     pub notes: Vec<String>,
+    /// The archives the dump was read from, outermost first; empty for a
+    /// dump read as it is.
+    pub archives: Vec<crate::ArchiveLayer>,
 }
 
 /// The finalization queues' entries (SOS `!finalizequeue`).
@@ -325,6 +329,7 @@ pub(crate) fn gcdump(
         coverage: Some(Coverage::whole_file(src.len())),
         finalization: None,
         notes: info.notes.clone(),
+        archives: Vec::new(),
     })
 }
 
@@ -408,6 +413,7 @@ pub(crate) fn elf(
         coverage: heap.coverage,
         finalization: heap.finalization,
         notes: heap.notes,
+        archives: Vec::new(),
     })
 }
 
@@ -519,6 +525,7 @@ pub(crate) fn minidump(
         coverage: heap.coverage,
         finalization: heap.finalization,
         notes,
+        archives: Vec::new(),
     })
 }
 

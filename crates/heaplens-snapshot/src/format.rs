@@ -12,9 +12,11 @@
 //! recognised again from the same table (a zip holding a minidump opens as
 //! the minidump).
 
+use crate::archive::{self, ArchiveLayer};
 use crate::describe::{self, Description};
 use crate::modules::ModuleSet;
 use crate::{elf, gcdump, minidump, OpenError, Snapshot};
+use heaplens_archive::Scratch;
 use heaplens_bytes::ReadAt;
 use heaplens_graph::{Capabilities, Progress};
 
@@ -116,7 +118,8 @@ impl<'a> Source<'a> {
 }
 
 /// What an open or describe needs besides the bytes (made by
-/// [`open`](crate::open) and [`describe`](crate::describe)).
+/// [`Context::new`]; [`open`](crate::open) and
+/// [`describe`](crate::describe) make one with the defaults).
 #[non_exhaustive]
 pub struct Context<'a> {
     /// Module files naming the types of dumps that lack their images (see
@@ -124,6 +127,35 @@ pub struct Context<'a> {
     pub modules: &'a ModuleSet,
     /// Progress reports; cancels the work when it returns an error.
     pub progress: &'a mut dyn Progress,
+    /// Where archives are unpacked. `None`: natively the system's
+    /// temporary directory (`TMPDIR`,
+    /// [`heaplens_archive::TempScratch::from_env`]); in a wasm32 build
+    /// none, so only stored zip entries (read in place) open — the page
+    /// gives its own, in the browser's origin-private file system.
+    pub scratch: Option<&'a mut dyn Scratch>,
+    /// The archives unwrapped on the way to the dump, outermost first
+    /// (filled in by their entries; the snapshot's and the description's
+    /// `archives`).
+    pub archives: Vec<ArchiveLayer>,
+}
+
+impl<'a> Context<'a> {
+    /// A context with `modules` and `progress`, the platform's scratch
+    /// space, no archive unwrapped yet.
+    pub fn new(modules: &'a ModuleSet, progress: &'a mut dyn Progress) -> Context<'a> {
+        Context {
+            modules,
+            progress,
+            scratch: None,
+            archives: Vec::new(),
+        }
+    }
+
+    /// The same, unpacking archives into `scratch`.
+    pub fn with_scratch(mut self, scratch: &'a mut dyn Scratch) -> Context<'a> {
+        self.scratch = Some(scratch);
+        self
+    }
 }
 
 /// What an archive holds: the bytes of the input inside.
@@ -228,29 +260,36 @@ pub static FORMATS: &[Format] = &[
     Format {
         name: "zstd",
         title: "zstd-compressed file",
-        description: "zstd-compressed files (.zst)",
+        description: "zstd-compressed dumps (.zst)",
         signature: "\\x28\\xb5\\x2f\\xfd",
         sniff: |head| head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]),
         capabilities: Capabilities::NONE,
-        reader: Reader::Refused(|| OpenError::Compressed("zstd", "zstd -d --long=31 FILE")),
+        reader: Reader::Archive {
+            unwrap: archive::unwrap_zstd,
+        },
     },
     Format {
         name: "gzip",
         title: "gzip-compressed file",
-        description: "gzip-compressed files (.gz)",
+        description: "gzip-compressed dumps (.gz)",
         signature: "\\x1f\\x8b",
         sniff: |head| head.starts_with(&[0x1f, 0x8b]),
         capabilities: Capabilities::NONE,
-        reader: Reader::Refused(|| OpenError::Compressed("gzip", "gunzip FILE")),
+        reader: Reader::Archive {
+            unwrap: archive::unwrap_gzip,
+        },
     },
     Format {
         name: "zip",
         title: "zip archive",
-        description: "zip archives (.zip: Kudu's dump download)",
+        description: "zip archives of a dump (.zip: Kudu's download; the sos.dll and \
+                      mscordaccore.dll or mscordacwks.dll beside it are not needed)",
         signature: "PK\\x03\\x04",
         sniff: |head| head.starts_with(b"PK\x03\x04"),
         capabilities: Capabilities::NONE,
-        reader: Reader::Refused(|| OpenError::Compressed("zip", "unzip FILE")),
+        reader: Reader::Archive {
+            unwrap: archive::unwrap_zip,
+        },
     },
 ];
 
@@ -291,17 +330,27 @@ pub(crate) fn detect_in<'t>(
         })
 }
 
-/// The readable dump formats as a message says them: `a .gcdump
-/// (!FastSerialization.1), a Linux core dump (ELF) (\x7fELF) or …`.
+/// The readable formats as a message says them: `a .gcdump
+/// (!FastSerialization.1), … or a Windows minidump (MDMP), or one of them
+/// in a zstd-compressed file (\x28\xb5\x2f\xfd), …`.
 pub(crate) fn known_dumps() -> String {
-    let dumps: Vec<String> = FORMATS
-        .iter()
-        .filter(|f| matches!(f.reader, Reader::Dump(_)))
-        .map(|f| format!("a {} ({})", f.title, f.signature))
-        .collect();
-    match dumps.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        _ => dumps.concat(),
+    let words = |kind: fn(&Reader) -> bool, article: &str| -> String {
+        let items: Vec<String> = FORMATS
+            .iter()
+            .filter(|f| kind(&f.reader))
+            .map(|f| format!("{article}{} ({})", f.title, f.signature))
+            .collect();
+        match items.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => items.concat(),
+        }
+    };
+    let dumps = words(|r| matches!(r, Reader::Dump(_)), "a ");
+    let archives = words(|r| matches!(r, Reader::Archive { .. }), "");
+    if archives.is_empty() {
+        dumps
+    } else {
+        format!("{dumps}, or one of them in a {archives}")
     }
 }
 
@@ -373,7 +422,14 @@ mod tests {
             assert!(matches!(f.reader, Reader::Dump(_)), "{name}");
         }
         let readable: Vec<&str> = readable().map(|f| f.name).collect();
-        assert_eq!(readable, ["gcdump", "elf-core", "minidump"]);
+        assert_eq!(
+            readable,
+            ["gcdump", "elf-core", "minidump", "zstd", "gzip", "zip"]
+        );
+        for name in ["zstd", "gzip", "zip"] {
+            let f = by_name(name).unwrap();
+            assert!(matches!(f.reader, Reader::Archive { .. }), "{name}");
+        }
     }
 
     #[test]
@@ -389,18 +445,17 @@ mod tests {
         assert_eq!(detect(&b"MDMP\x93\xa7".to_vec()).unwrap().name, "minidump");
         // RFC 1952 (gzip member: ID1 ID2 CM=deflate), PKWARE APPNOTE
         // (local file header), RFC 8878 (zstd frame magic, little-endian).
-        for (head, name, hint) in [
-            (&b"\x1f\x8b\x08\x00\x00\x00\x00\x00"[..], "gzip", "gunzip"),
-            (&b"PK\x03\x04\x14\x00\x00\x00"[..], "zip", "unzip"),
-            (&b"\x28\xb5\x2f\xfd\x04\x58"[..], "zstd", "zstd -d"),
+        // Their first bytes alone are archives cut short.
+        for (head, name) in [
+            (&b"\x1f\x8b\x08\x00\x00\x00\x00\x00"[..], "gzip"),
+            (&b"PK\x03\x04\x14\x00\x00\x00"[..], "zip"),
+            (&b"\x28\xb5\x2f\xfd\x04\x58"[..], "zstd"),
         ] {
             assert_eq!(sniffed_by(head), [name]);
             let e = crate::open(&head.to_vec(), &mut NoProgress).unwrap_err();
-            assert!(
-                matches!(e, OpenError::Compressed(n, _) if n == name),
-                "{e:?}"
-            );
-            assert!(e.to_string().contains(hint), "{e}");
+            assert_eq!(e.kind(), "truncated_archive", "{e:?}");
+            assert!(e.to_string().contains("cut short"), "{e}");
+            assert!(e.to_string().contains(name), "{e}");
         }
     }
 
@@ -467,7 +522,7 @@ mod tests {
         // Every format that reads dumps, and zstd, met a real input.
         for f in FORMATS
             .iter()
-            .filter(|f| f.is_readable())
+            .filter(|f| matches!(f.reader, Reader::Dump(_)))
             .chain(by_name("zstd"))
         {
             assert!(
@@ -554,10 +609,8 @@ mod tests {
         let direct = heaplens_gcdump::read(&raw, &mut NoProgress).unwrap().graph;
         let modules = ModuleSet::new();
         let open = |input: &Vec<u8>| {
-            let mut cx = Context {
-                modules: &modules,
-                progress: &mut NoProgress,
-            };
+            let mut progress = NoProgress;
+            let mut cx = Context::new(&modules, &mut progress);
             read_in(
                 WITH_ARCHIVE,
                 Source::Local(input),

@@ -14,6 +14,7 @@ use heaplens_graph::Progress;
 
 pub use heaplens_graph;
 
+mod archive;
 pub mod contents;
 pub mod coverage;
 mod describe;
@@ -24,13 +25,15 @@ pub mod minidump;
 pub mod modules;
 mod snapshot;
 
+pub use archive::{ArchiveLayer, OTHER_ENTRIES_LISTED};
 pub use contents::ContentsIndex;
 pub use coverage::{megabytes, Coverage, SegmentCoverage};
 pub use describe::{
     civil_from_days, Container, Description, ElfCoreFacts, FinalizationFacts, GcDumpFacts,
     HeapStatus, MemoryFacts, MinidumpFacts, ModuleFacts, ProcessFacts, RuntimeFacts, Timestamp,
 };
-pub use format::{detect, Format};
+pub use format::{detect, Context, Format};
+pub use heaplens_archive;
 pub use heaplens_clr::{ClrInfo, GcFacts, GcMode, HeapLayout};
 pub use heaplens_contents;
 pub use snapshot::{Snapshot, SnapshotInfo};
@@ -47,9 +50,19 @@ pub enum OpenError {
         /// The first bytes, in hex.
         head: String,
     },
-    /// A compressed file: it must be unpacked first.
-    #[error("this is a {0}-compressed file: unpack it first (e.g. `{1}`) and open the result")]
-    Compressed(&'static str, &'static str),
+    /// An archive or compressed file that cannot be read or unpacked: cut
+    /// short, damaged, of a kind heaplens does not unpack, or too big for
+    /// the scratch space.
+    #[error(transparent)]
+    Archive(heaplens_archive::ArchiveError),
+    /// An archive that holds no input heaplens reads.
+    #[error("the {format} file holds no dump heaplens reads: {holds}")]
+    NoDumpInArchive {
+        /// `zip`, `gzip` or `zstd`.
+        format: &'static str,
+        /// What it holds, in words.
+        holds: String,
+    },
     /// Archives nested deeper than [`format::MAX_NESTING`].
     #[error("archives nested more than {0} deep")]
     TooDeep(usize),
@@ -126,6 +139,18 @@ pub enum OpenError {
     Read(#[from] ReadError),
 }
 
+impl From<heaplens_archive::ArchiveError> for OpenError {
+    /// The archive's error; cancelling is [`OpenError::Cancelled`] whatever
+    /// was cancelled.
+    fn from(e: heaplens_archive::ArchiveError) -> OpenError {
+        match e {
+            heaplens_archive::ArchiveError::Cancelled
+            | heaplens_archive::ArchiveError::Read(ReadError::Cancelled) => OpenError::Cancelled,
+            e => OpenError::Archive(e),
+        }
+    }
+}
+
 /// Opens an input of any supported format.
 pub fn open(src: &dyn ReadAt, progress: &mut dyn Progress) -> Result<Snapshot, OpenError> {
     open_with(src, &modules::ModuleSet::new(), progress)
@@ -158,22 +183,24 @@ fn open_source(
     modules: &modules::ModuleSet,
     progress: &mut dyn Progress,
 ) -> Result<Snapshot, OpenError> {
-    let mut cx = format::Context { modules, progress };
-    format::read_in(
-        format::FORMATS,
-        src,
-        &mut cx,
-        &mut |format, dump, src, cx| {
-            let mut snap = (dump.open)(format, src, cx)?;
-            // Whether the snapshot is sampled is its own; the rest is its
-            // format's.
-            snap.info.capabilities = heaplens_graph::Capabilities {
-                sampled: snap.info.sampling.is_some(),
-                ..format.capabilities
-            };
-            Ok(snap)
-        },
-    )
+    open_in(src, &mut Context::new(modules, progress))
+}
+
+/// Opens `src` with everything `cx` gives (module files, progress, scratch
+/// space for archives): [`open_with`] and [`open_shared_with`] with a
+/// context of one's own.
+pub fn open_in(src: format::Source<'_>, cx: &mut Context<'_>) -> Result<Snapshot, OpenError> {
+    format::read_in(format::FORMATS, src, cx, &mut |format, dump, src, cx| {
+        let mut snap = (dump.open)(format, src, cx)?;
+        // Whether the snapshot is sampled is its own; the rest is its
+        // format's.
+        snap.info.capabilities = heaplens_graph::Capabilities {
+            sampled: snap.info.sampling.is_some(),
+            ..format.capabilities
+        };
+        snap.info.archives = std::mem::take(&mut cx.archives);
+        Ok(snap)
+    })
 }
 
 /// Describes the input in `src`: its container's facts, and the runtime and
@@ -185,14 +212,26 @@ pub fn describe(
     modules: &modules::ModuleSet,
     progress: &mut dyn Progress,
 ) -> Result<Description, OpenError> {
-    let mut cx = format::Context { modules, progress };
-    let src = format::Source::Local(src);
-    format::read_in(
-        format::FORMATS,
-        src,
-        &mut cx,
-        &mut |format, dump, src, cx| (dump.describe)(format, src, cx),
+    describe_in(
+        format::Source::Local(src),
+        &mut Context::new(modules, progress),
     )
+}
+
+/// [`describe`] with everything `cx` gives. Of an archive, the description
+/// is of the dump inside, with `archives` saying what it came in and
+/// `file_bytes` the archive's size.
+pub fn describe_in(
+    src: format::Source<'_>,
+    cx: &mut Context<'_>,
+) -> Result<Description, OpenError> {
+    let file_bytes = src.bytes().len();
+    format::read_in(format::FORMATS, src, cx, &mut |format, dump, src, cx| {
+        let mut d = (dump.describe)(format, src, cx)?;
+        d.archives = std::mem::take(&mut cx.archives);
+        d.file_bytes = file_bytes;
+        Ok(d)
+    })
 }
 
 /// What a CLR heap read says about the runtime and the heap, as snapshot
@@ -344,7 +383,8 @@ impl OpenError {
     pub fn kind(&self) -> &'static str {
         match self {
             OpenError::UnknownFormat { .. } => "unknown_format",
-            OpenError::Compressed(..) => "compressed",
+            OpenError::Archive(e) => e.kind(),
+            OpenError::NoDumpInArchive { .. } => "no_dump_in_archive",
             OpenError::TooDeep(_) => "too_deep",
             OpenError::NotSupportedYet(_) => "not_supported_yet",
             OpenError::GcDump(e) if e.is_cut_short() => "truncated_gcdump",

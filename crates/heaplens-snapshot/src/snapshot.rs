@@ -54,6 +54,9 @@ pub struct SnapshotInfo {
     /// [`Snapshot::object_reader`]): for inputs of process memory whose
     /// runtime data could be read; `None` for a `.gcdump`.
     pub contents: Option<crate::contents::ContentsIndex>,
+    /// The archives the dump was read from, outermost first (a `.zst` in
+    /// a `.zip`: the zip, then the zstd); empty for a dump read as it is.
+    pub archives: Vec<crate::ArchiveLayer>,
 }
 
 impl SnapshotInfo {
@@ -78,6 +81,7 @@ impl SnapshotInfo {
             clr: None,
             coverage: Coverage::default(),
             contents: None,
+            archives: Vec::new(),
         }
     }
 }

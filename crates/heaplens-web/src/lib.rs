@@ -12,8 +12,11 @@
 //!   so that it runs under the page's Content-Security-Policy. It reads a
 //!   `File` in slices (`Blob.slice` + `FileReaderSync`, see [`blob`])
 //!   through the engine's `ReadAt`, opens it with
-//!   `heaplens_snapshot::open_with` (every format the engine reads) and
+//!   `heaplens_snapshot::open_in` (every format the engine reads) and
 //!   answers with the documents of the result schema ([`protocol`]).
+//!
+//! A `.zip`, `.gz` or `.zst` is unpacked by the engine worker into the
+//! browser's origin-private file system ([`scratch`]) and read from there.
 //!
 //! What a worker computes lives in [`model`]; the messages in
 //! [`protocol`]. Both, the reducer, the route and the table's model are
@@ -30,6 +33,8 @@ pub mod table;
 pub mod blob;
 #[cfg(target_arch = "wasm32")]
 pub mod bridge;
+#[cfg(target_arch = "wasm32")]
+pub mod scratch;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 #[cfg(target_arch = "wasm32")]

@@ -190,8 +190,13 @@ impl Opened {
         let file = self.document.file.clone();
         let snap = &self.snapshot;
         let g = &snap.graph;
-        let no_source =
-            || ContentsError::NoContents("the dump's file is not open in this worker".into());
+        let no_source = || {
+            ContentsError::NoContents(
+                "the page reads object contents only of a dump opened as it is, not from an \
+                 archive: unpack it and add the dump itself"
+                    .into(),
+            )
+        };
         const NO_FILE: &[u8] = &[];
         let reader = match &self.source {
             Some(src) => snap.object_reader(src.as_ref()),
@@ -344,9 +349,27 @@ impl Session {
         file_name: &str,
         progress: &mut dyn Progress,
     ) -> Result<&mut Opened, EngineError> {
+        self.open_with_scratch(dump, src, modules, None, file_name, progress)
+    }
+
+    /// [`Session::open`], unpacking an archive into `scratch` (the page's:
+    /// the browser's private storage; `None`: none, so only a stored zip
+    /// entry opens).
+    pub fn open_with_scratch<'a>(
+        &mut self,
+        dump: DumpId,
+        src: &dyn ReadAt,
+        modules: &'a ModuleSet,
+        scratch: Option<&'a mut dyn heaplens_archive::Scratch>,
+        file_name: &str,
+        progress: &'a mut dyn Progress,
+    ) -> Result<&mut Opened, EngineError> {
         self.dumps.remove(&dump);
+        let mut cx = heaplens_snapshot::Context::new(modules, progress);
+        cx.scratch = scratch;
         let snapshot =
-            heaplens_snapshot::open_with(src, modules, progress).map_err(|e| open_error(&e))?;
+            heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(src), &mut cx)
+                .map_err(|e| open_error(&e))?;
         let opened = Opened::new(snapshot, file_name, src.len());
         Ok(self.dumps.entry(dump).or_insert(opened))
     }
@@ -409,6 +432,96 @@ mod tests {
             assert_eq!(a.contains(f.description), f.is_readable(), "{a}");
         }
         assert!(a.contains(".gcdump") && a.contains("core dump"), "{a}");
+        // The archives dumps are downloaded in, and what they need not hold.
+        for s in [
+            ".zip",
+            "Kudu",
+            ".gz",
+            ".zst",
+            "sos.dll",
+            "mscordaccore.dll",
+            "mscordacwks.dll",
+        ] {
+            assert!(a.contains(s), "{s}: {a}");
+        }
+        assert!(a.contains("not needed"), "{a}");
+    }
+
+    #[test]
+    fn a_zipped_dump_opens_as_the_dump_with_where_it_came_from() {
+        let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web archives") else {
+            return;
+        };
+        let path = shared.join("samples/gcdump/perfview-test1-jscript-ie.gcdump");
+        let bytes = std::fs::read(&path).unwrap();
+        // A zip written here from the APPNOTE: one stored entry.
+        let name = b"ie.gcdump";
+        let mut crc = flate2::Crc::new();
+        crc.update(&bytes);
+        let mut zip = Vec::new();
+        let local = |z: &mut Vec<u8>| {
+            z.extend(0x0403_4b50u32.to_le_bytes());
+            z.extend([20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
+            z.extend(crc.sum().to_le_bytes());
+            z.extend((bytes.len() as u32).to_le_bytes());
+            z.extend((bytes.len() as u32).to_le_bytes());
+            z.extend((name.len() as u16).to_le_bytes());
+            z.extend(0u16.to_le_bytes());
+            z.extend(name);
+        };
+        local(&mut zip);
+        zip.extend(&bytes);
+        let cd = zip.len() as u32;
+        zip.extend(0x0201_4b50u32.to_le_bytes());
+        zip.extend([20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
+        zip.extend(crc.sum().to_le_bytes());
+        zip.extend((bytes.len() as u32).to_le_bytes());
+        zip.extend((bytes.len() as u32).to_le_bytes());
+        zip.extend((name.len() as u16).to_le_bytes());
+        zip.extend([0u8; 12]);
+        zip.extend(0u32.to_le_bytes());
+        zip.extend(name);
+        let cd_len = zip.len() as u32 - cd;
+        zip.extend(0x0605_4b50u32.to_le_bytes());
+        zip.extend([0, 0, 0, 0, 1, 0, 1, 0]);
+        zip.extend(cd_len.to_le_bytes());
+        zip.extend(cd.to_le_bytes());
+        zip.extend(0u16.to_le_bytes());
+        let mut s = Session::default();
+        let raw = s
+            .open(
+                DumpId(1),
+                &bytes,
+                &ModuleSet::new(),
+                "ie.gcdump",
+                &mut NoProgress,
+            )
+            .unwrap()
+            .document
+            .clone();
+        // Stored: read in place, with no scratch space (the page gives its
+        // own for what must be unpacked).
+        let mut none = heaplens_archive::NoScratch("none here".into());
+        let o = s
+            .open_with_scratch(
+                DumpId(1),
+                &zip,
+                &ModuleSet::new(),
+                Some(&mut none),
+                "ie.zip",
+                &mut NoProgress,
+            )
+            .unwrap();
+        let d = &o.document;
+        assert_eq!(
+            (d.objects, d.bytes, d.type_count),
+            (raw.objects, raw.bytes, raw.type_count)
+        );
+        assert_eq!(d.types, raw.types);
+        assert_eq!(d.file_bytes, zip.len() as u64);
+        assert_eq!(d.archives.len(), 1);
+        assert_eq!(d.archives[0].entry.as_deref(), Some("ie.gcdump"));
+        assert_eq!(d.archives[0].unpacked_to, None);
     }
 
     fn row_id(o: &Opened, name: &str) -> TypeId {

@@ -33,9 +33,10 @@ use serde::{Deserialize, Serialize};
 
 /// The version of these messages. 1 was JSON strings with three fixed
 /// slots; 2 addresses dumps by id, carries operations, typed errors and
-/// phases, as JavaScript objects; 3 adds object contents
-/// ([`Request::Contents`]).
-pub const PROTOCOL_VERSION: u32 = 3;
+/// phases, as JavaScript objects; 3 adds the phase of unpacking an archive
+/// and what its scratch file holds (issue 21); 4 adds object contents
+/// ([`Request::Contents`], issue 17).
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// What a [`Request::Contents`] asks about a dump's object contents; each
 /// is answered by the document `heaplens` writes for the same question.
@@ -535,6 +536,8 @@ pub enum Unit {
 pub enum Phase {
     /// The worker got the file and starts.
     Starting,
+    /// Unpacking the archive the dump came in (bytes of compressed input).
+    Unpacking,
     /// Reading the objects of a `.gcdump` (objects).
     ReadingObjects,
     /// Finding the GC heap in a dump (no unit).
@@ -559,7 +562,7 @@ impl Phase {
     /// What its reports count.
     pub fn unit(self) -> Unit {
         match self {
-            Phase::ReadingHeap => Unit::Bytes,
+            Phase::ReadingHeap | Phase::Unpacking => Unit::Bytes,
             Phase::ReadingObjects
             | Phase::FollowingReferences
             | Phase::FindingRoots
@@ -575,6 +578,7 @@ impl Phase {
     pub fn words(self) -> &'static str {
         match self {
             Phase::Starting => "starting",
+            Phase::Unpacking => "unpacking the archive",
             Phase::ReadingObjects => "reading the objects",
             Phase::FindingHeap => "finding the heap",
             Phase::ReadingHeap => "reading the heap",
@@ -593,6 +597,7 @@ impl From<heaplens_graph::Phase> for Phase {
     fn from(p: heaplens_graph::Phase) -> Phase {
         use heaplens_graph::Phase as E;
         match p {
+            E::Unpacking => Phase::Unpacking,
             E::ReadingObjects => Phase::ReadingObjects,
             E::FindingHeap => Phase::FindingHeap,
             E::ReadingHeap => Phase::ReadingHeap,
@@ -627,6 +632,19 @@ pub struct ProgressReport {
     /// out of memory from a bug when a worker stops).
     #[serde(default)]
     pub memory: u64,
+    /// While an archive is unpacked: what its scratch file in the
+    /// browser's storage holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scratch: Option<ScratchReport>,
+}
+
+/// The scratch file an archive is unpacked into, while it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScratchReport {
+    /// Bytes written into it so far.
+    pub written: u64,
+    /// Room the browser said was left for the page when unpacking began.
+    pub free: Option<u64>,
 }
 
 impl ProgressReport {
@@ -656,6 +674,10 @@ pub struct ReadReport {
     pub bytes_read: u64,
     /// Milliseconds of that spent reading the file (File API and copy).
     pub read_ms: f64,
+    /// Milliseconds from the request to the end of unpacking the archive
+    /// the dump came in (0 for a dump read as it is).
+    #[serde(default)]
+    pub unpack_ms: f64,
     /// Size of the worker's wasm memory after opening, in bytes.
     pub wasm_memory: u64,
     /// Memory the heap graph takes in the worker, in bytes.

@@ -9,18 +9,23 @@
 //! page is cross-origin isolated): every progress report reads it and
 //! stops the engine with `Cancelled`. Without shared memory the page stops
 //! the worker instead (see the bridge).
+//!
+//! A `.zip`, `.gz` or `.zst` is unpacked into the browser's origin-private
+//! file system ([`crate::scratch`]) and the dump read from there; the file
+//! is emptied before the answer and deleted after it.
 
 use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
 use crate::protocol::{
     ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request,
-    Response,
+    Response, ScratchReport,
 };
 use heaplens_bytes::PageCache;
 use heaplens_graph::{Cancelled, Phase as EnginePhase};
 use heaplens_snapshot::modules::ModuleSet;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
@@ -160,8 +165,24 @@ fn handle(data: JsValue) {
                 .map(|a| a.iter().filter_map(|v| v.dyn_into::<File>().ok()).collect())
                 .unwrap_or_default();
             match file {
-                Some(f) => running(dump, op, || {
-                    open_dump(dump, op, f, modules, slow_progress_ms, &cancel)
+                // Preparing an archive's scratch space waits on the
+                // browser's storage: the open runs when it is ready.
+                Some(f) => wasm_bindgen_futures::spawn_local(async move {
+                    let mut scratch = archive_scratch(&f).await;
+                    running(dump, op, || {
+                        open_dump(
+                            dump,
+                            op,
+                            f,
+                            modules,
+                            slow_progress_ms,
+                            &cancel,
+                            scratch.as_mut(),
+                        )
+                    });
+                    if let Some(Ok(s)) = scratch {
+                        s.delete().await;
+                    }
                 }),
                 None => fail(
                     Some(dump),
@@ -251,6 +272,35 @@ fn module_set(files: Vec<File>) -> Result<ModuleSet, String> {
     Ok(set)
 }
 
+/// The scratch space for opening `file` when its first bytes are an
+/// archive's (`None` for a dump read as it is; a [`NoScratch`] with the
+/// reason when the browser gives none).
+///
+/// [`NoScratch`]: heaplens_archive::NoScratch
+async fn archive_scratch(
+    file: &File,
+) -> Option<Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>> {
+    let head = BlobReader::new(file.clone().into())
+        .ok()
+        .and_then(|r| {
+            let mut head = vec![0u8; heaplens_bytes::ReadAt::len(&r).min(64) as usize];
+            heaplens_bytes::ReadAt::read_at(&r, 0, &mut head).ok()?;
+            Some(head)
+        })
+        .unwrap_or_default();
+    crate::scratch::for_input(&file.name(), &head).await
+}
+
+/// What an archive's unpacking has written into the scratch file (shared:
+/// the engine writes while the reporter reads) and the room there was.
+struct Unpacked {
+    written: Rc<Cell<u64>>,
+    room: Option<u64>,
+    /// When unpacking began and last reported (its time, for the overview
+    /// and the benchmark).
+    span: Cell<Option<(f64, f64)>>,
+}
+
 /// Progress reports of one operation: throttled to one every
 /// [`PROGRESS_EVERY_MS`], the engine's phase typed, the cancel flag read
 /// at every report.
@@ -262,6 +312,7 @@ struct Reporter<'a> {
     slow_ms: u32,
     cancel: &'a CancelFlag,
     file: Option<&'a BlobReader>,
+    unpacked: Option<&'a Unpacked>,
 }
 
 impl Reporter<'_> {
@@ -279,6 +330,13 @@ impl Reporter<'_> {
             file_size,
             elapsed_ms: now() - self.t0,
             memory: wasm_memory(),
+            scratch: self
+                .unpacked
+                .filter(|_| phase == Phase::Unpacking)
+                .map(|u| ScratchReport {
+                    written: u.written.get(),
+                    free: u.room,
+                }),
         }
     }
 
@@ -297,6 +355,10 @@ impl Reporter<'_> {
         }
         self.cancel.check()?;
         let t = now();
+        if let (Some(u), EnginePhase::Unpacking) = (self.unpacked, phase) {
+            u.span
+                .set(Some(u.span.get().map_or((self.t0, t), |(a, _)| (a, t))));
+        }
         if t - self.last >= PROGRESS_EVERY_MS || self.slow_ms > 0 {
             self.last = t;
             self.post(phase.into(), done, total);
@@ -314,10 +376,28 @@ fn open_dump(
     modules: Vec<File>,
     slow_progress_ms: u32,
     cancel: &CancelFlag,
+    scratch: Option<&mut Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>>,
 ) {
     let t0 = now();
     let name = file.name();
     let module_files = modules.len() as u32;
+    let unpacked = scratch
+        .as_ref()
+        .and_then(|s| s.as_ref().ok())
+        .map(|s| Unpacked {
+            written: s.used_cell(),
+            room: s.room_at_start(),
+            span: Cell::new(None),
+        });
+    let releaser = scratch
+        .as_ref()
+        .and_then(|s| s.as_ref().ok())
+        .map(|s| s.releaser());
+    let scratch: Option<&mut dyn heaplens_archive::Scratch> = match scratch {
+        Some(Ok(s)) => Some(s),
+        Some(Err(none)) => Some(none),
+        None => None,
+    };
     let opened = BlobReader::new(file.into()).and_then(|r| Ok((r, module_set(modules)?)));
     let (reader, modules) = match opened {
         Ok(r) => r,
@@ -339,32 +419,44 @@ fn open_dump(
         slow_ms: slow_progress_ms,
         cancel,
         file: Some(&reader),
+        unpacked: unpacked.as_ref(),
     };
     reporter.post(Phase::Starting, 0, 0);
     let mut progress =
         |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        let o = s.open(dump, &cache, &modules, &name, &mut progress)?;
+        let o = s.open_with_scratch(dump, &cache, &modules, scratch, &name, &mut progress)?;
         o.report.bytes_read = reader.bytes_read();
         o.report.read_ms = reader.read_ms();
+        o.report.unpack_ms = unpacked
+            .as_ref()
+            .and_then(|u| u.span.get())
+            .map_or(0.0, |(a, b)| b - a);
         o.report.open_ms = now() - t0;
         o.report.wasm_memory = wasm_memory();
         o.report.module_files = module_files;
         Ok::<_, EngineError>((o.document.clone(), o.report.clone()))
     });
-    // The names are in the snapshot; the module files are not read again.
+    // The names are in the snapshot; the module files are not read again,
+    // nor the unpacked archive: its space is freed before the answer.
     drop(modules);
     drop(cache);
-    // The dump's file stays open (a handle, no bytes) for object contents.
+    if let Some(r) = releaser {
+        r.release();
+    }
+    // The dump's file stays open (a handle, no bytes) for object contents,
+    // when the dump was read as it is (an archive's unpacked copy is gone).
     if result.is_ok() {
         SESSION.with(|s| {
             if let Some(o) = s.borrow_mut().get_mut(dump) {
-                o.source = Some(Box::new(PageCache::with_capacity(
-                    reader,
-                    CONTENTS_PAGE_SIZE,
-                    CONTENTS_PAGES,
-                )));
+                if o.snapshot.info.archives.is_empty() {
+                    o.source = Some(Box::new(PageCache::with_capacity(
+                        reader,
+                        CONTENTS_PAGE_SIZE,
+                        CONTENTS_PAGES,
+                    )));
+                }
             }
         });
     }
@@ -390,6 +482,7 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
         slow_ms: slow_progress_ms,
         cancel,
         file: None,
+        unpacked: None,
     };
     let mut progress =
         |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
@@ -426,6 +519,7 @@ fn contents(dump: DumpId, op: OpId, query: ContentsQuery, cancel: &CancelFlag) {
         slow_ms: 0,
         cancel,
         file: None,
+        unpacked: None,
     };
     let mut progress =
         |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);

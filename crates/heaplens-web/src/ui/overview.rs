@@ -115,11 +115,16 @@ pub fn overview(p: &OverviewProps) -> Html {
                             <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {} of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), share_floor(o.coverage.heap_bytes_captured, o.coverage.heap_bytes)) }</dd>
                         }
                         <dt>{ "File" }</dt><dd title={o.file.clone()}>{ format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms)) }</dd>
+                        { for o.archives.iter().map(|a| html! { <>
+                            <dt>{ "From" }</dt><dd class="ov-archive">{ a.words() }
+                                if let Some(others) = a.others_words() { <br/><span class="muted">{ others }</span> }
+                            </dd>
+                        </> }) }
                         <dt>{ "Graph" }</dt><dd>{ format!("{} nodes, {} references, {} roots", thousands(o.nodes), thousands(o.edges), thousands(o.roots)) }</dd>
                         if let Some(u) = o.unreachable {
                             <dt>{ "Unreachable" }</dt><dd>{ format!("{} objects, {} (garbage not yet collected; not counted)", thousands(u.count), bytes(u.bytes)) }</dd>
                         }
-                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(read.open_ms), bytes(read.bytes_read), bytes(read.wasm_memory)) }</dd>
+                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(read.open_ms), bytes(read.bytes_read), bytes(read.wasm_memory)) }</dd>
                     </dl>
                     if o.scaled {
                         <p class="note">{ "This .gcdump holds a sample of the heap: counts and bytes are scaled up from the sampled objects, as PerfView does." }</p>

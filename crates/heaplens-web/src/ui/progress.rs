@@ -3,7 +3,7 @@
 
 use super::use_ctx;
 use crate::format::{bytes, duration_ms, thousands};
-use crate::protocol::{DumpId, ProgressReport, Unit};
+use crate::protocol::{DumpId, Phase, ProgressReport, Unit};
 use crate::state::{Action, DumpStatus};
 use yew::prelude::*;
 
@@ -27,6 +27,10 @@ pub fn phase_line(p: &ProgressReport) -> String {
     };
     match (p.phase.unit(), p.total) {
         (Unit::None, _) => words.to_owned(),
+        // Unpacking an archive counts its compressed bytes.
+        (_, t) if p.phase == Phase::Unpacking && t > 0 => {
+            format!("{words}: {} of {} compressed", count(p.done), count(t))
+        }
         (_, 0) => format!("{words}: {}{unit}", count(p.done)),
         _ => format!("{words}: {} of {}{unit}", count(p.done), count(p.total)),
     }
@@ -45,11 +49,22 @@ pub fn progress(p: &ProgressProps) -> Html {
     let (frac, line1, line2, left) = match progress {
         Some(p) => {
             let frac = p.fraction();
-            let read = format!(
-                "{} of {} read",
-                bytes(p.position.min(p.file_size)),
-                bytes(p.file_size)
-            );
+            let read = match p.scratch {
+                // Where the unpacked dump goes, and the room there.
+                Some(s) => format!(
+                    "{} written into {}{}",
+                    bytes(s.written),
+                    crate::scratch::LOCATION,
+                    s.free
+                        .map(|f| format!(" ({} free)", bytes(f)))
+                        .unwrap_or_default()
+                ),
+                None => format!(
+                    "{} of {} read",
+                    bytes(p.position.min(p.file_size)),
+                    bytes(p.file_size)
+                ),
+            };
             let left = if frac > 0.02 && frac < 1.0 {
                 format!(
                     "{} elapsed · about {} left",

@@ -1,0 +1,370 @@
+//! Scratch space for archives in the page: the browser's origin-private
+//! file system (OPFS), written and read through a
+//! `FileSystemSyncAccessHandle` in the worker.
+//!
+//! A dropped `.zip`, `.gz` or `.zst` is unpacked by streaming into one OPFS
+//! file (never into wasm memory, never uploaded), and the engine reads the
+//! dump from there through the same `ReadAt` as any file. The worker's open
+//! path is the whole API:
+//!
+//! ```text
+//! let scratch = scratch::for_input(name, &head).await;  // None: not an archive
+//! … open the dump with the scratch space …
+//! releaser.release();                                  // space freed at once
+//! scratch.delete().await;                              // the file removed
+//! ```
+//!
+//! The file is emptied as soon as the open ends (the snapshot keeps no
+//! reference to the dump's bytes) and then deleted; one left by a worker
+//! stopped mid-way (Cancel ends it) is deleted by the next open. Its room
+//! is what `navigator.storage.estimate()` says is left of the page's
+//! quota; a zip entry larger than that is refused before it is unpacked,
+//! and a write the browser refuses (`QuotaExceededError`) fails with that
+//! message.
+
+use heaplens_archive::{NoScratch, Scratch, ScratchBytes, ScratchError, ScratchWriter};
+use heaplens_bytes::{PageCache, ReadAt, ReadError};
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetFileOptions,
+    FileSystemReadWriteOptions, FileSystemSyncAccessHandle, StorageEstimate, StorageManager,
+    WorkerGlobalScope,
+};
+
+/// Names of scratch files start with this.
+const PREFIX: &str = "heaplens-scratch-";
+
+/// The scratch space of one open: an OPFS file of its own.
+pub struct OpfsScratch {
+    dir: FileSystemDirectoryHandle,
+    name: String,
+    file: Rc<SyncFile>,
+    /// Where the next scratch file starts (several archives nested: each
+    /// is a region of the one OPFS file).
+    end: Rc<Cell<u64>>,
+    /// Room left at the start (quota − usage), when the browser says.
+    room: Option<u64>,
+}
+
+/// The sync access handle, closed when dropped.
+struct SyncFile(FileSystemSyncAccessHandle);
+
+impl Drop for SyncFile {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// Frees a scratch file's space ([`OpfsScratch::releaser`]).
+pub struct Releaser(Rc<SyncFile>);
+
+impl Releaser {
+    /// Truncates the file to nothing.
+    pub fn release(&self) {
+        let _ = self.0 .0.truncate_with_f64(0.0);
+        let _ = self.0 .0.flush();
+    }
+}
+
+/// What the page's scratch space is, in words.
+pub const LOCATION: &str = "this browser's private storage for the page";
+
+/// The scratch space for opening `name`, prepared when its first bytes
+/// (`head`) are an archive's: `None` for anything else; a [`NoScratch`]
+/// with the reason when the browser gives none.
+pub async fn for_input(name: &str, head: &[u8]) -> Option<Result<OpfsScratch, NoScratch>> {
+    let format = heaplens_snapshot::detect(&head.to_vec()).ok()?;
+    if !matches!(
+        format.reader,
+        heaplens_snapshot::format::Reader::Archive { .. }
+    ) {
+        return None;
+    }
+    Some(OpfsScratch::prepare(name).await.map_err(|why| {
+        NoScratch(format!(
+            "the browser gives this page no private storage to unpack {} into ({why}); unpack \
+             it with your system's tools and open the dump itself",
+            format.title
+        ))
+    }))
+}
+
+fn storage() -> Result<StorageManager, String> {
+    let scope: WorkerGlobalScope = js_sys::global()
+        .dyn_into()
+        .map_err(|_| "not in a worker".to_owned())?;
+    Ok(scope.navigator().storage())
+}
+
+async fn promise<T: JsCast>(p: js_sys::Promise) -> Result<T, String> {
+    JsFuture::from(p)
+        .await
+        .map_err(|e| crate::blob::js_error(&e))?
+        .dyn_into::<T>()
+        .map_err(|v| format!("unexpected {v:?}"))
+}
+
+/// Quota left for the page: quota − usage, when the browser says.
+pub async fn room() -> Option<u64> {
+    // A dictionary, not a class: no instanceof to check.
+    let estimate: StorageEstimate = JsFuture::from(storage().ok()?.estimate().ok()?)
+        .await
+        .ok()?
+        .unchecked_into();
+    let quota = estimate.get_quota()?;
+    let usage = estimate.get_usage().unwrap_or(0.0);
+    Some((quota - usage).max(0.0) as u64)
+}
+
+impl OpfsScratch {
+    /// Creates the OPFS file (named after `input` and the time) and its sync
+    /// access handle; removes scratch files left by a stopped worker.
+    pub async fn prepare(input: &str) -> Result<OpfsScratch, String> {
+        let dir: FileSystemDirectoryHandle = promise(storage()?.get_directory()).await?;
+        remove_stale(&dir).await;
+        let clean: String = input
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(60)
+            .collect();
+        let name = format!("{PREFIX}{}-{clean}", js_sys::Date::now() as u64);
+        let options = FileSystemGetFileOptions::new();
+        options.set_create(true);
+        let handle: FileSystemFileHandle =
+            promise(dir.get_file_handle_with_options(&name, &options)).await?;
+        let sync: FileSystemSyncAccessHandle = promise(handle.create_sync_access_handle()).await?;
+        Ok(OpfsScratch {
+            dir,
+            name,
+            file: Rc::new(SyncFile(sync)),
+            end: Rc::new(Cell::new(0)),
+            room: room().await,
+        })
+    }
+
+    /// Bytes the scratch file holds now.
+    pub fn bytes_used(&self) -> u64 {
+        self.end.get()
+    }
+
+    /// How many bytes it holds, shared (the worker's progress reads it
+    /// while the engine writes).
+    pub fn used_cell(&self) -> Rc<Cell<u64>> {
+        Rc::clone(&self.end)
+    }
+
+    /// Room left when it was made, when the browser said.
+    pub fn room_at_start(&self) -> Option<u64> {
+        self.room
+    }
+
+    /// What frees the space at once (truncates the file to nothing) when
+    /// the open has read what it needs: the worker calls it before it
+    /// answers. Drop it before [`OpfsScratch::delete`].
+    pub fn releaser(&self) -> Releaser {
+        Releaser(Rc::clone(&self.file))
+    }
+
+    /// Closes and deletes the file. The bytes read from it must have been
+    /// dropped (they share the handle).
+    pub async fn delete(self) {
+        let OpfsScratch {
+            dir, name, file, ..
+        } = self;
+        drop(file);
+        let _ = JsFuture::from(dir.remove_entry(&name)).await;
+        // A worker stopped just before this open may still have held its
+        // file when the open began, and may for a moment more (the browser
+        // lets go of a stopped worker's handles by itself): tried again,
+        // once a second for up to STALE_TRIES seconds.
+        for _ in 0..STALE_TRIES {
+            if remove_stale(&dir).await == 0 {
+                break;
+            }
+            sleep_ms(1000).await;
+        }
+    }
+}
+
+/// How many times [`OpfsScratch::delete`] tries to remove files left by a
+/// stopped worker.
+const STALE_TRIES: usize = 30;
+
+/// Waits `ms` milliseconds (the worker's `setTimeout`).
+async fn sleep_ms(ms: i32) {
+    let wait = js_sys::Promise::new(&mut |resolve, _| {
+        if let Ok(scope) = js_sys::global().dyn_into::<WorkerGlobalScope>() {
+            let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(wait).await;
+}
+
+/// Removes scratch files of earlier opens (a worker stopped by Cancel or a
+/// closed tab leaves them); returns how many it could not remove. A file
+/// another tab is writing has an open handle, so the browser refuses to
+/// remove it: it is left.
+async fn remove_stale(dir: &FileSystemDirectoryHandle) -> usize {
+    let keys = dir.keys();
+    let mut names = Vec::new();
+    loop {
+        let Ok(step) = keys.next() else { break };
+        let Ok(next) = JsFuture::from(step).await else {
+            break;
+        };
+        let done = js_sys::Reflect::get(&next, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        if let Some(name) = js_sys::Reflect::get(&next, &"value".into())
+            .ok()
+            .and_then(|v| v.as_string())
+        {
+            if name.starts_with(PREFIX) {
+                names.push(name);
+            }
+        }
+    }
+    let mut left = 0;
+    for name in names {
+        if JsFuture::from(dir.remove_entry(&name)).await.is_err() {
+            left += 1;
+        }
+    }
+    left
+}
+
+impl Scratch for OpfsScratch {
+    fn location(&self) -> String {
+        LOCATION.to_owned()
+    }
+
+    fn available(&mut self) -> Option<u64> {
+        self.room.map(|r| r.saturating_sub(self.end.get()))
+    }
+
+    fn create(&mut self) -> Result<Box<dyn ScratchWriter>, ScratchError> {
+        Ok(Box::new(OpfsWriter {
+            file: Rc::clone(&self.file),
+            start: self.end.get(),
+            end: Rc::clone(&self.end),
+        }))
+    }
+}
+
+/// Appends to the OPFS file.
+struct OpfsWriter {
+    file: Rc<SyncFile>,
+    start: u64,
+    end: Rc<Cell<u64>>,
+}
+
+fn js_text(e: &JsValue) -> (String, bool) {
+    let name = js_sys::Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default();
+    (crate::blob::js_error(e), name == "QuotaExceededError")
+}
+
+impl ScratchWriter for OpfsWriter {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), ScratchError> {
+        let at = self.end.get();
+        let options = FileSystemReadWriteOptions::new();
+        options.set_at(at as f64);
+        let written = self
+            .file
+            .0
+            .write_with_u8_array_and_options(bytes, &options)
+            .map_err(|e| {
+                let (message, quota) = js_text(&e);
+                if quota {
+                    ScratchError::Full {
+                        location: LOCATION.to_owned(),
+                        written: at - self.start,
+                        message: format!(
+                            "{message} (the browser allows this page only so much space: \
+                             free disk space, or unpack the archive with your system's tools \
+                             and open the dump itself)"
+                        ),
+                    }
+                } else {
+                    ScratchError::Failed {
+                        location: LOCATION.to_owned(),
+                        message,
+                    }
+                }
+            })? as u64;
+        if written != bytes.len() as u64 {
+            return Err(ScratchError::Full {
+                location: LOCATION.to_owned(),
+                written: at - self.start + written,
+                message: format!("it took {written} of {} bytes", bytes.len()),
+            });
+        }
+        self.end.set(at + written);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<ScratchBytes, ScratchError> {
+        self.file.0.flush().map_err(|e| ScratchError::Failed {
+            location: LOCATION.to_owned(),
+            message: crate::blob::js_error(&e),
+        })?;
+        let region = OpfsRegion {
+            file: self.file,
+            start: self.start,
+            len: self.end.get() - self.start,
+        };
+        // The engine makes many small reads: pages of 64 KiB (16 MiB).
+        Ok(ScratchBytes::Local(Box::new(PageCache::new(region))))
+    }
+}
+
+/// A region of the OPFS file, read with the sync access handle.
+struct OpfsRegion {
+    file: Rc<SyncFile>,
+    start: u64,
+    len: u64,
+}
+
+impl ReadAt for OpfsRegion {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        ReadError::check_bounds(offset, buf.len(), self.len)?;
+        let options = FileSystemReadWriteOptions::new();
+        options.set_at((self.start + offset) as f64);
+        let n = self
+            .file
+            .0
+            .read_with_u8_array_and_options(buf, &options)
+            .map_err(|e| ReadError::Source {
+                offset,
+                len: buf.len() as u64,
+                message: crate::blob::js_error(&e),
+            })? as usize;
+        if n != buf.len() {
+            return Err(ReadError::Source {
+                offset,
+                len: buf.len() as u64,
+                message: format!("the browser's storage gave {n} of {} bytes", buf.len()),
+            });
+        }
+        Ok(())
+    }
+}
