@@ -27,7 +27,7 @@
 import { chromium } from "playwright-core";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, statSync, copyFileSync, truncateSync, readFileSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync, statSync, copyFileSync, truncateSync, readFileSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve, basename } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,6 +45,8 @@ const PREFIX = "/heaplens/";
 const BENCH = process.env.HEAPLENS_BENCH === "1";
 const REQUIRE_CORPUS = process.env.HEAPLENS_REQUIRE_CORPUS === "1";
 const TIMEOUT = 120_000;
+const LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
 
 mkdirSync(ART, { recursive: true });
 mkdirSync(CACHE, { recursive: true });
@@ -105,6 +107,17 @@ function cliJson(args) {
   return JSON.parse(r.out);
 }
 
+/** Bytes in decimal units as the page and the CLI write them (kB = 1000 B), written here independently. */
+function decimalBytes(n) {
+  if (n < 1000) return `${n} B`;
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let v = n, u = 0;
+  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  if (v >= 999.5 && u < units.length - 1) { v /= 1000; u++; }
+  const d = v >= 99.95 ? 0 : v >= 9.995 ? 1 : 2;
+  return `${v.toFixed(d)} ${units[u]}`;
+}
+
 /** Decompresses a corpus .zst into the cache (once). */
 function unzst(path) {
   const out = join(CACHE, basename(dirname(path)) + "-" + basename(path).replace(/\.zst$/, ""));
@@ -123,12 +136,76 @@ function copyAs(src, name, when) {
   return dst;
 }
 
-/** Saves a screenshot; every screen has exactly one <h1>. */
+// axe-core (npm, pinned in package.json): its source is evaluated in the
+// page by the test through the DevTools protocol, which the page's CSP does
+// not govern; the page itself never loads it, so its policy stays as strict
+// for people as it is.
+const AXE_SOURCE = readFileSync(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+/** Every axe run: {screen, theme, violations}; written to test-artifacts/e2e/axe.json. */
+const axeRuns = [];
+
+/**
+ * Runs axe-core on the page as it is; fails on any serious or critical
+ * violation and on any colour-contrast failure (whatever its impact).
+ */
+async function axeCheck(screen, theme) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.length,
+      targets: v.nodes.slice(0, 4).map((n) => n.target.join(" ")),
+      summary: (v.nodes[0]?.failureSummary || "").split("\n").slice(0, 3).join(" "),
+    }));
+  });
+  axeRuns.push({ screen, theme, violations });
+  writeFileSync(join(ART, "axe.json"), JSON.stringify(axeRuns, null, 2));
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical" || v.id === "color-contrast");
+  assert(bad.length === 0, `axe on ${screen} (${theme}): ${bad.map((v) => `${v.impact} ${v.id} ×${v.nodes} (${v.targets.join(", ")}: ${v.summary})`).join("; ")}`);
+}
+
+/**
+ * Saves a screenshot of the screen in the light theme, the dark one and
+ * 390 px wide (`-dark`, `-390`); every screen has exactly one <h1>, and
+ * axe-core finds no serious or critical violation and no contrast failure
+ * in either theme.
+ */
 async function shot(name) {
   await page.waitForTimeout(150); // let transitions settle
   const h1 = await page.$$eval("h1", (h) => h.map((x) => x.textContent.trim()));
   assert(h1.length === 1, `screen ${name} has ${h1.length} <h1>: ${JSON.stringify(h1)}`);
   await page.screenshot({ path: join(ART, `${name}.png`) });
+  const failures = [];
+  const check = async (theme) => {
+    try {
+      await axeCheck(name, theme);
+    } catch (e) {
+      failures.push(e.message);
+    }
+  };
+  await check("light");
+  await page.emulateMedia({ colorScheme: "dark" });
+  try {
+    await page.waitForTimeout(100);
+    await page.screenshot({ path: join(ART, `${name}-dark.png`) });
+    await check("dark");
+  } finally {
+    await page.emulateMedia({ colorScheme: "light" });
+  }
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: size.height });
+  try {
+    await page.waitForTimeout(100);
+    await page.screenshot({ path: join(ART, `${name}-390.png`) });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    if (overflow > 0) failures.push(`${name} at 390 px: the page is ${overflow} px wider than the window`);
+  } finally {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(50);
+  }
+  assert(failures.length === 0, failures.join("\n"));
 }
 
 /** A fresh page with nothing open (a reload forgets the session). */
@@ -310,7 +387,10 @@ function checkCsp(policy) {
   const script = only("script-src", ["'self'", "'wasm-unsafe-eval'", /^'sha256-[A-Za-z0-9+/]+=*'$/]);
   assert(script.includes("'self'") && script.includes("'wasm-unsafe-eval'"), `script-src: ${script}`);
   assert(script.some((s) => s.startsWith("'sha256-")), "script-src has no hash of Trunk's inline script");
-  eq(only("worker-src", ["blob:"]), ["blob:"], "worker-src (the engine's workers come from blob: URLs and inherit this policy)");
+  // The engine's workers come from blob: URLs and inherit this policy;
+  // 'self' is for the service worker (a service worker cannot come from a
+  // blob: URL), and the tests check every dedicated worker is a blob:.
+  eq(only("worker-src", ["'self'", "blob:"]), ["'self'", "blob:"], "worker-src");
   eq(only("connect-src", ["'self'"]), ["'self'"], "connect-src");
   only("style-src", ["'self'"]);
   only("style-src-attr", ["'unsafe-inline'"]);
@@ -403,8 +483,11 @@ async function main() {
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1366, height: 800 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+    args: LAUNCH_ARGS,
+    // The service worker (offline use) has a test of its own, in a
+    // browser profile of its own; here every request goes to the server,
+    // as the tests that count or rewrite them expect.
+    serviceWorkers: "block",
   });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
   context.on("request", (r) => browserRequests.push(r.url()));
@@ -571,9 +654,28 @@ async function main() {
       rows = await tableRows("#type-table");
       assert(Number(rows[0].count) <= Number(rows[1].count), "a second click does not sort ascending");
       eq(await page.$eval("#type-table-sort-count", (b) => b.parentElement.getAttribute("aria-sort")), "ascending", "aria-sort ascending");
-      await page.fill("#type-table-filter", "string");
+      // The filter is the CLI's --filter: a regular expression, case
+      // sensitive unless it says (?i); the rows and their subtotal are
+      // those of `heaplens stats --json --filter`.
+      for (const re of ["^System\\.Collections\\.(Concurrent|Generic)\\.[A-Z]\\w*", "(?i)string"]) {
+        await page.fill("#type-table-filter", re);
+        await page.waitForTimeout(100);
+        const cliRows = cliJson(["stats", "--json", "--filter", re, gcA]).types;
+        assert(cliRows.length > 0, `no type matches ${re}`);
+        const shownCount = Number((await page.textContent("#type-table-count")).match(/^([\d,]+)/)[1].replace(/,/g, ""));
+        eq(shownCount, cliRows.length, `rows matching ${re} (stats --filter)`);
+        const objects = cliRows.reduce((a, t) => a + t.count, 0);
+        const bytes = cliRows.reduce((a, t) => a + t.bytes, 0);
+        eq(await page.textContent("#type-table-subtotal"), `: ${objects.toLocaleString("en-US")} objects, ${decimalBytes(bytes)}`, `subtotal of ${re}`);
+      }
       rows = await tableRows("#type-table");
       assert(rows.length > 0 && rows.every((r) => r.name.toLowerCase().includes("string")), "filter");
+      // Not a regular expression: said, and the text matched as written.
+      await page.fill("#type-table-filter", "String[");
+      await page.waitForSelector("#type-table-filter-error");
+      eq(await page.$eval("#type-table-filter", (e) => e.getAttribute("aria-invalid")), "true", "aria-invalid of a bad expression");
+      assert((await tableRows("#type-table")).every((r) => r.name.includes("String[")), "a bad expression is matched as text");
+      await page.fill("#type-table-filter", "(?i)string");
       // CSV of the rows shown: the filtered types, as the CLI counts them.
       const csv = await downloadOf("#type-table-csv");
       const lines = csv.text.trim().split("\r\n");
@@ -638,6 +740,72 @@ async function main() {
       await shot("05-detail");
     });
 
+    await test("keyboard: the referred-from tree (WAI-ARIA tree), the ? overlay, Escape goes back, the theme toggle", async () => {
+      // On the detail of the test before.
+      await page.waitForSelector("#referred-from [role=treeitem]");
+      eq(await page.$$eval('#referred-from [role=treeitem][tabindex="0"]', (t) => t.length), 1, "tree entries in the tab order");
+      const active = () => page.evaluate(() => [document.activeElement.id, document.activeElement.getAttribute("aria-expanded")]);
+      await page.focus('#referred-from [role=treeitem][tabindex="0"]');
+      await page.keyboard.press("Home");
+      eq(await active(), ["ref-0", "true"], "the tree's first entry (open)");
+      await page.keyboard.press("ArrowLeft");
+      eq(await active(), ["ref-0", "false"], "ArrowLeft closes an open entry");
+      eq(await page.$$eval("#referred-from [role=treeitem]", (t) => t.length), 1, "entries shown when closed");
+      await page.keyboard.press("ArrowRight");
+      eq(await active(), ["ref-0", "true"], "ArrowRight opens it");
+      await page.keyboard.press("ArrowRight");
+      eq((await active())[0], "ref-1", "ArrowRight on an open entry: its first child");
+      assert(await page.$eval("#ref-1", (e) => e.parentElement.getAttribute("role") === "group" && e.parentElement.parentElement.id === "ref-0"), "a child sits in its parent's group");
+      const order = await page.$$eval("#referred-from [role=treeitem]", (t) => t.map((x) => x.id));
+      const k = order.indexOf("ref-1");
+      await page.keyboard.press("ArrowDown");
+      if (k + 1 < order.length) {
+        eq((await active())[0], order[k + 1], "ArrowDown: the next entry shown");
+        await page.keyboard.press("ArrowUp");
+        eq((await active())[0], "ref-1", "ArrowUp");
+      } else {
+        eq((await active())[0], "ref-1", "ArrowDown on the last entry stays");
+      }
+      eq((await active())[0], order[Math.max(order.indexOf("ref-1"), order.indexOf((await active())[0]) - 0) === -1 ? 0 : order.indexOf("ref-1")], "ArrowUp");
+      if ((await active())[1] === "true") {
+        await page.keyboard.press("ArrowLeft");
+        eq(await active(), ["ref-1", "false"], "ArrowLeft closes the open child");
+      }
+      await page.keyboard.press("ArrowLeft");
+      eq((await active())[0], "ref-0", "ArrowLeft on a closed entry: its parent");
+      await page.keyboard.press("End");
+      const last = await page.$$eval("#referred-from [role=treeitem]", (t) => t[t.length - 1].id);
+      eq((await active())[0], last, "End: the last entry shown");
+      await page.keyboard.press("Home");
+      eq((await active())[0], "ref-0", "Home");
+      // ? shows the shortcuts (a modal dialog holding the focus); Escape closes it.
+      await page.keyboard.press("?");
+      await page.waitForSelector("#shortcuts[role=dialog][aria-modal=true]");
+      eq(await page.evaluate(() => document.activeElement.id), "shortcuts-close", "focus in the overlay");
+      assert(/Escape|Esc/.test(await page.textContent("#shortcuts")) && /Enter/.test(await page.textContent("#shortcuts")), "the overlay lists the keys");
+      await shot("05c-shortcuts");
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("#shortcuts", { state: "detached" });
+      eq(await page.evaluate(() => document.activeElement.id), "ref-0", "focus back where it was");
+      // Escape outside a field: back one step (the table the type was opened from).
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("#type-table");
+      // The theme toggle: dark over the system's light, kept for the next visit.
+      const bg = () => page.evaluate(() => getComputedStyle(document.body.parentElement).backgroundColor);
+      const light = await bg();
+      await page.click("#theme-toggle");
+      eq(await page.evaluate(() => [document.documentElement.dataset.theme, document.querySelector("#theme-toggle").getAttribute("aria-pressed")]), ["dark", "true"], "theme after the toggle");
+      const dark = await bg();
+      const lum = (c) => c.match(/\d+/g).slice(0, 3).reduce((a, v) => a + Number(v), 0);
+      assert(lum(dark) < lum(light) / 3, `background ${light} -> ${dark}`);
+      await page.reload();
+      await page.waitForSelector("#dropzone");
+      eq(await page.evaluate(() => document.documentElement.dataset.theme), "dark", "theme after a reload");
+      await page.click("#theme-toggle");
+      eq(await page.evaluate(() => document.documentElement.dataset.theme), "light", "theme toggled back");
+      await page.evaluate(() => localStorage.removeItem("heaplens-theme"));
+    });
+
     await test("a second .gcdump (MAUI, .NET 9) equals the CLI too", async () => {
       await home();
       await checkAgainstStats(gcMaui, basename(gcMaui));
@@ -681,7 +849,7 @@ async function main() {
       const swapped = await growthRows();
       eq(swapped, growthFromDiffJson(cliJson(["diff", "--json", gcB, gcA])).slice(0, swapped.length), "swapped rows vs `heaplens diff --json B A`");
       // The filter narrows the table.
-      await page.fill("#diff-table-filter", "concurrent");
+      await page.fill("#diff-table-filter", "(?i)concurrent");
       const f = await tableRows("#diff-table");
       assert(f.every((r) => r.name.toLowerCase().includes("concurrent")), "diff filter");
       await page.fill("#diff-table-filter", "");
@@ -748,17 +916,17 @@ async function main() {
       await openFile(gcA);
       await showTypes();
       await page.click("#type-table-sort-count");
-      await page.fill("#type-table-filter", "string");
+      await page.fill("#type-table-filter", "String");
       await page.waitForTimeout(100);
       const row = (await tableRows("#type-table"))[0];
       await page.click("#type-table .trow >> nth=0");
       await page.waitForSelector("#referred-from .refnode", { timeout: TIMEOUT });
       const detailUrl = page.url();
-      assert(/#\/detail\?/.test(detailUrl) && detailUrl.includes(`type=${row.id}`) && detailUrl.includes("sort=count-desc") && detailUrl.includes("q=string"), `URL: ${detailUrl}`);
+      assert(/#\/detail\?/.test(detailUrl) && detailUrl.includes(`type=${row.id}`) && detailUrl.includes("sort=count-desc") && detailUrl.includes("q=String"), `URL: ${detailUrl}`);
       // Back: the table, as it was; again: the overview; Forward twice.
       await page.goBack();
       await page.waitForSelector("#type-table");
-      eq(await page.inputValue("#type-table-filter"), "string", "filter after Back");
+      eq(await page.inputValue("#type-table-filter"), "String", "filter after Back");
       eq(await page.$eval("#type-table-sort-count", (b) => b.parentElement.getAttribute("aria-sort")), "descending", "sort after Back");
       await page.goBack();
       await page.waitForSelector("#overview");
@@ -778,7 +946,7 @@ async function main() {
       await page.waitForSelector("#referred-from .refnode", { timeout: TIMEOUT });
       eq(await page.textContent("#detail-name"), row.name, "detail after the reload");
       await page.click("#tab-types");
-      eq(await page.inputValue("#type-table-filter"), "string", "filter after the reload");
+      eq(await page.inputValue("#type-table-filter"), "String", "filter after the reload");
       eq(await page.$eval("#type-table-sort-count", (b) => b.parentElement.getAttribute("aria-sort")), "descending", "sort after the reload");
     });
 
@@ -797,7 +965,7 @@ async function main() {
       await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
       await page.click("#dumpbar .chip >> nth=0 >> .chip-main");
       await showTypes();
-      await page.fill("#type-table-filter", unique.name);
+      await page.fill("#type-table-filter", `^${unique.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
       await page.click(`#type-table .trow[data-id="${unique.id}"]`);
       await page.waitForSelector("#referred-from .refnode", { timeout: TIMEOUT });
       await page.click("#compare-button");
@@ -1165,8 +1333,8 @@ async function main() {
       // Slowed progress reports, so the unpacking's can be seen.
       await home("?e2e-slow-progress=100");
       await choose(zip);
-      await page.waitForFunction(() => /^unpacking the archive: [\d.]+ [KMG]?B of [\d.]+ [KMG]?B compressed$/.test(document.querySelector("#progress-objects")?.textContent || "")
-        && /[\d.]+ [KMG]?B written into this browser's private storage for the page \([\d.]+ [KMGT]?B free\)/.test(document.querySelector("#progress-bytes")?.textContent || ""), null, { timeout: TIMEOUT });
+      await page.waitForFunction(() => /^unpacking the archive: [\d.]+ [kMGT]?B of [\d.]+ [kMGT]?B compressed$/.test(document.querySelector("#progress-objects")?.textContent || "")
+        && /[\d.]+ [kMGT]?B written into this browser's private storage for the page \([\d.]+ [kMGT]?B free\)/.test(document.querySelector("#progress-bytes")?.textContent || ""), null, { timeout: TIMEOUT });
       await page.waitForFunction(() => /left/.test(document.querySelector("#progress-time")?.textContent || ""), null, { timeout: TIMEOUT });
       await shot("13-kudu-zip-unpacking");
       // Cancel ends the worker mid-write; the next open removes what it
@@ -1260,6 +1428,73 @@ async function main() {
       rmSync(big);
     });
   }
+
+  if (haveCorpus) await test("offline: after one visit the page reloads with the network cut and reads a dump (service worker under /heaplens/); a new version is announced", async () => {
+    const gcA = join(SHARED, "samples/gcdump/monogcdumprepro-20231108_150515_31024.gcdump");
+    const dir = mkdtempSync(join(tmpdir(), "heaplens-offline-"));
+    // A copy of the site, so that a new version can be served on the same origin after.
+    const site = join(dir, "site");
+    cpSync(DIST, site, { recursive: true });
+    let srv = await serve({ dist: site, prefix: PREFIX });
+    const port = Number(new URL(srv.url).port);
+    appOrigins.push(new URL(srv.url).origin);
+    const ctx = await chromium.launchPersistentContext(join(dir, "profile"), {
+      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      headless: true,
+      viewport: { width: 1366, height: 800 },
+      args: LAUNCH_ARGS,
+      serviceWorkers: "allow",
+    });
+    ctx.on("request", (r) => browserRequests.push(r.url()));
+    try {
+      const p = ctx.pages()[0] || (await ctx.newPage());
+      p.on("console", (m) => m.type() === "error" && consoleErrors.push(`offline: ${m.text()}`));
+      await p.goto(srv.url);
+      await p.waitForSelector("#dropzone");
+      // The service worker is installed (every file of the app cached) and controls the page.
+      await p.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+        if (!navigator.serviceWorker.controller) await new Promise((ok) => navigator.serviceWorker.addEventListener("controllerchange", ok, { once: true }));
+      });
+      const reg = await p.evaluate(async () => (await navigator.serviceWorker.getRegistration()).scope);
+      eq(new URL(reg).pathname, PREFIX, "the service worker's scope");
+      const cached = await p.evaluate(async () => {
+        const out = [];
+        for (const k of await caches.keys()) for (const r of await (await caches.open(k)).keys()) out.push(new URL(r.url).pathname);
+        return out;
+      });
+      for (const f of readdirSync(site).filter((f) => f !== "sw.js")) assert(cached.includes(PREFIX + f), `${f} is not cached: ${cached}`);
+      // The network cut: the page, the engine's worker and its wasm come from the cache.
+      await ctx.setOffline(true);
+      await p.reload();
+      await p.waitForSelector("#dropzone", { timeout: TIMEOUT });
+      const seen = srv.requests.length;
+      await p.setInputFiles("#file-input", gcA);
+      await p.waitForSelector("#overview, #error", { timeout: TIMEOUT });
+      assert(!(await p.$("#error")), `offline read failed: ${await p.$eval("#error", (e) => e.textContent).catch(() => "")}`);
+      const want = cliJson(["stats", "--json", gcA]);
+      const got = await p.$eval("#overview", (el) => Number(el.dataset.objects));
+      eq(got, want.objects, "objects read offline");
+      eq(srv.requests.length, seen, "requests the server got while offline");
+      await p.screenshot({ path: join(ART, "18-offline.png") });
+      // A new version of the site (another sw.js) is found on the next
+      // visit, installed beside the running one, and announced.
+      await ctx.setOffline(false);
+      await srv.close();
+      const sw = readFileSync(join(site, "sw.js"), "utf8");
+      const next = sw.replace(/const VERSION = "([0-9a-f]+)";/, 'const VERSION = "$1-next";');
+      assert(next !== sw, "no version in sw.js");
+      writeFileSync(join(site, "sw.js"), next);
+      srv = await serve({ dist: site, prefix: PREFIX, port });
+      await p.reload();
+      await p.waitForSelector("#update-ready", { timeout: 60_000 });
+      assert(/next time/.test(await p.textContent("#update-ready")), "update notice");
+      await p.waitForFunction(() => /new version/.test(document.querySelector("#announcer").textContent), null, { timeout: 10_000 });
+    } finally {
+      await ctx.close();
+      await srv.close();
+    }
+  });
 
   await test("privacy: every request was one of the app's own static files", async () => {
     const bad = browserRequests.filter((u) => {

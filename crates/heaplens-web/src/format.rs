@@ -14,22 +14,29 @@ pub fn signed_thousands(n: i64) -> String {
     }
 }
 
-/// A byte count for people: `512 B`, `1.5 KB`, `23.4 MB`, `4.00 GB`
-/// (powers of 1024, as memory tools show them).
+/// A byte count for people in decimal units, as the CLI writes sizes
+/// (`heaplens info`, the partial-dump summary: `5.5 MB` is 5,500,000
+/// bytes): `512 B`, `1.50 kB`, `23.4 MB`, `4.29 GB`. Powers of 1000, so
+/// the labels are the SI ones (kB, MB, GB, TB), never KB for 1024.
 pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    if n < 1024 {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    if n < 1000 {
         return format!("{n} B");
     }
     let mut v = n as f64;
     let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
         u += 1;
     }
-    if v >= 100.0 {
+    // 999,999 bytes is 1.00 MB, not "1000 kB".
+    if v >= 999.5 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if v >= 99.95 {
         format!("{v:.0} {}", UNITS[u])
-    } else if v >= 10.0 {
+    } else if v >= 9.995 {
         format!("{v:.1} {}", UNITS[u])
     } else {
         format!("{v:.2} {}", UNITS[u])
@@ -110,11 +117,17 @@ mod tests {
         assert_eq!(thousands(3_339_490), "3,339,490");
         assert_eq!(signed_thousands(-1234), "\u{2212}1,234");
         assert_eq!(signed_thousands(5), "+5");
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1536), "1.50 KB");
-        assert_eq!(bytes(25 * 1024 * 1024 + 300_000), "25.3 MB");
-        assert_eq!(bytes(4 << 30), "4.00 GB");
-        assert_eq!(signed_bytes(-2048), "\u{2212}2.00 KB");
+        // Decimal units, each written out by hand.
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1000), "1.00 kB");
+        assert_eq!(bytes(1536), "1.54 kB");
+        assert_eq!(bytes(947_820), "948 kB");
+        assert_eq!(bytes(999_999), "1.00 MB");
+        assert_eq!(bytes(9_996), "10.0 kB");
+        assert_eq!(bytes(149_000_000), "149 MB");
+        assert_eq!(bytes(5_500_000), "5.50 MB");
+        assert_eq!(bytes(4 << 30), "4.29 GB");
+        assert_eq!(signed_bytes(-2048), "\u{2212}2.05 kB");
         assert_eq!(percent(1, 3), "33.33 %");
         assert_eq!(percent(1, 0), "0.00 %");
     }

@@ -16,10 +16,63 @@ use std::collections::HashMap;
 
 /// A row of a table.
 pub trait TableRow: 'static {
-    /// What the filter searches, lower-cased.
+    /// What the filter matches: the type name, as the CLI's `--filter`.
     fn filter_text(&self) -> &str;
     /// A key that names the row in its table (for the page's markup).
     fn key(&self) -> String;
+    /// The rows at `order` summed up for people ("1,234 objects, 5.6 MB"),
+    /// shown beside the count of a filtered table; `None`: nothing to sum.
+    fn subtotal(_rows: &[Self], _order: &[u32]) -> Option<String>
+    where
+        Self: Sized,
+    {
+        None
+    }
+}
+
+/// The table's filter, read as the CLI reads `--filter`: a regular
+/// expression of the `regex` crate, matched anywhere in the name, case
+/// sensitive (`(?i)` makes it not). Spaces around it are dropped. Text that
+/// is not a valid expression is matched literally, and the error says why.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    re: Option<regex::Regex>,
+    /// Why the text is not a valid regular expression (it is then matched
+    /// as plain text).
+    pub error: Option<String>,
+}
+
+impl Filter {
+    /// The filter of `text` (empty: every row).
+    pub fn new(text: &str) -> Filter {
+        let text = text.trim();
+        if text.is_empty() {
+            return Filter {
+                re: None,
+                error: None,
+            };
+        }
+        match regex::Regex::new(text) {
+            Ok(re) => Filter {
+                re: Some(re),
+                error: None,
+            },
+            Err(e) => Filter {
+                re: regex::Regex::new(&regex::escape(text)).ok(),
+                error: Some(e.to_string()),
+            },
+        }
+    }
+
+    /// Whether the filter keeps a row whose name is `text`.
+    pub fn matches(&self, text: &str) -> bool {
+        self.re.as_ref().is_none_or(|re| re.is_match(text))
+    }
+
+    /// Whether it keeps every row.
+    pub fn is_empty(&self) -> bool {
+        self.re.is_none()
+    }
 }
 
 /// One column: its id (in the URL and element ids), its heading, how it
@@ -89,7 +142,8 @@ impl Sort {
 pub struct TableView {
     /// The sort asked for.
     pub sort: Option<Sort>,
-    /// Rows whose [`TableRow::filter_text`] contains this, case-insensitive.
+    /// Rows whose [`TableRow::filter_text`] matches this regular
+    /// expression (see [`Filter`]).
     pub filter: String,
 }
 
@@ -118,9 +172,9 @@ pub fn order<R: TableRow>(
     view: &TableView,
     default: &Sort,
 ) -> Vec<u32> {
-    let needle = view.filter.trim().to_lowercase();
+    let filter = Filter::new(&view.filter);
     let mut order: Vec<u32> = (0..rows.len() as u32)
-        .filter(|&i| needle.is_empty() || rows[i as usize].filter_text().contains(&needle))
+        .filter(|&i| filter.matches(rows[i as usize].filter_text()))
         .collect();
     let sort = view.sort.as_ref().unwrap_or(default);
     let cmp = columns
@@ -201,7 +255,6 @@ pub struct TypeRowView {
     /// Another row has the same name (two MethodTables of one name: the
     /// page shows their MethodTables to tell them apart).
     pub same_name: bool,
-    lower: String,
 }
 
 impl TypeRowView {
@@ -232,7 +285,6 @@ impl TypeRowView {
                 bar: r.bytes as f64 * 100.0 / max as f64,
                 retained: retained.map(|m| m.get(&r.id).copied()),
                 same_name: names[r.name.as_str()] > 1,
-                lower: r.name.to_lowercase(),
             })
             .collect()
     }
@@ -267,7 +319,7 @@ impl TypeRowView {
                 first_descending: false,
                 cmp: Some(|a, b| a.module.cmp(&b.module)),
                 text: |r| r.module.clone().unwrap_or_default(),
-                visible: false,
+                visible: true,
                 csv: true,
             },
             ColumnSpec {
@@ -327,10 +379,21 @@ impl TypeRowView {
 
 impl TableRow for TypeRowView {
     fn filter_text(&self) -> &str {
-        &self.lower
+        &self.name
     }
     fn key(&self) -> String {
         self.id.0.to_string()
+    }
+    fn subtotal(rows: &[Self], order: &[u32]) -> Option<String> {
+        let (count, bytes) = order.iter().fold((0u64, 0u64), |(c, b), &i| {
+            let r = &rows[i as usize];
+            (c + r.count, b + r.bytes)
+        });
+        Some(format!(
+            "{} objects, {}",
+            crate::format::thousands(count),
+            crate::format::bytes(bytes)
+        ))
     }
 }
 
@@ -339,7 +402,6 @@ impl TableRow for TypeRowView {
 pub struct DiffRowView {
     /// The diff's row.
     pub row: DiffRow,
-    lower: String,
 }
 
 impl DiffRowView {
@@ -347,10 +409,7 @@ impl DiffRowView {
     pub fn rows(diff: &DiffDocument) -> Vec<Self> {
         diff.types
             .iter()
-            .map(|r| DiffRowView {
-                row: r.clone(),
-                lower: r.name.to_lowercase(),
-            })
+            .map(|r| DiffRowView { row: r.clone() })
             .collect()
     }
 
@@ -485,7 +544,18 @@ impl DiffRowView {
 
 impl TableRow for DiffRowView {
     fn filter_text(&self) -> &str {
-        &self.lower
+        &self.row.name
+    }
+    fn subtotal(rows: &[Self], order: &[u32]) -> Option<String> {
+        let (count, bytes) = order.iter().fold((0i64, 0i64), |(c, b), &i| {
+            let r = &rows[i as usize].row;
+            (c + r.count_delta, b + r.bytes_delta)
+        });
+        Some(format!(
+            "{} objects, {}",
+            crate::format::signed_thousands(count),
+            crate::format::signed_bytes(bytes)
+        ))
     }
     fn key(&self) -> String {
         self.row.id.to_string()
@@ -496,17 +566,17 @@ impl TableRow for DiffRowView {
 mod tests {
     use super::*;
 
-    struct R(&'static str, u64, String);
+    struct R(&'static str, u64);
     impl TableRow for R {
         fn filter_text(&self) -> &str {
-            &self.2
+            self.0
         }
         fn key(&self) -> String {
             self.0.to_owned()
         }
     }
     fn r(n: &'static str, v: u64) -> R {
-        R(n, v, n.to_lowercase())
+        R(n, v)
     }
     fn cols() -> Vec<ColumnSpec<R>> {
         vec![
@@ -565,6 +635,68 @@ mod tests {
             filter: String::new(),
         };
         assert_eq!(order(&rows, &c, &odd, &default), [3, 0, 2, 1]);
+    }
+
+    #[test]
+    fn the_filter_is_the_clis_regular_expression() {
+        let names = [
+            "System.Collections.Generic.List<System.String>",
+            "System.String",
+            "System.Collections.Generic.Dictionary<System.String, System.Int32>",
+            "MyApp.StringCache",
+            "System.Int32[]",
+        ];
+        let rows: Vec<R> = names.iter().map(|&n| r(n, 1)).collect();
+        let c = cols();
+        let default = Sort::new("v", true);
+        let shown = |f: &str| {
+            let view = TableView {
+                sort: None,
+                filter: f.into(),
+            };
+            order(&rows, &c, &view, &default)
+        };
+        // What `regex::Regex::new(f)?.is_match(name)` keeps, as the CLI's
+        // `--filter` (written out here, not computed by the code).
+        assert_eq!(
+            shown(r"^System\.Collections\.Generic\.(List|Dictionary)<"),
+            [0, 2]
+        );
+        assert_eq!(shown("String$"), [1]);
+        assert_eq!(shown(r"\[\]$"), [4]);
+        // Case sensitive, as the CLI; `(?i)` is not.
+        assert_eq!(shown("string"), Vec::<u32>::new());
+        assert_eq!(shown("(?i)stringcache"), [3]);
+        // Not a valid expression: matched as plain text, and the error says so.
+        let f = Filter::new("Int32[");
+        assert!(f.error.is_some());
+        assert_eq!(shown("Int32["), [4]);
+        assert!(Filter::new("  ").is_empty() && Filter::new("a|b").error.is_none());
+    }
+
+    #[test]
+    fn subtotals_of_the_rows_shown() {
+        let stats_rows = [(3u64, 2_000u64), (5, 947_820), (7, 1)];
+        let rows: Vec<TypeRowView> = stats_rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(count, bytes))| TypeRowView {
+                id: TypeId(i as u32),
+                name: format!("T{i}"),
+                module: None,
+                mt: None,
+                count,
+                bytes,
+                share: 0.0,
+                bar: 0.0,
+                retained: None,
+                same_name: false,
+            })
+            .collect();
+        assert_eq!(
+            TypeRowView::subtotal(&rows, &[0, 1]).as_deref(),
+            Some("8 objects, 950 kB")
+        );
     }
 
     #[test]

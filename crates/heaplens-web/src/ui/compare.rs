@@ -186,6 +186,7 @@ pub fn compare() -> Html {
                         view={s.diff_view.clone()} default_sort={DiffRowView::default_sort()}
                         on_view={ctx.dispatch.reform(Action::DiffView)} on_activate={Some(on_activate)}
                         noun="changed types" csv_name="heaplens-comparison.csv"
+                        describe={Some((|r: &DiffRowView| r.row.name.clone()) as fn(&DiffRowView) -> String)}
                         extra={html! { <span class="muted">{ format!("· {} unchanged", thousands(d.unchanged_types)) }</span> }} />
                 </section>
             }

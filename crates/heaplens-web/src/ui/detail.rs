@@ -43,15 +43,90 @@ fn subtree_size(e: &RefNode) -> u32 {
     1 + e.children.iter().map(subtree_size).sum::<u32>()
 }
 
+/// One entry of the tree as shown: its preorder number, its parent's, and
+/// whether it has children.
+#[derive(Clone, Copy)]
+struct Shown {
+    i: u32,
+    parent: Option<u32>,
+    has_children: bool,
+}
+
+/// The entries a reader can reach (those under open entries), in order.
+fn shown_entries(
+    e: &RefNode,
+    i: u32,
+    parent: Option<u32>,
+    open: &HashSet<u32>,
+    out: &mut Vec<Shown>,
+) {
+    out.push(Shown {
+        i,
+        parent,
+        has_children: !e.children.is_empty(),
+    });
+    if open.contains(&i) {
+        let mut next = i + 1;
+        for c in &e.children {
+            shown_entries(c, next, Some(i), open, out);
+            next += subtree_size(c);
+        }
+    }
+}
+
+/// Where a key moves in the tree (WAI-ARIA tree pattern): the entry to
+/// focus and the one to open or close.
+fn tree_key(
+    key: &str,
+    shown: &[Shown],
+    at: u32,
+    open: &HashSet<u32>,
+) -> Option<(u32, Option<u32>)> {
+    let k = shown.iter().position(|s| s.i == at).unwrap_or(0);
+    let cur = *shown.get(k)?;
+    let is_open = open.contains(&cur.i);
+    Some(match key {
+        "ArrowDown" => (shown.get(k + 1).map_or(cur.i, |s| s.i), None),
+        "ArrowUp" => (shown[k.saturating_sub(1)].i, None),
+        "Home" => (shown[0].i, None),
+        "End" => (shown[shown.len() - 1].i, None),
+        "ArrowRight" if cur.has_children && !is_open => (cur.i, Some(cur.i)),
+        "ArrowRight" if cur.has_children => (shown.get(k + 1).map_or(cur.i, |s| s.i), None),
+        "ArrowLeft" if cur.has_children && is_open => (cur.i, Some(cur.i)),
+        "ArrowLeft" => (cur.parent.unwrap_or(cur.i), None),
+        "Enter" | " " if cur.has_children => (cur.i, Some(cur.i)),
+        _ => return None,
+    })
+}
+
 /// See the module documentation.
 #[function_component(Detail)]
 pub fn detail(p: &DetailProps) -> Html {
     let ctx = use_ctx();
     let open = use_state(|| HashSet::from([0u32]));
+    // The tree's entry in the tab order, and whether the keyboard moved it
+    // (then it takes the focus once rendered).
+    let focused = use_state(|| 0u32);
+    let focus_pending = use_mut_ref(|| false);
     // Another type starts with only its first entry open.
     {
         let open = open.clone();
-        use_effect_with((p.id, p.type_id), move |_| open.set(HashSet::from([0u32])));
+        let focused = focused.clone();
+        use_effect_with((p.id, p.type_id), move |_| {
+            open.set(HashSet::from([0u32]));
+            focused.set(0);
+        });
+    }
+    {
+        let focus_pending = focus_pending.clone();
+        let at = *focused;
+        use_effect(move || {
+            if std::mem::take(&mut *focus_pending.borrow_mut()) {
+                if let Some(el) = super::element_by_id(&format!("ref-{at}")) {
+                    let _ = el.focus();
+                }
+            }
+        });
     }
     let s = &*ctx.state;
     let Some(d) = s.dump(p.id) else {
@@ -143,12 +218,37 @@ pub fn detail(p: &DetailProps) -> Html {
             };
             let toggle = {
                 let open = open.clone();
+                let focused = focused.clone();
                 Callback::from(move |i: u32| {
                     let mut o = (*open).clone();
                     if !o.remove(&i) {
                         o.insert(i);
                     }
                     open.set(o);
+                    focused.set(i);
+                })
+            };
+            let onkeydown = {
+                let open = open.clone();
+                let focused = focused.clone();
+                let focus_pending = focus_pending.clone();
+                let doc = doc.clone();
+                Callback::from(move |e: KeyboardEvent| {
+                    let mut shown = Vec::new();
+                    shown_entries(&doc.referred_from, 0, None, &open, &mut shown);
+                    let Some((to, flip)) = tree_key(&e.key(), &shown, *focused, &open) else {
+                        return;
+                    };
+                    e.prevent_default();
+                    if let Some(i) = flip {
+                        let mut o = (*open).clone();
+                        if !o.remove(&i) {
+                            o.insert(i);
+                        }
+                        open.set(o);
+                    }
+                    *focus_pending.borrow_mut() = true;
+                    focused.set(to);
                 })
             };
             html! {
@@ -163,8 +263,8 @@ pub fn detail(p: &DetailProps) -> Html {
                         <div class="panel">
                             <h3 id="referred-from-h">{ "Referred from" }</h3>
                             <p class="muted small">{ "The objects' shortest paths toward the roots, merged by type: open an entry to go one step nearer the roots." }</p>
-                            <div class="reftree" id="referred-from" role="tree" aria-labelledby="referred-from-h">
-                                { ref_node(&doc.referred_from, 0, 0, &open, &toggle) }
+                            <div class="reftree" id="referred-from" role="tree" aria-labelledby="referred-from-h" {onkeydown}>
+                                { ref_node(&doc.referred_from, 0, 0, &open, *focused, &toggle) }
                             </div>
                         </div>
                     </div>
@@ -187,6 +287,7 @@ fn ref_node(
     i: u32,
     depth: usize,
     open: &HashSet<u32>,
+    focused: u32,
     toggle: &Callback<u32>,
 ) -> Html {
     let is_open = open.contains(&i);
@@ -215,20 +316,21 @@ fn ref_node(
     };
     let expanded = has_children.then(|| is_open.to_string());
     html! {
-        <div class="refnode" role="treeitem" aria-expanded={expanded} aria-level={(depth + 1).to_string()}
-            aria-label={label.clone()}>
+        <div class="refnode" role="treeitem" id={format!("ref-{i}")} aria-expanded={expanded}
+            aria-level={(depth + 1).to_string()}
+            tabindex={if i == focused { "0" } else { "-1" }}
+            onclick={toggle.reform(move |e: MouseEvent| { e.stop_propagation(); i })}>
             <div class={classes!("refrow", e.root_kind.is_some().then_some("is-root"))} style={format!("padding-left:{}px", 8 + depth * 18)}>
-                <button class="twisty" disabled={!has_children} onclick={toggle.reform(move |_| i)}
-                    aria-label={if is_open { "close" } else { "open" }}>
+                <span class={classes!("twisty", (!has_children).then_some("leaf"))} aria-hidden="true">
                     { if !has_children { "·" } else if is_open { "▾" } else { "▸" } }
-                </button>
+                </span>
                 <span class="ref-label" title={label.clone()}>{ label }</span>
-                <span class="ref-num" title="objects of the type whose path passes here">{ thousands(e.count) }</span>
+                <span class="ref-num" title="objects of the type whose path passes here">{ thousands(e.count) }<span class="visually-hidden">{ " objects," }</span></span>
                 <span class="ref-num" title="their bytes including what hangs below them">{ bytes(e.inclusive_bytes) }</span>
             </div>
             if is_open {
                 <div role="group">
-                    { for kids.iter().map(|&(n, c)| ref_node(c, n, depth + 1, open, toggle)) }
+                    { for kids.iter().map(|&(n, c)| ref_node(c, n, depth + 1, open, focused, toggle)) }
                     if e.omitted_children > 0 {
                         <div class="refrow more" style={format!("padding-left:{}px", 26 + (depth + 1) * 18)}>
                             { format!("… and {} smaller entries", e.omitted_children) }

@@ -22,6 +22,8 @@
 //! | `dumpbar.rs` | the session's dumps: show, close, add, compare |
 //! | `table.rs` | the one table every table is (sort, filter, virtual rows, keyboard, CSV, copy) |
 //! | `common.rs` | small shared pieces: cards, the partial banner, clipboard, downloads |
+//! | `shortcuts.rs` | the `?` overlay of keys, Escape (back), the theme toggle |
+//! | `offline.rs` | the service worker (offline use) and its updates |
 
 mod common;
 mod compare;
@@ -33,8 +35,10 @@ mod failure;
 mod inspector;
 mod instances;
 mod landing;
+mod offline;
 mod overview;
 mod progress;
+mod shortcuts;
 mod strings;
 mod table;
 mod types;
@@ -81,6 +85,7 @@ pub fn start() {
         .get_element_by_id("app")
         .or_else(|| doc.body().map(Into::into))
         .expect("a body");
+    shortcuts::apply_theme();
     yew::Renderer::<App>::with_root(root).render();
 }
 
@@ -124,10 +129,13 @@ fn write_url(route: &Route) {
     let (page, _) = page_urls();
     let url = format!("{page}{}", route.to_fragment());
     let history = gloo::utils::history();
+    // Each entry keeps its depth inside the app, so Escape goes back
+    // without leaving it (`shortcuts`).
     let _ = if now.is_other_place(route) {
-        history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+        history.push_state_with_url(&shortcuts::next_depth(), "", Some(&url))
     } else {
-        history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+        let depth = wasm_bindgen::JsValue::from_f64(f64::from(shortcuts::history_depth()));
+        history.replace_state_with_url(&depth, "", Some(&url))
     };
 }
 
@@ -136,6 +144,10 @@ pub fn file_list(list: Option<web_sys::FileList>) -> Vec<File> {
     list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
         .unwrap_or_default()
 }
+
+/// What the page says when a new version of the site is ready.
+const UPDATE_READY: &str =
+    "A new version of heaplens has been downloaded: it is used the next time you open heaplens.";
 
 /// The app.
 #[function_component(App)]
@@ -156,6 +168,19 @@ pub fn app() -> Html {
     };
     let input = use_node_ref();
     let drag = use_state(|| false);
+    let keys = use_state(|| false);
+    // Offline use; a new version of the site waits for the next visit.
+    let update_ready = use_state(|| false);
+    {
+        let update_ready = update_ready.clone();
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            offline::register(Callback::from(move |()| {
+                update_ready.set(true);
+                dispatch.emit(Action::Announce(UPDATE_READY.to_owned()));
+            }));
+        });
+    }
 
     // The reducer's commands, after every render.
     {
@@ -306,11 +331,19 @@ pub fn app() -> Html {
                             { "Export analysis" }
                         </button>
                     }
+                    <shortcuts::ThemeToggle />
+                    <button class="ghost keys-button" id="shortcuts-button" aria-keyshortcuts="?"
+                        onclick={{ let keys = keys.clone(); Callback::from(move |_: MouseEvent| keys.set(true)) }}>
+                        { "Keys " }<kbd aria-hidden="true">{ "?" }</kbd>
+                    </button>
                 </header>
                 <input type="file" multiple=true id="file-input" class="visually-hidden" tabindex="-1"
                     aria-hidden="true" ref={input} {onchange} />
                 <dumpbar::DumpBar />
                 <main id="main">
+                    if *update_ready {
+                        <p class="notice" id="update-ready">{ UPDATE_READY }</p>
+                    }
                     if let Some(n) = &s.notice {
                         <p class="notice" id="notice" role="status">
                             { n }
@@ -323,6 +356,7 @@ pub fn app() -> Html {
                 <div class="visually-hidden" aria-live="polite" aria-atomic="true" id="announcer">
                     <span key={seq.to_string()}>{ said }</span>
                 </div>
+                <shortcuts::Shortcuts open={keys.clone()} />
                 if *drag {
                     <div class="drop-overlay" aria-hidden="true"><span>{ "Drop dumps (and their DLLs) to add them" }</span></div>
                 }

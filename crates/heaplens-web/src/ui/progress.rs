@@ -2,6 +2,7 @@
 //! time left, and Cancel (which stops this dump only).
 
 use super::use_ctx;
+use crate::eta::{overall_fraction, TimeLeft};
 use crate::format::{bytes, duration_ms, thousands};
 use crate::protocol::{DumpId, Phase, ProgressReport, Unit};
 use crate::state::{Action, DumpStatus};
@@ -36,45 +37,83 @@ pub fn phase_line(p: &ProgressReport) -> String {
     }
 }
 
+/// The time-left estimator of the dump shown, fed once per report.
+struct Estimate {
+    id: Option<DumpId>,
+    eta: TimeLeft,
+    last_report_ms: f64,
+    left: Option<f64>,
+    unpacking: bool,
+}
+
 /// See the module documentation.
 #[function_component(Progress)]
 pub fn progress(p: &ProgressProps) -> Html {
     let ctx = use_ctx();
+    let estimate = use_mut_ref(|| Estimate {
+        id: None,
+        eta: TimeLeft::new(),
+        last_report_ms: -1.0,
+        left: None,
+        unpacking: false,
+    });
     let Some(d) = ctx.state.dump(p.id) else {
         return html! {};
     };
     let DumpStatus::Opening { progress, .. } = &d.status else {
         return html! {};
     };
-    let (frac, line1, line2, left) = match progress {
-        Some(p) => {
-            let frac = p.fraction();
-            let read = match p.scratch {
+    let (frac, now, read, time) = match progress {
+        Some(r) => {
+            let frac = overall_fraction(r);
+            let mut e = estimate.borrow_mut();
+            // Another dump, or the open after an archive's unpacking (a
+            // new operation with its own share done): a new estimate.
+            let unpacking = r.phase == Phase::Unpacking;
+            if e.id != Some(p.id) || (e.unpacking && !unpacking) {
+                *e = Estimate {
+                    id: Some(p.id),
+                    eta: TimeLeft::new(),
+                    last_report_ms: -1.0,
+                    left: None,
+                    unpacking,
+                };
+            }
+            if r.elapsed_ms != e.last_report_ms {
+                e.last_report_ms = r.elapsed_ms;
+                e.left = e.eta.update(r.elapsed_ms, frac);
+            }
+            // The file's bytes read, apart from the work on them: once the
+            // whole file is read the engine still works on what it read.
+            let size = r.file_size.max(d.size);
+            let pos = r.position.min(size);
+            let read = if let Some(s) = r.scratch {
                 // Where the unpacked dump goes, and the room there.
-                Some(s) => format!(
+                format!(
                     "{} written into {}{}",
                     bytes(s.written),
                     crate::scratch::LOCATION,
                     s.free
                         .map(|f| format!(" ({} free)", bytes(f)))
                         .unwrap_or_default()
+                )
+            } else if size > 0 && pos >= size {
+                format!("all {} read; working on what was read", bytes(size))
+            } else {
+                format!("{} of {} read", bytes(pos), bytes(size))
+            };
+            let time = match e.left {
+                Some(left) => format!(
+                    "{} elapsed · about {} left",
+                    duration_ms(r.elapsed_ms),
+                    duration_ms(left)
                 ),
                 None => format!(
-                    "{} of {} read",
-                    bytes(p.position.min(p.file_size)),
-                    bytes(p.file_size)
+                    "{} elapsed · time left not known yet",
+                    duration_ms(r.elapsed_ms)
                 ),
             };
-            let left = if frac > 0.02 && frac < 1.0 {
-                format!(
-                    "{} elapsed · about {} left",
-                    duration_ms(p.elapsed_ms),
-                    duration_ms(p.elapsed_ms * (1.0 - frac) / frac)
-                )
-            } else {
-                format!("{} elapsed", duration_ms(p.elapsed_ms))
-            };
-            (frac, phase_line(p), read, left)
+            (frac, phase_line(r), read, time)
         }
         None => (
             0.0,
@@ -90,6 +129,7 @@ pub fn progress(p: &ProgressProps) -> Html {
         .iter()
         .filter(|o| o.id != id && matches!(o.status, DumpStatus::Opening { .. }))
         .count();
+    let pct = format!("{:.0}", frac * 100.0);
     html! {
         <section class="card loading" id="progress">
             <h1>{ "Reading " }<span class="filename" title={d.name.clone()}>{ &d.name }</span></h1>
@@ -97,14 +137,15 @@ pub fn progress(p: &ProgressProps) -> Html {
                 <p class="muted" id="progress-modules">{ format!("with {} module file{}", d.modules, if d.modules == 1 { "" } else { "s" }) }</p>
             }
             <div class="progressbar" role="progressbar" aria-label={format!("Reading {}", d.name)}
-                aria-valuemin="0" aria-valuemax="100" aria-valuenow={format!("{:.0}", frac * 100.0)}>
+                aria-valuemin="0" aria-valuemax="100" aria-valuenow={pct.clone()}
+                aria-valuetext={format!("{pct} % done: {now}")}>
                 <div class="fill" style={format!("width:{:.1}%", frac * 100.0)}></div>
             </div>
-            <div class="progress-lines">
-                <span id="progress-objects">{ line1 }</span>
-                <span id="progress-bytes">{ line2 }</span>
-                <span id="progress-time">{ left }</span>
-            </div>
+            <dl class="progress-facts">
+                <dt>{ "Now" }</dt><dd id="progress-objects">{ now }</dd>
+                <dt>{ "The file" }</dt><dd id="progress-bytes">{ read }</dd>
+                <dt>{ "Time" }</dt><dd id="progress-time">{ time }</dd>
+            </dl>
             if others > 0 {
                 <p class="muted small">{ format!("{others} more dump{} being read beside it (see the bar above).", if others == 1 { "" } else { "s" }) }</p>
             }

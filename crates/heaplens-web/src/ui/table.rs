@@ -9,7 +9,7 @@
 use super::common::{copy_text, download, Same};
 use super::use_ctx;
 use crate::format::thousands;
-use crate::table::{csv, order, row_text, ColumnSpec, Sort, TableRow, TableView};
+use crate::table::{csv, order, row_text, ColumnSpec, Filter, Sort, TableRow, TableView};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, KeyboardEvent};
@@ -62,6 +62,10 @@ pub struct DataTableProps<R: TableRow> {
     /// More in the toolbar.
     #[prop_or_default]
     pub extra: Html,
+    /// The selected row in full (its whole name, module…), shown under the
+    /// table so that a name cut by its column can be read and copied.
+    #[prop_or_default]
+    pub describe: Option<fn(&R) -> String>,
 }
 
 impl<R: TableRow> PartialEq for DataTableProps<R> {
@@ -80,6 +84,7 @@ impl<R: TableRow> PartialEq for DataTableProps<R> {
             && self.noun == o.noun
             && self.csv_name == o.csv_name
             && self.extra == o.extra
+            && self.describe.map(|f| f as usize) == o.describe.map(|f| f as usize)
     }
 }
 
@@ -390,17 +395,37 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
     };
     let copy_active = copy_row.reform(move |_: MouseEvent| a);
     let total = p.rows.len();
+    let filter = Filter::new(&p.view.filter);
+    let subtotal = if filter.is_empty() {
+        None
+    } else {
+        R::subtotal(&p.rows, &order)
+    };
+    let full = p
+        .describe
+        .and_then(|f| order.get(a).map(|&pos| f(&p.rows[pos as usize])));
     html! {
         <div class="datatable">
             <div class="toolbar">
                 <label for={filter_id.clone()} class="visually-hidden">{ format!("Filter {} by name", p.noun) }</label>
-                <input type="search" id={filter_id} class="filter" placeholder={format!("Filter {} by name…", p.noun)}
-                    value={p.view.filter.clone()} {oninput} autocomplete="off" />
+                <input type="search" id={filter_id.clone()} class="filter" placeholder={format!("Filter {} by name (regex)…", p.noun)}
+                    title="A regular expression, as heaplens stats --filter reads it: matched anywhere in the name, case sensitive ((?i) for not)"
+                    value={p.view.filter.clone()} {oninput} autocomplete="off" spellcheck="false"
+                    aria-invalid={filter.error.is_some().then_some("true")}
+                    aria-describedby={filter.error.is_some().then(|| format!("{id}-filter-error"))} />
                 <span class="muted count" id={format!("{id}-count")} aria-live="polite">
                     { format!("{} of {} {}", thousands(n as u64), thousands(total as u64), p.noun) }
+                    if let Some(t) = &subtotal {
+                        <span class="subtotal" id={format!("{id}-subtotal")}>{ format!(": {t}") }</span>
+                    }
                 </span>
                 { p.extra.clone() }
                 <span class="spacer-flex"></span>
+                if let Some(e) = &filter.error {
+                    <p class="filter-error" id={format!("{id}-filter-error")}>
+                        { format!("Not a regular expression ({}); matching the text as written.", e.lines().last().unwrap_or(e).trim()) }
+                    </p>
+                }
                 <button class="ghost small" id={format!("{id}-copy")} onclick={copy_active} disabled={n == 0}
                     title="Copy the selected row as text (or press Ctrl+C in the table)">{ "Copy row" }</button>
                 <button class="ghost small" id={format!("{id}-csv")} onclick={export}
@@ -418,6 +443,9 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
                     </div>
                 </div>
             </div>
+            if let Some(f) = full {
+                <p class="row-full" id={format!("{id}-full")}><span class="visually-hidden">{ "Selected row: " }</span>{ f }</p>
+            }
             if n == 0 {
                 <p class="empty muted" role="status">{ format!("No {} match the filter.", p.noun) }</p>
             }

@@ -35,6 +35,13 @@ fn cell(r: &TypeRowView, col: &str) -> Html {
                 </span>
             }
         }
+        // A module is often a path: its file name here, the whole path in
+        // the title and under the table.
+        "module" => {
+            let m = r.module.as_deref().unwrap_or("");
+            let file = m.rsplit(['/', '\\']).next().unwrap_or(m);
+            html! { <span class="muted" title={r.module.clone()}>{ file }</span> }
+        }
         "count" => html! { { thousands(r.count) } },
         "bytes" => html! { { thousands(r.bytes) } },
         "share" => html! {
@@ -52,6 +59,18 @@ fn cell(r: &TypeRowView, col: &str) -> Html {
         },
         _ => html! {},
     }
+}
+
+/// The selected row in full, under the table.
+fn describe(r: &TypeRowView) -> String {
+    let mut s = r.name.clone();
+    if let Some(m) = &r.module {
+        s.push_str(&format!("  ·  {m}"));
+    }
+    if let Some(mt) = &r.mt {
+        s.push_str(&format!("  ·  MethodTable {mt}"));
+    }
+    s
 }
 
 fn data(r: &TypeRowView) -> Vec<(&'static str, String)> {
@@ -105,7 +124,8 @@ pub fn types(p: &TypesProps) -> Html {
                 data={data as fn(&TypeRowView) -> Vec<(&'static str, String)>}
                 view={ctx.state.types_view.clone()} default_sort={TypeRowView::default_sort()}
                 on_view={ctx.dispatch.reform(Action::TypesView)} on_activate={Some(on_activate)}
-                noun="types" csv_name={format!("{base}-types.csv")} />
+                noun="types" csv_name={format!("{base}-types.csv")}
+                describe={Some(describe as fn(&TypeRowView) -> String)} />
         </section>
     }
 }
