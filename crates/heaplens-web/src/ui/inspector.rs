@@ -26,7 +26,7 @@ pub struct InspectorProps {
 
 fn fields_table(dispatch: &Callback<Action>, id: DumpId, fields: &[FieldDoc]) -> Html {
     html! {
-        <table class="simple fields" id="object-fields">
+        <div class="table-scroll"><table class="simple fields" id="object-fields">
             <thead><tr>
                 <th scope="col">{ "Field" }</th>
                 <th scope="col">{ "Type" }</th>
@@ -43,7 +43,7 @@ fn fields_table(dispatch: &Callback<Action>, id: DumpId, fields: &[FieldDoc]) ->
                     </tr>
                 }) }
             </tbody>
-        </table>
+        </table></div>
     }
 }
 
@@ -129,13 +129,13 @@ fn body(dispatch: &Callback<Action>, id: DumpId, d: &ObjectDocument, total: u64)
                     }
                     if let Some(a) = &d.array {
                         <h3>{ format!("{}[{}] elements", a.element_type, thousands(a.length)) }</h3>
-                        <table class="simple elements" id="object-elements">
+                        <div class="table-scroll"><table class="simple elements" id="object-elements">
                             <tbody>
                                 { for a.elements.iter().enumerate().map(|(i, v)| html! {
                                     <tr><th scope="row" class="num mono">{ format!("[{}]", a.offset + i as u64) }</th><td>{ value_html(dispatch, id, v) }</td></tr>
                                 }) }
                             </tbody>
-                        </table>
+                        </table></div>
                         if (a.elements.len() as u64) < a.length {
                             <p class="muted small">{ format!("The first {} of {} elements.", a.elements.len(), thousands(a.length)) }</p>
                         }

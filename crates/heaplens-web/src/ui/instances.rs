@@ -90,7 +90,7 @@ pub fn instances(p: &InstancesProps) -> Html {
                 { format!("{} objects, {} · {}", thousands(d.count), bytes(d.bytes), if d.objects.is_empty() { "none on this page".to_owned() } else { format!("showing {}–{}", thousands(first + 1), thousands(last)) }) }
             </p>
             { for d.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
-            <table class="simple instance-table" id="instance-table" aria-label={format!("Objects of {name}")}>
+            <div class="table-scroll"><table class="simple instance-table" id="instance-table" aria-label={format!("Objects of {name}")}>
                 <thead><tr>
                     <th scope="col" aria-sort={aria(InstanceSort::Address)}>
                         <button class="linklike" id="sort-address" onclick={sort_by(InstanceSort::Address)}>{ "Address" }</button>
@@ -119,7 +119,7 @@ pub fn instances(p: &InstancesProps) -> Html {
                         }
                     }) }
                 </tbody>
-            </table>
+            </table></div>
             <div class="pager">
                 <button class="ghost small" id="instances-prev" disabled={first == 0} onclick={page(first.saturating_sub(step))}>{ "← Previous" }</button>
                 <button class="ghost small" id="instances-next" disabled={last >= d.count} onclick={page(first + step)}>{ "Next →" }</button>
@@ -127,7 +127,7 @@ pub fn instances(p: &InstancesProps) -> Html {
             if !d.static_fields.is_empty() {
                 <div class="panel statics">
                     <h3>{ "Static fields" }</h3>
-                    <table class="simple fields" id="static-fields">
+                    <div class="table-scroll"><table class="simple fields" id="static-fields">
                         <tbody>
                             { for d.static_fields.iter().map(|f| html! {
                                 <tr data-field={f.field.name.clone()}>
@@ -142,7 +142,7 @@ pub fn instances(p: &InstancesProps) -> Html {
                                 </tr>
                             }) }
                         </tbody>
-                    </table>
+                    </table></div>
                 </div>
             }
         </section>

@@ -81,7 +81,7 @@ pub fn strings(p: &StringsProps) -> Html {
             if let Some(text) = &d.search {
                 <div class="panel" id="string-matches" data-count={d.match_count.to_string()}>
                     <h3>{ format!("{} strings contain \"{}\"", thousands(d.match_count), text) }</h3>
-                    <table class="simple">
+                    <div class="table-scroll"><table class="simple">
                         <tbody>
                             { for d.matches.iter().map(|m| html! {
                                 <tr class="match">
@@ -91,14 +91,14 @@ pub fn strings(p: &StringsProps) -> Html {
                                 </tr>
                             }) }
                         </tbody>
-                    </table>
+                    </table></div>
                     if (d.matches.len() as u64) < d.match_count {
                         <p class="muted small">{ format!("The first {}.", d.matches.len()) }</p>
                     }
                 </div>
             }
             <h3>{ format!("Duplicate strings: the {} values wasting most", d.duplicates.len()) }</h3>
-            <table class="simple dup-table" id="duplicate-strings">
+            <div class="table-scroll"><table class="simple dup-table" id="duplicate-strings">
                 <thead><tr>
                     <th scope="col">{ "Value" }</th>
                     <th scope="col" class="num">{ "Copies" }</th>
@@ -122,7 +122,7 @@ pub fn strings(p: &StringsProps) -> Html {
                         </tr>
                     }) }
                 </tbody>
-            </table>
+            </table></div>
         </section>
     }
 }

@@ -49,7 +49,7 @@ pub fn waste(p: &WasteProps) -> Html {
             </div>
             { for d.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
             <h3>{ "By type" }</h3>
-            <table class="simple" id="waste-types">
+            <div class="table-scroll"><table class="simple" id="waste-types">
                 <thead><tr>
                     <th scope="col">{ "Type" }</th>
                     <th scope="col">{ "Kind" }</th>
@@ -72,11 +72,11 @@ pub fn waste(p: &WasteProps) -> Html {
                         </tr>
                     }) }
                 </tbody>
-            </table>
+            </table></div>
             <div class="detail-grid">
                 <div class="panel">
                     <h3>{ "The collections wasting most" }</h3>
-                    <table class="simple" id="waste-top">
+                    <div class="table-scroll"><table class="simple" id="waste-top">
                         <tbody>
                             { for d.top.iter().map(|w| html! {
                                 <tr class="waste-object" data-node={w.object.node.0.to_string()} data-wasted={w.wasted_bytes.to_string()}>
@@ -87,11 +87,11 @@ pub fn waste(p: &WasteProps) -> Html {
                                 </tr>
                             }) }
                         </tbody>
-                    </table>
+                    </table></div>
                 </div>
                 <div class="panel">
                     <h3>{ "Types holding them" }</h3>
-                    <table class="simple" id="waste-holders">
+                    <div class="table-scroll"><table class="simple" id="waste-holders">
                         <tbody>
                             { for d.holders.iter().map(|h| html! {
                                 <tr><td class="mono" title={h.type_name.clone()}>{ &h.type_name }</td>
@@ -99,7 +99,7 @@ pub fn waste(p: &WasteProps) -> Html {
                                     <td class="num">{ bytes(h.wasted_bytes) }</td></tr>
                             }) }
                         </tbody>
-                    </table>
+                    </table></div>
                 </div>
             </div>
         </section>
