@@ -1140,7 +1140,7 @@ async function main() {
       const stats = cliJson(["stats", "--json", file]);
       const many = stats.types.find((t) => t.count > 60 && !/^System\.(String|Char|Byte|Int32|Object)\[?/.test(t.name));
       await showTypes();
-      await page.fill("#type-table-filter", many.name);
+      await page.fill("#type-table-filter", many.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
       await page.click(`#type-table .trow[data-id="${many.id}"]`);
       await page.waitForSelector("#detail-instances", { timeout: TIMEOUT });
       await page.click("#detail-instances");
@@ -1201,7 +1201,8 @@ async function main() {
         const o = cliJson(["instances", "--json", "--type-id", String(del.id), "--sort", "size", "--limit", "50", file]).objects[0];
         const want = cliJson(["object", "--json", file, o.address]);
         await showTypes();
-        await page.fill("#type-table-filter", del.name);
+        // The filter is a regular expression: the name's brackets escaped.
+        await page.fill("#type-table-filter", del.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
         await page.click(`#type-table .trow[data-id="${del.id}"]`);
         await page.click("#detail-instances");
         await page.waitForSelector(`#instance-table .instance[data-node="${o.node}"]`, { timeout: TIMEOUT });
