@@ -1313,8 +1313,27 @@ async function main() {
       await page.click("#tab-overview");
       await checkGcMode(file);
       eq(await page.$eval("#ov-time", (d) => d.dataset.iso), cliJson(["info", "--json", file]).process.dump_time, "dump time (the minidump header's)");
+      eq(await page.$eval("#ov-bitness", (d) => [d.dataset.pointerSize, d.textContent.trim()]), ["8", "64-bit (8-byte pointers)"], "bitness of an x64 process");
       await shot("17-minidump-overview");
       bench.minidump = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
+    });
+
+    // The 32-bit fixtures of `FIXTURES=x86 scripts/make-fixtures` (.NET
+    // Core 3.1 win-x86 under 32-bit Wine), when made: the generator's
+    // manifest records the process's architecture.
+    await test("32-bit Windows minidump (x86 .NET Core 3.1): the overview says 32-bit; totals, top rows and GC mode equal the CLI's", async () => {
+      const dir = join(process.env.HEAPLENS_GENERATED_FIXTURES || join(ROOT, "../dumplab/out"), "windows-net31-x86");
+      const dmp = join(dir, "phase1.windump.dmp.zst");
+      if (!existsSync(dmp)) return { skip: `no 32-bit fixture in ${dir} (FIXTURES=x86 scripts/make-fixtures)` };
+      eq(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")).info.architecture, "x86", "the fixture's architecture");
+      const file = unzst(dmp);
+      await home();
+      const { ms } = await checkAgainstStats(file, basename(file));
+      await page.click("#tab-overview");
+      await checkGcMode(file);
+      eq(await page.$eval("#ov-bitness", (d) => [d.dataset.pointerSize, d.textContent.trim()]), ["4", "32-bit (4-byte pointers)"], "bitness of an x86 process");
+      await shot("17b-x86-minidump-overview");
+      bench.minidumpX86 = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
     });
 
     await test("Kudu's .zip of a minidump (with sos.dll and mscordaccore.dll) opens with the raw dump's numbers", async () => {

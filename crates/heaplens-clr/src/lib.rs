@@ -36,12 +36,14 @@ pub mod runtime;
 pub mod statics;
 mod target;
 pub mod walk;
+pub mod width;
 pub mod writable;
 
 pub use error::ClrError;
 pub use heaplens_metadata;
 pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
+pub use width::PointerSize;
 
 use heaplens_graph::{
     GraphBuilder, HeapGraph, NodeColumns, Phase, Progress, RootKind, TypeInfo, TypeKind,
@@ -329,6 +331,7 @@ pub fn read_with(
 ) -> Result<ClrHeap, ClrError> {
     let mem = target.memory;
     let runtime = runtime::find_runtime(target).ok_or(ClrError::NoRuntime)?;
+    runtime::confirm_pointer_size(mem, &runtime)?;
     // .NET Framework 4.x keeps no GcDacVars: its heap is found by shape
     // (docs/clr-heap-walk.md §2.6).
     let framework = runtime.module.file_name().eq_ignore_ascii_case("clr.dll");
@@ -711,11 +714,11 @@ mod tests {
         assert!(matches!(e, ClrError::HeapNotFound { .. }), "{e:?}");
         assert!(e.to_string().contains("no segment header"), "{e}");
         assert!(e.to_string().contains("clr.dll"), "{e}");
-        // 32-bit processes are not read.
+        // 32-bit processes are read too: the same refusal, with 4-byte
+        // pointers.
         let memory32 = MemoryMap::new(Vec::new(), 4, &[]).unwrap();
         let e = target_with("clr.dll", &memory32);
-        assert!(matches!(e, ClrError::UnsupportedRuntime { .. }), "{e:?}");
-        assert!(e.to_string().contains("32-bit"), "{e}");
+        assert!(matches!(e, ClrError::HeapNotFound { .. }), "{e:?}");
         let e = target_with("kernel32.dll", &memory);
         assert!(matches!(e, ClrError::NoRuntime), "{e:?}");
     }

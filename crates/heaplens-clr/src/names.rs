@@ -12,16 +12,20 @@
 //! Nothing here depends on a table of build numbers; every layout choice is
 //! calibrated on the dump:
 //!
-//! * how the module pointer at `MT+0x18` is stored (absolute, or relative
-//!   to its own address as in .NET Core 3.1): the reading under which the
-//!   MethodTables share few distinct modules;
+//! * how the module pointer at `MT+0x18` (`+0x14` in a 32-bit process) is
+//!   stored (absolute, or relative to its own address as in .NET Core
+//!   3.1): the reading under which the MethodTables share few distinct
+//!   modules;
 //! * where a `Module` keeps its simple name: the offset at which most
 //!   modules point at a NUL-terminated assembly name; the metadata is the
 //!   `BSJB` root whose `#Strings` heap holds that name, so it is found the
 //!   same way in flat, mapped, single-file and Windows images;
 //! * where the TypeDef RID is (`u16` at `+0xA` up to .NET 8, the upper 24
 //!   bits of the `u32` at `+0x8` from .NET 9): the reading under which a
-//!   type's metadata base type matches its parent MethodTable.
+//!   type's metadata base type matches its parent MethodTable, or, without
+//!   metadata, the one the token fields allow (the `u16` is never 0 up to
+//!   .NET 8, and 0 for each module's first 255 types from .NET 9). Never
+//!   the runtime's version number.
 //!
 //! Types whose metadata is not in the dump get `module!0x02xxxxxx` (the
 //! module's name and the TypeDef token) and the report says why.
@@ -32,6 +36,7 @@ use crate::methodtable::{
 use crate::runtime::RuntimeModule;
 use crate::target::Target;
 use crate::walk::MethodTables;
+use crate::width::PointerSize;
 use heaplens_memory::AddressSpace;
 use heaplens_metadata::{Metadata, TableId};
 use std::collections::HashMap;
@@ -105,7 +110,10 @@ const GENERICS_TYPICAL: u32 = 0x30;
 /// `m_wFlags2` (≤ .NET 8): the defining module is in a multipurpose slot.
 const HAS_MODULE_OVERRIDE: u16 = 0x10;
 
-/// The header fields naming needs (first 0x38 bytes of a MethodTable).
+/// The header fields naming needs (the first 0x38 bytes of a MethodTable
+/// in a 64-bit process, 0x24 in a 32-bit one: four 32-bit words, then the
+/// parent, the module, the writeable or auxiliary data, the EEClass or
+/// canonical MethodTable and the per-instance information, a pointer each).
 #[derive(Debug, Clone, Copy)]
 struct Header {
     flags: u32,
@@ -119,13 +127,38 @@ struct Header {
     per_inst: u64,
 }
 
+/// Offsets of a MethodTable's pointer fields, in a process of pointer size
+/// `ptr`: the parent (0x10), the module, the EEClass or canonical
+/// MethodTable, the per-instance information or element type, the
+/// interface map, then the vtable chunk pointers.
+fn mt_parent() -> u64 {
+    0x10
+}
+fn mt_module(ptr: PointerSize) -> u64 {
+    0x10 + ptr.bytes()
+}
+fn mt_canon(ptr: PointerSize) -> u64 {
+    0x10 + 3 * ptr.bytes()
+}
+fn mt_per_inst(ptr: PointerSize) -> u64 {
+    0x10 + 4 * ptr.bytes()
+}
+fn mt_interface_map(ptr: PointerSize) -> u64 {
+    0x10 + 5 * ptr.bytes()
+}
+fn mt_vtable(ptr: PointerSize) -> u64 {
+    0x10 + 6 * ptr.bytes()
+}
+
 impl Header {
     fn read(mem: &dyn AddressSpace, mt: u64) -> Option<Header> {
-        let mut b = [0u8; 0x38];
-        mem.read_virtual(mt, &mut b).ok()?;
+        let ptr = PointerSize::of(mem);
+        let mut buf = [0u8; 0x38];
+        let b = &mut buf[..mt_interface_map(ptr) as usize];
+        mem.read_virtual(mt, b).ok()?;
         let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
         let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
-        let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let ptr_at = |o: u64| ptr.read(b, o as usize);
         Some(Header {
             flags: u32_at(0),
             base_size: u32_at(4),
@@ -133,9 +166,9 @@ impl Header {
             token16: u16_at(0xA),
             flags2_32: u32_at(8),
             num_virtuals: u16_at(0xC),
-            module_raw: u64_at(0x18),
-            canon_raw: u64_at(0x28),
-            per_inst: u64_at(0x30),
+            module_raw: ptr_at(mt_module(ptr)),
+            canon_raw: ptr_at(mt_canon(ptr)),
+            per_inst: ptr_at(mt_per_inst(ptr)),
         })
     }
 
@@ -152,6 +185,8 @@ impl Header {
 /// The layout choices calibrated on the dump.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
+    /// The process's pointer size.
+    ptr: PointerSize,
     /// `MT+0x18` (and the module-override slot) hold an offset relative to
     /// their own address.
     module_relative: bool,
@@ -163,7 +198,7 @@ struct Layout {
 impl Layout {
     fn decode(&self, slot: u64, raw: u64) -> u64 {
         if self.module_relative {
-            slot.wrapping_add(raw)
+            relative(self.ptr, slot, raw)
         } else {
             raw
         }
@@ -175,6 +210,18 @@ impl Layout {
         } else {
             u32::from(h.token16)
         }
+    }
+}
+
+/// The target of a relative pointer: `raw` (a signed offset of the
+/// process's pointer size, read widened without sign) added to `slot`, in
+/// the process's address space (wrapping at 4 GB in a 32-bit process, so
+/// that a negative offset points below the slot).
+fn relative(ptr: PointerSize, slot: u64, raw: u64) -> u64 {
+    let v = slot.wrapping_add(raw);
+    match ptr {
+        PointerSize::Four => v & 0xFFFF_FFFF,
+        PointerSize::Eight => v,
     }
 }
 
@@ -329,7 +376,7 @@ impl Modules<'_> {
     pub(crate) fn is_generic_of(&self, mt: u64, m: u64) -> bool {
         // The cheap checks first: most candidates fail them.
         mt != 0
-            && mt.is_multiple_of(8)
+            && self.namer.layout.ptr.aligned(mt)
             && Header::read(self.namer.mem, mt)
                 .is_some_and(|h| h.is_generic_instance() && self.namer.module_field(mt, &h) == m)
             && MethodTable::read(self.namer.mem, mt).is_some()
@@ -369,6 +416,7 @@ pub(crate) fn name_types_and_modules<'a>(
     mts: &MethodTables,
 ) -> (Vec<TypeName>, NamingReport, Modules<'a>) {
     let mem = target.memory;
+    let ptr = PointerSize::of(mem);
     let mut report = NamingReport::default();
     let plain: Vec<(u64, Header)> = mts
         .addresses
@@ -389,7 +437,7 @@ pub(crate) fn name_types_and_modules<'a>(
             .iter()
             .map(|(mt, h)| {
                 if relative {
-                    (mt + 0x18).wrapping_add(h.module_raw)
+                    self::relative(ptr, mt + mt_module(ptr), h.module_raw)
                 } else {
                     h.module_raw
                 }
@@ -418,6 +466,7 @@ pub(crate) fn name_types_and_modules<'a>(
         target: Some(target),
         name_offset,
         layout: Layout {
+            ptr,
             module_relative,
             token_in_flags2: false,
         },
@@ -441,9 +490,10 @@ pub(crate) fn name_types_and_modules<'a>(
             )
         })
         .map(|(&m, _)| m);
-    namer.layout.token_in_flags2 = namer.calibrate_token(&plain, runtime);
+    let (token_in_flags2, decided_by) = namer.calibrate_token(&plain);
+    namer.layout.token_in_flags2 = token_in_flags2;
     report.calibration.push(format!(
-        "module pointers {}, TypeDef RID in {}",
+        "module pointers {}, TypeDef RID in {} (decided by {decided_by})",
         if module_relative {
             "relative"
         } else {
@@ -533,10 +583,10 @@ fn calibrate_name_offset(
         })
     };
     let mut best: Option<(usize, usize, u64)> = None;
-    for k in (0..0x200u64).step_by(8) {
+    for k in (0..0x200u64).step_by(mem.pointer_size().max(4)) {
         let (mut names, mut hits) = (0, 0);
         for &m in &sample {
-            let Ok(p) = mem.read_u64(m.wrapping_add(k)) else {
+            let Ok(p) = mem.read_pointer(m.wrapping_add(k)) else {
                 continue;
             };
             if read_name(mem, p).is_some() {
@@ -585,7 +635,7 @@ fn module_info(
             supplied: None,
         };
     };
-    let Ok(p) = mem.read_u64(m.wrapping_add(k)) else {
+    let Ok(p) = mem.read_pointer(m.wrapping_add(k)) else {
         return ModuleInfo {
             name: None,
             metadata: None,
@@ -916,9 +966,11 @@ impl<'a> Namer<'a> {
         self.modules.insert(m, info);
     }
 
-    /// The loader module (≤ 8) or defining module (9+) at `MT+0x18`.
+    /// The loader module (≤ 8) or defining module (9+) at `MT+0x18`
+    /// (`+0x14` in a 32-bit process).
     fn module_field(&self, mt: u64, h: &Header) -> u64 {
-        self.layout.decode(mt + 0x18, h.module_raw)
+        self.layout
+            .decode(mt + mt_module(self.layout.ptr), h.module_raw)
     }
 
     /// The module defining the type of `mt` (≤ 8: the canonical
@@ -946,28 +998,34 @@ impl<'a> Namer<'a> {
         self.module_field(canon, &ch)
     }
 
-    /// The module-override multipurpose slot (≤ .NET 8).
+    /// The module-override multipurpose slot (≤ .NET 8): the per-instance
+    /// or interface-map slot, or one after the vtable chunk pointers.
     fn module_override(&self, mt: u64, h: &Header) -> Option<u64> {
+        let ptr = self.layout.ptr;
         let mask = h.flags2 & 0xF;
         let raw = mask.count_ones() as u64;
         let index = if mask & 3 == 2 && raw == 1 { 0 } else { raw };
         let slot = match index {
-            0 => mt + 0x30,
-            1 => mt + 0x38,
-            i => mt + 0x40 + u64::from(h.num_virtuals).div_ceil(8) * 8 + (i - 2) * 8,
+            0 => mt + mt_per_inst(ptr),
+            1 => mt + mt_interface_map(ptr),
+            i => {
+                mt + mt_vtable(ptr)
+                    + ptr.times(u64::from(h.num_virtuals).div_ceil(8))
+                    + ptr.times(i - 2)
+            }
         };
-        let v = self.mem.read_u64(slot).ok()?;
+        let v = self.mem.read_pointer(slot).ok()?;
         let m = if self.layout.module_relative {
-            let t = slot.wrapping_add(v & !1);
+            let t = relative(ptr, slot, v & !1);
             if v & 1 != 0 {
-                self.mem.read_u64(t).ok()?
+                self.mem.read_pointer(t).ok()?
             } else {
                 t
             }
         } else {
             v
         };
-        (m != 0 && m % 8 == 0).then_some(m)
+        (m != 0 && ptr.aligned(m)).then_some(m)
     }
 
     fn metadata_of(&self, module: u64) -> Option<&Metadata> {
@@ -978,8 +1036,13 @@ impl<'a> Namer<'a> {
     }
 
     /// Chooses where the TypeDef RID is: the reading under which more
-    /// types' metadata base type matches their parent MethodTable.
-    fn calibrate_token(&mut self, plain: &[(u64, Header)], runtime: &RuntimeModule) -> bool {
+    /// types' metadata base type matches their parent MethodTable; with no
+    /// metadata to tell (a dump without the assemblies' images), the
+    /// MethodTables themselves: up to .NET 8 the `u16` at `+0xA` is the
+    /// RID, never 0 (TypeDef RIDs start at 1), while from .NET 9 it is the
+    /// RID's upper bits, 0 for every module's first 255 types. Returns the
+    /// choice and what decided it.
+    fn calibrate_token(&mut self, plain: &[(u64, Header)]) -> (bool, &'static str) {
         let mut score = [0usize; 2];
         for (s, flags2) in [false, true].into_iter().enumerate() {
             self.layout.token_in_flags2 = flags2;
@@ -992,17 +1055,14 @@ impl<'a> Namer<'a> {
                 }
             }
         }
-        if score[0] == score[1] {
-            // Nothing to tell them apart (no metadata): the runtime's
-            // major version decides.
-            let major = runtime
-                .version
-                .as_deref()
-                .and_then(|v| v.split('.').next())
-                .and_then(|m| m.parse::<u32>().ok());
-            return major.is_some_and(|m| (9..100).contains(&m));
+        if score[0] != score[1] {
+            return (score[1] > score[0], "base types in the metadata");
         }
-        score[1] > score[0]
+        let zero = plain.iter().filter(|(_, h)| h.token16 == 0).count();
+        (
+            zero >= 2 && zero * 10 >= plain.len(),
+            "the MethodTables' token fields (no metadata to compare)",
+        )
     }
 
     /// Whether the TypeDef of `mt` extends the type of its parent
@@ -1010,7 +1070,7 @@ impl<'a> Namer<'a> {
     fn base_matches_parent(&self, mt: u64, h: &Header) -> Option<bool> {
         let md = self.metadata_of(self.module_field(mt, h))?;
         let td = md.type_def(self.layout.rid(h)).ok()?;
-        let parent = self.mem.read_u64(mt.wrapping_add(0x10)).ok()?;
+        let parent = self.mem.read_pointer(mt.wrapping_add(mt_parent())).ok()?;
         let base = match td.extends.table() {
             _ if td.extends.is_null() => return Some(parent == 0),
             Some(TableId::TypeDef) => md.full_type_name(td.extends.rid()).ok()?,
@@ -1062,7 +1122,10 @@ impl<'a> Namer<'a> {
             let suffix = if h.flags & IF_ARRAY_THEN_SZARRAY != 0 {
                 "[]".to_owned()
             } else {
-                match h.base_size.saturating_sub(0x18) / 8 {
+                // A rank-r array's base size adds r 32-bit lengths and
+                // r lower bounds to the array base size.
+                let base = self.layout.ptr.array_base_size() as u32;
+                match h.base_size.saturating_sub(base) / 8 {
                     0 | 1 => "[*]".to_owned(),
                     r => format!("[{}]", ",".repeat(r as usize - 1)),
                 }
@@ -1137,8 +1200,9 @@ impl<'a> Namer<'a> {
     /// The type arguments of a generic instantiation: the first
     /// `NumTyPars` entries of its own (last) dictionary.
     fn type_arguments(&self, h: &Header) -> Option<Vec<u64>> {
+        let ptr = self.layout.ptr;
         let per_inst = h.per_inst;
-        if per_inst == 0 || !per_inst.is_multiple_of(8) {
+        if per_inst == 0 || !ptr.aligned(per_inst) {
             return None;
         }
         let dicts = self.mem.read_u16(per_inst - 4).ok()?;
@@ -1148,10 +1212,10 @@ impl<'a> Namer<'a> {
         }
         let dict = self
             .mem
-            .read_u64(per_inst.wrapping_add(8 * (u64::from(dicts) - 1)))
+            .read_pointer(per_inst.wrapping_add(ptr.times(u64::from(dicts) - 1)))
             .ok()?;
         (0..u64::from(params))
-            .map(|i| self.mem.read_u64(dict.wrapping_add(8 * i)).ok())
+            .map(|i| self.mem.read_pointer(dict.wrapping_add(ptr.times(i))).ok())
             .collect()
     }
 
@@ -1166,13 +1230,17 @@ impl<'a> Namer<'a> {
             return fallback();
         };
         let valid_mt = |mem: &dyn AddressSpace, mt: u64| MethodTable::read(mem, mt).is_some();
+        // `TypeDesc {u32 m_typeAndFlags}`, padded to a pointer, then (a
+        // `ParamTypeDesc`) the template MethodTable and the argument.
+        let ptr = self.layout.ptr;
+        let (template, arg) = (ptr.bytes(), 2 * ptr.bytes());
         match kind & 0xFF {
             // ELEMENT_TYPE_ARRAY, ELEMENT_TYPE_SZARRAY: name the template
-            // MethodTable (absolute or relative at +8), else the element.
+            // MethodTable (absolute or relative), else the element.
             0x14 | 0x1D => {
-                if let Ok(v) = self.mem.read_u64(td.wrapping_add(8)) {
-                    for t in [v, (td + 8).wrapping_add(v)] {
-                        if t & 7 == 0
+                if let Ok(v) = self.mem.read_pointer(td.wrapping_add(template)) {
+                    for t in [v, relative(ptr, td + template, v)] {
+                        if ptr.aligned(t)
                             && valid_mt(self.mem, t)
                             && Header::read(self.mem, t).is_some_and(|h| h.is_array())
                         {
@@ -1180,7 +1248,7 @@ impl<'a> Namer<'a> {
                         }
                     }
                 }
-                match self.mem.read_u64(td.wrapping_add(0x10)) {
+                match self.mem.read_pointer(td.wrapping_add(arg)) {
                     Ok(e) => {
                         let e = self.describe_handle(e, depth + 1);
                         Described {
@@ -1196,14 +1264,14 @@ impl<'a> Namer<'a> {
             // ELEMENT_TYPE_PTR, ELEMENT_TYPE_BYREF.
             k @ (0x0F | 0x10) => {
                 let suffix = if k == 0x0F { "*" } else { "&" };
-                for off in [8u64, 0x10] {
-                    let Ok(a) = self.mem.read_u64(td.wrapping_add(off)) else {
+                for off in [template, arg] {
+                    let Ok(a) = self.mem.read_pointer(td.wrapping_add(off)) else {
                         continue;
                     };
                     let ok = if a & 2 != 0 {
                         self.mem.read_u32(a & !3).is_ok()
                     } else {
-                        a & 7 == 0 && valid_mt(self.mem, a)
+                        ptr.aligned(a) && valid_mt(self.mem, a)
                     };
                     if ok {
                         let e = self.describe_handle(a, depth + 1);

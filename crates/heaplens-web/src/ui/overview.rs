@@ -109,7 +109,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                             <dt>{ "Written by" }</dt><dd>{ t }</dd>
                         }
                         if let Some(p) = o.pointer_size {
-                            <dt>{ "Pointer size" }</dt><dd>{ format!("{}-bit", p as u32 * 8) }</dd>
+                            <dt>{ "Bitness" }</dt><dd id="ov-bitness" data-pointer-size={p.to_string()}>{ format!("{}-bit ({p}-byte pointers)", p as u32 * 8) }</dd>
                         }
                         if let Some(c) = &o.clr {
                             <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {} of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), share_floor(o.coverage.heap_bytes_captured, o.coverage.heap_bytes)) }</dd>
