@@ -1270,6 +1270,142 @@ async function main() {
       log(`     ${rows.length} rows; <>c of CoreLib: ${c.join(", ")} (together ${sum})`);
     });
 
+    await test("object contents: strings, waste, instances and the inspector (fields, references as links, referrers, dominators, a delegate's method) equal `heaplens strings|waste|instances|object --json`; exports say whether they carry values and one click exports without them", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      await home();
+      await openFile(file);
+      await assertNoError();
+      await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
+      // Strings: the document, its rows, its export with and without values.
+      await page.click("#tab-strings");
+      await page.waitForSelector("#duplicate-strings .dup", { timeout: TIMEOUT });
+      const strings = cliJson(["strings", "--json", file]);
+      const rows = await page.$$eval("#duplicate-strings .dup", (r) => r.map((x) => ({ copies: Number(x.dataset.copies), wasted: Number(x.dataset.wasted) })));
+      eq(rows, strings.duplicates.map((d) => ({ copies: d.copies, wasted: d.wasted_bytes })), "duplicate strings rows");
+      eq(await page.getAttribute("#export-json", "data-values"), "true", "the strings export says it carries values");
+      let dl = await downloadOf("#export-json");
+      eq(withoutFiles(JSON.parse(dl.text)), withoutFiles(strings), "strings export");
+      assert(/strings\.json$/.test(dl.name) && !/no-values/.test(dl.name), `file name ${dl.name}`);
+      dl = await downloadOf("#export-no-values");
+      const noValues = JSON.parse(dl.text);
+      assert(/-strings-no-values\.json$/.test(dl.name), `file name ${dl.name}`);
+      eq(withoutFiles(noValues), withoutFiles(cliJson(["strings", "--json", "--no-values", file])), "strings export without values");
+      eq([noValues.values, noValues.duplicates.every((d) => d.text === "")], [false, true], "no text without values");
+      await shot("20-strings");
+      // Search, locally in the worker.
+      const needle = strings.duplicates.find((d) => d.text.length >= 4).text.slice(0, 4);
+      await page.fill("#string-search-input", needle);
+      await page.click("#string-search-go");
+      await page.waitForSelector("#string-matches", { timeout: TIMEOUT });
+      const found = cliJson(["strings", "--json", "--search", needle, file]);
+      eq(Number(await page.getAttribute("#string-matches", "data-count")), found.match_count, `strings containing ${needle}`);
+      eq(await page.$$eval("#string-matches .match", (r) => r.length), found.matches.length, "matches listed");
+      assert(decodeURIComponent(page.url()).includes(`q=${needle}`) || page.url().includes("q="), `the URL keeps the search: ${page.url()}`);
+      // A copy opens in the inspector: a string's text.
+      const example = strings.duplicates[0].example;
+      await page.click(`#duplicate-strings .dup >> nth=0 >> .objlink`);
+      await page.waitForSelector(`#inspector[data-node="${example.node}"] #object-type`, { timeout: TIMEOUT });
+      dl = await downloadOf("#export-json");
+      eq(withoutFiles(JSON.parse(dl.text)), withoutFiles(cliJson(["object", "--json", file, example.address])), "a duplicate string in the inspector");
+      assert((await page.textContent("#object-string")).startsWith(strings.duplicates[0].text.replace(/…$/, "")), "the string's text");
+      // Waste.
+      await page.click("#tab-waste");
+      await page.waitForSelector("#waste-types", { timeout: TIMEOUT });
+      const waste = cliJson(["waste", "--json", file]);
+      eq(await page.getAttribute("#export-json", "data-values"), "false", "the waste export says it carries no values");
+      assert(!(await page.$("#export-no-values")), "no second export for a document without values");
+      eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(waste), "waste export");
+      eq(await page.$$eval("#waste-types .waste-type", (r) => r.map((x) => Number(x.dataset.wasted))), waste.types.map((t) => t.wasted_bytes), "waste rows");
+      await shot("22-waste");
+      // Instances of a type, from its detail: paged, sorted by the engine.
+      const stats = cliJson(["stats", "--json", file]);
+      const many = stats.types.find((t) => t.count > 60 && !/^System\.(String|Char|Byte|Int32|Object)\[?/.test(t.name));
+      await showTypes();
+      await page.fill("#type-table-filter", many.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      await page.click(`#type-table .trow[data-id="${many.id}"]`);
+      await page.waitForSelector("#detail-instances", { timeout: TIMEOUT });
+      await page.click("#detail-instances");
+      await page.waitForSelector('#instances[data-sort="retained"] #instance-table .instance', { timeout: TIMEOUT });
+      const inst = (sort, offset) => cliJson(["instances", "--json", "--type-id", String(many.id), "--sort", sort, "--offset", String(offset), "--limit", "50", file]);
+      const byRetained = inst("retained", 0);
+      eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(byRetained), `instances of ${many.name} by retained size`);
+      const shown = async () => page.$$eval("#instance-table .instance", (r) => r.map((x) => ({ node: Number(x.dataset.node), size: Number(x.dataset.size) })));
+      eq(await shown(), byRetained.objects.map((o) => ({ node: o.node, size: o.size })), "instances shown");
+      await page.click("#sort-size");
+      await page.waitForSelector('#instances[data-sort="size"] #instance-table .instance', { timeout: TIMEOUT });
+      eq(await page.getAttribute("#instance-table th[aria-sort=descending] button", "id"), "sort-size", "aria-sort on the size column");
+      eq(await shown(), inst("size", 0).objects.map((o) => ({ node: o.node, size: o.size })), "instances by size");
+      await page.click("#instances-next");
+      await page.waitForSelector('#instances[data-offset="50"] #instance-table .instance', { timeout: TIMEOUT });
+      eq(await shown(), inst("size", 50).objects.map((o) => ({ node: o.node, size: o.size })), "the second page by size");
+      await page.click("#instances-prev");
+      await page.waitForSelector('#instances[data-offset="0"] #instance-table .instance', { timeout: TIMEOUT });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await shot("23-instances");
+      // An instance in the inspector; a reference field opens its object.
+      const first = inst("size", 0).objects[0];
+      await page.click("#instance-table .instance >> nth=0 >> .open-object");
+      await page.waitForSelector(`#inspector[data-node="${first.node}"] #object-type`, { timeout: TIMEOUT });
+      const obj = cliJson(["object", "--json", file, first.address]);
+      eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(obj), `${many.name} in the inspector`);
+      const noVal = JSON.parse((await downloadOf("#export-no-values")).text);
+      eq(withoutFiles(noVal), withoutFiles(cliJson(["object", "--json", "--no-values", file, first.address])), "the object without values");
+      eq(await page.$$eval("#object-fields tbody tr", (r) => r.map((x) => x.dataset.field)), obj.fields.map((f) => f.name), "fields in order");
+      eq(await page.$$eval("#object-referrers .objlink", (r) => r.map((x) => Number(x.dataset.node))), obj.referrers.map((o) => o.node), "referrers");
+      eq(await page.$$eval("#object-dominators .objlink", (r) => r.map((x) => Number(x.dataset.node))), obj.dominators.map((o) => o.node).reverse(), "dominator chain, root first");
+      await shot("24-inspector");
+      const ref = obj.fields.find((f) => f.value.kind === "ref" && f.value.node !== undefined);
+      if (ref) {
+        await page.click(`#object-fields tr[data-field="${ref.name}"] .objlink`);
+        await page.waitForSelector(`#inspector[data-node="${ref.value.node}"] #object-type`, { timeout: TIMEOUT });
+        const target = cliJson(["object", "--json", file, ref.value.address]);
+        eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(target), `the object ${ref.name} refers to`);
+        // Its dominator chain, root first, each a link that opens its object.
+        const chain = await page.$$eval("#object-dominators .objlink", (r) => r.map((x) => Number(x.dataset.node)));
+        eq(chain, target.dominators.map((o) => o.node).reverse(), "the referenced object's dominator chain");
+        await shot("24-inspector-chain");
+        if (chain.length) {
+          await page.click(`#object-dominators .objlink >> nth=${chain.length - 1}`);
+          await page.waitForSelector(`#inspector[data-node="${chain[chain.length - 1]}"] #object-type`, { timeout: TIMEOUT });
+          await page.goBack();
+          await page.waitForSelector(`#inspector[data-node="${ref.value.node}"] #object-type`, { timeout: TIMEOUT });
+        }
+      }
+      // Back returns to the object before.
+      if (ref) {
+        await page.goBack();
+        await page.waitForSelector(`#inspector[data-node="${first.node}"] #object-type`, { timeout: TIMEOUT });
+      }
+      // A delegate: its target and the method it calls.
+      const del = stats.types.find((t) => /^System\.(Func|Action|Threading\.\w*Callback|EventHandler)/.test(t.name));
+      if (del) {
+        const o = cliJson(["instances", "--json", "--type-id", String(del.id), "--sort", "size", "--limit", "50", file]).objects[0];
+        const want = cliJson(["object", "--json", file, o.address]);
+        await showTypes();
+        // The filter is a regular expression: the name's brackets escaped.
+        await page.fill("#type-table-filter", del.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+        await page.click(`#type-table .trow[data-id="${del.id}"]`);
+        await page.click("#detail-instances");
+        await page.waitForSelector(`#instance-table .instance[data-node="${o.node}"]`, { timeout: TIMEOUT });
+        await page.click(`#instance-table .instance[data-node="${o.node}"] .open-object`);
+        await page.waitForSelector(`#inspector[data-node="${o.node}"] #object-delegate`, { timeout: TIMEOUT });
+        const inv = want.delegate.invocations[0];
+        assert(inv.method, `the CLI names the method of ${del.name}`);
+        eq((await page.textContent("#object-delegate .invocation .method")).trim(), inv.method, "the delegate's method");
+        if (inv.target) eq(Number(await page.getAttribute("#object-delegate .invocation .objlink", "data-node")), inv.target.node, "the delegate's target");
+        await shot("25-inspector-delegate");
+      }
+    });
+
+    await test("object contents of a .gcdump: the page says it holds none", async () => {
+      await home();
+      await openFile(gcA);
+      await page.click("#tab-strings");
+      await page.waitForSelector("#contents-failed", { timeout: TIMEOUT });
+      assert(/no (object )?contents|holds no/i.test(await page.textContent("#contents-failed")), await page.textContent("#contents-failed"));
+    });
+
     await test("a partial dump (memory missing from the core) says so above every result, in numbers", async () => {
       if (!core) return { skip: "no core fixture in the corpus" };
       const file = unzst(core);

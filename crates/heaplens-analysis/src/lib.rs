@@ -20,6 +20,11 @@
 //! * [`groups`]: types grouped by namespace, assembly, interface or base
 //!   type; [`folds`]: types folded into their referrers (PerfView's
 //!   FoldPats);
+//! * [`objects`]: an object's referrers and chain of dominators, a type's
+//!   instances sorted and paged;
+//! * [`strings`] and [`waste`]: duplicate strings and wasted collections,
+//!   read through the object contents a dump keeps
+//!   ([`heaplens_contents::ObjectReader`], passed in explicitly);
 //! * [`perfview`]: PerfView's own view of a heap (spanning tree, frame
 //!   names, grouping and folding, RefTree, By Name, Diff), number for
 //!   number.
@@ -32,8 +37,11 @@ pub mod format;
 pub mod frames;
 pub mod groups;
 pub mod keypaths;
+pub mod objects;
 pub mod paths;
 pub mod perfview;
 pub mod reach;
 pub mod retained;
 pub mod stats;
+pub mod strings;
+pub mod waste;

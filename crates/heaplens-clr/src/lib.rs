@@ -23,6 +23,7 @@
 //! `docs/clr-heap-walk.md` in the reference corpus for the structures.
 
 mod background;
+pub mod contents;
 pub mod dacvars;
 pub mod discover;
 mod error;
@@ -233,6 +234,9 @@ pub struct ClrHeap {
     pub graph: HeapGraph,
     /// What was learned on the way.
     pub info: ClrInfo,
+    /// What reading the objects' contents later needs (no dump bytes):
+    /// [`contents::ClrContents::reader`] over the same dump's memory.
+    pub contents: contents::ClrContents,
 }
 
 /// How [`read_with`] finds the GC heap.
@@ -282,6 +286,7 @@ struct Beside {
     naming: names::NamingReport,
     static_roots: Vec<statics::StaticRoot>,
     statics: statics::StaticsReport,
+    contents: contents::ClrContents,
     nodes: NodeColumns,
 }
 
@@ -502,6 +507,7 @@ pub fn read_with(
         let (static_roots, statics) = statics::find(heap, &mut modules, &handles.roots);
         check()?;
         naming.notes.extend(statics.note());
+        let contents = contents::prepare(mem, &mts, modules.into_index(), statics.bases);
         let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
         Ok(Beside {
             heuristic,
@@ -514,6 +520,7 @@ pub fn read_with(
             naming,
             static_roots,
             statics,
+            contents,
             nodes,
         })
     };
@@ -552,6 +559,7 @@ pub fn read_with(
         naming,
         static_roots,
         statics,
+        contents,
         nodes,
     } = rest?;
 
@@ -673,7 +681,11 @@ pub fn read_with(
         names: naming,
         statics,
     };
-    Ok(ClrHeap { graph, info })
+    Ok(ClrHeap {
+        graph,
+        info,
+        contents,
+    })
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ use heaplens_memory::AddressSpace;
 use heaplens_metadata::{Metadata, TableId};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// The name of one MethodTable's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,12 +289,29 @@ impl Modules<'_> {
 
     /// The metadata of [`KnownModule::metadata`] `i`.
     pub(crate) fn metadata(&self, i: usize) -> Option<&Metadata> {
-        self.namer.metadata.get(i)
+        self.namer.metadata.get(i).map(|m| &**m)
     }
 
     /// All the metadata found.
-    pub(crate) fn all_metadata(&self) -> &[Metadata] {
+    pub(crate) fn all_metadata(&self) -> &[Arc<Metadata>] {
         &self.namer.metadata
+    }
+
+    /// What object contents need of the modules once the dump is read:
+    /// the layout calibrated, the modules met and their metadata.
+    pub(crate) fn into_index(self) -> ModuleIndex {
+        let n = self.namer;
+        ModuleIndex {
+            name_offset: n.name_offset,
+            layout: n.layout,
+            modules: n
+                .modules
+                .into_iter()
+                .map(|(m, i)| (m, (i.name, i.metadata)))
+                .collect(),
+            metadata: n.metadata,
+            corelib: n.corelib,
+        }
     }
 
     /// Adds the module at `m` (if new: its name and metadata are looked
@@ -401,6 +419,26 @@ impl Modules<'_> {
     }
 }
 
+/// The modules a read met, their metadata and the layout calibrated on the
+/// dump: what names types and reads their metadata after the read, without
+/// the dump's module list ([`Namer::from_index`]).
+#[derive(Debug, Clone)]
+pub(crate) struct ModuleIndex {
+    name_offset: Option<u64>,
+    layout: Layout,
+    /// Name and metadata index of each `Module*` met.
+    modules: HashMap<u64, (Option<String>, Option<usize>)>,
+    metadata: Vec<Arc<Metadata>>,
+    corelib: Option<u64>,
+}
+
+impl ModuleIndex {
+    /// Bytes of metadata it keeps.
+    pub(crate) fn metadata_bytes(&self) -> usize {
+        self.metadata.iter().map(|m| m.bytes().len()).sum()
+    }
+}
+
 /// Names every MethodTable, and gives the modules met on the way.
 pub(crate) fn name_types_and_modules<'a>(
     target: &'a Target<'a>,
@@ -455,7 +493,7 @@ pub(crate) fn name_types_and_modules<'a>(
     }
     let mut namer = Namer {
         mem,
-        target,
+        target: Some(target),
         name_offset,
         layout: Layout {
             ptr,
@@ -615,12 +653,12 @@ fn module_info(
     mem: &dyn AddressSpace,
     m: u64,
     name_offset: Option<u64>,
-    metadata: &mut Vec<Metadata>,
+    metadata: &mut Vec<Arc<Metadata>>,
     roots: &mut HashMap<u64, usize>,
-    target: &Target<'_>,
+    target: Option<&Target<'_>>,
     notes: &mut Vec<String>,
 ) -> ModuleInfo {
-    let Some(k) = name_offset else {
+    let (Some(k), Some(target)) = (name_offset, target) else {
         return ModuleInfo {
             name: None,
             metadata: None,
@@ -635,15 +673,35 @@ fn module_info(
         };
     };
     let name = read_name(mem, p).or_else(|| {
-        // The name's page is not in the dump: name the module by the file
-        // mapped there.
-        target.modules.iter().find(|t| t.contains(p)).map(|t| {
-            let f = t.file_name();
-            f.strip_suffix(".dll")
-                .or_else(|| f.strip_suffix(".exe"))
-                .unwrap_or(f)
-                .to_owned()
-        })
+        // The name's page is not in the dump: name the module by the image
+        // mapped there — the file mapped at `p`, or, where the loader copied
+        // the image's sections into anonymous memory (a `/dev/zero`
+        // mapping: .NET Core 3.1 on Linux does so for images whose sections
+        // are not page-aligned), the image whose dumped headers span `p`.
+        target
+            .modules
+            .iter()
+            .find(|t| t.contains(p) && is_image_file(t.file_name()))
+            .or_else(|| {
+                target
+                    .modules
+                    .iter()
+                    .filter(|t| is_image_file(t.file_name()))
+                    .find(|t| {
+                        t.header_addresses.iter().any(|&h| {
+                            h <= p
+                                && heaplens_pe::PeImage::at(mem, h, heaplens_pe::Layout::Flat)
+                                    .is_ok_and(|img| p - h < u64::from(img.headers().size_of_image))
+                        })
+                    })
+            })
+            .map(|t| {
+                let f = t.file_name();
+                f.strip_suffix(".dll")
+                    .or_else(|| f.strip_suffix(".exe"))
+                    .unwrap_or(f)
+                    .to_owned()
+            })
     });
     // The metadata around the name; or, when the name's page is not in
     // the dump, that of another mapping of the same file (a loaded copy of
@@ -703,7 +761,7 @@ fn module_info(
     });
     let md = found.map(|(root, md)| {
         *roots.entry(root).or_insert_with(|| {
-            metadata.push(md);
+            metadata.push(Arc::new(md));
             metadata.len() - 1
         })
     });
@@ -712,6 +770,12 @@ fn module_info(
         metadata: md,
         supplied,
     }
+}
+
+/// True for a file name of a managed image (`.dll`, `.exe`).
+fn is_image_file(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".dll") || n.ends_with(".exe")
 }
 
 fn assembly_name(md: &Metadata) -> Option<String> {
@@ -812,15 +876,17 @@ impl Described {
     }
 }
 
-struct Namer<'a> {
+pub(crate) struct Namer<'a> {
     mem: &'a dyn AddressSpace,
-    target: &'a Target<'a>,
+    /// The dump's modules (`None` once the read is over: modules met then
+    /// get no name or metadata).
+    target: Option<&'a Target<'a>>,
     name_offset: Option<u64>,
     layout: Layout,
     /// Every module met, by `Module*`.
     modules: HashMap<u64, ModuleInfo>,
     /// Metadata found, indexed by `ModuleInfo::metadata`.
-    metadata: Vec<Metadata>,
+    metadata: Vec<Arc<Metadata>>,
     /// Metadata index by root address (two modules never share one).
     roots: HashMap<u64, usize>,
     notes: Vec<String>,
@@ -828,7 +894,91 @@ struct Namer<'a> {
     corelib: Option<u64>,
 }
 
-impl Namer<'_> {
+impl<'a> Namer<'a> {
+    /// A namer over `mem` with the modules of a finished read (modules it
+    /// did not meet stay unnamed).
+    pub(crate) fn from_index(mem: &'a dyn AddressSpace, index: &ModuleIndex) -> Namer<'a> {
+        Namer {
+            mem,
+            target: None,
+            name_offset: index.name_offset,
+            layout: index.layout,
+            modules: index
+                .modules
+                .iter()
+                .map(|(&m, (name, md))| {
+                    (
+                        m,
+                        ModuleInfo {
+                            name: name.clone(),
+                            metadata: *md,
+                            supplied: None,
+                        },
+                    )
+                })
+                .collect(),
+            metadata: index.metadata.clone(),
+            roots: HashMap::new(),
+            notes: Vec::new(),
+            memo: HashMap::new(),
+            corelib: index.corelib,
+        }
+    }
+
+    /// The full name (`Ns.Outer+Inner[args]`, arrays `[]`) of type handle
+    /// `th` (a MethodTable, or a TypeDesc with bit 1 set).
+    pub(crate) fn full_name(&mut self, th: u64) -> String {
+        self.describe_handle(th, 0).full
+    }
+
+    /// Where the type of MethodTable `mt` is defined: its module, TypeDef
+    /// RID and type arguments (empty unless a generic instantiation);
+    /// `None` for arrays and unreadable MethodTables.
+    pub(crate) fn definition(&mut self, mt: u64) -> Option<(u64, u32, Vec<u64>)> {
+        let h = Header::read(self.mem, mt)?;
+        if h.is_array() {
+            return None;
+        }
+        let mut module = self.defining_module(mt, &h);
+        let rid = self.layout.rid(&h);
+        self.ensure_module(module);
+        let args = if h.is_generic_instance() {
+            self.type_arguments(&h)?
+        } else {
+            Vec::new()
+        };
+        let arity_ok = |md: &Metadata| {
+            md.type_def(rid).is_ok() && md.generic_param_count(rid) as usize == args.len()
+        };
+        if !self.metadata_of(module).is_some_and(arity_ok) {
+            if let Some(c) = self
+                .corelib
+                .filter(|&c| self.metadata_of(c).is_some_and(arity_ok))
+            {
+                module = c;
+            }
+        }
+        Some((module, rid, args))
+    }
+
+    /// The metadata of module `m`, when known.
+    pub(crate) fn module_metadata(&self, m: u64) -> Option<&Metadata> {
+        self.metadata_of(m)
+    }
+
+    /// The modules with metadata whose TypeDef is named `name` (full
+    /// name), CoreLib first.
+    pub(crate) fn find_type(&self, name: &str) -> Option<(u64, u32)> {
+        let mut mods: Vec<(u64, usize)> = self
+            .modules
+            .iter()
+            .filter_map(|(&m, i)| Some((m, i.metadata?)))
+            .collect();
+        mods.sort_by_key(|&(m, _)| (Some(m) != self.corelib, m));
+        mods.iter()
+            .find_map(|&(m, i)| Some((m, self.metadata[i].find_type_def(name)?)))
+    }
+
     /// Resolves the module at `m` the first time it is met.
     fn ensure_module(&mut self, m: u64) {
         if self.modules.contains_key(&m) {
@@ -912,7 +1062,7 @@ impl Namer<'_> {
         self.modules
             .get(&module)
             .and_then(|i| i.metadata)
-            .map(|i| &self.metadata[i])
+            .map(|i| &*self.metadata[i])
     }
 
     /// Chooses where the TypeDef RID is: the reading under which more
@@ -1202,7 +1352,7 @@ type RelationsMemo = HashMap<u64, Option<Rc<Relations>>>;
 impl Namer<'_> {
     /// The metadata and TypeDef RID defining the non-array MethodTable
     /// `mt` (a generic instantiation's definition), as naming finds them.
-    fn definition(&mut self, mt: u64, h: &Header) -> Option<(usize, u32)> {
+    fn definition_md(&mut self, mt: u64, h: &Header) -> Option<(usize, u32)> {
         let mut module = self.defining_module(mt, h);
         let rid = self.layout.rid(h);
         self.ensure_module(module);
@@ -1231,7 +1381,7 @@ impl Namer<'_> {
         if h.is_array() {
             return self.namespace_of(h.per_inst, depth + 1);
         }
-        let (md, rid) = self.definition(th, &h)?;
+        let (md, rid) = self.definition_md(th, &h)?;
         let ns = self.metadata[md].type_namespace(rid).ok()?;
         (!ns.is_empty()).then(|| ns.to_owned())
     }
@@ -1262,13 +1412,13 @@ impl Namer<'_> {
                 return unknown(&chain, memo);
             }
             chain.push(cur);
-            let Ok(parent) = self.mem.read_u64(cur + 0x10) else {
+            let Ok(parent) = self.mem.read_pointer(cur.wrapping_add(mt_parent())) else {
                 return unknown(&chain, memo);
             };
             if parent == 0 {
                 break;
             }
-            if !parent.is_multiple_of(8) || Header::read(self.mem, parent).is_none() {
+            if !self.layout.ptr.aligned(parent) || Header::read(self.mem, parent).is_none() {
                 return unknown(&chain, memo);
             }
             cur = parent;
@@ -1310,7 +1460,7 @@ impl Namer<'_> {
         if h.is_array() {
             return None;
         }
-        let (md, rid) = self.definition(mt, &h)?;
+        let (md, rid) = self.definition_md(mt, &h)?;
         self.metadata[md].full_type_name(rid).ok()
     }
 
@@ -1332,7 +1482,7 @@ impl Namer<'_> {
                 interfaces,
             });
         }
-        let (md, rid) = self.definition(mt, &h)?;
+        let (md, rid) = self.definition_md(mt, &h)?;
         let md = &self.metadata[md];
         let namespace = md
             .type_namespace(rid)

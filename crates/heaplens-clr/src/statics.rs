@@ -148,9 +148,38 @@ pub enum SlotProblem {
     NotAnArray,
 }
 
+/// Where a type's statics are, as calibrated on the dump (for reading
+/// static fields' values: [`crate::contents`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StaticsBases {
+    /// Not found.
+    #[default]
+    Unknown,
+    /// ≤ .NET 8: `Module + module_id` points at the module's
+    /// `DomainLocalModule`, whose `+ gc_statics` points at the module's GC
+    /// statics (a static's FieldDesc offset counts from there); non-GC
+    /// statics count from the `DomainLocalModule` itself. Non-generic
+    /// types only.
+    DomainLocalModule {
+        /// Offset of `m_ModuleID` in `Module`.
+        module_id: u64,
+        /// Offset of `m_pGCStatics` in `DomainLocalModule`.
+        gc_statics: u64,
+    },
+    /// .NET 9+: the MethodTable's auxiliary data (`MT + 0x20`) less `back`
+    /// is `DynamicStaticsInfo::m_pMethodTable`, after `m_pGCStatics` and
+    /// `m_pNonGCStatics` (low bit: not yet initialised).
+    DynamicStaticsInfo {
+        /// Distance below the auxiliary data.
+        back: u64,
+    },
+}
+
 /// How the static fields were found and named.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StaticsReport {
+    /// Where types' statics are, for reading their values.
+    pub bases: StaticsBases,
     /// What was calibrated on the dump, or why nothing could be.
     pub calibration: Vec<String>,
     /// Static fields named as roots (their slot held an object of the
@@ -924,6 +953,10 @@ impl Statics<'_> {
             "statics: DomainLocalModule at Module+{k:#x}, m_pGCStatics at +{j:#x} ({n} of {of} \
              modules with statics confirm)"
         ));
+        self.report.bases = StaticsBases::DomainLocalModule {
+            module_id: k,
+            gc_statics: j,
+        };
         for p in plans {
             self.read_dlm_module(p, k, j);
         }
@@ -1280,6 +1313,7 @@ impl Statics<'_> {
             "statics: TypeDef map at Module+{map:#x} ({hits} heap MethodTables confirm); \
              DynamicStaticsInfo's MethodTable at aux−{d:#x} ({n} types confirm)"
         ));
+        self.report.bases = StaticsBases::DynamicStaticsInfo { back: d };
         for p in plans {
             self.read_dynamic_module(p, map, d);
         }
@@ -1342,7 +1376,7 @@ fn aux_offset(ptr: PointerSize) -> u64 {
 /// (`{pNext, pTable, dwCount, supportedFlags}` nodes of four pointers'
 /// room, each covering the next `dwCount` RIDs), following at most
 /// `nodes` nodes.
-fn map_lookup(mem: &dyn AddressSpace, map: u64, rid: u32, nodes: usize) -> Option<u64> {
+pub(crate) fn map_lookup(mem: &dyn AddressSpace, map: u64, rid: u32, nodes: usize) -> Option<u64> {
     let ptr = PointerSize::of(mem);
     let mut node = map;
     let mut rid = u64::from(rid);

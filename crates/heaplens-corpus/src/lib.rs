@@ -148,6 +148,25 @@ pub fn walk_fixture_dirs(shared: &Path, what: &str) -> Vec<PathBuf> {
     v
 }
 
+/// The generated fixture sets of the zoo (`FIXTURES=zoo
+/// scripts/make-fixtures`: `linux-net8-zoo`, `linux-net31-zoo`,
+/// `linux-net10-zoo`: objects of known contents), sorted; when there are
+/// none, says (on stderr) that `what` skips them.
+pub fn zoo_fixture_dirs(what: &str) -> Vec<PathBuf> {
+    let v: Vec<PathBuf> = manifest_dirs(&generated_path())
+        .into_iter()
+        .filter(|d| d.to_string_lossy().ends_with("-zoo"))
+        .collect();
+    if v.is_empty() {
+        eprintln!(
+            "SKIPPED {what} on the zoo (objects of known contents): none in {} (make them with \
+             FIXTURES=zoo scripts/make-fixtures, or set {GENERATED_ENV})",
+            generated_path().display()
+        );
+    }
+    v
+}
+
 /// The generated fixture folders of 32-bit processes (`FIXTURES=x86
 /// scripts/make-fixtures`: `windows-net31-x86`), sorted; when there are
 /// none, says (on stderr) that `what` skips them.

@@ -54,11 +54,16 @@ pub enum Phase {
     /// Key retention paths: a type's objects grouped by their path from a
     /// root (objects).
     KeyPaths,
+    /// Reading every live string's text for duplicates (objects).
+    ReadingStrings,
+    /// Measuring collections and arrays for waste (objects, twice: the
+    /// collections, then the arrays).
+    MeasuringCollections,
 }
 
 impl Phase {
     /// Every phase, in the order a read and its analyses meet them.
-    pub const ALL: [Phase; 10] = [
+    pub const ALL: [Phase; 12] = [
         Phase::Unpacking,
         Phase::ReadingObjects,
         Phase::FindingHeap,
@@ -69,6 +74,8 @@ impl Phase {
         Phase::RetainedSizes,
         Phase::FlameGraph,
         Phase::KeyPaths,
+        Phase::ReadingStrings,
+        Phase::MeasuringCollections,
     ];
 
     /// What its reports count.
@@ -82,7 +89,9 @@ impl Phase {
             | Phase::SpanningTree
             | Phase::RetainedSizes
             | Phase::FlameGraph
-            | Phase::KeyPaths => Unit::Objects,
+            | Phase::KeyPaths
+            | Phase::ReadingStrings
+            | Phase::MeasuringCollections => Unit::Objects,
         }
     }
 
@@ -99,6 +108,8 @@ impl Phase {
             Phase::RetainedSizes => "computing retained sizes",
             Phase::FlameGraph => "drawing the flame graph",
             Phase::KeyPaths => "grouping retention paths",
+            Phase::ReadingStrings => "reading strings",
+            Phase::MeasuringCollections => "measuring collections",
         }
     }
 
@@ -115,6 +126,8 @@ impl Phase {
             Phase::RetainedSizes => "retained_sizes",
             Phase::FlameGraph => "flame_graph",
             Phase::KeyPaths => "key_paths",
+            Phase::ReadingStrings => "reading_strings",
+            Phase::MeasuringCollections => "measuring_collections",
         }
     }
 }

@@ -20,12 +20,14 @@
 //! Not handled: metadata format 1.x table schemas (pre-.NET 2.0), the
 //! `#JTD` (all-columns-4-bytes) EnC delta format, portable PDB tables.
 
+mod members;
 mod sig;
 mod tables;
 
 use std::ops::Range;
 
 pub use heaplens_pe::PeImage;
+pub use members::{primitive_name, EnumDef, EnumLiteral};
 pub use sig::{decode_compressed, element_type, FieldType};
 pub use tables::{CodedIndex, TableId, TABLE_COUNT};
 

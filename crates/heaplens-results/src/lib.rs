@@ -16,15 +16,26 @@
 //! | `roots` | why a type's objects are alive: root paths and the referred-from tree (`heaplens roots`, the page's type detail) | [`roots::RootsDocument`] | [`roots::RootsDocument::build`] |
 //! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`], [`diff::diff_documents`] |
 //! | `analysis` | a session's documents in one file (the page's export) | [`analysis::AnalysisDocument`] | [`analysis::AnalysisDocument::new`] |
+//! | `object` | one object: fields and values, referrers, dominators (`heaplens object`, the page's inspector) | [`object::ObjectDocument`] | [`object::ObjectDocument::build`] |
+//! | `instances` | a type's objects, sorted and paged, and its static fields (`heaplens instances`) | [`instances::InstancesDocument`] | [`instances::InstancesDocument::build`] |
+//! | `strings` | duplicate strings and string search (`heaplens strings`) | [`strings::StringsDocument`] | [`strings::StringsDocument::build`] |
+//! | `waste` | wasted collections (`heaplens waste`) | [`waste::WasteDocument`] | [`waste::WasteDocument::build`] |
 //! | `flame` | a flame graph of what holds the heap, by retained or inclusive size, of one snapshot or of two's difference (`heaplens flame`, the page's flame graph) | [`flame::FlameDocument`] | [`flame::FlameDocument::build`], [`flame::FlameDocument::build_diff`] |
 //!
 //! The optional columns and tables of `stats` and `diff` (PerfView's
 //! inclusive size, retained sizes, groups: [`groups`]) cost a spanning or
 //! a dominator tree; they are computed on request and left out otherwise.
 //!
-//! Documents still to come (object inspector, findings) are new
-//! [`DocumentKind`]s that refer to types and objects by the
-//! same ids.
+//! Documents still to come (findings) are new [`DocumentKind`]s that
+//! refer to types and objects by the same ids.
+//!
+//! # Values
+//!
+//! Documents read from object contents (`object`, `instances`' static
+//! fields, `strings`) carry values from the dump — field values, string
+//! text — and say so in `values`; built without them (the CLI's
+//! `--no-values`) they say `"values": false` and carry none
+//! ([`values`]).
 //!
 //! # Every document starts with
 //!
@@ -72,18 +83,23 @@ pub mod diff;
 pub mod flame;
 pub mod groups;
 pub mod info;
+pub mod instances;
+pub mod object;
 pub mod retained;
 pub mod roots;
 pub mod stats;
+pub mod strings;
+pub mod values;
+pub mod waste;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
-/// The oldest version this heaplens reads as it stands: version 5 only
+/// The oldest version this heaplens reads as it stands: version 6 only
 /// added fields (absent ones read as `null` or empty) and a document to
-/// version 4.
+/// version 5, and version 5 only added documents to version 4.
 pub const OLDEST_READABLE: u32 = 4;
 
 /// The version of heaplens (the workspace's; every crate shares it).
@@ -107,6 +123,14 @@ pub enum DocumentKind {
     Analysis,
     /// [`flame::FlameDocument`].
     Flame,
+    /// [`object::ObjectDocument`].
+    Object,
+    /// [`instances::InstancesDocument`].
+    Instances,
+    /// [`strings::StringsDocument`].
+    Strings,
+    /// [`waste::WasteDocument`].
+    Waste,
 }
 
 /// The fields every document starts with. Deserialising any document as a
@@ -163,8 +187,9 @@ impl Header {
     }
 
     /// Whether this heaplens reads the document: versions
-    /// [`OLDEST_READABLE`] to [`SCHEMA_VERSION`] (version 5 only added
-    /// fields and a document to version 4, see `CHANGELOG.md`; upgraders
+    /// [`OLDEST_READABLE`] to [`SCHEMA_VERSION`] (version 6 only added
+    /// fields and a document to version 5, version 5 only documents to
+    /// version 4, see `CHANGELOG.md`; upgraders
     /// from older versions will sit here, as in Firefox Profiler's
     /// processed-profile versioning).
     pub fn check(&self) -> Result<(), VersionError> {
@@ -453,8 +478,13 @@ mod tests {
             ..h.clone()
         };
         assert!(matches!(newer.check(), Err(VersionError::Newer { .. })));
-        // Version 4 documents read as they stand (version 5 added fields
-        // and a document); version 3 does not.
+        // Version 4 and 5 documents read as they stand (version 5 added
+        // documents, version 6 fields and a document); version 3 does not.
+        let v5 = Header {
+            schema_version: 5,
+            ..h.clone()
+        };
+        assert!(v5.check().is_ok());
         let v4 = Header {
             schema_version: 4,
             ..h.clone()

@@ -15,6 +15,7 @@ use heaplens_graph::Progress;
 pub use heaplens_graph;
 
 mod archive;
+pub mod contents;
 pub mod coverage;
 mod describe;
 pub mod elf;
@@ -25,6 +26,7 @@ pub mod modules;
 mod snapshot;
 
 pub use archive::{ArchiveLayer, OTHER_ENTRIES_LISTED};
+pub use contents::ContentsIndex;
 pub use coverage::{megabytes, Coverage, SegmentCoverage};
 pub use describe::{
     civil_from_days, Container, Description, ElfCoreFacts, FinalizationFacts, GcDumpFacts,
@@ -33,6 +35,7 @@ pub use describe::{
 pub use format::{detect, Context, Format};
 pub use heaplens_archive;
 pub use heaplens_clr::{ClrInfo, GcFacts, GcMode, HeapLayout};
+pub use heaplens_contents;
 pub use snapshot::{Snapshot, SnapshotInfo};
 
 /// Why an input could not be opened.

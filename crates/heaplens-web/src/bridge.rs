@@ -350,6 +350,12 @@ impl Inner {
                 };
                 self.send(Slot::Compare, op, None, &r);
             }
+            Command::Contents { dump, op, query } => {
+                self.send_to_dump(dump, op, &Request::Contents { dump, op, query });
+            }
+            Command::Download { name, json } => {
+                crate::ui::download(&name, "application/json", json);
+            }
             Command::Cancel { dump, op, keep } => self.cancel(dump, op, keep),
             Command::Close { dump } => {
                 self.engines.remove(&Slot::Dump(dump));
@@ -576,6 +582,7 @@ impl Inner {
             | Response::Groups { op, .. }
             | Response::DiffGroups { op, .. }
             | Response::DiffFlame { op, .. }
+            | Response::Contents { op, .. }
             | Response::Failed { op: Some(op), .. } => {
                 let op = *op;
                 if let Some(e) = b.engines.get_mut(&slot) {

@@ -24,7 +24,9 @@ pub fn phase_span(phase: Phase) -> (f64, f64) {
         | Phase::SpanningTree
         | Phase::RetainedSizes
         | Phase::FlameGraph
-        | Phase::KeyPaths => (0.0, 1.0),
+        | Phase::KeyPaths
+        | Phase::ReadingStrings
+        | Phase::MeasuringCollections => (0.0, 1.0),
     }
 }
 

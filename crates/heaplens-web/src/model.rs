@@ -2,24 +2,32 @@
 //! result schema ([`heaplens_results`]) the screens show. Plain Rust over
 //! the engine, so it is built and tested natively too.
 
-use crate::protocol::{DumpId, EngineError, ErrorKind, ReadReport};
+use crate::protocol::{ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, ReadReport};
 use heaplens_analysis::diff::DiffOptions;
-use heaplens_analysis::dominators::dominators;
+use heaplens_analysis::dominators::{dominators, Dominators};
 use heaplens_analysis::flame::{retained_flame, Flame};
 use heaplens_analysis::keypaths::key_paths;
 use heaplens_analysis::paths::{root_paths, RootPaths};
+use heaplens_analysis::reach::Reachable;
 use heaplens_analysis::retained::retained_sizes;
 use heaplens_analysis::stats::{TypeGroups, TypeStats};
+use heaplens_analysis::strings::{duplicate_strings, StringOptions};
+use heaplens_analysis::waste::{collection_waste, WasteOptions};
 use heaplens_bytes::ReadAt;
-use heaplens_graph::{Cancelled, Progress, TypeIndex};
+use heaplens_contents::{ContentsError, ObjectReader};
+use heaplens_graph::{Cancelled, NodeIndex, Progress, TypeIndex};
 use heaplens_results::diff::{
     diff_documents, diff_documents_retained, DiffDocument, RetainedByName,
 };
 use heaplens_results::flame::{flame_of, FlameDocument, FlameLimits, FlameMeasure};
 use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
+use heaplens_results::instances::{InstancesDocument, InstancesOptions};
+use heaplens_results::object::{ObjectDocument, ObjectOptions};
 use heaplens_results::retained::{RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RootsDocument, RootsLimits};
 use heaplens_results::stats::{stats_of, StatsDocument};
+use heaplens_results::strings::{StringsDocOptions, StringsDocument};
+use heaplens_results::waste::WasteDocument;
 use heaplens_results::TypeId;
 use heaplens_snapshot::modules::ModuleSet;
 use heaplens_snapshot::{OpenError, Snapshot};
@@ -48,6 +56,29 @@ pub const RETAINED_LIMITS: RetainedLimits = RetainedLimits {
     types: None,
     objects: 20,
 };
+
+/// Objects on a page of a type's instances.
+pub const INSTANCES_PAGE: usize = 50;
+
+/// Duplicate strings as the page asks for them: `heaplens strings`'
+/// defaults (values with 2 copies or more, the 20 wasting most, 50
+/// matches of a search).
+pub fn string_options(search: Option<String>) -> StringOptions {
+    StringOptions {
+        min_copies: 2,
+        top: 20,
+        search: search.filter(|s| !s.is_empty()),
+        search_limit: 50,
+    }
+}
+
+/// Characters of each string the strings view shows (`heaplens strings`'
+/// `--chars`).
+pub const STRING_CHARS: usize = 80;
+
+/// Wasted collections as the page asks for them: `heaplens waste`'s
+/// defaults.
+pub const WASTE_OPTIONS: WasteOptions = WasteOptions { top: 20, types: 20 };
 
 /// What the landing page says the app takes: every format the engine
 /// reads, from its registry.
@@ -82,6 +113,12 @@ pub struct Opened {
     flames: Option<(Flame, Flame)>,
     /// What the analysis answers beside the retained sizes, once computed.
     pub answers: Option<Answers>,
+    /// The dominator tree, once computed (kept for the inspector's
+    /// retained sizes and dominator chains: 12 bytes an object).
+    pub dom: Option<Dominators>,
+    /// The dump's bytes, for object contents (the worker's File reader;
+    /// none: contents cannot be read).
+    pub source: Option<Box<dyn ReadAt>>,
 }
 
 /// What [`Opened::analyse`] derives beside the retained sizes: the
@@ -134,6 +171,8 @@ impl Opened {
             retained: None,
             flames: None,
             answers: None,
+            dom: None,
+            source: None,
         }
     }
 
@@ -149,18 +188,21 @@ impl Opened {
         if self.paths.is_none() {
             self.paths = Some(root_paths(g, progress)?);
         }
+        if self.dom.is_none() {
+            self.dom = Some(dominators(g, progress)?);
+        }
         if self.retained.is_none() {
-            let dom = dominators(g, progress)?;
-            let sizes = retained_sizes(g, &dom);
-            let by_retained = retained_flame(g, &dom, progress)?;
+            let dom = self.dom.as_ref().expect("computed above");
+            let sizes = retained_sizes(g, dom);
+            let by_retained = retained_flame(g, dom, progress)?;
             let document = RetainedDocument::build(
                 self.file_name(),
                 &self.snapshot,
-                &dom,
+                dom,
                 &sizes,
                 RETAINED_LIMITS,
             );
-            drop((dom, sizes));
+            drop(sizes);
             let by_inclusive = flame_of(&self.snapshot, FlameMeasure::Inclusive, progress)?;
             let mut stats = self.document.clone();
             stats.add_columns(g, &by_inclusive);
@@ -191,6 +233,121 @@ impl Opened {
             flames.map(|f| &f.1),
             flames.map(|f| &f.0),
         )
+    }
+
+    /// Answers a question about object contents with the document
+    /// `heaplens` writes for it (computing the dominator tree first when
+    /// the question needs it).
+    pub fn contents(
+        &mut self,
+        query: &ContentsQuery,
+        progress: &mut dyn Progress,
+    ) -> Result<ContentsDoc, EngineError> {
+        let cancelled = |_: Cancelled| EngineError::cancelled();
+        if matches!(
+            query,
+            ContentsQuery::Object { .. } | ContentsQuery::Instances { .. }
+        ) && self.dom.is_none()
+        {
+            self.dom = Some(dominators(&self.snapshot.graph, progress).map_err(cancelled)?);
+        }
+        let file = self.document.file.clone();
+        let snap = &self.snapshot;
+        let g = &snap.graph;
+        let no_source = || {
+            ContentsError::NoContents(
+                "the page reads object contents only of a dump opened as it is, not from an \
+                 archive: unpack it and add the dump itself"
+                    .into(),
+            )
+        };
+        const NO_FILE: &[u8] = &[];
+        let reader = match &self.source {
+            Some(src) => snap.object_reader(src.as_ref()),
+            // An input without contents says so in its own words.
+            None if snap.info.contents.is_none() => snap.object_reader(&NO_FILE),
+            None => Err(no_source()),
+        };
+        let contents_error = |e: &ContentsError| match e {
+            ContentsError::Cancelled => EngineError::cancelled(),
+            e => EngineError::new(ErrorKind::NoContents, e.to_string()),
+        };
+        Ok(match query {
+            ContentsQuery::Object { node, values } => {
+                if node.0 as usize >= g.node_count() {
+                    return Err(EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("the dump has no object {}", node.0),
+                    ));
+                }
+                ContentsDoc::Object(ObjectDocument::build(
+                    &file,
+                    snap,
+                    node.0 as NodeIndex,
+                    reader
+                        .as_ref()
+                        .map(|r| r as &dyn ObjectReader)
+                        .map_err(|e| e.to_string()),
+                    self.dom.as_ref(),
+                    ObjectOptions {
+                        values: *values,
+                        ..ObjectOptions::default()
+                    },
+                ))
+            }
+            ContentsQuery::Instances {
+                type_id,
+                sort,
+                offset,
+                values,
+            } => {
+                let Some(types) = self.row_types.get(type_id) else {
+                    return Err(EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("the dump has no type {}", type_id.0),
+                    ));
+                };
+                ContentsDoc::Instances(InstancesDocument::build(
+                    &file,
+                    snap,
+                    types,
+                    self.dom.as_ref(),
+                    reader.as_ref().ok().map(|r| r as &dyn ObjectReader),
+                    InstancesOptions {
+                        sort: *sort,
+                        offset: usize::try_from(*offset).unwrap_or(usize::MAX),
+                        limit: INSTANCES_PAGE,
+                        values: *values,
+                    },
+                ))
+            }
+            ContentsQuery::Strings { search, values } => {
+                let reader = reader.map_err(|e| contents_error(&e))?;
+                let live = Reachable::of(g);
+                let opts = string_options(search.clone());
+                let report = duplicate_strings(&reader, &|n| live.contains(n), &opts, progress)
+                    .map_err(|e| contents_error(&e))?;
+                ContentsDoc::Strings(StringsDocument::build(
+                    &file,
+                    snap,
+                    &reader,
+                    &report,
+                    &opts,
+                    StringsDocOptions {
+                        values: *values,
+                        chars: STRING_CHARS,
+                    },
+                ))
+            }
+            ContentsQuery::Waste => {
+                let reader = reader.map_err(|e| contents_error(&e))?;
+                let live = Reachable::of(g);
+                let report =
+                    collection_waste(&reader, &|n| live.contains(n), WASTE_OPTIONS, progress)
+                        .map_err(|e| contents_error(&e))?;
+                ContentsDoc::Waste(WasteDocument::build(&file, snap, &report))
+            }
+        })
     }
 
     /// Why the objects of row `id` are alive (computes the root paths first
@@ -743,5 +900,70 @@ mod tests {
         assert!(err.message.contains("unrecognised"), "{}", err.message);
         assert_eq!(err.kind, ErrorKind::NotReadable);
         assert_eq!(err.code.as_deref(), Some("unknown_format"));
+    }
+
+    /// Contents questions of a `.gcdump`: the inspector answers with the
+    /// object's structure (size, referrers, dominators) and says it holds
+    /// no values; strings and waste fail with `NoContents`; instances page
+    /// by retained size; objects and types that are not there are
+    /// `NotFound`.
+    #[test]
+    fn contents_of_a_gcdump() {
+        use heaplens_results::instances::InstanceSort;
+        use heaplens_results::NodeId;
+        let mut o = Opened::new(graph(), "x.gcdump", 100);
+        let q = ContentsQuery::Object {
+            node: NodeId(2),
+            values: true,
+        };
+        let ContentsDoc::Object(d) = o.contents(&q, &mut NoProgress).unwrap() else {
+            panic!()
+        };
+        assert_eq!((d.type_name.as_str(), d.size), ("C", 30));
+        assert!(!d.contents && !d.values);
+        assert_eq!(d.referrer_count, 2);
+        assert_eq!(d.retained_bytes, Some(30));
+        let e = o
+            .contents(
+                &ContentsQuery::Strings {
+                    search: None,
+                    values: true,
+                },
+                &mut NoProgress,
+            )
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NoContents);
+        assert!(e.message.contains(".gcdump"), "{}", e.message);
+        assert_eq!(
+            o.contents(&ContentsQuery::Waste, &mut NoProgress)
+                .unwrap_err()
+                .kind,
+            ErrorKind::NoContents
+        );
+        let c = row_id(&o, "C");
+        let ContentsDoc::Instances(i) = o
+            .contents(
+                &ContentsQuery::Instances {
+                    type_id: c,
+                    sort: InstanceSort::Retained,
+                    offset: 0,
+                    values: true,
+                },
+                &mut NoProgress,
+            )
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(i.count, 2);
+        assert_eq!(i.objects.len(), 2);
+        let gone = ContentsQuery::Object {
+            node: NodeId(99),
+            values: true,
+        };
+        assert_eq!(
+            o.contents(&gone, &mut NoProgress).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
     }
 }

@@ -6,17 +6,21 @@
 //! render). The URL is a view of the state ([`AppState::url_route`]).
 
 use crate::model::Answers;
-use crate::protocol::{DumpId, EngineError, ErrorKind, OpId, ProgressReport, ReadReport, Response};
+use crate::protocol::{
+    ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, OpId, ProgressReport, ReadReport,
+    Response,
+};
 use crate::route::{DumpKey, Route, Screen};
 use crate::table::TableView;
 use heaplens_results::analysis::{AnalysisDocument, DumpAnalysis};
 use heaplens_results::diff::DiffDocument;
 use heaplens_results::flame::{FlameDocument, FlameMeasure};
 use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
+use heaplens_results::instances::InstanceSort;
 use heaplens_results::retained::RetainedDocument;
 use heaplens_results::roots::RootsDocument;
 use heaplens_results::stats::{StatsDocument, TypeStatsRow};
-use heaplens_results::TypeId;
+use heaplens_results::{NodeId, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -48,6 +52,32 @@ pub enum Tab {
     Detail(TypeId),
     /// The flame graph of what holds the heap.
     Flame,
+    /// A type's objects, a page at a time.
+    Instances(TypeId),
+    /// One object: the inspector.
+    Object(NodeId),
+    /// Duplicate strings and string search.
+    Strings,
+    /// Wasted collections.
+    Waste,
+}
+
+/// The order and page of the instances view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstancesView {
+    /// The order.
+    pub sort: InstanceSort,
+    /// The first object shown.
+    pub offset: u64,
+}
+
+impl Default for InstancesView {
+    fn default() -> Self {
+        InstancesView {
+            sort: InstanceSort::Retained,
+            offset: 0,
+        }
+    }
 }
 
 /// What fills the window.
@@ -356,6 +386,22 @@ pub enum Command {
         /// The current dump's groups.
         current: Rc<GroupTable>,
     },
+    /// Ask a dump's worker about object contents.
+    Contents {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// The question.
+        query: ContentsQuery,
+    },
+    /// Save a document as a file (an export).
+    Download {
+        /// The file's name.
+        name: String,
+        /// The document.
+        json: String,
+    },
     /// Stop one operation. `keep`: the dump stays open (its worker is kept,
     /// or re-reads the dump when it had to be stopped); else the dump goes.
     Cancel {
@@ -417,6 +463,25 @@ pub enum Action {
     CancelDetail(DumpId, TypeId),
     /// Compute a dump's retained sizes (after they were stopped).
     ComputeRetained(DumpId),
+    /// Show a type's instances from their first page (in the order
+    /// chosen last).
+    ShowInstances(DumpId, TypeId),
+    /// Another order or page of the instances shown.
+    InstancesView(InstancesView),
+    /// Look for strings containing this text (empty: none) in a dump.
+    SearchStrings(DumpId, String),
+    /// Stop a contents question (the dump stays).
+    CancelContents(DumpId, ContentsQuery),
+    /// Save the answer to a contents question, with or without its values
+    /// (asking the engine for the version without when needed).
+    ExportContents {
+        /// The dump.
+        dump: DumpId,
+        /// The question (the version with values).
+        query: ContentsQuery,
+        /// Carry values.
+        values: bool,
+    },
     /// Close a dump.
     Close(DumpId),
     /// Show a dump's tab.
@@ -483,6 +548,19 @@ pub struct AppState {
     pub diff_flames: HashMap<(DumpId, DumpId, FlameMeasure), Pending<Rc<FlameDocument>>>,
     /// Group comparisons, by (baseline, current, grouping).
     pub diff_groups: HashMap<(DumpId, DumpId, GroupKind), Pending<Rc<DiffGroupTable>>>,
+    /// Answers about object contents, by dump and question.
+    pub contents: HashMap<(DumpId, ContentsQuery), Pending<Rc<ContentsDoc>>>,
+    /// The instances view's order and page.
+    pub instances_view: InstancesView,
+    /// The strings view's search.
+    pub strings_search: String,
+    /// The object and the type's instances looked at last in each dump
+    /// (they keep their tabs).
+    pub last_object: HashMap<DumpId, NodeId>,
+    /// See [`AppState::last_object`].
+    pub last_instances: HashMap<DumpId, TypeId>,
+    /// An export waiting for its document.
+    pub export_pending: Option<(DumpId, ContentsQuery)>,
     /// A view from the URL waiting for its dumps to be dropped again.
     pub pending_route: Option<Route>,
     /// A note above the screen (a cancelled read, module files alone).
@@ -523,6 +601,12 @@ impl AppState {
             groups: HashMap::new(),
             diff_groups: HashMap::new(),
             diff_flames: HashMap::new(),
+            contents: HashMap::new(),
+            instances_view: InstancesView::default(),
+            strings_search: String::new(),
+            last_object: HashMap::new(),
+            last_instances: HashMap::new(),
+            export_pending: None,
             pending_route: None,
             notice: None,
             announcement: (0, String::new()),
@@ -613,6 +697,55 @@ impl AppState {
                 }
             }
             Action::ComputeRetained(id) => self.analyse(id),
+            Action::ShowInstances(id, t) => {
+                self.pending_route = None;
+                self.instances_view.offset = 0;
+                self.show_dump(id, Tab::Instances(t));
+            }
+            Action::InstancesView(v) => {
+                self.instances_view = v;
+                if let View::Dump {
+                    id,
+                    tab: tab @ Tab::Instances(_),
+                } = self.view
+                {
+                    self.show_dump(id, tab);
+                }
+            }
+            Action::SearchStrings(id, text) => {
+                self.pending_route = None;
+                self.strings_search = text;
+                self.show_dump(id, Tab::Strings);
+            }
+            Action::CancelContents(id, q) => {
+                if let Some(Pending::Loading(op)) = self.contents.get(&(id, q.clone())).cloned() {
+                    self.contents
+                        .insert((id, q), Pending::Failed(EngineError::cancelled()));
+                    self.outbox.push(Command::Cancel {
+                        dump: Some(id),
+                        op,
+                        keep: true,
+                    });
+                }
+            }
+            Action::ExportContents {
+                dump,
+                query,
+                values,
+            } => {
+                let q = query.with_values(values);
+                match self.contents.get(&(dump, q.clone())) {
+                    Some(Pending::Ready(doc)) => {
+                        let cmd = self.download(dump, doc);
+                        self.outbox.push(cmd);
+                    }
+                    Some(Pending::Loading(_)) => self.export_pending = Some((dump, q)),
+                    _ => {
+                        self.export_pending = Some((dump, q.clone()));
+                        self.request_contents(dump, q);
+                    }
+                }
+            }
             Action::Close(id) => {
                 let Some(d) = self.dump(id) else { return };
                 let name = d.name.clone();
@@ -732,6 +865,9 @@ impl AppState {
     fn remove(&mut self, id: DumpId) {
         self.dumps.retain(|d| d.id != id);
         self.details.retain(|(d, _), _| *d != id);
+        self.contents.retain(|(d, _), _| *d != id);
+        self.last_object.remove(&id);
+        self.last_instances.remove(&id);
         self.detail_order.retain(|(d, _)| *d != id);
         self.diffs.retain(|(b, c), _| *b != id && *c != id);
         self.groups.retain(|(d, _), _| *d != id);
@@ -769,10 +905,83 @@ impl AppState {
             return;
         }
         self.view = View::Dump { id, tab };
-        if let Tab::Detail(t) = tab {
-            self.request_detail(id, t);
+        match tab {
+            Tab::Detail(t) => self.request_detail(id, t),
+            Tab::Object(n) => {
+                self.last_object.insert(id, n);
+            }
+            Tab::Instances(t) => {
+                self.last_instances.insert(id, t);
+            }
+            _ => {}
+        }
+        if let Some(q) = self.query_of(tab) {
+            self.request_contents(id, q);
         }
         self.request_groups();
+    }
+
+    /// The contents question a tab shows the answer to (with values).
+    pub fn query_of(&self, tab: Tab) -> Option<ContentsQuery> {
+        Some(match tab {
+            Tab::Object(node) => ContentsQuery::Object { node, values: true },
+            Tab::Instances(type_id) => ContentsQuery::Instances {
+                type_id,
+                sort: self.instances_view.sort,
+                offset: self.instances_view.offset,
+                values: true,
+            },
+            Tab::Strings => ContentsQuery::Strings {
+                search: Some(self.strings_search.clone()).filter(|s| !s.is_empty()),
+                values: true,
+            },
+            Tab::Waste => ContentsQuery::Waste,
+            Tab::Overview | Tab::Types | Tab::Flame | Tab::Detail(_) => return None,
+        })
+    }
+
+    fn request_contents(&mut self, id: DumpId, q: ContentsQuery) {
+        let ready = self.dump(id).is_some_and(DumpEntry::is_ready);
+        let asked = matches!(
+            self.contents.get(&(id, q.clone())),
+            Some(Pending::Loading(_) | Pending::Ready(_))
+        );
+        if !ready || asked {
+            return;
+        }
+        let op = self.op();
+        self.contents.insert((id, q.clone()), Pending::Loading(op));
+        self.outbox.push(Command::Contents {
+            dump: id,
+            op,
+            query: q,
+        });
+    }
+
+    /// The download of a contents document: named after the dump and what
+    /// it is, and whether it carries values.
+    fn download(&self, id: DumpId, doc: &ContentsDoc) -> Command {
+        let base = self
+            .dump(id)
+            .map(|d| {
+                d.name
+                    .rsplit_once('.')
+                    .map_or(d.name.clone(), |(b, _)| b.to_owned())
+            })
+            .unwrap_or_default();
+        let what = match doc {
+            ContentsDoc::Object(d) => format!("object-{}", d.address),
+            ContentsDoc::Instances(d) => {
+                format!("instances-{}", d.type_ids.first().map_or(0, |t| t.0))
+            }
+            ContentsDoc::Strings(_) => "strings".to_owned(),
+            ContentsDoc::Waste(_) => "waste".to_owned(),
+        };
+        let values = if doc.values() { "" } else { "-no-values" };
+        Command::Download {
+            name: format!("{base}-{what}{values}.json"),
+            json: doc.to_json(),
+        }
     }
 
     fn analyse(&mut self, id: DumpId) {
@@ -1117,6 +1326,23 @@ impl AppState {
                         .insert((dump, type_id), Pending::Ready(Rc::new(*detail)));
                 }
             }
+            Response::Contents {
+                dump,
+                op,
+                query,
+                doc,
+            } => {
+                let key = (dump, query);
+                if self.contents.get(&key) == Some(&Pending::Loading(op)) {
+                    let doc = Rc::new(*doc);
+                    if self.export_pending.as_ref() == Some(&key) {
+                        self.export_pending = None;
+                        let cmd = self.download(dump, &doc);
+                        self.outbox.push(cmd);
+                    }
+                    self.contents.insert(key, Pending::Ready(doc));
+                }
+            }
             Response::Diff { op, diff } => {
                 let key = self
                     .diffs
@@ -1187,6 +1413,18 @@ impl AppState {
                 .map(|(k, _)| *k);
             if let Some(k) = key {
                 self.diff_flames.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .contents
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| k.clone());
+            if let Some(k) = key {
+                if self.export_pending.as_ref() == Some(&k) {
+                    self.export_pending = None;
+                }
+                self.contents.insert(k, Pending::Failed(error));
                 return;
             }
         }
@@ -1277,6 +1515,15 @@ impl AppState {
                 self.types_view = r.table.clone();
                 self.show_dump(ids[dump], Tab::Detail(type_id));
             }
+            Screen::Instances { dump, type_id } => {
+                self.show_dump(ids[dump], Tab::Instances(type_id));
+            }
+            Screen::Object { dump, node } => self.show_dump(ids[dump], Tab::Object(node)),
+            Screen::Strings { dump } => {
+                self.strings_search = r.table.filter.clone();
+                self.show_dump(ids[dump], Tab::Strings);
+            }
+            Screen::Waste { dump } => self.show_dump(ids[dump], Tab::Waste),
             Screen::Compare { base, current } => {
                 self.diff_view = r.table.clone();
                 self.comparison = Some(Comparison {
@@ -1325,6 +1572,18 @@ impl AppState {
                     Tab::Detail(type_id) => {
                         (Screen::Detail { dump, type_id }, self.types_view.clone())
                     }
+                    Tab::Instances(type_id) => {
+                        (Screen::Instances { dump, type_id }, TableView::default())
+                    }
+                    Tab::Object(node) => (Screen::Object { dump, node }, TableView::default()),
+                    Tab::Strings => (
+                        Screen::Strings { dump },
+                        TableView {
+                            sort: None,
+                            filter: self.strings_search.clone(),
+                        },
+                    ),
+                    Tab::Waste => (Screen::Waste { dump }, TableView::default()),
                 },
             },
             View::Compare => match self
@@ -1843,6 +2102,154 @@ mod tests {
         assert_eq!(doc.dumps[0].stats, a);
         assert_eq!(doc.comparison, Some(diff));
         assert!(s.announcement.1.starts_with("Comparison ready"));
+    }
+
+    /// The contents views: a tab asks its worker once; the answer is kept;
+    /// an export without values asks for that version and downloads it
+    /// when it comes, named so; a failure (a .gcdump has no contents) is
+    /// kept for its question.
+    #[test]
+    fn contents_are_asked_once_and_exported_with_or_without_values() {
+        use heaplens_results::object::{ObjectDocument, ObjectOptions};
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![new_dump(1, "a.gcdump", 0.0)],
+            stray_modules: 0,
+        });
+        let s = open_all(s, &[(1, stats("a.gcdump", None))]);
+        s.outbox.drain();
+        let node = NodeId(0);
+        let s = s.reduce(Action::ShowDump(DumpId(1), Tab::Object(node)));
+        let q = ContentsQuery::Object { node, values: true };
+        let cmds = s.outbox.drain();
+        let op = match &cmds[..] {
+            [Command::Contents { dump, op, query }] if *dump == DumpId(1) && *query == q => *op,
+            c => panic!("{c:?}"),
+        };
+        // Shown again: not asked again.
+        let s = s
+            .reduce(Action::ShowDump(DumpId(1), Tab::Types))
+            .reduce(Action::ShowDump(DumpId(1), Tab::Object(node)));
+        assert!(s.outbox.drain().is_empty());
+        assert_eq!(s.last_object.get(&DumpId(1)), Some(&node));
+        let mut b = GraphBuilder::new();
+        let t = b.add_type(TypeInfo {
+            name: "A".into(),
+            module: None,
+            kind: TypeKind::Object,
+            method_table: 0,
+        });
+        b.add_node(t, 10, 0x10, []).unwrap();
+        let snap = Snapshot {
+            graph: b.finish().unwrap(),
+            info: SnapshotInfo::new(heaplens_snapshot::format::by_name("gcdump").unwrap()),
+        };
+        let doc = |values| {
+            ContentsDoc::Object(ObjectDocument::build(
+                "a.gcdump",
+                &snap,
+                0,
+                Err("no contents".into()),
+                None,
+                ObjectOptions {
+                    values,
+                    ..ObjectOptions::default()
+                },
+            ))
+        };
+        let s = s.reduce(Action::Engine(Response::Contents {
+            dump: DumpId(1),
+            op,
+            query: q.clone(),
+            doc: Box::new(doc(true)),
+        }));
+        assert!(matches!(
+            s.contents.get(&(DumpId(1), q.clone())),
+            Some(Pending::Ready(_))
+        ));
+        // Export as shown: at once (named by what it carries: this object
+        // of a .gcdump has no values).
+        let s = s.reduce(Action::ExportContents {
+            dump: DumpId(1),
+            query: q.clone(),
+            values: true,
+        });
+        match &s.outbox.drain()[..] {
+            [Command::Download { name, .. }] => assert_eq!(name, "a-object-0x10-no-values.json"),
+            c => panic!("{c:?}"),
+        }
+        // Without values: asked for, then downloaded.
+        let s = s.reduce(Action::ExportContents {
+            dump: DumpId(1),
+            query: q.clone(),
+            values: false,
+        });
+        let nq = ContentsQuery::Object {
+            node,
+            values: false,
+        };
+        let op = match &s.outbox.drain()[..] {
+            [Command::Contents { query, op, .. }] if *query == nq => *op,
+            c => panic!("{c:?}"),
+        };
+        let s = s.reduce(Action::Engine(Response::Contents {
+            dump: DumpId(1),
+            op,
+            query: nq,
+            doc: Box::new(doc(false)),
+        }));
+        match &s.outbox.drain()[..] {
+            [Command::Download { name, json }] => {
+                assert_eq!(name, "a-object-0x10-no-values.json");
+                assert!(json.contains("\"values\": false"), "{json}");
+            }
+            c => panic!("{c:?}"),
+        }
+        assert!(s.export_pending.is_none());
+        // The strings of a .gcdump: the worker says it has no contents.
+        let s = s.reduce(Action::ShowDump(DumpId(1), Tab::Strings));
+        let op = match &s.outbox.drain()[..] {
+            [Command::Contents { op, .. }] => *op,
+            c => panic!("{c:?}"),
+        };
+        let s = s.reduce(Action::Engine(Response::Failed {
+            dump: Some(DumpId(1)),
+            op: Some(op),
+            error: EngineError::new(ErrorKind::NoContents, "no contents"),
+        }));
+        let sq = s.query_of(Tab::Strings).unwrap();
+        assert!(matches!(
+            s.contents.get(&(DumpId(1), sq)),
+            Some(Pending::Failed(e)) if e.kind == ErrorKind::NoContents
+        ));
+        assert!(s.dump(DumpId(1)).unwrap().is_ready());
+        // A search is another question; the URL keeps it.
+        let s = s.reduce(Action::SearchStrings(DumpId(1), "abc".into()));
+        assert!(matches!(
+            &s.outbox.drain()[..],
+            [Command::Contents { query: ContentsQuery::Strings { search: Some(t), .. }, .. }] if t == "abc"
+        ));
+        assert!(s.url_route().to_fragment().contains("q=abc"));
+        // Instances: a type's first page; another order starts again.
+        let s = s.reduce(Action::ShowInstances(DumpId(1), TypeId(0)));
+        s.outbox.drain();
+        let s = s.reduce(Action::InstancesView(InstancesView {
+            sort: InstanceSort::Size,
+            offset: 50,
+        }));
+        assert!(matches!(
+            &s.outbox.drain()[..],
+            [Command::Contents {
+                query: ContentsQuery::Instances {
+                    sort: InstanceSort::Size,
+                    offset: 50,
+                    ..
+                },
+                ..
+            }]
+        ));
+        // Closing the dump forgets its answers.
+        let s = s.reduce(Action::Close(DumpId(1)));
+        assert!(s.contents.is_empty());
     }
 
     #[test]

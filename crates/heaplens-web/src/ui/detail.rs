@@ -156,6 +156,11 @@ pub fn detail(p: &DetailProps) -> Html {
     let header = html! {
         <div class="detail-head">
             <h2 class="type-name" id="detail-name">{ &row.name }</h2>
+            <p class="detail-actions">
+                <button class="ghost small" id="detail-instances"
+                    title="Every object of this type, sorted by retained size or size; each opens the inspector"
+                    onclick={ctx.dispatch.reform(move |_| Action::ShowInstances(id, t))}>{ "Instances" }</button>
+            </p>
             if let Some(m) = &row.module {
                 <p class="muted module" title={m.clone()}>{ m }
                     if let Some(mt) = row.mt { { format!(" · MethodTable {mt}") } }
