@@ -214,6 +214,29 @@ async function home(query = "") {
   await page.waitForSelector("#dropzone", { timeout: TIMEOUT });
 }
 
+/** Names of the page's scratch files (unpacked archives) in its private storage. */
+async function scratchFiles() {
+  return page.evaluate(async () => {
+    const dir = await navigator.storage.getDirectory();
+    const files = [];
+    for await (const name of dir.keys()) if (name.startsWith("heaplens-scratch-")) files.push(name);
+    return files;
+  });
+}
+
+/**
+ * How many scratch files there are once their number is `want` (files of a
+ * stopped worker are removed a moment after it stops), or after 40 s.
+ */
+async function scratchFilesSettled(want) {
+  let files = await scratchFiles();
+  for (let i = 0; i < 200 && files.length !== want; i++) {
+    await page.waitForTimeout(200);
+    files = await scratchFiles();
+  }
+  return files.length;
+}
+
 /** Chooses files (dumps and module files together) with the page's file input. */
 async function choose(paths) {
   await page.setInputFiles("#file-input", []);
@@ -1558,21 +1581,14 @@ async function main() {
       await page.click("#tab-overview");
       const figures = await workerFigures();
       assert(figures.wasmMemory <= 2 ** 31, `worker memory ${figures.wasmMemory}`);
-      // The unpacked dump is deleted from the browser's storage once the
-      // worker is done with it (its space is freed before the answer), and
-      // so is the one the cancelled worker left.
-      const scratchFiles = () => page.evaluate(async () => {
-        const dir = await navigator.storage.getDirectory();
-        const files = [];
-        for await (const name of dir.keys()) if (name.startsWith("heaplens-scratch-")) files.push(name);
-        return files;
-      });
-      let files = await scratchFiles();
-      for (let i = 0; i < 200 && files.length; i++) {
-        await page.waitForTimeout(200);
-        files = await scratchFiles();
-      }
-      eq(files, [], "scratch files left in the browser's storage");
+      // The unpacked dump stays in the browser's storage while the dump is
+      // open (its objects' contents are read from it); the one the
+      // cancelled worker left is removed (by the next open or the page's
+      // start). Closing the dump deletes its copy.
+      assert(/stays there while the dump is open/.test(await page.textContent(".ov-kept")), "the overview says the copy is kept");
+      eq(await scratchFilesSettled(1), 1, "scratch files while the zipped dump is open");
+      await page.click(`#dumpbar [aria-label="Close w3wp-dump.zip"]`);
+      eq(await scratchFilesSettled(0), 0, "scratch files after the dump is closed");
       bench.kuduZip = { file: basename(zip), size: statSync(zip).size, unpacked: statSync(raw).size, ...figures };
       // Unslowed, for the time it takes (BENCHMARKS.md).
       await home();
@@ -1606,6 +1622,37 @@ async function main() {
       await openFile(nodump);
       const msg = await page.textContent("#error-message");
       assert(/holds no dump/.test(msg) && /sos\.dll/.test(msg), `error: ${msg}`);
+    });
+
+    await test("object contents of a dump opened from a .zst and from a zip (zoo core): strings and the inspector equal the CLI's on the raw dump; the unpacked copy is deleted when the dump is closed", async () => {
+      const zst = join(process.env.HEAPLENS_GENERATED_FIXTURES || join(ROOT, "../dumplab/out"), "linux-net8-zoo", "phase1.withheap.core.zst");
+      if (!existsSync(zst)) return { skip: `no zoo core (FIXTURES=zoo scripts/make-fixtures): ${zst}` };
+      const raw = unzst(zst);
+      const strings = cliJson(["strings", "--json", raw]);
+      const example = strings.duplicates[0].example;
+      const object = cliJson(["object", "--json", raw, example.address]);
+      // Stored: the zip's entry is read in place, not unpacked.
+      const zip = join(CACHE, "zoo-stored.zip");
+      rmSync(zip, { force: true });
+      execFileSync("zip", ["-q", "-0", "-j", zip, raw]);
+      for (const [f, copies] of [[zst, 1], [zip, 0]]) {
+        await home();
+        await openFile(f);
+        await assertNoError();
+        eq(await scratchFilesSettled(copies), copies, `scratch files while ${basename(f)} is open`);
+        await page.click("#tab-strings");
+        await page.waitForSelector("#duplicate-strings .dup", { timeout: TIMEOUT });
+        const rows = await page.$$eval("#duplicate-strings .dup", (r) => r.map((x) => ({ copies: Number(x.dataset.copies), wasted: Number(x.dataset.wasted) })));
+        eq(rows, strings.duplicates.map((d) => ({ copies: d.copies, wasted: d.wasted_bytes })), `duplicate strings of ${basename(f)}`);
+        if (f === zst) await shot("26-strings-from-zst");
+        await page.click(`#duplicate-strings .dup >> nth=0 >> .objlink`);
+        await page.waitForSelector(`#inspector[data-node="${example.node}"] #object-type`, { timeout: TIMEOUT });
+        eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(object), `a string of ${basename(f)} in the inspector`);
+        if (f === zst) await shot("27-inspector-from-zst");
+        await page.click(`#dumpbar [aria-label="Close ${basename(f)}"]`);
+        eq(await scratchFilesSettled(0), 0, `scratch files after ${basename(f)} is closed`);
+      }
+      rmSync(zip);
     });
 
     await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {

@@ -174,6 +174,8 @@ impl Bridge {
         // Kept for the page's life: every worker is made from it.
         let url = web_sys::Url::create_object_url_with_blob(blob.as_ref())
             .expect("a blob: URL for the engine's loader");
+        // Unpacked dumps a closed tab left in the page's storage.
+        yew::platform::spawn_local(crate::scratch::sweep());
         Bridge(Rc::new_cyclic(|me| {
             RefCell::new(Inner {
                 me: me.clone(),
@@ -360,6 +362,9 @@ impl Inner {
             Command::Close { dump } => {
                 self.engines.remove(&Slot::Dump(dump));
                 self.files.remove(&dump);
+                // Its worker is stopped: the unpacked copy of a dump opened
+                // from an archive is deleted once the browser lets go of it.
+                yew::platform::spawn_local(crate::scratch::sweep());
             }
         }
     }

@@ -116,8 +116,9 @@ pub struct Opened {
     /// The dominator tree, once computed (kept for the inspector's
     /// retained sizes and dominator chains: 12 bytes an object).
     pub dom: Option<Dominators>,
-    /// The dump's bytes, for object contents (the worker's File reader;
-    /// none: contents cannot be read).
+    /// The dump's bytes, for object contents (the worker's File reader, or
+    /// the unpacked copy of an archive's dump; none: contents cannot be
+    /// read).
     pub source: Option<Box<dyn ReadAt>>,
 }
 
@@ -256,8 +257,8 @@ impl Opened {
         let g = &snap.graph;
         let no_source = || {
             ContentsError::NoContents(
-                "the page reads object contents only of a dump opened as it is, not from an \
-                 archive: unpack it and add the dump itself"
+                "the page could not find this dump's bytes in the archive it came in to read its \
+                 objects: unpack it and add the dump itself"
                     .into(),
             )
         };

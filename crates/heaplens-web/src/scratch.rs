@@ -10,13 +10,18 @@
 //! ```text
 //! let scratch = scratch::for_input(name, &head).await;  // None: not an archive
 //! … open the dump with the scratch space …
-//! releaser.release();                                  // space freed at once
+//! let bytes = scratch.region(k);                       // the dump, for contents
+//! … the dump is closed …
 //! scratch.delete().await;                              // the file removed
 //! ```
 //!
-//! The file is emptied as soon as the open ends (the snapshot keeps no
-//! reference to the dump's bytes) and then deleted; one left by a worker
-//! stopped mid-way (Cancel ends it) is deleted by the next open. Its room
+//! The file lives as long as the dump is open: object contents (the
+//! inspector, instances, strings, waste) read the unpacked dump from it.
+//! The worker deletes it when the page closes the dump, or at once when
+//! the open fails. One left by a worker stopped mid-way (Cancel ends it, as
+//! does closing the tab) is deleted by the next open or the next start of
+//! the page ([`sweep`]); a file another worker still holds open is
+//! locked by its handle, so those never remove a dump in use. Its room
 //! is what `navigator.storage.estimate()` says is left of the page's
 //! quota; a zip entry larger than that is refused before it is unpacked,
 //! and a write the browser refuses (`QuotaExceededError`) fails with that
@@ -45,6 +50,8 @@ pub struct OpfsScratch {
     /// Where the next scratch file starts (several archives nested: each
     /// is a region of the one OPFS file).
     end: Rc<Cell<u64>>,
+    /// The regions written, in order: `(start, len)`.
+    regions: Rc<std::cell::RefCell<Vec<(u64, u64)>>>,
     /// Room left at the start (quota − usage), when the browser says.
     room: Option<u64>,
 }
@@ -55,17 +62,6 @@ struct SyncFile(FileSystemSyncAccessHandle);
 impl Drop for SyncFile {
     fn drop(&mut self) {
         self.0.close();
-    }
-}
-
-/// Frees a scratch file's space ([`OpfsScratch::releaser`]).
-pub struct Releaser(Rc<SyncFile>);
-
-impl Releaser {
-    /// Truncates the file to nothing.
-    pub fn release(&self) {
-        let _ = self.0 .0.truncate_with_f64(0.0);
-        let _ = self.0 .0.flush();
     }
 }
 
@@ -92,10 +88,15 @@ pub async fn for_input(name: &str, head: &[u8]) -> Option<Result<OpfsScratch, No
     }))
 }
 
+/// The origin's storage, from a worker or the page.
 fn storage() -> Result<StorageManager, String> {
-    let scope: WorkerGlobalScope = js_sys::global()
+    let global = js_sys::global();
+    if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+        return Ok(w.navigator().storage());
+    }
+    let scope: WorkerGlobalScope = global
         .dyn_into()
-        .map_err(|_| "not in a worker".to_owned())?;
+        .map_err(|_| "neither a page nor a worker".to_owned())?;
     Ok(scope.navigator().storage())
 }
 
@@ -124,7 +125,7 @@ impl OpfsScratch {
     /// access handle; removes scratch files left by a stopped worker.
     pub async fn prepare(input: &str) -> Result<OpfsScratch, String> {
         let dir: FileSystemDirectoryHandle = promise(storage()?.get_directory()).await?;
-        remove_stale(&dir).await;
+        remove_stale(&dir, js_sys::Date::now() as u64).await;
         let clean: String = input
             .chars()
             .map(|c| {
@@ -147,6 +148,7 @@ impl OpfsScratch {
             name,
             file: Rc::new(SyncFile(sync)),
             end: Rc::new(Cell::new(0)),
+            regions: Rc::default(),
             room: room().await,
         })
     }
@@ -167,27 +169,31 @@ impl OpfsScratch {
         self.room
     }
 
-    /// What frees the space at once (truncates the file to nothing) when
-    /// the open has read what it needs: the worker calls it before it
-    /// answers. Drop it before [`OpfsScratch::delete`].
-    pub fn releaser(&self) -> Releaser {
-        Releaser(Rc::clone(&self.file))
+    /// The regions it holds, to read after the open (the engine holds the
+    /// scratch space itself while it opens).
+    pub fn regions(&self) -> Regions {
+        Regions {
+            file: Rc::clone(&self.file),
+            regions: Rc::clone(&self.regions),
+        }
     }
 
-    /// Closes and deletes the file. The bytes read from it must have been
-    /// dropped (they share the handle).
+    /// Closes and deletes the file. The readers of its regions must have
+    /// been dropped (they share the handle; the browser keeps a file with
+    /// an open handle).
     pub async fn delete(self) {
         let OpfsScratch {
             dir, name, file, ..
         } = self;
         drop(file);
+        let before = js_sys::Date::now() as u64;
         let _ = JsFuture::from(dir.remove_entry(&name)).await;
         // A worker stopped just before this open may still have held its
         // file when the open began, and may for a moment more (the browser
         // lets go of a stopped worker's handles by itself): tried again,
         // once a second for up to STALE_TRIES seconds.
         for _ in 0..STALE_TRIES {
-            if remove_stale(&dir).await == 0 {
+            if remove_stale(&dir, before).await == 0 {
                 break;
             }
             sleep_ms(1000).await;
@@ -195,14 +201,37 @@ impl OpfsScratch {
     }
 }
 
+/// Removes the scratch files no worker holds open any more, trying again
+/// once a second for up to [`STALE_TRIES`] seconds while some stay (the
+/// browser lets go of a stopped worker's handle by itself, a moment after
+/// it stops). The page runs it when it starts (a tab closed with a dump
+/// open left its file) and when it closes a dump (its worker is stopped);
+/// a file a live worker holds is locked by its handle and stays.
+pub async fn sweep() {
+    let Ok(storage) = storage() else { return };
+    let Ok(dir) = promise::<FileSystemDirectoryHandle>(storage.get_directory()).await else {
+        return;
+    };
+    let before = js_sys::Date::now() as u64;
+    for _ in 0..STALE_TRIES {
+        if remove_stale(&dir, before).await == 0 {
+            break;
+        }
+        sleep_ms(1000).await;
+    }
+}
+
 /// How many times [`OpfsScratch::delete`] tries to remove files left by a
 /// stopped worker.
 const STALE_TRIES: usize = 30;
 
-/// Waits `ms` milliseconds (the worker's `setTimeout`).
+/// Waits `ms` milliseconds (`setTimeout` of the page or the worker).
 async fn sleep_ms(ms: i32) {
     let wait = js_sys::Promise::new(&mut |resolve, _| {
-        if let Ok(scope) = js_sys::global().dyn_into::<WorkerGlobalScope>() {
+        let global = js_sys::global();
+        if let Some(w) = global.dyn_ref::<web_sys::Window>() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        } else if let Ok(scope) = global.dyn_into::<WorkerGlobalScope>() {
             let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
@@ -212,8 +241,10 @@ async fn sleep_ms(ms: i32) {
 /// Removes scratch files of earlier opens (a worker stopped by Cancel or a
 /// closed tab leaves them); returns how many it could not remove. A file
 /// another tab is writing has an open handle, so the browser refuses to
-/// remove it: it is left.
-async fn remove_stale(dir: &FileSystemDirectoryHandle) -> usize {
+/// remove it: it is left. Only files made before `before_ms` (their names
+/// hold the time they were made) are touched: one an open made since may
+/// not have its handle yet.
+async fn remove_stale(dir: &FileSystemDirectoryHandle, before_ms: u64) -> usize {
     let keys = dir.keys();
     let mut names = Vec::new();
     loop {
@@ -232,7 +263,11 @@ async fn remove_stale(dir: &FileSystemDirectoryHandle) -> usize {
             .ok()
             .and_then(|v| v.as_string())
         {
-            if name.starts_with(PREFIX) {
+            let made = name
+                .strip_prefix(PREFIX)
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|t| t.parse::<u64>().ok());
+            if made.is_some_and(|t| t < before_ms) {
                 names.push(name);
             }
         }
@@ -260,6 +295,7 @@ impl Scratch for OpfsScratch {
             file: Rc::clone(&self.file),
             start: self.end.get(),
             end: Rc::clone(&self.end),
+            regions: Rc::clone(&self.regions),
         }))
     }
 }
@@ -269,6 +305,7 @@ struct OpfsWriter {
     file: Rc<SyncFile>,
     start: u64,
     end: Rc<Cell<u64>>,
+    regions: Rc<std::cell::RefCell<Vec<(u64, u64)>>>,
 }
 
 fn js_text(e: &JsValue) -> (String, bool) {
@@ -328,13 +365,33 @@ impl ScratchWriter for OpfsWriter {
             start: self.start,
             len: self.end.get() - self.start,
         };
+        self.regions.borrow_mut().push((region.start, region.len));
         // The engine makes many small reads: pages of 64 KiB (16 MiB).
         Ok(ScratchBytes::Local(Box::new(PageCache::new(region))))
     }
 }
 
+/// The regions written into one scratch file ([`OpfsScratch::regions`]).
+pub struct Regions {
+    file: Rc<SyncFile>,
+    regions: Rc<std::cell::RefCell<Vec<(u64, u64)>>>,
+}
+
+impl Regions {
+    /// The `k`-th region written (one per archive unpacked, outermost
+    /// first), read through the file's handle: the bytes that archive held.
+    pub fn region(&self, k: usize) -> Option<OpfsRegion> {
+        let (start, len) = *self.regions.borrow().get(k)?;
+        Some(OpfsRegion {
+            file: Rc::clone(&self.file),
+            start,
+            len,
+        })
+    }
+}
+
 /// A region of the OPFS file, read with the sync access handle.
-struct OpfsRegion {
+pub struct OpfsRegion {
     file: Rc<SyncFile>,
     start: u64,
     len: u64,

@@ -12,7 +12,8 @@
 //!
 //! A `.zip`, `.gz` or `.zst` is unpacked into the browser's origin-private
 //! file system ([`crate::scratch`]) and the dump read from there; the file
-//! is emptied before the answer and deleted after it.
+//! is kept while the dump is open (object contents read the dump from it)
+//! and deleted when the dump is closed (or the open fails).
 
 use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
@@ -25,6 +26,7 @@ use heaplens_graph::{Cancelled, Phase as EnginePhase};
 use heaplens_snapshot::modules::ModuleSet;
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -49,6 +51,18 @@ thread_local! {
     static SESSION: RefCell<Session> = RefCell::new(Session::default());
     /// The operation running, for a panic's report.
     static RUNNING: Cell<(Option<DumpId>, Option<OpId>)> = const { Cell::new((None, None)) };
+    /// The scratch file of each dump opened from an archive: the unpacked
+    /// dump, read for its objects' contents until the dump is closed.
+    static SCRATCH: RefCell<HashMap<DumpId, crate::scratch::OpfsScratch>> = RefCell::default();
+}
+
+/// Drops `dump` and deletes its scratch file (after the reader of its
+/// contents, which holds the file's handle, is gone).
+async fn forget(dump: DumpId) {
+    SESSION.with(|s| s.borrow_mut().close(dump));
+    if let Some(scratch) = SCRATCH.with(|s| s.borrow_mut().remove(&dump)) {
+        scratch.delete().await;
+    }
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -168,8 +182,10 @@ fn handle(data: JsValue) {
                 // Preparing an archive's scratch space waits on the
                 // browser's storage: the open runs when it is ready.
                 Some(f) => wasm_bindgen_futures::spawn_local(async move {
+                    // A dump of this id read before is replaced.
+                    forget(dump).await;
                     let mut scratch = archive_scratch(&f).await;
-                    running(dump, op, || {
+                    let opened = running(dump, op, || {
                         open_dump(
                             dump,
                             op,
@@ -180,8 +196,13 @@ fn handle(data: JsValue) {
                             scratch.as_mut(),
                         )
                     });
-                    if let Some(Ok(s)) = scratch {
-                        s.delete().await;
+                    match scratch {
+                        // The unpacked dump stays for its contents.
+                        Some(Ok(s)) if opened => {
+                            SCRATCH.with(|m| m.borrow_mut().insert(dump, s));
+                        }
+                        Some(Ok(s)) => s.delete().await,
+                        _ => {}
                     }
                 }),
                 None => fail(
@@ -271,7 +292,7 @@ fn handle(data: JsValue) {
         Request::Contents { dump, op, query } => {
             running(dump, op, || contents(dump, op, query, &cancel))
         }
-        Request::Close { dump } => SESSION.with(|s| s.borrow_mut().close(dump)),
+        Request::Close { dump } => wasm_bindgen_futures::spawn_local(forget(dump)),
         Request::BenchRead { chunk } => {
             let Ok(f) = field(&data, "file").dyn_into::<File>() else {
                 return;
@@ -289,10 +310,11 @@ fn handle(data: JsValue) {
 }
 
 /// Runs `f` as operation `op` of `dump` (for a panic's report).
-fn running(dump: DumpId, op: OpId, f: impl FnOnce()) {
+fn running<T>(dump: DumpId, op: OpId, f: impl FnOnce() -> T) -> T {
     RUNNING.with(|r| r.set((Some(dump), Some(op))));
-    f();
+    let t = f();
     RUNNING.with(|r| r.set((None, None)));
+    t
 }
 
 /// The module files dropped with a dump, as the engine's [`ModuleSet`].
@@ -408,7 +430,8 @@ impl Reporter<'_> {
 }
 
 /// Opens a posted `File` as `dump`: the one path from a dropped file to a
-/// snapshot in this worker (an archive's reader unwraps here).
+/// snapshot in this worker (an archive's reader unwraps here). Whether it
+/// opened.
 fn open_dump(
     dump: DumpId,
     op: OpId,
@@ -417,7 +440,7 @@ fn open_dump(
     slow_progress_ms: u32,
     cancel: &CancelFlag,
     scratch: Option<&mut Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>>,
-) {
+) -> bool {
     let t0 = now();
     let name = file.name();
     let module_files = modules.len() as u32;
@@ -429,14 +452,14 @@ fn open_dump(
             room: s.room_at_start(),
             span: Cell::new(None),
         });
-    let releaser = scratch
-        .as_ref()
-        .and_then(|s| s.as_ref().ok())
-        .map(|s| s.releaser());
-    let scratch: Option<&mut dyn heaplens_archive::Scratch> = match scratch {
-        Some(Ok(s)) => Some(s),
-        Some(Err(none)) => Some(none),
-        None => None,
+    let (scratch, kept): (Option<&mut dyn heaplens_archive::Scratch>, _) = match scratch {
+        Some(Ok(s)) => {
+            // Its regions, read again for contents (a handle, no bytes).
+            let kept = s.regions();
+            (Some(s), Some(kept))
+        }
+        Some(Err(none)) => (Some(none), None),
+        None => (None, None),
     };
     let opened = BlobReader::new(file.into()).and_then(|r| Ok((r, module_set(modules)?)));
     let (reader, modules) = match opened {
@@ -447,7 +470,7 @@ fn open_dump(
                 Some(op),
                 EngineError::new(ErrorKind::ReadFailed, message),
             );
-            return;
+            return false;
         }
     };
     let cache = PageCache::with_capacity(&reader, PAGE_SIZE, PAGES);
@@ -478,37 +501,74 @@ fn open_dump(
         o.report.module_files = module_files;
         Ok::<_, EngineError>((o.document.clone(), o.report.clone()))
     });
-    // The names are in the snapshot; the module files are not read again,
-    // nor the unpacked archive: its space is freed before the answer.
+    // The names are in the snapshot; the module files are not read again.
     drop(modules);
     drop(cache);
-    if let Some(r) = releaser {
-        r.release();
-    }
-    // The dump's file stays open (a handle, no bytes) for object contents,
-    // when the dump was read as it is (an archive's unpacked copy is gone).
+    // The dump's bytes stay at hand (a handle, no bytes) for object
+    // contents: the file itself, or the archive's unpacked copy.
     if result.is_ok() {
         SESSION.with(|s| {
             if let Some(o) = s.borrow_mut().get_mut(dump) {
-                if o.snapshot.info.archives.is_empty() {
-                    o.source = Some(Box::new(PageCache::with_capacity(
-                        reader,
-                        CONTENTS_PAGE_SIZE,
-                        CONTENTS_PAGES,
-                    )));
-                }
+                o.source =
+                    dump_bytes(reader, kept.as_ref(), &o.snapshot.info.archives).map(|bytes| {
+                        Box::new(PageCache::with_capacity(
+                            bytes,
+                            CONTENTS_PAGE_SIZE,
+                            CONTENTS_PAGES,
+                        )) as Box<dyn heaplens_bytes::ReadAt>
+                    });
             }
         });
     }
     match result {
-        Ok((stats, read)) => post(&Response::Opened {
-            dump,
-            op,
-            stats: Box::new(stats),
-            read,
-        }),
-        Err(error) => fail(Some(dump), Some(op), error),
+        Ok((stats, read)) => {
+            post(&Response::Opened {
+                dump,
+                op,
+                stats: Box::new(stats),
+                read,
+            });
+            true
+        }
+        Err(error) => {
+            fail(Some(dump), Some(op), error);
+            false
+        }
     }
+}
+
+/// The dump's own bytes after an open that unwrapped `archives` (outermost
+/// first) from `file`: each archive unpacked into scratch space is the next
+/// region of the scratch file; a stored zip entry is read in place from
+/// what held it. `None` when they cannot be found (the contents views then
+/// say the page has no contents for the dump).
+fn dump_bytes(
+    file: BlobReader,
+    scratch: Option<&crate::scratch::Regions>,
+    archives: &[heaplens_snapshot::ArchiveLayer],
+) -> Option<Box<dyn heaplens_bytes::ReadAt>> {
+    use heaplens_archive::zip::{Method, ZipReader};
+    let mut bytes: Box<dyn heaplens_bytes::ReadAt> = Box::new(file);
+    let mut unpacked = 0;
+    for layer in archives {
+        bytes = if layer.unpacked_to.is_some() {
+            let region = scratch?.region(unpacked)?;
+            unpacked += 1;
+            Box::new(region)
+        } else {
+            let name = layer.entry.as_deref()?;
+            let (start, len) = {
+                let mut zip = ZipReader::open(&*bytes).ok()?;
+                let i = zip
+                    .entries()
+                    .iter()
+                    .position(|e| e.name == name && e.method == Method::Stored)?;
+                zip.stored_range(i).ok()?
+            };
+            Box::new(heaplens_bytes::SubRange::new(bytes, start, len).ok()?)
+        };
+    }
+    Some(bytes)
 }
 
 /// Root paths and retained sizes of an open dump.

@@ -92,7 +92,7 @@ fn body(dispatch: &Callback<Action>, id: DumpId, d: &ObjectDocument, total: u64)
                 <div class="panel">
                     if let Some(s) = &d.string {
                         <h3>{ format!("Text ({} characters)", thousands(u64::from(s.length))) }</h3>
-                        <pre class="string-text" id="object-string">{ &s.text }</pre>
+                        <pre class="string-text" id="object-string" tabindex="0" aria-label="The string's text">{ &s.text }</pre>
                         if s.truncated && d.values {
                             <p class="muted small">{ format!("The first {} characters; export the object for them all.", s.text.chars().count()) }</p>
                         }

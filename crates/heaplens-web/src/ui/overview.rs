@@ -135,6 +135,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                         <dt>{ "File" }</dt><dd title={o.file.clone()}>{ format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms)) }</dd>
                         { for o.archives.iter().map(|a| html! { <>
                             <dt>{ "From" }</dt><dd class="ov-archive">{ a.words() }
+                                if a.unpacked_to.is_some() { <br/><span class="muted ov-kept">{ "The unpacked copy stays there while the dump is open (the objects' contents are read from it); it is deleted when you close the dump, or when the page next starts if the tab was closed first." }</span> }
                                 if let Some(others) = a.others_words() { <br/><span class="muted">{ others }</span> }
                             </dd>
                         </> }) }
