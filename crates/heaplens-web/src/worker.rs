@@ -197,8 +197,9 @@ fn handle(data: JsValue) {
                         )
                     });
                     match scratch {
-                        // The unpacked dump stays for its contents.
-                        Some(Ok(s)) if opened => {
+                        // The unpacked dump stays for its contents (a
+                        // stored zip entry, read in place, left none).
+                        Some(Ok(s)) if opened && s.bytes_used() > 0 => {
                             SCRATCH.with(|m| m.borrow_mut().insert(dump, s));
                         }
                         Some(Ok(s)) => s.delete().await,
