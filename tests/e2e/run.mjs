@@ -1344,12 +1344,13 @@ async function main() {
       // Instances of a type, from its detail: paged, sorted by the engine.
       const stats = cliJson(["stats", "--json", file]);
       const many = stats.types.find((t) => t.count > 60 && !/^System\.(String|Char|Byte|Int32|Object)\[?/.test(t.name));
+      // From the type table by keyboard: I on the focused row.
       await showTypes();
       await page.fill("#type-table-filter", many.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-      await page.click(`#type-table .trow[data-id="${many.id}"]`);
-      await page.waitForSelector("#detail-instances", { timeout: TIMEOUT });
-      await page.click("#detail-instances");
-      await page.waitForSelector('#instances[data-sort="retained"] #instance-table .instance', { timeout: TIMEOUT });
+      await page.waitForSelector(`#type-table .trow[data-id="${many.id}"]`, { timeout: TIMEOUT });
+      await page.focus(`#type-table .trow[data-id="${many.id}"]`);
+      await page.keyboard.press("i");
+      await page.waitForSelector(`#instances[data-type="${many.id}"][data-sort="retained"] #instance-table .instance`, { timeout: TIMEOUT });
       const inst = (sort, offset) => cliJson(["instances", "--json", "--type-id", String(many.id), "--sort", sort, "--offset", String(offset), "--limit", "50", file]);
       const byRetained = inst("retained", 0);
       eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(byRetained), `instances of ${many.name} by retained size`);
@@ -1408,8 +1409,9 @@ async function main() {
         await showTypes();
         // The filter is a regular expression: the name's brackets escaped.
         await page.fill("#type-table-filter", del.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-        await page.click(`#type-table .trow[data-id="${del.id}"]`);
-        await page.click("#detail-instances");
+        // From the type table by mouse: the row's Instances button.
+        await page.click(`#type-table .trow[data-id="${del.id}"] .row-act`);
+        await page.waitForSelector(`#instances[data-type="${del.id}"]`, { timeout: TIMEOUT });
         await page.waitForSelector(`#instance-table .instance[data-node="${o.node}"]`, { timeout: TIMEOUT });
         await page.click(`#instance-table .instance[data-node="${o.node}"] .open-object`);
         await page.waitForSelector(`#inspector[data-node="${o.node}"] #object-delegate`, { timeout: TIMEOUT });
@@ -1419,6 +1421,64 @@ async function main() {
         if (inv.target) eq(Number(await page.getAttribute("#object-delegate .invocation .objlink", "data-node")), inv.target.node, "the delegate's target");
         await shot("25-inspector-delegate");
       }
+    });
+
+    await test("instances from a root path's step and a flame-graph frame (Enter on a step, a click; key I and the button on a frame) list that type's objects as `heaplens instances --json` does", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      await home();
+      await openFile(file);
+      await assertNoError();
+      await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
+      const stats = cliJson(["stats", "--json", file]);
+      const nodes = (typeId) => cliJson(["instances", "--json", "--type-id", String(typeId), "--sort", "retained", "--limit", "50", file]).objects.map((o) => o.node);
+      const listed = async (typeId) => {
+        await page.waitForSelector(`#instances[data-type="${typeId}"][data-sort="retained"] #instance-table .instance`, { timeout: TIMEOUT });
+        return page.$$eval("#instance-table .instance", (r) => r.map((x) => Number(x.dataset.node)));
+      };
+      const t = stats.types.find((x) => x.count > 60 && !/^System\.(String|Char|Byte|Int32|Object)\[?/.test(x.name));
+      await showTypes();
+      await page.fill("#type-table-filter", t.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      await page.click(`#type-table .trow[data-id="${t.id}"]`);
+      await page.waitForSelector("#root-paths .step-name", { timeout: TIMEOUT });
+      // The first step of the first path (the root's object), by keyboard.
+      const rootStep = Number(await page.getAttribute("#root-paths .path >> nth=0 >> .step-name >> nth=0", "data-id"));
+      await page.focus("#root-paths .path >> nth=0 >> .step-name >> nth=0");
+      await page.keyboard.press("Enter");
+      eq(await listed(rootStep), nodes(rootStep), `instances of the root path's first step (type ${rootStep})`);
+      // The last step (the type itself), by mouse.
+      await page.goBack();
+      await page.waitForSelector("#root-paths .step-name", { timeout: TIMEOUT });
+      await page.click("#root-paths .path >> nth=0 >> .step.target .step-name");
+      eq(await listed(t.id), nodes(t.id), `instances of ${t.name} from its path`);
+      // The flame graph: down the largest children to a type frame, I.
+      const flame = cliJson(["flame", "--json", file]);
+      await page.click("#tab-flame");
+      await page.waitForSelector("#flame-graph .fr", { timeout: TIMEOUT });
+      await page.focus("#flame-graph");
+      let sel = 0;
+      for (let i = 0; i < 6 && flame.frames[sel].kind !== "type"; i++) {
+        await page.keyboard.press("ArrowDown");
+        sel = Number(await page.$eval("#flame", (e) => e.dataset.selected));
+      }
+      const frame = flame.frames[sel];
+      eq(frame.kind, "type", "a type frame reached by ArrowDown");
+      eq(Number(await page.getAttribute("#flame-instances", "data-id")), frame.type_id, "the Instances button is the selected frame's");
+      await shot("28-flame-frame-buttons");
+      await page.keyboard.press("i");
+      eq(await listed(frame.type_id), nodes(frame.type_id), `instances of the flame frame ${frame.name} (key I)`);
+      // A click selects a frame; its Instances button lists them.
+      await page.goBack();
+      await page.waitForSelector("#flame-graph .fr", { timeout: TIMEOUT });
+      const drawn = await page.$$eval("#flame-graph .fr", (fs) => fs.map((f) => Number(f.dataset.id)));
+      const other = flame.frames.find((f) => f.kind === "type" && f.type_id !== frame.type_id && drawn.includes(f.id));
+      await page.click(`#flame-graph .fr[data-id="${other.id}"]`);
+      await page.click("#flame-instances");
+      eq(await listed(other.type_id), nodes(other.type_id), `instances of the flame frame ${other.name} (button)`);
+      // The type table shows the Instances button on every row.
+      await showTypes();
+      await page.fill("#type-table-filter", "");
+      await shot("29-types-instances-buttons");
     });
 
     await test("object contents of a .gcdump: the page says it holds none", async () => {

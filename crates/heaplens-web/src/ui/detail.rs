@@ -204,7 +204,7 @@ pub fn detail(p: &DetailProps) -> Html {
                                 <ol class="steps">
                                     { for p.steps.iter().enumerate().map(|(i, s)| html! {
                                         <li class={classes!("step", (i + 1 == p.steps.len()).then_some("target"))}>
-                                            <span class="step-name" title={s.type_name.clone()}>{ &s.type_name }</span>
+                                            { step_link(&ctx.dispatch, id, s.type_id, &s.type_name) }
                                             if let Some(a) = s.address {
                                                 <span class="addr">{ a.to_string() }</span>
                                             }
@@ -310,6 +310,16 @@ pub fn detail(p: &DetailProps) -> Html {
             { header }
             { body }
         </section>
+    }
+}
+
+/// A type on a path, as a button that lists the type's instances (a
+/// button: Tab reaches it, Enter or Space opens it).
+fn step_link(dispatch: &Callback<Action>, dump: DumpId, t: TypeId, name: &str) -> Html {
+    html! {
+        <button class="linklike step-name" data-id={t.0.to_string()}
+            title={format!("{name}\nInstances: every object of this type")}
+            onclick={dispatch.reform(move |_| Action::ShowInstances(dump, t))}>{ name }</button>
     }
 }
 

@@ -5,7 +5,9 @@
 //! type, objects, bytes and share. Keyboard: the graph is one stop in the
 //! tab order; the arrow keys move between frames (up to the parent, down
 //! to the largest child, left and right to the siblings), Enter zooms on
-//! the frame, Escape zooms out, `o` opens the frame's type. A
+//! the frame, Escape zooms out, `o` opens the frame's type, `i` lists its
+//! instances (the buttons above the graph do the same for the selected
+//! frame). A
 //! differential document (two dumps) colours growth red and shrinkage
 //! blue, as PerfView colours a diff. The geometry is [`crate::flame`].
 
@@ -32,6 +34,9 @@ pub struct FlameProps {
     /// Opens a type frame's type (its row id), when the view can.
     #[prop_or_default]
     pub on_open: Option<Callback<TypeId>>,
+    /// Lists a type frame's instances (its row id), when the view can.
+    #[prop_or_default]
+    pub on_instances: Option<Callback<TypeId>>,
 }
 
 fn colour(doc: &FlameDocument, f: &heaplens_results::flame::FlameFrame, max_delta: f64) -> String {
@@ -109,6 +114,7 @@ pub fn flame_graph(p: &FlameProps) -> Html {
         let (doc, layout) = (p.doc.clone(), layout.clone());
         let (zoom, selected, hovered) = (zoom.clone(), selected.clone(), hovered.clone());
         let on_open = p.on_open.clone();
+        let on_instances = p.on_instances.clone();
         Callback::from(move |e: KeyboardEvent| {
             let m = match e.key().as_str() {
                 "ArrowUp" => Some(Move::Up),
@@ -138,6 +144,11 @@ pub fn flame_graph(p: &FlameProps) -> Html {
                 }
                 "o" | "O" => {
                     if let (Some(cb), Some(t)) = (&on_open, doc.frames[sel as usize].type_id) {
+                        cb.emit(t);
+                    }
+                }
+                "i" | "I" => {
+                    if let (Some(cb), Some(t)) = (&on_instances, doc.frames[sel as usize].type_id) {
                         cb.emit(t);
                     }
                 }
@@ -197,6 +208,24 @@ pub fn flame_graph(p: &FlameProps) -> Html {
             </svg>
         }
     });
+    // The selected frame's type: buttons that open it or list its objects.
+    let sel_type = doc.frames[sel as usize].type_id;
+    let sel_name = doc.frames[sel as usize].name.clone();
+    let frame_button = |cb: &Option<Callback<TypeId>>, suffix: &str, label: &str, key: &str| match (
+        cb, sel_type,
+    ) {
+        (Some(cb), Some(t)) => {
+            let cb = cb.clone();
+            html! {
+                <button class="ghost small" id={format!("{id}-{suffix}")} data-id={t.0.to_string()}
+                    title={format!("{label}: {sel_name} (key {key} in the graph)")}
+                    onclick={Callback::from(move |_| cb.emit(t))}>{ label }</button>
+            }
+        }
+        _ => html! {},
+    };
+    let open_button = frame_button(&p.on_open, "open", "Open type", "O");
+    let instances_button = frame_button(&p.on_instances, "instances", "Instances", "I");
     let search_id = format!("{id}-search");
     let matches = hits.iter().filter(|&&h| h).count();
     html! {
@@ -211,6 +240,8 @@ pub fn flame_graph(p: &FlameProps) -> Html {
                             crate::format::thousands(hit_bytes), hit_bytes as f64 * 100.0 / doc.total.bytes.max(1) as f64) }
                     </span>
                 }
+                { open_button }
+                { instances_button }
                 if z != 0 {
                     <button class="ghost" id={format!("{id}-reset")} onclick={{
                         let (zoom, selected) = (zoom.clone(), selected.clone());
@@ -221,7 +252,7 @@ pub fn flame_graph(p: &FlameProps) -> Html {
             <p class="flame-details" id={format!("{id}-details")} aria-live="polite">{ details }</p>
             <svg class="flame-svg" id={format!("{id}-graph")} width="100%" height={(rows * ROW).to_string()}
                 tabindex="0" role="application" {onkeydown} onmouseleave={onleave}
-                aria-label="Flame graph: arrow keys move between frames, Enter zooms on one, Escape zooms out, o opens its type"
+                aria-label={if p.on_instances.is_some() { "Flame graph: arrow keys move between frames, Enter zooms on one, Escape zooms out, o opens its type, i lists its instances" } else { "Flame graph: arrow keys move between frames, Enter zooms on one, Escape zooms out, o opens its type" }}
                 aria-describedby={format!("{id}-details")}>
                 { for frames }
             </svg>
@@ -268,7 +299,10 @@ pub fn dump_flame(p: &DumpFlameProps) -> Html {
             let on_open = Callback::from(move |t: TypeId| {
                 dispatch.emit(Action::ShowDump(id, Tab::Detail(t)))
             });
-            html! { <FlameGraph doc={doc} id="flame" on_open={Some(on_open)} /> }
+            let dispatch = ctx.dispatch.clone();
+            let on_instances =
+                Callback::from(move |t: TypeId| dispatch.emit(Action::ShowInstances(id, t)));
+            html! { <FlameGraph doc={doc} id="flame" on_open={Some(on_open)} on_instances={Some(on_instances)} /> }
         }
         None => {
             html! { <p class="status-line">{ super::overview::retained_status(d, &ctx.dispatch) }</p> }

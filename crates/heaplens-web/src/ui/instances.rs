@@ -65,7 +65,7 @@ pub fn instances(p: &InstancesProps) -> Html {
     let doc = match answer(s, &ctx.dispatch, id, tab, &q, "the objects") {
         Ok(d) => d,
         Err(h) => {
-            return html! { <section class="detail instances" id="instances">{ head }{ h }</section> }
+            return html! { <section class="detail instances" id="instances" data-type={t.0.to_string()}>{ head }{ h }</section> }
         }
     };
     let ContentsDoc::Instances(d) = &*doc else {
@@ -83,7 +83,7 @@ pub fn instances(p: &InstancesProps) -> Html {
     let last = d.offset + d.objects.len() as u64;
     let step = INSTANCES_PAGE as u64;
     html! {
-        <section class="detail instances" id="instances" data-sort={format!("{:?}", view.sort).to_lowercase()} data-offset={first.to_string()}>
+        <section class="detail instances" id="instances" data-type={t.0.to_string()} data-sort={format!("{:?}", view.sort).to_lowercase()} data-offset={first.to_string()}>
             { head }
             { export_bar(&ctx.dispatch, id, &q, &doc) }
             <p class="status-line" id="instances-count">

@@ -2,7 +2,9 @@
 //! (`aria-sort` on their headings), a labelled filter, rows rendered only
 //! where they are in view (100,000 rows scroll smoothly), a grid a keyboard
 //! can use (one row in the tab order; arrows, Page Up/Down, Home/End move;
-//! Enter opens; Ctrl+C copies the row), and the rows as CSV. Sorting,
+//! Enter opens; Ctrl+C copies the row; a table with a row action has a
+//! button for it on each row and a key for it on the focused row), and the
+//! rows as CSV. Sorting,
 //! filtering and the CSV are [`crate::table`]'s (plain Rust, tested
 //! natively); this adds the markup.
 
@@ -27,6 +29,22 @@ struct Nav {
     height: f64,
     active: usize,
     focus_pending: bool,
+}
+
+/// A second thing a row does beside opening (Enter, a click): a button on
+/// each row (out of the tab order: the table is one tab stop) and a key on
+/// the focused row.
+#[derive(Clone, PartialEq)]
+pub struct RowAction {
+    /// The button's text (`Instances`).
+    pub label: &'static str,
+    /// The key, lower case (`i`), pressed on the focused row.
+    pub key: &'static str,
+    /// What it does, in words, for the button's title (`every object of
+    /// this type`).
+    pub title: &'static str,
+    /// Called with the row's position in `rows`.
+    pub on: Callback<usize>,
 }
 
 /// Properties of [`DataTable`].
@@ -66,6 +84,9 @@ pub struct DataTableProps<R: TableRow> {
     /// table so that a name cut by its column can be read and copied.
     #[prop_or_default]
     pub describe: Option<fn(&R) -> String>,
+    /// A second action on a row ([`RowAction`]).
+    #[prop_or_default]
+    pub row_action: Option<RowAction>,
 }
 
 impl<R: TableRow> PartialEq for DataTableProps<R> {
@@ -85,6 +106,7 @@ impl<R: TableRow> PartialEq for DataTableProps<R> {
             && self.csv_name == o.csv_name
             && self.extra == o.extra
             && self.describe.map(|f| f as usize) == o.describe.map(|f| f as usize)
+            && self.row_action == o.row_action
     }
 }
 
@@ -209,12 +231,23 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
             }
         })
     };
+    let act = {
+        let order = order.clone();
+        let on = p.row_action.as_ref().map(|a| a.on.clone());
+        Callback::from(move |i: usize| {
+            if let (Some(on), Some(&pos)) = (&on, order.get(i)) {
+                on.emit(pos as usize);
+            }
+        })
+    };
+    let act_key = p.row_action.as_ref().map(|a| a.key);
     let onkeydown = {
         let nav = nav.clone();
         let redraw = redraw.clone();
         let body = body.clone();
         let activate = activate.clone();
         let copy_row = copy_row.clone();
+        let act = act.clone();
         Callback::from(move |e: KeyboardEvent| {
             if n == 0 {
                 return;
@@ -234,6 +267,13 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
                 "Enter" => {
                     e.prevent_default();
                     activate.emit(a);
+                    return;
+                }
+                k if act_key.is_some_and(|x| k.eq_ignore_ascii_case(x))
+                    && !(e.ctrl_key() || e.meta_key() || e.alt_key()) =>
+                {
+                    e.prevent_default();
+                    act.emit(a);
                     return;
                 }
                 "c" | "C" if e.ctrl_key() || e.meta_key() => {
@@ -329,6 +369,9 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
             <div role="columnheader" class={class} aria-sort={aria_sort}>{ content }</div>
         }
     });
+    let act_header = p.row_action.as_ref().map(|_| {
+        html! { <div role="columnheader" class="th c-act"><span class="visually-hidden">{ "Actions" }</span></div> }
+    });
 
     let rows = shown.into_iter().map(|i| {
         let pos = order[i] as usize;
@@ -368,6 +411,22 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
                 format!("col-{}", c.id)
             );
             tag.add_child(html! { <div role="gridcell" class={class}>{ (p.cell)(r, c.id) }</div> });
+        }
+        if let Some(ra) = &p.row_action {
+            let act = act.clone();
+            let nav = nav.clone();
+            let onclick = Callback::from(move |e: MouseEvent| {
+                // The row's own click opens it: this one does the action.
+                e.stop_propagation();
+                nav.borrow_mut().active = i;
+                act.emit(i);
+            });
+            tag.add_child(html! {
+                <div role="gridcell" class="c-act">
+                    <button class="linklike row-act" tabindex="-1" {onclick}
+                        title={format!("{} ({}), key {}", ra.label, ra.title, ra.key.to_uppercase())}>{ ra.label }</button>
+                </div>
+            });
         }
         Html::from(tag)
     });
@@ -431,11 +490,11 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
                 <button class="ghost small" id={format!("{id}-csv")} onclick={export}
                     title="Save the rows shown (filtered and sorted) as CSV">{ "Export CSV" }</button>
             </div>
-            <div role="grid" id={id.clone()} class={classes!("vtable", p.class.to_string())}
+            <div role="grid" id={id.clone()} class={classes!("vtable", p.class.to_string(), p.row_action.is_some().then_some("has-act"))}
                 aria-label={p.label.clone()} aria-rowcount={(n + 1).to_string()}
-                aria-colcount={visible.len().to_string()}>
+                aria-colcount={(visible.len() + usize::from(p.row_action.is_some())).to_string()}>
                 <div role="rowgroup" class="thead">
-                    <div role="row" aria-rowindex="1" class="hrow">{ for header }</div>
+                    <div role="row" aria-rowindex="1" class="hrow">{ for header }{ act_header.unwrap_or_default() }</div>
                 </div>
                 <div role="rowgroup" class="tbody" ref={body} {onscroll} {onkeydown}>
                     <div class="spacer" style={format!("height:{}px", n as f64 * ROW_HEIGHT)}>

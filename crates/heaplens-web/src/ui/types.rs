@@ -6,7 +6,7 @@
 
 use super::common::Same;
 use super::overview::retained_status;
-use super::table::DataTable;
+use super::table::{DataTable, RowAction};
 use super::use_ctx;
 use crate::format::thousands;
 use crate::protocol::DumpId;
@@ -243,6 +243,20 @@ pub fn types(p: &TypesProps) -> Html {
             }
         })
     };
+    let instances = {
+        let rows = rows.clone();
+        let dispatch = ctx.dispatch.clone();
+        RowAction {
+            label: "Instances",
+            key: "i",
+            title: "every object of this type; each opens the inspector",
+            on: Callback::from(move |pos: usize| {
+                if let Some(r) = rows.get(pos) {
+                    dispatch.emit(Action::ShowInstances(id, r.id));
+                }
+            }),
+        }
+    };
     let base = d.name.rsplit_once('.').map_or(d.name.as_str(), |(b, _)| b);
     let selector = group_select(
         "types-group",
@@ -258,7 +272,8 @@ pub fn types(p: &TypesProps) -> Html {
                 view={ctx.state.types_view.clone()} default_sort={TypeRowView::default_sort()}
                 on_view={ctx.dispatch.reform(Action::TypesView)} on_activate={Some(on_activate)}
                 noun="types" csv_name={format!("{base}-types.csv")}
-                describe={Some(describe as fn(&TypeRowView) -> String)} />
+                describe={Some(describe as fn(&TypeRowView) -> String)}
+                row_action={Some(instances)} />
         },
         (Some(by), Some(Pending::Ready(table))) => {
             let on_group = {
