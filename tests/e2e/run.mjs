@@ -926,18 +926,28 @@ async function main() {
       await page.waitForFunction((t) => document.querySelector("#flame")?.dataset.total === String(t), inc.total.bytes, { timeout: TIMEOUT });
       await check(inc, "inclusive");
       await shot("24-flame-inclusive");
+      // The measure is in the URL: a reload with the file returns to it.
+      assert(/[?&]by=inclusive(&|$)/.test(page.url()), `the URL keeps the measure: ${page.url()}`);
+      await page.reload();
+      await page.waitForSelector("#restore");
+      await choose(gcA);
+      await page.waitForFunction((t) => document.querySelector("#flame")?.dataset.total === String(t), inc.total.bytes, { timeout: TIMEOUT });
+      eq(await page.isChecked("#flame-by-inclusive"), true, "the measure after a reload");
       await page.check("#flame-by-retained");
+      await page.waitForFunction(() => !/[?&]by=/.test(location.href), null, { timeout: TIMEOUT });
     });
 
-    await test("type detail: key retention paths equal `heaplens roots --key-paths 10 --json`", async () => {
-      const want = cliJson(["roots", "--json", "--key-paths", "10", "--type", "System.String", gcA]);
+    await test("type detail: key retention paths with their retained bytes equal `heaplens roots --key-paths 10 --retained --json`", async () => {
+      const want = cliJson(["roots", "--json", "--key-paths", "10", "--retained", "--type", "System.String", gcA]);
       await showTypes();
       await page.fill("#type-table-filter", "System.String");
       await page.waitForSelector('#type-table .trow[data-name="System.String"]');
       await page.click('#type-table .trow[data-name="System.String"]');
       await page.waitForSelector("#key-paths .key-path", { timeout: TIMEOUT });
-      const got = await page.$$eval("#key-paths .key-path", (ls) => ls.map((l) => ({ count: Number(l.dataset.count), bytes: Number(l.dataset.bytes), path: l.dataset.path, root: l.dataset.root })));
-      eq(got, want.key_paths.map((k) => ({ count: k.count, bytes: k.bytes, path: k.path.join(" > "), root: k.root_name || "" })), "key retention paths");
+      const got = await page.$$eval("#key-paths .key-path", (ls) => ls.map((l) => ({ count: Number(l.dataset.count), bytes: Number(l.dataset.bytes), retained: Number(l.dataset.retained), path: l.dataset.path, root: l.dataset.root })));
+      assert(want.key_paths.every((k) => typeof k.retained_bytes === "number"), "the CLI gives each key path's retained bytes");
+      eq(got, want.key_paths.map((k) => ({ count: k.count, bytes: k.bytes, retained: k.retained_bytes, path: k.path.join(" > "), root: k.root_name || "" })), "key retention paths");
+      assert(/retained/.test(await page.textContent("#key-paths .key-path >> nth=0")), "the page says the retained bytes");
       await page.$eval("#key-paths", (e) => e.scrollIntoView());
       await shot("25-key-paths");
       await page.click("#tab-types");
@@ -962,6 +972,14 @@ async function main() {
       const members = await page.$$eval("#group-members li button", (b) => b.map((x) => Number(x.dataset.id)));
       eq(members, want.rows.find((r) => r.name === rows[0].name).type_ids, "members of the first group");
       await shot("26-types-grouped");
+      // The grouping is in the URL: a reload with the file returns to it.
+      assert(/[?&]group=namespace(&|$)/.test(page.url()), `the URL keeps the grouping: ${page.url()}`);
+      await page.reload();
+      await page.waitForSelector("#restore");
+      await choose(gcA);
+      await page.waitForSelector("#group-table .trow", { timeout: TIMEOUT });
+      eq(await page.inputValue("#types-group"), "namespace", "the grouping after a reload");
+      eq((await allRows("#group-table")).length, want.rows.length, "groups after a reload");
       await page.selectOption("#types-group", "none");
     });
 
@@ -988,6 +1006,34 @@ async function main() {
       const g = (await tableRows("#diff-group-table")).slice(0, 10).map((r) => [r.name, Number(r.countBase), Number(r.countCurrent), Number(r.retainedDelta)]);
       eq(g, wantG.rows.slice(0, g.length).map((r) => [r.name, r.count_base, r.count_current, r.retained_delta]), "groups by interface");
       await shot("28-compare-groups");
+      // A group opens (Enter on its row) to its types, before → after:
+      // each type's objects in either dump as `heaplens stats` counts them,
+      // adding up to the group's.
+      const first = wantG.rows[0];
+      await page.$eval("#diff-group-table .tbody", (el) => { el.scrollTop = 0; });
+      await page.focus('#diff-group-table .trow[data-index="0"]');
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#diff-group-members li.member", { timeout: TIMEOUT });
+      const [sa, sb] = [cliJson(["stats", "--json", a]), cliJson(["stats", "--json", b])];
+      const counts = (stats, ids) => {
+        const m = new Map();
+        for (const t of stats.types) if (ids.includes(t.id)) m.set(t.name, (m.get(t.name) || 0) + t.count);
+        return m;
+      };
+      const [ca, cb] = [counts(sa, first.base_type_ids || []), counts(sb, first.current_type_ids || [])];
+      const names = [...new Set([...ca.keys(), ...cb.keys()])].sort();
+      const shownMembers = await page.$$eval("#diff-group-members li.member", (ls) => ls.map((l) => [l.dataset.name, Number(l.dataset.countBase), Number(l.dataset.countCurrent)]));
+      eq([...shownMembers].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)), names.map((n) => [n, ca.get(n) || 0, cb.get(n) || 0]), `types of ${first.name}`);
+      eq([shownMembers.reduce((x, m) => x + m[1], 0), shownMembers.reduce((x, m) => x + m[2], 0)], [first.count_base, first.count_current], "the types add up to the group");
+      await page.$eval("#diff-group-members", (e) => e.scrollIntoView());
+      await shot("28b-compare-group-members");
+      // The grouping is in the URL: a reload with the files returns to it.
+      assert(/[?&]group=interface(&|$)/.test(page.url()), `the URL keeps the comparison's grouping: ${page.url()}`);
+      await page.reload();
+      await page.waitForSelector("#restore");
+      await choose([a, b]);
+      await page.waitForSelector("#diff-group-table .trow", { timeout: TIMEOUT });
+      eq(await page.inputValue("#diff-group"), "interface", "the comparison's grouping after a reload");
       await page.selectOption("#diff-group", "none");
       // The differential flame graph.
       const wf = cliJson(["flame", "--json", "--base", a, b]);
@@ -1186,7 +1232,7 @@ async function main() {
         eq(withoutFiles(d.retained), withoutFiles(cliJson(["retained", "--json", "--top", "1000000", "--objects", "20", f])), `retained of ${basename(f)}`);
       }
       eq(doc.dumps[0].roots.length, 1, "the type looked at");
-      eq(withoutFiles(doc.dumps[0].roots[0]), withoutFiles(cliJson(["roots", "--json", "--type", unique.name, "--paths", "5", "--depth", "24", "--children", "50", "--key-paths", "10", a])), `roots of ${unique.name}`);
+      eq(withoutFiles(doc.dumps[0].roots[0]), withoutFiles(cliJson(["roots", "--json", "--type", unique.name, "--paths", "5", "--depth", "24", "--children", "50", "--key-paths", "10", "--retained", a])), `roots of ${unique.name}`);
       eq(withoutFiles(doc.comparison), withoutFiles(cliJson(["diff", "--json", "--by", "retained", a, b])), "comparison");
       // CSV of the comparison: what the table shows.
       const csv = await downloadOf("#diff-table-csv");

@@ -375,7 +375,12 @@ impl Opened {
             types,
             DETAIL_LIMITS,
         );
-        let key = key_paths(&self.snapshot.graph, paths, types, None, progress)?;
+        // With the dominator tree (the analysis keeps it), each key path's
+        // retained bytes too: `heaplens roots --key-paths N --retained`.
+        let g = &self.snapshot.graph;
+        let sizes = self.dom.as_ref().map(|d| retained_sizes(g, d));
+        let retained = self.dom.as_ref().zip(sizes.as_ref());
+        let key = key_paths(g, paths, types, retained, progress)?;
         doc.add_key_paths(&self.snapshot, &key, KEY_PATHS);
         Ok(Some(doc))
     }

@@ -7,10 +7,22 @@
 //! which the browser never sends to a server (file names can be private).
 //! `d` lists the session's dumps as `size:name`; `dump`, `base` and `cur`
 //! point into that list; `type` is a row's [`TypeId`] (the same whenever
-//! this heaplens reads the same file).
+//! this heaplens reads the same file); `group` is the table's grouping
+//! (`namespace`, `assembly`, `interface`, `base`) and `by=inclusive` the
+//! flame graph's measure when it is not the retained size.
 
 use crate::table::{Sort, TableView};
+use heaplens_results::flame::FlameMeasure;
+use heaplens_results::groups::GroupKind;
 use heaplens_results::{NodeId, TypeId};
+
+/// Every grouping, to read one from its name.
+const GROUPS: [GroupKind; 4] = [
+    GroupKind::Namespace,
+    GroupKind::Assembly,
+    GroupKind::Interface,
+    GroupKind::Base,
+];
 
 /// A dump as the URL names it: its file's name and size.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -91,6 +103,10 @@ pub struct Route {
     /// The sort and filter of the screen's table (the type table for a
     /// dump's screens, the comparison's table for a comparison).
     pub table: TableView,
+    /// The grouping of the screen's table (`None`: one row per type).
+    pub group: Option<GroupKind>,
+    /// The flame graph's measure (a dump's flame graph, the comparison's).
+    pub flame_by: FlameMeasure,
 }
 
 impl Route {
@@ -100,6 +116,8 @@ impl Route {
             screen: Screen::Landing,
             dumps: Vec::new(),
             table: TableView::default(),
+            group: None,
+            flame_by: FlameMeasure::Retained,
         }
     }
 
@@ -150,6 +168,12 @@ impl Route {
         if !self.table.filter.is_empty() {
             q.append_pair("q", &self.table.filter);
         }
+        if let Some(g) = self.group {
+            q.append_pair("group", g.as_str());
+        }
+        if self.flame_by != FlameMeasure::Retained {
+            q.append_pair("by", self.flame_by.as_str());
+        }
         format!("#/{path}?{}", q.finish())
     }
 
@@ -182,6 +206,10 @@ impl Route {
                 "node" => node = v.parse::<u32>().ok().map(NodeId),
                 "sort" => route.table.sort = Sort::from_param(&v),
                 "q" => route.table.filter = v.into_owned(),
+                "group" => route.group = GROUPS.into_iter().find(|g| g.as_str() == v),
+                "by" if v == FlameMeasure::Inclusive.as_str() => {
+                    route.flame_by = FlameMeasure::Inclusive
+                }
                 _ => {}
             }
         }
@@ -261,6 +289,7 @@ mod tests {
                     sort: Some(Sort::new("count", true)),
                     filter: "List<Int32> & more".into(),
                 },
+                ..Route::landing()
             },
             Route {
                 screen: Screen::Compare {
@@ -269,11 +298,13 @@ mod tests {
                 },
                 dumps: vec![key("n.core", 1), key("m.core", 2)],
                 table: TableView::default(),
+                ..Route::landing()
             },
             Route {
                 screen: Screen::Landing,
                 dumps: vec![key("kept.gcdump", 9)],
                 table: TableView::default(),
+                ..Route::landing()
             },
             Route {
                 screen: Screen::Object {
@@ -282,6 +313,7 @@ mod tests {
                 },
                 dumps: vec![key("a.core", 9)],
                 table: TableView::default(),
+                ..Route::landing()
             },
             Route {
                 screen: Screen::Instances {
@@ -290,6 +322,7 @@ mod tests {
                 },
                 dumps: vec![key("a.core", 9)],
                 table: TableView::default(),
+                ..Route::landing()
             },
             Route {
                 screen: Screen::Strings { dump: 0 },
@@ -298,11 +331,30 @@ mod tests {
                     sort: None,
                     filter: "http://".into(),
                 },
+                ..Route::landing()
             },
             Route {
                 screen: Screen::Waste { dump: 0 },
                 dumps: vec![key("a.core", 9)],
                 table: TableView::default(),
+                ..Route::landing()
+            },
+            Route {
+                screen: Screen::Types { dump: 0 },
+                dumps: vec![key("a.core", 9)],
+                table: TableView::default(),
+                group: Some(GroupKind::Interface),
+                flame_by: FlameMeasure::Retained,
+            },
+            Route {
+                screen: Screen::Compare {
+                    base: 0,
+                    current: 1,
+                },
+                dumps: vec![key("a.core", 9), key("b.core", 10)],
+                table: TableView::default(),
+                group: Some(GroupKind::Namespace),
+                flame_by: FlameMeasure::Inclusive,
             },
         ];
         for r in routes {
@@ -314,9 +366,18 @@ mod tests {
             screen: Screen::Types { dump: 0 },
             dumps: vec![key("a.gcdump", 7)],
             table: TableView::default(),
+            ..Route::landing()
         }
         .to_fragment();
         assert_eq!(f, "#/types?d=7%3Aa.gcdump&dump=0");
+        // The grouping and the measure by name; the defaults left out.
+        let r = Route::parse("#/flame?d=7:a.gcdump&dump=0&group=assembly&by=inclusive");
+        assert_eq!(
+            (r.group, r.flame_by),
+            (Some(GroupKind::Assembly), FlameMeasure::Inclusive)
+        );
+        let r = Route::parse("#/flame?d=7:a.gcdump&dump=0&group=nonsense&by=retained");
+        assert_eq!((r.group, r.flame_by), (None, FlameMeasure::Retained));
     }
 
     #[test]
@@ -343,6 +404,10 @@ mod tests {
         let a = Route::parse("#/types?d=5:b&dump=0");
         let mut b = a.clone();
         b.table.filter = "str".into();
+        assert!(!a.is_other_place(&b));
+        // Another grouping or measure: the same place.
+        b.group = Some(GroupKind::Base);
+        b.flame_by = FlameMeasure::Inclusive;
         assert!(!a.is_other_place(&b));
         // Another dump open beside it: the same place.
         b.dumps.insert(0, key("new.gcdump", 1));

@@ -1508,11 +1508,17 @@ impl AppState {
             Screen::Overview { dump } => self.show_dump(ids[dump], Tab::Overview),
             Screen::Types { dump } => {
                 self.types_view = r.table.clone();
+                self.types_group = r.group;
                 self.show_dump(ids[dump], Tab::Types);
+                self.request_groups();
             }
-            Screen::Flame { dump } => self.show_dump(ids[dump], Tab::Flame),
+            Screen::Flame { dump } => {
+                self.flame_by = r.flame_by;
+                self.show_dump(ids[dump], Tab::Flame);
+            }
             Screen::Detail { dump, type_id } => {
                 self.types_view = r.table.clone();
+                self.types_group = r.group;
                 self.show_dump(ids[dump], Tab::Detail(type_id));
             }
             Screen::Instances { dump, type_id } => {
@@ -1532,7 +1538,11 @@ impl AppState {
                     basis: Basis::Chosen,
                 });
                 self.view = View::Compare;
+                self.diff_group = r.group;
+                self.flame_by = r.flame_by;
                 self.request_diff();
+                self.request_groups();
+                self.request_diff_flame();
             }
         }
         true
@@ -1597,10 +1607,21 @@ impl AppState {
                 _ => (Screen::Landing, TableView::default()),
             },
         };
+        let group = match screen {
+            Screen::Types { .. } | Screen::Detail { .. } => self.types_group,
+            Screen::Compare { .. } => self.diff_group,
+            _ => None,
+        };
+        let flame_by = match screen {
+            Screen::Flame { .. } | Screen::Compare { .. } => self.flame_by,
+            _ => FlameMeasure::Retained,
+        };
         Route {
             screen,
             dumps: listed.iter().map(|d| d.key()).collect(),
             table,
+            group,
+            flame_by,
         }
     }
 

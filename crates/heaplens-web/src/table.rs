@@ -9,7 +9,7 @@
 //! its CSV holds is tested natively.
 
 use heaplens_results::diff::{DiffDocument, DiffRow, DiffStatus};
-use heaplens_results::stats::StatsDocument;
+use heaplens_results::stats::{StatsDocument, TypeStatsRow};
 use heaplens_results::TypeId;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -813,6 +813,33 @@ impl TableRow for GroupRowView {
     }
 }
 
+/// A type of a comparison's group: its objects and bytes in each dump (rows
+/// of one name in a dump summed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMember {
+    /// The type's name.
+    pub name: String,
+    /// Its first row in the baseline, if there.
+    pub base_id: Option<TypeId>,
+    /// Its first row in the current dump, if there.
+    pub current_id: Option<TypeId>,
+    /// Objects in the baseline.
+    pub count_base: u64,
+    /// Objects in the current dump.
+    pub count_current: u64,
+    /// Bytes in the baseline.
+    pub bytes_base: u64,
+    /// Bytes in the current dump.
+    pub bytes_current: u64,
+}
+
+impl GroupMember {
+    /// Bytes, current minus baseline.
+    pub fn bytes_delta(&self) -> i64 {
+        self.bytes_current as i64 - self.bytes_base as i64
+    }
+}
+
 /// A row of the comparison's grouped table (a `diff` group row).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffGroupRowView {
@@ -824,6 +851,55 @@ pub struct DiffGroupRowView {
 }
 
 impl DiffGroupRowView {
+    /// The group's types (its rows in each dump, `base` and `current`
+    /// giving a dump's row of an id), matched by name: the largest change
+    /// in bytes first, then by name.
+    pub fn members<'a>(
+        &self,
+        base: impl Fn(TypeId) -> Option<&'a TypeStatsRow>,
+        current: impl Fn(TypeId) -> Option<&'a TypeStatsRow>,
+    ) -> Vec<GroupMember> {
+        let mut by_name: HashMap<&str, GroupMember> = HashMap::new();
+        let sides = [
+            (
+                &self.row.base_type_ids,
+                &base as &dyn Fn(TypeId) -> Option<&'a TypeStatsRow>,
+                false,
+            ),
+            (&self.row.current_type_ids, &current, true),
+        ];
+        for (ids, row_of, is_current) in sides {
+            for r in ids.iter().filter_map(|&t| row_of(t)) {
+                let m = by_name.entry(&r.name).or_insert_with(|| GroupMember {
+                    name: r.name.clone(),
+                    base_id: None,
+                    current_id: None,
+                    count_base: 0,
+                    count_current: 0,
+                    bytes_base: 0,
+                    bytes_current: 0,
+                });
+                if is_current {
+                    m.current_id.get_or_insert(r.id);
+                    m.count_current += r.count;
+                    m.bytes_current += r.bytes;
+                } else {
+                    m.base_id.get_or_insert(r.id);
+                    m.count_base += r.count;
+                    m.bytes_base += r.bytes;
+                }
+            }
+        }
+        let mut members: Vec<GroupMember> = by_name.into_values().collect();
+        members.sort_by(|a, b| {
+            b.bytes_delta()
+                .unsigned_abs()
+                .cmp(&a.bytes_delta().unsigned_abs())
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        members
+    }
+
     /// The rows of `table`.
     pub fn rows(table: &heaplens_results::groups::DiffGroupTable) -> Vec<Self> {
         table
@@ -1095,5 +1171,69 @@ mod tests {
         assert_eq!(Sort::from_param("name-asc"), Some(Sort::new("name", false)));
         assert_eq!(Sort::from_param("name"), None);
         assert_eq!(Sort::from_param("-desc"), None);
+    }
+
+    #[test]
+    fn a_comparison_group_lists_its_types_matched_by_name() {
+        let row = |id: u32, name: &str, count: u64, bytes: u64| TypeStatsRow {
+            id: TypeId(id),
+            name: name.into(),
+            module: None,
+            mt: None,
+            count,
+            bytes,
+            present: count,
+            inc: None,
+            inc_count: None,
+            retained_bytes: None,
+            fold_bytes: None,
+            fold_count: None,
+        };
+        // Baseline: A (two rows of one name), B; current: A, C (new).
+        let base = [row(1, "A", 2, 48), row(2, "A", 1, 24), row(3, "B", 5, 100)];
+        let current = [row(7, "A", 10, 240), row(8, "C", 1, 4000)];
+        let group: heaplens_results::groups::DiffGroupRow =
+            serde_json::from_value(serde_json::json!({
+                "name": "ITelemetry",
+                "base_type_ids": [1, 2, 3],
+                "current_type_ids": [7, 8],
+                "count_base": 8, "count_current": 11, "bytes_base": 172, "bytes_current": 4240,
+                "count_delta": 3, "bytes_delta": 4068
+            }))
+            .expect("a group row");
+        let view = DiffGroupRowView {
+            pos: 0,
+            row: group,
+            lower: String::new(),
+        };
+        let m = view.members(
+            |t| base.iter().find(|r| r.id == t),
+            |t| current.iter().find(|r| r.id == t),
+        );
+        let got: Vec<(&str, Option<u32>, Option<u32>, u64, u64, i64)> = m
+            .iter()
+            .map(|m| {
+                (
+                    m.name.as_str(),
+                    m.base_id.map(|t| t.0),
+                    m.current_id.map(|t| t.0),
+                    m.count_base,
+                    m.count_current,
+                    m.bytes_delta(),
+                )
+            })
+            .collect();
+        // C +4000, A +168 (240 − 72), B −100: by the size of the change.
+        assert_eq!(
+            got,
+            [
+                ("C", None, Some(8), 0, 1, 4000),
+                ("A", Some(1), Some(7), 3, 10, 168),
+                ("B", Some(3), None, 5, 0, -100),
+            ]
+        );
+        // The members add up to the group.
+        let sum: i64 = m.iter().map(GroupMember::bytes_delta).sum();
+        assert_eq!(sum, view.row.bytes_delta);
     }
 }

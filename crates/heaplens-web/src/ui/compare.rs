@@ -1,7 +1,8 @@
 //! Two dumps compared: which is the baseline and which the current dump
 //! (chosen, swapped, and why that way round), each side's partial-dump
 //! banner, the totals and what grew, in the one table — by retained growth
-//! once both dumps' retained sizes are in — or grown groups.
+//! once both dumps' retained sizes are in — or grown groups, a group
+//! opening (Enter or a click) to its types before → after.
 
 use super::common::{card, dump_label, dump_time_text, PartialBanner, Same};
 use super::flame::FlameGraph;
@@ -120,6 +121,51 @@ fn data(r: &DiffRowView) -> Vec<(&'static str, String)> {
     d
 }
 
+/// An opened group's types, before → after, each opening its type (in the
+/// current dump, or the baseline for a type gone).
+fn group_members(
+    g: &DiffGroupRowView,
+    b: &crate::state::DumpEntry,
+    cur: &crate::state::DumpEntry,
+    base: DumpId,
+    current: DumpId,
+    dispatch: &Callback<Action>,
+) -> Html {
+    let members = g.members(
+        |t| b.loaded.as_ref().and_then(|l| l.row(t)),
+        |t| cur.loaded.as_ref().and_then(|l| l.row(t)),
+    );
+    html! {
+        <section class="card members" id="diff-group-members" aria-label={format!("Types in {}", g.row.name)}>
+            <h3>{ format!("{} — {} types, baseline → current", g.row.name, members.len()) }</h3>
+            <ul>
+                { for members.iter().map(|m| {
+                    let open = match (m.current_id, m.base_id) {
+                        (Some(t), _) => Some((current, t)),
+                        (None, Some(t)) => Some((base, t)),
+                        _ => None,
+                    };
+                    let delta = m.bytes_delta();
+                    let cls = match delta.signum() { 1 => "grew", -1 => "shrank", _ => "" };
+                    html! {
+                        <li class="member" data-name={m.name.clone()} data-count-base={m.count_base.to_string()}
+                            data-count-current={m.count_current.to_string()} data-bytes-delta={delta.to_string()}>
+                            if let Some((dump, t)) = open {
+                                <button class="linklike" data-id={t.0.to_string()}
+                                    onclick={dispatch.reform(move |_| Action::ShowDump(dump, Tab::Detail(t)))}>{ &m.name }</button>
+                            } else {
+                                <span>{ &m.name }</span>
+                            }
+                            <span class="muted">{ format!(" · {} → {} objects · ", thousands(m.count_base), thousands(m.count_current)) }</span>
+                            <span class={cls}>{ format!("{} bytes", signed_thousands(delta)) }</span>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}
+
 /// See the module documentation.
 #[function_component(Compare)]
 pub fn compare() -> Html {
@@ -151,6 +197,8 @@ pub fn compare() -> Html {
                 .unwrap_or_default()
         },
     );
+    // The group opened to its types (by grouping and place in its table).
+    let open_group = use_state_eq(|| None::<(heaplens_results::groups::GroupKind, usize)>);
     let Some(c) = s.comparison.clone() else {
         return html! {
             <section class="card">
@@ -311,17 +359,32 @@ pub fn compare() -> Html {
                                 describe={Some((|r: &DiffRowView| r.row.name.clone()) as fn(&DiffRowView) -> String)}
                                 extra={html! { <span class="muted">{ format!("· {} unchanged", thousands(d.unchanged_types)) }</span> }} />
                         },
-                        (Some(by), Some(Pending::Ready(t))) => html! {
-                            <>
-                                { for t.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
-                                <DataTable<DiffGroupRowView> id="diff-group-table" label={format!("Groups by {}", by.as_str())} class="cols-diffgroups"
-                                    rows={group_rows.clone()} columns={group_columns.clone()} cell={group_cell as fn(&DiffGroupRowView, &str) -> Html}
-                                    data={group_data as fn(&DiffGroupRowView) -> Vec<(&'static str, String)>}
-                                    view={s.diff_view.clone()} default_sort={DiffGroupRowView::default_sort()}
-                                    on_view={ctx.dispatch.reform(Action::DiffView)}
-                                    noun="groups" csv_name={format!("heaplens-comparison-{}.csv", by.as_str())} />
-                            </>
-                        },
+                        (Some(by), Some(Pending::Ready(t))) => {
+                            let on_group = {
+                                let open_group = open_group.clone();
+                                let group_rows = group_rows.clone();
+                                Callback::from(move |pos: usize| {
+                                    let g = group_rows.get(pos).map(|r| (by, r.pos));
+                                    open_group.set(if *open_group == g { None } else { g });
+                                })
+                            };
+                            let members = open_group
+                                .filter(|(k, _)| *k == by)
+                                .and_then(|(_, pos)| group_rows.iter().find(|r| r.pos == pos))
+                                .map(|g| group_members(g, b, cur, base, current, &ctx.dispatch));
+                            html! {
+                                <>
+                                    { for t.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
+                                    <DataTable<DiffGroupRowView> id="diff-group-table" label={format!("Groups by {}", by.as_str())} class="cols-diffgroups"
+                                        rows={group_rows.clone()} columns={group_columns.clone()} cell={group_cell as fn(&DiffGroupRowView, &str) -> Html}
+                                        data={group_data as fn(&DiffGroupRowView) -> Vec<(&'static str, String)>}
+                                        view={s.diff_view.clone()} default_sort={DiffGroupRowView::default_sort()}
+                                        on_view={ctx.dispatch.reform(Action::DiffView)} on_activate={Some(on_group)}
+                                        noun="groups" csv_name={format!("heaplens-comparison-{}.csv", by.as_str())} />
+                                    { members.unwrap_or_default() }
+                                </>
+                            }
+                        }
                         (Some(_), Some(Pending::Failed(e))) => html! {
                             <p class="error-text">{ format!("The groups could not be compared: {}", e.message) }</p>
                         },

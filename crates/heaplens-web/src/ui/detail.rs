@@ -257,7 +257,7 @@ pub fn detail(p: &DetailProps) -> Html {
                     <div class="panel key-paths" id="key-paths">
                         <h3>{ "Key retention paths" }</h3>
                         <p class="muted small">{ format!(
-                            "The objects grouped by their path from the roots (root, then the chain of types; a run of one type once), most objects first: {} of {} distinct paths, holding {} of the {} reachable objects.",
+                            "The objects grouped by their path from the roots (root, then the chain of types; a run of one type once), most objects first, with their bytes and the bytes they retain (each object once): {} of {} distinct paths, holding {} of the {} reachable objects.",
                             doc.key_paths.len(), thousands(doc.key_path_count), thousands(all), thousands(doc.count)) }</p>
                         <ol>
                             { for doc.key_paths.iter().enumerate().map(|(i, k)| {
@@ -269,11 +269,13 @@ pub fn detail(p: &DetailProps) -> Html {
                                     None => format!("[{kind} root]"),
                                 };
                                 let text = format!("{root} → {}", k.path.join(" → "));
+                                let retained = k.retained_bytes.map(|r| format!(" · {} retained", bytes(r))).unwrap_or_default();
                                 html! {
                                     <li class="key-path" data-count={k.count.to_string()} data-bytes={k.bytes.to_string()}
+                                        data-retained={k.retained_bytes.map(|r| r.to_string())}
                                         data-path={k.path.join(" > ")} data-root={k.root_name.clone().unwrap_or_default()}>
                                         <strong>{ format!("{} objects", thousands(k.count)) }</strong>
-                                        <span class="muted">{ format!(" · {} bytes · ", thousands(k.bytes)) }</span>
+                                        <span class="muted">{ format!(" · {} bytes{retained} · ", thousands(k.bytes)) }</span>
                                         <span class="kp-path" title={text.clone()}>{ text.clone() }</span>
                                         <CopyButton text={text} what="the path" id={format!("copy-key-path-{i}")} />
                                     </li>
