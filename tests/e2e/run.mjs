@@ -819,6 +819,8 @@ async function main() {
       await page.waitForSelector("#shortcuts[role=dialog][aria-modal=true]");
       eq(await page.evaluate(() => document.activeElement.id), "shortcuts-close", "focus in the overlay");
       assert(/Escape|Esc/.test(await page.textContent("#shortcuts")) && /Enter/.test(await page.textContent("#shortcuts")), "the overlay lists the keys");
+      const keys = await page.textContent("#shortcuts");
+      assert(/flame graph/.test(keys) && /Zoom out one level/.test(keys) && /Open the selected frame's type/.test(keys) && /instances/.test(keys), `the overlay lists the flame graph's keys and I: ${keys}`);
       await shot("05c-shortcuts");
       await page.keyboard.press("Escape");
       await page.waitForSelector("#shortcuts", { state: "detached" });

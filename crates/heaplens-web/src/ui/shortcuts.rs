@@ -76,6 +76,12 @@ const KEYS: &[(&str, &str)] = &[
     ("← →", "Move between tabs; in the tree, close or open an entry (or go to its parent or first child)"),
     ("Enter / Space (tree)", "Open or close the entry"),
     ("Enter / Space (drop zone)", "Choose dump files"),
+    ("I", "In the type table: list the selected type's instances (each opens the inspector)"),
+    ("← → ↑ ↓ (flame graph)", "Move between frames: up to the parent, down to the largest child, left and right to the siblings"),
+    ("Enter (flame graph)", "Zoom on the selected frame"),
+    ("Esc (flame graph)", "Zoom out one level"),
+    ("O (flame graph)", "Open the selected frame's type"),
+    ("I (flame graph)", "List the selected frame's instances"),
 ];
 
 /// Whether a key press is typing in a field (where `?` is a character and
