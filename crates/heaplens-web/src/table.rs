@@ -1210,7 +1210,8 @@ mod tests {
             |t| base.iter().find(|r| r.id == t),
             |t| current.iter().find(|r| r.id == t),
         );
-        let got: Vec<(&str, Option<u32>, Option<u32>, u64, u64, i64)> = m
+        type Seen<'a> = (&'a str, Option<u32>, Option<u32>, u64, u64, i64);
+        let got: Vec<Seen> = m
             .iter()
             .map(|m| {
                 (
