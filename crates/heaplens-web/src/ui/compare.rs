@@ -137,7 +137,7 @@ fn group_members(
     );
     html! {
         <section class="card members" id="diff-group-members" aria-label={format!("Types in {}", g.row.name)}>
-            <h3>{ format!("{} — {} types, baseline → current", g.row.name, members.len()) }</h3>
+            <h2 class="members-h">{ format!("{} — {} types, baseline → current", g.row.name, members.len()) }</h2>
             <ul>
                 { for members.iter().map(|m| {
                     let open = match (m.current_id, m.base_id) {
