@@ -124,6 +124,9 @@ def main():
             v = dump.get("reference_objects_in_dump") or {}
             if v.get("objects") != len(g["nodes"]) or v.get("mt_mismatch") or v.get("not_in_dump"):
                 fail("%s phase %d %s: reference objects not all found in the dump: %s" % (name, phase, kind, v))
+            h = dump.get("handle_arrays_in_dump") or {}
+            if h.get("changed"):
+                fail("%s phase %d %s: the runtime wrote statics between its walk and the dump: %s" % (name, phase, kind, h))
             files = [f for f in os.listdir(d) if f.startswith("phase%d.%s." % (phase, kind))]
             if not files:
                 fail("%s phase %d: no phase%d.%s.* file" % (name, phase, phase, kind))
