@@ -97,6 +97,31 @@ fn is_array(name: &str) -> bool {
     name.ends_with("[]") || (name.ends_with(",]") && name.contains("[,"))
 }
 
+/// A type's name with a nested type named as the heap names it (by its
+/// own name: `CallbackNode` for `CancellationTokenSource+CallbackNode`)
+/// or as reflection does: true when `name` is `full` or its last nested
+/// part (what follows the last `+` before the first `[`).
+fn named(name: &str, full: &str) -> bool {
+    if name == full {
+        return true;
+    }
+    let head = full.split('[').next().unwrap_or(full);
+    match head.rfind('+') {
+        Some(i) => name == &full[i + 1..],
+        None => false,
+    }
+}
+
+/// True when type `t` comes from the runtime's core library (where a
+/// nested type named by its own name, `CallbackNode`, is the runtime's
+/// and not an application's of the same name).
+fn in_corelib(heap: &Heap, t: u32) -> bool {
+    heap.graph.type_module(t).is_some_and(|m| {
+        let m = m.rsplit(['/', '\\']).next().unwrap_or(m).to_ascii_lowercase();
+        m.starts_with("system.private.corelib") || m.starts_with("mscorlib")
+    })
+}
+
 /// "its types are absent".
 fn absent(what: &str) -> String {
     format!("no {what} in this heap")
@@ -313,15 +338,35 @@ fn events(heap: &Heap) -> Result<Vec<Observation>, String> {
 /// Whether a type name is a `CancellationTokenSource` (or a linked one).
 fn is_cts(n: &str) -> bool {
     n == "System.Threading.CancellationTokenSource"
-        || (n.starts_with("System.Threading.CancellationTokenSource+Linked")
-            && n.ends_with("CancellationTokenSource"))
+        || ["Linked1", "Linked2", "LinkedN"].iter().any(|l| {
+            named(
+                n,
+                &format!("System.Threading.CancellationTokenSource+{l}CancellationTokenSource"),
+            )
+        })
+}
+
+/// Types of the core library whose name satisfies `f` (see [`in_corelib`];
+/// a full name `System.…` of another module counts too, for dumps whose
+/// modules are not named).
+fn corelib_types_where(heap: &Heap, f: impl Fn(&str) -> bool) -> Vec<bool> {
+    heap.graph
+        .types()
+        .iter()
+        .enumerate()
+        .map(|(t, info)| {
+            info.kind == heaplens_graph::TypeKind::Object
+                && f(&info.name)
+                && (info.name.starts_with("System.") || in_corelib(heap, t as u32))
+        })
+        .collect()
 }
 
 /// Callback nodes grouped by the source they are registered on (the
 /// nearest `CancellationTokenSource` on their shortest path).
 fn cancellation_registrations(heap: &Heap) -> Result<Vec<Observation>, String> {
-    let mask = heap.types_where(|n| {
-        n == "System.Threading.CancellationTokenSource+CallbackNode"
+    let mask = corelib_types_where(heap, |n| {
+        named(n, "System.Threading.CancellationTokenSource+CallbackNode")
             || n == "System.Threading.CancellationCallbackInfo"
             || n.starts_with("System.Threading.CancellationCallbackInfo+")
     });
@@ -329,7 +374,7 @@ fn cancellation_registrations(heap: &Heap) -> Result<Vec<Observation>, String> {
     if nodes.is_empty() {
         return Err(absent("CancellationTokenSource registrations (CallbackNode)"));
     }
-    let owners = heap.types_where(is_cts);
+    let owners = corelib_types_where(heap, is_cts);
     let mut groups: HashMap<Option<NodeIndex>, (u64, u64, NodeIndex)> = HashMap::new();
     for &x in &nodes {
         let o = heap.owner(3, &owners, x);
@@ -528,28 +573,55 @@ fn dominated_by_mask(heap: &Heap, x: NodeIndex, mask: &[bool]) -> bool {
     false
 }
 
+/// HTTP clients and handlers as one group: the handlers (each with its
+/// connection pools) or the clients, whichever are more, counted; the
+/// bytes of all of them (each once).
 fn http_clients(heap: &Heap) -> Result<Vec<Observation>, String> {
-    let out = counted(
-        heap,
-        Pattern::HttpClients,
-        &[
-            ("System.Net.Http.HttpClient", "HttpClients"),
-            ("System.Net.Http.HttpClientHandler", "HttpClientHandlers"),
-            ("System.Net.Http.SocketsHttpHandler", "SocketsHttpHandlers"),
-            (
-                "System.Net.Http.HttpConnectionPoolManager",
-                "HttpConnectionPoolManagers (one per handler)",
-            ),
-            (
-                "Microsoft.Extensions.Http.ExpiredHandlerTrackingEntry",
-                "expired handlers of IHttpClientFactory not yet collected",
-            ),
-        ],
-    );
-    if out.is_empty() {
+    const TYPES: [(&str, &str); 5] = [
+        ("System.Net.Http.HttpClient", "HttpClient"),
+        ("System.Net.Http.HttpClientHandler", "HttpClientHandler"),
+        ("System.Net.Http.SocketsHttpHandler", "SocketsHttpHandler"),
+        (
+            "System.Net.Http.HttpConnectionPoolManager",
+            "HttpConnectionPoolManager",
+        ),
+        (
+            "Microsoft.Extensions.Http.ExpiredHandlerTrackingEntry",
+            "ExpiredHandlerTrackingEntry",
+        ),
+    ];
+    let mask = heap.types_where(|n| TYPES.iter().any(|t| t.0 == n));
+    let nodes = heap.live_of(&mask);
+    if nodes.is_empty() {
         return Err(absent("HttpClient or handler"));
     }
-    Ok(out)
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    for &x in &nodes {
+        *counts.entry(heap.type_name(x).to_owned()).or_default() += 1;
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    let mut o = counted_group(
+        heap,
+        Pattern::HttpClients,
+        "HttpClient and handlers",
+        "HTTP clients and handlers",
+        &mask,
+        &nodes,
+    );
+    o.objects = most;
+    // The object to look at: a client (its path shows who keeps it).
+    o.holder = nodes
+        .iter()
+        .copied()
+        .find(|&x| heap.type_name(x) == TYPES[0].0)
+        .or(o.holder);
+    o.example = o.holder;
+    o.subject = "HTTP clients and handlers (the most numerous type counted)".to_owned();
+    o.details = TYPES
+        .iter()
+        .filter_map(|(t, short)| counts.get(*t).map(|c| Detail::new(short, thousands(*c))))
+        .collect();
+    Ok(vec![o])
 }
 
 fn telemetry(heap: &Heap) -> Result<Vec<Observation>, String> {
@@ -711,7 +783,11 @@ fn state_of(r: &dyn ObjectReader, heap: &Heap, b: NodeIndex) -> Option<i64> {
     let FieldKind::Struct(s) = &f.kind else {
         return None;
     };
-    let st = s.fields.iter().find(|x| x.name == "<>1__state")?;
+    // Roslyn's `<>1__state`; Mono's compiler calls it `$PC`.
+    let st = s
+        .fields
+        .iter()
+        .find(|x| x.name == "<>1__state" || x.name == "$PC")?;
     let at = heap
         .graph
         .node_address(b)
@@ -722,7 +798,9 @@ fn state_of(r: &dyn ObjectReader, heap: &Heap, b: NodeIndex) -> Option<i64> {
 }
 
 fn async_state_machines(heap: &Heap) -> Result<Vec<Observation>, String> {
-    let mask = heap.types_where(|n| n.contains("+AsyncStateMachineBox`1["));
+    let mask = corelib_types_where(heap, |n| {
+        n.contains("+AsyncStateMachineBox`1[") || n.starts_with("AsyncStateMachineBox`1[")
+    });
     let nodes = heap.live_of(&mask);
     if nodes.is_empty() {
         return Err(absent("async state machine box"));
@@ -838,13 +916,100 @@ fn pinned(heap: &Heap) -> Result<Vec<Observation>, String> {
     )
 }
 
+/// The generic arguments of a type name, split at the top level
+/// (`X`2[A,B`1[C,D]]` → `A`, `B`1[C,D]`; `[[A],[B]]` style unwrapped).
+fn generic_arguments(name: &str) -> Vec<&str> {
+    let Some(open) = name.find('[') else {
+        return Vec::new();
+    };
+    let Some(inner) = name[open + 1..].strip_suffix(']') else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&inner[start..]);
+    out.into_iter()
+        .map(|a| {
+            let a = a.trim();
+            a.strip_prefix('[')
+                .and_then(|x| x.strip_suffix(']'))
+                .unwrap_or(a)
+        })
+        .collect()
+}
+
+/// `ConditionalWeakTable<K,V>`: a table's values are kept by dependent
+/// handles, which the graph holds as edges key → value. Per table type:
+/// the live values of type `V` whose shortest path reaches them from a
+/// key of type `K` (so through the dependent handle), and what only they
+/// keep alive.
 fn conditional_weak_table(heap: &Heap) -> Result<Vec<Observation>, String> {
-    roots_by_type(
-        heap,
-        Pattern::ConditionalWeakTable,
-        &[RootKind::DependentHandle],
-        "values kept by dependent handles (ConditionalWeakTable)",
-    )
+    const CWT: &str = "System.Runtime.CompilerServices.ConditionalWeakTable`2[";
+    let tables_mask = corelib_types_where(heap, |n| n.starts_with(CWT));
+    let tables = heap.live_of(&tables_mask);
+    if tables.is_empty() {
+        return Err(absent("ConditionalWeakTable"));
+    }
+    let g = heap.graph;
+    // One group per table type (its K and V), its first table the holder.
+    let mut first_of: BTreeMap<u32, NodeIndex> = BTreeMap::new();
+    for &t in &tables {
+        first_of.entry(g.node_type(t)).or_insert(t);
+    }
+    let mut out = Vec::new();
+    for (ty, table) in first_of {
+        let name = &g.type_info(ty).name;
+        let args = generic_arguments(name);
+        let [k, v] = args.as_slice() else { continue };
+        let keys = heap.types_where(|n| named(n, k));
+        let values = heap.types_where(|n| named(n, v));
+        let mut n = 0u64;
+        let mut bytes = 0u64;
+        let mut example = None;
+        for x in heap.live_of(&values) {
+            let through_key = heap
+                .paths
+                .parent(x)
+                .is_some_and(|p| keys[g.node_type(p) as usize]);
+            if through_key {
+                n += 1;
+                bytes += heap.retained.get(x);
+                example.get_or_insert(x);
+            }
+        }
+        let place = heap.place(table);
+        out.push(Observation {
+            pattern: Pattern::ConditionalWeakTable,
+            subject: format!("values of {name} at {place}"),
+            key: place,
+            objects: n,
+            retained_bytes: bytes,
+            holder: Some(table),
+            example: example.or(Some(table)),
+            details: vec![
+                Detail::new("key type", *k),
+                Detail::new("value type", *v),
+                Detail::new(
+                    "tables of this type",
+                    thousands(tables.iter().filter(|&&t| g.node_type(t) == ty).count() as u64),
+                ),
+            ],
+            level_by_bytes: false,
+            level: None,
+        });
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------
@@ -954,5 +1119,16 @@ mod tests {
             Some("A`1[B,C]")
         );
         assert_eq!(last_generic_argument("System.String"), None);
+        assert_eq!(
+            generic_arguments("ConditionalWeakTable`2[A.K,B`1[C,D]]"),
+            vec!["A.K", "B`1[C,D]"]
+        );
+        assert_eq!(generic_arguments("X`2[[A],[B]]"), vec!["A", "B"]);
+        assert!(named("CallbackNode", "System.Threading.CancellationTokenSource+CallbackNode"));
+        assert!(named(
+            "Node[System.String,X]",
+            "System.Collections.Concurrent.ConcurrentDictionary`2+Node[System.String,X]"
+        ));
+        assert!(!named("Node", "System.String"));
     }
 }

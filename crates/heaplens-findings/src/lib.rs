@@ -61,7 +61,7 @@ pub enum Pattern {
     Finalization,
     /// Objects pinned by handles, by type.
     Pinned,
-    /// Values kept by dependent handles (`ConditionalWeakTable`), by type.
+    /// Values kept by dependent handles: a `ConditionalWeakTable`'s.
     ConditionalWeakTable,
     /// `JsonSerializerOptions` (and dynamic assemblies) created per call.
     Serializers,
@@ -216,17 +216,17 @@ impl Pattern {
             Pattern::CancellationRegistrations => {
                 t(200, 100, "registrations on one CancellationTokenSource")
             }
-            Pattern::Caches => t(10_000, 5_000, "entries in one cache or static dictionary"),
-            Pattern::HttpClients => t(20, 10, "live objects of one HTTP handler or client type"),
+            Pattern::Caches => t(10_000, 500, "entries in one cache or static dictionary"),
+            Pattern::HttpClients => t(20, 10, "live HTTP handlers (or clients, whichever are more)"),
             Pattern::Telemetry => t(3, 2, "TelemetryConfigurations (ITelemetry: 5,000 and +2,000)"),
             Pattern::RootScopeDisposables => t(1_000, 500, "disposables in the root scope"),
             Pattern::AsyncStateMachines => {
-                t(200, 100, "async state machines of one type at one state")
+                t(200, 50, "async state machines of one type at one state")
             }
-            Pattern::Finalization => t(1_000, 500, "objects of one type ready for finalization"),
-            Pattern::Pinned => t(200, 100, "objects of one type pinned by handles"),
+            Pattern::Finalization => t(1_000, 50, "objects of one type ready for finalization"),
+            Pattern::Pinned => t(200, 25, "objects of one type pinned by handles"),
             Pattern::ConditionalWeakTable => {
-                t(1_000, 500, "values of one type kept by dependent handles")
+                t(1_000, 100, "values of one ConditionalWeakTable type kept by its keys")
             }
             Pattern::Serializers => {
                 t(50, 20, "JsonSerializerOptions (dynamic assemblies: 20 and +10)")
