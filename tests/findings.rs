@@ -9,6 +9,15 @@
 //!   `DumpLab.Roots.Leak`, with the `LeakItem`s it gained equal to the
 //!   runtime's own counts (`phaseN.reference.json`: 1,000 → 3,500) and a
 //!   retained growth of at least their bytes; no pattern detector fires.
+//! * Every planted leak of the leak zoo (`FIXTURES=leaks
+//!   scripts/make-fixtures`: `linux-net{8,31,10}-leaks`, whose
+//!   `phaseN.expected.json` "leaks" says what DumpLab planted and where)
+//!   is, phase 1 against phase 2, the top finding of its kind, with the
+//!   holder the program used (the static field its path starts at, the
+//!   timer queue, the finalization queue, pinned handles) and the growth
+//!   it made (phase 2's count less phase 1's; for the finalizer backlog
+//!   the objects ready for finalization in each dump); phase 1 alone gives
+//!   no leak finding.
 //! * Detectors read what the zoo put there (`phase1.expected.json` "zoo",
 //!   written by reflection): the timer's callback and period, the event's
 //!   subscribers by type; the timers counted equal the runtime's heap walk.
@@ -258,9 +267,156 @@ fn check_zoo(dir: &Path) -> Result<(), Failed> {
     check_healthy(dir, &dump)
 }
 
+
+/// Which detector finds each pattern the leak zoo plants (`None`:
+/// duplicate strings are waste, reported by `heaplens strings`).
+fn detector_of(planted: &str) -> Option<&'static str> {
+    Some(match planted {
+        "timers" => "timers",
+        "static_event" => "events",
+        "cts_registrations" => "cancellation_registrations",
+        "conditional_weak_table" => "conditional_weak_table",
+        "async_waits" => "async_state_machines",
+        "finalizer_backlog" => "finalization",
+        "pinned_buffers" => "pinned",
+        "httpclient_churn" => "http_clients",
+        "json_options_per_call" => "serializers",
+        "dictionary_cache" | "concurrent_dictionary_cache" => "caches",
+        _ => return None,
+    })
+}
+
+/// The leak zoo: phase 1 quiet, each planted leak the top finding of its
+/// kind in phase 1 → 2, with its holder and growth.
+fn check_leaks(dir: &Path) -> Result<(), Failed> {
+    let dump = |phase| {
+        heaplens_corpus::phase_dumps(dir, phase, &[".core.zst"])
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("no phase {phase} core in {}", dir.display()))
+    };
+    let (p1, p2) = (dump(1)?, dump(2)?);
+    check_healthy(dir, &p1)?;
+    let expected = |phase: u32| -> Result<Json, Failed> {
+        let v: Json = serde_json::from_slice(&std::fs::read(
+            dir.join(format!("phase{phase}.expected.json")),
+        )?)?;
+        Ok(v["leaks"]["patterns"].clone())
+    };
+    let (e1, e2) = (expected(1)?, expected(2)?);
+    let doc = document(dir, Some(&p1), &p2)?;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (name, planted) in e2.as_object().ok_or("no leaks in phase2.expected.json")? {
+        let Some(detector) = detector_of(name) else {
+            continue;
+        };
+        if planted["present"] != Json::Bool(true) {
+            continue;
+        }
+        checked += 1;
+        let holder = &planted["holder"];
+        let field = holder["field"]
+            .as_str()
+            .map(|f| format!("{}.{f}", holder["type"].as_str().unwrap_or_default()));
+        // The growth the program made.
+        let want_growth = if name == "finalizer_backlog" {
+            let ready = |e: &Json| e[name.as_str()]["ready_for_finalization_in_dump"].as_i64();
+            ready(&e2).zip(ready(&e1)).map(|(b, a)| b - a)
+        } else {
+            planted["phase2_count"]
+                .as_i64()
+                .zip(planted["phase1_count"].as_i64())
+                .map(|(b, a)| b - a)
+        }
+        .ok_or_else(|| format!("{name}: no counts"))?;
+        // Its finding: the one whose path starts at the planted holder.
+        let matches = |f: &FindingEntry| -> bool {
+            let Some(p) = &f.path else { return false };
+            match holder["kind"].as_str() {
+                Some("static_field") => p.root_name.as_deref() == field.as_deref(),
+                Some("timer_queue") => {
+                    let ty = planted["callback"]["type"].as_str().unwrap_or_default();
+                    let m = planted["callback"]["method"].as_str().unwrap_or_default();
+                    f.holder.as_ref().is_some_and(|h| h.type_name == ty)
+                        && f.details
+                            .iter()
+                            .any(|d| d.label == "callback" && d.value == format!("{ty}.{m}"))
+                }
+                Some("finalization_queue") => {
+                    p.root_kind.as_str() == "finalizer"
+                        && f.holder.as_ref().map(|h| h.type_name.as_str())
+                            == planted["instance_type"].as_str()
+                }
+                Some("pinned_handles") => {
+                    p.root_kind.as_str() == "pinned_handle"
+                        && f.holder.as_ref().map(|h| h.type_name.as_str())
+                            == planted["element_type"].as_str()
+                }
+                // The CWT's values hang from their keys.
+                _ => false,
+            }
+        };
+        let of_kind: Vec<&FindingEntry> = doc
+            .findings
+            .iter()
+            .filter(|f| f.pattern == detector)
+            .collect();
+        let found = of_kind.iter().position(|f| {
+            matches(f)
+                || (name == "conditional_weak_table"
+                    && f.holder.as_ref().is_some_and(|h| {
+                        Some(h.type_name.as_str()) == holder["field_type"].as_str()
+                    }))
+        });
+        let Some(i) = found else {
+            failures.push(format!(
+                "{name}: no {detector} finding held by {holder}; {:?}",
+                of_kind.iter().map(|f| describe(f)).collect::<Vec<_>>()
+            ));
+            continue;
+        };
+        // The two caches are both planted: the top two of their kind.
+        let rank_ok = if detector == "caches" { i < 2 } else { i == 0 };
+        if !rank_ok {
+            failures.push(format!(
+                "{name}: finding #{} of its kind, behind {:?}",
+                i + 1,
+                of_kind[..i].iter().map(|f| describe(f)).collect::<Vec<_>>()
+            ));
+        }
+        let f = of_kind[i];
+        if f.growth_objects != Some(want_growth) {
+            failures.push(format!(
+                "{name}: growth {:?} objects, the program made {want_growth}: {}",
+                f.growth_objects,
+                describe(f)
+            ));
+        }
+        if f.growth_retained_bytes.is_none_or(|b| b <= 0) || !f.leak {
+            failures.push(format!("{name}: no retained growth: {}", describe(f)));
+        }
+    }
+    if checked < 10 {
+        failures.push(format!("only {checked} planted leaks checked"));
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
+    for dir in heaplens_corpus::generated_fixture_dirs("the findings tests") {
+        if !dir.to_string_lossy().ends_with("-leaks") {
+            continue;
+        }
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        trials.push(Trial::test(format!("leaks::{name}"), move || check_leaks(&dir)));
+    }
     for dir in heaplens_corpus::zoo_fixture_dirs("the findings tests") {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         trials.push(Trial::test(format!("zoo::{name}"), move || check_zoo(&dir)));
