@@ -80,8 +80,9 @@ fn document(dir: &Path, base: Option<&Path>, current: &Path) -> Result<FindingsD
 
 /// Per type name: the runtime's own count (`dumpheap_stat`).
 fn reference_counts(dir: &Path, phase: u32) -> Result<HashMap<String, (u64, u64)>, Failed> {
-    let v: Json =
-        serde_json::from_slice(&std::fs::read(dir.join(format!("phase{phase}.reference.json")))?)?;
+    let v: Json = serde_json::from_slice(&std::fs::read(
+        dir.join(format!("phase{phase}.reference.json")),
+    )?)?;
     let mut m = HashMap::new();
     for row in v["dumpheap_stat"].as_array().ok_or("no dumpheap_stat")? {
         let t = row["type"].as_str().unwrap_or_default().to_owned();
@@ -152,7 +153,13 @@ fn check_growth(dir: &Path, p1: &Path, p2: &Path) -> Result<(), Failed> {
         return Err(format!("top finding's path starts at {root:?}").into());
     }
     // The path ends at the holder itself.
-    if top.path.as_ref().and_then(|p| p.steps.last()).map(|s| s.node) != Some(holder.node) {
+    if top
+        .path
+        .as_ref()
+        .and_then(|p| p.steps.last())
+        .map(|s| s.node)
+        != Some(holder.node)
+    {
         return Err("the path does not end at the holder".into());
     }
     let grown = top.growth_retained_bytes.ok_or("no growth")?;
@@ -188,8 +195,7 @@ fn check_zoo(dir: &Path) -> Result<(), Failed> {
         .into_iter()
         .next()
         .ok_or("no phase 1 core")?;
-    let expected: Json =
-        serde_json::from_slice(&std::fs::read(dir.join("phase1.expected.json"))?)?;
+    let expected: Json = serde_json::from_slice(&std::fs::read(dir.join("phase1.expected.json"))?)?;
     let zoo = &expected["zoo"]["delegates"];
     let obs = with_heap(dir, &dump, |_, h| observe(h))?;
     // The timer.
@@ -202,7 +208,11 @@ fn check_zoo(dir: &Path) -> Result<(), Failed> {
         .collect();
     let group = timers
         .iter()
-        .find(|o| o.details.iter().any(|d| d.label == "callback" && d.value == method))
+        .find(|o| {
+            o.details
+                .iter()
+                .any(|d| d.label == "callback" && d.value == method)
+        })
         .ok_or_else(|| format!("no timer group calling {method}: {timers:?}"))?;
     let detail = |label: &str| {
         group
@@ -266,7 +276,6 @@ fn check_zoo(dir: &Path) -> Result<(), Failed> {
     }
     check_healthy(dir, &dump)
 }
-
 
 /// Which detector finds each pattern the leak zoo plants (`None`:
 /// duplicate strings are waste, reported by `heaplens strings`).
@@ -415,7 +424,9 @@ fn main() {
             continue;
         }
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        trials.push(Trial::test(format!("leaks::{name}"), move || check_leaks(&dir)));
+        trials.push(Trial::test(format!("leaks::{name}"), move || {
+            check_leaks(&dir)
+        }));
     }
     for dir in heaplens_corpus::zoo_fixture_dirs("the findings tests") {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -452,7 +463,11 @@ fn main() {
                 }
                 // Pairs of one kind of dump.
                 for b in &p2 {
-                    let kind = b.file_name().unwrap().to_string_lossy().replace("phase2.", "");
+                    let kind = b
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace("phase2.", "");
                     let Some(a) = p1
                         .iter()
                         .find(|a| a.file_name().unwrap().to_string_lossy().ends_with(&kind))

@@ -123,7 +123,11 @@ fn to_text(d: &FindingsDocument, top: usize) -> String {
             f.rank,
             f.pattern,
             f.title,
-            if f.leak { "" } else { " (not a leak by itself)" }
+            if f.leak {
+                ""
+            } else {
+                " (not a leak by itself)"
+            }
         );
         let _ = writeln!(s, "   {}", f.verdict);
         let mut evidence = format!(
@@ -144,7 +148,7 @@ fn to_text(d: &FindingsDocument, top: usize) -> String {
         }
         if let Some(p) = &f.path {
             let root = p.root_kind.label(p.root_name.as_deref());
-            let _ = writeln!(s, "   path: {root} → {}", p.path.join(" → "));
+            let _ = writeln!(s, "   path: {root} → {}", runs(&p.path).join(" → "));
         }
         let _ = writeln!(s, "   fix: {}", f.fix);
     }
@@ -160,4 +164,28 @@ fn to_text(d: &FindingsDocument, top: usize) -> String {
         let _ = writeln!(s, "  {:<28} {what}; reports at {}", r.pattern, r.threshold);
     }
     s
+}
+
+/// A path's types with a run of one type written once, with its length
+/// (`TimerQueueTimer ×120`: a linked list).
+fn runs(path: &[String]) -> Vec<String> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for t in path {
+        match out.last_mut() {
+            Some((last, n)) if last == t => *n += 1,
+            _ => out.push((t.clone(), 1)),
+        }
+    }
+    out.into_iter()
+        .map(|(t, n)| if n > 1 { format!("{t} ×{n}") } else { t })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn runs_of_one_type_are_written_once() {
+        let p: Vec<String> = ["A", "B", "B", "B", "C", "B"].map(String::from).to_vec();
+        assert_eq!(super::runs(&p), ["A", "B ×3", "C", "B"]);
+    }
 }

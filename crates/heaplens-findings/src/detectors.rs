@@ -1,7 +1,9 @@
 //! The detectors: each finds the groups of its pattern in one heap.
 
 use crate::heap::Heap;
-use crate::{thousands, Detail, DetectorRun, Observation, Observations, Pattern, TypeRetainedEntry};
+use crate::{
+    thousands, Detail, DetectorRun, Observation, Observations, Pattern, TypeRetainedEntry,
+};
 use heaplens_analysis::dominators::Dominator;
 use heaplens_analysis::retained::{largest_objects, retained_by_type};
 use heaplens_contents::collections::collection_fill;
@@ -16,7 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 /// small groups stays cheap to compare.
 const MAX_GROUPS: usize = 200;
 
-const NO_CONTENTS: &str = "the input holds no object contents (a .gcdump), which this detector reads";
+const NO_CONTENTS: &str =
+    "the input holds no object contents (a .gcdump), which this detector reads";
 
 /// Runs every detector.
 pub(crate) fn observe(heap: &Heap) -> Observations {
@@ -24,7 +27,10 @@ pub(crate) fn observe(heap: &Heap) -> Observations {
     let detectors: [(Pattern, Detector); 13] = [
         (Pattern::Timers, timers),
         (Pattern::Events, events),
-        (Pattern::CancellationRegistrations, cancellation_registrations),
+        (
+            Pattern::CancellationRegistrations,
+            cancellation_registrations,
+        ),
         (Pattern::Caches, caches),
         (Pattern::HttpClients, http_clients),
         (Pattern::Telemetry, telemetry),
@@ -64,15 +70,18 @@ pub(crate) fn observe(heap: &Heap) -> Observations {
     }
     let types = retained_by_type(heap.graph, heap.dominators, heap.retained)
         .into_iter()
-        .fold(HashMap::new(), |mut m: HashMap<String, TypeRetainedEntry>, r| {
-            let e = m.entry(r.name).or_insert(TypeRetainedEntry {
-                retained_bytes: 0,
-                objects: 0,
-            });
-            e.retained_bytes += r.retained_bytes;
-            e.objects += r.count;
-            m
-        });
+        .fold(
+            HashMap::new(),
+            |mut m: HashMap<String, TypeRetainedEntry>, r| {
+                let e = m.entry(r.name).or_insert(TypeRetainedEntry {
+                    retained_bytes: 0,
+                    objects: 0,
+                });
+                e.retained_bytes += r.retained_bytes;
+                e.objects += r.count;
+                m
+            },
+        );
     runs.push(DetectorRun {
         pattern: Pattern::TypeGrowth,
         groups: types.len() as u64,
@@ -117,7 +126,11 @@ fn named(name: &str, full: &str) -> bool {
 /// and not an application's of the same name).
 fn in_corelib(heap: &Heap, t: u32) -> bool {
     heap.graph.type_module(t).is_some_and(|m| {
-        let m = m.rsplit(['/', '\\']).next().unwrap_or(m).to_ascii_lowercase();
+        let m = m
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(m)
+            .to_ascii_lowercase();
         m.starts_with("system.private.corelib") || m.starts_with("mscorlib")
     })
 }
@@ -227,7 +240,7 @@ fn timers(heap: &Heap) -> Result<Vec<Observation>, String> {
                 Detail::new("timers in the heap", thousands(nodes.len() as u64)),
             ],
             level_by_bytes: false,
-        level: None,
+            level: None,
         })
         .collect())
 }
@@ -266,7 +279,8 @@ fn events(heap: &Heap) -> Result<Vec<Observation>, String> {
             continue;
         };
         if !matches!(
-            r.layout(g.node_type(list)).map(|l| matches!(l.shape, Shape::Array(_))),
+            r.layout(g.node_type(list))
+                .map(|l| matches!(l.shape, Shape::Array(_))),
             Ok(true)
         ) {
             continue;
@@ -304,12 +318,10 @@ fn events(heap: &Heap) -> Result<Vec<Observation>, String> {
                     *methods.entry(m).or_default() += 1;
                 }
             }
-            let publisher = heap
-                .paths
-                .parent(d)
-                .map_or_else(|| heap.root_words(d).unwrap_or_default(), |p| {
-                    heap.type_name(p).to_owned()
-                });
+            let publisher = heap.paths.parent(d).map_or_else(
+                || heap.root_words(d).unwrap_or_default(),
+                |p| heap.type_name(p).to_owned(),
+            );
             Observation {
                 pattern: Pattern::Events,
                 subject: format!("{} held by {publisher} with subscribers", heap.type_name(d)),
@@ -326,7 +338,7 @@ fn events(heap: &Heap) -> Result<Vec<Observation>, String> {
                     Detail::new("multicast delegates held there", thousands(delegates)),
                 ],
                 level_by_bytes: false,
-        level: None,
+                level: None,
             }
         })
         .collect())
@@ -372,7 +384,9 @@ fn cancellation_registrations(heap: &Heap) -> Result<Vec<Observation>, String> {
     });
     let nodes = heap.live_of(&mask);
     if nodes.is_empty() {
-        return Err(absent("CancellationTokenSource registrations (CallbackNode)"));
+        return Err(absent(
+            "CancellationTokenSource registrations (CallbackNode)",
+        ));
     }
     let owners = corelib_types_where(heap, is_cts);
     let mut groups: HashMap<Option<NodeIndex>, (u64, u64, NodeIndex)> = HashMap::new();
@@ -386,7 +400,8 @@ fn cancellation_registrations(heap: &Heap) -> Result<Vec<Observation>, String> {
     Ok(groups
         .into_iter()
         .map(|(owner, (n, bytes, first))| {
-            let place = owner.map_or_else(|| "(no source on the path)".to_owned(), |o| heap.place(o));
+            let place =
+                owner.map_or_else(|| "(no source on the path)".to_owned(), |o| heap.place(o));
             let mut details = vec![Detail::new(
                 "source",
                 owner.map_or("(not found)".to_owned(), |o| heap.type_name(o).to_owned()),
@@ -421,7 +436,7 @@ fn cancellation_registrations(heap: &Heap) -> Result<Vec<Observation>, String> {
                 example: Some(first),
                 details,
                 level_by_bytes: false,
-        level: None,
+                level: None,
             }
         })
         .collect())
@@ -466,7 +481,7 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
                 example: Some(first),
                 details: vec![Detail::new("entry type", entry)],
                 level_by_bytes: false,
-        level: None,
+                level: None,
             });
         }
     }
@@ -500,7 +515,7 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
                     Detail::new("capacity", thousands(fill.capacity)),
                 ],
                 level_by_bytes: false,
-        level: None,
+                level: None,
             });
         }
     }
@@ -647,7 +662,8 @@ fn telemetry(heap: &Heap) -> Result<Vec<Observation>, String> {
                         .interfaces(t as u32)
                         .any(|i| i == "Microsoft.ApplicationInsights.Channel.ITelemetry"),
                     None => {
-                        info.name.starts_with("Microsoft.ApplicationInsights.DataContracts.")
+                        info.name
+                            .starts_with("Microsoft.ApplicationInsights.DataContracts.")
                             && info.name.ends_with("Telemetry")
                     }
                 }
@@ -732,7 +748,11 @@ fn root_scope(heap: &Heap) -> Result<Vec<Observation>, String> {
             pattern: Pattern::RootScopeDisposables,
             subject: format!(
                 "disposables in the {} at {place}",
-                if root == Some(true) { "root scope" } else { "scope" }
+                if root == Some(true) {
+                    "root scope"
+                } else {
+                    "scope"
+                }
             ),
             key: place,
             objects: fill.count,
@@ -744,7 +764,7 @@ fn root_scope(heap: &Heap) -> Result<Vec<Observation>, String> {
                 root.map_or("not read", |r| if r { "yes" } else { "no" }),
             )],
             level_by_bytes: false,
-        level: None,
+            level: None,
         });
     }
     Ok(out)
@@ -770,10 +790,12 @@ fn last_generic_argument(name: &str) -> Option<&str> {
     }
     let last = args[start..].trim();
     // `[[A],[B]]`-style arguments: one pair of brackets around each.
-    Some(match last.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-        Some(inner) => inner,
-        None => last,
-    })
+    Some(
+        match last.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            Some(inner) => inner,
+            None => last,
+        },
+    )
 }
 
 /// The `<>1__state` of a box's state machine, read by the box's layout.
@@ -839,7 +861,7 @@ fn async_state_machines(heap: &Heap) -> Result<Vec<Observation>, String> {
                     Detail::new("box type", heap.type_name(first)),
                 ],
                 level_by_bytes: false,
-        level: None,
+                level: None,
             }
         })
         .collect())
@@ -892,7 +914,7 @@ fn roots_by_type(
                 example: Some(first),
                 details,
                 level_by_bytes: false,
-        level: None,
+                level: None,
             }
         })
         .collect())
@@ -1071,7 +1093,7 @@ fn large_holders(heap: &Heap) -> Result<Vec<Observation>, String> {
                 format!("{:.1} %", size as f64 * 100.0 / total as f64),
             )],
             level_by_bytes: true,
-        level: None,
+            level: None,
         });
     }
     Ok(out)
@@ -1124,7 +1146,10 @@ mod tests {
             vec!["A.K", "B`1[C,D]"]
         );
         assert_eq!(generic_arguments("X`2[[A],[B]]"), vec!["A", "B"]);
-        assert!(named("CallbackNode", "System.Threading.CancellationTokenSource+CallbackNode"));
+        assert!(named(
+            "CallbackNode",
+            "System.Threading.CancellationTokenSource+CallbackNode"
+        ));
         assert!(named(
             "Node[System.String,X]",
             "System.Collections.Concurrent.ConcurrentDictionary`2+Node[System.String,X]"

@@ -120,7 +120,9 @@ impl Pattern {
         match self {
             Pattern::Timers => "Timers keeping their callbacks alive",
             Pattern::Events => "Event with many subscribers",
-            Pattern::CancellationRegistrations => "Registrations on a long-lived CancellationTokenSource",
+            Pattern::CancellationRegistrations => {
+                "Registrations on a long-lived CancellationTokenSource"
+            }
             Pattern::Caches => "Cache or static dictionary with many entries",
             Pattern::HttpClients => "HttpClient or handler created per call",
             Pattern::Telemetry => "Application Insights pipelines or buffered telemetry",
@@ -217,23 +219,39 @@ impl Pattern {
                 t(200, 100, "registrations on one CancellationTokenSource")
             }
             Pattern::Caches => t(10_000, 500, "entries in one cache or static dictionary"),
-            Pattern::HttpClients => t(20, 10, "live HTTP handlers (or clients, whichever are more)"),
-            Pattern::Telemetry => t(3, 2, "TelemetryConfigurations (ITelemetry: 5,000 and +2,000)"),
+            Pattern::HttpClients => t(
+                20,
+                10,
+                "live HTTP handlers (or clients, whichever are more)",
+            ),
+            Pattern::Telemetry => t(
+                3,
+                2,
+                "TelemetryConfigurations (ITelemetry: 5,000 and +2,000)",
+            ),
             Pattern::RootScopeDisposables => t(1_000, 500, "disposables in the root scope"),
             Pattern::AsyncStateMachines => {
                 t(200, 50, "async state machines of one type at one state")
             }
             Pattern::Finalization => t(1_000, 50, "objects of one type ready for finalization"),
             Pattern::Pinned => t(200, 25, "objects of one type pinned by handles"),
-            Pattern::ConditionalWeakTable => {
-                t(1_000, 100, "values of one ConditionalWeakTable type kept by its keys")
-            }
-            Pattern::Serializers => {
-                t(50, 20, "JsonSerializerOptions (dynamic assemblies: 20 and +10)")
-            }
+            Pattern::ConditionalWeakTable => t(
+                1_000,
+                100,
+                "values of one ConditionalWeakTable type kept by its keys",
+            ),
+            Pattern::Serializers => t(
+                50,
+                20,
+                "JsonSerializerOptions (dynamic assemblies: 20 and +10)",
+            ),
             Pattern::LargeHolder => Threshold {
                 heap_percent: Some(10.0),
-                ..t(0, 0, "of the heap retained by one object (two dumps: grown by)")
+                ..t(
+                    0,
+                    0,
+                    "of the heap retained by one object (two dumps: grown by)",
+                )
             },
             Pattern::TypeGrowth => Threshold {
                 heap_percent: Some(10.0),
@@ -510,7 +528,8 @@ fn generic_order(f: &Finding) -> u8 {
 /// least 90 % of its growth, is told as a detail of that one ("grew with
 /// it").
 fn merge_generic(heap: &Heap, found: Vec<Finding>) -> Vec<Finding> {
-    let generic = |f: &Finding| matches!(f.group.pattern, Pattern::LargeHolder | Pattern::TypeGrowth);
+    let generic =
+        |f: &Finding| matches!(f.group.pattern, Pattern::LargeHolder | Pattern::TypeGrowth);
     let mut out: Vec<Finding> = Vec::with_capacity(found.len());
     for f in found {
         if f.compared && generic(&f) {
