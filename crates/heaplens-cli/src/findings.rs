@@ -137,7 +137,12 @@ fn to_text(d: &FindingsDocument, top: usize) -> String {
             f.retained_percent
         );
         if let (Some(go), Some(gb)) = (f.growth_objects, f.growth_retained_bytes) {
-            let _ = write!(evidence, "; growth {go:+} objects, {gb:+} bytes");
+            let _ = write!(
+                evidence,
+                "; growth {} objects, {} bytes",
+                signed(go),
+                signed(gb)
+            );
         }
         let _ = writeln!(s, "{evidence}");
         if let Some(h) = &f.holder {
@@ -164,6 +169,16 @@ fn to_text(d: &FindingsDocument, top: usize) -> String {
         let _ = writeln!(s, "  {:<28} {what}; reports at {}", r.pattern, r.threshold);
     }
     s
+}
+
+/// `+1,234` or `-1,234`.
+fn signed(n: i64) -> String {
+    let s = thousands(n.unsigned_abs());
+    if n < 0 {
+        format!("-{s}")
+    } else {
+        format!("+{s}")
+    }
 }
 
 /// A path's types with a run of one type written once, with its length

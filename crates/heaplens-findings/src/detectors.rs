@@ -1099,26 +1099,40 @@ fn large_holders(heap: &Heap) -> Result<Vec<Observation>, String> {
     Ok(out)
 }
 
-/// The group of a type whose retained size grew (one per type name): its
-/// top-level object retaining most is the example.
+/// The group of a type whose retained size grew (one per type name): the
+/// example is on its key retention path holding the most of its objects
+/// ([`heaplens_analysis::keypaths`]), where they accumulate.
 pub(crate) fn type_growth_group(heap: &Heap, name: &str, t: TypeRetainedEntry) -> Observation {
-    let mask = heap.types_where(|n| n == name);
-    let mut best: Option<(u64, NodeIndex)> = None;
-    for x in heap.live_of(&mask) {
-        let s = heap.retained.get(x);
-        if best.is_none_or(|b| s > b.0) {
-            best = Some((s, x));
-        }
+    let g = heap.graph;
+    let focus: Vec<u32> = (0..g.types().len() as u32)
+        .filter(|&i| g.type_info(i).name == name)
+        .collect();
+    let key = heaplens_analysis::keypaths::key_paths(
+        g,
+        heap.paths,
+        &focus,
+        None,
+        &mut heaplens_graph::NoProgress,
+    )
+    .ok()
+    .and_then(|k| k.paths.into_iter().next());
+    let mut details = vec![Detail::new("type", name)];
+    if let Some(k) = &key {
+        details.push(Detail::new(
+            "its key path holding the most",
+            format!("{} objects", thousands(k.count)),
+        ));
     }
+    let example = key.map(|k| k.example);
     Observation {
         pattern: Pattern::TypeGrowth,
         key: name.to_owned(),
         subject: format!("the retained size of {name}"),
         objects: t.objects,
         retained_bytes: t.retained_bytes,
-        holder: best.and_then(|(_, x)| heap.paths.parent(x)),
-        example: best.map(|(_, x)| x),
-        details: vec![Detail::new("type", name)],
+        holder: example.and_then(|x| heap.paths.parent(x)),
+        example,
+        details,
         level_by_bytes: true,
         level: None,
     }
