@@ -41,7 +41,6 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::reach::reachable;
 use heaplens_analysis::retained::{retained_by_type, retained_sizes};
 use heaplens_bytes::{FileSource, PageCache};
-use heaplens_clr::HeapLayout;
 use heaplens_graph::{HeapGraph, NoProgress, RootKind};
 use heaplens_snapshot::Snapshot;
 use heaplens_tests::clr_check::registered_for_finalization_in;
@@ -308,14 +307,7 @@ fn check(case: &Case) -> Result<(), Failed> {
     let live = reachable(g);
     let registered = registered_for_finalization_in(&case.dump)?;
     let excused = finalized_since(&want, &registered);
-    let rec = reconcile(
-        g,
-        &live,
-        &clr.gc.segments,
-        clr.gc.layout == HeapLayout::Regions,
-        &want,
-        &excused,
-    )?;
+    let rec = reconcile(g, &live, &clr.gc.segments, &want, &excused)?;
     let mut report = String::new();
     let roots = compare_roots(g, &want, &rec, &registered, &mut report)?;
     let changes = Changes::of(g, &want, &rec, &roots);
@@ -359,7 +351,7 @@ fn compare_roots(
 ) -> Result<RootSets, Failed> {
     let mut ours_of = vec![NONE; want.node_count()];
     let mut ref_of = vec![NONE; g.node_count()];
-    for &(r, o) in rec.found.iter().chain(&rec.finalized) {
+    for &(r, o) in rec.found.iter().chain(&rec.released) {
         ours_of[r as usize] = o;
         ref_of[o as usize] = r;
     }
@@ -774,7 +766,7 @@ impl Changes {
             .reclaimed
             .iter()
             .copied()
-            .chain(rec.finalized.iter().map(|&(r, _)| r))
+            .chain(rec.released.iter().map(|&(r, _)| r))
             .collect();
         let dependent: HashSet<(u32, u32)> = sets.dependent.iter().copied().collect();
         let mut new_edges = HashSet::new();

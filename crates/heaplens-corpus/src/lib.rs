@@ -225,7 +225,14 @@ pub fn unpacked(path: &Path) -> std::io::Result<PathBuf> {
         .parent()
         .and_then(|p| p.file_name())
         .unwrap_or_default();
-    let dir = unpack_dir().join(parent);
+    // Keyed by the source's full path too: two fixture sets of one name
+    // (say, regenerated into another directory) never share an unpacked
+    // copy, however their times compare.
+    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&full, &mut hasher);
+    let key = std::hash::Hasher::finish(&hasher);
+    let dir = unpack_dir().join(format!("{}-{key:016x}", parent.to_string_lossy()));
     std::fs::create_dir_all(&dir)?;
     let out = dir.join(path.file_stem().unwrap_or_default());
     let src_time = std::fs::metadata(path)?.modified()?;
