@@ -88,7 +88,7 @@ fn finding_view(dispatch: &Callback<Action>, id: DumpId, f: &FindingEntry) -> Ht
                 { if f.leak { html! {} } else { html! { <span class="muted">{ " (not a leak by itself)" }</span> } } }
                 <span class="finding-verdict">{ &f.verdict }</span>
             </summary>
-            <table class="simple finding-evidence">
+            <div class="table-scroll"><table class="simple finding-evidence">
                 <thead><tr><th scope="col">{ "Evidence" }</th><th scope="col" class="num">{ "Objects" }</th><th scope="col" class="num">{ "Retained" }</th></tr></thead>
                 <tbody>
                     { match (f.base_objects, f.base_retained_bytes) {
@@ -99,7 +99,7 @@ fn finding_view(dispatch: &Callback<Action>, id: DumpId, f: &FindingEntry) -> Ht
                         <td class="num">{ format!("{} ({:.1} %)", bytes(f.retained_bytes), f.retained_percent) }</td></tr>
                     { growth }
                 </tbody>
-            </table>
+            </table></div>
             { holder.unwrap_or_default() }
             <dl class="finding-details">
                 { for f.details.iter().map(|d| html! { <><dt>{ &d.label }</dt><dd class="mono">{ &d.value }</dd></> }) }
@@ -149,7 +149,8 @@ pub fn findings(p: &FindingsProps) -> Html {
                 html! { <div id="finding-list">{ for d.findings.iter().map(|f| finding_view(dispatch, id, f)) }</div> }
             } }
             <h3>{ "Detectors" }</h3>
-            <div class="table-scroll"><table class="simple" id="finding-detectors">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Detectors">
+            <table class="simple" id="finding-detectors">
                 <thead><tr>
                     <th scope="col">{ "Pattern" }</th>
                     <th scope="col">{ "Looked at" }</th>
