@@ -1038,8 +1038,11 @@ fn conditional_weak_table(heap: &Heap) -> Result<Vec<Observation>, String> {
 // Generic: large holders.
 
 /// Objects retaining 1 % of the heap or more, taken where they hold it:
-/// going down the dominator tree while one child still retains that much,
-/// and back up from an array to the collection whose storage it is.
+/// going down the dominator tree while one child keeps 90 % of what its
+/// parent retains (a list to its array), stopping where it fans out, and
+/// back up from an array to the collection whose storage it is. Objects at
+/// one place (one key: the same path of types from the same root) are one
+/// group, its largest object's.
 fn large_holders(heap: &Heap) -> Result<Vec<Observation>, String> {
     let total = heap.retained.reachable_bytes();
     if total == 0 {
@@ -1048,37 +1051,45 @@ fn large_holders(heap: &Heap) -> Result<Vec<Observation>, String> {
     let min = total / 100;
     let g = heap.graph;
     let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut reported: Vec<NodeIndex> = Vec::new();
+    let mut places = std::collections::HashSet::new();
     for (x, size) in largest_objects(heap.dominators, heap.retained, 200) {
         if size < min {
             break;
         }
-        // The most specific holder: no dominated child retains `min`.
-        let dominated_big = |n: NodeIndex| {
-            g.children(n).iter().any(|&c| {
-                c != n
-                    && heap.dominators.idom(c) == Some(Dominator::Node(n))
-                    && heap.retained.get(c) >= min
-            })
-        };
-        if dominated_big(x) {
-            continue;
+        // Down while one dominated child holds nearly all of it.
+        let mut at = x;
+        loop {
+            let here = heap.retained.get(at);
+            let next = g.children(at).iter().copied().find(|&c| {
+                c != at
+                    && heap.dominators.idom(c) == Some(Dominator::Node(at))
+                    && heap.retained.get(c) as f64 >= 0.9 * here as f64
+            });
+            match next {
+                Some(c) => at = c,
+                None => break,
+            }
         }
         // An array held by its collection: the collection.
-        let mut holder = x;
-        if is_array(heap.type_name(x)) {
-            if let Some(Dominator::Node(p)) = heap.dominators.idom(x) {
+        let mut holder = at;
+        if is_array(heap.type_name(at)) {
+            if let Some(Dominator::Node(p)) = heap.dominators.idom(at) {
                 if !is_array(heap.type_name(p))
-                    && heap.retained.get(p) <= size + g.node_size(p) + 4096
+                    && heap.retained.get(p) <= heap.retained.get(at) + g.node_size(p) + 4096
                 {
                     holder = p;
                 }
             }
         }
-        if !seen.insert(holder) {
+        if reported.contains(&holder) {
             continue;
         }
+        reported.push(holder);
         let place = heap.place(holder);
+        if !places.insert(place.clone()) {
+            continue;
+        }
         let size = heap.retained.get(holder);
         out.push(Observation {
             pattern: Pattern::LargeHolder,

@@ -523,7 +523,8 @@ fn generic_order(f: &Finding) -> u8 {
 }
 
 /// One growth seen as several generic findings (the list that grew, its
-/// array's type, its items' type) is one finding: a generic finding whose
+/// array's type, its items' type) is one finding (and in one heap, an
+/// object holding half of a larger holder's bytes is told under it): a generic finding whose
 /// example the example of a finding ranked before it dominates, with at
 /// least 90 % of its growth, is told as a detail of that one ("grew with
 /// it").
@@ -532,6 +533,30 @@ fn merge_generic(heap: &Heap, found: Vec<Finding>) -> Vec<Finding> {
         |f: &Finding| matches!(f.group.pattern, Pattern::LargeHolder | Pattern::TypeGrowth);
     let mut out: Vec<Finding> = Vec::with_capacity(found.len());
     for f in found {
+        // One heap: an object holding half of a larger holder's bytes or
+        // more is part of that answer (a list inside the object holding
+        // it), told under it.
+        if !f.compared && f.group.pattern == Pattern::LargeHolder {
+            let cover = out.iter_mut().find(|k| {
+                k.group.pattern == Pattern::LargeHolder
+                    && 2 * f.group.retained_bytes >= k.group.retained_bytes
+                    && match (k.group.holder, f.group.holder) {
+                        (Some(a), Some(b)) => heap.dominators.dominates(a, b),
+                        _ => false,
+                    }
+            });
+            if let Some(k) = cover {
+                k.group.details.push(Detail {
+                    label: "holds within it".to_owned(),
+                    value: format!(
+                        "{} ({} bytes)",
+                        f.group.subject,
+                        thousands(f.group.retained_bytes)
+                    ),
+                });
+                continue;
+            }
+        }
         if f.compared && generic(&f) {
             let bytes = f.rank_bytes();
             let cover = out.iter_mut().find(|k| {
