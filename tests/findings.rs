@@ -419,10 +419,7 @@ fn check_leaks(dir: &Path) -> Result<(), Failed> {
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
-    for dir in heaplens_corpus::generated_fixture_dirs("the findings tests") {
-        if !dir.to_string_lossy().ends_with("-leaks") {
-            continue;
-        }
+    for dir in heaplens_corpus::leaks_fixture_dirs("the findings tests") {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         trials.push(Trial::test(format!("leaks::{name}"), move || {
             check_leaks(&dir)
