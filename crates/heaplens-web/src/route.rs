@@ -72,6 +72,11 @@ pub enum Screen {
         /// The dump.
         dump: usize,
     },
+    /// Leak findings.
+    Findings {
+        /// The dump.
+        dump: usize,
+    },
     /// The comparison of two dumps.
     Compare {
         /// The baseline.
@@ -115,6 +120,7 @@ impl Route {
             Screen::Object { .. } => "object",
             Screen::Strings { .. } => "strings",
             Screen::Waste { .. } => "waste",
+            Screen::Findings { .. } => "findings",
             Screen::Compare { .. } => "compare",
             Screen::Flame { .. } => "flame",
         };
@@ -128,7 +134,8 @@ impl Route {
             | Screen::Types { dump }
             | Screen::Flame { dump }
             | Screen::Strings { dump }
-            | Screen::Waste { dump } => {
+            | Screen::Waste { dump }
+            | Screen::Findings { dump } => {
                 q.append_pair("dump", &dump.to_string());
             }
             Screen::Object { dump, node } => {
@@ -201,6 +208,7 @@ impl Route {
             },
             ("strings", Some(dump), ..) => Screen::Strings { dump },
             ("waste", Some(dump), ..) => Screen::Waste { dump },
+            ("findings", Some(dump), ..) => Screen::Findings { dump },
             ("compare", _, Some(base), Some(current), _) if base != current => {
                 Screen::Compare { base, current }
             }
@@ -232,6 +240,7 @@ impl Route {
             Screen::Object { dump, node } => (7, vec![key(dump)], Some(node.0)),
             Screen::Strings { dump } => (8, vec![key(dump)], None),
             Screen::Waste { dump } => (9, vec![key(dump)], None),
+            Screen::Findings { dump } => (10, vec![key(dump)], None),
         }
     }
 }
@@ -301,6 +310,11 @@ mod tests {
             },
             Route {
                 screen: Screen::Waste { dump: 0 },
+                dumps: vec![key("a.core", 9)],
+                table: TableView::default(),
+            },
+            Route {
+                screen: Screen::Findings { dump: 0 },
                 dumps: vec![key("a.core", 9)],
                 table: TableView::default(),
             },
