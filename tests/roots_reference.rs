@@ -329,7 +329,7 @@ struct RootSets {
     runtime: (Vec<u32>, Vec<u32>),
     /// The same adjusted by the differences explained: reference stack
     /// roots whose frame is gone dropped, finalizer roots finalized since
-    /// dropped, our conservative extras added.
+    /// (or being finalized) dropped, our conservative extras added.
     adjusted: (Vec<u32>, Vec<u32>),
     /// Dependent-handle edges (key, value), reference nodes.
     dependent: Vec<(u32, u32)>,
@@ -433,10 +433,14 @@ fn compare_roots(
         }
     }
 
-    // Finalizer roots: ready for finalization in both, or finalized since.
+    // Finalizer roots: ready for finalization in both, or finalized since,
+    // or being finalized (taken off the queue, on a stack in the dump: the
+    // leak zoo's finalizer thread is blocked in one).
     let ours_f = ours_kind(&|k| k == RootKind::Finalizer);
     let theirs_f = ref_kind(&|k| k == RootKind::Finalizer);
+    let ours_stack = ours_kind(&|k| k == RootKind::Stack);
     let mut finalized = Vec::new();
+    let mut running = Vec::new();
     for &r in &theirs_f {
         let o = ours_of[r as usize];
         if o != NONE && ours_f.contains(&o) {
@@ -444,6 +448,10 @@ fn compare_roots(
         }
         if registered.contains(&want.node_address(r)) {
             finalized.push(r);
+            continue;
+        }
+        if o != NONE && ours_stack.contains(&o) {
+            running.push(r);
             continue;
         }
         unexplained.push(format!(
@@ -466,11 +474,17 @@ fn compare_roots(
     let _ = writeln!(
         report,
         "  finalizer roots (ready for finalization): ours {}, the runtime's {} ({} of them \
-         registered again in the dump: their finalizer ran since{})",
+         registered again in the dump: their finalizer ran since{}; {} being finalized: on a \
+         stack in the dump{})",
         ours_f.len(),
         theirs_f.len(),
         finalized.len(),
         finalized
+            .iter()
+            .map(|&r| format!(", {:#x} {}", want.node_address(r), type_name(want, r)))
+            .collect::<String>(),
+        running.len(),
+        running
             .iter()
             .map(|&r| format!(", {:#x} {}", want.node_address(r), type_name(want, r)))
             .collect::<String>()
@@ -715,7 +729,7 @@ fn compare_roots(
         .into());
     }
     let gone: HashSet<u32> = gone.into_iter().collect();
-    let finalized: HashSet<u32> = finalized.into_iter().collect();
+    let finalized: HashSet<u32> = finalized.into_iter().chain(running).collect();
     let adjusted_long: Vec<u32> = want
         .roots()
         .iter()

@@ -1,6 +1,6 @@
 //! Benchmark: the answers on a big core — flame graphs by retained and by
 //! inclusive size, PerfView's Inc per type, groups by interface, key
-//! retention paths, and a flame graph's diff.
+//! retention paths, leak findings, and a flame graph's diff.
 //!
 //! `cargo bench -p heaplens-tests --bench answers` opens the generated
 //! 5-million-object core (`../dumplab/out/linux-net8-big/phase1`, made by
@@ -191,6 +191,35 @@ fn main() {
         s,
         format!("{} paths of {} objects", kp.paths.len(), kp.objects),
     );
+    // Leak findings of the one dump: every detector (contents read from
+    // the dump through a page cache of its own).
+    let file = if path.extension().is_some_and(|e| e == "zst") {
+        heaplens_corpus::unpacked(&path).expect("unpack")
+    } else {
+        path.clone()
+    };
+    let src = PageCache::new(FileSource::open(&file).expect("open"));
+    let reader = snap.object_reader(&src).ok();
+    let (s, found) = best(runs, || {
+        let heap = heaplens_findings::Heap::new(
+            g,
+            &dom,
+            &sizes,
+            &paths,
+            reader
+                .as_ref()
+                .map(|r| r as &dyn heaplens_contents::ObjectReader),
+        );
+        let obs = heaplens_findings::observe(&heap);
+        let found = heaplens_findings::findings(&heap, &obs, None);
+        (obs.groups.len(), found.len())
+    });
+    step(
+        "leak findings (every detector, one dump)",
+        s,
+        format!("{} groups, {} findings", found.0, found.1),
+    );
+    drop(reader);
     let other = path.to_string_lossy().replace("phase1.", "phase2.");
     if other != path.to_string_lossy() && Path::new(&other).is_file() {
         let snap2 = open(Path::new(&other));

@@ -1529,6 +1529,38 @@ async function main() {
       await shot("29-types-instances-buttons");
     });
 
+    await test("findings: a dump's leak findings equal `heaplens findings --json` (rank, pattern, objects, retained; the export); a finding opens to its evidence and its path, whose objects open in the inspector", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      await home();
+      await openFile(file);
+      await assertNoError();
+      await page.click("#tab-findings");
+      await page.waitForSelector("#finding-detectors", { timeout: TIMEOUT });
+      const want = cliJson(["findings", "--json", file]);
+      const rows = await page.$$eval("#findings .finding", (r) => r.map((x) => ({
+        rank: Number(x.dataset.rank), pattern: x.dataset.pattern, objects: Number(x.dataset.objects),
+        retained: Number(x.dataset.retained), leak: x.dataset.leak === "true",
+      })));
+      eq(rows, want.findings.map((f) => ({ rank: f.rank, pattern: f.pattern, objects: f.objects, retained: f.retained_bytes, leak: f.leak })), "finding rows");
+      eq(await page.$$eval("#finding-detectors .detector", (r) => r.map((x) => x.dataset.pattern)), want.detectors.map((d) => d.pattern), "detectors");
+      eq(await page.getAttribute("#export-json", "data-values"), "false", "the findings export says it carries no values");
+      eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(want), "findings export");
+      if (want.findings.length > 0) {
+        await page.click("#findings .finding summary");
+        await page.waitForSelector("#findings .finding[open] .finding-path .objlink", { timeout: TIMEOUT });
+        await shot("26-findings");
+        const link = "#findings .finding[open] .finding-path li:last-child .objlink";
+        const node = Number(await page.getAttribute(link, "data-node"));
+        assert(want.findings[0].path.steps.some((s) => s.node === node), "the link is an object of the CLI's path");
+        await page.click(link);
+        await page.waitForSelector(`#inspector[data-node="${node}"]`, { timeout: TIMEOUT });
+      } else {
+        await shot("26-findings");
+      }
+      log(`     ${want.findings.length} findings, ${want.detectors.length} detectors`);
+    });
+
     await test("object contents of a .gcdump: the page says it holds none", async () => {
       await home();
       await openFile(gcA);

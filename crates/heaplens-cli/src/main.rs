@@ -17,6 +17,7 @@ macro_rules! outln {
 }
 
 mod diff;
+mod findings;
 mod flame;
 mod info;
 mod instances;
@@ -98,6 +99,11 @@ enum Command {
     /// Wasted collections: empty ones, fill ratios, arrays of zeros or
     /// nulls, with their wasted bytes and holders.
     Waste(waste::WasteArgs),
+    /// Leak suspects: the .NET patterns that hold memory (timers, events,
+    /// cancellation registrations, caches, HttpClient churn, …), each with
+    /// its evidence, retention path and usual fix, ranked by retained
+    /// bytes (one dump) or retained growth (first dump against the last).
+    Findings(findings::FindingsArgs),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +130,7 @@ fn main() -> ExitCode {
         Command::Instances(args) => instances::run(&args),
         Command::Strings(args) => strings::run(&args),
         Command::Waste(args) => waste::run(&args),
+        Command::Findings(args) => findings::run(&args),
     };
     match result {
         Ok(()) if PARTIAL.load(std::sync::atomic::Ordering::Relaxed) && !cli.allow_partial => {
@@ -183,7 +190,7 @@ pub(crate) fn with_snapshot<T>(
 }
 
 /// `path` through a page cache.
-fn open_file(path: &Path) -> Result<PageCache<FileSource>, String> {
+pub(crate) fn open_file(path: &Path) -> Result<PageCache<FileSource>, String> {
     let file =
         FileSource::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     Ok(PageCache::new(file))
@@ -205,7 +212,7 @@ pub(crate) fn with_input<T>(
 
 /// Runs `read` on `src`, the bytes of `path`, with the `--modules` files
 /// and progress shown on a terminal; its error names the file.
-fn read_input<T>(
+pub(crate) fn read_input<T>(
     path: &Path,
     src: &(dyn ReadAt + Sync),
     read: impl FnOnce(

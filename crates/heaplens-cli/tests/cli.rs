@@ -192,7 +192,6 @@ fn stats_json_of_a_core_counts_live_objects_like_the_runtime() {
         &snap.graph,
         &live,
         &clr.gc.segments,
-        clr.gc.layout == heaplens_snapshot::HeapLayout::Regions,
         &want,
         &excused,
     )
@@ -202,7 +201,7 @@ fn stats_json_of_a_core_counts_live_objects_like_the_runtime() {
         .reclaimed
         .iter()
         .copied()
-        .chain(rec.finalized.iter().map(|&(r, _)| r))
+        .chain(rec.released.iter().map(|&(r, _)| r))
         .collect();
     let gone: u64 = gone_nodes.iter().map(|&r| want.node_size(r)).sum();
     let ref_objects = reference["object_count"].as_u64().unwrap();

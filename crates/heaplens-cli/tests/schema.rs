@@ -6,6 +6,7 @@
 
 use heaplens_analysis::perfview::{short_module, shorten_namespaces};
 use heaplens_results::diff::DiffDocument;
+use heaplens_results::findings::FindingsDocument;
 use heaplens_results::info::InfoDocument;
 use heaplens_results::retained::RetainedDocument;
 use heaplens_results::roots::RootsDocument;
@@ -67,6 +68,49 @@ fn every_command_writes_a_versioned_document() {
     assert_eq!(roots.shortest_path.as_ref(), roots.paths.first());
     let diff: DiffDocument = document(&["diff", "--json"], &[&a, &b], DocumentKind::Diff);
     assert_eq!(diff.base.file, a.display().to_string());
+    // A .gcdump holds no values: the detectors that read them say so.
+    let f: FindingsDocument = document(&["findings", "--json"], &[&a, &b], DocumentKind::Findings);
+    assert_eq!(
+        f.base_file.as_deref(),
+        Some(a.display().to_string().as_str())
+    );
+    assert_eq!(f.file, b.display().to_string());
+    let events = f.detectors.iter().find(|d| d.pattern == "events").unwrap();
+    assert!(
+        events
+            .silent_because
+            .as_deref()
+            .is_some_and(|w| w.contains("no object contents")),
+        "{events:?}"
+    );
+    assert!(f.findings.iter().all(|x| x.growth_retained_bytes.is_some()));
+}
+
+/// `findings` of the linux-net8 phase 1 and 2 cores: the text and the JSON
+/// tell the same findings, the first the LeakItem list DumpLab grows
+/// (`tests/findings.rs` checks its numbers against the runtime's).
+#[test]
+fn findings_text_and_json_agree() {
+    let Some((p1, dir)) = net8_core() else { return };
+    let p2 = heaplens_corpus::unpacked(&dir.join("phase2.withheap.core.zst")).unwrap();
+    let doc: FindingsDocument =
+        document(&["findings", "--json"], &[&p1, &p2], DocumentKind::Findings);
+    let top = doc.findings.first().expect("a finding");
+    assert_eq!(
+        top.path.as_ref().and_then(|p| p.root_name.as_deref()),
+        Some("DumpLab.Roots.Leak")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_heaplens"))
+        .args(["findings"])
+        .args([&p1, &p2])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for f in &doc.findings {
+        assert!(text.contains(&f.verdict), "{text}\nlacks {}", f.verdict);
+    }
+    assert!(text.contains("1. [large_holder]"), "{text}");
 }
 
 /// `heaplens stats --json` of every `.gcdump` sample: its rows, summed per

@@ -20,14 +20,12 @@
 //! | `instances` | a type's objects, sorted and paged, and its static fields (`heaplens instances`) | [`instances::InstancesDocument`] | [`instances::InstancesDocument::build`] |
 //! | `strings` | duplicate strings and string search (`heaplens strings`) | [`strings::StringsDocument`] | [`strings::StringsDocument::build`] |
 //! | `waste` | wasted collections (`heaplens waste`) | [`waste::WasteDocument`] | [`waste::WasteDocument::build`] |
+//! | `findings` | leak suspects: the .NET patterns holding memory, ranked by what they retain or how it grew (`heaplens findings`) | [`findings::FindingsDocument`] | [`findings::FindingsDocument::build`] |
 //! | `flame` | a flame graph of what holds the heap, by retained or inclusive size, of one snapshot or of two's difference (`heaplens flame`, the page's flame graph) | [`flame::FlameDocument`] | [`flame::FlameDocument::build`], [`flame::FlameDocument::build_diff`] |
 //!
 //! The optional columns and tables of `stats` and `diff` (PerfView's
 //! inclusive size, retained sizes, groups: [`groups`]) cost a spanning or
 //! a dominator tree; they are computed on request and left out otherwise.
-//!
-//! Documents still to come (findings) are new [`DocumentKind`]s that
-//! refer to types and objects by the same ids.
 //!
 //! # Values
 //!
@@ -80,6 +78,7 @@
 pub mod analysis;
 pub mod coverage;
 pub mod diff;
+pub mod findings;
 pub mod flame;
 pub mod groups;
 pub mod info;
@@ -95,11 +94,12 @@ pub mod waste;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
-/// The oldest version this heaplens reads as it stands: version 6 only
-/// added fields (absent ones read as `null` or empty) and a document to
-/// version 5, and version 5 only added documents to version 4.
+/// The oldest version this heaplens reads as it stands: version 7 only
+/// added a document to version 6, version 6 only added fields (absent
+/// ones read as `null` or empty) and a document to version 5, and version
+/// 5 only added documents to version 4.
 pub const OLDEST_READABLE: u32 = 4;
 
 /// The version of heaplens (the workspace's; every crate shares it).
@@ -131,6 +131,8 @@ pub enum DocumentKind {
     Strings,
     /// [`waste::WasteDocument`].
     Waste,
+    /// [`findings::FindingsDocument`].
+    Findings,
 }
 
 /// The fields every document starts with. Deserialising any document as a
@@ -187,8 +189,9 @@ impl Header {
     }
 
     /// Whether this heaplens reads the document: versions
-    /// [`OLDEST_READABLE`] to [`SCHEMA_VERSION`] (version 6 only added
-    /// fields and a document to version 5, version 5 only documents to
+    /// [`OLDEST_READABLE`] to [`SCHEMA_VERSION`] (version 7 only added a
+    /// document to version 6, version 6 only fields and a document to
+    /// version 5, version 5 only documents to
     /// version 4, see `CHANGELOG.md`; upgraders
     /// from older versions will sit here, as in Firefox Profiler's
     /// processed-profile versioning).
@@ -485,6 +488,11 @@ mod tests {
             ..h.clone()
         };
         assert!(v5.check().is_ok());
+        let v6 = Header {
+            schema_version: 6,
+            ..h.clone()
+        };
+        assert!(v6.check().is_ok());
         let v4 = Header {
             schema_version: 4,
             ..h.clone()

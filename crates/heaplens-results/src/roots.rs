@@ -378,6 +378,19 @@ fn shortest_paths(
         if !seen.insert(chain) {
             continue;
         }
+        out.push(RootPath::of(g, groups, &p));
+    }
+    out
+}
+
+impl RootPath {
+    /// The path `p` of graph `g` ([`RootPaths::path_to`]) as a document
+    /// writes it.
+    pub fn of(
+        g: &HeapGraph,
+        groups: &TypeGroups,
+        p: &heaplens_analysis::paths::RootPath,
+    ) -> RootPath {
         let root = &g.roots()[p.root];
         let steps: Vec<PathStep> = p
             .nodes
@@ -392,14 +405,13 @@ fn shortest_paths(
                 }
             })
             .collect();
-        out.push(RootPath {
+        RootPath {
             root_kind: root.kind.into(),
             root_name: g.root_name(root).map(str::to_owned),
             path: steps.iter().map(|s| s.type_name.clone()).collect(),
             steps,
-        });
+        }
     }
-    out
 }
 
 /// The analysis's tree as nested entries, within `limits`: the largest

@@ -22,6 +22,7 @@
 
 use crate::model::Answers;
 use heaplens_results::diff::{DiffDocument, RetainedByName};
+use heaplens_results::findings::FindingsDocument;
 use heaplens_results::flame::FlameDocument;
 use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
 use heaplens_results::instances::{InstanceSort, InstancesDocument};
@@ -40,8 +41,9 @@ use serde::{Deserialize, Serialize};
 /// and what its scratch file holds (issue 21); 4 adds object contents
 /// ([`Request::Contents`], issue 17); 5 adds the analysis's answers
 /// (inclusive and retained columns, flame graphs, retained growth), groups
-/// and their comparison, and the differential flame graph (issue 16).
-pub const PROTOCOL_VERSION: u32 = 5;
+/// and their comparison, and the differential flame graph (issue 16); 6
+/// adds a dump's leak findings ([`ContentsQuery::Findings`], issue 19).
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// What a [`Request::Contents`] asks about a dump's object contents; each
 /// is answered by the document `heaplens` writes for the same question.
@@ -78,6 +80,8 @@ pub enum ContentsQuery {
     },
     /// Wasted collections, as `heaplens waste FILE --json`.
     Waste,
+    /// Leak findings of the dump alone, as `heaplens findings FILE --json`.
+    Findings,
 }
 
 impl ContentsQuery {
@@ -88,7 +92,7 @@ impl ContentsQuery {
             ContentsQuery::Object { values, .. }
             | ContentsQuery::Instances { values, .. }
             | ContentsQuery::Strings { values, .. } => *values = v,
-            ContentsQuery::Waste => {}
+            ContentsQuery::Waste | ContentsQuery::Findings => {}
         }
         q
     }
@@ -107,6 +111,8 @@ pub enum ContentsDoc {
     Strings(StringsDocument),
     /// `waste`.
     Waste(WasteDocument),
+    /// `findings`.
+    Findings(FindingsDocument),
 }
 
 impl ContentsDoc {
@@ -117,6 +123,7 @@ impl ContentsDoc {
             ContentsDoc::Instances(d) => serde_json::to_string_pretty(d),
             ContentsDoc::Strings(d) => serde_json::to_string_pretty(d),
             ContentsDoc::Waste(d) => serde_json::to_string_pretty(d),
+            ContentsDoc::Findings(d) => serde_json::to_string_pretty(d),
         };
         s.expect("documents serialise")
     }
@@ -128,6 +135,8 @@ impl ContentsDoc {
             ContentsDoc::Instances(d) => d.values,
             ContentsDoc::Strings(d) => d.values,
             ContentsDoc::Waste(d) => d.values,
+            // Type, method and static fields' names only.
+            ContentsDoc::Findings(_) => false,
         }
     }
 }

@@ -84,6 +84,11 @@ pub enum Screen {
         /// The dump.
         dump: usize,
     },
+    /// Leak findings.
+    Findings {
+        /// The dump.
+        dump: usize,
+    },
     /// The comparison of two dumps.
     Compare {
         /// The baseline.
@@ -133,6 +138,7 @@ impl Route {
             Screen::Object { .. } => "object",
             Screen::Strings { .. } => "strings",
             Screen::Waste { .. } => "waste",
+            Screen::Findings { .. } => "findings",
             Screen::Compare { .. } => "compare",
             Screen::Flame { .. } => "flame",
         };
@@ -146,7 +152,8 @@ impl Route {
             | Screen::Types { dump }
             | Screen::Flame { dump }
             | Screen::Strings { dump }
-            | Screen::Waste { dump } => {
+            | Screen::Waste { dump }
+            | Screen::Findings { dump } => {
                 q.append_pair("dump", &dump.to_string());
             }
             Screen::Object { dump, node } => {
@@ -229,6 +236,7 @@ impl Route {
             },
             ("strings", Some(dump), ..) => Screen::Strings { dump },
             ("waste", Some(dump), ..) => Screen::Waste { dump },
+            ("findings", Some(dump), ..) => Screen::Findings { dump },
             ("compare", _, Some(base), Some(current), _) if base != current => {
                 Screen::Compare { base, current }
             }
@@ -260,6 +268,7 @@ impl Route {
             Screen::Object { dump, node } => (7, vec![key(dump)], Some(node.0)),
             Screen::Strings { dump } => (8, vec![key(dump)], None),
             Screen::Waste { dump } => (9, vec![key(dump)], None),
+            Screen::Findings { dump } => (10, vec![key(dump)], None),
         }
     }
 }
@@ -355,6 +364,11 @@ mod tests {
                 table: TableView::default(),
                 group: Some(GroupKind::Namespace),
                 flame_by: FlameMeasure::Inclusive,
+            },
+            Route {
+                screen: Screen::Findings { dump: 0 },
+                dumps: vec![key("a.core", 9)],
+                table: TableView::default(),
             },
         ];
         for r in routes {

@@ -60,6 +60,8 @@ pub enum Tab {
     Strings,
     /// Wasted collections.
     Waste,
+    /// Leak findings.
+    Findings,
 }
 
 /// The order and page of the instances view.
@@ -936,6 +938,7 @@ impl AppState {
                 values: true,
             },
             Tab::Waste => ContentsQuery::Waste,
+            Tab::Findings => ContentsQuery::Findings,
             Tab::Overview | Tab::Types | Tab::Flame | Tab::Detail(_) => return None,
         })
     }
@@ -976,6 +979,7 @@ impl AppState {
             }
             ContentsDoc::Strings(_) => "strings".to_owned(),
             ContentsDoc::Waste(_) => "waste".to_owned(),
+            ContentsDoc::Findings(_) => "findings".to_owned(),
         };
         let values = if doc.values() { "" } else { "-no-values" };
         Command::Download {
@@ -1530,6 +1534,7 @@ impl AppState {
                 self.show_dump(ids[dump], Tab::Strings);
             }
             Screen::Waste { dump } => self.show_dump(ids[dump], Tab::Waste),
+            Screen::Findings { dump } => self.show_dump(ids[dump], Tab::Findings),
             Screen::Compare { base, current } => {
                 self.diff_view = r.table.clone();
                 self.comparison = Some(Comparison {
@@ -1594,6 +1599,7 @@ impl AppState {
                         },
                     ),
                     Tab::Waste => (Screen::Waste { dump }, TableView::default()),
+                    Tab::Findings => (Screen::Findings { dump }, TableView::default()),
                 },
             },
             View::Compare => match self

@@ -4,6 +4,7 @@
 
 use super::common::PartialBanner;
 use super::detail::Detail;
+use super::findings::Findings;
 use super::flame::DumpFlame;
 use super::inspector::Inspector;
 use super::instances::Instances;
@@ -100,6 +101,11 @@ pub fn dump_screen(p: &DumpProps) -> Html {
     }
     tabs.push((Tab::Strings, "Strings".to_owned(), "tab-strings".to_owned()));
     tabs.push((Tab::Waste, "Waste".to_owned(), "tab-waste".to_owned()));
+    tabs.push((
+        Tab::Findings,
+        "Findings".to_owned(),
+        "tab-findings".to_owned(),
+    ));
     let same_tab = |a: Tab, b: Tab| {
         matches!(
             (a, b),
@@ -111,6 +117,7 @@ pub fn dump_screen(p: &DumpProps) -> Html {
                 | (Tab::Object(_), Tab::Object(_))
                 | (Tab::Strings, Tab::Strings)
                 | (Tab::Waste, Tab::Waste)
+                | (Tab::Findings, Tab::Findings)
         )
     };
     let panel_id = "tabpanel";
@@ -175,6 +182,7 @@ pub fn dump_screen(p: &DumpProps) -> Html {
                     Tab::Object(n) => html! { <Inspector id={id} node={n} /> },
                     Tab::Strings => html! { <Strings id={id} /> },
                     Tab::Waste => html! { <Waste id={id} /> },
+                    Tab::Findings => html! { <Findings id={id} /> },
                 } }
             </div>
         </>

@@ -33,6 +33,7 @@ mod detail;
 mod dump;
 mod dumpbar;
 mod failure;
+mod findings;
 mod flame;
 mod inspector;
 mod instances;

@@ -1,0 +1,169 @@
+//! Findings of small heaps built here, against numbers computed here:
+//! a cache that grew between two heaps is the top finding with the growth
+//! counted by hand; pinned objects reach their level; a heap without the
+//! patterns' types leaves every detector silent with its reason.
+
+use heaplens_analysis::dominators::dominators;
+use heaplens_analysis::paths::root_paths;
+use heaplens_analysis::retained::retained_sizes;
+use heaplens_findings::{findings, observe, Finding, Heap, Observations, Pattern};
+use heaplens_graph::{
+    GraphBuilder, HeapGraph, NoProgress, RootKind, TypeIndex, TypeInfo, TypeKind,
+};
+
+fn ty(b: &mut GraphBuilder, name: &str) -> TypeIndex {
+    b.add_type(TypeInfo {
+        name: name.into(),
+        module: None,
+        kind: TypeKind::Object,
+        method_table: 0,
+    })
+}
+
+/// A static `App.Cache` (a `List`1[Item]` of 48 bytes) → its `Item[]`
+/// (8 bytes a slot) → `items` Items of 40 bytes each holding a
+/// `System.Byte[]` of 100; `pinned` byte arrays of 64 bytes pinned by
+/// handles; 10 `Other` objects of 1,000 bytes from a second static.
+fn heap(items: u32, pinned: u32) -> HeapGraph {
+    let mut b = GraphBuilder::new();
+    let list = ty(&mut b, "System.Collections.Generic.List`1[App.Item]");
+    let array = ty(&mut b, "App.Item[]");
+    let item = ty(&mut b, "App.Item");
+    let bytes = ty(&mut b, "System.Byte[]");
+    let other = ty(&mut b, "App.Other");
+    let mut addr = 0x1000u64;
+    let mut next = || {
+        addr += 0x1000;
+        addr
+    };
+    // Node numbers: 0 list, 1 array, then item/byte[] pairs, then the
+    // pinned arrays, then the others.
+    let first_item = 2u32;
+    b.add_node(list, 48, next(), [1]).unwrap();
+    let slots: Vec<u32> = (0..items).map(|i| first_item + 2 * i).collect();
+    b.add_node(array, 24 + 8 * u64::from(items), next(), slots)
+        .unwrap();
+    for i in 0..items {
+        b.add_node(item, 40, next(), [first_item + 2 * i + 1])
+            .unwrap();
+        b.add_node(bytes, 100, next(), []).unwrap();
+    }
+    let first_pinned = first_item + 2 * items;
+    for _ in 0..pinned {
+        b.add_node(bytes, 64, next(), []).unwrap();
+    }
+    let first_other = first_pinned + pinned;
+    for _ in 0..10 {
+        b.add_node(other, 1000, next(), []).unwrap();
+    }
+    b.add_root(0, RootKind::Static, Some("App.Cache"));
+    for p in 0..pinned {
+        b.add_root(first_pinned + p, RootKind::PinnedHandle, None);
+    }
+    for o in 0..10 {
+        b.add_root(first_other + o, RootKind::Static, Some("App.Others"));
+    }
+    b.finish().unwrap()
+}
+
+/// Observes `g` and runs `f` with its heap and observations.
+fn with<T>(g: &HeapGraph, f: impl FnOnce(&Heap, &Observations) -> T) -> T {
+    let dom = dominators(g, &mut NoProgress).unwrap();
+    let sizes = retained_sizes(g, &dom);
+    let paths = root_paths(g, &mut NoProgress).unwrap();
+    let heap = Heap::new(g, &dom, &sizes, &paths, None);
+    let obs = observe(&heap);
+    f(&heap, &obs)
+}
+
+#[test]
+fn a_cache_that_grew_is_the_top_finding_with_its_growth() {
+    let (g1, g2) = (heap(10, 0), heap(200, 0));
+    let base = with(&g1, |_, o| o.clone());
+    let found: Vec<Finding> = with(&g2, |h, o| findings(h, o, Some(&base)));
+    let top = found.first().expect("a finding");
+    assert_eq!(top.group.pattern, Pattern::LargeHolder, "{found:#?}");
+    // The list itself is the holder (not its array): node 0.
+    assert_eq!(top.group.holder, Some(0));
+    // Retained: 48 + (24 + 8 n) + n (40 + 100); growth between n = 10, 200.
+    let retained = |n: i64| 48 + 24 + 8 * n + n * 140;
+    assert_eq!(top.group.retained_bytes as i64, retained(200));
+    assert_eq!(top.growth_bytes(), Some(retained(200) - retained(10)));
+    assert!(top.leak && top.compared);
+    // Its items' type grew with it and is told under it, not apart.
+    assert!(
+        top.group
+            .details
+            .iter()
+            .any(|d| d.label == "grew with it: App.Item" && d.value.starts_with("+190 objects")),
+        "{:?}",
+        top.group.details
+    );
+    assert!(!found
+        .iter()
+        .any(|f| f.group.pattern == Pattern::TypeGrowth && f.group.key == "App.Item"));
+    // The others did not change: no finding of theirs.
+    assert!(!found.iter().any(|f| f.group.key.contains("App.Others")));
+}
+
+#[test]
+fn one_heap_reports_its_large_holders_as_not_leaks() {
+    let g = heap(200, 0);
+    let found = with(&g, |h, o| findings(h, o, None));
+    assert!(!found.is_empty());
+    assert!(found.iter().all(|f| !f.leak && !f.compared));
+    // Ranked by retained bytes.
+    assert!(found
+        .windows(2)
+        .all(|w| w[0].group.retained_bytes >= w[1].group.retained_bytes));
+}
+
+#[test]
+fn pinned_objects_reach_their_level_and_their_growth() {
+    let t = Pattern::Pinned.threshold();
+    let below = heap(1, t.level as u32 - 1);
+    let at = heap(1, t.level as u32);
+    let pinned = |f: &Vec<Finding>| {
+        f.iter()
+            .filter(|x| x.group.pattern == Pattern::Pinned)
+            .map(|x| (x.group.key.clone(), x.group.objects))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pinned(&with(&below, |h, o| findings(h, o, None))), []);
+    assert_eq!(
+        pinned(&with(&at, |h, o| findings(h, o, None))),
+        [("System.Byte[]".to_owned(), t.level)]
+    );
+    // Growth alone: from 10 to 10 + growth, far below the level.
+    let base = with(&heap(1, 10), |_, o| o.clone());
+    let grown = heap(1, 10 + t.growth as u32);
+    let found = with(&grown, |h, o| findings(h, o, Some(&base)));
+    let f = found
+        .iter()
+        .find(|x| x.group.pattern == Pattern::Pinned)
+        .expect("a pinned finding");
+    assert_eq!(f.growth_objects(), Some(t.growth as i64));
+    // The retained growth of pinned arrays: growth × 64 bytes.
+    assert_eq!(f.growth_bytes(), Some(t.growth as i64 * 64));
+}
+
+#[test]
+fn detectors_without_their_types_say_why() {
+    let g = heap(5, 0);
+    let runs = with(&g, |_, o| o.runs.clone());
+    assert_eq!(runs.len(), Pattern::ALL.len());
+    for r in &runs {
+        match r.pattern {
+            Pattern::LargeHolder | Pattern::TypeGrowth | Pattern::Caches => {}
+            _ => assert!(r.silent_because.is_some(), "{r:?}"),
+        }
+    }
+    let timers = runs.iter().find(|r| r.pattern == Pattern::Timers).unwrap();
+    assert!(timers
+        .silent_because
+        .as_deref()
+        .is_some_and(|w| w.contains("TimerQueueTimer")));
+    for p in Pattern::ALL {
+        assert_eq!(Pattern::of_id(p.id()), Some(p));
+    }
+}
