@@ -369,6 +369,7 @@ mod tests {
                 screen: Screen::Findings { dump: 0 },
                 dumps: vec![key("a.core", 9)],
                 table: TableView::default(),
+                ..Route::landing()
             },
         ];
         for r in routes {
