@@ -188,14 +188,9 @@ fn stats_json_of_a_core_counts_live_objects_like_the_runtime() {
     // run since, are no longer rooted in the dump.
     let registered = heaplens_tests::clr_check::registered_for_finalization_in(&core).unwrap();
     let excused = heaplens_tests::reconcile::finalized_since(&want, &registered);
-    let rec = heaplens_tests::reconcile::reconcile(
-        &snap.graph,
-        &live,
-        &clr.gc.segments,
-        &want,
-        &excused,
-    )
-    .unwrap();
+    let rec =
+        heaplens_tests::reconcile::reconcile(&snap.graph, &live, &clr.gc.segments, &want, &excused)
+            .unwrap();
     let later: u64 = rec.later.iter().map(|&o| snap.graph.node_size(o)).sum();
     let gone_nodes: Vec<u32> = rec
         .reclaimed
