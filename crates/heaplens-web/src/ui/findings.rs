@@ -105,7 +105,7 @@ fn finding_view(dispatch: &Callback<Action>, id: DumpId, f: &FindingEntry) -> Ht
                 { for f.details.iter().map(|d| html! { <><dt>{ &d.label }</dt><dd class="mono">{ &d.value }</dd></> }) }
             </dl>
             { match &f.path {
-                Some(p) => html! { <><h4>{ "Retention path" }</h4>{ path_view(dispatch, id, p) }</> },
+                Some(p) => html! { <><h3 class="finding-sub">{ "Retention path" }</h3>{ path_view(dispatch, id, p) }</> },
                 None => html! {},
             } }
             <p class="finding-fix"><strong>{ "Fix: " }</strong>{ &f.fix }</p>
