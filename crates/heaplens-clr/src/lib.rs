@@ -42,9 +42,7 @@ pub use heaplens_metadata;
 pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
 
-use heaplens_graph::{
-    GraphBuilder, HeapGraph, NodeColumns, Phase, Progress, RootKind, TypeInfo, TypeKind,
-};
+use heaplens_graph::{GraphBuilder, HeapGraph, Phase, Progress, RootKind, TypeInfo, TypeKind};
 
 /// How the GC runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -279,7 +277,6 @@ struct Beside {
     naming: names::NamingReport,
     static_roots: Vec<statics::StaticRoot>,
     statics: statics::StaticsReport,
-    nodes: NodeColumns,
 }
 
 /// Finds the GC's `GcDacVars`, its heaps and their segments.
@@ -437,7 +434,7 @@ pub fn read_with(
         .map(|d| (d.primary, d.secondary))
         .collect();
     extra.sort_unstable();
-    let n = objects.addresses.len() as u64;
+    let n = objects.len() as u64;
     // Progress of the references, from either thread's work; once it says
     // stop, it is not asked again.
     let progress = std::cell::RefCell::new(progress);
@@ -497,7 +494,6 @@ pub fn read_with(
         let (static_roots, statics) = statics::find(heap, &mut modules, &handles.roots);
         check()?;
         naming.notes.extend(statics.note());
-        let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
         Ok(Beside {
             heuristic,
             queues: (queues, generation_count),
@@ -508,7 +504,6 @@ pub fn read_with(
             naming,
             static_roots,
             statics,
-            nodes,
         })
     };
     let mut report = report;
@@ -545,7 +540,6 @@ pub fn read_with(
         naming,
         static_roots,
         statics,
-        nodes,
     } = rest?;
 
     // The graph: one type per MethodTable.
@@ -565,8 +559,6 @@ pub fn read_with(
             method_table: mt,
         });
     }
-    b.add_node_columns(nodes, starts, targets)?;
-    let is_free = |o: u32| mts.tables[objects.types[o as usize] as usize].is_free;
     // Frozen (NonGC heap) objects are never collected.
     let frozen: Vec<roots::FoundRoot> = segments
         .iter()
@@ -580,6 +572,9 @@ pub fn read_with(
             place: roots::Place::Immortal,
         })
         .collect();
+    // The objects' columns become the graph's nodes, without a copy.
+    b.add_node_columns(objects.into_columns(), starts, targets)?;
+    let free_type = |t: u32| mts.tables.get(t as usize).is_some_and(|t| t.is_free);
     for r in handles
         .roots
         .iter()
@@ -587,7 +582,7 @@ pub fn read_with(
         .chain(&stack_roots)
         .chain(&frozen)
     {
-        if is_free(r.object) {
+        if free_type(b.partial().node_type(r.object)) {
             continue;
         }
         let name = match (r.kind, r.thread) {

@@ -369,7 +369,9 @@ pub(crate) fn find(
     };
     for r in handles {
         if matches!(r.kind, RootKind::StrongHandle | RootKind::PinnedHandle) {
-            if let Some(&a) = objects.addresses.get(r.object as usize) {
+            if let Some(a) =
+                ((r.object as usize) < objects.len()).then(|| objects.address(r.object as usize))
+            {
                 s.note_array(a.saturating_add(0x10));
             }
         }
@@ -447,14 +449,14 @@ impl Heap<'_> {
     /// containing `p`, when `p` is one of its element slots.
     fn ref_array_elements(&self, p: u64) -> Option<(u64, u64)> {
         let i = self.objects.containing(p)?;
-        let mt = &self.mts.tables[self.objects.types[i] as usize];
+        let mt = &self.mts.tables[self.objects.mt(i) as usize];
         if mt.is_free || !mt.is_array() || mt.component_size != 8 || mt.gcdesc.is_none() {
             return None;
         }
-        let a = self.objects.addresses[i];
+        let a = self.objects.address(i);
         let (start, end) = (
             a.saturating_add(0x10),
-            a.saturating_add(self.objects.sizes[i].saturating_sub(8)),
+            a.saturating_add(self.objects.size(i).saturating_sub(8)),
         );
         (p >= start && p < end && (p - start).is_multiple_of(8)).then_some((start, end))
     }
@@ -473,7 +475,7 @@ impl Heap<'_> {
     }
 
     fn table(&self, object: usize) -> &MethodTable {
-        &self.mts.tables[self.objects.types[object] as usize]
+        &self.mts.tables[self.objects.mt(object) as usize]
     }
 }
 

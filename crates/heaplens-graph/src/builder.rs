@@ -69,6 +69,45 @@ impl NodeColumns {
         Ok(c)
     }
 
+    /// Room for `n` more nodes.
+    pub fn reserve(&mut self, n: usize) {
+        self.types.reserve(n);
+        self.sizes.reserve(n);
+        self.addresses.reserve(n);
+    }
+
+    /// Appends a node of type `type_index`, `size` bytes, at `address`.
+    #[inline]
+    pub fn push(&mut self, type_index: u32, size: u64, address: u64) {
+        self.types.push(type_index);
+        self.sizes.push(size);
+        self.addresses.push(address);
+        self.len += 1;
+    }
+
+    /// The type of node `i` (`i < len()`).
+    #[inline]
+    pub fn type_at(&self, i: usize) -> u32 {
+        self.types.get(i)
+    }
+
+    /// The size of node `i` (`i < len()`).
+    #[inline]
+    pub fn size_at(&self, i: usize) -> u64 {
+        self.sizes.get(i)
+    }
+
+    /// The address of node `i` (`i < len()`).
+    #[inline]
+    pub fn address_at(&self, i: usize) -> u64 {
+        self.addresses.get(i)
+    }
+
+    /// Heap memory the columns take, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.types.memory_bytes() + self.sizes.memory_bytes() + self.addresses.memory_bytes()
+    }
+
     /// How many nodes.
     pub fn len(&self) -> usize {
         self.len
@@ -403,7 +442,8 @@ mod tests {
         let addresses = [0x1000u64, 0x1018, 0x1_0000_0000, 0x9_0000_0000];
         let starts = [0u32, 2, 2, 5, 6];
         let targets = vec![1u32, 3, 0, 1, 2, 3];
-        // 0: one by one, 1: slices, 2: prebuilt columns.
+        // 0: one by one, 1: slices, 2: prebuilt columns, 3: columns
+        // appended to one node at a time.
         let build = |bulk: u8, before: bool| {
             let mut b = GraphBuilder::new();
             b.add_type(ty("A", TypeKind::Object));
@@ -419,8 +459,24 @@ mod tests {
                         .unwrap(),
                     shift
                 );
-            } else if bulk == 2 {
-                let nodes = NodeColumns::new(&types, &sizes, &addresses).unwrap();
+            } else if bulk == 2 || bulk == 3 {
+                let nodes = if bulk == 2 {
+                    NodeColumns::new(&types, &sizes, &addresses).unwrap()
+                } else {
+                    let mut c = NodeColumns::default();
+                    c.reserve(2);
+                    for i in 0..4 {
+                        c.push(types[i], sizes[i], addresses[i]);
+                    }
+                    for i in 0..4 {
+                        assert_eq!(
+                            (c.type_at(i), c.size_at(i), c.address_at(i)),
+                            (types[i], sizes[i], addresses[i])
+                        );
+                    }
+                    assert!(c.memory_bytes() >= 4 * 8);
+                    c
+                };
                 assert_eq!(nodes.len(), 4);
                 assert_eq!(
                     b.add_node_columns(nodes, starts.to_vec(), t).unwrap(),
@@ -435,7 +491,10 @@ mod tests {
             }
             b.finish().unwrap()
         };
-        for (before, bulk) in [false, true].into_iter().flat_map(|b| [(b, 1), (b, 2)]) {
+        for (before, bulk) in [false, true]
+            .into_iter()
+            .flat_map(|b| [(b, 1), (b, 2), (b, 3)])
+        {
             let (a, b) = (build(bulk, before), build(0, before));
             assert_eq!(a.node_count(), b.node_count());
             for i in 0..a.node_count() as u32 {
@@ -559,6 +618,10 @@ mod tests {
             "{per_object} bytes per object"
         );
         assert_eq!(g.node_address(n - 1), 0x1000 + 24 * (n - 1) as u64);
+        // The edges read back from the packed starts.
+        for i in [0, 1, 63, 64, 65, n / 2, n - 1] {
+            assert_eq!(g.children(i), &[(i + 1) % n, (i + 7) % n]);
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ impl TypeColumn {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, t: u32) {
         if let TypeColumn::Narrow(v) = self {
             if t < u16::MAX as u32 {
@@ -121,6 +122,7 @@ impl SizeColumn {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, size: u64) {
         if size < Self::LARGE as u64 {
             self.small.push(size as u16);
@@ -204,6 +206,7 @@ impl AddressColumn {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, address: u64) {
         self.tail.push(address);
         if self.tail.len() == BLOCK {
@@ -224,6 +227,7 @@ impl AddressColumn {
         self.tail.extend_from_slice(blocks.remainder());
     }
 
+    #[inline(never)]
     fn seal(&mut self) {
         let tail = std::mem::take(&mut self.tail);
         self.seal_block(&tail);
