@@ -2,6 +2,7 @@
 
 use crate::columns::{AddressColumn, SizeColumn, TypeColumn};
 use crate::graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
+use crate::starts::EdgeStarts;
 use std::collections::HashMap;
 
 /// A graph that cannot be built as given.
@@ -147,7 +148,7 @@ impl GraphBuilder {
     /// An empty builder.
     pub fn new() -> Self {
         let mut b = GraphBuilder::default();
-        b.graph.edge_start.push(0);
+        b.graph.edge_start.flat_mut().push(0);
         b
     }
 
@@ -157,7 +158,7 @@ impl GraphBuilder {
         g.node_type.reserve(nodes);
         g.node_size.reserve(nodes);
         g.node_address.reserve(nodes);
-        g.edge_start.reserve_exact(nodes);
+        g.edge_start.flat_mut().reserve_exact(nodes);
         g.edges.reserve_exact(edges);
     }
 
@@ -223,7 +224,8 @@ impl GraphBuilder {
                 limit: u32::MAX as u64,
             });
         }
-        g.edge_start.push(g.edges.len() as u32);
+        let end = g.edges.len() as u32;
+        g.edge_start.flat_mut().push(end);
         Ok(index)
     }
 
@@ -343,12 +345,12 @@ impl GraphBuilder {
         let first = g.edge_start.len() - 1;
         let base = g.edges.len() as u64;
         if g.edge_start.len() == 1 && base == 0 {
-            g.edge_start = starts;
+            g.edge_start = EdgeStarts::Flat(starts);
             g.edges = targets;
         } else {
-            g.edge_start.reserve_exact(n);
-            g.edge_start
-                .extend(starts[1..].iter().map(|&s| (base + s as u64) as u32));
+            let flat = g.edge_start.flat_mut();
+            flat.reserve_exact(n);
+            flat.extend(starts[1..].iter().map(|&s| (base + s as u64) as u32));
             g.edges.extend_from_slice(&targets);
         }
         first as NodeIndex
@@ -413,7 +415,7 @@ impl GraphBuilder {
         g.node_type.shrink_to_fit();
         g.node_size.shrink_to_fit();
         g.node_address.shrink_to_fit();
-        g.edge_start.shrink_to_fit();
+        g.edge_start.pack();
         g.edges.shrink_to_fit();
         g.roots.shrink_to_fit();
         Ok(g)
@@ -600,7 +602,7 @@ mod tests {
     }
 
     #[test]
-    fn memory_per_object_is_about_12_bytes_plus_4_per_edge() {
+    fn memory_per_object_is_about_10_bytes_plus_4_per_edge() {
         let n = 100_000u32;
         let mut b = GraphBuilder::new();
         b.reserve(n as usize, 2 * n as usize);
@@ -611,10 +613,10 @@ mod tests {
         }
         let g = b.finish().unwrap();
         let per_object = (g.memory_bytes() - 8 * n as usize) as f64 / n as f64;
-        // Type 2 + size 2 + address 4.125 + first-edge offset 4 bytes per
-        // node; edges were subtracted above.
+        // Type 2 + size 2 + address 4.125 + first-edge offset 2.125 bytes
+        // per node; edges were subtracted above.
         assert!(
-            (12.0..12.3).contains(&per_object),
+            (10.2..10.5).contains(&per_object),
             "{per_object} bytes per object"
         );
         assert_eq!(g.node_address(n - 1), 0x1000 + 24 * (n - 1) as u64);

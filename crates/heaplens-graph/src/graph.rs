@@ -1,6 +1,7 @@
 //! The immutable heap graph.
 
 use crate::columns::{AddressColumn, SizeColumn, TypeColumn};
+use crate::starts::EdgeStarts;
 
 /// Index of a node (object or pseudo-node) in a [`HeapGraph`].
 pub type NodeIndex = u32;
@@ -116,7 +117,7 @@ pub struct HeapGraph {
     pub(crate) node_type: TypeColumn,
     pub(crate) node_size: SizeColumn,
     pub(crate) node_address: AddressColumn,
-    pub(crate) edge_start: Vec<u32>,
+    pub(crate) edge_start: EdgeStarts,
     pub(crate) edges: Vec<NodeIndex>,
     pub(crate) root_node: Option<NodeIndex>,
     pub(crate) roots: Vec<Root>,
@@ -198,8 +199,8 @@ impl HeapGraph {
 
     /// The nodes a node refers to, in the input's order (duplicates kept).
     pub fn children(&self, n: NodeIndex) -> &[NodeIndex] {
-        let s = self.edge_start[n as usize] as usize;
-        let e = self.edge_start[n as usize + 1] as usize;
+        let s = self.edge_start.get(n as usize) as usize;
+        let e = self.edge_start.get(n as usize + 1) as usize;
         &self.edges[s..e]
     }
 
@@ -238,7 +239,7 @@ impl HeapGraph {
             + self.node_type.memory_bytes()
             + self.node_size.memory_bytes()
             + self.node_address.memory_bytes()
-            + self.edge_start.capacity() * 4
+            + self.edge_start.memory_bytes()
             + self.edges.capacity() * 4
             + self.roots.capacity() * size_of::<Root>()
             + self.root_names.capacity() * size_of::<String>()
