@@ -44,16 +44,22 @@ impl TypeColumn {
 
     #[inline]
     pub(crate) fn push(&mut self, t: u32) {
-        if let TypeColumn::Narrow(v) = self {
-            if t < u16::MAX as u32 {
-                v.push(t as u16);
-                return;
-            }
-            let wide: Vec<u32> = v.iter().map(|&x| x as u32).collect();
-            *self = TypeColumn::Wide(wide);
+        match self {
+            TypeColumn::Narrow(v) if t < u16::MAX as u32 => v.push(t as u16),
+            TypeColumn::Wide(v) => v.push(t),
+            TypeColumn::Narrow(_) => self.widen_and_push(t),
         }
-        if let TypeColumn::Wide(v) = self {
-            v.push(t);
+    }
+
+    /// [`TypeColumn::push`] of the first index too large for the narrow
+    /// column: out of the hot path.
+    #[cold]
+    #[inline(never)]
+    fn widen_and_push(&mut self, t: u32) {
+        if let TypeColumn::Narrow(v) = self {
+            let mut wide: Vec<u32> = v.iter().map(|&x| x as u32).collect();
+            wide.push(t);
+            *self = TypeColumn::Wide(wide);
         }
     }
 
@@ -127,9 +133,16 @@ impl SizeColumn {
         if size < Self::LARGE as u64 {
             self.small.push(size as u16);
         } else {
-            self.large.insert(self.small.len() as u32, size);
-            self.small.push(Self::LARGE);
+            self.push_large(size);
         }
+    }
+
+    /// [`SizeColumn::push`] of a large size: out of the hot path.
+    #[cold]
+    #[inline(never)]
+    fn push_large(&mut self, size: u64) {
+        self.large.insert(self.small.len() as u32, size);
+        self.small.push(Self::LARGE);
     }
 
     /// Appends `sizes`, as [`SizeColumn::push`] of each would.
