@@ -130,6 +130,17 @@ impl Objects {
         self.columns.push(mt, size, address);
     }
 
+    /// Appends objects `range` of `other` (above every address so far),
+    /// with each MethodTable index `t` replaced by `map(t)`.
+    pub fn extend_from(
+        &mut self,
+        other: &Objects,
+        range: std::ops::Range<usize>,
+        map: impl FnMut(u32) -> u32,
+    ) {
+        self.columns.extend_from(&other.columns, range, map);
+    }
+
     /// Room for `n` more objects.
     pub fn reserve(&mut self, n: usize) {
         self.columns.reserve(n);
@@ -705,10 +716,7 @@ impl Part {
         let l = &later.objects;
         for (r, end) in &runs {
             let range = r.objects..end.objects;
-            o.reserve(range.len());
-            for i in range.clone() {
-                o.push(l.address(i), map(l.mt(i), mts), l.size(i));
-            }
+            o.extend_from(l, range.clone(), |t| map(t, mts));
             if let (Some(mine), Some(theirs)) = (raw.as_mut(), later.raw.as_ref()) {
                 let base = mine.words.len() as u32;
                 let first = r.words as u32;

@@ -162,6 +162,19 @@ impl SizeColumn {
         }
     }
 
+    /// Appends the sizes `range` of `other`.
+    pub(crate) fn extend_from(&mut self, other: &SizeColumn, range: std::ops::Range<usize>) {
+        let first = self.small.len();
+        let small = &other.small[range.clone()];
+        self.small.extend_from_slice(small);
+        for (k, &s) in small.iter().enumerate() {
+            if s == Self::LARGE {
+                let size = other.get(range.start + k);
+                self.large.insert((first + k) as u32, size);
+            }
+        }
+    }
+
     pub(crate) fn reserve(&mut self, n: usize) {
         self.small.reserve_exact(n);
     }
