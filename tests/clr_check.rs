@@ -92,9 +92,12 @@ pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<
             memory
                 .read_virtual(addr, &mut bytes)
                 .map_err(|e| e.to_string())?;
-            let still_there = bytes
-                .chunks_exact(8)
-                .any(|w| u64::from_le_bytes(w.try_into().unwrap()) == to);
+            let p = memory.pointer_size();
+            let still_there = bytes.chunks_exact(p).any(|w| {
+                let mut b = [0u8; 8];
+                b[..p].copy_from_slice(w);
+                u64::from_le_bytes(b) == to
+            });
             if still_there {
                 return Err(format!(
                     "edge {addr:#x} -> {to:#x} not found ({})",
@@ -198,22 +201,25 @@ fn registered_in(
     queues: &[u64],
     generations: u64,
 ) -> Result<HashSet<u64>, String> {
+    // `CFinalize`'s fill pointers and entries are pointers of the
+    // process's size.
+    let p = memory.pointer_size() as u64;
     let mut out = HashSet::new();
     for &q in queues {
-        let word = |i: u64| memory.read_u64(q + 8 * i).map_err(|e| e.to_string());
+        let word = |i: u64| memory.read_pointer(q + p * i).map_err(|e| e.to_string());
         let array = word(generations + 2)?;
         let end = word(generations - 1)?;
         let mut at = array;
         while at < end {
             out.insert(word_at(memory, at)?);
-            at += 8;
+            at += p;
         }
     }
     Ok(out)
 }
 
 fn word_at(memory: &dyn AddressSpace, at: u64) -> Result<u64, String> {
-    memory.read_u64(at).map_err(|e| e.to_string())
+    memory.read_pointer(at).map_err(|e| e.to_string())
 }
 
 /// Checks the static roots of `heap` against the runtime's own list of

@@ -1,18 +1,18 @@
-//! The CLR heap walker (`heaplens-clr`, no DAC) on the Linux core fixtures,
-//! against the runtime's own walk of the same heap a moment earlier
-//! (`phaseN.graph.json.zst`): every reference object, edge and type name,
-//! and every static field the runtime listed, checked as
-//! [`heaplens_tests::clr_check`] describes; read on two threads as the CLI
-//! reads a file, and the same as read on one.
+//! The CLR heap walker (`heaplens-clr`, no DAC) on the Linux core fixtures
+//! and the 32-bit ones (`windows-net31-x86`: the minidumps of
+//! `FIXTURES=x86 scripts/make-fixtures`), against the runtime's own walk of
+//! the same heap a moment earlier (`phaseN.graph.json.zst`): every
+//! reference object, edge and type name, and every static field the
+//! runtime listed, checked as [`heaplens_tests::clr_check`] describes;
+//! read on two threads as the CLI reads a file, and the same as read on
+//! one; the references read in the walk equal a second pass's.
 
-use heaplens_bytes::{FileSource, PageCache};
-use heaplens_elfcore::ElfCore;
 use heaplens_graph::NoProgress;
-use heaplens_snapshot::elf::{target, ElfSymbols};
+use heaplens_tests::dumps::with_target;
 use heaplens_tests::reconcile::core_of;
 use heaplens_tests::{clr_check, fixture_modules};
 use libtest_mimic::{Arguments, Failed, Trial};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
     let core_path = core;
@@ -28,22 +28,19 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
         return Ok(());
     }
     let modules = fixture_modules::for_fixture(core.parent().ok_or("no fixture dir")?)?;
-    let file = heaplens_corpus::unpacked(core)?;
-    let core = ElfCore::open(PageCache::new(FileSource::open(&file)?))?;
-    let symbols = ElfSymbols(&core);
-    let mut t = target(&core, &symbols);
-    t.module_files = modules
+    // As `heaplens` reads a file: on two threads.
+    let files = modules
         .as_ref()
         .map(|m| m as &dyn heaplens_clr::ModuleFiles);
-    // As `heaplens` reads a file: on two threads.
-    t.shared_memory = Some(core.memory());
-    let heap = heaplens_clr::read(&t, &mut NoProgress)?;
-    let summary = clr_check::check(&heap, core.memory(), graph)?;
-    eprintln!("{summary}");
-    let held = fixture_modules::holds_metadata(core_path, modules.is_some());
-    let statics = clr_check::statics(&heap, graph, held)?;
-    eprintln!("{statics}");
-    Ok(())
+    with_target(core, true, files, |t, memory| -> Result<(), Failed> {
+        let heap = heaplens_clr::read(t, &mut NoProgress)?;
+        let summary = clr_check::check(&heap, memory, graph)?;
+        eprintln!("{summary}");
+        let held = fixture_modules::holds_metadata(core_path, modules.is_some());
+        let statics = clr_check::statics(&heap, graph, held)?;
+        eprintln!("{statics}");
+        Ok(())
+    })
 }
 
 /// The walk that reads each object's references as it goes (the heap read
@@ -51,14 +48,14 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
 /// with each object's dependent-handle edges after its own, and with
 /// extra edges made up for every tenth object too.
 fn one_read(core: &Path) -> Result<(), Failed> {
+    with_target(core, false, None, |t, _| one_read_of(t))
+}
+
+fn one_read_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
     use heaplens_clr::{dacvars, heap, roots, runtime, walk};
-    let file = heaplens_corpus::unpacked(core)?;
-    let core = ElfCore::open(PageCache::new(FileSource::open(&file)?))?;
-    let symbols = ElfSymbols(&core);
-    let t = target(&core, &symbols);
     let mem = t.memory;
-    let rt = runtime::find_runtime(&t).ok_or("no runtime")?;
-    let vars = dacvars::locate(&t, &rt, &|v| heap::confirms_heap(mem, v))?;
+    let rt = runtime::find_runtime(t).ok_or("no runtime")?;
+    let vars = dacvars::locate(t, &rt, &|v| heap::confirms_heap(mem, v))?;
     let heaps = heap::GcHeap::all(mem, &vars)?;
     let segments = heap::segments(mem, &vars, &heaps)?;
     let contexts = heaplens_clr::writable::allocation_contexts(mem, &segments);
@@ -114,17 +111,16 @@ fn one_read(core: &Path) -> Result<(), Failed> {
 /// resolved beside the roots and names) is the heap read on one: the same
 /// types in the same order, nodes, edges, roots and report.
 fn two_threads(core: &Path) -> Result<(), Failed> {
-    let file = heaplens_corpus::unpacked(core)?;
-    let core = ElfCore::open(PageCache::new(FileSource::open(&file)?))?;
-    let symbols = ElfSymbols(&core);
-    let mut t = target(&core, &symbols);
-    t.shared_memory = Some(core.memory());
+    with_target(core, true, None, |t, _| two_threads_of(t))
+}
+
+fn two_threads_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
     let read = |single_thread| {
         let options = heaplens_clr::ReadOptions {
             single_thread,
             ..Default::default()
         };
-        heaplens_clr::read_with(&t, &mut NoProgress, options)
+        heaplens_clr::read_with(t, &mut NoProgress, options)
     };
     let (two, one) = (read(false)?, read(true)?);
     let (a, b) = (&two.graph, &one.graph);
@@ -169,29 +165,41 @@ fn main() {
         Some(shared) => {
             let mut cores = 0;
             // The corpus' fixtures, and those of scripts/make-fixtures
-            // (server GC).
+            // (server GC, 32-bit): the Linux cores, and the minidumps of
+            // the 32-bit processes.
             for dir in heaplens_corpus::walk_fixture_dirs(&shared, "the CLR heap walker tests") {
                 let name = dir.file_name().unwrap().to_string_lossy().into_owned();
                 for phase in [1, 2] {
-                    let Some(core) = core_of(&dir, phase) else {
-                        continue;
+                    let dumps: Vec<(String, PathBuf)> = if heaplens_corpus::is_x86_fixture(&dir) {
+                        heaplens_corpus::phase_dumps(&dir, phase, &[".dmp.zst"])
+                            .into_iter()
+                            .map(|d| {
+                                let kind = d.file_name().unwrap().to_string_lossy();
+                                let kind = kind.split('.').nth(1).unwrap_or("").to_owned();
+                                (format!("{name}::phase{phase}::{kind}"), d)
+                            })
+                            .collect()
+                    } else {
+                        core_of(&dir, phase)
+                            .map(|c| (format!("{name}::phase{phase}"), c))
+                            .into_iter()
+                            .collect()
                     };
-                    cores += 1;
-                    let graph = dir.join(format!("phase{phase}.graph.json.zst"));
-                    let c = core.clone();
-                    trials.push(Trial::test(
-                        format!("one_read::{name}::phase{phase}"),
-                        move || one_read(&c),
-                    ));
-                    let c = core.clone();
-                    trials.push(Trial::test(
-                        format!("two_threads::{name}::phase{phase}"),
-                        move || two_threads(&c),
-                    ));
-                    trials.push(Trial::test(
-                        format!("walk::{name}::phase{phase}"),
-                        move || check(&core, &graph),
-                    ));
+                    for (label, core) in dumps {
+                        cores += 1;
+                        let graph = dir.join(format!("phase{phase}.graph.json.zst"));
+                        let c = core.clone();
+                        trials.push(Trial::test(format!("one_read::{label}"), move || {
+                            one_read(&c)
+                        }));
+                        let c = core.clone();
+                        trials.push(Trial::test(format!("two_threads::{label}"), move || {
+                            two_threads(&c)
+                        }));
+                        trials.push(Trial::test(format!("walk::{label}"), move || {
+                            check(&core, &graph)
+                        }));
+                    }
                 }
             }
             trials.push(Trial::test("cores_present", move || {

@@ -43,7 +43,7 @@ use heaplens_clr::discover::{EndSource, Finalization};
 use heaplens_clr::{ClrError, ClrHeap, Discovery, ReadOptions, Target};
 use heaplens_corpus::patched::Patched;
 use heaplens_elfcore::ElfCore;
-use heaplens_graph::{NoProgress, RootKind};
+use heaplens_graph::{NoProgress, RootKind, TypeKind};
 use heaplens_memory::{AddressSpace, MemoryMap};
 use heaplens_minidump::Minidump;
 use heaplens_tests::reconcile::core_of;
@@ -307,7 +307,11 @@ fn check_minidump(dump: &Path, graph: &Path) -> Result<(), Failed> {
 type Moved = Vec<(u64, u64, u64)>;
 
 /// The ephemeral segments of `heap`, each with the object `back` objects
-/// before its end (at most half its objects back).
+/// before its end (at most half its objects back). A segment holding only
+/// `Free` objects (the generations' start gaps: nothing allocated since the
+/// GC, as in the 32-bit fixtures) is left out: setting its `allocated` back
+/// onto generation 0's start gap is no state the runtime can be in (its
+/// `alloc_allocated` is always past that gap).
 fn set_back(heap: &ClrHeap, back: usize) -> Moved {
     let g = &heap.graph;
     heap.info
@@ -316,10 +320,13 @@ fn set_back(heap: &ClrHeap, back: usize) -> Moved {
         .iter()
         .filter(|s| s.ephemeral)
         .filter_map(|s| {
-            let addrs: Vec<u64> = (0..g.node_count() as u32)
-                .map(|n| g.node_address(n))
-                .filter(|&a| a >= s.start && a < s.end)
+            let nodes: Vec<u32> = (0..g.node_count() as u32)
+                .filter(|&n| (s.start..s.end).contains(&g.node_address(n)))
                 .collect();
+            if nodes.iter().all(|&n| g.node_kind(n) == TypeKind::Free) {
+                return None;
+            }
+            let addrs: Vec<u64> = nodes.iter().map(|&n| g.node_address(n)).collect();
             let k = addrs.len() - back.min(addrs.len() / 2);
             addrs.get(k).map(|&a| (s.record, a, s.end))
         })
@@ -341,20 +348,31 @@ fn stale<'a>(
 ) -> Result<(Patched<'a>, Moved), Failed> {
     let mut patched = Patched::new(file);
     let moved = set_back(heap, back);
+    // Pointers of the process's size.
+    let p = memory.pointer_size();
+    let set = |patched: Patched<'a>, at: u64, v: u64| {
+        if p == 4 {
+            patched.set_u32(at, v as u32)
+        } else {
+            patched.set_u64(at, v)
+        }
+    };
     for &(record, to, end) in &moved {
         let at = memory.file_offset(record).ok_or("record not in the file")?;
-        patched = patched.set_u64(at, to);
+        patched = set(patched, at, to);
         if erase {
             for &(a, b) in runtime_data {
                 let mut buf = vec![0u8; (b - a) as usize];
                 if memory.read_virtual(a, &mut buf).is_err() {
                     continue;
                 }
-                for (i, w) in buf.chunks_exact(8).enumerate() {
-                    let v = u64::from_le_bytes(w.try_into().unwrap());
+                for (i, w) in buf.chunks_exact(p).enumerate() {
+                    let mut word = [0u8; 8];
+                    word[..p].copy_from_slice(w);
+                    let v = u64::from_le_bytes(word);
                     if v > to && v <= end {
-                        let at = a + 8 * i as u64;
-                        patched = patched.set_u64(memory.file_offset(at).ok_or("no offset")?, 0);
+                        let at = a + (p * i) as u64;
+                        patched = set(patched, memory.file_offset(at).ok_or("no offset")?, 0);
                     }
                 }
             }
@@ -435,6 +453,16 @@ fn check_stale(path: &Path, back: usize, erase: bool) -> Result<(), Failed> {
     };
     let h = h?;
     let report = h.info.heuristic.clone().ok_or("not heuristic")?;
+    if moved.is_empty() {
+        // Still read by shape exactly as GcDacVars reads it.
+        let summary = same(&dac?, &h)?;
+        eprintln!(
+            "{}: no ephemeral segment holds an object allocated since the last GC: \
+             no stale header to make ({summary})",
+            path.display()
+        );
+        return Ok(());
+    }
     if !erase {
         // GcDacVars reads the end from alloc_allocated: the patch does
         // not change its heap.

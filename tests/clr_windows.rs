@@ -1,6 +1,8 @@
 //! The CLR heap walker (`heaplens-clr`, no DAC) on the Windows minidump
 //! fixtures (`windows-*/phaseN.<kind>.dmp.zst`: `windump` = full memory,
-//! `heap` = private memory only), read through `heaplens-minidump` and
+//! `heap` = private memory only; the corpus' 64-bit ones and the 32-bit
+//! ones of `FIXTURES=x86 scripts/make-fixtures`), read through
+//! `heaplens-minidump` and
 //! `heaplens_snapshot::minidump`, against the runtime's own walk of the
 //! same heap a moment earlier (`phaseN.graph.json.zst`): every reference
 //! object, edge and type name, checked as [`heaplens_tests::clr_check`]
@@ -48,7 +50,7 @@ fn check(dump: &Path, graph: &Path, full_memory: bool) -> Result<(), Failed> {
     mts.dedup();
     let missing = mts
         .iter()
-        .filter(|&&mt| md.memory().read_u64(mt).is_err())
+        .filter(|&&mt| md.memory().read_pointer(mt).is_err())
         .count();
     if missing > 0 {
         // heaplens must refuse the heap, saying why.
@@ -105,7 +107,7 @@ fn main() {
     match heaplens_corpus::shared_or_skip("the CLR heap walker tests on Windows minidumps") {
         Some(shared) => {
             let mut dumps = 0;
-            for dir in heaplens_corpus::fixture_dirs(&shared) {
+            for dir in heaplens_corpus::walk_fixture_dirs(&shared, "the Windows minidump tests") {
                 let name = dir.file_name().unwrap().to_string_lossy().into_owned();
                 for phase in [1, 2] {
                     for dump in dumps_of(&dir, phase) {

@@ -146,10 +146,12 @@ pub fn reconcile(
     Ok(out)
 }
 
-/// The object of `g` containing `addr` (`addresses` are `g`'s, ascending).
+/// The object of `g` containing `addr` (`addresses` are `g`'s, ascending;
+/// an object takes at least the smallest minimum object, 12 bytes in a
+/// 32-bit process).
 fn containing(g: &HeapGraph, addresses: &[u64], addr: u64) -> Option<u32> {
     let i = addresses.partition_point(|&a| a <= addr).checked_sub(1)?;
-    (addr < addresses[i] + g.node_size(i as u32).max(24)).then_some(i as u32)
+    (addr < addresses[i] + g.node_size(i as u32).max(12)).then_some(i as u32)
 }
 
 /// The type name of node `n`.

@@ -1,7 +1,8 @@
 //! Why objects are alive, against the runtime's own answer: on every
 //! fixture dump that comes with the runtime's walk of its heap
 //! (`phaseN.graph.json.zst`: Linux cores, Windows full and heap
-//! minidumps, and the cores `scripts/make-fixtures` makes), read as
+//! minidumps, and the cores and 32-bit minidumps `scripts/make-fixtures`
+//! makes), read as
 //! `heaplens` reads it (`heaplens_snapshot::open_with`):
 //!
 //! * **roots**, kind by kind, against the runtime's: handles (strong,
@@ -1141,8 +1142,8 @@ fn main() {
     match heaplens_corpus::shared_or_skip("the root and retained-size reference tests") {
         Some(shared) => {
             let mut dirs = heaplens_corpus::fixture_dirs(&shared);
-            // The generated sets the walker reads (not the 32-bit ones);
-            // the 5 M-object core only in an optimized build (its
+            // The generated sets (server GC, 32-bit processes); the 5
+            // M-object core only in an optimized build (its
             // reference graph and the dominators computed here take half a
             // minute there, many in a debug build).
             dirs.extend(
@@ -1150,7 +1151,6 @@ fn main() {
                     "the root and retained-size reference tests",
                 )
                 .into_iter()
-                .filter(|d| !heaplens_corpus::is_x86_fixture(d))
                 .filter(|d| {
                     let big = d.to_string_lossy().ends_with("-big");
                     if big && cfg!(debug_assertions) {

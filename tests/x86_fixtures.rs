@@ -6,10 +6,9 @@
 //! pointers, the x86 thread contexts whose stack pointers lie in the
 //! captured stacks), it has the 32-bit `coreclr.dll` of .NET Core 3.1.23,
 //! and every object the runtime reported holds its MethodTable (a 4-byte
-//! pointer) at its address in the dump's memory. The heap walk itself on
-//! these dumps is the pointer-size work of issue 20; until then
-//! [`heaplens_corpus::walk_fixture_dirs`] leaves them out of the walker's
-//! tests.
+//! pointer) at its address in the dump's memory. The heap walk on these
+//! dumps is checked with the 64-bit ones' (`clr_fixtures`, `clr_windows`,
+//! `clr_stats`, `roots_reference`, `clr_heuristic`).
 
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_memory::AddressSpace;
@@ -104,6 +103,45 @@ fn check(dump: &Path, graph: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The full minidump with its `SystemInfo` processor set to AMD64 (9), as
+/// a 64-bit tool records a 32-bit process (through WOW64): the dump then
+/// claims 8-byte pointers while its `coreclr.dll` is a PE32 (32-bit)
+/// image. The heap must be refused with that reason, not walked with the
+/// wrong pointer size.
+fn said_64_bit(dump: &Path) -> Result<(), Failed> {
+    use heaplens_corpus::patched::{u32_at, Patched};
+    const SYSTEM_INFO: u32 = 7;
+    let source = PageCache::new(FileSource::open(&heaplens_corpus::unpacked(dump)?)?);
+    let (streams, dir) = (u32_at(&source, 8), u32_at(&source, 12));
+    let at = (0..streams)
+        .map(|i| u64::from(dir) + 12 * u64::from(i))
+        .find(|&e| u32_at(&source, e) == SYSTEM_INFO)
+        .map(|e| u64::from(u32_at(&source, e + 8)))
+        .ok_or("no SystemInfo stream")?;
+    let patched = Patched::new(&source).set(at, &9u16.to_le_bytes());
+    let md = Minidump::open(PageCache::new(&patched))?;
+    if md.pointer_size() != 8 {
+        return Err("the patch did not make the dump claim 8-byte pointers".into());
+    }
+    let symbols = heaplens_snapshot::minidump::PeSymbols(&md);
+    let t = heaplens_snapshot::minidump::target(&md, &symbols);
+    match heaplens_clr::read(&t, &mut heaplens_graph::NoProgress) {
+        Ok(h) => Err(format!(
+            "walked with 8-byte pointers: {} objects",
+            h.graph.node_count()
+        )
+        .into()),
+        Err(e @ heaplens_clr::ClrError::Corrupt { .. })
+            if e.to_string().contains("coreclr.dll is a 32-bit image")
+                && e.to_string().contains("64-bit (8-byte pointers)") =>
+        {
+            eprintln!("{}: refused: {e}", dump.display());
+            Ok(())
+        }
+        Err(e) => Err(format!("refused for another reason: {e}").into()),
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -133,6 +171,11 @@ fn main() {
     } else {
         let n = dumps.len();
         for (test, dump, graph) in dumps {
+            if test.ends_with("::phase1::windump") {
+                let d = dump.clone();
+                let name = test.replace("minidump::", "said_64_bit::");
+                trials.push(Trial::test(name, move || said_64_bit(&d)));
+            }
             trials.push(Trial::test(test, move || check(&dump, &graph)));
         }
         // Full and heap dumps of both phases.

@@ -10,11 +10,17 @@
 //! bytes per object, and finally the process's peak resident memory.
 //! The work is split over two threads as in `heaplens stats` on a file;
 //! `HEAPLENS_BENCH_THREADS=1` keeps it on one (as in the browser).
+//!
+//! Windows minidumps are read the same way (a file starting `MDMP`): the
+//! corpus' 64-bit `windows-net31` full dump of phase 1 and, when
+//! `FIXTURES=x86 scripts/make-fixtures` made it, the 32-bit
+//! `windows-net31-x86` one of the same program and runtime, side by side.
 
 use heaplens_analysis::stats::{type_stats, Selection};
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_elfcore::ElfCore;
 use heaplens_graph::NoProgress;
+use heaplens_minidump::Minidump;
 use heaplens_snapshot::elf::{target, ElfSymbols};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -37,6 +43,15 @@ fn cores() -> Vec<PathBuf> {
                 out.push(p);
             }
         }
+    }
+    // The same program on .NET Core 3.1, 64- and 32-bit.
+    if let Some(shared) = heaplens_corpus::shared_or_skip("the CLR stats benchmark") {
+        let x64 = shared.join("fixtures/windows-net31/phase1.windump.dmp.zst");
+        out.extend(x64.exists().then_some(x64));
+    }
+    for dir in heaplens_corpus::x86_fixture_dirs("the 32-bit minidump benchmark") {
+        let dump = dir.join("phase1.windump.dmp.zst");
+        out.extend(dump.exists().then_some(dump));
     }
     if let Some(extra) = std::env::var_os("HEAPLENS_BENCH_CORES") {
         out.extend(std::env::split_paths(&extra));
@@ -77,21 +92,36 @@ fn main() {
                 .to_string_lossy(),
             path.file_name().unwrap().to_string_lossy()
         );
+        let minidump = {
+            let mut magic = [0u8; 4];
+            std::fs::File::open(&file)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+                .is_ok()
+                && &magic == b"MDMP"
+        };
         let runs = 5;
         let mut best = Duration::MAX;
         let (mut objects, mut heap_mb, mut per_obj, mut fan_out) = (0usize, 0.0, 0.0, 0.0);
         for _ in 0..runs {
             let t = Instant::now();
-            let core = ElfCore::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
-            let symbols = ElfSymbols(&core);
-            // As `heaplens stats` opens a file: memory threads can share.
-            let mut target = target(&core, &symbols);
-            target.shared_memory = Some(core.memory());
             let options = heaplens_clr::ReadOptions {
                 single_thread,
                 ..Default::default()
             };
-            let heap = heaplens_clr::read_with(&target, &mut NoProgress, options).unwrap();
+            let heap = if minidump {
+                let md = Minidump::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
+                let symbols = heaplens_snapshot::minidump::PeSymbols(&md);
+                // As `heaplens stats` opens a file: memory threads can share.
+                let mut target = heaplens_snapshot::minidump::target(&md, &symbols);
+                target.shared_memory = Some(md.memory());
+                heaplens_clr::read_with(&target, &mut NoProgress, options).unwrap()
+            } else {
+                let core = ElfCore::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
+                let symbols = ElfSymbols(&core);
+                let mut target = target(&core, &symbols);
+                target.shared_memory = Some(core.memory());
+                heaplens_clr::read_with(&target, &mut NoProgress, options).unwrap()
+            };
             let st = type_stats(&heap.graph, None, Selection::Reachable);
             std::hint::black_box(&st);
             best = best.min(t.elapsed());

@@ -9,7 +9,8 @@ phaseN.graph.json.zst has nodes, edges (as many as the nodes' edge counts add up
 and statics; every dump the set should have is there and the generator found every reference
 object at its address with its MethodTable in it. With --arch, each Windows minidump's
 SystemInfo must name that processor (x86: ProcessorArchitecture 0, 4-byte pointers) and the
-reference must have been read with that pointer size. Standard library only (the graph is
+reference must have been read with that pointer size. A zoo set (`…-zoo`) must describe its
+exhibits (phaseN.expected.json "zoo"). Standard library only (the graph is
 read through the zstd command). Prints one line per phase; exits 1 on the first failure.
 """
 import argparse
@@ -76,6 +77,8 @@ def main():
         for t, n in exp.get("at_least_type_counts", {}).items():
             if got.get(t, 0) < n:
                 fail("%s phase %d: %s: the runtime counted %s, DumpLab made at least %d" % (name, phase, t, got.get(t, 0), n))
+        if name.endswith("-zoo") and not (exp.get("zoo") or {}).get("values"):
+            fail("%s phase %d: expected.json has no zoo (DUMPLAB_ZOO was not seen)" % (name, phase))
         g = json.loads(subprocess.run(["zstd", "-dc", os.path.join(d, "phase%d.graph.json.zst" % phase)],
                                       stdout=subprocess.PIPE, check=True).stdout)
         for key in ("nodes", "edges", "roots", "statics", "types"):

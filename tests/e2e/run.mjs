@@ -348,6 +348,19 @@ function growthFromDiffJson(j) {
   return sortGrowth(j.types.map((t) => ({ name: t.name, dc: t.count_delta, db: t.bytes_delta })));
 }
 
+/**
+ * The comparison's rows sorted by Δ bytes (PerfView's order), once both
+ * dumps are analysed (the table is then by Δ retained, and types whose
+ * retained bytes alone changed are rows too, as in `diff --by retained`).
+ */
+async function growthRowsByBytes(n = 15) {
+  await page.waitForSelector('#diff-order[data-retained="true"]', { timeout: TIMEOUT });
+  const sort = await page.$eval("#diff-table-sort-bytes_delta", (b) => b.parentElement.getAttribute("aria-sort"));
+  if (sort !== "descending") await page.click("#diff-table-sort-bytes_delta");
+  await page.waitForTimeout(200);
+  return growthRows(n);
+}
+
 async function growthRows(n = 15) {
   return (await tableRows("#diff-table")).slice(0, n).map((r) => ({ name: r.name, dc: Number(r.countDelta), db: Number(r.bytesDelta) }));
 }
@@ -679,7 +692,7 @@ async function main() {
       // CSV of the rows shown: the filtered types, as the CLI counts them.
       const csv = await downloadOf("#type-table-csv");
       const lines = csv.text.trim().split("\r\n");
-      eq(lines[0], "Id,Type,Module,Count,Bytes,% of heap,Retained", "CSV heading");
+      eq(lines[0], "Id,Type,Module,Count,Bytes,% of heap,Retained,Retained %,Inc,Inc Ct", "CSV heading");
       const shown = Number((await page.textContent("#type-table-count")).match(/^([\d,]+)/)[1].replace(/,/g, ""));
       eq(lines.length - 1, shown, "CSV rows");
       const byId = new Map(cliJson(["stats", "--json", gcA]).types.map((t) => [t.id, t]));
@@ -806,6 +819,165 @@ async function main() {
       await page.evaluate(() => localStorage.removeItem("heaplens-theme"));
     });
 
+    // Issue 16: the answers (Inc/Inc Ct/Retained columns, flame graphs,
+    // key retention paths, groups) equal the CLI's documents.
+    await test("answers: Inc, Inc Ct, Retained, Retained % of every row equal `heaplens stats --inclusive --retained --json`", async () => {
+      const want = cliJson(["stats", "--json", "--inclusive", "--retained", gcA]);
+      await home();
+      await openFile(gcA);
+      await showTypes();
+      await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
+      await page.waitForSelector("#type-table .trow[data-inc]", { timeout: TIMEOUT });
+      const rows = await allRows("#type-table");
+      eq(rows.length, want.type_count, "rows");
+      const byId = new Map(want.types.map((t) => [String(t.id), t]));
+      const got = rows.map((r) => [r.id, r.inc === undefined ? null : Number(r.inc), r.incCount === undefined ? null : Number(r.incCount), r.retained === undefined ? null : Number(r.retained)]);
+      const exp = rows.map((r) => { const t = byId.get(r.id); return [r.id, t.inc ?? null, t.inc_count ?? null, t.retained_bytes ? t.retained_bytes : null]; });
+      eq(got, exp, "Inc, Inc Ct and Retained of every row, by id");
+      for (const r of rows) {
+        const t = byId.get(r.id);
+        const pct = (t.retained_bytes || 0) * 100 / want.retained_total;
+        assert(Math.abs(Number(r.retainedPct) - pct) < 1e-3, `Retained % of ${t.name}: ${r.retainedPct} vs ${pct}`);
+      }
+      // Sorted by Inc: PerfView's order.
+      await page.click("#type-table-sort-inc");
+      await page.waitForTimeout(200);
+      const top = (await tableRows("#type-table")).slice(0, 10).map((r) => Number(r.inc));
+      eq(top, [...want.types].map((t) => t.inc).sort((a, b) => b - a).slice(0, 10), "the largest Inc first");
+      await shot("20-types-inc-retained");
+      await page.click("#type-table-sort-bytes");
+    });
+
+    await test("flame graph: frames equal `heaplens flame --json` (retained and inclusive); click zooms, arrow keys move, Enter zooms, Escape zooms out, search highlights, hover says the frame", async () => {
+      const want = cliJson(["flame", "--json", gcA]);
+      await page.click("#tab-flame");
+      await page.waitForSelector("#flame-graph .fr", { timeout: TIMEOUT });
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.total)), want.total.bytes, "total (retained)");
+      const frames = async () => page.$$eval("#flame-graph .fr", (fs) => fs.map((f) => ({ id: Number(f.dataset.id), name: f.dataset.name, bytes: Number(f.dataset.bytes), count: Number(f.dataset.count) })));
+      const check = async (doc, what) => {
+        const drawn = await frames();
+        assert(drawn.length >= Math.min(10, doc.frames.length), `${what}: ${drawn.length} frames drawn`);
+        eq(drawn.map((f) => f), drawn.map((f) => ({ id: f.id, name: doc.frames[f.id].name, bytes: doc.frames[f.id].bytes, count: doc.frames[f.id].count })), `${what}: frames drawn vs the CLI's`);
+      };
+      await check(want, "retained");
+      await shot("21-flame-retained");
+      // Keyboard: down to the largest child, right to its sibling, Enter
+      // zooms on it, Escape zooms out.
+      const kids = (p) => want.frames.filter((f) => f.parent === p);
+      await page.focus("#flame-graph");
+      await page.keyboard.press("ArrowDown");
+      const first = kids(0)[0];
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.selected)), first.id, "ArrowDown: the largest child");
+      assert((await page.textContent("#flame-details")).startsWith(first.name), "details of the selected frame");
+      await page.keyboard.press("ArrowDown");
+      const second = kids(first.id)[0];
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.selected)), second.id, "ArrowDown again");
+      await page.keyboard.press("Enter");
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.zoom)), second.id, "Enter zooms");
+      await shot("22-flame-zoomed");
+      await page.keyboard.press("Escape");
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.zoom)), first.id, "Escape zooms out one level");
+      await page.keyboard.press("Escape");
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.zoom)), 0, "Escape to the top");
+      // Click zooms on a type frame; hover describes one.
+      const typeFrame = (await frames()).find((f) => want.frames[f.id].kind === "type");
+      await page.click(`#flame-graph .fr[data-id="${typeFrame.id}"]`);
+      eq(Number(await page.$eval("#flame", (e) => e.dataset.zoom)), typeFrame.id, "click zooms");
+      await page.hover(`#flame-graph .fr[data-id="${typeFrame.id}"]`);
+      assert((await page.textContent("#flame-details")).startsWith(`${typeFrame.name} (type): `), "hover details");
+      await page.click("#flame-reset");
+      // Search: the bytes of the frames named like it, each once.
+      await page.fill("#flame-search", "String");
+      const ends = [];
+      for (const f of want.frames) ends[f.id] = f.id + 1;
+      for (const f of [...want.frames].reverse()) if (f.parent !== null && f.parent !== undefined) ends[f.parent] = Math.max(ends[f.parent], ends[f.id]);
+      let bytes = 0, until = 0;
+      for (const f of want.frames) if (f.name.toLowerCase().includes("string") && f.id >= until) { bytes += f.bytes; until = ends[f.id]; }
+      eq(Number(await page.$eval("#flame-matches", (e) => e.dataset.bytes)), bytes, "bytes of the frames the search matches");
+      assert((await page.$$("#flame-graph .fr.match")).length > 0, "matches highlighted");
+      await shot("23-flame-search");
+      await page.fill("#flame-search", "");
+      // Inclusive size: PerfView's spanning tree.
+      const inc = cliJson(["flame", "--json", "--by", "inclusive", gcA]);
+      await page.check("#flame-by-inclusive");
+      await page.waitForFunction((t) => document.querySelector("#flame")?.dataset.total === String(t), inc.total.bytes, { timeout: TIMEOUT });
+      await check(inc, "inclusive");
+      await shot("24-flame-inclusive");
+      await page.check("#flame-by-retained");
+    });
+
+    await test("type detail: key retention paths equal `heaplens roots --key-paths 10 --json`", async () => {
+      const want = cliJson(["roots", "--json", "--key-paths", "10", "--type", "System.String", gcA]);
+      await showTypes();
+      await page.fill("#type-table-filter", "System.String");
+      await page.waitForSelector('#type-table .trow[data-name="System.String"]');
+      await page.click('#type-table .trow[data-name="System.String"]');
+      await page.waitForSelector("#key-paths .key-path", { timeout: TIMEOUT });
+      const got = await page.$$eval("#key-paths .key-path", (ls) => ls.map((l) => ({ count: Number(l.dataset.count), bytes: Number(l.dataset.bytes), path: l.dataset.path, root: l.dataset.root })));
+      eq(got, want.key_paths.map((k) => ({ count: k.count, bytes: k.bytes, path: k.path.join(" > "), root: k.root_name || "" })), "key retention paths");
+      await page.$eval("#key-paths", (e) => e.scrollIntoView());
+      await shot("25-key-paths");
+      await page.click("#tab-types");
+      await page.fill("#type-table-filter", "");
+    });
+
+    await test("group by namespace: rows equal `heaplens stats --group namespace --inclusive --retained --json`", async () => {
+      const want = cliJson(["stats", "--json", "--group", "namespace", "--inclusive", "--retained", gcA]).groups;
+      await showTypes();
+      await page.selectOption("#types-group", "namespace");
+      await page.waitForSelector("#group-table .trow", { timeout: TIMEOUT });
+      const rows = await allRows("#group-table");
+      const byName = new Map(want.rows.map((r) => [r.name, r]));
+      eq(rows.length, want.rows.length, "groups");
+      eq(rows.map((r) => [r.name, Number(r.count), Number(r.bytes), Number(r.retained), Number(r.inc), Number(r.types)]),
+        rows.map((r) => { const w = byName.get(r.name); return [r.name, w.count, w.bytes, w.retained_bytes, w.inc, w.type_ids.length]; }), "group rows");
+      // A group opens to its members.
+      await page.$eval("#group-table .tbody", (el) => { el.scrollTop = 0; });
+      await page.waitForTimeout(100);
+      await page.click('#group-table .trow[data-index="0"]');
+      await page.waitForSelector("#group-members li");
+      const members = await page.$$eval("#group-members li button", (b) => b.map((x) => Number(x.dataset.id)));
+      eq(members, want.rows.find((r) => r.name === rows[0].name).type_ids, "members of the first group");
+      await shot("26-types-grouped");
+      await page.selectOption("#types-group", "none");
+    });
+
+    await test("comparison of the fixture pair: what grew by Δ retained equals `heaplens diff --by retained --json` (the leaking collection first); groups by interface; the differential flame graph equals `heaplens flame --base --json`", async () => {
+      const p1 = join(fixtures, "linux-net8/phase1.withheap.core.zst");
+      const p2 = join(fixtures, "linux-net8/phase2.withheap.core.zst");
+      if (!existsSync(p1) || !existsSync(p2)) return { skip: "no linux-net8 fixture pair" };
+      const [a, b] = [copyAs(unzst(p1), "net8-phase1.core", new Date("2024-01-01T00:00:00Z")), copyAs(unzst(p2), "net8-phase2.core", new Date("2024-01-02T00:00:00Z"))];
+      const want = cliJson(["diff", "--json", "--by", "retained", a, b]);
+      await home();
+      await choose([a, b]);
+      await page.waitForSelector("#growth, #error", { timeout: TIMEOUT });
+      await assertNoError();
+      await page.waitForSelector('#diff-order[data-retained="true"]', { timeout: TIMEOUT });
+      await page.waitForSelector("#diff-table .trow[data-retained-delta]", { timeout: TIMEOUT });
+      const rows = (await tableRows("#diff-table")).slice(0, 15).map((r) => [r.name, Number(r.retainedDelta), Number(r.bytesDelta)]);
+      eq(rows, want.types.slice(0, rows.length).map((t) => [t.name, t.retained_delta, t.bytes_delta]), "what grew, by Δ retained");
+      log(`     first by Δ retained: ${rows[0][0]} (+${rows[0][1]} retained, ${rows[0][2]} bytes)`);
+      await shot("27-compare-retained");
+      // Groups by interface.
+      const wantG = cliJson(["diff", "--json", "--by", "retained", "--group", "interface", a, b]).groups;
+      await page.selectOption("#diff-group", "interface");
+      await page.waitForSelector("#diff-group-table .trow", { timeout: TIMEOUT });
+      const g = (await tableRows("#diff-group-table")).slice(0, 10).map((r) => [r.name, Number(r.countBase), Number(r.countCurrent), Number(r.retainedDelta)]);
+      eq(g, wantG.rows.slice(0, g.length).map((r) => [r.name, r.count_base, r.count_current, r.retained_delta]), "groups by interface");
+      await shot("28-compare-groups");
+      await page.selectOption("#diff-group", "none");
+      // The differential flame graph.
+      const wf = cliJson(["flame", "--json", "--base", a, b]);
+      await page.waitForSelector("#diff-flame-graph .fr", { timeout: TIMEOUT });
+      eq(Number(await page.$eval("#diff-flame", (e) => e.dataset.total)), wf.total.bytes, "differential total");
+      const drawn = await page.$$eval("#diff-flame-graph .fr", (fs) => fs.map((f) => ({ id: Number(f.dataset.id), name: f.dataset.name, bytes: Number(f.dataset.bytes), delta: f.dataset.delta === undefined ? null : Number(f.dataset.delta) })));
+      assert(drawn.length > 10, `${drawn.length} differential frames drawn`);
+      eq(drawn, drawn.map((f) => ({ id: f.id, name: wf.frames[f.id].name, bytes: wf.frames[f.id].bytes, delta: wf.frames[f.id].delta_bytes ?? null })), "differential frames vs the CLI's");
+      assert(drawn.some((f) => f.delta > 0), "growth coloured");
+      await page.$eval("#diff-flame-view", (e) => e.scrollIntoView());
+      await shot("29-diff-flame");
+    });
+
     await test("a second .gcdump (MAUI, .NET 9) equals the CLI too", async () => {
       await home();
       await checkAgainstStats(gcMaui, basename(gcMaui));
@@ -831,10 +1003,18 @@ async function main() {
       eq(await page.$eval("#order-note", (n) => n.dataset.basis), "file-time", "order basis");
       const note = await page.textContent("#order-note");
       assert(/Neither dump records a time/.test(note) && /modification time \(2024-01-01 00:00:00 UTC before 2024-01-02 00:00:00 UTC\)/.test(note) && /Swap/.test(note), `note: ${note}`);
+      // Once both dumps are analysed the table is by Δ retained (tested
+      // below on the fixture pair); here sorted by Δ bytes, PerfView's order.
+      await page.waitForSelector('#diff-order[data-retained="true"]', { timeout: TIMEOUT });
+      await page.click("#diff-table-sort-bytes_delta");
+      await page.waitForTimeout(200);
       const rows = await growthRows();
       const [statsA, statsB] = [cliJson(["stats", "--json", gcA]), cliJson(["stats", "--json", gcB])];
-      eq(rows, growthFromStats(statsA, statsB).slice(0, rows.length), "growth rows vs two `stats --json`");
-      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", gcA, gcB])).slice(0, rows.length), "growth rows vs `heaplens diff --json`");
+      // Types whose count and bytes did not change but whose retained
+      // bytes did are rows too (as in `diff --by retained`).
+      const moved = rows.filter((r) => r.db !== 0 || r.dc !== 0);
+      eq(moved, growthFromStats(statsA, statsB).slice(0, moved.length), "growth rows vs two `stats --json`");
+      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", "--by", "retained", gcA, gcB])).slice(0, rows.length), "growth rows vs `heaplens diff --by retained --json`");
       // A row is marked new when the baseline has no such type, vanished
       // when the current heap has none.
       const [inA, inB] = [new Set(statsA.types.map((t) => t.name)), new Set(statsB.types.map((t) => t.name))];
@@ -847,7 +1027,7 @@ async function main() {
       await page.waitForSelector("#diff-table .trow");
       eq(await page.$eval("#order-note", (n) => n.dataset.basis), "chosen", "basis after a swap");
       const swapped = await growthRows();
-      eq(swapped, growthFromDiffJson(cliJson(["diff", "--json", gcB, gcA])).slice(0, swapped.length), "swapped rows vs `heaplens diff --json B A`");
+      eq(swapped, growthFromDiffJson(cliJson(["diff", "--json", "--by", "retained", gcB, gcA])).slice(0, swapped.length), "swapped rows vs `heaplens diff --by retained --json B A`");
       // The filter narrows the table.
       await page.fill("#diff-table-filter", "(?i)concurrent");
       const f = await tableRows("#diff-table");
@@ -874,8 +1054,8 @@ async function main() {
       const note = await page.textContent("#order-note");
       const human = (t) => `${t.replace("T", " ").replace("Z", "")} UTC`;
       assert(note.includes(human(t1)) && note.includes(human(t2)), `note: ${note}`);
-      const rows = await growthRows();
-      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", p1, p2])).slice(0, rows.length), "growth rows vs `heaplens diff --json phase1 phase2`");
+      const rows = await growthRowsByBytes();
+      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", "--by", "retained", p1, p2])).slice(0, rows.length), "growth rows vs `heaplens diff --by retained --json phase1 phase2`");
       await shot("07b-compare-by-dump-time");
       // Each overview shows the time recorded in its dump.
       await page.click("#dumpbar .chip >> nth=0 >> .chip-main");
@@ -900,9 +1080,9 @@ async function main() {
       await page.selectOption("#compare-current", ids[basename(gcA)]);
       await page.waitForFunction((n) => document.querySelector("#compare-current").selectedOptions[0].dataset.name === n, basename(gcA));
       await page.waitForSelector("#diff-table .trow");
-      const rows = await growthRows();
+      const rows = await growthRowsByBytes();
       // Different formats' spellings are normalized as the CLI does.
-      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", gcMaui, gcA])).slice(0, rows.length), "chosen pair vs `heaplens diff --json`");
+      eq(rows, growthFromDiffJson(cliJson(["diff", "--json", "--by", "retained", gcMaui, gcA])).slice(0, rows.length), "chosen pair vs `heaplens diff --by retained --json`");
       // Close one: the other two stay read.
       await page.click(`#dumpbar [aria-label="Close ${basename(gcMaui)}"]`);
       await page.waitForFunction(() => document.querySelectorAll("#dumpbar .chip").length === 2);
@@ -970,6 +1150,8 @@ async function main() {
       await page.waitForSelector("#referred-from .refnode", { timeout: TIMEOUT });
       await page.click("#compare-button");
       await page.waitForSelector("#diff-table .trow");
+      // Both dumps analysed: the comparison is by retained growth.
+      await page.waitForSelector('#diff-order[data-retained="true"]', { timeout: TIMEOUT });
       const { name, text } = await downloadOf("#export-analysis");
       eq(name, "heaplens-analysis.json", "file name");
       const doc = JSON.parse(text);
@@ -981,8 +1163,8 @@ async function main() {
         eq(withoutFiles(d.retained), withoutFiles(cliJson(["retained", "--json", "--top", "1000000", "--objects", "20", f])), `retained of ${basename(f)}`);
       }
       eq(doc.dumps[0].roots.length, 1, "the type looked at");
-      eq(withoutFiles(doc.dumps[0].roots[0]), withoutFiles(cliJson(["roots", "--json", "--type", unique.name, "--paths", "5", "--depth", "24", "--children", "50", a])), `roots of ${unique.name}`);
-      eq(withoutFiles(doc.comparison), withoutFiles(cliJson(["diff", "--json", a, b])), "comparison");
+      eq(withoutFiles(doc.dumps[0].roots[0]), withoutFiles(cliJson(["roots", "--json", "--type", unique.name, "--paths", "5", "--depth", "24", "--children", "50", "--key-paths", "10", a])), `roots of ${unique.name}`);
+      eq(withoutFiles(doc.comparison), withoutFiles(cliJson(["diff", "--json", "--by", "retained", a, b])), "comparison");
       // CSV of the comparison: what the table shows.
       const csv = await downloadOf("#diff-table-csv");
       const lines = csv.text.trim().split("\r\n");
@@ -1088,6 +1270,142 @@ async function main() {
       log(`     ${rows.length} rows; <>c of CoreLib: ${c.join(", ")} (together ${sum})`);
     });
 
+    await test("object contents: strings, waste, instances and the inspector (fields, references as links, referrers, dominators, a delegate's method) equal `heaplens strings|waste|instances|object --json`; exports say whether they carry values and one click exports without them", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      await home();
+      await openFile(file);
+      await assertNoError();
+      await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
+      // Strings: the document, its rows, its export with and without values.
+      await page.click("#tab-strings");
+      await page.waitForSelector("#duplicate-strings .dup", { timeout: TIMEOUT });
+      const strings = cliJson(["strings", "--json", file]);
+      const rows = await page.$$eval("#duplicate-strings .dup", (r) => r.map((x) => ({ copies: Number(x.dataset.copies), wasted: Number(x.dataset.wasted) })));
+      eq(rows, strings.duplicates.map((d) => ({ copies: d.copies, wasted: d.wasted_bytes })), "duplicate strings rows");
+      eq(await page.getAttribute("#export-json", "data-values"), "true", "the strings export says it carries values");
+      let dl = await downloadOf("#export-json");
+      eq(withoutFiles(JSON.parse(dl.text)), withoutFiles(strings), "strings export");
+      assert(/strings\.json$/.test(dl.name) && !/no-values/.test(dl.name), `file name ${dl.name}`);
+      dl = await downloadOf("#export-no-values");
+      const noValues = JSON.parse(dl.text);
+      assert(/-strings-no-values\.json$/.test(dl.name), `file name ${dl.name}`);
+      eq(withoutFiles(noValues), withoutFiles(cliJson(["strings", "--json", "--no-values", file])), "strings export without values");
+      eq([noValues.values, noValues.duplicates.every((d) => d.text === "")], [false, true], "no text without values");
+      await shot("20-strings");
+      // Search, locally in the worker.
+      const needle = strings.duplicates.find((d) => d.text.length >= 4).text.slice(0, 4);
+      await page.fill("#string-search-input", needle);
+      await page.click("#string-search-go");
+      await page.waitForSelector("#string-matches", { timeout: TIMEOUT });
+      const found = cliJson(["strings", "--json", "--search", needle, file]);
+      eq(Number(await page.getAttribute("#string-matches", "data-count")), found.match_count, `strings containing ${needle}`);
+      eq(await page.$$eval("#string-matches .match", (r) => r.length), found.matches.length, "matches listed");
+      assert(decodeURIComponent(page.url()).includes(`q=${needle}`) || page.url().includes("q="), `the URL keeps the search: ${page.url()}`);
+      // A copy opens in the inspector: a string's text.
+      const example = strings.duplicates[0].example;
+      await page.click(`#duplicate-strings .dup >> nth=0 >> .objlink`);
+      await page.waitForSelector(`#inspector[data-node="${example.node}"] #object-type`, { timeout: TIMEOUT });
+      dl = await downloadOf("#export-json");
+      eq(withoutFiles(JSON.parse(dl.text)), withoutFiles(cliJson(["object", "--json", file, example.address])), "a duplicate string in the inspector");
+      assert((await page.textContent("#object-string")).startsWith(strings.duplicates[0].text.replace(/…$/, "")), "the string's text");
+      // Waste.
+      await page.click("#tab-waste");
+      await page.waitForSelector("#waste-types", { timeout: TIMEOUT });
+      const waste = cliJson(["waste", "--json", file]);
+      eq(await page.getAttribute("#export-json", "data-values"), "false", "the waste export says it carries no values");
+      assert(!(await page.$("#export-no-values")), "no second export for a document without values");
+      eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(waste), "waste export");
+      eq(await page.$$eval("#waste-types .waste-type", (r) => r.map((x) => Number(x.dataset.wasted))), waste.types.map((t) => t.wasted_bytes), "waste rows");
+      await shot("22-waste");
+      // Instances of a type, from its detail: paged, sorted by the engine.
+      const stats = cliJson(["stats", "--json", file]);
+      const many = stats.types.find((t) => t.count > 60 && !/^System\.(String|Char|Byte|Int32|Object)\[?/.test(t.name));
+      await showTypes();
+      await page.fill("#type-table-filter", many.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      await page.click(`#type-table .trow[data-id="${many.id}"]`);
+      await page.waitForSelector("#detail-instances", { timeout: TIMEOUT });
+      await page.click("#detail-instances");
+      await page.waitForSelector('#instances[data-sort="retained"] #instance-table .instance', { timeout: TIMEOUT });
+      const inst = (sort, offset) => cliJson(["instances", "--json", "--type-id", String(many.id), "--sort", sort, "--offset", String(offset), "--limit", "50", file]);
+      const byRetained = inst("retained", 0);
+      eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(byRetained), `instances of ${many.name} by retained size`);
+      const shown = async () => page.$$eval("#instance-table .instance", (r) => r.map((x) => ({ node: Number(x.dataset.node), size: Number(x.dataset.size) })));
+      eq(await shown(), byRetained.objects.map((o) => ({ node: o.node, size: o.size })), "instances shown");
+      await page.click("#sort-size");
+      await page.waitForSelector('#instances[data-sort="size"] #instance-table .instance', { timeout: TIMEOUT });
+      eq(await page.getAttribute("#instance-table th[aria-sort=descending] button", "id"), "sort-size", "aria-sort on the size column");
+      eq(await shown(), inst("size", 0).objects.map((o) => ({ node: o.node, size: o.size })), "instances by size");
+      await page.click("#instances-next");
+      await page.waitForSelector('#instances[data-offset="50"] #instance-table .instance', { timeout: TIMEOUT });
+      eq(await shown(), inst("size", 50).objects.map((o) => ({ node: o.node, size: o.size })), "the second page by size");
+      await page.click("#instances-prev");
+      await page.waitForSelector('#instances[data-offset="0"] #instance-table .instance', { timeout: TIMEOUT });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await shot("23-instances");
+      // An instance in the inspector; a reference field opens its object.
+      const first = inst("size", 0).objects[0];
+      await page.click("#instance-table .instance >> nth=0 >> .open-object");
+      await page.waitForSelector(`#inspector[data-node="${first.node}"] #object-type`, { timeout: TIMEOUT });
+      const obj = cliJson(["object", "--json", file, first.address]);
+      eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(obj), `${many.name} in the inspector`);
+      const noVal = JSON.parse((await downloadOf("#export-no-values")).text);
+      eq(withoutFiles(noVal), withoutFiles(cliJson(["object", "--json", "--no-values", file, first.address])), "the object without values");
+      eq(await page.$$eval("#object-fields tbody tr", (r) => r.map((x) => x.dataset.field)), obj.fields.map((f) => f.name), "fields in order");
+      eq(await page.$$eval("#object-referrers .objlink", (r) => r.map((x) => Number(x.dataset.node))), obj.referrers.map((o) => o.node), "referrers");
+      eq(await page.$$eval("#object-dominators .objlink", (r) => r.map((x) => Number(x.dataset.node))), obj.dominators.map((o) => o.node).reverse(), "dominator chain, root first");
+      await shot("24-inspector");
+      const ref = obj.fields.find((f) => f.value.kind === "ref" && f.value.node !== undefined);
+      if (ref) {
+        await page.click(`#object-fields tr[data-field="${ref.name}"] .objlink`);
+        await page.waitForSelector(`#inspector[data-node="${ref.value.node}"] #object-type`, { timeout: TIMEOUT });
+        const target = cliJson(["object", "--json", file, ref.value.address]);
+        eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(target), `the object ${ref.name} refers to`);
+        // Its dominator chain, root first, each a link that opens its object.
+        const chain = await page.$$eval("#object-dominators .objlink", (r) => r.map((x) => Number(x.dataset.node)));
+        eq(chain, target.dominators.map((o) => o.node).reverse(), "the referenced object's dominator chain");
+        await shot("24-inspector-chain");
+        if (chain.length) {
+          await page.click(`#object-dominators .objlink >> nth=${chain.length - 1}`);
+          await page.waitForSelector(`#inspector[data-node="${chain[chain.length - 1]}"] #object-type`, { timeout: TIMEOUT });
+          await page.goBack();
+          await page.waitForSelector(`#inspector[data-node="${ref.value.node}"] #object-type`, { timeout: TIMEOUT });
+        }
+      }
+      // Back returns to the object before.
+      if (ref) {
+        await page.goBack();
+        await page.waitForSelector(`#inspector[data-node="${first.node}"] #object-type`, { timeout: TIMEOUT });
+      }
+      // A delegate: its target and the method it calls.
+      const del = stats.types.find((t) => /^System\.(Func|Action|Threading\.\w*Callback|EventHandler)/.test(t.name));
+      if (del) {
+        const o = cliJson(["instances", "--json", "--type-id", String(del.id), "--sort", "size", "--limit", "50", file]).objects[0];
+        const want = cliJson(["object", "--json", file, o.address]);
+        await showTypes();
+        // The filter is a regular expression: the name's brackets escaped.
+        await page.fill("#type-table-filter", del.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+        await page.click(`#type-table .trow[data-id="${del.id}"]`);
+        await page.click("#detail-instances");
+        await page.waitForSelector(`#instance-table .instance[data-node="${o.node}"]`, { timeout: TIMEOUT });
+        await page.click(`#instance-table .instance[data-node="${o.node}"] .open-object`);
+        await page.waitForSelector(`#inspector[data-node="${o.node}"] #object-delegate`, { timeout: TIMEOUT });
+        const inv = want.delegate.invocations[0];
+        assert(inv.method, `the CLI names the method of ${del.name}`);
+        eq((await page.textContent("#object-delegate .invocation .method")).trim(), inv.method, "the delegate's method");
+        if (inv.target) eq(Number(await page.getAttribute("#object-delegate .invocation .objlink", "data-node")), inv.target.node, "the delegate's target");
+        await shot("25-inspector-delegate");
+      }
+    });
+
+    await test("object contents of a .gcdump: the page says it holds none", async () => {
+      await home();
+      await openFile(gcA);
+      await page.click("#tab-strings");
+      await page.waitForSelector("#contents-failed", { timeout: TIMEOUT });
+      assert(/no (object )?contents|holds no/i.test(await page.textContent("#contents-failed")), await page.textContent("#contents-failed"));
+    });
+
     await test("a partial dump (memory missing from the core) says so above every result, in numbers", async () => {
       if (!core) return { skip: "no core fixture in the corpus" };
       const file = unzst(core);
@@ -1177,8 +1495,27 @@ async function main() {
       await page.click("#tab-overview");
       await checkGcMode(file);
       eq(await page.$eval("#ov-time", (d) => d.dataset.iso), cliJson(["info", "--json", file]).process.dump_time, "dump time (the minidump header's)");
+      eq(await page.$eval("#ov-bitness", (d) => [d.dataset.pointerSize, d.textContent.trim()]), ["8", "64-bit (8-byte pointers)"], "bitness of an x64 process");
       await shot("17-minidump-overview");
       bench.minidump = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
+    });
+
+    // The 32-bit fixtures of `FIXTURES=x86 scripts/make-fixtures` (.NET
+    // Core 3.1 win-x86 under 32-bit Wine), when made: the generator's
+    // manifest records the process's architecture.
+    await test("32-bit Windows minidump (x86 .NET Core 3.1): the overview says 32-bit; totals, top rows and GC mode equal the CLI's", async () => {
+      const dir = join(process.env.HEAPLENS_GENERATED_FIXTURES || join(ROOT, "../dumplab/out"), "windows-net31-x86");
+      const dmp = join(dir, "phase1.windump.dmp.zst");
+      if (!existsSync(dmp)) return { skip: `no 32-bit fixture in ${dir} (FIXTURES=x86 scripts/make-fixtures)` };
+      eq(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")).info.architecture, "x86", "the fixture's architecture");
+      const file = unzst(dmp);
+      await home();
+      const { ms } = await checkAgainstStats(file, basename(file));
+      await page.click("#tab-overview");
+      await checkGcMode(file);
+      eq(await page.$eval("#ov-bitness", (d) => [d.dataset.pointerSize, d.textContent.trim()]), ["4", "32-bit (4-byte pointers)"], "bitness of an x86 process");
+      await shot("17b-x86-minidump-overview");
+      bench.minidumpX86 = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
     });
 
     await test("Kudu's .zip of a minidump (with sos.dll and mscordaccore.dll) opens with the raw dump's numbers", async () => {

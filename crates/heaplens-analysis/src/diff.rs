@@ -72,9 +72,26 @@ pub struct TypeDelta {
     pub bytes_base: u64,
     /// Bytes in the current snapshot.
     pub bytes_current: u64,
+    /// Retained bytes in the base snapshot, once computed
+    /// ([`TypeDiff::set_retained`]).
+    pub retained_base: Option<u64>,
+    /// Retained bytes in the current snapshot, once computed.
+    pub retained_current: Option<u64>,
 }
 
 impl TypeDelta {
+    /// Current retained bytes minus base retained bytes, once computed.
+    pub fn retained_delta(&self) -> Option<i64> {
+        Some(self.retained_current? as i64 - self.retained_base? as i64)
+    }
+
+    /// The retained growth in percent of the base's retained bytes (`None`
+    /// when not computed, or when the base retains nothing: a new type).
+    pub fn retained_delta_percent(&self) -> Option<f64> {
+        let base = self.retained_base.filter(|&b| b > 0)?;
+        Some(self.retained_delta()? as f64 * 100.0 / base as f64)
+    }
+
     /// Current count minus base count.
     pub fn count_delta(&self) -> i64 {
         self.count_current as i64 - self.count_base as i64
@@ -102,8 +119,11 @@ pub struct TypeDiff {
     /// Types whose count or bytes changed, by |bytes delta| descending,
     /// then |count delta| descending, then name.
     pub types: Vec<TypeDelta>,
-    /// Types present in both with the same count and bytes.
+    /// Types present in both with the same count and bytes (and, once
+    /// computed, the same retained bytes).
     pub unchanged: usize,
+    /// Those types, by name.
+    pub same: Vec<TypeDelta>,
     /// Objects and bytes in the base snapshot.
     pub base: (u64, u64),
     /// Objects and bytes in the current snapshot.
@@ -132,6 +152,35 @@ impl TypeDiff {
     pub fn bytes_delta(&self) -> i64 {
         self.current.1 as i64 - self.base.1 as i64
     }
+
+    /// Every type compared: the changed ones ([`TypeDiff::types`]), then
+    /// the unchanged ones ([`TypeDiff::same`]).
+    pub fn all_types(&self) -> impl Iterator<Item = &TypeDelta> {
+        self.types.iter().chain(&self.same)
+    }
+
+    /// Gives every type its retained bytes on both sides, `base[i]` and
+    /// `current[i]` for the `i`-th of [`TypeDiff::all_types`]. A type whose
+    /// count and bytes did not change but whose retained bytes did (a
+    /// collection whose contents grew) moves to the changed types, last;
+    /// sort them after.
+    pub fn set_retained(&mut self, base: &[u64], current: &[u64]) {
+        for (i, d) in self.types.iter_mut().chain(&mut self.same).enumerate() {
+            d.retained_base = base.get(i).copied();
+            d.retained_current = current.get(i).copied();
+        }
+        let (moved, stay): (Vec<TypeDelta>, Vec<TypeDelta>) = std::mem::take(&mut self.same)
+            .into_iter()
+            .partition(|d| d.retained_base != d.retained_current);
+        self.types.extend(moved);
+        self.same = stay;
+        self.unchanged = self.same.len();
+    }
+
+    /// Orders the changed types.
+    pub fn sort(&mut self, order: DiffOrder) {
+        sort(&mut self.types, order);
+    }
 }
 
 /// Diffs two sets of type statistics by type name (rows with the same name
@@ -156,6 +205,8 @@ pub fn diff_type_stats(base: &TypeStats, current: &TypeStats, options: DiffOptio
                 count_current: 0,
                 bytes_base: 0,
                 bytes_current: 0,
+                retained_base: None,
+                retained_current: None,
             });
             if is_base {
                 d.base_types.push(r.id);
@@ -168,29 +219,56 @@ pub fn diff_type_stats(base: &TypeStats, current: &TypeStats, options: DiffOptio
             }
         }
     }
-    let total = by_name.len();
-    let mut types: Vec<TypeDelta> = by_name
+    let (mut types, mut same): (Vec<TypeDelta>, Vec<TypeDelta>) = by_name
         .into_values()
-        .filter(|d| d.count_delta() != 0 || d.bytes_delta() != 0)
-        .collect();
-    types.sort_by(|a, b| {
-        b.bytes_delta()
-            .unsigned_abs()
-            .cmp(&a.bytes_delta().unsigned_abs())
-            .then(
-                b.count_delta()
-                    .unsigned_abs()
-                    .cmp(&a.count_delta().unsigned_abs()),
-            )
-            .then_with(|| a.name.cmp(&b.name))
-    });
+        .partition(|d| d.count_delta() != 0 || d.bytes_delta() != 0);
+    same.sort_by(|a, b| a.name.cmp(&b.name));
+    sort(&mut types, DiffOrder::Bytes);
     TypeDiff {
-        unchanged: total - types.len(),
+        unchanged: same.len(),
         types,
+        same,
         base: (base.objects, base.bytes),
         current: (current.objects, current.bytes),
         names_normalized: options.normalize_names,
     }
+}
+
+/// How the changed types are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffOrder {
+    /// |bytes delta| descending, then |count delta|, then name (PerfView's
+    /// Diff order).
+    Bytes,
+    /// |count delta| descending, then |bytes delta|, then name.
+    Count,
+    /// Retained growth: retained delta descending (growth first, shrinkage
+    /// last), then current retained bytes descending (so of a holder and
+    /// what it holds, which grow alike, the holder comes first), then
+    /// |bytes delta|, then name. Needs [`TypeDiff::set_retained`].
+    RetainedGrowth,
+}
+
+fn sort(types: &mut [TypeDelta], order: DiffOrder) {
+    let bytes = |d: &TypeDelta| d.bytes_delta().unsigned_abs();
+    let count = |d: &TypeDelta| d.count_delta().unsigned_abs();
+    types.sort_by(|a, b| match order {
+        DiffOrder::Bytes => bytes(b)
+            .cmp(&bytes(a))
+            .then(count(b).cmp(&count(a)))
+            .then_with(|| a.name.cmp(&b.name)),
+        DiffOrder::Count => count(b)
+            .cmp(&count(a))
+            .then(bytes(b).cmp(&bytes(a)))
+            .then_with(|| a.name.cmp(&b.name)),
+        DiffOrder::RetainedGrowth => b
+            .retained_delta()
+            .unwrap_or(0)
+            .cmp(&a.retained_delta().unwrap_or(0))
+            .then(b.retained_current.cmp(&a.retained_current))
+            .then(bytes(b).cmp(&bytes(a)))
+            .then_with(|| a.name.cmp(&b.name)),
+    });
 }
 
 /// One spelling for a type name whatever produced it: generic arguments in

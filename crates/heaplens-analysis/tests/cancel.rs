@@ -1,6 +1,7 @@
 //! Cancellation in the analyses: every long step reports after bounded
 //! work (at most 65,536 objects between two reports, a few milliseconds),
-//! and a `Cancelled` answer stops it at once with a typed `Cancelled`.
+//! and a `Cancelled` answer stops it at once with a typed `Cancelled`: root
+//! paths, dominators, the flame graphs' frame trees, key retention paths.
 
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::root_paths;
@@ -120,5 +121,51 @@ fn dominators_report_after_bounded_work_in_every_step_and_stop_when_cancelled() 
     let per_step = seen.len() / 4;
     for k in [1, per_step, 2 * per_step, 3 * per_step + 1, seen.len() - 1] {
         cancels_at_once(n, Phase::RetainedSizes, k, doms);
+    }
+}
+
+/// An analysis run over a graph: false when cancelled.
+type Run = fn(&HeapGraph, &mut dyn Progress) -> bool;
+
+fn retained_flame(g: &HeapGraph, p: &mut dyn Progress) -> bool {
+    let Ok(dom) = dominators(g, &mut heaplens_graph::NoProgress) else {
+        return false;
+    };
+    heaplens_analysis::flame::retained_flame(g, &dom, p).is_ok()
+}
+
+fn inclusive_flame(g: &HeapGraph, p: &mut dyn Progress) -> bool {
+    heaplens_analysis::flame::inclusive_flame(
+        g,
+        None,
+        heaplens_analysis::stats::Selection::Reachable,
+        p,
+    )
+    .is_ok()
+}
+
+fn key_paths(g: &HeapGraph, p: &mut dyn Progress) -> bool {
+    let Ok(paths) = root_paths(g, &mut heaplens_graph::NoProgress) else {
+        return false;
+    };
+    heaplens_analysis::keypaths::key_paths(g, &paths, &[0], None, p).is_ok()
+}
+
+#[test]
+fn flame_graphs_and_key_paths_report_after_bounded_work_and_stop_when_cancelled() {
+    let n = 5 * BOUND as u32;
+    let runs: [(&str, Run, Phase); 3] = [
+        ("retained flame", retained_flame, Phase::FlameGraph),
+        ("inclusive flame", inclusive_flame, Phase::FlameGraph),
+        ("key paths", key_paths, Phase::KeyPaths),
+    ];
+    for (what, run, phase) in runs {
+        let seen = reports(n, phase, run);
+        assert!(seen.len() as u64 >= n as u64 / BOUND, "{what}: {seen:?}");
+        for w in seen.windows(2) {
+            assert!(w[1] - w[0] <= BOUND, "{what}: {seen:?}");
+        }
+        cancels_at_once(n, phase, 1, run);
+        cancels_at_once(n, phase, 3, run);
     }
 }

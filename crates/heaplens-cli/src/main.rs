@@ -17,10 +17,15 @@ macro_rules! outln {
 }
 
 mod diff;
+mod flame;
 mod info;
+mod instances;
+mod object;
 mod retained;
 mod roots;
 mod stats;
+mod strings;
+mod waste;
 
 use clap::{Parser, Subcommand};
 use heaplens_bytes::{FileSource, PageCache, ReadAt};
@@ -74,9 +79,25 @@ enum Command {
     Retained(retained::RetainedArgs),
     /// Per-type count and byte changes between two snapshots (any formats).
     Diff(diff::DiffArgs),
+    /// A flame graph of what holds the heap (by retained or PerfView's
+    /// inclusive size), or of what grew between two snapshots.
+    Flame(flame::FlameArgs),
     /// What the dump is: container, system, process, runtime, memory by
     /// kind, and whether its heap can be read (and if not, why).
     Info(info::InfoArgs),
+    /// One object: its type, size, retained size, fields and their values,
+    /// what a delegate calls, the objects referring to it and its
+    /// dominators up to a root.
+    Object(object::ObjectArgs),
+    /// The objects of a type, sorted by size or retained size and paged,
+    /// and the type's static fields.
+    Instances(instances::InstancesArgs),
+    /// Duplicate strings: values with several copies, the bytes the extra
+    /// copies take and the type holding them; string search.
+    Strings(strings::StringsArgs),
+    /// Wasted collections: empty ones, fill ratios, arrays of zeros or
+    /// nulls, with their wasted bytes and holders.
+    Waste(waste::WasteArgs),
 }
 
 fn main() -> ExitCode {
@@ -97,7 +118,12 @@ fn main() -> ExitCode {
         Command::Roots(args) => roots::run(&args),
         Command::Retained(args) => retained::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Flame(args) => flame::run(&args),
         Command::Info(args) => info::run(&args),
+        Command::Object(args) => object::run(&args),
+        Command::Instances(args) => instances::run(&args),
+        Command::Strings(args) => strings::run(&args),
+        Command::Waste(args) => waste::run(&args),
     };
     match result {
         Ok(()) if PARTIAL.load(std::sync::atomic::Ordering::Relaxed) && !cli.allow_partial => {
@@ -140,6 +166,29 @@ pub(crate) fn open_snapshot(path: &Path) -> Result<Snapshot, String> {
     Ok(snap)
 }
 
+/// Opens `path` as a snapshot and runs `f` with it and the file's bytes
+/// (through the same page cache), for commands that read object contents
+/// ([`Snapshot::object_reader`]). A partial input is noted for the exit
+/// code.
+pub(crate) fn with_snapshot<T>(
+    path: &Path,
+    f: impl FnOnce(&Snapshot, &(dyn ReadAt + Sync)) -> Result<T, String>,
+) -> Result<T, String> {
+    let src = open_file(path)?;
+    let snap = read_input(path, &src, heaplens_snapshot::open_shared_with)?;
+    if !snap.info.coverage.is_complete() {
+        PARTIAL.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    f(&snap, &src)
+}
+
+/// `path` through a page cache.
+fn open_file(path: &Path) -> Result<PageCache<FileSource>, String> {
+    let file =
+        FileSource::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    Ok(PageCache::new(file))
+}
+
 /// Runs `read` on `path` through a page cache, with the `--modules` files
 /// and progress shown on a terminal; its error names the file.
 pub(crate) fn with_input<T>(
@@ -150,9 +199,21 @@ pub(crate) fn with_input<T>(
         &mut dyn Progress,
     ) -> Result<T, heaplens_snapshot::OpenError>,
 ) -> Result<T, String> {
-    let file =
-        FileSource::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let src = PageCache::new(file);
+    let src = open_file(path)?;
+    read_input(path, &src, read)
+}
+
+/// Runs `read` on `src`, the bytes of `path`, with the `--modules` files
+/// and progress shown on a terminal; its error names the file.
+fn read_input<T>(
+    path: &Path,
+    src: &(dyn ReadAt + Sync),
+    read: impl FnOnce(
+        &(dyn ReadAt + Sync),
+        &ModuleSet,
+        &mut dyn Progress,
+    ) -> Result<T, heaplens_snapshot::OpenError>,
+) -> Result<T, String> {
     let tty = std::io::stderr().is_terminal();
     let mut last = u64::MAX;
     let mut phase_start = (None, std::time::Instant::now());
@@ -193,7 +254,7 @@ pub(crate) fn with_input<T>(
             .add_dir(dir)
             .map_err(|e| format!("--modules {}: {e}", dir.display()))?;
     }
-    read(&src, &modules, &mut progress).map_err(|e| format!("{}: {e}", path.display()))
+    read(src, &modules, &mut progress).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The lines saying which archives the dump came in (none for a dump read

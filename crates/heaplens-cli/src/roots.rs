@@ -3,7 +3,10 @@
 use crate::stats::thousands;
 use crate::{open_snapshot, print_json, FileArg};
 use clap::Args;
+use heaplens_analysis::dominators::dominators;
+use heaplens_analysis::keypaths::key_paths;
 use heaplens_analysis::paths::root_paths;
+use heaplens_analysis::retained::retained_sizes;
 use heaplens_graph::{HeapGraph, NoProgress, TypeIndex};
 use heaplens_results::roots::{RefNode, RootsDocument, RootsLimits};
 
@@ -27,6 +30,15 @@ pub struct RootsArgs {
     /// Shortest paths to show, each ending in a different chain of types.
     #[arg(long, value_name = "N", default_value_t = 1)]
     paths: usize,
+    /// Key retention paths to show: the type's objects grouped by their
+    /// shortest path's root and chain of types, most objects first (0:
+    /// none).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    key_paths: usize,
+    /// Give each key retention path its retained bytes (costs a dominator
+    /// tree).
+    #[arg(long)]
+    retained: bool,
 }
 
 /// The types named `name`: exact matches, else case-insensitive ones.
@@ -105,7 +117,7 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
     let g = &snap.graph;
     let types = find_types(g, &args.type_name)?;
     let paths = root_paths(g, &mut NoProgress).map_err(|e| e.to_string())?;
-    let doc = RootsDocument::build(
+    let mut doc = RootsDocument::build(
         &args.file.display().to_string(),
         &snap,
         &paths,
@@ -117,6 +129,18 @@ pub fn run(args: &RootsArgs) -> Result<(), String> {
             entries: None,
         },
     );
+    if args.key_paths > 0 {
+        let dom = args
+            .retained
+            .then(|| dominators(g, &mut NoProgress))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let sizes = dom.as_ref().map(|d| retained_sizes(g, d));
+        let retained = dom.as_ref().zip(sizes.as_ref());
+        let key =
+            key_paths(g, &paths, &types, retained, &mut NoProgress).map_err(|e| e.to_string())?;
+        doc.add_key_paths(&snap, &key, args.key_paths);
+    }
     if args.json {
         return print_json(&doc);
     }
@@ -157,6 +181,28 @@ fn to_text(doc: &RootsDocument) -> String {
                 Some(a) => writeln!(out, "  -> {}  ({a})", step.type_name),
                 None => writeln!(out, "  -> {}", step.type_name),
             };
+        }
+    }
+    if !doc.key_paths.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nkey retention paths (objects grouped by their shortest path; {} of {}):",
+            doc.key_paths.len(),
+            doc.key_path_count
+        );
+        for k in &doc.key_paths {
+            let retained = k
+                .retained_bytes
+                .map(|r| format!(", {} retained", thousands(r)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} objects ({} bytes{retained}): {} -> {}",
+                thousands(k.count),
+                thousands(k.bytes),
+                k.root_kind.label(k.root_name.as_deref()),
+                k.path.join(" -> ")
+            );
         }
     }
     let _ = writeln!(

@@ -139,7 +139,14 @@ fn minidump_facts(v: &Value, manifest: &Value, kind: &str) {
     let dump = &phase["dumps"][kind];
     assert_eq!(v["format"], "minidump");
     assert_eq!(v["file_bytes"], dump["raw_bytes"]);
-    assert_eq!(v["pointer_size"], 8);
+    // The generator records the process's architecture (`x86` for the
+    // 32-bit sets of `FIXTURES=x86 scripts/make-fixtures`); the corpus'
+    // sets are x64.
+    let pointer = match manifest["info"]["architecture"].as_str() {
+        Some("x86") => 4,
+        _ => 8,
+    };
+    assert_eq!(v["pointer_size"], pointer);
     assert!(
         v["os"].as_str().unwrap().starts_with("Windows"),
         "{}",
@@ -446,4 +453,43 @@ fn text_output_names_the_facts_and_damage_is_an_error() {
     assert!(!out.status.success() && out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unrecognised file"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 32-bit process's minidumps (`windows-net31-x86` of `FIXTURES=x86
+/// scripts/make-fixtures`: .NET Core 3.1 win-x86): `info` says 32-bit in
+/// its JSON and its text, names the x86 processor, and reads the heap; the
+/// facts the generator recorded (pid, threads, modules, streams, memory)
+/// hold as on the 64-bit ones.
+#[test]
+fn x86_minidumps_say_32_bit() {
+    for dir in heaplens_corpus::x86_fixture_dirs("the 32-bit info CLI test") {
+        let manifest: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["info"]["architecture"], "x86");
+        for kind in ["windump", "heap"] {
+            let dump =
+                heaplens_corpus::unpacked(&dir.join(format!("phase1.{kind}.dmp.zst"))).unwrap();
+            let v = info(&dump);
+            minidump_facts(&v, &manifest, kind);
+            assert_eq!(v["pointer_size"], 4, "{}", dump.display());
+            assert_eq!(v["architecture"], "x86", "{}", dump.display());
+            assert_eq!(v["runtime"]["heap_layout"], "segments");
+            assert_eq!(v["heap"]["walkable"], true, "{}", v["heap"]);
+            let out = Command::new(env!("CARGO_BIN_EXE_heaplens"))
+                .arg("info")
+                .arg(&dump)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            let text = String::from_utf8(out.stdout).unwrap();
+            let system = text
+                .lines()
+                .find(|l| l.starts_with("system:"))
+                .unwrap_or_else(|| panic!("no system line in {text}"));
+            assert!(
+                system.contains("x86") && system.ends_with("32-bit"),
+                "{system}"
+            );
+        }
+    }
 }

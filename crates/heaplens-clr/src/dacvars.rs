@@ -5,10 +5,17 @@
 //! tried first, then a scan of the runtime module's memory. Every candidate
 //! must pass [`GcDacVars::parse`]'s checks, which end in walking a real
 //! heap segment.
+//!
+//! Every field after the two version bytes is pointer-sized (`size_t` or a
+//! pointer: `gcinterface.dac.h`, `gcinterface.dacvars.def`), so the layout
+//! is one of pointer slots: slot 1 is `generation_size`, and a field at
+//! slot *k* is at `k × pointer size` in a 64-bit process (0x8, 0x10, …)
+//! and a 32-bit one (0x4, 0x8, …) alike.
 
 use crate::error::{ClrError, MemCtx};
 use crate::runtime::RuntimeModule;
 use crate::target::Target;
+use crate::width::PointerSize;
 use heaplens_memory::AddressSpace;
 
 /// Which `GcDacVars` layout the runtime has.
@@ -16,8 +23,8 @@ use heaplens_memory::AddressSpace;
 pub enum Layout {
     /// .NET Core 2.x–3.x: no `total_generation_count`.
     V1,
-    /// .NET 5 and later: `total_generation_count` at 0x10 and later fields
-    /// shifted by 8.
+    /// .NET 5 and later: `total_generation_count` in slot 2 (0x10 on
+    /// 64-bit) and later fields one slot further.
     V5,
 }
 
@@ -26,6 +33,8 @@ pub enum Layout {
 pub struct GcDacVars {
     /// Where the structure is.
     pub address: u64,
+    /// The process's pointer size (the layout was read with it).
+    pub pointer_size: PointerSize,
     /// Its layout.
     pub layout: Layout,
     /// `major_version`.
@@ -59,8 +68,9 @@ pub struct GcDacVars {
     pub generation_field_offsets: Vec<i32>,
 }
 
-/// Offsets of the fields of one layout.
-struct Offsets {
+/// The pointer slots of the fields of one layout (a field at slot *k* is
+/// at `k × pointer size`).
+struct Slots {
     generation_table: u64,
     max_gen: u64,
     ephemeral_heap_segment: u64,
@@ -74,65 +84,78 @@ struct Offsets {
     generation_field_offsets: Option<u64>,
 }
 
-const V1: Offsets = Offsets {
-    generation_table: 0x28,
-    max_gen: 0x30,
-    ephemeral_heap_segment: 0x48,
-    alloc_allocated: 0x70,
-    finalize_queue: 0x88,
-    n_heaps: 0xA8,
-    g_heaps: 0xB0,
-    invalid_cnt: 0xB8,
-    handle_table_map: 0xE0,
+/// `gcinterface.dacvars.def` of .NET Core 3.1: slot 0 the version bytes,
+/// 1 `generation_size`, then `build_variant`, `built_with_svr`,
+/// `gc_global_mechanisms`, `generation_table` (5), …
+const V1: Slots = Slots {
+    generation_table: 5,
+    max_gen: 6,
+    ephemeral_heap_segment: 9,
+    alloc_allocated: 14,
+    finalize_queue: 17,
+    n_heaps: 21,
+    g_heaps: 22,
+    invalid_cnt: 23,
+    handle_table_map: 28,
     gc_heap_field_offsets: None,
     generation_field_offsets: None,
 };
 
-const V5: Offsets = Offsets {
-    generation_table: 0x30,
-    max_gen: 0x38,
-    ephemeral_heap_segment: 0x50,
-    alloc_allocated: 0x78,
-    finalize_queue: 0x90,
-    n_heaps: 0xB0,
-    g_heaps: 0xB8,
-    invalid_cnt: 0xC0,
-    handle_table_map: 0xE8,
-    gc_heap_field_offsets: Some(0xF0),
-    generation_field_offsets: Some(0xF8),
+/// .NET 5 and later: `total_generation_count` in slot 2, the rest one slot
+/// further, then (.NET 6+) the field offset tables.
+const V5: Slots = Slots {
+    generation_table: 6,
+    max_gen: 7,
+    ephemeral_heap_segment: 10,
+    alloc_allocated: 15,
+    finalize_queue: 18,
+    n_heaps: 22,
+    g_heaps: 23,
+    invalid_cnt: 24,
+    handle_table_map: 29,
+    gc_heap_field_offsets: Some(30),
+    generation_field_offsets: Some(31),
 };
+
+/// Slots read of a candidate (every field used lies below).
+const SLOTS_READ: usize = 32;
 
 /// Most heaps a server GC can have (one per core; 1024 is far above any
 /// machine's count and keeps a bad value from allocating much).
 const MAX_HEAPS: u64 = 1024;
 
-/// The quick shape test of a candidate: the version bytes and the
-/// generation size.
-fn quick_shape(b: &[u8]) -> bool {
-    b.len() >= 16 && (1..=9).contains(&b[0]) && b[1] < 64 && b[2..8].iter().all(|&x| x == 0) && {
-        let gs = u64::from_le_bytes(b[8..16].try_into().unwrap_or([0; 8]));
-        (0x40..=0x800).contains(&gs) && gs % 8 == 0
+/// The quick shape test of a candidate in a process of pointer size `ptr`:
+/// the version bytes, the padding after them and the generation size.
+fn quick_shape(b: &[u8], ptr: PointerSize) -> bool {
+    let p = ptr.usize();
+    b.len() >= 2 * p && (1..=9).contains(&b[0]) && b[1] < 64 && b[2..p].iter().all(|&x| x == 0) && {
+        let gs = ptr.read(b, p);
+        (0x40..=0x800).contains(&gs) && ptr.aligned(gs)
     }
 }
 
 impl GcDacVars {
-    /// Parses and validates the structure at `addr`. `None` when it is not
-    /// a `GcDacVars` (shape checks fail or its pointers lead nowhere).
+    /// Parses and validates the structure at `addr`, with `mem`'s pointer
+    /// size. `None` when it is not a `GcDacVars` (shape checks fail or its
+    /// pointers lead nowhere).
     pub fn parse(mem: &dyn AddressSpace, addr: u64) -> Option<GcDacVars> {
-        let mut b = [0u8; 0x100];
-        mem.read_virtual(addr, &mut b).ok()?;
-        if !quick_shape(&b) {
+        let ptr = PointerSize::of(mem);
+        let p = ptr.usize();
+        let mut buf = [0u8; 8 * SLOTS_READ];
+        let b = &mut buf[..p * SLOTS_READ];
+        mem.read_virtual(addr, b).ok()?;
+        if !quick_shape(b, ptr) {
             return None;
         }
-        let u64_at = |o: u64| u64::from_le_bytes(b[o as usize..o as usize + 8].try_into().unwrap());
-        let tgc = u64_at(0x10);
+        let slot = |k: u64| ptr.read(b, k as usize * p);
+        let tgc = slot(2);
         let (layout, o, total_generation_count) = if tgc == 4 || tgc == 5 {
             (Layout::V5, &V5, tgc)
         } else {
             (Layout::V1, &V1, 4)
         };
         // max_gen must be 2.
-        let max_gen = mem.read_u32(u64_at(o.max_gen)).ok()?;
+        let max_gen = mem.read_u32(slot(o.max_gen)).ok()?;
         if max_gen != 2 {
             return None;
         }
@@ -141,25 +164,23 @@ impl GcDacVars {
         // ones (generation table…) or the server ones (heap list). Regions
         // show in the generation chains (`heap::uses_regions`), not in
         // `build_variant`.
-        let server = u64_at(o.generation_table) == 0 && u64_at(o.g_heaps) != 0;
-        let read_ptr_at = |slot: u64| -> u64 {
-            let p = u64_at(slot);
-            if p == 0 {
-                0
-            } else {
-                mem.read_u64(p).unwrap_or(0)
+        let server = slot(o.generation_table) == 0 && slot(o.g_heaps) != 0;
+        let read_ptr_at = |k: u64| -> u64 {
+            match slot(k) {
+                0 => 0,
+                at => mem.read_pointer(at).unwrap_or(0),
             }
         };
-        let invalid_count = mem.read_u32(u64_at(o.invalid_cnt)).unwrap_or(0) as i32;
-        let handle_table_map = u64_at(o.handle_table_map);
-        let read_i32s = |slot: Option<u64>, n: usize| -> Vec<i32> {
-            let Some(slot) = slot else { return Vec::new() };
-            let p = u64_at(slot);
-            if p == 0 {
+        let invalid_count = mem.read_u32(slot(o.invalid_cnt)).unwrap_or(0) as i32;
+        let handle_table_map = slot(o.handle_table_map);
+        let read_i32s = |k: Option<u64>, n: usize| -> Vec<i32> {
+            let Some(k) = k else { return Vec::new() };
+            let at = slot(k);
+            if at == 0 {
                 return Vec::new();
             }
             let mut v = vec![0u8; 4 * n];
-            if mem.read_virtual(p, &mut v).is_err() {
+            if mem.read_virtual(at, &mut v).is_err() {
                 return Vec::new();
             }
             v.chunks_exact(4)
@@ -168,13 +189,14 @@ impl GcDacVars {
         };
         let mut vars = GcDacVars {
             address: addr,
+            pointer_size: ptr,
             layout,
             major: b[0],
             minor: b[1],
-            generation_size: u64_at(8),
+            generation_size: slot(1),
             total_generation_count,
             server,
-            generation_table: u64_at(o.generation_table),
+            generation_table: slot(o.generation_table),
             ephemeral_heap_segment: read_ptr_at(o.ephemeral_heap_segment),
             alloc_allocated: read_ptr_at(o.alloc_allocated),
             finalize_queue: read_ptr_at(o.finalize_queue),
@@ -185,14 +207,14 @@ impl GcDacVars {
             generation_field_offsets: read_i32s(o.generation_field_offsets, 3),
         };
         if server {
-            let n = mem.read_u32(u64_at(o.n_heaps)).ok()? as u64;
+            let n = mem.read_u32(slot(o.n_heaps)).ok()? as u64;
             if n == 0 || n > MAX_HEAPS {
                 return None;
             }
-            let table = mem.read_u64(u64_at(o.g_heaps)).ok()?;
+            let table = mem.read_pointer(slot(o.g_heaps)).ok()?;
             let mut heaps = Vec::with_capacity(n as usize);
             for i in 0..n {
-                heaps.push(mem.read_u64(table.wrapping_add(8 * i)).ok()?);
+                heaps.push(mem.read_pointer(table.wrapping_add(ptr.times(i))).ok()?);
             }
             vars.heaps = heaps;
         } else if vars.generation_table == 0 {
@@ -211,6 +233,7 @@ pub fn locate(
     check: &dyn Fn(&GcDacVars) -> bool,
 ) -> Result<GcDacVars, ClrError> {
     let mem = target.memory;
+    let four = PointerSize::of(mem) == PointerSize::Four;
     let mut tried = Vec::new();
     if let Some(table) = runtime.dac_table {
         tried.push(format!("g_dacTable at {table:#x}"));
@@ -222,10 +245,14 @@ pub fn locate(
                 break;
             };
             candidates.push(v);
-            // The same bytes as two 32-bit RVAs.
-            for rva in [v & 0xffff_ffff, v >> 32] {
-                if rva != 0 {
-                    candidates.push(runtime.module.start.wrapping_add(rva));
+            // The same bytes as two 32-bit RVAs, or in a 32-bit process
+            // two pointers.
+            for half in [v & 0xffff_ffff, v >> 32] {
+                if half != 0 {
+                    candidates.push(runtime.module.start.wrapping_add(half));
+                    if four {
+                        candidates.push(half);
+                    }
                 }
             }
         }
@@ -233,7 +260,7 @@ pub fn locate(
             if c == 0 {
                 continue;
             }
-            for addr in [Some(c), mem.read_u64(c).ok()].into_iter().flatten() {
+            for addr in [Some(c), mem.read_pointer(c).ok()].into_iter().flatten() {
                 if let Some(v) = GcDacVars::parse(mem, addr) {
                     if check(&v) {
                         return Ok(v);
@@ -268,6 +295,7 @@ fn scan(
         }
     }
     const CHUNK: u64 = 1 << 20;
+    let ptr = PointerSize::of(mem);
     let mut buf = Vec::new();
     for r in mem.regions() {
         if r.end() <= m.start || r.start >= scan_end || r.data_size == 0 {
@@ -286,14 +314,14 @@ fn scan(
                 .ctx("the runtime module's memory")?;
             let mut i = 0;
             while i + 16 <= n {
-                if quick_shape(&chunk[i..]) {
+                if quick_shape(&chunk[i..], ptr) {
                     if let Some(v) = GcDacVars::parse(mem, pos + i as u64) {
                         if check(&v) {
                             return Ok(Some(v));
                         }
                     }
                 }
-                i += 8;
+                i += ptr.usize();
             }
             pos += CHUNK;
         }

@@ -46,10 +46,11 @@
 
 use crate::error::ClrError;
 use crate::heap::{Segment, SegmentKind, SEG_LOH, SEG_POH, SEG_READONLY};
-use crate::methodtable::{HAS_FINALIZER, MIN_OBJECT_SIZE};
+use crate::methodtable::HAS_FINALIZER;
 use crate::runtime::RuntimeModule;
 use crate::target::Target;
 use crate::walk::{self, AddrMap, MethodTables, Objects};
+use crate::width::PointerSize;
 use heaplens_memory::{data_runs, AddressSpace};
 use std::collections::{HashMap, HashSet};
 
@@ -62,10 +63,15 @@ const SEGMENT_INFO_SIZE: u64 = 0x1000;
 const HEADER_ALIGN: u64 = 0x2000;
 /// Segments are reserved in multiples of 64 KB.
 const RESERVE_ALIGN: u64 = 0x1_0000;
-/// Bytes of a `heap_segment` record read (through `heap`, server builds).
-const RECORD_BYTES: usize = 0x48;
-/// Offset of `heap_segment::heap` (server builds).
-const RECORD_HEAP: usize = 0x40;
+/// Pointer-sized fields of a `heap_segment` record read (through `heap`,
+/// server builds: 0x48 bytes in a 64-bit process, 0x24 in a 32-bit one).
+const RECORD_FIELDS: usize = 9;
+/// The field `heap_segment::heap` (server builds).
+const RECORD_HEAP: usize = 8;
+/// The field `heap_segment::flags`.
+const RECORD_FLAGS: usize = 5;
+/// Most bytes of a record.
+const RECORD_MAX: usize = 8 * RECORD_FIELDS;
 /// Flags above all known ones.
 const FLAGS_LIMIT: u64 = 0x400;
 /// Bytes of a server GC's `gc_heap` record searched for its variables.
@@ -234,6 +240,7 @@ enum GcData {
 /// One `heap_segment` record.
 #[derive(Debug, Clone, Copy)]
 struct Record {
+    ptr: PointerSize,
     addr: u64,
     allocated: u64,
     committed: u64,
@@ -247,14 +254,17 @@ struct Record {
 
 impl Record {
     fn read(mem: &dyn AddressSpace, addr: u64) -> Option<Record> {
-        let mut b = [0u8; RECORD_BYTES];
-        mem.read_virtual(addr, &mut b).ok()?;
-        Some(Record::parse(addr, &b))
+        let ptr = PointerSize::of(mem);
+        let mut buf = [0u8; RECORD_MAX];
+        let b = &mut buf[..RECORD_FIELDS * ptr.usize()];
+        mem.read_virtual(addr, b).ok()?;
+        Some(Record::parse(ptr, addr, b))
     }
 
-    fn parse(addr: u64, b: &[u8]) -> Record {
-        let f = |i: usize| le64(b, 8 * i);
+    fn parse(ptr: PointerSize, addr: u64, b: &[u8]) -> Record {
+        let f = |i: usize| ptr.read(b, ptr.usize() * i);
         Record {
+            ptr,
             addr,
             allocated: f(0),
             committed: f(1),
@@ -263,24 +273,21 @@ impl Record {
             mem: f(4),
             flags: f(5),
             next: f(6),
-            heap: if b.len() >= RECORD_HEAP + 8 {
-                f(RECORD_HEAP / 8)
-            } else {
-                0
-            },
+            heap: f(RECORD_HEAP),
         }
     }
 
-    /// `mem ≤ allocated ≤ committed ≤ reserved`, 8-aligned, sane flags.
+    /// `mem ≤ allocated ≤ committed ≤ reserved`, pointer-aligned, sane
+    /// flags.
     fn ordered(&self) -> bool {
         self.mem != 0
-            && self.mem.is_multiple_of(8)
-            && self.allocated.is_multiple_of(8)
+            && self.ptr.aligned(self.mem)
+            && self.ptr.aligned(self.allocated)
             && self.mem <= self.allocated
             && self.allocated <= self.committed
             && self.committed <= self.reserved
             && self.flags < FLAGS_LIMIT
-            && self.next.is_multiple_of(8)
+            && self.ptr.aligned(self.next)
     }
 
     /// The shape of a header inline at the start of its reservation.
@@ -308,16 +315,9 @@ impl Record {
     fn first_object_valid(&self, mem: &dyn AddressSpace, mts: &mut MethodTables) -> bool {
         self.allocated == self.mem
             || mem
-                .read_u64(self.mem)
-                .is_ok_and(|w| mts.lookup(mem, w & !7).is_some())
+                .read_pointer(self.mem)
+                .is_ok_and(|w| mts.lookup(mem, w & !self.ptr.method_table_tag()).is_some())
     }
-}
-
-/// The little-endian u64 at `at` of `b` (0 past its end).
-fn le64(b: &[u8], at: usize) -> u64 {
-    b.get(at..at.saturating_add(8))
-        .and_then(|w| w.try_into().ok())
-        .map_or(0, u64::from_le_bytes)
 }
 
 /// A chain of segments of one heap and kind, first record first.
@@ -340,12 +340,7 @@ pub fn find(
         runtime: runtime.module.file_name().to_owned(),
         why,
     };
-    if mem.pointer_size() != 8 {
-        return Err(ClrError::UnsupportedRuntime {
-            what: "a 32-bit process",
-            module: runtime.module.file_name().to_owned(),
-        });
-    }
+    let ptr = PointerSize::of(mem);
     let mut mts = MethodTables::default();
     let images = image_ranges(target);
     let mut report = Report::default();
@@ -391,10 +386,10 @@ pub fn find(
     let chain_heap = |c: &Chain| -> Option<u64> {
         let h = c.records[0].heap;
         (h != 0
-            && h.is_multiple_of(8)
+            && ptr.aligned(h)
             && c.records.iter().all(|r| r.heap == h)
             && !inside(h)
-            && mem.read_u64(h).is_ok())
+            && mem.read_pointer(h).is_ok())
         .then_some(h)
     };
     let gc_heaps: Option<Vec<u64>> = soh.iter().map(chain_heap).collect();
@@ -619,7 +614,7 @@ fn scan_headers(
     let mut out = Vec::new();
     for (start, end) in writable_data(mem, images) {
         let mut s = start.checked_next_multiple_of(HEADER_ALIGN);
-        while let Some(at) = s.filter(|&a| a.saturating_add(RECORD_BYTES as u64) <= end) {
+        while let Some(at) = s.filter(|&a| a.saturating_add(RECORD_MAX as u64) <= end) {
             if let Some(r) = Record::read(mem, at) {
                 if r.inline_shape() && r.first_object_valid(mem, mts) {
                     out.push(r);
@@ -737,19 +732,21 @@ struct GcWords {
     per_heap: Vec<HashSet<u64>>,
 }
 
-/// Calls `f(address, word)` for every 8-aligned word the dump holds in
-/// `[start, end)`.
+/// Calls `f(address, word)` for every pointer-aligned word (of the
+/// process's pointer size) the dump holds in `[start, end)`.
 fn for_each_word(mem: &dyn AddressSpace, start: u64, end: u64, f: &mut dyn FnMut(u64, u64)) {
+    let ptr = PointerSize::of(mem);
+    let p = ptr.usize();
     let mut buf = vec![0u8; CHUNK];
-    for (a, b) in data_runs(mem, start & !7, end) {
-        let mut pos = a & !7;
-        while pos.saturating_add(8) <= b {
-            let n = ((b - pos) as usize).min(CHUNK) & !7;
+    for (a, b) in data_runs(mem, ptr.align_down(start), end) {
+        let mut pos = ptr.align_down(a);
+        while pos.saturating_add(ptr.bytes()) <= b {
+            let n = ((b - pos) as usize).min(CHUNK) & !(p - 1);
             if n == 0 || mem.read_virtual(pos, &mut buf[..n]).is_err() {
                 break;
             }
-            for (i, w) in buf[..n].chunks_exact(8).enumerate() {
-                f(pos + 8 * i as u64, le64(w, 0));
+            for (i, w) in buf[..n].chunks_exact(p).enumerate() {
+                f(pos + ptr.times(i as u64), ptr.read(w, 0));
             }
             pos += n as u64;
         }
@@ -757,13 +754,14 @@ fn for_each_word(mem: &dyn AddressSpace, start: u64, end: u64, f: &mut dyn FnMut
 }
 
 fn gc_data_words(mem: &dyn AddressSpace, data: &GcData) -> GcWords {
+    let ptr = PointerSize::of(mem);
     let mut all = HashSet::new();
     let mut per_heap = Vec::new();
     match data {
         GcData::Workstation(ranges) => {
             for &(a, b) in ranges {
                 for_each_word(mem, a, b, &mut |_, w| {
-                    if w != 0 && w.is_multiple_of(8) {
+                    if w != 0 && ptr.aligned(w) {
                         all.insert(w);
                     }
                 });
@@ -773,7 +771,7 @@ fn gc_data_words(mem: &dyn AddressSpace, data: &GcData) -> GcWords {
             for &h in heaps {
                 let mut set = HashSet::new();
                 for_each_word(mem, h, h.saturating_add(GC_HEAP_SPAN), &mut |_, w| {
-                    if w != 0 && w.is_multiple_of(8) {
+                    if w != 0 && ptr.aligned(w) {
                         set.insert(w);
                     }
                 });
@@ -803,32 +801,34 @@ fn frozen_records(
             .any(|r| p >= r.addr && p < r.committed)
     };
     // Every plausible frozen record, by where it points.
+    let ptr = PointerSize::of(mem);
+    let (p, record_bytes) = (ptr.usize(), RECORD_FIELDS * ptr.usize());
     let mut by_next: HashMap<u64, Vec<Record>> = HashMap::new();
     let mut count = 0usize;
-    let mut buf = vec![0u8; CHUNK + RECORD_BYTES];
+    let mut buf = vec![0u8; CHUNK + record_bytes];
     for (start, end) in writable_data(mem, images) {
         if in_heap(start) {
             continue;
         }
-        let mut pos = start & !7;
-        while pos.saturating_add(RECORD_BYTES as u64) <= end && count <= MAX_FROZEN {
-            let n = ((end - pos) as usize).min(CHUNK + RECORD_BYTES) & !7;
+        let mut pos = ptr.align_down(start);
+        while pos.saturating_add(record_bytes as u64) <= end && count <= MAX_FROZEN {
+            let n = ((end - pos) as usize).min(CHUNK + record_bytes) & !(p - 1);
             if mem.read_virtual(pos, &mut buf[..n]).is_err() {
                 break;
             }
             let mut i = 0;
-            while i + RECORD_BYTES <= n {
-                let flags = le64(&buf, i + 0x28);
+            while i + record_bytes <= n {
+                let flags = ptr.read(&buf, i + RECORD_FLAGS * p);
                 if flags & SEG_READONLY != 0 && flags < FLAGS_LIMIT {
-                    let r = Record::parse(pos + i as u64, &buf[i..i + RECORD_BYTES]);
+                    let r = Record::parse(ptr, pos + i as u64, &buf[i..i + record_bytes]);
                     if r.ordered() && r.next != 0 && !in_heap(r.mem) {
                         by_next.entry(r.next).or_default().push(r);
                         count += 1;
                     }
                 }
-                i += 8;
+                i += p;
             }
-            if n < CHUNK + RECORD_BYTES {
+            if n < CHUNK + record_bytes {
                 break;
             }
             pos += CHUNK as u64;
@@ -876,7 +876,8 @@ struct Slot {
 /// of the GC's data whose values lie in `[allocated, committed]` of every
 /// heap's ephemeral segment.
 fn end_slots(mem: &dyn AddressSpace, ephemeral: &[Record], gc_data: &GcData) -> Vec<Slot> {
-    let possible = |e: &Record, v: u64| v >= e.allocated && v <= e.committed && v.is_multiple_of(8);
+    let ptr = PointerSize::of(mem);
+    let possible = |e: &Record, v: u64| v >= e.allocated && v <= e.committed && ptr.aligned(v);
     let mut slots = Vec::new();
     match gc_data {
         GcData::Workstation(ranges) => {
@@ -911,8 +912,8 @@ fn end_slots(mem: &dyn AddressSpace, ephemeral: &[Record], gc_data: &GcData) -> 
                 })
                 .collect();
             let len = spans.iter().map(Vec::len).min().unwrap_or(0);
-            for off in (0..len).step_by(8) {
-                let values: Vec<u64> = spans.iter().map(|b| le64(b, off)).collect();
+            for off in (0..len).step_by(ptr.usize()) {
+                let values: Vec<u64> = spans.iter().map(|b| ptr.read(b, off)).collect();
                 if values.iter().zip(ephemeral).all(|(&v, e)| possible(e, v)) {
                     slots.push(Slot {
                         at: off as u64,
@@ -980,78 +981,185 @@ fn ephemeral_ends(
                 .all(|((&v, e), l)| v == e.allocated || l.ends.contains(&v))
         })
         .collect();
-    let server = matches!(gc_data, GcData::Server(_));
-    let mut out = Vec::new();
-    for (i, e) in ephemeral.iter().enumerate() {
-        let value = |s: &Slot| {
-            s.values
-                .get(if server { i } else { 0 })
-                .copied()
-                .unwrap_or(0)
-        };
-        let past: Vec<&&Slot> = confirmed
+    match gc_data {
+        GcData::Server(_) => Ok(server_ends(ephemeral, &confirmed, &landed)),
+        GcData::Workstation(_) => Ok(ephemeral
             .iter()
-            .filter(|s| value(s) > e.allocated)
-            .collect();
-        // Every allocation context the walk reaches was carved out below
-        // the end: a value before a context's end is some other variable
-        // (a context's own pointers, an object). Of the others the last
-        // is the end: what else points past allocated points at objects
-        // allocated since the last GC (generation starts, the GC's own
-        // allocation context), never past the end.
-        let floor = landed[i].context_ends.iter().copied().max().unwrap_or(0);
-        let best = past
-            .iter()
-            .filter(|s| value(s) >= floor)
-            .max_by_key(|s| (value(s), std::cmp::Reverse(s.at)));
-        let distinct: HashSet<u64> = past.iter().map(|s| value(s)).collect();
-        // A variable holding allocated itself: the header is current.
-        let at_allocated = confirmed.iter().any(|s| value(s) == e.allocated);
-        out.push(match best {
-            Some(s) => (
-                value(s),
-                EndSource::Variable {
-                    at: s.at,
-                    server,
-                    others: distinct.len() - 1,
-                },
-                None,
-            ),
-            _ if past.is_empty() && floor <= e.allocated && at_allocated => {
-                (e.allocated, EndSource::Header, None)
-            }
-            _ if past.is_empty() => {
-                // Nothing confirms the header: what the walk finds after
-                // it may be objects allocated since the last GC.
-                let reached = landed[i].ends.iter().copied().max().unwrap_or(0);
-                let end = floor.max(reached);
-                let tentative = (end > e.allocated).then_some(Tentative {
-                    segment: e.addr,
-                    start: e.allocated,
-                    end,
-                });
-                (e.allocated, EndSource::Unconfirmed, tentative)
-            }
-            _ => {
-                let end = past
-                    .iter()
-                    .map(|s| value(s))
-                    .max()
-                    .unwrap_or(e.allocated)
-                    .max(floor);
-                (
-                    e.allocated,
-                    EndSource::Ambiguous,
-                    Some(Tentative {
-                        segment: e.addr,
-                        start: e.allocated,
-                        end,
-                    }),
-                )
-            }
-        });
+            .zip(&landed)
+            .map(|(e, l)| workstation_end(e, &confirmed, l))
+            .collect()),
     }
-    Ok(out)
+}
+
+/// The end of the allocation contexts the walk reaches past the header's
+/// `allocated` (0 when it reaches none).
+fn context_floor(landed: &Landings) -> u64 {
+    landed.context_ends.iter().copied().max().unwrap_or(0)
+}
+
+/// Without a variable to end the heap at: the header's `allocated` when a
+/// GC variable holds it (`at_allocated`) and nothing shows allocation past
+/// it; else `allocated`, with what the walk finds after it tentative
+/// (`Unconfirmed` when no variable points past `allocated`, `Ambiguous`
+/// when some do, up to `past_max`).
+fn no_variable_end(
+    e: &Record,
+    landed: &Landings,
+    at_allocated: bool,
+    past_max: Option<u64>,
+) -> (u64, EndSource, Option<Tentative>) {
+    let floor = context_floor(landed);
+    match past_max {
+        None if floor <= e.allocated && at_allocated => (e.allocated, EndSource::Header, None),
+        None => {
+            // Nothing confirms the header: what the walk finds after it
+            // may be objects allocated since the last GC.
+            let reached = landed.ends.iter().copied().max().unwrap_or(0);
+            let end = floor.max(reached);
+            let tentative = (end > e.allocated).then_some(Tentative {
+                segment: e.addr,
+                start: e.allocated,
+                end,
+            });
+            (e.allocated, EndSource::Unconfirmed, tentative)
+        }
+        Some(max) => (
+            e.allocated,
+            EndSource::Ambiguous,
+            Some(Tentative {
+                segment: e.addr,
+                start: e.allocated,
+                end: max.max(floor),
+            }),
+        ),
+    }
+}
+
+/// A workstation GC's ephemeral end, from the GC variables `confirmed`
+/// (the walk lands on their values): the last value past `allocated` and
+/// past every allocation context the walk meets — what else points past
+/// `allocated` points at objects allocated since the last GC (generation
+/// starts, the GC's own allocation context), before the end; or the
+/// header's `allocated` when a variable holds it and none points past it.
+fn workstation_end(
+    e: &Record,
+    confirmed: &[&Slot],
+    landed: &Landings,
+) -> (u64, EndSource, Option<Tentative>) {
+    let value = |s: &Slot| s.values.first().copied().unwrap_or(0);
+    let past: Vec<&&Slot> = confirmed
+        .iter()
+        .filter(|s| value(s) > e.allocated)
+        .collect();
+    // Every allocation context the walk reaches was carved out below the
+    // end: a value before a context's end is some other variable (a
+    // context's own pointers, an object).
+    let floor = context_floor(landed);
+    let best = past
+        .iter()
+        .filter(|s| value(s) >= floor)
+        .max_by_key(|s| (value(s), std::cmp::Reverse(s.at)));
+    let distinct: HashSet<u64> = past.iter().map(|s| value(s)).collect();
+    match best {
+        Some(s) => (
+            value(s),
+            EndSource::Variable {
+                at: s.at,
+                server: false,
+                others: distinct.len() - 1,
+            },
+            None,
+        ),
+        None => {
+            let at_allocated = confirmed.iter().any(|s| value(s) == e.allocated);
+            let past_max = past.iter().map(|s| value(s)).max();
+            no_variable_end(e, landed, at_allocated, past_max)
+        }
+    }
+}
+
+/// A server GC's ephemeral ends: `alloc_allocated` is one field of
+/// `gc_heap`, so the ends are the values of **one** offset in every heap's
+/// `gc_heap` (of those `confirmed`: the walk of every heap lands on its
+/// value there), past every allocation context the walk meets in each
+/// heap. The GC writes `alloc_allocated` into the ephemeral segment's
+/// header at the end of every collection and then moves it only by handing
+/// out allocation contexts, so where each heap's evidence ends — the
+/// header's `allocated`, or past it the end of the last allocation context
+/// the walk meets — is the end when one offset holds exactly that in every
+/// heap. Otherwise the offset whose value is the last in every heap (as in
+/// a workstation GC); with none such, the ends are ambiguous and what lies
+/// past each header tentative. A variable left over from the last
+/// collection (its plan phase's highest object, before compaction) can
+/// point past the end in some heaps and at it in others: it never wins
+/// over an offset that matches the evidence in every heap.
+fn server_ends(
+    ephemeral: &[Record],
+    confirmed: &[&Slot],
+    landed: &[Landings],
+) -> Vec<(u64, EndSource, Option<Tentative>)> {
+    let heaps = ephemeral.len();
+    let floors: Vec<u64> = landed.iter().map(context_floor).collect();
+    let value = |s: &Slot, i: usize| s.values.get(i).copied().unwrap_or(0);
+    // Past every allocation context in every heap.
+    let candidates: Vec<&&Slot> = confirmed
+        .iter()
+        .filter(|s| (0..heaps).all(|i| value(s, i) >= floors[i]))
+        .collect();
+    let evidence = |i: usize| ephemeral[i].allocated.max(floors[i]);
+    let exact = candidates
+        .iter()
+        .filter(|s| (0..heaps).all(|i| value(s, i) == evidence(i)))
+        .min_by_key(|s| s.at);
+    let last = || {
+        candidates
+            .iter()
+            .filter(|s| {
+                candidates
+                    .iter()
+                    .all(|o| (0..heaps).all(|i| value(s, i) >= value(o, i)))
+            })
+            .min_by_key(|s| s.at)
+    };
+    if let Some(chosen) = exact.or_else(last) {
+        return (0..heaps)
+            .map(|i| {
+                let e = &ephemeral[i];
+                let v = value(chosen, i);
+                if v == e.allocated {
+                    return (v, EndSource::Header, None);
+                }
+                let distinct: HashSet<u64> = candidates
+                    .iter()
+                    .map(|s| value(s, i))
+                    .filter(|&x| x > e.allocated)
+                    .collect();
+                (
+                    v,
+                    EndSource::Variable {
+                        at: chosen.at,
+                        server: true,
+                        others: distinct.len().saturating_sub(1),
+                    },
+                    None,
+                )
+            })
+            .collect();
+    }
+    // No one offset ends every heap: each heap ends at its header's
+    // `allocated`, and what the walk finds past it is tentative.
+    (0..heaps)
+        .map(|i| {
+            let e = &ephemeral[i];
+            let at_allocated = confirmed.iter().any(|s| value(s, i) == e.allocated);
+            let past_max = confirmed
+                .iter()
+                .map(|s| value(s, i))
+                .filter(|&v| v > e.allocated)
+                .max();
+            no_variable_end(e, &landed[i], at_allocated, past_max)
+        })
+        .collect()
 }
 
 /// What a walk of an ephemeral segment widened to its committed end
@@ -1077,6 +1185,7 @@ fn landings(
     mts: &mut MethodTables,
     from: u64,
 ) -> Landings {
+    let ptr = PointerSize::of(mem);
     let mut out = Landings::default();
     out.ends.insert(seg.start);
     let Some(objects) = walk_one(mem, seg, contexts, mts) else {
@@ -1085,7 +1194,7 @@ fn landings(
     for (a, s) in (0..objects.len()).map(|i| (objects.address(i), objects.size(i))) {
         out.starts.insert(a);
         out.ends
-            .insert(a.saturating_add(s.max(MIN_OBJECT_SIZE).next_multiple_of(8)));
+            .insert(a.saturating_add(ptr.object_extent(s, false)));
     }
     // Allocation contexts the walk reaches (their start is a landing with
     // a zero word) end where the walk resumes.
@@ -1098,8 +1207,12 @@ fn landings(
     loop {
         let before = out.ends.len();
         pending.retain(|&(p, l)| {
-            if out.ends.contains(&p) && mem.read_u64(p).is_ok_and(|w| w & !7 == 0) {
-                let end = l.saturating_add(MIN_OBJECT_SIZE + 7) & !7;
+            if out.ends.contains(&p)
+                && mem
+                    .read_pointer(p)
+                    .is_ok_and(|w| w & !ptr.method_table_tag() == 0)
+            {
+                let end = ptr.object_extent(l.saturating_add(ptr.min_object_size()), false);
                 out.ends.insert(end);
                 if end > from {
                     out.context_ends.push(end);
@@ -1178,31 +1291,33 @@ pub fn finalize_queues(
     mts: &MethodTables,
 ) -> (Vec<u64>, Finalization) {
     let gens = found.generation_count;
+    let ptr = PointerSize::of(mem);
+    let p = ptr.usize();
     let in_heap = |p: u64| crate::heap::in_segments(&found.segments, p);
     // The entries of the CFinalize at q, when it has the shape: `None` when
     // not, `Some(n)` with the number of entries.
     let queue = |q: u64| -> Option<u64> {
-        if q == 0 || !q.is_multiple_of(8) || in_heap(q) {
+        if q == 0 || !ptr.aligned(q) || in_heap(q) {
             return None;
         }
         let fill = gens + 2;
-        let mut b = vec![0u8; 8 * (fill as usize + 2)];
+        let mut b = vec![0u8; p * (fill as usize + 2)];
         mem.read_virtual(q, &mut b).ok()?;
-        let w = |i: u64| le64(&b, 8 * i as usize);
+        let w = |i: u64| ptr.read(&b, p * i as usize);
         let (array, end_array) = (w(fill), w(fill + 1));
         let mut prev = array;
         for i in 0..fill {
             let f = w(i);
-            if f < prev || !(f - array).is_multiple_of(8) {
+            if f < prev || !ptr.aligned(f - array) {
                 return None;
             }
             prev = f;
         }
-        if array == 0 || !array.is_multiple_of(8) || prev > end_array || in_heap(array) {
+        if array == 0 || !ptr.aligned(array) || prev > end_array || in_heap(array) {
             return None;
         }
         let (start, end) = crate::roots::queue_range(mem, q, gens)?;
-        let n = (end - start) / 8;
+        let n = (end - start) / ptr.bytes();
         // Read in pieces: a candidate's range is not trusted yet.
         let mut chunk = vec![0u8; CHUNK.min((end - start) as usize)];
         let mut bad = 0u64;
@@ -1210,8 +1325,8 @@ pub fn finalize_queues(
         while pos < end {
             let k = ((end - pos) as usize).min(chunk.len());
             mem.read_virtual(pos, &mut chunk[..k]).ok()?;
-            for e in chunk[..k].chunks_exact(8) {
-                match objects.find(le64(e, 0)) {
+            for e in chunk[..k].chunks_exact(p) {
+                match objects.find(ptr.read(e, 0)) {
                     Some(o) => {
                         let t = mts.tables.get(objects.mt(o) as usize)?;
                         if t.flags & HAS_FINALIZER == 0 {
@@ -1231,7 +1346,7 @@ pub fn finalize_queues(
             let mut v = Vec::new();
             for &(a, b) in ranges {
                 for_each_word(mem, a, b, &mut |_, w| {
-                    if w != 0 && w.is_multiple_of(8) && seen.insert(w) {
+                    if w != 0 && ptr.aligned(w) && seen.insert(w) {
                         v.push(w);
                     }
                 });
@@ -1239,11 +1354,11 @@ pub fn finalize_queues(
             v.into_iter().map(|q| vec![q]).collect()
         }
         GcData::Server(heaps) => (0..GC_HEAP_SPAN)
-            .step_by(8)
+            .step_by(p)
             .map(|off| {
                 heaps
                     .iter()
-                    .map(|&h| mem.read_u64(h.wrapping_add(off)).unwrap_or(0))
+                    .map(|&h| mem.read_pointer(h.wrapping_add(off)).unwrap_or(0))
                     .collect()
             })
             .collect(),
@@ -1252,7 +1367,7 @@ pub fn finalize_queues(
     let mut good: Vec<(Vec<u64>, u64)> = Vec::new();
     for c in candidates {
         if c.iter()
-            .any(|&q| q == 0 || in_heap(q) || mem.read_u64(q).is_err())
+            .any(|&q| q == 0 || in_heap(q) || mem.read_pointer(q).is_err())
         {
             continue;
         }
@@ -1282,6 +1397,7 @@ mod tests {
 
     fn header(addr: u64, next: u64, flags: u64) -> Record {
         Record {
+            ptr: PointerSize::Eight,
             addr,
             allocated: addr + 0x2000,
             committed: addr + 0x3000,
@@ -1352,13 +1468,6 @@ mod tests {
         assert!(e.contains("ambiguous"), "{e}");
         let chains = chain(vec![header(a, b, 0), header(b, a, 0)]).unwrap();
         assert!(chains.is_empty(), "a loop has no head");
-    }
-
-    #[test]
-    fn reads_past_a_buffer_give_zero() {
-        assert_eq!(le64(&[1, 0, 0, 0, 0, 0, 0, 0], 0), 1);
-        assert_eq!(le64(&[1, 2, 3], 0), 0);
-        assert_eq!(le64(&[0; 16], usize::MAX - 2), 0);
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub enum ClrError {
     /// A runtime heaplens recognises but does not read.
     #[error(
         "the process runs {what} ({module}), whose heap heaplens does not read: it reads \
-         64-bit processes of .NET Core 3.1, .NET 5 and later, and .NET Framework 4.x"
+         .NET Core 3.1, .NET 5 and later, and .NET Framework 4.x, in 32- and 64-bit processes"
     )]
     UnsupportedRuntime {
         /// The runtime, in words.

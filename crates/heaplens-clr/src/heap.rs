@@ -3,6 +3,7 @@
 
 use crate::dacvars::{GcDacVars, Layout};
 use crate::error::{ClrError, MemCtx};
+use crate::width::PointerSize;
 use heaplens_memory::AddressSpace;
 use std::collections::HashSet;
 
@@ -86,11 +87,44 @@ pub struct GcHeap {
     pub finalize_queue: u64,
 }
 
-/// The 3.1 `dac_gc_heap` layout (server GC).
-const V1_HEAP_ALLOC_ALLOCATED: u64 = 0;
-const V1_HEAP_EPHEMERAL: u64 = 8;
-const V1_HEAP_FINALIZE_QUEUE: u64 = 0x10;
-const V1_HEAP_GENERATION_TABLE: u64 = 0x158;
+/// The fields of `dac_gc_heap` (server GC) where the runtime exports no
+/// `gc_heap_field_offsets` (.NET Core 3.1, .NET 5): `alloc_allocated`,
+/// `ephemeral_heap_segment` and `finalize_queue` are its first three
+/// pointers; the generation table follows `oom_history` (8 pointer-sized
+/// fields and a 4-byte `BOOL`), 28 `size_t` statistics, two more
+/// pointer-sized fields and a `BOOL`, at the 8-byte alignment of
+/// `gc_alloc_context`'s `int64_t`s: 0x158 in a 64-bit process, 0xB0 in a
+/// 32-bit one (`gcinterface.dac.h`, which `gcpriv.h` asserts `gc_heap`
+/// matches).
+fn fixed_gc_heap_offset(ptr: PointerSize, field: usize) -> u64 {
+    let p = ptr.bytes();
+    match field {
+        GC_HEAP_ALLOC_ALLOCATED => 0,
+        GC_HEAP_EPHEMERAL => p,
+        GC_HEAP_FINALIZE_QUEUE => 2 * p,
+        _ => {
+            let oom_history = (8 * p + 4).next_multiple_of(p);
+            let before = 3 * p + oom_history + 28 * p + 2 * p + 4;
+            before.next_multiple_of(8)
+        }
+    }
+}
+
+/// Indices of `gc_heap_field_offsets` (`dac_gcheap_fields.h`).
+const GC_HEAP_ALLOC_ALLOCATED: usize = 0;
+const GC_HEAP_EPHEMERAL: usize = 1;
+const GC_HEAP_FINALIZE_QUEUE: usize = 2;
+const GC_HEAP_GENERATION_TABLE: usize = 18;
+
+/// Where a `generation` keeps its first segment where the runtime exports
+/// no `generation_field_offsets` (.NET Core 3.1, .NET 5): right after its
+/// `gc_alloc_context` (two pointers, two `int64_t`, two pointers, an
+/// `int`), at 8-byte alignment: 0x38 in a 64-bit process, 0x28 in a
+/// 32-bit one (`dac_generation` in `gcinterface.dac.h`).
+fn fixed_start_segment_offset(ptr: PointerSize) -> u64 {
+    let p = ptr.bytes();
+    (2 * p + 16 + 2 * p + 4).next_multiple_of(8)
+}
 
 impl GcHeap {
     /// The heaps described by `vars`.
@@ -104,9 +138,10 @@ impl GcHeap {
                 finalize_queue: vars.finalize_queue,
             }]);
         }
-        let off = |k: usize, v1: u64| -> Option<u64> {
+        let ptr = vars.pointer_size;
+        let off = |k: usize| -> Option<u64> {
             if vars.layout == Layout::V1 || vars.gc_heap_field_offsets.is_empty() {
-                Some(v1)
+                Some(fixed_gc_heap_offset(ptr, k))
             } else {
                 match vars.gc_heap_field_offsets.get(k) {
                     Some(&o) if o >= 0 => Some(o as u64),
@@ -116,13 +151,13 @@ impl GcHeap {
         };
         let mut heaps = Vec::with_capacity(vars.heaps.len());
         for (i, &h) in vars.heaps.iter().enumerate() {
-            let read = |k, v1, what| -> Result<u64, ClrError> {
-                match off(k, v1) {
-                    Some(o) => mem.read_u64(h.wrapping_add(o)).ctx(what),
+            let read = |k, what| -> Result<u64, ClrError> {
+                match off(k) {
+                    Some(o) => mem.read_pointer(h.wrapping_add(o)).ctx(what),
                     None => Ok(0),
                 }
             };
-            let generation_table = match off(18, V1_HEAP_GENERATION_TABLE) {
+            let generation_table = match off(GC_HEAP_GENERATION_TABLE) {
                 Some(o) => h.wrapping_add(o),
                 None => {
                     return Err(ClrError::Corrupt {
@@ -135,13 +170,9 @@ impl GcHeap {
             heaps.push(GcHeap {
                 index: i as u32,
                 generation_table,
-                alloc_allocated: read(0, V1_HEAP_ALLOC_ALLOCATED, "gc_heap.alloc_allocated")?,
-                ephemeral_heap_segment: read(
-                    1,
-                    V1_HEAP_EPHEMERAL,
-                    "gc_heap.ephemeral_heap_segment",
-                )?,
-                finalize_queue: read(2, V1_HEAP_FINALIZE_QUEUE, "gc_heap.finalize_queue")?,
+                alloc_allocated: read(GC_HEAP_ALLOC_ALLOCATED, "gc_heap.alloc_allocated")?,
+                ephemeral_heap_segment: read(GC_HEAP_EPHEMERAL, "gc_heap.ephemeral_heap_segment")?,
+                finalize_queue: read(GC_HEAP_FINALIZE_QUEUE, "gc_heap.finalize_queue")?,
             });
         }
         Ok(heaps)
@@ -162,9 +193,9 @@ impl GcHeap {
     ) -> Result<u64, ClrError> {
         let off = match vars.generation_field_offsets.get(1) {
             Some(&o) if o >= 0 => o as u64,
-            _ => 0x38,
+            _ => fixed_start_segment_offset(vars.pointer_size),
         };
-        mem.read_u64(self.generation(vars, g).wrapping_add(off))
+        mem.read_pointer(self.generation(vars, g).wrapping_add(off))
             .ctx("generation.start_segment")
     }
 }
@@ -184,15 +215,19 @@ pub struct SegmentRecord {
     pub flags: u64,
     /// `next`.
     pub next: u64,
+    /// The process's pointer size (the record was read with it).
+    pub pointer_size: PointerSize,
 }
 
 impl SegmentRecord {
-    /// Reads the record at `addr`.
+    /// Reads the record at `addr`: seven pointer-sized fields
+    /// (`dac_heap_segment`), with `mem`'s pointer size.
     pub fn read(mem: &dyn AddressSpace, addr: u64) -> Result<SegmentRecord, ClrError> {
-        let mut b = [0u8; 0x38];
-        mem.read_virtual(addr, &mut b)
-            .ctx("a heap_segment record")?;
-        let f = |i: usize| u64::from_le_bytes(b[8 * i..8 * i + 8].try_into().unwrap());
+        let ptr = PointerSize::of(mem);
+        let mut buf = [0u8; 0x38];
+        let b = &mut buf[..7 * ptr.usize()];
+        mem.read_virtual(addr, b).ctx("a heap_segment record")?;
+        let f = |i: usize| ptr.read(b, i * ptr.usize());
         Ok(SegmentRecord {
             allocated: f(0),
             committed: f(1),
@@ -200,6 +235,7 @@ impl SegmentRecord {
             mem: f(4),
             flags: f(5),
             next: f(6),
+            pointer_size: ptr,
         })
     }
 
@@ -209,7 +245,7 @@ impl SegmentRecord {
             && self.mem <= self.allocated
             && self.allocated <= self.reserved
             && self.committed <= self.reserved
-            && self.mem.is_multiple_of(8)
+            && self.pointer_size.aligned(self.mem)
     }
 }
 
@@ -238,9 +274,12 @@ pub fn confirms_heap(mem: &dyn AddressSpace, vars: &GcDacVars) -> bool {
         .and_then(|hs| segments(mem, vars, &hs).ok())
         .is_some_and(|segs| {
             segs.iter().any(|s| {
-                mem.read_u64(s.start)
+                mem.read_pointer(s.start)
                     .ok()
-                    .and_then(|mt| crate::methodtable::MethodTable::read(mem, mt & !7))
+                    .and_then(|mt| {
+                        let tag = PointerSize::of(mem).method_table_tag();
+                        crate::methodtable::MethodTable::read(mem, mt & !tag)
+                    })
                     .is_some()
             })
         })

@@ -23,6 +23,7 @@
 //! `docs/clr-heap-walk.md` in the reference corpus for the structures.
 
 mod background;
+pub mod contents;
 pub mod dacvars;
 pub mod discover;
 mod error;
@@ -35,12 +36,14 @@ pub mod runtime;
 pub mod statics;
 mod target;
 pub mod walk;
+pub mod width;
 pub mod writable;
 
 pub use error::ClrError;
 pub use heaplens_metadata;
 pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
+pub use width::PointerSize;
 
 use heaplens_graph::{GraphBuilder, HeapGraph, Phase, Progress, RootKind, TypeInfo, TypeKind};
 
@@ -229,6 +232,9 @@ pub struct ClrHeap {
     pub graph: HeapGraph,
     /// What was learned on the way.
     pub info: ClrInfo,
+    /// What reading the objects' contents later needs (no dump bytes):
+    /// [`contents::ClrContents::reader`] over the same dump's memory.
+    pub contents: contents::ClrContents,
 }
 
 /// How [`read_with`] finds the GC heap.
@@ -274,9 +280,11 @@ struct Beside {
     stack_roots: Vec<roots::FoundRoot>,
     stack_scan: roots::StackScan,
     type_names: Vec<names::TypeName>,
+    hierarchy: (heaplens_graph::TypeHierarchy, usize),
     naming: names::NamingReport,
     static_roots: Vec<statics::StaticRoot>,
     statics: statics::StaticsReport,
+    contents: contents::ClrContents,
 }
 
 /// Finds the GC's `GcDacVars`, its heaps and their segments.
@@ -321,6 +329,7 @@ pub fn read_with(
 ) -> Result<ClrHeap, ClrError> {
     let mem = target.memory;
     let runtime = runtime::find_runtime(target).ok_or(ClrError::NoRuntime)?;
+    runtime::confirm_pointer_size(mem, &runtime)?;
     // .NET Framework 4.x keeps no GcDacVars: its heap is found by shape
     // (docs/clr-heap-walk.md §2.6).
     let framework = runtime.module.file_name().eq_ignore_ascii_case("clr.dll");
@@ -483,6 +492,7 @@ pub fn read_with(
         let (type_names, mut naming, mut modules) =
             names::name_types_and_modules(target, &runtime, &mts);
         check()?;
+        let hierarchy = modules.hierarchy(&mts);
         let heap = statics::Heap {
             mem,
             objects: &objects,
@@ -494,6 +504,7 @@ pub fn read_with(
         let (static_roots, statics) = statics::find(heap, &mut modules, &handles.roots);
         check()?;
         naming.notes.extend(statics.note());
+        let contents = contents::prepare(mem, &mts, modules.into_index(), statics.bases);
         Ok(Beside {
             heuristic,
             queues: (queues, generation_count),
@@ -501,9 +512,11 @@ pub fn read_with(
             stack_roots,
             stack_scan,
             type_names,
+            hierarchy,
             naming,
             static_roots,
             statics,
+            contents,
         })
     };
     let mut report = report;
@@ -537,9 +550,11 @@ pub fn read_with(
         stack_roots,
         stack_scan,
         type_names,
+        hierarchy: (hierarchy, hierarchy_known),
         naming,
         static_roots,
         statics,
+        contents,
     } = rest?;
 
     // The graph: one type per MethodTable.
@@ -558,6 +573,10 @@ pub fn read_with(
             },
             method_table: mt,
         });
+    }
+    // Base types and interfaces, where the metadata gave some.
+    if hierarchy_known > 0 {
+        b.set_hierarchy(hierarchy);
     }
     // Frozen (NonGC heap) objects are never collected.
     let frozen: Vec<roots::FoundRoot> = segments
@@ -657,7 +676,11 @@ pub fn read_with(
         names: naming,
         statics,
     };
-    Ok(ClrHeap { graph, info })
+    Ok(ClrHeap {
+        graph,
+        info,
+        contents,
+    })
 }
 
 #[cfg(test)]
@@ -694,11 +717,11 @@ mod tests {
         assert!(matches!(e, ClrError::HeapNotFound { .. }), "{e:?}");
         assert!(e.to_string().contains("no segment header"), "{e}");
         assert!(e.to_string().contains("clr.dll"), "{e}");
-        // 32-bit processes are not read.
+        // 32-bit processes are read too: the same refusal, with 4-byte
+        // pointers.
         let memory32 = MemoryMap::new(Vec::new(), 4, &[]).unwrap();
         let e = target_with("clr.dll", &memory32);
-        assert!(matches!(e, ClrError::UnsupportedRuntime { .. }), "{e:?}");
-        assert!(e.to_string().contains("32-bit"), "{e}");
+        assert!(matches!(e, ClrError::HeapNotFound { .. }), "{e:?}");
         let e = target_with("kernel32.dll", &memory);
         assert!(matches!(e, ClrError::NoRuntime), "{e:?}");
     }

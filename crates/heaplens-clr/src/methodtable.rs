@@ -1,6 +1,15 @@
 //! MethodTables: sizes, flags, validation and the GCDesc that says where an
 //! object's references are.
+//!
+//! The header is the same on 32- and 64-bit but for its pointers: `m_dwFlags`
+//! at 0, `m_BaseSize` at 4, `m_wFlags2`/`m_wToken` (or `m_dwFlags2`) at 8,
+//! `m_wNumVirtuals` at 0xC, `m_wNumInterfaces` at 0xE, then one pointer each:
+//! the parent MethodTable (0x10), the module (0x14 / 0x18), the writeable or
+//! auxiliary data, the EEClass or canonical MethodTable, the per-instance
+//! information or element type, the interface map (docs/clr-heap-walk.md
+//! §3.2; `methodtable.h`).
 
+use crate::width::{PointerSize, Word, W32, W64};
 use heaplens_memory::AddressSpace;
 
 /// `m_dwFlags`: the low 16 bits are the component size.
@@ -27,19 +36,23 @@ pub const INTERFACE: u32 = 0x000C_0000;
 /// The flags of the Free MethodTable.
 pub const FREE_FLAGS: u32 = 0x8000_0001;
 
-/// Smallest object the GC allocates.
+/// Smallest object the GC allocates in a 64-bit process (in a 32-bit one,
+/// 12 bytes: [`PointerSize::min_object_size`]).
 pub const MIN_OBJECT_SIZE: u64 = 24;
 /// Largest base size accepted for a MethodTable.
 const MAX_BASE_SIZE: u32 = 256 << 20;
 
-/// One series of a GCDesc.
+/// Where an object's references are: a GCDesc, as stored below its
+/// MethodTable (in pointer-sized fields; the value-array items in two
+/// half-pointers each).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GcDesc {
     /// Runs of references: `(size_with_base_removed, start_offset)`; a run
     /// covers `[obj + start, obj + start + size + object_size)`.
     Series(Vec<(i64, u64)>),
     /// Arrays of structs holding references: from `obj + start`, repeat
-    /// `(pointer count, bytes to skip)` items while below the object's end.
+    /// `(pointer count, bytes to skip)` items while below the object's end
+    /// (less a pointer).
     ValueArray {
         /// Offset of the first element's first reference.
         start: u64,
@@ -51,6 +64,8 @@ pub enum GcDesc {
 /// What the walker needs of a MethodTable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodTable {
+    /// The process's pointer size (the layout it was read with).
+    pub pointer_size: PointerSize,
     /// `m_dwFlags`.
     pub flags: u32,
     /// `m_BaseSize`.
@@ -66,48 +81,56 @@ pub struct MethodTable {
 }
 
 impl MethodTable {
-    /// Reads and checks the MethodTable at `mt`. `None` when it does not
-    /// look like one.
+    /// Reads and checks the MethodTable at `mt` (with `mem`'s pointer
+    /// size). `None` when it does not look like one.
     pub fn read(mem: &dyn AddressSpace, mt: u64) -> Option<MethodTable> {
-        if mt == 0 || !mt.is_multiple_of(8) {
+        let ptr = PointerSize::of(mem);
+        let p = ptr.usize();
+        if mt == 0 || !ptr.aligned(mt) {
             return None;
         }
+        // The header up to the interface map.
         let mut b = [0u8; 0x40];
-        mem.read_virtual(mt, &mut b).ok()?;
+        let b = &mut b[..0x10 + 6 * p];
+        mem.read_virtual(mt, b).ok()?;
         let flags = u32::from_le_bytes(b[0..4].try_into().ok()?);
         let base_size = u32::from_le_bytes(b[4..8].try_into().ok()?);
-        let parent = u64::from_le_bytes(b[0x10..0x18].try_into().ok()?);
+        let parent = ptr.read(b, 0x10);
         // Free: the only MethodTable with no parent and a component size
         // (docs/clr-heap-walk.md §2.6) — `FREE_FLAGS` in CoreCLR; other
         // flag bits are not relied on (.NET Framework's are not known).
+        // Its base size is the array base size.
         let is_free = flags & HAS_COMPONENT_SIZE != 0
             && flags & 0xffff == FREE_FLAGS & 0xffff
             && parent == 0
-            && base_size == 0x18;
+            && u64::from(base_size) == ptr.array_base_size();
         let component_size = if flags & HAS_COMPONENT_SIZE != 0 {
             flags & 0xffff
         } else {
             0
         };
         if !is_free {
-            // Strings have base size 0x16 (header, MT, length, terminator).
-            if !(0x10..=MAX_BASE_SIZE).contains(&base_size) {
+            // The smallest base size is a header and a MethodTable (an
+            // interface's); strings have base size 0x16 on 64-bit, 0xE on
+            // 32-bit (header, MT, length, terminator).
+            if !(2 * p as u32..=MAX_BASE_SIZE).contains(&base_size) {
                 return None;
             }
             // Only strings may have an unaligned base size.
-            if base_size % 8 != 0 && component_size != 2 {
+            if !ptr.aligned(u64::from(base_size)) && component_size != 2 {
                 return None;
             }
-            if parent % 8 != 0 {
+            if !ptr.aligned(parent) {
                 return None;
             }
         }
         let gcdesc = if flags & CONTAINS_POINTERS != 0 && !is_free {
-            Some(read_gcdesc(mem, mt)?)
+            Some(read_gcdesc(mem, ptr, mt)?)
         } else {
             None
         };
         Some(MethodTable {
+            pointer_size: ptr,
             flags,
             base_size,
             component_size,
@@ -130,8 +153,9 @@ impl MethodTable {
 
     /// The object's size as SOS and the runtime's own heap walk report
     /// it: base size plus components, not rounded up (an empty string is
-    /// 22 bytes). In memory an object takes at least [`MIN_OBJECT_SIZE`]
-    /// bytes, rounded up to 8.
+    /// 22 bytes; 14 in a 32-bit process). In memory an object takes at
+    /// least the minimum object, rounded up to its alignment
+    /// ([`PointerSize::object_extent`]).
     pub fn object_size(&self, components: u32) -> u64 {
         self.base_size as u64 + components as u64 * self.component_size as u64
     }
@@ -141,38 +165,58 @@ impl MethodTable {
 /// reference runs does not exist in practice; it bounds the read).
 const MAX_SERIES: i64 = 1 << 16;
 
-fn read_gcdesc(mem: &dyn AddressSpace, mt: u64) -> Option<GcDesc> {
-    let n = mem.read_u64(mt.checked_sub(8)?).ok()? as i64;
+/// Reads the GCDesc below the MethodTable at `mt`: the series count `n` (a
+/// signed pointer-sized value) in the pointer before it; for `n > 0`, `n`
+/// series of two pointers `{size, start}` below that, the first highest;
+/// for `n < 0`, the start offset in the pointer below the count, and `-n`
+/// items of two half-pointers `{pointer count, bytes to skip}` below it
+/// (`gcdesc.h`: `CGCDescSeries`, `val_serie_item`).
+fn read_gcdesc(mem: &dyn AddressSpace, ptr: PointerSize, mt: u64) -> Option<GcDesc> {
+    let p = ptr.bytes();
+    let mut word = [0u8; 8];
+    mem.read_virtual(mt.checked_sub(p)?, &mut word[..p as usize])
+        .ok()?;
+    let n = ptr.read_signed(&word, 0);
     if n == 0 || n.abs() > MAX_SERIES {
         return None;
     }
     if n > 0 {
-        let len = 16 * n as u64;
+        let len = 2 * p * n as u64;
         let mut b = vec![0u8; len as usize];
-        mem.read_virtual(mt.checked_sub(8 + len)?, &mut b).ok()?;
-        // Series i is at MT − 8 − 16·(i+1): the buffer holds them from the
+        mem.read_virtual(mt.checked_sub(p + len)?, &mut b).ok()?;
+        // Series i is at MT − p − 2p·(i+1): the buffer holds them from the
         // last to the first.
         let mut series = Vec::with_capacity(n as usize);
         for i in 0..n as usize {
-            let o = b.len() - 16 * (i + 1);
-            let size = i64::from_le_bytes(b[o..o + 8].try_into().ok()?);
-            let start = u64::from_le_bytes(b[o + 8..o + 16].try_into().ok()?);
+            let o = b.len() - 2 * ptr.usize() * (i + 1);
+            let size = ptr.read_signed(&b, o);
+            let start = ptr.read(&b, o + ptr.usize());
             series.push((size, start));
         }
         Some(GcDesc::Series(series))
     } else {
         let k = (-n) as u64;
-        let start = mem.read_u64(mt - 16).ok()?;
-        let len = 8 * k;
+        mem.read_virtual(mt.checked_sub(2 * p)?, &mut word[..p as usize])
+            .ok()?;
+        let start = ptr.read(&word, 0);
+        let len = p * k;
         let mut b = vec![0u8; len as usize];
-        mem.read_virtual(mt.checked_sub(16 + len)?, &mut b).ok()?;
-        // Item j is at MT − 24 − 8·j.
+        mem.read_virtual(mt.checked_sub(2 * p + len)?, &mut b)
+            .ok()?;
+        // Item j is at MT − 3p − p·j.
+        let half = ptr.usize() / 2;
+        let read_half = |o: usize| -> Option<u32> {
+            let w = b.get(o..o + half)?;
+            Some(if half == 4 {
+                u32::from_le_bytes(w.try_into().ok()?)
+            } else {
+                u32::from(u16::from_le_bytes(w.try_into().ok()?))
+            })
+        };
         let mut items = Vec::with_capacity(k as usize);
         for j in 0..k as usize {
-            let o = b.len() - 8 * (j + 1);
-            let nptrs = u32::from_le_bytes(b[o..o + 4].try_into().ok()?);
-            let skip = u32::from_le_bytes(b[o + 4..o + 8].try_into().ok()?);
-            items.push((nptrs, skip));
+            let o = b.len() - ptr.usize() * (j + 1);
+            items.push((read_half(o)?, read_half(o + half)?));
         }
         Some(GcDesc::ValueArray { start, items })
     }
@@ -180,8 +224,19 @@ fn read_gcdesc(mem: &dyn AddressSpace, mt: u64) -> Option<GcDesc> {
 
 impl GcDesc {
     /// Calls `f` with the offset (from the object's start) of every
-    /// reference slot of an object of `size` bytes (components included).
-    pub fn for_each_slot(&self, size: u64, mut f: impl FnMut(u64)) {
+    /// reference slot of an object of `size` bytes (components included)
+    /// in a process of pointer size `ptr`.
+    pub fn for_each_slot(&self, ptr: PointerSize, size: u64, f: impl FnMut(u64)) {
+        match ptr {
+            PointerSize::Four => self.slots::<W32>(size, f),
+            PointerSize::Eight => self.slots::<W64>(size, f),
+        }
+    }
+
+    /// [`GcDesc::for_each_slot`] for words of `W`.
+    #[inline(always)]
+    pub(crate) fn slots<W: Word>(&self, size: u64, mut f: impl FnMut(u64)) {
+        let p = W::BYTES;
         match self {
             GcDesc::Series(series) => {
                 for &(ssize, start) in series {
@@ -195,18 +250,18 @@ impl GcDesc {
                     }
                     // `o` < `end` ≤ `size`: no overflow.
                     let mut o = start;
-                    while o + 8 <= end {
+                    while o + p <= end {
                         f(o);
-                        o += 8;
+                        o += p;
                     }
                 }
             }
             GcDesc::ValueArray { start, items } => {
-                // The last 8 bytes of an object's size are the next
+                // The last pointer of an object's size is the next
                 // object's header.
-                let limit = size.saturating_sub(8);
+                let limit = size.saturating_sub(p);
                 // Each round must advance, or a corrupt desc would loop.
-                let per_round: u64 = items.iter().map(|&(n, s)| 8 * n as u64 + s as u64).sum();
+                let per_round: u64 = items.iter().map(|&(n, s)| p * n as u64 + s as u64).sum();
                 if per_round == 0 {
                     return;
                 }
@@ -218,9 +273,9 @@ impl GcDesc {
                                 return;
                             }
                             f(o);
-                            o += 8;
+                            o += p;
                         }
-                        // `o` < `limit` + 8 here: no overflow.
+                        // `o` < `limit` + p here: no overflow.
                         o += skip as u64;
                     }
                 }
@@ -238,7 +293,7 @@ mod tests {
         // object[]: one series, start 0x10, size stored as −base (−0x18).
         let d = GcDesc::Series(vec![(-0x18, 0x10)]);
         let mut slots = Vec::new();
-        d.for_each_slot(0x18 + 3 * 8, |o| slots.push(o));
+        d.for_each_slot(PointerSize::Eight, 0x18 + 3 * 8, |o| slots.push(o));
         assert_eq!(slots, vec![0x10, 0x18, 0x20]);
     }
 
@@ -251,8 +306,26 @@ mod tests {
             items: vec![(1, 8), (1, 0)],
         };
         let mut slots = Vec::new();
-        d.for_each_slot(0x18 + 2 * 24, |o| slots.push(o));
+        d.for_each_slot(PointerSize::Eight, 0x18 + 2 * 24, |o| slots.push(o));
         assert_eq!(slots, vec![0x10, 0x20, 0x28, 0x38]);
+    }
+
+    #[test]
+    fn series_of_32_bit_objects_step_by_4() {
+        // object[] on 32-bit: start 8 (after the MT and the length), size
+        // stored as −base (−12).
+        let d = GcDesc::Series(vec![(-12, 8)]);
+        let mut slots = Vec::new();
+        d.for_each_slot(PointerSize::Four, 12 + 3 * 4, |o| slots.push(o));
+        assert_eq!(slots, vec![8, 12, 16]);
+        // struct { object a; int b; object c; } elements of 12 bytes.
+        let d = GcDesc::ValueArray {
+            start: 8,
+            items: vec![(1, 4), (1, 0)],
+        };
+        let mut slots = Vec::new();
+        d.for_each_slot(PointerSize::Four, 12 + 2 * 12, |o| slots.push(o));
+        assert_eq!(slots, vec![8, 16, 20, 28]);
     }
 
     #[test]
@@ -262,7 +335,7 @@ mod tests {
             items: vec![(0, 0)],
         };
         let mut n = 0;
-        d.for_each_slot(1 << 20, |_| n += 1);
+        d.for_each_slot(PointerSize::Eight, 1 << 20, |_| n += 1);
         assert_eq!(n, 0);
     }
 }

@@ -24,16 +24,17 @@ const MAX_SEGMENT: u64 = 1 << 36;
 /// its bookkeeping cannot be found either.
 pub(crate) fn missing_heap(target: &Target<'_>, runtime: &RuntimeModule) -> Option<u64> {
     let mem = target.memory;
-    let captured = |a: u64| mem.read_u64(a).is_ok();
+    let ptr = crate::width::PointerSize::of(mem);
+    let captured = |a: u64| mem.read_pointer(a).is_ok();
     // A heap allocates into memory the dump does not hold (what the heaps
     // span must then be missing entirely, checked below).
     let heap_missing = |v: &GcDacVars| {
         GcHeap::all(mem, v).ok().is_some_and(|hs| {
             !hs.is_empty()
                 && hs.iter().any(|h| {
-                    h.alloc_allocated >= 8
-                        && h.alloc_allocated.is_multiple_of(8)
-                        && !captured(h.alloc_allocated - 8)
+                    h.alloc_allocated >= ptr.bytes()
+                        && ptr.aligned(h.alloc_allocated)
+                        && !captured(h.alloc_allocated - ptr.bytes())
                 })
         })
     };

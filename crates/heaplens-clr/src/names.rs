@@ -12,16 +12,20 @@
 //! Nothing here depends on a table of build numbers; every layout choice is
 //! calibrated on the dump:
 //!
-//! * how the module pointer at `MT+0x18` is stored (absolute, or relative
-//!   to its own address as in .NET Core 3.1): the reading under which the
-//!   MethodTables share few distinct modules;
+//! * how the module pointer at `MT+0x18` (`+0x14` in a 32-bit process) is
+//!   stored (absolute, or relative to its own address as in .NET Core
+//!   3.1): the reading under which the MethodTables share few distinct
+//!   modules;
 //! * where a `Module` keeps its simple name: the offset at which most
 //!   modules point at a NUL-terminated assembly name; the metadata is the
 //!   `BSJB` root whose `#Strings` heap holds that name, so it is found the
 //!   same way in flat, mapped, single-file and Windows images;
 //! * where the TypeDef RID is (`u16` at `+0xA` up to .NET 8, the upper 24
 //!   bits of the `u32` at `+0x8` from .NET 9): the reading under which a
-//!   type's metadata base type matches its parent MethodTable.
+//!   type's metadata base type matches its parent MethodTable, or, without
+//!   metadata, the one the token fields allow (the `u16` is never 0 up to
+//!   .NET 8, and 0 for each module's first 255 types from .NET 9). Never
+//!   the runtime's version number.
 //!
 //! Types whose metadata is not in the dump get `module!0x02xxxxxx` (the
 //! module's name and the TypeDef token) and the report says why.
@@ -32,9 +36,13 @@ use crate::methodtable::{
 use crate::runtime::RuntimeModule;
 use crate::target::Target;
 use crate::walk::MethodTables;
+use crate::width::PointerSize;
+use heaplens_graph::{TypeHierarchy, TypeHierarchyBuilder};
 use heaplens_memory::AddressSpace;
 use heaplens_metadata::{Metadata, TableId};
 use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
 /// The name of one MethodTable's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +112,10 @@ const GENERICS_TYPICAL: u32 = 0x30;
 /// `m_wFlags2` (≤ .NET 8): the defining module is in a multipurpose slot.
 const HAS_MODULE_OVERRIDE: u16 = 0x10;
 
-/// The header fields naming needs (first 0x38 bytes of a MethodTable).
+/// The header fields naming needs (the first 0x38 bytes of a MethodTable
+/// in a 64-bit process, 0x24 in a 32-bit one: four 32-bit words, then the
+/// parent, the module, the writeable or auxiliary data, the EEClass or
+/// canonical MethodTable and the per-instance information, a pointer each).
 #[derive(Debug, Clone, Copy)]
 struct Header {
     flags: u32,
@@ -118,13 +129,38 @@ struct Header {
     per_inst: u64,
 }
 
+/// Offsets of a MethodTable's pointer fields, in a process of pointer size
+/// `ptr`: the parent (0x10), the module, the EEClass or canonical
+/// MethodTable, the per-instance information or element type, the
+/// interface map, then the vtable chunk pointers.
+fn mt_parent() -> u64 {
+    0x10
+}
+fn mt_module(ptr: PointerSize) -> u64 {
+    0x10 + ptr.bytes()
+}
+fn mt_canon(ptr: PointerSize) -> u64 {
+    0x10 + 3 * ptr.bytes()
+}
+fn mt_per_inst(ptr: PointerSize) -> u64 {
+    0x10 + 4 * ptr.bytes()
+}
+fn mt_interface_map(ptr: PointerSize) -> u64 {
+    0x10 + 5 * ptr.bytes()
+}
+fn mt_vtable(ptr: PointerSize) -> u64 {
+    0x10 + 6 * ptr.bytes()
+}
+
 impl Header {
     fn read(mem: &dyn AddressSpace, mt: u64) -> Option<Header> {
-        let mut b = [0u8; 0x38];
-        mem.read_virtual(mt, &mut b).ok()?;
+        let ptr = PointerSize::of(mem);
+        let mut buf = [0u8; 0x38];
+        let b = &mut buf[..mt_interface_map(ptr) as usize];
+        mem.read_virtual(mt, b).ok()?;
         let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
         let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
-        let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let ptr_at = |o: u64| ptr.read(b, o as usize);
         Some(Header {
             flags: u32_at(0),
             base_size: u32_at(4),
@@ -132,9 +168,9 @@ impl Header {
             token16: u16_at(0xA),
             flags2_32: u32_at(8),
             num_virtuals: u16_at(0xC),
-            module_raw: u64_at(0x18),
-            canon_raw: u64_at(0x28),
-            per_inst: u64_at(0x30),
+            module_raw: ptr_at(mt_module(ptr)),
+            canon_raw: ptr_at(mt_canon(ptr)),
+            per_inst: ptr_at(mt_per_inst(ptr)),
         })
     }
 
@@ -151,6 +187,8 @@ impl Header {
 /// The layout choices calibrated on the dump.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
+    /// The process's pointer size.
+    ptr: PointerSize,
     /// `MT+0x18` (and the module-override slot) hold an offset relative to
     /// their own address.
     module_relative: bool,
@@ -162,7 +200,7 @@ struct Layout {
 impl Layout {
     fn decode(&self, slot: u64, raw: u64) -> u64 {
         if self.module_relative {
-            slot.wrapping_add(raw)
+            relative(self.ptr, slot, raw)
         } else {
             raw
         }
@@ -174,6 +212,18 @@ impl Layout {
         } else {
             u32::from(h.token16)
         }
+    }
+}
+
+/// The target of a relative pointer: `raw` (a signed offset of the
+/// process's pointer size, read widened without sign) added to `slot`, in
+/// the process's address space (wrapping at 4 GB in a 32-bit process, so
+/// that a negative offset points below the slot).
+fn relative(ptr: PointerSize, slot: u64, raw: u64) -> u64 {
+    let v = slot.wrapping_add(raw);
+    match ptr {
+        PointerSize::Four => v & 0xFFFF_FFFF,
+        PointerSize::Eight => v,
     }
 }
 
@@ -239,12 +289,29 @@ impl Modules<'_> {
 
     /// The metadata of [`KnownModule::metadata`] `i`.
     pub(crate) fn metadata(&self, i: usize) -> Option<&Metadata> {
-        self.namer.metadata.get(i)
+        self.namer.metadata.get(i).map(|m| &**m)
     }
 
     /// All the metadata found.
-    pub(crate) fn all_metadata(&self) -> &[Metadata] {
+    pub(crate) fn all_metadata(&self) -> &[Arc<Metadata>] {
         &self.namer.metadata
+    }
+
+    /// What object contents need of the modules once the dump is read:
+    /// the layout calibrated, the modules met and their metadata.
+    pub(crate) fn into_index(self) -> ModuleIndex {
+        let n = self.namer;
+        ModuleIndex {
+            name_offset: n.name_offset,
+            layout: n.layout,
+            modules: n
+                .modules
+                .into_iter()
+                .map(|(m, i)| (m, (i.name, i.metadata)))
+                .collect(),
+            metadata: n.metadata,
+            corelib: n.corelib,
+        }
     }
 
     /// Adds the module at `m` (if new: its name and metadata are looked
@@ -311,16 +378,64 @@ impl Modules<'_> {
     pub(crate) fn is_generic_of(&self, mt: u64, m: u64) -> bool {
         // The cheap checks first: most candidates fail them.
         mt != 0
-            && mt.is_multiple_of(8)
+            && self.namer.layout.ptr.aligned(mt)
             && Header::read(self.namer.mem, mt)
                 .is_some_and(|h| h.is_generic_instance() && self.namer.module_field(mt, &h) == m)
             && MethodTable::read(self.namer.mem, mt).is_some()
+    }
+
+    /// The namespaces, base types and interfaces of the MethodTables
+    /// `mts` (by index, as the graph's types), from their modules'
+    /// metadata: the base types are the parent MethodTables' (the
+    /// runtime's own chain: `System.Array` for an array), each named by its
+    /// definition (``System.Collections.Generic.List`1``); the interfaces
+    /// are those the type and its bases declare (`InterfaceImpl`; a
+    /// generic interface by its definition's name), and for a
+    /// single-dimensional array the generic ones the runtime gives it
+    /// (``IList`1``, ``ICollection`1``, ``IEnumerable`1``,
+    /// ``IReadOnlyList`1``, ``IReadOnlyCollection`1``). A type is left
+    /// unknown when the metadata of a module on its chain is missing.
+    /// Returns the hierarchy and how many types it knows.
+    pub(crate) fn hierarchy(&mut self, mts: &MethodTables) -> (TypeHierarchy, usize) {
+        let mut b = TypeHierarchyBuilder::new();
+        let mut memo = RelationsMemo::new();
+        let mut known = 0;
+        for (i, &mt) in mts.addresses.iter().enumerate() {
+            if mts.tables[i].is_free {
+                continue;
+            }
+            if let Some(r) = self.namer.relations(mt, &mut memo) {
+                b.set(i as u32, r.namespace.as_deref(), &r.bases, &r.interfaces);
+                known += 1;
+            }
+        }
+        (b.finish(), known)
     }
 
     /// True when the dump has the .NET 9+ MethodTable layout (TypeDef RID
     /// in `m_dwFlags2`, the defining module at `MT+0x18`).
     pub(crate) fn net9_layout(&self) -> bool {
         self.namer.layout.token_in_flags2
+    }
+}
+
+/// The modules a read met, their metadata and the layout calibrated on the
+/// dump: what names types and reads their metadata after the read, without
+/// the dump's module list ([`Namer::from_index`]).
+#[derive(Debug, Clone)]
+pub(crate) struct ModuleIndex {
+    name_offset: Option<u64>,
+    layout: Layout,
+    /// Name and metadata index of each `Module*` met.
+    modules: HashMap<u64, (Option<String>, Option<usize>)>,
+    metadata: Vec<Arc<Metadata>>,
+    corelib: Option<u64>,
+}
+
+impl ModuleIndex {
+    /// Bytes of metadata it keeps.
+    pub(crate) fn metadata_bytes(&self) -> usize {
+        self.metadata.iter().map(|m| m.bytes().len()).sum()
     }
 }
 
@@ -331,6 +446,7 @@ pub(crate) fn name_types_and_modules<'a>(
     mts: &MethodTables,
 ) -> (Vec<TypeName>, NamingReport, Modules<'a>) {
     let mem = target.memory;
+    let ptr = PointerSize::of(mem);
     let mut report = NamingReport::default();
     let plain: Vec<(u64, Header)> = mts
         .addresses
@@ -351,7 +467,7 @@ pub(crate) fn name_types_and_modules<'a>(
             .iter()
             .map(|(mt, h)| {
                 if relative {
-                    (mt + 0x18).wrapping_add(h.module_raw)
+                    self::relative(ptr, mt + mt_module(ptr), h.module_raw)
                 } else {
                     h.module_raw
                 }
@@ -377,9 +493,10 @@ pub(crate) fn name_types_and_modules<'a>(
     }
     let mut namer = Namer {
         mem,
-        target,
+        target: Some(target),
         name_offset,
         layout: Layout {
+            ptr,
             module_relative,
             token_in_flags2: false,
         },
@@ -403,9 +520,10 @@ pub(crate) fn name_types_and_modules<'a>(
             )
         })
         .map(|(&m, _)| m);
-    namer.layout.token_in_flags2 = namer.calibrate_token(&plain, runtime);
+    let (token_in_flags2, decided_by) = namer.calibrate_token(&plain);
+    namer.layout.token_in_flags2 = token_in_flags2;
     report.calibration.push(format!(
-        "module pointers {}, TypeDef RID in {}",
+        "module pointers {}, TypeDef RID in {} (decided by {decided_by})",
         if module_relative {
             "relative"
         } else {
@@ -495,10 +613,10 @@ fn calibrate_name_offset(
         })
     };
     let mut best: Option<(usize, usize, u64)> = None;
-    for k in (0..0x200u64).step_by(8) {
+    for k in (0..0x200u64).step_by(mem.pointer_size().max(4)) {
         let (mut names, mut hits) = (0, 0);
         for &m in &sample {
-            let Ok(p) = mem.read_u64(m.wrapping_add(k)) else {
+            let Ok(p) = mem.read_pointer(m.wrapping_add(k)) else {
                 continue;
             };
             if read_name(mem, p).is_some() {
@@ -535,19 +653,19 @@ fn module_info(
     mem: &dyn AddressSpace,
     m: u64,
     name_offset: Option<u64>,
-    metadata: &mut Vec<Metadata>,
+    metadata: &mut Vec<Arc<Metadata>>,
     roots: &mut HashMap<u64, usize>,
-    target: &Target<'_>,
+    target: Option<&Target<'_>>,
     notes: &mut Vec<String>,
 ) -> ModuleInfo {
-    let Some(k) = name_offset else {
+    let (Some(k), Some(target)) = (name_offset, target) else {
         return ModuleInfo {
             name: None,
             metadata: None,
             supplied: None,
         };
     };
-    let Ok(p) = mem.read_u64(m.wrapping_add(k)) else {
+    let Ok(p) = mem.read_pointer(m.wrapping_add(k)) else {
         return ModuleInfo {
             name: None,
             metadata: None,
@@ -555,15 +673,35 @@ fn module_info(
         };
     };
     let name = read_name(mem, p).or_else(|| {
-        // The name's page is not in the dump: name the module by the file
-        // mapped there.
-        target.modules.iter().find(|t| t.contains(p)).map(|t| {
-            let f = t.file_name();
-            f.strip_suffix(".dll")
-                .or_else(|| f.strip_suffix(".exe"))
-                .unwrap_or(f)
-                .to_owned()
-        })
+        // The name's page is not in the dump: name the module by the image
+        // mapped there — the file mapped at `p`, or, where the loader copied
+        // the image's sections into anonymous memory (a `/dev/zero`
+        // mapping: .NET Core 3.1 on Linux does so for images whose sections
+        // are not page-aligned), the image whose dumped headers span `p`.
+        target
+            .modules
+            .iter()
+            .find(|t| t.contains(p) && is_image_file(t.file_name()))
+            .or_else(|| {
+                target
+                    .modules
+                    .iter()
+                    .filter(|t| is_image_file(t.file_name()))
+                    .find(|t| {
+                        t.header_addresses.iter().any(|&h| {
+                            h <= p
+                                && heaplens_pe::PeImage::at(mem, h, heaplens_pe::Layout::Flat)
+                                    .is_ok_and(|img| p - h < u64::from(img.headers().size_of_image))
+                        })
+                    })
+            })
+            .map(|t| {
+                let f = t.file_name();
+                f.strip_suffix(".dll")
+                    .or_else(|| f.strip_suffix(".exe"))
+                    .unwrap_or(f)
+                    .to_owned()
+            })
     });
     // The metadata around the name; or, when the name's page is not in
     // the dump, that of another mapping of the same file (a loaded copy of
@@ -623,7 +761,7 @@ fn module_info(
     });
     let md = found.map(|(root, md)| {
         *roots.entry(root).or_insert_with(|| {
-            metadata.push(md);
+            metadata.push(Arc::new(md));
             metadata.len() - 1
         })
     });
@@ -632,6 +770,12 @@ fn module_info(
         metadata: md,
         supplied,
     }
+}
+
+/// True for a file name of a managed image (`.dll`, `.exe`).
+fn is_image_file(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".dll") || n.ends_with(".exe")
 }
 
 fn assembly_name(md: &Metadata) -> Option<String> {
@@ -732,15 +876,17 @@ impl Described {
     }
 }
 
-struct Namer<'a> {
+pub(crate) struct Namer<'a> {
     mem: &'a dyn AddressSpace,
-    target: &'a Target<'a>,
+    /// The dump's modules (`None` once the read is over: modules met then
+    /// get no name or metadata).
+    target: Option<&'a Target<'a>>,
     name_offset: Option<u64>,
     layout: Layout,
     /// Every module met, by `Module*`.
     modules: HashMap<u64, ModuleInfo>,
     /// Metadata found, indexed by `ModuleInfo::metadata`.
-    metadata: Vec<Metadata>,
+    metadata: Vec<Arc<Metadata>>,
     /// Metadata index by root address (two modules never share one).
     roots: HashMap<u64, usize>,
     notes: Vec<String>,
@@ -748,7 +894,91 @@ struct Namer<'a> {
     corelib: Option<u64>,
 }
 
-impl Namer<'_> {
+impl<'a> Namer<'a> {
+    /// A namer over `mem` with the modules of a finished read (modules it
+    /// did not meet stay unnamed).
+    pub(crate) fn from_index(mem: &'a dyn AddressSpace, index: &ModuleIndex) -> Namer<'a> {
+        Namer {
+            mem,
+            target: None,
+            name_offset: index.name_offset,
+            layout: index.layout,
+            modules: index
+                .modules
+                .iter()
+                .map(|(&m, (name, md))| {
+                    (
+                        m,
+                        ModuleInfo {
+                            name: name.clone(),
+                            metadata: *md,
+                            supplied: None,
+                        },
+                    )
+                })
+                .collect(),
+            metadata: index.metadata.clone(),
+            roots: HashMap::new(),
+            notes: Vec::new(),
+            memo: HashMap::new(),
+            corelib: index.corelib,
+        }
+    }
+
+    /// The full name (`Ns.Outer+Inner[args]`, arrays `[]`) of type handle
+    /// `th` (a MethodTable, or a TypeDesc with bit 1 set).
+    pub(crate) fn full_name(&mut self, th: u64) -> String {
+        self.describe_handle(th, 0).full
+    }
+
+    /// Where the type of MethodTable `mt` is defined: its module, TypeDef
+    /// RID and type arguments (empty unless a generic instantiation);
+    /// `None` for arrays and unreadable MethodTables.
+    pub(crate) fn definition(&mut self, mt: u64) -> Option<(u64, u32, Vec<u64>)> {
+        let h = Header::read(self.mem, mt)?;
+        if h.is_array() {
+            return None;
+        }
+        let mut module = self.defining_module(mt, &h);
+        let rid = self.layout.rid(&h);
+        self.ensure_module(module);
+        let args = if h.is_generic_instance() {
+            self.type_arguments(&h)?
+        } else {
+            Vec::new()
+        };
+        let arity_ok = |md: &Metadata| {
+            md.type_def(rid).is_ok() && md.generic_param_count(rid) as usize == args.len()
+        };
+        if !self.metadata_of(module).is_some_and(arity_ok) {
+            if let Some(c) = self
+                .corelib
+                .filter(|&c| self.metadata_of(c).is_some_and(arity_ok))
+            {
+                module = c;
+            }
+        }
+        Some((module, rid, args))
+    }
+
+    /// The metadata of module `m`, when known.
+    pub(crate) fn module_metadata(&self, m: u64) -> Option<&Metadata> {
+        self.metadata_of(m)
+    }
+
+    /// The modules with metadata whose TypeDef is named `name` (full
+    /// name), CoreLib first.
+    pub(crate) fn find_type(&self, name: &str) -> Option<(u64, u32)> {
+        let mut mods: Vec<(u64, usize)> = self
+            .modules
+            .iter()
+            .filter_map(|(&m, i)| Some((m, i.metadata?)))
+            .collect();
+        mods.sort_by_key(|&(m, _)| (Some(m) != self.corelib, m));
+        mods.iter()
+            .find_map(|&(m, i)| Some((m, self.metadata[i].find_type_def(name)?)))
+    }
+
     /// Resolves the module at `m` the first time it is met.
     fn ensure_module(&mut self, m: u64) {
         if self.modules.contains_key(&m) {
@@ -766,9 +996,11 @@ impl Namer<'_> {
         self.modules.insert(m, info);
     }
 
-    /// The loader module (≤ 8) or defining module (9+) at `MT+0x18`.
+    /// The loader module (≤ 8) or defining module (9+) at `MT+0x18`
+    /// (`+0x14` in a 32-bit process).
     fn module_field(&self, mt: u64, h: &Header) -> u64 {
-        self.layout.decode(mt + 0x18, h.module_raw)
+        self.layout
+            .decode(mt + mt_module(self.layout.ptr), h.module_raw)
     }
 
     /// The module defining the type of `mt` (≤ 8: the canonical
@@ -796,40 +1028,51 @@ impl Namer<'_> {
         self.module_field(canon, &ch)
     }
 
-    /// The module-override multipurpose slot (≤ .NET 8).
+    /// The module-override multipurpose slot (≤ .NET 8): the per-instance
+    /// or interface-map slot, or one after the vtable chunk pointers.
     fn module_override(&self, mt: u64, h: &Header) -> Option<u64> {
+        let ptr = self.layout.ptr;
         let mask = h.flags2 & 0xF;
         let raw = mask.count_ones() as u64;
         let index = if mask & 3 == 2 && raw == 1 { 0 } else { raw };
         let slot = match index {
-            0 => mt + 0x30,
-            1 => mt + 0x38,
-            i => mt + 0x40 + u64::from(h.num_virtuals).div_ceil(8) * 8 + (i - 2) * 8,
+            0 => mt + mt_per_inst(ptr),
+            1 => mt + mt_interface_map(ptr),
+            i => {
+                mt + mt_vtable(ptr)
+                    + ptr.times(u64::from(h.num_virtuals).div_ceil(8))
+                    + ptr.times(i - 2)
+            }
         };
-        let v = self.mem.read_u64(slot).ok()?;
+        let v = self.mem.read_pointer(slot).ok()?;
         let m = if self.layout.module_relative {
-            let t = slot.wrapping_add(v & !1);
+            let t = relative(ptr, slot, v & !1);
             if v & 1 != 0 {
-                self.mem.read_u64(t).ok()?
+                self.mem.read_pointer(t).ok()?
             } else {
                 t
             }
         } else {
             v
         };
-        (m != 0 && m % 8 == 0).then_some(m)
+        (m != 0 && ptr.aligned(m)).then_some(m)
     }
 
     fn metadata_of(&self, module: u64) -> Option<&Metadata> {
         self.modules
             .get(&module)
             .and_then(|i| i.metadata)
-            .map(|i| &self.metadata[i])
+            .map(|i| &*self.metadata[i])
     }
 
     /// Chooses where the TypeDef RID is: the reading under which more
-    /// types' metadata base type matches their parent MethodTable.
-    fn calibrate_token(&mut self, plain: &[(u64, Header)], runtime: &RuntimeModule) -> bool {
+    /// types' metadata base type matches their parent MethodTable; with no
+    /// metadata to tell (a dump without the assemblies' images), the
+    /// MethodTables themselves: up to .NET 8 the `u16` at `+0xA` is the
+    /// RID, never 0 (TypeDef RIDs start at 1), while from .NET 9 it is the
+    /// RID's upper bits, 0 for every module's first 255 types. Returns the
+    /// choice and what decided it.
+    fn calibrate_token(&mut self, plain: &[(u64, Header)]) -> (bool, &'static str) {
         let mut score = [0usize; 2];
         for (s, flags2) in [false, true].into_iter().enumerate() {
             self.layout.token_in_flags2 = flags2;
@@ -842,17 +1085,14 @@ impl Namer<'_> {
                 }
             }
         }
-        if score[0] == score[1] {
-            // Nothing to tell them apart (no metadata): the runtime's
-            // major version decides.
-            let major = runtime
-                .version
-                .as_deref()
-                .and_then(|v| v.split('.').next())
-                .and_then(|m| m.parse::<u32>().ok());
-            return major.is_some_and(|m| (9..100).contains(&m));
+        if score[0] != score[1] {
+            return (score[1] > score[0], "base types in the metadata");
         }
-        score[1] > score[0]
+        let zero = plain.iter().filter(|(_, h)| h.token16 == 0).count();
+        (
+            zero >= 2 && zero * 10 >= plain.len(),
+            "the MethodTables' token fields (no metadata to compare)",
+        )
     }
 
     /// Whether the TypeDef of `mt` extends the type of its parent
@@ -860,7 +1100,7 @@ impl Namer<'_> {
     fn base_matches_parent(&self, mt: u64, h: &Header) -> Option<bool> {
         let md = self.metadata_of(self.module_field(mt, h))?;
         let td = md.type_def(self.layout.rid(h)).ok()?;
-        let parent = self.mem.read_u64(mt.wrapping_add(0x10)).ok()?;
+        let parent = self.mem.read_pointer(mt.wrapping_add(mt_parent())).ok()?;
         let base = match td.extends.table() {
             _ if td.extends.is_null() => return Some(parent == 0),
             Some(TableId::TypeDef) => md.full_type_name(td.extends.rid()).ok()?,
@@ -912,7 +1152,10 @@ impl Namer<'_> {
             let suffix = if h.flags & IF_ARRAY_THEN_SZARRAY != 0 {
                 "[]".to_owned()
             } else {
-                match h.base_size.saturating_sub(0x18) / 8 {
+                // A rank-r array's base size adds r 32-bit lengths and
+                // r lower bounds to the array base size.
+                let base = self.layout.ptr.array_base_size() as u32;
+                match h.base_size.saturating_sub(base) / 8 {
                     0 | 1 => "[*]".to_owned(),
                     r => format!("[{}]", ",".repeat(r as usize - 1)),
                 }
@@ -987,8 +1230,9 @@ impl Namer<'_> {
     /// The type arguments of a generic instantiation: the first
     /// `NumTyPars` entries of its own (last) dictionary.
     fn type_arguments(&self, h: &Header) -> Option<Vec<u64>> {
+        let ptr = self.layout.ptr;
         let per_inst = h.per_inst;
-        if per_inst == 0 || !per_inst.is_multiple_of(8) {
+        if per_inst == 0 || !ptr.aligned(per_inst) {
             return None;
         }
         let dicts = self.mem.read_u16(per_inst - 4).ok()?;
@@ -998,10 +1242,10 @@ impl Namer<'_> {
         }
         let dict = self
             .mem
-            .read_u64(per_inst.wrapping_add(8 * (u64::from(dicts) - 1)))
+            .read_pointer(per_inst.wrapping_add(ptr.times(u64::from(dicts) - 1)))
             .ok()?;
         (0..u64::from(params))
-            .map(|i| self.mem.read_u64(dict.wrapping_add(8 * i)).ok())
+            .map(|i| self.mem.read_pointer(dict.wrapping_add(ptr.times(i))).ok())
             .collect()
     }
 
@@ -1016,13 +1260,17 @@ impl Namer<'_> {
             return fallback();
         };
         let valid_mt = |mem: &dyn AddressSpace, mt: u64| MethodTable::read(mem, mt).is_some();
+        // `TypeDesc {u32 m_typeAndFlags}`, padded to a pointer, then (a
+        // `ParamTypeDesc`) the template MethodTable and the argument.
+        let ptr = self.layout.ptr;
+        let (template, arg) = (ptr.bytes(), 2 * ptr.bytes());
         match kind & 0xFF {
             // ELEMENT_TYPE_ARRAY, ELEMENT_TYPE_SZARRAY: name the template
-            // MethodTable (absolute or relative at +8), else the element.
+            // MethodTable (absolute or relative), else the element.
             0x14 | 0x1D => {
-                if let Ok(v) = self.mem.read_u64(td.wrapping_add(8)) {
-                    for t in [v, (td + 8).wrapping_add(v)] {
-                        if t & 7 == 0
+                if let Ok(v) = self.mem.read_pointer(td.wrapping_add(template)) {
+                    for t in [v, relative(ptr, td + template, v)] {
+                        if ptr.aligned(t)
                             && valid_mt(self.mem, t)
                             && Header::read(self.mem, t).is_some_and(|h| h.is_array())
                         {
@@ -1030,7 +1278,7 @@ impl Namer<'_> {
                         }
                     }
                 }
-                match self.mem.read_u64(td.wrapping_add(0x10)) {
+                match self.mem.read_pointer(td.wrapping_add(arg)) {
                     Ok(e) => {
                         let e = self.describe_handle(e, depth + 1);
                         Described {
@@ -1046,14 +1294,14 @@ impl Namer<'_> {
             // ELEMENT_TYPE_PTR, ELEMENT_TYPE_BYREF.
             k @ (0x0F | 0x10) => {
                 let suffix = if k == 0x0F { "*" } else { "&" };
-                for off in [8u64, 0x10] {
-                    let Ok(a) = self.mem.read_u64(td.wrapping_add(off)) else {
+                for off in [template, arg] {
+                    let Ok(a) = self.mem.read_pointer(td.wrapping_add(off)) else {
                         continue;
                     };
                     let ok = if a & 2 != 0 {
                         self.mem.read_u32(a & !3).is_ok()
                     } else {
-                        a & 7 == 0 && valid_mt(self.mem, a)
+                        ptr.aligned(a) && valid_mt(self.mem, a)
                     };
                     if ok {
                         let e = self.describe_handle(a, depth + 1);
@@ -1071,6 +1319,189 @@ impl Namer<'_> {
             0x13 | 0x1E => Described::unknown("(generic parameter)".into()),
             _ => fallback(),
         }
+    }
+}
+
+/// What the metadata says about a type beyond its name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Relations {
+    /// Its namespace (the outermost type's; an array's element's).
+    pub(crate) namespace: Option<String>,
+    /// Its base types, nearest first.
+    pub(crate) bases: Vec<String>,
+    /// The interfaces it implements, its own first.
+    pub(crate) interfaces: Vec<String>,
+}
+
+/// The generic interfaces the runtime gives a single-dimensional array
+/// (`T[]` implements `IList<T>` and the others, whatever `T` is).
+const SZ_ARRAY_INTERFACES: [&str; 5] = [
+    "System.Collections.Generic.IList`1",
+    "System.Collections.Generic.ICollection`1",
+    "System.Collections.Generic.IEnumerable`1",
+    "System.Collections.Generic.IReadOnlyList`1",
+    "System.Collections.Generic.IReadOnlyCollection`1",
+];
+
+/// Deepest chain of base types followed.
+const MAX_BASES: usize = 64;
+
+/// [`Relations`] by MethodTable (`None`: not known).
+type RelationsMemo = HashMap<u64, Option<Rc<Relations>>>;
+
+impl Namer<'_> {
+    /// The metadata and TypeDef RID defining the non-array MethodTable
+    /// `mt` (a generic instantiation's definition), as naming finds them.
+    fn definition_md(&mut self, mt: u64, h: &Header) -> Option<(usize, u32)> {
+        let mut module = self.defining_module(mt, h);
+        let rid = self.layout.rid(h);
+        self.ensure_module(module);
+        let arity = if h.is_generic_instance() {
+            self.type_arguments(h)?.len()
+        } else {
+            0
+        };
+        let fits = |md: &Metadata| {
+            md.type_def(rid).is_ok() && md.generic_param_count(rid) as usize == arity
+        };
+        if !self.metadata_of(module).is_some_and(fits) {
+            module = self
+                .corelib
+                .filter(|&c| self.metadata_of(c).is_some_and(fits))?;
+        }
+        Some((self.modules.get(&module)?.metadata?, rid))
+    }
+
+    /// The namespace of the type handle `th` (an array's: its element's).
+    fn namespace_of(&mut self, th: u64, depth: u32) -> Option<String> {
+        if th & 2 != 0 || depth >= MAX_DEPTH {
+            return None;
+        }
+        let h = Header::read(self.mem, th)?;
+        if h.is_array() {
+            return self.namespace_of(h.per_inst, depth + 1);
+        }
+        let (md, rid) = self.definition_md(th, &h)?;
+        let ns = self.metadata[md].type_namespace(rid).ok()?;
+        (!ns.is_empty()).then(|| ns.to_owned())
+    }
+
+    /// The [`Relations`] of the MethodTable `mt` (`None` when the metadata
+    /// of a type on its chain is missing), memoized by MethodTable.
+    fn relations(&mut self, mt: u64, memo: &mut RelationsMemo) -> Option<Rc<Relations>> {
+        // The chain of parents, up to one already known or the top.
+        let mut chain: Vec<u64> = Vec::new();
+        let mut cur = mt;
+        // The parent of the chain's last type and its relations.
+        let mut up: Option<(u64, Option<Rc<Relations>>)> = None;
+        let unknown = |chain: &[u64], memo: &mut RelationsMemo| {
+            for &c in chain {
+                memo.insert(c, None);
+            }
+            None
+        };
+        loop {
+            if let Some(r) = memo.get(&cur) {
+                if chain.is_empty() {
+                    return r.clone();
+                }
+                up = Some((cur, r.clone()));
+                break;
+            }
+            if chain.len() >= MAX_BASES {
+                return unknown(&chain, memo);
+            }
+            chain.push(cur);
+            let Ok(parent) = self.mem.read_pointer(cur.wrapping_add(mt_parent())) else {
+                return unknown(&chain, memo);
+            };
+            if parent == 0 {
+                break;
+            }
+            if !self.layout.ptr.aligned(parent) || Header::read(self.mem, parent).is_none() {
+                return unknown(&chain, memo);
+            }
+            cur = parent;
+        }
+        // From the top down: a type's own relations, then its parent's.
+        let mut parent = up;
+        let mut result = None;
+        for &c in chain.iter().rev() {
+            let r = match (&parent, self.own_relations(c)) {
+                (_, None) | (Some((_, None)), _) => None,
+                (None, Some(own)) => Some(own),
+                (Some((p, Some(pr))), Some(mut own)) => {
+                    let (p, pr) = (*p, pr.clone());
+                    self.definition_name(p).map(|pn| {
+                        own.bases = std::iter::once(pn)
+                            .chain(pr.bases.iter().cloned())
+                            .collect();
+                        for i in &pr.interfaces {
+                            if !own.interfaces.contains(i) {
+                                own.interfaces.push(i.clone());
+                            }
+                        }
+                        own
+                    })
+                }
+            };
+            let r = r.map(Rc::new);
+            memo.insert(c, r.clone());
+            parent = Some((c, r.clone()));
+            result = r;
+        }
+        result
+    }
+
+    /// The full name of the definition of the non-array MethodTable `mt`
+    /// (``System.Collections.Generic.List`1``).
+    fn definition_name(&mut self, mt: u64) -> Option<String> {
+        let h = Header::read(self.mem, mt)?;
+        if h.is_array() {
+            return None;
+        }
+        let (md, rid) = self.definition_md(mt, &h)?;
+        self.metadata[md].full_type_name(rid).ok()
+    }
+
+    /// A type's own namespace and declared interfaces (no bases).
+    fn own_relations(&mut self, mt: u64) -> Option<Relations> {
+        let h = Header::read(self.mem, mt)?;
+        if h.is_array() {
+            let interfaces = if h.flags & IF_ARRAY_THEN_SZARRAY != 0 {
+                SZ_ARRAY_INTERFACES
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return Some(Relations {
+                namespace: self.namespace_of(h.per_inst, 1),
+                bases: Vec::new(),
+                interfaces,
+            });
+        }
+        let (md, rid) = self.definition_md(mt, &h)?;
+        let md = &self.metadata[md];
+        let namespace = md
+            .type_namespace(rid)
+            .ok()
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        let mut interfaces: Vec<String> = Vec::new();
+        for t in md.interface_impls(rid) {
+            if let Ok(n) = md.type_def_or_ref_name(t) {
+                if !interfaces.contains(&n) {
+                    interfaces.push(n);
+                }
+            }
+        }
+        Some(Relations {
+            namespace,
+            bases: Vec::new(),
+            interfaces,
+        })
     }
 }
 

@@ -5,6 +5,7 @@ use crate::dacvars::GcDacVars;
 use crate::heap::{GcHeap, Segment};
 use crate::target::TargetThread;
 use crate::walk::Objects;
+use crate::width::PointerSize;
 use heaplens_graph::RootKind;
 use heaplens_memory::AddressSpace;
 
@@ -60,18 +61,83 @@ const HNDTYPE_DEPENDENT: u8 = 6;
 const HNDTYPE_ASYNCPINNED: u8 = 7;
 const HNDTYPE_SIZEDREF: u8 = 8;
 
-/// Handle table segment layout (x64, 64 KB segments).
+/// Handle table segments: 64 KB, a 4 KB header, then handles of a pointer
+/// each (`handletablepriv.h`): 7,680 of them (120 blocks of 64) in a
+/// 64-bit process, 15,360 (240 blocks) in a 32-bit one. The header
+/// (`_TableSegmentHeader`, packed) holds per block a 4-byte generation
+/// word, an allocation-chain byte, then per 32 handles a free mask, then
+/// per block its type, user-data block and lock byte, then per internal
+/// handle type a tail and a hint byte and a free count, then
+/// `pNextSegment` and `pHandleTable`.
+#[derive(Debug, Clone, Copy)]
+struct SegmentLayout {
+    ptr: PointerSize,
+    blocks: usize,
+}
+
+/// Where the handles begin in a segment.
 const SEG_HANDLES: u64 = 0x1000;
-const HANDLES_PER_SEGMENT: u64 = 7680;
-const BLOCKS: usize = 120;
+/// A handle table segment's size (and alignment).
+const SEGMENT_SIZE: u64 = 0x1_0000;
 const HANDLES_PER_BLOCK: u64 = 64;
-const RG_ALLOCATION: u64 = 0x1E0;
-const RG_FREE_MASK: u64 = 0x258;
-const RG_BLOCK_TYPE: u64 = 0x618;
-const RG_USER_DATA: u64 = 0x690;
-/// `pHandleTable` offsets with 12 and 13 internal handle types;
-/// `pNextSegment` is 8 bytes before.
-const P_HANDLE_TABLE: [u64; 2] = [0x7D0, 0x7D6];
+/// Internal handle types the header is sized for: 12 (.NET Core 3.1 to
+/// .NET 8, `HANDLE_MAX_INTERNAL_TYPES`), or 13 in a newer runtime.
+const INTERNAL_TYPES: [u64; 2] = [12, 13];
+
+impl SegmentLayout {
+    fn of(ptr: PointerSize) -> SegmentLayout {
+        let handles = (SEGMENT_SIZE - SEG_HANDLES) / ptr.bytes();
+        SegmentLayout {
+            ptr,
+            blocks: (handles / HANDLES_PER_BLOCK) as usize,
+        }
+    }
+
+    fn handles(&self) -> u64 {
+        self.blocks as u64 * HANDLES_PER_BLOCK
+    }
+
+    fn allocation(&self) -> usize {
+        4 * self.blocks
+    }
+
+    fn free_mask(&self) -> usize {
+        self.allocation() + self.blocks
+    }
+
+    fn block_type(&self) -> usize {
+        self.free_mask() + 4 * (self.handles() as usize / 32)
+    }
+
+    fn user_data(&self) -> usize {
+        self.block_type() + self.blocks
+    }
+
+    /// `pHandleTable` with `types` internal handle types; `pNextSegment`
+    /// is the pointer before.
+    fn handle_table(&self, types: u64) -> u64 {
+        let locks = self.user_data() + self.blocks;
+        let tail = locks + self.blocks;
+        let free_count = tail as u64 + 2 * types;
+        free_count + 4 * types + self.ptr.bytes()
+    }
+
+    /// The `pHandleTable` offsets to try.
+    fn handle_tables(&self) -> [u64; 2] {
+        INTERNAL_TYPES.map(|t| self.handle_table(t))
+    }
+
+    /// Bytes of the header read (up to and with `pHandleTable`).
+    fn header_bytes(&self) -> usize {
+        (self.handle_table(13) + self.ptr.bytes()) as usize
+    }
+
+    /// Bytes of handles in a block.
+    fn block_bytes(&self) -> u64 {
+        HANDLES_PER_BLOCK * self.ptr.bytes()
+    }
+}
+
 /// The highest handle type (`HNDTYPE_CROSSREFERENCE`, the newest).
 const MAX_HANDLE_TYPE: u8 = 12;
 /// Most segments per handle table and buckets per map (bounds loops).
@@ -98,26 +164,29 @@ pub struct Handles {
 /// The handle tables `g_HandleTableMap` lists: every bucket's table of
 /// each of `slots` slots (one per heap in server GC, one otherwise).
 pub fn handle_tables(mem: &dyn AddressSpace, vars: &GcDacVars, slots: usize) -> Vec<u64> {
+    // `HandleTableMap {pBuckets; pNext; dwMaxIndex}`, `HandleTableBucket
+    // {pTable; HandleTableIndex}`: pointers of the process's size.
+    let ptr = vars.pointer_size;
     let mut out = Vec::new();
     let mut map = vars.handle_table_map;
     let mut maps = 0;
     while map != 0 && maps < 64 {
         maps += 1;
-        let Ok(buckets) = mem.read_u64(map) else {
+        let Ok(buckets) = mem.read_pointer(map) else {
             break;
         };
         for bi in 0..BUCKETS_PER_MAP {
-            let Ok(bucket) = mem.read_u64(buckets + 8 * bi) else {
+            let Ok(bucket) = mem.read_pointer(buckets.wrapping_add(ptr.times(bi))) else {
                 continue;
             };
             if bucket == 0 {
                 continue;
             }
-            let Ok(tables) = mem.read_u64(bucket) else {
+            let Ok(tables) = mem.read_pointer(bucket) else {
                 continue;
             };
             for s in 0..slots as u64 {
-                let Ok(table) = mem.read_u64(tables + 8 * s) else {
+                let Ok(table) = mem.read_pointer(tables.wrapping_add(ptr.times(s))) else {
                     continue;
                 };
                 if table != 0 && !out.contains(&table) {
@@ -125,7 +194,7 @@ pub fn handle_tables(mem: &dyn AddressSpace, vars: &GcDacVars, slots: usize) -> 
                 }
             }
         }
-        map = mem.read_u64(map + 8).unwrap_or(0);
+        map = mem.read_pointer(map.wrapping_add(ptr.bytes())).unwrap_or(0);
     }
     out
 }
@@ -157,28 +226,30 @@ pub fn handles_in(mem: &dyn AddressSpace, tables: &[u64], objects: &Objects) -> 
 /// holds (with 12 or 13 internal handle types) leads to a table whose
 /// segment chain contains `seg`.
 pub(crate) fn table_of_segment(mem: &dyn AddressSpace, seg: u64) -> Option<u64> {
-    if !seg.is_multiple_of(0x10000) {
+    if !seg.is_multiple_of(SEGMENT_SIZE) {
         return None;
     }
-    let mut header = [0u8; 0x800];
+    let layout = SegmentLayout::of(PointerSize::of(mem));
+    let ptr = layout.ptr;
+    let blocks = layout.blocks;
+    let mut header = vec![0u8; layout.header_bytes()];
     mem.read_virtual(seg, &mut header).ok()?;
-    let bytes = |at: u64| &header[at as usize..at as usize + BLOCKS];
-    let index_ok = |b: &u8| (*b as usize) < BLOCKS || *b == 0xFF;
-    if !bytes(RG_BLOCK_TYPE)
+    let bytes = |at: usize| &header[at..at + blocks];
+    let index_ok = |b: &u8| (*b as usize) < blocks || *b == 0xFF;
+    if !bytes(layout.block_type())
         .iter()
         .all(|&t| t <= MAX_HANDLE_TYPE || t == 0xFF)
-        || !bytes(RG_ALLOCATION).iter().all(index_ok)
-        || !bytes(RG_USER_DATA).iter().all(index_ok)
+        || !bytes(layout.allocation()).iter().all(index_ok)
+        || !bytes(layout.user_data()).iter().all(index_ok)
     {
         return None;
     }
-    P_HANDLE_TABLE.iter().find_map(|&pht| {
-        let at = pht as usize;
-        let table = u64::from_le_bytes(header[at..at + 8].try_into().ok()?);
-        if table == 0 || table % 8 != 0 {
+    layout.handle_tables().iter().find_map(|&pht| {
+        let table = ptr.read(&header, pht as usize);
+        if table == 0 || !ptr.aligned(table) {
             return None;
         }
-        let (mut s, found_pht) = first_segment(mem, table)?;
+        let (mut s, found_pht) = first_segment(mem, &layout, table)?;
         if found_pht != pht {
             return None;
         }
@@ -186,8 +257,8 @@ pub(crate) fn table_of_segment(mem: &dyn AddressSpace, seg: u64) -> Option<u64> 
             if s == seg {
                 return Some(table);
             }
-            let next = mem.read_u64(s + pht - 8).ok()?;
-            if next == s || next % 0x10000 != 0 || next == 0 {
+            let next = mem.read_pointer(s + pht - ptr.bytes()).ok()?;
+            if next == s || next % SEGMENT_SIZE != 0 || next == 0 {
                 return None;
             }
             s = next;
@@ -198,16 +269,17 @@ pub(crate) fn table_of_segment(mem: &dyn AddressSpace, seg: u64) -> Option<u64> 
 
 /// Finds a handle table's first segment: a 64 KB-aligned pointer in the
 /// table's header whose segment points back at the table.
-fn first_segment(mem: &dyn AddressSpace, table: u64) -> Option<(u64, u64)> {
-    for off in (0..0x200).step_by(8) {
-        let Ok(p) = mem.read_u64(table + off) else {
+fn first_segment(mem: &dyn AddressSpace, layout: &SegmentLayout, table: u64) -> Option<(u64, u64)> {
+    let ptr = layout.ptr;
+    for off in (0..0x200).step_by(ptr.usize()) {
+        let Ok(p) = mem.read_pointer(table + off) else {
             continue;
         };
-        if p == 0 || p % 0x10000 != 0 {
+        if p == 0 || p % SEGMENT_SIZE != 0 {
             continue;
         }
-        for pht in P_HANDLE_TABLE {
-            if mem.read_u64(p + pht).ok() == Some(table) {
+        for pht in layout.handle_tables() {
+            if mem.read_pointer(p + pht).ok() == Some(table) {
                 return Some((p, pht));
             }
         }
@@ -216,13 +288,17 @@ fn first_segment(mem: &dyn AddressSpace, table: u64) -> Option<(u64, u64)> {
 }
 
 fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut Handles) {
-    let Some((mut seg, pht)) = first_segment(mem, table) else {
+    let layout = SegmentLayout::of(PointerSize::of(mem));
+    let ptr = layout.ptr;
+    let p = ptr.usize();
+    let Some((mut seg, pht)) = first_segment(mem, &layout, table) else {
         out.unreadable += 1;
         return;
     };
     let mut n = 0;
-    let mut header = vec![0u8; 0x800];
-    let mut values = vec![0u8; (HANDLES_PER_SEGMENT * 8) as usize];
+    let mut header = vec![0u8; layout.header_bytes()];
+    let block_bytes = layout.block_bytes() as usize;
+    let mut values = vec![0u8; layout.handles() as usize * p];
     while seg != 0 && n < MAX_SEGMENTS {
         n += 1;
         if mem.read_virtual(seg, &mut header).is_err() {
@@ -232,39 +308,33 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
         // Blocks in use are in the dump (unless it is partial); unused
         // ones may not be.
         let mut missing = false;
-        for b in 0..BLOCKS {
-            let o = b * 512;
-            let unused = header[RG_BLOCK_TYPE as usize + b] == 0xFF;
+        for b in 0..layout.blocks {
+            let o = b * block_bytes;
+            let unused = header[layout.block_type() + b] == 0xFF;
             if unused
                 || mem
-                    .read_virtual(seg + SEG_HANDLES + o as u64, &mut values[o..o + 512])
+                    .read_virtual(
+                        seg + SEG_HANDLES + o as u64,
+                        &mut values[o..o + block_bytes],
+                    )
                     .is_err()
             {
                 missing |= !unused;
-                values[o..o + 512].fill(0);
+                values[o..o + block_bytes].fill(0);
             }
         }
         out.unreadable += u64::from(missing);
         out.segments.push(seg);
-        let hu64 =
-            |o: u64| u64::from_le_bytes(header[o as usize..o as usize + 8].try_into().unwrap());
-        let value = |h: u64| {
-            let o = (8 * h) as usize;
-            u64::from_le_bytes(values[o..o + 8].try_into().unwrap())
-        };
-        for b in 0..BLOCKS {
-            let ty = header[RG_BLOCK_TYPE as usize + b];
+        let value = |h: u64| ptr.read(&values, h as usize * p);
+        for b in 0..layout.blocks {
+            let ty = header[layout.block_type() + b];
             if ty == 0xFF {
                 continue;
             }
-            let user = header[RG_USER_DATA as usize + b];
+            let user = header[layout.user_data() + b];
             for h in (b as u64 * HANDLES_PER_BLOCK)..((b as u64 + 1) * HANDLES_PER_BLOCK) {
-                let w = (h / 32) as usize;
-                let mask = u32::from_le_bytes(
-                    header[RG_FREE_MASK as usize + 4 * w..RG_FREE_MASK as usize + 4 * w + 4]
-                        .try_into()
-                        .unwrap(),
-                );
+                let w = layout.free_mask() + 4 * (h / 32) as usize;
+                let mask = u32::from_le_bytes(header[w..w + 4].try_into().unwrap());
                 if mask >> (h % 32) & 1 != 0 {
                     continue;
                 }
@@ -277,14 +347,17 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
                     continue;
                 };
                 let obj = obj as u32;
-                let location = seg + SEG_HANDLES + 8 * h;
+                let location = seg + SEG_HANDLES + ptr.times(h);
                 // Extra info (dependent secondary, ref count).
                 let extra = || -> Option<u64> {
                     if user == 0xFF {
                         return None;
                     }
-                    let at = seg + SEG_HANDLES + user as u64 * 512 + 8 * (h % HANDLES_PER_BLOCK);
-                    mem.read_u64(at).ok()
+                    let at = seg
+                        + SEG_HANDLES
+                        + user as u64 * layout.block_bytes()
+                        + ptr.times(h % HANDLES_PER_BLOCK);
+                    mem.read_pointer(at).ok()
                 };
                 let kind = match ty {
                     HNDTYPE_WEAK_SHORT | HNDTYPE_WEAK_LONG | HNDTYPE_VARIABLE => {
@@ -325,8 +398,8 @@ fn read_table(mem: &dyn AddressSpace, table: u64, objects: &Objects, out: &mut H
                 }
             }
         }
-        let next = hu64(pht - 8);
-        if next == seg || next % 0x10000 != 0 {
+        let next = ptr.read(&header, (pht - ptr.bytes()) as usize);
+        if next == seg || !next.is_multiple_of(SEGMENT_SIZE) {
             break;
         }
         seg = next;
@@ -371,14 +444,15 @@ pub fn finalizer_queue(
     generation_count: u64,
     objects: &Objects,
 ) -> Finalization {
+    let ptr = PointerSize::of(mem);
     let mut out = Finalization::default();
     for &q in queues {
         let Some(parts) = queue_parts(mem, q, generation_count) else {
             out.unreadable += 1;
             continue;
         };
-        out.registered += (parts.ready - parts.array) / 8;
-        out.ready += (parts.end - parts.ready) / 8;
+        out.registered += (parts.ready - parts.array) / ptr.bytes();
+        out.ready += (parts.end - parts.ready) / ptr.bytes();
         // Nothing is reserved for what the dump does not hold.
         if !heaplens_memory::holds(mem, parts.ready, parts.end) {
             out.unreadable += 1;
@@ -389,13 +463,13 @@ pub fn finalizer_queue(
             out.unreadable += 1;
             continue;
         }
-        for (i, w) in buf.chunks_exact(8).enumerate() {
-            let v = u64::from_le_bytes(w.try_into().unwrap());
+        for (i, w) in buf.chunks_exact(ptr.usize()).enumerate() {
+            let v = ptr.read(w, 0);
             match objects.find(v) {
                 Some(o) => out.roots.push(FoundRoot {
                     object: o as u32,
                     kind: RootKind::Finalizer,
-                    location: parts.ready + 8 * i as u64,
+                    location: parts.ready + ptr.times(i as u64),
                     thread: None,
                     place: Place::Table,
                 }),
@@ -441,18 +515,19 @@ pub(crate) fn queue_parts(
     q: u64,
     generation_count: u64,
 ) -> Option<QueueParts> {
-    if q == 0 || generation_count == 0 {
+    if q == 0 || generation_count == 0 || generation_count > 16 {
         return None;
     }
+    let ptr = PointerSize::of(mem);
     let fill = generation_count + 2;
-    let mut b = vec![0u8; 8 * (fill as usize + 1)];
+    let mut b = vec![0u8; ptr.usize() * (fill as usize + 1)];
     mem.read_virtual(q, &mut b).ok()?;
-    let w = |i: u64| u64::from_le_bytes(b[8 * i as usize..8 * i as usize + 8].try_into().unwrap());
+    let w = |i: u64| ptr.read(&b, ptr.usize() * i as usize);
     let array = w(fill);
     let mut prev = array;
     for i in 0..fill {
         let f = w(i);
-        if f < prev || (f - array) % 8 != 0 {
+        if f < prev || !ptr.aligned(f - array) {
             return None;
         }
         prev = f;
@@ -462,7 +537,7 @@ pub(crate) fn queue_parts(
         ready: w(generation_count - 1),
         end: w(fill - 1),
     };
-    ((parts.end - parts.array) / 8 <= MAX_QUEUE_ENTRIES).then_some(parts)
+    ((parts.end - parts.array) / ptr.bytes() <= MAX_QUEUE_ENTRIES).then_some(parts)
 }
 
 /// The entries `[m_Array, FP[last])` of the `CFinalize` at `q`: every
@@ -520,7 +595,7 @@ impl NotStack {
             ranges.push((a, b, "the GC heap"));
         }
         for &h in handle_segments {
-            ranges.push((h, h + 0x10000, "a handle table"));
+            ranges.push((h, h + SEGMENT_SIZE, "a handle table"));
         }
         for &mt in method_tables {
             let page = mt & !0xFFF;
@@ -673,6 +748,7 @@ pub fn stacks(
     objects: &Objects,
 ) -> (Vec<FoundRoot>, StackScan) {
     let in_heap = |v: u64| crate::heap::in_segments(segments, v);
+    let ptr = PointerSize::of(mem);
     let mut roots = Vec::new();
     let mut scan = StackScan::default();
     let mut seen = std::collections::HashSet::new();
@@ -697,7 +773,7 @@ pub fn stacks(
         for &r in &t.registers {
             found(r, 0, Place::Register);
         }
-        let sp = t.stack_pointer & !7;
+        let sp = ptr.align_down(t.stack_pointer);
         let end = match t.stack_end {
             Some(end) => end,
             None => mem
@@ -710,7 +786,7 @@ pub fn stacks(
         // The stack, then the thread-local storage outside it.
         let mut ranges = vec![(sp, stop, Place::Stack)];
         for &(a, b) in &t.thread_local {
-            let (a, b) = (a & !7, b);
+            let (a, b) = (ptr.align_down(a), b);
             if b > a && (b <= sp || a >= stop) && b - a <= MAX_STACK {
                 let b = not_stack.clip(a, b).map_or(b, |c| c.0);
                 ranges.push((a, b, Place::ThreadLocal));
@@ -726,12 +802,8 @@ pub fn stacks(
                 if place == Place::Stack {
                     held += b - a;
                 }
-                for (i, w) in buf.chunks_exact(8).enumerate() {
-                    found(
-                        u64::from_le_bytes(w.try_into().unwrap()),
-                        a + 8 * i as u64,
-                        place,
-                    );
+                for (i, w) in buf.chunks_exact(ptr.usize()).enumerate() {
+                    found(ptr.read(w, 0), a + ptr.times(i as u64), place);
                 }
             }
         }

@@ -112,3 +112,58 @@ fn pe_version(mem: &dyn AddressSpace, base: u64) -> Option<String> {
     }
     Some(v)
 }
+
+/// The pointer size (4 or 8) the runtime's own image was built for, read
+/// from its headers in the dump: an ELF image's class (`EI_CLASS`: 1 for
+/// 32-bit, 2 for 64-bit), a PE image's optional header (PE32 or PE32+).
+/// `None` when the dump holds no header of the module.
+pub fn image_pointer_size(mem: &dyn AddressSpace, module: &TargetModule) -> Option<u64> {
+    module.header_addresses.iter().find_map(|&base| {
+        let mut ident = [0u8; 5];
+        if mem.read_virtual(base, &mut ident).is_ok() && ident[..4] == *b"\x7fELF" {
+            return match ident[4] {
+                1 => Some(4),
+                2 => Some(8),
+                _ => None,
+            };
+        }
+        let image = heaplens_pe::PeImage::detect(mem, base).ok()?;
+        Some(if image.is_64bit() { 8 } else { 4 })
+    })
+}
+
+/// Confirms the process's pointer size — what the dump says (a
+/// minidump's `SystemInfo` processor, an ELF core's class) and every read
+/// of the heap takes — with the runtime's own image: a 32-bit runtime
+/// cannot run in a 64-bit process nor the other way round, so a dump whose
+/// container and runtime image disagree is refused, not walked on a
+/// guess. A dump without the runtime's headers is confirmed later, by
+/// `GcDacVars` (or the heap found by shape) leading to a segment whose
+/// first object has a valid MethodTable read with that pointer size.
+pub fn confirm_pointer_size(
+    mem: &dyn AddressSpace,
+    runtime: &RuntimeModule,
+) -> Result<(), crate::ClrError> {
+    let dump = mem.pointer_size() as u64;
+    match image_pointer_size(mem, &runtime.module) {
+        Some(image) if image != dump => Err(crate::ClrError::Corrupt {
+            what: "the runtime's image header",
+            addr: runtime.module.start,
+            why: format!(
+                "{} is a {}-bit image, but the dump says the process is {}-bit ({dump}-byte \
+                 pointers): the process's layout cannot be confirmed, and its heap is not read{}",
+                runtime.module.file_name(),
+                image * 8,
+                dump * 8,
+                if image < dump {
+                    ". A 32-bit process dumped by a 64-bit tool (the 64-bit Task Manager) is \
+                     recorded through its WOW64 layer: dump it with procdump, or the 32-bit \
+                     Task Manager (C:\\Windows\\SysWOW64\\Taskmgr.exe)"
+                } else {
+                    ""
+                }
+            ),
+        }),
+        _ => Ok(()),
+    }
+}

@@ -71,6 +71,7 @@ use crate::methodtable::{MethodTable, CATEGORY_MASK, COLLECTIBLE, HAS_COMPONENT_
 use crate::names::{KnownModule, Modules};
 use crate::roots::FoundRoot;
 use crate::walk::{MethodTables, Objects};
+use crate::width::PointerSize;
 use heaplens_graph::RootKind;
 use heaplens_memory::AddressSpace;
 use heaplens_metadata::{CodedIndex, FieldType, Metadata, TableId, Token};
@@ -147,9 +148,38 @@ pub enum SlotProblem {
     NotAnArray,
 }
 
+/// Where a type's statics are, as calibrated on the dump (for reading
+/// static fields' values: [`crate::contents`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StaticsBases {
+    /// Not found.
+    #[default]
+    Unknown,
+    /// ≤ .NET 8: `Module + module_id` points at the module's
+    /// `DomainLocalModule`, whose `+ gc_statics` points at the module's GC
+    /// statics (a static's FieldDesc offset counts from there); non-GC
+    /// statics count from the `DomainLocalModule` itself. Non-generic
+    /// types only.
+    DomainLocalModule {
+        /// Offset of `m_ModuleID` in `Module`.
+        module_id: u64,
+        /// Offset of `m_pGCStatics` in `DomainLocalModule`.
+        gc_statics: u64,
+    },
+    /// .NET 9+: the MethodTable's auxiliary data (`MT + 0x20`) less `back`
+    /// is `DynamicStaticsInfo::m_pMethodTable`, after `m_pGCStatics` and
+    /// `m_pNonGCStatics` (low bit: not yet initialised).
+    DynamicStaticsInfo {
+        /// Distance below the auxiliary data.
+        back: u64,
+    },
+}
+
 /// How the static fields were found and named.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StaticsReport {
+    /// Where types' statics are, for reading their values.
+    pub bases: StaticsBases,
     /// What was calibrated on the dump, or why nothing could be.
     pub calibration: Vec<String>,
     /// Static fields named as roots (their slot held an object of the
@@ -372,7 +402,7 @@ pub(crate) fn find(
             if let Some(a) =
                 ((r.object as usize) < objects.len()).then(|| objects.address(r.object as usize))
             {
-                s.note_array(a.saturating_add(0x10));
+                s.note_array(a.saturating_add(s.heap.ptr().array_data_offset()));
             }
         }
     }
@@ -445,29 +475,43 @@ pub(crate) struct Heap<'a> {
 }
 
 impl Heap<'_> {
+    /// The process's pointer size: a slot's.
+    fn ptr(&self) -> PointerSize {
+        PointerSize::of(self.mem)
+    }
+
     /// The element range `[start, end)` of the array of references
     /// containing `p`, when `p` is one of its element slots.
     fn ref_array_elements(&self, p: u64) -> Option<(u64, u64)> {
+        let ptr = self.ptr();
         let i = self.objects.containing(p)?;
         let mt = &self.mts.tables[self.objects.mt(i) as usize];
-        if mt.is_free || !mt.is_array() || mt.component_size != 8 || mt.gcdesc.is_none() {
+        if mt.is_free
+            || !mt.is_array()
+            || u64::from(mt.component_size) != ptr.bytes()
+            || mt.gcdesc.is_none()
+        {
             return None;
         }
+        // The elements follow the MethodTable and the length; the object's
+        // size counts the header before it.
         let a = self.objects.address(i);
         let (start, end) = (
-            a.saturating_add(0x10),
-            a.saturating_add(self.objects.size(i).saturating_sub(8)),
+            a.saturating_add(ptr.array_data_offset()),
+            a.saturating_add(self.objects.size(i).saturating_sub(ptr.bytes())),
         );
-        (p >= start && p < end && (p - start).is_multiple_of(8)).then_some((start, end))
+        (p >= start && p < end && ptr.aligned(p - start)).then_some((start, end))
     }
 
     /// True when `n` slots from `p` lie in one array of references.
     fn fits(&self, p: u64, n: u32) -> bool {
+        let ptr = self.ptr();
         p != 0
-            && p.is_multiple_of(8)
-            && self
-                .ref_array_elements(p)
-                .is_some_and(|(_, end)| p.checked_add(8 * u64::from(n)).is_some_and(|e| e <= end))
+            && ptr.aligned(p)
+            && self.ref_array_elements(p).is_some_and(|(_, end)| {
+                p.checked_add(ptr.times(u64::from(n)))
+                    .is_some_and(|e| e <= end)
+            })
     }
 
     fn in_heap(&self, v: u64) -> bool {
@@ -495,14 +539,14 @@ fn read_slot(heap: &Heap<'_>, at: u64, boxed: bool, ty: &FieldType) -> Slot {
     if at == 0 {
         return Slot::Wrong(0, SlotProblem::NotInDump);
     }
-    let Ok(v) = heap.mem.read_u64(at) else {
+    let Ok(v) = heap.mem.read_pointer(at) else {
         return Slot::Wrong(0, SlotProblem::NotInDump);
     };
     if v == 0 {
         return Slot::Null;
     }
     let Some(o) = heap.objects.find(v) else {
-        if heap.in_heap(v) || !v.is_multiple_of(8) {
+        if heap.in_heap(v) || !heap.ptr().aligned(v) {
             return Slot::Wrong(v, SlotProblem::NoObject);
         }
         return Slot::Elsewhere;
@@ -545,7 +589,7 @@ fn read_type(
         .chain(layout.refs.iter().map(|f| (f, false)));
     for (i, (f, boxed)) in fields.enumerate() {
         // 0 (unreadable) when the slot is past the address space.
-        let at = base.checked_add(8 * i as u64).unwrap_or(0);
+        let at = base.checked_add(heap.ptr().times(i as u64)).unwrap_or(0);
         match read_slot(heap, at, boxed, &f.ty) {
             Slot::Null => out.null += 1,
             Slot::Elsewhere => out.elsewhere += 1,
@@ -566,24 +610,27 @@ fn read_type(
     Ok(())
 }
 
-/// Reads `n` bytes at `at` as words, or as many words from the start as
-/// the dump holds (zeros after).
+/// Reads `n` bytes at `at` as pointer-sized words, or as many words from
+/// the start as the dump holds (zeros after).
 fn read_words(mem: &dyn AddressSpace, at: u64, n: usize) -> Vec<u64> {
+    let ptr = PointerSize::of(mem);
+    let p = ptr.usize();
     let mut buf = vec![0u8; n];
     if mem.read_virtual(at, &mut buf).is_err() {
-        let mut words = Vec::with_capacity(n / 8);
-        for i in 0..n / 8 {
-            match at.checked_add(8 * i as u64).map(|a| mem.read_u64(a)) {
+        let mut words = Vec::with_capacity(n / p);
+        for i in 0..n / p {
+            match at
+                .checked_add(ptr.times(i as u64))
+                .map(|a| mem.read_pointer(a))
+            {
                 Some(Ok(v)) => words.push(v),
                 _ => break,
             }
         }
-        words.resize(n / 8, 0);
+        words.resize(n / p, 0);
         return words;
     }
-    buf.chunks_exact(8)
-        .map(|w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])))
-        .collect()
+    buf.chunks_exact(p).map(|w| ptr.read(w, 0)).collect()
 }
 
 /// The key with the most votes, unless another has as many.
@@ -824,19 +871,21 @@ impl Statics<'_> {
     /// DomainLocalModule)` pair under which most modules' statics land in
     /// an array of references with room for all their slots.
     fn calibrate_dlm(&self, plans: &[ModulePlan]) -> Option<((u64, u64), usize, usize)> {
+        let ptr = self.heap.ptr();
         let mut votes: HashMap<(u64, u64), usize> = HashMap::new();
         let mut candidates = 0;
         for p in plans.iter().filter(|p| p.total > 0) {
             candidates += 1;
             let module = read_words(self.heap.mem, p.address, MODULE_SCAN);
             for (ki, &dlm) in module.iter().enumerate() {
-                if dlm == 0 || !dlm.is_multiple_of(8) || dlm == p.address {
+                if dlm == 0 || !ptr.aligned(dlm) || dlm == p.address {
                     continue;
                 }
                 let words = read_words(self.heap.mem, dlm, DLM_SCAN);
                 for (ji, &v) in words.iter().enumerate() {
                     if self.heap.fits(v, p.total) {
-                        *votes.entry((8 * ki as u64, 8 * ji as u64)).or_insert(0) += 1;
+                        let pair = (ptr.times(ki as u64), ptr.times(ji as u64));
+                        *votes.entry(pair).or_insert(0) += 1;
                     }
                 }
             }
@@ -849,8 +898,12 @@ impl Statics<'_> {
     /// `DomainLocalModule` (`m_ModuleID` at `k`, `m_pGCStatics` at `j`).
     fn read_dlm_module(&mut self, p: &ModulePlan, k: u64, j: u64) {
         let heap = &self.heap;
-        let dlm = heap.mem.read_u64(p.address.wrapping_add(k)).unwrap_or(0);
-        let result = match heap.mem.read_u64(dlm.wrapping_add(j)) {
+        let ptr = heap.ptr();
+        let dlm = heap
+            .mem
+            .read_pointer(p.address.wrapping_add(k))
+            .unwrap_or(0);
+        let result = match heap.mem.read_pointer(dlm.wrapping_add(j)) {
             Err(_) => Err(SkipReason::RecordNotInDump { at: dlm }),
             // No class with statics initialised yet.
             Ok(0) => Ok(Found {
@@ -868,7 +921,7 @@ impl Statics<'_> {
                 let mut first = 0u32;
                 let mut result = Ok(());
                 for t in &p.types {
-                    let at = base.wrapping_add(8 * u64::from(first));
+                    let at = base.wrapping_add(ptr.times(u64::from(first)));
                     first = first.saturating_add(t.reserved);
                     if t.layout.unresolved {
                         continue;
@@ -902,6 +955,10 @@ impl Statics<'_> {
             "statics: DomainLocalModule at Module+{k:#x}, m_pGCStatics at +{j:#x} ({n} of {of} \
              modules with statics confirm)"
         ));
+        self.report.bases = StaticsBases::DomainLocalModule {
+            module_id: k,
+            gc_statics: j,
+        };
         for p in plans {
             self.read_dlm_module(p, k, j);
         }
@@ -930,16 +987,17 @@ impl Statics<'_> {
         j: u64,
     ) -> Vec<ModulePlan> {
         // DomainLocalModule → (record at +a) → Module at +b.
+        let ptr = self.heap.ptr();
         let mut votes: HashMap<(u64, u64), usize> = HashMap::new();
         for p in plans {
-            let Ok(dlm) = self.heap.mem.read_u64(p.address.wrapping_add(k)) else {
+            let Ok(dlm) = self.heap.mem.read_pointer(p.address.wrapping_add(k)) else {
                 continue;
             };
             for (ai, &rec) in read_words(self.heap.mem, dlm, j as usize)
                 .iter()
                 .enumerate()
             {
-                if rec == 0 || !rec.is_multiple_of(8) {
+                if rec == 0 || !ptr.aligned(rec) {
                     continue;
                 }
                 for (bi, &m) in read_words(self.heap.mem, rec, DOMAIN_FILE_SCAN)
@@ -947,7 +1005,8 @@ impl Statics<'_> {
                     .enumerate()
                 {
                     if m == p.address {
-                        *votes.entry((8 * ai as u64, 8 * bi as u64)).or_insert(0) += 1;
+                        let pair = (ptr.times(ai as u64), ptr.times(bi as u64));
+                        *votes.entry(pair).or_insert(0) += 1;
                     }
                 }
             }
@@ -970,14 +1029,14 @@ impl Statics<'_> {
             let module = self
                 .heap
                 .mem
-                .read_u64(dlm.wrapping_add(a))
-                .and_then(|rec| self.heap.mem.read_u64(rec.wrapping_add(b)));
+                .read_pointer(dlm.wrapping_add(a))
+                .and_then(|rec| self.heap.mem.read_pointer(rec.wrapping_add(b)));
             let Ok(m) = module else {
                 continue;
             };
             if m == 0
                 || self.planned.contains(&m)
-                || self.heap.mem.read_u64(m.wrapping_add(k)).ok() != Some(dlm)
+                || self.heap.mem.read_pointer(m.wrapping_add(k)).ok() != Some(dlm)
             {
                 continue;
             }
@@ -997,17 +1056,19 @@ impl Statics<'_> {
 
     /// Reads the generic instantiations' statics of the modules `plans`
     /// (≤ .NET 8): the `DomainLocalModule`'s dynamic class table (entries
-    /// `{m_pDynamicEntry, m_dwFlags}`, the entry's first word its
-    /// `m_pGCStatics`) and the module's dynamic statics info (the
-    /// instantiations' MethodTables, by the same index).
+    /// `{m_pDynamicEntry, m_dwFlags}`, two pointers' room, the entry's
+    /// first word its `m_pGCStatics`) and the module's dynamic statics info
+    /// (the instantiations' MethodTables, by the same index).
     fn dlm_generics(&mut self, modules: &mut Modules<'_>, plans: &[&ModulePlan], k: u64, j: u64) {
         let mem = self.heap.mem;
+        let ptr = self.heap.ptr();
+        let entry_size = ptr.times(2);
         // The table: a pointer then a count in the DomainLocalModule,
         // before m_pGCStatics; its entries' statics land in the arrays.
         let mut votes: HashMap<u64, usize> = HashMap::new();
         let mut tables = Vec::new();
         for p in plans {
-            let Ok(dlm) = mem.read_u64(p.address.wrapping_add(k)) else {
+            let Ok(dlm) = mem.read_pointer(p.address.wrapping_add(k)) else {
                 continue;
             };
             let words = read_words(mem, dlm, j as usize);
@@ -1019,13 +1080,13 @@ impl Statics<'_> {
                 }
                 let hits = (0..count.min(16))
                     .filter(|&n| {
-                        mem.read_u64(table.wrapping_add(16 * n))
-                            .and_then(|e| mem.read_u64(e))
+                        mem.read_pointer(table.wrapping_add(entry_size * n))
+                            .and_then(|e| mem.read_pointer(e))
                             .is_ok_and(|gc| self.heap.fits(gc, 1))
                     })
                     .count();
                 if hits > 0 {
-                    *votes.entry(8 * t as u64).or_insert(0) += hits;
+                    *votes.entry(ptr.times(t as u64)).or_insert(0) += hits;
                 }
             }
         }
@@ -1040,7 +1101,7 @@ impl Statics<'_> {
         let mut votes: HashMap<u64, usize> = HashMap::new();
         let mut sized = Vec::new();
         for &(m, dlm) in &tables {
-            let w = read_words(mem, dlm.wrapping_add(t), 16);
+            let w = read_words(mem, dlm.wrapping_add(t), ptr.usize() * 2);
             let (table, count) = (w[0], w[1].min(MAX_DYNAMIC_ENTRIES));
             if table == 0 || count == 0 {
                 continue;
@@ -1048,17 +1109,17 @@ impl Statics<'_> {
             sized.push((m, table, count));
             let module = read_words(mem, m, MODULE_SCAN);
             for (qi, &info) in module.iter().enumerate() {
-                if info == 0 || !info.is_multiple_of(8) {
+                if info == 0 || !ptr.aligned(info) {
                     continue;
                 }
                 let ok = (0..count.min(8)).all(|n| {
-                    mem.read_u64(info.wrapping_add(8 * n))
+                    mem.read_pointer(info.wrapping_add(ptr.times(n)))
                         .is_ok_and(|mt| mt == 0 || modules.is_generic_of(mt, m))
                 }) && mem
-                    .read_u64(info)
+                    .read_pointer(info)
                     .is_ok_and(|mt| modules.is_generic_of(mt, m));
                 if ok {
-                    *votes.entry(8 * qi as u64).or_insert(0) += 1;
+                    *votes.entry(ptr.times(qi as u64)).or_insert(0) += 1;
                 }
             }
         }
@@ -1074,23 +1135,23 @@ impl Statics<'_> {
              Module+{q:#x} ({n} modules confirm)"
         ));
         for (m, table, count) in sized {
-            let Ok(info) = mem.read_u64(m.wrapping_add(q)) else {
+            let Ok(info) = mem.read_pointer(m.wrapping_add(q)) else {
                 continue;
             };
             for i in 0..count {
-                let Ok(mt) = mem.read_u64(info.wrapping_add(8 * i)) else {
+                let Ok(mt) = mem.read_pointer(info.wrapping_add(ptr.times(i))) else {
                     break;
                 };
                 if mt == 0 || !modules.is_generic_of(mt, m) {
                     continue;
                 }
-                let Ok(entry) = mem.read_u64(table.wrapping_add(16 * i)) else {
+                let Ok(entry) = mem.read_pointer(table.wrapping_add(entry_size * i)) else {
                     break;
                 };
                 let gc = if entry == 0 {
                     0
                 } else {
-                    match mem.read_u64(entry) {
+                    match mem.read_pointer(entry) {
                         Ok(gc) => gc,
                         Err(_) => continue,
                     }
@@ -1124,7 +1185,7 @@ impl Statics<'_> {
             let Some(pairs) = known.get(&p.address) else {
                 continue;
             };
-            for k in (0..MODULE_SCAN as u64).step_by(8) {
+            for k in (0..MODULE_SCAN as u64).step_by(self.heap.ptr().usize()) {
                 // Most candidates fail on the first pairs: stop once a
                 // majority cannot be reached.
                 let (mut hits, mut misses) = (0, 0);
@@ -1148,15 +1209,17 @@ impl Statics<'_> {
     }
 
     /// The `DynamicStaticsInfo` of `mt` when its back-pointer, `d` below
-    /// the auxiliary data, names `mt`: its `m_pGCStatics`, low bit masked.
+    /// the auxiliary data, names `mt`: its `m_pGCStatics` (two pointers
+    /// before), low bit masked.
     fn dynamic_info(&self, mt: u64, d: u64) -> Option<u64> {
         let mem = self.heap.mem;
-        let aux = mem.read_u64(mt.checked_add(0x20)?).ok()?;
+        let ptr = self.heap.ptr();
+        let aux = mem.read_pointer(mt.checked_add(aux_offset(ptr))?).ok()?;
         let back = aux.checked_sub(d)?;
-        if mem.read_u64(back).ok()? != mt {
+        if mem.read_pointer(back).ok()? != mt {
             return None;
         }
-        Some(mem.read_u64(back.checked_sub(16)?).ok()? & !1)
+        Some(mem.read_pointer(back.checked_sub(ptr.times(2))?).ok()? & !1)
     }
 
     /// Reads module `p`'s non-generic statics through its types'
@@ -1219,7 +1282,11 @@ impl Statics<'_> {
                 else {
                     continue;
                 };
-                let Some(aux) = mt.checked_add(0x20).and_then(|a| mem.read_u64(a).ok()) else {
+                let ptr = self.heap.ptr();
+                let Some(aux) = mt
+                    .checked_add(aux_offset(ptr))
+                    .and_then(|a| mem.read_pointer(a).ok())
+                else {
                     continue;
                 };
                 let below = read_words(
@@ -1229,12 +1296,15 @@ impl Statics<'_> {
                 );
                 for (i, &w) in below.iter().enumerate() {
                     if w == mt {
-                        *votes.entry(MAX_AUX_DISTANCE - 8 * i as u64).or_insert(0) += 1;
+                        *votes
+                            .entry(MAX_AUX_DISTANCE - ptr.times(i as u64))
+                            .or_insert(0) += 1;
                     }
                 }
             }
         }
-        let Some((d, n)) = winner(votes).filter(|&(d, _)| d >= 8) else {
+        let min_distance = self.heap.ptr().bytes();
+        let Some((d, n)) = winner(votes).filter(|&(d, _)| d >= min_distance) else {
             self.report.calibration.push(format!(
                 "statics: TypeDef map at Module+{map:#x} ({hits} heap MethodTables confirm), but \
                  no DynamicStaticsInfo back-pointer below the auxiliary data"
@@ -1245,6 +1315,7 @@ impl Statics<'_> {
             "statics: TypeDef map at Module+{map:#x} ({hits} heap MethodTables confirm); \
              DynamicStaticsInfo's MethodTable at aux−{d:#x} ({n} types confirm)"
         ));
+        self.report.bases = StaticsBases::DynamicStaticsInfo { back: d };
         for p in plans {
             self.read_dynamic_module(p, map, d);
         }
@@ -1255,7 +1326,11 @@ impl Statics<'_> {
         let mut found_modules = Vec::new();
         let mut instances = 0;
         for (at, gc) in self.scan_for_statics_pointers() {
-            let Ok(mt) = self.heap.mem.read_u64(at.wrapping_add(16)) else {
+            let Ok(mt) = self
+                .heap
+                .mem
+                .read_pointer(at.wrapping_add(self.heap.ptr().times(2)))
+            else {
                 continue;
             };
             if seen.len() >= MAX_FOUND {
@@ -1293,20 +1368,28 @@ impl Statics<'_> {
     }
 }
 
+/// Where a MethodTable keeps its auxiliary data (.NET 9+): its third
+/// pointer, after the parent and the module.
+fn aux_offset(ptr: PointerSize) -> u64 {
+    0x10 + ptr.times(2)
+}
+
 /// The MethodTable of TypeDef `rid` through the lookup map at `map`
-/// (`{pNext, pTable, dwCount, supportedFlags}` nodes, each covering the
-/// next `dwCount` RIDs), following at most `nodes` nodes.
-fn map_lookup(mem: &dyn AddressSpace, map: u64, rid: u32, nodes: usize) -> Option<u64> {
+/// (`{pNext, pTable, dwCount, supportedFlags}` nodes of four pointers'
+/// room, each covering the next `dwCount` RIDs), following at most
+/// `nodes` nodes.
+pub(crate) fn map_lookup(mem: &dyn AddressSpace, map: u64, rid: u32, nodes: usize) -> Option<u64> {
+    let ptr = PointerSize::of(mem);
     let mut node = map;
     let mut rid = u64::from(rid);
     for _ in 0..nodes.min(MAX_MAP_NODES) {
-        let w = read_words(mem, node, 0x20);
+        let w = read_words(mem, node, ptr.usize() * 4);
         let (next, table, count, flags) = (w[0], w[1], w[2] & 0xFFFF_FFFF, w[3]);
         if rid < count {
             if table == 0 {
                 return None;
             }
-            let v = mem.read_u64(table.checked_add(8 * rid)?).ok()? & !flags;
+            let v = mem.read_pointer(table.checked_add(ptr.times(rid))?).ok()? & !flags;
             return (v != 0).then_some(v);
         }
         rid -= count;

@@ -1,8 +1,9 @@
 //! The linear walk of each segment's objects, and their references.
 
 use crate::background;
-use crate::heap::Segment;
-use crate::methodtable::{GcDesc, MethodTable, MIN_OBJECT_SIZE};
+use crate::heap::{Segment, SegmentKind};
+use crate::methodtable::{GcDesc, MethodTable};
+use crate::width::{PointerSize, Word, W32, W64};
 use heaplens_graph::NodeColumns;
 use heaplens_memory::AddressSpace;
 use std::cell::{Cell, RefCell};
@@ -216,29 +217,52 @@ impl Objects {
     }
 }
 
-/// Numbers the 8-byte words of the segments one after another, each
-/// segment starting on a page of 512 words: a reference becomes one
-/// number, and where objects start is a bitmap over those numbers.
-#[derive(Debug, Clone, Default)]
+/// Numbers the pointer-sized words of the segments one after another
+/// (8 bytes in a 64-bit process, 4 in a 32-bit one: where objects may
+/// start), each segment starting on a page of 512 words: a reference
+/// becomes one number, and where objects start is a bitmap over those
+/// numbers.
+#[derive(Debug, Clone)]
 pub struct HeapWords {
     /// Per segment (by address): its start, end and first word.
     spans: Vec<(u64, u64, u64)>,
     /// How many words (a multiple of 512).
     total: u64,
+    /// log2 of the word's size.
+    shift: u32,
     /// The segment of the last successful lookup (references cluster).
     last: std::cell::Cell<usize>,
+}
+
+impl Default for HeapWords {
+    fn default() -> Self {
+        HeapWords::empty(PointerSize::Eight)
+    }
 }
 
 /// log2 of the words in a page of [`HeapWords`] (4 KiB).
 const PAGE_WORDS_SHIFT: u32 = 9;
 
 impl HeapWords {
-    /// Numbers the words of the stretches `[start, end)` (in address
-    /// order, disjoint).
-    pub fn from_stretches(stretches: impl IntoIterator<Item = (u64, u64)>) -> HeapWords {
-        let mut out = HeapWords::default();
+    /// No words, of `ptr` bytes each.
+    fn empty(ptr: PointerSize) -> HeapWords {
+        HeapWords {
+            spans: Vec::new(),
+            total: 0,
+            shift: ptr.bytes().trailing_zeros(),
+            last: std::cell::Cell::new(0),
+        }
+    }
+
+    /// Numbers the words of `ptr` bytes of the stretches `[start, end)` (in
+    /// address order, disjoint).
+    pub fn from_stretches(
+        ptr: PointerSize,
+        stretches: impl IntoIterator<Item = (u64, u64)>,
+    ) -> HeapWords {
+        let mut out = HeapWords::empty(ptr);
         for (start, end) in stretches {
-            let words = end.saturating_sub(start).div_ceil(8);
+            let words = end.saturating_sub(start).div_ceil(ptr.bytes());
             out.spans.push((start, end, out.total));
             out.total += words.div_ceil(1 << PAGE_WORDS_SHIFT) << PAGE_WORDS_SHIFT;
         }
@@ -250,6 +274,7 @@ impl HeapWords {
     /// more than the dump holds costs no more than what it holds.
     pub fn held(mem: &dyn AddressSpace, segments: &[Segment]) -> HeapWords {
         HeapWords::from_stretches(
+            PointerSize::of(mem),
             segments
                 .iter()
                 .flat_map(|s| heaplens_memory::held_stretches(mem, s.start, s.end)),
@@ -261,7 +286,7 @@ impl HeapWords {
         self.total
     }
 
-    /// The number of the 8-byte aligned word at `addr`, when it lies in a
+    /// The number of the pointer-aligned word at `addr`, when it lies in a
     /// segment.
     #[inline]
     pub fn word(&self, addr: u64) -> Option<u64> {
@@ -276,7 +301,7 @@ impl HeapWords {
         }
         let (start, _, first) = self.spans[s];
         let off = addr - start;
-        (off & 7 == 0).then_some(first + (off >> 3))
+        (off & ((1 << self.shift) - 1) == 0).then_some(first + (off >> self.shift))
     }
 }
 
@@ -296,7 +321,7 @@ pub struct AddressIndex {
 }
 
 impl AddressIndex {
-    /// Indexes `objects` (in address order, 8-byte aligned), numbered by
+    /// Indexes `objects` (in address order, pointer-aligned), numbered by
     /// `words` (an object outside its stretches is left out).
     pub fn new(objects: &Objects, words: HeapWords) -> AddressIndex {
         let pages = (words.count() >> PAGE_WORDS_SHIFT) as usize;
@@ -441,12 +466,14 @@ impl<'a> Window<'a> {
         false
     }
 
-    fn u64(&mut self, addr: u64) -> Option<u64> {
-        if !self.ensure(addr, 8) {
+    /// The pointer-sized word at `addr`.
+    #[inline(always)]
+    fn word<W: Word>(&mut self, addr: u64) -> Option<u64> {
+        if !self.ensure(addr, W::BYTES as usize) {
             return None;
         }
         let o = (addr - self.base) as usize;
-        Some(u64::from_le_bytes(self.buf[o..o + 8].try_into().ok()?))
+        Some(W::load(&self.buf[o..]))
     }
 
     fn u32(&mut self, addr: u64) -> Option<u32> {
@@ -465,10 +492,6 @@ impl<'a> Window<'a> {
         let o = (addr - self.base) as usize;
         Some(&self.buf[o..o + n])
     }
-}
-
-fn align8(x: u64) -> u64 {
-    (x + 7) & !7
 }
 
 /// What [`walk`] found.
@@ -536,8 +559,9 @@ impl Part {
     /// Walks the segments `next` hands out (indices into `segments`, which
     /// `words` numbers) until it hands out none, calling
     /// `progress(bytes_done)` now and then; false when `progress` said stop.
+    /// Objects are read with words of `W` (the process's pointer size).
     #[allow(clippy::too_many_arguments)]
-    fn walk(
+    fn walk<W: Word>(
         &mut self,
         mem: &dyn AddressSpace,
         segments: &[Segment],
@@ -569,6 +593,10 @@ impl Part {
             window.reset(seg.end);
             let mut pos = seg.start;
             let mut last_report = pos;
+            // Objects of the large and pinned object heaps are 8-aligned
+            // on 32-bit too.
+            let large = matches!(seg.kind, SegmentKind::Large | SegmentKind::Pinned);
+            let min_object = W::SIZE.min_object_size();
             let stop = |pos: u64, why: String, problems: &mut Vec<WalkProblem>| {
                 problems.push(WalkProblem {
                     segment: seg.record,
@@ -586,30 +614,30 @@ impl Part {
                         return false;
                     }
                 }
-                let Some(word) = window.u64(pos) else {
+                let Some(word) = window.word::<W>(pos) else {
                     stop(pos, "memory not in the dump".into(), problems);
                     break;
                 };
-                let mt = word & !7;
+                let mt = word & !W::TAG;
                 if mt == 0 {
                     // A thread's allocation context: unformatted space up
                     // to its limit, then the GC's minimum-object slack.
                     if let Some(&limit) = contexts.get(&pos) {
-                        let next = align8(limit + MIN_OBJECT_SIZE);
+                        let next = W::SIZE.object_extent(limit + min_object, false);
                         if next >= seg.end {
                             break;
                         }
-                        let w = window.u64(next).unwrap_or(0) & !7;
+                        let w = window.word::<W>(next).unwrap_or(0) & !W::TAG;
                         if next > pos && mts.lookup(mem, w).is_some() {
                             pos = next;
                             continue;
                         }
                     }
                     // Otherwise zeros up to the next object.
-                    match skip_zeros(&mut window, pos, seg.end) {
+                    match skip_zeros::<W>(&mut window, pos, seg.end) {
                         Some(next) if next >= seg.end => break,
                         Some(next) => {
-                            let w = window.u64(next).unwrap_or(0) & !7;
+                            let w = window.word::<W>(next).unwrap_or(0) & !W::TAG;
                             if mts.lookup(mem, w).is_some() {
                                 pos = next;
                                 continue;
@@ -633,7 +661,7 @@ impl Part {
                 };
                 let info = &mts.tables[t as usize];
                 let components = if info.component_size != 0 {
-                    match window.u32(pos + 8) {
+                    match window.u32(pos + W::SIZE.length_offset()) {
                         Some(c) => c,
                         None => {
                             stop(pos, "memory not in the dump".into(), problems);
@@ -655,7 +683,7 @@ impl Part {
                 objects.push(pos, t, size);
                 if let Some(r) = raw.as_mut() {
                     if let Some(desc) = &info.gcdesc {
-                        for_each_reference_at(&mut window, &mut far, desc, pos, size, |v| {
+                        for_each_reference_at::<W>(&mut window, &mut far, desc, pos, size, |v| {
                             match words.word(v) {
                                 Some(w) => r.words.push(w as u32),
                                 None => r.invalid += 1,
@@ -664,7 +692,7 @@ impl Part {
                     }
                     r.starts.push(r.words.len() as u32);
                 }
-                pos += align8(size.max(MIN_OBJECT_SIZE));
+                pos += W::SIZE.object_extent(size, large);
             }
             done += seg.end.saturating_sub(last_report);
             if !progress(done) {
@@ -672,6 +700,29 @@ impl Part {
             }
         }
         true
+    }
+
+    /// [`Part::walk`] with words of `ptr` bytes.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_sized(
+        &mut self,
+        ptr: PointerSize,
+        mem: &dyn AddressSpace,
+        segments: &[Segment],
+        next: &mut dyn FnMut() -> Option<usize>,
+        contexts: &AddrMap<u64>,
+        mts: &mut MethodTables,
+        words: &HeapWords,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> bool {
+        match ptr {
+            PointerSize::Four => {
+                self.walk::<W32>(mem, segments, next, contexts, mts, words, progress)
+            }
+            PointerSize::Eight => {
+                self.walk::<W64>(mem, segments, next, contexts, mts, words, progress)
+            }
+        }
     }
 
     /// Appends `later`, the walk of the segments after this one's (in any
@@ -775,7 +826,8 @@ pub fn walk(
     let heap = held_bytes(mem, segments);
     let mut part = Part::new(heap, &words, references_on_the_way(&words, read_references));
     let mut all = 0..segments.len();
-    if !part.walk(
+    if !part.walk_sized(
+        PointerSize::of(mem),
         mem,
         segments,
         &mut || all.next(),
@@ -843,7 +895,8 @@ pub fn walk_parallel(
             let mut later_mts = MethodTables::default();
             let mut part = Part::new(heap / 2, &later_words, on_the_way);
             let mut top = || take(true);
-            let ok = part.walk(
+            let ok = part.walk_sized(
+                PointerSize::of(mem),
                 mem,
                 segments,
                 &mut top,
@@ -857,7 +910,8 @@ pub fn walk_parallel(
         |later_done| {
             let mut part = Part::new(heap, &words, on_the_way);
             let mut bottom = || take(false);
-            let ok = part.walk(
+            let ok = part.walk_sized(
+                PointerSize::of(mem),
                 mem,
                 segments,
                 &mut bottom,
@@ -892,7 +946,7 @@ pub fn walk_parallel(
 /// (the hot path, inlined), or for an object larger than a window's chunk
 /// ([`far_references`]) slot by slot, only when the dump holds it whole.
 #[inline(always)]
-fn for_each_reference_at<'m>(
+fn for_each_reference_at<'m, W: Word>(
     window: &mut Window<'m>,
     far: &mut Option<Window<'m>>,
     desc: &GcDesc,
@@ -902,10 +956,10 @@ fn for_each_reference_at<'m>(
 ) {
     if size <= CHUNK as u64 {
         if let Some(bytes) = window.bytes(addr, size as usize) {
-            for_each_reference(desc, size, bytes, f);
+            for_each_reference::<W>(desc, size, bytes, f);
         }
     } else {
-        far_references(window.mem, far, desc, addr, size, f);
+        far_references::<W>(window.mem, far, desc, addr, size, f);
     }
 }
 
@@ -913,7 +967,7 @@ fn for_each_reference_at<'m>(
 /// through `far`, when the dump holds the whole object: neither a buffer
 /// nor the work is sized by what the dump claims.
 #[inline(never)]
-fn far_references<'m>(
+fn far_references<'m, W: Word>(
     mem: &'m dyn AddressSpace,
     far: &mut Option<Window<'m>>,
     desc: &GcDesc,
@@ -929,8 +983,8 @@ fn far_references<'m>(
     }
     let far = far.get_or_insert_with(|| Window::new(mem));
     far.reset(end);
-    desc.for_each_slot(size, |o| {
-        if let Some(v) = far.u64(addr + o) {
+    desc.slots::<W>(size, |o| {
+        if let Some(v) = far.word::<W>(addr + o) {
             if v != 0 {
                 f(v);
             }
@@ -941,11 +995,11 @@ fn far_references<'m>(
 /// Calls `f` with every non-null reference of an object of `size` bytes
 /// whose bytes (as many as the dump holds) are `bytes`.
 #[inline(always)]
-fn for_each_reference(desc: &GcDesc, size: u64, bytes: &[u8], mut f: impl FnMut(u64)) {
-    desc.for_each_slot(size, |o| {
+fn for_each_reference<W: Word>(desc: &GcDesc, size: u64, bytes: &[u8], mut f: impl FnMut(u64)) {
+    desc.slots::<W>(size, |o| {
         let o = o as usize;
-        if let Some(slot) = bytes.get(o..o + 8) {
-            let v = u64::from_le_bytes(slot.try_into().unwrap_or([0; 8]));
+        if let Some(slot) = bytes.get(o..o + W::BYTES as usize) {
+            let v = W::load(slot);
             if v != 0 {
                 f(v);
             }
@@ -958,26 +1012,27 @@ fn for_each_reference(desc: &GcDesc, size: u64, bytes: &[u8], mut f: impl FnMut(
 /// memory leaves out the loader heaps of .NET 7+, which are shared
 /// mappings).
 fn not_a_method_table(mem: &dyn AddressSpace, mt: u64) -> String {
-    if mt != 0 && mem.read_u64(mt).is_err() {
+    if mt != 0 && mem.read_pointer(mt).is_err() {
         format!("the MethodTable {mt:#x} {MISSING_TYPE_DATA}; a full-memory dump holds them)")
     } else {
         format!("{mt:#x} is not a MethodTable")
     }
 }
 
-/// The first non-zero word at or after `pos` (8-byte steps), or `end`.
-fn skip_zeros(window: &mut Window<'_>, mut pos: u64, end: u64) -> Option<u64> {
+/// The first non-zero word of `W` at or after `pos`, or `end`.
+fn skip_zeros<W: Word>(window: &mut Window<'_>, mut pos: u64, end: u64) -> Option<u64> {
+    let p = W::BYTES as usize;
     while pos < end {
         let n = ((end - pos) as usize).min(CHUNK);
         let bytes = window.bytes(pos, n)?;
         match bytes
-            .chunks_exact(8)
+            .chunks_exact(p)
             .position(|w| w.iter().any(|&b| b != 0))
         {
-            Some(i) => return Some(pos + 8 * i as u64),
-            None => pos += (n as u64) & !7,
+            Some(i) => return Some(pos + (p * i) as u64),
+            None => pos += (n as u64) & !(W::BYTES - 1),
         }
-        if n < 8 {
+        if n < p {
             break;
         }
     }
@@ -1004,6 +1059,22 @@ pub fn references(
     if let Some(raw) = raw.filter(|r| r.starts.len() == n + 1) {
         return resolve_references(objects, raw, extra, progress);
     }
+    match PointerSize::of(mem) {
+        PointerSize::Four => read_references::<W32>(mem, segments, objects, mts, extra, progress),
+        PointerSize::Eight => read_references::<W64>(mem, segments, objects, mts, extra, progress),
+    }
+}
+
+/// [`references`] read from the dump, with words of `W`.
+fn read_references<W: Word>(
+    mem: &dyn AddressSpace,
+    segments: &[Segment],
+    objects: &Objects,
+    mts: &MethodTables,
+    extra: &[(u32, u32)],
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Option<(Vec<u32>, Vec<u32>, u64)> {
+    let n = objects.len();
     let index = AddressIndex::new(objects, HeapWords::held(mem, segments));
     let extra = valid_extra(extra, n);
     let mut starts = Vec::with_capacity(n + 1);
@@ -1024,12 +1095,17 @@ pub fn references(
             if let Some(desc) = &info.gcdesc {
                 let addr = objects.address(i);
                 let size = objects.size(i);
-                for_each_reference_at(&mut window, &mut far, desc, addr, size, |v| {
-                    match index.find(v) {
+                for_each_reference_at::<W>(
+                    &mut window,
+                    &mut far,
+                    desc,
+                    addr,
+                    size,
+                    |v| match index.find(v) {
                         Some(j) => targets.push(j as u32),
                         None => invalid += 1,
-                    }
-                });
+                    },
+                );
             }
             while let Some(&&(from, to)) = extra.peek() {
                 if from as usize > i {
@@ -1239,7 +1315,10 @@ mod tests {
             segment(0x30_0000, 0x31_0000),
         ];
         let (objects, addrs, _, _) = spread(&segments);
-        let words = HeapWords::from_stretches(segments.iter().map(|s| (s.start, s.end)));
+        let words = HeapWords::from_stretches(
+            PointerSize::Eight,
+            segments.iter().map(|s| (s.start, s.end)),
+        );
         let index = AddressIndex::new(&objects, words);
         for s in &segments {
             for a in (s.start - 64..s.end + 64).step_by(4) {

@@ -6,12 +6,15 @@
 use crate::background;
 use crate::heap::{in_segments, Segment, SegmentKind};
 use crate::walk::AddrMap;
+use crate::width::{PointerSize, Word, W32, W64};
 use heaplens_memory::AddressSpace;
 
 /// How much memory is read at once.
 const CHUNK: usize = 1 << 20;
-/// A context is `{alloc_ptr, alloc_limit, alloc_bytes, alloc_bytes_uoh,
-/// …}`: four words.
+/// A context is `{alloc_ptr, alloc_limit, i64 alloc_bytes, i64
+/// alloc_bytes_uoh, …}`: two pointers and two 64-bit counters (32 bytes on
+/// 64-bit, 24 on 32-bit; `gc_alloc_context` in `gcinterface.h`). At most
+/// this many bytes are looked at from a context's start.
 const PAIR: usize = 32;
 /// The two counters of a context are byte counts, far below any address,
 /// which tells a context from an array of heap pointers (handle tables,
@@ -19,10 +22,6 @@ const PAIR: usize = 32;
 const COUNTER_LIMIT: u64 = 1 << 44;
 /// Most heap pointers kept; past this, [`Scan::heap_pointers`] is `None`.
 const MAX_HEAP_POINTERS: usize = 1 << 20;
-/// A chunk with more heap pointers than this is an array of them (the GC's
-/// mark list, a handle table page): its words are not kept, the chunk is
-/// remembered instead ([`HeapPointers::dense`]).
-const DENSE: usize = CHUNK / 8 / 8;
 
 /// What one pass over the writable memory found.
 #[derive(Debug, Default)]
@@ -37,7 +36,7 @@ pub struct Scan {
 }
 
 /// The words of the writable memory pointing into the heap (low bit
-/// masked, 8-byte aligned).
+/// masked, pointer-aligned).
 #[derive(Debug, Default)]
 pub struct HeapPointers {
     /// `(where, value)` in address order, outside the dense chunks.
@@ -63,16 +62,17 @@ impl HeapPointers {
             .filter(|&&(_, v)| keep(v))
             .copied()
             .collect();
+        let ptr = PointerSize::of(mem);
         let mut buf = Vec::new();
         for &(start, len) in &self.dense {
             buf.resize(len as usize, 0);
             if mem.read_virtual(start, &mut buf).is_err() {
                 continue;
             }
-            for (k, w) in buf.chunks_exact(8).enumerate() {
-                let v = u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) & !1;
-                if v % 8 == 0 && keep(v) {
-                    out.push((start + 8 * k as u64, v));
+            for (k, w) in buf.chunks_exact(ptr.usize()).enumerate() {
+                let v = ptr.read(w, 0) & !1;
+                if ptr.aligned(v) && keep(v) {
+                    out.push((start + ptr.times(k as u64), v));
                 }
             }
         }
@@ -198,7 +198,7 @@ pub(crate) fn pointers(
 /// (of, mine)`; chunks of all regions counted in order), and finds what
 /// `want` asks for: the contexts, and the words kept — `None` when there
 /// were more than `want.cap`, unless only the first `want.cap` are wanted
-/// (`want.skip_dense` false).
+/// (`want.skip_dense` false). Words are of the process's pointer size.
 fn pass(
     mem: &dyn AddressSpace,
     segments: &[Segment],
@@ -206,6 +206,23 @@ fn pass(
     want: &Want<'_>,
     share: (u64, u64),
 ) -> (AddrMap<u64>, Option<HeapPointers>) {
+    match PointerSize::of(mem) {
+        PointerSize::Four => pass_w::<W32>(mem, segments, gc_range, want, share),
+        PointerSize::Eight => pass_w::<W64>(mem, segments, gc_range, want, share),
+    }
+}
+
+/// [`pass`] with words of `W`.
+fn pass_w<W: Word>(
+    mem: &dyn AddressSpace,
+    segments: &[Segment],
+    gc_range: Option<(u64, u64)>,
+    want: &Want<'_>,
+    share: (u64, u64),
+) -> (AddrMap<u64>, Option<HeapPointers>) {
+    let p = W::BYTES as usize;
+    // A context's counters follow its two pointers.
+    let (bytes_at, uoh_bytes_at) = (2 * p, 2 * p + 8);
     let (of, mine) = share;
     let mut contexts = AddrMap::default();
     let mut kept = Vec::new();
@@ -245,7 +262,10 @@ fn pass(
         if r.protection.is_some_and(|p| !p.write) {
             continue;
         }
-        let (start, end) = (r.start & !7, r.start.saturating_add(r.data_size));
+        let (start, end) = (
+            r.start & !(W::BYTES - 1),
+            r.start.saturating_add(r.data_size),
+        );
         let holds_heap = segments
             .get(segments.partition_point(|s| s.end <= start))
             .is_some_and(|s| s.start < end)
@@ -269,7 +289,7 @@ fn pass(
             let part_end = end.min(next_segment).min(next_gc);
             let mut pos = at;
             while pos < part_end {
-                let n = ((part_end - pos) as usize).min(CHUNK + PAIR) & !7;
+                let n = ((part_end - pos) as usize).min(CHUNK + PAIR) & !(p - 1);
                 if n == 0 {
                     break;
                 }
@@ -279,26 +299,32 @@ fn pass(
                 }
                 if chunk % of == mine && mem.read_virtual(pos, &mut buf[..n]).is_ok() {
                     let first = kept.len();
-                    let word =
-                        |i: usize| u64::from_le_bytes(buf[i..i + 8].try_into().unwrap_or([0; 8]));
+                    let word = |i: usize| buf.get(i..).map_or(0, W::load);
+                    let counter = |i: usize| {
+                        buf.get(i..i + 8)
+                            .and_then(|c| c.try_into().ok())
+                            .map_or(u64::MAX, u64::from_le_bytes)
+                    };
                     // Words from CHUNK on are the next chunk's.
-                    for i in (0..n.min(CHUNK)).step_by(8) {
+                    for i in (0..n.min(CHUNK)).step_by(p) {
                         let w = word(i);
                         let v = w & !1;
                         if let Some(keep) = want.keep.filter(|_| !over) {
-                            if v % 8 == 0 && v >= heap_lo && v < heap_hi && keep(v) {
+                            if v & (W::BYTES - 1) == 0 && v >= heap_lo && v < heap_hi && keep(v) {
                                 kept.push((pos + i as u64, v));
                             }
                         }
                         if !find_contexts
-                            || i + PAIR > n
+                            || i + uoh_bytes_at + 8 > n
                             || w.wrapping_sub(lo) >= span
-                            || w % 8 != 0
+                            || w & (W::BYTES - 1) != 0
                         {
                             continue;
                         }
-                        let l = word(i + 8);
-                        if l <= w || word(i + 16) >= COUNTER_LIMIT || word(i + 24) >= COUNTER_LIMIT
+                        let l = word(i + p);
+                        if l <= w
+                            || counter(i + bytes_at) >= COUNTER_LIMIT
+                            || counter(i + uoh_bytes_at) >= COUNTER_LIMIT
                         {
                             continue;
                         }
@@ -308,7 +334,8 @@ fn pass(
                             *e = (*e).max(l);
                         }
                     }
-                    if want.skip_dense && kept.len() - first > DENSE {
+                    // Dense: more than one word in eight.
+                    if want.skip_dense && kept.len() - first > CHUNK / p / 8 {
                         kept.truncate(first);
                         dense.push((pos, n.min(CHUNK) as u64));
                     }

@@ -136,16 +136,34 @@ pub fn is_x86_fixture(dir: &Path) -> bool {
 
 /// The fixture folders the heap-walk tests run on: the corpus' (sorted),
 /// then those of `scripts/make-fixtures` but its `-big` one (that heap is
-/// the benchmark's) and its 32-bit ones ([`x86_fixture_dirs`]: the walker
-/// reads 64-bit processes only, until issue 20's pointer-size work); says
+/// the benchmark's), its 32-bit ones ([`x86_fixture_dirs`]) included; says
 /// (on stderr) when `what` has no generated ones.
 pub fn walk_fixture_dirs(shared: &Path, what: &str) -> Vec<PathBuf> {
     let mut v = fixture_dirs(shared);
     v.extend(
         generated_fixture_dirs(what)
             .into_iter()
-            .filter(|d| !d.to_string_lossy().ends_with("-big") && !is_x86_fixture(d)),
+            .filter(|d| !d.to_string_lossy().ends_with("-big")),
     );
+    v
+}
+
+/// The generated fixture sets of the zoo (`FIXTURES=zoo
+/// scripts/make-fixtures`: `linux-net8-zoo`, `linux-net31-zoo`,
+/// `linux-net10-zoo`: objects of known contents), sorted; when there are
+/// none, says (on stderr) that `what` skips them.
+pub fn zoo_fixture_dirs(what: &str) -> Vec<PathBuf> {
+    let v: Vec<PathBuf> = manifest_dirs(&generated_path())
+        .into_iter()
+        .filter(|d| d.to_string_lossy().ends_with("-zoo"))
+        .collect();
+    if v.is_empty() {
+        eprintln!(
+            "SKIPPED {what} on the zoo (objects of known contents): none in {} (make them with \
+             FIXTURES=zoo scripts/make-fixtures, or set {GENERATED_ENV})",
+            generated_path().display()
+        );
+    }
     v
 }
 

@@ -206,6 +206,11 @@ impl GraphBuilder {
         (self.graph.types.len() - 1) as TypeIndex
     }
 
+    /// Gives the graph its types' namespaces, base types and interfaces.
+    pub fn set_hierarchy(&mut self, h: crate::hierarchy::TypeHierarchy) {
+        self.graph.hierarchy = Some(h);
+    }
+
     /// Number of types so far.
     pub fn type_count(&self) -> usize {
         self.graph.types.len()

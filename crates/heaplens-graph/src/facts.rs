@@ -62,6 +62,11 @@ pub struct Capabilities {
     /// size buckets such as ` (Bytes > 10K)`). A diff of inputs that spell
     /// names differently compares them normalized.
     pub runtime_type_names: bool,
+    /// Types come with their namespace, base types and interfaces from the
+    /// metadata ([`crate::TypeHierarchy`]), so objects can be grouped by
+    /// what they implement; a `.gcdump` holds names only, and a dump
+    /// without the modules' metadata cannot know them.
+    pub type_hierarchy: bool,
 }
 
 impl Capabilities {
@@ -72,19 +77,21 @@ impl Capabilities {
         object_addresses: false,
         object_contents: false,
         runtime_type_names: false,
+        type_hierarchy: false,
     };
 
     /// The stable names of the capabilities (`unreachable_objects`,
     /// `sampled`, `object_addresses`, `object_contents`,
-    /// `runtime_type_names`) with their values, in that order: for JSON
-    /// output and the result schema.
-    pub fn named(self) -> [(&'static str, bool); 5] {
+    /// `runtime_type_names`, `type_hierarchy`) with their values, in that
+    /// order: for JSON output and the result schema.
+    pub fn named(self) -> [(&'static str, bool); 6] {
         [
             ("unreachable_objects", self.unreachable_objects),
             ("sampled", self.sampled),
             ("object_addresses", self.object_addresses),
             ("object_contents", self.object_contents),
             ("runtime_type_names", self.runtime_type_names),
+            ("type_hierarchy", self.type_hierarchy),
         ]
     }
 }

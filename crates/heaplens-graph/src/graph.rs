@@ -1,6 +1,7 @@
 //! The immutable heap graph.
 
 use crate::columns::{AddressColumn, SizeColumn, TypeColumn};
+use crate::hierarchy::TypeHierarchy;
 use crate::starts::EdgeStarts;
 
 /// Index of a node (object or pseudo-node) in a [`HeapGraph`].
@@ -122,6 +123,7 @@ pub struct HeapGraph {
     pub(crate) root_node: Option<NodeIndex>,
     pub(crate) roots: Vec<Root>,
     pub(crate) root_names: Vec<String>,
+    pub(crate) hierarchy: Option<TypeHierarchy>,
 }
 
 impl HeapGraph {
@@ -220,6 +222,12 @@ impl HeapGraph {
         root.name.map(|i| self.root_names[i as usize].as_str())
     }
 
+    /// The types' namespaces, base types and interfaces, when the input
+    /// knows them (see [`TypeHierarchy`]).
+    pub fn hierarchy(&self) -> Option<&TypeHierarchy> {
+        self.hierarchy.as_ref()
+    }
+
     /// Sum of all node sizes.
     pub fn total_size(&self) -> u64 {
         (0..self.node_count() as NodeIndex)
@@ -244,5 +252,9 @@ impl HeapGraph {
             + self.roots.capacity() * size_of::<Root>()
             + self.root_names.capacity() * size_of::<String>()
             + strings(&self.root_names)
+            + self
+                .hierarchy
+                .as_ref()
+                .map_or(0, TypeHierarchy::memory_bytes)
     }
 }

@@ -32,10 +32,12 @@ mod builder;
 mod columns;
 mod facts;
 mod graph;
+mod hierarchy;
 mod progress;
 mod starts;
 
 pub use builder::{BuildError, GraphBuilder, NodeColumns};
 pub use facts::{Capabilities, Sampling};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
+pub use hierarchy::{TypeHierarchy, TypeHierarchyBuilder};
 pub use progress::{CancelFlag, Cancellable, Cancelled, NoProgress, Phase, Progress, Unit};

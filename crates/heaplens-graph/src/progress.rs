@@ -48,11 +48,22 @@ pub enum Phase {
     SpanningTree,
     /// Dominators and retained sizes (objects).
     RetainedSizes,
+    /// A flame graph's tree of type paths over the dominator or spanning
+    /// tree (objects).
+    FlameGraph,
+    /// Key retention paths: a type's objects grouped by their path from a
+    /// root (objects).
+    KeyPaths,
+    /// Reading every live string's text for duplicates (objects).
+    ReadingStrings,
+    /// Measuring collections and arrays for waste (objects, twice: the
+    /// collections, then the arrays).
+    MeasuringCollections,
 }
 
 impl Phase {
     /// Every phase, in the order a read and its analyses meet them.
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 12] = [
         Phase::Unpacking,
         Phase::ReadingObjects,
         Phase::FindingHeap,
@@ -61,6 +72,10 @@ impl Phase {
         Phase::FindingRoots,
         Phase::SpanningTree,
         Phase::RetainedSizes,
+        Phase::FlameGraph,
+        Phase::KeyPaths,
+        Phase::ReadingStrings,
+        Phase::MeasuringCollections,
     ];
 
     /// What its reports count.
@@ -72,7 +87,11 @@ impl Phase {
             | Phase::FollowingReferences
             | Phase::FindingRoots
             | Phase::SpanningTree
-            | Phase::RetainedSizes => Unit::Objects,
+            | Phase::RetainedSizes
+            | Phase::FlameGraph
+            | Phase::KeyPaths
+            | Phase::ReadingStrings
+            | Phase::MeasuringCollections => Unit::Objects,
         }
     }
 
@@ -87,6 +106,10 @@ impl Phase {
             Phase::FindingRoots => "finding roots",
             Phase::SpanningTree => "ordering the heap as PerfView does",
             Phase::RetainedSizes => "computing retained sizes",
+            Phase::FlameGraph => "drawing the flame graph",
+            Phase::KeyPaths => "grouping retention paths",
+            Phase::ReadingStrings => "reading strings",
+            Phase::MeasuringCollections => "measuring collections",
         }
     }
 
@@ -101,6 +124,10 @@ impl Phase {
             Phase::FindingRoots => "finding_roots",
             Phase::SpanningTree => "spanning_tree",
             Phase::RetainedSizes => "retained_sizes",
+            Phase::FlameGraph => "flame_graph",
+            Phase::KeyPaths => "key_paths",
+            Phase::ReadingStrings => "reading_strings",
+            Phase::MeasuringCollections => "measuring_collections",
         }
     }
 }

@@ -514,6 +514,19 @@ impl<R: ReadAt> MemoryMap<R> {
             .then(|| self.backing[i].0 + (addr - r.start))
     }
 
+    /// The ranges of the map (sorted by address): what [`MemoryMap::new`]
+    /// needs to map the same dump file again, over another handle to it.
+    pub fn mapped_ranges(&self) -> Vec<MappedRange> {
+        self.regions
+            .iter()
+            .zip(&self.backing)
+            .map(|(&region, &(file_offset, _))| MappedRange {
+                region,
+                file_offset,
+            })
+            .collect()
+    }
+
     /// The dump file.
     pub fn source(&self) -> &R {
         &self.source

@@ -20,12 +20,14 @@
 //! Not handled: metadata format 1.x table schemas (pre-.NET 2.0), the
 //! `#JTD` (all-columns-4-bytes) EnC delta format, portable PDB tables.
 
+mod members;
 mod sig;
 mod tables;
 
 use std::ops::Range;
 
 pub use heaplens_pe::PeImage;
+pub use members::{primitive_name, EnumDef, EnumLiteral};
 pub use sig::{decode_compressed, element_type, FieldType};
 pub use tables::{CodedIndex, TableId, TABLE_COUNT};
 
@@ -903,6 +905,75 @@ impl Metadata {
             chain.push(self.type_ref(scope.rid())?);
         }
         Ok(nested_name(chain.iter().map(|t| (t.namespace, t.name))))
+    }
+
+    /// The interfaces TypeDef `rid` declares it implements (its
+    /// `InterfaceImpl` rows, in table order): TypeDef, TypeRef or TypeSpec
+    /// tokens.
+    pub fn interface_impls(&self, rid: u32) -> Vec<Token> {
+        if rid == 0 {
+            return Vec::new();
+        }
+        self.rows_with(TableId::InterfaceImpl, 0, rid)
+            .into_iter()
+            .map(|r| {
+                let v = self.cell_unchecked(TableId::InterfaceImpl, r, 1);
+                self.coded(CodedIndex::TypeDefOrRef, v)
+            })
+            .collect()
+    }
+
+    /// The name of a TypeDef, TypeRef or TypeSpec token as a base type or
+    /// an interface is named by its definition: `Namespace.Name` with the
+    /// `` `N `` arity of a generic type; a TypeSpec that instantiates a
+    /// generic type (``IList`1<T>``) gives the generic type's name
+    /// (``System.Collections.Generic.IList`1``).
+    pub fn type_def_or_ref_name(&self, token: Token) -> Result<String> {
+        match token.table() {
+            Some(TableId::TypeDef) => self.full_type_name(token.rid()),
+            Some(TableId::TypeRef) => self.type_ref_full_name(token.rid()),
+            Some(TableId::TypeSpec) => {
+                self.check_rid(TableId::TypeSpec, token.rid())?;
+                let index = self.cell_unchecked(TableId::TypeSpec, token.rid(), 0);
+                let blob = self.blob(index)?;
+                let bad = |offset: usize, detail: &'static str| MetadataError::BadSignatureBlob {
+                    index,
+                    offset,
+                    detail,
+                };
+                let mut r = sig::SigReader::new(blob);
+                let e = r.u8().map_err(|e| bad(e.offset, e.detail))?;
+                if e != sig::element_type::GENERICINST {
+                    return Err(bad(0, "a TypeSpec that is not a generic instantiation"));
+                }
+                r.u8().map_err(|e| bad(e.offset, e.detail))?;
+                let def = r.type_token().map_err(|e| bad(e.offset, e.detail))?;
+                if def.table() == Some(TableId::TypeSpec) {
+                    return Err(bad(2, "a generic instantiation of a TypeSpec"));
+                }
+                self.type_def_or_ref_name(def)
+            }
+            _ => Err(MetadataError::BadSignatureBlob {
+                index: token.0,
+                offset: 0,
+                detail: "not a TypeDef, TypeRef or TypeSpec token",
+            }),
+        }
+    }
+
+    /// The namespace of TypeDef `rid`: its own, or its outermost enclosing
+    /// type's for a nested type.
+    pub fn type_namespace(&self, rid: u32) -> Result<&str> {
+        let mut cur = rid;
+        let mut steps = 0;
+        while let Some(outer) = self.enclosing_type(cur) {
+            steps += 1;
+            if steps > MAX_NESTING {
+                return Err(MetadataError::NestingTooDeep { rid });
+            }
+            cur = outer;
+        }
+        Ok(self.type_def(cur)?.namespace)
     }
 
     /// The TypeDef whose full name ([`Metadata::full_type_name`]) is `name`

@@ -126,6 +126,11 @@ impl<'a> SigReader<'a> {
         SigReader { b, pos: 0 }
     }
 
+    /// An error at the current position.
+    pub fn error(&self, detail: &'static str) -> SigError {
+        self.err(detail)
+    }
+
     fn err(&self, detail: &'static str) -> SigError {
         SigError {
             offset: self.pos,

@@ -604,3 +604,47 @@ fn random_corruption_does_not_panic() {
         }
     }
 }
+
+#[test]
+fn interfaces_and_their_names() {
+    use TableId as T;
+    let mut b = sample();
+    // TypeSpec 1: Gen`2<int32, string> (a generic instantiation).
+    let spec = b.b(&[
+        element_type::GENERICINST,
+        element_type::CLASS,
+        5 << 2,
+        2,
+        element_type::I4,
+        element_type::STRING,
+    ]);
+    b.row(T::TypeSpec, &[spec]);
+    // TypeSpec 2: not an instantiation (string[]).
+    let arr = b.b(&[element_type::SZARRAY, element_type::STRING]);
+    b.row(T::TypeSpec, &[arr]);
+    let tdor = |t, rid| CodedIndex::TypeDefOrRef.encode(t, rid).unwrap();
+    b.row(T::InterfaceImpl, &[2, tdor(T::TypeRef, 1)]);
+    b.row(T::InterfaceImpl, &[2, tdor(T::TypeSpec, 1)]);
+    b.row(T::InterfaceImpl, &[6, tdor(T::TypeDef, 3)]);
+    b.row(T::InterfaceImpl, &[6, tdor(T::TypeSpec, 2)]);
+    let md = Metadata::parse(b.build()).unwrap();
+    let names = |rid| -> Vec<Option<String>> {
+        md.interface_impls(rid)
+            .into_iter()
+            .map(|t| md.type_def_or_ref_name(t).ok())
+            .collect()
+    };
+    assert_eq!(
+        names(2),
+        [
+            Some("System.Object".to_owned()),
+            Some("NS.Gen`2".to_owned())
+        ]
+    );
+    let plain = names(6);
+    assert_eq!(plain[0].as_deref(), Some("NS.Outer+Inner"));
+    assert!(plain[1].is_none());
+    assert!(names(3).is_empty() && names(0).is_empty());
+    assert_eq!(md.type_namespace(4).unwrap(), "NS");
+    assert_eq!(md.type_namespace(6).unwrap(), "Other");
+}

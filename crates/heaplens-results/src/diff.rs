@@ -1,10 +1,12 @@
 //! The `diff` document: what changed between two snapshots, type by type
 //! (`heaplens diff`; the page's comparison).
 
+use crate::groups::DiffGroupTable;
 use crate::stats::{stats_of, StatsDocument};
 use crate::{format_name, heaplens_version, DocumentKind, TypeId, SCHEMA_VERSION};
-use heaplens_analysis::diff::{diff_type_stats, DiffOptions, TypeDelta, TypeDiff};
-use heaplens_analysis::stats::{TypeRow, TypeStats};
+use heaplens_analysis::diff::{diff_type_stats, DiffOptions, DiffOrder, TypeDelta, TypeDiff};
+use heaplens_analysis::flame::Flame;
+use heaplens_analysis::stats::{TypeGroups, TypeRow, TypeStats};
 use heaplens_snapshot::{Snapshot, SnapshotInfo};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +20,145 @@ pub fn diff_snapshots(base: &Snapshot, current: &Snapshot, options: DiffOptions)
         &stats_of(current),
         options.with_naming_rule(base.info.capabilities, current.info.capabilities),
     )
+}
+
+/// Gives the types of `diff` (of `base` and `current`, as
+/// [`diff_snapshots`] made it) their retained bytes on both sides, from
+/// each snapshot's flame graph by retained size
+/// ([`crate::flame::flame_of`]): per type name, the bytes freed if every
+/// object of the name's rows were freed (each object once). Types whose
+/// count and bytes did not change but whose retained bytes did join the
+/// changed ones; sort after ([`TypeDiff::sort`]).
+pub fn add_retained(diff: &mut TypeDiff, base: (&Snapshot, &Flame), current: (&Snapshot, &Flame)) {
+    let n = diff.all_types().count();
+    let side = |(snap, flame): (&Snapshot, &Flame), rows: &dyn Fn(&TypeDelta) -> &[u32]| {
+        let groups = TypeGroups::of(&snap.graph);
+        let mut sets: Vec<Vec<u32>> = vec![Vec::new(); groups.first.len()];
+        for (i, d) in diff.all_types().enumerate() {
+            for &id in rows(d) {
+                sets[groups.group[id as usize]].push(i as u32);
+            }
+        }
+        flame
+            .tree
+            .inclusive_by_sets(n, |k| sets.get(k as usize).map_or(&[], Vec::as_slice))
+            .into_iter()
+            .map(|(v, _)| v.round() as u64)
+            .collect::<Vec<u64>>()
+    };
+    let b = side(base, &|d| &d.base_types);
+    let c = side(current, &|d| &d.current_types);
+    diff.set_retained(&b, &c);
+}
+
+/// One snapshot's retained bytes per type name, as a diff matches its
+/// rows: the rows of each name (each normalized name, in `normalized`)
+/// together, each object once — what [`add_retained`] gives a diff's types
+/// on this side. A snapshot read apart (the web page's worker) sends it
+/// with its `stats` document, so [`diff_documents_retained`] orders a
+/// comparison by retained growth without the two heap graphs in one place.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetainedByName {
+    /// Per name as the rows spell it.
+    pub names: Vec<(String, u64)>,
+    /// Per normalized name ([`heaplens_analysis::diff::normalize_type_name`]).
+    pub normalized: Vec<(String, u64)>,
+}
+
+impl RetainedByName {
+    /// Of `snapshot` (its type rows `stats`, as [`stats_of`] counts them),
+    /// from its flame graph by retained size.
+    pub fn of(snapshot: &Snapshot, stats: &TypeStats, flame: &Flame) -> RetainedByName {
+        let groups = TypeGroups::of(&snapshot.graph);
+        let by = |key: &dyn Fn(&str) -> String| {
+            let mut names: Vec<String> = Vec::new();
+            let mut at: std::collections::HashMap<String, u32> = Default::default();
+            let mut sets: Vec<Vec<u32>> = vec![Vec::new(); groups.first.len()];
+            for r in &stats.rows {
+                let k = key(&r.name);
+                let i = *at.entry(k.clone()).or_insert_with(|| {
+                    names.push(k);
+                    names.len() as u32 - 1
+                });
+                sets[groups.group[r.id as usize]].push(i);
+            }
+            let sums = flame.tree.inclusive_by_sets(names.len(), |k| {
+                sets.get(k as usize).map_or(&[], Vec::as_slice)
+            });
+            names
+                .into_iter()
+                .zip(sums)
+                .map(|(n, (v, _))| (n, v.round() as u64))
+                .collect()
+        };
+        RetainedByName {
+            names: by(&|n| n.to_owned()),
+            normalized: by(&heaplens_analysis::diff::normalize_type_name),
+        }
+    }
+}
+
+/// [`diff_documents`] with each side's retained bytes per name: every type
+/// gets its retained bytes on both sides and the types are ordered by
+/// retained growth — the document `heaplens diff --by retained --json`
+/// writes for the same files.
+pub fn diff_documents_retained(
+    base: (&StatsDocument, &RetainedByName),
+    current: (&StatsDocument, &RetainedByName),
+    options: DiffOptions,
+    top: Option<usize>,
+) -> Result<DiffDocument, DiffInputError> {
+    let (mut diff, sides) = type_diff_of_documents(base.0, current.0, options)?;
+    let normalized = diff.names_normalized;
+    let side = |r: &RetainedByName, rows: &dyn Fn(&TypeDelta) -> &[u32]| {
+        let map: std::collections::HashMap<&str, u64> =
+            if normalized { &r.normalized } else { &r.names }
+                .iter()
+                .map(|(n, v)| (n.as_str(), *v))
+                .collect();
+        diff.all_types()
+            .map(|d| {
+                if rows(d).is_empty() {
+                    0
+                } else {
+                    map.get(d.name.as_str()).copied().unwrap_or(0)
+                }
+            })
+            .collect::<Vec<u64>>()
+    };
+    let b = side(base.1, &|d| &d.base_types);
+    let c = side(current.1, &|d| &d.current_types);
+    diff.set_retained(&b, &c);
+    diff.sort(DiffOrder::RetainedGrowth);
+    let mut doc = DiffDocument::of_sides(sides.0, sides.1, &diff, top);
+    doc.sorted_by = DiffSort::RetainedGrowth;
+    doc.retained = true;
+    Ok(doc)
+}
+
+/// How a diff's types are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffSort {
+    /// |`bytes_delta`| descending (PerfView's Diff order).
+    #[default]
+    Bytes,
+    /// |`count_delta`| descending.
+    Count,
+    /// `retained_delta` descending: growth first (then current retained
+    /// bytes, so a holder comes before what it holds).
+    RetainedGrowth,
+}
+
+impl DiffSort {
+    /// The analysis's order.
+    pub fn order(self) -> DiffOrder {
+        match self {
+            DiffSort::Bytes => DiffOrder::Bytes,
+            DiffSort::Count => DiffOrder::Count,
+            DiffSort::RetainedGrowth => DiffOrder::RetainedGrowth,
+        }
+    }
 }
 
 /// Why two `stats` documents cannot be compared.
@@ -59,6 +200,19 @@ pub fn diff_documents(
     options: DiffOptions,
     top: Option<usize>,
 ) -> Result<DiffDocument, DiffInputError> {
+    let (diff, sides) = type_diff_of_documents(base, current, options)?;
+    Ok(DiffDocument::of_sides(sides.0, sides.1, &diff, top))
+}
+
+/// A diff side's file, format name and coverage.
+type SideFacts = (String, String, crate::coverage::CoverageFacts);
+
+/// The engine's diff of two `stats` documents and each side's facts.
+fn type_diff_of_documents(
+    base: &StatsDocument,
+    current: &StatsDocument,
+    options: DiffOptions,
+) -> Result<(TypeDiff, (SideFacts, SideFacts)), DiffInputError> {
     let capabilities = |doc: &StatsDocument| {
         heaplens_snapshot::format::by_name(&doc.format)
             .map(|f| f.capabilities)
@@ -70,12 +224,7 @@ pub fn diff_documents(
     let options = options.with_naming_rule(capabilities(base)?, capabilities(current)?);
     let diff = diff_type_stats(&type_stats_of(base)?, &type_stats_of(current)?, options);
     let side = |d: &StatsDocument| (d.file.clone(), d.format.clone(), d.coverage.clone());
-    Ok(DiffDocument::of_sides(
-        side(base),
-        side(current),
-        &diff,
-        top,
-    ))
+    Ok((diff, (side(base), side(current))))
 }
 
 /// The type statistics a `stats` document was written from (it must hold
@@ -151,9 +300,20 @@ pub struct DiffDocument {
     /// True when names were compared normalized.
     pub names_normalized: bool,
     /// The changed types by |`bytes_delta`| descending, then |`count_delta`|
-    /// descending, then name (PerfView's Diff order); all, or the first
-    /// ones as asked.
+    /// descending, then name (PerfView's Diff order), or as `sorted_by`
+    /// says; all, or the first ones as asked.
     pub types: Vec<DiffRow>,
+    /// The order of `types`.
+    #[serde(default)]
+    pub sorted_by: DiffSort,
+    /// True when retained sizes were computed (each row then has
+    /// `retained_base` and `retained_current`; a type whose retained bytes
+    /// changed counts as changed).
+    #[serde(default)]
+    pub retained: bool,
+    /// The types grouped, when asked (`--group`).
+    #[serde(default)]
+    pub groups: Option<DiffGroupTable>,
 }
 
 /// One side of a diff.
@@ -212,6 +372,24 @@ pub struct DiffRow {
     /// The current snapshot's rows of this name (none for a vanished type).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub current_type_ids: Vec<TypeId>,
+    /// Retained bytes in the base, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_base: Option<u64>,
+    /// Retained bytes in the current snapshot, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_current: Option<u64>,
+    /// Retained bytes, current minus base, when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_delta: Option<i64>,
+}
+
+impl DiffRow {
+    /// The retained growth in percent of the base's retained bytes (`None`
+    /// when not computed, or when the base retains nothing: a new type).
+    pub fn retained_delta_percent(&self) -> Option<f64> {
+        let base = self.retained_base.filter(|&b| b > 0)?;
+        Some(self.retained_delta? as f64 * 100.0 / base as f64)
+    }
 }
 
 impl DiffDocument {
@@ -273,6 +451,9 @@ impl DiffDocument {
                 .enumerate()
                 .map(|(i, t)| DiffRow::of(i as u32, t))
                 .collect(),
+            sorted_by: DiffSort::Bytes,
+            retained: diff.types.iter().any(|t| t.retained_base.is_some()),
+            groups: None,
         }
     }
 }
@@ -298,6 +479,9 @@ impl DiffRow {
             bytes_current: t.bytes_current,
             base_type_ids: ids(&t.base_types),
             current_type_ids: ids(&t.current_types),
+            retained_base: t.retained_base,
+            retained_current: t.retained_current,
+            retained_delta: t.retained_delta(),
         }
     }
 }

@@ -16,10 +16,26 @@
 //! | `roots` | why a type's objects are alive: root paths and the referred-from tree (`heaplens roots`, the page's type detail) | [`roots::RootsDocument`] | [`roots::RootsDocument::build`] |
 //! | `diff` | what changed between two snapshots (`heaplens diff`, the page's comparison) | [`diff::DiffDocument`] | [`diff::DiffDocument::build`], [`diff::diff_documents`] |
 //! | `analysis` | a session's documents in one file (the page's export) | [`analysis::AnalysisDocument`] | [`analysis::AnalysisDocument::new`] |
+//! | `object` | one object: fields and values, referrers, dominators (`heaplens object`, the page's inspector) | [`object::ObjectDocument`] | [`object::ObjectDocument::build`] |
+//! | `instances` | a type's objects, sorted and paged, and its static fields (`heaplens instances`) | [`instances::InstancesDocument`] | [`instances::InstancesDocument::build`] |
+//! | `strings` | duplicate strings and string search (`heaplens strings`) | [`strings::StringsDocument`] | [`strings::StringsDocument::build`] |
+//! | `waste` | wasted collections (`heaplens waste`) | [`waste::WasteDocument`] | [`waste::WasteDocument::build`] |
+//! | `flame` | a flame graph of what holds the heap, by retained or inclusive size, of one snapshot or of two's difference (`heaplens flame`, the page's flame graph) | [`flame::FlameDocument`] | [`flame::FlameDocument::build`], [`flame::FlameDocument::build_diff`] |
 //!
-//! Documents still to come (flame graph, object inspector, findings,
-//! groups) are new [`DocumentKind`]s that refer to types and objects by the
-//! same ids.
+//! The optional columns and tables of `stats` and `diff` (PerfView's
+//! inclusive size, retained sizes, groups: [`groups`]) cost a spanning or
+//! a dominator tree; they are computed on request and left out otherwise.
+//!
+//! Documents still to come (findings) are new [`DocumentKind`]s that
+//! refer to types and objects by the same ids.
+//!
+//! # Values
+//!
+//! Documents read from object contents (`object`, `instances`' static
+//! fields, `strings`) carry values from the dump — field values, string
+//! text — and say so in `values`; built without them (the CLI's
+//! `--no-values`) they say `"values": false` and carry none
+//! ([`values`]).
 //!
 //! # Every document starts with
 //!
@@ -64,15 +80,27 @@
 pub mod analysis;
 pub mod coverage;
 pub mod diff;
+pub mod flame;
+pub mod groups;
 pub mod info;
+pub mod instances;
+pub mod object;
 pub mod retained;
 pub mod roots;
 pub mod stats;
+pub mod strings;
+pub mod values;
+pub mod waste;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 6;
+
+/// The oldest version this heaplens reads as it stands: version 6 only
+/// added fields (absent ones read as `null` or empty) and a document to
+/// version 5, and version 5 only added documents to version 4.
+pub const OLDEST_READABLE: u32 = 4;
 
 /// The version of heaplens (the workspace's; every crate shares it).
 pub const HEAPLENS_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -93,6 +121,16 @@ pub enum DocumentKind {
     Diff,
     /// [`analysis::AnalysisDocument`].
     Analysis,
+    /// [`flame::FlameDocument`].
+    Flame,
+    /// [`object::ObjectDocument`].
+    Object,
+    /// [`instances::InstancesDocument`].
+    Instances,
+    /// [`strings::StringsDocument`].
+    Strings,
+    /// [`waste::WasteDocument`].
+    Waste,
 }
 
 /// The fields every document starts with. Deserialising any document as a
@@ -117,7 +155,7 @@ pub enum VersionError {
     /// Written by a newer heaplens.
     #[error(
         "the results were written with schema version {found} (heaplens {heaplens}); this \
-         heaplens reads version {SCHEMA_VERSION}: use heaplens {heaplens} or newer"
+         heaplens reads versions {OLDEST_READABLE} to {SCHEMA_VERSION}: use heaplens {heaplens} or newer"
     )]
     Newer {
         /// The document's version.
@@ -128,7 +166,7 @@ pub enum VersionError {
     /// Written by an older heaplens, in a version no upgrader reads.
     #[error(
         "the results were written with schema version {found} (heaplens {heaplens}); this \
-         heaplens reads version {SCHEMA_VERSION}: read the dump again to get them in this version"
+         heaplens reads versions {OLDEST_READABLE} to {SCHEMA_VERSION}: read the dump again to get them in this version"
     )]
     Older {
         /// The document's version.
@@ -148,25 +186,30 @@ impl Header {
         }
     }
 
-    /// Whether this heaplens reads the document: only its own version so
-    /// far (version 1 is the first; upgraders from older versions will sit
-    /// here, as in Firefox Profiler's processed-profile versioning).
+    /// Whether this heaplens reads the document: versions
+    /// [`OLDEST_READABLE`] to [`SCHEMA_VERSION`] (version 6 only added
+    /// fields and a document to version 5, version 5 only documents to
+    /// version 4, see `CHANGELOG.md`; upgraders
+    /// from older versions will sit here, as in Firefox Profiler's
+    /// processed-profile versioning).
     pub fn check(&self) -> Result<(), VersionError> {
         let heaplens = || {
             self.heaplens_version
                 .clone()
                 .unwrap_or_else(|| "unknown".to_owned())
         };
-        match self.schema_version.cmp(&SCHEMA_VERSION) {
-            std::cmp::Ordering::Equal => Ok(()),
-            std::cmp::Ordering::Greater => Err(VersionError::Newer {
+        if self.schema_version > SCHEMA_VERSION {
+            Err(VersionError::Newer {
                 found: self.schema_version,
                 heaplens: heaplens(),
-            }),
-            std::cmp::Ordering::Less => Err(VersionError::Older {
+            })
+        } else if self.schema_version < OLDEST_READABLE {
+            Err(VersionError::Older {
                 found: self.schema_version,
                 heaplens: heaplens(),
-            }),
+            })
+        } else {
+            Ok(())
         }
     }
 }
@@ -435,6 +478,26 @@ mod tests {
             ..h.clone()
         };
         assert!(matches!(newer.check(), Err(VersionError::Newer { .. })));
+        // Version 4 and 5 documents read as they stand (version 5 added
+        // documents, version 6 fields and a document); version 3 does not.
+        let v5 = Header {
+            schema_version: 5,
+            ..h.clone()
+        };
+        assert!(v5.check().is_ok());
+        let v4 = Header {
+            schema_version: 4,
+            ..h.clone()
+        };
+        assert!(v4.check().is_ok());
+        let v3 = Header {
+            schema_version: 3,
+            ..h.clone()
+        };
+        assert!(matches!(
+            v3.check(),
+            Err(VersionError::Older { found: 3, .. })
+        ));
         // Output of heaplens before the schema: version 0.
         let old: Header = serde_json::from_str(r#"{"format":"gcdump","types":[]}"#).unwrap();
         assert_eq!(old.schema_version, 0);

@@ -4,6 +4,7 @@
 
 use crate::coverage::{CoverageFacts, UnreachableAre};
 use crate::{heaplens_version, Address, DocumentKind, NodeId, TypeId, SCHEMA_VERSION};
+use heaplens_analysis::keypaths::KeyPaths;
 use heaplens_analysis::paths::{referred_from, RefLabel, ReferredFrom, RootPaths};
 use heaplens_analysis::stats::TypeGroups;
 use heaplens_graph::{HeapGraph, NodeIndex, TypeIndex};
@@ -53,6 +54,38 @@ pub struct RootsDocument {
     pub referred_from: RefNode,
     /// What the numbers mean where it is not obvious.
     pub notes: Vec<String>,
+    /// Key retention paths, when asked: the focus's objects grouped by
+    /// their shortest path's root and chain of types (a run of one type
+    /// once), the paths holding the most objects first.
+    #[serde(default)]
+    pub key_paths: Vec<KeyPathEntry>,
+    /// Distinct key paths in all (also those `key_paths` leaves out).
+    #[serde(default)]
+    pub key_path_count: u64,
+}
+
+/// A key retention path: the objects of the focus whose shortest path
+/// starts at one root and passes through one chain of types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyPathEntry {
+    /// How the root holds the first object.
+    pub root_kind: RootKind,
+    /// The static field (`Type.field`) or the root's category, when known.
+    pub root_name: Option<String>,
+    /// The types from the root's object (first) to the focus (last), a run
+    /// of one type once.
+    pub path: Vec<String>,
+    /// The rows of `path`'s types.
+    pub type_ids: Vec<TypeId>,
+    /// Objects of the focus on this path.
+    pub count: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Their retained bytes (each object once), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_bytes: Option<u64>,
+    /// The first of them in breadth-first order.
+    pub example: PathStep,
 }
 
 /// How a root holds its object.
@@ -279,7 +312,46 @@ impl RootsDocument {
             paths: root_paths,
             referred_from: nest(g, &groups, &tree, limits),
             notes,
+            key_paths: Vec::new(),
+            key_path_count: 0,
         }
+    }
+
+    /// Adds the first `limit` of the key retention paths `key` (of this
+    /// document's focus in `snapshot`,
+    /// [`heaplens_analysis::keypaths::key_paths`]).
+    pub fn add_key_paths(&mut self, snapshot: &Snapshot, key: &KeyPaths, limit: usize) {
+        let g = &snapshot.graph;
+        let groups = TypeGroups::of(g);
+        self.key_path_count = key.paths.len() as u64;
+        self.key_paths = key
+            .paths
+            .iter()
+            .take(limit)
+            .map(|p| {
+                let root = &g.roots()[p.root];
+                let t = g.node_type(p.example);
+                KeyPathEntry {
+                    root_kind: root.kind.into(),
+                    root_name: g.root_name(root).map(str::to_owned),
+                    path: p
+                        .steps
+                        .iter()
+                        .map(|&id| g.type_info(id).name.clone())
+                        .collect(),
+                    type_ids: p.steps.iter().map(|&id| TypeId(id)).collect(),
+                    count: p.count,
+                    bytes: p.bytes,
+                    retained_bytes: p.retained_bytes,
+                    example: PathStep {
+                        node: NodeId(p.example),
+                        type_id: TypeId(groups.id_of(t)),
+                        type_name: g.type_info(t).name.clone(),
+                        address: Some(Address(g.node_address(p.example))).filter(|a| a.0 != 0),
+                    },
+                }
+            })
+            .collect();
     }
 }
 

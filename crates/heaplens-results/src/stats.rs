@@ -2,11 +2,14 @@
 //! by type (`heaplens stats`; the page's overview and type table).
 
 use crate::coverage::{CoverageFacts, UnreachableAre};
+use crate::groups::GroupTable;
 use crate::{
     format_name, heaplens_version, Address, ArchiveFacts, DocumentKind, GcMode, HeapFoundBy,
     HeapLayout, Totals, TypeId, SCHEMA_VERSION,
 };
-use heaplens_analysis::stats::{type_stats, Selection, TypeRow, TypeStats};
+use heaplens_analysis::flame::{Flame, FlameBy};
+use heaplens_analysis::frames::TOP;
+use heaplens_analysis::stats::{type_stats, Selection, TypeGroups, TypeRow, TypeStats};
 use heaplens_snapshot::{ClrInfo, Snapshot, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +109,46 @@ pub struct StatsDocument {
     /// The rows: every type, or those matching a filter, up to a limit, in
     /// the order asked (by bytes by default).
     pub types: Vec<TypeStatsRow>,
+    /// When the inclusive columns were computed: the bytes of PerfView's
+    /// spanning tree (the objects counted here; for a `.gcdump` also those
+    /// PerfView lists under `[not reachable from roots]`), which `inc`
+    /// percentages divide.
+    #[serde(default)]
+    pub inclusive_total: Option<u64>,
+    /// When retained sizes were computed: the bytes the live roots reach,
+    /// which retained percentages divide.
+    #[serde(default)]
+    pub retained_total: Option<u64>,
+    /// The rows grouped, when asked (`--group`).
+    #[serde(default)]
+    pub groups: Option<GroupTable>,
+    /// True when the input knows its types' interfaces and base types
+    /// (from the metadata), so they can be grouped by them.
+    #[serde(default)]
+    pub type_hierarchy: bool,
+    /// Types folded into their referrers, when asked (`--fold`).
+    #[serde(default)]
+    pub folds: Option<FoldSummary>,
+}
+
+/// Which types were folded into their referrers (PerfView's FoldPats) and
+/// where their objects went: each row's `fold_bytes` and `fold_count`, or
+/// the roots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldSummary {
+    /// The tree the objects were folded along: `inclusive` (PerfView's
+    /// spanning tree, as PerfView folds) or `retained` (the dominator
+    /// tree).
+    pub along: crate::flame::FlameMeasure,
+    /// The pattern the folded types' names match, when given.
+    pub pattern: Option<String>,
+    /// Types whose `inc` is below this percentage of `inclusive_total`
+    /// were folded too, when given (PerfView's Fold %).
+    pub min_percent: Option<f64>,
+    /// The folded types (their objects are counted with their referrers).
+    pub folded_type_ids: Vec<TypeId>,
+    /// Their objects that no type left unfolded holds (held by roots).
+    pub into_roots: Totals,
 }
 
 /// One row: the objects of one type.
@@ -128,6 +171,25 @@ pub struct TypeStatsRow {
     /// Objects present in the input (differs from `count` only when
     /// scaled).
     pub present: u64,
+    /// PerfView's `Inc`: the bytes of the objects below the type's objects
+    /// in PerfView's spanning tree, each once (its By Name inclusive
+    /// column; scaled for a sampled heap), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inc: Option<u64>,
+    /// PerfView's `Inc Ct`: their count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inc_count: Option<u64>,
+    /// Bytes freed if every object of the type were freed (each object
+    /// once), when computed; not scaled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retained_bytes: Option<u64>,
+    /// With folds: the bytes of folded types' objects counted with this
+    /// type (PerfView's Fold; `bytes` stays the type's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold_bytes: Option<u64>,
+    /// With folds: their count (PerfView's Fold Ct).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold_count: Option<u64>,
 }
 
 /// What the CLR reader learned about the runtime's GC heap.
@@ -271,7 +333,103 @@ impl StatsDocument {
                 .then(|| not_reachable_from_roots(g)),
             scaled: stats.scaled,
             types: stats.rows.iter().map(TypeStatsRow::of).collect(),
+            inclusive_total: None,
+            retained_total: None,
+            groups: None,
+            type_hierarchy: info.capabilities.type_hierarchy,
+            folds: None,
         }
+    }
+
+    /// Adds a flame graph's per-type totals to the rows: PerfView's `inc`
+    /// and `inc_count` from one by inclusive size
+    /// ([`crate::flame::flame_of`]), `retained_bytes` from one by retained
+    /// size, each with its total. `g` is the snapshot's graph.
+    pub fn add_columns(&mut self, g: &heaplens_graph::HeapGraph, flame: &Flame) {
+        let groups = TypeGroups::of(g);
+        let sums = flame.type_inclusive();
+        let total = flame.tree.value(TOP).round() as u64;
+        for r in &mut self.types {
+            let (v, c) = sums[groups.group[r.id.0 as usize]];
+            match flame.by {
+                FlameBy::Inclusive => {
+                    r.inc = Some(v.round() as u64);
+                    r.inc_count = Some(c.round() as u64);
+                }
+                FlameBy::Retained => r.retained_bytes = Some(v.round() as u64),
+            }
+        }
+        match flame.by {
+            FlameBy::Inclusive => self.inclusive_total = Some(total),
+            FlameBy::Retained => self.retained_total = Some(total),
+        }
+        if flame.tree.truncated() {
+            self.notes.push(format!(
+                "{} The {} columns of the types below the cut are too small.",
+                crate::flame::truncated_note(flame.tree.len()),
+                match flame.by {
+                    FlameBy::Inclusive => "Inc",
+                    FlameBy::Retained => "Retained",
+                }
+            ));
+        }
+    }
+
+    /// Folds the types `folded` (row ids) into their referrers along
+    /// `flame`'s tree ([`heaplens_analysis::folds`]): every other row gets
+    /// `fold_bytes` and `fold_count`, and `folds` says what was folded
+    /// (`pattern`, `min_percent`: how they were chosen, for the record).
+    pub fn add_folds(
+        &mut self,
+        g: &heaplens_graph::HeapGraph,
+        flame: &Flame,
+        folded: &[TypeId],
+        pattern: Option<String>,
+        min_percent: Option<f64>,
+    ) {
+        let groups = TypeGroups::of(g);
+        let is_folded: std::collections::HashSet<usize> = folded
+            .iter()
+            .map(|id| groups.group[id.0 as usize])
+            .collect();
+        let f = heaplens_analysis::folds::fold_types(flame, |r| is_folded.contains(&r));
+        for r in &mut self.types {
+            let gi = groups.group[r.id.0 as usize];
+            if !is_folded.contains(&gi) {
+                let (v, c) = f.into_row[gi];
+                r.fold_bytes = Some(v.round() as u64);
+                r.fold_count = Some(c.round() as u64);
+            }
+        }
+        let mut ids = folded.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        self.folds = Some(FoldSummary {
+            along: match flame.by {
+                FlameBy::Inclusive => crate::flame::FlameMeasure::Inclusive,
+                FlameBy::Retained => crate::flame::FlameMeasure::Retained,
+            },
+            pattern,
+            min_percent,
+            folded_type_ids: ids,
+            into_roots: Totals {
+                count: f.into_roots.1.round() as u64,
+                bytes: f.into_roots.0.round() as u64,
+            },
+        });
+    }
+
+    /// A row's `inc` in percent of [`StatsDocument::inclusive_total`].
+    pub fn inc_percent(&self, row: &TypeStatsRow) -> Option<f64> {
+        let total = self.inclusive_total.filter(|&t| t > 0)?;
+        Some(row.inc? as f64 * 100.0 / total as f64)
+    }
+
+    /// A row's retained bytes in percent of
+    /// [`StatsDocument::retained_total`].
+    pub fn retained_percent(&self, row: &TypeStatsRow) -> Option<f64> {
+        let total = self.retained_total.filter(|&t| t > 0)?;
+        Some(row.retained_bytes? as f64 * 100.0 / total as f64)
     }
 
     /// The document of every row of `stats`, in its order.
@@ -318,6 +476,11 @@ impl TypeStatsRow {
             count: r.count,
             bytes: r.bytes,
             present: r.present,
+            inc: None,
+            inc_count: None,
+            retained_bytes: None,
+            fold_bytes: None,
+            fold_count: None,
         }
     }
 }

@@ -101,6 +101,7 @@ fn open_core<R: ReadAt>(
     );
     let heap = crate::read_clr(&target, cx.progress, WHAT)
         .map_err(|e| crate::in_truncated_file(e, &file))?;
+    let contents = crate::ContentsIndex::new(memory, heap.contents);
     let clr = crate::clr_info(format, heap.info);
     let coverage = crate::with_file(
         clr.coverage.clone(),
@@ -113,6 +114,7 @@ fn open_core<R: ReadAt>(
         process_name: process_name(core),
         process_id: core.process().pid(),
         coverage,
+        contents: Some(contents),
         ..clr
     };
     Ok(Snapshot {

@@ -202,13 +202,15 @@ impl PartialEq for Format {
 impl Eq for Format {}
 
 /// A whole-heap dump of the process's memory: every object, reachable or
-/// not, at its address, with its bytes.
+/// not, at its address, with its bytes; types with their base types and
+/// interfaces where the modules' metadata is at hand.
 const PROCESS_MEMORY: Capabilities = Capabilities {
     unreachable_objects: true,
     sampled: false,
     object_addresses: true,
     object_contents: true,
     runtime_type_names: true,
+    type_hierarchy: true,
 };
 
 /// Every format heaplens recognises, dumps first.
@@ -227,6 +229,7 @@ pub static FORMATS: &[Format] = &[
             object_addresses: true,
             object_contents: false,
             runtime_type_names: false,
+            type_hierarchy: false,
         },
         reader: Reader::Dump(Dump {
             open: gcdump::open,
@@ -548,6 +551,8 @@ mod tests {
             assert!(!c.unreachable_objects && !c.object_contents, "{c:?}");
             assert!(c.object_addresses);
             assert_eq!(c.sampled, info.sampling.is_some(), "{}", path.display());
+            // Names only: no base types or interfaces.
+            assert!(!c.type_hierarchy && snap.graph.hierarchy().is_none());
         }
     }
 

@@ -15,6 +15,7 @@ use heaplens_graph::Progress;
 pub use heaplens_graph;
 
 mod archive;
+pub mod contents;
 pub mod coverage;
 mod describe;
 pub mod elf;
@@ -25,6 +26,7 @@ pub mod modules;
 mod snapshot;
 
 pub use archive::{ArchiveLayer, OTHER_ENTRIES_LISTED};
+pub use contents::ContentsIndex;
 pub use coverage::{megabytes, Coverage, SegmentCoverage};
 pub use describe::{
     civil_from_days, Container, Description, ElfCoreFacts, FinalizationFacts, GcDumpFacts,
@@ -33,6 +35,7 @@ pub use describe::{
 pub use format::{detect, Context, Format};
 pub use heaplens_archive;
 pub use heaplens_clr::{ClrInfo, GcFacts, GcMode, HeapLayout};
+pub use heaplens_contents;
 pub use snapshot::{Snapshot, SnapshotInfo};
 
 /// Why an input could not be opened.
@@ -189,10 +192,12 @@ fn open_source(
 pub fn open_in(src: format::Source<'_>, cx: &mut Context<'_>) -> Result<Snapshot, OpenError> {
     format::read_in(format::FORMATS, src, cx, &mut |format, dump, src, cx| {
         let mut snap = (dump.open)(format, src, cx)?;
-        // Whether the snapshot is sampled is its own; the rest is its
-        // format's.
+        // Whether the snapshot is sampled, and whether its types'
+        // hierarchy was read (the modules' metadata may be missing), are
+        // its own; the rest is its format's.
         snap.info.capabilities = heaplens_graph::Capabilities {
             sampled: snap.info.sampling.is_some(),
+            type_hierarchy: format.capabilities.type_hierarchy && snap.graph.hierarchy().is_some(),
             ..format.capabilities
         };
         snap.info.archives = std::mem::take(&mut cx.archives);

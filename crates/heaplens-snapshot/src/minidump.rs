@@ -127,6 +127,7 @@ fn open_dump<R: ReadAt>(
     let heap = crate::read_clr(&target, cx.progress, WHAT)
         .map_err(|e| crate::in_truncated_file(e, &file))?;
     let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
+    let contents = crate::ContentsIndex::new(memory, heap.contents);
     let clr = crate::clr_info(format, heap.info);
     let coverage = crate::with_file(
         clr.coverage.clone(),
@@ -140,6 +141,7 @@ fn open_dump<R: ReadAt>(
         process_id: dump.process().process_id,
         dump_time: dump_time(dump),
         coverage,
+        contents: Some(contents),
         ..clr
     };
     Ok(Snapshot {

@@ -50,6 +50,10 @@ pub struct SnapshotInfo {
     /// partial input gives a partial result, which views must say
     /// ([`Coverage::is_complete`], [`Coverage::summary`]).
     pub coverage: Coverage,
+    /// What reading the objects' contents needs (no dump bytes; see
+    /// [`Snapshot::object_reader`]): for inputs of process memory whose
+    /// runtime data could be read; `None` for a `.gcdump`.
+    pub contents: Option<crate::contents::ContentsIndex>,
     /// The archives the dump was read from, outermost first (a `.zst` in
     /// a `.zip`: the zip, then the zstd); empty for a dump read as it is.
     pub archives: Vec<crate::ArchiveLayer>,
@@ -76,6 +80,7 @@ impl SnapshotInfo {
             notes: Vec::new(),
             clr: None,
             coverage: Coverage::default(),
+            contents: None,
             archives: Vec::new(),
         }
     }

@@ -308,13 +308,53 @@ impl Inner {
             Command::Detail { dump, op, type_id } => {
                 self.send_to_dump(dump, op, &Request::Detail { dump, op, type_id });
             }
-            Command::Diff { op, base, current } => {
+            Command::Diff {
+                op,
+                base,
+                current,
+                answers,
+            } => {
                 let r = Request::Diff {
+                    op,
+                    base: Box::new((*base).clone()),
+                    current: Box::new((*current).clone()),
+                    retained: answers
+                        .map(|(b, c)| Box::new((b.by_name.clone(), c.by_name.clone()))),
+                };
+                self.send(Slot::Compare, op, None, &r);
+            }
+            Command::Groups { dump, op, by } => {
+                self.send_to_dump(dump, op, &Request::Groups { dump, op, by });
+            }
+            Command::DiffFlame {
+                op,
+                base,
+                current,
+                base_format,
+                current_format,
+            } => {
+                let r = Request::DiffFlame {
+                    op,
+                    base: Box::new((*base).clone()),
+                    current: Box::new((*current).clone()),
+                    base_format,
+                    current_format,
+                };
+                self.send(Slot::Compare, op, None, &r);
+            }
+            Command::DiffGroups { op, base, current } => {
+                let r = Request::DiffGroups {
                     op,
                     base: Box::new((*base).clone()),
                     current: Box::new((*current).clone()),
                 };
                 self.send(Slot::Compare, op, None, &r);
+            }
+            Command::Contents { dump, op, query } => {
+                self.send_to_dump(dump, op, &Request::Contents { dump, op, query });
+            }
+            Command::Download { name, json } => {
+                crate::ui::download(&name, "application/json", json);
             }
             Command::Cancel { dump, op, keep } => self.cancel(dump, op, keep),
             Command::Close { dump } => {
@@ -539,6 +579,10 @@ impl Inner {
             | Response::Retained { op, .. }
             | Response::Detail { op, .. }
             | Response::Diff { op, .. }
+            | Response::Groups { op, .. }
+            | Response::DiffGroups { op, .. }
+            | Response::DiffFlame { op, .. }
+            | Response::Contents { op, .. }
             | Response::Failed { op: Some(op), .. } => {
                 let op = *op;
                 if let Some(e) = b.engines.get_mut(&slot) {

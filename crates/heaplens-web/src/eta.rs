@@ -22,7 +22,11 @@ pub fn phase_span(phase: Phase) -> (f64, f64) {
         | Phase::ReadingObjects
         | Phase::FindingRoots
         | Phase::SpanningTree
-        | Phase::RetainedSizes => (0.0, 1.0),
+        | Phase::RetainedSizes
+        | Phase::FlameGraph
+        | Phase::KeyPaths
+        | Phase::ReadingStrings
+        | Phase::MeasuringCollections => (0.0, 1.0),
     }
 }
 

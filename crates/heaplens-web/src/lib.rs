@@ -23,6 +23,7 @@
 //! plain Rust, built and tested natively as well.
 
 pub mod eta;
+pub mod flame;
 pub mod format;
 pub mod model;
 pub mod protocol;

@@ -2,18 +2,32 @@
 //! result schema ([`heaplens_results`]) the screens show. Plain Rust over
 //! the engine, so it is built and tested natively too.
 
-use crate::protocol::{DumpId, EngineError, ErrorKind, ReadReport};
+use crate::protocol::{ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, ReadReport};
 use heaplens_analysis::diff::DiffOptions;
-use heaplens_analysis::dominators::dominators;
+use heaplens_analysis::dominators::{dominators, Dominators};
+use heaplens_analysis::flame::{retained_flame, Flame};
+use heaplens_analysis::keypaths::key_paths;
 use heaplens_analysis::paths::{root_paths, RootPaths};
+use heaplens_analysis::reach::Reachable;
 use heaplens_analysis::retained::retained_sizes;
 use heaplens_analysis::stats::{TypeGroups, TypeStats};
+use heaplens_analysis::strings::{duplicate_strings, StringOptions};
+use heaplens_analysis::waste::{collection_waste, WasteOptions};
 use heaplens_bytes::ReadAt;
-use heaplens_graph::{Cancelled, Progress, TypeIndex};
-use heaplens_results::diff::{diff_documents, DiffDocument};
+use heaplens_contents::{ContentsError, ObjectReader};
+use heaplens_graph::{Cancelled, NodeIndex, Progress, TypeIndex};
+use heaplens_results::diff::{
+    diff_documents, diff_documents_retained, DiffDocument, RetainedByName,
+};
+use heaplens_results::flame::{flame_of, FlameDocument, FlameLimits, FlameMeasure};
+use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
+use heaplens_results::instances::{InstancesDocument, InstancesOptions};
+use heaplens_results::object::{ObjectDocument, ObjectOptions};
 use heaplens_results::retained::{RetainedDocument, RetainedLimits};
 use heaplens_results::roots::{RootsDocument, RootsLimits};
 use heaplens_results::stats::{stats_of, StatsDocument};
+use heaplens_results::strings::{StringsDocOptions, StringsDocument};
+use heaplens_results::waste::WasteDocument;
 use heaplens_results::TypeId;
 use heaplens_snapshot::modules::ModuleSet;
 use heaplens_snapshot::{OpenError, Snapshot};
@@ -32,12 +46,39 @@ pub const DETAIL_LIMITS: RootsLimits = RootsLimits {
     entries: Some(4000),
 };
 
+/// Key retention paths the detail screen shows (`heaplens roots
+/// --key-paths 10`).
+pub const KEY_PATHS: usize = 10;
+
 /// What the retained document holds: every type (the table's column) and
 /// the largest objects.
 pub const RETAINED_LIMITS: RetainedLimits = RetainedLimits {
     types: None,
     objects: 20,
 };
+
+/// Objects on a page of a type's instances.
+pub const INSTANCES_PAGE: usize = 50;
+
+/// Duplicate strings as the page asks for them: `heaplens strings`'
+/// defaults (values with 2 copies or more, the 20 wasting most, 50
+/// matches of a search).
+pub fn string_options(search: Option<String>) -> StringOptions {
+    StringOptions {
+        min_copies: 2,
+        top: 20,
+        search: search.filter(|s| !s.is_empty()),
+        search_limit: 50,
+    }
+}
+
+/// Characters of each string the strings view shows (`heaplens strings`'
+/// `--chars`).
+pub const STRING_CHARS: usize = 80;
+
+/// Wasted collections as the page asks for them: `heaplens waste`'s
+/// defaults.
+pub const WASTE_OPTIONS: WasteOptions = WasteOptions { top: 20, types: 20 };
 
 /// What the landing page says the app takes: every format the engine
 /// reads, from its registry.
@@ -68,6 +109,34 @@ pub struct Opened {
     pub paths: Option<RootPaths>,
     /// Retained sizes, once computed.
     pub retained: Option<RetainedDocument>,
+    /// The flame graphs by retained and by inclusive size, once computed.
+    flames: Option<(Flame, Flame)>,
+    /// What the analysis answers beside the retained sizes, once computed.
+    pub answers: Option<Answers>,
+    /// The dominator tree, once computed (kept for the inspector's
+    /// retained sizes and dominator chains: 12 bytes an object).
+    pub dom: Option<Dominators>,
+    /// The dump's bytes, for object contents (the worker's File reader;
+    /// none: contents cannot be read).
+    pub source: Option<Box<dyn ReadAt>>,
+}
+
+/// What [`Opened::analyse`] derives beside the retained sizes: the
+/// documents the type table, the flame graph and the comparison's retained
+/// growth show.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Answers {
+    /// The `stats` document (every row) with PerfView's `inc`/`inc_count`
+    /// and `retained_bytes` per type and their totals — `heaplens stats
+    /// --inclusive --retained --json`.
+    pub stats: StatsDocument,
+    /// The flame graph by retained size (`heaplens flame --json`).
+    pub retained_flame: FlameDocument,
+    /// The flame graph by PerfView's inclusive size (`heaplens flame --by
+    /// inclusive --json`).
+    pub inclusive_flame: FlameDocument,
+    /// Retained bytes per type name, for a comparison by retained growth.
+    pub by_name: RetainedByName,
 }
 
 impl Opened {
@@ -100,6 +169,10 @@ impl Opened {
             row_types,
             paths: None,
             retained: None,
+            flames: None,
+            answers: None,
+            dom: None,
+            source: None,
         }
     }
 
@@ -115,18 +188,166 @@ impl Opened {
         if self.paths.is_none() {
             self.paths = Some(root_paths(g, progress)?);
         }
+        if self.dom.is_none() {
+            self.dom = Some(dominators(g, progress)?);
+        }
         if self.retained.is_none() {
-            let dom = dominators(g, progress)?;
-            let sizes = retained_sizes(g, &dom);
-            self.retained = Some(RetainedDocument::build(
+            let dom = self.dom.as_ref().expect("computed above");
+            let sizes = retained_sizes(g, dom);
+            let by_retained = retained_flame(g, dom, progress)?;
+            let document = RetainedDocument::build(
                 self.file_name(),
                 &self.snapshot,
-                &dom,
+                dom,
                 &sizes,
                 RETAINED_LIMITS,
-            ));
+            );
+            drop(sizes);
+            let by_inclusive = flame_of(&self.snapshot, FlameMeasure::Inclusive, progress)?;
+            let mut stats = self.document.clone();
+            stats.add_columns(g, &by_inclusive);
+            stats.add_columns(g, &by_retained);
+            let flame =
+                |f: &Flame| FlameDocument::build(self.file_name(), g, f, FlameLimits::default());
+            self.answers = Some(Answers {
+                stats,
+                retained_flame: flame(&by_retained),
+                inclusive_flame: flame(&by_inclusive),
+                by_name: RetainedByName::of(&self.snapshot, &self.stats, &by_retained),
+            });
+            self.flames = Some((by_retained, by_inclusive));
+            self.retained = Some(document);
         }
         Ok(())
+    }
+
+    /// The type rows grouped by `by`, with PerfView's inclusive and the
+    /// retained sizes once [`Opened::analyse`] has run — the `groups` of
+    /// `heaplens stats --group BY --inclusive --retained --json`.
+    pub fn groups(&self, by: GroupKind) -> GroupTable {
+        let flames = self.flames.as_ref();
+        GroupTable::build(
+            &self.snapshot,
+            &self.stats,
+            by,
+            flames.map(|f| &f.1),
+            flames.map(|f| &f.0),
+        )
+    }
+
+    /// Answers a question about object contents with the document
+    /// `heaplens` writes for it (computing the dominator tree first when
+    /// the question needs it).
+    pub fn contents(
+        &mut self,
+        query: &ContentsQuery,
+        progress: &mut dyn Progress,
+    ) -> Result<ContentsDoc, EngineError> {
+        let cancelled = |_: Cancelled| EngineError::cancelled();
+        if matches!(
+            query,
+            ContentsQuery::Object { .. } | ContentsQuery::Instances { .. }
+        ) && self.dom.is_none()
+        {
+            self.dom = Some(dominators(&self.snapshot.graph, progress).map_err(cancelled)?);
+        }
+        let file = self.document.file.clone();
+        let snap = &self.snapshot;
+        let g = &snap.graph;
+        let no_source = || {
+            ContentsError::NoContents(
+                "the page reads object contents only of a dump opened as it is, not from an \
+                 archive: unpack it and add the dump itself"
+                    .into(),
+            )
+        };
+        const NO_FILE: &[u8] = &[];
+        let reader = match &self.source {
+            Some(src) => snap.object_reader(src.as_ref()),
+            // An input without contents says so in its own words.
+            None if snap.info.contents.is_none() => snap.object_reader(&NO_FILE),
+            None => Err(no_source()),
+        };
+        let contents_error = |e: &ContentsError| match e {
+            ContentsError::Cancelled => EngineError::cancelled(),
+            e => EngineError::new(ErrorKind::NoContents, e.to_string()),
+        };
+        Ok(match query {
+            ContentsQuery::Object { node, values } => {
+                if node.0 as usize >= g.node_count() {
+                    return Err(EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("the dump has no object {}", node.0),
+                    ));
+                }
+                ContentsDoc::Object(ObjectDocument::build(
+                    &file,
+                    snap,
+                    node.0 as NodeIndex,
+                    reader
+                        .as_ref()
+                        .map(|r| r as &dyn ObjectReader)
+                        .map_err(|e| e.to_string()),
+                    self.dom.as_ref(),
+                    ObjectOptions {
+                        values: *values,
+                        ..ObjectOptions::default()
+                    },
+                ))
+            }
+            ContentsQuery::Instances {
+                type_id,
+                sort,
+                offset,
+                values,
+            } => {
+                let Some(types) = self.row_types.get(type_id) else {
+                    return Err(EngineError::new(
+                        ErrorKind::NotFound,
+                        format!("the dump has no type {}", type_id.0),
+                    ));
+                };
+                ContentsDoc::Instances(InstancesDocument::build(
+                    &file,
+                    snap,
+                    types,
+                    self.dom.as_ref(),
+                    reader.as_ref().ok().map(|r| r as &dyn ObjectReader),
+                    InstancesOptions {
+                        sort: *sort,
+                        offset: usize::try_from(*offset).unwrap_or(usize::MAX),
+                        limit: INSTANCES_PAGE,
+                        values: *values,
+                    },
+                ))
+            }
+            ContentsQuery::Strings { search, values } => {
+                let reader = reader.map_err(|e| contents_error(&e))?;
+                let live = Reachable::of(g);
+                let opts = string_options(search.clone());
+                let report = duplicate_strings(&reader, &|n| live.contains(n), &opts, progress)
+                    .map_err(|e| contents_error(&e))?;
+                ContentsDoc::Strings(StringsDocument::build(
+                    &file,
+                    snap,
+                    &reader,
+                    &report,
+                    &opts,
+                    StringsDocOptions {
+                        values: *values,
+                        chars: STRING_CHARS,
+                    },
+                ))
+            }
+            ContentsQuery::Waste => {
+                let reader = reader.map_err(|e| contents_error(&e))?;
+                let live = Reachable::of(g);
+                let report =
+                    collection_waste(&reader, &|n| live.contains(n), WASTE_OPTIONS, progress)
+                        .map_err(|e| contents_error(&e))?;
+                ContentsDoc::Waste(WasteDocument::build(&file, snap, &report))
+            }
+        })
     }
 
     /// Why the objects of row `id` are alive (computes the root paths first
@@ -146,13 +367,16 @@ impl Opened {
         let Some(paths) = self.paths.as_ref() else {
             return Ok(None);
         };
-        Ok(Some(RootsDocument::build(
+        let mut doc = RootsDocument::build(
             &self.document.file,
             &self.snapshot,
             paths,
             types,
             DETAIL_LIMITS,
-        )))
+        );
+        let key = key_paths(&self.snapshot.graph, paths, types, None, progress)?;
+        doc.add_key_paths(&self.snapshot, &key, KEY_PATHS);
+        Ok(Some(doc))
     }
 }
 
@@ -163,6 +387,50 @@ impl Opened {
 pub fn diff(base: &StatsDocument, current: &StatsDocument) -> Result<DiffDocument, EngineError> {
     diff_documents(base, current, DiffOptions::default(), None)
         .map_err(|e| EngineError::new(ErrorKind::Protocol, e.to_string()))
+}
+
+/// [`diff`] with each side's retained bytes per name: ordered by retained
+/// growth, with Δ retained — `heaplens diff --by retained --json`.
+pub fn diff_retained(
+    base: (&StatsDocument, &RetainedByName),
+    current: (&StatsDocument, &RetainedByName),
+) -> Result<DiffDocument, EngineError> {
+    diff_documents_retained(base, current, DiffOptions::default(), None)
+        .map_err(|e| EngineError::new(ErrorKind::Protocol, e.to_string()))
+}
+
+/// Two dumps' groups compared, from each one's [`Opened::groups`] — the
+/// `groups` of `heaplens diff --group BY --by retained --json`.
+pub fn diff_groups(base: &GroupTable, current: &GroupTable) -> DiffGroupTable {
+    DiffGroupTable::of_tables(base, current)
+}
+
+/// The differential flame graph of two dumps from their flame documents
+/// (`base`, `current`, of one measure) and formats — `heaplens flame
+/// --base BASE CURRENT --json` (by the same measure) for the same files.
+pub fn diff_flame(
+    base: &FlameDocument,
+    current: &FlameDocument,
+    base_format: &str,
+    current_format: &str,
+) -> Result<FlameDocument, EngineError> {
+    let caps = |f: &str| {
+        heaplens_snapshot::format::by_name(f)
+            .map(|f| f.capabilities)
+            .ok_or_else(|| EngineError::new(ErrorKind::Protocol, format!("unknown format {f:?}")))
+    };
+    let normalize = DiffOptions::default()
+        .with_naming_rule(caps(base_format)?, caps(current_format)?)
+        .normalize_names;
+    let d = heaplens_results::flame::diff_of_documents(base, current, normalize);
+    Ok(FlameDocument::build_diff(
+        &base.file,
+        &current.file,
+        current.by,
+        base.scaled || current.scaled,
+        &d,
+        FlameLimits::default(),
+    ))
 }
 
 /// An engine error as the page shows it: its kind and stable name.
@@ -499,6 +767,96 @@ mod tests {
         assert!(d.types[2].base_type_ids.is_empty());
     }
 
+    /// What the page's workers compute apart equals what the CLI computes
+    /// with both snapshots at hand (`heaplens_results`' snapshot paths,
+    /// checked against references in tests/answers.rs): the comparison by
+    /// retained growth, the groups compared, the differential flame graph;
+    /// and the analysis's columns are the `stats --inclusive --retained`
+    /// ones.
+    #[test]
+    fn answers_from_two_workers_equal_the_cli_s() {
+        use heaplens_analysis::diff::DiffOptions;
+        use heaplens_results::diff::{add_retained, diff_snapshots, DiffDocument, DiffSort};
+        use heaplens_results::flame::{diff_of, flame_of};
+        let leak = |items: u32| {
+            let mut b = GraphBuilder::new();
+            let q = ty(&mut b, "App.Queue");
+            let item = ty(&mut b, "App.Item");
+            let s = ty(&mut b, "System.String");
+            let kids: Vec<u32> = (0..items).map(|i| 2 + i).collect();
+            b.add_node(q, 32, 0x10, kids).unwrap(); // 0
+            b.add_node(s, 100, 0x20, []).unwrap(); // 1
+            for i in 0..items {
+                b.add_node(item, 48, 0x100 + 64 * i as u64, []).unwrap();
+            }
+            b.add_root(0, RootKind::Static, Some("App.queue"));
+            b.add_root(1, RootKind::Static, Some("App.name"));
+            Snapshot {
+                graph: b.finish().unwrap(),
+                info: gcdump_info(),
+            }
+        };
+        let (mut a, mut c) = (Opened::new(leak(2), "a", 1), Opened::new(leak(9), "b", 1));
+        a.analyse(&mut NoProgress).unwrap();
+        c.analyse(&mut NoProgress).unwrap();
+        let (aa, ca) = (a.answers.clone().unwrap(), c.answers.clone().unwrap());
+        // The columns.
+        let q = ca
+            .stats
+            .types
+            .iter()
+            .find(|r| r.name == "App.Queue")
+            .unwrap();
+        assert_eq!(
+            (q.retained_bytes, q.inc),
+            (Some(32 + 9 * 48), Some(32 + 9 * 48))
+        );
+        assert_eq!(ca.stats.retained_total, Some(32 + 9 * 48 + 100));
+        // The comparison, as `heaplens diff --by retained`.
+        let page = diff_retained((&a.document, &aa.by_name), (&c.document, &ca.by_name)).unwrap();
+        let mut d = diff_snapshots(&a.snapshot, &c.snapshot, DiffOptions::default());
+        let flame =
+            |o: &Opened| flame_of(&o.snapshot, FlameMeasure::Retained, &mut NoProgress).unwrap();
+        let (fa, fc) = (flame(&a), flame(&c));
+        add_retained(&mut d, (&a.snapshot, &fa), (&c.snapshot, &fc));
+        d.sort(DiffSort::RetainedGrowth.order());
+        let mut cli =
+            DiffDocument::build(("a", &a.snapshot.info), ("b", &c.snapshot.info), &d, None);
+        cli.sorted_by = DiffSort::RetainedGrowth;
+        cli.retained = true;
+        assert_eq!(page, cli);
+        // The queue whose own size did not change comes first.
+        assert_eq!(page.types[0].name, "App.Queue");
+        assert_eq!(page.types[0].bytes_delta, 0);
+        // Groups compared.
+        let by = GroupKind::Namespace;
+        let groups = diff_groups(&a.groups(by), &c.groups(by));
+        let cli_groups = DiffGroupTable::build(
+            (&a.snapshot, &a.stats, Some(&fa)),
+            (&c.snapshot, &c.stats, Some(&fc)),
+            by,
+        );
+        assert_eq!(groups, cli_groups);
+        // The differential flame graph.
+        let page_flame =
+            diff_flame(&aa.retained_flame, &ca.retained_flame, "gcdump", "gcdump").unwrap();
+        let cli_flame = FlameDocument::build_diff(
+            "a",
+            "b",
+            FlameMeasure::Retained,
+            false,
+            &diff_of((&a.snapshot, &fa), (&c.snapshot, &fc), false),
+            FlameLimits::default(),
+        );
+        assert_eq!(page_flame, cli_flame);
+        // Key retention paths in the detail.
+        let item = row_id(&c, "App.Item");
+        let detail = c.detail(item, &mut NoProgress).unwrap().unwrap();
+        assert_eq!(detail.key_paths.len(), 1);
+        assert_eq!(detail.key_paths[0].count, 9);
+        assert_eq!(detail.key_paths[0].path, ["App.Queue", "App.Item"]);
+    }
+
     #[test]
     fn corpus_gcdump_matches_type_stats() {
         let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web model") else {
@@ -542,5 +900,70 @@ mod tests {
         assert!(err.message.contains("unrecognised"), "{}", err.message);
         assert_eq!(err.kind, ErrorKind::NotReadable);
         assert_eq!(err.code.as_deref(), Some("unknown_format"));
+    }
+
+    /// Contents questions of a `.gcdump`: the inspector answers with the
+    /// object's structure (size, referrers, dominators) and says it holds
+    /// no values; strings and waste fail with `NoContents`; instances page
+    /// by retained size; objects and types that are not there are
+    /// `NotFound`.
+    #[test]
+    fn contents_of_a_gcdump() {
+        use heaplens_results::instances::InstanceSort;
+        use heaplens_results::NodeId;
+        let mut o = Opened::new(graph(), "x.gcdump", 100);
+        let q = ContentsQuery::Object {
+            node: NodeId(2),
+            values: true,
+        };
+        let ContentsDoc::Object(d) = o.contents(&q, &mut NoProgress).unwrap() else {
+            panic!()
+        };
+        assert_eq!((d.type_name.as_str(), d.size), ("C", 30));
+        assert!(!d.contents && !d.values);
+        assert_eq!(d.referrer_count, 2);
+        assert_eq!(d.retained_bytes, Some(30));
+        let e = o
+            .contents(
+                &ContentsQuery::Strings {
+                    search: None,
+                    values: true,
+                },
+                &mut NoProgress,
+            )
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NoContents);
+        assert!(e.message.contains(".gcdump"), "{}", e.message);
+        assert_eq!(
+            o.contents(&ContentsQuery::Waste, &mut NoProgress)
+                .unwrap_err()
+                .kind,
+            ErrorKind::NoContents
+        );
+        let c = row_id(&o, "C");
+        let ContentsDoc::Instances(i) = o
+            .contents(
+                &ContentsQuery::Instances {
+                    type_id: c,
+                    sort: InstanceSort::Retained,
+                    offset: 0,
+                    values: true,
+                },
+                &mut NoProgress,
+            )
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(i.count, 2);
+        assert_eq!(i.objects.len(), 2);
+        let gone = ContentsQuery::Object {
+            node: NodeId(99),
+            values: true,
+        };
+        assert_eq!(
+            o.contents(&gone, &mut NoProgress).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
     }
 }

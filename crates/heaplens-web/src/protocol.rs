@@ -20,18 +20,117 @@
 //! The protocol knows nothing of dump formats: the worker opens every input
 //! with `heaplens_snapshot::open_with`, so a new format needs no change here.
 
-use heaplens_results::diff::DiffDocument;
+use crate::model::Answers;
+use heaplens_results::diff::{DiffDocument, RetainedByName};
+use heaplens_results::flame::FlameDocument;
+use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
+use heaplens_results::instances::{InstanceSort, InstancesDocument};
+use heaplens_results::object::ObjectDocument;
 use heaplens_results::retained::RetainedDocument;
 use heaplens_results::roots::RootsDocument;
 use heaplens_results::stats::StatsDocument;
-use heaplens_results::{Header, TypeId, HEAPLENS_VERSION, SCHEMA_VERSION};
+use heaplens_results::strings::StringsDocument;
+use heaplens_results::waste::WasteDocument;
+use heaplens_results::{Header, NodeId, TypeId, HEAPLENS_VERSION, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 
 /// The version of these messages. 1 was JSON strings with three fixed
 /// slots; 2 addresses dumps by id, carries operations, typed errors and
 /// phases, as JavaScript objects; 3 adds the phase of unpacking an archive
-/// and what its scratch file holds (issue 21).
-pub const PROTOCOL_VERSION: u32 = 3;
+/// and what its scratch file holds (issue 21); 4 adds object contents
+/// ([`Request::Contents`], issue 17); 5 adds the analysis's answers
+/// (inclusive and retained columns, flame graphs, retained growth), groups
+/// and their comparison, and the differential flame graph (issue 16).
+pub const PROTOCOL_VERSION: u32 = 5;
+
+/// What a [`Request::Contents`] asks about a dump's object contents; each
+/// is answered by the document `heaplens` writes for the same question.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ContentsQuery {
+    /// One object, as `heaplens object FILE ADDRESS --json` (`values`
+    /// false: `--no-values`).
+    Object {
+        /// The object.
+        node: NodeId,
+        /// Carry its values.
+        values: bool,
+    },
+    /// A page of a type's objects, as `heaplens instances FILE --type-id ID
+    /// --sort SORT --offset OFFSET --limit 50 --json`.
+    Instances {
+        /// The type's row.
+        type_id: TypeId,
+        /// The order.
+        sort: InstanceSort,
+        /// The first object of the page.
+        offset: u64,
+        /// Carry the static fields' values.
+        values: bool,
+    },
+    /// Duplicate strings (and the strings containing `search`), as
+    /// `heaplens strings FILE [--search TEXT] --json`.
+    Strings {
+        /// Text to look for (case-sensitive).
+        search: Option<String>,
+        /// Carry the strings' text.
+        values: bool,
+    },
+    /// Wasted collections, as `heaplens waste FILE --json`.
+    Waste,
+}
+
+impl ContentsQuery {
+    /// The same question with or without values.
+    pub fn with_values(&self, v: bool) -> ContentsQuery {
+        let mut q = self.clone();
+        match &mut q {
+            ContentsQuery::Object { values, .. }
+            | ContentsQuery::Instances { values, .. }
+            | ContentsQuery::Strings { values, .. } => *values = v,
+            ContentsQuery::Waste => {}
+        }
+        q
+    }
+}
+
+/// The answer to a [`ContentsQuery`].
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentsDoc {
+    /// `object`.
+    Object(ObjectDocument),
+    /// `instances`.
+    Instances(InstancesDocument),
+    /// `strings`.
+    Strings(StringsDocument),
+    /// `waste`.
+    Waste(WasteDocument),
+}
+
+impl ContentsDoc {
+    /// The document as JSON, as `heaplens … --json` prints it.
+    pub fn to_json(&self) -> String {
+        let s = match self {
+            ContentsDoc::Object(d) => serde_json::to_string_pretty(d),
+            ContentsDoc::Instances(d) => serde_json::to_string_pretty(d),
+            ContentsDoc::Strings(d) => serde_json::to_string_pretty(d),
+            ContentsDoc::Waste(d) => serde_json::to_string_pretty(d),
+        };
+        s.expect("documents serialise")
+    }
+
+    /// Whether it carries values from the dump (its `values` field).
+    pub fn values(&self) -> bool {
+        match self {
+            ContentsDoc::Object(d) => d.values,
+            ContentsDoc::Instances(d) => d.values,
+            ContentsDoc::Strings(d) => d.values,
+            ContentsDoc::Waste(d) => d.values,
+        }
+    }
+}
 
 /// A dump of the session, named by the page.
 #[derive(
@@ -118,6 +217,57 @@ pub enum Request {
         base: Box<StatsDocument>,
         /// The later dump's statistics.
         current: Box<StatsDocument>,
+        /// Each dump's retained bytes per name (base, current), once both
+        /// are analysed: the comparison is then ordered by retained growth.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retained: Option<Box<(RetainedByName, RetainedByName)>>,
+    },
+    /// An open dump's types grouped. Answered by [`Response::Groups`] or
+    /// [`Response::Failed`].
+    Groups {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// What by.
+        by: GroupKind,
+    },
+    /// Compare two dumps' groups (each from [`Response::Groups`]); any
+    /// worker answers. Answered by [`Response::DiffGroups`].
+    DiffGroups {
+        /// The operation.
+        op: OpId,
+        /// The earlier dump's groups.
+        base: Box<GroupTable>,
+        /// The later dump's groups.
+        current: Box<GroupTable>,
+    },
+    /// The differential flame graph of two dumps from their flame
+    /// documents (of one measure); any worker answers. Answered by
+    /// [`Response::DiffFlame`] or [`Response::Failed`].
+    DiffFlame {
+        /// The operation.
+        op: OpId,
+        /// The earlier dump's flame graph.
+        base: Box<FlameDocument>,
+        /// The later dump's.
+        current: Box<FlameDocument>,
+        /// The earlier dump's format (`stats.format`), for the naming rule.
+        base_format: String,
+        /// The later dump's format.
+        current_format: String,
+    },
+    /// Object contents of an open dump (the inspector, a type's
+    /// instances, duplicate strings, wasted collections). Answered by
+    /// [`Response::Contents`] or [`Response::Failed`] (a `.gcdump` holds
+    /// no contents: [`ErrorKind::NoContents`]).
+    Contents {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// The question.
+        query: ContentsQuery,
     },
     /// Forget a dump, freeing its memory.
     Close {
@@ -228,6 +378,9 @@ pub enum Response {
         op: OpId,
         /// Every type's retained size and the largest objects.
         retained: Box<RetainedDocument>,
+        /// The inclusive and retained columns, the flame graphs and the
+        /// retained bytes per name.
+        answers: Box<Answers>,
         /// Milliseconds the analysis took.
         ms: f64,
     },
@@ -248,6 +401,40 @@ pub enum Response {
         op: OpId,
         /// The comparison.
         diff: Box<DiffDocument>,
+    },
+    /// Answer to [`Request::Groups`].
+    Groups {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// The groups.
+        groups: Box<GroupTable>,
+    },
+    /// Answer to [`Request::DiffFlame`].
+    DiffFlame {
+        /// The operation.
+        op: OpId,
+        /// The differential flame graph.
+        flame: Box<FlameDocument>,
+    },
+    /// Answer to [`Request::DiffGroups`].
+    DiffGroups {
+        /// The operation.
+        op: OpId,
+        /// The groups compared.
+        groups: Box<DiffGroupTable>,
+    },
+    /// Answer to [`Request::Contents`].
+    Contents {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// The question.
+        query: ContentsQuery,
+        /// The answer.
+        doc: Box<ContentsDoc>,
     },
     /// An operation failed (or was cancelled: [`ErrorKind::Cancelled`]).
     Failed {
@@ -295,6 +482,9 @@ pub enum ErrorKind {
     Protocol,
     /// No such dump or type (the page asked about something gone).
     NotFound,
+    /// The dump holds no object contents (a `.gcdump`: objects, sizes and
+    /// references only), or they could not be read.
+    NoContents,
 }
 
 impl ErrorKind {
@@ -314,6 +504,7 @@ impl ErrorKind {
                 "The page and its engine do not understand each other".to_owned()
             }
             ErrorKind::NotFound => format!("{what} is no longer open"),
+            ErrorKind::NoContents => format!("{what} holds no object contents"),
         }
     }
 
@@ -431,6 +622,14 @@ pub enum Phase {
     SpanningTree,
     /// Dominators and retained sizes (objects).
     RetainedSizes,
+    /// A flame graph's tree of type paths (objects).
+    FlameGraph,
+    /// Key retention paths of a type (objects).
+    KeyPaths,
+    /// Reading every live string's text for duplicates (objects).
+    ReadingStrings,
+    /// Measuring collections and arrays for waste (objects).
+    MeasuringCollections,
 }
 
 impl Phase {
@@ -442,7 +641,11 @@ impl Phase {
             | Phase::FollowingReferences
             | Phase::FindingRoots
             | Phase::SpanningTree
-            | Phase::RetainedSizes => Unit::Objects,
+            | Phase::RetainedSizes
+            | Phase::FlameGraph
+            | Phase::KeyPaths
+            | Phase::ReadingStrings
+            | Phase::MeasuringCollections => Unit::Objects,
             Phase::Starting | Phase::FindingHeap => Unit::None,
         }
     }
@@ -459,6 +662,10 @@ impl Phase {
             Phase::FindingRoots => "finding roots",
             Phase::SpanningTree => "ordering the heap as PerfView does",
             Phase::RetainedSizes => "computing retained sizes",
+            Phase::FlameGraph => "drawing the flame graph",
+            Phase::KeyPaths => "grouping retention paths",
+            Phase::ReadingStrings => "reading strings",
+            Phase::MeasuringCollections => "measuring collections",
         }
     }
 }
@@ -476,6 +683,10 @@ impl From<heaplens_graph::Phase> for Phase {
             E::FindingRoots => Phase::FindingRoots,
             E::SpanningTree => Phase::SpanningTree,
             E::RetainedSizes => Phase::RetainedSizes,
+            E::FlameGraph => Phase::FlameGraph,
+            E::KeyPaths => Phase::KeyPaths,
+            E::ReadingStrings => Phase::ReadingStrings,
+            E::MeasuringCollections => Phase::MeasuringCollections,
         }
     }
 }

@@ -10,7 +10,7 @@
 //! this heaplens reads the same file).
 
 use crate::table::{Sort, TableView};
-use heaplens_results::TypeId;
+use heaplens_results::{NodeId, TypeId};
 
 /// A dump as the URL names it: its file's name and size.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,6 +42,35 @@ pub enum Screen {
         dump: usize,
         /// The type's row.
         type_id: TypeId,
+    },
+    /// A dump's flame graph.
+    Flame {
+        /// The dump.
+        dump: usize,
+    },
+    /// A type's objects.
+    Instances {
+        /// The dump.
+        dump: usize,
+        /// The type's row.
+        type_id: TypeId,
+    },
+    /// One object (the inspector).
+    Object {
+        /// The dump.
+        dump: usize,
+        /// The object.
+        node: NodeId,
+    },
+    /// Duplicate strings (the search in the table's filter).
+    Strings {
+        /// The dump.
+        dump: usize,
+    },
+    /// Wasted collections.
+    Waste {
+        /// The dump.
+        dump: usize,
     },
     /// The comparison of two dumps.
     Compare {
@@ -82,7 +111,12 @@ impl Route {
             Screen::Overview { .. } => "overview",
             Screen::Types { .. } => "types",
             Screen::Detail { .. } => "detail",
+            Screen::Instances { .. } => "instances",
+            Screen::Object { .. } => "object",
+            Screen::Strings { .. } => "strings",
+            Screen::Waste { .. } => "waste",
             Screen::Compare { .. } => "compare",
+            Screen::Flame { .. } => "flame",
         };
         let mut q = form_urlencoded::Serializer::new(String::new());
         for d in &self.dumps {
@@ -90,10 +124,18 @@ impl Route {
         }
         match self.screen {
             Screen::Landing => {}
-            Screen::Overview { dump } | Screen::Types { dump } => {
+            Screen::Overview { dump }
+            | Screen::Types { dump }
+            | Screen::Flame { dump }
+            | Screen::Strings { dump }
+            | Screen::Waste { dump } => {
                 q.append_pair("dump", &dump.to_string());
             }
-            Screen::Detail { dump, type_id } => {
+            Screen::Object { dump, node } => {
+                q.append_pair("dump", &dump.to_string());
+                q.append_pair("node", &node.0.to_string());
+            }
+            Screen::Detail { dump, type_id } | Screen::Instances { dump, type_id } => {
                 q.append_pair("dump", &dump.to_string());
                 q.append_pair("type", &type_id.0.to_string());
             }
@@ -119,6 +161,7 @@ impl Route {
         let (path, query) = f.split_once('?').unwrap_or((f, ""));
         let mut route = Route::landing();
         let (mut dump, mut base, mut cur, mut type_id) = (None, None, None, None);
+        let mut node = None;
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             let num = || v.parse::<usize>().ok();
             match &*k {
@@ -136,6 +179,7 @@ impl Route {
                 "base" => base = num(),
                 "cur" => cur = num(),
                 "type" => type_id = v.parse::<u32>().ok().map(TypeId),
+                "node" => node = v.parse::<u32>().ok().map(NodeId),
                 "sort" => route.table.sort = Sort::from_param(&v),
                 "q" => route.table.filter = v.into_owned(),
                 _ => {}
@@ -146,8 +190,17 @@ impl Route {
         route.screen = match (path, ok(dump), ok(base), ok(cur), type_id) {
             ("overview", Some(dump), ..) => Screen::Overview { dump },
             ("types", Some(dump), ..) => Screen::Types { dump },
+            ("flame", Some(dump), ..) => Screen::Flame { dump },
             ("detail", Some(dump), _, _, Some(type_id)) => Screen::Detail { dump, type_id },
             ("detail", Some(dump), ..) => Screen::Types { dump },
+            ("instances", Some(dump), _, _, Some(type_id)) => Screen::Instances { dump, type_id },
+            ("instances", Some(dump), ..) => Screen::Types { dump },
+            ("object", Some(dump), ..) => match node {
+                Some(node) => Screen::Object { dump, node },
+                None => Screen::Overview { dump },
+            },
+            ("strings", Some(dump), ..) => Screen::Strings { dump },
+            ("waste", Some(dump), ..) => Screen::Waste { dump },
             ("compare", _, Some(base), Some(current), _) if base != current => {
                 Screen::Compare { base, current }
             }
@@ -166,14 +219,19 @@ impl Route {
     }
 
     /// The screen with its dumps by key.
-    fn place(&self) -> (u8, Vec<Option<&DumpKey>>, Option<TypeId>) {
+    fn place(&self) -> (u8, Vec<Option<&DumpKey>>, Option<u32>) {
         let key = |i: usize| self.dumps.get(i);
         match self.screen {
             Screen::Landing => (0, Vec::new(), None),
             Screen::Overview { dump } => (1, vec![key(dump)], None),
             Screen::Types { dump } => (2, vec![key(dump)], None),
-            Screen::Detail { dump, type_id } => (3, vec![key(dump)], Some(type_id)),
+            Screen::Detail { dump, type_id } => (3, vec![key(dump)], Some(type_id.0)),
             Screen::Compare { base, current } => (4, vec![key(base), key(current)], None),
+            Screen::Flame { dump } => (5, vec![key(dump)], None),
+            Screen::Instances { dump, type_id } => (6, vec![key(dump)], Some(type_id.0)),
+            Screen::Object { dump, node } => (7, vec![key(dump)], Some(node.0)),
+            Screen::Strings { dump } => (8, vec![key(dump)], None),
+            Screen::Waste { dump } => (9, vec![key(dump)], None),
         }
     }
 }
@@ -215,6 +273,35 @@ mod tests {
             Route {
                 screen: Screen::Landing,
                 dumps: vec![key("kept.gcdump", 9)],
+                table: TableView::default(),
+            },
+            Route {
+                screen: Screen::Object {
+                    dump: 0,
+                    node: NodeId(123_456),
+                },
+                dumps: vec![key("a.core", 9)],
+                table: TableView::default(),
+            },
+            Route {
+                screen: Screen::Instances {
+                    dump: 0,
+                    type_id: TypeId(7),
+                },
+                dumps: vec![key("a.core", 9)],
+                table: TableView::default(),
+            },
+            Route {
+                screen: Screen::Strings { dump: 0 },
+                dumps: vec![key("a.core", 9)],
+                table: TableView {
+                    sort: None,
+                    filter: "http://".into(),
+                },
+            },
+            Route {
+                screen: Screen::Waste { dump: 0 },
+                dumps: vec![key("a.core", 9)],
                 table: TableView::default(),
             },
         ];

@@ -5,15 +5,22 @@
 //! [`Outbox`] for the page's bridge to carry out (`ui` drains it after each
 //! render). The URL is a view of the state ([`AppState::url_route`]).
 
-use crate::protocol::{DumpId, EngineError, ErrorKind, OpId, ProgressReport, ReadReport, Response};
+use crate::model::Answers;
+use crate::protocol::{
+    ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, OpId, ProgressReport, ReadReport,
+    Response,
+};
 use crate::route::{DumpKey, Route, Screen};
 use crate::table::TableView;
 use heaplens_results::analysis::{AnalysisDocument, DumpAnalysis};
 use heaplens_results::diff::DiffDocument;
+use heaplens_results::flame::{FlameDocument, FlameMeasure};
+use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
+use heaplens_results::instances::InstanceSort;
 use heaplens_results::retained::RetainedDocument;
 use heaplens_results::roots::RootsDocument;
 use heaplens_results::stats::{StatsDocument, TypeStatsRow};
-use heaplens_results::TypeId;
+use heaplens_results::{NodeId, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -43,6 +50,34 @@ pub enum Tab {
     Types,
     /// One type: why it is alive.
     Detail(TypeId),
+    /// The flame graph of what holds the heap.
+    Flame,
+    /// A type's objects, a page at a time.
+    Instances(TypeId),
+    /// One object: the inspector.
+    Object(NodeId),
+    /// Duplicate strings and string search.
+    Strings,
+    /// Wasted collections.
+    Waste,
+}
+
+/// The order and page of the instances view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstancesView {
+    /// The order.
+    pub sort: InstanceSort,
+    /// The first object shown.
+    pub offset: u64,
+}
+
+impl Default for InstancesView {
+    fn default() -> Self {
+        InstancesView {
+            sort: InstanceSort::Retained,
+            offset: 0,
+        }
+    }
 }
 
 /// What fills the window.
@@ -194,6 +229,12 @@ pub enum Retained {
         doc: Rc<RetainedDocument>,
         /// Retained bytes by row id.
         by_id: Rc<HashMap<TypeId, u64>>,
+        /// The inclusive and retained columns, the flame graphs, the
+        /// retained bytes per name.
+        answers: Rc<Answers>,
+        /// The flame graphs (by retained, by inclusive size), shared with
+        /// the views as they are (so a view redraws only when they change).
+        flames: Rc<(Rc<FlameDocument>, Rc<FlameDocument>)>,
         /// Milliseconds the analysis took.
         ms: f64,
     },
@@ -310,6 +351,56 @@ pub enum Command {
         base: Rc<StatsDocument>,
         /// The current dump's statistics.
         current: Rc<StatsDocument>,
+        /// Both dumps' answers, once both are analysed (the comparison is
+        /// then by retained growth).
+        answers: Option<(Rc<Answers>, Rc<Answers>)>,
+    },
+    /// Group a dump's types.
+    Groups {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// What by.
+        by: GroupKind,
+    },
+    /// The differential flame graph of two dumps.
+    DiffFlame {
+        /// The operation.
+        op: OpId,
+        /// The baseline's flame graph.
+        base: Rc<FlameDocument>,
+        /// The current dump's.
+        current: Rc<FlameDocument>,
+        /// The baseline's format.
+        base_format: String,
+        /// The current dump's format.
+        current_format: String,
+    },
+    /// Compare two dumps' groups.
+    DiffGroups {
+        /// The operation.
+        op: OpId,
+        /// The baseline's groups.
+        base: Rc<GroupTable>,
+        /// The current dump's groups.
+        current: Rc<GroupTable>,
+    },
+    /// Ask a dump's worker about object contents.
+    Contents {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// The question.
+        query: ContentsQuery,
+    },
+    /// Save a document as a file (an export).
+    Download {
+        /// The file's name.
+        name: String,
+        /// The document.
+        json: String,
     },
     /// Stop one operation. `keep`: the dump stays open (its worker is kept,
     /// or re-reads the dump when it had to be stopped); else the dump goes.
@@ -372,6 +463,25 @@ pub enum Action {
     CancelDetail(DumpId, TypeId),
     /// Compute a dump's retained sizes (after they were stopped).
     ComputeRetained(DumpId),
+    /// Show a type's instances from their first page (in the order
+    /// chosen last).
+    ShowInstances(DumpId, TypeId),
+    /// Another order or page of the instances shown.
+    InstancesView(InstancesView),
+    /// Look for strings containing this text (empty: none) in a dump.
+    SearchStrings(DumpId, String),
+    /// Stop a contents question (the dump stays).
+    CancelContents(DumpId, ContentsQuery),
+    /// Save the answer to a contents question, with or without its values
+    /// (asking the engine for the version without when needed).
+    ExportContents {
+        /// The dump.
+        dump: DumpId,
+        /// The question (the version with values).
+        query: ContentsQuery,
+        /// Carry values.
+        values: bool,
+    },
     /// Close a dump.
     Close(DumpId),
     /// Show a dump's tab.
@@ -393,6 +503,12 @@ pub enum Action {
     TypesView(TableView),
     /// The comparison table's sort or filter.
     DiffView(TableView),
+    /// The flame graph's measure.
+    FlameBy(FlameMeasure),
+    /// Group the type tables (`None`: one row per type).
+    GroupTypes(Option<GroupKind>),
+    /// Group the comparison's table.
+    GroupDiff(Option<GroupKind>),
     /// The URL changed (Back, Forward, or the URL the page started with).
     Route(Route),
     /// Say something to screen readers (and sighted users, briefly).
@@ -420,6 +536,31 @@ pub struct AppState {
     pub details: HashMap<(DumpId, TypeId), Pending<Rc<RootsDocument>>>,
     /// The details in the order looked at (for the export).
     pub detail_order: Vec<(DumpId, TypeId)>,
+    /// The flame graph's measure.
+    pub flame_by: FlameMeasure,
+    /// What the type tables are grouped by.
+    pub types_group: Option<GroupKind>,
+    /// What the comparison's table is grouped by.
+    pub diff_group: Option<GroupKind>,
+    /// Group tables, by (dump, grouping).
+    pub groups: HashMap<(DumpId, GroupKind), Pending<Rc<GroupTable>>>,
+    /// Differential flame graphs, by (baseline, current, measure).
+    pub diff_flames: HashMap<(DumpId, DumpId, FlameMeasure), Pending<Rc<FlameDocument>>>,
+    /// Group comparisons, by (baseline, current, grouping).
+    pub diff_groups: HashMap<(DumpId, DumpId, GroupKind), Pending<Rc<DiffGroupTable>>>,
+    /// Answers about object contents, by dump and question.
+    pub contents: HashMap<(DumpId, ContentsQuery), Pending<Rc<ContentsDoc>>>,
+    /// The instances view's order and page.
+    pub instances_view: InstancesView,
+    /// The strings view's search.
+    pub strings_search: String,
+    /// The object and the type's instances looked at last in each dump
+    /// (they keep their tabs).
+    pub last_object: HashMap<DumpId, NodeId>,
+    /// See [`AppState::last_object`].
+    pub last_instances: HashMap<DumpId, TypeId>,
+    /// An export waiting for its document.
+    pub export_pending: Option<(DumpId, ContentsQuery)>,
     /// A view from the URL waiting for its dumps to be dropped again.
     pub pending_route: Option<Route>,
     /// A note above the screen (a cancelled read, module files alone).
@@ -454,6 +595,18 @@ impl AppState {
             diffs: HashMap::new(),
             details: HashMap::new(),
             detail_order: Vec::new(),
+            flame_by: FlameMeasure::Retained,
+            types_group: None,
+            diff_group: None,
+            groups: HashMap::new(),
+            diff_groups: HashMap::new(),
+            diff_flames: HashMap::new(),
+            contents: HashMap::new(),
+            instances_view: InstancesView::default(),
+            strings_search: String::new(),
+            last_object: HashMap::new(),
+            last_instances: HashMap::new(),
+            export_pending: None,
             pending_route: None,
             notice: None,
             announcement: (0, String::new()),
@@ -544,6 +697,55 @@ impl AppState {
                 }
             }
             Action::ComputeRetained(id) => self.analyse(id),
+            Action::ShowInstances(id, t) => {
+                self.pending_route = None;
+                self.instances_view.offset = 0;
+                self.show_dump(id, Tab::Instances(t));
+            }
+            Action::InstancesView(v) => {
+                self.instances_view = v;
+                if let View::Dump {
+                    id,
+                    tab: tab @ Tab::Instances(_),
+                } = self.view
+                {
+                    self.show_dump(id, tab);
+                }
+            }
+            Action::SearchStrings(id, text) => {
+                self.pending_route = None;
+                self.strings_search = text;
+                self.show_dump(id, Tab::Strings);
+            }
+            Action::CancelContents(id, q) => {
+                if let Some(Pending::Loading(op)) = self.contents.get(&(id, q.clone())).cloned() {
+                    self.contents
+                        .insert((id, q), Pending::Failed(EngineError::cancelled()));
+                    self.outbox.push(Command::Cancel {
+                        dump: Some(id),
+                        op,
+                        keep: true,
+                    });
+                }
+            }
+            Action::ExportContents {
+                dump,
+                query,
+                values,
+            } => {
+                let q = query.with_values(values);
+                match self.contents.get(&(dump, q.clone())) {
+                    Some(Pending::Ready(doc)) => {
+                        let cmd = self.download(dump, doc);
+                        self.outbox.push(cmd);
+                    }
+                    Some(Pending::Loading(_)) => self.export_pending = Some((dump, q)),
+                    _ => {
+                        self.export_pending = Some((dump, q.clone()));
+                        self.request_contents(dump, q);
+                    }
+                }
+            }
             Action::Close(id) => {
                 let Some(d) = self.dump(id) else { return };
                 let name = d.name.clone();
@@ -596,6 +798,18 @@ impl AppState {
             }
             Action::TypesView(v) => self.types_view = v,
             Action::DiffView(v) => self.diff_view = v,
+            Action::FlameBy(by) => {
+                self.flame_by = by;
+                self.request_diff_flame();
+            }
+            Action::GroupTypes(g) => {
+                self.types_group = g;
+                self.request_groups();
+            }
+            Action::GroupDiff(g) => {
+                self.diff_group = g;
+                self.request_groups();
+            }
             Action::Route(r) => self.route(r),
             Action::Announce(t) => self.announce(t),
             Action::DismissNotice => self.notice = None,
@@ -651,8 +865,14 @@ impl AppState {
     fn remove(&mut self, id: DumpId) {
         self.dumps.retain(|d| d.id != id);
         self.details.retain(|(d, _), _| *d != id);
+        self.contents.retain(|(d, _), _| *d != id);
+        self.last_object.remove(&id);
+        self.last_instances.remove(&id);
         self.detail_order.retain(|(d, _)| *d != id);
         self.diffs.retain(|(b, c), _| *b != id && *c != id);
+        self.groups.retain(|(d, _), _| *d != id);
+        self.diff_groups.retain(|(b, c, _), _| *b != id && *c != id);
+        self.diff_flames.retain(|(b, c, _), _| *b != id && *c != id);
         for b in &mut self.batches {
             b.retain(|&d| d != id);
         }
@@ -685,8 +905,82 @@ impl AppState {
             return;
         }
         self.view = View::Dump { id, tab };
-        if let Tab::Detail(t) = tab {
-            self.request_detail(id, t);
+        match tab {
+            Tab::Detail(t) => self.request_detail(id, t),
+            Tab::Object(n) => {
+                self.last_object.insert(id, n);
+            }
+            Tab::Instances(t) => {
+                self.last_instances.insert(id, t);
+            }
+            _ => {}
+        }
+        if let Some(q) = self.query_of(tab) {
+            self.request_contents(id, q);
+        }
+        self.request_groups();
+    }
+
+    /// The contents question a tab shows the answer to (with values).
+    pub fn query_of(&self, tab: Tab) -> Option<ContentsQuery> {
+        Some(match tab {
+            Tab::Object(node) => ContentsQuery::Object { node, values: true },
+            Tab::Instances(type_id) => ContentsQuery::Instances {
+                type_id,
+                sort: self.instances_view.sort,
+                offset: self.instances_view.offset,
+                values: true,
+            },
+            Tab::Strings => ContentsQuery::Strings {
+                search: Some(self.strings_search.clone()).filter(|s| !s.is_empty()),
+                values: true,
+            },
+            Tab::Waste => ContentsQuery::Waste,
+            Tab::Overview | Tab::Types | Tab::Flame | Tab::Detail(_) => return None,
+        })
+    }
+
+    fn request_contents(&mut self, id: DumpId, q: ContentsQuery) {
+        let ready = self.dump(id).is_some_and(DumpEntry::is_ready);
+        let asked = matches!(
+            self.contents.get(&(id, q.clone())),
+            Some(Pending::Loading(_) | Pending::Ready(_))
+        );
+        if !ready || asked {
+            return;
+        }
+        let op = self.op();
+        self.contents.insert((id, q.clone()), Pending::Loading(op));
+        self.outbox.push(Command::Contents {
+            dump: id,
+            op,
+            query: q,
+        });
+    }
+
+    /// The download of a contents document: named after the dump and what
+    /// it is, and whether it carries values.
+    fn download(&self, id: DumpId, doc: &ContentsDoc) -> Command {
+        let base = self
+            .dump(id)
+            .map(|d| {
+                d.name
+                    .rsplit_once('.')
+                    .map_or(d.name.clone(), |(b, _)| b.to_owned())
+            })
+            .unwrap_or_default();
+        let what = match doc {
+            ContentsDoc::Object(d) => format!("object-{}", d.address),
+            ContentsDoc::Instances(d) => {
+                format!("instances-{}", d.type_ids.first().map_or(0, |t| t.0))
+            }
+            ContentsDoc::Strings(_) => "strings".to_owned(),
+            ContentsDoc::Waste(_) => "waste".to_owned(),
+        };
+        let values = if doc.values() { "" } else { "-no-values" };
+        Command::Download {
+            name: format!("{base}-{what}{values}.json"),
+            json: doc.to_json(),
         }
     }
 
@@ -725,15 +1019,43 @@ impl AppState {
         });
     }
 
+    /// A dump's flame graph by `by`, once analysed.
+    pub fn flame(&self, id: DumpId, by: FlameMeasure) -> Option<Rc<FlameDocument>> {
+        match &self.dump(id)?.retained {
+            Retained::Ready { flames, .. } => Some(match by {
+                FlameMeasure::Retained => flames.0.clone(),
+                FlameMeasure::Inclusive => flames.1.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// A dump's answers, once analysed.
+    pub fn answers(&self, id: DumpId) -> Option<Rc<Answers>> {
+        match &self.dump(id)?.retained {
+            Retained::Ready { answers, .. } => Some(answers.clone()),
+            _ => None,
+        }
+    }
+
+    /// Asks for what the comparison shows: the diff, and the groups and
+    /// differential flame graph once both dumps are analysed.
     fn request_diff(&mut self) {
+        self.request_diff_doc();
+        self.request_groups();
+        self.request_diff_flame();
+    }
+
+    fn request_diff_doc(&mut self) {
         let Some(c) = self.comparison.clone() else {
             return;
         };
-        if matches!(
-            self.diffs.get(&(c.base, c.current)),
-            Some(Pending::Loading(_) | Pending::Ready(_))
-        ) {
-            return;
+        let answers = self.answers(c.base).zip(self.answers(c.current));
+        match self.diffs.get(&(c.base, c.current)) {
+            Some(Pending::Loading(_)) => return,
+            // Asked again with retained sizes once both dumps have them.
+            Some(Pending::Ready(d)) if d.retained || answers.is_none() => return,
+            _ => {}
         }
         let stats = |id| {
             self.dump(id)
@@ -745,7 +1067,87 @@ impl AppState {
         };
         let op = self.op();
         self.diffs.insert((c.base, c.current), Pending::Loading(op));
-        self.outbox.push(Command::Diff { op, base, current });
+        self.outbox.push(Command::Diff {
+            op,
+            base,
+            current,
+            answers,
+        });
+    }
+
+    /// Asks for the comparison's differential flame graph (of the measure
+    /// shown) once both dumps are analysed.
+    fn request_diff_flame(&mut self) {
+        let Some(c) = self
+            .comparison
+            .clone()
+            .filter(|_| self.view == View::Compare)
+        else {
+            return;
+        };
+        let by = self.flame_by;
+        let key = (c.base, c.current, by);
+        if self.diff_flames.contains_key(&key) {
+            return;
+        }
+        let (Some(b), Some(cur)) = (self.answers(c.base), self.answers(c.current)) else {
+            return;
+        };
+        let (Some(base), Some(current)) = (self.flame(c.base, by), self.flame(c.current, by))
+        else {
+            return;
+        };
+        let op = self.op();
+        self.diff_flames.insert(key, Pending::Loading(op));
+        self.outbox.push(Command::DiffFlame {
+            op,
+            base,
+            current,
+            base_format: b.stats.format.clone(),
+            current_format: cur.stats.format.clone(),
+        });
+    }
+
+    /// Asks for the group tables the views show (once the dumps are
+    /// analysed, so groups have their inclusive and retained sizes), and
+    /// for the comparison of the pair's groups once both sides have theirs.
+    fn request_groups(&mut self) {
+        let mut wanted: Vec<(DumpId, GroupKind)> = Vec::new();
+        if let (Some(by), View::Dump { id, .. }) = (self.types_group, self.view) {
+            wanted.push((id, by));
+        }
+        let pair = self
+            .comparison
+            .clone()
+            .filter(|_| self.view == View::Compare);
+        if let (Some(by), Some(c)) = (self.diff_group, &pair) {
+            wanted.push((c.base, by));
+            wanted.push((c.current, by));
+        }
+        for (dump, by) in wanted {
+            if self.answers(dump).is_none() || self.groups.contains_key(&(dump, by)) {
+                continue;
+            }
+            let op = self.op();
+            self.groups.insert((dump, by), Pending::Loading(op));
+            self.outbox.push(Command::Groups { dump, op, by });
+        }
+        if let (Some(by), Some(c)) = (self.diff_group, pair) {
+            let key = (c.base, c.current, by);
+            let ready = |id| match self.groups.get(&(id, by)) {
+                Some(Pending::Ready(t)) => Some(t.clone()),
+                _ => None,
+            };
+            if let (false, Some(base), Some(current)) = (
+                self.diff_groups.contains_key(&key),
+                ready(c.base),
+                ready(c.current),
+            ) {
+                let op = self.op();
+                self.diff_groups.insert(key, Pending::Loading(op));
+                self.outbox.push(Command::DiffGroups { op, base, current });
+            }
+        }
     }
 
     /// The default pair of `ids` (read dumps): the newest as the current
@@ -856,6 +1258,7 @@ impl AppState {
                 dump,
                 op,
                 retained,
+                answers,
                 ms,
             } => {
                 let Some(d) = self.dump_mut(dump) else { return };
@@ -864,12 +1267,53 @@ impl AppState {
                 }
                 let by_id = Rc::new(retained.retained_by_id());
                 let text = format!("Retained sizes of {} are ready.", d.name);
+                let flames = Rc::new((
+                    Rc::new(answers.retained_flame.clone()),
+                    Rc::new(answers.inclusive_flame.clone()),
+                ));
                 d.retained = Retained::Ready {
                     doc: Rc::new(*retained),
                     by_id,
+                    answers: Rc::new(*answers),
+                    flames,
                     ms,
                 };
                 self.announce(text);
+                if self.view == View::Compare {
+                    self.request_diff();
+                }
+                self.request_groups();
+            }
+            Response::Groups { dump, op, groups } => {
+                let key = self
+                    .groups
+                    .iter()
+                    .find(|(k, p)| k.0 == dump && **p == Pending::Loading(op))
+                    .map(|(k, _)| *k);
+                if let Some(k) = key {
+                    self.groups.insert(k, Pending::Ready(Rc::new(*groups)));
+                    self.request_groups();
+                }
+            }
+            Response::DiffFlame { op, flame } => {
+                let key = self
+                    .diff_flames
+                    .iter()
+                    .find(|(_, p)| **p == Pending::Loading(op))
+                    .map(|(k, _)| *k);
+                if let Some(k) = key {
+                    self.diff_flames.insert(k, Pending::Ready(Rc::new(*flame)));
+                }
+            }
+            Response::DiffGroups { op, groups } => {
+                let key = self
+                    .diff_groups
+                    .iter()
+                    .find(|(_, p)| **p == Pending::Loading(op))
+                    .map(|(k, _)| *k);
+                if let Some(k) = key {
+                    self.diff_groups.insert(k, Pending::Ready(Rc::new(*groups)));
+                }
             }
             Response::Detail {
                 dump,
@@ -880,6 +1324,23 @@ impl AppState {
                 if self.details.get(&(dump, type_id)) == Some(&Pending::Loading(op)) {
                     self.details
                         .insert((dump, type_id), Pending::Ready(Rc::new(*detail)));
+                }
+            }
+            Response::Contents {
+                dump,
+                op,
+                query,
+                doc,
+            } => {
+                let key = (dump, query);
+                if self.contents.get(&key) == Some(&Pending::Loading(op)) {
+                    let doc = Rc::new(*doc);
+                    if self.export_pending.as_ref() == Some(&key) {
+                        self.export_pending = None;
+                        let cmd = self.download(dump, &doc);
+                        self.outbox.push(cmd);
+                    }
+                    self.contents.insert(key, Pending::Ready(doc));
                 }
             }
             Response::Diff { op, diff } => {
@@ -896,6 +1357,11 @@ impl AppState {
                     );
                     self.diffs.insert(k, Pending::Ready(Rc::new(*diff)));
                     self.announce(text);
+                    // Both dumps were analysed while it was made: again,
+                    // by retained growth.
+                    if self.view == View::Compare {
+                        self.request_diff_doc();
+                    }
                 }
             }
             Response::Failed { dump, op, error } => self.failed(dump, op, error),
@@ -920,6 +1386,45 @@ impl AppState {
                 .map(|(k, _)| *k);
             if let Some(k) = key {
                 self.details.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .groups
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| *k);
+            if let Some(k) = key {
+                self.groups.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .diff_groups
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| *k);
+            if let Some(k) = key {
+                self.diff_groups.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .diff_flames
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| *k);
+            if let Some(k) = key {
+                self.diff_flames.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
+                .contents
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| k.clone());
+            if let Some(k) = key {
+                if self.export_pending.as_ref() == Some(&k) {
+                    self.export_pending = None;
+                }
+                self.contents.insert(k, Pending::Failed(error));
                 return;
             }
         }
@@ -1005,10 +1510,20 @@ impl AppState {
                 self.types_view = r.table.clone();
                 self.show_dump(ids[dump], Tab::Types);
             }
+            Screen::Flame { dump } => self.show_dump(ids[dump], Tab::Flame),
             Screen::Detail { dump, type_id } => {
                 self.types_view = r.table.clone();
                 self.show_dump(ids[dump], Tab::Detail(type_id));
             }
+            Screen::Instances { dump, type_id } => {
+                self.show_dump(ids[dump], Tab::Instances(type_id));
+            }
+            Screen::Object { dump, node } => self.show_dump(ids[dump], Tab::Object(node)),
+            Screen::Strings { dump } => {
+                self.strings_search = r.table.filter.clone();
+                self.show_dump(ids[dump], Tab::Strings);
+            }
+            Screen::Waste { dump } => self.show_dump(ids[dump], Tab::Waste),
             Screen::Compare { base, current } => {
                 self.diff_view = r.table.clone();
                 self.comparison = Some(Comparison {
@@ -1053,9 +1568,22 @@ impl AppState {
                 Some(dump) => match tab {
                     Tab::Overview => (Screen::Overview { dump }, TableView::default()),
                     Tab::Types => (Screen::Types { dump }, self.types_view.clone()),
+                    Tab::Flame => (Screen::Flame { dump }, TableView::default()),
                     Tab::Detail(type_id) => {
                         (Screen::Detail { dump, type_id }, self.types_view.clone())
                     }
+                    Tab::Instances(type_id) => {
+                        (Screen::Instances { dump, type_id }, TableView::default())
+                    }
+                    Tab::Object(node) => (Screen::Object { dump, node }, TableView::default()),
+                    Tab::Strings => (
+                        Screen::Strings { dump },
+                        TableView {
+                            sort: None,
+                            filter: self.strings_search.clone(),
+                        },
+                    ),
+                    Tab::Waste => (Screen::Waste { dump }, TableView::default()),
                 },
             },
             View::Compare => match self
@@ -1265,6 +1793,112 @@ mod tests {
         );
     }
 
+    /// The comparison asks for what needs both dumps' analyses once both
+    /// are in — the diff again by retained growth (also when the first diff
+    /// was still on its way), the differential flame graph, the groups of
+    /// each side and then their comparison — and the flame tab is in the
+    /// URL.
+    #[test]
+    fn the_comparison_follows_the_analyses() {
+        use crate::model::Opened;
+        use heaplens_graph::NoProgress;
+        let opened = |file: &str| {
+            let mut b = GraphBuilder::new();
+            let t = b.add_type(TypeInfo {
+                name: "App.A".into(),
+                module: None,
+                kind: TypeKind::Object,
+                method_table: 0,
+            });
+            b.add_node(t, 10, 0x10, []).unwrap();
+            b.add_root(0, RootKind::Static, Some("P.a"));
+            let snap = Snapshot {
+                graph: b.finish().unwrap(),
+                info: SnapshotInfo::new(heaplens_snapshot::format::by_name("gcdump").unwrap()),
+            };
+            let mut o = Opened::new(snap, file, 100);
+            o.analyse(&mut NoProgress).unwrap();
+            o
+        };
+        let (a, b) = (opened("a.gcdump"), opened("b.gcdump"));
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![
+                new_dump(1, "a.gcdump", 1000.0),
+                new_dump(2, "b.gcdump", 2000.0),
+            ],
+            stray_modules: 0,
+        });
+        let mut s = open_all(s, &[(1, a.document.clone()), (2, b.document.clone())]);
+        assert_eq!(s.view, View::Compare);
+        let cmds = s.outbox.drain();
+        let diff_op = cmds
+            .iter()
+            .find_map(|c| match c {
+                Command::Diff { op, answers, .. } => {
+                    assert!(answers.is_none());
+                    Some(*op)
+                }
+                _ => None,
+            })
+            .unwrap();
+        s = s.reduce(Action::GroupDiff(Some(GroupKind::Namespace)));
+        // The analyses come in before the first diff.
+        for c in &cmds {
+            if let Command::Analyse { dump, op } = c {
+                let o = if *dump == DumpId(1) { &a } else { &b };
+                s = s.reduce(Action::Engine(Response::Retained {
+                    dump: *dump,
+                    op: *op,
+                    retained: Box::new(o.retained.clone().unwrap()),
+                    answers: Box::new(o.answers.clone().unwrap()),
+                    ms: 1.0,
+                }));
+            }
+        }
+        let cmds = s.outbox.drain();
+        assert!(cmds.iter().any(|c| matches!(c, Command::DiffFlame { .. })));
+        let groups: Vec<(DumpId, OpId)> = cmds
+            .iter()
+            .filter_map(|c| match c {
+                Command::Groups { dump, op, .. } => Some((*dump, *op)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(groups.len(), 2, "{cmds:?}");
+        // The first diff arrives: asked again, with both answers.
+        let first = crate::model::diff(&a.document, &b.document).unwrap();
+        s = s.reduce(Action::Engine(Response::Diff {
+            op: diff_op,
+            diff: Box::new(first),
+        }));
+        assert!(s.outbox.drain().iter().any(|c| matches!(
+            c,
+            Command::Diff {
+                answers: Some(_),
+                ..
+            }
+        )));
+        // Each side's groups, then their comparison.
+        for (dump, op) in groups {
+            let o = if dump == DumpId(1) { &a } else { &b };
+            s = s.reduce(Action::Engine(Response::Groups {
+                dump,
+                op,
+                groups: Box::new(o.groups(GroupKind::Namespace)),
+            }));
+        }
+        assert!(s
+            .outbox
+            .drain()
+            .iter()
+            .any(|c| matches!(c, Command::DiffGroups { .. })));
+        // The flame tab has a URL of its own.
+        let s = s.reduce(Action::ShowDump(DumpId(1), Tab::Flame));
+        let r = s.url_route();
+        assert_eq!(r.screen, Screen::Flame { dump: 0 });
+        assert_eq!(Route::parse(&r.to_fragment()), r);
+    }
+
     /// Dumps that record no time (cores) are ordered by file time, and the
     /// basis says which dumps lack a time so the page can say so.
     #[test]
@@ -1468,6 +2102,154 @@ mod tests {
         assert_eq!(doc.dumps[0].stats, a);
         assert_eq!(doc.comparison, Some(diff));
         assert!(s.announcement.1.starts_with("Comparison ready"));
+    }
+
+    /// The contents views: a tab asks its worker once; the answer is kept;
+    /// an export without values asks for that version and downloads it
+    /// when it comes, named so; a failure (a .gcdump has no contents) is
+    /// kept for its question.
+    #[test]
+    fn contents_are_asked_once_and_exported_with_or_without_values() {
+        use heaplens_results::object::{ObjectDocument, ObjectOptions};
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![new_dump(1, "a.gcdump", 0.0)],
+            stray_modules: 0,
+        });
+        let s = open_all(s, &[(1, stats("a.gcdump", None))]);
+        s.outbox.drain();
+        let node = NodeId(0);
+        let s = s.reduce(Action::ShowDump(DumpId(1), Tab::Object(node)));
+        let q = ContentsQuery::Object { node, values: true };
+        let cmds = s.outbox.drain();
+        let op = match &cmds[..] {
+            [Command::Contents { dump, op, query }] if *dump == DumpId(1) && *query == q => *op,
+            c => panic!("{c:?}"),
+        };
+        // Shown again: not asked again.
+        let s = s
+            .reduce(Action::ShowDump(DumpId(1), Tab::Types))
+            .reduce(Action::ShowDump(DumpId(1), Tab::Object(node)));
+        assert!(s.outbox.drain().is_empty());
+        assert_eq!(s.last_object.get(&DumpId(1)), Some(&node));
+        let mut b = GraphBuilder::new();
+        let t = b.add_type(TypeInfo {
+            name: "A".into(),
+            module: None,
+            kind: TypeKind::Object,
+            method_table: 0,
+        });
+        b.add_node(t, 10, 0x10, []).unwrap();
+        let snap = Snapshot {
+            graph: b.finish().unwrap(),
+            info: SnapshotInfo::new(heaplens_snapshot::format::by_name("gcdump").unwrap()),
+        };
+        let doc = |values| {
+            ContentsDoc::Object(ObjectDocument::build(
+                "a.gcdump",
+                &snap,
+                0,
+                Err("no contents".into()),
+                None,
+                ObjectOptions {
+                    values,
+                    ..ObjectOptions::default()
+                },
+            ))
+        };
+        let s = s.reduce(Action::Engine(Response::Contents {
+            dump: DumpId(1),
+            op,
+            query: q.clone(),
+            doc: Box::new(doc(true)),
+        }));
+        assert!(matches!(
+            s.contents.get(&(DumpId(1), q.clone())),
+            Some(Pending::Ready(_))
+        ));
+        // Export as shown: at once (named by what it carries: this object
+        // of a .gcdump has no values).
+        let s = s.reduce(Action::ExportContents {
+            dump: DumpId(1),
+            query: q.clone(),
+            values: true,
+        });
+        match &s.outbox.drain()[..] {
+            [Command::Download { name, .. }] => assert_eq!(name, "a-object-0x10-no-values.json"),
+            c => panic!("{c:?}"),
+        }
+        // Without values: asked for, then downloaded.
+        let s = s.reduce(Action::ExportContents {
+            dump: DumpId(1),
+            query: q.clone(),
+            values: false,
+        });
+        let nq = ContentsQuery::Object {
+            node,
+            values: false,
+        };
+        let op = match &s.outbox.drain()[..] {
+            [Command::Contents { query, op, .. }] if *query == nq => *op,
+            c => panic!("{c:?}"),
+        };
+        let s = s.reduce(Action::Engine(Response::Contents {
+            dump: DumpId(1),
+            op,
+            query: nq,
+            doc: Box::new(doc(false)),
+        }));
+        match &s.outbox.drain()[..] {
+            [Command::Download { name, json }] => {
+                assert_eq!(name, "a-object-0x10-no-values.json");
+                assert!(json.contains("\"values\": false"), "{json}");
+            }
+            c => panic!("{c:?}"),
+        }
+        assert!(s.export_pending.is_none());
+        // The strings of a .gcdump: the worker says it has no contents.
+        let s = s.reduce(Action::ShowDump(DumpId(1), Tab::Strings));
+        let op = match &s.outbox.drain()[..] {
+            [Command::Contents { op, .. }] => *op,
+            c => panic!("{c:?}"),
+        };
+        let s = s.reduce(Action::Engine(Response::Failed {
+            dump: Some(DumpId(1)),
+            op: Some(op),
+            error: EngineError::new(ErrorKind::NoContents, "no contents"),
+        }));
+        let sq = s.query_of(Tab::Strings).unwrap();
+        assert!(matches!(
+            s.contents.get(&(DumpId(1), sq)),
+            Some(Pending::Failed(e)) if e.kind == ErrorKind::NoContents
+        ));
+        assert!(s.dump(DumpId(1)).unwrap().is_ready());
+        // A search is another question; the URL keeps it.
+        let s = s.reduce(Action::SearchStrings(DumpId(1), "abc".into()));
+        assert!(matches!(
+            &s.outbox.drain()[..],
+            [Command::Contents { query: ContentsQuery::Strings { search: Some(t), .. }, .. }] if t == "abc"
+        ));
+        assert!(s.url_route().to_fragment().contains("q=abc"));
+        // Instances: a type's first page; another order starts again.
+        let s = s.reduce(Action::ShowInstances(DumpId(1), TypeId(0)));
+        s.outbox.drain();
+        let s = s.reduce(Action::InstancesView(InstancesView {
+            sort: InstanceSort::Size,
+            offset: 50,
+        }));
+        assert!(matches!(
+            &s.outbox.drain()[..],
+            [Command::Contents {
+                query: ContentsQuery::Instances {
+                    sort: InstanceSort::Size,
+                    offset: 50,
+                    ..
+                },
+                ..
+            }]
+        ));
+        // Closing the dump forgets its answers.
+        let s = s.reduce(Action::Close(DumpId(1)));
+        assert!(s.contents.is_empty());
     }
 
     #[test]

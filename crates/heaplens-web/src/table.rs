@@ -252,14 +252,30 @@ pub struct TypeRowView {
     /// Retained bytes: `None` while not known, `Some(None)` for a type with
     /// no reachable object.
     pub retained: Option<Option<u64>>,
+    /// PerfView's inclusive bytes (`Inc`), once the analysis is in.
+    pub inc: Option<u64>,
+    /// PerfView's inclusive count (`Inc Ct`), once the analysis is in.
+    pub inc_count: Option<u64>,
+    /// Retained bytes in percent of the bytes the roots hold, once known.
+    pub retained_pct: Option<f64>,
     /// Another row has the same name (two MethodTables of one name: the
     /// page shows their MethodTables to tell them apart).
     pub same_name: bool,
 }
 
 impl TypeRowView {
-    /// The rows of `stats`, with retained sizes by id once known.
-    pub fn rows(stats: &StatsDocument, retained: Option<&HashMap<TypeId, u64>>) -> Vec<Self> {
+    /// The rows of `stats`, with retained sizes by id once known and the
+    /// inclusive and retained columns of `columns` (the analysis's `stats`
+    /// document with them, rows joined by id).
+    pub fn rows(
+        stats: &StatsDocument,
+        retained: Option<&HashMap<TypeId, u64>>,
+        columns: Option<&StatsDocument>,
+    ) -> Vec<Self> {
+        let cols: HashMap<TypeId, &heaplens_results::stats::TypeStatsRow> = columns
+            .map(|c| c.types.iter().map(|r| (r.id, r)).collect())
+            .unwrap_or_default();
+        let retained_total = columns.and_then(|c| c.retained_total).filter(|&t| t > 0);
         let max = stats
             .types
             .iter()
@@ -284,6 +300,11 @@ impl TypeRowView {
                 share: stats.percent(r),
                 bar: r.bytes as f64 * 100.0 / max as f64,
                 retained: retained.map(|m| m.get(&r.id).copied()),
+                inc: cols.get(&r.id).and_then(|c| c.inc),
+                inc_count: cols.get(&r.id).and_then(|c| c.inc_count),
+                retained_pct: retained
+                    .zip(retained_total)
+                    .map(|(m, t)| m.get(&r.id).copied().unwrap_or(0) as f64 * 100.0 / t as f64),
                 same_name: names[r.name.as_str()] > 1,
             })
             .collect()
@@ -365,6 +386,43 @@ impl TypeRowView {
                     Some(Some(b)) => b.to_string(),
                     _ => String::new(),
                 },
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "retained_pct",
+                label: "Retained %",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    let r = |x: &TypeRowView| x.retained.flatten().unwrap_or(0);
+                    r(a).cmp(&r(b)).then(a.bytes.cmp(&b.bytes))
+                }),
+                text: |r| {
+                    r.retained_pct
+                        .map(|p| format!("{p:.2}"))
+                        .unwrap_or_default()
+                },
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "inc",
+                label: "Inc",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.inc.cmp(&b.inc).then(a.bytes.cmp(&b.bytes))),
+                text: |r| r.inc.map(|v| v.to_string()).unwrap_or_default(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "inc_count",
+                label: "Inc Ct",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.inc_count.cmp(&b.inc_count).then(a.inc.cmp(&b.inc))),
+                text: |r| r.inc_count.map(|v| v.to_string()).unwrap_or_default(),
                 visible: true,
                 csv: true,
             },
@@ -479,6 +537,68 @@ impl DiffRowView {
                 csv: true,
             },
             ColumnSpec {
+                id: "retained_delta",
+                label: "Δ Retained",
+                numeric: true,
+                first_descending: true,
+                // The engine's retained growth order: Δ retained, then the
+                // current retained bytes (a holder before what it holds),
+                // then |Δ bytes|, then the name A to Z.
+                cmp: Some(|a, b| {
+                    a.row
+                        .retained_delta
+                        .cmp(&b.row.retained_delta)
+                        .then(a.row.retained_current.cmp(&b.row.retained_current))
+                        .then(
+                            a.row
+                                .bytes_delta
+                                .unsigned_abs()
+                                .cmp(&b.row.bytes_delta.unsigned_abs()),
+                        )
+                        .then_with(|| b.row.name.cmp(&a.row.name))
+                }),
+                text: |r| {
+                    r.row
+                        .retained_delta
+                        .map(|d| d.to_string())
+                        .unwrap_or_default()
+                },
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "retained_delta_pct",
+                label: "Δ Retained %",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    let p = |x: &DiffRowView| x.row.retained_delta_percent().unwrap_or(f64::MAX);
+                    p(a).total_cmp(&p(b))
+                }),
+                text: |r| match (r.row.retained_delta_percent(), r.row.retained_delta) {
+                    (Some(p), _) => format!("{p:.1}"),
+                    (None, Some(_)) => "new".to_owned(),
+                    _ => String::new(),
+                },
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "retained_current",
+                label: "Retained now",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.retained_current.cmp(&b.row.retained_current)),
+                text: |r| {
+                    r.row
+                        .retained_current
+                        .map(|d| d.to_string())
+                        .unwrap_or_default()
+                },
+                visible: false,
+                csv: true,
+            },
+            ColumnSpec {
                 id: "count_base",
                 label: "Count before",
                 numeric: true,
@@ -536,9 +656,15 @@ impl DiffRowView {
         ]
     }
 
-    /// The comparison's default sort: what grew most first.
-    pub fn default_sort() -> Sort {
-        Sort::new("bytes_delta", true)
+    /// The comparison's default sort: what grew most first — by retained
+    /// bytes once both dumps' retained sizes are in (`retained`), else by
+    /// bytes.
+    pub fn default_sort(retained: bool) -> Sort {
+        if retained {
+            Sort::new("retained_delta", true)
+        } else {
+            Sort::new("bytes_delta", true)
+        }
     }
 }
 
@@ -559,6 +685,254 @@ impl TableRow for DiffRowView {
     }
     fn key(&self) -> String {
         self.row.id.to_string()
+    }
+}
+
+/// A row of a dump's grouped type table (a `stats` group row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupRowView {
+    /// Its place in the group table.
+    pub pos: usize,
+    /// The group's row.
+    pub row: heaplens_results::groups::GroupRow,
+    lower: String,
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl GroupRowView {
+    /// The rows of `table`.
+    pub fn rows(table: &heaplens_results::groups::GroupTable) -> Vec<Self> {
+        table
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(pos, r)| GroupRowView {
+                pos,
+                row: r.clone(),
+                lower: r.name.to_lowercase(),
+            })
+            .collect()
+    }
+
+    /// The columns of the grouped type table.
+    pub fn columns() -> Vec<ColumnSpec<GroupRowView>> {
+        vec![
+            ColumnSpec {
+                id: "name",
+                label: "Group",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.row.name.cmp(&b.row.name)),
+                text: |r| r.row.name.clone(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "types",
+                label: "Types",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.type_ids.len().cmp(&b.row.type_ids.len())),
+                text: |r| r.row.type_ids.len().to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "count",
+                label: "Count",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.count.cmp(&b.row.count)),
+                text: |r| r.row.count.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "bytes",
+                label: "Bytes",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.bytes.cmp(&b.row.bytes)),
+                text: |r| r.row.bytes.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "retained",
+                label: "Retained",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    a.row
+                        .retained_bytes
+                        .cmp(&b.row.retained_bytes)
+                        .then(a.row.bytes.cmp(&b.row.bytes))
+                }),
+                text: |r| opt(r.row.retained_bytes),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "inc",
+                label: "Inc",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.inc.cmp(&b.row.inc)),
+                text: |r| opt(r.row.inc),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "inc_count",
+                label: "Inc Ct",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.inc_count.cmp(&b.row.inc_count)),
+                text: |r| opt(r.row.inc_count),
+                visible: true,
+                csv: true,
+            },
+        ]
+    }
+
+    /// The engine's order: retained bytes, largest first.
+    pub fn default_sort() -> Sort {
+        Sort::new("retained", true)
+    }
+}
+
+impl TableRow for GroupRowView {
+    fn filter_text(&self) -> &str {
+        &self.lower
+    }
+    fn key(&self) -> String {
+        self.pos.to_string()
+    }
+}
+
+/// A row of the comparison's grouped table (a `diff` group row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffGroupRowView {
+    /// Its place in the group table.
+    pub pos: usize,
+    /// The group's row.
+    pub row: heaplens_results::groups::DiffGroupRow,
+    lower: String,
+}
+
+impl DiffGroupRowView {
+    /// The rows of `table`.
+    pub fn rows(table: &heaplens_results::groups::DiffGroupTable) -> Vec<Self> {
+        table
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(pos, r)| DiffGroupRowView {
+                pos,
+                row: r.clone(),
+                lower: r.name.to_lowercase(),
+            })
+            .collect()
+    }
+
+    /// The columns of the comparison's grouped table.
+    pub fn columns() -> Vec<ColumnSpec<DiffGroupRowView>> {
+        vec![
+            ColumnSpec {
+                id: "name",
+                label: "Group",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.row.name.cmp(&b.row.name)),
+                text: |r| r.row.name.clone(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "retained_delta",
+                label: "Δ Retained",
+                numeric: true,
+                first_descending: true,
+                // The engine's order (see `DiffGroupTable`).
+                cmp: Some(|a, b| b.pos.cmp(&a.pos)),
+                text: |r| {
+                    r.row
+                        .retained_delta
+                        .map(|d| d.to_string())
+                        .unwrap_or_default()
+                },
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "bytes_delta",
+                label: "Δ Bytes",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.bytes_delta.cmp(&b.row.bytes_delta)),
+                text: |r| r.row.bytes_delta.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "count_delta",
+                label: "Δ Count",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.count_delta.cmp(&b.row.count_delta)),
+                text: |r| r.row.count_delta.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "counts",
+                label: "Count before → now",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.row.count_current.cmp(&b.row.count_current)),
+                text: |r| format!("{} → {}", r.row.count_base, r.row.count_current),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "types",
+                label: "Types",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    a.row
+                        .current_type_ids
+                        .len()
+                        .cmp(&b.row.current_type_ids.len())
+                }),
+                text: |r| {
+                    format!(
+                        "{} → {}",
+                        r.row.base_type_ids.len(),
+                        r.row.current_type_ids.len()
+                    )
+                },
+                visible: true,
+                csv: true,
+            },
+        ]
+    }
+
+    /// The engine's order: retained growth first.
+    pub fn default_sort() -> Sort {
+        Sort::new("retained_delta", true)
+    }
+}
+
+impl TableRow for DiffGroupRowView {
+    fn filter_text(&self) -> &str {
+        &self.lower
+    }
+    fn key(&self) -> String {
+        self.pos.to_string()
     }
 }
 
@@ -690,6 +1064,9 @@ mod tests {
                 share: 0.0,
                 bar: 0.0,
                 retained: None,
+                inc: None,
+                inc_count: None,
+                retained_pct: None,
                 same_name: false,
             })
             .collect();

@@ -17,8 +17,8 @@
 use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
 use crate::protocol::{
-    DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request, Response,
-    ScratchReport,
+    ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request,
+    Response, ScratchReport,
 };
 use heaplens_bytes::PageCache;
 use heaplens_graph::{Cancelled, Phase as EnginePhase};
@@ -36,6 +36,12 @@ use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 pub const PAGE_SIZE: usize = 1 << 20;
 /// Pages kept (64 MiB of cache).
 pub const PAGES: usize = 64;
+/// Page size and pages of the cache the worker keeps on a dump's file for
+/// object contents (the inspector reads a few places; strings and waste
+/// read the heap once in address order): 8 MiB.
+pub const CONTENTS_PAGE_SIZE: usize = 256 << 10;
+/// See [`CONTENTS_PAGE_SIZE`].
+pub const CONTENTS_PAGES: usize = 32;
 /// Progress is posted at most this often.
 const PROGRESS_EVERY_MS: f64 = 50.0;
 
@@ -215,13 +221,56 @@ fn handle(data: JsValue) {
                 ),
             }
         }),
-        Request::Diff { op, base, current } => match crate::model::diff(&base, &current) {
+        Request::Diff {
+            op,
+            base,
+            current,
+            retained,
+        } => match match &retained {
+            Some(r) => crate::model::diff_retained((&base, &r.0), (&current, &r.1)),
+            None => crate::model::diff(&base, &current),
+        } {
             Ok(diff) => post(&Response::Diff {
                 op,
                 diff: Box::new(diff),
             }),
             Err(e) => fail(None, Some(op), e),
         },
+        Request::Groups { dump, op, by } => running(dump, op, || {
+            let g = SESSION.with(|s| s.borrow_mut().get_mut(dump).map(|o| o.groups(by)));
+            match g {
+                Some(groups) => post(&Response::Groups {
+                    dump,
+                    op,
+                    groups: Box::new(groups),
+                }),
+                None => fail(
+                    Some(dump),
+                    Some(op),
+                    EngineError::new(ErrorKind::NotFound, "the dump is not open in this worker"),
+                ),
+            }
+        }),
+        Request::DiffGroups { op, base, current } => post(&Response::DiffGroups {
+            op,
+            groups: Box::new(crate::model::diff_groups(&base, &current)),
+        }),
+        Request::DiffFlame {
+            op,
+            base,
+            current,
+            base_format,
+            current_format,
+        } => match crate::model::diff_flame(&base, &current, &base_format, &current_format) {
+            Ok(flame) => post(&Response::DiffFlame {
+                op,
+                flame: Box::new(flame),
+            }),
+            Err(e) => fail(None, Some(op), e),
+        },
+        Request::Contents { dump, op, query } => {
+            running(dump, op, || contents(dump, op, query, &cancel))
+        }
         Request::Close { dump } => SESSION.with(|s| s.borrow_mut().close(dump)),
         Request::BenchRead { chunk } => {
             let Ok(f) = field(&data, "file").dyn_into::<File>() else {
@@ -432,8 +481,24 @@ fn open_dump(
     // The names are in the snapshot; the module files are not read again,
     // nor the unpacked archive: its space is freed before the answer.
     drop(modules);
+    drop(cache);
     if let Some(r) = releaser {
         r.release();
+    }
+    // The dump's file stays open (a handle, no bytes) for object contents,
+    // when the dump was read as it is (an archive's unpacked copy is gone).
+    if result.is_ok() {
+        SESSION.with(|s| {
+            if let Some(o) = s.borrow_mut().get_mut(dump) {
+                if o.snapshot.info.archives.is_empty() {
+                    o.source = Some(Box::new(PageCache::with_capacity(
+                        reader,
+                        CONTENTS_PAGE_SIZE,
+                        CONTENTS_PAGES,
+                    )));
+                }
+            }
+        });
     }
     match result {
         Ok((stats, read)) => post(&Response::Opened {
@@ -464,17 +529,58 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let o = s.get_mut(dump)?;
-        Some(o.analyse(&mut progress).map(|()| o.retained.clone()))
+        Some(
+            o.analyse(&mut progress)
+                .map(|()| o.retained.clone().zip(o.answers.clone())),
+        )
     });
     match result {
-        Some(Ok(Some(retained))) => post(&Response::Retained {
+        Some(Ok(Some((retained, answers)))) => post(&Response::Retained {
             dump,
             op,
             retained: Box::new(retained),
+            answers: Box::new(answers),
             ms: now() - t0,
         }),
         Some(Err(Cancelled)) => fail(Some(dump), Some(op), EngineError::cancelled()),
         _ => fail(
+            Some(dump),
+            Some(op),
+            EngineError::new(ErrorKind::NotFound, "the dump is not open in this worker"),
+        ),
+    }
+}
+
+/// Object contents of an open dump: the inspector, a type's instances,
+/// duplicate strings, wasted collections.
+fn contents(dump: DumpId, op: OpId, query: ContentsQuery, cancel: &CancelFlag) {
+    let t0 = now();
+    let mut reporter = Reporter {
+        dump,
+        op,
+        t0,
+        last: t0,
+        slow_ms: 0,
+        cancel,
+        file: None,
+        unpacked: None,
+    };
+    let mut progress =
+        |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
+    let result = SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let o = s.get_mut(dump)?;
+        Some(o.contents(&query, &mut progress))
+    });
+    match result {
+        Some(Ok(doc)) => post(&Response::Contents {
+            dump,
+            op,
+            query,
+            doc: Box::new(doc),
+        }),
+        Some(Err(e)) => fail(Some(dump), Some(op), e),
+        None => fail(
             Some(dump),
             Some(op),
             EngineError::new(ErrorKind::NotFound, "the dump is not open in this worker"),

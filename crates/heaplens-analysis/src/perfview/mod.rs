@@ -8,7 +8,9 @@
 //!
 //! * [`spanning`]: the spanning tree (PerfView's best-first traversal with
 //!   type priorities, f32 arithmetic and its own heap), giving every node
-//!   one parent and the order in which samples are emitted;
+//!   one parent and the order in which samples are emitted; [`rooted`]
+//!   gives a graph without a root node (a dump of process memory) the
+//!   pseudo-nodes a `.gcdump` has, so the same traversal applies to it;
 //! * [`stacks`]: the samples and stacks of one snapshot (or of the diff of
 //!   two) as a [`stacks::StackSource`];
 //! * [`filter`]: grouping, folding, exclusion and inclusion patterns
@@ -23,6 +25,7 @@
 pub mod calltree;
 pub mod filter;
 pub mod pattern;
+pub mod rooted;
 pub mod spanning;
 pub mod stacks;
 

@@ -116,18 +116,26 @@ impl SpanningTree {
     pub fn order(&self) -> &[NodeIndex] {
         &self.order
     }
+
+    /// The raw parents and the visit order, taken apart (a consumer may
+    /// reuse the parents' memory).
+    pub fn into_parts(self) -> (Vec<u32>, Vec<NodeIndex>) {
+        (self.parent, self.order)
+    }
 }
 
 /// PerfView's priority queue: a binary max-heap in an array where slot `i`'s
-/// parent is `i / 2` (so slot 0's only child is slot 1).
+/// parent is `i / 2` (so slot 0's only child is slot 1). Each entry carries
+/// the node's own priority beside its key (PerfView keeps it in an array
+/// by node; carried here, it costs the frontier's size, not the graph's).
 struct PerfViewQueue {
-    heap: Vec<(f32, NodeIndex)>,
+    heap: Vec<(f32, f32, NodeIndex)>,
 }
 
 impl PerfViewQueue {
-    fn push(&mut self, item: NodeIndex, priority: f32) {
+    fn push(&mut self, item: NodeIndex, key: f32, priority: f32) {
         let mut idx = self.heap.len();
-        self.heap.push((priority, item));
+        self.heap.push((key, priority, item));
         loop {
             let parent = idx / 2;
             if self.heap[parent].0 >= self.heap[idx].0 {
@@ -141,12 +149,13 @@ impl PerfViewQueue {
         }
     }
 
-    fn pop(&mut self) -> Option<NodeIndex> {
+    /// The node with the largest key and its own priority.
+    fn pop(&mut self) -> Option<(NodeIndex, f32)> {
         let last = self.heap.pop()?;
         if self.heap.is_empty() {
-            return Some(last.1);
+            return Some((last.2, last.1));
         }
-        let ret = std::mem::replace(&mut self.heap[0], last).1;
+        let ret = std::mem::replace(&mut self.heap[0], last);
         let count = self.heap.len();
         let mut idx = 0;
         loop {
@@ -164,13 +173,60 @@ impl PerfViewQueue {
             self.heap.swap(idx, largest);
             idx = largest;
         }
-        Some(ret)
+        Some((ret.2, ret.1))
     }
 }
 
 const INVALID: u32 = u32::MAX;
 const ORPHAN_VISITED: u32 = u32::MAX - 1;
 const ORPHAN_VISITING: u32 = u32::MAX - 2;
+
+/// A graph as the spanning tree walks it: nodes `0..node_count()`, each
+/// with its children and its type's priority, and a root node. A
+/// [`HeapGraph`] is one (its root node, its types' priorities);
+/// [`super::rooted::RootedView`] is another (a graph without a root node,
+/// under pseudo-nodes made from its roots).
+pub trait SpanningGraph {
+    /// Number of nodes.
+    fn node_count(&self) -> usize;
+    /// The root node, if there is one.
+    fn root(&self) -> Option<NodeIndex>;
+    /// The children of a node, in order.
+    fn children(&self, n: NodeIndex) -> &[NodeIndex];
+    /// The priority of a node's type.
+    fn type_priority(&self, n: NodeIndex) -> f32;
+}
+
+/// A heap graph with its types' priorities.
+struct GraphWithPriorities<'g> {
+    g: &'g HeapGraph,
+    priority: Vec<f32>,
+}
+
+impl SpanningGraph for GraphWithPriorities<'_> {
+    fn node_count(&self) -> usize {
+        self.g.node_count()
+    }
+    fn root(&self) -> Option<NodeIndex> {
+        self.g.root_node()
+    }
+    fn children(&self, n: NodeIndex) -> &[NodeIndex] {
+        self.g.children(n)
+    }
+    fn type_priority(&self, n: NodeIndex) -> f32 {
+        self.priority[self.g.node_type(n) as usize]
+    }
+}
+
+/// What the traversal does with nodes its root does not reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orphans {
+    /// PerfView's way: they hang from `[not reachable from roots]`.
+    Include,
+    /// They are left out: no parent, not in the visit order (for a graph
+    /// of a whole heap, whose unreachable objects are garbage).
+    Exclude,
+}
 
 /// Computes PerfView's spanning tree from the graph's root node (if it has
 /// none, every node is an orphan). Reports progress as phase
@@ -180,49 +236,70 @@ pub fn spanning_tree(
     priorities: &Priorities,
     progress: &mut dyn Progress,
 ) -> Result<SpanningTree, Cancelled> {
+    spanning_tree_with(g, priorities, Orphans::Include, progress)
+}
+
+/// [`spanning_tree`] with what to do about orphans.
+pub fn spanning_tree_with(
+    g: &HeapGraph,
+    priorities: &Priorities,
+    orphans: Orphans,
+    progress: &mut dyn Progress,
+) -> Result<SpanningTree, Cancelled> {
+    let view = GraphWithPriorities {
+        g,
+        priority: g.types().iter().map(|t| priorities.of(&t.name)).collect(),
+    };
+    spanning_tree_of(&view, orphans, progress)
+}
+
+/// PerfView's spanning tree of any [`SpanningGraph`]. With
+/// [`Orphans::Exclude`], nodes the root does not reach keep no parent
+/// ([`Parent::None`]) and are not visited.
+pub fn spanning_tree_of(
+    g: &impl SpanningGraph,
+    orphans: Orphans,
+    progress: &mut dyn Progress,
+) -> Result<SpanningTree, Cancelled> {
     let n = g.node_count();
     assert!(
         (n as u64) < ORPHAN_VISITING as u64,
         "graph too large for a spanning tree"
     );
-    let type_priority: Vec<f32> = g.types().iter().map(|t| priorities.of(&t.name)).collect();
-    let root = g.root_node();
+    let root = g.root();
     // One extra slot: the `[not reachable from roots]` pseudo-node.
     let mut parent = vec![INVALID; n + 1];
-    let mut node_priority = vec![0f32; n];
     let mut order: Vec<NodeIndex> = Vec::with_capacity(n);
     let mut queue = PerfViewQueue {
         heap: Vec::with_capacity(1024),
     };
     if let Some(r) = root {
-        queue.push(r, 0.0);
+        queue.push(r, 0.0, 0.0);
     }
     let epsilon = 1e-7f32;
     let mut ordinal = 0f32;
-    let mut scanned_for_orphans = false;
+    let mut scanned_for_orphans = orphans == Orphans::Exclude;
     loop {
-        let node = match queue.pop() {
+        let (node, parent_priority) = match queue.pop() {
             Some(x) => x,
             None => {
                 if scanned_for_orphans {
                     break;
                 }
                 scanned_for_orphans = true;
-                add_orphans(g, root, &type_priority, &mut parent, &mut queue);
+                add_orphans(g, root, &mut parent, &mut queue);
                 match queue.pop() {
                     Some(x) => x,
                     None => break,
                 }
             }
         };
-        let parent_priority = node_priority[node as usize];
         for &child in g.children(node) {
             if parent[child as usize] == INVALID && Some(child) != root {
                 parent[child as usize] = node;
-                let p = type_priority[g.node_type(child) as usize] + parent_priority / 10.0;
-                node_priority[child as usize] = p;
+                let p = g.type_priority(child) + parent_priority / 10.0;
                 ordinal += epsilon;
-                queue.push(child, p - ordinal);
+                queue.push(child, p - ordinal, p);
             }
         }
         order.push(node);
@@ -231,6 +308,7 @@ pub fn spanning_tree(
         }
     }
     progress.update(Phase::SpanningTree, n as u64, n as u64)?;
+    // Nodes never reached keep INVALID, which is NO_PARENT.
     parent.truncate(n);
     Ok(SpanningTree { parent, order })
 }
@@ -239,9 +317,8 @@ pub fn spanning_tree(
 /// parentless node (ignoring arcs that close cycles), then queues the
 /// unmarked parentless nodes under the pseudo-parent.
 fn add_orphans(
-    g: &HeapGraph,
+    g: &impl SpanningGraph,
     root: Option<NodeIndex>,
-    type_priority: &[f32],
     parent: &mut [u32],
     queue: &mut PerfViewQueue,
 ) {
@@ -272,16 +349,14 @@ fn add_orphans(
         }
         parent[i] = INVALID;
     }
-    for i in 0..n {
-        match parent[i] {
+    for (i, p) in parent.iter_mut().enumerate().take(n) {
+        match *p {
             INVALID if Some(i as NodeIndex) != root => {
-                queue.push(
-                    i as NodeIndex,
-                    type_priority[g.node_type(i as u32) as usize],
-                );
-                parent[i] = n as u32;
+                // An orphan's own remembered priority stays 0.
+                queue.push(i as NodeIndex, g.type_priority(i as NodeIndex), 0.0);
+                *p = n as u32;
             }
-            ORPHAN_VISITED | ORPHAN_VISITING => parent[i] = INVALID,
+            ORPHAN_VISITED | ORPHAN_VISITING => *p = INVALID,
             _ => {}
         }
     }
@@ -315,9 +390,9 @@ mod tests {
     fn queue_pops_in_priority_order() {
         let mut q = PerfViewQueue { heap: Vec::new() };
         for (i, p) in [3.0, 1.0, 4.0, 1.5, 9.0, 2.6].into_iter().enumerate() {
-            q.push(i as u32, p);
+            q.push(i as u32, p, -p);
         }
-        let got: Vec<u32> = std::iter::from_fn(|| q.pop()).collect();
+        let got: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(x, _)| x)).collect();
         assert_eq!(got, vec![4, 2, 0, 5, 3, 1]);
     }
 

@@ -1,16 +1,20 @@
 //! Two dumps compared: which is the baseline and which the current dump
 //! (chosen, swapped, and why that way round), each side's partial-dump
-//! banner, the totals and what grew, in the one table.
+//! banner, the totals and what grew, in the one table — by retained growth
+//! once both dumps' retained sizes are in — or grown groups.
 
 use super::common::{card, dump_label, dump_time_text, PartialBanner, Same};
+use super::flame::FlameGraph;
 use super::overview::file_time;
 use super::table::DataTable;
+use super::types::group_select;
 use super::use_ctx;
 use crate::format::{bytes, middle_ellipsis, signed_bytes, signed_thousands, thousands};
 use crate::protocol::DumpId;
 use crate::state::{Action, Basis, Pending, Tab};
-use crate::table::DiffRowView;
+use crate::table::{DiffGroupRowView, DiffRowView};
 use heaplens_results::diff::DiffStatus;
+use heaplens_results::flame::FlameMeasure;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -38,8 +42,64 @@ fn cell(r: &DiffRowView, col: &str) -> Html {
             html! { { format!("{} → {}", thousands(row.count_base), thousands(row.count_current)) } }
         }
         "bytes_current" => html! { { thousands(row.bytes_current) } },
+        "retained_delta" => match row.retained_delta {
+            Some(v) => {
+                let cls = match v.signum() {
+                    1 => "grew",
+                    -1 => "shrank",
+                    _ => "",
+                };
+                html! { <span class={cls}>{ signed_thousands(v) }</span> }
+            }
+            None => {
+                html! { <span class="muted" title="once both dumps' retained sizes are in">{ "…" }</span> }
+            }
+        },
+        "retained_delta_pct" => match (row.retained_delta_percent(), row.retained_delta) {
+            (Some(p), _) => html! { { format!("{p:+.1} %") } },
+            (None, Some(_)) => html! { <span class="muted">{ "new" }</span> },
+            _ => html! {},
+        },
         _ => html! {},
     }
+}
+
+fn group_cell(r: &DiffGroupRowView, col: &str) -> Html {
+    let row = &r.row;
+    let signed = |v: i64| {
+        let cls = match v.signum() {
+            1 => "grew",
+            -1 => "shrank",
+            _ => "",
+        };
+        html! { <span class={cls}>{ signed_thousands(v) }</span> }
+    };
+    match col {
+        "name" => html! { <span class="nm" title={row.name.clone()}>{ &row.name }</span> },
+        "retained_delta" => row.retained_delta.map(signed).unwrap_or_default(),
+        "bytes_delta" => signed(row.bytes_delta),
+        "count_delta" => signed(row.count_delta),
+        "counts" => {
+            html! { { format!("{} → {}", thousands(row.count_base), thousands(row.count_current)) } }
+        }
+        "types" => {
+            html! { { format!("{} → {}", row.base_type_ids.len(), row.current_type_ids.len()) } }
+        }
+        _ => html! {},
+    }
+}
+
+fn group_data(r: &DiffGroupRowView) -> Vec<(&'static str, String)> {
+    let mut d = vec![
+        ("data-name", r.row.name.clone()),
+        ("data-count-base", r.row.count_base.to_string()),
+        ("data-count-current", r.row.count_current.to_string()),
+        ("data-bytes-delta", r.row.bytes_delta.to_string()),
+    ];
+    if let Some(v) = r.row.retained_delta {
+        d.push(("data-retained-delta", v.to_string()));
+    }
+    d
 }
 
 fn data(r: &DiffRowView) -> Vec<(&'static str, String)> {
@@ -48,12 +108,16 @@ fn data(r: &DiffRowView) -> Vec<(&'static str, String)> {
         DiffStatus::Vanished => "vanished",
         DiffStatus::Changed => "both",
     };
-    vec![
+    let mut d = vec![
         ("data-name", r.row.name.clone()),
         ("data-count-delta", r.row.count_delta.to_string()),
         ("data-bytes-delta", r.row.bytes_delta.to_string()),
         ("data-change", change.to_owned()),
-    ]
+    ];
+    if let Some(v) = r.row.retained_delta {
+        d.push(("data-retained-delta", v.to_string()));
+    }
+    d
 }
 
 /// See the module documentation.
@@ -71,6 +135,22 @@ pub fn compare() -> Html {
             .map(|d| DiffRowView::rows(&d.0))
             .unwrap_or_default()
     });
+    let group_columns = use_memo((), |_| DiffGroupRowView::columns());
+    let grouped = match (&s.comparison, s.diff_group) {
+        (Some(c), Some(by)) => s.diff_groups.get(&(c.base, c.current, by)).cloned(),
+        _ => None,
+    };
+    let group_rows = use_memo(
+        match &grouped {
+            Some(Pending::Ready(t)) => Some(Same(t.clone())),
+            _ => None,
+        },
+        |t| {
+            t.as_ref()
+                .map(|t| DiffGroupRowView::rows(&t.0))
+                .unwrap_or_default()
+        },
+    );
     let Some(c) = s.comparison.clone() else {
         return html! {
             <section class="card">
@@ -152,6 +232,38 @@ pub fn compare() -> Html {
             <p class="muted order-note" id="order-note" data-basis="chosen">{ "Baseline and current dump as you chose them." }</p>
         },
     };
+    let by = s.flame_by;
+    let radio = |m: FlameMeasure, label: &str| {
+        let dispatch = ctx.dispatch.clone();
+        html! {
+            <label>
+                <input type="radio" name="diff-flame-by" id={format!("diff-flame-by-{}", m.as_str())}
+                    checked={by == m} onchange={Callback::from(move |_| dispatch.emit(Action::FlameBy(m)))} />
+                { label }
+            </label>
+        }
+    };
+    let diff_flame = html! {
+        <section class="diff-flame" id="diff-flame-view">
+            <h2>{ "Differential flame graph" }</h2>
+            <p class="muted small">{ "Frames by the current dump's bytes; red grew, blue shrank (deeper colour, larger change), as PerfView colours a diff. Frames are matched by their path of type names." }</p>
+            <fieldset class="flame-by">
+                <legend>{ "Frames by" }</legend>
+                { radio(FlameMeasure::Retained, "Retained size") }
+                { radio(FlameMeasure::Inclusive, "Inclusive size (PerfView)") }
+            </fieldset>
+            { match s.diff_flames.get(&(c.base, c.current, by)) {
+                Some(Pending::Ready(doc)) => {
+                    let (dispatch, current) = (ctx.dispatch.clone(), c.current);
+                    // A frame's type id is the current dump's.
+                    let on_open = Callback::from(move |t| dispatch.emit(Action::ShowDump(current, Tab::Detail(t))));
+                    html! { <FlameGraph doc={doc.clone()} id="diff-flame" on_open={Some(on_open)} /> }
+                }
+                Some(Pending::Failed(e)) => html! { <p class="error-text">{ format!("The flame graphs could not be compared: {}", e.message) }</p> },
+                _ => html! { <p class="muted loading-line" id="diff-flame-pending">{ "Drawn once both dumps' analyses are in…" }</p> },
+            } }
+        </section>
+    };
     let body = match s.current_diff() {
         Some(Pending::Ready(d)) => {
             let current = c.current;
@@ -180,14 +292,44 @@ pub fn compare() -> Html {
                     if d.names_normalized {
                         <p class="note">{ "The two dumps spell type names differently (their formats differ): names are compared normalized, as heaplens diff does." }</p>
                     }
-                    <DataTable<DiffRowView> id="diff-table" label="Types that changed" class="cols-diff"
-                        rows={rows.clone()} columns={columns.clone()} cell={cell as fn(&DiffRowView, &str) -> Html}
-                        data={data as fn(&DiffRowView) -> Vec<(&'static str, String)>}
-                        view={s.diff_view.clone()} default_sort={DiffRowView::default_sort()}
-                        on_view={ctx.dispatch.reform(Action::DiffView)} on_activate={Some(on_activate)}
-                        noun="changed types" csv_name="heaplens-comparison.csv"
-                        describe={Some((|r: &DiffRowView| r.row.name.clone()) as fn(&DiffRowView) -> String)}
-                        extra={html! { <span class="muted">{ format!("· {} unchanged", thousands(d.unchanged_types)) }</span> }} />
+                    <p class="muted" id="diff-order" data-retained={d.retained.to_string()}>{
+                        if d.retained {
+                            "What grew, by retained growth: what freeing each type's objects would free, now minus before (the collection that leaks comes first, though its own size may not change)."
+                        } else {
+                            "What grew, by bytes; by retained growth once both dumps' retained sizes are in."
+                        }
+                    }</p>
+                    { group_select("diff-group", s.diff_group, Action::GroupDiff, &ctx.dispatch) }
+                    { match (s.diff_group, grouped.clone()) {
+                        (None, _) => html! {
+                            <DataTable<DiffRowView> id="diff-table" label="Types that changed" class="cols-diff"
+                                rows={rows.clone()} columns={columns.clone()} cell={cell as fn(&DiffRowView, &str) -> Html}
+                                data={data as fn(&DiffRowView) -> Vec<(&'static str, String)>}
+                                view={s.diff_view.clone()} default_sort={DiffRowView::default_sort(d.retained)}
+                                on_view={ctx.dispatch.reform(Action::DiffView)} on_activate={Some(on_activate)}
+                                noun="changed types" csv_name="heaplens-comparison.csv"
+                                describe={Some((|r: &DiffRowView| r.row.name.clone()) as fn(&DiffRowView) -> String)}
+                                extra={html! { <span class="muted">{ format!("· {} unchanged", thousands(d.unchanged_types)) }</span> }} />
+                        },
+                        (Some(by), Some(Pending::Ready(t))) => html! {
+                            <>
+                                { for t.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
+                                <DataTable<DiffGroupRowView> id="diff-group-table" label={format!("Groups by {}", by.as_str())} class="cols-diffgroups"
+                                    rows={group_rows.clone()} columns={group_columns.clone()} cell={group_cell as fn(&DiffGroupRowView, &str) -> Html}
+                                    data={group_data as fn(&DiffGroupRowView) -> Vec<(&'static str, String)>}
+                                    view={s.diff_view.clone()} default_sort={DiffGroupRowView::default_sort()}
+                                    on_view={ctx.dispatch.reform(Action::DiffView)}
+                                    noun="groups" csv_name={format!("heaplens-comparison-{}.csv", by.as_str())} />
+                            </>
+                        },
+                        (Some(_), Some(Pending::Failed(e))) => html! {
+                            <p class="error-text">{ format!("The groups could not be compared: {}", e.message) }</p>
+                        },
+                        (Some(_), _) => html! {
+                            <p class="muted loading-line" id="diff-groups-pending">{ "Grouping once both dumps' analyses are in…" }</p>
+                        },
+                    } }
+                    { diff_flame }
                 </section>
             }
         }

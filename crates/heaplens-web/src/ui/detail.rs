@@ -156,6 +156,11 @@ pub fn detail(p: &DetailProps) -> Html {
     let header = html! {
         <div class="detail-head">
             <h2 class="type-name" id="detail-name">{ &row.name }</h2>
+            <p class="detail-actions">
+                <button class="ghost small" id="detail-instances"
+                    title="Every object of this type, sorted by retained size or size; each opens the inspector"
+                    onclick={ctx.dispatch.reform(move |_| Action::ShowInstances(id, t))}>{ "Instances" }</button>
+            </p>
             if let Some(m) = &row.module {
                 <p class="muted module" title={m.clone()}>{ m }
                     if let Some(mt) = row.mt { { format!(" · MethodTable {mt}") } }
@@ -246,9 +251,42 @@ pub fn detail(p: &DetailProps) -> Html {
                     focused.set(to);
                 })
             };
+            let key_paths = (!doc.key_paths.is_empty()).then(|| {
+                let all: u64 = doc.key_paths.iter().map(|k| k.count).sum();
+                html! {
+                    <div class="panel key-paths" id="key-paths">
+                        <h3>{ "Key retention paths" }</h3>
+                        <p class="muted small">{ format!(
+                            "The objects grouped by their path from the roots (root, then the chain of types; a run of one type once), most objects first: {} of {} distinct paths, holding {} of the {} reachable objects.",
+                            doc.key_paths.len(), thousands(doc.key_path_count), thousands(all), thousands(doc.count)) }</p>
+                        <ol>
+                            { for doc.key_paths.iter().enumerate().map(|(i, k)| {
+                                // `[static root] App.s_cache` (the kind's words, the
+                                // name as it is).
+                                let kind = k.root_kind.as_str().replace('_', " ");
+                                let root = match &k.root_name {
+                                    Some(n) => format!("[{kind} root] {n}"),
+                                    None => format!("[{kind} root]"),
+                                };
+                                let text = format!("{root} → {}", k.path.join(" → "));
+                                html! {
+                                    <li class="key-path" data-count={k.count.to_string()} data-bytes={k.bytes.to_string()}
+                                        data-path={k.path.join(" > ")} data-root={k.root_name.clone().unwrap_or_default()}>
+                                        <strong>{ format!("{} objects", thousands(k.count)) }</strong>
+                                        <span class="muted">{ format!(" · {} bytes · ", thousands(k.bytes)) }</span>
+                                        <span class="kp-path" title={text.clone()}>{ text.clone() }</span>
+                                        <CopyButton text={text} what="the path" id={format!("copy-key-path-{i}")} />
+                                    </li>
+                                }
+                            }) }
+                        </ol>
+                    </div>
+                }
+            });
             html! {
                 <>
                     { for doc.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
+                    { key_paths.unwrap_or_default() }
                     <div class="detail-grid">
                         <div class="panel">
                             <h3>{ "Why is it alive? Shortest paths from the GC roots" }</h3>

@@ -1,12 +1,17 @@
 //! A read dump's screen: its name as the screen's heading, the
-//! partial-dump banner, the tabs (overview, types, the type looked at) and
-//! the tab's view.
+//! partial-dump banner, the tabs (overview, types, flame graph, the type
+//! looked at) and the tab's view.
 
 use super::common::PartialBanner;
 use super::detail::Detail;
+use super::flame::DumpFlame;
+use super::inspector::Inspector;
+use super::instances::Instances;
 use super::overview::Overview;
+use super::strings::Strings;
 use super::types::Types;
 use super::use_ctx;
+use super::waste::Waste;
 use crate::format::{bytes, thousands};
 use crate::protocol::DumpId;
 use crate::state::{Action, Tab};
@@ -68,17 +73,44 @@ pub fn dump_screen(p: &DumpProps) -> Html {
             format!("Types ({})", thousands(l.stats.types.len() as u64)),
             "tab-types".to_owned(),
         ),
+        (Tab::Flame, "Flame graph".to_owned(), "tab-flame".to_owned()),
     ];
     if let Some(t) = detail_tab.filter(|&t| l.row(t).is_some()) {
         let name = l.row(t).map(|r| short_name(&r.name)).unwrap_or_default();
         tabs.push((Tab::Detail(t), name, "tab-detail".to_owned()));
     }
+    let instances_tab = match p.tab {
+        Tab::Instances(t) => Some(t),
+        _ => ctx.state.last_instances.get(&id).copied(),
+    };
+    if let Some(t) = instances_tab.filter(|&t| l.row(t).is_some()) {
+        let name = l.row(t).map(|r| short_name(&r.name)).unwrap_or_default();
+        tabs.push((
+            Tab::Instances(t),
+            format!("Instances: {name}"),
+            "tab-instances".to_owned(),
+        ));
+    }
+    let object_tab = match p.tab {
+        Tab::Object(n) => Some(n),
+        _ => ctx.state.last_object.get(&id).copied(),
+    };
+    if let Some(n) = object_tab {
+        tabs.push((Tab::Object(n), "Object".to_owned(), "tab-object".to_owned()));
+    }
+    tabs.push((Tab::Strings, "Strings".to_owned(), "tab-strings".to_owned()));
+    tabs.push((Tab::Waste, "Waste".to_owned(), "tab-waste".to_owned()));
     let same_tab = |a: Tab, b: Tab| {
         matches!(
             (a, b),
             (Tab::Overview, Tab::Overview)
                 | (Tab::Types, Tab::Types)
+                | (Tab::Flame, Tab::Flame)
                 | (Tab::Detail(_), Tab::Detail(_))
+                | (Tab::Instances(_), Tab::Instances(_))
+                | (Tab::Object(_), Tab::Object(_))
+                | (Tab::Strings, Tab::Strings)
+                | (Tab::Waste, Tab::Waste)
         )
     };
     let panel_id = "tabpanel";
@@ -137,7 +169,12 @@ pub fn dump_screen(p: &DumpProps) -> Html {
                 { match p.tab {
                     Tab::Overview => html! { <Overview id={id} /> },
                     Tab::Types => html! { <Types id={id} /> },
+                    Tab::Flame => html! { <DumpFlame id={id} /> },
                     Tab::Detail(t) => html! { <Detail id={id} type_id={t} /> },
+                    Tab::Instances(t) => html! { <Instances id={id} type_id={t} /> },
+                    Tab::Object(n) => html! { <Inspector id={id} node={n} /> },
+                    Tab::Strings => html! { <Strings id={id} /> },
+                    Tab::Waste => html! { <Waste id={id} /> },
                 } }
             </div>
         </>

@@ -11,8 +11,14 @@
 //! | `failure.rs` | a dump that could not be read: the typed error and what to do |
 //! | `dump.rs` | a read dump: its heading, partial-dump banner and tabs |
 //! | `overview.rs` | a dump's overview: totals, facts, dump time, notes, largest types |
-//! | `types.rs` | a dump's type table |
-//! | `detail.rs` | one type: retained size, root paths, referred-from tree |
+//! | `types.rs` | a dump's type table (Exc, Inc, retained; grouped or not) |
+//! | `detail.rs` | one type: retained size, key retention paths, root paths, referred-from tree |
+//! | `flame.rs` | the flame graph (one dump's, or the comparison's differential one) and a dump's flame tab |
+//! | `instances.rs` | a type's objects, paged and sorted by the engine, each opening the inspector |
+//! | `inspector.rs` | one object: fields and values, delegate, referrers, dominator chain |
+//! | `strings.rs` | duplicate strings, wasted bytes, search |
+//! | `waste.rs` | wasted collections |
+//! | `contents.rs` | what the contents views share: object links, values, exports with or without values |
 //! | `compare.rs` | two dumps compared: the pair, swap, what grew |
 //! | `dumpbar.rs` | the session's dumps: show, close, add, compare |
 //! | `table.rs` | the one table every table is (sort, filter, virtual rows, keyboard, CSV, copy) |
@@ -22,17 +28,23 @@
 
 mod common;
 mod compare;
+mod contents;
 mod detail;
 mod dump;
 mod dumpbar;
 mod failure;
+mod flame;
+mod inspector;
+mod instances;
 mod landing;
 mod offline;
 mod overview;
 mod progress;
 mod shortcuts;
+mod strings;
 mod table;
 mod types;
+mod waste;
 
 use crate::bridge::Bridge;
 use crate::protocol::split_files;
@@ -317,7 +329,7 @@ pub fn app() -> Html {
                     <button class="ghost" id="add-dumps" onclick={pick_files.reform(|_| ())}>{ "Add dumps…" }</button>
                     if any_ready {
                         <button class="ghost" id="export-analysis" onclick={export}
-                            title="The whole analysis as JSON: each dump's statistics, retained sizes and the types looked at, and the comparison, as heaplens … --json writes them">
+                            title="The whole analysis as JSON: each dump's statistics, retained sizes and the types looked at, and the comparison, as heaplens … --json writes them. It carries no values from the dumps (no field values or string text); the object, strings and instances views export their own documents.">
                             { "Export analysis" }
                         </button>
                     }

@@ -75,8 +75,26 @@ pub fn overview(p: &OverviewProps) -> Html {
     };
     let gc_mode = o.clr.as_ref().map(|c| c.gc_summary());
     let dump_time = o.dump_time.as_deref().map(dump_time_text);
-    let top = o.types.iter().take(10);
-    let max = o.types.first().map_or(1, |r| r.bytes.max(1));
+    // The largest types by retained size once known (what holds the
+    // heap), by bytes until then.
+    let by_retained: Option<Vec<(&heaplens_results::stats::TypeStatsRow, u64)>> = match &d.retained
+    {
+        Retained::Ready { by_id, .. } => {
+            let mut v: Vec<_> = o
+                .types
+                .iter()
+                .map(|r| (r, by_id.get(&r.id).copied().unwrap_or(0)))
+                .collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.bytes.cmp(&a.0.bytes)));
+            v.truncate(10);
+            Some(v)
+        }
+        _ => None,
+    };
+    let retained_ranked = by_retained.is_some();
+    let top: Vec<(&heaplens_results::stats::TypeStatsRow, u64)> =
+        by_retained.unwrap_or_else(|| o.types.iter().take(10).map(|r| (r, r.bytes)).collect());
+    let max = top.first().map_or(1, |r| r.1.max(1));
     let id = p.id;
     let dispatch = ctx.dispatch.clone();
     html! {
@@ -109,7 +127,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                             <dt>{ "Written by" }</dt><dd>{ t }</dd>
                         }
                         if let Some(p) = o.pointer_size {
-                            <dt>{ "Pointer size" }</dt><dd>{ format!("{}-bit", p as u32 * 8) }</dd>
+                            <dt>{ "Bitness" }</dt><dd id="ov-bitness" data-pointer-size={p.to_string()}>{ format!("{}-bit ({p}-byte pointers)", p as u32 * 8) }</dd>
                         }
                         if let Some(c) = &o.clr {
                             <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {} of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), share_floor(o.coverage.heap_bytes_captured, o.coverage.heap_bytes)) }</dd>
@@ -132,17 +150,17 @@ pub fn overview(p: &OverviewProps) -> Html {
                     { for o.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
                 </div>
                 <div class="panel">
-                    <h3>{ "Largest types" }</h3>
-                    <ol class="toplist" id="top-types">
-                        { for top.map(|r| {
+                    <h3>{ if retained_ranked { "What holds the most (retained size)" } else { "Largest types (by bytes; by retained size once computed)" } }</h3>
+                    <ol class="toplist" id="top-types" data-by={if retained_ranked { "retained" } else { "bytes" }}>
+                        { for top.into_iter().map(|(r, v)| {
                             let t = r.id;
                             html! {
                                 <li>
                                     <button class="top-row" title={r.name.clone()}
                                         onclick={dispatch.reform(move |_| Action::ShowDump(id, Tab::Detail(t)))}>
                                         <span class="top-name">{ &r.name }</span>
-                                        <span class="top-bar" aria-hidden="true"><span class="bar" style={format!("width:{:.1}%", r.bytes as f64 * 100.0 / max as f64)}></span></span>
-                                        <span class="top-num">{ bytes(r.bytes) }</span>
+                                        <span class="top-bar" aria-hidden="true"><span class="bar" style={format!("width:{:.1}%", v as f64 * 100.0 / max as f64)}></span></span>
+                                        <span class="top-num">{ bytes(v) }</span>
                                     </button>
                                 </li>
                             }

@@ -128,7 +128,9 @@ pub fn shortcuts(p: &ShortcutsProps) -> Html {
                     let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
                         return;
                     };
-                    if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    // A view that used the key (the flame graph's Escape
+                    // zooms out) keeps it.
+                    if e.ctrl_key() || e.meta_key() || e.alt_key() || e.default_prevented() {
                         return;
                     }
                     match e.key().as_str() {

@@ -1,5 +1,8 @@
-//! A dump's type table: every type with its count, bytes, share and
-//! retained size (joined by type id), in the one table.
+//! A dump's type table: every type with its count, bytes, share, retained
+//! size and PerfView's inclusive size (joined by type id), in the one
+//! table; or the types grouped by namespace, assembly, interface or base
+//! type (the worker's group table), a group's members listed when it is
+//! opened.
 
 use super::common::Same;
 use super::overview::retained_status;
@@ -7,9 +10,93 @@ use super::table::DataTable;
 use super::use_ctx;
 use crate::format::thousands;
 use crate::protocol::DumpId;
+use crate::state::Pending;
 use crate::state::{Action, Retained, Tab};
-use crate::table::TypeRowView;
+use crate::table::{GroupRowView, TypeRowView};
+use heaplens_results::groups::GroupKind;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
+
+/// The group-by choices: (value, label).
+pub const GROUPINGS: [(&str, &str); 5] = [
+    ("none", "None (one row per type)"),
+    ("namespace", "Namespace"),
+    ("assembly", "Assembly"),
+    ("interface", "Implemented interface"),
+    ("base", "Base type"),
+];
+
+/// A grouping from its `<select>` value.
+pub fn grouping(v: &str) -> Option<GroupKind> {
+    match v {
+        "namespace" => Some(GroupKind::Namespace),
+        "assembly" => Some(GroupKind::Assembly),
+        "interface" => Some(GroupKind::Interface),
+        "base" => Some(GroupKind::Base),
+        _ => None,
+    }
+}
+
+/// The group-by `<select>` (`id`), sending `action` with the choice.
+pub fn group_select(
+    id: &str,
+    now: Option<GroupKind>,
+    action: fn(Option<GroupKind>) -> Action,
+    dispatch: &Callback<Action>,
+) -> Html {
+    let dispatch = dispatch.clone();
+    let onchange = Callback::from(move |e: Event| {
+        let sel: HtmlSelectElement = e.target_unchecked_into();
+        dispatch.emit(action(grouping(&sel.value())));
+    });
+    let now = now.map_or("none", GroupKind::as_str);
+    html! {
+        <div class="group-by">
+            <label for={id.to_owned()}>{ "Group by" }</label>
+            <select id={id.to_owned()} {onchange}>
+                { for GROUPINGS.iter().map(|(v, label)| html! {
+                    <option value={*v} selected={*v == now}>{ *label }</option>
+                }) }
+            </select>
+        </div>
+    }
+}
+
+fn opt_cell(v: Option<u64>) -> Html {
+    match v {
+        Some(v) => html! { { thousands(v) } },
+        None => html! { <span class="muted" title="being computed">{ "…" }</span> },
+    }
+}
+
+fn group_cell(r: &GroupRowView, col: &str) -> Html {
+    match col {
+        "name" => html! { <span class="nm" title={r.row.name.clone()}>{ &r.row.name }</span> },
+        "types" => html! { { r.row.type_ids.len() } },
+        "count" => html! { { thousands(r.row.count) } },
+        "bytes" => html! { { thousands(r.row.bytes) } },
+        "retained" => opt_cell(r.row.retained_bytes),
+        "inc" => opt_cell(r.row.inc),
+        "inc_count" => opt_cell(r.row.inc_count),
+        _ => html! {},
+    }
+}
+
+fn group_data(r: &GroupRowView) -> Vec<(&'static str, String)> {
+    let mut d = vec![
+        ("data-name", r.row.name.clone()),
+        ("data-count", r.row.count.to_string()),
+        ("data-bytes", r.row.bytes.to_string()),
+        ("data-types", r.row.type_ids.len().to_string()),
+    ];
+    if let Some(v) = r.row.retained_bytes {
+        d.push(("data-retained", v.to_string()));
+    }
+    if let Some(v) = r.row.inc {
+        d.push(("data-inc", v.to_string()));
+    }
+    d
+}
 
 /// Properties of [`Types`].
 #[derive(Properties, PartialEq)]
@@ -57,6 +144,12 @@ fn cell(r: &TypeRowView, col: &str) -> Html {
             }
             Some(Some(b)) => html! { { thousands(b) } },
         },
+        "retained_pct" => match r.retained_pct {
+            Some(p) => html! { { format!("{p:.2} %") } },
+            None => html! { <span class="muted">{ "…" }</span> },
+        },
+        "inc" => opt_cell(r.inc),
+        "inc_count" => opt_cell(r.inc_count),
         _ => html! {},
     }
 }
@@ -83,6 +176,15 @@ fn data(r: &TypeRowView) -> Vec<(&'static str, String)> {
     if let Some(Some(b)) = r.retained {
         d.push(("data-retained", b.to_string()));
     }
+    if let Some(v) = r.inc {
+        d.push(("data-inc", v.to_string()));
+    }
+    if let Some(v) = r.inc_count {
+        d.push(("data-inc-count", v.to_string()));
+    }
+    if let Some(v) = r.retained_pct {
+        d.push(("data-retained-pct", format!("{v:.4}")));
+    }
     d
 }
 
@@ -97,12 +199,39 @@ pub fn types(p: &TypesProps) -> Html {
         Retained::Ready { by_id, .. } => Some(by_id.clone()),
         _ => None,
     });
-    let rows = use_memo((stats.map(Same), by_id.map(Same)), |(stats, by_id)| {
-        stats
-            .as_ref()
-            .map(|s| TypeRowView::rows(&s.0, by_id.as_ref().map(|b| &*b.0)))
-            .unwrap_or_default()
-    });
+    let answers = ctx.state.answers(p.id);
+    let rows = use_memo(
+        (stats.map(Same), by_id.map(Same), answers.map(Same)),
+        |(stats, by_id, answers)| {
+            stats
+                .as_ref()
+                .map(|s| {
+                    TypeRowView::rows(
+                        &s.0,
+                        by_id.as_ref().map(|b| &*b.0),
+                        answers.as_ref().map(|a| &a.0.stats),
+                    )
+                })
+                .unwrap_or_default()
+        },
+    );
+    let group_columns = use_memo((), |_| GroupRowView::columns());
+    let grouped = ctx
+        .state
+        .types_group
+        .and_then(|by| ctx.state.groups.get(&(p.id, by)).cloned());
+    let group_rows = use_memo(
+        match &grouped {
+            Some(Pending::Ready(t)) => Some(Same(t.clone())),
+            _ => None,
+        },
+        |t| {
+            t.as_ref()
+                .map(|t| GroupRowView::rows(&t.0))
+                .unwrap_or_default()
+        },
+    );
+    let open_group = use_state_eq(|| None::<usize>);
     let Some(d) = d else { return html! {} };
     let id = p.id;
     let on_activate = {
@@ -115,10 +244,14 @@ pub fn types(p: &TypesProps) -> Html {
         })
     };
     let base = d.name.rsplit_once('.').map_or(d.name.as_str(), |(b, _)| b);
-    html! {
-        <section class="types" id="types">
-            <h2 class="visually-hidden">{ "Types" }</h2>
-            <p class="status-line">{ retained_status(d, &ctx.dispatch) }</p>
+    let selector = group_select(
+        "types-group",
+        ctx.state.types_group,
+        Action::GroupTypes,
+        &ctx.dispatch,
+    );
+    let body = match (ctx.state.types_group, grouped) {
+        (None, _) => html! {
             <DataTable<TypeRowView> id="type-table" label={format!("Types of {}", d.name)} class="cols-types"
                 rows={rows.clone()} columns={columns.clone()} cell={cell as fn(&TypeRowView, &str) -> Html}
                 data={data as fn(&TypeRowView) -> Vec<(&'static str, String)>}
@@ -126,6 +259,62 @@ pub fn types(p: &TypesProps) -> Html {
                 on_view={ctx.dispatch.reform(Action::TypesView)} on_activate={Some(on_activate)}
                 noun="types" csv_name={format!("{base}-types.csv")}
                 describe={Some(describe as fn(&TypeRowView) -> String)} />
+        },
+        (Some(by), Some(Pending::Ready(table))) => {
+            let on_group = {
+                let open_group = open_group.clone();
+                let group_rows = group_rows.clone();
+                Callback::from(move |pos: usize| {
+                    let g = group_rows.get(pos).map(|r| r.pos);
+                    open_group.set(if *open_group == g { None } else { g });
+                })
+            };
+            let members = open_group.and_then(|g| table.rows.get(g)).map(|g| {
+                let stats = d.loaded.clone();
+                html! {
+                    <section class="card members" id="group-members" aria-label={format!("Types in {}", g.name)}>
+                        <h3>{ format!("{} — {} types", g.name, g.type_ids.len()) }</h3>
+                        <ul>
+                            { for g.type_ids.iter().map(|&t| {
+                                let row = stats.as_ref().and_then(|l| l.row(t).cloned());
+                                let name = row.as_ref().map(|r| r.name.clone()).unwrap_or_else(|| format!("type {}", t.0));
+                                let figures = row.map(|r| format!(" · {} objects · {} bytes", thousands(r.count), thousands(r.bytes))).unwrap_or_default();
+                                html! {
+                                    <li><button class="linklike" data-id={t.0.to_string()}
+                                        onclick={ctx.dispatch.reform(move |_| Action::ShowDump(id, Tab::Detail(t)))}>{ name }</button>
+                                        <span class="muted">{ figures }</span></li>
+                                }
+                            }) }
+                        </ul>
+                    </section>
+                }
+            });
+            html! {
+                <>
+                    { for table.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
+                    <DataTable<GroupRowView> id="group-table" label={format!("Types of {} by {}", d.name, by.as_str())} class="cols-groups"
+                        rows={group_rows.clone()} columns={group_columns.clone()} cell={group_cell as fn(&GroupRowView, &str) -> Html}
+                        data={group_data as fn(&GroupRowView) -> Vec<(&'static str, String)>}
+                        view={ctx.state.types_view.clone()} default_sort={GroupRowView::default_sort()}
+                        on_view={ctx.dispatch.reform(Action::TypesView)} on_activate={Some(on_group)}
+                        noun="groups" csv_name={format!("{base}-{}.csv", by.as_str())} />
+                    { members.unwrap_or_default() }
+                </>
+            }
+        }
+        (Some(_), Some(Pending::Failed(e))) => html! {
+            <p class="error-text">{ format!("The groups could not be made: {}", e.message) }</p>
+        },
+        (Some(_), _) => html! {
+            <p class="muted loading-line" id="groups-pending">{ "Grouping once the analysis is in…" }</p>
+        },
+    };
+    html! {
+        <section class="types" id="types">
+            <h2 class="visually-hidden">{ "Types" }</h2>
+            <p class="status-line">{ retained_status(d, &ctx.dispatch) }</p>
+            { selector }
+            { body }
         </section>
     }
 }
