@@ -128,7 +128,7 @@ fn to_text(d: &InstancesDocument) -> String {
         for f in &d.static_fields {
             let v = match &f.why_unknown {
                 Some(why) => format!("({why})"),
-                None => crate::object::value_text(&f.field.value),
+                None => f.field.value.text().to_string(),
             };
             let _ = writeln!(s, "  {:<28} {:<22} = {v}", f.field.type_name, f.field.name);
         }

@@ -6,7 +6,7 @@ use clap::Args;
 use heaplens_analysis::dominators::dominators;
 use heaplens_graph::{HeapGraph, NoProgress, NodeIndex};
 use heaplens_results::object::{ObjectDocument, ObjectKind, ObjectOptions, ObjectRef};
-use heaplens_results::values::{FieldDoc, ValueDoc};
+use heaplens_results::values::FieldDoc;
 use std::fmt::Write;
 
 #[derive(Args, Debug)]
@@ -134,31 +134,8 @@ fn field_lines(out: &mut String, fields: &[FieldDoc], indent: usize) {
             f.offset,
             f.type_name,
             f.name,
-            value_text(&f.value)
+            f.value.text()
         );
-    }
-}
-
-pub(crate) fn value_text(v: &ValueDoc) -> String {
-    match v {
-        ValueDoc::Null { text }
-        | ValueDoc::Bool { text, .. }
-        | ValueDoc::Char { text, .. }
-        | ValueDoc::Int { text, .. }
-        | ValueDoc::Uint { text, .. }
-        | ValueDoc::Float { text, .. }
-        | ValueDoc::Pointer { text, .. }
-        | ValueDoc::Enum { text, .. }
-        | ValueDoc::Datetime { text, .. }
-        | ValueDoc::Timespan { text, .. }
-        | ValueDoc::Datetimeoffset { text, .. }
-        | ValueDoc::Guid { text, .. }
-        | ValueDoc::Decimal { text, .. }
-        | ValueDoc::Nullable { text, .. }
-        | ValueDoc::Struct { text, .. }
-        | ValueDoc::Ref { text, .. }
-        | ValueDoc::Unreadable { text, .. }
-        | ValueDoc::Redacted { text } => text.clone(),
     }
 }
 
@@ -188,7 +165,7 @@ fn to_text(d: &ObjectDocument) -> String {
     match d.kind {
         ObjectKind::Object | ObjectKind::Boxed => {
             if let Some(b) = &d.boxed {
-                let _ = writeln!(s, "value: {}", value_text(b));
+                let _ = writeln!(s, "value: {}", b.text());
             }
             let _ = writeln!(s, "\nfields ({}):", d.fields.len());
             let _ = writeln!(s, "{:>6}  {:<28} {:<22}   Value", "Offset", "Type", "Name");
@@ -221,7 +198,7 @@ fn to_text(d: &ObjectDocument) -> String {
                     a.offset + a.elements.len() as u64
                 );
                 for (i, e) in a.elements.iter().enumerate() {
-                    let _ = writeln!(s, "  [{}] {}", a.offset + i as u64, value_text(e));
+                    let _ = writeln!(s, "  [{}] {}", a.offset + i as u64, e.text());
                 }
             }
         }

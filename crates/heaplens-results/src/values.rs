@@ -177,6 +177,33 @@ pub enum ValueDoc {
     },
 }
 
+impl ValueDoc {
+    /// The value as text, the way every view shows it (each kind carries
+    /// its own `text`).
+    pub fn text(&self) -> &str {
+        match self {
+            ValueDoc::Null { text }
+            | ValueDoc::Bool { text, .. }
+            | ValueDoc::Char { text, .. }
+            | ValueDoc::Int { text, .. }
+            | ValueDoc::Uint { text, .. }
+            | ValueDoc::Float { text, .. }
+            | ValueDoc::Pointer { text, .. }
+            | ValueDoc::Enum { text, .. }
+            | ValueDoc::Datetime { text, .. }
+            | ValueDoc::Timespan { text, .. }
+            | ValueDoc::Datetimeoffset { text, .. }
+            | ValueDoc::Guid { text, .. }
+            | ValueDoc::Decimal { text, .. }
+            | ValueDoc::Nullable { text, .. }
+            | ValueDoc::Struct { text, .. }
+            | ValueDoc::Ref { text, .. }
+            | ValueDoc::Unreadable { text, .. }
+            | ValueDoc::Redacted { text } => text,
+        }
+    }
+}
+
 /// A string's text, or its start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StringDoc {

@@ -633,40 +633,41 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// What its reports count.
+    /// The engine's phase it stands for (`None` for the worker's own
+    /// start): units and words are the engine's, never a copy.
+    pub fn engine(self) -> Option<heaplens_graph::Phase> {
+        use heaplens_graph::Phase as E;
+        Some(match self {
+            Phase::Starting => return None,
+            Phase::Unpacking => E::Unpacking,
+            Phase::ReadingObjects => E::ReadingObjects,
+            Phase::FindingHeap => E::FindingHeap,
+            Phase::ReadingHeap => E::ReadingHeap,
+            Phase::FollowingReferences => E::FollowingReferences,
+            Phase::FindingRoots => E::FindingRoots,
+            Phase::SpanningTree => E::SpanningTree,
+            Phase::RetainedSizes => E::RetainedSizes,
+            Phase::FlameGraph => E::FlameGraph,
+            Phase::KeyPaths => E::KeyPaths,
+            Phase::ReadingStrings => E::ReadingStrings,
+            Phase::MeasuringCollections => E::MeasuringCollections,
+        })
+    }
+
+    /// What its reports count (the engine's unit).
     pub fn unit(self) -> Unit {
-        match self {
-            Phase::ReadingHeap | Phase::Unpacking => Unit::Bytes,
-            Phase::ReadingObjects
-            | Phase::FollowingReferences
-            | Phase::FindingRoots
-            | Phase::SpanningTree
-            | Phase::RetainedSizes
-            | Phase::FlameGraph
-            | Phase::KeyPaths
-            | Phase::ReadingStrings
-            | Phase::MeasuringCollections => Unit::Objects,
-            Phase::Starting | Phase::FindingHeap => Unit::None,
+        use heaplens_graph::Unit as E;
+        match self.engine().map(heaplens_graph::Phase::unit) {
+            Some(E::Bytes) => Unit::Bytes,
+            Some(E::Objects) => Unit::Objects,
+            Some(E::None) | None => Unit::None,
         }
     }
 
-    /// What it does, in a user's words.
+    /// What it does, in a user's words (the engine's words).
     pub fn words(self) -> &'static str {
-        match self {
-            Phase::Starting => "starting",
-            Phase::Unpacking => "unpacking the archive",
-            Phase::ReadingObjects => "reading the objects",
-            Phase::FindingHeap => "finding the heap",
-            Phase::ReadingHeap => "reading the heap",
-            Phase::FollowingReferences => "following references",
-            Phase::FindingRoots => "finding roots",
-            Phase::SpanningTree => "ordering the heap as PerfView does",
-            Phase::RetainedSizes => "computing retained sizes",
-            Phase::FlameGraph => "drawing the flame graph",
-            Phase::KeyPaths => "grouping retention paths",
-            Phase::ReadingStrings => "reading strings",
-            Phase::MeasuringCollections => "measuring collections",
-        }
+        self.engine()
+            .map_or("starting", heaplens_graph::Phase::words)
     }
 }
 
@@ -840,17 +841,14 @@ mod tests {
 
     #[test]
     fn engine_phases_and_errors_are_typed() {
-        // Every engine phase has the engine's words and unit here.
+        // Every engine phase travels and comes back as itself (its words
+        // and unit are then the engine's); the worker's start is no
+        // engine phase.
         for p in heaplens_graph::Phase::ALL {
-            let mine = Phase::from(p);
-            assert_eq!(mine.words(), p.words(), "{p:?}");
-            let unit = match p.unit() {
-                heaplens_graph::Unit::Bytes => Unit::Bytes,
-                heaplens_graph::Unit::Objects => Unit::Objects,
-                heaplens_graph::Unit::None => Unit::None,
-            };
-            assert_eq!(mine.unit(), unit, "{p:?}");
+            assert_eq!(Phase::from(p).engine(), Some(p), "{p:?}");
         }
+        assert_eq!(Phase::Starting.engine(), None);
+        assert_eq!(Phase::Starting.unit(), Unit::None);
         assert_eq!(
             ErrorKind::of_open_error("unknown_format"),
             ErrorKind::NotReadable

@@ -51,7 +51,7 @@ pub fn value_html(dispatch: &Callback<Action>, id: DumpId, v: &ValueDoc) -> Html
             };
             let shown = match (string, boxed) {
                 (Some(s), _) => Some(text.clone()).filter(|_| !s.text.is_empty() || s.length == 0),
-                (None, Some(b)) => Some(value_text(b)),
+                (None, Some(b)) => Some(b.text().to_string()),
                 _ => None,
             };
             html! {
@@ -66,35 +66,10 @@ pub fn value_html(dispatch: &Callback<Action>, id: DumpId, v: &ValueDoc) -> Html
             html! { <span class="value error-text">{ text }</span> }
         }
         v => {
-            let t = value_text(v);
+            let t = v.text().to_string();
             html! { <span class="value" title={t.clone()}>{ t }</span> }
         }
     }
-}
-
-/// A value's `text`.
-pub fn value_text(v: &ValueDoc) -> String {
-    let t = match v {
-        ValueDoc::Null { text }
-        | ValueDoc::Bool { text, .. }
-        | ValueDoc::Char { text, .. }
-        | ValueDoc::Int { text, .. }
-        | ValueDoc::Uint { text, .. }
-        | ValueDoc::Float { text, .. }
-        | ValueDoc::Pointer { text, .. }
-        | ValueDoc::Enum { text, .. }
-        | ValueDoc::Datetime { text, .. }
-        | ValueDoc::Timespan { text, .. }
-        | ValueDoc::Datetimeoffset { text, .. }
-        | ValueDoc::Guid { text, .. }
-        | ValueDoc::Decimal { text, .. }
-        | ValueDoc::Nullable { text, .. }
-        | ValueDoc::Struct { text, .. }
-        | ValueDoc::Ref { text, .. }
-        | ValueDoc::Unreadable { text, .. }
-        | ValueDoc::Redacted { text } => text,
-    };
-    t.clone()
 }
 
 /// The answer to `q`, or what stands in its place (loading with Stop, a
