@@ -20,6 +20,7 @@ use crate::protocol::{
     ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request,
     Response, ScratchReport,
 };
+use heaplens_analysis::budget::MemoryBudget;
 use heaplens_bytes::PageCache;
 use heaplens_graph::{Cancelled, Phase as EnginePhase};
 use heaplens_snapshot::modules::ModuleSet;
@@ -42,11 +43,16 @@ pub const PAGES: usize = 64;
 pub const CONTENTS_PAGE_SIZE: usize = 256 << 10;
 /// See [`CONTENTS_PAGE_SIZE`].
 pub const CONTENTS_PAGES: usize = 32;
+/// The worker's wasm memory cap: `build.rs` links the worker with this
+/// `--max-memory` (2 GiB).
+pub const MEMORY_CAP: u64 = 2 << 30;
 /// Progress is posted at most this often.
 const PROGRESS_EVERY_MS: f64 = 50.0;
 
 thread_local! {
-    static SESSION: RefCell<Session> = RefCell::new(Session::default());
+    static SESSION: RefCell<Session> = RefCell::new(Session::with_budget(
+        MemoryBudget::capped(MEMORY_CAP, memory_in_use),
+    ));
     /// The operation running, for a panic's report.
     static RUNNING: Cell<(Option<DumpId>, Option<OpId>)> = const { Cell::new((None, None)) };
 }
@@ -96,6 +102,15 @@ pub fn wasm_memory() -> u64 {
         .buffer()
         .unchecked_into::<js_sys::ArrayBuffer>()
         .byte_length() as u64
+}
+
+/// Bytes of this worker's memory in use: allocated and not freed (the
+/// worker binary counts them with `stats_alloc`'s allocator; the wasm
+/// memory only grows, and what was freed in it is reused).
+pub fn memory_in_use() -> u64 {
+    let s = stats_alloc::INSTRUMENTED_SYSTEM.stats();
+    (s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64).max(0)
+        as u64
 }
 
 /// Installs the message handler and says which versions this worker
@@ -542,7 +557,7 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
             answers: Box::new(answers),
             ms: now() - t0,
         }),
-        Some(Err(Cancelled)) => fail(Some(dump), Some(op), EngineError::cancelled()),
+        Some(Err(e)) => fail(Some(dump), Some(op), e),
         _ => fail(
             Some(dump),
             Some(op),
