@@ -21,7 +21,7 @@ use crate::protocol::{
     Response, ScratchReport,
 };
 use heaplens_analysis::budget::MemoryBudget;
-use heaplens_bytes::PageCache;
+use heaplens_bytes::{PageCache, ReadAhead};
 use heaplens_graph::{Cancelled, Phase as EnginePhase};
 use heaplens_snapshot::modules::ModuleSet;
 use serde::Serialize;
@@ -31,12 +31,18 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
-/// Page size of the cache between the engine and the File API: big enough
-/// that sequential readers make few File API calls, small enough that
-/// random access does not read much more than it needs.
+/// Page size of the cache between the engine and the File API: small
+/// enough that random access (metadata, MethodTables, stacks) does not
+/// read much more than it needs; sequential reads are read ahead in
+/// [`READ_AHEAD`] slices beneath it.
 pub const PAGE_SIZE: usize = 1 << 20;
 /// Pages kept (64 MiB of cache).
 pub const PAGES: usize = 64;
+/// A read of the dump that continues the previous one (the heap's
+/// segments, walked in order) reads this much of the file at once: the
+/// File API reads 16 MiB slices 2–3× as fast as 1 MiB ones (BENCHMARKS.md,
+/// issue 14). One buffer of this size while the dump is read.
+pub const READ_AHEAD: usize = 16 << 20;
 /// Page size and pages of the cache the worker keeps on a dump's file for
 /// object contents (the inspector reads a few places; strings and waste
 /// read the heap once in address order): 8 MiB.
@@ -465,7 +471,7 @@ fn open_dump(
             return;
         }
     };
-    let cache = PageCache::with_capacity(&reader, PAGE_SIZE, PAGES);
+    let cache = PageCache::with_capacity(ReadAhead::new(&reader, READ_AHEAD), PAGE_SIZE, PAGES);
     let mut reporter = Reporter {
         dump,
         op,
