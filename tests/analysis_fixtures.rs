@@ -298,14 +298,7 @@ fn as_at_reference_walk(
     let clr = snap.info.clr.as_ref().ok_or("no CLR heap information")?;
     let live = heaplens_analysis::reach::reachable(g);
     let excused = finalized_since(&want, &registered_for_finalization_in(path)?);
-    let rec = reconcile(
-        g,
-        &live,
-        &clr.gc.segments,
-        clr.gc.layout == heaplens_clr::HeapLayout::Regions,
-        &want,
-        &excused,
-    )?;
+    let rec = reconcile(g, &live, &clr.gc.segments, &want, &excused)?;
     let mut change: HashMap<&str, (i64, i64)> = HashMap::new();
     for &o in &rec.later {
         let e = change.entry(type_name(g, o)).or_default();
@@ -315,7 +308,7 @@ fn as_at_reference_walk(
     for &r in rec
         .reclaimed
         .iter()
-        .chain(rec.finalized.iter().map(|(r, _)| r))
+        .chain(rec.released.iter().map(|(r, _)| r))
     {
         let e = change.entry(type_name(&want, r)).or_default();
         e.0 += 1;

@@ -22,7 +22,7 @@
 
 use crate::fixture_graph;
 use crate::reconcile::{finalized_since, reconcile, type_name};
-use heaplens_clr::{ClrHeap, HeapLayout};
+use heaplens_clr::ClrHeap;
 use heaplens_memory::AddressSpace;
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -39,16 +39,8 @@ pub fn check(heap: &ClrHeap, memory: &dyn AddressSpace, graph: &Path) -> Result<
     }
     // Found, reclaimed since, allocated later: `reconcile`'s rules.
     let live = heaplens_analysis::reach::reachable(ours);
-    let regions = heap.info.gc.layout == HeapLayout::Regions;
     let excused = finalized_since(&want, &registered_for_finalization(heap, memory)?);
-    let rec = reconcile(
-        ours,
-        &live,
-        &heap.info.gc.segments,
-        regions,
-        &want,
-        &excused,
-    )?;
+    let rec = reconcile(ours, &live, &heap.info.gc.segments, &want, &excused)?;
 
     let mut overwritten = Vec::new();
     let mut names_differ: HashMap<(String, String), usize> = HashMap::new();

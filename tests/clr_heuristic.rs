@@ -27,7 +27,11 @@
 //! that header stale, as allocations since the last GC leave it: the
 //! ephemeral segment's `allocated` is set back 1, 10 or 1,000 objects (or
 //! half the segment's), and the heuristic must still find the same heap
-//! (the end from the GC's `alloc_allocated`). `no_evidence::*` also
+//! (the end from the GC's `alloc_allocated`) — or, where the GC's
+//! variables disagree (a server GC's leftovers from the last compaction
+//! past the end in some heaps and not in others), say every end is
+//! ambiguous, count nothing past the headers and report the rest as
+//! tentative: never end a heap elsewhere with confidence. `no_evidence::*` also
 //! zeroes every word of the runtime's data pointing past the new
 //! `allocated` (up to the true end): then nothing past it may be counted,
 //! and what the walk finds past it must be reported as tentative.
@@ -470,54 +474,85 @@ fn check_stale(path: &Path, back: usize, erase: bool) -> Result<(), Failed> {
         if dac.graph.node_count() != truth.graph.node_count() {
             return Err("the patch changed the GcDacVars read".into());
         }
-        let summary = same(&dac, &h)?;
-        eprintln!(
-            "{}: allocated set back {moved:x?}: {summary}",
-            path.display()
-        );
-        return Ok(());
+        match same(&dac, &h) {
+            Ok(summary) => {
+                eprintln!(
+                    "{}: allocated set back {moved:x?}: {summary}",
+                    path.display()
+                );
+                return Ok(());
+            }
+            // GC variables that disagree (one offset's value the last in
+            // some heaps, another's in others) leave the ends undecided:
+            // then the heuristic must say so, count nothing past the
+            // headers and report the rest as tentative — never end a heap
+            // somewhere else with confidence.
+            Err(e) if report.ends.iter().all(|x| x.source == EndSource::Ambiguous) => {
+                honest_partial(&truth, &h, &report, &moved, EndSource::Ambiguous)
+                    .map_err(|m| format!("{m}\n(not the same heap: {e})"))?;
+                eprintln!(
+                    "{}: allocated set back {moved:x?}: ends ambiguous, tentative {:x?}",
+                    path.display(),
+                    report.tentative
+                );
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     // No evidence left (alloc_allocated is erased too: GcDacVars no longer
     // reads this heap right): only objects GcDacVars found before the
     // patch, none past the header's allocated, and the rest reported as
     // tentative.
     drop(dac);
-    let dac = truth;
+    honest_partial(&truth, &h, &report, &moved, EndSource::Unconfirmed)?;
+    eprintln!(
+        "{}: allocated set back and the end erased: {} of {} objects counted, tentative {:x?}, notes {:?}",
+        path.display(),
+        h.graph.node_count(),
+        truth.graph.node_count(),
+        report.tentative,
+        report.notes()
+    );
+    Ok(())
+}
+
+/// A heap read with its ephemeral ends undecided (`source`): only objects
+/// GcDacVars found (`dac`), none past a set-back header's `allocated`, and
+/// from there to the true end reported as tentative.
+fn honest_partial(
+    dac: &ClrHeap,
+    h: &ClrHeap,
+    report: &heaplens_clr::discover::Report,
+    moved: &Moved,
+    source: EndSource,
+) -> Result<(), String> {
     let ours: std::collections::HashSet<(u64, u64)> = (0..dac.graph.node_count() as u32)
         .map(|n| (dac.graph.node_address(n), dac.graph.node_size(n)))
         .collect();
     for n in 0..h.graph.node_count() as u32 {
         let (a, s) = (h.graph.node_address(n), h.graph.node_size(n));
         if !ours.contains(&(a, s)) {
-            return Err(
-                format!("the heuristic counts {a:#x} ({s} bytes), GcDacVars does not").into(),
-            );
+            return Err(format!(
+                "the heuristic counts {a:#x} ({s} bytes), GcDacVars does not"
+            ));
         }
         if moved.iter().any(|&(_, from, end)| a >= from && a < end) {
-            return Err(format!("{a:#x} is past the header's allocated but counted").into());
+            return Err(format!("{a:#x} is past the header's allocated but counted"));
         }
     }
-    for &(record, from, end) in &moved {
+    for &(record, from, end) in moved {
         let covered = report
             .tentative
             .iter()
             .any(|t| t.segment == record && t.start == from && t.end >= end);
         let e = report.ends.iter().find(|e| e.segment == record);
-        if !covered || e.is_none_or(|e| e.end != from || e.source != EndSource::Unconfirmed) {
+        if !covered || e.is_none_or(|e| e.end != from || e.source != source) {
             return Err(format!(
                 "{record:#x}: {from:#x}..{end:#x} not reported as tentative: {report:?}"
-            )
-            .into());
+            ));
         }
     }
-    eprintln!(
-        "{}: allocated set back and the end erased: {} of {} objects counted, tentative {:x?}, notes {:?}",
-        path.display(),
-        h.graph.node_count(),
-        dac.graph.node_count(),
-        report.tentative,
-        report.notes()
-    );
     Ok(())
 }
 

@@ -38,7 +38,6 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::reach::reachable;
 use heaplens_analysis::stats::{type_stats, Selection, TypeStats};
 use heaplens_bytes::{FileSource, PageCache};
-use heaplens_clr::HeapLayout;
 use heaplens_graph::{HeapGraph, NoProgress, NodeIndex, RootKind};
 use heaplens_snapshot::Snapshot;
 use heaplens_tests::clr_check::registered_for_finalization_in;
@@ -130,14 +129,7 @@ impl Read {
         let g = &snap.graph;
         let live = reachable(g);
         let excused = finalized_since(&want, &registered_for_finalization_in(&f.core)?);
-        let rec = reconcile(
-            g,
-            &live,
-            &clr.gc.segments,
-            clr.gc.layout == HeapLayout::Regions,
-            &want,
-            &excused,
-        )?;
+        let rec = reconcile(g, &live, &clr.gc.segments, &want, &excused)?;
         // The reference's own MethodTable → name map; for the MethodTables
         // it does not list (TypeDesc handles), the names of the reference
         // objects at the same addresses.
@@ -266,7 +258,7 @@ fn stats(f: &Fixture) -> Result<(), Failed> {
         .rec
         .reclaimed
         .iter()
-        .chain(read.rec.finalized.iter().map(|(r, _)| r))
+        .chain(read.rec.released.iter().map(|(r, _)| r))
     {
         reclaimed
             .entry(type_name(&read.want, r).to_owned())

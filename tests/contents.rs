@@ -27,11 +27,11 @@ use heaplens_contents::value::{guid_text, DecodeOptions, FieldValue, Value};
 use heaplens_contents::ObjectReader;
 use heaplens_graph::{HeapGraph, NoProgress, NodeIndex};
 use heaplens_snapshot::Snapshot;
+use heaplens_tests::core_segments::Segments;
 use heaplens_tests::fixture_modules;
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// A dump opened with its fixture's module files, and its bytes.
@@ -558,54 +558,6 @@ fn check_collections(dir: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
-// ---------------------------------------------------------------------
-// An independent reader of the core's memory: its PT_LOAD segments.
-
-struct Segments {
-    file: std::fs::File,
-    /// (vaddr, file offset, bytes in the file).
-    loads: Vec<(u64, u64, u64)>,
-}
-
-impl Segments {
-    fn open(path: &Path) -> Result<Segments, Failed> {
-        let mut file = std::fs::File::open(path)?;
-        let mut h = [0u8; 64];
-        file.read_exact(&mut h)?;
-        if &h[..4] != b"\x7fELF" || h[4] != 2 {
-            return Err("not an ELF64 core".into());
-        }
-        let phoff = u64::from_le_bytes(h[0x20..0x28].try_into()?);
-        let phentsize = u64::from(u16::from_le_bytes(h[0x36..0x38].try_into()?));
-        let phnum = u64::from(u16::from_le_bytes(h[0x38..0x3a].try_into()?));
-        let mut loads = Vec::new();
-        for i in 0..phnum {
-            let mut p = [0u8; 56];
-            file.seek(SeekFrom::Start(phoff + i * phentsize))?;
-            file.read_exact(&mut p)?;
-            if u32::from_le_bytes(p[0..4].try_into()?) != 1 {
-                continue;
-            }
-            let off = u64::from_le_bytes(p[8..16].try_into()?);
-            let vaddr = u64::from_le_bytes(p[16..24].try_into()?);
-            let filesz = u64::from_le_bytes(p[32..40].try_into()?);
-            loads.push((vaddr, off, filesz));
-        }
-        Ok(Segments { file, loads })
-    }
-
-    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Failed> {
-        let &(v, off, _) = self
-            .loads
-            .iter()
-            .find(|&&(v, _, size)| addr >= v && addr + buf.len() as u64 <= v + size)
-            .ok_or_else(|| format!("{addr:#x} is not in one PT_LOAD segment"))?;
-        self.file.seek(SeekFrom::Start(off + (addr - v)))?;
-        self.file.read_exact(buf)?;
-        Ok(())
-    }
-}
-
 fn check_strings(dir: &Path) -> Result<(), Failed> {
     let zoo = zoo_of(dir)?;
     let o = open(dir, &the_dump(dir)?)?;
@@ -639,16 +591,7 @@ fn check_strings(dir: &Path) -> Result<(), Failed> {
         }
         count += 1;
         bytes += size;
-        let mut len = [0u8; 4];
-        seg.read(addr.0 + 8, &mut len)?;
-        let n = u32::from_le_bytes(len) as usize;
-        let mut chars = vec![0u8; 2 * n];
-        seg.read(addr.0 + 12, &mut chars)?;
-        let units: Vec<u16> = chars
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        *texts.entry(units).or_insert(0) += 1;
+        *texts.entry(seg.string_units(addr.0)?).or_insert(0) += 1;
     }
     let want: HashMap<String, u64> = texts
         .iter()

@@ -3,6 +3,7 @@
 //! read from a core with the runtime's own walk.
 
 pub mod clr_check;
+pub mod core_segments;
 pub mod dumps;
 pub mod fixture_graph;
 pub mod fixture_modules;

@@ -9,16 +9,21 @@
 //! * **found**: a reference object at its address (not Free), which a live
 //!   root of ours must reach — unless the runtime's walk reached it only
 //!   through objects whose finalizer has run since (`excused`: see
-//!   [`finalized_since`]);
+//!   [`finalized_since`]), or only through references our graph lacks
+//!   because the program overwrote them since (a hash table rehashed: the
+//!   old entry's object is garbage now, not yet collected; callers check
+//!   that each lacking edge is indeed gone from the dump's bytes, as
+//!   `clr_check` does);
 //! * **reclaimed**: a reference object not found, reclaimed by a
 //!   collection that ran between the runtime's walk and the dump: it lies
 //!   inside a Free object now, or outside every segment or region (a region
 //!   the GC reset); at most 1 % of the reference objects;
-//! * **allocated later**: a live object of ours the reference lacks. With
-//!   segments it must lie after the last reference object of its segment;
-//!   with regions the allocator also fills free space before the survivors
-//!   of the last collection, so there it must lie in memory that held no
-//!   reference object.
+//! * **allocated later**: a live object of ours the reference lacks. It
+//!   must lie after the last reference object of its segment, or in memory
+//!   that held no reference object: with regions the allocator also fills
+//!   free space before the survivors of the last collection, and with
+//!   segments a thread fills the rest of an allocation context it held at
+//!   the runtime's walk, before another thread's later objects.
 
 use heaplens_clr::heap::Segment;
 use heaplens_graph::{HeapGraph, NodeIndex, TypeKind};
@@ -37,12 +42,13 @@ pub struct Reconciliation {
     pub later: Vec<NodeIndex>,
     /// Reference objects found in our graph but not reached by our roots,
     /// because the runtime's walk reached them only through objects whose
-    /// finalizer has run since (`excused`): (reference node, our node).
-    pub finalized: Vec<(NodeIndex, NodeIndex)>,
+    /// finalizer has run since (`excused`) or through references the
+    /// program overwrote since: (reference node, our node).
+    pub released: Vec<(NodeIndex, NodeIndex)>,
 }
 
 /// Sorts the objects of `ours` (with `live`, what our roots reach, and the
-/// heap's `segments`; `regions` for a regions heap) and of the reference
+/// heap's `segments`) and of the reference
 /// graph `want` (`excused`: reference addresses our roots need not reach).
 /// Fails on an object that fits no group, or when more than 1 % of the
 /// reference objects are gone.
@@ -50,7 +56,6 @@ pub fn reconcile(
     ours: &HeapGraph,
     live: &[bool],
     segments: &[Segment],
-    regions: bool,
     want: &HeapGraph,
     excused: &HashSet<u64>,
 ) -> Result<Reconciliation, String> {
@@ -66,6 +71,7 @@ pub fn reconcile(
             .position(|s| s.start <= addr && addr < s.end)
     };
     let is_free = |g: &HeapGraph, n: u32| g.node_kind(n) == TypeKind::Free;
+    let still_reached = reached_through_kept_edges(ours, &index, want);
     let mut out = Reconciliation::default();
     let mut last_in_segment: HashMap<usize, u64> = HashMap::new();
     for r in 0..want.node_count() as u32 {
@@ -89,8 +95,8 @@ pub fn reconcile(
             *last = (*last).max(addr);
         }
         if !live[o as usize] {
-            if excused.contains(&addr) {
-                out.finalized.push((r, o));
+            if excused.contains(&addr) || !still_reached[r as usize] {
+                out.released.push((r, o));
                 continue;
             }
             return Err(format!(
@@ -133,7 +139,7 @@ pub fn reconcile(
         }
         let s = segment_of(addr).ok_or("an object outside every segment")?;
         let after_last = last_in_segment.get(&s).is_none_or(|&last| addr > last);
-        let into_free_space = regions && !held_reference_object(addr, addr + ours.node_size(o));
+        let into_free_space = !held_reference_object(addr, addr + ours.node_size(o));
         if !after_last && !into_free_space {
             return Err(format!(
                 "live object {addr:#x} ({}) is not in the reference but lies among its \
@@ -144,6 +150,43 @@ pub fn reconcile(
         out.later.push(o);
     }
     Ok(out)
+}
+
+/// What the roots of `want` reach (of the roots that keep objects alive)
+/// following only the edges our graph still has where it has the edge's
+/// source (`index`: our node by address): an object the runtime's walk
+/// reached only through references our graph lacks is `false`.
+fn reached_through_kept_edges(
+    ours: &HeapGraph,
+    index: &HashMap<u64, u32>,
+    want: &HeapGraph,
+) -> Vec<bool> {
+    let mut seen = vec![false; want.node_count()];
+    let mut stack = Vec::new();
+    for r in want.roots() {
+        if r.kind.keeps_alive() && !seen[r.object as usize] {
+            seen[r.object as usize] = true;
+            stack.push(r.object);
+        }
+    }
+    while let Some(x) = stack.pop() {
+        let ours_children: Option<HashSet<u64>> = index.get(&want.node_address(x)).map(|&o| {
+            ours.children(o)
+                .iter()
+                .map(|&c| ours.node_address(c))
+                .collect()
+        });
+        for &c in want.children(x) {
+            let kept = ours_children
+                .as_ref()
+                .is_none_or(|k| k.contains(&want.node_address(c)));
+            if kept && !seen[c as usize] {
+                seen[c as usize] = true;
+                stack.push(c);
+            }
+        }
+    }
+    seen
 }
 
 /// The object of `g` containing `addr` (`addresses` are `g`'s, ascending;

@@ -41,7 +41,6 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::reach::reachable;
 use heaplens_analysis::retained::{retained_by_type, retained_sizes};
 use heaplens_bytes::{FileSource, PageCache};
-use heaplens_clr::HeapLayout;
 use heaplens_graph::{HeapGraph, NoProgress, RootKind};
 use heaplens_snapshot::Snapshot;
 use heaplens_tests::clr_check::registered_for_finalization_in;
@@ -308,14 +307,7 @@ fn check(case: &Case) -> Result<(), Failed> {
     let live = reachable(g);
     let registered = registered_for_finalization_in(&case.dump)?;
     let excused = finalized_since(&want, &registered);
-    let rec = reconcile(
-        g,
-        &live,
-        &clr.gc.segments,
-        clr.gc.layout == HeapLayout::Regions,
-        &want,
-        &excused,
-    )?;
+    let rec = reconcile(g, &live, &clr.gc.segments, &want, &excused)?;
     let mut report = String::new();
     let roots = compare_roots(g, &want, &rec, &registered, &mut report)?;
     let changes = Changes::of(g, &want, &rec, &roots);
@@ -337,7 +329,7 @@ struct RootSets {
     runtime: (Vec<u32>, Vec<u32>),
     /// The same adjusted by the differences explained: reference stack
     /// roots whose frame is gone dropped, finalizer roots finalized since
-    /// dropped, our conservative extras added.
+    /// (or being finalized) dropped, our conservative extras added.
     adjusted: (Vec<u32>, Vec<u32>),
     /// Dependent-handle edges (key, value), reference nodes.
     dependent: Vec<(u32, u32)>,
@@ -359,7 +351,7 @@ fn compare_roots(
 ) -> Result<RootSets, Failed> {
     let mut ours_of = vec![NONE; want.node_count()];
     let mut ref_of = vec![NONE; g.node_count()];
-    for &(r, o) in rec.found.iter().chain(&rec.finalized) {
+    for &(r, o) in rec.found.iter().chain(&rec.released) {
         ours_of[r as usize] = o;
         ref_of[o as usize] = r;
     }
@@ -441,10 +433,14 @@ fn compare_roots(
         }
     }
 
-    // Finalizer roots: ready for finalization in both, or finalized since.
+    // Finalizer roots: ready for finalization in both, or finalized since,
+    // or being finalized (taken off the queue, on a stack in the dump: the
+    // leak zoo's finalizer thread is blocked in one).
     let ours_f = ours_kind(&|k| k == RootKind::Finalizer);
     let theirs_f = ref_kind(&|k| k == RootKind::Finalizer);
+    let ours_stack = ours_kind(&|k| k == RootKind::Stack);
     let mut finalized = Vec::new();
+    let mut running = Vec::new();
     for &r in &theirs_f {
         let o = ours_of[r as usize];
         if o != NONE && ours_f.contains(&o) {
@@ -452,6 +448,10 @@ fn compare_roots(
         }
         if registered.contains(&want.node_address(r)) {
             finalized.push(r);
+            continue;
+        }
+        if o != NONE && ours_stack.contains(&o) {
+            running.push(r);
             continue;
         }
         unexplained.push(format!(
@@ -474,11 +474,17 @@ fn compare_roots(
     let _ = writeln!(
         report,
         "  finalizer roots (ready for finalization): ours {}, the runtime's {} ({} of them \
-         registered again in the dump: their finalizer ran since{})",
+         registered again in the dump: their finalizer ran since{}; {} being finalized: on a \
+         stack in the dump{})",
         ours_f.len(),
         theirs_f.len(),
         finalized.len(),
         finalized
+            .iter()
+            .map(|&r| format!(", {:#x} {}", want.node_address(r), type_name(want, r)))
+            .collect::<String>(),
+        running.len(),
+        running
             .iter()
             .map(|&r| format!(", {:#x} {}", want.node_address(r), type_name(want, r)))
             .collect::<String>()
@@ -723,7 +729,7 @@ fn compare_roots(
         .into());
     }
     let gone: HashSet<u32> = gone.into_iter().collect();
-    let finalized: HashSet<u32> = finalized.into_iter().collect();
+    let finalized: HashSet<u32> = finalized.into_iter().chain(running).collect();
     let adjusted_long: Vec<u32> = want
         .roots()
         .iter()
@@ -774,7 +780,7 @@ impl Changes {
             .reclaimed
             .iter()
             .copied()
-            .chain(rec.finalized.iter().map(|&(r, _)| r))
+            .chain(rec.released.iter().map(|&(r, _)| r))
             .collect();
         let dependent: HashSet<(u32, u32)> = sets.dependent.iter().copied().collect();
         let mut new_edges = HashSet::new();

@@ -10,7 +10,8 @@ and statics; every dump the set should have is there and the generator found eve
 object at its address with its MethodTable in it. With --arch, each Windows minidump's
 SystemInfo must name that processor (x86: ProcessorArchitecture 0, 4-byte pointers) and the
 reference must have been read with that pointer size. A zoo set (`…-zoo`) must describe its
-exhibits (phaseN.expected.json "zoo"). Standard library only (the graph is
+exhibits (phaseN.expected.json "zoo"); a leak zoo set (`…-leaks`) its planted leaks ("leaks"),
+each pattern's type counts as the runtime's walk has them. Standard library only (the graph is
 read through the zstd command). Prints one line per phase; exits 1 on the first failure.
 """
 import argparse
@@ -34,6 +35,14 @@ def load(path):
             return json.load(fh)
     except (OSError, ValueError) as e:
         fail("%s: %s" % (path, e))
+
+
+def walk_name(full):
+    """The runtime's walk names a nested type by its own name: A+B[X] -> B[X]."""
+    i = full.find("[")
+    head = full if i < 0 else full[:i]
+    j = head.rfind("+")
+    return full if j < 0 else full[j + 1:]
 
 
 def minidump_arch(path):
@@ -79,6 +88,21 @@ def main():
                 fail("%s phase %d: %s: the runtime counted %s, DumpLab made at least %d" % (name, phase, t, got.get(t, 0), n))
         if name.endswith("-zoo") and not (exp.get("zoo") or {}).get("values"):
             fail("%s phase %d: expected.json has no zoo (DUMPLAB_ZOO was not seen)" % (name, phase))
+        if name.endswith("-leaks"):
+            leaks = (exp.get("leaks") or {}).get("patterns") or {}
+            if not leaks or (exp["leaks"].get("phase") != phase):
+                fail("%s phase %d: expected.json has no leaks of this phase (DUMPLAB_LEAKS was not seen)" % (name, phase))
+            for pname, pat in sorted(leaks.items()):
+                if not pat.get("present"):
+                    continue
+                for t, n in pat.get("exact_type_counts", {}).items():
+                    g = got.get(t, got.get(walk_name(t), 0))
+                    if g != n:
+                        fail("%s phase %d: leak %s: %s: the runtime counted %s, DumpLab planted %d" % (name, phase, pname, t, g, n))
+                for t, n in pat.get("at_least_type_counts", {}).items():
+                    g = got.get(t, got.get(walk_name(t), 0))
+                    if g < n:
+                        fail("%s phase %d: leak %s: %s: the runtime counted %s, DumpLab planted at least %d" % (name, phase, pname, t, g, n))
         g = json.loads(subprocess.run(["zstd", "-dc", os.path.join(d, "phase%d.graph.json.zst" % phase)],
                                       stdout=subprocess.PIPE, check=True).stdout)
         for key in ("nodes", "edges", "roots", "statics", "types"):
@@ -100,6 +124,9 @@ def main():
             v = dump.get("reference_objects_in_dump") or {}
             if v.get("objects") != len(g["nodes"]) or v.get("mt_mismatch") or v.get("not_in_dump"):
                 fail("%s phase %d %s: reference objects not all found in the dump: %s" % (name, phase, kind, v))
+            h = dump.get("handle_arrays_in_dump") or {}
+            if h.get("changed"):
+                fail("%s phase %d %s: the runtime wrote statics between its walk and the dump: %s" % (name, phase, kind, h))
             files = [f for f in os.listdir(d) if f.startswith("phase%d.%s." % (phase, kind))]
             if not files:
                 fail("%s phase %d: no phase%d.%s.* file" % (name, phase, phase, kind))

@@ -342,21 +342,33 @@ impl FlameDiff {
     }
 }
 
-/// Merges the flame graphs of two snapshots (`base` of graph `bg`,
-/// `current` of graph `cg`) by the names of their frames' paths.
-pub fn diff_flames(
-    base: &Flame,
-    bg: &HeapGraph,
-    current: &Flame,
-    cg: &HeapGraph,
+/// One side of a merge by frame names ([`merge_by_name`]): a tree of
+/// frames, each with a name and its numbers. The flame graphs of a
+/// snapshot ([`Flame`] with its graph) and their documents (as a worker
+/// sends them) both merge through it, so both give the same diff.
+pub trait NamedFrames {
+    /// The top frame (none for an empty tree): its children are what is
+    /// merged first; its own numbers count in the result's top.
+    fn tops(&self) -> Vec<u32>;
+    /// The children of frame `f`.
+    fn children_of(&self, f: u32) -> &[u32];
+    /// Frame `f`'s name (type names normalized when `normalize`), and
+    /// whether it stands for a type.
+    fn name(&self, f: u32, normalize: bool) -> (String, bool);
+    /// Frame `f`'s numbers.
+    fn side(&self, f: u32) -> Side;
+}
+
+/// Merges two trees of named frames by the names of their frames' paths
+/// (PerfView's diff semantics): frame 0 of the result is the top (`ROOT`).
+pub fn merge_by_name(
+    base: &dyn NamedFrames,
+    current: &dyn NamedFrames,
     normalize: bool,
 ) -> FlameDiff {
-    let sides = [
-        (base, bg, base.tree.children()),
-        (current, cg, current.tree.children()),
-    ];
+    let sides = [base, current];
     // Per merged frame: the frames of each side it stands for.
-    let mut members: Vec<[Vec<FrameIndex>; 2]> = vec![[vec![TOP], vec![TOP]]];
+    let mut members: Vec<[Vec<u32>; 2]> = vec![[base.tops(), current.tops()]];
     let mut frames = vec![DiffFrame {
         parent: u32::MAX,
         name: "ROOT".to_owned(),
@@ -367,12 +379,11 @@ pub fn diff_flames(
     let mut i = 0;
     while i < frames.len() {
         let mut index: FxHashMap<String, usize> = FxHashMap::default();
-        let mut kids: Vec<(String, bool, [Vec<FrameIndex>; 2])> = Vec::new();
-        for (s, (flame, g, children)) in sides.iter().enumerate() {
+        let mut kids: Vec<(String, bool, [Vec<u32>; 2])> = Vec::new();
+        for (s, side) in sides.iter().enumerate() {
             for &f in &members[i][s] {
-                for &c in children.of_frame(f) {
-                    let name = flame.frame_name(g, c, normalize);
-                    let is_type = matches!(flame.label(flame.tree.key(c)), FrameLabel::Type(_));
+                for &c in side.children_of(f) {
+                    let (name, is_type) = side.name(c, normalize);
                     let k = *index.entry(name.clone()).or_insert_with(|| {
                         kids.push((name, is_type, [Vec::new(), Vec::new()]));
                         kids.len() - 1
@@ -394,16 +405,16 @@ pub fn diff_flames(
         i += 1;
     }
     for (frame, m) in frames.iter_mut().zip(&members) {
-        for (s, side) in [&mut frame.base, &mut frame.current]
+        for (s, total) in [&mut frame.base, &mut frame.current]
             .into_iter()
             .enumerate()
         {
-            let t = &sides[s].0.tree;
             for &f in &m[s] {
-                side.value += t.value(f);
-                side.count += t.count(f);
-                side.self_value += t.self_value(f);
-                side.self_count += t.self_count(f);
+                let x = sides[s].side(f);
+                total.value += x.value;
+                total.count += x.count;
+                total.self_value += x.self_value;
+                total.self_count += x.self_count;
             }
         }
     }
@@ -411,6 +422,58 @@ pub fn diff_flames(
         frames,
         names_normalized: normalize,
     }
+}
+
+/// A snapshot's [`Flame`] with its graph, as one side of a merge.
+struct FlameSide<'a> {
+    flame: &'a Flame,
+    graph: &'a HeapGraph,
+    children: Children,
+}
+
+impl NamedFrames for FlameSide<'_> {
+    fn tops(&self) -> Vec<u32> {
+        vec![TOP]
+    }
+    fn children_of(&self, f: u32) -> &[u32] {
+        self.children.of_frame(f)
+    }
+    fn name(&self, f: u32, normalize: bool) -> (String, bool) {
+        let name = self.flame.frame_name(self.graph, f, normalize);
+        let is_type = matches!(
+            self.flame.label(self.flame.tree.key(f)),
+            FrameLabel::Type(_)
+        );
+        (name, is_type)
+    }
+    fn side(&self, f: u32) -> Side {
+        let t = &self.flame.tree;
+        Side {
+            value: t.value(f),
+            count: t.count(f),
+            self_value: t.self_value(f),
+            self_count: t.self_count(f),
+        }
+    }
+}
+
+/// Merges the flame graphs of two snapshots (`base` of graph `bg`,
+/// `current` of graph `cg`) by the names of their frames' paths.
+pub fn diff_flames(
+    base: &Flame,
+    bg: &HeapGraph,
+    current: &Flame,
+    cg: &HeapGraph,
+    normalize: bool,
+) -> FlameDiff {
+    fn side<'a>(flame: &'a Flame, graph: &'a HeapGraph) -> FlameSide<'a> {
+        FlameSide {
+            flame,
+            graph,
+            children: flame.tree.children(),
+        }
+    }
+    merge_by_name(&side(base, bg), &side(current, cg), normalize)
 }
 
 /// The children lists of a [`FlameDiff`].

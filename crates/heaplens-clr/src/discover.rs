@@ -1092,7 +1092,8 @@ fn workstation_end(
 /// past each header tentative. A variable left over from the last
 /// collection (its plan phase's highest object, before compaction) can
 /// point past the end in some heaps and at it in others: it never wins
-/// over an offset that matches the evidence in every heap.
+/// over an offset that matches the evidence in every heap, nor over one
+/// that holds what it holds in some heaps and less in the others.
 fn server_ends(
     ephemeral: &[Record],
     confirmed: &[&Slot],
@@ -1110,16 +1111,41 @@ fn server_ends(
     let exact = candidates
         .iter()
         .filter(|s| (0..heaps).all(|i| value(s, i) == evidence(i)))
-        .min_by_key(|s| s.at);
+        .min_by_key(|s| s.at)
+        .copied();
+    // A variable left over from the last collection holds what another
+    // candidate holds in some heaps (where the collection left the end
+    // alone) and more in others: it is not the end, even where no offset
+    // matches the evidence exactly (a header set back with no allocation
+    // context left past it).
+    let leftover = |s: &Slot| {
+        candidates.iter().any(|o| {
+            let mut equal = false;
+            let mut below = false;
+            for i in 0..heaps {
+                let (a, b) = (value(o, i), value(s, i));
+                if a > b {
+                    return false;
+                }
+                equal |= a == b;
+                below |= a < b;
+            }
+            equal && below
+        })
+    };
+    let kept: Vec<&&Slot> = candidates
+        .iter()
+        .copied()
+        .filter(|s| !leftover(s))
+        .collect();
     let last = || {
-        candidates
-            .iter()
+        kept.iter()
             .filter(|s| {
-                candidates
-                    .iter()
+                kept.iter()
                     .all(|o| (0..heaps).all(|i| value(s, i) >= value(o, i)))
             })
             .min_by_key(|s| s.at)
+            .copied()
     };
     if let Some(chosen) = exact.or_else(last) {
         return (0..heaps)
@@ -1468,6 +1494,61 @@ mod tests {
         assert!(e.contains("ambiguous"), "{e}");
         let chains = chain(vec![header(a, b, 0), header(b, a, 0)]).unwrap();
         assert!(chains.is_empty(), "a loop has no head");
+    }
+
+    /// Two server heaps whose headers were set back (no allocation context
+    /// past them), as a GC variable left over from a compaction makes them
+    /// ambiguous: `alloc_allocated` (`t`) ends heap 0 just past its
+    /// generation-0 gap and heap 1 where the leftover (`l`) does too; the
+    /// leftover points 36 KB further in heap 0 (the objects before the
+    /// compaction). A generation start (`g`) is below both everywhere.
+    #[test]
+    fn a_leftover_variable_never_ends_a_server_heap() {
+        let seg = |addr: u64, allocated: u64| Record {
+            ptr: PointerSize::Eight,
+            addr,
+            allocated,
+            committed: addr + 0x10_0000,
+            reserved: addr + 0x100_0000,
+            used: addr + 0x10_0000,
+            mem: addr + SEGMENT_INFO_SIZE,
+            flags: 0,
+            next: 0,
+            heap: 0,
+        };
+        let (h0, h1) = (0x7fda_07ff_e000u64, 0x7fdb_07ff_e000u64);
+        let ephemeral = [seg(h0, h0 + 0x11a0), seg(h1, h1 + 0x2b4_d28)];
+        let slot = |at: u64, values: [u64; 2]| Slot {
+            at,
+            values: values.to_vec(),
+        };
+        let t = slot(0x700, [h0 + 0x11b8, h1 + 0x2b5_540]);
+        let l = slot(0x790, [h0 + 0xa188, h1 + 0x2b5_540]);
+        let g = slot(0x100, [h0 + 0x11a0, h1 + 0x2b5_528]);
+        let landed = [Landings::default(), Landings::default()];
+        let ends = server_ends(&ephemeral, &[&l, &g, &t], &landed);
+        let got: Vec<(u64, EndSource)> = ends.iter().map(|e| (e.0, e.1)).collect();
+        let source = EndSource::Variable {
+            at: 0x700,
+            server: true,
+            others: 1,
+        };
+        assert_eq!(got, vec![(h0 + 0x11b8, source), (h1 + 0x2b5_540, source)]);
+        assert!(ends.iter().all(|e| e.2.is_none()));
+        // Without the leftover's twin, the last value still wins.
+        let ends = server_ends(&ephemeral, &[&g, &t], &landed);
+        assert_eq!(ends[0].0, h0 + 0x11b8);
+        // And an offset that matches the evidence in every heap wins over
+        // all: here the headers are current.
+        let current = [seg(h0, h0 + 0x11b8), seg(h1, h1 + 0x2b5_540)];
+        let ends = server_ends(&current, &[&l, &g, &t], &landed);
+        assert_eq!(
+            ends.iter().map(|e| (e.0, e.1)).collect::<Vec<_>>(),
+            vec![
+                (h0 + 0x11b8, EndSource::Header),
+                (h1 + 0x2b5_540, EndSource::Header)
+            ]
+        );
     }
 
     #[test]

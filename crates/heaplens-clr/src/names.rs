@@ -612,20 +612,29 @@ fn calibrate_name_offset(
             }
         })
     };
+    // Each module has its own name: several modules whose field there
+    // reads as one name (a small number whose bytes look like "P9", in a
+    // structure each module points at) count once — else they outvote the
+    // true offset, where the names lie in image pages the dump left out (a
+    // `--withheap` core) and only the images' mappings vouch for them.
     let mut best: Option<(usize, usize, u64)> = None;
     for k in (0..0x200u64).step_by(mem.pointer_size().max(4)) {
-        let (mut names, mut hits) = (0, 0);
+        let mut targets = std::collections::HashSet::new();
+        let mut names = std::collections::HashMap::new();
         for &m in &sample {
             let Ok(p) = mem.read_pointer(m.wrapping_add(k)) else {
                 continue;
             };
-            if read_name(mem, p).is_some() {
-                names += 1;
-                hits += 1;
+            if let Some(name) = read_name(mem, p) {
+                if let std::collections::hash_map::Entry::Vacant(e) = names.entry(name) {
+                    e.insert(p);
+                    targets.insert(p);
+                }
             } else if p != 0 && in_image(p) {
-                hits += 1;
+                targets.insert(p);
             }
         }
+        let (hits, names) = (targets.len(), names.len());
         if hits > 0 && best.is_none_or(|(h, n, _)| (hits, names) > (h, n)) {
             best = Some((hits, names, k));
         }
@@ -1511,4 +1520,101 @@ fn join_args(args: &[Described], f: impl Fn(&Described) -> &String) -> String {
     }
     let parts: Vec<&str> = args.iter().map(|d| f(d).as_str()).collect();
     format!("[{}]", parts.join(","))
+}
+
+#[cfg(test)]
+mod calibration_tests {
+    use super::*;
+    use crate::{TargetModule, TargetThread};
+    use heaplens_memory::{MappedRange, MemoryMap, Region};
+
+    /// Three `Module` records at 0x10000, 0x10200, 0x10400: at +0x108 the
+    /// pointer to each one's simple name, in its managed image (mapped at
+    /// 0x7000_0000 + i·0x10_0000; its pages held only when `names_held`),
+    /// and at +0x128 a pointer to a structure of its own whose first word
+    /// is 0x3950 — whose bytes read as the "name" `P9`.
+    fn process(names_held: bool) -> (Vec<u8>, Vec<MappedRange>, Vec<TargetModule>) {
+        let mut data = vec![0u8; 0x1000];
+        let mut ranges = vec![MappedRange {
+            region: Region {
+                start: 0x10000,
+                size: 0x1000,
+                data_size: 0x1000,
+                protection: None,
+            },
+            file_offset: 0,
+        }];
+        let mut modules = Vec::new();
+        let put = |data: &mut Vec<u8>, at: usize, v: u64| {
+            data[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        };
+        for i in 0..3u64 {
+            let image = 0x7000_0000 + i * 0x10_0000;
+            let record = (0x200 * i) as usize;
+            put(&mut data, record + 0x108, image + 0x345);
+            // The "P9" structures, after the records.
+            let p9 = 0x800 + 0x40 * i;
+            put(&mut data, record + 0x128, 0x10000 + p9);
+            put(&mut data, p9 as usize, 0x3950);
+            modules.push(TargetModule {
+                path: format!("/app/Lib{i}.dll"),
+                start: image,
+                end: image + 0x1000,
+                header_addresses: vec![image],
+                ranges: Vec::new(),
+                version: None,
+            });
+            if names_held {
+                let at = data.len();
+                data.resize(at + 0x1000, 0);
+                let name = format!("Lib{i}\0");
+                data[at + 0x345..at + 0x345 + name.len()].copy_from_slice(name.as_bytes());
+                ranges.push(MappedRange {
+                    region: Region {
+                        start: image,
+                        size: 0x1000,
+                        data_size: 0x1000,
+                        protection: None,
+                    },
+                    file_offset: at as u64,
+                });
+            }
+        }
+        (data, ranges, modules)
+    }
+
+    #[test]
+    fn the_name_offset_is_where_each_module_has_its_own_name() {
+        for names_held in [false, true] {
+            let (data, ranges, modules) = process(names_held);
+            let mem = MemoryMap::new(data, 8, &ranges).expect("a memory map");
+            let runtime_module = TargetModule {
+                path: "/rt/libcoreclr.so".into(),
+                start: 0x6000_0000,
+                end: 0x6000_1000,
+                header_addresses: vec![],
+                ranges: vec![],
+                version: None,
+            };
+            let mut all = modules.clone();
+            all.push(runtime_module.clone());
+            let threads: Vec<TargetThread> = Vec::new();
+            let target = Target {
+                memory: &mem,
+                shared_memory: None,
+                modules: all,
+                threads,
+                symbols: &crate::NoSymbols,
+                module_files: None,
+            };
+            let runtime = RuntimeModule {
+                module: runtime_module,
+                version: None,
+                dac_table: None,
+                single_file: false,
+            };
+            let got = calibrate_name_offset(&mem, &[0x10000, 0x10200, 0x10400], &target, &runtime);
+            assert_eq!(got, Some(0x108), "names held: {names_held}");
+        }
+    }
 }

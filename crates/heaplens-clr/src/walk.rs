@@ -633,13 +633,23 @@ impl Part {
                             continue;
                         }
                     }
-                    // Otherwise zeros up to the next object.
+                    // Otherwise zeros up to the next object: its
+                    // MethodTable, or its header (a sync block index, a
+                    // hash code) and then its MethodTable.
                     match skip_zeros::<W>(&mut window, pos, seg.end) {
                         Some(next) if next >= seg.end => break,
                         Some(next) => {
                             let w = window.word::<W>(next).unwrap_or(0) & !W::TAG;
                             if mts.lookup(mem, w).is_some() {
                                 pos = next;
+                                continue;
+                            }
+                            let after = next + W::BYTES;
+                            let at_after = window.word::<W>(after).map(|v| v & !W::TAG);
+                            if after < seg.end
+                                && at_after.is_some_and(|m| mts.lookup(mem, m).is_some())
+                            {
+                                pos = after;
                                 continue;
                             }
                             stop(

@@ -167,6 +167,41 @@ pub fn zoo_fixture_dirs(what: &str) -> Vec<PathBuf> {
     v
 }
 
+/// Environment variable listing the fixture sets CI makes (`.ci/run`:
+/// `HEAPLENS_CI_FIXTURES`, space separated, e.g. `x86 svr zoo`).
+pub const CI_FIXTURES_ENV: &str = "HEAPLENS_CI_FIXTURES";
+
+/// True when `set` (a `scripts/make-fixtures` set: `zoo`, `leaks`, ...) is
+/// named in [`CI_FIXTURES_ENV`]: then its fixtures were made for this run.
+pub fn fixture_set_named(set: &str) -> bool {
+    std::env::var(CI_FIXTURES_ENV).is_ok_and(|v| v.split_whitespace().any(|s| s == set))
+}
+
+/// The generated fixture sets of the leak zoo (`FIXTURES=leaks
+/// scripts/make-fixtures`: `linux-net8-leaks`, `linux-net31-leaks`,
+/// `linux-net10-leaks`: leak patterns planted in phase 1 and grown in
+/// phase 2), sorted; when there are none, says (on stderr) that `what`
+/// skips them, or panics when [`corpus_required`] and the set is named in
+/// [`CI_FIXTURES_ENV`] (it was to be made for this run).
+pub fn leaks_fixture_dirs(what: &str) -> Vec<PathBuf> {
+    let v: Vec<PathBuf> = manifest_dirs(&generated_path())
+        .into_iter()
+        .filter(|d| d.to_string_lossy().ends_with("-leaks"))
+        .collect();
+    if v.is_empty() {
+        let msg = format!(
+            "SKIPPED {what} on the leak zoo: none in {} (make them with \
+             FIXTURES=leaks scripts/make-fixtures, or set {GENERATED_ENV})",
+            generated_path().display()
+        );
+        if corpus_required() && fixture_set_named("leaks") {
+            panic!("{msg}; {REQUIRE_ENV} is set and {CI_FIXTURES_ENV} names leaks, so this is a failure");
+        }
+        eprintln!("{msg}");
+    }
+    v
+}
+
 /// The generated fixture folders of 32-bit processes (`FIXTURES=x86
 /// scripts/make-fixtures`: `windows-net31-x86`), sorted; when there are
 /// none, says (on stderr) that `what` skips them.
@@ -225,7 +260,14 @@ pub fn unpacked(path: &Path) -> std::io::Result<PathBuf> {
         .parent()
         .and_then(|p| p.file_name())
         .unwrap_or_default();
-    let dir = unpack_dir().join(parent);
+    // Keyed by the source's full path too: two fixture sets of one name
+    // (say, regenerated into another directory) never share an unpacked
+    // copy, however their times compare.
+    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&full, &mut hasher);
+    let key = std::hash::Hasher::finish(&hasher);
+    let dir = unpack_dir().join(format!("{}-{key:016x}", parent.to_string_lossy()));
     std::fs::create_dir_all(&dir)?;
     let out = dir.join(path.file_stem().unwrap_or_default());
     let src_time = std::fs::metadata(path)?.modified()?;

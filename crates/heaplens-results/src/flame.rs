@@ -559,80 +559,61 @@ pub fn diff_of_documents(
     current: &FlameDocument,
     normalize: bool,
 ) -> FlameDiff {
-    use heaplens_analysis::flame::{DiffFrame, Side};
-    let children = |d: &FlameDocument| {
-        let mut c: Vec<Vec<usize>> = vec![Vec::new(); d.frames.len()];
-        for f in &d.frames {
-            if let Some(p) = f.parent {
-                if let Some(v) = c.get_mut(p as usize) {
-                    v.push(f.id as usize);
-                }
+    heaplens_analysis::flame::merge_by_name(
+        &DocumentSide::of(base),
+        &DocumentSide::of(current),
+        normalize,
+    )
+}
+
+/// A [`FlameDocument`] as one side of a merge by frame names.
+struct DocumentSide<'a> {
+    doc: &'a FlameDocument,
+    children: Vec<Vec<u32>>,
+}
+
+impl<'a> DocumentSide<'a> {
+    fn of(doc: &'a FlameDocument) -> DocumentSide<'a> {
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); doc.frames.len()];
+        let n = doc.frames.len();
+        for f in doc.frames.iter().filter(|f| (f.id as usize) < n) {
+            if let Some(v) = f.parent.and_then(|p| children.get_mut(p as usize)) {
+                v.push(f.id);
             }
         }
-        c
-    };
-    let sides = [(base, children(base)), (current, children(current))];
-    let tops = |d: &FlameDocument| if d.frames.is_empty() { vec![] } else { vec![0] };
-    let mut members: Vec<[Vec<usize>; 2]> = vec![[tops(base), tops(current)]];
-    let mut frames = vec![DiffFrame {
-        parent: u32::MAX,
-        name: "ROOT".to_owned(),
-        is_type: false,
-        base: Side::default(),
-        current: Side::default(),
-    }];
-    let mut i = 0;
-    while i < frames.len() {
-        let mut index: std::collections::HashMap<String, usize> = Default::default();
-        let mut kids: Vec<(String, bool, [Vec<usize>; 2])> = Vec::new();
-        for (s, (doc, ch)) in sides.iter().enumerate() {
-            for &f in &members[i][s] {
-                for &c in &ch[f] {
-                    let frame = &doc.frames[c];
-                    let is_type = frame.kind == FrameKind::Type;
-                    let name = if is_type && normalize {
-                        heaplens_analysis::diff::normalize_type_name(&frame.name)
-                    } else {
-                        frame.name.clone()
-                    };
-                    let k = *index.entry(name.clone()).or_insert_with(|| {
-                        kids.push((name, is_type, [Vec::new(), Vec::new()]));
-                        kids.len() - 1
-                    });
-                    kids[k].2[s].push(c);
-                }
-            }
-        }
-        for (name, is_type, m) in kids {
-            frames.push(DiffFrame {
-                parent: i as u32,
-                name,
-                is_type,
-                base: Side::default(),
-                current: Side::default(),
-            });
-            members.push(m);
-        }
-        i += 1;
+        DocumentSide { doc, children }
     }
-    for (frame, m) in frames.iter_mut().zip(&members) {
-        for (s, side) in [&mut frame.base, &mut frame.current]
-            .into_iter()
-            .enumerate()
-        {
-            let doc = sides[s].0;
-            for &f in &m[s] {
-                let x = &doc.frames[f];
-                side.value += x.bytes as f64;
-                side.count += x.count as f64;
-                side.self_value += x.self_bytes as f64;
-                side.self_count += x.self_count as f64;
-            }
+}
+
+impl heaplens_analysis::flame::NamedFrames for DocumentSide<'_> {
+    fn tops(&self) -> Vec<u32> {
+        if self.doc.frames.is_empty() {
+            vec![]
+        } else {
+            vec![0]
         }
     }
-    FlameDiff {
-        frames,
-        names_normalized: normalize,
+    fn children_of(&self, f: u32) -> &[u32] {
+        self.children.get(f as usize).map_or(&[], Vec::as_slice)
+    }
+    fn name(&self, f: u32, normalize: bool) -> (String, bool) {
+        let frame = &self.doc.frames[f as usize];
+        let is_type = frame.kind == FrameKind::Type;
+        let name = if is_type && normalize {
+            heaplens_analysis::diff::normalize_type_name(&frame.name)
+        } else {
+            frame.name.clone()
+        };
+        (name, is_type)
+    }
+    fn side(&self, f: u32) -> heaplens_analysis::flame::Side {
+        let x = &self.doc.frames[f as usize];
+        heaplens_analysis::flame::Side {
+            value: x.bytes as f64,
+            count: x.count as f64,
+            self_value: x.self_bytes as f64,
+            self_count: x.self_count as f64,
+        }
     }
 }
 
