@@ -73,7 +73,7 @@ fn one_read_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
             .iter()
             .map(|d| (d.primary, d.secondary))
             .collect();
-        let n = w.objects.addresses.len();
+        let n = w.objects.len();
         if let Some(k) = extra_every {
             extra.extend((0..n).step_by(k).map(|i| (i as u32, (n - 1 - i) as u32)));
         }
@@ -82,7 +82,7 @@ fn one_read_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
             true
         })
         .ok_or("cancelled")?;
-        Ok((w.objects.addresses, refs))
+        Ok((w.objects.addresses().collect::<Vec<u64>>(), refs))
     };
     for extra in [None, Some(10)] {
         let (a_objects, a) = run(true, extra)?;

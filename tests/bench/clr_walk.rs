@@ -75,8 +75,8 @@ fn main() {
         }
     );
     println!(
-        "{:<44} {:>10} {:>9} {:>9} {:>12} {:>9} {:>7}",
-        "core", "objects", "heap MB", "best ms", "objects/s", "MB/s", "B/obj"
+        "{:<44} {:>10} {:>9} {:>9} {:>12} {:>9} {:>7} {:>9}",
+        "core", "objects", "heap MB", "best ms", "objects/s", "MB/s", "B/obj", "edges/obj"
     );
     for path in cores() {
         let file = if path.extension().is_some_and(|e| e == "zst") {
@@ -101,7 +101,7 @@ fn main() {
         };
         let runs = 5;
         let mut best = Duration::MAX;
-        let (mut objects, mut heap_mb, mut per_obj) = (0usize, 0.0, 0.0);
+        let (mut objects, mut heap_mb, mut per_obj, mut fan_out) = (0usize, 0.0, 0.0, 0.0);
         for _ in 0..runs {
             let t = Instant::now();
             let options = heaplens_clr::ReadOptions {
@@ -128,17 +128,19 @@ fn main() {
             objects = heap.graph.node_count();
             heap_mb = heap.info.gc.heap_bytes_captured as f64 / 1e6;
             per_obj = heap.graph.memory_bytes() as f64 / objects as f64;
+            fan_out = heap.graph.edge_count() as f64 / objects as f64;
         }
         let s = best.as_secs_f64();
         println!(
-            "{:<44} {:>10} {:>9.1} {:>9.1} {:>12.0} {:>9.1} {:>7.1}",
+            "{:<44} {:>10} {:>9.1} {:>9.1} {:>12.0} {:>9.1} {:>7.1} {:>9.2}",
             label,
             objects,
             heap_mb,
             s * 1e3,
             objects as f64 / s,
             heap_mb / s,
-            per_obj
+            per_obj,
+            fan_out
         );
     }
     if let Some(kib) = peak_rss_kib() {

@@ -1930,7 +1930,7 @@ async function runBench() {
     execFileSync("sh", ["-c", `cat '${big}' > /dev/null`]); // page cache warm, like a just-saved dump
     await home();
     const runs = [];
-    for (const chunk of [1 << 20, 16 << 20]) {
+    for (const chunk of [1 << 20, 4 << 20, 8 << 20, 16 << 20, 32 << 20]) {
       await page.evaluate(() => {
         const i = document.createElement("input");
         i.type = "file";

@@ -25,10 +25,13 @@
 //! * [`strings`] and [`waste`]: duplicate strings and wasted collections,
 //!   read through the object contents a dump keeps
 //!   ([`heaplens_contents::ObjectReader`], passed in explicitly);
+//! * [`budget`]: what an analysis needs in memory, from the object and
+//!   reference counts, checked against a cap before it runs;
 //! * [`perfview`]: PerfView's own view of a heap (spanning tree, frame
 //!   names, grouping and folding, RefTree, By Name, Diff), number for
 //!   number.
 
+pub mod budget;
 pub mod diff;
 pub mod dominators;
 pub mod flame;

@@ -8,13 +8,17 @@
 //!   (tests, small inputs);
 //! * [`PageCache`] wraps any source in a bounded LRU cache of fixed-size pages,
 //!   which is what slow sources (the browser's File API) need;
+//! * [`ReadAhead`] turns sequential reads of such a source into few large
+//!   ones;
 //! * [`Cursor`] is a buffered little-endian reader on top of a source, for
 //!   parsers that mostly read forward.
 
+mod ahead;
 mod cache;
 mod cursor;
 mod file;
 
+pub use ahead::ReadAhead;
 pub use cache::{CacheStats, PageCache};
 pub use cursor::Cursor;
 pub use file::FileSource;

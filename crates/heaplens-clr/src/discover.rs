@@ -1217,7 +1217,7 @@ fn landings(
     let Some(objects) = walk_one(mem, seg, contexts, mts) else {
         return out;
     };
-    for (&a, &s) in objects.addresses.iter().zip(&objects.sizes) {
+    for (a, s) in (0..objects.len()).map(|i| (objects.address(i), objects.size(i))) {
         out.starts.insert(a);
         out.ends
             .insert(a.saturating_add(ptr.object_extent(s, false)));
@@ -1354,7 +1354,7 @@ pub fn finalize_queues(
             for e in chunk[..k].chunks_exact(p) {
                 match objects.find(ptr.read(e, 0)) {
                     Some(o) => {
-                        let t = mts.tables.get(*objects.types.get(o)? as usize)?;
+                        let t = mts.tables.get(objects.mt(o) as usize)?;
                         if t.flags & HAS_FINALIZER == 0 {
                             return None;
                         }

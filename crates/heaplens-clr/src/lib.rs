@@ -45,9 +45,7 @@ pub use names::{ModuleFiles, SuppliedModule};
 pub use target::{NoSymbols, SymbolSource, Target, TargetModule, TargetThread};
 pub use width::PointerSize;
 
-use heaplens_graph::{
-    GraphBuilder, HeapGraph, NodeColumns, Phase, Progress, RootKind, TypeInfo, TypeKind,
-};
+use heaplens_graph::{GraphBuilder, HeapGraph, Phase, Progress, RootKind, TypeInfo, TypeKind};
 
 /// How the GC runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -287,7 +285,6 @@ struct Beside {
     static_roots: Vec<statics::StaticRoot>,
     statics: statics::StaticsReport,
     contents: contents::ClrContents,
-    nodes: NodeColumns,
 }
 
 /// Finds the GC's `GcDacVars`, its heaps and their segments.
@@ -446,7 +443,7 @@ pub fn read_with(
         .map(|d| (d.primary, d.secondary))
         .collect();
     extra.sort_unstable();
-    let n = objects.addresses.len() as u64;
+    let n = objects.len() as u64;
     // Progress of the references, from either thread's work; once it says
     // stop, it is not asked again.
     let progress = std::cell::RefCell::new(progress);
@@ -508,7 +505,6 @@ pub fn read_with(
         check()?;
         naming.notes.extend(statics.note());
         let contents = contents::prepare(mem, &mts, modules.into_index(), statics.bases);
-        let nodes = NodeColumns::new(&objects.types, &objects.sizes, &objects.addresses)?;
         Ok(Beside {
             heuristic,
             queues: (queues, generation_count),
@@ -521,7 +517,6 @@ pub fn read_with(
             static_roots,
             statics,
             contents,
-            nodes,
         })
     };
     let mut report = report;
@@ -560,7 +555,6 @@ pub fn read_with(
         static_roots,
         statics,
         contents,
-        nodes,
     } = rest?;
 
     // The graph: one type per MethodTable.
@@ -584,8 +578,6 @@ pub fn read_with(
     if hierarchy_known > 0 {
         b.set_hierarchy(hierarchy);
     }
-    b.add_node_columns(nodes, starts, targets)?;
-    let is_free = |o: u32| mts.tables[objects.types[o as usize] as usize].is_free;
     // Frozen (NonGC heap) objects are never collected.
     let frozen: Vec<roots::FoundRoot> = segments
         .iter()
@@ -599,6 +591,9 @@ pub fn read_with(
             place: roots::Place::Immortal,
         })
         .collect();
+    // The objects' columns become the graph's nodes, without a copy.
+    b.add_node_columns(objects.into_columns(), starts, targets)?;
+    let free_type = |t: u32| mts.tables.get(t as usize).is_some_and(|t| t.is_free);
     for r in handles
         .roots
         .iter()
@@ -606,7 +601,7 @@ pub fn read_with(
         .chain(&stack_roots)
         .chain(&frozen)
     {
-        if is_free(r.object) {
+        if free_type(b.partial().node_type(r.object)) {
             continue;
         }
         let name = match (r.kind, r.thread) {

@@ -399,7 +399,9 @@ pub(crate) fn find(
     };
     for r in handles {
         if matches!(r.kind, RootKind::StrongHandle | RootKind::PinnedHandle) {
-            if let Some(&a) = objects.addresses.get(r.object as usize) {
+            if let Some(a) =
+                ((r.object as usize) < objects.len()).then(|| objects.address(r.object as usize))
+            {
                 s.note_array(a.saturating_add(s.heap.ptr().array_data_offset()));
             }
         }
@@ -483,7 +485,7 @@ impl Heap<'_> {
     fn ref_array_elements(&self, p: u64) -> Option<(u64, u64)> {
         let ptr = self.ptr();
         let i = self.objects.containing(p)?;
-        let mt = &self.mts.tables[self.objects.types[i] as usize];
+        let mt = &self.mts.tables[self.objects.mt(i) as usize];
         if mt.is_free
             || !mt.is_array()
             || u64::from(mt.component_size) != ptr.bytes()
@@ -493,10 +495,10 @@ impl Heap<'_> {
         }
         // The elements follow the MethodTable and the length; the object's
         // size counts the header before it.
-        let a = self.objects.addresses[i];
+        let a = self.objects.address(i);
         let (start, end) = (
             a.saturating_add(ptr.array_data_offset()),
-            a.saturating_add(self.objects.sizes[i].saturating_sub(ptr.bytes())),
+            a.saturating_add(self.objects.size(i).saturating_sub(ptr.bytes())),
         );
         (p >= start && p < end && ptr.aligned(p - start)).then_some((start, end))
     }
@@ -517,7 +519,7 @@ impl Heap<'_> {
     }
 
     fn table(&self, object: usize) -> &MethodTable {
-        &self.mts.tables[self.objects.types[object] as usize]
+        &self.mts.tables[self.objects.mt(object) as usize]
     }
 }
 

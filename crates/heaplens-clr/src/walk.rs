@@ -4,6 +4,7 @@ use crate::background;
 use crate::heap::{Segment, SegmentKind};
 use crate::methodtable::{GcDesc, MethodTable};
 use crate::width::{PointerSize, Word, W32, W64};
+use heaplens_graph::NodeColumns;
 use heaplens_memory::AddressSpace;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -102,35 +103,117 @@ impl MethodTables {
     }
 }
 
-/// Every object found, in address order.
+/// Every object found, in address order: its address, MethodTable index
+/// and size, kept in the heap graph's compact columns (2 bytes of type,
+/// 2 of size, about 4 of address per object; see `heaplens-graph`), which
+/// become the graph's nodes without a copy ([`Objects::into_columns`]).
 #[derive(Debug, Default)]
 pub struct Objects {
-    /// Addresses, ascending.
-    pub addresses: Vec<u64>,
-    /// MethodTable index of each.
-    pub types: Vec<u32>,
-    /// Size of each (SOS's size: not rounded up).
-    pub sizes: Vec<u64>,
+    columns: NodeColumns,
 }
 
 impl Objects {
+    /// How many objects.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// Appends the object at `address` (above every address so far) of
+    /// MethodTable index `mt` and `size` bytes.
+    #[inline]
+    pub fn push(&mut self, address: u64, mt: u32, size: u64) {
+        self.columns.push(mt, size, address);
+    }
+
+    /// Appends objects `range` of `other` (above every address so far),
+    /// with each MethodTable index `t` replaced by `map(t)`.
+    pub fn extend_from(
+        &mut self,
+        other: &Objects,
+        range: std::ops::Range<usize>,
+        map: impl FnMut(u32) -> u32,
+    ) {
+        self.columns.extend_from(&other.columns, range, map);
+    }
+
+    /// Room for `n` more objects.
+    pub fn reserve(&mut self, n: usize) {
+        self.columns.reserve(n);
+    }
+
+    /// The address of object `i`.
+    #[inline]
+    pub fn address(&self, i: usize) -> u64 {
+        self.columns.address_at(i)
+    }
+
+    /// The MethodTable index of object `i`.
+    #[inline]
+    pub fn mt(&self, i: usize) -> u32 {
+        self.columns.type_at(i)
+    }
+
+    /// The size of object `i` (SOS's size: not rounded up).
+    #[inline]
+    pub fn size(&self, i: usize) -> u64 {
+        self.columns.size_at(i)
+    }
+
+    /// The addresses, in order.
+    pub fn addresses(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.len()).map(|i| self.address(i))
+    }
+
+    /// How many objects start below `addr`.
+    fn below(&self, addr: u64) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.address(mid) < addr {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
     /// The index of the object starting at `addr`.
     pub fn find(&self, addr: u64) -> Option<usize> {
-        self.addresses.binary_search(&addr).ok()
+        let i = self.below(addr);
+        (i < self.len() && self.address(i) == addr).then_some(i)
     }
 
     /// The range of indices of the objects in `[start, end)`.
     pub fn in_range(&self, start: u64, end: u64) -> std::ops::Range<usize> {
-        let a = self.addresses.partition_point(|&x| x < start);
-        let b = a + self.addresses[a..].partition_point(|&x| x < end);
-        a..b
+        let a = self.below(start);
+        a..self.below(end).max(a)
     }
 
     /// The index of the object containing `addr` (an interior pointer).
     pub fn containing(&self, addr: u64) -> Option<usize> {
-        let i = self.addresses.partition_point(|&a| a <= addr);
+        let i = match addr.checked_add(1) {
+            Some(next) => self.below(next),
+            None => self.len(),
+        };
         let i = i.checked_sub(1)?;
-        (addr < self.addresses[i] + self.sizes[i].max(8)).then_some(i)
+        (addr < self.address(i) + self.size(i).max(8)).then_some(i)
+    }
+
+    /// Heap memory the objects take, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.columns.memory_bytes()
+    }
+
+    /// The columns, for the heap graph.
+    pub fn into_columns(self) -> NodeColumns {
+        self.columns
     }
 }
 
@@ -245,7 +328,7 @@ impl AddressIndex {
         let mut bits = vec![[0u64; 8]; pages];
         let mut firsts = vec![0u32; pages];
         let mut page = 0;
-        for (i, &addr) in objects.addresses.iter().enumerate() {
+        for (i, addr) in objects.addresses().enumerate() {
             let Some(w) = words.word(addr) else { continue };
             let p = (w >> PAGE_WORDS_SHIFT) as usize;
             while page <= p {
@@ -256,7 +339,7 @@ impl AddressIndex {
             bits[p][k >> 6] |= 1 << (k & 63);
         }
         for f in &mut firsts[page.min(pages)..] {
-            *f = objects.addresses.len() as u32;
+            *f = objects.len() as u32;
         }
         AddressIndex {
             words,
@@ -305,7 +388,7 @@ pub struct RawReferences {
 impl RawReferences {
     /// True when these are the references of `objects` (one list each).
     pub fn covers(&self, objects: &Objects) -> bool {
-        self.starts.len() == objects.addresses.len() + 1
+        self.starts.len() == objects.len() + 1
     }
 }
 
@@ -454,9 +537,7 @@ impl Part {
         const AVERAGE: u64 = if cfg!(target_arch = "wasm32") { 64 } else { 40 };
         let expect = (heap / AVERAGE).min(1 << 26) as usize;
         let mut objects = Objects::default();
-        objects.addresses.reserve(expect);
-        objects.types.reserve(expect);
-        objects.sizes.reserve(expect);
+        objects.reserve(expect);
         let raw = read_references.then(|| {
             let mut r = RawReferences {
                 numbering: words.clone(),
@@ -505,7 +586,7 @@ impl Part {
             };
             runs.push(Run {
                 segment: index,
-                objects: objects.addresses.len(),
+                objects: objects.len(),
                 words: raw.as_ref().map_or(0, |r| r.words.len()),
                 problems: problems.len(),
             });
@@ -609,9 +690,7 @@ impl Part {
                     );
                     break;
                 }
-                objects.addresses.push(pos);
-                objects.types.push(t);
-                objects.sizes.push(size);
+                objects.push(pos, t, size);
                 if let Some(r) = raw.as_mut() {
                     if let Some(desc) = &info.gcdesc {
                         for_each_reference_at::<W>(&mut window, &mut far, desc, pos, size, |v| {
@@ -678,7 +757,7 @@ impl Part {
         // Each run ends where the run walked after it begins.
         let totals = Run {
             segment: usize::MAX,
-            objects: later.objects.addresses.len(),
+            objects: later.objects.len(),
             words: later.raw.as_ref().map_or(0, |w| w.words.len()),
             problems: later.problems.len(),
         };
@@ -698,12 +777,7 @@ impl Part {
         let l = &later.objects;
         for (r, end) in &runs {
             let range = r.objects..end.objects;
-            o.addresses.extend_from_slice(&l.addresses[range.clone()]);
-            o.sizes.extend_from_slice(&l.sizes[range.clone()]);
-            o.types.reserve(range.len());
-            for &t in &l.types[range.clone()] {
-                o.types.push(map(t, mts));
-            }
+            o.extend_from(l, range.clone(), |t| map(t, mts));
             if let (Some(mine), Some(theirs)) = (raw.as_mut(), later.raw.as_ref()) {
                 let base = mine.words.len() as u32;
                 let first = r.words as u32;
@@ -991,7 +1065,7 @@ pub fn references(
     extra: &[(u32, u32)],
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Option<(Vec<u32>, Vec<u32>, u64)> {
-    let n = objects.addresses.len();
+    let n = objects.len();
     if let Some(raw) = raw.filter(|r| r.starts.len() == n + 1) {
         return resolve_references(objects, raw, extra, progress);
     }
@@ -1010,7 +1084,7 @@ fn read_references<W: Word>(
     extra: &[(u32, u32)],
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Option<(Vec<u32>, Vec<u32>, u64)> {
-    let n = objects.addresses.len();
+    let n = objects.len();
     let index = AddressIndex::new(objects, HeapWords::held(mem, segments));
     let extra = valid_extra(extra, n);
     let mut starts = Vec::with_capacity(n + 1);
@@ -1027,10 +1101,10 @@ fn read_references<W: Word>(
             if i % (1 << 16) == 0 && !progress(i as u64) {
                 return None;
             }
-            let info = &mts.tables[objects.types[i] as usize];
+            let info = &mts.tables[objects.mt(i) as usize];
             if let Some(desc) = &info.gcdesc {
-                let addr = objects.addresses[i];
-                let size = objects.sizes[i];
+                let addr = objects.address(i);
+                let size = objects.size(i);
                 for_each_reference_at::<W>(
                     &mut window,
                     &mut far,
@@ -1078,7 +1152,7 @@ pub fn resolve_references(
     extra: &[(u32, u32)],
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Option<(Vec<u32>, Vec<u32>, u64)> {
-    let n = objects.addresses.len();
+    let n = objects.len();
     if raw.starts.len() != n + 1 {
         return None;
     }
@@ -1159,8 +1233,90 @@ mod tests {
     use super::*;
     use crate::heap::small_segment as segment;
 
-    /// The index answers as a binary search over the objects does, for
-    /// every 8-byte word of every segment and around them.
+    /// Objects spread over `segments`: runs of small ones and now and then
+    /// a big one that spans pages, with the same addresses and sizes as
+    /// plain arrays, and MethodTable indices past 65,535 now and then.
+    fn spread(segments: &[Segment]) -> (Objects, Vec<u64>, Vec<u64>, Vec<u32>) {
+        let mut objects = Objects::default();
+        let (mut addrs, mut sizes, mut mts) = (Vec::new(), Vec::new(), Vec::new());
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for s in segments {
+            let mut pos = s.start;
+            while pos < s.end {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let size = if rng.is_multiple_of(50) {
+                    24 + 8 * (rng % 1500)
+                } else if rng % 1000 == 7 {
+                    100_000 + rng % 1000
+                } else {
+                    20 + 2 * (rng % 8)
+                };
+                let mt = if rng % 5000 == 3 {
+                    70_000
+                } else {
+                    (rng % 300) as u32
+                };
+                objects.push(pos, mt, size);
+                addrs.push(pos);
+                sizes.push(size);
+                mts.push(mt);
+                pos += (size + 7) & !7;
+            }
+        }
+        (objects, addrs, sizes, mts)
+    }
+
+    /// The compact objects read back what was pushed, and find objects as
+    /// a search written here over plain arrays does: starts, interior
+    /// pointers and ranges, in and around every segment.
+    #[test]
+    fn objects_answer_as_plain_arrays() {
+        let segments = [
+            segment(0x10_0000, 0x10_0000 + 3 * 4096 + 200),
+            segment(0x20_0000, 0x20_0000 + 64),
+            segment(0x30_0000, 0x31_0000),
+            segment(0x7f00_0000_0000, 0x7f00_0002_0000),
+        ];
+        let (objects, addrs, sizes, mts) = spread(&segments);
+        assert_eq!(objects.len(), addrs.len());
+        for i in 0..addrs.len() {
+            assert_eq!(
+                (objects.address(i), objects.size(i), objects.mt(i)),
+                (addrs[i], sizes[i], mts[i])
+            );
+        }
+        assert!(objects.addresses().eq(addrs.iter().copied()));
+        let containing = |a: u64| {
+            let i = addrs.iter().rposition(|&x| x <= a)?;
+            (a < addrs[i] + sizes[i].max(8)).then_some(i)
+        };
+        let count_below = |a: u64| addrs.iter().filter(|&&x| x < a).count();
+        for s in &segments {
+            for a in (s.start - 64..s.end + 64).step_by(4) {
+                assert_eq!(
+                    objects.find(a),
+                    addrs.iter().position(|&x| x == a),
+                    "{a:#x}"
+                );
+                assert_eq!(objects.containing(a), containing(a), "{a:#x}");
+                let b = a + (a % 5000);
+                assert_eq!(objects.in_range(a, b), count_below(a)..count_below(b));
+            }
+        }
+        assert_eq!(
+            objects.in_range(0x30_0100, 0x30_0000),
+            objects.in_range(0x30_0100, 0x30_0100)
+        );
+        assert_eq!(objects.find(0), None);
+        assert_eq!(objects.containing(u64::MAX), None);
+        assert_eq!(objects.in_range(0, u64::MAX), 0..addrs.len());
+    }
+
+    /// The index finds exactly the object starts (a search written here
+    /// over the addresses), for every 8-byte word of every segment and
+    /// around them.
     #[test]
     fn address_index_finds_exactly_the_object_starts() {
         let segments = [
@@ -1168,26 +1324,7 @@ mod tests {
             segment(0x20_0000, 0x20_0000 + 64),
             segment(0x30_0000, 0x31_0000),
         ];
-        let mut objects = Objects::default();
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        for s in &segments {
-            let mut pos = s.start;
-            while pos < s.end {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                objects.addresses.push(pos);
-                objects.types.push(0);
-                objects.sizes.push(24);
-                // Runs of small objects, and now and then a big one that
-                // spans pages.
-                pos += if rng.is_multiple_of(50) {
-                    24 + 8 * (rng % 1500)
-                } else {
-                    24 + 8 * (rng % 4)
-                };
-            }
-        }
+        let (objects, addrs, _, _) = spread(&segments);
         let words = HeapWords::from_stretches(
             PointerSize::Eight,
             segments.iter().map(|s| (s.start, s.end)),
@@ -1195,7 +1332,7 @@ mod tests {
         let index = AddressIndex::new(&objects, words);
         for s in &segments {
             for a in (s.start - 64..s.end + 64).step_by(4) {
-                assert_eq!(index.find(a), objects.find(a), "{a:#x}");
+                assert_eq!(index.find(a), addrs.iter().position(|&x| x == a), "{a:#x}");
             }
         }
         assert_eq!(index.find(0), None);

@@ -42,17 +42,24 @@ impl TypeColumn {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, t: u32) {
-        if let TypeColumn::Narrow(v) = self {
-            if t < u16::MAX as u32 {
-                v.push(t as u16);
-                return;
-            }
-            let wide: Vec<u32> = v.iter().map(|&x| x as u32).collect();
-            *self = TypeColumn::Wide(wide);
+        match self {
+            TypeColumn::Narrow(v) if t < u16::MAX as u32 => v.push(t as u16),
+            TypeColumn::Wide(v) => v.push(t),
+            TypeColumn::Narrow(_) => self.widen_and_push(t),
         }
-        if let TypeColumn::Wide(v) = self {
-            v.push(t);
+    }
+
+    /// [`TypeColumn::push`] of the first index too large for the narrow
+    /// column: out of the hot path.
+    #[cold]
+    #[inline(never)]
+    fn widen_and_push(&mut self, t: u32) {
+        if let TypeColumn::Narrow(v) = self {
+            let mut wide: Vec<u32> = v.iter().map(|&x| x as u32).collect();
+            wide.push(t);
+            *self = TypeColumn::Wide(wide);
         }
     }
 
@@ -121,13 +128,21 @@ impl SizeColumn {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, size: u64) {
         if size < Self::LARGE as u64 {
             self.small.push(size as u16);
         } else {
-            self.large.insert(self.small.len() as u32, size);
-            self.small.push(Self::LARGE);
+            self.push_large(size);
         }
+    }
+
+    /// [`SizeColumn::push`] of a large size: out of the hot path.
+    #[cold]
+    #[inline(never)]
+    fn push_large(&mut self, size: u64) {
+        self.large.insert(self.small.len() as u32, size);
+        self.small.push(Self::LARGE);
     }
 
     /// Appends `sizes`, as [`SizeColumn::push`] of each would.
@@ -143,6 +158,19 @@ impl SizeColumn {
         for (i, &s) in sizes.iter().enumerate() {
             if s >= Self::LARGE as u64 {
                 self.large.insert((first + i) as u32, s);
+            }
+        }
+    }
+
+    /// Appends the sizes `range` of `other`.
+    pub(crate) fn extend_from(&mut self, other: &SizeColumn, range: std::ops::Range<usize>) {
+        let first = self.small.len();
+        let small = &other.small[range.clone()];
+        self.small.extend_from_slice(small);
+        for (k, &s) in small.iter().enumerate() {
+            if s == Self::LARGE {
+                let size = other.get(range.start + k);
+                self.large.insert((first + k) as u32, size);
             }
         }
     }
@@ -204,6 +232,7 @@ impl AddressColumn {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, address: u64) {
         self.tail.push(address);
         if self.tail.len() == BLOCK {
@@ -224,6 +253,7 @@ impl AddressColumn {
         self.tail.extend_from_slice(blocks.remainder());
     }
 
+    #[inline(never)]
     fn seal(&mut self) {
         let tail = std::mem::take(&mut self.tail);
         self.seal_block(&tail);

@@ -2,6 +2,7 @@
 
 use crate::columns::{AddressColumn, SizeColumn, TypeColumn};
 use crate::hierarchy::TypeHierarchy;
+use crate::starts::EdgeStarts;
 
 /// Index of a node (object or pseudo-node) in a [`HeapGraph`].
 pub type NodeIndex = u32;
@@ -117,7 +118,7 @@ pub struct HeapGraph {
     pub(crate) node_type: TypeColumn,
     pub(crate) node_size: SizeColumn,
     pub(crate) node_address: AddressColumn,
-    pub(crate) edge_start: Vec<u32>,
+    pub(crate) edge_start: EdgeStarts,
     pub(crate) edges: Vec<NodeIndex>,
     pub(crate) root_node: Option<NodeIndex>,
     pub(crate) roots: Vec<Root>,
@@ -200,8 +201,8 @@ impl HeapGraph {
 
     /// The nodes a node refers to, in the input's order (duplicates kept).
     pub fn children(&self, n: NodeIndex) -> &[NodeIndex] {
-        let s = self.edge_start[n as usize] as usize;
-        let e = self.edge_start[n as usize + 1] as usize;
+        let s = self.edge_start.get(n as usize) as usize;
+        let e = self.edge_start.get(n as usize + 1) as usize;
         &self.edges[s..e]
     }
 
@@ -246,7 +247,7 @@ impl HeapGraph {
             + self.node_type.memory_bytes()
             + self.node_size.memory_bytes()
             + self.node_address.memory_bytes()
-            + self.edge_start.capacity() * 4
+            + self.edge_start.memory_bytes()
             + self.edges.capacity() * 4
             + self.roots.capacity() * size_of::<Root>()
             + self.root_names.capacity() * size_of::<String>()

@@ -3,6 +3,7 @@
 //! the engine, so it is built and tested natively too.
 
 use crate::protocol::{ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, ReadReport};
+use heaplens_analysis::budget::{Analysis, MemoryBudget, OverBudget};
 use heaplens_analysis::diff::DiffOptions;
 use heaplens_analysis::dominators::{dominators, Dominators};
 use heaplens_analysis::flame::{retained_flame, Flame};
@@ -122,6 +123,8 @@ pub struct Opened {
     /// the unpacked copy of an archive's dump; none: contents cannot be
     /// read).
     pub source: Option<Box<dyn ReadAt>>,
+    /// The memory the analyses may use (the session's; none natively).
+    pub budget: MemoryBudget,
 }
 
 /// What [`Opened::analyse`] derives beside the retained sizes: the
@@ -176,7 +179,16 @@ impl Opened {
             answers: None,
             dom: None,
             source: None,
+            budget: MemoryBudget::unlimited(),
         }
+    }
+
+    /// Whether `analysis` fits in the budget, from the graph's counts.
+    fn check_budget(&self, analysis: Analysis) -> Result<(), EngineError> {
+        let g = &self.snapshot.graph;
+        self.budget
+            .check(analysis, g.node_count() as u64, g.edge_count() as u64)
+            .map_err(|e| over_budget(&e))
     }
 
     /// The file's name.
@@ -186,7 +198,22 @@ impl Opened {
 
     /// Computes the shortest paths from the roots and the retained sizes
     /// (the dominator tree is dropped afterwards to save memory).
-    pub fn analyse(&mut self, progress: &mut dyn Progress) -> Result<(), Cancelled> {
+    ///
+    /// Refused before it starts, with [`ErrorKind::OutOfMemory`] and the
+    /// numbers (code `over_budget`), when what it would need does not fit
+    /// in the budget; the type statistics stay as they are.
+    pub fn analyse(&mut self, progress: &mut dyn Progress) -> Result<(), EngineError> {
+        if self.retained.is_none() {
+            self.check_budget(Analysis::Retained {
+                paths_done: self.paths.is_some(),
+                dominators_done: self.dom.is_some(),
+            })?;
+        }
+        self.analyse_within(progress)
+            .map_err(|Cancelled| EngineError::cancelled())
+    }
+
+    fn analyse_within(&mut self, progress: &mut dyn Progress) -> Result<(), Cancelled> {
         let g = &self.snapshot.graph;
         if self.paths.is_none() {
             self.paths = Some(root_paths(g, progress)?);
@@ -254,6 +281,7 @@ impl Opened {
                 | ContentsQuery::Findings
         ) && self.dom.is_none()
         {
+            self.check_budget(Analysis::Dominators)?;
             self.dom = Some(dominators(&self.snapshot.graph, progress).map_err(cancelled)?);
         }
         if matches!(query, ContentsQuery::Findings) && self.paths.is_none() {
@@ -480,9 +508,28 @@ pub fn open_error(e: &OpenError) -> EngineError {
 #[derive(Default)]
 pub struct Session {
     dumps: HashMap<DumpId, Opened>,
+    budget: MemoryBudget,
+}
+
+/// An analysis refused by the budget, as the page shows it.
+pub fn over_budget(e: &OverBudget) -> EngineError {
+    EngineError {
+        kind: ErrorKind::OutOfMemory,
+        code: Some("over_budget".to_owned()),
+        message: e.to_string(),
+    }
 }
 
 impl Session {
+    /// A session whose analyses keep within `budget` (the worker's: its
+    /// wasm memory cap).
+    pub fn with_budget(budget: MemoryBudget) -> Session {
+        Session {
+            dumps: HashMap::new(),
+            budget,
+        }
+    }
+
     /// Opens `src` as `dump` (replacing a dump of that id; the old snapshot
     /// is dropped first so two never share the memory).
     pub fn open(
@@ -514,7 +561,8 @@ impl Session {
         let snapshot =
             heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(src), &mut cx)
                 .map_err(|e| open_error(&e))?;
-        let opened = Opened::new(snapshot, file_name, src.len());
+        let mut opened = Opened::new(snapshot, file_name, src.len());
+        opened.budget = self.budget;
         Ok(self.dumps.entry(dump).or_insert(opened))
     }
 
@@ -670,6 +718,62 @@ mod tests {
 
     fn row_id(o: &Opened, name: &str) -> TypeId {
         o.document.types.iter().find(|r| r.name == name).unwrap().id
+    }
+
+    /// A budget too small for the analysis refuses it with the typed
+    /// error and the graph's numbers before it starts (no panic, no
+    /// allocation attempted); the type table stays, and the same graph
+    /// with room enough is analysed.
+    #[test]
+    fn a_tiny_budget_refuses_the_analysis_with_numbers() {
+        // The graph has 5 objects and 3 references; the analysis needs
+        // 32 bytes per object at its peak (heaplens_analysis::budget): 160
+        // bytes, and 50 are left.
+        let mut o = Opened::new(graph(), "x.gcdump", 100);
+        o.budget = MemoryBudget::capped(1_000, || 950);
+        let before = o.document.clone();
+        let e = o.analyse(&mut NoProgress).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::OutOfMemory);
+        assert_eq!(e.code.as_deref(), Some("over_budget"));
+        for part in ["5 objects", "3 references", "type statistics"] {
+            assert!(e.message.contains(part), "{part:?}: {}", e.message);
+        }
+        assert!(o.retained.is_none() && o.paths.is_none() && o.dom.is_none());
+        assert_eq!(o.document, before);
+        // The inspector's dominator tree (83 bytes) is refused the same way.
+        let q = ContentsQuery::Object {
+            node: heaplens_results::NodeId(0),
+            values: false,
+        };
+        let e = o.contents(&q, &mut NoProgress).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("over_budget"));
+        // 5 objects x 32 bytes = 160 bytes fit in 1,000 - 800.
+        o.budget = MemoryBudget::capped(1_000, || 800);
+        o.analyse(&mut NoProgress).unwrap();
+        assert!(o.retained.is_some());
+    }
+
+    /// A session's budget is every dump's it opens.
+    #[test]
+    fn a_session_gives_its_budget_to_its_dumps() {
+        let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web budget") else {
+            return;
+        };
+        let bytes =
+            std::fs::read(shared.join("samples/gcdump/perfview-test1-jscript-ie.gcdump")).unwrap();
+        let mut s = Session::with_budget(MemoryBudget::capped(10, || 0));
+        let o = s
+            .open(
+                DumpId(2),
+                &bytes,
+                &ModuleSet::new(),
+                "ie.gcdump",
+                &mut NoProgress,
+            )
+            .unwrap();
+        assert_eq!(o.budget.cap(), Some(10));
+        let e = o.analyse(&mut NoProgress).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("over_budget"));
     }
 
     #[test]

@@ -21,7 +21,8 @@ use crate::protocol::{
     ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request,
     Response, ScratchReport,
 };
-use heaplens_bytes::PageCache;
+use heaplens_analysis::budget::MemoryBudget;
+use heaplens_bytes::{PageCache, ReadAhead};
 use heaplens_graph::{Cancelled, Phase as EnginePhase};
 use heaplens_snapshot::modules::ModuleSet;
 use serde::Serialize;
@@ -32,23 +33,34 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, MessageEvent};
 
-/// Page size of the cache between the engine and the File API: big enough
-/// that sequential readers make few File API calls, small enough that
-/// random access does not read much more than it needs.
+/// Page size of the cache between the engine and the File API: small
+/// enough that random access (metadata, MethodTables, stacks) does not
+/// read much more than it needs; sequential reads are read ahead in
+/// [`READ_AHEAD`] slices beneath it.
 pub const PAGE_SIZE: usize = 1 << 20;
 /// Pages kept (64 MiB of cache).
 pub const PAGES: usize = 64;
+/// A read of the dump that continues the previous one (the heap's
+/// segments, walked in order) reads this much of the file at once: the
+/// File API reads 16 MiB slices 2–3× as fast as 1 MiB ones (BENCHMARKS.md,
+/// issue 14). One buffer of this size while the dump is read.
+pub const READ_AHEAD: usize = 16 << 20;
 /// Page size and pages of the cache the worker keeps on a dump's file for
 /// object contents (the inspector reads a few places; strings and waste
 /// read the heap once in address order): 8 MiB.
 pub const CONTENTS_PAGE_SIZE: usize = 256 << 10;
 /// See [`CONTENTS_PAGE_SIZE`].
 pub const CONTENTS_PAGES: usize = 32;
+/// The worker's wasm memory cap: `build.rs` links the worker with this
+/// `--max-memory` (2 GiB).
+pub const MEMORY_CAP: u64 = 2 << 30;
 /// Progress is posted at most this often.
 const PROGRESS_EVERY_MS: f64 = 50.0;
 
 thread_local! {
-    static SESSION: RefCell<Session> = RefCell::new(Session::default());
+    static SESSION: RefCell<Session> = RefCell::new(Session::with_budget(
+        MemoryBudget::capped(MEMORY_CAP, memory_in_use),
+    ));
     /// The operation running, for a panic's report.
     static RUNNING: Cell<(Option<DumpId>, Option<OpId>)> = const { Cell::new((None, None)) };
     /// The scratch file of each dump opened from an archive: the unpacked
@@ -110,6 +122,15 @@ pub fn wasm_memory() -> u64 {
         .buffer()
         .unchecked_into::<js_sys::ArrayBuffer>()
         .byte_length() as u64
+}
+
+/// Bytes of this worker's memory in use: allocated and not freed (the
+/// worker binary counts them with `stats_alloc`'s allocator; the wasm
+/// memory only grows, and what was freed in it is reused).
+pub fn memory_in_use() -> u64 {
+    let s = stats_alloc::INSTRUMENTED_SYSTEM.stats();
+    (s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64).max(0)
+        as u64
 }
 
 /// Installs the message handler and says which versions this worker
@@ -474,7 +495,7 @@ fn open_dump(
             return false;
         }
     };
-    let cache = PageCache::with_capacity(&reader, PAGE_SIZE, PAGES);
+    let cache = PageCache::with_capacity(ReadAhead::new(&reader, READ_AHEAD), PAGE_SIZE, PAGES);
     let mut reporter = Reporter {
         dump,
         op,
@@ -603,7 +624,7 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
             answers: Box::new(answers),
             ms: now() - t0,
         }),
-        Some(Err(Cancelled)) => fail(Some(dump), Some(op), EngineError::cancelled()),
+        Some(Err(e)) => fail(Some(dump), Some(op), e),
         _ => fail(
             Some(dump),
             Some(op),
