@@ -984,6 +984,66 @@ async function main() {
       await page.selectOption("#types-group", "none");
     });
 
+    await test("folds: rows equal `heaplens stats --fold --fold-percent --json`; by keyboard; kept in the URL; a bad pattern is said", async () => {
+      const pattern = "\\[\\]$|^System\\.Collections\\.";
+      const pct = "0.5";
+      const want = cliJson(["stats", "--json", "--fold", pattern, "--fold-percent", pct, gcA]);
+      assert(want.folds && want.folds.folded_type_ids.length > 0, "the CLI folds some types");
+      await showTypes();
+      await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
+      // A pattern that is not a regular expression is said, not sent.
+      await page.fill("#fold-pattern", "(unclosed");
+      await page.focus("#fold-pattern");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#fold-error:not(:empty)");
+      eq(await page.getAttribute("#fold-pattern", "aria-invalid"), "true", "the pattern field is marked invalid");
+      assert(!/[?&]fold=/.test(page.url()), "a bad pattern is not applied");
+      // By keyboard: type the pattern and the percentage, Enter.
+      await page.fill("#fold-pattern", "");
+      await page.focus("#fold-pattern");
+      await page.keyboard.type(pattern);
+      await page.keyboard.press("Tab");
+      eq(await page.evaluate(() => document.activeElement.id), "fold-percent", "Tab goes to Fold %");
+      await page.keyboard.type(pct);
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#type-table .trow[data-fold-bytes]", { timeout: TIMEOUT });
+      const check = async (what) => {
+        const rows = await allRows("#type-table");
+        eq(rows.length, want.types.length, `${what}: rows left`);
+        const byId = new Map(want.types.map((t) => [String(t.id), t]));
+        eq(rows.map((r) => [r.id, Number(r.count), Number(r.bytes), Number(r.foldBytes), Number(r.foldCount)]),
+          rows.map((r) => { const t = byId.get(r.id); return t ? [r.id, t.count + t.fold_count, t.bytes + t.fold_bytes, t.fold_bytes, t.fold_count] : [r.id, "not in the CLI's rows"]; }),
+          `${what}: Count and Bytes (with what was folded), Fold and Fold Ct of every row, by id`);
+        for (const id of want.folds.folded_type_ids) {
+          assert(!rows.some((r) => Number(r.id) === id), `${what}: folded type ${id} has no row`);
+        }
+        const summary = await page.textContent("#fold-summary");
+        assert(summary.includes(`${want.folds.folded_type_ids.length.toLocaleString("en-US")} types folded`), `${what}: summary ${summary}`);
+      };
+      await check("folded");
+      // The sum is kept: what was folded moved, nothing was lost.
+      const total = want.types.reduce((a, t) => a + t.bytes + t.fold_bytes, 0) + want.folds.into_roots.bytes;
+      const all = cliJson(["stats", "--json", gcA]).types.reduce((a, t) => a + t.bytes, 0);
+      eq(total, all, "bytes of the rows left + held by roots only = every type's bytes");
+      await page.$eval("#type-table .tbody", (el) => { el.scrollTop = 0; });
+      await shot("29-types-folded");
+      // Kept in the URL: a reload with the file returns to it.
+      assert(/[?&]fold=/.test(page.url()) && /[?&]foldpct=0\.5(&|$)/.test(page.url()), `the URL keeps the folds: ${page.url()}`);
+      await page.reload();
+      await page.waitForSelector("#restore");
+      await choose(gcA);
+      await page.waitForSelector("#type-table .trow[data-fold-bytes]", { timeout: TIMEOUT });
+      eq([await page.inputValue("#fold-pattern"), await page.inputValue("#fold-percent")], [pattern, pct], "the fold fields after a reload");
+      await check("after a reload");
+      // Clear (by keyboard) gives every type back.
+      await page.focus("#fold-clear");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#fold-clear", { state: "detached" });
+      assert(!(await page.$("#type-table .trow[data-fold-bytes]")), "no fold columns once cleared");
+      eq((await allRows("#type-table")).length, want.type_count, "every type once cleared");
+      assert(!/[?&]fold=/.test(page.url()), "the URL drops the folds");
+    });
+
     await test("comparison of the fixture pair: what grew by Δ retained equals `heaplens diff --by retained --json` (the leaking collection first); groups by interface; the differential flame graph equals `heaplens flame --base --json`", async () => {
       const p1 = join(fixtures, "linux-net8/phase1.withheap.core.zst");
       const p2 = join(fixtures, "linux-net8/phase2.withheap.core.zst");

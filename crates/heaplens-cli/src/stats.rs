@@ -140,30 +140,14 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         // Every row (the document's may be filtered) chooses.
         let mut all_doc = StatsDocument::build_all("", 0, &snap, &all);
         all_doc.add_columns(&snap.graph, flame);
-        let limit = args
-            .fold_percent
-            .map(|p| p * all_doc.inclusive_total.unwrap_or(0) as f64 / 100.0);
-        let folded: Vec<_> = all_doc
-            .types
-            .iter()
-            .filter(|r| {
-                fold.as_ref().is_some_and(|re| re.is_match(&r.name))
-                    || limit.is_some_and(|l| (r.inc.unwrap_or(0) as f64) < l)
-            })
-            .map(|r| r.id)
-            .collect();
-        doc.add_folds(
+        doc.fold(
             &snap.graph,
             flame,
-            &folded,
+            &all_doc,
+            |name| fold.as_ref().is_some_and(|re| re.is_match(name)),
             args.fold.clone(),
             args.fold_percent,
         );
-        let gone: std::collections::HashSet<_> = folded.into_iter().collect();
-        doc.types.retain(|r| !gone.contains(&r.id));
-        doc.types.sort_by(|a, b| {
-            (b.bytes + b.fold_bytes.unwrap_or(0)).cmp(&(a.bytes + a.fold_bytes.unwrap_or(0)))
-        });
     }
     match args.sort {
         Sort::Inc => doc

@@ -419,6 +419,40 @@ impl StatsDocument {
         });
     }
 
+    /// Folds into their referrers, along `flame` (by inclusive size, as
+    /// PerfView folds), the types whose name `matches` accepts and those
+    /// whose `inc` is below `min_percent` of the inclusive total — chosen
+    /// among every row of `all` (this document's rows with `flame`'s
+    /// columns, before any filter) — then drops the folded rows and orders
+    /// the others by bytes with what was folded into them: `heaplens stats
+    /// --fold PATTERN --fold-percent PERCENT`. `pattern` is recorded.
+    pub fn fold(
+        &mut self,
+        g: &heaplens_graph::HeapGraph,
+        flame: &Flame,
+        all: &StatsDocument,
+        matches: impl Fn(&str) -> bool,
+        pattern: Option<String>,
+        min_percent: Option<f64>,
+    ) {
+        let limit = min_percent.map(|p| p * all.inclusive_total.unwrap_or(0) as f64 / 100.0);
+        let folded: Vec<TypeId> = all
+            .types
+            .iter()
+            .filter(|r| {
+                (pattern.is_some() && matches(&r.name))
+                    || limit.is_some_and(|l| (r.inc.unwrap_or(0) as f64) < l)
+            })
+            .map(|r| r.id)
+            .collect();
+        self.add_folds(g, flame, &folded, pattern, min_percent);
+        let gone: std::collections::HashSet<_> = folded.into_iter().collect();
+        self.types.retain(|r| !gone.contains(&r.id));
+        self.types.sort_by(|a, b| {
+            (b.bytes + b.fold_bytes.unwrap_or(0)).cmp(&(a.bytes + a.fold_bytes.unwrap_or(0)))
+        });
+    }
+
     /// A row's `inc` in percent of [`StatsDocument::inclusive_total`].
     pub fn inc_percent(&self, row: &TypeStatsRow) -> Option<f64> {
         let total = self.inclusive_total.filter(|&t| t > 0)?;

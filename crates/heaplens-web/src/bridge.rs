@@ -328,6 +328,9 @@ impl Inner {
             Command::Groups { dump, op, by } => {
                 self.send_to_dump(dump, op, &Request::Groups { dump, op, by });
             }
+            Command::Fold { dump, op, folds } => {
+                self.send_to_dump(dump, op, &Request::Fold { dump, op, folds });
+            }
             Command::DiffFlame {
                 op,
                 base,
@@ -585,6 +588,7 @@ impl Inner {
             | Response::Detail { op, .. }
             | Response::Diff { op, .. }
             | Response::Groups { op, .. }
+            | Response::Folded { op, .. }
             | Response::DiffGroups { op, .. }
             | Response::DiffFlame { op, .. }
             | Response::Contents { op, .. }

@@ -2,7 +2,9 @@
 //! result schema ([`heaplens_results`]) the screens show. Plain Rust over
 //! the engine, so it is built and tested natively too.
 
-use crate::protocol::{ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, ReadReport};
+use crate::protocol::{
+    ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, Folds, ReadReport,
+};
 use heaplens_analysis::budget::{Analysis, MemoryBudget, OverBudget};
 use heaplens_analysis::diff::DiffOptions;
 use heaplens_analysis::dominators::{dominators, Dominators};
@@ -263,6 +265,38 @@ impl Opened {
             flames.map(|f| &f.1),
             flames.map(|f| &f.0),
         )
+    }
+
+    /// The type table with `folds` folded into their referrers along
+    /// PerfView's spanning tree — `heaplens stats --fold PATTERN
+    /// --fold-percent PERCENT --inclusive --retained --json` — once
+    /// [`Opened::analyse`] has run (else `None`). A pattern that is not a
+    /// regular expression is a [`ErrorKind::Protocol`] error (the page
+    /// checks it before asking).
+    pub fn fold(&self, folds: &Folds) -> Option<Result<StatsDocument, EngineError>> {
+        let (answers, flames) = (self.answers.as_ref()?, self.flames.as_ref()?);
+        let re = match (!folds.pattern.is_empty())
+            .then(|| regex::Regex::new(&folds.pattern))
+            .transpose()
+        {
+            Ok(re) => re,
+            Err(e) => {
+                return Some(Err(EngineError::new(
+                    ErrorKind::Protocol,
+                    format!("the fold pattern is not a valid regular expression: {e}"),
+                )))
+            }
+        };
+        let mut doc = answers.stats.clone();
+        doc.fold(
+            &self.snapshot.graph,
+            &flames.1,
+            &answers.stats,
+            |name| re.as_ref().is_some_and(|re| re.is_match(name)),
+            re.as_ref().map(|_| folds.pattern.clone()),
+            folds.min_percent,
+        );
+        Some(Ok(doc))
     }
 
     /// Answers a question about object contents with the document
@@ -902,6 +936,81 @@ mod tests {
         assert_eq!(c_row.base_type_ids, [row_id(&base, "C")]);
         assert_eq!(c_row.current_type_ids, [row_id(&cur, "C")]);
         assert!(d.types[2].base_type_ids.is_empty());
+    }
+
+    /// The worker's folds, on a heap whose answer is worked out by hand: a
+    /// queue holding three items, each holding a 20-byte string, and a
+    /// 100-byte string a static holds.
+    #[test]
+    fn folds_count_folded_objects_with_their_holders() {
+        let mut b = GraphBuilder::new();
+        let q = ty(&mut b, "App.Queue");
+        let item = ty(&mut b, "App.Item");
+        let s = ty(&mut b, "System.String");
+        b.add_node(q, 32, 0x10, [1, 2, 3]).unwrap(); // 0
+        for i in 0..3u32 {
+            b.add_node(item, 48, 0x100 + 64 * i as u64, [4 + i]).unwrap(); // 1..=3
+        }
+        for i in 0..3u64 {
+            b.add_node(s, 20, 0x400 + 32 * i, []).unwrap(); // 4..=6
+        }
+        b.add_node(s, 100, 0x800, []).unwrap(); // 7
+        b.add_root(0, RootKind::Static, Some("App.queue"));
+        b.add_root(7, RootKind::Static, Some("App.name"));
+        let mut o = Opened::new(
+            Snapshot {
+                graph: b.finish().unwrap(),
+                info: gcdump_info(),
+            },
+            "f",
+            1,
+        );
+        let by_pattern = Folds {
+            pattern: r"^System\.String$".into(),
+            min_percent: None,
+        };
+        assert!(o.fold(&by_pattern).is_none(), "folds wait for the analysis");
+        o.analyse(&mut NoProgress).unwrap();
+        let rows = |f: &Folds| {
+            let d = o.fold(f).unwrap().unwrap();
+            let f = d.folds.clone().unwrap();
+            let rows: Vec<_> = d
+                .types
+                .iter()
+                .map(|r| {
+                    (
+                        r.name.clone(),
+                        r.count,
+                        r.bytes,
+                        r.fold_count.unwrap(),
+                        r.fold_bytes.unwrap(),
+                    )
+                })
+                .collect();
+            (rows, (f.into_roots.count, f.into_roots.bytes))
+        };
+        // The strings under the items count with them; the static's string
+        // is held by a root only.
+        let want = (
+            vec![
+                ("App.Item".to_owned(), 3, 144, 3, 60),
+                ("App.Queue".to_owned(), 1, 32, 0, 0),
+            ],
+            (1, 100),
+        );
+        assert_eq!(rows(&by_pattern), want);
+        // Fold %: Inc of the total 336 bytes is 236 (queue), 204 (items),
+        // 160 (strings, 47.6 %): 50 % folds the strings alone.
+        let by_percent = Folds {
+            pattern: String::new(),
+            min_percent: Some(50.0),
+        };
+        assert_eq!(rows(&by_percent), want);
+        let bad = Folds {
+            pattern: "(".into(),
+            min_percent: None,
+        };
+        assert_eq!(o.fold(&bad).unwrap().unwrap_err().kind, ErrorKind::Protocol);
     }
 
     /// What the page's workers compute apart equals what the CLI computes

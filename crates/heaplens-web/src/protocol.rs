@@ -42,8 +42,38 @@ use serde::{Deserialize, Serialize};
 /// ([`Request::Contents`], issue 17); 5 adds the analysis's answers
 /// (inclusive and retained columns, flame graphs, retained growth), groups
 /// and their comparison, and the differential flame graph (issue 16); 6
-/// adds a dump's leak findings ([`ContentsQuery::Findings`], issue 19).
-pub const PROTOCOL_VERSION: u32 = 6;
+/// adds a dump's leak findings ([`ContentsQuery::Findings`], issue 19); 7
+/// adds folds of the type table ([`Request::Fold`], issue 16).
+pub const PROTOCOL_VERSION: u32 = 7;
+
+/// Which types of a dump's type table to fold into their referrers
+/// (PerfView's FoldPats and Fold %): `heaplens stats --fold PATTERN
+/// --fold-percent PERCENT`. Empty: none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Folds {
+    /// The types whose name matches this regular expression (empty: none).
+    #[serde(default)]
+    pub pattern: String,
+    /// The types whose Inc is below this percentage of the total.
+    #[serde(default)]
+    pub min_percent: Option<f64>,
+}
+
+impl Folds {
+    /// True when nothing is folded.
+    pub fn is_empty(&self) -> bool {
+        self.pattern.is_empty() && self.min_percent.is_none()
+    }
+}
+
+impl Eq for Folds {}
+
+impl std::hash::Hash for Folds {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.pattern.hash(h);
+        self.min_percent.map(f64::to_bits).hash(h);
+    }
+}
 
 /// What a [`Request::Contents`] asks about a dump's object contents; each
 /// is answered by the document `heaplens` writes for the same question.
@@ -241,6 +271,17 @@ pub enum Request {
         /// What by.
         by: GroupKind,
     },
+    /// An open dump's type table with `folds` folded into their
+    /// referrers, once analysed. Answered by [`Response::Folded`] or
+    /// [`Response::Failed`].
+    Fold {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// What to fold.
+        folds: Folds,
+    },
     /// Compare two dumps' groups (each from [`Response::Groups`]); any
     /// worker answers. Answered by [`Response::DiffGroups`].
     DiffGroups {
@@ -419,6 +460,19 @@ pub enum Response {
         op: OpId,
         /// The groups.
         groups: Box<GroupTable>,
+    },
+    /// Answer to [`Request::Fold`].
+    Folded {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// What was folded.
+        folds: Folds,
+        /// The `stats` document with the folds (`heaplens stats --fold
+        /// PATTERN --fold-percent PERCENT --retained --json`): the rows
+        /// left, each with `fold_bytes`/`fold_count`.
+        stats: Box<StatsDocument>,
     },
     /// Answer to [`Request::DiffFlame`].
     DiffFlame {

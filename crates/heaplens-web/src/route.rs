@@ -8,9 +8,11 @@
 //! `d` lists the session's dumps as `size:name`; `dump`, `base` and `cur`
 //! point into that list; `type` is a row's [`TypeId`] (the same whenever
 //! this heaplens reads the same file); `group` is the table's grouping
-//! (`namespace`, `assembly`, `interface`, `base`) and `by=inclusive` the
+//! (`namespace`, `assembly`, `interface`, `base`), `fold` and `foldpct`
+//! the type table's folds (a pattern, a percentage) and `by=inclusive` the
 //! flame graph's measure when it is not the retained size.
 
+use crate::protocol::Folds;
 use crate::table::{Sort, TableView};
 use heaplens_results::flame::FlameMeasure;
 use heaplens_results::groups::GroupKind;
@@ -112,6 +114,8 @@ pub struct Route {
     pub group: Option<GroupKind>,
     /// The flame graph's measure (a dump's flame graph, the comparison's).
     pub flame_by: FlameMeasure,
+    /// The type table's folds.
+    pub fold: Folds,
 }
 
 impl Route {
@@ -123,6 +127,7 @@ impl Route {
             table: TableView::default(),
             group: None,
             flame_by: FlameMeasure::Retained,
+            fold: Folds::default(),
         }
     }
 
@@ -181,6 +186,12 @@ impl Route {
         if self.flame_by != FlameMeasure::Retained {
             q.append_pair("by", self.flame_by.as_str());
         }
+        if !self.fold.pattern.is_empty() {
+            q.append_pair("fold", &self.fold.pattern);
+        }
+        if let Some(p) = self.fold.min_percent {
+            q.append_pair("foldpct", &p.to_string());
+        }
         format!("#/{path}?{}", q.finish())
     }
 
@@ -214,6 +225,10 @@ impl Route {
                 "sort" => route.table.sort = Sort::from_param(&v),
                 "q" => route.table.filter = v.into_owned(),
                 "group" => route.group = GROUPS.into_iter().find(|g| g.as_str() == v),
+                "fold" => route.fold.pattern = v.into_owned(),
+                "foldpct" => {
+                    route.fold.min_percent = v.parse::<f64>().ok().filter(|p| p.is_finite())
+                }
                 "by" if v == FlameMeasure::Inclusive.as_str() => {
                     route.flame_by = FlameMeasure::Inclusive
                 }
@@ -354,6 +369,17 @@ mod tests {
                 table: TableView::default(),
                 group: Some(GroupKind::Interface),
                 flame_by: FlameMeasure::Retained,
+                fold: Folds::default(),
+            },
+            Route {
+                screen: Screen::Types { dump: 0 },
+                dumps: vec![key("a.core", 9)],
+                table: TableView::default(),
+                fold: Folds {
+                    pattern: r"\[\]$|^System\.(String|Byte) & more".into(),
+                    min_percent: Some(0.5),
+                },
+                ..Route::landing()
             },
             Route {
                 screen: Screen::Compare {
@@ -364,6 +390,7 @@ mod tests {
                 table: TableView::default(),
                 group: Some(GroupKind::Namespace),
                 flame_by: FlameMeasure::Inclusive,
+                fold: Folds::default(),
             },
             Route {
                 screen: Screen::Findings { dump: 0 },

@@ -7,8 +7,8 @@
 
 use crate::model::Answers;
 use crate::protocol::{
-    ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, OpId, ProgressReport, ReadReport,
-    Response,
+    ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, Folds, OpId, ProgressReport,
+    ReadReport, Response,
 };
 use crate::route::{DumpKey, Route, Screen};
 use crate::table::TableView;
@@ -366,6 +366,15 @@ pub enum Command {
         /// What by.
         by: GroupKind,
     },
+    /// Fold a dump's types into their referrers.
+    Fold {
+        /// The dump.
+        dump: DumpId,
+        /// The operation.
+        op: OpId,
+        /// What to fold.
+        folds: Folds,
+    },
     /// The differential flame graph of two dumps.
     DiffFlame {
         /// The operation.
@@ -511,6 +520,8 @@ pub enum Action {
     GroupTypes(Option<GroupKind>),
     /// Group the comparison's table.
     GroupDiff(Option<GroupKind>),
+    /// Fold types of the type tables into their referrers (empty: none).
+    FoldTypes(Folds),
     /// The URL changed (Back, Forward, or the URL the page started with).
     Route(Route),
     /// Say something to screen readers (and sighted users, briefly).
@@ -544,6 +555,10 @@ pub struct AppState {
     pub types_group: Option<GroupKind>,
     /// What the comparison's table is grouped by.
     pub diff_group: Option<GroupKind>,
+    /// The types the type tables fold into their referrers.
+    pub types_fold: Folds,
+    /// Type tables with folds, by (dump, folds).
+    pub folds: HashMap<(DumpId, Folds), Pending<Rc<StatsDocument>>>,
     /// Group tables, by (dump, grouping).
     pub groups: HashMap<(DumpId, GroupKind), Pending<Rc<GroupTable>>>,
     /// Differential flame graphs, by (baseline, current, measure).
@@ -600,6 +615,8 @@ impl AppState {
             flame_by: FlameMeasure::Retained,
             types_group: None,
             diff_group: None,
+            types_fold: Folds::default(),
+            folds: HashMap::new(),
             groups: HashMap::new(),
             diff_groups: HashMap::new(),
             diff_flames: HashMap::new(),
@@ -812,6 +829,10 @@ impl AppState {
                 self.diff_group = g;
                 self.request_groups();
             }
+            Action::FoldTypes(f) => {
+                self.types_fold = f;
+                self.request_groups();
+            }
             Action::Route(r) => self.route(r),
             Action::Announce(t) => self.announce(t),
             Action::DismissNotice => self.notice = None,
@@ -873,6 +894,7 @@ impl AppState {
         self.detail_order.retain(|(d, _)| *d != id);
         self.diffs.retain(|(b, c), _| *b != id && *c != id);
         self.groups.retain(|(d, _), _| *d != id);
+        self.folds.retain(|(d, _), _| *d != id);
         self.diff_groups.retain(|(b, c, _), _| *b != id && *c != id);
         self.diff_flames.retain(|(b, c, _), _| *b != id && *c != id);
         for b in &mut self.batches {
@@ -1116,6 +1138,7 @@ impl AppState {
     /// analysed, so groups have their inclusive and retained sizes), and
     /// for the comparison of the pair's groups once both sides have theirs.
     fn request_groups(&mut self) {
+        self.request_folds();
         let mut wanted: Vec<(DumpId, GroupKind)> = Vec::new();
         if let (Some(by), View::Dump { id, .. }) = (self.types_group, self.view) {
             wanted.push((id, by));
@@ -1152,6 +1175,25 @@ impl AppState {
                 self.outbox.push(Command::DiffGroups { op, base, current });
             }
         }
+    }
+
+    /// Asks for the type table with folds the dump's screen shows (once the
+    /// dump is analysed: folds go along PerfView's spanning tree).
+    fn request_folds(&mut self) {
+        let View::Dump { id: dump, .. } = self.view else {
+            return;
+        };
+        let folds = self.types_fold.clone();
+        if folds.is_empty()
+            || self.answers(dump).is_none()
+            || self.folds.contains_key(&(dump, folds.clone()))
+        {
+            return;
+        }
+        let op = self.op();
+        self.folds
+            .insert((dump, folds.clone()), Pending::Loading(op));
+        self.outbox.push(Command::Fold { dump, op, folds });
     }
 
     /// The default pair of `ids` (read dumps): the newest as the current
@@ -1288,6 +1330,17 @@ impl AppState {
                 }
                 self.request_groups();
             }
+            Response::Folded {
+                dump,
+                op,
+                folds,
+                stats,
+            } => {
+                let key = (dump, folds);
+                if self.folds.get(&key) == Some(&Pending::Loading(op)) {
+                    self.folds.insert(key, Pending::Ready(Rc::new(*stats)));
+                }
+            }
             Response::Groups { dump, op, groups } => {
                 let key = self
                     .groups
@@ -1402,6 +1455,15 @@ impl AppState {
                 return;
             }
             let key = self
+                .folds
+                .iter()
+                .find(|(_, p)| **p == Pending::Loading(op))
+                .map(|(k, _)| k.clone());
+            if let Some(k) = key {
+                self.folds.insert(k, Pending::Failed(error));
+                return;
+            }
+            let key = self
                 .diff_groups
                 .iter()
                 .find(|(_, p)| **p == Pending::Loading(op))
@@ -1513,6 +1575,7 @@ impl AppState {
             Screen::Types { dump } => {
                 self.types_view = r.table.clone();
                 self.types_group = r.group;
+                self.types_fold = r.fold.clone();
                 self.show_dump(ids[dump], Tab::Types);
                 self.request_groups();
             }
@@ -1523,6 +1586,7 @@ impl AppState {
             Screen::Detail { dump, type_id } => {
                 self.types_view = r.table.clone();
                 self.types_group = r.group;
+                self.types_fold = r.fold.clone();
                 self.show_dump(ids[dump], Tab::Detail(type_id));
             }
             Screen::Instances { dump, type_id } => {
@@ -1622,12 +1686,17 @@ impl AppState {
             Screen::Flame { .. } | Screen::Compare { .. } => self.flame_by,
             _ => FlameMeasure::Retained,
         };
+        let fold = match screen {
+            Screen::Types { .. } | Screen::Detail { .. } => self.types_fold.clone(),
+            _ => Folds::default(),
+        };
         Route {
             screen,
             dumps: listed.iter().map(|d| d.key()).collect(),
             table,
             group,
             flame_by,
+            fold,
         }
     }
 

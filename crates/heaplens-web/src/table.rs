@@ -258,6 +258,9 @@ pub struct TypeRowView {
     pub inc_count: Option<u64>,
     /// Retained bytes in percent of the bytes the roots hold, once known.
     pub retained_pct: Option<f64>,
+    /// With folds: the bytes and objects of folded types counted with this
+    /// row (PerfView's Fold and Fold Ct; `count` and `bytes` include them).
+    pub fold: Option<(u64, u64)>,
     /// Another row has the same name (two MethodTables of one name: the
     /// page shows their MethodTables to tell them apart).
     pub same_name: bool,
@@ -279,7 +282,7 @@ impl TypeRowView {
         let max = stats
             .types
             .iter()
-            .map(|r| r.bytes)
+            .map(|r| r.bytes + r.fold_bytes.unwrap_or(0))
             .max()
             .unwrap_or(1)
             .max(1);
@@ -295,10 +298,14 @@ impl TypeRowView {
                 name: r.name.clone(),
                 module: r.module.clone(),
                 mt: r.mt.map(|a| a.to_string()),
-                count: r.count,
-                bytes: r.bytes,
-                share: stats.percent(r),
-                bar: r.bytes as f64 * 100.0 / max as f64,
+                count: r.count + r.fold_count.unwrap_or(0),
+                bytes: r.bytes + r.fold_bytes.unwrap_or(0),
+                share: stats.percent(r)
+                    + match stats.bytes {
+                        0 => 0.0,
+                        t => r.fold_bytes.unwrap_or(0) as f64 * 100.0 / t as f64,
+                    },
+                bar: (r.bytes + r.fold_bytes.unwrap_or(0)) as f64 * 100.0 / max as f64,
                 retained: retained.map(|m| m.get(&r.id).copied()),
                 inc: cols.get(&r.id).and_then(|c| c.inc),
                 inc_count: cols.get(&r.id).and_then(|c| c.inc_count),
@@ -306,8 +313,52 @@ impl TypeRowView {
                     .zip(retained_total)
                     .map(|(m, t)| m.get(&r.id).copied().unwrap_or(0) as f64 * 100.0 / t as f64),
                 same_name: names[r.name.as_str()] > 1,
+                fold: r.fold_bytes.zip(r.fold_count),
             })
             .collect()
+    }
+
+    /// The columns of the type table with folds: [`TypeRowView::columns`]
+    /// with Fold and Fold Ct after the bytes.
+    pub fn columns_folded() -> Vec<ColumnSpec<TypeRowView>> {
+        let mut cols = Self::columns();
+        let at = cols
+            .iter()
+            .position(|c| c.id == "share")
+            .unwrap_or(cols.len());
+        cols.insert(
+            at,
+            ColumnSpec {
+                id: "fold",
+                label: "Fold",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    let f = |r: &TypeRowView| r.fold.unwrap_or((0, 0));
+                    f(a).cmp(&f(b))
+                }),
+                text: |r| r.fold.map(|f| f.0.to_string()).unwrap_or_default(),
+                visible: true,
+                csv: true,
+            },
+        );
+        cols.insert(
+            at + 1,
+            ColumnSpec {
+                id: "fold_count",
+                label: "Fold Ct",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| {
+                    let f = |r: &TypeRowView| r.fold.map(|f| (f.1, f.0)).unwrap_or((0, 0));
+                    f(a).cmp(&f(b))
+                }),
+                text: |r| r.fold.map(|f| f.1.to_string()).unwrap_or_default(),
+                visible: true,
+                csv: true,
+            },
+        );
+        cols
     }
 
     /// The columns of the type table.
@@ -1144,6 +1195,7 @@ mod tests {
                 inc_count: None,
                 retained_pct: None,
                 same_name: false,
+                fold: None,
             })
             .collect();
         assert_eq!(

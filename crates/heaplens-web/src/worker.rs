@@ -294,6 +294,28 @@ fn handle(data: JsValue) {
                 ),
             }
         }),
+        Request::Fold { dump, op, folds } => running(dump, op, || {
+            let doc = SESSION.with(|s| s.borrow_mut().get_mut(dump).map(|o| o.fold(&folds)));
+            match doc {
+                Some(Some(Ok(stats))) => post(&Response::Folded {
+                    dump,
+                    op,
+                    folds,
+                    stats: Box::new(stats),
+                }),
+                Some(Some(Err(e))) => fail(Some(dump), Some(op), e),
+                Some(None) => fail(
+                    Some(dump),
+                    Some(op),
+                    EngineError::new(ErrorKind::NotFound, "the dump is not analysed yet"),
+                ),
+                None => fail(
+                    Some(dump),
+                    Some(op),
+                    EngineError::new(ErrorKind::NotFound, "the dump is not open in this worker"),
+                ),
+            }
+        }),
         Request::DiffGroups { op, base, current } => post(&Response::DiffGroups {
             op,
             groups: Box::new(crate::model::diff_groups(&base, &current)),

@@ -2,19 +2,20 @@
 //! size and PerfView's inclusive size (joined by type id), in the one
 //! table; or the types grouped by namespace, assembly, interface or base
 //! type (the worker's group table), a group's members listed when it is
-//! opened.
+//! opened; or with small types folded into their referrers (PerfView's
+//! FoldPats and Fold %, computed by the worker).
 
 use super::common::Same;
 use super::overview::retained_status;
 use super::table::{DataTable, RowAction};
 use super::use_ctx;
 use crate::format::thousands;
-use crate::protocol::DumpId;
+use crate::protocol::{DumpId, Folds};
 use crate::state::Pending;
 use crate::state::{Action, Retained, Tab};
 use crate::table::{GroupRowView, TypeRowView};
 use heaplens_results::groups::GroupKind;
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// The group-by choices: (value, label).
@@ -59,6 +60,83 @@ pub fn group_select(
                 }) }
             </select>
         </div>
+    }
+}
+
+/// Properties of [`FoldForm`].
+#[derive(Properties, PartialEq)]
+pub struct FoldFormProps {
+    /// The folds applied now.
+    pub now: Folds,
+}
+
+/// The fold controls: a pattern and a percentage, applied with Fold
+/// (Enter), removed with Clear. A pattern that is not a regular
+/// expression is said under the field and not sent.
+#[function_component(FoldForm)]
+pub fn fold_form(p: &FoldFormProps) -> Html {
+    let ctx = use_ctx();
+    let pattern = use_node_ref();
+    let percent = use_node_ref();
+    let error = use_state_eq(|| None::<String>);
+    let onsubmit = {
+        let (pattern, percent, error) = (pattern.clone(), percent.clone(), error.clone());
+        let dispatch = ctx.dispatch.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let value = |r: &NodeRef| {
+                r.cast::<HtmlInputElement>()
+                    .map(|i| i.value().trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let (pat, pct) = (value(&pattern), value(&percent));
+            if let Err(e) = regex::Regex::new(&pat) {
+                error.set(Some(format!("Not a regular expression: {e}")));
+                return;
+            }
+            let min_percent = match pct.parse::<f64>() {
+                _ if pct.is_empty() => None,
+                Ok(v) if v.is_finite() && (0.0..=100.0).contains(&v) => Some(v),
+                _ => {
+                    error.set(Some("Fold % is a number from 0 to 100.".to_owned()));
+                    return;
+                }
+            };
+            error.set(None);
+            dispatch.emit(Action::FoldTypes(Folds {
+                pattern: pat,
+                min_percent,
+            }));
+        })
+    };
+    let clear = {
+        let error = error.clone();
+        let dispatch = ctx.dispatch.clone();
+        Callback::from(move |_| {
+            error.set(None);
+            dispatch.emit(Action::FoldTypes(Folds::default()));
+        })
+    };
+    let invalid = error.is_some().then_some("true");
+    html! {
+        <form class="fold-form" id="fold-form" aria-label="Fold types into their referrers" {onsubmit}>
+            <label for="fold-pattern">{ "Fold types matching" }</label>
+            <input type="text" id="fold-pattern" ref={pattern} value={p.now.pattern.clone()}
+                placeholder={r"regex, e.g. \[\]$"} autocomplete="off" spellcheck="false"
+                aria-invalid={invalid} aria-describedby="fold-help fold-error" />
+            <label for="fold-percent">{ "Fold %" }</label>
+            <input type="text" inputmode="decimal" id="fold-percent" ref={percent} size="5"
+                value={p.now.min_percent.map(|v| v.to_string()).unwrap_or_default()}
+                placeholder="e.g. 1" autocomplete="off" aria-describedby="fold-help" />
+            <button class="ghost small" type="submit" id="fold-go">{ "Fold" }</button>
+            if !p.now.is_empty() {
+                <button class="ghost small" type="button" id="fold-clear" onclick={clear}>{ "Clear folds" }</button>
+            }
+            <span class="muted small-note" id="fold-help">
+                { "Counts the objects of matching types, and of types whose Inc is under Fold % of the heap, with the objects that hold them (PerfView's FoldPats and Fold %)." }
+            </span>
+            <span class="error-text" id="fold-error" role="alert">{ error.as_deref().unwrap_or_default() }</span>
+        </form>
     }
 }
 
@@ -150,6 +228,8 @@ fn cell(r: &TypeRowView, col: &str) -> Html {
         },
         "inc" => opt_cell(r.inc),
         "inc_count" => opt_cell(r.inc_count),
+        "fold" => opt_cell(r.fold.map(|f| f.0)),
+        "fold_count" => opt_cell(r.fold.map(|f| f.1)),
         _ => html! {},
     }
 }
@@ -185,6 +265,10 @@ fn data(r: &TypeRowView) -> Vec<(&'static str, String)> {
     if let Some(v) = r.retained_pct {
         d.push(("data-retained-pct", format!("{v:.4}")));
     }
+    if let Some((b, c)) = r.fold {
+        d.push(("data-fold-bytes", b.to_string()));
+        d.push(("data-fold-count", c.to_string()));
+    }
     d
 }
 
@@ -192,9 +276,27 @@ fn data(r: &TypeRowView) -> Vec<(&'static str, String)> {
 #[function_component(Types)]
 pub fn types(p: &TypesProps) -> Html {
     let ctx = use_ctx();
-    let columns = use_memo((), |_| TypeRowView::columns());
+    let fold_on = !ctx.state.types_fold.is_empty();
+    let columns = use_memo(fold_on, |&f| {
+        if f {
+            TypeRowView::columns_folded()
+        } else {
+            TypeRowView::columns()
+        }
+    });
     let d = ctx.state.dump(p.id);
-    let stats = d.and_then(|d| d.loaded.as_ref()).map(|l| l.stats.clone());
+    let folded = (fold_on)
+        .then(|| {
+            ctx.state
+                .folds
+                .get(&(p.id, ctx.state.types_fold.clone()))
+                .cloned()
+        })
+        .flatten();
+    let stats = match &folded {
+        Some(Pending::Ready(doc)) => Some(doc.clone()),
+        _ => d.and_then(|d| d.loaded.as_ref()).map(|l| l.stats.clone()),
+    };
     let by_id = d.and_then(|d| match &d.retained {
         Retained::Ready { by_id, .. } => Some(by_id.clone()),
         _ => None,
@@ -264,9 +366,30 @@ pub fn types(p: &TypesProps) -> Html {
         Action::GroupTypes,
         &ctx.dispatch,
     );
+    let fold_form = html! { <FoldForm now={ctx.state.types_fold.clone()} /> };
     let body = match (ctx.state.types_group, grouped) {
+        (None, _) if fold_on && !matches!(folded, Some(Pending::Ready(_))) => match folded {
+            Some(Pending::Failed(e)) => html! {
+                <p class="error-text" id="fold-failed">{ format!("The types could not be folded: {}", e.message) }</p>
+            },
+            _ => html! {
+                <p class="muted loading-line" id="fold-pending">{ "Folding once the analysis is in…" }</p>
+            },
+        },
         (None, _) => html! {
-            <DataTable<TypeRowView> id="type-table" label={format!("Types of {}", d.name)} class="cols-types"
+            <>
+            if let Some(Pending::Ready(doc)) = &folded {
+                if let Some(f) = &doc.folds {
+                    <p class="note" id="fold-summary">{ format!(
+                        "{} types folded into the types that hold them; {} objects ({} bytes) of theirs are held by roots only and are not in the table.",
+                        thousands(f.folded_type_ids.len() as u64),
+                        thousands(f.into_roots.count),
+                        thousands(f.into_roots.bytes),
+                    ) }</p>
+                }
+            }
+            <DataTable<TypeRowView> id="type-table" label={format!("Types of {}", d.name)}
+                class={if fold_on { "cols-types cols-folded" } else { "cols-types" }}
                 rows={rows.clone()} columns={columns.clone()} cell={cell as fn(&TypeRowView, &str) -> Html}
                 data={data as fn(&TypeRowView) -> Vec<(&'static str, String)>}
                 view={ctx.state.types_view.clone()} default_sort={TypeRowView::default_sort()}
@@ -274,6 +397,7 @@ pub fn types(p: &TypesProps) -> Html {
                 noun="types" csv_name={format!("{base}-types.csv")}
                 describe={Some(describe as fn(&TypeRowView) -> String)}
                 row_action={Some(instances)} />
+            </>
         },
         (Some(by), Some(Pending::Ready(table))) => {
             let on_group = {
@@ -328,7 +452,10 @@ pub fn types(p: &TypesProps) -> Html {
         <section class="types" id="types">
             <h2 class="visually-hidden">{ "Types" }</h2>
             <p class="status-line">{ retained_status(d, &ctx.dispatch) }</p>
-            { selector }
+            <div class="table-options">
+                { selector }
+                if ctx.state.types_group.is_none() { { fold_form } }
+            </div>
             { body }
         </section>
     }
