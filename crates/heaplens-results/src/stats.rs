@@ -392,7 +392,17 @@ impl StatsDocument {
             .iter()
             .map(|id| groups.group[id.0 as usize])
             .collect();
-        let f = heaplens_analysis::folds::fold_types(flame, |r| is_folded.contains(&r));
+        let mut f = heaplens_analysis::folds::fold_types(flame, |r| is_folded.contains(&r));
+        // A `.gcdump`'s pseudo-nodes (`[static vars]`, `[.NET Roots]`) are
+        // frames of a type of their own, but no row: what folds into them
+        // is held by roots.
+        for (gi, &t) in groups.first.iter().enumerate() {
+            if gi < f.into_row.len() && g.type_info(t).kind == heaplens_graph::TypeKind::Pseudo {
+                let (v, c) = std::mem::take(&mut f.into_row[gi]);
+                f.into_roots.0 += v;
+                f.into_roots.1 += c;
+            }
+        }
         for r in &mut self.types {
             let gi = groups.group[r.id.0 as usize];
             if !is_folded.contains(&gi) {

@@ -949,14 +949,24 @@ mod tests {
         let s = ty(&mut b, "System.String");
         b.add_node(q, 32, 0x10, [1, 2, 3]).unwrap(); // 0
         for i in 0..3u32 {
-            b.add_node(item, 48, 0x100 + 64 * i as u64, [4 + i]).unwrap(); // 1..=3
+            b.add_node(item, 48, 0x100 + 64 * i as u64, [4 + i])
+                .unwrap(); // 1..=3
         }
         for i in 0..3u64 {
             b.add_node(s, 20, 0x400 + 32 * i, []).unwrap(); // 4..=6
         }
         b.add_node(s, 100, 0x800, []).unwrap(); // 7
+
+        // As a `.gcdump` holds statics: under a pseudo-node, no row.
+        let statics = b.add_type(TypeInfo {
+            name: "[static vars]".into(),
+            module: None,
+            kind: TypeKind::Pseudo,
+            method_table: 0,
+        });
+        b.add_node(statics, 0, 0, [7]).unwrap(); // 8
         b.add_root(0, RootKind::Static, Some("App.queue"));
-        b.add_root(7, RootKind::Static, Some("App.name"));
+        b.add_root(8, RootKind::Static, None);
         let mut o = Opened::new(
             Snapshot {
                 graph: b.finish().unwrap(),
@@ -990,7 +1000,7 @@ mod tests {
             (rows, (f.into_roots.count, f.into_roots.bytes))
         };
         // The strings under the items count with them; the static's string
-        // is held by a root only.
+        // (under the pseudo-node) is held by roots only.
         let want = (
             vec![
                 ("App.Item".to_owned(), 3, 144, 3, 60),
