@@ -257,7 +257,9 @@ pub(crate) fn table_of_segment(mem: &dyn AddressSpace, seg: u64) -> Option<u64> 
             if s == seg {
                 return Some(table);
             }
-            let next = mem.read_pointer(s + pht - ptr.bytes()).ok()?;
+            let next = mem
+                .read_pointer(s.wrapping_add(pht).wrapping_sub(ptr.bytes()))
+                .ok()?;
             if next == s || next % SEGMENT_SIZE != 0 || next == 0 {
                 return None;
             }
@@ -272,14 +274,14 @@ pub(crate) fn table_of_segment(mem: &dyn AddressSpace, seg: u64) -> Option<u64> 
 fn first_segment(mem: &dyn AddressSpace, layout: &SegmentLayout, table: u64) -> Option<(u64, u64)> {
     let ptr = layout.ptr;
     for off in (0..0x200).step_by(ptr.usize()) {
-        let Ok(p) = mem.read_pointer(table + off) else {
+        let Ok(p) = mem.read_pointer(table.wrapping_add(off)) else {
             continue;
         };
         if p == 0 || p % SEGMENT_SIZE != 0 {
             continue;
         }
         for pht in layout.handle_tables() {
-            if mem.read_pointer(p + pht).ok() == Some(table) {
+            if mem.read_pointer(p.wrapping_add(pht)).ok() == Some(table) {
                 return Some((p, pht));
             }
         }
