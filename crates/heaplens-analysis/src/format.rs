@@ -1,5 +1,16 @@
 //! Number formatting shared by the views (the CLI's tables, the web app).
 
+/// A change with its sign and thousands separators: `+1,234`, `-1,234`,
+/// `0`.
+pub fn signed_thousands(n: i64) -> String {
+    let s = thousands(n.unsigned_abs());
+    match n.signum() {
+        1 => format!("+{s}"),
+        -1 => format!("-{s}"),
+        _ => s,
+    }
+}
+
 /// An integer with thousands separators: `3,339,490`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

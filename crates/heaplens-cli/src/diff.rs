@@ -48,15 +48,6 @@ enum By {
     Retained,
 }
 
-fn signed(n: i64) -> String {
-    let s = thousands(n.unsigned_abs());
-    match n.signum() {
-        1 => format!("+{s}"),
-        -1 => format!("-{s}"),
-        _ => s,
-    }
-}
-
 pub fn run(args: &DiffArgs) -> Result<(), String> {
     let base = open_snapshot(&args.base)?;
     let current = open_snapshot(&args.current)?;
@@ -140,14 +131,16 @@ fn group_rows(s: &mut String, table: &DiffGroupTable, retained: bool) {
     let row = |r: &DiffGroupRow| -> String {
         let mut line = format!(
             "{:>12}  {:>14}  {:>25}",
-            signed(r.count_delta),
-            signed(r.bytes_delta),
+            heaplens_analysis::format::signed_thousands(r.count_delta),
+            heaplens_analysis::format::signed_thousands(r.bytes_delta),
             arrow(r.count_base, r.count_current)
         );
         if retained {
             line += &format!(
                 "  {:>14}  {:>9}",
-                r.retained_delta.map(signed).unwrap_or_default(),
+                r.retained_delta
+                    .map(heaplens_analysis::format::signed_thousands)
+                    .unwrap_or_default(),
                 percent(r.retained_delta, r.retained_base)
             );
         }
@@ -206,7 +199,9 @@ fn to_table(doc: &DiffDocument) -> String {
         let retained = if doc.retained {
             format!(
                 "  {:>14}  {:>9}  {:>31}",
-                t.retained_delta.map(signed).unwrap_or_default(),
+                t.retained_delta
+                    .map(heaplens_analysis::format::signed_thousands)
+                    .unwrap_or_default(),
                 percent(t.retained_delta, t.retained_base),
                 arrow(
                     t.retained_base.unwrap_or(0),
@@ -219,8 +214,8 @@ fn to_table(doc: &DiffDocument) -> String {
         let _ = writeln!(
             s,
             "{:>12}  {:>14}  {:>25}{retained}  {}{mark}",
-            signed(t.count_delta),
-            signed(t.bytes_delta),
+            heaplens_analysis::format::signed_thousands(t.count_delta),
+            heaplens_analysis::format::signed_thousands(t.bytes_delta),
             arrow(t.count_base, t.count_current),
             t.name
         );
@@ -233,8 +228,8 @@ fn to_table(doc: &DiffDocument) -> String {
     let _ = writeln!(
         s,
         "\ntotal: {} objects, {} bytes; {} types changed ({} new, {} vanished), {} unchanged{}; {order}",
-        signed(doc.count_delta),
-        signed(doc.bytes_delta),
+        heaplens_analysis::format::signed_thousands(doc.count_delta),
+        heaplens_analysis::format::signed_thousands(doc.bytes_delta),
         doc.changed_types,
         doc.new_types,
         doc.vanished_types,

@@ -140,8 +140,8 @@ fn to_text(d: &FindingsDocument, top: usize) -> String {
             let _ = write!(
                 evidence,
                 "; growth {} objects, {} bytes",
-                signed(go),
-                signed(gb)
+                heaplens_analysis::format::signed_thousands(go),
+                heaplens_analysis::format::signed_thousands(gb)
             );
         }
         let _ = writeln!(s, "{evidence}");
@@ -169,16 +169,6 @@ fn to_text(d: &FindingsDocument, top: usize) -> String {
         let _ = writeln!(s, "  {:<28} {what}; reports at {}", r.pattern, r.threshold);
     }
     s
-}
-
-/// `+1,234` or `-1,234`.
-fn signed(n: i64) -> String {
-    let s = thousands(n.unsigned_abs());
-    if n < 0 {
-        format!("-{s}")
-    } else {
-        format!("+{s}")
-    }
 }
 
 /// A path's types with a run of one type written once, with its length

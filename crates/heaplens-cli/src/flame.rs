@@ -90,15 +90,6 @@ pub fn run(args: &FlameArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn signed(n: i64) -> String {
-    let s = thousands(n.unsigned_abs());
-    match n.signum() {
-        1 => format!("+{s}"),
-        -1 => format!("-{s}"),
-        _ => s,
-    }
-}
-
 fn to_text(doc: &FlameDocument, depth: u32) -> String {
     use std::fmt::Write;
     let mut s = String::new();
@@ -114,7 +105,9 @@ fn to_text(doc: &FlameDocument, depth: u32) -> String {
                 doc.file,
                 thousands(bt.bytes),
                 thousands(doc.total.bytes),
-                signed(doc.total.bytes as i64 - bt.bytes as i64)
+                heaplens_analysis::format::signed_thousands(
+                    doc.total.bytes as i64 - bt.bytes as i64
+                )
             );
         }
         _ => {
@@ -163,7 +156,7 @@ fn to_text(doc: &FlameDocument, depth: u32) -> String {
                 "{:>14}  {:>14}  {:>14}  {indent}{}{merged}",
                 thousands(f.base_bytes.unwrap_or(0)),
                 thousands(f.bytes),
-                signed(f.delta_bytes.unwrap_or(0)),
+                heaplens_analysis::format::signed_thousands(f.delta_bytes.unwrap_or(0)),
                 f.name
             );
         } else {

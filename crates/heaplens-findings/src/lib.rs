@@ -250,7 +250,7 @@ impl Pattern {
                 ..t(
                     0,
                     0,
-                    "of the heap retained by one object (two dumps: grown by)",
+                    "of the heap retained by one object (with two dumps: that much gained)",
                 )
             },
             Pattern::TypeGrowth => Threshold {
@@ -577,8 +577,12 @@ fn merge_generic(heap: &Heap, found: Vec<Finding>) -> Vec<Finding> {
                         label: format!("grew with it: {what}"),
                         value: format!(
                             "{} objects, {} retained bytes",
-                            signed(f.growth_objects().unwrap_or(0)),
-                            signed(f.growth_bytes().unwrap_or(0))
+                            heaplens_analysis::format::signed_thousands(
+                                f.growth_objects().unwrap_or(0)
+                            ),
+                            heaplens_analysis::format::signed_thousands(
+                                f.growth_bytes().unwrap_or(0)
+                            )
                         ),
                     });
                 }
@@ -593,15 +597,6 @@ fn merge_generic(heap: &Heap, found: Vec<Finding>) -> Vec<Finding> {
 /// Thousands separators.
 pub(crate) fn thousands(n: u64) -> String {
     heaplens_analysis::format::thousands(n)
-}
-
-fn signed(n: i64) -> String {
-    let s = thousands(n.unsigned_abs());
-    if n < 0 {
-        format!("-{s}")
-    } else {
-        format!("+{s}")
-    }
 }
 
 /// The verdict in one line.
@@ -637,7 +632,7 @@ fn verdict(
             o.subject,
             thousands(b.map_or(0, |b| b.0)),
             thousands(o.objects),
-            signed(grown_objects)
+            heaplens_analysis::format::signed_thousands(grown_objects)
         ),
     }
 }

@@ -54,15 +54,6 @@ fn path_view(dispatch: &Callback<Action>, id: DumpId, p: &RootPath) -> Html {
     }
 }
 
-fn signed(n: i64) -> String {
-    let s = thousands(n.unsigned_abs());
-    if n < 0 {
-        format!("−{s}")
-    } else {
-        format!("+{s}")
-    }
-}
-
 fn finding_view(dispatch: &Callback<Action>, id: DumpId, f: &FindingEntry) -> Html {
     let holder = f.holder.as_ref().map(|h| {
         let type_id = h.type_id;
@@ -75,7 +66,7 @@ fn finding_view(dispatch: &Callback<Action>, id: DumpId, f: &FindingEntry) -> Ht
     });
     let growth = match (f.growth_objects, f.growth_retained_bytes) {
         (Some(o), Some(b)) => html! {
-            <tr><th scope="row">{ "Growth" }</th><td class="num">{ signed(o) }</td><td class="num">{ signed(b) }</td></tr>
+            <tr><th scope="row">{ "Growth" }</th><td class="num">{ crate::format::signed_thousands(o) }</td><td class="num">{ crate::format::signed_thousands(b) }</td></tr>
         },
         _ => html! {},
     };
