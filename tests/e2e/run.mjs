@@ -1409,10 +1409,11 @@ async function main() {
       await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
       // Strings: the document, its rows, its export with and without values.
       await page.click("#tab-strings");
-      await page.waitForSelector("#duplicate-strings .dup", { timeout: TIMEOUT });
+      await page.waitForSelector("#duplicate-strings .trow", { timeout: TIMEOUT });
       const strings = cliJson(["strings", "--json", file]);
-      const rows = await page.$$eval("#duplicate-strings .dup", (r) => r.map((x) => ({ copies: Number(x.dataset.copies), wasted: Number(x.dataset.wasted) })));
+      const rows = (await allRows("#duplicate-strings")).map((x) => ({ copies: Number(x.copies), wasted: Number(x.wasted) }));
       eq(rows, strings.duplicates.map((d) => ({ copies: d.copies, wasted: d.wasted_bytes })), "duplicate strings rows");
+      await page.$eval("#duplicate-strings .tbody", (el) => { el.scrollTop = 0; });
       eq(await page.getAttribute("#export-json", "data-values"), "true", "the strings export says it carries values");
       let dl = await downloadOf("#export-json");
       eq(withoutFiles(JSON.parse(dl.text)), withoutFiles(strings), "strings export");
@@ -1434,19 +1435,21 @@ async function main() {
       assert(decodeURIComponent(page.url()).includes(`q=${needle}`) || page.url().includes("q="), `the URL keeps the search: ${page.url()}`);
       // A copy opens in the inspector: a string's text.
       const example = strings.duplicates[0].example;
-      await page.click(`#duplicate-strings .dup >> nth=0 >> .objlink`);
+      await page.$eval("#duplicate-strings .tbody", (el) => { el.scrollTop = 0; });
+      await page.click(`#duplicate-strings .trow[data-index="0"] .objlink`);
       await page.waitForSelector(`#inspector[data-node="${example.node}"] #object-type`, { timeout: TIMEOUT });
       dl = await downloadOf("#export-json");
       eq(withoutFiles(JSON.parse(dl.text)), withoutFiles(cliJson(["object", "--json", file, example.address])), "a duplicate string in the inspector");
       assert((await page.textContent("#object-string")).startsWith(strings.duplicates[0].text.replace(/…$/, "")), "the string's text");
       // Waste.
       await page.click("#tab-waste");
-      await page.waitForSelector("#waste-types", { timeout: TIMEOUT });
+      await page.waitForSelector("#waste-types .trow", { timeout: TIMEOUT });
       const waste = cliJson(["waste", "--json", file]);
       eq(await page.getAttribute("#export-json", "data-values"), "false", "the waste export says it carries no values");
       assert(!(await page.$("#export-no-values")), "no second export for a document without values");
       eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(waste), "waste export");
-      eq(await page.$$eval("#waste-types .waste-type", (r) => r.map((x) => Number(x.dataset.wasted))), waste.types.map((t) => t.wasted_bytes), "waste rows");
+      eq((await allRows("#waste-types")).map((x) => [Number(x.typeId), Number(x.wasted)]), waste.types.map((t) => [t.type_id, t.wasted_bytes]), "waste rows");
+      await page.$eval("#waste-types .tbody", (el) => { el.scrollTop = 0; });
       await shot("22-waste");
       // Instances of a type, from its detail: paged, sorted by the engine.
       const stats = cliJson(["stats", "--json", file]);
@@ -1840,11 +1843,12 @@ async function main() {
         await assertNoError();
         eq(await scratchFilesSettled(copies), copies, `scratch files while ${basename(f)} is open`);
         await page.click("#tab-strings");
-        await page.waitForSelector("#duplicate-strings .dup", { timeout: TIMEOUT });
-        const rows = await page.$$eval("#duplicate-strings .dup", (r) => r.map((x) => ({ copies: Number(x.dataset.copies), wasted: Number(x.dataset.wasted) })));
+        await page.waitForSelector("#duplicate-strings .trow", { timeout: TIMEOUT });
+        const rows = (await allRows("#duplicate-strings")).map((x) => ({ copies: Number(x.copies), wasted: Number(x.wasted) }));
         eq(rows, strings.duplicates.map((d) => ({ copies: d.copies, wasted: d.wasted_bytes })), `duplicate strings of ${basename(f)}`);
+        await page.$eval("#duplicate-strings .tbody", (el) => { el.scrollTop = 0; });
         if (f === zst) await shot("26-strings-from-zst");
-        await page.click(`#duplicate-strings .dup >> nth=0 >> .objlink`);
+        await page.click(`#duplicate-strings .trow[data-index="0"] .objlink`);
         await page.waitForSelector(`#inspector[data-node="${example.node}"] #object-type`, { timeout: TIMEOUT });
         eq(withoutFiles(JSON.parse((await downloadOf("#export-json")).text)), withoutFiles(object), `a string of ${basename(f)} in the inspector`);
         if (f === zst) await shot("27-inspector-from-zst");

@@ -22,6 +22,7 @@
 //! [`protocol`]. Both, the reducer, the route and the table's model are
 //! plain Rust, built and tested natively as well.
 
+pub mod contents_rows;
 pub mod eta;
 pub mod flame;
 pub mod format;

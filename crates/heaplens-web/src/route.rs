@@ -76,7 +76,8 @@ pub enum Screen {
         /// The object.
         node: NodeId,
     },
-    /// Duplicate strings (the search in the table's filter).
+    /// Duplicate strings (the search in the filter `q`, the duplicates' sort
+    /// in `sort`).
     Strings {
         /// The dump.
         dump: usize,
@@ -108,7 +109,8 @@ pub struct Route {
     /// The session's dumps.
     pub dumps: Vec<DumpKey>,
     /// The sort and filter of the screen's table (the type table for a
-    /// dump's screens, the comparison's table for a comparison).
+    /// dump's screens, the waste table for its waste, the comparison's
+    /// table for a comparison).
     pub table: TableView,
     /// The grouping of the screen's table (`None`: one row per type).
     pub group: Option<GroupKind>,

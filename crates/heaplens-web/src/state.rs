@@ -514,6 +514,10 @@ pub enum Action {
     TypesView(TableView),
     /// The comparison table's sort or filter.
     DiffView(TableView),
+    /// The duplicate-strings table's sort or filter.
+    StringsView(TableView),
+    /// The waste table's sort or filter.
+    WasteView(TableView),
     /// The flame graph's measure.
     FlameBy(FlameMeasure),
     /// Group the type tables (`None`: one row per type).
@@ -571,6 +575,11 @@ pub struct AppState {
     pub instances_view: InstancesView,
     /// The strings view's search.
     pub strings_search: String,
+    /// The duplicate-strings table's sort and filter (the sort is in the
+    /// URL; its `q` is the search).
+    pub strings_view: TableView,
+    /// The waste table's sort and filter.
+    pub waste_view: TableView,
     /// The object and the type's instances looked at last in each dump
     /// (they keep their tabs).
     pub last_object: HashMap<DumpId, NodeId>,
@@ -623,6 +632,8 @@ impl AppState {
             contents: HashMap::new(),
             instances_view: InstancesView::default(),
             strings_search: String::new(),
+            strings_view: TableView::default(),
+            waste_view: TableView::default(),
             last_object: HashMap::new(),
             last_instances: HashMap::new(),
             export_pending: None,
@@ -817,6 +828,8 @@ impl AppState {
             }
             Action::TypesView(v) => self.types_view = v,
             Action::DiffView(v) => self.diff_view = v,
+            Action::StringsView(v) => self.strings_view = v,
+            Action::WasteView(v) => self.waste_view = v,
             Action::FlameBy(by) => {
                 self.flame_by = by;
                 self.request_diff_flame();
@@ -1595,9 +1608,13 @@ impl AppState {
             Screen::Object { dump, node } => self.show_dump(ids[dump], Tab::Object(node)),
             Screen::Strings { dump } => {
                 self.strings_search = r.table.filter.clone();
+                self.strings_view.sort = r.table.sort.clone();
                 self.show_dump(ids[dump], Tab::Strings);
             }
-            Screen::Waste { dump } => self.show_dump(ids[dump], Tab::Waste),
+            Screen::Waste { dump } => {
+                self.waste_view = r.table.clone();
+                self.show_dump(ids[dump], Tab::Waste);
+            }
             Screen::Findings { dump } => self.show_dump(ids[dump], Tab::Findings),
             Screen::Compare { base, current } => {
                 self.diff_view = r.table.clone();
@@ -1658,11 +1675,11 @@ impl AppState {
                     Tab::Strings => (
                         Screen::Strings { dump },
                         TableView {
-                            sort: None,
+                            sort: self.strings_view.sort.clone(),
                             filter: self.strings_search.clone(),
                         },
                     ),
-                    Tab::Waste => (Screen::Waste { dump }, TableView::default()),
+                    Tab::Waste => (Screen::Waste { dump }, self.waste_view.clone()),
                     Tab::Findings => (Screen::Findings { dump }, TableView::default()),
                 },
             },

@@ -3,11 +3,14 @@
 //! size) and the type that holds most copies; and a search of the
 //! strings by substring, in this page's engine (nothing leaves the
 //! machine). The document is `heaplens strings FILE [--search TEXT]
-//! --json`'s.
+//! --json`'s. The duplicates are the one table (sort, filter, keyboard,
+//! CSV); Enter or a click on one opens a copy of it in the inspector.
 
-use super::common::card;
+use super::common::{card, Same};
 use super::contents::{answer, export_bar, object_link};
+use super::table::DataTable;
 use super::use_ctx;
+use crate::contents_rows::DuplicateRowView;
 use crate::format::{bytes, percent, thousands};
 use crate::protocol::{ContentsDoc, DumpId};
 use crate::state::{Action, Tab};
@@ -97,32 +100,94 @@ pub fn strings(p: &StringsProps) -> Html {
                     }
                 </div>
             }
-            <h3>{ format!("Duplicate strings: the {} values wasting most", d.duplicates.len()) }</h3>
-            <div class="table-scroll"><table class="simple dup-table" id="duplicate-strings">
-                <thead><tr>
-                    <th scope="col">{ "Value" }</th>
-                    <th scope="col" class="num">{ "Copies" }</th>
-                    <th scope="col" class="num">{ "Size" }</th>
-                    <th scope="col" class="num" aria-sort="descending">{ "Wasted" }</th>
-                    <th scope="col">{ "Held most by" }</th>
-                    <th scope="col">{ "A copy" }</th>
-                </tr></thead>
-                <tbody>
-                    { for d.duplicates.iter().map(|g| html! {
-                        <tr class="dup" data-copies={g.copies.to_string()} data-wasted={g.wasted_bytes.to_string()} data-size={g.size.to_string()}>
-                            <td class="mono stext" title={g.text.clone()}>{ if d.values { quoted(&g.text, g.truncated) } else { format!("({} characters, text not shown)", g.length) } }</td>
-                            <td class="num">{ thousands(g.copies) }</td>
-                            <td class="num">{ thousands(g.size) }</td>
-                            <td class="num">{ thousands(g.wasted_bytes) }</td>
-                            <td>{ match &g.holder {
-                                Some(h) => html! { <span title={format!("{} copies", h.copies)}>{ format!("{} ({})", h.type_name, thousands(h.copies)) }</span> },
-                                None => html! { <span class="muted">{ "roots only" }</span> },
-                            } }</td>
-                            <td>{ object_link(dispatch, id, &g.example, "") }</td>
-                        </tr>
-                    }) }
-                </tbody>
-            </table></div>
+            <h3 id="duplicate-strings-h">{ format!("Duplicate strings: the {} values wasting most", d.duplicates.len()) }</h3>
+            <DuplicateTable dump={id} doc={Same(doc.clone())} />
         </section>
+    }
+}
+
+fn cell(r: &DuplicateRowView, col: &str) -> Html {
+    let d = &r.dup;
+    match col {
+        "value" => {
+            html! { <span class="stext" title={r.values.then(|| d.text.clone())}>{ r.shown() }</span> }
+        }
+        "copies" => html! { { thousands(d.copies) } },
+        "size" => html! { { thousands(d.size) } },
+        "wasted" => html! { { thousands(d.wasted_bytes) } },
+        "holder" => match &d.holder {
+            Some(h) => {
+                html! { <span class="mono" title={format!("{} ({} copies)", h.type_name, h.copies)}>{ r.holder() }</span> }
+            }
+            None => html! { <span class="muted">{ "roots only" }</span> },
+        },
+        // The row opens the copy (Enter, a click): its type and address.
+        "example" => html! {
+            <span class="objlink" data-node={d.example.node.0.to_string()} data-address={d.example.address.to_string()}
+                title={format!("Open {} at {} in the inspector (Enter)", d.example.type_name, d.example.address)}>
+                <span class="objtype">{ &d.example.type_name }</span>
+                <span class="addr">{ d.example.address.to_string() }</span>
+            </span>
+        },
+        _ => html! {},
+    }
+}
+
+fn data(r: &DuplicateRowView) -> Vec<(&'static str, String)> {
+    let d = &r.dup;
+    vec![
+        ("data-copies", d.copies.to_string()),
+        ("data-size", d.size.to_string()),
+        ("data-wasted", d.wasted_bytes.to_string()),
+        ("data-length", d.length.to_string()),
+        ("data-node", d.example.node.0.to_string()),
+    ]
+}
+
+/// Properties of [`DuplicateTable`].
+#[derive(Properties, PartialEq)]
+struct DuplicateTableProps {
+    dump: DumpId,
+    /// The strings document.
+    doc: Same<ContentsDoc>,
+}
+
+/// The duplicate values in the one table.
+#[function_component(DuplicateTable)]
+fn duplicate_table(p: &DuplicateTableProps) -> Html {
+    let ctx = use_ctx();
+    let columns = use_memo((), |_| DuplicateRowView::columns());
+    let rows = use_memo(p.doc.clone(), |d| match &*d.0 {
+        ContentsDoc::Strings(s) => DuplicateRowView::rows(s),
+        _ => Vec::new(),
+    });
+    let dump = p.dump;
+    let on_activate = {
+        let rows = rows.clone();
+        let dispatch = ctx.dispatch.clone();
+        Callback::from(move |pos: usize| {
+            if let Some(r) = rows.get(pos) {
+                dispatch.emit(Action::ShowDump(dump, Tab::Object(r.dup.example.node)));
+            }
+        })
+    };
+    let base = ctx
+        .state
+        .dump(dump)
+        .map(|d| {
+            d.name
+                .rsplit_once('.')
+                .map_or(d.name.as_str(), |(b, _)| b)
+                .to_owned()
+        })
+        .unwrap_or_default();
+    html! {
+        <DataTable<DuplicateRowView> id="duplicate-strings" label="Duplicate strings" class="cols-dups"
+            rows={rows} columns={columns} cell={cell as fn(&DuplicateRowView, &str) -> Html}
+            data={data as fn(&DuplicateRowView) -> Vec<(&'static str, String)>}
+            view={ctx.state.strings_view.clone()} default_sort={DuplicateRowView::default_sort()}
+            on_view={ctx.dispatch.reform(Action::StringsView)} on_activate={Some(on_activate)}
+            noun="duplicate values" filter_by="value" csv_name={format!("{base}-duplicate-strings.csv")}
+            describe={Some((|r: &DuplicateRowView| r.describe()) as fn(&DuplicateRowView) -> String)} />
     }
 }

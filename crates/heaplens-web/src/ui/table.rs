@@ -75,6 +75,9 @@ pub struct DataTableProps<R: TableRow> {
     pub on_activate: Option<Callback<usize>>,
     /// What the rows are ("types").
     pub noun: AttrValue,
+    /// What of a row the filter matches ("name", "value").
+    #[prop_or(AttrValue::Static("name"))]
+    pub filter_by: AttrValue,
     /// The CSV file's name.
     pub csv_name: AttrValue,
     /// More in the toolbar.
@@ -103,6 +106,7 @@ impl<R: TableRow> PartialEq for DataTableProps<R> {
             && self.on_view == o.on_view
             && self.on_activate == o.on_activate
             && self.noun == o.noun
+            && self.filter_by == o.filter_by
             && self.csv_name == o.csv_name
             && self.extra == o.extra
             && self.describe.map(|f| f as usize) == o.describe.map(|f| f as usize)
@@ -466,9 +470,9 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
     html! {
         <div class="datatable">
             <div class="toolbar">
-                <label for={filter_id.clone()} class="visually-hidden">{ format!("Filter {} by name", p.noun) }</label>
-                <input type="search" id={filter_id.clone()} class="filter" placeholder={format!("Filter {} by name (regex)…", p.noun)}
-                    title="A regular expression, as heaplens stats --filter reads it: matched anywhere in the name, case sensitive ((?i) for not)"
+                <label for={filter_id.clone()} class="visually-hidden">{ format!("Filter {} by {}", p.noun, p.filter_by) }</label>
+                <input type="search" id={filter_id.clone()} class="filter" placeholder={format!("Filter {} by {} (regex)…", p.noun, p.filter_by)}
+                    title={format!("A regular expression, as heaplens stats --filter reads it: matched anywhere in the {}, case sensitive ((?i) for not)", p.filter_by)}
                     value={p.view.filter.clone()} {oninput} autocomplete="off" spellcheck="false"
                     aria-invalid={filter.error.is_some().then_some("true")}
                     aria-describedby={filter.error.is_some().then(|| format!("{id}-filter-error"))} />
