@@ -30,6 +30,22 @@ pub trait TableRow: 'static {
     }
 }
 
+/// The rows of a group table (a dump's types grouped, or a comparison's):
+/// made from the engine's table, in its order, with their columns. One
+/// component shows either (`ui::groups`).
+pub trait GroupRows: TableRow + Clone + Sized {
+    /// The engine's table.
+    type Table: Clone + PartialEq + 'static;
+    /// The rows of `table`, in its order.
+    fn rows(table: &Self::Table) -> Vec<Self>;
+    /// What the engine says about `table` (groups it could not make…).
+    fn notes(table: &Self::Table) -> &[String];
+    /// The columns.
+    fn columns() -> Vec<ColumnSpec<Self>>;
+    /// The engine's order.
+    fn default_sort() -> Sort;
+}
+
 /// The table's filter, read as the CLI reads `--filter`: a regular
 /// expression of the `regex` crate, matched anywhere in the name, case
 /// sensitive (`(?i)` makes it not). Spaces around it are dropped. Text that
@@ -746,7 +762,6 @@ pub struct GroupRowView {
     pub pos: usize,
     /// The group's row.
     pub row: heaplens_results::groups::GroupRow,
-    lower: String,
 }
 
 fn opt(v: Option<u64>) -> String {
@@ -763,7 +778,6 @@ impl GroupRowView {
             .map(|(pos, r)| GroupRowView {
                 pos,
                 row: r.clone(),
-                lower: r.name.to_lowercase(),
             })
             .collect()
     }
@@ -855,12 +869,30 @@ impl GroupRowView {
     }
 }
 
+/// A group's name is what the filter matches, as the CLI's `--filter`
+/// reads a type's (case sensitive; `(?i)` makes it not).
 impl TableRow for GroupRowView {
     fn filter_text(&self) -> &str {
-        &self.lower
+        &self.row.name
     }
     fn key(&self) -> String {
         self.pos.to_string()
+    }
+}
+
+impl GroupRows for GroupRowView {
+    type Table = heaplens_results::groups::GroupTable;
+    fn rows(table: &Self::Table) -> Vec<Self> {
+        GroupRowView::rows(table)
+    }
+    fn notes(table: &Self::Table) -> &[String] {
+        &table.notes
+    }
+    fn columns() -> Vec<ColumnSpec<Self>> {
+        GroupRowView::columns()
+    }
+    fn default_sort() -> Sort {
+        GroupRowView::default_sort()
     }
 }
 
@@ -898,7 +930,6 @@ pub struct DiffGroupRowView {
     pub pos: usize,
     /// The group's row.
     pub row: heaplens_results::groups::DiffGroupRow,
-    lower: String,
 }
 
 impl DiffGroupRowView {
@@ -960,7 +991,6 @@ impl DiffGroupRowView {
             .map(|(pos, r)| DiffGroupRowView {
                 pos,
                 row: r.clone(),
-                lower: r.name.to_lowercase(),
             })
             .collect()
     }
@@ -1056,10 +1086,26 @@ impl DiffGroupRowView {
 
 impl TableRow for DiffGroupRowView {
     fn filter_text(&self) -> &str {
-        &self.lower
+        &self.row.name
     }
     fn key(&self) -> String {
         self.pos.to_string()
+    }
+}
+
+impl GroupRows for DiffGroupRowView {
+    type Table = heaplens_results::groups::DiffGroupTable;
+    fn rows(table: &Self::Table) -> Vec<Self> {
+        DiffGroupRowView::rows(table)
+    }
+    fn notes(table: &Self::Table) -> &[String] {
+        &table.notes
+    }
+    fn columns() -> Vec<ColumnSpec<Self>> {
+        DiffGroupRowView::columns()
+    }
+    fn default_sort() -> Sort {
+        DiffGroupRowView::default_sort()
     }
 }
 
@@ -1226,6 +1272,33 @@ mod tests {
     }
 
     #[test]
+    fn a_group_tables_filter_is_the_clis_regular_expression_on_the_name() {
+        let table: heaplens_results::groups::GroupTable =
+            serde_json::from_value(serde_json::json!({
+                "by": "namespace", "overlapping": false, "notes": [],
+                "rows": [
+                    { "name": "System.Collections.Generic", "type_ids": [1], "count": 3, "bytes": 90 },
+                    { "name": "MyApp.Telemetry", "type_ids": [2], "count": 1, "bytes": 400 },
+                    { "name": "System", "type_ids": [3], "count": 9, "bytes": 300 }
+                ]
+            }))
+            .expect("a group table");
+        let rows = <GroupRowView as GroupRows>::rows(&table);
+        let cols = <GroupRowView as GroupRows>::columns();
+        let shown = |f: &str| {
+            let view = TableView {
+                sort: Some(Sort::new("bytes", true)),
+                filter: f.into(),
+            };
+            order(&rows, &cols, &view, &GroupRowView::default_sort())
+        };
+        // Case sensitive, as `heaplens stats --filter`; `(?i)` is not.
+        assert_eq!(shown("^System"), [2, 0]);
+        assert_eq!(shown("system"), Vec::<u32>::new());
+        assert_eq!(shown("(?i)telemetry"), [1]);
+    }
+
+    #[test]
     fn a_comparison_group_lists_its_types_matched_by_name() {
         let row = |id: u32, name: &str, count: u64, bytes: u64| TypeStatsRow {
             id: TypeId(id),
@@ -1253,11 +1326,7 @@ mod tests {
                 "count_delta": 3, "bytes_delta": 4068
             }))
             .expect("a group row");
-        let view = DiffGroupRowView {
-            pos: 0,
-            row: group,
-            lower: String::new(),
-        };
+        let view = DiffGroupRowView { pos: 0, row: group };
         let m = view.members(
             |t| base.iter().find(|r| r.id == t),
             |t| current.iter().find(|r| r.id == t),

@@ -6,6 +6,7 @@
 
 use super::common::{card, dump_label, dump_time_text, PartialBanner, Same};
 use super::flame::FlameGraph;
+use super::groups::GroupTable;
 use super::overview::file_time;
 use super::table::DataTable;
 use super::types::group_select;
@@ -181,24 +182,10 @@ pub fn compare() -> Html {
             .map(|d| DiffRowView::rows(&d.0))
             .unwrap_or_default()
     });
-    let group_columns = use_memo((), |_| DiffGroupRowView::columns());
     let grouped = match (&s.comparison, s.diff_group) {
         (Some(c), Some(by)) => s.diff_groups.get(&(c.base, c.current, by)).cloned(),
         _ => None,
     };
-    let group_rows = use_memo(
-        match &grouped {
-            Some(Pending::Ready(t)) => Some(Same(t.clone())),
-            _ => None,
-        },
-        |t| {
-            t.as_ref()
-                .map(|t| DiffGroupRowView::rows(&t.0))
-                .unwrap_or_default()
-        },
-    );
-    // The group opened to its types (by grouping and place in its table).
-    let open_group = use_state_eq(|| None::<(heaplens_results::groups::GroupKind, usize)>);
     let Some(c) = s.comparison.clone() else {
         return html! {
             <section class="card">
@@ -360,29 +347,16 @@ pub fn compare() -> Html {
                                 extra={html! { <span class="muted">{ format!("· {} unchanged", thousands(d.unchanged_types)) }</span> }} />
                         },
                         (Some(by), Some(Pending::Ready(t))) => {
-                            let on_group = {
-                                let open_group = open_group.clone();
-                                let group_rows = group_rows.clone();
-                                Callback::from(move |pos: usize| {
-                                    let g = group_rows.get(pos).map(|r| (by, r.pos));
-                                    open_group.set(if *open_group == g { None } else { g });
-                                })
+                            let members = {
+                                let (b, cur, dispatch) = (b.clone(), cur.clone(), ctx.dispatch.clone());
+                                Callback::from(move |g: DiffGroupRowView| group_members(&g, &b, &cur, base, current, &dispatch))
                             };
-                            let members = open_group
-                                .filter(|(k, _)| *k == by)
-                                .and_then(|(_, pos)| group_rows.iter().find(|r| r.pos == pos))
-                                .map(|g| group_members(g, b, cur, base, current, &ctx.dispatch));
                             html! {
-                                <>
-                                    { for t.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
-                                    <DataTable<DiffGroupRowView> id="diff-group-table" label={format!("Groups by {}", by.as_str())} class="cols-diffgroups"
-                                        rows={group_rows.clone()} columns={group_columns.clone()} cell={group_cell as fn(&DiffGroupRowView, &str) -> Html}
-                                        data={group_data as fn(&DiffGroupRowView) -> Vec<(&'static str, String)>}
-                                        view={s.diff_view.clone()} default_sort={DiffGroupRowView::default_sort()}
-                                        on_view={ctx.dispatch.reform(Action::DiffView)} on_activate={Some(on_group)}
-                                        noun="groups" csv_name={format!("heaplens-comparison-{}.csv", by.as_str())} />
-                                    { members.unwrap_or_default() }
-                                </>
+                                <GroupTable<DiffGroupRowView> id="diff-group-table" label={format!("Groups by {}", by.as_str())} class="cols-diffgroups"
+                                    {by} table={Same(t)} cell={group_cell as fn(&DiffGroupRowView, &str) -> Html}
+                                    data={group_data as fn(&DiffGroupRowView) -> Vec<(&'static str, String)>}
+                                    view={s.diff_view.clone()} on_view={ctx.dispatch.reform(Action::DiffView)}
+                                    csv_name={format!("heaplens-comparison-{}.csv", by.as_str())} {members} />
                             }
                         }
                         (Some(_), Some(Pending::Failed(e))) => html! {

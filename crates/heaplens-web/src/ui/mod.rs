@@ -35,6 +35,7 @@ mod dumpbar;
 mod failure;
 mod findings;
 mod flame;
+mod groups;
 mod inspector;
 mod instances;
 mod landing;

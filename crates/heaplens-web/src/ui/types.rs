@@ -6,6 +6,7 @@
 //! FoldPats and Fold %, computed by the worker).
 
 use super::common::Same;
+use super::groups::GroupTable;
 use super::overview::retained_status;
 use super::table::{DataTable, RowAction};
 use super::use_ctx;
@@ -176,6 +177,34 @@ fn group_data(r: &GroupRowView) -> Vec<(&'static str, String)> {
     d
 }
 
+/// An opened group's types, each with its objects and bytes, each opening
+/// its detail.
+fn group_members(
+    g: &GroupRowView,
+    loaded: Option<&crate::state::Loaded>,
+    id: DumpId,
+    dispatch: &Callback<Action>,
+) -> Html {
+    let g = &g.row;
+    html! {
+        <section class="card members" id="group-members" aria-label={format!("Types in {}", g.name)}>
+            <h3>{ format!("{} — {} types", g.name, g.type_ids.len()) }</h3>
+            <ul>
+                { for g.type_ids.iter().map(|&t| {
+                    let row = loaded.and_then(|l| l.row(t));
+                    let name = row.map(|r| r.name.clone()).unwrap_or_else(|| format!("type {}", t.0));
+                    let figures = row.map(|r| format!(" · {} objects · {} bytes", thousands(r.count), thousands(r.bytes))).unwrap_or_default();
+                    html! {
+                        <li><button class="linklike" data-id={t.0.to_string()}
+                            onclick={dispatch.reform(move |_| Action::ShowDump(id, Tab::Detail(t)))}>{ name }</button>
+                            <span class="muted">{ figures }</span></li>
+                    }
+                }) }
+            </ul>
+        </section>
+    }
+}
+
 /// Properties of [`Types`].
 #[derive(Properties, PartialEq)]
 pub struct TypesProps {
@@ -317,23 +346,10 @@ pub fn types(p: &TypesProps) -> Html {
                 .unwrap_or_default()
         },
     );
-    let group_columns = use_memo((), |_| GroupRowView::columns());
     let grouped = ctx
         .state
         .types_group
         .and_then(|by| ctx.state.groups.get(&(p.id, by)).cloned());
-    let group_rows = use_memo(
-        match &grouped {
-            Some(Pending::Ready(t)) => Some(Same(t.clone())),
-            _ => None,
-        },
-        |t| {
-            t.as_ref()
-                .map(|t| GroupRowView::rows(&t.0))
-                .unwrap_or_default()
-        },
-    );
-    let open_group = use_state_eq(|| None::<usize>);
     let Some(d) = d else { return html! {} };
     let id = p.id;
     let on_activate = {
@@ -400,45 +416,18 @@ pub fn types(p: &TypesProps) -> Html {
             </>
         },
         (Some(by), Some(Pending::Ready(table))) => {
-            let on_group = {
-                let open_group = open_group.clone();
-                let group_rows = group_rows.clone();
-                Callback::from(move |pos: usize| {
-                    let g = group_rows.get(pos).map(|r| r.pos);
-                    open_group.set(if *open_group == g { None } else { g });
+            let members = {
+                let (loaded, dispatch) = (d.loaded.clone(), ctx.dispatch.clone());
+                Callback::from(move |g: GroupRowView| {
+                    group_members(&g, loaded.as_deref(), id, &dispatch)
                 })
             };
-            let members = open_group.and_then(|g| table.rows.get(g)).map(|g| {
-                let stats = d.loaded.clone();
-                html! {
-                    <section class="card members" id="group-members" aria-label={format!("Types in {}", g.name)}>
-                        <h3>{ format!("{} — {} types", g.name, g.type_ids.len()) }</h3>
-                        <ul>
-                            { for g.type_ids.iter().map(|&t| {
-                                let row = stats.as_ref().and_then(|l| l.row(t).cloned());
-                                let name = row.as_ref().map(|r| r.name.clone()).unwrap_or_else(|| format!("type {}", t.0));
-                                let figures = row.map(|r| format!(" · {} objects · {} bytes", thousands(r.count), thousands(r.bytes))).unwrap_or_default();
-                                html! {
-                                    <li><button class="linklike" data-id={t.0.to_string()}
-                                        onclick={ctx.dispatch.reform(move |_| Action::ShowDump(id, Tab::Detail(t)))}>{ name }</button>
-                                        <span class="muted">{ figures }</span></li>
-                                }
-                            }) }
-                        </ul>
-                    </section>
-                }
-            });
             html! {
-                <>
-                    { for table.notes.iter().map(|n| html! { <p class="note">{ n }</p> }) }
-                    <DataTable<GroupRowView> id="group-table" label={format!("Types of {} by {}", d.name, by.as_str())} class="cols-groups"
-                        rows={group_rows.clone()} columns={group_columns.clone()} cell={group_cell as fn(&GroupRowView, &str) -> Html}
-                        data={group_data as fn(&GroupRowView) -> Vec<(&'static str, String)>}
-                        view={ctx.state.types_view.clone()} default_sort={GroupRowView::default_sort()}
-                        on_view={ctx.dispatch.reform(Action::TypesView)} on_activate={Some(on_group)}
-                        noun="groups" csv_name={format!("{base}-{}.csv", by.as_str())} />
-                    { members.unwrap_or_default() }
-                </>
+                <GroupTable<GroupRowView> id="group-table" label={format!("Types of {} by {}", d.name, by.as_str())} class="cols-groups"
+                    {by} table={Same(table)} cell={group_cell as fn(&GroupRowView, &str) -> Html}
+                    data={group_data as fn(&GroupRowView) -> Vec<(&'static str, String)>}
+                    view={ctx.state.types_view.clone()} on_view={ctx.dispatch.reform(Action::TypesView)}
+                    csv_name={format!("{base}-{}.csv", by.as_str())} {members} />
             }
         }
         (Some(_), Some(Pending::Failed(e))) => html! {
