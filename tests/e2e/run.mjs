@@ -118,6 +118,25 @@ function decimalBytes(n) {
   return `${v.toFixed(d)} ${units[u]}`;
 }
 
+/** RFC 4180 CSV (quoted fields may hold commas, quotes and line breaks; lines end in CRLF), parsed here. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(field); field = ""; }
+    else if (c === "\r" && text[i + 1] === "\n") { row.push(field); rows.push(row); row = []; field = ""; i++; }
+    else field += c;
+  }
+  if (field !== "" || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
 /** Decompresses a corpus .zst into the cache (once). */
 function unzst(path) {
   const out = join(CACHE, basename(dirname(path)) + "-" + basename(path).replace(/\.zst$/, ""));
@@ -1531,6 +1550,64 @@ async function main() {
         if (inv.target) eq(Number(await page.getAttribute("#object-delegate .invocation .objlink", "data-node")), inv.target.node, "the delegate's target");
         await shot("25-inspector-delegate");
       }
+    });
+
+    await test("duplicate strings by keyboard: the filter (a regular expression on the value) and a sort by copies give the rows, order and subtotal of `heaplens strings --json` filtered and sorted here; arrows and Enter open the focused value's copy", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      const dups = cliJson(["strings", "--json", file]).duplicates;
+      // A pattern read alike by JavaScript and the regex crate that keeps
+      // some values but not all.
+      const pattern = ["[0-9]", "[A-Z][a-z]", "e", "/", "a"].find((p) => {
+        const n = dups.filter((d) => new RegExp(p).test(d.text)).length;
+        return n >= 3 && n < dups.length;
+      });
+      assert(pattern, `no pattern keeps some of the ${dups.length} duplicate values`);
+      // The rows wanted, computed here: the values the pattern matches, most
+      // copies first, ties by wasted bytes, then in the CLI's order.
+      const want = dups
+        .map((d, i) => ({ d, i }))
+        .filter(({ d }) => new RegExp(pattern).test(d.text))
+        .sort((a, b) => b.d.copies - a.d.copies || b.d.wasted_bytes - a.d.wasted_bytes || a.i - b.i)
+        .map(({ d }) => ({ node: d.example.node, copies: d.copies, wasted: d.wasted_bytes }));
+      await home();
+      await openFile(file);
+      await assertNoError();
+      await page.click("#tab-strings");
+      await page.waitForSelector("#duplicate-strings .trow", { timeout: TIMEOUT });
+      // The filter by keyboard: typed into the field.
+      await page.focus("#duplicate-strings-filter");
+      await page.keyboard.type(pattern);
+      await page.waitForFunction((n) => document.querySelector("#duplicate-strings-count").textContent.startsWith(`${n} of`), want.length);
+      // The sort by keyboard: Tab to the Copies heading, Enter.
+      for (let i = 0; i < 12 && (await page.evaluate(() => document.activeElement.id)) !== "duplicate-strings-sort-copies"; i++) await page.keyboard.press("Tab");
+      eq(await page.evaluate(() => document.activeElement.id), "duplicate-strings-sort-copies", "Tab reaches the Copies heading");
+      await page.keyboard.press("Enter");
+      eq(await page.$eval("#duplicate-strings-sort-copies", (b) => b.parentElement.getAttribute("aria-sort")), "descending", "aria-sort of Copies");
+      eq(await page.$eval("#duplicate-strings-sort-wasted", (b) => b.parentElement.getAttribute("aria-sort")), "none", "aria-sort of Wasted after sorting by copies");
+      const shown = (await allRows("#duplicate-strings")).map((r) => ({ node: Number(r.node), copies: Number(r.copies), wasted: Number(r.wasted) }));
+      eq(shown, want, `duplicate values matching ${pattern}, by copies`);
+      eq(await page.textContent("#duplicate-strings-count"),
+        `${want.length} of ${dups.length} duplicate values: ${want.reduce((a, r) => a + r.copies, 0).toLocaleString("en-US")} copies, ${decimalBytes(want.reduce((a, r) => a + r.wasted, 0))} wasted`,
+        "count and subtotal of the values shown");
+      const url = decodeURIComponent(page.url());
+      assert(url.includes("sort=copies-desc"), `the URL keeps the sort: ${url}`);
+      // The CSV holds the rows shown, in their order.
+      const csv = parseCsv((await downloadOf("#duplicate-strings-csv")).text);
+      eq(csv[0].join(","), "Value,Length,Copies,Size,Wasted,Held most by,Copies it holds,A copy", "CSV heading");
+      eq(csv.slice(1).map((c) => [Number(c[2]), Number(c[4])]), want.map((r) => [r.copies, r.wasted]), "CSV rows");
+      // Rows by keyboard: Tab into the grid, two down, Enter opens that
+      // value's copy in the inspector.
+      await page.$eval("#duplicate-strings .tbody", (el) => { el.scrollTop = 0; });
+      for (let i = 0; i < 12 && (await page.evaluate(() => document.activeElement.getAttribute("role"))) !== "row"; i++) await page.keyboard.press("Tab");
+      eq(await page.evaluate(() => document.activeElement.getAttribute("aria-rowindex")), "2", "Tab reaches the first row");
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("ArrowDown");
+      eq(Number(await page.evaluate(() => document.activeElement.dataset.node)), want[2].node, "the third row has focus");
+      await shot("20b-strings-filtered-sorted");
+      await page.focus('#duplicate-strings .trow[data-index="2"]');
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(`#inspector[data-node="${want[2].node}"] #object-type`, { timeout: TIMEOUT });
     });
 
     await test("instances from a root path's step and a flame-graph frame (Enter on a step, a click; key I and the button on a frame) list that type's objects as `heaplens instances --json` does", async () => {
