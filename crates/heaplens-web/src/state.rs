@@ -291,6 +291,12 @@ impl DumpEntry {
     pub fn is_ready(&self) -> bool {
         self.status == DumpStatus::Ready
     }
+
+    /// The file's name without its extension (`a.dmp`: `a`), for the
+    /// names of the files the page saves.
+    pub fn stem(&self) -> &str {
+        self.name.rsplit_once('.').map_or(&self.name, |(b, _)| b)
+    }
 }
 
 /// How the baseline of a comparison was chosen.
@@ -1001,11 +1007,7 @@ impl AppState {
     fn download(&self, id: DumpId, doc: &ContentsDoc) -> Command {
         let base = self
             .dump(id)
-            .map(|d| {
-                d.name
-                    .rsplit_once('.')
-                    .map_or(d.name.clone(), |(b, _)| b.to_owned())
-            })
+            .map(|d| d.stem().to_owned())
             .unwrap_or_default();
         let what = match doc {
             ContentsDoc::Object(d) => format!("object-{}", d.address),

@@ -174,12 +174,7 @@ fn duplicate_table(p: &DuplicateTableProps) -> Html {
     let base = ctx
         .state
         .dump(dump)
-        .map(|d| {
-            d.name
-                .rsplit_once('.')
-                .map_or(d.name.as_str(), |(b, _)| b)
-                .to_owned()
-        })
+        .map(|d| d.stem().to_owned())
         .unwrap_or_default();
     html! {
         <DataTable<DuplicateRowView> id="duplicate-strings" label="Duplicate strings" class="cols-dups"

@@ -375,7 +375,7 @@ pub fn types(p: &TypesProps) -> Html {
             }),
         }
     };
-    let base = d.name.rsplit_once('.').map_or(d.name.as_str(), |(b, _)| b);
+    let base = d.stem();
     let selector = group_select(
         "types-group",
         ctx.state.types_group,

@@ -161,12 +161,7 @@ fn waste_table(p: &WasteTableProps) -> Html {
     let base = ctx
         .state
         .dump(dump)
-        .map(|d| {
-            d.name
-                .rsplit_once('.')
-                .map_or(d.name.as_str(), |(b, _)| b)
-                .to_owned()
-        })
+        .map(|d| d.stem().to_owned())
         .unwrap_or_default();
     html! {
         <DataTable<WasteRowView> id="waste-types" label="Wasted collections by type" class="cols-waste"
