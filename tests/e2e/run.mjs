@@ -1864,7 +1864,7 @@ async function main() {
       bench.coreLargest = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
       // The same core with 4.5 GB of zeros after it (sparse: no disk used):
       // an ELF reader never reads past its segments, and the worker's memory
-      // is capped at 2 GiB, so this opens only if nothing holds the file.
+      // is capped at 4 GiB, so this opens only if nothing holds the file.
       const big = join(CACHE, "padded-4.5G.core");
       copyFileSync(file, big);
       truncateSync(big, 4.5 * 1024 ** 3);
@@ -1966,6 +1966,33 @@ async function main() {
       assert(browserRequests.some((u) => u.endsWith(PREFIX + f)), `the recording missed the worker's ${f}`);
     }
     log(`     ${browserRequests.length} requests, all to ${PREFIX} files: ${[...new Set(browserRequests.filter((u) => !u.includes(other.origin)).map((u) => u.replace(/^.*\//, "")))].join(" ")}`);
+  });
+
+  await test("engine worker memory grows past 2 GiB", async () => {
+    // The engine worker as the page makes one (a blob: URL loading this
+    // site's worker.js and worker_bg.wasm); its own wasm memory (linked with
+    // --max-memory=4 GiB, build.rs) is grown from JavaScript past 2 GiB, then
+    // asked for more than wasm32 has (refused: a RangeError).
+    await home();
+    const r = await page.evaluate(async () => {
+      const base = new URL("./", location.href).href;
+      const loader = `importScripts(${JSON.stringify(base + "worker.js")});
+        wasm_bindgen({ module_or_path: ${JSON.stringify(base + "worker_bg.wasm")} }).then((w) => {
+          const m = w.memory, page = 65536, before = m.buffer.byteLength;
+          const out = { before };
+          try { m.grow((2 ** 31 + 2 ** 26 - before) / page); out.after = m.buffer.byteLength; } catch (e) { out.growError = String(e); }
+          try { m.grow(65536); out.past = m.buffer.byteLength; } catch (e) { out.pastError = e.name; }
+          postMessage({ probe: out });
+        });`;
+      const w = new Worker(URL.createObjectURL(new Blob([loader], { type: "text/javascript" })));
+      const out = await new Promise((ok) => (w.onmessage = (e) => { if (e.data && e.data.probe) ok(e.data.probe); }));
+      w.terminate();
+      return out;
+    });
+    assert(!r.growError, `the worker's memory did not grow past 2 GiB: ${r.growError}`);
+    eq(r.after, 2 ** 31 + 2 ** 26, "worker memory after growing");
+    eq(r.pastError, "RangeError", "growing past 4 GiB");
+    log(`     worker memory ${(r.before / 2 ** 20).toFixed(0)} MiB -> ${(r.after / 2 ** 20).toFixed(0)} MiB`);
   });
 
   await test("no console errors or CSP violations", async () => {

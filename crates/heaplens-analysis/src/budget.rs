@@ -17,8 +17,8 @@
 //!
 //! Natively a process has the machine's memory and no budget is set: an
 //! allocation that fails there ends the process with a message. In a
-//! browser the engine's worker has a fixed cap (2 GiB by default, at most
-//! the 4 GiB of wasm32), and the page sets a [`MemoryBudget`].
+//! browser the engine's worker has a fixed cap (the 4 GiB of wasm32, the
+//! page's `heaplens_web::worker::MEMORY_CAP`), and the page sets a [`MemoryBudget`].
 
 use crate::format::thousands;
 use std::fmt;
