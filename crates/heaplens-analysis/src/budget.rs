@@ -169,6 +169,15 @@ impl MemoryBudget {
         self.cap
     }
 
+    /// The same cap and measure as a limit for a producer's build (the
+    /// CLR walk's check before and during the open), if there is a cap.
+    pub fn limit(&self) -> Option<heaplens_graph::MemoryLimit> {
+        self.cap.map(|cap| heaplens_graph::MemoryLimit {
+            cap,
+            in_use: self.in_use,
+        })
+    }
+
     /// Whether `analysis` of a graph of `nodes` objects and `edges`
     /// references fits in what is left now; if not, the numbers.
     pub fn check(&self, analysis: Analysis, nodes: u64, edges: u64) -> Result<(), OverBudget> {

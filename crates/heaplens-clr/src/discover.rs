@@ -1269,8 +1269,10 @@ fn walk_one(
         contexts,
         mts,
         false,
+        None,
         &mut |_| true,
     )
+    .ok()
     .map(|w| w.objects)
 }
 

@@ -262,6 +262,11 @@ pub struct ReadOptions {
     /// target's memory can be shared ([`Target::shared_memory`]); the
     /// result is the same either way.
     pub single_thread: bool,
+    /// The memory the read may use (a WebAssembly worker's cap; `None`:
+    /// natively, no cap). A heap that does not fit — known before the
+    /// walk, projected from what was walked, or an allocation refused —
+    /// is [`ClrError::OverBudget`], with numbers.
+    pub memory: Option<heaplens_graph::MemoryLimit>,
 }
 
 /// Where the heap's segments and roots were found.
@@ -391,17 +396,35 @@ pub fn read_with(
     let contexts = &writable.contexts;
     let mut mts = walk::MethodTables::default();
     let mut report = |done| progress.update(Phase::ReadingHeap, done, total).is_ok();
+    let memory = options.memory;
     let walked = match target.shared_memory {
-        Some(shared) if !options.single_thread => {
-            walk::walk_parallel(shared, &segments, contexts, &mut mts, true, &mut report)
-        }
-        _ => walk::walk(mem, &segments, contexts, &mut mts, true, &mut report),
+        Some(shared) if !options.single_thread => walk::walk_parallel(
+            shared,
+            &segments,
+            contexts,
+            &mut mts,
+            true,
+            memory,
+            &mut report,
+        ),
+        _ => walk::walk(
+            mem,
+            &segments,
+            contexts,
+            &mut mts,
+            true,
+            memory,
+            &mut report,
+        ),
     };
     let walk::Walked {
         objects,
         mut problems,
         raw,
-    } = walked.ok_or(ClrError::Cancelled)?;
+    } = walked.map_err(|stop| match stop {
+        walk::WalkStop::Cancelled => ClrError::Cancelled,
+        walk::WalkStop::OverBudget(over) => ClrError::OverBudget(over),
+    })?;
     // Records on the chains that cannot be walked are said, not dropped.
     problems.extend(skipped.iter().map(|r| walk::WalkProblem {
         segment: r.record,

@@ -592,6 +592,7 @@ impl Session {
         self.dumps.remove(&dump);
         let mut cx = heaplens_snapshot::Context::new(modules, progress);
         cx.scratch = scratch;
+        cx.memory = self.budget.limit();
         let snapshot =
             heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(src), &mut cx)
                 .map_err(|e| open_error(&e))?;
@@ -785,6 +786,40 @@ mod tests {
         o.budget = MemoryBudget::capped(1_000, || 800);
         o.analyse(&mut NoProgress).unwrap();
         assert!(o.retained.is_some());
+    }
+
+    /// A core whose heap does not fit in the session's budget is refused
+    /// by the open (before or during the walk) as out of memory, with the
+    /// code `over_budget` and the numbers, not a crash; the same core
+    /// opens without a cap. (The numbers against a computation by hand:
+    /// `tests/clr_fixtures.rs`, `budget::*`.)
+    #[test]
+    fn a_heap_over_the_budget_is_refused_by_the_open() {
+        let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web open budget") else {
+            return;
+        };
+        let bytes =
+            std::fs::read(shared.join("fixtures/linux-net8/phase1.withheap.core.zst")).unwrap();
+        let open = |budget| {
+            let mut s = Session::with_budget(budget);
+            s.open(
+                DumpId(1),
+                &bytes,
+                &ModuleSet::new(),
+                "phase1.withheap.core.zst",
+                &mut NoProgress,
+            )
+            .map(|o| o.document.objects)
+        };
+        for cap in [10_000, 200_000] {
+            let e = open(MemoryBudget::capped(cap, || 0)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::OutOfMemory, "{e:?}");
+            assert_eq!(e.code.as_deref(), Some("over_budget"));
+            for part in ["does not fit", " MB", "heaplens stats"] {
+                assert!(e.message.contains(part), "{part:?}: {}", e.message);
+            }
+        }
+        assert!(open(MemoryBudget::unlimited()).unwrap() > 0);
     }
 
     /// A session's budget is every dump's it opens.

@@ -583,9 +583,9 @@ impl ErrorKind {
                  The message says where.",
             ),
             ErrorKind::OutOfMemory => Some(
-                "heaplens gives each dump's engine up to 2 GB of memory in the browser; a heap \
-                 of roughly 60 million objects fits. The command-line heaplens reads dumps of \
-                 any size: heaplens stats FILE.",
+                "heaplens gives each dump's engine up to 4 GB of memory in the browser (the \
+                 most a browser gives WebAssembly); the message says what this dump needs. \
+                 The command-line heaplens reads dumps of any size: heaplens stats FILE.",
             ),
             ErrorKind::EngineBug => Some(
                 "This is a bug in heaplens: the file may be damaged in a way it does not \
@@ -612,6 +612,7 @@ impl ErrorKind {
             }
             "cancelled" => ErrorKind::Cancelled,
             "read_failed" => ErrorKind::ReadFailed,
+            "over_budget" => ErrorKind::OutOfMemory,
             // damaged_*, truncated, truncated_gcdump, corrupt_runtime_data,
             // clr_read_failed, and any reason this page does not know yet.
             _ => ErrorKind::Damaged,
