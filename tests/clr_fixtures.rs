@@ -155,9 +155,9 @@ fn budget_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
     let all = run(None).map_err(|e| format!("{e:?}"))?;
     let n = all.objects.len() as u64;
     let r = all.raw.as_ref().ok_or("no references read")?.len() as u64;
-    // By hand: 18.2 bytes per object, 6 per reference, a 60th of the heap.
-    let least = (small / 85_000 * 182).div_ceil(10) + heap_bytes / 60;
-    let whole = (n * 182 + r * 60).div_ceil(10) + heap_bytes / 60;
+    // By hand: 23 bytes per object, 6 per reference, a 60th of the heap.
+    let least = small / 85_000 * 23 + heap_bytes / 60;
+    let whole = n * 23 + r * 6 + heap_bytes / 60;
     if least >= whole {
         return Err(format!("{least} >= {whole}").into());
     }
