@@ -34,10 +34,12 @@ mod heap;
 pub use heap::Heap;
 
 use heaplens_graph::NodeIndex;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A pattern a detector recognises.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Pattern {
     /// Timers (`TimerQueueTimer`) calling one method on one type of
     /// target.
@@ -292,7 +294,7 @@ impl Threshold {
 
 /// A label and a value telling more about a group (`callback`:
 /// `DumpLab.Leaks.Ticker.OnTick`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detail {
     /// What it is.
     pub label: String,
@@ -310,7 +312,7 @@ impl Detail {
 }
 
 /// One group of objects of a pattern in one heap.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     /// The pattern.
     pub pattern: Pattern,
@@ -343,7 +345,7 @@ pub struct Observation {
 }
 
 /// A detector's outcome on one heap.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetectorRun {
     /// The pattern.
     pub pattern: Pattern,
@@ -354,8 +356,11 @@ pub struct DetectorRun {
     pub silent_because: Option<String>,
 }
 
-/// Everything the detectors saw in one heap.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything the detectors saw in one heap. Serialisable: the page carries
+/// a baseline's observations from its dump's worker to the current dump's
+/// (the nodes in it are the baseline's and are not used against the
+/// current heap).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observations {
     /// Bytes reachable from the roots (what "% of the heap" divides).
     pub reachable_bytes: u64,
@@ -369,7 +374,7 @@ pub struct Observations {
 }
 
 /// A type's retained size in one heap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeRetainedEntry {
     /// Bytes retained by the type's objects (each once).
     pub retained_bytes: u64,
