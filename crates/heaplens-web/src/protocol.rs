@@ -198,8 +198,12 @@ impl ContentsDoc {
             ContentsDoc::Instances(d) => d.values,
             ContentsDoc::Strings(d) => d.values,
             ContentsDoc::Waste(d) => d.values,
-            // Type, method and static fields' names only.
-            ContentsDoc::Findings(_) | ContentsDoc::Baseline(_) => false,
+            // Type, method and static fields' names, and the duplicated
+            // strings' text when there is such a finding.
+            ContentsDoc::Findings(d) => d.values,
+            // Its details (the duplicated strings' text) stay between the
+            // workers and the page.
+            ContentsDoc::Baseline(_) => false,
         }
     }
 }

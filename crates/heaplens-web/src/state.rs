@@ -758,7 +758,15 @@ impl AppState {
                 let q = query.with_values(values);
                 match self.contents.get(&(dump, q.clone())) {
                     Some(Pending::Ready(doc)) => {
-                        let cmd = self.download(dump, doc);
+                        // Findings are one question: without values is
+                        // the same document with its values left out.
+                        let doc = match &**doc {
+                            ContentsDoc::Findings(d) if !values && d.values => {
+                                Rc::new(ContentsDoc::Findings(d.clone().without_values()))
+                            }
+                            _ => doc.clone(),
+                        };
+                        let cmd = self.download(dump, &doc);
                         self.outbox.push(cmd);
                     }
                     Some(Pending::Loading(_)) => self.export_pending = Some((dump, q)),
