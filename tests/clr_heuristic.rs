@@ -31,7 +31,12 @@
 //! variables disagree (a server GC's leftovers from the last compaction
 //! past the end in some heaps and not in others), say every end is
 //! ambiguous, count nothing past the headers and report the rest as
-//! tentative: never end a heap elsewhere with confidence. `no_evidence::*` also
+//! tentative: never end a heap elsewhere with confidence. Where a dump
+//! was taken right after a GC, a workstation GC's variable of the last
+//! collection may point past the end with nothing referring to what lies
+//! between: the end is then the header's, said ambiguous, the rest
+//! tentative (`equal::*` accepts that, and only where the true end is the
+//! header's). `no_evidence::*` also
 //! zeroes every word of the runtime's data pointing past the new
 //! `allocated` (up to the true end): then nothing past it may be counted,
 //! and what the walk finds past it must be reported as tentative.
@@ -200,7 +205,19 @@ fn same(d: &ClrHeap, h: &ClrHeap) -> Result<String, String> {
             h.info.dangling_roots
         ));
     }
-    if !report.tentative.is_empty()
+    // Past an end the heuristic could not confirm (a workstation GC's
+    // variable of the last collection pointing past the end, nothing
+    // referring to what lies between): reported as tentative, counted
+    // nowhere — honest only where the true end is the header's.
+    let honest_ambiguity = report.ends.iter().all(|x| x.source == EndSource::Ambiguous)
+        && report.tentative.iter().all(|t| {
+            d.info
+                .gc
+                .segments
+                .iter()
+                .any(|s| s.record == t.segment && s.end == t.start)
+        });
+    if (!report.tentative.is_empty() && !honest_ambiguity)
         || report.finalization != Finalization::Found
         || report.handle_tables == 0
         || report.free_method_table.is_none()

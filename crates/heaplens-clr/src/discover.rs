@@ -30,7 +30,14 @@
 //!    several disagreeing ones leave the end at `allocated` and the bytes
 //!    after it **tentative**: reported, not counted. Allocation contexts the
 //!    walk reaches past `allocated` without a confirming variable are
-//!    reported the same way.
+//!    reported the same way. Two things the references say rule a value
+//!    out ([`walk::Crossings`]): objects allocated since the last GC refer
+//!    only to objects' starts, so a stretch past `allocated` whose objects
+//!    refer into the heap before it at addresses where no object starts is
+//!    what a compaction left behind; and where a variable holds
+//!    `allocated` itself, no allocation context lies past it and nothing
+//!    before it refers into the stretch, a variable past it may be the last
+//!    collection's (a dump taken right after a GC): that end is ambiguous.
 //! 5. **Handle tables**: 64 KB-aligned blocks shaped like a
 //!    `TableSegment` whose `pHandleTable` leads back to them (§5.1, see
 //!    [`crate::roots`]).
@@ -971,6 +978,8 @@ fn ephemeral_ends(
     }
     // A variable counts when the walk of every heap lands on its value
     // there (its allocated: nothing allocated since the last GC).
+    // ... and when what lies between its header's `allocated` and the
+    // value holds no reference a compaction left behind.
     let confirmed: Vec<&Slot> = slots
         .iter()
         .filter(|s| {
@@ -978,7 +987,10 @@ fn ephemeral_ends(
                 .iter()
                 .zip(ephemeral)
                 .zip(&landed)
-                .all(|((&v, e), l)| v == e.allocated || l.ends.contains(&v))
+                .all(|((&v, e), l)| {
+                    v == e.allocated
+                        || (l.ends.contains(&v) && l.dangling_before(v) < STALE_REFERENCES)
+                })
         })
         .collect();
     match gc_data {
@@ -990,6 +1002,12 @@ fn ephemeral_ends(
             .collect()),
     }
 }
+
+/// How many references into the heap before a header's `allocated` that
+/// land on no object's start make what lies past it bytes a compaction
+/// left behind (see [`Landings::dangling_before`]); more than one, so that
+/// a single misread object does not decide.
+const STALE_REFERENCES: u64 = 2;
 
 /// The end of the allocation contexts the walk reaches past the header's
 /// `allocated` (0 when it reaches none).
@@ -1041,6 +1059,9 @@ fn no_variable_end(
 /// `allocated` points at objects allocated since the last GC (generation
 /// starts, the GC's own allocation context), before the end; or the
 /// header's `allocated` when a variable holds it and none points past it.
+/// When one holds it and nothing shows allocation past it (no allocation
+/// context, no reference from before it into the stretch), a value past it
+/// is not taken: the end is ambiguous (see the module's point 4).
 fn workstation_end(
     e: &Record,
     confirmed: &[&Slot],
@@ -1060,7 +1081,15 @@ fn workstation_end(
         .filter(|s| value(s) >= floor)
         .max_by_key(|s| (value(s), std::cmp::Reverse(s.at)));
     let distinct: HashSet<u64> = past.iter().map(|s| value(s)).collect();
-    match best {
+    let at_allocated = confirmed.iter().any(|s| value(s) == e.allocated);
+    // A GC variable holds the header's `allocated`, no allocation context
+    // lies past it and nothing before it refers to what lies between it and
+    // the value: nothing shows that those objects were allocated since the
+    // last GC rather than left behind by it (a variable of the last
+    // collection can point past its end), so they are not counted.
+    let unproven =
+        |s: &Slot| at_allocated && floor <= e.allocated && !landed.referred_before(value(s));
+    match best.filter(|s| !unproven(s)) {
         Some(s) => (
             value(s),
             EndSource::Variable {
@@ -1071,7 +1100,6 @@ fn workstation_end(
             None,
         ),
         None => {
-            let at_allocated = confirmed.iter().any(|s| value(s) == e.allocated);
             let past_max = past.iter().map(|s| value(s)).max();
             no_variable_end(e, landed, at_allocated, past_max)
         }
@@ -1201,6 +1229,28 @@ struct Landings {
     /// The ends of the allocation contexts it jumps over at or after
     /// `from`.
     context_ends: Vec<u64>,
+    /// The references that cross `from` (see [`walk::Crossings`]).
+    crossings: walk::Crossings,
+}
+
+impl Landings {
+    /// The references of the objects between `from` and `to` into the
+    /// segment before `from` that land on no object's start: bytes a
+    /// compaction left behind, not objects allocated since (which refer
+    /// only to objects' starts).
+    fn dangling_before(&self, to: u64) -> u64 {
+        let d = &self.crossings.dangling;
+        d[..d.partition_point(|&(a, _)| a < to)]
+            .iter()
+            .map(|&(_, n)| n)
+            .sum()
+    }
+
+    /// Whether an object before `from` refers to one between `from` and
+    /// `to`.
+    fn referred_before(&self, to: u64) -> bool {
+        self.crossings.incoming.first().is_some_and(|&a| a < to)
+    }
 }
 
 /// Walks `seg` (an ephemeral segment widened to its committed end).
@@ -1222,6 +1272,7 @@ fn landings(
         out.ends
             .insert(a.saturating_add(ptr.object_extent(s, false)));
     }
+    out.crossings = walk::crossings(mem, &objects, mts, (seg.start, from, seg.end));
     // Allocation contexts the walk reaches (their start is a landing with
     // a zero word) end where the walk resumes.
     let mut pending: Vec<(u64, u64)> = contexts
@@ -1549,6 +1600,68 @@ mod tests {
                 (h1 + 0x2b5_540, EndSource::Header)
             ]
         );
+    }
+
+    /// A workstation GC dumped right after a collection (the leak zoo's
+    /// .NET Core 3.1 phase 2): five variables hold the header's
+    /// `allocated`, one left over from the collection points 87,816 bytes
+    /// past it, where the walk lands on old objects nothing refers to.
+    /// That is not an end said with confidence: the header's, ambiguous,
+    /// the rest tentative. Once an object before `allocated` refers to one
+    /// in between, those were allocated since and the variable is the end;
+    /// so it is too when no variable holds the header's `allocated` (a
+    /// header gone stale).
+    #[test]
+    fn a_variable_past_an_unreferred_stretch_is_not_a_workstation_end() {
+        let addr = 0x7f0d_e7ff_e000u64;
+        let allocated = 0x7f0d_e85d_4ae0u64;
+        let leftover = allocated + 87_816;
+        let e = Record {
+            ptr: PointerSize::Eight,
+            addr,
+            allocated,
+            committed: leftover + 0x1000,
+            reserved: addr + 0x1000_0000,
+            used: leftover + 0x1000,
+            mem: addr + SEGMENT_INFO_SIZE,
+            flags: 0,
+            next: 0,
+            heap: 0,
+        };
+        let slot = |at: u64, value: u64| Slot {
+            at,
+            values: vec![value],
+        };
+        let held: Vec<Slot> = (0..5).map(|i| slot(0x1000 + 96 * i, allocated)).collect();
+        let past = slot(0x3000, leftover);
+        let mut confirmed: Vec<&Slot> = held.iter().collect();
+        confirmed.push(&past);
+        let (end, source, tentative) = workstation_end(&e, &confirmed, &Landings::default());
+        assert_eq!((end, source), (allocated, EndSource::Ambiguous));
+        assert_eq!(
+            tentative,
+            Some(Tentative {
+                segment: addr,
+                start: allocated,
+                end: leftover
+            })
+        );
+        let referred = Landings {
+            crossings: walk::Crossings {
+                incoming: vec![allocated + 0x40],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let variable = EndSource::Variable {
+            at: 0x3000,
+            server: false,
+            others: 0,
+        };
+        let (end, source, tentative) = workstation_end(&e, &confirmed, &referred);
+        assert_eq!((end, source, tentative), (leftover, variable, None));
+        let (end, source, _) = workstation_end(&e, &[&past], &Landings::default());
+        assert_eq!((end, source), (leftover, variable));
     }
 
     #[test]

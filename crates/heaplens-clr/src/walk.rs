@@ -1132,6 +1132,75 @@ fn read_references<W: Word>(
     Some((starts, targets, invalid))
 }
 
+/// The references that cross `from` in a stretch `[start, end)` of the
+/// heap whose objects are all in `objects` (see [`Crossings`]).
+pub(crate) fn crossings(
+    mem: &dyn AddressSpace,
+    objects: &Objects,
+    mts: &MethodTables,
+    (start, from, end): (u64, u64, u64),
+) -> Crossings {
+    match PointerSize::of(mem) {
+        PointerSize::Four => crossings_sized::<W32>(mem, objects, mts, (start, from, end)),
+        PointerSize::Eight => crossings_sized::<W64>(mem, objects, mts, (start, from, end)),
+    }
+}
+
+/// What the references of a stretch of the heap say of the part after a
+/// point `from` in it (an ephemeral segment's header `allocated`): objects
+/// allocated since the last GC refer only to objects' starts, and what is
+/// live before `from` may refer to them; bytes a collection left behind
+/// past the end are referred to by nothing live, and after a compaction
+/// still hold the addresses objects had before it.
+#[derive(Debug, Default)]
+pub(crate) struct Crossings {
+    /// Objects after `from` with references into the part before it that
+    /// land on no object's start: `(address, how many)`, in address order.
+    pub dangling: Vec<(u64, u64)>,
+    /// The objects after `from` that objects before it refer to, sorted.
+    pub incoming: Vec<u64>,
+}
+
+/// [`crossings`] with words of `W`.
+fn crossings_sized<W: Word>(
+    mem: &dyn AddressSpace,
+    objects: &Objects,
+    mts: &MethodTables,
+    (start, from, end): (u64, u64, u64),
+) -> Crossings {
+    let mut out = Crossings::default();
+    let mut window = Window::new(mem);
+    let mut far = None;
+    window.reset(end);
+    for i in objects.in_range(start, end) {
+        let Some(desc) = mts
+            .tables
+            .get(objects.mt(i) as usize)
+            .and_then(|t| t.gcdesc.as_ref())
+        else {
+            continue;
+        };
+        let address = objects.address(i);
+        let after = address >= from;
+        let mut dangling = 0u64;
+        for_each_reference_at::<W>(&mut window, &mut far, desc, address, objects.size(i), |v| {
+            if after {
+                if v >= start && v < from && objects.find(v).is_none() {
+                    dangling += 1;
+                }
+            } else if v >= from && v < end && objects.find(v).is_some() {
+                out.incoming.push(v);
+            }
+        });
+        if dangling > 0 {
+            out.dangling.push((address, dangling));
+        }
+    }
+    out.incoming.sort_unstable();
+    out.incoming.dedup();
+    out
+}
+
 /// The edges of `extra` between objects that exist.
 fn valid_extra(extra: &[(u32, u32)], n: usize) -> Vec<(u32, u32)> {
     extra
