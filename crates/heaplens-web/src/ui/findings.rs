@@ -179,6 +179,16 @@ fn finding_list(
     html! { <div id={list_id} class="finding-list">{ for list.iter().map(|f| finding_view(dispatch, id, f)) }</div> }
 }
 
+/// "3 findings (1 leak suspect)".
+fn counted(findings: usize, leaks: usize) -> String {
+    let s = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "{} ({})",
+        s(findings, "finding", "findings"),
+        s(leaks, "leak suspect", "leak suspects")
+    )
+}
+
 /// How many findings the overview shows.
 const OVERVIEW_TOP: usize = 3;
 
@@ -216,7 +226,7 @@ pub fn top_findings(s: &AppState, dispatch: &Callback<Action>, id: DumpId) -> Ht
                             }) }
                         </ol>
                         <button class="linklike" id="see-all-findings" onclick={all.clone()}>
-                            { format!("All {} findings ({} leak suspects), with evidence, path and fix →", d.findings.len(), leaks) }
+                            { format!("All findings: {}, with evidence, path and fix →", counted(d.findings.len(), leaks)) }
                         </button>
                     </>
                 }
@@ -274,7 +284,7 @@ pub fn growth_findings(s: &AppState, dispatch: &Callback<Action>) -> Html {
                 html! {
                     <>
                         <p class="muted" id="growth-findings-note" data-count={d.findings.len().to_string()}>
-                            { format!("{} findings ({} leak suspects), ranked by the retained bytes gained between the dumps, as heaplens findings BASE CURRENT. Open one for its evidence (baseline → current), the object to look at, its retention path in the current dump and the usual fix.", d.findings.len(), leaks) }
+                            { format!("{}, ranked by the retained bytes gained between the dumps, as heaplens findings BASE CURRENT. Open one for its evidence (baseline → current), the object to look at, its retention path in the current dump and the usual fix.", counted(d.findings.len(), leaks)) }
                         </p>
                         { if d.findings.is_empty() {
                             html! { <p id="growth-findings-none">{ "No finding: nothing reached its level or grew by its growth threshold." }</p>
