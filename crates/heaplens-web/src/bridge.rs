@@ -355,8 +355,19 @@ impl Inner {
                 };
                 self.send(Slot::Compare, op, None, &r);
             }
-            Command::Contents { dump, op, query } => {
-                self.send_to_dump(dump, op, &Request::Contents { dump, op, query });
+            Command::Contents {
+                dump,
+                op,
+                query,
+                baseline,
+            } => {
+                let r = Request::Contents {
+                    dump,
+                    op,
+                    query,
+                    baseline: baseline.map(|b| Box::new((*b).clone())),
+                };
+                self.send_to_dump(dump, op, &r);
             }
             Command::Download { name, json } => {
                 crate::ui::download(&name, "application/json", json);

@@ -18,8 +18,8 @@
 use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
 use crate::protocol::{
-    ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request,
-    Response, ScratchReport,
+    Baseline, ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport,
+    Request, Response, ScratchReport,
 };
 use heaplens_analysis::budget::MemoryBudget;
 use heaplens_bytes::{PageCache, ReadAhead};
@@ -347,9 +347,14 @@ fn handle(data: JsValue) {
             }),
             Err(e) => fail(None, Some(op), e),
         },
-        Request::Contents { dump, op, query } => {
-            running(dump, op, || contents(dump, op, query, &cancel))
-        }
+        Request::Contents {
+            dump,
+            op,
+            query,
+            baseline,
+        } => running(dump, op, || {
+            contents(dump, op, query, baseline.as_deref(), &cancel)
+        }),
         Request::Close { dump } => wasm_bindgen_futures::spawn_local(forget(dump)),
         Request::BenchRead { chunk } => {
             let Ok(f) = field(&data, "file").dyn_into::<File>() else {
@@ -671,7 +676,13 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
 
 /// Object contents of an open dump: the inspector, a type's instances,
 /// duplicate strings, wasted collections.
-fn contents(dump: DumpId, op: OpId, query: ContentsQuery, cancel: &CancelFlag) {
+fn contents(
+    dump: DumpId,
+    op: OpId,
+    query: ContentsQuery,
+    baseline: Option<&Baseline>,
+    cancel: &CancelFlag,
+) {
     let t0 = now();
     let mut reporter = Reporter {
         dump,
@@ -688,7 +699,7 @@ fn contents(dump: DumpId, op: OpId, query: ContentsQuery, cancel: &CancelFlag) {
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let o = s.get_mut(dump)?;
-        Some(o.contents(&query, &mut progress))
+        Some(o.contents_against(&query, baseline, &mut progress))
     });
     match result {
         Some(Ok(doc)) => post(&Response::Contents {
