@@ -311,6 +311,24 @@ async function downloadOf(sel) {
   return { name: dl.suggestedFilename(), text: readFileSync(await dl.path(), "utf8") };
 }
 
+/**
+ * Moves the focus with Tab (Shift+Tab when `back`) until the focused
+ * element matches `sel`, as a keyboard user would; fails after 80 presses.
+ */
+async function tabTo(sel, back = false) {
+  for (let i = 0; i < 80; i++) {
+    if (await page.evaluate((s) => !!document.activeElement && document.activeElement.matches(s), sel)) return;
+    await page.keyboard.press(back ? "Shift+Tab" : "Tab");
+  }
+  throw new Error(`Tab never reached ${sel} (focus on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))})`);
+}
+
+/** Presses `key` on the focused element and gives the file chooser it opens `paths` (as the OS dialog would). */
+async function chooseByKey(key, paths) {
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: 10_000 }), page.keyboard.press(key)]);
+  await chooser.setFiles(paths);
+}
+
 /** Shows the type table of the dump on screen. */
 async function showTypes() {
   await page.click("#tab-types");
@@ -1852,6 +1870,60 @@ async function main() {
         eq(await scratchFilesSettled(0), 0, `scratch files after ${basename(f)} is closed`);
       }
       rmSync(zip);
+    });
+
+    // Issue 18: the whole flow by keyboard alone.
+    await test("keyboard only: Enter on the drop zone opens the chooser, overview, arrow keys to Types, a row's Enter opens its detail, Escape back, a second dump by Space and a comparison by Enter; at 390 px the Type column stays readable", async () => {
+      await home();
+      await tabTo("#dropzone");
+      await chooseByKey("Enter", gcA);
+      await page.waitForSelector("#overview", { timeout: TIMEOUT });
+      await assertNoError();
+      // The view's tablist: one stop in the tab order, arrows move.
+      await tabTo("#tab-overview");
+      await page.keyboard.press("ArrowRight");
+      await page.waitForSelector("#type-table .trow", { timeout: TIMEOUT });
+      eq(await page.evaluate(() => document.activeElement.id), "tab-types", "focus after ArrowRight in the tablist");
+      eq(await page.$eval("#tab-types", (t) => t.getAttribute("aria-selected")), "true", "Types selected");
+      await page.keyboard.press("ArrowLeft");
+      await page.waitForSelector("#overview");
+      eq(await page.evaluate(() => document.activeElement.id), "tab-overview", "focus after ArrowLeft");
+      await page.keyboard.press("ArrowRight");
+      await page.waitForSelector("#type-table .trow", { timeout: TIMEOUT });
+      // The table's one row in the tab order; ArrowDown, Enter opens it.
+      await tabTo('#type-table [role=row][tabindex="0"]');
+      await page.keyboard.press("ArrowDown");
+      const name = await page.evaluate(() => document.activeElement.dataset.name);
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#detail", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), name, "Enter opens the focused row's detail");
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("#type-table .trow", { timeout: TIMEOUT });
+      // 390 px wide: the type table's name column keeps a readable width.
+      const size = page.viewportSize();
+      await page.setViewportSize({ width: 390, height: size.height });
+      try {
+        await page.waitForTimeout(150);
+        const w = await page.$eval("#type-table .trow .col-name", (c) => ({ width: c.getBoundingClientRect().width, rem: parseFloat(getComputedStyle(document.documentElement).fontSize), text: c.textContent }));
+        const head = await page.$eval("#type-table .hrow [role=columnheader]", (c) => c.getBoundingClientRect().width);
+        assert(w.width >= 14 * w.rem - 1 && head >= 14 * w.rem - 1, `Type column at 390 px: cell ${w.width} px, heading ${head} px (14rem = ${14 * w.rem} px)`);
+        assert(w.text.trim().length > 0, "the name is shown");
+        await page.screenshot({ path: join(ART, "30b-keyboard-types-390.png") });
+      } finally {
+        await page.setViewportSize(size);
+      }
+      // A second dump: Space on "Add dumps…", then Compare… by Enter.
+      await tabTo("#add-dumps");
+      await chooseByKey("Space", gcB);
+      await page.waitForSelector("#dumpbar li.chip.ready >> nth=1", { timeout: TIMEOUT });
+      await tabTo("#compare-button");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#growth", { timeout: TIMEOUT });
+      await assertNoError();
+      await page.waitForSelector("#diff-table .trow", { timeout: TIMEOUT });
+      const pair = await page.$$eval("#compare-base, #compare-current", (s) => s.map((x) => x.selectedOptions[0].dataset.name));
+      eq([...pair].sort(), [basename(gcA), basename(gcB)].sort(), "the two dumps compared");
+      await shot("30-keyboard-compare");
     });
 
     await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {
