@@ -1926,6 +1926,80 @@ async function main() {
       await shot("30-keyboard-compare");
     });
 
+    // Issue 12 in the page: finalization, a cut-short minidump, .gcdump wording.
+    await test("the overview shows the finalization queues (registered, ready for finalization) as `heaplens stats --json` and `info --json` count them", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      const clr = cliJson(["stats", "--json", file]).clr;
+      const info = cliJson(["info", "--json", file]).finalization;
+      eq([clr.finalization_registered, clr.finalization_ready], [info.registered, info.ready], "stats and info agree");
+      await home();
+      await openFile(file);
+      await assertNoError();
+      const f = await page.$eval("#ov-finalization", (d) => [Number(d.dataset.registered), Number(d.dataset.ready), d.textContent.trim()]);
+      const n = (v) => v.toLocaleString("en-US");
+      eq(f, [info.registered, info.ready, `${n(info.registered)} registered (not roots), ${n(info.ready)} ready for finalization (roots)`], "finalization in the overview");
+      assert(info.registered > 0, "the fixture registers objects for finalization");
+    });
+
+    await test("a Windows full minidump cut short at 60 MB: the partial banner's figures equal the CLI's `--json` coverage of the same file", async () => {
+      const dmp = join(fixtures, "windows-net8", "phase1.windump.dmp.zst");
+      if (!existsSync(dmp)) return { skip: "no windows-net8 windump in the corpus" };
+      const raw = unzst(dmp);
+      const cut = join(CACHE, "windows-net8-first-60MB.dmp");
+      const want60 = 60 * 1000 * 1000;
+      assert(statSync(raw).size > want60 * 1.5, `the fixture is only ${statSync(raw).size} bytes`);
+      copyFileSync(raw, cut);
+      truncateSync(cut, want60);
+      eq(statSync(cut).size, want60, "the cut file's size");
+      eq(cli(["stats", "--json", cut]).code, 3, "the CLI's exit code for a partial result");
+      const want = cliJson(["stats", "--json", "--allow-partial", cut]);
+      const c = want.coverage;
+      assert(want.complete === false && c.summary && c.heap_bytes_captured < c.heap_bytes && c.file_bytes === want60 && c.described_bytes > want60, `coverage: ${JSON.stringify(c)}`);
+      await home();
+      await openFile(cut);
+      await assertNoError();
+      eq((await overviewNumbers()).objects, want.objects, "objects of the cut dump");
+      for (const tab of ["#tab-overview", "#tab-types"]) {
+        await page.click(tab);
+        const b = await page.$eval(".partial-banner", (e) => ({ ...e.dataset, text: e.textContent }));
+        eq([b.partial, Number(b.heapBytes), Number(b.heapCaptured), Number(b.heapSegments), Number(b.heapSegmentsPartial), Number(b.fileBytes), Number(b.describedBytes)],
+          ["true", c.heap_bytes, c.heap_bytes_captured, c.heap_segments, c.heap_segments_partial, c.file_bytes, c.described_bytes], `banner figures on ${tab}`);
+        assert(b.text.startsWith("Partial dump: ") && b.text.includes(c.summary), `banner on ${tab}: ${b.text} (the CLI: ${c.summary})`);
+        // The summary's share, computed here from the figures (rounded down to 0.1 %).
+        const share = `${(Math.floor((c.heap_bytes_captured * 1000) / c.heap_bytes) / 10).toFixed(1)} %`;
+        assert(b.text.includes(share), `banner on ${tab} lacks ${share}: ${b.text}`);
+        if (tab === "#tab-overview") await shot("31-partial-minidump-overview");
+      }
+      rmSync(cut);
+    });
+
+    await test(".gcdump: a type no root reaches is PerfView's [not reachable from roots] in its detail, never garbage (the snapshot's capability)", async () => {
+      const stats = cliJson(["stats", "--json", gcA]);
+      eq(stats.unreachable_are, "not_reachable_from_roots", "the CLI's unreachable_are");
+      const reach = new Map(cliJson(["retained", "--json", "--top", "1000000", gcA]).types.map((t) => [t.id, t.count]));
+      const none = stats.types.find((t) => !reach.get(t.id) && !stats.types.some((o) => o !== t && o.name === t.name));
+      assert(none, "no type of the sample is wholly unreachable");
+      const roots = cliJson(["roots", "--json", "--type", none.name, gcA]);
+      eq([roots.count, roots.unreachable], [0, none.count], `roots of ${none.name}`);
+      await home();
+      await openFile(gcA);
+      await assertNoError();
+      eq(await page.$eval("#ov-not-reachable", (d) => Number(d.dataset.count)), stats.not_reachable_from_roots.count, "the overview's not reachable from roots");
+      await showTypes();
+      await page.fill("#type-table-filter", `^${none.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+      await page.waitForTimeout(150);
+      await page.click("#type-table .trow >> nth=0");
+      await page.waitForSelector("#detail-none-reachable, #root-paths", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), none.name, "the detail's type");
+      const text = await page.textContent("#detail-none-reachable");
+      eq(await page.$eval("#detail-none-reachable", (e) => e.dataset.unreachableAre), "not_reachable_from_roots", "the wording's kind");
+      assert(/\[not reachable from roots\]/.test(text) && !/garbage/i.test(text), `detail: ${text}`);
+      assert(!/garbage/i.test(await page.textContent("#detail")), "the detail calls them garbage");
+      assert((await page.textContent("#detail-reachable")).startsWith(`0 of ${none.count.toLocaleString("en-US")} objects`), await page.textContent("#detail-reachable"));
+      await shot("32-gcdump-detail-not-reachable");
+    });
+
     await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {
       if (!largestCore) return { skip: "no core fixture in the corpus" };
       const file = unzst(largestCore);
