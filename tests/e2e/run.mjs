@@ -1743,7 +1743,7 @@ async function main() {
     // The 32-bit fixtures of `FIXTURES=x86 scripts/make-fixtures` (.NET
     // Core 3.1 win-x86 under 32-bit Wine), when made: the generator's
     // manifest records the process's architecture.
-    await test("32-bit Windows minidump (x86 .NET Core 3.1): the overview says 32-bit; totals, top rows and GC mode equal the CLI's", async () => {
+    await test("32-bit Windows minidump (x86 .NET Core 3.1): the overview says 32-bit; totals, top rows and GC mode equal the CLI's; a type's root path equals `heaplens roots --json`", async () => {
       const dir = join(process.env.HEAPLENS_GENERATED_FIXTURES || join(ROOT, "../dumplab/out"), "windows-net31-x86");
       const dmp = join(dir, "phase1.windump.dmp.zst");
       if (!existsSync(dmp)) return { skip: `no 32-bit fixture in ${dir} (FIXTURES=x86 scripts/make-fixtures)` };
@@ -1756,6 +1756,29 @@ async function main() {
       eq(await page.$eval("#ov-bitness", (d) => [d.dataset.pointerSize, d.textContent.trim()]), ["4", "32-bit (4-byte pointers)"], "bitness of an x86 process");
       await shot("17b-x86-minidump-overview");
       bench.minidumpX86 = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
+      // Issue 20: a type's detail shows the root path `heaplens roots
+      // --json` finds in the x86 dump, whose chain of types is the tail of
+      // the runtime's own path (the reference's first step, the statics
+      // array, is what the static root stands for).
+      const target = "DumpLab.RootTarget";
+      const roots = cliJson(["roots", "--json", "--type", target, file]);
+      const want = roots.paths[0];
+      assert(want, `no root path to ${target} from the CLI`);
+      const refPath = JSON.parse(readFileSync(join(dir, "phase1.reference.json"), "utf8"))[`root_path_to_${target}`].path;
+      eq(want.steps.map((st) => st.type), refPath.slice(-want.steps.length), "the CLI's chain of types vs the runtime's path");
+      await showTypes();
+      await page.fill("#type-table-filter", `^${target.replace(/\./g, "\\.")}$`);
+      await page.waitForTimeout(150);
+      await page.click("#type-table .trow >> nth=0");
+      await page.waitForSelector("#root-paths .path", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), target, "the detail's type");
+      const got = await page.$eval("#root-paths .path", (p) => ({
+        kind: p.querySelector(".root-chip .kind").textContent,
+        name: p.querySelector(".root-chip .root-name")?.textContent ?? null,
+        steps: [...p.querySelectorAll(".step")].map((s) => [s.querySelector(".step-name").textContent, s.querySelector(".addr")?.textContent ?? null]),
+      }));
+      eq(got, { kind: want.root_kind.replace(/_/g, " "), name: want.root_name ?? null, steps: want.steps.map((st) => [st.type, st.address ?? null]) }, "the first root path vs `heaplens roots --json`");
+      await shot("17c-x86-minidump-detail");
     });
 
     await test("Kudu's .zip of a minidump (with sos.dll and mscordaccore.dll) opens with the raw dump's numbers", async () => {
