@@ -2023,6 +2023,49 @@ async function main() {
       await shot("32-gcdump-detail-not-reachable");
     });
 
+    // Issues 21 and 13: archives that cannot give a dump say why, with the right kind.
+    await test("a truncated .zip of a core says it is cut short (kind damaged, the CLI's words) and the page goes on; a zip with no dump is not readable, not damaged, and the advice does not say to unpack", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const raw = unzst(core);
+      const dir = join(CACHE, "zip-cut");
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(raw, join(dir, "core.core"));
+      execFileSync("zip", ["-q", "-1", "whole.zip", "core.core"], { cwd: dir });
+      const whole = join(dir, "whole.zip");
+      const cut = join(dir, "cut.zip");
+      copyFileSync(whole, cut);
+      truncateSync(cut, Math.floor(statSync(whole).size / 2));
+      const c = cli(["stats", "--json", cut]);
+      assert(c.code !== 0 && /cut short/.test(c.err), `the CLI on the cut zip: ${c.code} ${c.err}`);
+      await home();
+      await openFile(cut);
+      await page.waitForSelector("#error", { timeout: TIMEOUT });
+      const e = await page.$eval("#error", (x) => [x.dataset.kind, x.dataset.code]);
+      eq(e, ["damaged", "truncated_archive"], "kind of a cut-short zip");
+      const msg = (await page.textContent("#error-message")).trim();
+      assert(/cut short/.test(msg) && c.err.includes(msg), `page: ${msg} / CLI: ${c.err}`);
+      assert(/cut short/.test(await page.textContent("#error-advice")), "the advice for a cut-short file");
+      await shot("33-zip-cut-short");
+      // The page goes on: the whole zip opens next to it, with the raw core's numbers.
+      const want = cliJson(["stats", "--json", raw]);
+      await openFile(whole);
+      await page.waitForSelector("#overview", { timeout: TIMEOUT });
+      eq(await overviewNumbers(), { objects: want.objects, bytes: want.bytes, types: want.type_count }, "totals of the whole zip after the cut one");
+      // A zip holding no dump: not readable, and says what it holds.
+      writeFileSync(join(dir, "readme.txt"), "not a dump\n");
+      execFileSync("zip", ["-q", "nodump.zip", "readme.txt"], { cwd: dir });
+      await home();
+      await openFile(join(dir, "nodump.zip"));
+      await page.waitForSelector("#error", { timeout: TIMEOUT });
+      eq(await page.$eval("#error", (x) => [x.dataset.kind, x.dataset.code]), ["not_readable", "no_dump_in_archive"], "kind of a zip without a dump");
+      assert(/holds no dump/.test(await page.textContent("#error-message")) && /readme\.txt/.test(await page.textContent("#error-message")), await page.textContent("#error-message"));
+      const advice = await page.textContent("#error-advice");
+      assert(!/unpack|first/i.test(advice) && /\.zip/.test(advice), `advice: ${advice}`);
+      await shot("34-zip-without-dump");
+      rmSync(dir, { recursive: true, force: true });
+    });
+
     await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {
       if (!largestCore) return { skip: "no core fixture in the corpus" };
       const file = unzst(largestCore);
