@@ -2066,6 +2066,37 @@ async function main() {
       rmSync(dir, { recursive: true, force: true });
     });
 
+    // Issue 15: a file dropped on an analysis screen adds a dump.
+    await test("drag and drop: a .gcdump dropped (a real DataTransfer drop event) on a dump's type table is added as a second dump; the first stays open", async () => {
+      await home();
+      await openFile(gcA);
+      await assertNoError();
+      await showTypes();
+      const bytes = readFileSync(gcB).toString("base64");
+      const dt = await page.evaluateHandle(({ b64, name }) => {
+        const bin = atob(b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        const t = new DataTransfer();
+        t.items.add(new File([u8], name, { type: "application/octet-stream", lastModified: Date.UTC(2024, 0, 2) }));
+        return t;
+      }, { b64: bytes, name: basename(gcB) });
+      await page.dispatchEvent("#type-table", "dragenter", { dataTransfer: dt });
+      await page.dispatchEvent("#type-table", "dragover", { dataTransfer: dt });
+      await page.waitForSelector(".drop-overlay", { timeout: 5_000 });
+      await page.dispatchEvent("#type-table", "drop", { dataTransfer: dt });
+      await page.waitForSelector(".drop-overlay", { state: "detached", timeout: 5_000 });
+      await page.waitForSelector("#dumpbar li.chip.ready >> nth=1", { timeout: TIMEOUT });
+      const chips = await page.$$eval("#dumpbar li.chip .chip-main", (b) => b.map((x) => x.title));
+      eq(chips, [basename(gcA), basename(gcB)], "the dumps in the bar");
+      // The dropped dump reads as the CLI reads the file.
+      await page.click("#dumpbar li.chip >> nth=1 >> .chip-main");
+      await page.waitForSelector("#overview", { timeout: TIMEOUT });
+      const want = cliJson(["stats", "--json", gcB]);
+      eq(await overviewNumbers(), { objects: want.objects, bytes: want.bytes, types: want.type_count }, "totals of the dropped dump");
+      assert(await page.$("#compare-button"), "no Compare… with two dumps open");
+    });
+
     await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {
       if (!largestCore) return { skip: "no core fixture in the corpus" };
       const file = unzst(largestCore);
