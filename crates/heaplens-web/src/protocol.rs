@@ -937,10 +937,7 @@ mod tests {
             ErrorKind::of_open_error("truncated_archive"),
             ErrorKind::Damaged
         );
-        assert!(!ErrorKind::NotReadable
-            .advice()
-            .unwrap()
-            .contains("first"));
+        assert!(!ErrorKind::NotReadable.advice().unwrap().contains("first"));
         assert_eq!(ErrorKind::of_open_error("no_heap"), ErrorKind::Incomplete);
         assert_eq!(ErrorKind::of_open_error("cancelled"), ErrorKind::Cancelled);
     }

@@ -57,7 +57,9 @@ pub fn reachable_text(count: u64, unreachable: u64, are: UnreachableAre) -> Stri
         thousands(count + unreachable)
     );
     if unreachable > 0 && are == UnreachableAre::NotReachableFromRoots {
-        s.push_str(" The others are PerfView's [not reachable from roots]: counted, without a path.");
+        s.push_str(
+            " The others are PerfView's [not reachable from roots]: counted, without a path.",
+        );
     }
     s.push_str(" Each path below ends at a different chain of types.");
     s
