@@ -4,8 +4,9 @@
 //! the same heap a moment earlier (`phaseN.graph.json.zst`): every
 //! reference object, edge and type name, and every static field the
 //! runtime listed, checked as [`heaplens_tests::clr_check`] describes;
-//! read on two threads as the CLI reads a file, and the same as read on
-//! one; the references read in the walk equal a second pass's.
+//! read on several threads as the CLI reads a file, and the same as read
+//! on one, two, three or five; the references read in the walk equal a
+//! second pass's.
 
 use heaplens_graph::NoProgress;
 use heaplens_tests::dumps::with_target;
@@ -28,7 +29,7 @@ fn check(core: &Path, graph: &Path) -> Result<(), Failed> {
         return Ok(());
     }
     let modules = fixture_modules::for_fixture(core.parent().ok_or("no fixture dir")?)?;
-    // As `heaplens` reads a file: on two threads.
+    // As `heaplens` reads a file: on one thread per core.
     let files = modules
         .as_ref()
         .map(|m| m as &dyn heaplens_clr::ModuleFiles);
@@ -107,28 +108,41 @@ fn one_read_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
     Ok(())
 }
 
-/// The heap read on two threads (the walk split between them, references
-/// resolved beside the roots and names) is the heap read on one: the same
-/// types in the same order, nodes, edges, roots and report.
-fn two_threads(core: &Path) -> Result<(), Failed> {
-    with_target(core, true, None, |t, _| two_threads_of(t))
+/// The heap read on 2, 3 and 5 threads (the walk and the pass over the
+/// writable memory split between them, references resolved beside the
+/// roots and names) is the heap read on one: the same types in the same
+/// order, nodes, edges, roots and report. 3 and 5 are asked for whatever
+/// the machine's cores (the threads then share them).
+fn threads(core: &Path) -> Result<(), Failed> {
+    with_target(core, true, None, |t, _| threads_of(t))
 }
 
-fn two_threads_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
-    let read = |single_thread| {
+fn threads_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
+    let read = |threads: usize| {
         let options = heaplens_clr::ReadOptions {
-            single_thread,
+            single_thread: threads == 1,
+            threads: std::num::NonZeroUsize::new(threads),
             ..Default::default()
         };
         heaplens_clr::read_with(t, &mut NoProgress, options)
     };
-    let (two, one) = (read(false)?, read(true)?);
-    let (a, b) = (&two.graph, &one.graph);
+    let one = read(1)?;
+    for n in [2, 3, 5] {
+        let several = read(n)?;
+        same_heap(&several, &one).map_err(|e| format!("{n} threads against one: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Why `a` is not the heap `b` is, if it is not.
+fn same_heap(a: &heaplens_clr::ClrHeap, b: &heaplens_clr::ClrHeap) -> Result<(), String> {
+    let (info_a, info_b) = (format!("{:?}", a.info), format!("{:?}", b.info));
+    let (a, b) = (&a.graph, &b.graph);
     if a.types() != b.types() {
         return Err("the types differ".into());
     }
     if a.node_count() != b.node_count() || a.node_count() == 0 {
-        return Err(format!("{} / {} nodes", a.node_count(), b.node_count()).into());
+        return Err(format!("{} / {} nodes", a.node_count(), b.node_count()));
     }
     for n in 0..a.node_count() as u32 {
         let node = |g: &heaplens_graph::HeapGraph| {
@@ -140,7 +154,7 @@ fn two_threads_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
             )
         };
         if node(a) != node(b) {
-            return Err(format!("node {n} differs: {:?} / {:?}", node(a), node(b)).into());
+            return Err(format!("node {n} differs: {:?} / {:?}", node(a), node(b)));
         }
     }
     let roots = |g: &heaplens_graph::HeapGraph| -> Vec<String> {
@@ -152,7 +166,7 @@ fn two_threads_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
     if roots(a) != roots(b) {
         return Err("the roots differ".into());
     }
-    if format!("{:?}", two.info) != format!("{:?}", one.info) {
+    if info_a != info_b {
         return Err("the reports differ".into());
     }
     Ok(())
@@ -193,8 +207,8 @@ fn main() {
                             one_read(&c)
                         }));
                         let c = core.clone();
-                        trials.push(Trial::test(format!("two_threads::{label}"), move || {
-                            two_threads(&c)
+                        trials.push(Trial::test(format!("threads::{label}"), move || {
+                            threads(&c)
                         }));
                         trials.push(Trial::test(format!("walk::{label}"), move || {
                             check(&core, &graph)

@@ -31,6 +31,21 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The page cross-origin isolated: GitHub Pages sends no headers of the
+// site's choosing, so the page this worker serves gets COOP and COEP here.
+// Isolated, the page shares memory with the engine's worker, and Cancel
+// stops the engine at its next report while the worker keeps the dump
+// (without it the worker is ended and the dump read again). The page's
+// files are all of this origin and the engine's worker comes from a blob:
+// URL, so COEP blocks nothing the page uses.
+function isolated(resp) {
+  if (!resp || resp.type === "opaque" || resp.status === 0) return resp;
+  const headers = new Headers(resp.headers);
+  headers.set("Cross-Origin-Opener-Policy", "same-origin");
+  headers.set("Cross-Origin-Embedder-Policy", "require-corp");
+  return new Response(resp.body, { status: resp.status, statusText: resp.statusText, headers });
+}
+
 self.addEventListener("fetch", (event) => {
   const req = event.request;
   if (req.method !== "GET") return;
@@ -38,9 +53,8 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin || !url.pathname.startsWith(SCOPE)) return;
   // The page itself, whatever its query and fragment: the cached page.
   const key = req.mode === "navigate" ? HOME : req;
-  event.respondWith(
-    caches.open(CACHE).then((cache) =>
-      cache.match(key, { ignoreSearch: true }).then((hit) => hit || fetch(req)),
-    ),
+  const served = caches.open(CACHE).then((cache) =>
+    cache.match(key, { ignoreSearch: true }).then((hit) => hit || fetch(req)),
   );
+  event.respondWith(req.mode === "navigate" ? served.then(isolated) : served);
 });

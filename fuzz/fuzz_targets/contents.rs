@@ -26,7 +26,8 @@ use heaplens_contents::layout::{
     TypeLayout,
 };
 use heaplens_contents::value::DecodeOptions;
-use heaplens_contents::{ContentsError, MethodName, ObjectReader, StaticField};
+use heaplens_contents::bytes::BytesReader;
+use heaplens_contents::{MethodName, ObjectReader};
 use heaplens_graph::{GraphBuilder, HeapGraph, NoProgress, TypeIndex, TypeInfo, TypeKind};
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};
@@ -37,59 +38,6 @@ const BASE: u64 = 0x10000;
 const MAX_OBJECTS: usize = 64;
 /// The code pointer the reader knows a method for.
 const CODE: u64 = 0xC0DE;
-
-/// The objects of one input over its bytes.
-struct Heap<'a> {
-    graph: HeapGraph,
-    mem: &'a [u8],
-    layouts: &'a [Arc<TypeLayout>],
-}
-
-impl ObjectReader for Heap<'_> {
-    fn pointer_size(&self) -> u8 {
-        8
-    }
-    fn graph(&self) -> &HeapGraph {
-        &self.graph
-    }
-    fn read_memory(&self, address: u64, buf: &mut [u8]) -> Result<(), ContentsError> {
-        let start = address
-            .checked_sub(BASE)
-            .and_then(|s| usize::try_from(s).ok());
-        match start.and_then(|s| self.mem.get(s..s.checked_add(buf.len())?)) {
-            Some(b) => {
-                buf.copy_from_slice(b);
-                Ok(())
-            }
-            None => Err(ContentsError::Unreadable {
-                address,
-                len: buf.len() as u64,
-                why: "not in the dump".into(),
-            }),
-        }
-    }
-    fn layout(&self, ty: TypeIndex) -> Result<Arc<TypeLayout>, ContentsError> {
-        self.layouts
-            .get(ty as usize)
-            .cloned()
-            .ok_or_else(|| ContentsError::Layout {
-                type_name: format!("type {ty}"),
-                why: "no such type".into(),
-            })
-    }
-    fn method_at(&self, code: u64) -> Option<MethodName> {
-        (code == CODE).then(|| MethodName {
-            type_name: "App.Handler".into(),
-            method: "OnTick".into(),
-            token: 0x0600_0001,
-            method_desc: 0x5000,
-            via: "fuzz",
-        })
-    }
-    fn static_fields(&self, _: TypeIndex) -> Result<Vec<StaticField>, ContentsError> {
-        Ok(Vec::new())
-    }
-}
 
 fn field(name: &str, declared_in: &str, offset: u32, kind: FieldKind) -> FieldLayout {
     FieldLayout {
@@ -335,11 +283,16 @@ fuzz_target!(|input: &[u8]| {
     let Ok(graph) = b.finish() else {
         return;
     };
-    let heap = Heap {
-        graph,
-        mem,
-        layouts,
-    };
+    let heap = BytesReader::new(graph, BASE, mem, layouts.as_slice()).with_method(
+        CODE,
+        MethodName {
+            type_name: "App.Handler".into(),
+            method: "OnTick".into(),
+            token: 0x0600_0001,
+            method_desc: 0x5000,
+            via: "fuzz",
+        },
+    );
     let decode = DecodeOptions::default();
     for node in 0..n as u32 {
         let _ = read_object(&heap, node, ReadOptions::default());
@@ -347,7 +300,7 @@ fuzz_target!(|input: &[u8]| {
         let _ = boxed_value(&heap, node, decode);
         let _ = delegate(&heap, node);
         let _ = collection_fill(&heap, node);
-        if let Ok(l) = heap.layout(heap.graph.node_type(node)) {
+        if let Ok(l) = heap.layout(heap.graph().node_type(node)) {
             let _ = array_elements(&heap, node, &l, 0, 64, decode);
             let _ = array_elements(&heap, node, &l, u64::MAX - 1, u64::MAX, decode);
             let _ = array_is_all_zero(&heap, node, &l);

@@ -8,8 +8,9 @@
 //! Per core it prints the best of several runs: objects, heap MB walked,
 //! walk time, objects/s and MB/s of the whole `stats` work, the graph's
 //! bytes per object, and finally the process's peak resident memory.
-//! The work is split over two threads as in `heaplens stats` on a file;
-//! `HEAPLENS_BENCH_THREADS=1` keeps it on one (as in the browser).
+//! The work is split over one thread per core (at most 8) as in
+//! `heaplens stats` on a file; `HEAPLENS_BENCH_THREADS=1` keeps it on one
+//! (as in the browser), `HEAPLENS_BENCH_THREADS=N` walks on N.
 //!
 //! Windows minidumps are read the same way (a file starting `MDMP`): the
 //! corpus' 64-bit `windows-net31` full dump of phase 1 and, when
@@ -64,14 +65,24 @@ fn main() {
         return; // `cargo test --benches` asks for a listing
     }
     // `HEAPLENS_BENCH_THREADS=1`: everything on one thread (what the
-    // browser's worker does), for comparison.
-    let single_thread = std::env::var("HEAPLENS_BENCH_THREADS").is_ok_and(|v| v == "1");
+    // browser's worker does), for comparison; `=N`: the walk on N.
+    let threads = std::env::var("HEAPLENS_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<std::num::NonZeroUsize>().ok());
+    let single_thread = threads.is_some_and(|n| n.get() == 1);
+    let options = heaplens_clr::ReadOptions {
+        single_thread,
+        threads,
+        ..Default::default()
+    };
     println!(
         "threads: {}",
-        if single_thread {
-            "one (HEAPLENS_BENCH_THREADS=1)"
-        } else {
-            "two, as `heaplens stats` on a file"
+        match threads {
+            Some(n) => format!("{n} (HEAPLENS_BENCH_THREADS)"),
+            None => format!(
+                "{}, one per core as `heaplens stats` on a file",
+                options.walk_threads()
+            ),
         }
     );
     println!(
@@ -104,10 +115,6 @@ fn main() {
         let (mut objects, mut heap_mb, mut per_obj, mut fan_out) = (0usize, 0.0, 0.0, 0.0);
         for _ in 0..runs {
             let t = Instant::now();
-            let options = heaplens_clr::ReadOptions {
-                single_thread,
-                ..Default::default()
-            };
             let heap = if minidump {
                 let md = Minidump::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
                 let symbols = heaplens_snapshot::minidump::PeSymbols(&md);

@@ -2159,6 +2159,11 @@ async function main() {
       await ctx.setOffline(true);
       await p.reload();
       await p.waitForSelector("#dropzone", { timeout: TIMEOUT });
+      // The server sends no COOP/COEP (serve() without headers, as GitHub
+      // Pages): the service worker
+      // makes the page it serves cross-origin isolated (shared memory for
+      // Cancel).
+      assert(await p.evaluate(() => self.crossOriginIsolated), "the page the service worker serves is not cross-origin isolated");
       const seen = srv.requests.length;
       await p.setInputFiles("#file-input", gcA);
       await p.waitForSelector("#overview, #error", { timeout: TIMEOUT });

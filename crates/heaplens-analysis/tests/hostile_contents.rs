@@ -6,54 +6,18 @@
 
 use heaplens_analysis::strings::{duplicate_strings, StringOptions};
 use heaplens_analysis::waste::{collection_waste, WasteOptions};
+use heaplens_contents::bytes::BytesReader;
 use heaplens_contents::inspect::{read_object, ReadOptions};
 use heaplens_contents::layout::*;
-use heaplens_contents::{ContentsError, MethodName, ObjectReader, StaticField};
-use heaplens_graph::{GraphBuilder, HeapGraph, NoProgress, TypeIndex, TypeInfo, TypeKind};
+use heaplens_contents::ObjectReader;
+use heaplens_graph::{GraphBuilder, NoProgress, TypeInfo, TypeKind};
 use std::sync::Arc;
 
 const BASE: u64 = 0x10_000;
 
-/// Objects in one block of memory at `BASE`, of which the dump holds the
-/// first `held` bytes.
-struct Fake {
-    graph: HeapGraph,
-    mem: Vec<u8>,
-    held: usize,
-    layouts: Vec<Arc<TypeLayout>>,
-}
-
-impl ObjectReader for Fake {
-    fn pointer_size(&self) -> u8 {
-        8
-    }
-    fn graph(&self) -> &HeapGraph {
-        &self.graph
-    }
-    fn read_memory(&self, address: u64, buf: &mut [u8]) -> Result<(), ContentsError> {
-        let start = address.checked_sub(BASE).map(|s| s as usize);
-        match start.and_then(|s| self.mem[..self.held].get(s..s.checked_add(buf.len())?)) {
-            Some(b) => {
-                buf.copy_from_slice(b);
-                Ok(())
-            }
-            None => Err(ContentsError::Unreadable {
-                address,
-                len: buf.len() as u64,
-                why: "not in the dump".into(),
-            }),
-        }
-    }
-    fn layout(&self, ty: TypeIndex) -> Result<Arc<TypeLayout>, ContentsError> {
-        Ok(self.layouts[ty as usize].clone())
-    }
-    fn method_at(&self, _: u64) -> Option<MethodName> {
-        None
-    }
-    fn static_fields(&self, _: TypeIndex) -> Result<Vec<StaticField>, ContentsError> {
-        Ok(Vec::new())
-    }
-}
+/// Objects in one block of memory at `BASE`, of which the dump holds a
+/// first part.
+type Fake = BytesReader<'static>;
 
 fn field(name: &str, offset: u32, kind: FieldKind) -> FieldLayout {
     FieldLayout {
@@ -132,12 +96,10 @@ fn heap(objects: &[(u32, u64)], mem: Vec<u8>, held: usize) -> Fake {
         b.add_node(t, size, at, []).unwrap();
         at += size;
     }
-    Fake {
-        graph: b.finish().unwrap(),
-        held: held.min(mem.len()),
-        mem,
-        layouts: ls.into_iter().map(Arc::new).collect(),
-    }
+    let mut mem = mem;
+    mem.truncate(held);
+    let layouts: Vec<Arc<TypeLayout>> = ls.into_iter().map(Arc::new).collect();
+    BytesReader::new(b.finish().unwrap(), BASE, mem, layouts)
 }
 
 /// xorshift64*: the same bytes on every run.
@@ -153,19 +115,19 @@ impl Rng {
 }
 
 fn read_everything(f: &Fake) {
-    for n in 0..f.graph.node_count() as u32 {
+    for n in 0..f.graph().node_count() as u32 {
         let _ = read_object(f, n, ReadOptions::default());
     }
     let all = |_| true;
     let s = duplicate_strings(f, &all, &StringOptions::default(), &mut NoProgress).unwrap();
     for g in &s.groups {
         // A group's length is what its objects hold, never what they claim.
-        let room = (f.graph.node_size(g.example) - 12) / 2;
+        let room = (f.graph().node_size(g.example) - 12) / 2;
         assert!(u64::from(g.length) <= room, "{} > {room}", g.length);
     }
     let w = collection_waste(f, &all, WasteOptions::default(), &mut NoProgress).unwrap();
-    let heap: u64 = (0..f.graph.node_count() as u32)
-        .map(|n| f.graph.node_size(n))
+    let heap: u64 = (0..f.graph().node_count() as u32)
+        .map(|n| f.graph().node_size(n))
         .sum();
     assert!(
         w.wasted_bytes <= heap,

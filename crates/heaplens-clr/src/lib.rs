@@ -258,10 +258,31 @@ pub struct ReadOptions {
     pub discovery: Discovery,
     /// Do everything on the calling thread. By default a native build
     /// resolves references on a second thread while it reads the roots
-    /// and names the types, and walks the heap on two threads when the
-    /// target's memory can be shared ([`Target::shared_memory`]); the
-    /// result is the same either way.
+    /// and names the types, and, when the target's memory can be shared
+    /// ([`Target::shared_memory`]), walks the heap and scans the writable
+    /// memory on [`ReadOptions::threads`] threads; the result is the same
+    /// either way.
     pub single_thread: bool,
+    /// How many threads walk the heap and scan the writable memory when
+    /// not [`ReadOptions::single_thread`]: `None`, one per core
+    /// (`available_parallelism`, at most [`MAX_THREADS`]); a number is
+    /// taken as it is, even above the cores (tests use 3 and 5 on two).
+    pub threads: Option<std::num::NonZeroUsize>,
+}
+
+pub use background::{default_threads, MAX_THREADS};
+
+impl ReadOptions {
+    /// How many threads walk the heap: 1 with
+    /// [`ReadOptions::single_thread`], else [`ReadOptions::threads`] or
+    /// [`default_threads`].
+    pub fn walk_threads(&self) -> usize {
+        if self.single_thread {
+            1
+        } else {
+            self.threads.map_or_else(default_threads, |n| n.get())
+        }
+    }
 }
 
 /// Where the heap's segments and roots were found.
@@ -382,9 +403,10 @@ pub fn read_with(
     // One pass over the writable memory: the allocation contexts for the
     // walk, the heap pointers for the statics.
     progress.update(Phase::ReadingHeap, 0, total)?;
+    let threads = options.walk_threads();
     let writable = match target.shared_memory {
-        Some(shared) if !options.single_thread => {
-            writable::scan_parallel(shared, &segments, gc_range)
+        Some(shared) if threads > 1 => {
+            writable::scan_parallel(shared, &segments, gc_range, threads)
         }
         _ => writable::scan(mem, &segments, gc_range),
     };
@@ -392,9 +414,15 @@ pub fn read_with(
     let mut mts = walk::MethodTables::default();
     let mut report = |done| progress.update(Phase::ReadingHeap, done, total).is_ok();
     let walked = match target.shared_memory {
-        Some(shared) if !options.single_thread => {
-            walk::walk_parallel(shared, &segments, contexts, &mut mts, true, &mut report)
-        }
+        Some(shared) if threads > 1 => walk::walk_parallel(
+            shared,
+            &segments,
+            contexts,
+            &mut mts,
+            true,
+            threads,
+            &mut report,
+        ),
         _ => walk::walk(mem, &segments, contexts, &mut mts, true, &mut report),
     };
     let walk::Walked {

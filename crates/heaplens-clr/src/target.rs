@@ -91,7 +91,8 @@ pub struct Target<'a> {
     /// The process's memory.
     pub memory: &'a dyn AddressSpace,
     /// The same memory as [`Target::memory`], when threads may share it
-    /// (a file read natively): the heap is then walked on two threads.
+    /// (a file read natively): the heap is then walked on several threads
+    /// ([`crate::ReadOptions::threads`]).
     /// `None` where it cannot be shared (the browser's `File`).
     pub shared_memory: Option<&'a (dyn AddressSpace + Sync)>,
     /// Its modules.

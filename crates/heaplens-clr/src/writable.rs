@@ -120,32 +120,44 @@ pub fn scan(mem: &dyn AddressSpace, segments: &[Segment], gc_range: Option<(u64,
     }
 }
 
-/// [`scan`] on two threads (where there are threads), each reading every
-/// other chunk; the same result.
+/// [`scan`] on `threads` threads (where there are threads), each reading
+/// every `threads`-th chunk; the same result.
 pub fn scan_parallel(
     mem: &(dyn AddressSpace + Sync),
     segments: &[Segment],
     gc_range: Option<(u64, u64)>,
+    threads: usize,
 ) -> Scan {
     let in_heap = |v: u64| in_segments(segments, v);
     let want = Want::everything(&in_heap);
-    // Each thread reads every other chunk.
-    let (theirs, (mut contexts, mine)) = background::run_beside(
-        |_| pass(mem, segments, gc_range, &want, (2, 1)),
-        |_| pass(mem, segments, gc_range, &want, (2, 0)),
+    let of = threads.max(1) as u64;
+    let want = &want;
+    // Thread `k` reads chunks `k`, `k + of`, … (counting from 1).
+    let jobs: Vec<_> = (1..of)
+        .map(|k| move |_: &mut dyn FnMut(u64) -> bool| pass(mem, segments, gc_range, want, (of, k)))
+        .collect();
+    let (theirs, (mut contexts, mine)) = background::run_all(
+        jobs,
+        |_| pass(mem, segments, gc_range, want, (of, 0)),
         &mut |_| true,
     );
-    // (`run_beside` always runs its job; were it not to, it runs here.)
-    let (their_contexts, theirs) =
-        theirs.unwrap_or_else(|| pass(mem, segments, gc_range, &want, (2, 1)));
-    for (p, l) in their_contexts {
-        let e = contexts.entry(p).or_insert(l);
-        *e = (*e).max(l);
+    let mut heap_pointers = mine;
+    for (k, found) in (1..of).zip(theirs) {
+        // (`run_all` always runs its jobs; were it not to, it runs here.)
+        let (their_contexts, theirs) =
+            found.unwrap_or_else(|| pass(mem, segments, gc_range, want, (of, k)));
+        for (p, l) in their_contexts {
+            let e = contexts.entry(p).or_insert(l);
+            *e = (*e).max(l);
+        }
+        heap_pointers = heap_pointers.zip(theirs).map(|(mut a, b)| {
+            a.words.extend(b.words);
+            a.dense.extend(b.dense);
+            a
+        });
     }
-    let heap_pointers = mine.zip(theirs).and_then(|(mut a, b)| {
-        a.words.extend(b.words);
+    let heap_pointers = heap_pointers.and_then(|mut a| {
         a.words.sort_unstable();
-        a.dense.extend(b.dense);
         a.dense.sort_unstable();
         (a.words.len() <= MAX_HEAP_POINTERS).then_some(a)
     });
@@ -424,7 +436,9 @@ mod tests {
         assert!(everything.iter().all(|&(_, v)| v % 8 == 0));
         for found in [
             scan(&mem, &segments, None),
-            scan_parallel(&mem, &segments, None),
+            scan_parallel(&mem, &segments, None, 2),
+            scan_parallel(&mem, &segments, None, 3),
+            scan_parallel(&mem, &segments, None, 5),
         ] {
             assert_eq!(found.contexts.len(), 1);
             assert_eq!(found.contexts.get(&(HEAP + 0x4000)), Some(&(HEAP + 0x6000)));

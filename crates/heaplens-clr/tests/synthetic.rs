@@ -104,15 +104,16 @@ fn references_and_roots_are_those_placed() {
 
 /// Answering `Cancelled` to the first report of `phase` (what a worker's
 /// progress callback does when the user cancels) ends the read with
-/// `ClrError::Cancelled`, with no report after it — on one thread and on
-/// two.
+/// `ClrError::Cancelled`, with no report after it — on one thread, two,
+/// three and five.
 #[test]
 fn a_cancel_in_each_phase_stops_the_read() {
     use heaplens_graph::{Cancelled, Phase};
     let heap = SyntheticHeap::new();
     let memory = heap.memory();
     for phase in [Phase::ReadingHeap, Phase::FollowingReferences] {
-        for single_thread in [true, false] {
+        for threads in [1, 2, 3, 5] {
+            let single_thread = threads == 1;
             let mut t = target(&heap, &memory);
             t.shared_memory = Some(&memory);
             let (mut seen, mut after) = (0, 0);
@@ -131,25 +132,22 @@ fn a_cancel_in_each_phase_stops_the_read() {
                 &mut progress,
                 ReadOptions {
                     single_thread,
+                    threads: std::num::NonZeroUsize::new(threads),
                     ..ReadOptions::default()
                 },
             );
             assert!(
                 matches!(r, Err(heaplens_clr::ClrError::Cancelled)),
-                "{phase:?}, one thread {single_thread}: {r:?}"
+                "{phase:?}, {threads} threads: {r:?}"
             );
-            assert_eq!(
-                (seen, after),
-                (1, 0),
-                "{phase:?}, one thread {single_thread}"
-            );
+            assert_eq!((seen, after), (1, 0), "{phase:?}, {threads} threads");
         }
     }
 }
 
 /// Every input that once crashed the `clr_heap` fuzz target
 /// (`fuzz/regressions/clr_heap/`), replayed: the damaged process reads as
-/// a heap or a typed error, on one thread and two.
+/// a heap or a typed error, on one thread, two and three.
 #[test]
 fn fuzz_regressions_read_without_a_panic() {
     let dir =
@@ -160,11 +158,12 @@ fn fuzz_regressions_read_without_a_panic() {
         let path = entry.unwrap().path();
         let heap = seed.damaged(&std::fs::read(&path).unwrap());
         let memory = heap.memory();
-        for single_thread in [true, false] {
+        for threads in [1, 2, 3] {
             let mut t = target(&heap, &memory);
             t.shared_memory = Some(&memory);
             let options = ReadOptions {
-                single_thread,
+                single_thread: threads == 1,
+                threads: std::num::NonZeroUsize::new(threads),
                 ..ReadOptions::default()
             };
             let _ = read_with(&t, &mut NoProgress, options);

@@ -28,6 +28,7 @@
 //! and lengths read from the dump are clamped to the object's size, and
 //! nothing panics on damaged bytes.
 
+pub mod bytes;
 pub mod collections;
 pub mod delegates;
 pub mod inspect;

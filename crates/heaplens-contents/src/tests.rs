@@ -3,59 +3,28 @@
 //! dump lacks reported, delegates and collections recognised by their
 //! fields.
 
+use crate::bytes::BytesReader;
 use crate::collections::{collection_fill, CollectionKind};
 use crate::delegates::delegate;
 use crate::inspect::{read_object, string_text, Contents, ReadOptions};
 use crate::layout::*;
-use crate::reader::{ContentsError, MethodName, ObjectReader, StaticField};
+use crate::reader::{MethodName, ObjectReader};
 use crate::value::Value;
-use heaplens_graph::{GraphBuilder, HeapGraph, NodeIndex, TypeIndex, TypeInfo, TypeKind};
+use heaplens_graph::{GraphBuilder, NodeIndex, TypeInfo, TypeKind};
 use std::sync::Arc;
-
-/// Objects in one block of memory at `BASE`.
-struct Fake {
-    graph: HeapGraph,
-    mem: Vec<u8>,
-    layouts: Vec<Arc<TypeLayout>>,
-}
 
 const BASE: u64 = 0x1000;
 
-impl ObjectReader for Fake {
-    fn pointer_size(&self) -> u8 {
-        8
-    }
-    fn graph(&self) -> &HeapGraph {
-        &self.graph
-    }
-    fn read_memory(&self, address: u64, buf: &mut [u8]) -> Result<(), ContentsError> {
-        let start = address.checked_sub(BASE).map(|s| s as usize);
-        match start.and_then(|s| self.mem.get(s..s.checked_add(buf.len())?)) {
-            Some(b) => {
-                buf.copy_from_slice(b);
-                Ok(())
-            }
-            None => Err(ContentsError::Unreadable {
-                address,
-                len: buf.len() as u64,
-                why: "not in the dump".into(),
-            }),
-        }
-    }
-    fn layout(&self, ty: TypeIndex) -> Result<Arc<TypeLayout>, ContentsError> {
-        Ok(self.layouts[ty as usize].clone())
-    }
-    fn method_at(&self, code: u64) -> Option<MethodName> {
-        (code == 0xC0DE).then(|| MethodName {
-            type_name: "App.Handler".into(),
-            method: "OnTick".into(),
-            token: 0x0600_0001,
-            method_desc: 0x5000,
-            via: "test",
-        })
-    }
-    fn static_fields(&self, _: TypeIndex) -> Result<Vec<StaticField>, ContentsError> {
-        Ok(Vec::new())
+type Fake = BytesReader<'static>;
+
+/// The method a delegate's code pointer (`0xC0DE`) leads to.
+fn on_tick() -> MethodName {
+    MethodName {
+        type_name: "App.Handler".into(),
+        method: "OnTick".into(),
+        token: 0x0600_0001,
+        method_desc: 0x5000,
+        via: "test",
     }
 }
 
@@ -101,11 +70,8 @@ fn heap(layouts: Vec<TypeLayout>, objects: &[(u32, u64, Vec<u8>)]) -> Fake {
     for (i, (t, size, _)) in objects.iter().enumerate() {
         b.add_node(*t, *size, addrs[i], []).unwrap();
     }
-    Fake {
-        graph: b.finish().unwrap(),
-        mem,
-        layouts: layouts.into_iter().map(Arc::new).collect(),
-    }
+    let layouts: Vec<Arc<TypeLayout>> = layouts.into_iter().map(Arc::new).collect();
+    BytesReader::new(b.finish().unwrap(), BASE, mem, layouts).with_method(0xC0DE, on_tick())
 }
 
 fn string_layout() -> TypeLayout {
