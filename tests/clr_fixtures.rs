@@ -62,8 +62,10 @@ fn one_read_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
     let contexts = heaplens_clr::writable::allocation_contexts(mem, &segments);
     let run = |once: bool, extra_every: Option<usize>| -> Result<_, Failed> {
         let mut mts = walk::MethodTables::default();
-        let w = walk::walk(mem, &segments, &contexts, &mut mts, once, &mut |_| true)
-            .ok_or("cancelled")?;
+        let w = walk::walk(mem, &segments, &contexts, &mut mts, once, None, &mut |_| {
+            true
+        })
+        .map_err(|e| format!("{e:?}"))?;
         if once != w.raw.is_some() {
             return Err("references read in the walk only when asked".into());
         }
@@ -104,6 +106,109 @@ fn one_read_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
         if a.1.is_empty() {
             return Err("no references".into());
         }
+    }
+    Ok(())
+}
+
+/// A memory limit on the walk, against a computation written here from the
+/// dump's segments and the counts of the walk without one: a cap below
+/// what the heap needs at the least (the fewest objects its small-object
+/// segments can hold, each under 85,000 bytes, and a 60th of the heap for
+/// the resolve's index) refuses the walk before it starts; a cap of
+/// exactly that passes the first check and stops the walk, with its
+/// numbers; three times the whole need walks it all. Each refusal is
+/// the typed error with numbers, never an abort.
+fn budget(core: &Path) -> Result<(), Failed> {
+    with_target(core, false, None, |t, _| budget_of(t))
+}
+
+fn budget_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
+    use heaplens_clr::heap::{self, SegmentKind};
+    use heaplens_clr::{dacvars, runtime, walk};
+    use heaplens_graph::MemoryLimit;
+    let mem = t.memory;
+    let rt = runtime::find_runtime(t).ok_or("no runtime")?;
+    let vars = dacvars::locate(t, &rt, &|v| heap::confirms_heap(mem, v))?;
+    let heaps = heap::GcHeap::all(mem, &vars)?;
+    let segments = heap::segments(mem, &vars, &heaps)?;
+    let contexts = heaplens_clr::writable::allocation_contexts(mem, &segments);
+    let held = |small_only: bool| -> u64 {
+        segments
+            .iter()
+            .filter(|s| !small_only || s.kind == SegmentKind::Small)
+            .flat_map(|s| heaplens_memory::data_runs(mem, s.start, s.end))
+            .map(|(a, b)| b - a)
+            .sum()
+    };
+    let (heap_bytes, small) = (held(false), held(true));
+    let run = |limit: Option<MemoryLimit>| {
+        let mut mts = walk::MethodTables::default();
+        walk::walk(
+            mem,
+            &segments,
+            &contexts,
+            &mut mts,
+            true,
+            limit,
+            &mut |_| true,
+        )
+    };
+    let all = run(None).map_err(|e| format!("{e:?}"))?;
+    let n = all.objects.len() as u64;
+    let r = all.raw.as_ref().ok_or("no references read")?.len() as u64;
+    // By hand: 23 bytes per object, 6 per reference, a 60th of the heap.
+    let least = small / 85_000 * 23 + heap_bytes / 60;
+    let whole = n * 23 + r * 6 + heap_bytes / 60;
+    if least >= whole {
+        return Err(format!("{least} >= {whole}").into());
+    }
+    let limit = |cap: u64| Some(MemoryLimit { cap, in_use: || 0 });
+    let over = |cap: u64| match run(limit(cap)) {
+        Err(walk::WalkStop::OverBudget(o)) => Ok(o),
+        Err(e) => Err(Failed::from(format!("cap {cap}: {e:?}"))),
+        Ok(w) => Err(format!("cap {cap}: walked {} objects", w.objects.len()).into()),
+    };
+    // Before the walk.
+    let o = over(least - 1)?;
+    let want = walk::OpenOverBudget {
+        objects: 0,
+        references: 0,
+        walked: 0,
+        heap: heap_bytes,
+        needed: least,
+        available: least - 1,
+        cap: Some(least - 1),
+        refused: None,
+    };
+    if *o != want {
+        return Err(format!("before the walk: {o:?}, want {want:?}").into());
+    }
+    // On the way: by the projection, or a growth the cap refused.
+    let o = over(least)?;
+    let stated = o.needed > o.available || o.refused.is_some();
+    if !(o.objects < n && o.walked <= heap_bytes && o.references <= r && stated)
+        || (o.available, o.cap, o.heap) != (least, Some(least), heap_bytes)
+    {
+        return Err(format!("part way: {o:?} ({n} objects, {r} references)").into());
+    }
+    let text = o.to_string();
+    for part in [
+        format!(
+            "({} objects, {} references so far)",
+            o.objects, o.references
+        ),
+        format!("of {} MB", heap_bytes.div_ceil(1_000_000)),
+        format!("{} MB", o.needed.div_ceil(1_000_000)),
+        "heaplens stats".to_owned(),
+    ] {
+        if !text.contains(&part) {
+            return Err(format!("{part:?} not in {text:?}").into());
+        }
+    }
+    // Room enough: the same objects.
+    let w = run(limit(3 * whole)).map_err(|e| format!("cap {}: {e:?}", 3 * whole))?;
+    if w.objects.len() as u64 != n {
+        return Err(format!("{} objects within the cap, {n} without", w.objects.len()).into());
     }
     Ok(())
 }
@@ -210,6 +315,11 @@ fn main() {
                         trials.push(Trial::test(format!("threads::{label}"), move || {
                             threads(&c)
                         }));
+                        if !heaplens_corpus::is_x86_fixture(&dir) {
+                            let c = core.clone();
+                            trials
+                                .push(Trial::test(format!("budget::{label}"), move || budget(&c)));
+                        }
                         trials.push(Trial::test(format!("walk::{label}"), move || {
                             check(&core, &graph)
                         }));

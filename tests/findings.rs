@@ -25,6 +25,7 @@
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::retained::retained_sizes;
+use heaplens_analysis::strings::{duplicate_strings, StringOptions};
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_contents::ObjectReader;
 use heaplens_findings::{findings, observe, Heap, Observations, Pattern};
@@ -97,9 +98,53 @@ fn describe(f: &FindingEntry) -> String {
     format!("#{} [{}] {}", f.rank, f.pattern, f.verdict)
 }
 
-/// A healthy heap: no leak finding; large holders are DumpLab's statics.
+/// Bytes taken by the extra copies of duplicated strings among the
+/// reachable ones (`heaplens strings`' analysis, checked against an
+/// independent reader in tests/contents.rs).
+fn wasted_by_duplicates(dir: &Path, dump: &Path) -> Result<u64, Failed> {
+    with_heap(dir, dump, |_, h| {
+        let r = h.contents.ok_or("no contents")?;
+        duplicate_strings(
+            r,
+            &|n| h.paths.is_reachable(n),
+            &StringOptions::default(),
+            &mut NoProgress,
+        )
+        .map(|x| x.wasted_bytes)
+        .map_err(|e| e.to_string())
+    })?
+    .map_err(Failed::from)
+}
+
+/// The duplicate-strings finding is there exactly when the extra copies
+/// take 5 % of the reachable heap or more, with their bytes; waste, not a
+/// leak.
+fn check_duplicate_strings(dir: &Path, dump: &Path, doc: &FindingsDocument) -> Result<(), Failed> {
+    let wasted = wasted_by_duplicates(dir, dump)?;
+    let share = wasted as f64 * 100.0 / doc.reachable_bytes.max(1) as f64;
+    let found = doc
+        .findings
+        .iter()
+        .find(|f| f.pattern == Pattern::DuplicateStrings.id());
+    match found {
+        Some(f) if share < 5.0 || f.retained_bytes != wasted || f.leak => Err(format!(
+            "{}: the extra copies waste {wasted} bytes ({share:.1} %)",
+            describe(f)
+        )
+        .into()),
+        None if share >= 5.0 => Err(format!(
+            "no duplicate-strings finding, though they waste {wasted} bytes ({share:.1} %)"
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// A healthy heap: no leak finding; large holders are DumpLab's statics;
+/// duplicate strings only when they really waste 5 % of it.
 fn check_healthy(dir: &Path, dump: &Path) -> Result<(), Failed> {
     let doc = document(dir, None, dump)?;
+    check_duplicate_strings(dir, dump, &doc)?;
     let leaks: Vec<String> = doc
         .findings
         .iter()
@@ -110,6 +155,9 @@ fn check_healthy(dir: &Path, dump: &Path) -> Result<(), Failed> {
         return Err(format!("a healthy heap gave leak findings: {leaks:?}").into());
     }
     for f in &doc.findings {
+        if f.pattern == Pattern::DuplicateStrings.id() {
+            continue;
+        }
         if f.pattern != Pattern::LargeHolder.id() {
             return Err(format!("unexpected finding {}", describe(f)).into());
         }
@@ -182,9 +230,83 @@ fn check_growth(dir: &Path, p1: &Path, p2: &Path) -> Result<(), Failed> {
     }
     // Nothing else is a leak of a pattern.
     for f in &doc.findings {
-        if !matches!(f.pattern.as_str(), "large_holder" | "type_growth") {
+        if !matches!(
+            f.pattern.as_str(),
+            "large_holder" | "type_growth" | "duplicate_strings"
+        ) {
             return Err(format!("unexpected finding {}", describe(f)).into());
         }
+    }
+    Ok(())
+}
+
+/// The duplicate-strings group names the values the program duplicated
+/// (`planted`: `[{text, copies}]`, written by the program) with their
+/// copies (one more when the program's literal is a copy too), each
+/// shortened to 60 characters and marked as a value from the dump; the
+/// first (most wasted) is the one wasting most by the program's numbers
+/// (copies − 1 times its length).
+fn check_duplicate_values(obs: &Observations, planted: &Json, what: &str) -> Result<(), Failed> {
+    let group = obs
+        .groups
+        .iter()
+        .find(|o| o.pattern == Pattern::DuplicateStrings)
+        .ok_or_else(|| format!("{what}: no duplicate-strings group"))?;
+    let values: Vec<&heaplens_findings::Detail> = group
+        .details
+        .iter()
+        .filter(|d| d.label.starts_with("value "))
+        .collect();
+    if values.is_empty() || values.iter().any(|d| !d.from_dump) {
+        return Err(format!("{what}: values {values:?}").into());
+    }
+    let planted = planted.as_array().ok_or("no planted duplicates")?;
+    let shown = |text: &str| {
+        let short: String = text.chars().take(60).collect();
+        if text.chars().count() > 60 {
+            format!("{short:?}…")
+        } else {
+            format!("{short:?}")
+        }
+    };
+    let mut named = 0;
+    for w in planted {
+        let text = w["text"].as_str().ok_or("text")?;
+        let copies = w["copies"].as_u64().ok_or("copies")?;
+        let Some(d) = values
+            .iter()
+            .find(|d| d.value.starts_with(&format!("{} (", shown(text))))
+        else {
+            continue;
+        };
+        let ok = [copies, copies + 1].iter().any(|c| {
+            d.value
+                .contains(&format!(" ×{}:", heaplens_analysis::format::thousands(*c)))
+        });
+        if !ok {
+            return Err(format!("{what}: {} (the program made {copies} copies)", d.value).into());
+        }
+        named += 1;
+    }
+    let most = planted
+        .iter()
+        .max_by_key(|w| {
+            w["copies"].as_u64().unwrap_or(0).saturating_sub(1)
+                * w["text"]
+                    .as_str()
+                    .map_or(0, |t| t.encode_utf16().count() as u64)
+        })
+        .and_then(|w| w["text"].as_str())
+        .ok_or("no planted value")?;
+    if !values[0].value.starts_with(&shown(most)) {
+        return Err(format!(
+            "{what}: the value wasting most is {}, not {most:.40}",
+            values[0].value
+        )
+        .into());
+    }
+    if named == 0 {
+        return Err(format!("{what}: none of the planted values named: {values:?}").into());
     }
     Ok(())
 }
@@ -198,6 +320,7 @@ fn check_zoo(dir: &Path) -> Result<(), Failed> {
     let expected: Json = serde_json::from_slice(&std::fs::read(dir.join("phase1.expected.json"))?)?;
     let zoo = &expected["zoo"]["delegates"];
     let obs = with_heap(dir, &dump, |_, h| observe(h))?;
+    check_duplicate_values(&obs, &expected["zoo"]["strings"]["duplicates"], "zoo")?;
     // The timer.
     let timer = &zoo["timer"];
     let method = timer["method"].as_str().ok_or("no timer method")?;
@@ -408,6 +531,18 @@ fn check_leaks(dir: &Path) -> Result<(), Failed> {
     }
     if checked < 10 {
         failures.push(format!("only {checked} planted leaks checked"));
+    }
+    // The duplicate strings it plants: the value wasting most in phase 2,
+    // with its copies (whether or not they reach 5 % of the heap).
+    if let Some(d) = e2
+        .get("duplicate_strings")
+        .filter(|d| d["present"] == Json::Bool(true))
+    {
+        let planted = serde_json::json!([{ "text": d["value"], "copies": d["copies"] }]);
+        let obs = with_heap(dir, &p2, |_, h| observe(h))?;
+        if let Err(e) = check_duplicate_values(&obs, &planted, "leaks phase 2") {
+            failures.push(e.message().map_or_else(String::new, str::to_owned));
+        }
     }
     if failures.is_empty() {
         Ok(())

@@ -1638,6 +1638,87 @@ async function main() {
       log(`     ${want.findings.length} findings, ${want.detectors.length} detectors`);
     });
 
+    await test("findings first: after a dump opens, its overview leads with the top findings, equal to `heaplens findings --json`; they open the Findings tab", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      await home();
+      await openFile(file);
+      await assertNoError();
+      // The overview is the screen a dump lands on, its findings panel first.
+      await page.waitForSelector("#overview #ov-findings", { timeout: TIMEOUT });
+      eq(await page.$eval("#overview", (o) => {
+        const f = o.querySelector("#ov-findings"), t = o.querySelector("#top-types");
+        return !!(f.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_FOLLOWING);
+      }), true, "the findings come before the largest types");
+      await page.waitForSelector("#ov-finding-list, #ov-findings-none, #ov-findings-failed", { timeout: TIMEOUT });
+      assert(!(await page.$("#ov-findings-failed")), `findings failed: ${await page.textContent("#ov-findings")}`);
+      const want = cliJson(["findings", "--json", file]);
+      const shown = await page.$$eval("#ov-finding-list .ov-finding", (r) => r.map((x) => ({
+        rank: Number(x.dataset.rank), pattern: x.dataset.pattern, retained: Number(x.dataset.retained), leak: x.dataset.leak === "true",
+      })));
+      eq(shown, want.findings.slice(0, 3).map((f) => ({ rank: f.rank, pattern: f.pattern, retained: f.retained_bytes, leak: f.leak })), "the overview's top findings");
+      await shot("26a-overview-findings");
+      if (want.findings.length > 0) {
+        // One keystroke: Enter on the first finding opens the Findings tab.
+        await page.focus("#ov-finding-list .ov-finding");
+        await page.keyboard.press("Enter");
+        await page.waitForSelector("#findings #finding-list", { timeout: TIMEOUT });
+        eq(await page.getAttribute("#tab-findings", "aria-selected"), "true", "the Findings tab is selected");
+        assert(/#.*findings/.test(page.url()), `the view is in the URL: ${page.url()}`);
+      }
+      log(`     overview shows ${shown.length} of ${want.findings.length} findings`);
+    });
+
+    // Growth findings of a comparison, against `heaplens findings BASE CURRENT --json`
+    // (the baseline the page chose first), joined by pattern and key.
+    const growthFindingsCheck = async (a, b, name) => {
+      await home();
+      await choose([a, b]);
+      await page.waitForSelector("#growth, #error", { timeout: TIMEOUT });
+      await assertNoError();
+      await page.waitForSelector("#growth #growth-findings", { timeout: TIMEOUT });
+      await page.waitForSelector("#growth-finding-list, #growth-findings-none, #growth-findings-failed", { timeout: TIMEOUT });
+      assert(!(await page.$("#growth-findings-failed")), `growth findings failed: ${await page.textContent("#growth-findings")}`);
+      const baseName = await page.$eval("#compare-base", (s) => s.selectedOptions[0].dataset.name);
+      const [base, cur] = basename(a) === baseName ? [a, b] : [b, a];
+      const want = cliJson(["findings", "--json", base, cur]);
+      const rows = await page.$$eval("#growth-findings .finding", (r) => r.map((x) => ({
+        id: `${x.dataset.pattern} ${x.dataset.key}`, rank: Number(x.dataset.rank), objects: Number(x.dataset.objects),
+        retained: Number(x.dataset.retained), growth_objects: Number(x.dataset.growthObjects), growth_retained: Number(x.dataset.growthRetained),
+      })));
+      eq(rows, want.findings.map((f) => ({
+        id: `${f.pattern} ${f.key}`, rank: f.rank, objects: f.objects, retained: f.retained_bytes,
+        growth_objects: f.growth_objects, growth_retained: f.growth_retained_bytes,
+      })), `growth findings of ${name}`);
+      if (want.findings.length > 0) {
+        await page.click("#growth-findings .finding summary");
+        await page.waitForSelector("#growth-findings .finding[open] .finding-evidence", { timeout: TIMEOUT });
+        const ev = await page.$$eval("#growth-findings .finding[open] .finding-evidence tbody tr th", (t) => t.map((x) => x.textContent));
+        eq(ev, want.findings[0].base_objects == null ? ["This dump", "Growth"] : ["Baseline", "This dump", "Growth"], "the first finding's evidence rows");
+      }
+      return want;
+    };
+
+    await test("growth findings: a comparison of two dumps shows the growth findings of `heaplens findings A B --json`, by pattern and key, ranked by retained growth", async () => {
+      const p1 = cores.find((c) => c.includes("linux-net8/phase1")), p2 = cores.find((c) => c.includes("linux-net8/phase2"));
+      if (!p1 || !p2) return { skip: "no linux-net8 phase1/phase2 cores in the corpus" };
+      const [a, b] = [copyAs(unzst(p1), "net8-phase1.core", new Date("2024-01-01T00:00:00Z")), copyAs(unzst(p2), "net8-phase2.core", new Date("2024-01-02T00:00:00Z"))];
+      const want = await growthFindingsCheck(a, b, "linux-net8 phase1 → phase2");
+      assert(want.findings.length > 0, "DumpLab's growing list is a growth finding");
+      await shot("27-growth-findings");
+      log(`     ${want.findings.length} growth findings; first: ${want.findings[0].pattern} ${want.findings[0].key}`);
+    });
+
+    await test("growth findings of the leak zoo (linux-net31-leaks phase1 → phase2): its findings as the CLI gives them", async () => {
+      const dir = join(process.env.HEAPLENS_GENERATED_FIXTURES || join(ROOT, "../dumplab/out"), "linux-net31-leaks");
+      const p1 = join(dir, "phase1.withheap.core.zst"), p2 = join(dir, "phase2.withheap.core.zst");
+      if (!existsSync(p1) || !existsSync(p2)) return { skip: `no leak zoo (FIXTURES=leaks scripts/make-fixtures): ${dir}` };
+      const [a, b] = [copyAs(unzst(p1), "leaks31-phase1.core", new Date("2024-01-01T00:00:00Z")), copyAs(unzst(p2), "leaks31-phase2.core", new Date("2024-01-02T00:00:00Z"))];
+      const want = await growthFindingsCheck(a, b, "the leak zoo");
+      assert(want.findings.some((f) => f.leak && f.pattern !== "type_growth" && f.pattern !== "large_holder"), "a planted leak is among them");
+      await shot("27b-growth-findings-leak-zoo");
+    });
+
     await test("object contents of a .gcdump: the page says it holds none", async () => {
       await home();
       await openFile(gcA);
@@ -2107,7 +2188,7 @@ async function main() {
       bench.coreLargest = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
       // The same core with 4.5 GB of zeros after it (sparse: no disk used):
       // an ELF reader never reads past its segments, and the worker's memory
-      // is capped at 2 GiB, so this opens only if nothing holds the file.
+      // is capped at 4 GiB, so this opens only if nothing holds the file.
       const big = join(CACHE, "padded-4.5G.core");
       copyFileSync(file, big);
       truncateSync(big, 4.5 * 1024 ** 3);
@@ -2214,6 +2295,33 @@ async function main() {
       assert(browserRequests.some((u) => u.endsWith(PREFIX + f)), `the recording missed the worker's ${f}`);
     }
     log(`     ${browserRequests.length} requests, all to ${PREFIX} files: ${[...new Set(browserRequests.filter((u) => !u.includes(other.origin)).map((u) => u.replace(/^.*\//, "")))].join(" ")}`);
+  });
+
+  await test("engine worker memory grows past 2 GiB", async () => {
+    // The engine worker as the page makes one (a blob: URL loading this
+    // site's worker.js and worker_bg.wasm); its own wasm memory (linked with
+    // --max-memory=4 GiB, build.rs) is grown from JavaScript past 2 GiB, then
+    // asked for more than wasm32 has (refused: a RangeError).
+    await home();
+    const r = await page.evaluate(async () => {
+      const base = new URL("./", location.href).href;
+      const loader = `importScripts(${JSON.stringify(base + "worker.js")});
+        wasm_bindgen({ module_or_path: ${JSON.stringify(base + "worker_bg.wasm")} }).then((w) => {
+          const m = w.memory, page = 65536, before = m.buffer.byteLength;
+          const out = { before };
+          try { m.grow((2 ** 31 + 2 ** 26 - before) / page); out.after = m.buffer.byteLength; } catch (e) { out.growError = String(e); }
+          try { m.grow(65536); out.past = m.buffer.byteLength; } catch (e) { out.pastError = e.name; }
+          postMessage({ probe: out });
+        });`;
+      const w = new Worker(URL.createObjectURL(new Blob([loader], { type: "text/javascript" })));
+      const out = await new Promise((ok) => (w.onmessage = (e) => { if (e.data && e.data.probe) ok(e.data.probe); }));
+      w.terminate();
+      return out;
+    });
+    assert(!r.growError, `the worker's memory did not grow past 2 GiB: ${r.growError}`);
+    eq(r.after, 2 ** 31 + 2 ** 26, "worker memory after growing");
+    eq(r.pastError, "RangeError", "growing past 4 GiB");
+    log(`     worker memory ${(r.before / 2 ** 20).toFixed(0)} MiB -> ${(r.after / 2 ** 20).toFixed(0)} MiB`);
   });
 
   await test("no console errors or CSP violations", async () => {

@@ -17,8 +17,8 @@
 //!
 //! Natively a process has the machine's memory and no budget is set: an
 //! allocation that fails there ends the process with a message. In a
-//! browser the engine's worker has a fixed cap (2 GiB by default, at most
-//! the 4 GiB of wasm32), and the page sets a [`MemoryBudget`].
+//! browser the engine's worker has a fixed cap (the 4 GiB of wasm32, the
+//! page's `heaplens_web::worker::MEMORY_CAP`), and the page sets a [`MemoryBudget`].
 
 use crate::format::thousands;
 use std::fmt;
@@ -167,6 +167,15 @@ impl MemoryBudget {
     /// The cap, if any.
     pub fn cap(&self) -> Option<u64> {
         self.cap
+    }
+
+    /// The same cap and measure as a limit for a producer's build (the
+    /// CLR walk's check before and during the open), if there is a cap.
+    pub fn limit(&self) -> Option<heaplens_graph::MemoryLimit> {
+        self.cap.map(|cap| heaplens_graph::MemoryLimit {
+            cap,
+            in_use: self.in_use,
+        })
     }
 
     /// Whether `analysis` of a graph of `nodes` objects and `edges`

@@ -27,6 +27,10 @@ pub struct FindingsArgs {
     /// Print the first N findings (text; JSON carries all).
     #[arg(long, value_name = "N", default_value_t = 20)]
     top: usize,
+    /// Leave out every value read from the dump (the duplicated strings'
+    /// text), for sharing.
+    #[arg(long)]
+    no_values: bool,
 }
 
 /// Runs `f` with the heap of `path` (graph, dominators, paths and, for a
@@ -87,6 +91,11 @@ pub fn run(args: &FindingsArgs) -> Result<(), String> {
             &found,
         ))
     })?;
+    let doc = if args.no_values {
+        doc.without_values()
+    } else {
+        doc
+    };
     if args.json {
         return print_json(&doc);
     }

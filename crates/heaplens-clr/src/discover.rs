@@ -1320,8 +1320,10 @@ fn walk_one(
         contexts,
         mts,
         false,
+        None,
         &mut |_| true,
     )
+    .ok()
     .map(|w| w.objects)
 }
 

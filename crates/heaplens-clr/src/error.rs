@@ -98,6 +98,11 @@ pub enum ClrError {
         #[source]
         source: MemoryError,
     },
+    /// The heap does not fit in the memory the read may use
+    /// ([`crate::ReadOptions::memory`]): found before the walk, projected
+    /// from what was walked, or an allocation was refused.
+    #[error("{0}")]
+    OverBudget(Box<crate::walk::OpenOverBudget>),
     /// The caller cancelled the read.
     #[error("cancelled")]
     Cancelled,

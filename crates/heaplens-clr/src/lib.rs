@@ -263,6 +263,11 @@ pub struct ReadOptions {
     /// memory on [`ReadOptions::threads`] threads; the result is the same
     /// either way.
     pub single_thread: bool,
+    /// The memory the read may use (a WebAssembly worker's cap; `None`:
+    /// natively, no cap). A heap that does not fit — known before the
+    /// walk, projected from what was walked, or an allocation refused —
+    /// is [`ClrError::OverBudget`], with numbers.
+    pub memory: Option<heaplens_graph::MemoryLimit>,
     /// How many threads walk the heap and scan the writable memory when
     /// not [`ReadOptions::single_thread`]: `None`, one per core
     /// (`available_parallelism`, at most [`MAX_THREADS`]); a number is
@@ -413,6 +418,7 @@ pub fn read_with(
     let contexts = &writable.contexts;
     let mut mts = walk::MethodTables::default();
     let mut report = |done| progress.update(Phase::ReadingHeap, done, total).is_ok();
+    let memory = options.memory;
     let walked = match target.shared_memory {
         Some(shared) if threads > 1 => walk::walk_parallel(
             shared,
@@ -421,15 +427,27 @@ pub fn read_with(
             &mut mts,
             true,
             threads,
+            memory,
             &mut report,
         ),
-        _ => walk::walk(mem, &segments, contexts, &mut mts, true, &mut report),
+        _ => walk::walk(
+            mem,
+            &segments,
+            contexts,
+            &mut mts,
+            true,
+            memory,
+            &mut report,
+        ),
     };
     let walk::Walked {
         objects,
         mut problems,
         raw,
-    } = walked.ok_or(ClrError::Cancelled)?;
+    } = walked.map_err(|stop| match stop {
+        walk::WalkStop::Cancelled => ClrError::Cancelled,
+        walk::WalkStop::OverBudget(over) => ClrError::OverBudget(over),
+    })?;
     // Records on the chains that cannot be walked are said, not dropped.
     problems.extend(skipped.iter().map(|r| walk::WalkProblem {
         segment: r.record,

@@ -6,8 +6,10 @@ use crate::{
 };
 use heaplens_analysis::dominators::Dominator;
 use heaplens_analysis::retained::{largest_objects, retained_by_type};
+use heaplens_analysis::strings::StringOptions;
 use heaplens_contents::collections::collection_fill;
 use heaplens_contents::delegates::delegate;
+use heaplens_contents::inspect::string_text;
 use heaplens_contents::inspect::{field_int, field_ref};
 use heaplens_contents::layout::{FieldKind, Shape};
 use heaplens_contents::ObjectReader;
@@ -24,7 +26,7 @@ const NO_CONTENTS: &str =
 /// Runs every detector.
 pub(crate) fn observe(heap: &Heap) -> Observations {
     type Detector = fn(&Heap) -> Result<Vec<Observation>, String>;
-    let detectors: [(Pattern, Detector); 13] = [
+    let detectors: [(Pattern, Detector); 14] = [
         (Pattern::Timers, timers),
         (Pattern::Events, events),
         (
@@ -41,6 +43,7 @@ pub(crate) fn observe(heap: &Heap) -> Observations {
         (Pattern::ConditionalWeakTable, conditional_weak_table),
         (Pattern::Serializers, serializers),
         (Pattern::LargeHolder, large_holders),
+        (Pattern::DuplicateStrings, duplicate_strings),
     ];
     let mut groups = Vec::new();
     let mut runs = Vec::new();
@@ -1147,6 +1150,87 @@ pub(crate) fn type_growth_group(heap: &Heap, name: &str, t: TypeRetainedEntry) -
         level_by_bytes: true,
         level: None,
     }
+}
+
+/// Duplicate strings (`heaplens strings`' analysis, over the reachable
+/// strings): one group, the extra copies of every duplicated value and
+/// the bytes they take; the string to look at is a copy of the value
+/// wasting most, its path who holds it; the details name the values
+/// wasting most (their text, shortened: values read from the dump).
+fn duplicate_strings(heap: &Heap) -> Result<Vec<Observation>, String> {
+    let r = contents(heap)?;
+    let opts = StringOptions {
+        top: crate::DUPLICATE_STRINGS_VALUES,
+        ..StringOptions::default()
+    };
+    let report = heaplens_analysis::strings::duplicate_strings(
+        r,
+        &|n| heap.live(n),
+        &opts,
+        &mut heaplens_graph::NoProgress,
+    )
+    .map_err(|e| format!("the strings could not be read: {e}"))?;
+    if report.strings == 0 {
+        return Err(absent("System.String"));
+    }
+    if report.duplicated_values == 0 {
+        return Ok(Vec::new());
+    }
+    let mut details = vec![
+        Detail::new("duplicated values", thousands(report.duplicated_values)),
+        Detail::new(
+            "strings",
+            format!(
+                "{} strings, {} bytes; {} distinct values",
+                thousands(report.strings),
+                thousands(report.bytes),
+                thousands(report.distinct)
+            ),
+        ),
+    ];
+    for (i, d) in report.groups.iter().enumerate() {
+        let text = match string_text(r, d.example, crate::DUPLICATE_STRINGS_CHARS) {
+            Ok(t) if t.truncated => {
+                format!("{:?}…", t.text)
+            }
+            Ok(t) => format!("{:?}", t.text),
+            Err(_) => "(unreadable)".to_owned(),
+        };
+        let held = d
+            .holders
+            .first()
+            .map(|&(t, n)| {
+                format!(
+                    ", held most by {} ({})",
+                    heap.graph.type_info(t).name,
+                    thousands(n)
+                )
+            })
+            .unwrap_or_default();
+        details.push(Detail {
+            label: format!("value {}", i + 1),
+            value: format!(
+                "{text} ({} chars) ×{}: {} bytes wasted{held}",
+                thousands(u64::from(d.length)),
+                thousands(d.copies),
+                thousands(d.wasted_bytes)
+            ),
+            from_dump: true,
+        });
+    }
+    let top = report.groups.first().map(|d| d.example);
+    Ok(vec![Observation {
+        pattern: Pattern::DuplicateStrings,
+        key: "duplicate strings".to_owned(),
+        subject: "duplicate strings".to_owned(),
+        objects: report.extra_copies,
+        retained_bytes: report.wasted_bytes,
+        holder: top,
+        example: top,
+        details,
+        level_by_bytes: true,
+        level: None,
+    }])
 }
 
 #[cfg(test)]

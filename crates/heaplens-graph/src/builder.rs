@@ -77,6 +77,26 @@ impl NodeColumns {
         self.addresses.reserve(n);
     }
 
+    /// Room for `n` more nodes, or an error when the allocator refuses
+    /// (a WebAssembly worker at its memory's cap, or a column past
+    /// `isize::MAX` bytes) instead of an abort.
+    pub fn try_reserve(&mut self, n: usize) -> Result<(), std::collections::TryReserveError> {
+        self.types.try_reserve(n)?;
+        self.sizes.try_reserve(n)?;
+        self.addresses.try_reserve(n)
+    }
+
+    /// Nodes that can be pushed without any column growing (except the
+    /// rare side tables: sizes of 64 KiB and more, wide address blocks,
+    /// the type column's widening past 65,534 types).
+    #[inline]
+    pub fn spare(&self) -> usize {
+        self.types
+            .spare()
+            .min(self.sizes.spare())
+            .min(self.addresses.spare())
+    }
+
     /// Appends a node of type `type_index`, `size` bytes, at `address`.
     #[inline]
     pub fn push(&mut self, type_index: u32, size: u64, address: u64) {

@@ -11,7 +11,7 @@
 //!   it (4.125 bytes per node); a block whose addresses span 4 GiB or more
 //!   keeps them whole (8 bytes per node, plus the unused offsets).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, TryReserveError};
 
 /// Type indices, narrow until a wide one arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,21 @@ impl TypeColumn {
         match self {
             TypeColumn::Narrow(v) => v.reserve_exact(n),
             TypeColumn::Wide(v) => v.reserve_exact(n),
+        }
+    }
+
+    pub(crate) fn try_reserve(&mut self, n: usize) -> Result<(), TryReserveError> {
+        match self {
+            TypeColumn::Narrow(v) => v.try_reserve_exact(n),
+            TypeColumn::Wide(v) => v.try_reserve_exact(n),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn spare(&self) -> usize {
+        match self {
+            TypeColumn::Narrow(v) => v.capacity() - v.len(),
+            TypeColumn::Wide(v) => v.capacity() - v.len(),
         }
     }
 
@@ -177,6 +192,15 @@ impl SizeColumn {
 
     pub(crate) fn reserve(&mut self, n: usize) {
         self.small.reserve_exact(n);
+    }
+
+    pub(crate) fn try_reserve(&mut self, n: usize) -> Result<(), TryReserveError> {
+        self.small.try_reserve_exact(n)
+    }
+
+    #[inline]
+    pub(crate) fn spare(&self) -> usize {
+        self.small.capacity() - self.small.len()
     }
 
     pub(crate) fn shrink_to_fit(&mut self) {
@@ -291,6 +315,25 @@ impl AddressColumn {
         self.bases.reserve_exact(n / BLOCK + 1);
         self.is_wide.reserve_exact(n / BLOCK + 1);
         self.tail.reserve_exact(BLOCK);
+    }
+
+    /// [`AddressColumn::reserve`], failing instead of aborting when the
+    /// allocator refuses.
+    pub(crate) fn try_reserve(&mut self, n: usize) -> Result<(), TryReserveError> {
+        self.offsets.try_reserve_exact(n + BLOCK)?;
+        self.bases.try_reserve_exact(n / BLOCK + 1)?;
+        self.is_wide.try_reserve_exact(n / BLOCK + 1)?;
+        self.tail.try_reserve_exact(BLOCK)
+    }
+
+    /// Nodes that can be pushed without growing a column (sealing a block
+    /// appends [`BLOCK`] offsets at once).
+    #[inline]
+    pub(crate) fn spare(&self) -> usize {
+        let offsets = (self.offsets.capacity() - self.offsets.len()).saturating_sub(BLOCK);
+        let blocks = (self.bases.capacity() - self.bases.len())
+            .min(self.is_wide.capacity() - self.is_wide.len());
+        offsets.min(blocks.saturating_sub(1) * BLOCK)
     }
 
     pub(crate) fn shrink_to_fit(&mut self) {

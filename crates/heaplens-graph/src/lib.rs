@@ -33,6 +33,7 @@ mod columns;
 mod facts;
 mod graph;
 mod hierarchy;
+mod limit;
 mod progress;
 mod starts;
 
@@ -40,4 +41,5 @@ pub use builder::{BuildError, GraphBuilder, NodeColumns};
 pub use facts::{Capabilities, Sampling};
 pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeKind};
 pub use hierarchy::{TypeHierarchy, TypeHierarchyBuilder};
+pub use limit::MemoryLimit;
 pub use progress::{CancelFlag, Cancellable, Cancelled, NoProgress, Phase, Progress, Unit};

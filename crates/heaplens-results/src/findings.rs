@@ -3,7 +3,9 @@
 //! numbers, its retention path from a root, the object to look at and the
 //! usual fix, ranked by retained bytes gained (two dumps) or retained
 //! bytes (one). Carries no values from the dump beyond type and method
-//! names and the static fields' names.
+//! names and the static fields' names, except the duplicate-strings
+//! finding's values (their text, shortened): `values` says whether it
+//! has them, and [`FindingsDocument::without_values`] leaves them out.
 
 use crate::coverage::CoverageFacts;
 use crate::object::ObjectRef;
@@ -21,6 +23,10 @@ pub struct FindingDetail {
     pub label: String,
     /// Its value in words.
     pub value: String,
+    /// True when `value` carries a value read from the dump (a string's
+    /// text); left out when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_dump: bool,
 }
 
 /// One finding.
@@ -119,6 +125,11 @@ pub struct FindingsDocument {
     pub detectors: Vec<DetectorEntry>,
     /// How the numbers are counted.
     pub notes: Vec<String>,
+    /// True when a finding's details carry values read from the dump (the
+    /// duplicated strings' text); false when there are none or they were
+    /// left out (`--no-values`).
+    #[serde(default)]
+    pub values: bool,
 }
 
 impl FindingsDocument {
@@ -137,7 +148,7 @@ impl FindingsDocument {
         let g = &snapshot.graph;
         let groups = TypeGroups::of(g);
         let total = current.reachable_bytes.max(1) as f64;
-        let findings = found
+        let findings: Vec<FindingEntry> = found
             .iter()
             .enumerate()
             .map(|(i, f)| {
@@ -167,6 +178,7 @@ impl FindingsDocument {
                         .map(|d| FindingDetail {
                             label: d.label.clone(),
                             value: d.value.clone(),
+                            from_dump: d.from_dump,
                         })
                         .collect(),
                     fix: o.pattern.fix().to_owned(),
@@ -197,7 +209,11 @@ impl FindingsDocument {
         if Pattern::ALL.len() != current.runs.len() {
             notes.push("some detectors did not run".to_owned());
         }
+        let values = findings
+            .iter()
+            .any(|f| f.details.iter().any(|d| d.from_dump));
         FindingsDocument {
+            values,
             schema_version: SCHEMA_VERSION,
             heaplens_version: heaplens_version(),
             document: DocumentKind::Findings,
@@ -212,5 +228,15 @@ impl FindingsDocument {
             detectors,
             notes,
         }
+    }
+
+    /// The same document without any value read from the dump: every
+    /// detail that carries one is left out (`--no-values`).
+    pub fn without_values(mut self) -> FindingsDocument {
+        for f in &mut self.findings {
+            f.details.retain(|d| !d.from_dump);
+        }
+        self.values = false;
+        self
     }
 }

@@ -137,6 +137,10 @@ pub struct Context<'a> {
     /// (filled in by their entries; the snapshot's and the description's
     /// `archives`).
     pub archives: Vec<ArchiveLayer>,
+    /// What reading the heap may use (a WebAssembly worker's cap; `None`,
+    /// the default: no cap). A CLR heap that does not fit is refused with
+    /// numbers (`over_budget`), before or during its walk.
+    pub memory: Option<heaplens_graph::MemoryLimit>,
 }
 
 impl<'a> Context<'a> {
@@ -148,6 +152,7 @@ impl<'a> Context<'a> {
             progress,
             scratch: None,
             archives: Vec::new(),
+            memory: None,
         }
     }
 

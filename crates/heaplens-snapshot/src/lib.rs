@@ -371,12 +371,18 @@ pub(crate) fn product_name(version: Option<&str>, runtime_path: &str) -> Option<
 
 /// Reads the CLR heap of `target` ([`heaplens_clr::read`]), its errors as
 /// [`OpenError`]s; `what` names the kind of dump, for the messages.
+/// `memory`: what the read may use ([`heaplens_clr::ReadOptions::memory`]).
 pub fn read_clr(
     target: &heaplens_clr::Target<'_>,
     progress: &mut dyn Progress,
+    memory: Option<heaplens_graph::MemoryLimit>,
     what: &'static str,
 ) -> Result<heaplens_clr::ClrHeap, OpenError> {
-    heaplens_clr::read(target, progress).map_err(|e| OpenError::from_clr(e, what))
+    let options = heaplens_clr::ReadOptions {
+        memory,
+        ..heaplens_clr::ReadOptions::default()
+    };
+    heaplens_clr::read_with(target, progress, options).map_err(|e| OpenError::from_clr(e, what))
 }
 
 impl OpenError {
@@ -401,6 +407,7 @@ impl OpenError {
                 ClrError::UnsupportedRuntime { .. } => "unsupported_runtime",
                 ClrError::NoGcInfo { .. } | ClrError::HeapNotFound { .. } => "no_gc_info",
                 ClrError::Corrupt { .. } => "corrupt_runtime_data",
+                ClrError::OverBudget(_) => "over_budget",
                 _ => "clr_read_failed",
             },
             OpenError::Truncated { .. } => "truncated",

@@ -4,8 +4,8 @@
 //! **One worker per dump.** Each dump is read and analysed in an engine
 //! worker of its own (a comparison, which needs only two `stats`
 //! documents, in one more worker that holds no dump). Dumps are read in
-//! parallel, each worker has its own wasm memory (up to 2 GiB; the 4 GiB of
-//! one wasm32 memory would otherwise cap the whole session), and stopping
+//! parallel, each worker has its own wasm memory (up to the 4 GiB of wasm32,
+//! which would otherwise cap the whole session), and stopping
 //! one never touches the others.
 //!
 //! **Workers from a `blob:` URL.** A worker loaded from its own URL does not
@@ -355,8 +355,19 @@ impl Inner {
                 };
                 self.send(Slot::Compare, op, None, &r);
             }
-            Command::Contents { dump, op, query } => {
-                self.send_to_dump(dump, op, &Request::Contents { dump, op, query });
+            Command::Contents {
+                dump,
+                op,
+                query,
+                baseline,
+            } => {
+                let r = Request::Contents {
+                    dump,
+                    op,
+                    query,
+                    baseline: baseline.map(|b| Box::new((*b).clone())),
+                };
+                self.send_to_dump(dump, op, &r);
             }
             Command::Download { name, json } => {
                 crate::ui::download(&name, "application/json", json);

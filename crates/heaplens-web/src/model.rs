@@ -3,7 +3,7 @@
 //! the engine, so it is built and tested natively too.
 
 use crate::protocol::{
-    ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, Folds, ReadReport,
+    Baseline, ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, Folds, ReadReport,
 };
 use heaplens_analysis::budget::{Analysis, MemoryBudget, OverBudget};
 use heaplens_analysis::diff::DiffOptions;
@@ -307,18 +307,36 @@ impl Opened {
         query: &ContentsQuery,
         progress: &mut dyn Progress,
     ) -> Result<ContentsDoc, EngineError> {
+        self.contents_against(query, None, progress)
+    }
+
+    /// [`Opened::contents`], with the baseline a
+    /// [`ContentsQuery::GrowthFindings`] needs (the answer to
+    /// [`ContentsQuery::Baseline`] from the baseline's worker).
+    pub fn contents_against(
+        &mut self,
+        query: &ContentsQuery,
+        baseline: Option<&Baseline>,
+        progress: &mut dyn Progress,
+    ) -> Result<ContentsDoc, EngineError> {
         let cancelled = |_: Cancelled| EngineError::cancelled();
-        if matches!(
+        let wants_findings = matches!(
             query,
-            ContentsQuery::Object { .. }
-                | ContentsQuery::Instances { .. }
-                | ContentsQuery::Findings
-        ) && self.dom.is_none()
+            ContentsQuery::Findings
+                | ContentsQuery::Baseline
+                | ContentsQuery::GrowthFindings { .. }
+        );
+        if (wants_findings
+            || matches!(
+                query,
+                ContentsQuery::Object { .. } | ContentsQuery::Instances { .. }
+            ))
+            && self.dom.is_none()
         {
             self.check_budget(Analysis::Dominators)?;
             self.dom = Some(dominators(&self.snapshot.graph, progress).map_err(cancelled)?);
         }
-        if matches!(query, ContentsQuery::Findings) && self.paths.is_none() {
+        if wants_findings && self.paths.is_none() {
             self.paths = Some(root_paths(&self.snapshot.graph, progress).map_err(cancelled)?);
         }
         let file = self.document.file.clone();
@@ -417,9 +435,20 @@ impl Opened {
                         .map_err(|e| contents_error(&e))?;
                 ContentsDoc::Waste(WasteDocument::build(&file, snap, &report))
             }
-            ContentsQuery::Findings => {
+            ContentsQuery::Findings
+            | ContentsQuery::Baseline
+            | ContentsQuery::GrowthFindings { .. } => {
                 let (Some(dom), Some(paths)) = (self.dom.as_ref(), self.paths.as_ref()) else {
                     return Err(EngineError::cancelled());
+                };
+                let base = match query {
+                    ContentsQuery::GrowthFindings { .. } => Some(baseline.ok_or_else(|| {
+                        EngineError::new(
+                            ErrorKind::NotFound,
+                            "growth findings need the baseline's observations",
+                        )
+                    })?),
+                    _ => None,
                 };
                 let sizes = retained_sizes(g, dom);
                 let mut heap = Heap::new(
@@ -432,9 +461,23 @@ impl Opened {
                 heap.finalization_registered =
                     snap.info.clr.as_ref().map(|c| c.finalization.registered);
                 let observed = observe(&heap);
-                let found = findings(&heap, &observed, None);
+                if matches!(query, ContentsQuery::Baseline) {
+                    return Ok(ContentsDoc::Baseline(Box::new(Baseline {
+                        file,
+                        complete: snap.info.coverage.is_complete(),
+                        observations: observed,
+                    })));
+                }
+                // As `heaplens findings BASE FILE`: the baseline's
+                // observations joined to this dump's by key.
+                let found = findings(&heap, &observed, base.map(|b| &b.observations));
                 ContentsDoc::Findings(FindingsDocument::build(
-                    &file, snap, &heap, &observed, None, &found,
+                    &file,
+                    snap,
+                    &heap,
+                    &observed,
+                    base.map(|b| (b.file.as_str(), b.complete, &b.observations)),
+                    &found,
                 ))
             }
         })
@@ -592,6 +635,7 @@ impl Session {
         self.dumps.remove(&dump);
         let mut cx = heaplens_snapshot::Context::new(modules, progress);
         cx.scratch = scratch;
+        cx.memory = self.budget.limit();
         let snapshot =
             heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(src), &mut cx)
                 .map_err(|e| open_error(&e))?;
@@ -785,6 +829,40 @@ mod tests {
         o.budget = MemoryBudget::capped(1_000, || 800);
         o.analyse(&mut NoProgress).unwrap();
         assert!(o.retained.is_some());
+    }
+
+    /// A core whose heap does not fit in the session's budget is refused
+    /// by the open (before or during the walk) as out of memory, with the
+    /// code `over_budget` and the numbers, not a crash; the same core
+    /// opens without a cap. (The numbers against a computation by hand:
+    /// `tests/clr_fixtures.rs`, `budget::*`.)
+    #[test]
+    fn a_heap_over_the_budget_is_refused_by_the_open() {
+        let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web open budget") else {
+            return;
+        };
+        let bytes =
+            std::fs::read(shared.join("fixtures/linux-net8/phase1.withheap.core.zst")).unwrap();
+        let open = |budget| {
+            let mut s = Session::with_budget(budget);
+            s.open(
+                DumpId(1),
+                &bytes,
+                &ModuleSet::new(),
+                "phase1.withheap.core.zst",
+                &mut NoProgress,
+            )
+            .map(|o| o.document.objects)
+        };
+        for cap in [10_000, 200_000] {
+            let e = open(MemoryBudget::capped(cap, || 0)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::OutOfMemory, "{e:?}");
+            assert_eq!(e.code.as_deref(), Some("over_budget"));
+            for part in ["does not fit", " MB", "heaplens stats"] {
+                assert!(e.message.contains(part), "{part:?}: {}", e.message);
+            }
+        }
+        assert!(open(MemoryBudget::unlimited()).unwrap() > 0);
     }
 
     /// A session's budget is every dump's it opens.
@@ -1156,6 +1234,63 @@ mod tests {
         assert!(err.message.contains("unrecognised"), "{}", err.message);
         assert_eq!(err.kind, ErrorKind::NotReadable);
         assert_eq!(err.code.as_deref(), Some("unknown_format"));
+    }
+
+    /// Growth findings: the baseline's observations (answered by its own
+    /// worker) joined to this dump's by key, as `heaplens findings BASE
+    /// FILE`: against itself nothing grew (one dump's large holders are not
+    /// growth); against a baseline without the type `C`, `C` grew by all
+    /// it retains (its two objects of 30 bytes, one under `B`, one held
+    /// from a stack slot: 60 of the 90 reachable bytes, over the 10 % of
+    /// type growth). Without the baseline it is refused.
+    #[test]
+    fn growth_findings_against_a_baseline() {
+        let mut o = Opened::new(graph(), "x.gcdump", 100);
+        let ContentsDoc::Baseline(b) = o
+            .contents(&ContentsQuery::Baseline, &mut NoProgress)
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (b.file.as_str(), b.observations.reachable_bytes),
+            ("x.gcdump", 90)
+        );
+        let q = ContentsQuery::GrowthFindings { base: DumpId(7) };
+        let ContentsDoc::Findings(same) =
+            o.contents_against(&q, Some(&b), &mut NoProgress).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(same.base_file.as_deref(), Some("x.gcdump"));
+        assert!(same.findings.is_empty(), "{:?}", same.findings);
+        let mut without_c = (*b).clone();
+        let c = without_c.observations.types.remove("C").unwrap();
+        assert_eq!((c.objects, c.retained_bytes), (2, 60));
+        let ContentsDoc::Findings(grown) = o
+            .contents_against(&q, Some(&without_c), &mut NoProgress)
+            .unwrap()
+        else {
+            panic!()
+        };
+        let f: Vec<_> = grown
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.pattern.as_str(),
+                    f.key.as_str(),
+                    f.base_objects,
+                    f.growth_objects,
+                    f.growth_retained_bytes,
+                )
+            })
+            .collect();
+        assert_eq!(f, [("type_growth", "C", None, Some(2), Some(60))]);
+        assert_eq!(
+            o.contents(&q, &mut NoProgress).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
     }
 
     /// Contents questions of a `.gcdump`: the inspector answers with the

@@ -43,8 +43,11 @@ use serde::{Deserialize, Serialize};
 /// (inclusive and retained columns, flame graphs, retained growth), groups
 /// and their comparison, and the differential flame graph (issue 16); 6
 /// adds a dump's leak findings ([`ContentsQuery::Findings`], issue 19); 7
-/// adds folds of the type table ([`Request::Fold`], issue 16).
-pub const PROTOCOL_VERSION: u32 = 7;
+/// adds folds of the type table ([`Request::Fold`], issue 16); 8 adds a
+/// comparison's growth findings ([`ContentsQuery::Baseline`] from the
+/// baseline's worker, [`ContentsQuery::GrowthFindings`] with it in
+/// [`Request::Contents`]'s `baseline` from the current dump's, issue 19).
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// Which types of a dump's type table to fold into their referrers
 /// (PerfView's FoldPats and Fold %): `heaplens stats --fold PATTERN
@@ -112,6 +115,29 @@ pub enum ContentsQuery {
     Waste,
     /// Leak findings of the dump alone, as `heaplens findings FILE --json`.
     Findings,
+    /// What the detectors saw in this dump, for a comparison in which it
+    /// is the baseline: answered by [`ContentsDoc::Baseline`].
+    Baseline,
+    /// Leak findings of this dump against the baseline `base`, ranked by
+    /// retained growth, as `heaplens findings BASE FILE --json`; the
+    /// request carries the baseline's [`Baseline`] (the answer to
+    /// [`ContentsQuery::Baseline`] from its worker).
+    GrowthFindings {
+        /// The baseline dump.
+        base: DumpId,
+    },
+}
+
+/// A comparison's baseline as the current dump's worker needs it for
+/// growth findings: what the detectors saw in it (the CLI's first file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Its file name (the findings document's `base_file`).
+    pub file: String,
+    /// Whether it was read whole (the document's `base_complete`).
+    pub complete: bool,
+    /// Its groups, type retained sizes and reachable bytes.
+    pub observations: heaplens_findings::Observations,
 }
 
 impl ContentsQuery {
@@ -122,7 +148,10 @@ impl ContentsQuery {
             ContentsQuery::Object { values, .. }
             | ContentsQuery::Instances { values, .. }
             | ContentsQuery::Strings { values, .. } => *values = v,
-            ContentsQuery::Waste | ContentsQuery::Findings => {}
+            ContentsQuery::Waste
+            | ContentsQuery::Findings
+            | ContentsQuery::Baseline
+            | ContentsQuery::GrowthFindings { .. } => {}
         }
         q
     }
@@ -143,6 +172,9 @@ pub enum ContentsDoc {
     Waste(WasteDocument),
     /// `findings`.
     Findings(FindingsDocument),
+    /// A baseline's observations ([`ContentsQuery::Baseline`]); not a
+    /// document of the result schema, never exported.
+    Baseline(Box<Baseline>),
 }
 
 impl ContentsDoc {
@@ -154,6 +186,7 @@ impl ContentsDoc {
             ContentsDoc::Strings(d) => serde_json::to_string_pretty(d),
             ContentsDoc::Waste(d) => serde_json::to_string_pretty(d),
             ContentsDoc::Findings(d) => serde_json::to_string_pretty(d),
+            ContentsDoc::Baseline(d) => serde_json::to_string_pretty(d),
         };
         s.expect("documents serialise")
     }
@@ -165,8 +198,12 @@ impl ContentsDoc {
             ContentsDoc::Instances(d) => d.values,
             ContentsDoc::Strings(d) => d.values,
             ContentsDoc::Waste(d) => d.values,
-            // Type, method and static fields' names only.
-            ContentsDoc::Findings(_) => false,
+            // Type, method and static fields' names, and the duplicated
+            // strings' text when there is such a finding.
+            ContentsDoc::Findings(d) => d.values,
+            // Its details (the duplicated strings' text) stay between the
+            // workers and the page.
+            ContentsDoc::Baseline(_) => false,
         }
     }
 }
@@ -318,6 +355,9 @@ pub enum Request {
         op: OpId,
         /// The question.
         query: ContentsQuery,
+        /// For [`ContentsQuery::GrowthFindings`]: the baseline.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        baseline: Option<Box<Baseline>>,
     },
     /// Forget a dump, freeing its memory.
     Close {
@@ -584,9 +624,9 @@ impl ErrorKind {
                  The message says where.",
             ),
             ErrorKind::OutOfMemory => Some(
-                "heaplens gives each dump's engine up to 2 GB of memory in the browser; a heap \
-                 of roughly 60 million objects fits. The command-line heaplens reads dumps of \
-                 any size: heaplens stats FILE.",
+                "heaplens gives each dump's engine up to 4 GB of memory in the browser (the \
+                 most a browser gives WebAssembly); the message says what this dump needs. \
+                 The command-line heaplens reads dumps of any size: heaplens stats FILE.",
             ),
             ErrorKind::EngineBug => Some(
                 "This is a bug in heaplens: the file may be damaged in a way it does not \
@@ -615,6 +655,7 @@ impl ErrorKind {
             }
             "cancelled" => ErrorKind::Cancelled,
             "read_failed" => ErrorKind::ReadFailed,
+            "over_budget" => ErrorKind::OutOfMemory,
             // damaged_*, truncated, truncated_gcdump, corrupt_runtime_data,
             // clr_read_failed, and any reason this page does not know yet.
             _ => ErrorKind::Damaged,

@@ -7,8 +7,8 @@
 
 use crate::model::Answers;
 use crate::protocol::{
-    ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, Folds, OpId, ProgressReport,
-    ReadReport, Response,
+    Baseline, ContentsDoc, ContentsQuery, DumpId, EngineError, ErrorKind, Folds, OpId,
+    ProgressReport, ReadReport, Response,
 };
 use crate::route::{DumpKey, Route, Screen};
 use crate::table::TableView;
@@ -405,6 +405,9 @@ pub enum Command {
         op: OpId,
         /// The question.
         query: ContentsQuery,
+        /// For [`ContentsQuery::GrowthFindings`]: the baseline's
+        /// observations, from its own worker.
+        baseline: Option<Rc<Baseline>>,
     },
     /// Save a document as a file (an export).
     Download {
@@ -755,7 +758,15 @@ impl AppState {
                 let q = query.with_values(values);
                 match self.contents.get(&(dump, q.clone())) {
                     Some(Pending::Ready(doc)) => {
-                        let cmd = self.download(dump, doc);
+                        // Findings are one question: without values is
+                        // the same document with its values left out.
+                        let doc = match &**doc {
+                            ContentsDoc::Findings(d) if !values && d.values => {
+                                Rc::new(ContentsDoc::Findings(d.clone().without_values()))
+                            }
+                            _ => doc.clone(),
+                        };
+                        let cmd = self.download(dump, &doc);
                         self.outbox.push(cmd);
                     }
                     Some(Pending::Loading(_)) => self.export_pending = Some((dump, q)),
@@ -888,7 +899,9 @@ impl AppState {
     fn remove(&mut self, id: DumpId) {
         self.dumps.retain(|d| d.id != id);
         self.details.retain(|(d, _), _| *d != id);
-        self.contents.retain(|(d, _), _| *d != id);
+        self.contents.retain(|(d, q), _| {
+            *d != id && !matches!(q, ContentsQuery::GrowthFindings { base } if *base == id)
+        });
         self.last_object.remove(&id);
         self.last_instances.remove(&id);
         self.detail_order.retain(|(d, _)| *d != id);
@@ -974,13 +987,48 @@ impl AppState {
         if !ready || asked {
             return;
         }
+        // Growth findings wait for the baseline's observations.
+        let baseline = match &q {
+            ContentsQuery::GrowthFindings { base } => {
+                match self.contents.get(&(*base, ContentsQuery::Baseline)) {
+                    Some(Pending::Ready(doc)) => match &**doc {
+                        ContentsDoc::Baseline(b) => Some(Rc::new((**b).clone())),
+                        _ => return,
+                    },
+                    _ => return,
+                }
+            }
+            _ => None,
+        };
         let op = self.op();
         self.contents.insert((id, q.clone()), Pending::Loading(op));
         self.outbox.push(Command::Contents {
             dump: id,
             op,
             query: q,
+            baseline,
         });
+    }
+
+    /// The comparison's growth findings: the baseline's observations from
+    /// its worker, then the current dump's findings against them from its
+    /// own (as `heaplens findings BASE CURRENT`).
+    fn request_growth_findings(&mut self) {
+        let Some(c) = self
+            .comparison
+            .clone()
+            .filter(|_| self.view == View::Compare)
+        else {
+            return;
+        };
+        self.request_contents(c.base, ContentsQuery::Baseline);
+        self.request_contents(c.current, ContentsQuery::GrowthFindings { base: c.base });
+    }
+
+    /// The question whose answer is the comparison's growth findings.
+    pub fn growth_findings_query(&self) -> Option<(DumpId, ContentsQuery)> {
+        let c = self.comparison.as_ref()?;
+        Some((c.current, ContentsQuery::GrowthFindings { base: c.base }))
     }
 
     /// The download of a contents document: named after the dump and what
@@ -1002,6 +1050,7 @@ impl AppState {
             ContentsDoc::Strings(_) => "strings".to_owned(),
             ContentsDoc::Waste(_) => "waste".to_owned(),
             ContentsDoc::Findings(_) => "findings".to_owned(),
+            ContentsDoc::Baseline(_) => "baseline".to_owned(),
         };
         let values = if doc.values() { "" } else { "-no-values" };
         Command::Download {
@@ -1070,6 +1119,7 @@ impl AppState {
         self.request_diff_doc();
         self.request_groups();
         self.request_diff_flame();
+        self.request_growth_findings();
     }
 
     fn request_diff_doc(&mut self) {
@@ -1325,6 +1375,9 @@ impl AppState {
                     ms,
                 };
                 self.announce(text);
+                // The overview leads with the dump's findings: asked for
+                // as soon as the analysis they build on is there.
+                self.request_contents(dump, ContentsQuery::Findings);
                 if self.view == View::Compare {
                     self.request_diff();
                 }
@@ -1397,7 +1450,11 @@ impl AppState {
                         let cmd = self.download(dump, &doc);
                         self.outbox.push(cmd);
                     }
+                    let baseline = matches!(*doc, ContentsDoc::Baseline(_));
                     self.contents.insert(key, Pending::Ready(doc));
+                    if baseline {
+                        self.request_growth_findings();
+                    }
                 }
             }
             Response::Diff { op, diff } => {
@@ -1845,6 +1902,93 @@ mod tests {
         assert_eq!(DumpTime::parse("not a time"), None);
     }
 
+    /// A comparison asks the baseline's worker for what its detectors saw,
+    /// then (once that is in) the current dump's worker for its findings
+    /// against it, carrying it; asked once. A dump's own findings are
+    /// asked for when its retained sizes are in (the overview leads with
+    /// them).
+    #[test]
+    fn a_comparison_asks_for_its_growth_findings_through_the_baseline() {
+        let s = AppState::default().reduce(Action::Add {
+            dumps: vec![
+                new_dump(1, "later.gcdump", 1000.0),
+                new_dump(2, "earlier.gcdump", 2000.0),
+            ],
+            stray_modules: 0,
+        });
+        let s = open_all(
+            s,
+            &[
+                (1, stats("later.gcdump", local(89))),
+                (2, stats("earlier.gcdump", local(0))),
+            ],
+        );
+        assert_eq!(s.view, View::Compare);
+        let asked: Vec<(DumpId, ContentsQuery, bool, OpId)> = s
+            .outbox
+            .drain()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::Contents {
+                    dump,
+                    op,
+                    query,
+                    baseline,
+                } => Some((dump, query, baseline.is_some(), op)),
+                _ => None,
+            })
+            .collect();
+        // Only the baseline's observations: the growth findings wait.
+        assert_eq!(asked.len(), 1, "{asked:?}");
+        assert_eq!(
+            (asked[0].0, &asked[0].1, asked[0].2),
+            (DumpId(2), &ContentsQuery::Baseline, false)
+        );
+        let baseline = Baseline {
+            file: "earlier.gcdump".into(),
+            complete: true,
+            observations: heaplens_findings::Observations {
+                reachable_bytes: 90,
+                groups: Vec::new(),
+                types: Default::default(),
+                runs: Vec::new(),
+            },
+        };
+        let s = s.reduce(Action::Engine(Response::Contents {
+            dump: DumpId(2),
+            op: asked[0].3,
+            query: ContentsQuery::Baseline,
+            doc: Box::new(ContentsDoc::Baseline(Box::new(baseline.clone()))),
+        }));
+        let want = ContentsQuery::GrowthFindings { base: DumpId(2) };
+        match &s.outbox.drain()[..] {
+            [Command::Contents {
+                dump,
+                query,
+                baseline: Some(b),
+                ..
+            }] => {
+                assert_eq!((*dump, query), (DumpId(1), &want));
+                assert_eq!(**b, baseline);
+            }
+            c => panic!("{c:?}"),
+        }
+        assert_eq!(s.growth_findings_query(), Some((DumpId(1), want)));
+        // Shown again: nothing asked again.
+        let s = s.reduce(Action::ShowCompare);
+        assert!(!s
+            .outbox
+            .drain()
+            .iter()
+            .any(|c| matches!(c, Command::Contents { .. })));
+        // Closing the baseline forgets the findings against it.
+        let s = s.reduce(Action::Close(DumpId(2)));
+        assert!(!s
+            .contents
+            .keys()
+            .any(|(_, q)| matches!(q, ContentsQuery::GrowthFindings { .. })));
+    }
+
     /// Two dumps dropped together are compared, the older *by the time in
     /// the dumps* as the baseline, whatever their file times say.
     #[test]
@@ -2218,7 +2362,9 @@ mod tests {
         let q = ContentsQuery::Object { node, values: true };
         let cmds = s.outbox.drain();
         let op = match &cmds[..] {
-            [Command::Contents { dump, op, query }] if *dump == DumpId(1) && *query == q => *op,
+            [Command::Contents {
+                dump, op, query, ..
+            }] if *dump == DumpId(1) && *query == q => *op,
             c => panic!("{c:?}"),
         };
         // Shown again: not asked again.

@@ -18,8 +18,8 @@
 use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
 use crate::protocol::{
-    ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport, Request,
-    Response, ScratchReport,
+    Baseline, ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport,
+    Request, Response, ScratchReport,
 };
 use heaplens_analysis::budget::MemoryBudget;
 use heaplens_bytes::{PageCache, ReadAhead};
@@ -52,8 +52,11 @@ pub const CONTENTS_PAGE_SIZE: usize = 256 << 10;
 /// See [`CONTENTS_PAGE_SIZE`].
 pub const CONTENTS_PAGES: usize = 32;
 /// The worker's wasm memory cap: `build.rs` links the worker with this
-/// `--max-memory` (2 GiB).
-pub const MEMORY_CAP: u64 = 2 << 30;
+/// `--max-memory`, the largest wasm32 memory (4 GiB, 65,536 pages), which
+/// Chromium and Firefox grant. One allocation is still at most 2 GiB
+/// (`isize::MAX` bytes in wasm32): the walk asks for its columns with
+/// `try_reserve`, so a column that would pass it is refused with numbers.
+pub const MEMORY_CAP: u64 = 4 << 30;
 /// Progress is posted at most this often.
 const PROGRESS_EVERY_MS: f64 = 50.0;
 
@@ -115,22 +118,33 @@ fn fail(dump: Option<DumpId>, op: Option<OpId>, error: EngineError) {
     post(&Response::Failed { dump, op, error });
 }
 
-/// Size of this worker's wasm memory in bytes.
+/// Size of this worker's wasm memory in bytes (read as a JavaScript
+/// number: at the 4 GiB maximum `byteLength` is 2^32, which a `u32` would
+/// read as 0).
 pub fn wasm_memory() -> u64 {
-    wasm_bindgen::memory()
+    let buffer = wasm_bindgen::memory()
         .unchecked_into::<js_sys::WebAssembly::Memory>()
-        .buffer()
-        .unchecked_into::<js_sys::ArrayBuffer>()
-        .byte_length() as u64
+        .buffer();
+    js_sys::Reflect::get(&buffer, &JsValue::from_str("byteLength"))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .map_or(0, |b| b as u64)
 }
 
 /// Bytes of this worker's memory in use: allocated and not freed (the
 /// worker binary counts them with `stats_alloc`'s allocator; the wasm
 /// memory only grows, and what was freed in it is reused).
+///
+/// `stats_alloc` adds a reallocation's growth to `bytes_allocated` (its
+/// shrinking to `bytes_deallocated`) *and* to `bytes_reallocated`, so the
+/// bytes in use are allocated − deallocated alone (adding the reallocated
+/// bytes, as this did before, counted every `Vec` that grew twice). Its
+/// totals are cumulative `usize`s, which in wasm32 wrap after 4 GiB of
+/// allocations in all: the difference is taken modulo 2^32 too, exact
+/// while less than 4 GiB is in use (always, in a 4 GiB memory).
 pub fn memory_in_use() -> u64 {
     let s = stats_alloc::INSTRUMENTED_SYSTEM.stats();
-    (s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64).max(0)
-        as u64
+    s.bytes_allocated.wrapping_sub(s.bytes_deallocated) as u64
 }
 
 /// Installs the message handler and says which versions this worker
@@ -333,9 +347,14 @@ fn handle(data: JsValue) {
             }),
             Err(e) => fail(None, Some(op), e),
         },
-        Request::Contents { dump, op, query } => {
-            running(dump, op, || contents(dump, op, query, &cancel))
-        }
+        Request::Contents {
+            dump,
+            op,
+            query,
+            baseline,
+        } => running(dump, op, || {
+            contents(dump, op, query, baseline.as_deref(), &cancel)
+        }),
         Request::Close { dump } => wasm_bindgen_futures::spawn_local(forget(dump)),
         Request::BenchRead { chunk } => {
             let Ok(f) = field(&data, "file").dyn_into::<File>() else {
@@ -657,7 +676,13 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
 
 /// Object contents of an open dump: the inspector, a type's instances,
 /// duplicate strings, wasted collections.
-fn contents(dump: DumpId, op: OpId, query: ContentsQuery, cancel: &CancelFlag) {
+fn contents(
+    dump: DumpId,
+    op: OpId,
+    query: ContentsQuery,
+    baseline: Option<&Baseline>,
+    cancel: &CancelFlag,
+) {
     let t0 = now();
     let mut reporter = Reporter {
         dump,
@@ -674,7 +699,7 @@ fn contents(dump: DumpId, op: OpId, query: ContentsQuery, cancel: &CancelFlag) {
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let o = s.get_mut(dump)?;
-        Some(o.contents(&query, &mut progress))
+        Some(o.contents_against(&query, baseline, &mut progress))
     });
     match result {
         Some(Ok(doc)) => post(&Response::Contents {

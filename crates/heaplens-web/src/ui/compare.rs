@@ -337,6 +337,7 @@ pub fn compare() -> Html {
                         { card("Heap, current", &format!("{} · {} objects", bytes(d.current.bytes), thousands(d.current.objects)), "diff-cur") }
                         { card("Change", &format!("{} · {} objects", signed_bytes(d.bytes_delta), signed_thousands(d.count_delta)), "diff-change") }
                     </div>
+                    { super::findings::growth_findings(s, &ctx.dispatch) }
                     if d.names_normalized {
                         <p class="note">{ "The two dumps spell type names differently (their formats differ): names are compared normalized, as heaplens diff does." }</p>
                     }

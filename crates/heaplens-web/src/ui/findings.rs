@@ -4,14 +4,17 @@
 //! object to look at (a link to the inspector and to its type's detail),
 //! its retention path from a root (each object a link) and the usual fix;
 //! then what each detector looked at. The document is `heaplens findings
-//! FILE --json`'s; it carries no values.
+//! FILE --json`'s; it carries no values. Also the overview's first panel
+//! (the top findings, [`top_findings`]) and the comparison's growth
+//! findings ([`growth_findings`], as `heaplens findings BASE CURRENT`).
 
 use super::common::card;
 use super::contents::{answer, export_bar, object_link};
 use super::use_ctx;
 use crate::format::{bytes, thousands};
 use crate::protocol::{ContentsDoc, DumpId};
-use crate::state::{Action, Tab};
+use crate::protocol::{ContentsQuery, ErrorKind};
+use crate::state::{Action, AppState, Pending, Retained, Tab};
 use heaplens_results::findings::FindingEntry;
 use heaplens_results::roots::RootPath;
 use yew::prelude::*;
@@ -72,7 +75,9 @@ fn finding_view(dispatch: &Callback<Action>, id: DumpId, f: &FindingEntry) -> Ht
     };
     html! {
         <details class="finding panel" data-rank={f.rank.to_string()} data-pattern={f.pattern.clone()}
-            data-retained={f.retained_bytes.to_string()} data-objects={f.objects.to_string()} data-leak={f.leak.to_string()}>
+            data-retained={f.retained_bytes.to_string()} data-objects={f.objects.to_string()} data-leak={f.leak.to_string()}
+            data-key={f.key.clone()} data-growth-objects={f.growth_objects.map(|g| g.to_string())}
+            data-growth-retained={f.growth_retained_bytes.map(|g| g.to_string())}>
             <summary>
                 <span class="finding-rank">{ format!("{}.", f.rank) }</span>{ " " }
                 <strong>{ &f.title }</strong>
@@ -133,11 +138,11 @@ pub fn findings(p: &FindingsProps) -> Html {
                 { card("Findings", &thousands(d.findings.len() as u64), "findings-count") }
                 { card("Reachable", &bytes(d.reachable_bytes), "findings-reachable") }
             </div>
-            <p class="note">{ "Ranked by the bytes each retains. Open a finding for its evidence, the object to look at, its retention path from a root and the usual fix. Compare two dumps with heaplens findings BASE CURRENT for growth." }</p>
+            <p class="note">{ "Ranked by the bytes each retains. Open a finding for its evidence, the object to look at, its retention path from a root and the usual fix. Compare two dumps for their growth findings." }</p>
             { if d.findings.is_empty() {
                 html! { <p id="findings-none">{ "No finding: no detector's group reached its threshold." }</p> }
             } else {
-                html! { <div id="finding-list">{ for d.findings.iter().map(|f| finding_view(dispatch, id, f)) }</div> }
+                finding_list(dispatch, id, &d.findings, "finding-list")
             } }
             <h3>{ "Detectors" }</h3>
             <div class="table-scroll" tabindex="0" role="region" aria-label="Detectors">
@@ -160,6 +165,148 @@ pub fn findings(p: &FindingsProps) -> Html {
                     }) }
                 </tbody>
             </table></div>
+        </section>
+    }
+}
+
+/// The findings of `list`, each expandable (their objects are dump `id`'s).
+fn finding_list(
+    dispatch: &Callback<Action>,
+    id: DumpId,
+    list: &[FindingEntry],
+    list_id: &'static str,
+) -> Html {
+    html! { <div id={list_id} class="finding-list">{ for list.iter().map(|f| finding_view(dispatch, id, f)) }</div> }
+}
+
+/// "3 findings (1 leak suspect)".
+fn counted(findings: usize, leaks: usize) -> String {
+    let s = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "{} ({})",
+        s(findings, "finding", "findings"),
+        s(leaks, "leak suspect", "leak suspects")
+    )
+}
+
+/// How many findings the overview shows.
+const OVERVIEW_TOP: usize = 3;
+
+/// The overview's first panel: the dump's top findings (each opens the
+/// Findings tab), or where they stand.
+pub fn top_findings(s: &AppState, dispatch: &Callback<Action>, id: DumpId) -> Html {
+    let retained_ready = s
+        .dump(id)
+        .is_some_and(|d| matches!(d.retained, Retained::Ready { .. }));
+    let all = dispatch.reform(move |_| Action::ShowDump(id, Tab::Findings));
+    let body = match s.contents.get(&(id, ContentsQuery::Findings)) {
+        Some(Pending::Ready(doc)) => match &**doc {
+            ContentsDoc::Findings(d) if d.findings.is_empty() => html! {
+                <p id="ov-findings-none">{ "No leak suspect: no detector's group reached its threshold." }</p>
+            },
+            ContentsDoc::Findings(d) => {
+                let leaks = d.findings.iter().filter(|f| f.leak).count();
+                html! {
+                    <>
+                        <ol class="toplist ov-finding-list" id="ov-finding-list">
+                            { for d.findings.iter().take(OVERVIEW_TOP).map(|f| html! {
+                                <li>
+                                    <button class="top-row ov-finding" title={f.verdict.clone()}
+                                        data-rank={f.rank.to_string()} data-pattern={f.pattern.clone()}
+                                        data-retained={f.retained_bytes.to_string()} data-leak={f.leak.to_string()}
+                                        onclick={all.clone()}>
+                                        <span class="top-name">
+                                            <strong>{ format!("{}. {}", f.rank, f.title) }</strong>
+                                            { if f.leak { html! {} } else { html! { <span class="muted">{ " (not a leak by itself)" }</span> } } }
+                                            <span class="finding-verdict">{ &f.verdict }</span>
+                                        </span>
+                                        <span class="top-num">{ bytes(f.retained_bytes) }</span>
+                                    </button>
+                                </li>
+                            }) }
+                        </ol>
+                        <button class="linklike" id="see-all-findings" onclick={all.clone()}>
+                            { format!("All findings: {}, with evidence, path and fix →", counted(d.findings.len(), leaks)) }
+                        </button>
+                    </>
+                }
+            }
+            _ => html! {},
+        },
+        Some(Pending::Failed(e)) => html! {
+            <p class="error-text" id="ov-findings-failed">{ match e.kind {
+                ErrorKind::Cancelled => "The findings were stopped. ".to_owned(),
+                _ => format!("The findings could not be computed: {}. ", e.message),
+            } }
+                <button class="linklike" onclick={all.clone()}>{ "Try again" }</button>
+            </p>
+        },
+        Some(Pending::Loading(_)) => {
+            html! { <p class="muted loading-line" id="ov-findings-pending">{ "Looking for leak suspects…" }</p> }
+        }
+        None if retained_ready => html! {
+            <p class="muted" id="ov-findings-pending"><button class="linklike" onclick={all.clone()}>{ "Look for leak suspects" }</button></p>
+        },
+        None => {
+            html! { <p class="muted loading-line" id="ov-findings-pending">{ "Leak suspects are looked for once the retained sizes are in…" }</p> }
+        }
+    };
+    html! {
+        <div class="panel ov-findings" id="ov-findings">
+            <h3>{ "Findings: what holds memory and why" }</h3>
+            { body }
+        </div>
+    }
+}
+
+/// A comparison's growth findings: the current dump's findings against
+/// the baseline, ranked by retained growth (as `heaplens findings BASE
+/// CURRENT`), or where they stand.
+pub fn growth_findings(s: &AppState, dispatch: &Callback<Action>) -> Html {
+    let Some((current, q)) = s.growth_findings_query() else {
+        return html! {};
+    };
+    let ContentsQuery::GrowthFindings { base } = q else {
+        return html! {};
+    };
+    let failed = |what: &str, e: &crate::protocol::EngineError| {
+        html! {
+            <p class="error-text" id="growth-findings-failed">{ format!("{what} could not be computed: {}", e.message) }</p>
+        }
+    };
+    let body = match (
+        s.contents.get(&(base, ContentsQuery::Baseline)),
+        s.contents.get(&(current, q.clone())),
+    ) {
+        (_, Some(Pending::Ready(doc))) => match &**doc {
+            ContentsDoc::Findings(d) => {
+                let leaks = d.findings.iter().filter(|f| f.leak).count();
+                html! {
+                    <>
+                        <p class="muted" id="growth-findings-note" data-count={d.findings.len().to_string()}>
+                            { format!("{}, ranked by the retained bytes gained between the dumps, as heaplens findings BASE CURRENT. Open one for its evidence (baseline → current), the object to look at, its retention path in the current dump and the usual fix.", counted(d.findings.len(), leaks)) }
+                        </p>
+                        { if d.findings.is_empty() {
+                            html! { <p id="growth-findings-none">{ "No finding: nothing reached its level or grew by its growth threshold." }</p>
+                            }
+                        } else {
+                            finding_list(dispatch, current, &d.findings, "growth-finding-list")
+                        } }
+                    </>
+                }
+            }
+            _ => html! {},
+        },
+        (_, Some(Pending::Failed(e))) => failed("The growth findings", e),
+        (Some(Pending::Failed(e)), _) => failed("The baseline's findings", e),
+        _ => {
+            html! { <p class="muted loading-line" id="growth-findings-pending">{ "Looking for what grew (the baseline's detectors, then the current dump's)…" }</p> }
+        }
+    };
+    html! {
+        <section class="growth-findings" id="growth-findings" aria-labelledby="growth-findings-h">
+            <h2 id="growth-findings-h">{ "Growth findings" }</h2>
+            { body }
         </section>
     }
 }

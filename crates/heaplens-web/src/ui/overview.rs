@@ -1,4 +1,4 @@
-//! A dump's overview: totals, what the dump is (format, runtime, GC, when it
+//! A dump's overview: totals, the top leak findings, what the dump is (format, runtime, GC, when it
 //! was taken, process), how it was read, its notes, the largest types, and
 //! where its retained sizes stand.
 
@@ -108,6 +108,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                 { card("Free space", &format!("{} in {} blocks", bytes(o.free.bytes), thousands(o.free.count)), "ov-free") }
             </div>
             <p class="status-line">{ retained_status(d, &dispatch) }</p>
+            { super::findings::top_findings(&ctx.state, &dispatch, id) }
             <div class="detail-grid">
                 <div class="panel">
                     <h3>{ "The dump" }</h3>
