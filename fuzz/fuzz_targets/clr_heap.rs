@@ -28,7 +28,7 @@ fuzz_target!(|input: &[u8]| {
         memory: &memory,
         shared_memory: None,
         modules: vec![TargetModule {
-            path: "/usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.0/libcoreclr.so".into(),
+            path: heap.runtime_path.clone(),
             start: heap.runtime.0,
             end: heap.runtime.1,
             header_addresses: vec![],

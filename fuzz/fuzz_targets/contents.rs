@@ -28,7 +28,7 @@ use heaplens_contents::layout::{
 use heaplens_contents::value::DecodeOptions;
 use heaplens_contents::bytes::BytesReader;
 use heaplens_contents::{MethodName, ObjectReader};
-use heaplens_graph::{GraphBuilder, HeapGraph, NoProgress, TypeIndex, TypeInfo, TypeKind};
+use heaplens_graph::{GraphBuilder, NoProgress, TypeIndex, TypeInfo, TypeKind};
 use libfuzzer_sys::fuzz_target;
 use std::sync::{Arc, OnceLock};
 

@@ -330,6 +330,24 @@ async function downloadOf(sel) {
   return { name: dl.suggestedFilename(), text: readFileSync(await dl.path(), "utf8") };
 }
 
+/**
+ * Moves the focus with Tab (Shift+Tab when `back`) until the focused
+ * element matches `sel`, as a keyboard user would; fails after 80 presses.
+ */
+async function tabTo(sel, back = false) {
+  for (let i = 0; i < 80; i++) {
+    if (await page.evaluate((s) => !!document.activeElement && document.activeElement.matches(s), sel)) return;
+    await page.keyboard.press(back ? "Shift+Tab" : "Tab");
+  }
+  throw new Error(`Tab never reached ${sel} (focus on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))})`);
+}
+
+/** Presses `key` on the focused element and gives the file chooser it opens `paths` (as the OS dialog would). */
+async function chooseByKey(key, paths) {
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: 10_000 }), page.keyboard.press(key)]);
+  await chooser.setFiles(paths);
+}
+
 /** Shows the type table of the dump on screen. */
 async function showTypes() {
   await page.click("#tab-types");
@@ -1886,7 +1904,7 @@ async function main() {
     // The 32-bit fixtures of `FIXTURES=x86 scripts/make-fixtures` (.NET
     // Core 3.1 win-x86 under 32-bit Wine), when made: the generator's
     // manifest records the process's architecture.
-    await test("32-bit Windows minidump (x86 .NET Core 3.1): the overview says 32-bit; totals, top rows and GC mode equal the CLI's", async () => {
+    await test("32-bit Windows minidump (x86 .NET Core 3.1): the overview says 32-bit; totals, top rows and GC mode equal the CLI's; a type's root path equals `heaplens roots --json`", async () => {
       const dir = join(process.env.HEAPLENS_GENERATED_FIXTURES || join(ROOT, "../dumplab/out"), "windows-net31-x86");
       const dmp = join(dir, "phase1.windump.dmp.zst");
       if (!existsSync(dmp)) return { skip: `no 32-bit fixture in ${dir} (FIXTURES=x86 scripts/make-fixtures)` };
@@ -1899,6 +1917,29 @@ async function main() {
       eq(await page.$eval("#ov-bitness", (d) => [d.dataset.pointerSize, d.textContent.trim()]), ["4", "32-bit (4-byte pointers)"], "bitness of an x86 process");
       await shot("17b-x86-minidump-overview");
       bench.minidumpX86 = { file: basename(file), size: statSync(file).size, ms, ...(await workerFigures()) };
+      // Issue 20: a type's detail shows the root path `heaplens roots
+      // --json` finds in the x86 dump, whose chain of types is the tail of
+      // the runtime's own path (the reference's first step, the statics
+      // array, is what the static root stands for).
+      const target = "DumpLab.RootTarget";
+      const roots = cliJson(["roots", "--json", "--type", target, file]);
+      const want = roots.paths[0];
+      assert(want, `no root path to ${target} from the CLI`);
+      const refPath = JSON.parse(readFileSync(join(dir, "phase1.reference.json"), "utf8"))[`root_path_to_${target}`].path;
+      eq(want.steps.map((st) => st.type), refPath.slice(-want.steps.length), "the CLI's chain of types vs the runtime's path");
+      await showTypes();
+      await page.fill("#type-table-filter", `^${target.replace(/\./g, "\\.")}$`);
+      await page.waitForTimeout(150);
+      await page.click("#type-table .trow >> nth=0");
+      await page.waitForSelector("#root-paths .path", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), target, "the detail's type");
+      const got = await page.$eval("#root-paths .path", (p) => ({
+        kind: p.querySelector(".root-chip .kind").textContent,
+        name: p.querySelector(".root-chip .root-name")?.textContent ?? null,
+        steps: [...p.querySelectorAll(".step")].map((s) => [s.querySelector(".step-name").textContent, s.querySelector(".addr")?.textContent ?? null]),
+      }));
+      eq(got, { kind: want.root_kind.replace(/_/g, " "), name: want.root_name ?? null, steps: want.steps.map((st) => [st.type, st.address ?? null]) }, "the first root path vs `heaplens roots --json`");
+      await shot("17c-x86-minidump-detail");
     });
 
     await test("Kudu's .zip of a minidump (with sos.dll and mscordaccore.dll) opens with the raw dump's numbers", async () => {
@@ -2014,6 +2055,208 @@ async function main() {
         eq(await scratchFilesSettled(0), 0, `scratch files after ${basename(f)} is closed`);
       }
       rmSync(zip);
+    });
+
+    // Issue 18: the whole flow by keyboard alone.
+    await test("keyboard only: Enter on the drop zone opens the chooser, overview, arrow keys to Types, a row's Enter opens its detail, Escape back, a second dump by Space and a comparison by Enter; at 390 px the Type column stays readable", async () => {
+      await home();
+      await tabTo("#dropzone");
+      await chooseByKey("Enter", gcA);
+      await page.waitForSelector("#overview", { timeout: TIMEOUT });
+      await assertNoError();
+      // The view's tablist: one stop in the tab order, arrows move.
+      await tabTo("#tab-overview");
+      await page.keyboard.press("ArrowRight");
+      await page.waitForSelector("#type-table .trow", { timeout: TIMEOUT });
+      eq(await page.evaluate(() => document.activeElement.id), "tab-types", "focus after ArrowRight in the tablist");
+      eq(await page.$eval("#tab-types", (t) => t.getAttribute("aria-selected")), "true", "Types selected");
+      await page.keyboard.press("ArrowLeft");
+      await page.waitForSelector("#overview");
+      eq(await page.evaluate(() => document.activeElement.id), "tab-overview", "focus after ArrowLeft");
+      await page.keyboard.press("ArrowRight");
+      await page.waitForSelector("#type-table .trow", { timeout: TIMEOUT });
+      // The table's one row in the tab order; ArrowDown, Enter opens it.
+      await tabTo('#type-table [role=row][tabindex="0"]');
+      await page.keyboard.press("ArrowDown");
+      const name = await page.evaluate(() => document.activeElement.dataset.name);
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#detail", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), name, "Enter opens the focused row's detail");
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("#type-table .trow", { timeout: TIMEOUT });
+      // 390 px wide: the type table's name column keeps a readable width.
+      const size = page.viewportSize();
+      await page.setViewportSize({ width: 390, height: size.height });
+      try {
+        await page.waitForTimeout(150);
+        const w = await page.$eval("#type-table .trow .col-name", (c) => ({ width: c.getBoundingClientRect().width, rem: parseFloat(getComputedStyle(document.documentElement).fontSize), text: c.textContent }));
+        const head = await page.$eval("#type-table .hrow [role=columnheader]", (c) => c.getBoundingClientRect().width);
+        assert(w.width >= 14 * w.rem - 1 && head >= 14 * w.rem - 1, `Type column at 390 px: cell ${w.width} px, heading ${head} px (14rem = ${14 * w.rem} px)`);
+        assert(w.text.trim().length > 0, "the name is shown");
+        await page.screenshot({ path: join(ART, "30b-keyboard-types-390.png") });
+      } finally {
+        await page.setViewportSize(size);
+      }
+      // A second dump: Space on "Add dumps…", then Compare… by Enter.
+      await tabTo("#add-dumps");
+      await chooseByKey("Space", gcB);
+      await page.waitForSelector("#dumpbar li.chip.ready >> nth=1", { timeout: TIMEOUT });
+      await tabTo("#compare-button");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#growth", { timeout: TIMEOUT });
+      await assertNoError();
+      await page.waitForSelector("#diff-table .trow", { timeout: TIMEOUT });
+      const pair = await page.$$eval("#compare-base, #compare-current", (s) => s.map((x) => x.selectedOptions[0].dataset.name));
+      eq([...pair].sort(), [basename(gcA), basename(gcB)].sort(), "the two dumps compared");
+      await shot("30-keyboard-compare");
+    });
+
+    // Issue 12 in the page: finalization, a cut-short minidump, .gcdump wording.
+    await test("the overview shows the finalization queues (registered, ready for finalization) as `heaplens stats --json` and `info --json` count them", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      const clr = cliJson(["stats", "--json", file]).clr;
+      const info = cliJson(["info", "--json", file]).finalization;
+      eq([clr.finalization_registered, clr.finalization_ready], [info.registered, info.ready], "stats and info agree");
+      await home();
+      await openFile(file);
+      await assertNoError();
+      const f = await page.$eval("#ov-finalization", (d) => [Number(d.dataset.registered), Number(d.dataset.ready), d.textContent.trim()]);
+      const n = (v) => v.toLocaleString("en-US");
+      eq(f, [info.registered, info.ready, `${n(info.registered)} registered (not roots), ${n(info.ready)} ready for finalization (roots)`], "finalization in the overview");
+      assert(info.registered > 0, "the fixture registers objects for finalization");
+    });
+
+    await test("a Windows full minidump cut short at 60 MB: the partial banner's figures equal the CLI's `--json` coverage of the same file", async () => {
+      const dmp = join(fixtures, "windows-net8", "phase1.windump.dmp.zst");
+      if (!existsSync(dmp)) return { skip: "no windows-net8 windump in the corpus" };
+      const raw = unzst(dmp);
+      const cut = join(CACHE, "windows-net8-first-60MB.dmp");
+      const want60 = 60 * 1000 * 1000;
+      assert(statSync(raw).size > want60 * 1.5, `the fixture is only ${statSync(raw).size} bytes`);
+      copyFileSync(raw, cut);
+      truncateSync(cut, want60);
+      eq(statSync(cut).size, want60, "the cut file's size");
+      eq(cli(["stats", "--json", cut]).code, 3, "the CLI's exit code for a partial result");
+      const want = cliJson(["stats", "--json", "--allow-partial", cut]);
+      const c = want.coverage;
+      assert(want.complete === false && c.summary && c.heap_bytes_captured < c.heap_bytes && c.file_bytes === want60 && c.described_bytes > want60, `coverage: ${JSON.stringify(c)}`);
+      await home();
+      await openFile(cut);
+      await assertNoError();
+      eq((await overviewNumbers()).objects, want.objects, "objects of the cut dump");
+      for (const tab of ["#tab-overview", "#tab-types"]) {
+        await page.click(tab);
+        const b = await page.$eval(".partial-banner", (e) => ({ ...e.dataset, text: e.textContent }));
+        eq([b.partial, Number(b.heapBytes), Number(b.heapCaptured), Number(b.heapSegments), Number(b.heapSegmentsPartial), Number(b.fileBytes), Number(b.describedBytes)],
+          ["true", c.heap_bytes, c.heap_bytes_captured, c.heap_segments, c.heap_segments_partial, c.file_bytes, c.described_bytes], `banner figures on ${tab}`);
+        assert(b.text.startsWith("Partial dump: ") && b.text.includes(c.summary), `banner on ${tab}: ${b.text} (the CLI: ${c.summary})`);
+        // The summary's share, computed here from the figures (rounded down to 0.1 %).
+        const share = `${(Math.floor((c.heap_bytes_captured * 1000) / c.heap_bytes) / 10).toFixed(1)} %`;
+        assert(b.text.includes(share), `banner on ${tab} lacks ${share}: ${b.text}`);
+        if (tab === "#tab-overview") await shot("31-partial-minidump-overview");
+      }
+      rmSync(cut);
+    });
+
+    await test(".gcdump: a type no root reaches is PerfView's [not reachable from roots] in its detail, never garbage (the snapshot's capability)", async () => {
+      const stats = cliJson(["stats", "--json", gcA]);
+      eq(stats.unreachable_are, "not_reachable_from_roots", "the CLI's unreachable_are");
+      const reach = new Map(cliJson(["retained", "--json", "--top", "1000000", gcA]).types.map((t) => [t.id, t.count]));
+      const none = stats.types.find((t) => !reach.get(t.id) && !stats.types.some((o) => o !== t && o.name === t.name));
+      assert(none, "no type of the sample is wholly unreachable");
+      const roots = cliJson(["roots", "--json", "--type", none.name, gcA]);
+      eq([roots.count, roots.unreachable], [0, none.count], `roots of ${none.name}`);
+      await home();
+      await openFile(gcA);
+      await assertNoError();
+      eq(await page.$eval("#ov-not-reachable", (d) => Number(d.dataset.count)), stats.not_reachable_from_roots.count, "the overview's not reachable from roots");
+      await showTypes();
+      await page.fill("#type-table-filter", `^${none.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+      await page.waitForTimeout(150);
+      await page.click("#type-table .trow >> nth=0");
+      await page.waitForSelector("#detail-none-reachable, #root-paths", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), none.name, "the detail's type");
+      const text = await page.textContent("#detail-none-reachable");
+      eq(await page.$eval("#detail-none-reachable", (e) => e.dataset.unreachableAre), "not_reachable_from_roots", "the wording's kind");
+      assert(/\[not reachable from roots\]/.test(text) && !/garbage/i.test(text), `detail: ${text}`);
+      assert(!/garbage/i.test(await page.textContent("#detail")), "the detail calls them garbage");
+      assert((await page.textContent("#detail-reachable")).startsWith(`0 of ${none.count.toLocaleString("en-US")} objects`), await page.textContent("#detail-reachable"));
+      await shot("32-gcdump-detail-not-reachable");
+    });
+
+    // Issues 21 and 13: archives that cannot give a dump say why, with the right kind.
+    await test("a truncated .zip of a core says it is cut short (kind damaged, the CLI's words) and the page goes on; a zip with no dump is not readable, not damaged, and the advice does not say to unpack", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const raw = unzst(core);
+      const dir = join(CACHE, "zip-cut");
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(raw, join(dir, "core.core"));
+      execFileSync("zip", ["-q", "-1", "whole.zip", "core.core"], { cwd: dir });
+      const whole = join(dir, "whole.zip");
+      const cut = join(dir, "cut.zip");
+      copyFileSync(whole, cut);
+      truncateSync(cut, Math.floor(statSync(whole).size / 2));
+      const c = cli(["stats", "--json", cut]);
+      assert(c.code !== 0 && /cut short/.test(c.err), `the CLI on the cut zip: ${c.code} ${c.err}`);
+      await home();
+      await openFile(cut);
+      await page.waitForSelector("#error", { timeout: TIMEOUT });
+      const e = await page.$eval("#error", (x) => [x.dataset.kind, x.dataset.code]);
+      eq(e, ["damaged", "truncated_archive"], "kind of a cut-short zip");
+      const msg = (await page.textContent("#error-message")).trim();
+      assert(/cut short/.test(msg) && c.err.includes(msg), `page: ${msg} / CLI: ${c.err}`);
+      assert(/cut short/.test(await page.textContent("#error-advice")), "the advice for a cut-short file");
+      await shot("33-zip-cut-short");
+      // The page goes on: the whole zip opens next to it, with the raw core's numbers.
+      const want = cliJson(["stats", "--json", raw]);
+      await openFile(whole);
+      await page.waitForSelector("#overview", { timeout: TIMEOUT });
+      eq(await overviewNumbers(), { objects: want.objects, bytes: want.bytes, types: want.type_count }, "totals of the whole zip after the cut one");
+      // A zip holding no dump: not readable, and says what it holds.
+      writeFileSync(join(dir, "readme.txt"), "not a dump\n");
+      execFileSync("zip", ["-q", "nodump.zip", "readme.txt"], { cwd: dir });
+      await home();
+      await openFile(join(dir, "nodump.zip"));
+      await page.waitForSelector("#error", { timeout: TIMEOUT });
+      eq(await page.$eval("#error", (x) => [x.dataset.kind, x.dataset.code]), ["not_readable", "no_dump_in_archive"], "kind of a zip without a dump");
+      assert(/holds no dump/.test(await page.textContent("#error-message")) && /readme\.txt/.test(await page.textContent("#error-message")), await page.textContent("#error-message"));
+      const advice = await page.textContent("#error-advice");
+      assert(!/unpack|first/i.test(advice) && /\.zip/.test(advice), `advice: ${advice}`);
+      await shot("34-zip-without-dump");
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    // Issue 15: a file dropped on an analysis screen adds a dump.
+    await test("drag and drop: a .gcdump dropped (a real DataTransfer drop event) on a dump's type table is added as a second dump; the first stays open", async () => {
+      await home();
+      await openFile(gcA);
+      await assertNoError();
+      await showTypes();
+      const bytes = readFileSync(gcB).toString("base64");
+      const dt = await page.evaluateHandle(({ b64, name }) => {
+        const bin = atob(b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        const t = new DataTransfer();
+        t.items.add(new File([u8], name, { type: "application/octet-stream", lastModified: Date.UTC(2024, 0, 2) }));
+        return t;
+      }, { b64: bytes, name: basename(gcB) });
+      await page.dispatchEvent("#type-table", "dragenter", { dataTransfer: dt });
+      await page.dispatchEvent("#type-table", "dragover", { dataTransfer: dt });
+      await page.waitForSelector(".drop-overlay", { timeout: 5_000 });
+      await page.dispatchEvent("#type-table", "drop", { dataTransfer: dt });
+      await page.waitForSelector(".drop-overlay", { state: "detached", timeout: 5_000 });
+      await page.waitForSelector("#dumpbar li.chip.ready >> nth=1", { timeout: TIMEOUT });
+      const chips = await page.$$eval("#dumpbar li.chip .chip-main", (b) => b.map((x) => x.title));
+      eq(chips, [basename(gcA), basename(gcB)], "the dumps in the bar");
+      // The dropped dump reads as the CLI reads the file.
+      await page.click("#dumpbar li.chip >> nth=1 >> .chip-main");
+      await page.waitForSelector("#overview", { timeout: TIMEOUT });
+      const want = cliJson(["stats", "--json", gcB]);
+      eq(await overviewNumbers(), { objects: want.objects, bytes: want.bytes, types: want.type_count }, "totals of the dropped dump");
+      assert(await page.$("#compare-button"), "no Compare… with two dumps open");
     });
 
     await test("largest core fixture opens, and a 4.5 GB file with it opens within the 2 GB worker", async () => {

@@ -78,8 +78,17 @@ pub struct SyntheticHeap {
     /// written into their fields (handles' dependent edges not included).
     pub references: Vec<(u64, u64)>,
     /// The region records: `(record address, first object, end of the
-    /// objects)` per region, generations 0–4.
+    /// objects)` per region, generations 0–4 ([`SyntheticHeap::new`]), or
+    /// the segment records, the small then the large object heap's
+    /// ([`SyntheticHeap::new_x86`]).
     pub regions: Vec<(u64, u64, u64)>,
+    /// The pointer size: 8, or 4 ([`SyntheticHeap::new_x86`]).
+    pub pointer_size: u64,
+    /// The runtime module's path.
+    pub runtime_path: String,
+    /// Each range's size in the undamaged process (a damaged range may
+    /// hold fewer bytes: the rest is mapped, not held).
+    pub sizes: Vec<u64>,
 }
 
 /// Addresses of the synthetic process (`SyntheticHeap`).
@@ -114,6 +123,9 @@ impl Bytes {
     }
     fn u32(&mut self, at: u64, v: u32) {
         self.0[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    fn u16(&mut self, at: u64, v: u16) {
+        self.0[at as usize..at as usize + 2].copy_from_slice(&v.to_le_bytes());
     }
 }
 
@@ -357,7 +369,7 @@ impl SyntheticHeap {
         );
         let thread = (STACK, STACK + STACK_SIZE, vec![region(3) + 0x10, 0, 0x1234]);
 
-        let ranges = vec![
+        let ranges: Vec<SyntheticRange> = vec![
             SyntheticRange {
                 start: STACK,
                 bytes: stack.0,
@@ -386,6 +398,7 @@ impl SyntheticHeap {
             writable: true,
         }))
         .collect();
+        let sizes = ranges.iter().map(|r| r.bytes.len() as u64).collect();
         SyntheticHeap {
             ranges,
             runtime: (RUNTIME, RUNTIME + RUNTIME_SIZE),
@@ -393,6 +406,10 @@ impl SyntheticHeap {
             objects,
             references,
             regions,
+            pointer_size: 8,
+            runtime_path: "/usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.0/libcoreclr.so"
+                .into(),
+            sizes,
         }
     }
 
@@ -427,11 +444,7 @@ impl SyntheticHeap {
             .collect();
         SyntheticHeap {
             ranges,
-            runtime: self.runtime,
-            thread: self.thread.clone(),
-            objects: self.objects.clone(),
-            references: self.references.clone(),
-            regions: self.regions.clone(),
+            ..self.clone()
         }
     }
 
@@ -442,11 +455,11 @@ impl SyntheticHeap {
     pub fn memory(&self) -> MemoryMap<Vec<u8>> {
         let mut file = Vec::new();
         let mut ranges = Vec::new();
-        for r in &self.ranges {
+        for (r, &size) in self.ranges.iter().zip(&self.sizes) {
             ranges.push(MappedRange {
                 region: Region {
                     start: r.start,
-                    size: self.full_size(r.start).max(r.bytes.len() as u64),
+                    size: size.max(r.bytes.len() as u64),
                     data_size: r.bytes.len() as u64,
                     protection: Some(Protection {
                         read: true,
@@ -458,7 +471,7 @@ impl SyntheticHeap {
             });
             file.extend_from_slice(&r.bytes);
         }
-        MemoryMap::new(file, 8, &ranges)
+        MemoryMap::new(file, self.pointer_size as usize, &ranges)
             .expect("the synthetic ranges are disjoint")
             .with_unbacked(Unbacked::Error)
     }
@@ -466,8 +479,13 @@ impl SyntheticHeap {
     /// The process as a Linux core (what `createdump` writes): an
     /// `NT_FILE` note naming `libcoreclr.so`, and one `PT_LOAD` per range
     /// holding its bytes (a range's `p_memsz` is its undamaged size: bytes
-    /// past those held are mapped, not dumped).
+    /// past those held are mapped, not dumped). A 64-bit core: for the
+    /// 64-bit heap ([`SyntheticHeap::new`]) only.
     pub fn elf_core(&self) -> Vec<u8> {
+        assert_eq!(
+            self.pointer_size, 8,
+            "an x86-64 core holds a 64-bit process"
+        );
         let path = b"/usr/share/dotnet/shared/Microsoft.NETCore.App/8.0.0/libcoreclr.so\0";
         let mut desc = Vec::new();
         for v in [1, 0x1000, self.runtime.0, self.runtime.1, 0] {
@@ -499,9 +517,9 @@ impl SyntheticHeap {
         put(&mut core, 56, phnum as u64, 2);
         let mut headers = vec![(4u32, 4u32, at, 0u64, note.len() as u64, note.len() as u64)];
         at += note.len() as u64;
-        for r in &self.ranges {
+        for (r, &size) in self.ranges.iter().zip(&self.sizes) {
             let flags = if r.writable { 6 } else { 4 };
-            let memsz = self.full_size(r.start).max(r.bytes.len() as u64);
+            let memsz = size.max(r.bytes.len() as u64);
             headers.push((1, flags, at, r.start, r.bytes.len() as u64, memsz));
             at += r.bytes.len() as u64;
         }
@@ -527,22 +545,11 @@ impl SyntheticHeap {
     /// moved up; the dump still holds only its bytes).
     pub fn claim_more(&mut self, g: usize, extra: u64) {
         let (rec, _, end) = self.regions[g];
-        for (field, v) in [(0, end + extra), (8, end + extra), (0x10, end + extra)] {
-            self.set_u64(rec + field, v);
+        let p = self.pointer_size;
+        for field in [0, p, 2 * p] {
+            self.set_word(rec + field, end + extra);
         }
         self.regions[g].2 = end + extra;
-    }
-
-    /// The size of the range at `start` in the undamaged heap.
-    fn full_size(&self, start: u64) -> u64 {
-        use layout::*;
-        match start {
-            RUNTIME => RUNTIME_SIZE,
-            MTS => MTS_SIZE,
-            HANDLES => HANDLES_SIZE,
-            STACK => STACK_SIZE,
-            _ => REGION_SIZE,
-        }
     }
 
     /// Values an edit of [`SyntheticHeap::damaged`] may write: the
@@ -559,12 +566,25 @@ impl SyntheticHeap {
             1 << 32,
             1 << 36,
             1 << 62,
+            0xFFFF_FFFF,
+            0xFFFF_FFF8,
+            0x7FFF_FFFF,
+            0x8000_0000,
+            0xC,
         ];
         for o in &self.objects {
             words.extend([o.address, o.method_table, o.address + 8, o.address + o.size]);
         }
         for &(rec, start, end) in &self.regions {
-            words.extend([rec, start, end, end + (64 << 30), start - 0x10, 0x28]);
+            words.extend([
+                rec,
+                start,
+                end,
+                end + (64 << 30),
+                end.wrapping_add(1 << 30),
+                start - 0x10,
+                0x28,
+            ]);
         }
         for r in &self.ranges {
             words.extend([r.start, r.start + r.bytes.len() as u64]);
@@ -594,6 +614,7 @@ impl SyntheticHeap {
             heap: self.clone(),
             words: self.interesting_words(),
             data: self.data(),
+            width: self.pointer_size as usize,
         }
     }
 }
@@ -605,12 +626,15 @@ pub struct Damager {
     heap: SyntheticHeap,
     words: Vec<u64>,
     data: Vec<u8>,
+    /// The pointer size: what a word edit writes.
+    width: usize,
 }
 
 impl Damager {
     /// [`SyntheticHeap::damaged`].
     pub fn damaged(&self, edits: &[u8]) -> SyntheticHeap {
         let words = &self.words;
+        let width = self.width;
         let mut data = self.data.clone();
         let mut i = 0;
         let mut byte = || {
@@ -640,7 +664,8 @@ impl Damager {
                 }
                 3 => {
                     let w = words[byte().unwrap_or(0) as usize % words.len()];
-                    data[at & !7..(at & !7) + 8].copy_from_slice(&w.to_le_bytes());
+                    let a = at & !(width - 1);
+                    data[a..a + width].copy_from_slice(&w.to_le_bytes()[..width]);
                 }
                 4 => {
                     let n = byte().unwrap_or(8) as usize;
@@ -649,17 +674,19 @@ impl Damager {
                 }
                 5 => data.truncate(at),
                 6 => {
-                    let a = at & !7;
-                    let v = u64::from_le_bytes(data[a..a + 8].try_into().unwrap());
+                    let a = at & !(width - 1);
+                    let mut v = [0u8; 8];
+                    v[..width].copy_from_slice(&data[a..a + width]);
                     let d = byte().unwrap_or(0) as i8 as i64;
-                    data[a..a + 8].copy_from_slice(&v.wrapping_add(d as u64).to_le_bytes());
+                    let v = u64::from_le_bytes(v).wrapping_add(d as u64);
+                    data[a..a + width].copy_from_slice(&v.to_le_bytes()[..width]);
                 }
                 _ => {
                     let from = u16::from_le_bytes([byte().unwrap_or(0), byte().unwrap_or(0)])
                         as usize
                         % (data.len() - 7);
                     let w: [u8; 8] = data[from..from + 8].try_into().unwrap();
-                    data[at..at + 8].copy_from_slice(&w);
+                    data[at..at + width].copy_from_slice(&w[..width]);
                 }
             }
         }
@@ -675,18 +702,353 @@ impl SyntheticHeap {
 
     /// Writes the little-endian `v` at `addr` (which must be in a range).
     pub fn set_u64(&mut self, addr: u64, v: u64) {
+        self.set_bytes(addr, &v.to_le_bytes());
+    }
+
+    /// Writes the pointer-sized little-endian `v` at `addr` (which must be
+    /// in a range): its low 4 bytes in a 32-bit process.
+    pub fn set_word(&mut self, addr: u64, v: u64) {
+        let n = self.pointer_size as usize;
+        self.set_bytes(addr, &v.to_le_bytes()[..n]);
+    }
+
+    fn set_bytes(&mut self, addr: u64, b: &[u8]) {
         let r = self
             .ranges
             .iter_mut()
-            .find(|r| addr >= r.start && addr + 8 <= r.start + r.bytes.len() as u64)
+            .find(|r| addr >= r.start && addr + b.len() as u64 <= r.start + r.bytes.len() as u64)
             .expect("an address of the synthetic process");
         let o = (addr - r.start) as usize;
-        r.bytes[o..o + 8].copy_from_slice(&v.to_le_bytes());
+        r.bytes[o..o + b.len()].copy_from_slice(b);
     }
 }
 
 impl Default for SyntheticHeap {
     fn default() -> Self {
         SyntheticHeap::new()
+    }
+}
+
+/// Addresses of the 32-bit synthetic process ([`SyntheticHeap::new_x86`]).
+pub mod layout_x86 {
+    /// The runtime module `coreclr.dll` (GcDacVars at its start).
+    pub const RUNTIME: u64 = 0x7000_0000;
+    /// Its size.
+    pub const RUNTIME_SIZE: u64 = 0x1000;
+    /// The MethodTables (a loader heap).
+    pub const MTS: u64 = 0x0600_0000;
+    /// Bytes of MethodTables.
+    pub const MTS_SIZE: u64 = 0x800;
+    /// The small object heap's segment (its `heap_segment` record first).
+    pub const SOH: u64 = 0x0300_0000;
+    /// The large object heap's segment.
+    pub const LOH: u64 = 0x0400_0000;
+    /// Bytes of each segment.
+    pub const SEGMENT_SIZE: u64 = 0x400;
+    /// Where a segment's objects begin, from its start (after its record).
+    pub const SEGMENT_MEM: u64 = 0x20;
+    /// The handle table's segment (64 KiB aligned).
+    pub const HANDLES: u64 = 0x0500_0000;
+    /// Bytes of it held (header and three blocks of 64 4-byte handles).
+    pub const HANDLES_SIZE: u64 = 0x1000 + 3 * 256;
+    /// The thread's stack.
+    pub const STACK: u64 = 0x0010_0000;
+    /// Its size.
+    pub const STACK_SIZE: u64 = 0x80;
+}
+
+impl SyntheticHeap {
+    /// A small 32-bit process shaped like a .NET Core 3.1 x86 one (the
+    /// Windows x86 dumps): 4-byte pointers, a `coreclr.dll` module
+    /// holding the GC's `GcDacVars` (the first layout, four generations),
+    /// workstation GC with segments — an ephemeral small object heap
+    /// segment (objects 4-byte aligned, 12 bytes at least) and a large
+    /// object heap segment (objects 8-byte aligned), each with its
+    /// `heap_segment` record at its start — objects of the same seven
+    /// kinds of MethodTable as [`SyntheticHeap::new`] with 32-bit GCDescs
+    /// (series of two 4-byte words; a value-array item of two 16-bit
+    /// halves), a handle table laid out for 4-byte handles (240 blocks),
+    /// a finalization queue and a thread. Not an ELF core
+    /// ([`SyntheticHeap::elf_core`] is 64-bit): read it through
+    /// [`SyntheticHeap::memory`].
+    pub fn new_x86() -> SyntheticHeap {
+        use layout_x86::*;
+        const P: u64 = 4;
+        let mut mts = Bytes(vec![0; MTS_SIZE as usize]);
+        let mt_at = |i: u64| MTS + 0x100 * i + 0x80;
+        let object_mt = mt_at(0);
+        let (free, plain, node, array, string, structs, finalizable) = (
+            mt_at(6),
+            mt_at(0),
+            mt_at(1),
+            mt_at(2),
+            mt_at(3),
+            mt_at(4),
+            mt_at(5),
+        );
+        // MethodTable: flags, base size, parent at +0x10 (as on 64-bit).
+        let mut mt = |at: u64, flags: u32, base: u32, parent: u64| {
+            let o = at - MTS;
+            mts.u32(o, flags);
+            mts.u32(o + 4, base);
+            mts.u32(o + 0x10, parent as u32);
+        };
+        const COMPONENTS: u32 = 0x8000_0000;
+        const POINTERS: u32 = 0x0100_0000;
+        const FINALIZER: u32 = 0x0010_0000;
+        const SZARRAY: u32 = 0x0008_0000 | 0x0002_0000;
+        mt(plain, 0, 12, 0);
+        mt(node, POINTERS, 16, object_mt);
+        mt(array, COMPONENTS | SZARRAY | POINTERS | 4, 12, object_mt);
+        mt(string, COMPONENTS | 2, 14, object_mt);
+        mt(structs, COMPONENTS | SZARRAY | POINTERS | 8, 12, object_mt);
+        mt(finalizable, FINALIZER, 12, object_mt);
+        mt(free, COMPONENTS | 1, 12, 0);
+        let w = |v: i64| v as i32 as u32;
+        // node: one series (size − base, start) of two references at +4.
+        mts.u32(node - MTS - 4, 1);
+        mts.u32(node - MTS - 12, w(8 - 16));
+        mts.u32(node - MTS - 8, 4);
+        // object[]: the elements, from +8.
+        mts.u32(array - MTS - 4, 1);
+        mts.u32(array - MTS - 12, w(-12));
+        mts.u32(array - MTS - 8, 8);
+        // struct { object o; int n; }[]: a value-array GCDesc, one item
+        // (1 pointer, skip 4: 16-bit halves) from +8.
+        mts.u32(structs - MTS - 4, w(-1));
+        mts.u32(structs - MTS - 8, 8);
+        mts.u16(structs - MTS - 12, 1);
+        mts.u16(structs - MTS - 10, 4);
+
+        // --- The segments: record, then objects from SEGMENT_MEM.
+        let mut soh = Bytes(vec![0; SEGMENT_SIZE as usize]);
+        let mut loh = Bytes(vec![0; SEGMENT_SIZE as usize]);
+        let mut objects = Vec::new();
+        let mut references = Vec::new();
+        // Places an object at `at` of `seg` (base address `base`).
+        let mut put =
+            |seg: &mut Bytes, base: u64, at: u64, mt: u64, size: u64, fields: &[(u64, u64)]| {
+                seg.u32(at - base, mt as u32);
+                for &(off, v) in fields {
+                    seg.u32(at - base + off, v as u32);
+                }
+                objects.push(SyntheticObject {
+                    address: at,
+                    method_table: mt,
+                    size,
+                    free: mt == free,
+                });
+            };
+        let align4 = |n: u64| (n.max(12) + 3) & !3;
+        let align8 = |n: u64| (n.max(12) + 7) & !7;
+        // Small object heap, oldest first: a finalizable object f and a
+        // node n3 → (n1, f) (generation 2); node n1 → (n2, arr); n2 → (n3,
+        // null); arr = object[3] {s, p, n3}; a string "hiho"; a plain
+        // object; free space; a zero gap; a struct array {n1, 7}, {p, 9}.
+        let f = SOH + SEGMENT_MEM;
+        let n3 = f + align4(12);
+        let n1 = n3 + align4(16);
+        let n2 = n1 + align4(16);
+        let arr = n2 + align4(16);
+        let s = arr + align4(12 + 3 * 4);
+        let p = s + align4(14 + 2 * 4);
+        let fr = p + align4(12);
+        let st = fr + align4(12 + 12) + 0x20;
+        let soh_end = st + align4(12 + 2 * 8);
+        put(&mut soh, SOH, f, finalizable, 12, &[]);
+        put(&mut soh, SOH, n3, node, 16, &[(4, n1), (8, f)]);
+        put(&mut soh, SOH, n1, node, 16, &[(4, n2), (8, arr)]);
+        put(&mut soh, SOH, n2, node, 16, &[(4, n3), (8, 0)]);
+        put(
+            &mut soh,
+            SOH,
+            arr,
+            array,
+            12 + 3 * 4,
+            &[(4, 3), (8, s), (12, p), (16, n3)],
+        );
+        put(
+            &mut soh,
+            SOH,
+            s,
+            string,
+            14 + 2 * 4,
+            &[(4, 4), (8, 0x0069_0068), (12, 0x006F_0068)],
+        );
+        put(&mut soh, SOH, p, plain, 12, &[]);
+        put(&mut soh, SOH, fr, free, 12 + 12, &[(4, 12)]);
+        put(
+            &mut soh,
+            SOH,
+            st,
+            structs,
+            12 + 2 * 8,
+            &[(4, 2), (8, n1), (12, 7), (16, p), (20, 9)],
+        );
+        references.extend([
+            (n3, n1),
+            (n3, f),
+            (n1, n2),
+            (n1, arr),
+            (n2, n3),
+            (arr, s),
+            (arr, p),
+            (arr, n3),
+            (st, n1),
+            (st, p),
+        ]);
+        // Large object heap (8-byte aligned): an object[64] of n1 and
+        // nulls (268 bytes: the next object 4 bytes further, at 272), then
+        // a string of 8 characters.
+        let big = LOH + SEGMENT_MEM;
+        let mut fields = vec![(4, 64)];
+        for i in 0..64 {
+            fields.push((8 + 4 * i, if i % 2 == 0 { n1 } else { 0 }));
+        }
+        put(&mut loh, LOH, big, array, 12 + 64 * 4, &fields);
+        references.extend(std::iter::repeat_n((big, n1), 32));
+        let text = big + align8(12 + 64 * 4);
+        put(&mut loh, LOH, text, string, 14 + 2 * 8, &[(4, 8)]);
+        let loh_end = text + align8(14 + 2 * 8);
+        objects.sort_by_key(|o| o.address);
+        // heap_segment records (7 words): allocated, committed, reserved,
+        // used, mem, flags (8: the large object heap), next.
+        for (seg, base, end, flags) in [(&mut soh, SOH, soh_end, 0), (&mut loh, LOH, loh_end, 8)] {
+            for (i, v) in [
+                end,
+                base + SEGMENT_SIZE,
+                base + SEGMENT_SIZE,
+                end,
+                base + SEGMENT_MEM,
+                flags,
+                0,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                seg.u32(P * i as u64, v as u32);
+            }
+        }
+        let regions = vec![
+            (SOH, SOH + SEGMENT_MEM, soh_end),
+            (LOH, LOH + SEGMENT_MEM, loh_end),
+        ];
+
+        // --- GcDacVars, the first layout (4-byte slots): major, minor;
+        // sizeof(generation); 0 (not server GC); generation_table at slot
+        // 5, &max_gen 6, &ephemeral_heap_segment 9, &alloc_allocated 14,
+        // &finalize_queue 17, &gc_structures_invalid_cnt 23,
+        // g_HandleTableMap 28.
+        let mut rt = Bytes(vec![0; RUNTIME_SIZE as usize]);
+        let r = |o: u64| RUNTIME + o;
+        let slot = |rt: &mut Bytes, k: u64, v: u64| rt.u32(P * k, v as u32);
+        rt.0[0] = 2;
+        rt.0[1] = 1;
+        slot(&mut rt, 1, 0x40);
+        let generation_table = r(0x300);
+        slot(&mut rt, 5, generation_table);
+        slot(&mut rt, 6, r(0x200));
+        rt.u32(0x200, 2);
+        slot(&mut rt, 9, r(0x204));
+        rt.u32(0x204, SOH as u32); // the ephemeral segment
+        slot(&mut rt, 14, r(0x208));
+        rt.u32(0x208, soh_end as u32); // alloc_allocated
+        slot(&mut rt, 17, r(0x20C));
+        slot(&mut rt, 23, r(0x210)); // 0: no GC in progress
+        slot(&mut rt, 28, r(0xB00));
+        // Generations 0–3 (0x40 bytes each): allocation_start at +0,
+        // start_segment at +0x28 (2 pointers, an alloc_context's 16 bytes
+        // of counts, 2 pointers and 4 bytes, 8-aligned).
+        for g in 0..4u64 {
+            let at = 0x300 + 0x40 * g;
+            let (start, seg) = match g {
+                0 | 1 => (n1, SOH),
+                2 => (f, SOH),
+                _ => (big, LOH),
+            };
+            rt.u32(at, start as u32);
+            rt.u32(at + 0x28, seg as u32);
+        }
+        // CFinalize at 0xC00: m_FillPointers[6], m_Array, m_EndArray; the
+        // finalizable object registered twice (two generations' parts).
+        rt.u32(0x20C, r(0xC00) as u32);
+        let entries = r(0xD00);
+        rt.u32(0xD00, f as u32);
+        rt.u32(0xD04, f as u32);
+        for i in 0..6u64 {
+            rt.u32(0xC00 + P * i, (entries + P * i.min(2)) as u32);
+        }
+        rt.u32(0xC00 + P * 6, entries as u32);
+        rt.u32(0xC00 + P * 7, (entries + 0x40) as u32);
+        // g_HandleTableMap: buckets, next map; a bucket's tables; the
+        // handle table at 0xA00, whose first word is its segment.
+        rt.u32(0xB00, r(0xB10) as u32);
+        rt.u32(0xB10, r(0xB70) as u32);
+        rt.u32(0xB70, r(0xB80) as u32);
+        rt.u32(0xB80, r(0xA00) as u32);
+        rt.u32(0xA00, HANDLES as u32);
+
+        // --- The handle table segment for 4-byte handles: 240 blocks of
+        // 64; rgAllocation (240 bytes) at 960, rgFreeMask (480 words) at
+        // 1200, rgBlockType at 3120, rgUserData at 3360, rgLocks and
+        // rgTail after them, rgFreeCount (12 types) at 3864,
+        // pNextSegment at 3912, pHandleTable at 3916. Block 0 strong
+        // handles, block 1 dependent ones whose secondaries are in block 2.
+        let mut hs = Bytes(vec![0; HANDLES_SIZE as usize]);
+        for b in 0..240u64 {
+            hs.0[(3120 + b) as usize] = 0xFF;
+            hs.0[(3360 + b) as usize] = 0xFF;
+            hs.0[(960 + b) as usize] = 0xFF;
+        }
+        for m in 0..480u64 {
+            hs.u32(1200 + 4 * m, u32::MAX);
+        }
+        hs.0[3120] = 2; // strong
+        hs.0[3121] = 6; // dependent
+        hs.0[3361] = 2; // its secondaries: block 2
+        hs.u32(1200, !0b11); // handles 0, 1 in use
+        hs.u32(1200 + 8, !0b1); // handle 64 in use
+        hs.u32(3916, r(0xA00) as u32);
+        hs.u32(3912, 0);
+        hs.u32(0x1000, n1 as u32); // strong: n1
+        hs.u32(0x1004, text as u32); // strong: the large string
+        hs.u32(0x1100, n1 as u32); // dependent: n1 → p
+        hs.u32(0x1200, p as u32);
+
+        // --- The thread: a stack word pointing inside the struct array, a
+        // register at the large array.
+        let mut stack = Bytes(vec![0; STACK_SIZE as usize]);
+        stack.u32(0x20, (st + 4) as u32);
+        let thread = (STACK, STACK + STACK_SIZE, vec![big, 0, 0x1234]);
+
+        let ranges: Vec<SyntheticRange> = [
+            (STACK, stack.0, true),
+            (HANDLES, hs.0, true),
+            (MTS, mts.0, false),
+            (SOH, soh.0, true),
+            (LOH, loh.0, true),
+            (RUNTIME, rt.0, true),
+        ]
+        .into_iter()
+        .map(|(start, bytes, writable)| SyntheticRange {
+            start,
+            bytes,
+            writable,
+        })
+        .collect();
+        let sizes = ranges.iter().map(|r| r.bytes.len() as u64).collect();
+        SyntheticHeap {
+            ranges,
+            runtime: (RUNTIME, RUNTIME + RUNTIME_SIZE),
+            thread,
+            objects,
+            references,
+            regions,
+            pointer_size: 4,
+            runtime_path:
+                r"C:\Program Files (x86)\dotnet\shared\Microsoft.NETCore.App\3.1.32\coreclr.dll"
+                    .into(),
+            sizes,
+        }
     }
 }

@@ -561,8 +561,8 @@ pub enum Response {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
-    /// Not a dump heaplens reads (unknown content, a compressed file, a
-    /// format or runtime not read yet).
+    /// Not a dump heaplens reads (unknown content, an archive holding no
+    /// dump or of a kind not unpacked, a format or runtime not read yet).
     NotReadable,
     /// A dump whose bytes are damaged or cut short.
     Damaged,
@@ -616,7 +616,8 @@ impl ErrorKind {
         match self {
             ErrorKind::NotReadable => Some(
                 "heaplens reads .gcdump files, Linux core dumps and Windows minidumps of .NET \
-                 processes; unpack a .zip, .gz or .zst first.",
+                 processes, also inside a .zip (Kudu's download), .gz or .zst, opened as they \
+                 are. An archive must hold one of them.",
             ),
             ErrorKind::Damaged => Some(
                 "The file may be cut short (a download or copy that did not finish) or damaged. \
@@ -644,6 +645,8 @@ impl ErrorKind {
         match code {
             "unknown_format"
             | "compressed"
+            | "no_dump_in_archive"
+            | "unsupported_archive"
             | "too_deep"
             | "not_supported_yet"
             | "unsupported_runtime" => ErrorKind::NotReadable,
@@ -965,6 +968,17 @@ mod tests {
             ErrorKind::of_open_error("truncated_gcdump"),
             ErrorKind::Damaged
         );
+        // An archive without a dump is not readable (nothing to read in
+        // it), not damaged; a cut-short archive is damaged.
+        assert_eq!(
+            ErrorKind::of_open_error("no_dump_in_archive"),
+            ErrorKind::NotReadable
+        );
+        assert_eq!(
+            ErrorKind::of_open_error("truncated_archive"),
+            ErrorKind::Damaged
+        );
+        assert!(!ErrorKind::NotReadable.advice().unwrap().contains("first"));
         assert_eq!(ErrorKind::of_open_error("no_heap"), ErrorKind::Incomplete);
         assert_eq!(ErrorKind::of_open_error("cancelled"), ErrorKind::Cancelled);
     }

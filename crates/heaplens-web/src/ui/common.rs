@@ -55,10 +55,15 @@ pub fn partial_banner(p: &PartialProps) -> Html {
         Some(n) => format!("{what} ({n}): "),
         None => format!("{what}: "),
     };
+    // The figures the words come from, as `--json`'s `coverage` has them.
+    let c = &p.loaded.stats.coverage;
     match p.loaded.coverage_note() {
         None => html! {},
         Some(CoverageNote::Partial(s)) => html! {
-            <div class="partial-banner" role="note" data-partial="true">
+            <div class="partial-banner" role="note" data-partial="true"
+                data-heap-bytes={c.heap_bytes.to_string()} data-heap-captured={c.heap_bytes_captured.to_string()}
+                data-heap-segments={c.heap_segments.to_string()} data-heap-segments-partial={c.heap_segments_partial.to_string()}
+                data-file-bytes={c.file_bytes.to_string()} data-described-bytes={c.described_bytes.to_string()}>
                 <strong>{ who("Partial dump") }</strong>
                 { format!("{s}. The numbers count only what the dump holds; what it lacks is not in them.") }
             </div>

@@ -7,6 +7,7 @@ use super::use_ctx;
 use crate::format::{bytes, percent, thousands};
 use crate::protocol::{DumpId, ErrorKind};
 use crate::state::{Action, Pending, Retained, Tab};
+use heaplens_results::coverage::UnreachableAre;
 use heaplens_results::roots::{RefNode, RootPath};
 use heaplens_results::TypeId;
 use std::collections::HashSet;
@@ -19,6 +20,49 @@ pub struct DetailProps {
     pub id: DumpId,
     /// The type's row.
     pub type_id: TypeId,
+}
+
+/// What the detail says when no object of the type is reachable: in a
+/// whole-heap dump they are garbage not yet collected (or held by weak
+/// handles only); in a `.gcdump` they are what PerfView lists under
+/// `[not reachable from roots]`, counted but without a path (the input's
+/// capability decides, not its format).
+pub fn none_reachable_text(are: UnreachableAre) -> &'static str {
+    match are {
+        UnreachableAre::Garbage => {
+            "No object of this type is reachable from a GC root (they are garbage the GC has \
+             not collected yet, or held only by weak handles)."
+        }
+        UnreachableAre::NotReachableFromRoots => {
+            "No object of this type is reachable from the roots the file records: PerfView \
+             lists them under [not reachable from roots]. They are counted in the statistics \
+             but have no root path and no retained size."
+        }
+    }
+}
+
+/// `unreachable_are`'s JSON name.
+fn unreachable_are_name(are: UnreachableAre) -> &'static str {
+    match are {
+        UnreachableAre::Garbage => "garbage",
+        UnreachableAre::NotReachableFromRoots => "not_reachable_from_roots",
+    }
+}
+
+/// How many of the type's objects a root reaches, and what the others are.
+pub fn reachable_text(count: u64, unreachable: u64, are: UnreachableAre) -> String {
+    let mut s = format!(
+        "{} of {} objects are reachable from a root.",
+        thousands(count),
+        thousands(count + unreachable)
+    );
+    if unreachable > 0 && are == UnreachableAre::NotReachableFromRoots {
+        s.push_str(
+            " The others are PerfView's [not reachable from roots]: counted, without a path.",
+        );
+    }
+    s.push_str(" Each path below ends at a different chain of types.");
+    s
 }
 
 /// A root path as text, as `heaplens roots` prints it.
@@ -188,7 +232,7 @@ pub fn detail(p: &DetailProps) -> Html {
         },
         Some(Pending::Ready(doc)) => {
             let paths = if doc.paths.is_empty() {
-                html! { <p class="muted">{ "No object of this type is reachable from a GC root (they are garbage the GC has not collected yet, or held only by weak handles)." }</p> }
+                html! { <p class="muted" id="detail-none-reachable" data-unreachable-are={unreachable_are_name(doc.unreachable_are)}>{ none_reachable_text(doc.unreachable_are) }</p> }
             } else {
                 html! {
                     <ol class="paths" id="root-paths">
@@ -292,7 +336,7 @@ pub fn detail(p: &DetailProps) -> Html {
                     <div class="detail-grid">
                         <div class="panel">
                             <h3>{ "Why is it alive? Shortest paths from the GC roots" }</h3>
-                            <p class="muted small">{ format!("{} of {} objects are reachable from a root. Each path below ends at a different chain of types.", thousands(doc.count), thousands(doc.count + doc.unreachable)) }</p>
+                            <p class="muted small" id="detail-reachable">{ reachable_text(doc.count, doc.unreachable, doc.unreachable_are) }</p>
                             { paths }
                         </div>
                         <div class="panel">

@@ -132,6 +132,11 @@ pub fn overview(p: &OverviewProps) -> Html {
                         }
                         if let Some(c) = &o.clr {
                             <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {} of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), share_floor(o.coverage.heap_bytes_captured, o.coverage.heap_bytes)) }</dd>
+                            <dt>{ "Finalization" }</dt>
+                            <dd id="ov-finalization" data-registered={c.finalization_registered.to_string()} data-ready={c.finalization_ready.to_string()}
+                                title="As SOS !finalizequeue counts them: objects registered for finalization are not roots; those ready for finalization (f-reachable) are roots until their finalizer runs">
+                                { format!("{} registered (not roots), {} ready for finalization (roots)", thousands(c.finalization_registered), thousands(c.finalization_ready)) }
+                            </dd>
                         }
                         <dt>{ "File" }</dt><dd title={o.file.clone()}>{ format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms)) }</dd>
                         { for o.archives.iter().map(|a| html! { <>
@@ -143,6 +148,9 @@ pub fn overview(p: &OverviewProps) -> Html {
                         <dt>{ "Graph" }</dt><dd>{ format!("{} nodes, {} references, {} roots", thousands(o.nodes), thousands(o.edges), thousands(o.roots)) }</dd>
                         if let Some(u) = o.unreachable {
                             <dt>{ "Unreachable" }</dt><dd>{ format!("{} objects, {} (garbage not yet collected; not counted)", thousands(u.count), bytes(u.bytes)) }</dd>
+                        }
+                        if let Some(u) = o.not_reachable_from_roots {
+                            <dt>{ "Not reachable from roots" }</dt><dd id="ov-not-reachable" data-count={u.count.to_string()}>{ format!("{} objects, {} (PerfView's [not reachable from roots]: counted, without a root path or retained size)", thousands(u.count), bytes(u.bytes)) }</dd>
                         }
                         <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(read.open_ms), bytes(read.bytes_read), bytes(read.wasm_memory)) }</dd>
                     </dl>
