@@ -344,8 +344,14 @@ async function tabTo(sel, back = false) {
 
 /** Presses `key` on the focused element and gives the file chooser it opens `paths` (as the OS dialog would). */
 async function chooseByKey(key, paths) {
-  const [chooser] = await Promise.all([page.waitForEvent("filechooser", { timeout: 10_000 }), page.keyboard.press(key)]);
-  await chooser.setFiles(paths);
+  // Waiting for the event turns on Playwright's interception of file
+  // choosers (a message to the browser); one round trip to the page
+  // makes sure it is on before the key opens the chooser (otherwise the
+  // chooser may open uncaught, as it did now and then).
+  const chooser = page.waitForEvent("filechooser", { timeout: 10_000 });
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done())));
+  await page.keyboard.press(key);
+  await (await chooser).setFiles(paths);
 }
 
 /** Shows the type table of the dump on screen. */
