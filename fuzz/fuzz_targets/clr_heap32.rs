@@ -16,9 +16,10 @@
 //! dump's bytes do not back.
 #![no_main]
 
-use heaplens_clr::{read_with, ReadOptions, Target, TargetModule, TargetThread};
+#[path = "../common/synthetic_read.rs"]
+mod synthetic_read;
+
 use heaplens_corpus::synthetic::{Damager, SyntheticHeap};
-use heaplens_graph::NoProgress;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -27,33 +28,5 @@ fuzz_target!(|input: &[u8]| {
     let heap = SEED
         .get_or_init(|| SyntheticHeap::new_x86().damager())
         .damaged(input);
-    let memory = heap.memory();
-    let target = Target {
-        memory: &memory,
-        shared_memory: None,
-        modules: vec![TargetModule {
-            path: heap.runtime_path.clone(),
-            start: heap.runtime.0,
-            end: heap.runtime.1,
-            header_addresses: vec![],
-            ranges: vec![],
-            version: None,
-        }],
-        threads: vec![TargetThread {
-            id: 1,
-            registers: heap.thread.2.clone(),
-            stack_pointer: heap.thread.0,
-            stack_end: Some(heap.thread.1),
-            thread_local: Vec::new(),
-        }],
-        symbols: &heaplens_clr::NoSymbols,
-        module_files: None,
-    };
-    let options = ReadOptions {
-        single_thread: true,
-        ..ReadOptions::default()
-    };
-    if let Ok(read) = read_with(&target, &mut NoProgress, options) {
-        std::hint::black_box((read.graph.node_count(), read.graph.edge_count()));
-    }
+    synthetic_read::read(&heap);
 });

@@ -16,6 +16,7 @@
 
 use heaplens_analysis::strings::{duplicate_strings, StringOptions};
 use heaplens_analysis::waste::{collection_waste, WasteOptions};
+use heaplens_contents::bytes::BytesReader;
 use heaplens_contents::collections::collection_fill;
 use heaplens_contents::delegates::delegate;
 use heaplens_contents::inspect::{
@@ -26,7 +27,6 @@ use heaplens_contents::layout::{
     TypeLayout,
 };
 use heaplens_contents::value::DecodeOptions;
-use heaplens_contents::bytes::BytesReader;
 use heaplens_contents::{MethodName, ObjectReader};
 use heaplens_graph::{GraphBuilder, NoProgress, TypeIndex, TypeInfo, TypeKind};
 use libfuzzer_sys::fuzz_target;
