@@ -37,7 +37,9 @@
 //!    what a compaction left behind; and where a variable holds
 //!    `allocated` itself, no allocation context lies past it and nothing
 //!    before it refers into the stretch, a variable past it may be the last
-//!    collection's (a dump taken right after a GC): that end is ambiguous.
+//!    collection's (a dump taken right after a GC): that end is ambiguous;
+//!    so is the last of several values past `allocated` when nothing before
+//!    the value below it refers into the stretch between them.
 //! 5. **Handle tables**: 64 KB-aligned blocks shaped like a
 //!    `TableSegment` whose `pHandleTable` leads back to them (§5.1, see
 //!    [`crate::roots`]).
@@ -1087,8 +1089,28 @@ fn workstation_end(
     // the value: nothing shows that those objects were allocated since the
     // last GC rather than left behind by it (a variable of the last
     // collection can point past its end), so they are not counted.
-    let unproven =
-        |s: &Slot| at_allocated && floor <= e.allocated && !landed.referred_before(value(s));
+    // Of several values past `allocated`, the last is an end only when
+    // something before the one below it refers into the stretch between
+    // them: a variable of the last collection past the true end points
+    // over objects nothing live refers to.
+    let below = |v: u64| {
+        distinct
+            .iter()
+            .copied()
+            .filter(|&x| x < v)
+            .max()
+            .unwrap_or(e.allocated)
+    };
+    let unproven = |s: &Slot| {
+        let v = value(s);
+        if at_allocated && floor <= e.allocated && !landed.referred_into(e.allocated, v) {
+            return true;
+        }
+        distinct.len() > 1 && {
+            let b = below(v).max(floor);
+            b < v && !landed.referred_into(b, v)
+        }
+    };
     match best.filter(|s| !unproven(s)) {
         Some(s) => (
             value(s),
@@ -1246,10 +1268,9 @@ impl Landings {
             .sum()
     }
 
-    /// Whether an object before `from` refers to one between `from` and
-    /// `to`.
-    fn referred_before(&self, to: u64) -> bool {
-        self.crossings.incoming.first().is_some_and(|&a| a < to)
+    /// Whether an object before `a` refers to one between `a` and `b`.
+    fn referred_into(&self, a: u64, b: u64) -> bool {
+        self.crossings.referred_into(a, b)
     }
 }
 
@@ -1650,7 +1671,7 @@ mod tests {
         );
         let referred = Landings {
             crossings: walk::Crossings {
-                incoming: vec![allocated + 0x40],
+                incoming: vec![(allocated + 0x40, allocated - 0x100)],
                 ..Default::default()
             },
             ..Default::default()
@@ -1664,6 +1685,44 @@ mod tests {
         assert_eq!((end, source, tentative), (leftover, variable, None));
         let (end, source, _) = workstation_end(&e, &[&past], &Landings::default());
         assert_eq!((end, source), (leftover, variable));
+        // A header set back past the true end (`t`, objects before it
+        // refer into the stretch up to it) and the leftover past it: the
+        // stretch between them, which nothing before `t` refers into,
+        // makes the leftover no end said with confidence.
+        let t = slot(0x2000, allocated + 0x800);
+        let into_t = Landings {
+            crossings: walk::Crossings {
+                incoming: vec![(allocated + 0x40, allocated - 0x100)],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let (end, source, tentative) = workstation_end(&e, &[&t, &past], &into_t);
+        assert_eq!((end, source), (allocated, EndSource::Ambiguous));
+        assert_eq!(tentative.map(|t| t.end), Some(leftover));
+        // Once something before `t` refers past it, the leftover is the end.
+        let into_both = Landings {
+            crossings: walk::Crossings {
+                incoming: vec![
+                    (allocated + 0x40, allocated - 0x100),
+                    (allocated + 0x900, allocated + 0x10),
+                ],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let (end, source, _) = workstation_end(&e, &[&t, &past], &into_both);
+        assert_eq!(
+            (end, source),
+            (
+                leftover,
+                EndSource::Variable {
+                    at: 0x3000,
+                    server: false,
+                    others: 1
+                }
+            )
+        );
     }
 
     #[test]

@@ -1534,8 +1534,20 @@ pub(crate) struct Crossings {
     /// Objects after `from` with references into the part before it that
     /// land on no object's start: `(address, how many)`, in address order.
     pub dangling: Vec<(u64, u64)>,
-    /// The objects after `from` that objects before it refer to, sorted.
-    pub incoming: Vec<u64>,
+    /// References to objects after `from`, from objects anywhere in the
+    /// stretch: `(target, the referring object's address)`, sorted.
+    pub incoming: Vec<(u64, u64)>,
+}
+
+impl Crossings {
+    /// Whether an object before `a` refers to one in `[a, b)`.
+    pub fn referred_into(&self, a: u64, b: u64) -> bool {
+        let i = self.incoming.partition_point(|&(t, _)| t < a);
+        self.incoming[i..]
+            .iter()
+            .take_while(|&&(t, _)| t < b)
+            .any(|&(_, s)| s < a)
+    }
 }
 
 /// [`crossings`] with words of `W`.
@@ -1561,12 +1573,11 @@ fn crossings_sized<W: Word>(
         let after = address >= from;
         let mut dangling = 0u64;
         for_each_reference_at::<W>(&mut window, &mut far, desc, address, objects.size(i), |v| {
-            if after {
-                if v >= start && v < from && objects.find(v).is_none() {
-                    dangling += 1;
-                }
-            } else if v >= from && v < end && objects.find(v).is_some() {
-                out.incoming.push(v);
+            if after && v >= start && v < from && objects.find(v).is_none() {
+                dangling += 1;
+            }
+            if v >= from && v < end && objects.find(v).is_some() {
+                out.incoming.push((v, address));
             }
         });
         if dangling > 0 {
