@@ -18,7 +18,7 @@ use heaplens_analysis::strings::{duplicate_strings, StringOptions};
 use heaplens_analysis::waste::{collection_waste, WasteOptions};
 use heaplens_bytes::ReadAt;
 use heaplens_contents::{ContentsError, ObjectReader};
-use heaplens_findings::{findings, observe, Heap};
+use heaplens_findings::{findings, observe, Heap, Observations};
 use heaplens_graph::{Cancelled, NodeIndex, Progress, TypeIndex};
 use heaplens_results::diff::{
     diff_documents, diff_documents_retained, DiffDocument, RetainedByName,
@@ -127,6 +127,10 @@ pub struct Opened {
     pub source: Option<Box<dyn ReadAt>>,
     /// The memory the analyses may use (the session's; none natively).
     pub budget: MemoryBudget,
+    /// What the leak detectors saw, once run (the dump's findings, its
+    /// observations as a comparison's baseline and its growth findings all
+    /// start from them).
+    observations: Option<Observations>,
 }
 
 /// What [`Opened::analyse`] derives beside the retained sizes: the
@@ -182,6 +186,7 @@ impl Opened {
             dom: None,
             source: None,
             budget: MemoryBudget::unlimited(),
+            observations: None,
         }
     }
 
@@ -460,7 +465,14 @@ impl Opened {
                 );
                 heap.finalization_registered =
                     snap.info.clr.as_ref().map(|c| c.finalization.registered);
-                let observed = observe(&heap);
+                let observed = match &self.observations {
+                    Some(o) => o.clone(),
+                    None => {
+                        let o = observe(&heap);
+                        self.observations = Some(o.clone());
+                        o
+                    }
+                };
                 if matches!(query, ContentsQuery::Baseline) {
                     return Ok(ContentsDoc::Baseline(Box::new(Baseline {
                         file,

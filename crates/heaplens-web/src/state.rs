@@ -1029,15 +1029,18 @@ impl AppState {
         });
     }
 
+    /// The comparison, when it is the view shown.
+    fn shown_comparison(&self) -> Option<Comparison> {
+        self.comparison
+            .clone()
+            .filter(|_| self.view == View::Compare)
+    }
+
     /// The comparison's growth findings: the baseline's observations from
     /// its worker, then the current dump's findings against them from its
     /// own (as `heaplens findings BASE CURRENT`).
     fn request_growth_findings(&mut self) {
-        let Some(c) = self
-            .comparison
-            .clone()
-            .filter(|_| self.view == View::Compare)
-        else {
+        let Some(c) = self.shown_comparison() else {
             return;
         };
         self.request_contents(c.base, ContentsQuery::Baseline);
@@ -1169,11 +1172,7 @@ impl AppState {
     /// Asks for the comparison's differential flame graph (of the measure
     /// shown) once both dumps are analysed.
     fn request_diff_flame(&mut self) {
-        let Some(c) = self
-            .comparison
-            .clone()
-            .filter(|_| self.view == View::Compare)
-        else {
+        let Some(c) = self.shown_comparison() else {
             return;
         };
         let by = self.flame_by;
@@ -1208,10 +1207,7 @@ impl AppState {
         if let (Some(by), View::Dump { id, .. }) = (self.types_group, self.view) {
             wanted.push((id, by));
         }
-        let pair = self
-            .comparison
-            .clone()
-            .filter(|_| self.view == View::Compare);
+        let pair = self.shown_comparison();
         if let (Some(by), Some(c)) = (self.diff_group, &pair) {
             wanted.push((c.base, by));
             wanted.push((c.current, by));
