@@ -159,22 +159,40 @@ pub fn registered_for_finalization(
     registered_in(memory, queues, *generations)
 }
 
+/// The GC heap of `t` as its `GcDacVars` describe it, without walking it:
+/// the variables, the heaps and their segments.
+pub fn gc_heap_of(
+    t: &heaplens_clr::Target<'_>,
+) -> Result<
+    (
+        heaplens_clr::dacvars::GcDacVars,
+        Vec<heaplens_clr::heap::GcHeap>,
+        Vec<heaplens_clr::heap::Segment>,
+    ),
+    String,
+> {
+    use heaplens_clr::{dacvars, heap, runtime};
+    let mem = t.memory;
+    let rt = runtime::find_runtime(t).ok_or("no runtime")?;
+    let vars =
+        dacvars::locate(t, &rt, &|v| heap::confirms_heap(mem, v)).map_err(|e| e.to_string())?;
+    let heaps = heap::GcHeap::all(mem, &vars).map_err(|e| e.to_string())?;
+    let segments = heap::segments(mem, &vars, &heaps).map_err(|e| e.to_string())?;
+    Ok((vars, heaps, segments))
+}
+
 /// [`registered_for_finalization`] of the dump at `path` (a Linux core or
 /// a Windows minidump, `.zst` or not), its queues found through the GC's
 /// `GcDacVars` without reading the heap.
 pub fn registered_for_finalization_in(path: &Path) -> Result<HashSet<u64>, String> {
     use heaplens_bytes::{FileSource, PageCache};
-    use heaplens_clr::{dacvars, heap, roots, runtime};
+    use heaplens_clr::roots;
     let file = heaplens_corpus::unpacked(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let src = PageCache::new(FileSource::open(&file).map_err(|e| e.to_string())?);
     let find = |t: &heaplens_clr::Target<'_>| -> Result<HashSet<u64>, String> {
-        let mem = t.memory;
-        let rt = runtime::find_runtime(t).ok_or("no runtime")?;
-        let vars =
-            dacvars::locate(t, &rt, &|v| heap::confirms_heap(mem, v)).map_err(|e| e.to_string())?;
-        let heaps = heap::GcHeap::all(mem, &vars).map_err(|e| e.to_string())?;
+        let (vars, heaps, _) = gc_heap_of(t)?;
         registered_in(
-            mem,
+            t.memory,
             &roots::finalize_queues(&heaps),
             vars.total_generation_count,
         )

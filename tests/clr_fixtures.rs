@@ -53,12 +53,9 @@ fn one_read(core: &Path) -> Result<(), Failed> {
 }
 
 fn one_read_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
-    use heaplens_clr::{dacvars, heap, roots, runtime, walk};
+    use heaplens_clr::{roots, walk};
     let mem = t.memory;
-    let rt = runtime::find_runtime(t).ok_or("no runtime")?;
-    let vars = dacvars::locate(t, &rt, &|v| heap::confirms_heap(mem, v))?;
-    let heaps = heap::GcHeap::all(mem, &vars)?;
-    let segments = heap::segments(mem, &vars, &heaps)?;
+    let (vars, heaps, segments) = clr_check::gc_heap_of(t)?;
     let contexts = heaplens_clr::writable::allocation_contexts(mem, &segments);
     let run = |once: bool, extra_every: Option<usize>| -> Result<_, Failed> {
         let mut mts = walk::MethodTables::default();
@@ -123,14 +120,11 @@ fn budget(core: &Path) -> Result<(), Failed> {
 }
 
 fn budget_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
-    use heaplens_clr::heap::{self, SegmentKind};
-    use heaplens_clr::{dacvars, runtime, walk};
+    use heaplens_clr::heap::SegmentKind;
+    use heaplens_clr::walk;
     use heaplens_graph::MemoryLimit;
     let mem = t.memory;
-    let rt = runtime::find_runtime(t).ok_or("no runtime")?;
-    let vars = dacvars::locate(t, &rt, &|v| heap::confirms_heap(mem, v))?;
-    let heaps = heap::GcHeap::all(mem, &vars)?;
-    let segments = heap::segments(mem, &vars, &heaps)?;
+    let (_, _, segments) = clr_check::gc_heap_of(t)?;
     let contexts = heaplens_clr::writable::allocation_contexts(mem, &segments);
     let held = |small_only: bool| -> u64 {
         segments
