@@ -2475,8 +2475,10 @@ async function runBench() {
       const cliMs = Date.now() - t0;
       await home();
       const { ms } = await checkAgainstStats(file, basename(file));
+      await shot("bench-big-core-types");
       await page.click("#tab-overview");
       const objects = (await overviewNumbers()).objects;
+      await shot("bench-big-core-overview");
       bench.bigCore = { file: basename(file), size: statSync(file).size, objects, ms, cliMs, ...(await workerFigures()) };
       log(`     big core: ${objects} objects, ${ms} ms to the table (CLI ${cliMs} ms)`);
     });
