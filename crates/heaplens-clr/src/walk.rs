@@ -148,9 +148,16 @@ struct Large {
 /// the large and pinned object heaps (`large`) as they are (a few big
 /// objects, which say nothing of the rest; if they are more than fits,
 /// the arrays' fallible growth stops the walk).
+///
+/// Until the small-object segments walked are a sample ([`CHECK_EVERY`]
+/// bytes, or a quarter of theirs when they hold less), their counts are
+/// taken as they are too: a few objects in the first kilobytes projected
+/// to the whole heap can say many times what it needs.
 fn projected_need(objects: u64, references: u64, walked: u64, heap: u64, large: Large) -> u64 {
     let small_walked = walked.saturating_sub(large.walked).max(1);
     let small_total = heap.saturating_sub(large.total).max(small_walked);
+    let sample = small_walked >= CHECK_EVERY.min(small_total / 4);
+    let small_total = if sample { small_total } else { small_walked };
     let project = |all: u64, of_large: u64| {
         let small =
             all.saturating_sub(of_large) as u128 * small_total as u128 / small_walked as u128;
@@ -1776,7 +1783,8 @@ mod tests {
     /// 100 M-object core of BENCHMARKS.md (6,114 MB of heap, a 400 MB
     /// `Widget[]` of 50 M references on the large object heap, walked
     /// first) was refused after 414 MB by the projection of everything by
-    /// bytes (4,665 MB needed, 4,260 left); computed here by hand.
+    /// bytes (4,665 MB needed, 4,260 left); computed here by hand, with
+    /// 100 MB of small objects after the array.
     #[test]
     fn the_projection_keeps_the_large_object_heap_apart() {
         let mb = 1_000_000u64;
@@ -1787,22 +1795,22 @@ mod tests {
             objects: 1,
             references: 50_000_000,
         };
-        // then 14 MB of small objects: 315,262 objects, 161,630 references
-        let (objects, references, walked) = (315_263u64, 50_161_630u64, 414 * mb);
-        let small_scale = |x: u64| x * (heap - 400 * mb) / (14 * mb);
+        // then 100 MB of small objects: 2,200,000 objects, 1,100,000 references
+        let (objects, references, walked) = (2_200_001u64, 51_100_000u64, 500 * mb);
+        let small_scale = |x: u64| x * (heap - 400 * mb) / (100 * mb);
         let by_hand = open_need(
-            1 + small_scale(315_262),
-            50_000_000 + small_scale(161_630),
+            1 + small_scale(2_200_000),
+            50_000_000 + small_scale(1_100_000),
             heap,
         );
         assert_eq!(
             projected_need(objects, references, walked, heap, large),
             by_hand
         );
-        // 128.7 M objects and 116 M references: about 3.76 GB, under the
+        // 125.7 M objects and 112.9 M references: about 3.67 GB, under the
         // 4,260 MB that were left
         assert!(by_hand < 4_260 * mb, "{by_hand}");
-        // everything scaled by bytes, as before: about 4.67 GB, over
+        // everything scaled by bytes, as before: about 4.47 GB, over
         let old = open_need(objects * heap / walked, references * heap / walked, heap);
         assert!(old > 4_260 * mb, "{old}");
         // without a large object heap it is the scaling by bytes
@@ -1818,6 +1826,21 @@ mod tests {
         assert_eq!(
             projected_need(objects, references, walked, heap, only),
             open_need(objects, references, heap)
+        );
+        // a few kilobytes of small objects are no sample: as they are
+        // (until 64 MiB, or a quarter of the small objects' bytes)
+        assert_eq!(
+            projected_need(6, 391, 8_360, 5_381_352, Large::default()),
+            open_need(6, 391, 5_381_352)
+        );
+        let quarter = 5_381_352 / 4;
+        assert_eq!(
+            projected_need(600, 39_100, quarter, 5_381_352, Large::default()),
+            open_need(
+                600 * 5_381_352 / quarter,
+                39_100 * 5_381_352 / quarter,
+                5_381_352
+            )
         );
     }
 
