@@ -10,8 +10,9 @@ use heaplens_analysis::strings::StringOptions;
 use heaplens_contents::collections::collection_fill;
 use heaplens_contents::delegates::delegate;
 use heaplens_contents::inspect::string_text;
-use heaplens_contents::inspect::{field_int, field_ref};
+use heaplens_contents::inspect::{field_int, field_ref, field_value};
 use heaplens_contents::layout::{FieldKind, Shape};
+use heaplens_contents::value::{DecodeOptions, Value};
 use heaplens_contents::ObjectReader;
 use heaplens_graph::{NodeIndex, RootKind};
 use std::collections::{BTreeMap, HashMap};
@@ -26,7 +27,7 @@ const NO_CONTENTS: &str =
 /// Runs every detector.
 pub(crate) fn observe(heap: &Heap) -> Observations {
     type Detector = fn(&Heap) -> Result<Vec<Observation>, String>;
-    let detectors: [(Pattern, Detector); 14] = [
+    let detectors: [(Pattern, Detector); 15] = [
         (Pattern::Timers, timers),
         (Pattern::Events, events),
         (
@@ -34,6 +35,7 @@ pub(crate) fn observe(heap: &Heap) -> Observations {
             cancellation_registrations,
         ),
         (Pattern::Caches, caches),
+        (Pattern::EntityFramework, crate::ef::entity_framework),
         (Pattern::HttpClients, http_clients),
         (Pattern::Telemetry, telemetry),
         (Pattern::RootScopeDisposables, root_scope),
@@ -139,7 +141,7 @@ fn in_corelib(heap: &Heap, t: u32) -> bool {
 }
 
 /// "its types are absent".
-fn absent(what: &str) -> String {
+pub(crate) fn absent(what: &str) -> String {
     format!("no {what} in this heap")
 }
 
@@ -474,15 +476,28 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
         }
         for (c, (n, _, first)) in by {
             let place = heap.place(c);
+            let mut details = vec![Detail::new("entry type", entry)];
+            let mut limit_words = String::new();
+            // Microsoft.Extensions.Caching's options and counts, read by
+            // the fields its versions have.
+            if let (Some(r), true) = (heap.contents, cache.starts_with("Microsoft.")) {
+                let facts = memory_cache_facts(r, c);
+                limit_words = match facts.limit {
+                    Some(Some(_)) => ", with a size limit".to_owned(),
+                    Some(None) => ", no size limit".to_owned(),
+                    None => String::new(),
+                };
+                details.extend(facts.details());
+            }
             out.push(Observation {
                 pattern: Pattern::Caches,
-                subject: format!("{cache} at {place} with entries"),
+                subject: format!("{cache} at {place} with entries{limit_words}"),
                 key: place,
                 objects: n,
                 retained_bytes: heap.retained.get(c),
                 holder: Some(c),
                 example: Some(first),
-                details: vec![Detail::new("entry type", entry)],
+                details,
                 level_by_bytes: false,
                 level: None,
             });
@@ -526,6 +541,88 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
         return Err(absent("MemoryCache or dictionary held by a static field"));
     }
     Ok(out)
+}
+
+/// A `long` field, or a `long?` one (`Some(None)`: null); `None` when
+/// the layout has no such field or it could not be read.
+pub(crate) fn field_long(r: &dyn ObjectReader, n: NodeIndex, name: &str) -> Option<Option<i64>> {
+    let opts = DecodeOptions {
+        string_chars: 0,
+        depth: 1,
+    };
+    let int = |v: &Value| match v {
+        Value::Int(x) => Some(*x),
+        Value::UInt(x) => i64::try_from(*x).ok(),
+        _ => None,
+    };
+    match field_value(r, n, name, opts).ok()?? {
+        Value::Nullable(None) => Some(None),
+        Value::Nullable(Some(v)) => int(&v).map(Some),
+        v => int(&v).map(Some),
+    }
+}
+
+/// What a `Microsoft.Extensions.Caching.Memory.MemoryCache` says of
+/// itself, each `None` when its fields are not in this version's layout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct MemoryCacheFacts {
+    /// `_options._sizeLimit`: `Some(None)` when not set (a null `long?`
+    /// before .NET 7, -1 since), `Some(Some(n))` the limit.
+    pub limit: Option<Option<i64>>,
+    /// `_cacheSize` (the sum of the entries' `Size`, kept only when there
+    /// is a limit).
+    pub size: Option<i64>,
+    /// The entries its dictionaries hold.
+    pub entries: Option<u64>,
+}
+
+/// Reads a `MemoryCache`'s options and counts by the fields of each
+/// version of Microsoft.Extensions.Caching.Memory: up to 6, `_entries`
+/// and `_cacheSize` on the cache; 7 and 8, on its `_coherentState`; 9
+/// on, `_stringEntries` and `_nonStringEntries` there. `_options` is a
+/// `MemoryCacheOptions` whose `_sizeLimit` is a `long?` up to 6 and a
+/// `long` (-1: not set) since.
+pub(crate) fn memory_cache_facts(r: &dyn ObjectReader, cache: NodeIndex) -> MemoryCacheFacts {
+    let state = field_ref(r, cache, "_coherentState").unwrap_or(cache);
+    let counts: Vec<u64> = ["_entries", "_stringEntries", "_nonStringEntries"]
+        .iter()
+        .filter_map(|f| field_ref(r, state, f))
+        .filter_map(|d| collection_fill(r, d).map(|f| f.count))
+        .collect();
+    let limit = field_ref(r, cache, "_options")
+        .and_then(|o| field_long(r, o, "_sizeLimit"))
+        .map(|l| l.filter(|&v| v >= 0));
+    MemoryCacheFacts {
+        limit,
+        size: field_long(r, state, "_cacheSize").flatten(),
+        entries: (!counts.is_empty()).then(|| counts.iter().sum()),
+    }
+}
+
+impl MemoryCacheFacts {
+    /// The facts as details.
+    pub(crate) fn details(&self) -> Vec<Detail> {
+        let mut d = vec![Detail::new(
+            "size limit",
+            match self.limit {
+                Some(Some(l)) => format!(
+                    "{} (SizeLimit, in the units of the entries' Size){}",
+                    thousands(l as u64),
+                    self.size.map_or_else(String::new, |s| format!(
+                        "; current size {} ({:.0} % of it)",
+                        thousands(s.max(0) as u64),
+                        s as f64 * 100.0 / (l.max(1)) as f64
+                    ))
+                ),
+                Some(None) => "none (SizeLimit not set: the cache grows without bound)".to_owned(),
+                None => "not read (no _options._sizeLimit in this version's layout)".to_owned(),
+            },
+        )];
+        if let Some(n) = self.entries {
+            d.push(Detail::new("entries (the cache's own count)", thousands(n)));
+        }
+        d
+    }
 }
 
 // ---------------------------------------------------------------------
@@ -575,7 +672,7 @@ fn counted_group(
 }
 
 /// True when an object of `mask`'s types dominates `x` (up to 64 steps).
-fn dominated_by_mask(heap: &Heap, x: NodeIndex, mask: &[bool]) -> bool {
+pub(crate) fn dominated_by_mask(heap: &Heap, x: NodeIndex, mask: &[bool]) -> bool {
     let mut y = x;
     for _ in 0..64 {
         match heap.dominators.idom(y) {

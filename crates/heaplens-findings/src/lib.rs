@@ -29,8 +29,12 @@
 //! 10 % of the heap ([`Pattern::TypeGrowth`]).
 
 mod detectors;
+mod ef;
 mod heap;
 
+pub use ef::{
+    CACHED_MODELS, COMPILED_QUERIES, LONG_LIVED_CONTEXTS, SERVICE_PROVIDERS, TRACKED_ENTITIES,
+};
 pub use heap::Heap;
 
 use heaplens_graph::NodeIndex;
@@ -50,6 +54,10 @@ pub enum Pattern {
     CancellationRegistrations,
     /// A cache (`MemoryCache`) or a static dictionary with many entries.
     Caches,
+    /// Entity Framework: contexts held by statics or the DI root scope,
+    /// large change trackers, EF Core's service providers and compiled
+    /// queries, EF6's query plans and models.
+    EntityFramework,
     /// Many HTTP handlers or clients (`HttpClient` created per call).
     HttpClients,
     /// Application Insights: several `TelemetryConfiguration`s, buffered
@@ -78,11 +86,12 @@ pub enum Pattern {
 
 impl Pattern {
     /// Every pattern, in the order detectors run.
-    pub const ALL: [Pattern; 15] = [
+    pub const ALL: [Pattern; 16] = [
         Pattern::Timers,
         Pattern::Events,
         Pattern::CancellationRegistrations,
         Pattern::Caches,
+        Pattern::EntityFramework,
         Pattern::HttpClients,
         Pattern::Telemetry,
         Pattern::RootScopeDisposables,
@@ -103,6 +112,7 @@ impl Pattern {
             Pattern::Events => "events",
             Pattern::CancellationRegistrations => "cancellation_registrations",
             Pattern::Caches => "caches",
+            Pattern::EntityFramework => "entity_framework",
             Pattern::HttpClients => "http_clients",
             Pattern::Telemetry => "telemetry",
             Pattern::RootScopeDisposables => "root_scope_disposables",
@@ -131,6 +141,7 @@ impl Pattern {
                 "Registrations on a long-lived CancellationTokenSource"
             }
             Pattern::Caches => "Cache or static dictionary with many entries",
+            Pattern::EntityFramework => "Entity Framework contexts and caches",
             Pattern::HttpClients => "HttpClient or handler created per call",
             Pattern::Telemetry => "Application Insights pipelines or buffered telemetry",
             Pattern::RootScopeDisposables => "Disposables captured by the DI root scope",
@@ -166,6 +177,12 @@ impl Pattern {
                 "Bound the cache: set SizeLimit and a size per entry, give entries an \
                  expiration, and never use request input (ids, URLs, query text) as keys \
                  without a limit."
+            }
+            Pattern::EntityFramework => {
+                "Give each unit of work its own short-lived DbContext (a scoped service, or \
+                 IDbContextFactory) and never keep one in a static or resolve it from the root \
+                 provider; use AsNoTracking for reads; build DbContextOptions once; parameterise \
+                 queries (no constants or string-built expressions) so their plans are reused."
             }
             Pattern::HttpClients => {
                 "Reuse one HttpClient (or use IHttpClientFactory) instead of creating and \
@@ -234,6 +251,14 @@ impl Pattern {
                 t(200, 100, "registrations on one CancellationTokenSource")
             }
             Pattern::Caches => t(10_000, 500, "entries in one cache or static dictionary"),
+            Pattern::EntityFramework => t(
+                crate::ef::LONG_LIVED_CONTEXTS.0,
+                crate::ef::LONG_LIVED_CONTEXTS.1,
+                "DbContexts of one type held by a static or the DI root scope (entities one \
+                 context tracks: 10,000 and +2,000; EF Core internal service providers: 20 and \
+                 +10; compiled queries or EF6 query plans: 2,000 and +500; EF6 cached models: \
+                 20 and +5)",
+            ),
             Pattern::HttpClients => t(
                 20,
                 10,
