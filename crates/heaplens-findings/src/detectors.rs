@@ -27,7 +27,7 @@ const NO_CONTENTS: &str =
 /// Runs every detector.
 pub(crate) fn observe(heap: &Heap) -> Observations {
     type Detector = fn(&Heap) -> Result<Vec<Observation>, String>;
-    let detectors: [(Pattern, Detector); 15] = [
+    let detectors: [(Pattern, Detector); 16] = [
         (Pattern::Timers, timers),
         (Pattern::Events, events),
         (
@@ -42,6 +42,7 @@ pub(crate) fn observe(heap: &Heap) -> Observations {
         (Pattern::AsyncStateMachines, async_state_machines),
         (Pattern::Finalization, finalization),
         (Pattern::Pinned, pinned),
+        (Pattern::Fragmentation, fragmentation),
         (Pattern::ConditionalWeakTable, conditional_weak_table),
         (Pattern::Serializers, serializers),
         (Pattern::LargeHolder, large_holders),
@@ -246,6 +247,7 @@ fn timers(heap: &Heap) -> Result<Vec<Observation>, String> {
             ],
             level_by_bytes: false,
             level: None,
+            span_bytes: None,
         })
         .collect())
 }
@@ -344,6 +346,7 @@ fn events(heap: &Heap) -> Result<Vec<Observation>, String> {
                 ],
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             }
         })
         .collect())
@@ -442,6 +445,7 @@ fn cancellation_registrations(heap: &Heap) -> Result<Vec<Observation>, String> {
                 details,
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             }
         })
         .collect())
@@ -500,6 +504,7 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
                 details,
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             });
         }
     }
@@ -534,6 +539,7 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
                 ],
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             });
         }
     }
@@ -668,6 +674,7 @@ fn counted_group(
         details: vec![Detail::new("type", key)],
         level_by_bytes: false,
         level: None,
+        span_bytes: None,
     }
 }
 
@@ -813,6 +820,7 @@ fn serializers(heap: &Heap) -> Result<Vec<Observation>, String> {
     ) {
         out.push(Observation {
             level: Some((20, 10)),
+            span_bytes: None,
             ..o
         });
     }
@@ -865,6 +873,7 @@ fn root_scope(heap: &Heap) -> Result<Vec<Observation>, String> {
             )],
             level_by_bytes: false,
             level: None,
+            span_bytes: None,
         });
     }
     Ok(out)
@@ -962,6 +971,7 @@ fn async_state_machines(heap: &Heap) -> Result<Vec<Observation>, String> {
                 ],
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             }
         })
         .collect())
@@ -1015,6 +1025,7 @@ fn roots_by_type(
                 details,
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             }
         })
         .collect())
@@ -1036,6 +1047,121 @@ fn pinned(heap: &Heap) -> Result<Vec<Observation>, String> {
         &[RootKind::PinnedHandle, RootKind::AsyncPinnedHandle],
         "objects pinned by handles",
     )
+}
+
+/// Free space per generation: the `Free` objects in each segment or
+/// region, summed by what it holds, with the objects pinned by handles
+/// there and those of them beside free space (what keeps it from being
+/// compacted away). One group per generation present; the groups of
+/// generation 2, the LOH and the POH can be findings (see
+/// [`crate::FRAGMENTATION_PERCENT`]); every group's details give every
+/// generation's figures.
+fn fragmentation(heap: &Heap) -> Result<Vec<Observation>, String> {
+    use crate::heap::Generation;
+    let g = heap.graph;
+    if heap.areas.is_empty() {
+        return Err(
+            "the input does not say where the generations are (a .gcdump), which this \
+             detector needs"
+                .to_owned(),
+        );
+    }
+    let mut areas = heap.areas.clone();
+    areas.sort_by_key(|a| a.start);
+    let area_of = |addr: u64| {
+        let i = areas.partition_point(|a| a.start <= addr);
+        (i > 0 && addr < areas[i - 1].end).then(|| areas[i - 1].generation)
+    };
+    #[derive(Default)]
+    struct G {
+        span: u64,
+        free: u64,
+        blocks: u64,
+        pinned: u64,
+        beside: u64,
+        example: Option<NodeIndex>,
+    }
+    let mut by: BTreeMap<Generation, G> = BTreeMap::new();
+    for a in &areas {
+        by.entry(a.generation).or_default().span += a.end.saturating_sub(a.start);
+    }
+    let is_free = |n: NodeIndex| g.type_info(g.node_type(n)).kind == heaplens_graph::TypeKind::Free;
+    g.for_each_node(|n, t, size| {
+        if g.type_info(t).kind == heaplens_graph::TypeKind::Free {
+            if let Some(x) = area_of(g.node_address(n)).and_then(|a| by.get_mut(&a)) {
+                x.free += size;
+                x.blocks += 1;
+            }
+        }
+    });
+    // Pinned objects (once each), and those with free space right before
+    // or after them (the graph's objects are in address order).
+    let mut seen = std::collections::HashSet::new();
+    for r in g.roots() {
+        if !matches!(r.kind, RootKind::PinnedHandle | RootKind::AsyncPinnedHandle)
+            || !seen.insert(r.object)
+        {
+            continue;
+        }
+        let n = r.object;
+        let Some(x) = area_of(g.node_address(n)).and_then(|a| by.get_mut(&a)) else {
+            continue;
+        };
+        x.pinned += 1;
+        let next = n.checked_add(1).filter(|&m| (m as usize) < g.node_count());
+        let beside = n.checked_sub(1).is_some_and(is_free) || next.is_some_and(is_free);
+        if beside {
+            x.beside += 1;
+            x.example.get_or_insert(n);
+        }
+    }
+    let all = by
+        .iter()
+        .map(|(k, x)| {
+            format!(
+                "{} {} of {} bytes ({:.1} %)",
+                k.name(),
+                thousands(x.free),
+                thousands(x.span),
+                x.free as f64 * 100.0 / x.span.max(1) as f64
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(by
+        .into_iter()
+        .map(|(k, x)| Observation {
+            pattern: Pattern::Fragmentation,
+            key: k.name().to_owned(),
+            subject: format!("free space in the {}", k.name()),
+            objects: x.blocks,
+            retained_bytes: x.free,
+            holder: x.example,
+            example: x.example,
+            details: vec![
+                Detail::new(
+                    "pinned objects there",
+                    format!(
+                        "{} ({} of them beside free space)",
+                        thousands(x.pinned),
+                        thousands(x.beside)
+                    ),
+                ),
+                Detail::new("free space by generation", all.clone()),
+                Detail::new(
+                    "can be a finding",
+                    if k.keeps_free_space() {
+                        "yes"
+                    } else {
+                        "no: the GC allocates into its free space at once"
+                    },
+                ),
+            ],
+            level_by_bytes: false,
+            level: None,
+            span_bytes: k.keeps_free_space().then_some(x.span),
+        })
+        .collect())
 }
 
 /// The generic arguments of a type name, split at the top level
@@ -1129,6 +1255,7 @@ fn conditional_weak_table(heap: &Heap) -> Result<Vec<Observation>, String> {
             ],
             level_by_bytes: false,
             level: None,
+            span_bytes: None,
         });
     }
     Ok(out)
@@ -1205,6 +1332,7 @@ fn large_holders(heap: &Heap) -> Result<Vec<Observation>, String> {
             )],
             level_by_bytes: true,
             level: None,
+            span_bytes: None,
         });
     }
     Ok(out)
@@ -1246,6 +1374,7 @@ pub(crate) fn type_growth_group(heap: &Heap, name: &str, t: TypeRetainedEntry) -
         details,
         level_by_bytes: true,
         level: None,
+        span_bytes: None,
     }
 }
 
@@ -1327,6 +1456,7 @@ fn duplicate_strings(heap: &Heap) -> Result<Vec<Observation>, String> {
         details,
         level_by_bytes: true,
         level: None,
+        span_bytes: None,
     }])
 }
 

@@ -148,6 +148,7 @@ pub(crate) fn entity_framework(heap: &Heap) -> Result<Vec<Observation>, String> 
             ],
             level_by_bytes: false,
             level: Some(LONG_LIVED_CONTEXTS),
+            span_bytes: None,
         });
     }
 
@@ -181,6 +182,7 @@ pub(crate) fn entity_framework(heap: &Heap) -> Result<Vec<Observation>, String> 
             ],
             level_by_bytes: false,
             level: Some(TRACKED_ENTITIES),
+            span_bytes: None,
         });
     }
 
@@ -211,6 +213,7 @@ pub(crate) fn entity_framework(heap: &Heap) -> Result<Vec<Observation>, String> 
             )],
             level_by_bytes: false,
             level: Some(SERVICE_PROVIDERS),
+            span_bytes: None,
         });
     }
     // EF Core: compiled queries, in the MemoryCache the cache keeps.
@@ -239,6 +242,7 @@ pub(crate) fn entity_framework(heap: &Heap) -> Result<Vec<Observation>, String> 
             details,
             level_by_bytes: false,
             level: Some(COMPILED_QUERIES),
+            span_bytes: None,
         });
     }
     // EF6: query plans.
@@ -269,6 +273,7 @@ pub(crate) fn entity_framework(heap: &Heap) -> Result<Vec<Observation>, String> 
             details,
             level_by_bytes: false,
             level: Some(COMPILED_QUERIES),
+            span_bytes: None,
         });
     }
     // EF6: compiled models, one per context type and provider expected.
@@ -291,6 +296,7 @@ pub(crate) fn entity_framework(heap: &Heap) -> Result<Vec<Observation>, String> 
             )],
             level_by_bytes: false,
             level: Some(CACHED_MODELS),
+            span_bytes: None,
         });
     }
     Ok(out)

@@ -46,8 +46,10 @@ use serde::{Deserialize, Serialize};
 /// adds folds of the type table ([`Request::Fold`], issue 16); 8 adds a
 /// comparison's growth findings ([`ContentsQuery::Baseline`] from the
 /// baseline's worker, [`ContentsQuery::GrowthFindings`] with it in
-/// [`Request::Contents`]'s `baseline` from the current dump's, issue 19).
-pub const PROTOCOL_VERSION: u32 = 8;
+/// [`Request::Contents`]'s `baseline` from the current dump's, issue 19); 9
+/// adds to a baseline's observations the patterns `entity_framework` and
+/// `fragmentation` and a group's `span_bytes` (issue 19).
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// Which types of a dump's type table to fold into their referrers
 /// (PerfView's FoldPats and Fold %): `heaplens stats --fold PATTERN
