@@ -10,7 +10,8 @@
 //!   runtime's own counts (`phaseN.reference.json`: 1,000 → 3,500) and a
 //!   retained growth of at least their bytes; no pattern detector fires.
 //! * Every planted leak of the leak zoo (`FIXTURES=leaks
-//!   scripts/make-fixtures`: `linux-net{8,31,10}-leaks`, whose
+//!   scripts/make-fixtures`: `linux-net{8,31,10}-leaks`; `FIXTURES=leaks-x86`:
+//!   `windows-net31-x86-leaks`, full minidumps of a 32-bit Windows process; whose
 //!   `phaseN.expected.json` "leaks" says what DumpLab planted and where)
 //!   is, phase 1 against phase 2, the top finding of its kind, with the
 //!   holder the program used (the static field its path starts at, the
@@ -477,14 +478,51 @@ fn check_free_space(dir: &Path, phase: u32, dump: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Every kind of dump of a leak-zoo set that holds its modules' metadata
+/// (a Linux core; a Windows set's full minidump — its heap minidump
+/// leaves the assemblies' images out, so no type has its name), phase 1
+/// and phase 2 of each.
+fn leak_pairs(dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, Failed> {
+    let kinds = [".core.zst", ".dmp.zst"];
+    let supplied = fixture_modules::for_fixture(dir)?.is_some();
+    let p2 = heaplens_corpus::phase_dumps(dir, 2, &kinds);
+    let pairs: Vec<(PathBuf, PathBuf)> = heaplens_corpus::phase_dumps(dir, 1, &kinds)
+        .into_iter()
+        .filter(|a| fixture_modules::holds_metadata(a, supplied))
+        .filter_map(|a| {
+            let kind = a.file_name()?.to_string_lossy().replace("phase1.", "");
+            let b = p2
+                .iter()
+                .find(|b| b.file_name().unwrap().to_string_lossy() == format!("phase2.{kind}"))?;
+            Some((a, b.clone()))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return Err(format!("no phase 1 and 2 dumps of one kind in {}", dir.display()).into());
+    }
+    Ok(pairs)
+}
+
 fn check_leaks(dir: &Path) -> Result<(), Failed> {
-    let dump = |phase| {
-        heaplens_corpus::phase_dumps(dir, phase, &[".core.zst"])
-            .into_iter()
-            .next()
-            .ok_or_else(|| format!("no phase {phase} core in {}", dir.display()))
-    };
-    let (p1, p2) = (dump(1)?, dump(2)?);
+    let mut failures = Vec::new();
+    for (p1, p2) in leak_pairs(dir)? {
+        if let Err(e) = check_leaks_pair(dir, &p1, &p2) {
+            failures.push(format!(
+                "{}: {}",
+                p2.file_name().unwrap().to_string_lossy(),
+                e.message().unwrap_or_default()
+            ));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
+fn check_leaks_pair(dir: &Path, p1: &Path, p2: &Path) -> Result<(), Failed> {
+    let (p1, p2) = (p1.to_path_buf(), p2.to_path_buf());
     check_healthy(dir, &p1)?;
     let expected = |phase: u32| -> Result<Json, Failed> {
         let v: Json = serde_json::from_slice(&std::fs::read(
@@ -614,7 +652,20 @@ fn check_leaks(dir: &Path) -> Result<(), Failed> {
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
-    for dir in heaplens_corpus::leaks_fixture_dirs("the findings tests") {
+    let leaks = heaplens_corpus::leaks_fixture_dirs("the findings tests");
+    if heaplens_corpus::fixture_set_named("leaks-x86")
+        && !leaks
+            .iter()
+            .any(|d| d.to_string_lossy().ends_with("windows-net31-x86-leaks"))
+    {
+        trials.push(Trial::test("leaks::windows-net31-x86-leaks", || {
+            Err(
+                "HEAPLENS_CI_FIXTURES names leaks-x86 but windows-net31-x86-leaks is missing"
+                    .into(),
+            )
+        }));
+    }
+    for dir in leaks {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         trials.push(Trial::test(format!("leaks::{name}"), move || {
             check_leaks(&dir)
