@@ -973,6 +973,44 @@ mod tests {
         assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
     }
 
+    /// A kept copy is the archive's when name, size and modification time
+    /// are all the same; its description reads back as written; an open
+    /// request carries it, and one without it reads as before.
+    #[test]
+    fn kept_copies_match_name_size_and_time() {
+        let k = KeptCopy {
+            file: "heaplens-scratch-1-a.zip".into(),
+            start: 0,
+            len: 10,
+            bytes: 10,
+            archive: "a.zip".into(),
+            archive_size: 4,
+            archive_modified_ms: 1_700_000_000_000.0,
+            entry: Some("w3wp.dmp".into()),
+            kept_ms: 1.0,
+        };
+        assert!(k.is_of("a.zip", 4, 1_700_000_000_000.0));
+        assert!(!k.is_of("a.zip", 5, 1_700_000_000_000.0));
+        assert!(!k.is_of("b.zip", 4, 1_700_000_000_000.0));
+        assert!(!k.is_of("a.zip", 4, 1_700_000_000_001.0));
+        let json = serde_json::to_string(&k).unwrap();
+        assert_eq!(serde_json::from_str::<KeptCopy>(&json).unwrap(), k);
+        let r = Request::Open {
+            dump: DumpId(1),
+            op: OpId(2),
+            slow_progress_ms: 0,
+            kept: Some(k.clone()),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["kept"]["archive"], "a.zip");
+        assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
+        let old = serde_json::json!({"type": "open", "dump": 1, "op": 2});
+        assert!(matches!(
+            serde_json::from_value::<Request>(old).unwrap(),
+            Request::Open { kept: None, .. }
+        ));
+    }
+
     /// A worker of this build is taken; one of another protocol or schema
     /// version is refused, and the message names both versions.
     #[test]

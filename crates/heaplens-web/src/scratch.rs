@@ -467,6 +467,10 @@ async fn directory() -> Result<FileSystemDirectoryHandle, String> {
     promise(storage()?.get_directory()).await
 }
 
+/// How many times (every 250 ms) a kept copy another worker holds is
+/// tried again before it is said to be in use.
+const IN_USE_TRIES: usize = 20;
+
 /// Opens the kept copy `kept` for reading (in a worker: a sync access
 /// handle): the dump's bytes in it. Fails when the copy is gone, or is
 /// open in another dump or tab (one handle per file).
@@ -475,11 +479,29 @@ pub async fn open_kept(kept: &KeptCopy) -> Result<OpfsRegion, String> {
     let handle: FileSystemFileHandle = promise(dir.get_file_handle(&kept.file))
         .await
         .map_err(|e| format!("the kept copy is gone ({e})"))?;
-    let sync: FileSystemSyncAccessHandle = promise(handle.create_sync_access_handle())
-        .await
-        .map_err(|e| format!("the kept copy is in use by another dump or tab ({e})"))?;
+    // A worker stopped a moment ago (the dump closed, the page reloaded)
+    // may still hold it: the browser lets go of its handle by itself.
+    let mut tries = 0;
+    let sync: FileSystemSyncAccessHandle = loop {
+        match promise(handle.create_sync_access_handle()).await {
+            Ok(sync) => break sync,
+            Err(_) if tries < IN_USE_TRIES => {
+                tries += 1;
+                sleep_ms(250).await;
+            }
+            Err(e) => {
+                return Err(format!(
+                    "the kept copy is in use by another dump or tab ({e})"
+                ))
+            }
+        }
+    };
     let size = sync.get_size().map_err(|e| crate::blob::js_error(&e))? as u64;
-    if kept.start.checked_add(kept.len).is_none_or(|end| end > size) {
+    if kept
+        .start
+        .checked_add(kept.len)
+        .is_none_or(|end| end > size)
+    {
         return Err(format!(
             "the kept copy holds {size} bytes, not the {} its description says",
             kept.start.saturating_add(kept.len)
@@ -557,14 +579,11 @@ pub async fn keep(copy: &KeptCopy) -> Result<(), String> {
     let handle: FileSystemFileHandle =
         promise(dir.get_file_handle_with_options(&name, &options)).await?;
     let written = async {
-        let w: web_sys::FileSystemWritableFileStream =
-            promise(handle.create_writable()).await?;
+        let w: web_sys::FileSystemWritableFileStream = promise(handle.create_writable()).await?;
         JsFuture::from(w.write_with_str(&json).map_err(|e| js_text(&e).0)?)
             .await
             .map_err(|e| js_text(&e).0)?;
-        JsFuture::from(w.close())
-            .await
-            .map_err(|e| js_text(&e).0)?;
+        JsFuture::from(w.close()).await.map_err(|e| js_text(&e).0)?;
         Ok::<_, String>(())
     }
     .await;
@@ -586,9 +605,20 @@ pub async fn unkeep(file: &str) -> Result<(), String> {
 }
 
 /// Deletes the kept copy `file` and its description. `Ok(false)` when the
-/// copy is open in a dump (it goes when that dump is closed).
-pub async fn delete_kept(file: &str) -> Result<bool, String> {
+/// copy is open in a dump (it goes when that dump is closed); one a worker
+/// stopped a moment ago still holds is tried again for a few seconds,
+/// unless `open_here` (a dump of this page reads it).
+pub async fn delete_kept(file: &str, open_here: bool) -> Result<bool, String> {
     unkeep(file).await?;
     let dir = directory().await?;
-    Ok(JsFuture::from(dir.remove_entry(file)).await.is_ok())
+    for _ in 0..if open_here { 1 } else { IN_USE_TRIES } {
+        if JsFuture::from(dir.remove_entry(file)).await.is_ok() {
+            return Ok(true);
+        }
+        if open_here {
+            break;
+        }
+        sleep_ms(250).await;
+    }
+    Ok(false)
 }

@@ -251,7 +251,16 @@ fn handle(data: JsValue) {
                     // A dump of this id read before is replaced.
                     forget(dump).await;
                     let mut scratch = archive_scratch(&f).await;
-                    open_archive_or_dump(dump, op, f, modules, slow_progress_ms, &cancel, &mut scratch).await;
+                    open_archive_or_dump(
+                        dump,
+                        op,
+                        f,
+                        modules,
+                        slow_progress_ms,
+                        &cancel,
+                        &mut scratch,
+                    )
+                    .await;
                 }),
                 None => fail(
                     Some(dump),

@@ -50,7 +50,12 @@ pub fn keep_copy(p: &KeepProps) -> Html {
     let ctx = use_ctx();
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
-    let kept = ctx.kept.list.iter().find(|k| k.file == p.copy.file).cloned();
+    let kept = ctx
+        .kept
+        .list
+        .iter()
+        .find(|k| k.file == p.copy.file)
+        .cloned();
     let is_kept = kept.is_some();
     let onchange = {
         let busy = busy.clone();
@@ -58,7 +63,10 @@ pub fn keep_copy(p: &KeepProps) -> Html {
         let refresh_kept = ctx.refresh_kept.clone();
         let copy = p.copy.clone();
         let (archive, archive_size, archive_modified_ms) = p.archive.clone();
-        let entry = kept.as_ref().and_then(|k| k.entry.clone()).or(p.entry.clone());
+        let entry = kept
+            .as_ref()
+            .and_then(|k| k.entry.clone())
+            .or(p.entry.clone());
         Callback::from(move |_: Event| {
             busy.set(true);
             let (busy, error, refresh_kept) = (busy.clone(), error.clone(), refresh_kept.clone());
@@ -75,9 +83,9 @@ pub fn keep_copy(p: &KeepProps) -> Html {
             };
             yew::platform::spawn_local(async move {
                 let done = if is_kept {
-                    crate::scratch::unkeep(&want.file).await.map_err(|e| {
-                        format!("The copy could not be left to be deleted: {e}")
-                    })
+                    crate::scratch::unkeep(&want.file)
+                        .await
+                        .map_err(|e| format!("The copy could not be left to be deleted: {e}"))
                 } else {
                     crate::scratch::keep(&want)
                         .await
@@ -147,6 +155,9 @@ pub fn kept_list() -> Html {
                         let k = k.clone();
                         ctx.open_kept.reform(move |_| k.clone())
                     };
+                    let open_here = ctx.state.dumps.iter().any(|d| d.loaded.as_ref()
+                        .and_then(|l| l.read.unpacked_copy.as_ref())
+                        .is_some_and(|c| c.file == k.file));
                     let delete = {
                         let file = k.file.clone();
                         let name = k.archive.clone();
@@ -155,7 +166,7 @@ pub fn kept_list() -> Html {
                         Callback::from(move |_: MouseEvent| {
                             let (file, name, refresh_kept, message) = (file.clone(), name.clone(), refresh_kept.clone(), message.clone());
                             yew::platform::spawn_local(async move {
-                                message.set(Some(match crate::scratch::delete_kept(&file).await {
+                                message.set(Some(match crate::scratch::delete_kept(&file, open_here).await {
                                     Ok(true) => format!("Deleted the unpacked copy of {name}."),
                                     Ok(false) => format!("The unpacked copy of {name} is no longer kept; it is deleted when the dump reading it is closed."),
                                     Err(e) => format!("The unpacked copy of {name} could not be deleted: {e}"),
