@@ -394,6 +394,7 @@ impl ScratchWriter for OpfsWriter {
             file: self.file,
             start: self.start,
             len: self.end.get() - self.start,
+            read_to: Rc::default(),
         };
         self.regions.borrow_mut().push((region.start, region.len));
         // The engine makes many small reads: pages of 64 KiB (16 MiB).
@@ -421,6 +422,7 @@ impl Regions {
             file: Rc::clone(&self.file),
             start,
             len,
+            read_to: Rc::default(),
         })
     }
 }
@@ -431,6 +433,15 @@ pub struct OpfsRegion {
     file: Rc<SyncFile>,
     start: u64,
     len: u64,
+    /// Where the last read ended (shared by clones), for the progress.
+    read_to: Rc<Cell<u64>>,
+}
+
+impl OpfsRegion {
+    /// Where the last read of it (or of a clone) ended.
+    pub fn read_to(&self) -> u64 {
+        self.read_to.get()
+    }
 }
 
 impl ReadAt for OpfsRegion {
@@ -458,6 +469,7 @@ impl ReadAt for OpfsRegion {
                 message: format!("the browser's storage gave {n} of {} bytes", buf.len()),
             });
         }
+        self.read_to.set(offset + buf.len() as u64);
         Ok(())
     }
 }
@@ -511,6 +523,7 @@ pub async fn open_kept(kept: &KeptCopy) -> Result<OpfsRegion, String> {
         file: Rc::new(SyncFile(sync)),
         start: kept.start,
         len: kept.len,
+        read_to: Rc::default(),
     })
 }
 

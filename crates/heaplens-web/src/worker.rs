@@ -457,7 +457,7 @@ fn open_kept(
         last: now(),
         slow_ms: slow_progress_ms,
         cancel,
-        file: None,
+        file: Some(&region),
         unpacked: None,
     };
     reporter.post(Phase::Starting, 0, 0);
@@ -478,7 +478,7 @@ fn open_kept(
             reused: true,
         });
         o.source = Some(Box::new(PageCache::with_capacity(
-            region,
+            region.clone(),
             CONTENTS_PAGE_SIZE,
             CONTENTS_PAGES,
         )));
@@ -559,14 +559,48 @@ struct Reporter<'a> {
     last: f64,
     slow_ms: u32,
     cancel: &'a CancelFlag,
-    file: Option<&'a BlobReader>,
+    file: Option<&'a dyn Position>,
     unpacked: Option<&'a Unpacked>,
+}
+
+/// Where a read of the dump's source stands, for the progress.
+trait Position {
+    /// Where the last read ended.
+    fn position(&self) -> u64;
+    /// Bytes read in all.
+    fn bytes_read(&self) -> u64;
+    /// Its size.
+    fn size(&self) -> u64;
+}
+
+impl Position for BlobReader {
+    fn position(&self) -> u64 {
+        BlobReader::position(self)
+    }
+    fn bytes_read(&self) -> u64 {
+        BlobReader::bytes_read(self)
+    }
+    fn size(&self) -> u64 {
+        heaplens_bytes::ReadAt::len(self)
+    }
+}
+
+impl Position for crate::scratch::OpfsRegion {
+    fn position(&self) -> u64 {
+        self.read_to()
+    }
+    fn bytes_read(&self) -> u64 {
+        self.read_to()
+    }
+    fn size(&self) -> u64 {
+        heaplens_bytes::ReadAt::len(self)
+    }
 }
 
 impl Reporter<'_> {
     fn report(&self, phase: Phase, done: u64, total: u64) -> ProgressReport {
         let (position, bytes_read, file_size) = match self.file {
-            Some(r) => (r.position(), r.bytes_read(), heaplens_bytes::ReadAt::len(r)),
+            Some(r) => (r.position(), r.bytes_read(), r.size()),
             None => (0, 0, 0),
         };
         ProgressReport {
