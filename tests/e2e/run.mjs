@@ -2041,6 +2041,7 @@ async function main() {
       eq(Number(await page.getAttribute("#ov-local-copy", "data-bytes")), statSync(raw).size, "bytes of the unpacked copy");
       assert((await page.textContent("#ov-local-copy")).includes(decimalBytes(statSync(raw).size)), "the overview says the space the copy takes");
       eq(await page.isChecked("#keep-copy"), false, "the copy is not kept unless asked");
+      await page.$eval("#ov-local-copy", (e) => e.scrollIntoView({ block: "center" }));
       await shot("14-kudu-zip-overview");
       await page.click("#tab-types");
       await page.waitForSelector("#type-table .trow");
@@ -2180,6 +2181,7 @@ async function main() {
       eq([figures.bytesRead, figures.unpackMs], [0, 0], "bytes read from the archive and time unpacking when reopened");
       eq(await page.$eval("#ov-local-copy", (e) => [e.dataset.file, e.dataset.reused, e.dataset.kept]), [file, "true", "true"], "the local copy when reopened");
       assert(/not read/.test(await page.textContent("#ov-open-ms")), `read in: ${await page.textContent("#ov-open-ms")}`);
+      await page.$eval("#ov-local-copy", (e) => e.scrollIntoView({ block: "center" }));
       await shot("34-kept-copy-reopened");
       // Its objects' contents are read from the copy too.
       await page.click("#tab-strings");
@@ -2204,6 +2206,18 @@ async function main() {
       // of it stays in the page's storage.
       await openFile(gz);
       await assertNoError();
+      // A browser that gives the page no storage to keep it in: said under
+      // the box, which stays unchecked.
+      await page.evaluate(() => {
+        window.__getDirectory = StorageManager.prototype.getDirectory;
+        StorageManager.prototype.getDirectory = () => Promise.reject(new DOMException("The request is not allowed", "SecurityError"));
+      });
+      await page.click("#keep-copy");
+      await page.waitForSelector("#keep-error", { timeout: TIMEOUT });
+      const refused = await page.textContent("#keep-error");
+      assert(/could not be kept/.test(refused) && /no private storage/.test(refused) && /not allowed/.test(refused), `keep error: ${refused}`);
+      eq(await page.isChecked("#keep-copy"), false, "the box after keeping failed");
+      await page.evaluate(() => { StorageManager.prototype.getDirectory = window.__getDirectory; });
       eq(await scratchFilesSettled(1), 1, "scratch files while the .gz is open");
       await page.click(`#dumpbar [aria-label="Close ${basename(gz)}"]`);
       eq(await scratchFilesSettled(0), 0, "scratch files after the .gz is closed");

@@ -210,7 +210,7 @@ fn partial_note(s: &AppState, id: DumpId, html_id: &'static str) -> Html {
         <p class="note findings-partial" id={html_id} data-heap-bytes={c.heap_bytes.to_string()}
             data-heap-captured={c.heap_bytes_captured.to_string()}>
             <strong>{ "Over a partial heap: " }</strong>
-            { format!("these findings look only at the {over} that the dump holds. What it lacks is not looked at: a pattern there is missed, and one that reaches into it can be larger than shown.") }
+            { format!("the findings look only at the {over} that the dump holds. What it lacks is not looked at: a pattern there is missed, and one that reaches into it can be larger than shown.") }
         </p>
     }
 }

@@ -67,7 +67,11 @@ pub fn keep_copy(p: &KeepProps) -> Html {
             .as_ref()
             .and_then(|k| k.entry.clone())
             .or(p.entry.clone());
-        Callback::from(move |_: Event| {
+        Callback::from(move |e: Event| {
+            // The box shows what is true: it follows the list once the
+            // change is written (and stays as it was when it fails).
+            e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                .set_checked(is_kept);
             busy.set(true);
             let (busy, error, refresh_kept) = (busy.clone(), error.clone(), refresh_kept.clone());
             let want = KeptCopy {
@@ -177,8 +181,10 @@ pub fn kept_list() -> Html {
                     };
                     html! {
                         <li class="kept" data-file={k.file.clone()} data-bytes={k.bytes.to_string()} data-archive={k.archive.clone()}>
-                            <span class="kept-name filename">{ k.entry.clone().unwrap_or_else(|| k.archive.clone()) }</span>
-                            <span class="muted">{ format!(" from {} · {} · kept {}", k.archive, bytes(k.bytes), crate::format::unix_seconds((k.kept_ms / 1000.0).floor() as i64)) }</span>
+                            <span>
+                                <span class="kept-name filename">{ k.entry.clone().unwrap_or_else(|| k.archive.clone()) }</span>
+                                <span class="muted">{ format!(" from {} · {} · kept {}", k.archive, bytes(k.bytes), crate::format::unix_seconds((k.kept_ms / 1000.0).floor() as i64)) }</span>
+                            </span>
                             <span class="kept-actions">
                                 <button class="ghost kept-open" aria-label={format!("Open the kept copy of {}", k.archive)} onclick={open}>{ "Open" }</button>
                                 <button class="ghost kept-delete" aria-label={format!("Delete the kept copy of {}", k.archive)} onclick={delete}>{ "Delete" }</button>

@@ -98,6 +98,10 @@ pub fn overview(p: &OverviewProps) -> Html {
     let id = p.id;
     let dispatch = ctx.dispatch.clone();
     let reused = read.unpacked_copy.as_ref().is_some_and(|c| c.reused);
+    let kept = read
+        .unpacked_copy
+        .as_ref()
+        .is_some_and(|c| ctx.kept.list.iter().any(|k| k.file == c.file));
     html! {
         <section class="overview" id="overview" data-objects={o.objects.to_string()}
             data-bytes={o.bytes.to_string()} data-types={o.type_count.to_string()}>
@@ -145,7 +149,12 @@ pub fn overview(p: &OverviewProps) -> Html {
                             format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms))
                         } }</dd>
                         { for o.archives.iter().map(|a| html! { <>
-                            <dt>{ "From" }</dt><dd class="ov-archive">{ a.words() }
+                            <dt>{ "From" }</dt><dd class="ov-archive">{ if kept && a.unpacked_to.is_some() {
+                                // Kept: not deleted afterwards (the local copy says so).
+                                a.words().trim_end_matches(", deleted afterwards").to_owned()
+                            } else {
+                                a.words()
+                            } }
                                 if let Some(others) = a.others_words() { <br/><span class="muted">{ others }</span> }
                             </dd>
                         </> }) }
