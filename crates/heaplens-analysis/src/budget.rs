@@ -244,7 +244,7 @@ impl fmt::Display for OverBudget {
             "{} of {} objects and {} references need about {} MB more memory, and {} MB are \
              left of the {} MB this engine may use ({} MB in use); they fit for about {} \
              objects. What fits: the type statistics, which are complete; the command line \
-             computes {} with the machine's memory (heaplens retained FILE)",
+             computes {} with the machine's memory (heaplens retained FILE).",
             self.analysis.what(),
             thousands(self.nodes),
             thousands(self.edges),

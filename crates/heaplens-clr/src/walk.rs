@@ -119,7 +119,7 @@ impl std::fmt::Display for OpenOverBudget {
         }
         write!(
             f,
-            ". The command line reads it with the machine's memory (heaplens stats FILE)"
+            ". The command line reads it with the machine's memory (heaplens stats FILE)."
         )
     }
 }

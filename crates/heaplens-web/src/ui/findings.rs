@@ -231,9 +231,8 @@ const OVERVIEW_TOP: usize = 3;
 /// The overview's first panel: the dump's top findings (each opens the
 /// Findings tab), or where they stand.
 pub fn top_findings(s: &AppState, dispatch: &Callback<Action>, id: DumpId) -> Html {
-    let retained_ready = s
-        .dump(id)
-        .is_some_and(|d| matches!(d.retained, Retained::Ready { .. }));
+    let retained = s.dump(id).map(|d| &d.retained);
+    let retained_ready = matches!(retained, Some(Retained::Ready { .. }));
     let all = dispatch.reform(move |_| Action::ShowDump(id, Tab::Findings));
     let body = match s.contents.get(&(id, ContentsQuery::Findings)) {
         Some(Pending::Ready(doc)) => match &**doc {
@@ -283,9 +282,22 @@ pub fn top_findings(s: &AppState, dispatch: &Callback<Action>, id: DumpId) -> Ht
         None if retained_ready => html! {
             <p class="muted" id="ov-findings-pending"><button class="linklike" onclick={all.clone()}>{ "Look for leak suspects" }</button></p>
         },
-        None => {
-            html! { <p class="muted loading-line" id="ov-findings-pending">{ "Leak suspects are looked for once the retained sizes are in…" }</p> }
-        }
+        // The detectors rank by retained size: without it they wait, and
+        // say why when it will not come.
+        None => match retained {
+            Some(Retained::Failed(e)) if e.kind == ErrorKind::OutOfMemory => html! {
+                <p class="muted" id="ov-findings-pending">{ "Leak suspects need the retained sizes, which do not fit in this tab's memory (above). The command line finds them with the machine's memory: heaplens findings FILE." }</p>
+            },
+            Some(Retained::Failed(_)) => html! {
+                <p class="muted" id="ov-findings-pending">{ "Leak suspects need the retained sizes, which could not be computed (above)." }</p>
+            },
+            Some(Retained::Stopped) => html! {
+                <p class="muted" id="ov-findings-pending">{ "Leak suspects need the retained sizes, which were stopped." }</p>
+            },
+            _ => html! {
+                <p class="muted loading-line" id="ov-findings-pending">{ "Leak suspects are looked for once the retained sizes are in…" }</p>
+            },
+        },
     };
     html! {
         <div class="panel ov-findings" id="ov-findings">
