@@ -19,7 +19,8 @@
 //! whose size the graph's shape decides, and then nothing else is kept
 //! beside it; the root paths run last, kept beside the dominator tree
 //! (*measured* by `cargo bench -p heaplens-web --bench analysis_memory`:
-//! BENCHMARKS.md, "Issue 14: the analysis within a budget").
+//! BENCHMARKS.md, "Issue 14: the whole analysis of the 50 M core in the
+//! page").
 //!
 //! Natively a process has the machine's memory and no budget is set: an
 //! allocation that fails there ends the process with a message. In a
