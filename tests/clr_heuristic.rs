@@ -27,7 +27,10 @@
 //! that header stale, as allocations since the last GC leave it: the
 //! ephemeral segment's `allocated` is set back 1, 10 or 1,000 objects (or
 //! half the segment's), and the heuristic must still find the same heap
-//! (the end from the GC's `alloc_allocated`) — or, where the GC's
+//! (the end from the GC's `alloc_allocated`) — or, where nothing ties a
+//! value to allocation since the last GC (the set-back `allocated` held by
+//! no GC variable and no allocation context ending at the value: these
+//! dumps were taken right after a GC, when threads hold none) or the GC's
 //! variables disagree (a server GC's leftovers from the last compaction
 //! past the end in some heaps and not in others), say every end is
 //! ambiguous, count nothing past the headers and report the rest as
@@ -39,7 +42,9 @@
 //! header's). `no_evidence::*` also
 //! zeroes every word of the runtime's data pointing past the new
 //! `allocated` (up to the true end): then nothing past it may be counted,
-//! and what the walk finds past it must be reported as tentative.
+//! and what the walk finds past it must be reported as tentative (the end
+//! unconfirmed, or ambiguous where a variable of the last collection still
+//! points past the true end).
 //!
 //! `framework_route::*` renames the runtime of the Windows .NET Core 3.1
 //! full minidump `clr.dll` in the module list — a stand-in for a .NET
@@ -521,8 +526,16 @@ fn check_stale(path: &Path, back: usize, erase: bool) -> Result<(), Failed> {
     // reads this heap right): only objects GcDacVars found before the
     // patch, none past the header's allocated, and the rest reported as
     // tentative.
+    // The end is unconfirmed (no variable points past `allocated`) or
+    // ambiguous (one left over from the last collection still does, past
+    // the true end).
     drop(dac);
-    honest_partial(&truth, &h, &report, &moved, EndSource::Unconfirmed)?;
+    let source = if report.ends.iter().any(|e| e.source == EndSource::Ambiguous) {
+        EndSource::Ambiguous
+    } else {
+        EndSource::Unconfirmed
+    };
+    honest_partial(&truth, &h, &report, &moved, source)?;
     eprintln!(
         "{}: allocated set back and the end erased: {} of {} objects counted, tentative {:x?}, notes {:?}",
         path.display(),

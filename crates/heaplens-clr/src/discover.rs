@@ -39,7 +39,11 @@
 //!    before it refers into the stretch, a variable past it may be the last
 //!    collection's (a dump taken right after a GC): that end is ambiguous;
 //!    so is the last of several values past `allocated` when nothing before
-//!    the value below it refers into the stretch between them.
+//!    the value below it refers into the stretch between them, and a value
+//!    no allocation context ends at when no variable holds `allocated` (the
+//!    GC hands out allocation contexts from its end up, and the last one
+//!    stays with its thread until the next collection: every stale header
+//!    in the corpus has one ending at the true end).
 //! 5. **Handle tables**: 64 KB-aligned blocks shaped like a
 //!    `TableSegment` whose `pHandleTable` leads back to them (§5.1, see
 //!    [`crate::roots`]).
@@ -1063,7 +1067,8 @@ fn no_variable_end(
 /// header's `allocated` when a variable holds it and none points past it.
 /// When one holds it and nothing shows allocation past it (no allocation
 /// context, no reference from before it into the stretch), a value past it
-/// is not taken: the end is ambiguous (see the module's point 4).
+/// is not taken: the end is ambiguous (see the module's point 4); so it is
+/// when none holds it and no allocation context ends at the value.
 fn workstation_end(
     e: &Record,
     confirmed: &[&Slot],
@@ -1104,6 +1109,17 @@ fn workstation_end(
     let unproven = |s: &Slot| {
         let v = value(s);
         if at_allocated && floor <= e.allocated && !landed.referred_into(e.allocated, v) {
+            return true;
+        }
+        // No GC variable holds the header's `allocated` (the collection
+        // that wrote it also left it in the generation's start, so the
+        // header is not as the GC left it) and no allocation context ends
+        // at the value: nothing ties the value to allocation since the
+        // last GC. The GC hands out allocation contexts from
+        // `alloc_allocated` up, and the last one (ending there) stays with
+        // its thread until the next GC; a lone value without one may be a
+        // variable of the last collection, past the true end.
+        if !at_allocated && floor < v {
             return true;
         }
         distinct.len() > 1 && {
@@ -1631,9 +1647,12 @@ mod tests {
     /// past it, where the walk lands on old objects nothing refers to.
     /// That is not an end said with confidence: the header's, ambiguous,
     /// the rest tentative. Once an object before `allocated` refers to one
-    /// in between, those were allocated since and the variable is the end;
-    /// so it is too when no variable holds the header's `allocated` (a
-    /// header gone stale).
+    /// in between, those were allocated since and the variable is the end.
+    /// Where no variable holds the header's `allocated`, only an
+    /// allocation context ending at the value makes it the end (a
+    /// regeneration of the zoo's .NET Core 3.1 phase 1, its header set
+    /// back 1,000 objects and every word up to the true end erased, kept
+    /// the leftover alone, 135 KB past the true end).
     #[test]
     fn a_variable_past_an_unreferred_stretch_is_not_a_workstation_end() {
         let addr = 0x7f0d_e7ff_e000u64;
@@ -1683,10 +1702,19 @@ mod tests {
         };
         let (end, source, tentative) = workstation_end(&e, &confirmed, &referred);
         assert_eq!((end, source, tentative), (leftover, variable, None));
+        // No variable holds the header's `allocated` and no allocation
+        // context ends at the value: not an end said with confidence.
         let (end, source, _) = workstation_end(&e, &[&past], &Landings::default());
+        assert_eq!((end, source), (allocated, EndSource::Ambiguous));
+        // An allocation context the walk meets ending at it makes it one.
+        let context = Landings {
+            context_ends: vec![leftover],
+            ..Default::default()
+        };
+        let (end, source, _) = workstation_end(&e, &[&past], &context);
         assert_eq!((end, source), (leftover, variable));
-        // A header set back past the true end (`t`, objects before it
-        // refer into the stretch up to it) and the leftover past it: the
+        // Variables hold `allocated`, another the true end (`t`, objects
+        // before it refer into the stretch up to it) and the leftover past it: the
         // stretch between them, which nothing before `t` refers into,
         // makes the leftover no end said with confidence.
         let t = slot(0x2000, allocated + 0x800);
@@ -1697,7 +1725,9 @@ mod tests {
             },
             ..Default::default()
         };
-        let (end, source, tentative) = workstation_end(&e, &[&t, &past], &into_t);
+        let mut three: Vec<&Slot> = held.iter().collect();
+        three.extend([&t, &past]);
+        let (end, source, tentative) = workstation_end(&e, &three, &into_t);
         assert_eq!((end, source), (allocated, EndSource::Ambiguous));
         assert_eq!(tentative.map(|t| t.end), Some(leftover));
         // Once something before `t` refers past it, the leftover is the end.
@@ -1711,7 +1741,7 @@ mod tests {
             },
             ..Default::default()
         };
-        let (end, source, _) = workstation_end(&e, &[&t, &past], &into_both);
+        let (end, source, _) = workstation_end(&e, &three, &into_both);
         assert_eq!(
             (end, source),
             (
