@@ -10,7 +10,8 @@
 //!   runtime's own counts (`phaseN.reference.json`: 1,000 → 3,500) and a
 //!   retained growth of at least their bytes; no pattern detector fires.
 //! * Every planted leak of the leak zoo (`FIXTURES=leaks
-//!   scripts/make-fixtures`: `linux-net{8,31,10}-leaks`, whose
+//!   scripts/make-fixtures`: `linux-net{8,31,10}-leaks`; `FIXTURES=leaks-x86`:
+//!   `windows-net31-x86-leaks`, full minidumps of a 32-bit Windows process; whose
 //!   `phaseN.expected.json` "leaks" says what DumpLab planted and where)
 //!   is, phase 1 against phase 2, the top finding of its kind, with the
 //!   holder the program used (the static field its path starts at, the
@@ -18,6 +19,9 @@
 //!   it made (phase 2's count less phase 1's; for the finalizer backlog
 //!   the objects ready for finalization in each dump); phase 1 alone gives
 //!   no leak finding.
+//! * Free space per generation adds up to the fragmented bytes the
+//!   runtime reported just before each leak-zoo dump
+//!   (`GC.GetGCMemoryInfo().FragmentedBytes`), within 64 KB.
 //! * Detectors read what the zoo put there (`phase1.expected.json` "zoo",
 //!   written by reflection): the timer's callback and period, the event's
 //!   subscribers by type; the timers counted equal the runtime's heap walk.
@@ -55,7 +59,8 @@ fn with_heap<T>(
     let reader = snap
         .object_reader(&src)
         .map_err(|e| format!("{}: {e}", dump.display()))?;
-    let heap = Heap::new(g, &dom, &sizes, &paths, Some(&reader as &dyn ObjectReader));
+    let mut heap = Heap::new(g, &dom, &sizes, &paths, Some(&reader as &dyn ObjectReader));
+    heap.areas = heaplens_results::findings::heap_areas(&snap);
     Ok(f(&snap, &heap))
 }
 
@@ -420,14 +425,104 @@ fn detector_of(planted: &str) -> Option<&'static str> {
 
 /// The leak zoo: phase 1 quiet, each planted leak the top finding of its
 /// kind in phase 1 → 2, with its holder and growth.
-fn check_leaks(dir: &Path) -> Result<(), Failed> {
-    let dump = |phase| {
-        heaplens_corpus::phase_dumps(dir, phase, &[".core.zst"])
+/// Free space the runtime may have allocated into (or freed) between the
+/// program reading `GC.GetGCMemoryInfo()` and the dump (observed: at most
+/// 8.7 KB).
+const FREE_SPACE_SLACK: u64 = 64 << 10;
+
+/// The fragmentation groups of `dump` add up to the fragmented bytes the
+/// runtime itself reported just before the dump
+/// (`GC.GetGCMemoryInfo().FragmentedBytes` in `phaseN.expected.json`),
+/// give every generation's free space within its bytes, judge only
+/// generation 2, the LOH and the POH, and report none of them.
+fn check_free_space(dir: &Path, phase: u32, dump: &Path) -> Result<(), Failed> {
+    let v: Json = serde_json::from_slice(&std::fs::read(
+        dir.join(format!("phase{phase}.expected.json")),
+    )?)?;
+    let runtime = v["gc_memory_info"]["FragmentedBytes"]
+        .as_u64()
+        .ok_or("no gc_memory_info.FragmentedBytes")?;
+    let (groups, found) = with_heap(dir, dump, |_, h| {
+        let obs = observe(h);
+        let found = findings(h, &obs, None);
+        let groups: Vec<_> = obs
+            .groups
             .into_iter()
-            .next()
-            .ok_or_else(|| format!("no phase {phase} core in {}", dir.display()))
-    };
-    let (p1, p2) = (dump(1)?, dump(2)?);
+            .filter(|o| o.pattern == Pattern::Fragmentation)
+            .collect();
+        (groups, found)
+    })?;
+    let ours: u64 = groups.iter().map(|o| o.retained_bytes).sum();
+    let what = format!(
+        "phase {phase}: {:?}; the runtime: {runtime}",
+        groups
+            .iter()
+            .map(|o| (&o.key, o.retained_bytes, o.span_bytes))
+            .collect::<Vec<_>>()
+    );
+    if ours.abs_diff(runtime) > FREE_SPACE_SLACK {
+        return Err(format!("free space {ours} bytes, {what}").into());
+    }
+    for o in &groups {
+        let judged = matches!(o.key.as_str(), "gen2" | "LOH" | "POH");
+        if judged != o.span_bytes.is_some() || o.span_bytes.is_some_and(|s| o.retained_bytes > s) {
+            return Err(format!("{}: {what}", o.key).into());
+        }
+    }
+    if found
+        .iter()
+        .any(|f| f.group.pattern == Pattern::Fragmentation)
+    {
+        return Err(format!("a fragmentation finding on a small heap: {what}").into());
+    }
+    Ok(())
+}
+
+/// Every kind of dump of a leak-zoo set that holds its modules' metadata
+/// (a Linux core; a Windows set's full minidump — its heap minidump
+/// leaves the assemblies' images out, so no type has its name), phase 1
+/// and phase 2 of each.
+fn leak_pairs(dir: &Path) -> Result<Vec<(PathBuf, PathBuf)>, Failed> {
+    let kinds = [".core.zst", ".dmp.zst"];
+    let supplied = fixture_modules::for_fixture(dir)?.is_some();
+    let p2 = heaplens_corpus::phase_dumps(dir, 2, &kinds);
+    let pairs: Vec<(PathBuf, PathBuf)> = heaplens_corpus::phase_dumps(dir, 1, &kinds)
+        .into_iter()
+        .filter(|a| fixture_modules::holds_metadata(a, supplied))
+        .filter_map(|a| {
+            let kind = a.file_name()?.to_string_lossy().replace("phase1.", "");
+            let b = p2
+                .iter()
+                .find(|b| b.file_name().unwrap().to_string_lossy() == format!("phase2.{kind}"))?;
+            Some((a, b.clone()))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return Err(format!("no phase 1 and 2 dumps of one kind in {}", dir.display()).into());
+    }
+    Ok(pairs)
+}
+
+fn check_leaks(dir: &Path) -> Result<(), Failed> {
+    let mut failures = Vec::new();
+    for (p1, p2) in leak_pairs(dir)? {
+        if let Err(e) = check_leaks_pair(dir, &p1, &p2) {
+            failures.push(format!(
+                "{}: {}",
+                p2.file_name().unwrap().to_string_lossy(),
+                e.message().unwrap_or_default()
+            ));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
+fn check_leaks_pair(dir: &Path, p1: &Path, p2: &Path) -> Result<(), Failed> {
+    let (p1, p2) = (p1.to_path_buf(), p2.to_path_buf());
     check_healthy(dir, &p1)?;
     let expected = |phase: u32| -> Result<Json, Failed> {
         let v: Json = serde_json::from_slice(&std::fs::read(
@@ -436,6 +531,9 @@ fn check_leaks(dir: &Path) -> Result<(), Failed> {
         Ok(v["leaks"]["patterns"].clone())
     };
     let (e1, e2) = (expected(1)?, expected(2)?);
+    for (phase, dump) in [(1, &p1), (2, &p2)] {
+        check_free_space(dir, phase, dump)?;
+    }
     let doc = document(dir, Some(&p1), &p2)?;
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -554,7 +652,20 @@ fn check_leaks(dir: &Path) -> Result<(), Failed> {
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
-    for dir in heaplens_corpus::leaks_fixture_dirs("the findings tests") {
+    let leaks = heaplens_corpus::leaks_fixture_dirs("the findings tests");
+    if heaplens_corpus::fixture_set_named("leaks-x86")
+        && !leaks
+            .iter()
+            .any(|d| d.to_string_lossy().ends_with("windows-net31-x86-leaks"))
+    {
+        trials.push(Trial::test("leaks::windows-net31-x86-leaks", || {
+            Err(
+                "HEAPLENS_CI_FIXTURES names leaks-x86 but windows-net31-x86-leaks is missing"
+                    .into(),
+            )
+        }));
+    }
+    for dir in leaks {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         trials.push(Trial::test(format!("leaks::{name}"), move || {
             check_leaks(&dir)

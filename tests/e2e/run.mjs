@@ -242,6 +242,41 @@ async function scratchFiles() {
   });
 }
 
+/** Names of the descriptions of unpacked copies kept for a faster reopen. */
+async function keptFiles() {
+  return page.evaluate(async () => {
+    const dir = await navigator.storage.getDirectory();
+    const files = [];
+    for await (const name of dir.keys()) if (name.startsWith("heaplens-kept-")) files.push(name);
+    return files;
+  });
+}
+
+/** Everything in the page's private storage: name → size. */
+async function opfsContents() {
+  return page.evaluate(async () => {
+    const dir = await navigator.storage.getDirectory();
+    const out = {};
+    for await (const [name, h] of dir.entries()) {
+      try {
+        out[name] = h.kind === "file" ? (await h.getFile()).size : -1;
+      } catch {
+        out[name] = -2; // held by a worker's handle
+      }
+    }
+    return out;
+  });
+}
+
+/** The findings panel says "no findings" once, with no cards of zeros above it. */
+async function noFindingsSaidOnce() {
+  if (!(await page.$("#findings-none"))) return;
+  eq(await page.$("#findings-count"), null, "a findings count card beside 'No findings'");
+  eq(await page.$("#findings-leaks"), null, "a leak suspects card beside 'No findings'");
+  const text = await page.textContent("#findings");
+  eq((text.match(/no finding/gi) || []).length, 1, `times "no finding" is said: ${text}`);
+}
+
 /**
  * How many scratch files there are once their number is `want` (files of a
  * stopped worker are removed a moment after it stops), or after 40 s.
@@ -1247,6 +1282,25 @@ async function main() {
         eq((await page.$$eval(`${sel} option`, (o) => o.map((x) => x.dataset.name))).sort(), [gcA, gcB, gcMaui].map((f) => basename(f)).sort(), `options of ${sel}`);
       }
       await shot("08-three-dumps");
+      // At 390 px each chip's name stays readable and is clipped inside its
+      // own button, never drawn under the close button.
+      const size = page.viewportSize();
+      await page.setViewportSize({ width: 390, height: size.height });
+      try {
+        await page.waitForTimeout(100);
+        const chips = await page.$$eval("#dumpbar .chip", (cs) => cs.map((c) => {
+          const name = c.querySelector(".chip-name").getBoundingClientRect();
+          const main = c.querySelector(".chip-main").getBoundingClientRect();
+          const close = c.querySelector(".chip-close").getBoundingClientRect();
+          return { nameRight: name.right, mainRight: main.right, closeLeft: close.left, nameWidth: name.width };
+        }));
+        for (const [i, c] of chips.entries()) {
+          assert(c.nameRight <= c.closeLeft + 0.5 && c.mainRight <= c.closeLeft + 0.5, `chip ${i} at 390 px: its name (to ${c.nameRight}) runs under × (from ${c.closeLeft})`);
+          assert(c.nameWidth >= 80, `chip ${i} at 390 px: its name is only ${c.nameWidth} px wide`);
+        }
+      } finally {
+        await page.setViewportSize(size);
+      }
       // Choose a pair: MAUI as baseline, A as current.
       const ids = await page.$$eval("#compare-base option", (o) => Object.fromEntries(o.map((x) => [x.dataset.name, x.value])));
       await page.selectOption("#compare-base", ids[basename(gcMaui)]);
@@ -1719,6 +1773,7 @@ async function main() {
         await page.click(link);
         await page.waitForSelector(`#inspector[data-node="${node}"]`, { timeout: TIMEOUT });
       } else {
+        await noFindingsSaidOnce();
         await shot("26-findings");
       }
       log(`     ${want.findings.length} findings, ${want.detectors.length} detectors`);
@@ -1979,6 +2034,14 @@ async function main() {
       eq(await overviewNumbers(), { objects: want.objects, bytes: want.bytes, types: want.type_count }, "totals of the zipped dump");
       const from = await page.textContent(".ov-archive");
       assert(/zip entry w3wp\.dmp \(deflate\)/.test(from) && /deleted afterwards/.test(from) && /sos\.dll and mscordaccore\.dll/.test(from), `from: ${from}`);
+      // "Read in" says what was read: the archive, unpacked to the dump's size.
+      const readIn = await page.textContent("#ov-open-ms");
+      assert(readIn.includes(`a ${decimalBytes(statSync(zip).size)} archive unpacked to ${decimalBytes(statSync(raw).size)}`) && !/from the file/.test(readIn), `read in: ${readIn}`);
+      // The space the unpacked copy takes, and the offer to keep it.
+      eq(Number(await page.getAttribute("#ov-local-copy", "data-bytes")), statSync(raw).size, "bytes of the unpacked copy");
+      assert((await page.textContent("#ov-local-copy")).includes(decimalBytes(statSync(raw).size)), "the overview says the space the copy takes");
+      eq(await page.isChecked("#keep-copy"), false, "the copy is not kept unless asked");
+      await page.$eval("#ov-local-copy", (e) => e.scrollIntoView({ block: "center" }));
       await shot("14-kudu-zip-overview");
       await page.click("#tab-types");
       await page.waitForSelector("#type-table .trow");
@@ -2061,6 +2124,105 @@ async function main() {
         eq(await scratchFilesSettled(0), 0, `scratch files after ${basename(f)} is closed`);
       }
       rmSync(zip);
+    });
+
+    await test("an archive's unpacked copy kept for a faster reopen (by keyboard): kept after close, listed on the start page, the same archive reopens from it without unpacking with the raw dump's numbers, Open and Delete from the list; a copy not kept is deleted on close", async () => {
+      const dmp = join(fixtures, "linux-net8", "phase1.withheap.core.zst");
+      if (!existsSync(dmp)) return { skip: "no linux-net8 core in the corpus" };
+      const raw = unzst(dmp);
+      const rawSize = statSync(raw).size;
+      const want = cliJson(["stats", "--json", raw]);
+      const wantTotals = { objects: want.objects, bytes: want.bytes, types: want.type_count };
+      const gz = join(CACHE, "kept-net8.core.gz");
+      execFileSync("sh", ["-c", `gzip -1 -c '${raw}' > '${gz}'`]);
+      const when = new Date("2024-03-01T00:00:00Z");
+      utimesSync(gz, when, when);
+      await home();
+      eq(await keptFiles(), [], "kept copies at the start");
+      await openFile(gz);
+      await assertNoError();
+      eq(await overviewNumbers(), wantTotals, "totals of the .gz");
+      eq(await page.$eval("#ov-local-copy", (e) => [Number(e.dataset.bytes), e.dataset.reused, e.dataset.kept]), [rawSize, "false", "false"], "the local copy before keeping");
+      // Keep it, by keyboard.
+      await tabTo("#keep-copy");
+      await page.keyboard.press("Space");
+      await page.waitForSelector('#ov-local-copy[data-kept="true"]', { timeout: TIMEOUT });
+      eq(await page.$("#keep-error"), null, "an error keeping the copy");
+      assert(/kept after you close the dump/.test(await page.textContent(".ov-kept")), "the overview says the copy is kept");
+      const file = await page.getAttribute("#ov-local-copy", "data-file");
+      await shot("32-kept-copy-overview");
+      await page.click(`#dumpbar [aria-label="Close ${basename(gz)}"]`);
+      // The sweep after closing runs at once and leaves the kept copy.
+      await page.waitForSelector("#dropzone", { timeout: TIMEOUT });
+      await page.waitForTimeout(2500);
+      let opfs = await opfsContents();
+      eq(opfs[file], rawSize, "the kept copy after close (its size)");
+      eq(Object.keys(opfs).filter((n) => n.startsWith("heaplens-kept-")).length, 1, "kept descriptions after close");
+      // The start page lists it (a new page too).
+      await home();
+      await page.waitForSelector("#kept-copies .kept", { timeout: TIMEOUT });
+      const listed = await page.$$eval("#kept-copies .kept", (l) => l.map((k) => ({ file: k.dataset.file, bytes: Number(k.dataset.bytes), archive: k.dataset.archive, text: k.textContent })));
+      eq(listed.map((k) => [k.file, k.bytes, k.archive]), [[file, rawSize, basename(gz)]], "the kept copies listed");
+      assert(listed[0].text.includes(decimalBytes(rawSize)) && /kept \d{4}-\d\d-\d\d/.test(listed[0].text), `the listed copy: ${listed[0].text}`);
+      await shot("33-kept-copies-landing");
+      // The same archive again: read from the copy, nothing unpacked (no
+      // unpacking phase shown, no byte of the archive read).
+      await page.evaluate(() => {
+        window.__unpacking = false;
+        new MutationObserver(() => {
+          if (/unpacking/i.test(document.querySelector("#progress-objects")?.textContent || "")) window.__unpacking = true;
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      await openFile(gz);
+      await assertNoError();
+      eq(await overviewNumbers(), wantTotals, "totals read from the kept copy (the raw dump's, by the CLI)");
+      eq(await page.evaluate(() => window.__unpacking), false, "an unpacking phase shown while reopening");
+      const figures = await workerFigures();
+      eq([figures.bytesRead, figures.unpackMs], [0, 0], "bytes read from the archive and time unpacking when reopened");
+      eq(await page.$eval("#ov-local-copy", (e) => [e.dataset.file, e.dataset.reused, e.dataset.kept]), [file, "true", "true"], "the local copy when reopened");
+      assert(/not read/.test(await page.textContent("#ov-open-ms")), `read in: ${await page.textContent("#ov-open-ms")}`);
+      await page.$eval("#ov-local-copy", (e) => e.scrollIntoView({ block: "center" }));
+      await shot("34-kept-copy-reopened");
+      // Its objects' contents are read from the copy too.
+      await page.click("#tab-strings");
+      await page.waitForSelector("#duplicate-strings .trow, #contents-failed", { timeout: TIMEOUT });
+      eq(await page.$("#contents-failed"), null, "contents of a dump read from its kept copy");
+      // Open from the list, with no archive at hand.
+      await home();
+      await page.waitForSelector("#kept-copies .kept-open", { timeout: TIMEOUT });
+      await tabTo("#kept-copies .kept-open");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#overview, #error", { timeout: TIMEOUT });
+      await assertNoError();
+      eq(await overviewNumbers(), wantTotals, "totals of the kept copy opened from the list");
+      // Delete it from the list: the copy and its description go.
+      await home();
+      await page.waitForSelector("#kept-copies .kept-delete", { timeout: TIMEOUT });
+      await page.click("#kept-copies .kept-delete");
+      await page.waitForSelector("#kept-copies", { state: "detached", timeout: TIMEOUT });
+      opfs = await opfsContents();
+      eq(Object.keys(opfs).filter((n) => n.startsWith("heaplens-")), [], "the page's storage after Delete");
+      // Not kept: the copy is deleted when the dump is closed, and nothing
+      // of it stays in the page's storage.
+      await openFile(gz);
+      await assertNoError();
+      // A browser that gives the page no storage to keep it in: said under
+      // the box, which stays unchecked.
+      await page.evaluate(() => {
+        window.__getDirectory = StorageManager.prototype.getDirectory;
+        StorageManager.prototype.getDirectory = () => Promise.reject(new DOMException("The request is not allowed", "SecurityError"));
+      });
+      await page.click("#keep-copy");
+      await page.waitForSelector("#keep-error", { timeout: TIMEOUT });
+      const refused = await page.textContent("#keep-error");
+      assert(/could not be kept/.test(refused) && /no private storage/.test(refused) && /not allowed/.test(refused), `keep error: ${refused}`);
+      eq(await page.isChecked("#keep-copy"), false, "the box after keeping failed");
+      await page.evaluate(() => { StorageManager.prototype.getDirectory = window.__getDirectory; });
+      eq(await scratchFilesSettled(1), 1, "scratch files while the .gz is open");
+      await page.click(`#dumpbar [aria-label="Close ${basename(gz)}"]`);
+      eq(await scratchFilesSettled(0), 0, "scratch files after the .gz is closed");
+      eq(Object.keys(await opfsContents()).filter((n) => n.startsWith("heaplens-")), [], "the page's storage after closing a copy not kept");
+      rmSync(gz);
     });
 
     // Issue 18: the whole flow by keyboard alone.
@@ -2162,6 +2324,19 @@ async function main() {
         assert(b.text.includes(share), `banner on ${tab} lacks ${share}: ${b.text}`);
         if (tab === "#tab-overview") await shot("31-partial-minidump-overview");
       }
+      // The findings say they are over a partial heap, with the figures the
+      // banner has (the CLI's coverage).
+      await page.click("#tab-findings");
+      await page.waitForSelector("#finding-detectors, #contents-failed", { timeout: TIMEOUT });
+      const fp = await page.$eval("#findings-partial", (e) => ({ ...e.dataset, text: e.textContent }));
+      eq([Number(fp.heapBytes), Number(fp.heapCaptured)], [c.heap_bytes, c.heap_bytes_captured], "the findings' partial figures");
+      const share = `${(Math.floor((c.heap_bytes_captured * 1000) / c.heap_bytes) / 10).toFixed(1)} %`;
+      assert(/^Over a partial heap: /.test(fp.text) && fp.text.includes(share) && fp.text.includes(decimalBytes(c.heap_bytes_captured)) && fp.text.includes(decimalBytes(c.heap_bytes)), `the findings' partial note: ${fp.text}`);
+      await noFindingsSaidOnce();
+      await shot("31b-partial-minidump-findings");
+      await page.click("#tab-overview");
+      await page.waitForSelector("#ov-findings-partial", { timeout: TIMEOUT });
+      assert((await page.textContent("#ov-findings-partial")).includes(share), "the overview's findings panel says partial");
       rmSync(cut);
     });
 

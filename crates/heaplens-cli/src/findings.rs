@@ -57,6 +57,7 @@ fn with_heap<T>(
         reader.as_ref().map(|r| r as &dyn ObjectReader),
     );
     heap.finalization_registered = snap.info.clr.as_ref().map(|c| c.finalization.registered);
+    heap.areas = heaplens_results::findings::heap_areas(&snap);
     f(&snap, &heap)
 }
 

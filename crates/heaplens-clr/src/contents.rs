@@ -1009,11 +1009,18 @@ impl ClrReader<'_> {
             // .NET Core 3.1 fixup precode: call/jmp rel32; type;
             // MethodDesc index; precode index — the chunk's base after
             // the precodes.
+            // (A MethodDesc index counts 8 bytes on 64-bit, 4 on 32-bit:
+            // `MethodDesc::ALIGNMENT`.)
             if (b[0] == 0xE8 || b[0] == 0xE9) && (b[5] == 0x5E || b[5] == 0x5F) {
                 let (md_index, precode_index) = (u64::from(b[6]), u64::from(b[7]));
+                let align = if self.index.pointer_size == 4 { 4 } else { 8 };
                 if let Some(base) = self.ptr(code + (precode_index + 1) * 8) {
-                    out.push((base.wrapping_add(md_index * 8), "fixup precode"));
+                    out.push((base.wrapping_add(md_index * align), "fixup precode"));
                 }
+            }
+            // 32-bit stub precode: mov eax, imm32; mov ebp, ebp; jmp rel32.
+            if self.index.pointer_size == 4 && b[0] == 0xB8 && b[5..7] == [0x89, 0xED] {
+                out.push((le(&b, 1, 4), "stub precode"));
             }
         }
         // Jitted code: the code header (the word before it) points at the

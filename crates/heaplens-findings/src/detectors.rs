@@ -10,8 +10,9 @@ use heaplens_analysis::strings::StringOptions;
 use heaplens_contents::collections::collection_fill;
 use heaplens_contents::delegates::delegate;
 use heaplens_contents::inspect::string_text;
-use heaplens_contents::inspect::{field_int, field_ref};
+use heaplens_contents::inspect::{field_int, field_ref, field_value};
 use heaplens_contents::layout::{FieldKind, Shape};
+use heaplens_contents::value::{DecodeOptions, Value};
 use heaplens_contents::ObjectReader;
 use heaplens_graph::{NodeIndex, RootKind};
 use std::collections::{BTreeMap, HashMap};
@@ -26,7 +27,7 @@ const NO_CONTENTS: &str =
 /// Runs every detector.
 pub(crate) fn observe(heap: &Heap) -> Observations {
     type Detector = fn(&Heap) -> Result<Vec<Observation>, String>;
-    let detectors: [(Pattern, Detector); 14] = [
+    let detectors: [(Pattern, Detector); 16] = [
         (Pattern::Timers, timers),
         (Pattern::Events, events),
         (
@@ -34,12 +35,14 @@ pub(crate) fn observe(heap: &Heap) -> Observations {
             cancellation_registrations,
         ),
         (Pattern::Caches, caches),
+        (Pattern::EntityFramework, crate::ef::entity_framework),
         (Pattern::HttpClients, http_clients),
         (Pattern::Telemetry, telemetry),
         (Pattern::RootScopeDisposables, root_scope),
         (Pattern::AsyncStateMachines, async_state_machines),
         (Pattern::Finalization, finalization),
         (Pattern::Pinned, pinned),
+        (Pattern::Fragmentation, fragmentation),
         (Pattern::ConditionalWeakTable, conditional_weak_table),
         (Pattern::Serializers, serializers),
         (Pattern::LargeHolder, large_holders),
@@ -139,7 +142,7 @@ fn in_corelib(heap: &Heap, t: u32) -> bool {
 }
 
 /// "its types are absent".
-fn absent(what: &str) -> String {
+pub(crate) fn absent(what: &str) -> String {
     format!("no {what} in this heap")
 }
 
@@ -244,6 +247,7 @@ fn timers(heap: &Heap) -> Result<Vec<Observation>, String> {
             ],
             level_by_bytes: false,
             level: None,
+            span_bytes: None,
         })
         .collect())
 }
@@ -342,6 +346,7 @@ fn events(heap: &Heap) -> Result<Vec<Observation>, String> {
                 ],
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             }
         })
         .collect())
@@ -440,6 +445,7 @@ fn cancellation_registrations(heap: &Heap) -> Result<Vec<Observation>, String> {
                 details,
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             }
         })
         .collect())
@@ -474,17 +480,31 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
         }
         for (c, (n, _, first)) in by {
             let place = heap.place(c);
+            let mut details = vec![Detail::new("entry type", entry)];
+            let mut limit_words = String::new();
+            // Microsoft.Extensions.Caching's options and counts, read by
+            // the fields its versions have.
+            if let (Some(r), true) = (heap.contents, cache.starts_with("Microsoft.")) {
+                let facts = memory_cache_facts(r, c);
+                limit_words = match facts.limit {
+                    Some(Some(_)) => ", with a size limit".to_owned(),
+                    Some(None) => ", no size limit".to_owned(),
+                    None => String::new(),
+                };
+                details.extend(facts.details());
+            }
             out.push(Observation {
                 pattern: Pattern::Caches,
-                subject: format!("{cache} at {place} with entries"),
+                subject: format!("{cache} at {place} with entries{limit_words}"),
                 key: place,
                 objects: n,
                 retained_bytes: heap.retained.get(c),
                 holder: Some(c),
                 example: Some(first),
-                details: vec![Detail::new("entry type", entry)],
+                details,
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             });
         }
     }
@@ -519,6 +539,7 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
                 ],
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             });
         }
     }
@@ -526,6 +547,88 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
         return Err(absent("MemoryCache or dictionary held by a static field"));
     }
     Ok(out)
+}
+
+/// A `long` field, or a `long?` one (`Some(None)`: null); `None` when
+/// the layout has no such field or it could not be read.
+pub(crate) fn field_long(r: &dyn ObjectReader, n: NodeIndex, name: &str) -> Option<Option<i64>> {
+    let opts = DecodeOptions {
+        string_chars: 0,
+        depth: 1,
+    };
+    let int = |v: &Value| match v {
+        Value::Int(x) => Some(*x),
+        Value::UInt(x) => i64::try_from(*x).ok(),
+        _ => None,
+    };
+    match field_value(r, n, name, opts).ok()?? {
+        Value::Nullable(None) => Some(None),
+        Value::Nullable(Some(v)) => int(&v).map(Some),
+        v => int(&v).map(Some),
+    }
+}
+
+/// What a `Microsoft.Extensions.Caching.Memory.MemoryCache` says of
+/// itself, each `None` when its fields are not in this version's layout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct MemoryCacheFacts {
+    /// `_options._sizeLimit`: `Some(None)` when not set (a null `long?`
+    /// before .NET 7, -1 since), `Some(Some(n))` the limit.
+    pub limit: Option<Option<i64>>,
+    /// `_cacheSize` (the sum of the entries' `Size`, kept only when there
+    /// is a limit).
+    pub size: Option<i64>,
+    /// The entries its dictionaries hold.
+    pub entries: Option<u64>,
+}
+
+/// Reads a `MemoryCache`'s options and counts by the fields of each
+/// version of Microsoft.Extensions.Caching.Memory: up to 6, `_entries`
+/// and `_cacheSize` on the cache; 7 and 8, on its `_coherentState`; 9
+/// on, `_stringEntries` and `_nonStringEntries` there. `_options` is a
+/// `MemoryCacheOptions` whose `_sizeLimit` is a `long?` up to 6 and a
+/// `long` (-1: not set) since.
+pub(crate) fn memory_cache_facts(r: &dyn ObjectReader, cache: NodeIndex) -> MemoryCacheFacts {
+    let state = field_ref(r, cache, "_coherentState").unwrap_or(cache);
+    let counts: Vec<u64> = ["_entries", "_stringEntries", "_nonStringEntries"]
+        .iter()
+        .filter_map(|f| field_ref(r, state, f))
+        .filter_map(|d| collection_fill(r, d).map(|f| f.count))
+        .collect();
+    let limit = field_ref(r, cache, "_options")
+        .and_then(|o| field_long(r, o, "_sizeLimit"))
+        .map(|l| l.filter(|&v| v >= 0));
+    MemoryCacheFacts {
+        limit,
+        size: field_long(r, state, "_cacheSize").flatten(),
+        entries: (!counts.is_empty()).then(|| counts.iter().sum()),
+    }
+}
+
+impl MemoryCacheFacts {
+    /// The facts as details.
+    pub(crate) fn details(&self) -> Vec<Detail> {
+        let mut d = vec![Detail::new(
+            "size limit",
+            match self.limit {
+                Some(Some(l)) => format!(
+                    "{} (SizeLimit, in the units of the entries' Size){}",
+                    thousands(l as u64),
+                    self.size.map_or_else(String::new, |s| format!(
+                        "; current size {} ({:.0} % of it)",
+                        thousands(s.max(0) as u64),
+                        s as f64 * 100.0 / (l.max(1)) as f64
+                    ))
+                ),
+                Some(None) => "none (SizeLimit not set: the cache grows without bound)".to_owned(),
+                None => "not read (no _options._sizeLimit in this version's layout)".to_owned(),
+            },
+        )];
+        if let Some(n) = self.entries {
+            d.push(Detail::new("entries (the cache's own count)", thousands(n)));
+        }
+        d
+    }
 }
 
 // ---------------------------------------------------------------------
@@ -571,11 +674,12 @@ fn counted_group(
         details: vec![Detail::new("type", key)],
         level_by_bytes: false,
         level: None,
+        span_bytes: None,
     }
 }
 
 /// True when an object of `mask`'s types dominates `x` (up to 64 steps).
-fn dominated_by_mask(heap: &Heap, x: NodeIndex, mask: &[bool]) -> bool {
+pub(crate) fn dominated_by_mask(heap: &Heap, x: NodeIndex, mask: &[bool]) -> bool {
     let mut y = x;
     for _ in 0..64 {
         match heap.dominators.idom(y) {
@@ -716,6 +820,7 @@ fn serializers(heap: &Heap) -> Result<Vec<Observation>, String> {
     ) {
         out.push(Observation {
             level: Some((20, 10)),
+            span_bytes: None,
             ..o
         });
     }
@@ -768,6 +873,7 @@ fn root_scope(heap: &Heap) -> Result<Vec<Observation>, String> {
             )],
             level_by_bytes: false,
             level: None,
+            span_bytes: None,
         });
     }
     Ok(out)
@@ -865,6 +971,7 @@ fn async_state_machines(heap: &Heap) -> Result<Vec<Observation>, String> {
                 ],
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             }
         })
         .collect())
@@ -918,6 +1025,7 @@ fn roots_by_type(
                 details,
                 level_by_bytes: false,
                 level: None,
+                span_bytes: None,
             }
         })
         .collect())
@@ -939,6 +1047,121 @@ fn pinned(heap: &Heap) -> Result<Vec<Observation>, String> {
         &[RootKind::PinnedHandle, RootKind::AsyncPinnedHandle],
         "objects pinned by handles",
     )
+}
+
+/// Free space per generation: the `Free` objects in each segment or
+/// region, summed by what it holds, with the objects pinned by handles
+/// there and those of them beside free space (what keeps it from being
+/// compacted away). One group per generation present; the groups of
+/// generation 2, the LOH and the POH can be findings (see
+/// [`crate::FRAGMENTATION_PERCENT`]); every group's details give every
+/// generation's figures.
+fn fragmentation(heap: &Heap) -> Result<Vec<Observation>, String> {
+    use crate::heap::Generation;
+    let g = heap.graph;
+    if heap.areas.is_empty() {
+        return Err(
+            "the input does not say where the generations are (a .gcdump), which this \
+             detector needs"
+                .to_owned(),
+        );
+    }
+    let mut areas = heap.areas.clone();
+    areas.sort_by_key(|a| a.start);
+    let area_of = |addr: u64| {
+        let i = areas.partition_point(|a| a.start <= addr);
+        (i > 0 && addr < areas[i - 1].end).then(|| areas[i - 1].generation)
+    };
+    #[derive(Default)]
+    struct G {
+        span: u64,
+        free: u64,
+        blocks: u64,
+        pinned: u64,
+        beside: u64,
+        example: Option<NodeIndex>,
+    }
+    let mut by: BTreeMap<Generation, G> = BTreeMap::new();
+    for a in &areas {
+        by.entry(a.generation).or_default().span += a.end.saturating_sub(a.start);
+    }
+    let is_free = |n: NodeIndex| g.type_info(g.node_type(n)).kind == heaplens_graph::TypeKind::Free;
+    g.for_each_node(|n, t, size| {
+        if g.type_info(t).kind == heaplens_graph::TypeKind::Free {
+            if let Some(x) = area_of(g.node_address(n)).and_then(|a| by.get_mut(&a)) {
+                x.free += size;
+                x.blocks += 1;
+            }
+        }
+    });
+    // Pinned objects (once each), and those with free space right before
+    // or after them (the graph's objects are in address order).
+    let mut seen = std::collections::HashSet::new();
+    for r in g.roots() {
+        if !matches!(r.kind, RootKind::PinnedHandle | RootKind::AsyncPinnedHandle)
+            || !seen.insert(r.object)
+        {
+            continue;
+        }
+        let n = r.object;
+        let Some(x) = area_of(g.node_address(n)).and_then(|a| by.get_mut(&a)) else {
+            continue;
+        };
+        x.pinned += 1;
+        let next = n.checked_add(1).filter(|&m| (m as usize) < g.node_count());
+        let beside = n.checked_sub(1).is_some_and(is_free) || next.is_some_and(is_free);
+        if beside {
+            x.beside += 1;
+            x.example.get_or_insert(n);
+        }
+    }
+    let all = by
+        .iter()
+        .map(|(k, x)| {
+            format!(
+                "{} {} of {} bytes ({:.1} %)",
+                k.name(),
+                thousands(x.free),
+                thousands(x.span),
+                x.free as f64 * 100.0 / x.span.max(1) as f64
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Ok(by
+        .into_iter()
+        .map(|(k, x)| Observation {
+            pattern: Pattern::Fragmentation,
+            key: k.name().to_owned(),
+            subject: format!("free space in the {}", k.name()),
+            objects: x.blocks,
+            retained_bytes: x.free,
+            holder: x.example,
+            example: x.example,
+            details: vec![
+                Detail::new(
+                    "pinned objects there",
+                    format!(
+                        "{} ({} of them beside free space)",
+                        thousands(x.pinned),
+                        thousands(x.beside)
+                    ),
+                ),
+                Detail::new("free space by generation", all.clone()),
+                Detail::new(
+                    "can be a finding",
+                    if k.keeps_free_space() {
+                        "yes"
+                    } else {
+                        "no: the GC allocates into its free space at once"
+                    },
+                ),
+            ],
+            level_by_bytes: false,
+            level: None,
+            span_bytes: k.keeps_free_space().then_some(x.span),
+        })
+        .collect())
 }
 
 /// The generic arguments of a type name, split at the top level
@@ -1032,6 +1255,7 @@ fn conditional_weak_table(heap: &Heap) -> Result<Vec<Observation>, String> {
             ],
             level_by_bytes: false,
             level: None,
+            span_bytes: None,
         });
     }
     Ok(out)
@@ -1108,6 +1332,7 @@ fn large_holders(heap: &Heap) -> Result<Vec<Observation>, String> {
             )],
             level_by_bytes: true,
             level: None,
+            span_bytes: None,
         });
     }
     Ok(out)
@@ -1149,6 +1374,7 @@ pub(crate) fn type_growth_group(heap: &Heap, name: &str, t: TypeRetainedEntry) -
         details,
         level_by_bytes: true,
         level: None,
+        span_bytes: None,
     }
 }
 
@@ -1230,6 +1456,7 @@ fn duplicate_strings(heap: &Heap) -> Result<Vec<Observation>, String> {
         details,
         level_by_bytes: true,
         level: None,
+        span_bytes: None,
     }])
 }
 

@@ -26,6 +26,9 @@ pub struct Heap<'a> {
     /// Objects registered for finalization, when the dump says (not
     /// roots; shown beside the ready ones).
     pub finalization_registered: Option<u64>,
+    /// Where the GC's generations are (its segments or regions), by
+    /// address; empty when the input does not say (a `.gcdump`).
+    pub areas: Vec<HeapArea>,
     /// Nearest owner memo per owner kind (see [`Heap::owner`]).
     owners: RefCell<HashMap<(u8, NodeIndex), Option<NodeIndex>>>,
 }
@@ -46,6 +49,7 @@ impl<'a> Heap<'a> {
             paths,
             contents,
             finalization_registered: None,
+            areas: Vec::new(),
             owners: RefCell::new(HashMap::new()),
         }
     }
@@ -170,4 +174,57 @@ impl<'a> Heap<'a> {
             None => root.kind.as_str().replace('_', " "),
         })
     }
+}
+
+/// What a stretch of the GC heap holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Generation {
+    /// Generation 0 (a region of it).
+    Gen0,
+    /// Generation 1.
+    Gen1,
+    /// Generation 2 (a region, or a small-object segment that is not the
+    /// ephemeral one).
+    Gen2,
+    /// The ephemeral segment (segments mode: generations 0 and 1 and the
+    /// newest part of generation 2, whose boundaries the dump's segment
+    /// list does not give).
+    Ephemeral,
+    /// The large object heap.
+    Loh,
+    /// The pinned object heap.
+    Poh,
+}
+
+impl Generation {
+    /// Its short name (`gen0`, `LOH`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Generation::Gen0 => "gen0",
+            Generation::Gen1 => "gen1",
+            Generation::Gen2 => "gen2",
+            Generation::Ephemeral => "ephemeral segment",
+            Generation::Loh => "LOH",
+            Generation::Poh => "POH",
+        }
+    }
+
+    /// True where free space stays until a compacting full collection
+    /// (generation 2, the LOH, the POH): the GC allocates into
+    /// generation 0 and 1 free space at once.
+    pub fn keeps_free_space(self) -> bool {
+        matches!(self, Generation::Gen2 | Generation::Loh | Generation::Poh)
+    }
+}
+
+/// One segment or region of the GC heap: its objects span
+/// `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeapArea {
+    /// Its first object.
+    pub start: u64,
+    /// The end of its objects.
+    pub end: u64,
+    /// What it holds.
+    pub generation: Generation,
 }

@@ -29,9 +29,13 @@
 //! 10 % of the heap ([`Pattern::TypeGrowth`]).
 
 mod detectors;
+mod ef;
 mod heap;
 
-pub use heap::Heap;
+pub use ef::{
+    CACHED_MODELS, COMPILED_QUERIES, LONG_LIVED_CONTEXTS, SERVICE_PROVIDERS, TRACKED_ENTITIES,
+};
+pub use heap::{Generation, Heap, HeapArea};
 
 use heaplens_graph::NodeIndex;
 use serde::{Deserialize, Serialize};
@@ -50,6 +54,10 @@ pub enum Pattern {
     CancellationRegistrations,
     /// A cache (`MemoryCache`) or a static dictionary with many entries.
     Caches,
+    /// Entity Framework: contexts held by statics or the DI root scope,
+    /// large change trackers, EF Core's service providers and compiled
+    /// queries, EF6's query plans and models.
+    EntityFramework,
     /// Many HTTP handlers or clients (`HttpClient` created per call).
     HttpClients,
     /// Application Insights: several `TelemetryConfiguration`s, buffered
@@ -63,6 +71,10 @@ pub enum Pattern {
     Finalization,
     /// Objects pinned by handles, by type.
     Pinned,
+    /// Free space between objects in a generation that keeps it
+    /// (generation 2, the LOH, the POH), with the pinned objects beside
+    /// it.
+    Fragmentation,
     /// Values kept by dependent handles: a `ConditionalWeakTable`'s.
     ConditionalWeakTable,
     /// `JsonSerializerOptions` (and dynamic assemblies) created per call.
@@ -78,17 +90,19 @@ pub enum Pattern {
 
 impl Pattern {
     /// Every pattern, in the order detectors run.
-    pub const ALL: [Pattern; 15] = [
+    pub const ALL: [Pattern; 17] = [
         Pattern::Timers,
         Pattern::Events,
         Pattern::CancellationRegistrations,
         Pattern::Caches,
+        Pattern::EntityFramework,
         Pattern::HttpClients,
         Pattern::Telemetry,
         Pattern::RootScopeDisposables,
         Pattern::AsyncStateMachines,
         Pattern::Finalization,
         Pattern::Pinned,
+        Pattern::Fragmentation,
         Pattern::ConditionalWeakTable,
         Pattern::Serializers,
         Pattern::LargeHolder,
@@ -103,12 +117,14 @@ impl Pattern {
             Pattern::Events => "events",
             Pattern::CancellationRegistrations => "cancellation_registrations",
             Pattern::Caches => "caches",
+            Pattern::EntityFramework => "entity_framework",
             Pattern::HttpClients => "http_clients",
             Pattern::Telemetry => "telemetry",
             Pattern::RootScopeDisposables => "root_scope_disposables",
             Pattern::AsyncStateMachines => "async_state_machines",
             Pattern::Finalization => "finalization",
             Pattern::Pinned => "pinned",
+            Pattern::Fragmentation => "fragmentation",
             Pattern::ConditionalWeakTable => "conditional_weak_table",
             Pattern::Serializers => "serializers",
             Pattern::LargeHolder => "large_holder",
@@ -131,12 +147,14 @@ impl Pattern {
                 "Registrations on a long-lived CancellationTokenSource"
             }
             Pattern::Caches => "Cache or static dictionary with many entries",
+            Pattern::EntityFramework => "Entity Framework contexts and caches",
             Pattern::HttpClients => "HttpClient or handler created per call",
             Pattern::Telemetry => "Application Insights pipelines or buffered telemetry",
             Pattern::RootScopeDisposables => "Disposables captured by the DI root scope",
             Pattern::AsyncStateMachines => "Async methods suspended and never resumed",
             Pattern::Finalization => "Finalizer backlog",
             Pattern::Pinned => "Pinned objects",
+            Pattern::Fragmentation => "Free space fragmenting a generation",
             Pattern::ConditionalWeakTable => "Values kept by a ConditionalWeakTable",
             Pattern::Serializers => "Serializer options or dynamic assemblies created per call",
             Pattern::LargeHolder => "One object holds a large share of the heap",
@@ -167,6 +185,12 @@ impl Pattern {
                  expiration, and never use request input (ids, URLs, query text) as keys \
                  without a limit."
             }
+            Pattern::EntityFramework => {
+                "Give each unit of work its own short-lived DbContext (a scoped service, or \
+                 IDbContextFactory) and never keep one in a static or resolve it from the root \
+                 provider; use AsNoTracking for reads; build DbContextOptions once; parameterise \
+                 queries (no constants or string-built expressions) so their plans are reused."
+            }
             Pattern::HttpClients => {
                 "Reuse one HttpClient (or use IHttpClientFactory) instead of creating and \
                  dropping clients and handlers per request."
@@ -192,6 +216,13 @@ impl Pattern {
             Pattern::Pinned => {
                 "Pin for as short as you can, or pin buffers from a pool allocated once \
                  (ArrayPool, the pinned object heap) instead of pinning new objects."
+            }
+            Pattern::Fragmentation => {
+                "Free space the GC cannot compact away sits between pinned objects (or, on the \
+                 LOH, between large arrays): pin briefly or pin buffers allocated once (ArrayPool, \
+                 the pinned object heap), and rent large arrays from a pool instead of \
+                 allocating them per call; GCSettings.LargeObjectHeapCompactionMode compacts the \
+                 LOH once."
             }
             Pattern::ConditionalWeakTable => {
                 "A value that refers back to its key (or to the table) keeps both alive as long \
@@ -234,6 +265,14 @@ impl Pattern {
                 t(200, 100, "registrations on one CancellationTokenSource")
             }
             Pattern::Caches => t(10_000, 500, "entries in one cache or static dictionary"),
+            Pattern::EntityFramework => t(
+                crate::ef::LONG_LIVED_CONTEXTS.0,
+                crate::ef::LONG_LIVED_CONTEXTS.1,
+                "DbContexts of one type held by a static or the DI root scope (entities one \
+                 context tracks: 10,000 and +2,000; EF Core internal service providers: 20 and \
+                 +10; compiled queries or EF6 query plans: 2,000 and +500; EF6 cached models: \
+                 20 and +5)",
+            ),
             Pattern::HttpClients => t(
                 20,
                 10,
@@ -250,6 +289,12 @@ impl Pattern {
             }
             Pattern::Finalization => t(1_000, 50, "objects of one type ready for finalization"),
             Pattern::Pinned => t(200, 25, "objects of one type pinned by handles"),
+            Pattern::Fragmentation => t(
+                FRAGMENTATION_MB,
+                FRAGMENTATION_MB,
+                "MB of free space in generation 2, the LOH or the POH, when it is 25 % of that \
+                 generation or more (growth in MB too)",
+            ),
             Pattern::ConditionalWeakTable => t(
                 1_000,
                 100,
@@ -338,6 +383,17 @@ impl Detail {
     }
 }
 
+/// Free space is a finding in a generation that keeps it when it takes
+/// this many MB ([`FRAGMENTATION_MB`]) and this share of the generation
+/// (percent), or grew by that many MB at that share: a few MB of free
+/// space between survivors is normal; a quarter of a large generation
+/// is memory the process holds and cannot use for objects of other
+/// generations.
+pub const FRAGMENTATION_PERCENT: f64 = 25.0;
+
+/// See [`FRAGMENTATION_PERCENT`].
+pub const FRAGMENTATION_MB: u64 = 16;
+
 /// Duplicate strings are a finding when their extra copies take this
 /// share of the reachable heap (percent): the waste a real service
 /// usually shows is a few percent; at 5 % interning or caching the parsed
@@ -377,6 +433,11 @@ pub struct Observation {
     /// For [`Pattern::LargeHolder`] and [`Pattern::TypeGrowth`] in one
     /// dump: a level on bytes, not objects (the heap's share).
     pub level_by_bytes: bool,
+    /// For [`Pattern::Fragmentation`]: the bytes of the generation whose
+    /// free space the group is (`retained_bytes`: the free bytes; `None`
+    /// for generations 0 and 1, whose free space is not judged).
+    #[serde(default)]
+    pub span_bytes: Option<u64>,
     /// The group's own level and growth, when its pattern counts it apart
     /// (buffered `ITelemetry`: 5,000 and +2,000; dynamic assemblies: 20
     /// and +10); `None`: the pattern's [`Threshold`].
@@ -490,32 +551,44 @@ pub fn findings(heap: &Heap, current: &Observations, base: Option<&Observations>
             o.objects as i64 - base_group.map_or(0, |b| b.0) as i64,
             o.retained_bytes as i64 - base_group.map_or(0, |b| b.1) as i64,
         );
-        let (hit, leak) = match t.heap_percent {
-            Some(p) => {
-                let share = |bytes: i64| bytes as f64 * 100.0 / heap_bytes >= p;
-                if o.pattern == Pattern::DuplicateStrings {
-                    // Waste, not a leak: there (at its share), or grown
-                    // by it.
-                    (
-                        share(o.retained_bytes as i64) || (compared && share(grown_bytes)),
-                        false,
-                    )
-                } else if compared {
-                    (share(grown_bytes), true)
-                } else if o.pattern == Pattern::LargeHolder {
-                    (share(o.retained_bytes as i64), false)
-                } else {
-                    (false, true)
+        let (hit, leak) = match (o.pattern, t.heap_percent) {
+            (Pattern::Fragmentation, _) => {
+                let mb = FRAGMENTATION_MB << 20;
+                let share = o.retained_bytes as f64 * 100.0
+                    / o.span_bytes.unwrap_or(u64::MAX).max(1) as f64
+                    >= FRAGMENTATION_PERCENT;
+                (
+                    share && (o.retained_bytes >= mb || (compared && grown_bytes >= mb as i64)),
+                    true,
+                )
+            }
+            (_, pct) => match pct {
+                Some(p) => {
+                    let share = |bytes: i64| bytes as f64 * 100.0 / heap_bytes >= p;
+                    if o.pattern == Pattern::DuplicateStrings {
+                        // Waste, not a leak: there (at its share), or grown
+                        // by it.
+                        (
+                            share(o.retained_bytes as i64) || (compared && share(grown_bytes)),
+                            false,
+                        )
+                    } else if compared {
+                        (share(grown_bytes), true)
+                    } else if o.pattern == Pattern::LargeHolder {
+                        (share(o.retained_bytes as i64), false)
+                    } else {
+                        (false, true)
+                    }
                 }
-            }
-            None => {
-                let (level, growth) = o.level.unwrap_or((t.level, t.growth));
-                let level = o.objects >= level;
-                let growth = compared && grown_objects >= growth as i64;
-                // Two dumps: a group at its level that did not grow is
-                // still reported (it is there), ranked by its growth.
-                (level || growth, true)
-            }
+                None => {
+                    let (level, growth) = o.level.unwrap_or((t.level, t.growth));
+                    let level = o.objects >= level;
+                    let growth = compared && grown_objects >= growth as i64;
+                    // Two dumps: a group at its level that did not grow is
+                    // still reported (it is there), ranked by its growth.
+                    (level || growth, true)
+                }
+            },
         };
         if !hit {
             continue;
@@ -697,6 +770,24 @@ fn verdict(
                     (o.retained_bytes as f64 - before as f64) * 100.0 / heap_bytes
                 )
             )
+        }
+        (Pattern::Fragmentation, b) => {
+            let span = o.span_bytes.unwrap_or(0);
+            let now = format!(
+                "{}: {} free bytes in {} blocks, {:.1} % of its {} bytes",
+                o.subject,
+                thousands(o.retained_bytes),
+                thousands(o.objects),
+                o.retained_bytes as f64 * 100.0 / span.max(1) as f64,
+                thousands(span)
+            );
+            match b {
+                Some(b) => format!(
+                    "{now}; {} free bytes in the baseline",
+                    thousands(b.map_or(0, |b| b.1))
+                ),
+                None => now,
+            }
         }
         (_, None) => format!("{}: {}, {keeps}", o.subject, thousands(o.objects)),
         (_, Some(b)) => format!(

@@ -6,7 +6,9 @@
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::retained::retained_sizes;
-use heaplens_findings::{findings, observe, Finding, Heap, Observations, Pattern};
+use heaplens_findings::{
+    findings, observe, Finding, Generation, Heap, HeapArea, Observations, Pattern,
+};
 use heaplens_graph::{
     GraphBuilder, HeapGraph, NoProgress, RootKind, TypeIndex, TypeInfo, TypeKind,
 };
@@ -166,4 +168,122 @@ fn detectors_without_their_types_say_why() {
     for p in Pattern::ALL {
         assert_eq!(Pattern::of_id(p.id()), Some(p));
     }
+}
+
+/// A heap of areas: `(generation, start, bytes, free blocks' sizes)`;
+/// each area holds a pinned 64-byte array right before each free block
+/// and a 1,000-byte object after it.
+fn fragmented(areas: &[(Generation, u64, u64, &[u64])]) -> (HeapGraph, Vec<HeapArea>) {
+    let mut b = GraphBuilder::new();
+    let bytes = ty(&mut b, "System.Byte[]");
+    let free = b.add_type(TypeInfo {
+        name: "Free".into(),
+        module: None,
+        kind: TypeKind::Free,
+        method_table: 0,
+    });
+    let mut n = 0u32;
+    let mut out = Vec::new();
+    for &(generation, start, span, blocks) in areas {
+        let mut at = start;
+        for &f in blocks {
+            b.add_node(bytes, 64, at, []).unwrap();
+            b.add_root(n, RootKind::PinnedHandle, None);
+            b.add_node(free, f, at + 64, []).unwrap();
+            b.add_node(bytes, 1000, at + 64 + f, []).unwrap();
+            b.add_root(n + 2, RootKind::Static, Some("App.Keep"));
+            n += 3;
+            at += 64 + f + 1000;
+        }
+        assert!(at <= start + span);
+        out.push(HeapArea {
+            start,
+            end: start + span,
+            generation,
+        });
+    }
+    (b.finish().unwrap(), out)
+}
+
+fn with_areas<T>(
+    g: &HeapGraph,
+    areas: &[HeapArea],
+    f: impl FnOnce(&Heap, &Observations) -> T,
+) -> T {
+    let dom = dominators(g, &mut NoProgress).unwrap();
+    let sizes = retained_sizes(g, &dom);
+    let paths = root_paths(g, &mut NoProgress).unwrap();
+    let mut heap = Heap::new(g, &dom, &sizes, &paths, None);
+    heap.areas = areas.to_vec();
+    let obs = observe(&heap);
+    f(&heap, &obs)
+}
+
+const MB: u64 = 1 << 20;
+
+#[test]
+fn free_space_is_a_finding_where_a_generation_keeps_it_at_its_share_and_size() {
+    use Generation::*;
+    let level = heaplens_findings::FRAGMENTATION_MB * MB;
+    let (g, areas) = fragmented(&[
+        // Generation 0: most of it free, never judged.
+        (Gen0, 0x1000_0000, 64 * MB, &[20 * MB, 20 * MB]),
+        // Generation 2: 25 % free and at the level: a finding.
+        (Gen2, 0x2000_0000, 4 * level, &[level / 2, level / 2]),
+        // The LOH: at the level, below the share.
+        (Loh, 0x4000_0000, 8 * level, &[level]),
+        // The POH: at the share, below the level.
+        (Poh, 0x6000_0000, MB, &[MB / 2]),
+    ]);
+    let (groups, found) = with_areas(&g, &areas, |h, o| {
+        (
+            o.groups
+                .iter()
+                .filter(|x| x.pattern == Pattern::Fragmentation)
+                .map(|x| (x.key.clone(), x.retained_bytes, x.objects, x.span_bytes))
+                .collect::<Vec<_>>(),
+            findings(h, o, None),
+        )
+    });
+    assert_eq!(
+        groups,
+        [
+            ("gen0".to_owned(), 40 * MB, 2, None),
+            ("gen2".to_owned(), level, 2, Some(4 * level)),
+            ("LOH".to_owned(), level, 1, Some(8 * level)),
+            ("POH".to_owned(), MB / 2, 1, Some(MB)),
+        ]
+    );
+    let frag: Vec<&Finding> = found
+        .iter()
+        .filter(|f| f.group.pattern == Pattern::Fragmentation)
+        .collect();
+    assert_eq!(frag.len(), 1, "{frag:#?}");
+    let f = frag[0];
+    assert_eq!(f.group.key, "gen2");
+    assert!(f.verdict.contains("25.0 %"), "{}", f.verdict);
+    // The pinned arrays beside the free blocks: two in generation 2.
+    assert!(
+        f.group
+            .details
+            .iter()
+            .any(|d| d.label == "pinned objects there"
+                && d.value == "2 (2 of them beside free space)")
+    );
+    // Its example is a pinned array bordering free space.
+    let x = f.group.example.unwrap();
+    assert_eq!(g.node_size(x), 64);
+    // One byte less of free space: quiet.
+    let (g, areas) = fragmented(&[(Gen2, 0x2000_0000, 4 * level, &[level / 2, level / 2 - 1])]);
+    let found = with_areas(&g, &areas, |h, o| findings(h, o, None));
+    assert!(!found
+        .iter()
+        .any(|f| f.group.pattern == Pattern::Fragmentation));
+    // Without areas (a .gcdump): silent, saying why.
+    let runs = with(&g, |_, o| o.runs.clone());
+    let r = runs
+        .iter()
+        .find(|r| r.pattern == Pattern::Fragmentation)
+        .unwrap();
+    assert!(r.silent_because.as_deref().unwrap().contains("generations"));
 }

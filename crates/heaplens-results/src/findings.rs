@@ -12,7 +12,7 @@ use crate::object::ObjectRef;
 use crate::roots::RootPath;
 use crate::{heaplens_version, DocumentKind, SCHEMA_VERSION};
 use heaplens_analysis::stats::TypeGroups;
-use heaplens_findings::{Finding, Heap, Observations, Pattern};
+use heaplens_findings::{Finding, Generation, Heap, HeapArea, Observations, Pattern};
 use heaplens_snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
 
@@ -36,9 +36,9 @@ pub struct FindingEntry {
     pub rank: u32,
     /// The pattern's id (`timers`, `events`, `cancellation_registrations`,
     /// `caches`, `http_clients`, `telemetry`, `root_scope_disposables`,
-    /// `async_state_machines`, `finalization`, `pinned`,
+    /// `async_state_machines`, `finalization`, `pinned`, `fragmentation`,
     /// `conditional_weak_table`, `serializers`, `large_holder`,
-    /// `type_growth`).
+    /// `type_growth`, `duplicate_strings`, `entity_framework`).
     pub pattern: String,
     /// The pattern's name in words.
     pub title: String,
@@ -239,4 +239,40 @@ impl FindingsDocument {
         self.values = false;
         self
     }
+}
+
+/// Where the generations of `snapshot`'s heap are, for
+/// [`Heap::areas`]: its segments or regions by what they hold (regions:
+/// their generation; segments: the ephemeral segment apart, the other
+/// small-object segments generation 2); frozen segments left out; empty
+/// when the input does not say (a `.gcdump`).
+pub fn heap_areas(snapshot: &Snapshot) -> Vec<HeapArea> {
+    use heaplens_snapshot::{HeapLayout, SegmentKind};
+    let Some(clr) = snapshot.info.clr.as_ref() else {
+        return Vec::new();
+    };
+    let regions = clr.gc.layout == HeapLayout::Regions;
+    clr.gc
+        .segments
+        .iter()
+        .filter_map(|s| {
+            let generation = match s.kind {
+                SegmentKind::Frozen => return None,
+                SegmentKind::Large => Generation::Loh,
+                SegmentKind::Pinned => Generation::Poh,
+                SegmentKind::Small if regions => match s.generation {
+                    0 => Generation::Gen0,
+                    1 => Generation::Gen1,
+                    _ => Generation::Gen2,
+                },
+                SegmentKind::Small if s.ephemeral => Generation::Ephemeral,
+                SegmentKind::Small => Generation::Gen2,
+            };
+            Some(HeapArea {
+                start: s.start,
+                end: s.end,
+                generation,
+            })
+        })
+        .collect()
 }

@@ -94,9 +94,10 @@ pub mod waste;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
-/// The oldest version this heaplens reads as it stands: version 8 only
+/// The oldest version this heaplens reads as it stands: version 9 only
+/// added patterns and detail values to the `findings` of version 8, version 8 only
 /// added fields to the `findings` document of version 7 (absent ones read
 /// as false) and a pattern, version 7 only added a document to version 6, version 6 only added fields (absent
 /// ones read as `null` or empty) and a document to version 5, and version
@@ -190,7 +191,8 @@ impl Header {
     }
 
     /// Whether this heaplens reads the document: versions
-    /// [`OLDEST_READABLE`] to [`SCHEMA_VERSION`] (version 8 only added
+    /// [`OLDEST_READABLE`] to [`SCHEMA_VERSION`] (version 9 only added
+    /// patterns to version 8, version 8 only added
     /// fields to version 7, version 7 only added a
     /// document to version 6, version 6 only fields and a document to
     /// version 5, version 5 only documents to

@@ -107,19 +107,27 @@ fn check_same_dump(memory: &dyn AddressSpace, snap: &Snapshot) -> Result<(), Con
         if mt == 0 || addr == 0 {
             continue;
         }
-        let got = match memory.pointer_size() {
-            4 => memory.read_u32(addr).map(u64::from),
-            _ => memory.read_u64(addr),
+        let (got, tag) = match memory.pointer_size() {
+            4 => (
+                memory.read_u32(addr).map(u64::from),
+                heaplens_clr::PointerSize::Four.method_table_tag(),
+            ),
+            _ => (
+                memory.read_u64(addr),
+                heaplens_clr::PointerSize::Eight.method_table_tag(),
+            ),
         };
         match got {
-            Ok(v) if v & !7 == mt => {}
+            // A 32-bit MethodTable is 4-byte aligned: only its two low
+            // bits are the GC's.
+            Ok(v) if v & !tag == mt => {}
             // Bytes a partial dump lacks prove nothing.
             Err(_) => {}
             Ok(v) => {
                 return Err(ContentsError::NoContents(format!(
                     "the file given is not the one this snapshot was read from (the object at \
                      {addr:#x} has MethodTable {:#x} there, {mt:#x} in the snapshot)",
-                    v & !7
+                    v & !tag
                 )))
             }
         }

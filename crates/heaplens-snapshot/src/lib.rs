@@ -34,6 +34,7 @@ pub use describe::{
 };
 pub use format::{detect, Context, Format};
 pub use heaplens_archive;
+pub use heaplens_clr::heap::SegmentKind;
 pub use heaplens_clr::{ClrInfo, GcFacts, GcMode, HeapLayout};
 pub use heaplens_contents;
 pub use snapshot::{Snapshot, SnapshotInfo};

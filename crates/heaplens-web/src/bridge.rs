@@ -97,8 +97,12 @@ impl Drop for Engine {
 }
 
 struct Files {
-    file: File,
+    /// The file dropped (none for a kept unpacked copy opened from the
+    /// landing page).
+    file: Option<File>,
     modules: Vec<File>,
+    /// The kept unpacked copy of the archive to read instead.
+    kept: Option<crate::protocol::KeptCopy>,
 }
 
 struct Inner {
@@ -192,12 +196,26 @@ impl Bridge {
         }))
     }
 
-    /// Keeps a dump's files under a new id (its `Open` command reads them).
-    pub fn add_files(&self, file: File, modules: Vec<File>) -> DumpId {
+    /// Keeps a dump's files under a new id (its `Open` command reads them):
+    /// the dropped `file`, or the `kept` unpacked copy of the archive it is
+    /// (or of an archive no longer at hand, when `file` is `None`).
+    pub fn add_files(
+        &self,
+        file: Option<File>,
+        modules: Vec<File>,
+        kept: Option<crate::protocol::KeptCopy>,
+    ) -> DumpId {
         let mut b = self.0.borrow_mut();
         b.next_dump += 1;
         let id = DumpId(b.next_dump);
-        b.files.insert(id, Files { file, modules });
+        b.files.insert(
+            id,
+            Files {
+                file,
+                modules,
+                kept,
+            },
+        );
         id
     }
 
@@ -266,7 +284,9 @@ impl Inner {
         set("request", &to_js(request));
         if let (Request::Open { .. }, Some(d)) = (request, dump) {
             if let Some(f) = self.files.get(&d) {
-                set("file", &f.file);
+                if let Some(file) = &f.file {
+                    set("file", file);
+                }
                 if !f.modules.is_empty() {
                     set("modules", &f.modules.iter().collect::<js_sys::Array>());
                 }
@@ -296,6 +316,7 @@ impl Inner {
                     dump,
                     op,
                     slow_progress_ms,
+                    kept: self.kept_of(dump),
                 };
                 self.send(Slot::Dump(dump), op, Some(dump), &r);
             }
@@ -383,6 +404,11 @@ impl Inner {
         }
     }
 
+    /// The kept unpacked copy `dump` is read from, if any.
+    fn kept_of(&self, dump: DumpId) -> Option<crate::protocol::KeptCopy> {
+        self.files.get(&dump).and_then(|f| f.kept.clone())
+    }
+
     fn send_to_dump(&mut self, dump: DumpId, op: OpId, r: &Request) {
         if self.engines.contains_key(&Slot::Dump(dump)) {
             self.send(Slot::Dump(dump), op, Some(dump), r);
@@ -467,6 +493,7 @@ impl Inner {
                     dump: d,
                     op,
                     slow_progress_ms: 0,
+                    kept: self.kept_of(d),
                 },
             );
             self.engine(slot).opened = true;

@@ -475,6 +475,7 @@ impl Opened {
                 );
                 heap.finalization_registered =
                     snap.info.clr.as_ref().map(|c| c.finalization.registered);
+                heap.areas = heaplens_results::findings::heap_areas(snap);
                 let observed = match &self.observations {
                     Some(o) => o.clone(),
                     None => {

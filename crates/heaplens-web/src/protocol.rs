@@ -46,8 +46,13 @@ use serde::{Deserialize, Serialize};
 /// adds folds of the type table ([`Request::Fold`], issue 16); 8 adds a
 /// comparison's growth findings ([`ContentsQuery::Baseline`] from the
 /// baseline's worker, [`ContentsQuery::GrowthFindings`] with it in
-/// [`Request::Contents`]'s `baseline` from the current dump's, issue 19).
-pub const PROTOCOL_VERSION: u32 = 8;
+/// [`Request::Contents`]'s `baseline` from the current dump's, issue 19);
+/// 9 says where an archive's unpacked copy is ([`ReadReport`]'s
+/// `unpacked_copy`) and reopens a kept one ([`Request::Open`]'s `kept`,
+/// issue 21); 10 adds to a baseline's observations the patterns
+/// `entity_framework` and `fragmentation` and a group's `span_bytes`
+/// (issue 19).
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// Which types of a dump's type table to fold into their referrers
 /// (PerfView's FoldPats and Fold %): `heaplens stats --fold PATTERN
@@ -260,6 +265,12 @@ pub enum Request {
         /// from `#…&e2e-slow-progress=MS`; 0 otherwise.
         #[serde(default, skip_serializing_if = "is_zero")]
         slow_progress_ms: u32,
+        /// The unpacked copy of the archive kept by an earlier open: the
+        /// dump is read from it (the archive, when posted too, is not
+        /// read; it is unpacked again only when the copy cannot be
+        /// opened).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kept: Option<KeptCopy>,
     },
     /// Compute the retained sizes of an open dump's types (and the shortest
     /// paths from the roots the details need). Answered by
@@ -872,6 +883,64 @@ pub struct ReadReport {
     pub graph_memory: u64,
     /// Module files given with the dump.
     pub module_files: u32,
+    /// Where the dump's unpacked copy is, when it came in an archive that
+    /// was unpacked into the browser's storage (or was read from a copy
+    /// kept there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpacked_copy: Option<UnpackedCopy>,
+}
+
+/// The unpacked copy of an archive's dump in the page's origin-private
+/// file system, while the dump is open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnpackedCopy {
+    /// The file's name there.
+    pub file: String,
+    /// Where the dump's bytes start in it.
+    pub start: u64,
+    /// How many they are.
+    pub len: u64,
+    /// Bytes the file takes (an archive in an archive leaves both
+    /// unpacked in it).
+    pub bytes: u64,
+    /// The dump was read from a copy kept by an earlier open: the archive
+    /// was not read.
+    pub reused: bool,
+}
+
+/// An unpacked copy the user kept for a faster reopen: the `.json` beside
+/// it in the origin-private file system holds this. A dropped file is the
+/// same archive when its name, size and modification time are the
+/// archive's (read from the `File`, nothing of its content).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptCopy {
+    /// The unpacked copy's file name.
+    pub file: String,
+    /// Where the dump's bytes start in it.
+    pub start: u64,
+    /// How many they are.
+    pub len: u64,
+    /// Bytes the file takes.
+    pub bytes: u64,
+    /// The archive's file name.
+    pub archive: String,
+    /// The archive's size in bytes.
+    pub archive_size: u64,
+    /// The archive's modification time (ms since 1970).
+    pub archive_modified_ms: f64,
+    /// The dump's name in the archive (a zip entry), when it has one.
+    #[serde(default)]
+    pub entry: Option<String>,
+    /// When it was kept (ms since 1970).
+    pub kept_ms: f64,
+}
+
+impl KeptCopy {
+    /// True when a file of this name, size and modification time is the
+    /// archive this copy was unpacked from.
+    pub fn is_of(&self, name: &str, size: u64, modified_ms: f64) -> bool {
+        self.archive == name && self.archive_size == size && self.archive_modified_ms == modified_ms
+    }
 }
 
 #[cfg(test)]
@@ -899,10 +968,49 @@ mod tests {
             dump: DumpId(3),
             op: OpId(7),
             slow_progress_ms: 0,
+            kept: None,
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v, serde_json::json!({"type": "open", "dump": 3, "op": 7}));
         assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
+    }
+
+    /// A kept copy is the archive's when name, size and modification time
+    /// are all the same; its description reads back as written; an open
+    /// request carries it, and one without it reads as before.
+    #[test]
+    fn kept_copies_match_name_size_and_time() {
+        let k = KeptCopy {
+            file: "heaplens-scratch-1-a.zip".into(),
+            start: 0,
+            len: 10,
+            bytes: 10,
+            archive: "a.zip".into(),
+            archive_size: 4,
+            archive_modified_ms: 1_700_000_000_000.0,
+            entry: Some("w3wp.dmp".into()),
+            kept_ms: 1.0,
+        };
+        assert!(k.is_of("a.zip", 4, 1_700_000_000_000.0));
+        assert!(!k.is_of("a.zip", 5, 1_700_000_000_000.0));
+        assert!(!k.is_of("b.zip", 4, 1_700_000_000_000.0));
+        assert!(!k.is_of("a.zip", 4, 1_700_000_000_001.0));
+        let json = serde_json::to_string(&k).unwrap();
+        assert_eq!(serde_json::from_str::<KeptCopy>(&json).unwrap(), k);
+        let r = Request::Open {
+            dump: DumpId(1),
+            op: OpId(2),
+            slow_progress_ms: 0,
+            kept: Some(k.clone()),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["kept"]["archive"], "a.zip");
+        assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
+        let old = serde_json::json!({"type": "open", "dump": 1, "op": 2});
+        assert!(matches!(
+            serde_json::from_value::<Request>(old).unwrap(),
+            Request::Open { kept: None, .. }
+        ));
     }
 
     /// A worker of this build is taken; one of another protocol or schema

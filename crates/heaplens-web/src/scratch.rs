@@ -26,7 +26,15 @@
 //! quota; a zip entry larger than that is refused before it is unpacked,
 //! and a write the browser refuses (`QuotaExceededError`) fails with that
 //! message.
+//!
+//! **Kept copies.** The overview offers to keep the unpacked copy for a
+//! faster reopen: the page writes a `.json` beside it ([`KeptCopy`], named
+//! by [`marker_of`]), and the sweeps leave a scratch file with one alone.
+//! The landing page lists them ([`kept_list`]) to open or delete; a dropped
+//! archive of the same name, size and modification time is read from its
+//! kept copy ([`open_kept`]) without being unpacked again.
 
+use crate::protocol::KeptCopy;
 use heaplens_archive::{NoScratch, Scratch, ScratchBytes, ScratchError, ScratchWriter};
 use heaplens_bytes::{PageCache, ReadAt, ReadError};
 use std::cell::Cell;
@@ -41,6 +49,16 @@ use web_sys::{
 
 /// Names of scratch files start with this.
 const PREFIX: &str = "heaplens-scratch-";
+/// Names of kept copies' descriptions start with this.
+const KEPT_PREFIX: &str = "heaplens-kept-";
+
+/// The name of the description that keeps scratch file `file`.
+pub fn marker_of(file: &str) -> String {
+    format!(
+        "{KEPT_PREFIX}{}.json",
+        file.strip_prefix(PREFIX).unwrap_or(file)
+    )
+}
 
 /// The scratch space of one open: an OPFS file of its own.
 pub struct OpfsScratch {
@@ -153,6 +171,11 @@ impl OpfsScratch {
         })
     }
 
+    /// The file's name in the origin-private file system.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Bytes the scratch file holds now.
     pub fn bytes_used(&self) -> u64 {
         self.end.get()
@@ -247,6 +270,7 @@ async fn sleep_ms(ms: i32) {
 async fn remove_stale(dir: &FileSystemDirectoryHandle, before_ms: u64) -> usize {
     let keys = dir.keys();
     let mut names = Vec::new();
+    let mut kept = Vec::new();
     loop {
         let Ok(step) = keys.next() else { break };
         let Ok(next) = JsFuture::from(step).await else {
@@ -263,6 +287,10 @@ async fn remove_stale(dir: &FileSystemDirectoryHandle, before_ms: u64) -> usize 
             .ok()
             .and_then(|v| v.as_string())
         {
+            if name.starts_with(KEPT_PREFIX) {
+                kept.push(name);
+                continue;
+            }
             let made = name
                 .strip_prefix(PREFIX)
                 .and_then(|rest| rest.split('-').next())
@@ -272,6 +300,8 @@ async fn remove_stale(dir: &FileSystemDirectoryHandle, before_ms: u64) -> usize 
             }
         }
     }
+    // A copy the user kept stays.
+    names.retain(|n| !kept.contains(&marker_of(n)));
     let mut left = 0;
     for name in names {
         if JsFuture::from(dir.remove_entry(&name)).await.is_err() {
@@ -364,6 +394,7 @@ impl ScratchWriter for OpfsWriter {
             file: self.file,
             start: self.start,
             len: self.end.get() - self.start,
+            read_to: Rc::default(),
         };
         self.regions.borrow_mut().push((region.start, region.len));
         // The engine makes many small reads: pages of 64 KiB (16 MiB).
@@ -378,6 +409,11 @@ pub struct Regions {
 }
 
 impl Regions {
+    /// Where the `k`-th region is in the file: `(start, len)`.
+    pub fn span(&self, k: usize) -> Option<(u64, u64)> {
+        self.regions.borrow().get(k).copied()
+    }
+
     /// The `k`-th region written (one per archive unpacked, outermost
     /// first), read through the file's handle: the bytes that archive held.
     pub fn region(&self, k: usize) -> Option<OpfsRegion> {
@@ -386,15 +422,26 @@ impl Regions {
             file: Rc::clone(&self.file),
             start,
             len,
+            read_to: Rc::default(),
         })
     }
 }
 
 /// A region of the OPFS file, read with the sync access handle.
+#[derive(Clone)]
 pub struct OpfsRegion {
     file: Rc<SyncFile>,
     start: u64,
     len: u64,
+    /// Where the last read ended (shared by clones), for the progress.
+    read_to: Rc<Cell<u64>>,
+}
+
+impl OpfsRegion {
+    /// Where the last read of it (or of a clone) ended.
+    pub fn read_to(&self) -> u64 {
+        self.read_to.get()
+    }
 }
 
 impl ReadAt for OpfsRegion {
@@ -422,6 +469,169 @@ impl ReadAt for OpfsRegion {
                 message: format!("the browser's storage gave {n} of {} bytes", buf.len()),
             });
         }
+        self.read_to.set(offset + buf.len() as u64);
         Ok(())
     }
+}
+
+/// The page's private directory, or why there is none.
+async fn directory() -> Result<FileSystemDirectoryHandle, String> {
+    promise(storage()?.get_directory()).await
+}
+
+/// How many times (every 250 ms) a kept copy another worker holds is
+/// tried again before it is said to be in use.
+const IN_USE_TRIES: usize = 20;
+
+/// Opens the kept copy `kept` for reading (in a worker: a sync access
+/// handle): the dump's bytes in it. Fails when the copy is gone, or is
+/// open in another dump or tab (one handle per file).
+pub async fn open_kept(kept: &KeptCopy) -> Result<OpfsRegion, String> {
+    let dir = directory().await?;
+    let handle: FileSystemFileHandle = promise(dir.get_file_handle(&kept.file))
+        .await
+        .map_err(|e| format!("the kept copy is gone ({e})"))?;
+    // A worker stopped a moment ago (the dump closed, the page reloaded)
+    // may still hold it: the browser lets go of its handle by itself.
+    let mut tries = 0;
+    let sync: FileSystemSyncAccessHandle = loop {
+        match promise(handle.create_sync_access_handle()).await {
+            Ok(sync) => break sync,
+            Err(_) if tries < IN_USE_TRIES => {
+                tries += 1;
+                sleep_ms(250).await;
+            }
+            Err(e) => {
+                return Err(format!(
+                    "the kept copy is in use by another dump or tab ({e})"
+                ))
+            }
+        }
+    };
+    let size = sync.get_size().map_err(|e| crate::blob::js_error(&e))? as u64;
+    if kept
+        .start
+        .checked_add(kept.len)
+        .is_none_or(|end| end > size)
+    {
+        return Err(format!(
+            "the kept copy holds {size} bytes, not the {} its description says",
+            kept.start.saturating_add(kept.len)
+        ));
+    }
+    Ok(OpfsRegion {
+        file: Rc::new(SyncFile(sync)),
+        start: kept.start,
+        len: kept.len,
+        read_to: Rc::default(),
+    })
+}
+
+/// The unpacked copies kept in the page's private storage, newest first
+/// (descriptions whose copy is gone are removed).
+pub async fn kept_list() -> Result<Vec<KeptCopy>, String> {
+    let dir = directory().await?;
+    let keys = dir.keys();
+    let mut all = Vec::new();
+    let mut markers = Vec::new();
+    loop {
+        let next = JsFuture::from(keys.next().map_err(|e| crate::blob::js_error(&e))?)
+            .await
+            .map_err(|e| crate::blob::js_error(&e))?;
+        if js_sys::Reflect::get(&next, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true)
+        {
+            break;
+        }
+        if let Some(name) = js_sys::Reflect::get(&next, &"value".into())
+            .ok()
+            .and_then(|v| v.as_string())
+        {
+            if name.starts_with(KEPT_PREFIX) {
+                markers.push(name.clone());
+            }
+            all.push(name);
+        }
+    }
+    let mut list = Vec::new();
+    for m in markers {
+        let text = read_text(&dir, &m).await?;
+        match serde_json::from_str::<KeptCopy>(&text) {
+            Ok(k) if all.contains(&k.file) && marker_of(&k.file) == m => list.push(k),
+            // Its copy is gone, or it is not one of ours: forgotten.
+            _ => {
+                let _ = JsFuture::from(dir.remove_entry(&m)).await;
+            }
+        }
+    }
+    list.sort_by(|a, b| b.kept_ms.total_cmp(&a.kept_ms));
+    Ok(list)
+}
+
+async fn read_text(dir: &FileSystemDirectoryHandle, name: &str) -> Result<String, String> {
+    let handle: FileSystemFileHandle = promise(dir.get_file_handle(name)).await?;
+    let file: web_sys::File = promise(handle.get_file()).await?;
+    JsFuture::from(file.text())
+        .await
+        .map_err(|e| crate::blob::js_error(&e))?
+        .as_string()
+        .ok_or_else(|| "not text".to_owned())
+}
+
+/// Keeps `copy` after its dump is closed: writes its description.
+pub async fn keep(copy: &KeptCopy) -> Result<(), String> {
+    let dir = directory()
+        .await
+        .map_err(|e| format!("this browser gives the page no private storage ({e})"))?;
+    let json = serde_json::to_string(copy).map_err(|e| e.to_string())?;
+    let options = FileSystemGetFileOptions::new();
+    options.set_create(true);
+    let name = marker_of(&copy.file);
+    let handle: FileSystemFileHandle =
+        promise(dir.get_file_handle_with_options(&name, &options)).await?;
+    let written = async {
+        let w: web_sys::FileSystemWritableFileStream = promise(handle.create_writable()).await?;
+        JsFuture::from(w.write_with_str(&json).map_err(|e| js_text(&e).0)?)
+            .await
+            .map_err(|e| js_text(&e).0)?;
+        JsFuture::from(w.close()).await.map_err(|e| js_text(&e).0)?;
+        Ok::<_, String>(())
+    }
+    .await;
+    if let Err(e) = written {
+        let _ = JsFuture::from(dir.remove_entry(&name)).await;
+        return Err(format!("the browser refused to write its description: {e}"));
+    }
+    Ok(())
+}
+
+/// Stops keeping `file`: its description is removed (the copy itself goes
+/// when its dump is closed).
+pub async fn unkeep(file: &str) -> Result<(), String> {
+    let dir = directory().await?;
+    JsFuture::from(dir.remove_entry(&marker_of(file)))
+        .await
+        .map(|_| ())
+        .map_err(|e| crate::blob::js_error(&e))
+}
+
+/// Deletes the kept copy `file` and its description. `Ok(false)` when the
+/// copy is open in a dump (it goes when that dump is closed); one a worker
+/// stopped a moment ago still holds is tried again for a few seconds,
+/// unless `open_here` (a dump of this page reads it).
+pub async fn delete_kept(file: &str, open_here: bool) -> Result<bool, String> {
+    unkeep(file).await?;
+    let dir = directory().await?;
+    for _ in 0..if open_here { 1 } else { IN_USE_TRIES } {
+        if JsFuture::from(dir.remove_entry(file)).await.is_ok() {
+            return Ok(true);
+        }
+        if open_here {
+            break;
+        }
+        sleep_ms(250).await;
+    }
+    Ok(false)
 }

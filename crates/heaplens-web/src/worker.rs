@@ -206,6 +206,7 @@ fn handle(data: JsValue) {
             dump,
             op,
             slow_progress_ms,
+            kept,
         } => {
             let file = field(&data, "file").dyn_into::<File>().ok();
             // Module files posted with the dump (handles, not bytes).
@@ -214,32 +215,52 @@ fn handle(data: JsValue) {
                 .map(|a| a.iter().filter_map(|v| v.dyn_into::<File>().ok()).collect())
                 .unwrap_or_default();
             match file {
+                // The archive's kept unpacked copy is read instead of the
+                // archive; the archive is unpacked again only when the
+                // copy cannot be opened (gone, or in use elsewhere).
+                f if kept.is_some() => wasm_bindgen_futures::spawn_local(async move {
+                    forget(dump).await;
+                    let kept = kept.expect("matched");
+                    match crate::scratch::open_kept(&kept).await {
+                        Ok(region) => running(dump, op, || {
+                            open_kept(dump, op, &kept, region, modules, slow_progress_ms, &cancel)
+                        }),
+                        Err(why) => match f {
+                            Some(f) => {
+                                let mut scratch = archive_scratch(&f).await;
+                                open_archive_or_dump(dump, op, f, modules, slow_progress_ms, &cancel, &mut scratch).await;
+                            }
+                            None => fail(
+                                Some(dump),
+                                Some(op),
+                                EngineError::new(
+                                    ErrorKind::ReadFailed,
+                                    format!(
+                                        "the unpacked copy of {} kept in {} could not be opened: {why}; open the archive itself again",
+                                        kept.archive,
+                                        crate::scratch::LOCATION
+                                    ),
+                                ),
+                            ),
+                        },
+                    }
+                }),
                 // Preparing an archive's scratch space waits on the
                 // browser's storage: the open runs when it is ready.
                 Some(f) => wasm_bindgen_futures::spawn_local(async move {
                     // A dump of this id read before is replaced.
                     forget(dump).await;
                     let mut scratch = archive_scratch(&f).await;
-                    let opened = running(dump, op, || {
-                        open_dump(
-                            dump,
-                            op,
-                            f,
-                            modules,
-                            slow_progress_ms,
-                            &cancel,
-                            scratch.as_mut(),
-                        )
-                    });
-                    match scratch {
-                        // The unpacked dump stays for its contents (a
-                        // stored zip entry, read in place, left none).
-                        Some(Ok(s)) if opened && s.bytes_used() > 0 => {
-                            SCRATCH.with(|m| m.borrow_mut().insert(dump, s));
-                        }
-                        Some(Ok(s)) => s.delete().await,
-                        _ => {}
-                    }
+                    open_archive_or_dump(
+                        dump,
+                        op,
+                        f,
+                        modules,
+                        slow_progress_ms,
+                        &cancel,
+                        &mut scratch,
+                    )
+                    .await;
                 }),
                 None => fail(
                     Some(dump),
@@ -372,6 +393,108 @@ fn handle(data: JsValue) {
     }
 }
 
+/// Opens `f` as `dump` (unpacking it into `scratch` when it is an
+/// archive) and keeps the unpacked copy while the dump is open.
+async fn open_archive_or_dump(
+    dump: DumpId,
+    op: OpId,
+    f: File,
+    modules: Vec<File>,
+    slow_progress_ms: u32,
+    cancel: &CancelFlag,
+    scratch: &mut Option<Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>>,
+) {
+    let opened = running(dump, op, || {
+        open_dump(
+            dump,
+            op,
+            f,
+            modules,
+            slow_progress_ms,
+            cancel,
+            scratch.as_mut(),
+        )
+    });
+    match scratch.take() {
+        // The unpacked dump stays for its contents (a stored zip entry,
+        // read in place, left none).
+        Some(Ok(s)) if opened && s.bytes_used() > 0 => {
+            SCRATCH.with(|m| m.borrow_mut().insert(dump, s));
+        }
+        Some(Ok(s)) => s.delete().await,
+        _ => {}
+    }
+}
+
+/// Opens `dump` from `region`, the kept unpacked copy `kept` of an archive:
+/// the archive is not read. The copy stays when the dump is closed (it is
+/// kept); the region's handle goes with the dump.
+fn open_kept(
+    dump: DumpId,
+    op: OpId,
+    kept: &crate::protocol::KeptCopy,
+    region: crate::scratch::OpfsRegion,
+    modules: Vec<File>,
+    slow_progress_ms: u32,
+    cancel: &CancelFlag,
+) {
+    let t0 = now();
+    let modules = match module_set(modules) {
+        Ok(m) => m,
+        Err(message) => {
+            fail(
+                Some(dump),
+                Some(op),
+                EngineError::new(ErrorKind::ReadFailed, message),
+            );
+            return;
+        }
+    };
+    let mut reporter = Reporter {
+        dump,
+        op,
+        t0,
+        last: now(),
+        slow_ms: slow_progress_ms,
+        cancel,
+        file: Some(&region),
+        unpacked: None,
+    };
+    reporter.post(Phase::Starting, 0, 0);
+    let mut progress =
+        |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
+    let cache = PageCache::with_capacity(region.clone(), PAGE_SIZE, PAGES);
+    let result = SESSION.with(|s| {
+        let mut s = s.borrow_mut();
+        let o = s.open_with_scratch(dump, &cache, &modules, None, &kept.archive, &mut progress)?;
+        o.report.open_ms = now() - t0;
+        o.report.wasm_memory = wasm_memory();
+        o.report.module_files = modules.len() as u32;
+        o.report.unpacked_copy = Some(crate::protocol::UnpackedCopy {
+            file: kept.file.clone(),
+            start: kept.start,
+            len: kept.len,
+            bytes: kept.bytes,
+            reused: true,
+        });
+        o.source = Some(Box::new(PageCache::with_capacity(
+            region.clone(),
+            CONTENTS_PAGE_SIZE,
+            CONTENTS_PAGES,
+        )));
+        Ok::<_, EngineError>((o.document.clone(), o.report.clone()))
+    });
+    match result {
+        Ok((stats, read)) => post(&Response::Opened {
+            dump,
+            op,
+            stats: Box::new(stats),
+            read,
+        }),
+        Err(error) => fail(Some(dump), Some(op), error),
+    }
+}
+
 /// Runs `f` as operation `op` of `dump` (for a panic's report).
 fn running<T>(dump: DumpId, op: OpId, f: impl FnOnce() -> T) -> T {
     RUNNING.with(|r| r.set((Some(dump), Some(op))));
@@ -436,14 +559,48 @@ struct Reporter<'a> {
     last: f64,
     slow_ms: u32,
     cancel: &'a CancelFlag,
-    file: Option<&'a BlobReader>,
+    file: Option<&'a dyn Position>,
     unpacked: Option<&'a Unpacked>,
+}
+
+/// Where a read of the dump's source stands, for the progress.
+trait Position {
+    /// Where the last read ended.
+    fn position(&self) -> u64;
+    /// Bytes read in all.
+    fn bytes_read(&self) -> u64;
+    /// Its size.
+    fn size(&self) -> u64;
+}
+
+impl Position for BlobReader {
+    fn position(&self) -> u64 {
+        BlobReader::position(self)
+    }
+    fn bytes_read(&self) -> u64 {
+        BlobReader::bytes_read(self)
+    }
+    fn size(&self) -> u64 {
+        heaplens_bytes::ReadAt::len(self)
+    }
+}
+
+impl Position for crate::scratch::OpfsRegion {
+    fn position(&self) -> u64 {
+        self.read_to()
+    }
+    fn bytes_read(&self) -> u64 {
+        self.read_to()
+    }
+    fn size(&self) -> u64 {
+        heaplens_bytes::ReadAt::len(self)
+    }
 }
 
 impl Reporter<'_> {
     fn report(&self, phase: Phase, done: u64, total: u64) -> ProgressReport {
         let (position, bytes_read, file_size) = match self.file {
-            Some(r) => (r.position(), r.bytes_read(), heaplens_bytes::ReadAt::len(r)),
+            Some(r) => (r.position(), r.bytes_read(), r.size()),
             None => (0, 0, 0),
         };
         ProgressReport {
@@ -515,6 +672,10 @@ fn open_dump(
             room: s.room_at_start(),
             span: Cell::new(None),
         });
+    let scratch_file = scratch
+        .as_ref()
+        .and_then(|s| s.as_ref().ok())
+        .map(|s| s.name().to_owned());
     let (scratch, kept): (Option<&mut dyn heaplens_archive::Scratch>, _) = match scratch {
         Some(Ok(s)) => {
             // Its regions, read again for contents (a handle, no bytes).
@@ -562,6 +723,16 @@ fn open_dump(
         o.report.open_ms = now() - t0;
         o.report.wasm_memory = wasm_memory();
         o.report.module_files = module_files;
+        o.report.unpacked_copy = scratch_file.zip(kept.as_ref()).and_then(|(file, regions)| {
+            let (start, len) = dump_in_scratch(regions, &o.snapshot.info.archives)?;
+            Some(crate::protocol::UnpackedCopy {
+                file,
+                start,
+                len,
+                bytes: unpacked.as_ref().map_or(0, |u| u.written.get()),
+                reused: false,
+            })
+        });
         Ok::<_, EngineError>((o.document.clone(), o.report.clone()))
     });
     // The names are in the snapshot; the module files are not read again.
@@ -632,6 +803,36 @@ fn dump_bytes(
         };
     }
     Some(bytes)
+}
+
+/// Where the dump's own bytes are in the scratch file after an open that
+/// unwrapped `archives` (as [`dump_bytes`] finds them): `None` when they
+/// are not in it (a stored zip entry read in place from the file).
+fn dump_in_scratch(
+    scratch: &crate::scratch::Regions,
+    archives: &[heaplens_snapshot::ArchiveLayer],
+) -> Option<(u64, u64)> {
+    use heaplens_archive::zip::{Method, ZipReader};
+    let mut at: Option<(u64, u64)> = None;
+    let mut unpacked = 0;
+    for layer in archives {
+        if layer.unpacked_to.is_some() {
+            at = Some(scratch.span(unpacked)?);
+            unpacked += 1;
+        } else if let Some((base, _)) = at {
+            // A stored entry of an archive that was itself unpacked.
+            let region = scratch.region(unpacked - 1)?;
+            let name = layer.entry.as_deref()?;
+            let mut zip = ZipReader::open(&region).ok()?;
+            let i = zip
+                .entries()
+                .iter()
+                .position(|e| e.name == name && e.method == Method::Stored)?;
+            let (start, len) = zip.stored_range(i).ok()?;
+            at = Some((base + start, len));
+        }
+    }
+    at
 }
 
 /// Root paths and retained sizes of an open dump.

@@ -133,16 +133,22 @@ pub fn findings(p: &FindingsProps) -> Html {
         <section class="findings" id="findings">
             <h2 class="visually-hidden">{ "Leak findings" }</h2>
             { export_bar(dispatch, id, &q, &doc) }
-            <div class="cards">
-                { card("Leak suspects", &thousands(leaks), "findings-leaks") }
-                { card("Findings", &thousands(d.findings.len() as u64), "findings-count") }
-                { card("Reachable", &bytes(d.reachable_bytes), "findings-reachable") }
-            </div>
-            <p class="note">{ "Ranked by the bytes each retains. Open a finding for its evidence, the object to look at, its retention path from a root and the usual fix. Compare two dumps for their growth findings." }</p>
+            { partial_note(s, id, "findings-partial") }
             { if d.findings.is_empty() {
-                html! { <p id="findings-none">{ "No finding: no detector's group reached its threshold." }</p> }
+                // Said once: no cards of zeros above it.
+                html! { <p id="findings-none" data-reachable={d.reachable_bytes.to_string()}>{ format!(
+                    "No findings in the {} reachable from the roots: no detector's group reached its threshold (the table below says what each looked at). Compare two dumps for their growth findings.",
+                    bytes(d.reachable_bytes)) }</p> }
             } else {
-                finding_list(dispatch, id, &d.findings, "finding-list")
+                html! { <>
+                    <div class="cards">
+                        { card("Leak suspects", &thousands(leaks), "findings-leaks") }
+                        { card("Findings", &thousands(d.findings.len() as u64), "findings-count") }
+                        { card("Reachable", &bytes(d.reachable_bytes), "findings-reachable") }
+                    </div>
+                    <p class="note">{ "Ranked by the bytes each retains. Open a finding for its evidence, the object to look at, its retention path from a root and the usual fix. Compare two dumps for their growth findings." }</p>
+                    { finding_list(dispatch, id, &d.findings, "finding-list") }
+                </> }
             } }
             <h3>{ "Detectors" }</h3>
             <div class="table-scroll" tabindex="0" role="region" aria-label="Detectors">
@@ -177,6 +183,36 @@ fn finding_list(
     list_id: &'static str,
 ) -> Html {
     html! { <div id={list_id} class="finding-list">{ for list.iter().map(|f| finding_view(dispatch, id, f)) }</div> }
+}
+
+/// Over a partial dump: the findings are over the part of the heap the
+/// dump holds, in the numbers the partial banner and the overview have
+/// (nothing for a whole dump).
+fn partial_note(s: &AppState, id: DumpId, html_id: &'static str) -> Html {
+    let Some(l) = s.dump(id).and_then(|d| d.loaded.clone()) else {
+        return html! {};
+    };
+    let Some(crate::state::CoverageNote::Partial(summary)) = l.coverage_note() else {
+        return html! {};
+    };
+    let c = &l.stats.coverage;
+    let over = if c.heap_bytes > 0 {
+        format!(
+            "{} of the {} GC heap ({})",
+            bytes(c.heap_bytes_captured),
+            bytes(c.heap_bytes),
+            super::overview::share_floor(c.heap_bytes_captured, c.heap_bytes)
+        )
+    } else {
+        summary
+    };
+    html! {
+        <p class="note findings-partial" id={html_id} data-heap-bytes={c.heap_bytes.to_string()}
+            data-heap-captured={c.heap_bytes_captured.to_string()}>
+            <strong>{ "Over a partial heap: " }</strong>
+            { format!("the findings look only at the {over} that the dump holds. What it lacks is not looked at: a pattern there is missed, and one that reaches into it can be larger than shown.") }
+        </p>
+    }
 }
 
 /// "3 findings (1 leak suspect)".
@@ -254,6 +290,7 @@ pub fn top_findings(s: &AppState, dispatch: &Callback<Action>, id: DumpId) -> Ht
     html! {
         <div class="panel ov-findings" id="ov-findings">
             <h3>{ "Findings: what holds memory and why" }</h3>
+            { partial_note(s, id, "ov-findings-partial") }
             { body }
         </div>
     }

@@ -76,6 +76,7 @@ pub fn landing() -> Html {
                     </ul>
                 </section>
             }
+            <super::kept::KeptList />
             <section class="privacy">
                 <h2>{ "Your dumps stay on this computer" }</h2>
                 <p>{ "Each file is read in slices by a Web Worker in this tab and is never uploaded. The page and its workers run under a Content-Security-Policy that forbids connections to any other site, so they could not send it anywhere even if they tried." }</p>

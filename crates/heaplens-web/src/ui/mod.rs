@@ -38,6 +38,7 @@ mod flame;
 mod groups;
 mod inspector;
 mod instances;
+mod kept;
 mod landing;
 mod offline;
 mod overview;
@@ -80,6 +81,12 @@ pub struct Ctx {
     pub add_files: Callback<Vec<File>>,
     /// Opens the file picker.
     pub pick_files: Callback<()>,
+    /// Unpacked copies of archives kept in the browser's storage.
+    pub kept: Rc<kept::KeptCopies>,
+    /// Reads them again.
+    pub refresh_kept: Callback<()>,
+    /// Opens a kept copy as a dump (its archive not at hand).
+    pub open_kept: Callback<crate::protocol::KeptCopy>,
 }
 
 /// Starts the app in the page's `#app`.
@@ -210,16 +217,57 @@ pub fn app() -> Html {
         });
     }
 
+    // Unpacked copies kept for a faster reopen: read when the page starts
+    // and whenever the dumps open change (a closed dump's copy goes).
+    let kept = use_state(|| Rc::new(kept::KeptCopies::default()));
+    let refresh_kept = {
+        let kept = kept.clone();
+        Callback::from(move |()| {
+            let kept = kept.clone();
+            kept::refresh(Callback::from(move |k| kept.set(Rc::new(k))));
+        })
+    };
+    {
+        let ids: Vec<_> = state.dumps.iter().map(|d| d.id).collect();
+        let refresh_kept = refresh_kept.clone();
+        use_effect_with(ids, move |_| refresh_kept.emit(()));
+    }
+    let open_kept = {
+        let bridge = bridge.clone();
+        let dispatch = dispatch.clone();
+        Callback::from(move |k: crate::protocol::KeptCopy| {
+            let dumps = vec![NewDump {
+                name: k.archive.clone(),
+                size: k.archive_size,
+                file_time_ms: k.archive_modified_ms,
+                modules: 0,
+                id: bridge.add_files(None, Vec::new(), Some(k)),
+            }];
+            dispatch.emit(Action::Add {
+                dumps,
+                stray_modules: 0,
+            });
+        })
+    };
     let add_files = {
         let bridge = bridge.clone();
         let dispatch = dispatch.clone();
+        let kept = kept.clone();
         Callback::from(move |files: Vec<File>| {
             let (dumps, modules) = split_files(files, File::name);
             let stray_modules = if dumps.is_empty() { modules.len() } else { 0 };
             let dumps = dumps
                 .into_iter()
                 .map(|f| NewDump {
-                    id: bridge.add_files(f.clone(), modules.clone()),
+                    // The same archive as a kept copy's: read from it.
+                    id: bridge.add_files(
+                        Some(f.clone()),
+                        modules.clone(),
+                        kept.list
+                            .iter()
+                            .find(|k| k.is_of(&f.name(), f.size() as u64, f.last_modified()))
+                            .cloned(),
+                    ),
                     name: f.name(),
                     size: f.size() as u64,
                     file_time_ms: f.last_modified(),
@@ -245,6 +293,9 @@ pub fn app() -> Html {
         dispatch: dispatch.clone(),
         add_files: add_files.clone(),
         pick_files: pick_files.clone(),
+        kept: (*kept).clone(),
+        refresh_kept,
+        open_kept,
     };
 
     // Files dropped anywhere on the page are added.

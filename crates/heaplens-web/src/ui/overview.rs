@@ -97,6 +97,11 @@ pub fn overview(p: &OverviewProps) -> Html {
     let max = top.first().map_or(1, |r| r.1.max(1));
     let id = p.id;
     let dispatch = ctx.dispatch.clone();
+    let reused = read.unpacked_copy.as_ref().is_some_and(|c| c.reused);
+    let kept = read
+        .unpacked_copy
+        .as_ref()
+        .is_some_and(|c| ctx.kept.list.iter().any(|k| k.file == c.file));
     html! {
         <section class="overview" id="overview" data-objects={o.objects.to_string()}
             data-bytes={o.bytes.to_string()} data-types={o.type_count.to_string()}>
@@ -138,13 +143,27 @@ pub fn overview(p: &OverviewProps) -> Html {
                                 { format!("{} registered (not roots), {} ready for finalization (roots)", thousands(c.finalization_registered), thousands(c.finalization_ready)) }
                             </dd>
                         }
-                        <dt>{ "File" }</dt><dd title={o.file.clone()}>{ format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms)) }</dd>
+                        <dt>{ "File" }</dt><dd title={o.file.clone()}>{ if reused {
+                            format!("{} (the archive: {}, modified {}; not read)", d.name, bytes(d.size), file_time(d.file_time_ms))
+                        } else {
+                            format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms))
+                        } }</dd>
                         { for o.archives.iter().map(|a| html! { <>
-                            <dt>{ "From" }</dt><dd class="ov-archive">{ a.words() }
-                                if a.unpacked_to.is_some() { <br/><span class="muted ov-kept">{ "The unpacked copy stays there while the dump is open (the objects' contents are read from it); it is deleted when you close the dump, or when the page next starts if the tab was closed first." }</span> }
+                            <dt>{ "From" }</dt><dd class="ov-archive">{ if kept && a.unpacked_to.is_some() {
+                                // Kept: not deleted afterwards (the local copy says so).
+                                a.words().trim_end_matches(", deleted afterwards").to_owned()
+                            } else {
+                                a.words()
+                            } }
                                 if let Some(others) = a.others_words() { <br/><span class="muted">{ others }</span> }
                             </dd>
                         </> }) }
+                        if let Some(copy) = &read.unpacked_copy {
+                            <dt>{ "Local copy" }</dt><dd>
+                                <super::kept::KeepCopy copy={copy.clone()} archive={super::kept::archive_of(d)}
+                                    entry={o.archives.last().and_then(|a| a.entry.clone())} />
+                            </dd>
+                        }
                         <dt>{ "Graph" }</dt><dd>{ format!("{} nodes, {} references, {} roots", thousands(o.nodes), thousands(o.edges), thousands(o.roots)) }</dd>
                         if let Some(u) = o.unreachable {
                             <dt>{ "Unreachable" }</dt><dd>{ format!("{} objects, {} (garbage not yet collected; not counted)", thousands(u.count), bytes(u.bytes)) }</dd>
@@ -152,7 +171,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                         if let Some(u) = o.not_reachable_from_roots {
                             <dt>{ "Not reachable from roots" }</dt><dd id="ov-not-reachable" data-count={u.count.to_string()}>{ format!("{} objects, {} (PerfView's [not reachable from roots]: counted, without a root path or retained size)", thousands(u.count), bytes(u.bytes)) }</dd>
                         }
-                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ format!("{} · {} from the file · {} of worker memory", duration_ms(read.open_ms), bytes(read.bytes_read), bytes(read.wasm_memory)) }</dd>
+                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ read_in_words(o, read, d.size) }</dd>
                     </dl>
                     if o.scaled {
                         <p class="note">{ "This .gcdump holds a sample of the heap: counts and bytes are scaled up from the sampled objects, as PerfView does." }</p>
@@ -180,6 +199,35 @@ pub fn overview(p: &OverviewProps) -> Html {
                 </div>
             </div>
         </section>
+    }
+}
+
+/// How the dump was read, in words true of its source: a file read as it
+/// is, an archive unpacked first, or a kept unpacked copy (the archive not
+/// read).
+fn read_in_words(
+    o: &heaplens_results::stats::StatsDocument,
+    read: &crate::protocol::ReadReport,
+    file_size: u64,
+) -> String {
+    let took = duration_ms(read.open_ms);
+    let memory = bytes(read.wasm_memory);
+    match (&read.unpacked_copy, o.archives.first(), o.archives.last()) {
+        (Some(c), _, _) if c.reused => format!(
+            "{took} · {} read from the unpacked copy kept in this browser (the archive not read) · {memory} of worker memory",
+            bytes(c.len)
+        ),
+        (_, Some(_), Some(inner)) => format!(
+            "{took} · a {} archive unpacked to {} ({} read from the archive, re-reads counted) · {memory} of worker memory",
+            bytes(file_size),
+            bytes(inner.inflated_bytes),
+            bytes(read.bytes_read)
+        ),
+        _ => format!(
+            "{took} · {} read from the {} file (re-reads counted) · {memory} of worker memory",
+            bytes(read.bytes_read),
+            bytes(file_size)
+        ),
     }
 }
 
