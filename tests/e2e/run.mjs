@@ -2648,14 +2648,52 @@ async function runBench() {
       const t0 = Date.now();
       cli(["stats", "--json", file]);
       const cliMs = Date.now() - t0;
+      // The engine's progress reports (phase, time, the worker's wasm
+      // memory), seen beside the page's own handler.
+      await page.addInitScript(() => {
+        const W = self.Worker;
+        self.__engineReports = [];
+        self.Worker = class extends W {
+          constructor(...a) {
+            super(...a);
+            this.addEventListener("message", (e) => {
+              const d = e.data;
+              if (d && d.type === "progress") self.__engineReports.push({ op: d.op, phase: d.progress.phase, ms: d.progress.elapsed_ms, memory: d.progress.memory });
+              if (d && d.type === "retained") self.__engineReports.push({ op: d.op, phase: "done", ms: d.ms });
+            });
+          }
+        };
+      });
       await home();
       const { ms } = await checkAgainstStats(file, basename(file));
       await shot("bench-big-core-types");
       await page.click("#tab-overview");
       const objects = (await overviewNumbers()).objects;
       await shot("bench-big-core-overview");
-      bench.bigCore = { file: basename(file), size: statSync(file).size, objects, ms, cliMs, ...(await workerFigures()) };
+      const opened = await workerFigures();
+      bench.bigCore = { file: basename(file), size: statSync(file).size, objects, ms, cliMs, ...opened };
       log(`     big core: ${objects} objects, ${ms} ms to the table (CLI ${cliMs} ms)`);
+      // The whole analysis (root paths, dominators, retained sizes, both
+      // flame graphs), which the page starts after the open: its time per
+      // phase and the worker's memory at its end (wasm memory only grows,
+      // so that is its peak), or the page's refusal.
+      await page.waitForSelector("#retained-ready, #retained-failed", { timeout: 30 * 60_000 });
+      const failed = await page.$("#retained-failed");
+      const reports = await page.evaluate(() => self.__engineReports);
+      const analysis = reports.filter((r) => r.op !== undefined && reports.some((d) => d.phase === "done" && d.op === r.op));
+      const phases = [];
+      for (const r of analysis.filter((r) => r.phase !== "done")) {
+        const last = phases[phases.length - 1];
+        if (last && last.phase === r.phase) {
+          last.toMs = r.ms;
+          last.memory = Math.max(last.memory, r.memory);
+        } else phases.push({ phase: r.phase, fromMs: last ? last.toMs : 0, toMs: r.ms, memory: r.memory });
+      }
+      const done = analysis.find((r) => r.phase === "done");
+      bench.bigCoreAnalysis = failed
+        ? { refused: await failed.textContent() }
+        : { ms: done && done.ms, phases, wasmMemory: Math.max(opened.wasmMemory, ...phases.map((p) => p.memory)) };
+      log(`     big core analysis: ${JSON.stringify(bench.bigCoreAnalysis)}`);
     });
   }
   const sizes = {};

@@ -57,7 +57,10 @@ pub fn root_paths(g: &HeapGraph, progress: &mut dyn Progress) -> Result<RootPath
     let n = g.node_count();
     assert!((n as u64) < ROOT_OBJECT as u64, "graph too large");
     let mut parent = vec![UNREACHED; n];
-    let mut order: Vec<NodeIndex> = Vec::new();
+    // Room for every node at once, given back below: growing by doubling
+    // would hold the old and the new array at once (12 bytes per node
+    // where this needs 4).
+    let mut order: Vec<NodeIndex> = Vec::with_capacity(n);
     let mut root_of = HashMap::new();
     let mut next = 0;
     // Long-lived roots first, then stack slots for what is left.
@@ -87,6 +90,9 @@ pub fn root_paths(g: &HeapGraph, progress: &mut dyn Progress) -> Result<RootPath
         }
     }
     progress.update(Phase::FindingRoots, n as u64, n as u64)?;
+    // Kept with the results: the room past the last reachable node goes
+    // back to the allocator (shrunk in place).
+    order.shrink_to_fit();
     Ok(RootPaths {
         parent,
         order,

@@ -99,25 +99,34 @@ impl DominatorChildren {
 
 /// Builds the dominator tree's children lists (in preorder, so a node's
 /// children are listed in the order the depth-first walk met them).
+///
+/// 4 bytes per node for the starts and 4 per reachable node for the lists,
+/// nothing else: the starts are counted at each parent's slot, summed so
+/// that each is its list's end, and counted down as the lists are filled
+/// from the back of the preorder, which leaves each at its list's start
+/// (no second array of fill positions: 12 bytes per node before).
 pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     let n = dom.node_count();
     let mut start = vec![0u32; n + 1];
     let mut roots = Vec::new();
     for &x in dom.preorder() {
         match dom.idom(x) {
-            Some(Dominator::Node(p)) => start[p as usize + 1] += 1,
+            Some(Dominator::Node(p)) => start[p as usize] += 1,
             _ => roots.push(x),
         }
     }
-    for i in 0..n {
-        start[i + 1] += start[i];
+    // Inclusive sums: `start[p]` is the end of `p`'s list, `start[n]` the
+    // total.
+    let mut total = 0u32;
+    for s in start.iter_mut() {
+        total += *s;
+        *s = total;
     }
-    let mut fill = start.clone();
-    let mut children = vec![0; start[n] as usize];
-    for &x in dom.preorder() {
+    let mut children = vec![0; total as usize];
+    for &x in dom.preorder().iter().rev() {
         if let Some(Dominator::Node(p)) = dom.idom(x) {
-            children[fill[p as usize] as usize] = x;
-            fill[p as usize] += 1;
+            start[p as usize] -= 1;
+            children[start[p as usize] as usize] = x;
         }
     }
     DominatorChildren {

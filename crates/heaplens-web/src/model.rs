@@ -220,18 +220,26 @@ impl Opened {
             .map_err(|Cancelled| EngineError::cancelled())
     }
 
+    /// The steps one after another, each one's scratch freed before the
+    /// next, in the order that keeps the peak lowest
+    /// ([`heaplens_analysis::budget`]): PerfView's spanning tree first,
+    /// while nothing else is kept (its frontier can hold a good part of the
+    /// heap at once); then the dominator tree (kept), the flame graph by
+    /// retained size and the retained sizes' document; the root paths
+    /// (kept) last.
     fn analyse_within(&mut self, progress: &mut dyn Progress) -> Result<(), Cancelled> {
         let g = &self.snapshot.graph;
-        if self.paths.is_none() {
-            self.paths = Some(root_paths(g, progress)?);
-        }
+        let by_inclusive = match self.retained {
+            None => Some(flame_of(&self.snapshot, FlameMeasure::Inclusive, progress)?),
+            Some(_) => None,
+        };
         if self.dom.is_none() {
             self.dom = Some(dominators(g, progress)?);
         }
-        if self.retained.is_none() {
+        if let Some(by_inclusive) = by_inclusive {
             let dom = self.dom.as_ref().expect("computed above");
-            let sizes = retained_sizes(g, dom);
             let by_retained = retained_flame(g, dom, progress)?;
+            let sizes = retained_sizes(g, dom);
             let document = RetainedDocument::build(
                 self.file_name(),
                 &self.snapshot,
@@ -240,7 +248,6 @@ impl Opened {
                 RETAINED_LIMITS,
             );
             drop(sizes);
-            let by_inclusive = flame_of(&self.snapshot, FlameMeasure::Inclusive, progress)?;
             let mut stats = self.document.clone();
             stats.add_columns(g, &by_inclusive);
             stats.add_columns(g, &by_retained);
@@ -254,6 +261,9 @@ impl Opened {
             });
             self.flames = Some((by_retained, by_inclusive));
             self.retained = Some(document);
+        }
+        if self.paths.is_none() {
+            self.paths = Some(root_paths(g, progress)?);
         }
         Ok(())
     }

@@ -848,8 +848,11 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
         file: None,
         unpacked: None,
     };
-    let mut progress =
-        |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
+    let mut last = None;
+    let mut progress = |phase: EnginePhase, done: u64, total: u64| {
+        last = Some((phase, total));
+        reporter.update(phase, done, total)
+    };
     let result = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let o = s.get_mut(dump)?;
@@ -858,6 +861,11 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
                 .map(|()| o.retained.clone().zip(o.answers.clone())),
         )
     });
+    // The last phase done, with the worker's memory after the whole
+    // analysis (wasm memory only grows: its peak).
+    if let (Some(Ok(Some(_))), Some((phase, total))) = (&result, last) {
+        reporter.post(phase.into(), total, total);
+    }
     match result {
         Some(Ok(Some((retained, answers)))) => post(&Response::Retained {
             dump,
