@@ -935,7 +935,7 @@ fn compare_retained(
         // (preorder: dominators first).
         let from: HashSet<u32> = start.iter().copied().collect();
         let mut below = vec![false; g.node_count()];
-        for &x in dom.preorder() {
+        for &x in &dom.preorder(g) {
             below[x as usize] = from.contains(&x)
                 || matches!(dom.idom(x), Some(Dominator::Node(d)) if below[d as usize]);
         }

@@ -30,14 +30,19 @@
 //!    returned to the allocator as the loop goes;
 //! 4. each immediate dominator as the nearest common ancestor of the parent
 //!    and the semi-dominator, in preorder;
-//! 5. the preorder and the node-indexed result;
+//! 5. the preorder (for this function only) and the node-indexed result;
 //! 6. retained sizes, summed bottom-up over the dominator tree in reverse
 //!    preorder while the tree is still indexed by preorder number (see
 //!    [`crate::retained`]).
 //!
 //! Besides the graph, a heap of 50 M nodes and 100 M edges peaks at about
 //! 18 bytes per node: the walk's numbers (4), the forest of step 3 (8) and
-//! the edges of step 2 (8 each, 0.75 per node).
+//! the edges of step 2 (8 each, 0.75 per node). What is kept is 8 bytes per
+//! node: the immediate dominators and the retained sizes. The preorder is
+//! not kept (4 bytes per node more): what needs each dominator before what
+//! it dominates walks the graph again in the same order
+//! ([`Dominators::walk_preorder`]), which holds a bit per node and the
+//! walk's stack instead.
 
 use crate::retained::RetainedSizes;
 use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Phase, Progress};
@@ -64,9 +69,8 @@ pub enum Dominator {
 pub struct Dominators {
     /// Per node: its immediate dominator, [`ROOT`] or [`UNREACHABLE`].
     idom: Vec<u32>,
-    /// Reachable nodes in depth-first preorder from the roots: every node
-    /// comes after its immediate dominator.
-    order: Vec<NodeIndex>,
+    /// Nodes reachable from the roots.
+    reachable: usize,
     /// Retained sizes (shared with the copies `retained_sizes` returns).
     retained: RetainedSizes,
 }
@@ -91,7 +95,7 @@ impl Dominators {
 
     /// Number of nodes reachable from the roots.
     pub fn reachable_count(&self) -> usize {
-        self.order.len()
+        self.reachable
     }
 
     /// Number of nodes of the graph.
@@ -99,11 +103,66 @@ impl Dominators {
         self.idom.len()
     }
 
-    /// The reachable nodes, each after its immediate dominator (depth-first
-    /// preorder from the roots). Walk it backwards to sum over subtrees of
-    /// the dominator tree.
-    pub fn preorder(&self) -> &[NodeIndex] {
-        &self.order
+    /// The reachable nodes of `g` (the graph the tree is of), each after its
+    /// immediate dominator: the depth-first preorder from the roots the
+    /// tree was computed in, collected by [`Dominators::walk_preorder`]
+    /// (4 bytes per reachable node, for as long as the caller keeps it).
+    /// Walk it backwards to sum over subtrees of the dominator tree.
+    pub fn preorder(&self, g: &HeapGraph) -> Vec<NodeIndex> {
+        let mut order = Vec::with_capacity(self.reachable);
+        let done: Result<(), std::convert::Infallible> = self.walk_preorder(g, |x, _| {
+            order.push(x);
+            Ok(())
+        });
+        let Ok(()) = done;
+        order
+    }
+
+    /// Calls `visit` with each reachable node of `g` (the graph the tree is
+    /// of) and its position, in the depth-first preorder from the roots
+    /// that [`dominators`] numbered them in (each node after its immediate
+    /// dominator), stopping at the first error. The order is not stored:
+    /// the graph is walked again, with a bit per node and the walk's stack.
+    pub fn walk_preorder<E>(
+        &self,
+        g: &HeapGraph,
+        mut visit: impl FnMut(NodeIndex, usize) -> Result<(), E>,
+    ) -> Result<(), E> {
+        assert_eq!(
+            g.node_count(),
+            self.node_count(),
+            "dominators of another graph"
+        );
+        // The walk of `walk`, without what only the dominators need: a node
+        // is claimed when popped or gone straight down to; a popped node
+        // pushes its unclaimed children last-first and goes down to the
+        // first.
+        let mut claimed = Bits::new(g.node_count());
+        let mut stack: Vec<NodeIndex> = Vec::new();
+        let mut i = 0;
+        for r in live_roots(g) {
+            stack.push(r);
+            while let Some(mut x) = stack.pop() {
+                if claimed.set(x) {
+                    continue;
+                }
+                loop {
+                    visit(x, i)?;
+                    i += 1;
+                    let mut down = None;
+                    for &c in g.children(x).iter().rev() {
+                        if !claimed.get(c) {
+                            stack.extend(down.replace(c));
+                        }
+                    }
+                    let Some(c) = down else { break };
+                    claimed.set(c);
+                    x = c;
+                }
+            }
+        }
+        debug_assert_eq!(i, self.reachable);
+        Ok(())
     }
 
     /// True if `a` dominates `b` (every node dominates itself). Walks the
@@ -132,7 +191,7 @@ impl Dominators {
     /// Heap memory held, in bytes, the retained sizes included (which the
     /// [`RetainedSizes`] that `retained_sizes` returns share).
     pub fn memory_bytes(&self) -> usize {
-        (self.idom.capacity() + self.order.capacity()) * 4 + self.retained.memory_bytes()
+        self.idom.capacity() * 4 + self.retained.memory_bytes()
     }
 }
 
@@ -630,10 +689,11 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
         }
     }
     drop(sizes);
+    drop(order);
     progress.update(Phase::RetainedSizes, r as u64, r as u64)?;
     Ok(Dominators {
         idom: by_node,
-        order,
+        reachable: r,
         retained: RetainedSizes::new(small, big, reachable),
     })
 }
@@ -728,7 +788,7 @@ mod tests {
         assert_eq!(d.idom(6), None);
         assert_eq!(d.reachable_count(), 5);
         assert!(d.dominates(0, 4) && d.dominates(3, 4) && !d.dominates(1, 3));
-        assert_eq!(d.preorder(), &[0, 1, 3, 4, 2]);
+        assert_eq!(d.preorder(&g), &[0, 1, 3, 4, 2]);
         assert_eq!(d.retained().get(0), 40);
         assert_eq!(d.retained().get(3), 16);
         assert_eq!(d.retained().get(5), 0);
@@ -759,6 +819,42 @@ mod tests {
         let pairs = w.back.into_pairs(&[1, 2, 3]);
         // 1 -> 0 (2 -> 1); 2 -> 2 (3 -> 3), 2 -> 1 (3 -> 2), last-first.
         assert_eq!(pairs, vec![1 << 32 | 2, 2 << 32 | 3, 3 << 32 | 3]);
+    }
+
+    #[test]
+    fn the_preorder_walked_again_is_the_numbering() {
+        // Pseudo-random graphs (duplicate edges, self-loops, unreachable
+        // nodes, a root listed twice): the walk in preorder meets the nodes
+        // in the order `walk` numbered them, which the tree was computed in.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m) as u32
+        };
+        for case in 0..200 {
+            let n = 1 + next(40);
+            let lists: Vec<Vec<u32>> = (0..n)
+                .map(|_| (0..next(4)).map(|_| next(n as u64)).collect())
+                .collect();
+            let edges: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
+            let mut roots: Vec<(u32, RootKind)> = (0..1 + next(3))
+                .map(|_| (next(n as u64), RootKind::Static))
+                .collect();
+            roots.push(roots[0]);
+            let g = graph(&edges, &roots);
+            let w = walk(&g, &live_roots(&g), &mut NoProgress).unwrap();
+            let mut want = vec![0; w.forest.len() - 1];
+            for (x, &v) in w.num.iter().enumerate() {
+                if v != 0 {
+                    want[v as usize - 1] = x as u32;
+                }
+            }
+            let d = dominators(&g, &mut NoProgress).unwrap();
+            assert_eq!(d.preorder(&g), want, "case {case}");
+            assert_eq!(d.reachable_count(), want.len(), "case {case}");
+        }
     }
 
     #[test]

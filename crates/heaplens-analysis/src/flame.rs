@@ -198,8 +198,9 @@ pub fn retained_flame(
     let mut chains: FxHashMap<(RootKind, Option<u32>), FrameIndex> = FxHashMap::default();
     let mut several: Option<FrameIndex> = None;
     let mut frame = vec![0u32; g.node_count()];
-    let order = dom.preorder();
-    for (i, &x) in order.iter().enumerate() {
+    let total = dom.reachable_count() as u64;
+    // Each object after its immediate dominator, whose frame is then made.
+    dom.walk_preorder(g, |x, i| {
         let parent = match dom.idom(x) {
             Some(Dominator::Node(d)) => frame[d as usize],
             _ => match first.get(&x) {
@@ -220,10 +221,11 @@ pub fn retained_flame(
         frame[x as usize] = f;
         b.add(f, g.node_size(x) as f64, 1.0);
         if i % PROGRESS_STEP == PROGRESS_STEP - 1 {
-            progress.update(Phase::FlameGraph, i as u64, order.len() as u64)?;
+            progress.update(Phase::FlameGraph, i as u64, total)?;
         }
-    }
-    progress.update(Phase::FlameGraph, order.len() as u64, order.len() as u64)?;
+        Ok(())
+    })?;
+    progress.update(Phase::FlameGraph, total, total)?;
     Ok(keys.finish(FlameBy::Retained, b.finish(), false))
 }
 

@@ -169,7 +169,7 @@ fn top_level_of(g: &HeapGraph, dom: &Dominators, in_focus: &dyn Fn(NodeIndex) ->
     let mut below = vec![0u64; n.div_ceil(64)];
     let mut top = vec![0u64; n.div_ceil(64)];
     let get = |v: &[u64], x: u32| v[(x / 64) as usize] >> (x % 64) & 1 == 1;
-    for &x in dom.preorder() {
+    let done: Result<(), std::convert::Infallible> = dom.walk_preorder(g, |x, _| {
         let covered = match dom.idom(x) {
             Some(Dominator::Node(d)) => get(&below, d),
             _ => false,
@@ -182,7 +182,9 @@ fn top_level_of(g: &HeapGraph, dom: &Dominators, in_focus: &dyn Fn(NodeIndex) ->
         } else if covered {
             below[(x / 64) as usize] |= 1 << (x % 64);
         }
-    }
+        Ok(())
+    });
+    let Ok(()) = done;
     TopLevel(top)
 }
 

@@ -97,22 +97,23 @@ impl DominatorChildren {
     }
 }
 
-/// Builds the dominator tree's children lists (in preorder, so a node's
-/// children are listed in the order the depth-first walk met them).
+/// Builds the dominator tree's children lists (each in node order; the
+/// virtual root's too).
 ///
 /// 4 bytes per node for the starts and 4 per reachable node for the lists,
 /// nothing else: the starts are counted at each parent's slot, summed so
 /// that each is its list's end, and counted down as the lists are filled
-/// from the back of the preorder, which leaves each at its list's start
-/// (no second array of fill positions: 12 bytes per node before).
+/// from the last node, which leaves each at its list's start (no second
+/// array of fill positions: 12 bytes per node before).
 pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     let n = dom.node_count();
     let mut start = vec![0u32; n + 1];
     let mut roots = Vec::new();
-    for &x in dom.preorder() {
+    for x in 0..n as NodeIndex {
         match dom.idom(x) {
             Some(Dominator::Node(p)) => start[p as usize] += 1,
-            _ => roots.push(x),
+            Some(Dominator::Root) => roots.push(x),
+            None => {}
         }
     }
     // Inclusive sums: `start[p]` is the end of `p`'s list, `start[n]` the
@@ -123,7 +124,7 @@ pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
         *s = total;
     }
     let mut children = vec![0; total as usize];
-    for &x in dom.preorder().iter().rev() {
+    for x in (0..n as NodeIndex).rev() {
         if let Some(Dominator::Node(p)) = dom.idom(x) {
             start[p as usize] -= 1;
             children[start[p as usize] as usize] = x;
@@ -226,7 +227,7 @@ pub fn retained_by_type(
 pub fn largest_objects(dom: &Dominators, sizes: &RetainedSizes, n: usize) -> Vec<(NodeIndex, u64)> {
     use std::cmp::Reverse;
     let mut heap: BinaryHeap<Reverse<(u64, Reverse<NodeIndex>)>> = BinaryHeap::new();
-    for &x in dom.preorder() {
+    for x in (0..dom.node_count() as NodeIndex).filter(|&x| dom.is_reachable(x)) {
         let item = Reverse((sizes.get(x), Reverse(x)));
         if heap.len() < n {
             heap.push(item);

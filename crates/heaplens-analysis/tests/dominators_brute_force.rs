@@ -127,10 +127,11 @@ fn check(spec: &Spec, what: &str) {
     assert_eq!(dom.reachable_count(), live.iter().filter(|&&b| b).count());
     // Preorder: every node after its immediate dominator.
     let mut pos = vec![usize::MAX; n];
-    for (i, &x) in dom.preorder().iter().enumerate() {
+    let preorder = dom.preorder(&g);
+    for (i, &x) in preorder.iter().enumerate() {
         pos[x as usize] = i;
     }
-    for &x in dom.preorder() {
+    for &x in &preorder {
         if let Some(Dominator::Node(d)) = dom.idom(x) {
             assert!(pos[d as usize] < pos[x as usize], "{what}: preorder");
         }
