@@ -239,7 +239,10 @@ fn word_at(memory: &dyn AddressSpace, at: u64) -> Result<u64, String> {
 /// * every reference static whose object heaplens holds (found, not Free)
 ///   is a [`heaplens_graph::RootKind::Static`] root on that object named
 ///   `….field` (the part after the last `.` is the reference's name);
-///   misses are listed;
+///   misses are listed — but for statics set since the walk (the dump is
+///   taken after it): a miss of a field's name is one when heaplens names
+///   a static root of that field on an object the reference lists under no
+///   static (one such root for each such miss);
 /// * no static root contradicts the reference: where the reference names
 ///   the static fields holding an object, the root's field is one of them.
 ///
@@ -300,7 +303,19 @@ pub fn statics(heap: &ClrHeap, graph: &Path, metadata_held: bool) -> Result<Stri
         .filter(|&n| g.type_info(g.node_type(n)).kind != heaplens_graph::TypeKind::Free)
         .map(|n| (g.node_address(n), n))
         .collect();
-    let (mut matched, mut missed) = (0, Vec::new());
+    // A static set after the runtime's walk (the dump is taken after it):
+    // ours holds a root of that field's name on an object the reference
+    // lists under no static, one for each such miss of that name (e.g.
+    // .NET 10's `CastCache.s_table`, replaced as the cache grows).
+    let mut since: HashMap<&str, usize> = HashMap::new();
+    for (addr, fields) in &ours {
+        if !want.contains_key(addr) {
+            for f in fields {
+                *since.entry(f.as_str()).or_default() += 1;
+            }
+        }
+    }
+    let (mut matched, mut missed, mut reassigned) = (0, Vec::new(), Vec::new());
     for s in list {
         let (addr, name) = (hex(&s[0])?, s[2].as_str().unwrap_or(""));
         let Some(&n) = held.get(&addr) else {
@@ -308,6 +323,9 @@ pub fn statics(heap: &ClrHeap, graph: &Path, metadata_held: bool) -> Result<Stri
         };
         if ours.get(&addr).is_some_and(|f| f.contains(name)) {
             matched += 1;
+        } else if let Some(left) = since.get_mut(name).filter(|left| **left > 0) {
+            *left -= 1;
+            reassigned.push(format!("{name} on {addr:#x}"));
         } else {
             missed.push(format!(
                 "{name} on {addr:#x} ({}; ours: {:?})",
@@ -333,11 +351,13 @@ pub fn statics(heap: &ClrHeap, graph: &Path, metadata_held: bool) -> Result<Stri
     unlisted.sort();
     let total = list.len();
     let summary = format!(
-        "{}: {matched} of {total} reference statics found as static roots, {} missed; \
+        "{}: {matched} of {total} reference statics found as static roots, {} missed, \
+         {} set since the walk {reassigned:?}; \
          {roots} static roots ({generic} of generic instantiations), {} on objects the \
          reference lists under no static {unlisted:?} ({:?})",
         graph.display(),
         missed.len(),
+        reassigned.len(),
         unlisted.len(),
         heap.info.statics.note()
     );
