@@ -13,7 +13,10 @@
 //!   because the program overwrote them since (a hash table rehashed: the
 //!   old entry's object is garbage now, not yet collected; callers check
 //!   that each lacking edge is indeed gone from the dump's bytes, as
-//!   `clr_check` does);
+//!   `clr_check` does), or through a static the program set since (a
+//!   reference static root on an object ours holds under no static:
+//!   `clr_check::statics` checks that ours names that field's root on
+//!   another object);
 //! * **reclaimed**: a reference object not found, reclaimed by a
 //!   collection that ran between the runtime's walk and the dump: it lies
 //!   inside a Free object now, or outside every segment or region (a region
@@ -26,7 +29,7 @@
 //!   the runtime's walk, before another thread's later objects.
 
 use heaplens_clr::heap::Segment;
-use heaplens_graph::{HeapGraph, NodeIndex, TypeKind};
+use heaplens_graph::{HeapGraph, NodeIndex, RootKind, TypeKind};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -163,8 +166,18 @@ fn reached_through_kept_edges(
 ) -> Vec<bool> {
     let mut seen = vec![false; want.node_count()];
     let mut stack = Vec::new();
+    // A static the program set since holds another object now (ours names
+    // its root there; `clr_check::statics` checks each such miss).
+    let ours_statics: HashSet<u64> = ours
+        .roots()
+        .iter()
+        .filter(|r| r.kind == RootKind::Static)
+        .map(|r| ours.node_address(r.object))
+        .collect();
     for r in want.roots() {
-        if r.kind.keeps_alive() && !seen[r.object as usize] {
+        let set_since =
+            r.kind == RootKind::Static && !ours_statics.contains(&want.node_address(r.object));
+        if r.kind.keeps_alive() && !set_since && !seen[r.object as usize] {
             seen[r.object as usize] = true;
             stack.push(r.object);
         }

@@ -671,21 +671,36 @@ fn compare_roots(
     let listed = ref_kind(&|k| k == RootKind::Static);
     let mut generic_statics = Vec::new();
     let mut other_statics = Vec::new();
+    // Statics set since the runtime's walk (the dump is taken after it:
+    // .NET 10's `CastHelpers.s_table` is replaced as the cast cache grows):
+    // ours of a field's name on an object the runtime lists under no static
+    // field (or allocated after its walk), by field name, each to pair with
+    // an object the runtime lists under that field and ours under none.
+    let mut set_since: HashMap<String, Vec<String>> = HashMap::new();
     for root in g.roots().iter().filter(|r| r.kind == RootKind::Static) {
         let r = ref_of[root.object as usize];
-        if r == NONE || listed.contains(&r) {
+        if r != NONE && listed.contains(&r) {
             continue;
         }
-        let field = g.root_name(root).unwrap_or("?");
-        let class = field.rsplit_once('.').map_or("", |(c, _)| c);
+        let full = g.root_name(root).unwrap_or("?");
+        let (class, field) = full.rsplit_once('.').unwrap_or(("", full));
         if class.ends_with(']') {
-            generic_statics.push(r);
-        } else {
-            other_statics.push(format!(
-                "{field} on {:#x} {}",
-                g.node_address(root.object),
-                name(root.object)
-            ));
+            if r != NONE {
+                generic_statics.push(r);
+            }
+            continue;
+        }
+        let what = format!(
+            "{full} on {:#x} {}",
+            g.node_address(root.object),
+            name(root.object)
+        );
+        set_since
+            .entry(field.to_owned())
+            .or_default()
+            .push(what.clone());
+        if r != NONE {
+            other_statics.push(what);
         }
     }
     // Objects the runtime lists under a static field that are no static
@@ -700,14 +715,38 @@ fn compare_roots(
             o != NONE && !ours_static.contains(&o)
         })
         .collect();
+    // Of those, the ones a static set since explains (paired by field
+    // name, one each; the pair's root of ours is then no contradiction).
+    let mut reassigned = Vec::new();
+    let mut unnamed_left: Vec<u32> = unnamed.iter().copied().collect();
+    unnamed_left.sort_unstable();
+    unnamed_left.retain(|&r| {
+        let fields = want
+            .roots()
+            .iter()
+            .filter(|x| x.kind == RootKind::Static && x.object == r)
+            .filter_map(|x| want.root_name(x));
+        for f in fields {
+            if let Some(now) = set_since.get_mut(f).and_then(Vec::pop) {
+                other_statics.retain(|o| *o != now);
+                reassigned.push(format!(
+                    "{f} on {:#x} {} now {now}",
+                    want.node_address(r),
+                    type_name(want, r)
+                ));
+                return false;
+            }
+        }
+        true
+    });
     let _ = writeln!(
         report,
         "  static fields: ours {} roots; {} objects the runtime lists under a static field ({} \
-         not named by heaplens{}), {} more held by static fields of generic instantiations \
-         (which the runtime's listing leaves out)",
+         not named by heaplens{}; set since its walk: {reassigned:?}), {} more held by static \
+         fields of generic instantiations (which the runtime's listing leaves out)",
         ours_static.len(),
         listed.len(),
-        unnamed.len(),
+        unnamed_left.len(),
         if ours_static.is_empty() && !unnamed.is_empty() {
             ": the dump lacks the modules' metadata, and the statics arrays hold them"
         } else {
@@ -715,10 +754,10 @@ fn compare_roots(
         },
         generic_statics.len()
     );
-    if !ours_static.is_empty() && !unnamed.is_empty() {
+    if !ours_static.is_empty() && !unnamed_left.is_empty() {
         return Err(format!(
             "{report}{} objects the runtime lists under a static field are no static root of ours",
-            unnamed.len()
+            unnamed_left.len()
         )
         .into());
     }
