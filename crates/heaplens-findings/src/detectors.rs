@@ -1068,10 +1068,12 @@ fn fragmentation(heap: &Heap) -> Result<Vec<Observation>, String> {
     }
     let mut areas = heap.areas.clone();
     areas.sort_by_key(|a| a.start);
-    let area_of = |addr: u64| {
+    // The segment or region holding `addr` (its index in `areas`).
+    let area_index = |addr: u64| {
         let i = areas.partition_point(|a| a.start <= addr);
-        (i > 0 && addr < areas[i - 1].end).then(|| areas[i - 1].generation)
+        (i > 0 && addr < areas[i - 1].end).then_some(i - 1)
     };
+    let area_of = |addr: u64| area_index(addr).map(|i| areas[i].generation);
     #[derive(Default)]
     struct G {
         span: u64,
@@ -1086,8 +1088,8 @@ fn fragmentation(heap: &Heap) -> Result<Vec<Observation>, String> {
         by.entry(a.generation).or_default().span += a.end.saturating_sub(a.start);
     }
     let is_free = |n: NodeIndex| g.type_info(g.node_type(n)).kind == heaplens_graph::TypeKind::Free;
-    g.for_each_node(|n, t, size| {
-        if g.type_info(t).kind == heaplens_graph::TypeKind::Free {
+    g.for_each_node(|n, _, size| {
+        if is_free(n) {
             if let Some(x) = area_of(g.node_address(n)).and_then(|a| by.get_mut(&a)) {
                 x.free += size;
                 x.blocks += 1;
@@ -1095,7 +1097,9 @@ fn fragmentation(heap: &Heap) -> Result<Vec<Observation>, String> {
         }
     });
     // Pinned objects (once each), and those with free space right before
-    // or after them (the graph's objects are in address order).
+    // or after them in the same segment or region (the graph's objects are
+    // in address order; the node next to the last of one area is the first
+    // of another).
     let mut seen = std::collections::HashSet::new();
     for r in g.roots() {
         if !matches!(r.kind, RootKind::PinnedHandle | RootKind::AsyncPinnedHandle)
@@ -1108,8 +1112,10 @@ fn fragmentation(heap: &Heap) -> Result<Vec<Observation>, String> {
             continue;
         };
         x.pinned += 1;
+        let here = area_index(g.node_address(n));
+        let free_beside = |m: NodeIndex| is_free(m) && area_index(g.node_address(m)) == here;
         let next = n.checked_add(1).filter(|&m| (m as usize) < g.node_count());
-        let beside = n.checked_sub(1).is_some_and(is_free) || next.is_some_and(is_free);
+        let beside = n.checked_sub(1).is_some_and(free_beside) || next.is_some_and(free_beside);
         if beside {
             x.beside += 1;
             x.example.get_or_insert(n);
