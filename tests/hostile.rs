@@ -306,12 +306,34 @@ fn records(
 }
 
 /// Counts of [`damage_clr_records`].
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Outcomes {
     errors: u64,
     partial: u64,
     same: u64,
     unstated: u64,
+}
+
+impl Outcomes {
+    /// Says what the damages gave (`what`), and fails unless at least
+    /// `least` were read and at most one in ten changed a result unsaid.
+    fn check(&self, what: &str, least: u64) {
+        let Outcomes {
+            errors,
+            partial,
+            same,
+            unstated,
+        } = *self;
+        eprintln!(
+            "{what}: {errors} refused, {partial} read differently ({unstated} of them \
+             unsaid), {same} read the same"
+        );
+        assert!(
+            unstated * 10 <= errors + partial + same,
+            "{unstated} unsaid"
+        );
+        assert!(errors + partial + same >= least);
+    }
 }
 
 /// `rounds` random damages to each kind of CLR record of the dump `file`
@@ -454,21 +476,7 @@ fn damage_to_every_kind_of_clr_record_is_stated() {
         damage_clr_records(fixture, &file, &recs, &mut rng, 6, &mut out);
     }
     assert!(statics > 0, "no statics arrays found in any core");
-    let Outcomes {
-        errors,
-        partial,
-        same,
-        unstated,
-    } = out;
-    eprintln!(
-        "damaged CLR records: {errors} refused, {partial} read differently \
-         ({unstated} of them unsaid), {same} read the same"
-    );
-    assert!(
-        unstated * 10 <= errors + partial + same,
-        "{unstated} unsaid"
-    );
-    assert!(errors + partial + same >= 90);
+    out.check("damaged CLR records", 90);
 }
 
 /// The same damage in Windows minidumps: a 64-bit one (`windows-net8`,
@@ -523,19 +531,8 @@ fn damage_to_clr_records_of_windows_minidumps_is_stated() {
         widths.push(recs.pointer_size);
         damage_clr_records(fixture, &file, &recs, &mut rng, 8, &mut out);
     }
-    let Outcomes {
-        errors,
-        partial,
-        same,
-        unstated,
-    } = out;
-    eprintln!(
-        "damaged CLR records of minidumps ({widths:?}-byte pointers): {errors} refused, \
-         {partial} read differently ({unstated} of them unsaid), {same} read the same"
+    out.check(
+        &format!("damaged CLR records of minidumps ({widths:?}-byte pointers)"),
+        40 * dumps.len() as u64,
     );
-    assert!(
-        unstated * 10 <= errors + partial + same,
-        "{unstated} unsaid"
-    );
-    assert!(errors + partial + same >= 40 * dumps.len() as u64);
 }
