@@ -409,6 +409,15 @@ impl ArchiveFacts {
     /// bytes unpacked to 47,688,819 in a temporary file in /tmp, deleted
     /// afterwards`.
     pub fn words(&self) -> String {
+        match self.unpacked_to {
+            Some(_) => format!("{}, deleted afterwards", self.words_without_fate()),
+            None => self.words_without_fate(),
+        }
+    }
+
+    /// [`ArchiveLayer::words`] without what became of the unpacked copy
+    /// (for a copy kept, which the page says apart).
+    pub fn words_without_fate(&self) -> String {
         use heaplens_analysis::format::thousands;
         let what = match (&self.entry, self.format.as_str()) {
             (Some(e), "zip") => format!("zip entry {e} ({})", self.method),
@@ -417,7 +426,7 @@ impl ArchiveFacts {
         };
         match &self.unpacked_to {
             Some(to) => format!(
-                "{what}: {} bytes unpacked to {} in {to}, deleted afterwards",
+                "{what}: {} bytes unpacked to {} in {to}",
                 thousands(self.compressed_bytes),
                 thousands(self.inflated_bytes)
             ),

@@ -149,12 +149,8 @@ pub fn overview(p: &OverviewProps) -> Html {
                             format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms))
                         } }</dd>
                         { for o.archives.iter().map(|a| html! { <>
-                            <dt>{ "From" }</dt><dd class="ov-archive">{ if kept && a.unpacked_to.is_some() {
-                                // Kept: not deleted afterwards (the local copy says so).
-                                a.words().trim_end_matches(", deleted afterwards").to_owned()
-                            } else {
-                                a.words()
-                            } }
+                            // Kept: not deleted afterwards (the local copy says so).
+                            <dt>{ "From" }</dt><dd class="ov-archive">{ if kept { a.words_without_fate() } else { a.words() } }
                                 if let Some(others) = a.others_words() { <br/><span class="muted">{ others }</span> }
                             </dd>
                         </> }) }
