@@ -63,10 +63,7 @@ pub fn keep_copy(p: &KeepProps) -> Html {
         let refresh_kept = ctx.refresh_kept.clone();
         let copy = p.copy.clone();
         let (archive, archive_size, archive_modified_ms) = p.archive.clone();
-        let entry = kept
-            .as_ref()
-            .and_then(|k| k.entry.clone())
-            .or(p.entry.clone());
+        let entry = p.entry.clone();
         Callback::from(move |e: Event| {
             // The box shows what is true: it follows the list once the
             // change is written (and stays as it was when it fails).
