@@ -1168,9 +1168,9 @@ fn split_by_bytes(bytes: &[u64], n: usize) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Bytes of `segments` the dump holds.
-fn held_bytes(mem: &dyn AddressSpace, segments: &[Segment]) -> u64 {
+fn held_bytes<'a>(mem: &dyn AddressSpace, segments: impl IntoIterator<Item = &'a Segment>) -> u64 {
     segments
-        .iter()
+        .into_iter()
         .flat_map(|s| heaplens_memory::data_runs(mem, s.start, s.end))
         .map(|(a, b)| b - a)
         .sum()
@@ -1254,12 +1254,12 @@ pub fn walk(
         limit,
         heap,
     );
-    let large: Vec<Segment> = segments
-        .iter()
-        .filter(|s| matches!(s.kind, SegmentKind::Large | SegmentKind::Pinned))
-        .cloned()
-        .collect();
-    part.large.total = held_bytes(mem, &large);
+    part.large.total = held_bytes(
+        mem,
+        segments
+            .iter()
+            .filter(|s| matches!(s.kind, SegmentKind::Large | SegmentKind::Pinned)),
+    );
     let mut all = 0..segments.len();
     if !part.walk_sized(
         PointerSize::of(mem),
