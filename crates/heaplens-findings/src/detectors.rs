@@ -833,10 +833,17 @@ fn serializers(heap: &Heap) -> Result<Vec<Observation>, String> {
 // ---------------------------------------------------------------------
 // 9. The DI root scope.
 
+/// The type of a DI scope (the root scope is one: `IsRootScope`).
+pub(crate) const SCOPE_TYPE: &str =
+    "Microsoft.Extensions.DependencyInjection.ServiceLookup.ServiceProviderEngineScope";
+
+/// Whether the scope `n` is the DI root scope, when its field is read.
+pub(crate) fn is_root_scope(r: &dyn ObjectReader, n: NodeIndex) -> Option<bool> {
+    field_int(r, n, "<IsRootScope>k__BackingField").map(|v| v != 0)
+}
+
 fn root_scope(heap: &Heap) -> Result<Vec<Observation>, String> {
-    let mask = heap.types_where(|n| {
-        n == "Microsoft.Extensions.DependencyInjection.ServiceLookup.ServiceProviderEngineScope"
-    });
+    let mask = heap.types_where(|n| n == SCOPE_TYPE);
     let nodes = heap.live_of(&mask);
     if nodes.is_empty() {
         return Err(absent("ServiceProviderEngineScope"));
@@ -850,7 +857,7 @@ fn root_scope(heap: &Heap) -> Result<Vec<Observation>, String> {
         let Some(fill) = collection_fill(r, list) else {
             continue;
         };
-        let root = field_int(r, s, "<IsRootScope>k__BackingField").map(|v| v != 0);
+        let root = is_root_scope(r, s);
         let place = heap.place(s);
         out.push(Observation {
             pattern: Pattern::RootScopeDisposables,

@@ -3,11 +3,13 @@
 //! names are EF's own (dotnet/efcore, dotnet/ef6 sources); a heap without
 //! any of them leaves the detector silent.
 
-use crate::detectors::{absent, dominated_by_mask, field_long, memory_cache_facts};
+use crate::detectors::{
+    absent, dominated_by_mask, field_long, is_root_scope, memory_cache_facts, SCOPE_TYPE,
+};
 use crate::heap::Heap;
 use crate::{thousands, Detail, Observation, Pattern};
 use heaplens_contents::collections::collection_fill;
-use heaplens_contents::inspect::{field_int, field_ref};
+use heaplens_contents::inspect::field_ref;
 use heaplens_graph::{NodeIndex, RootKind, TypeKind};
 use std::collections::BTreeMap;
 
@@ -61,13 +63,7 @@ fn long_lived_by(heap: &Heap, x: NodeIndex) -> Option<String> {
         if name.starts_with("Microsoft.EntityFrameworkCore.Internal.DbContextPool`1") {
             return None;
         }
-        if name
-            == "Microsoft.Extensions.DependencyInjection.ServiceLookup.ServiceProviderEngineScope"
-            && heap
-                .contents
-                .and_then(|r| field_int(r, n, "<IsRootScope>k__BackingField"))
-                == Some(1)
-        {
+        if name == SCOPE_TYPE && heap.contents.and_then(|r| is_root_scope(r, n)) == Some(true) {
             root_scope = true;
         }
     }
