@@ -460,8 +460,26 @@ fn check_free_space(dir: &Path, phase: u32, dump: &Path) -> Result<(), Failed> {
             .map(|o| (&o.key, o.retained_bytes, o.span_bytes))
             .collect::<Vec<_>>()
     );
-    if ours.abs_diff(runtime) > FREE_SPACE_SLACK {
-        return Err(format!("free space {ours} bytes, {what}").into());
+    // The runtime's figure is of its collection number `Index`; the dump
+    // was taken after the reference's own heap-walk collection. When that
+    // later collection swept instead of compacting, what the program and
+    // the EventPipe session allocated in between died in place as free
+    // space of the generations younger than 2 (observed: 98 KB in gen1;
+    // with segments, in the ephemeral segment).
+    // Then the older generations alone must still give the runtime's figure.
+    let index = v["gc_memory_info"]["Index"].as_u64().unwrap_or(0);
+    let later_gc = reference_gc_counts(dir, phase)?
+        .into_iter()
+        .any(|count| count > index);
+    let young: u64 = groups
+        .iter()
+        .filter(|o| matches!(o.key.as_str(), "gen0" | "gen1" | "ephemeral segment"))
+        .map(|o| o.retained_bytes)
+        .sum();
+    let whole = ours.abs_diff(runtime) <= FREE_SPACE_SLACK;
+    let older_only = later_gc && (ours - young).abs_diff(runtime) <= FREE_SPACE_SLACK;
+    if !whole && !older_only {
+        return Err(format!("free space {ours} bytes ({young} in gen0 and gen1), {what}").into());
     }
     for o in &groups {
         let judged = matches!(o.key.as_str(), "gen2" | "LOH" | "POH");
@@ -476,6 +494,20 @@ fn check_free_space(dir: &Path, phase: u32, dump: &Path) -> Result<(), Failed> {
         return Err(format!("a fragmentation finding on a small heap: {what}").into());
     }
     Ok(())
+}
+
+/// The numbers of the collections the runtime ran while the reference
+/// heap walk of `phase` was taken (`gcs` in `phaseN.reference.json`).
+fn reference_gc_counts(dir: &Path, phase: u32) -> Result<Vec<u64>, Failed> {
+    let r: Json = serde_json::from_slice(&std::fs::read(
+        dir.join(format!("phase{phase}.reference.json")),
+    )?)?;
+    Ok(r["gcs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g["count"].as_u64())
+        .collect())
 }
 
 /// Every kind of dump of a leak-zoo set that holds its modules' metadata
