@@ -12,6 +12,7 @@
 //! indexed by preorder number (a sequential pass, not a random walk over
 //! the nodes); [`retained_sizes`] hands them out.
 
+use crate::blocks::BlockVec;
 use crate::dominators::{Dominator, Dominators};
 use heaplens_graph::{HeapGraph, NodeIndex, TypeIndex};
 use std::collections::{BinaryHeap, HashMap};
@@ -22,14 +23,14 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetainedSizes {
     /// Per node; `u32::MAX` means "see `big`".
-    small: Arc<Vec<u32>>,
+    small: Arc<BlockVec<u32>>,
     big: Arc<HashMap<NodeIndex, u64>>,
     reachable: u64,
 }
 
 impl RetainedSizes {
     /// Per node: `small`, or `big` where `small` is `u32::MAX`.
-    pub(crate) fn new(small: Vec<u32>, big: HashMap<NodeIndex, u64>, reachable: u64) -> Self {
+    pub(crate) fn new(small: BlockVec<u32>, big: HashMap<NodeIndex, u64>, reachable: u64) -> Self {
         RetainedSizes {
             small: Arc::new(small),
             big: Arc::new(big),
@@ -53,7 +54,7 @@ impl RetainedSizes {
     /// Heap memory held, in bytes (shared with the clones and with the
     /// [`Dominators`] it came from).
     pub fn memory_bytes(&self) -> usize {
-        self.small.capacity() * 4 + self.big.capacity() * 16
+        self.small.memory_bytes() + self.big.capacity() * 16
     }
 }
 
