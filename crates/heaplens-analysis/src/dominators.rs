@@ -22,6 +22,8 @@
 //!    whose semi-dominator candidates need an evaluation of the forest);
 //! 2. those edges become queries: targets renumbered, sorted by target in
 //!    place (in the buffer the walk filled) and packed to 4 bytes each;
+//!    the numbering is dropped then (what is indexed by node later walks
+//!    the graph again in the same order);
 //! 3. semi-dominators in reverse preorder, with path halving (no stack).
 //!    The loads of the next queries' paths are issued up to 48 queries
 //!    ahead, one ancestor per stage, so that the misses of many
@@ -30,19 +32,24 @@
 //!    returned to the allocator as the loop goes;
 //! 4. each immediate dominator as the nearest common ancestor of the parent
 //!    and the semi-dominator, in preorder;
-//! 5. the preorder (for this function only) and the node-indexed result;
-//! 6. retained sizes, summed bottom-up over the dominator tree in reverse
-//!    preorder while the tree is still indexed by preorder number (see
-//!    [`crate::retained`]).
+//! 5. the node-indexed result, the graph walked again in the same preorder
+//!    ([`preorder_walk`]): the immediate dominators (by preorder number)
+//!    become the preorder (nodes) in place as they are read;
+//! 6. retained sizes, by node, summed bottom-up over the dominator tree in
+//!    reverse preorder (see [`crate::retained`]).
 //!
-//! Besides the graph, a heap of 50 M nodes and 100 M edges peaks at about
-//! 18 bytes per node: the walk's numbers (4), the forest of step 3 (8) and
-//! the edges of step 2 (8 each, 0.75 per node). What is kept is 8 bytes per
-//! node: the immediate dominators and the retained sizes. The preorder is
-//! not kept (4 bytes per node more): what needs each dominator before what
-//! it dominates walks the graph again in the same order
-//! ([`Dominators::walk_preorder`]), which holds a bit per node and the
-//! walk's stack instead.
+//! Besides the graph, a heap of 50 M nodes and 50 M edges peaks at about
+//! 14 bytes per node: the walk's numbers (4), the forest of step 3 (8) and
+//! the edges of step 2 (8 each); in step 3, the forest, the
+//! semi-dominators (4) and the parents (1); at the end the preorder (4)
+//! beside what is kept, 8 bytes per node: the immediate dominators and the
+//! retained sizes. The preorder is not kept (4 bytes per node more): what
+//! needs each dominator before what it dominates walks the graph again in
+//! the same order ([`Dominators::walk_preorder`]), which holds a bit per
+//! node and the walk's stack instead. The per-node arrays and the walks'
+//! stacks are [`BlockVec`]s: in a WebAssembly worker, whose memory never
+//! shrinks, blocks fill the holes the open and the steps before leave,
+//! where one array of hundreds of megabytes would grow the memory.
 
 use crate::blocks::BlockVec;
 use crate::retained::RetainedSizes;

@@ -72,7 +72,8 @@ pub fn retained_sizes(g: &HeapGraph, dom: &Dominators) -> RetainedSizes {
 /// The dominator tree as lists of children.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DominatorChildren {
-    start: Vec<u32>,
+    /// In blocks (see [`BlockVec`]); the lists are sliced, so one array.
+    start: BlockVec<u32>,
     children: Vec<NodeIndex>,
     roots: Vec<NodeIndex>,
 }
@@ -108,7 +109,7 @@ impl DominatorChildren {
 /// array of fill positions: 12 bytes per node before).
 pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     let n = dom.node_count();
-    let mut start = vec![0u32; n + 1];
+    let mut start = BlockVec::from_elem(0u32, n + 1);
     let mut roots = Vec::new();
     for x in 0..n as NodeIndex {
         match dom.idom(x) {
@@ -120,9 +121,9 @@ pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     // Inclusive sums: `start[p]` is the end of `p`'s list, `start[n]` the
     // total.
     let mut total = 0u32;
-    for s in start.iter_mut() {
-        total += *s;
-        *s = total;
+    for i in 0..=n {
+        total += start[i];
+        start[i] = total;
     }
     let mut children = vec![0; total as usize];
     for x in (0..n as NodeIndex).rev() {
