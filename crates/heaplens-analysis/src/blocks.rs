@@ -19,18 +19,24 @@ const BLOCK_BYTES: usize = 4 << 20;
 pub(crate) struct BlockVec<T> {
     blocks: Vec<Vec<T>>,
     len: usize,
-    shift: u32,
 }
 
 impl<T> BlockVec<T> {
+    /// Entries per block: `1 << SHIFT`, the largest power of two that fits
+    /// in [`BLOCK_BYTES`] (a constant, so indexing shifts and masks by
+    /// immediates).
+    const SHIFT: u32 = {
+        let size = std::mem::size_of::<T>();
+        let per = BLOCK_BYTES / if size == 0 { 1 } else { size };
+        (if per == 0 { 1 } else { per }).ilog2()
+    };
+    const MASK: usize = (1 << Self::SHIFT) - 1;
+
     /// An empty array.
     pub(crate) fn new() -> Self {
-        let per = (BLOCK_BYTES / std::mem::size_of::<T>().max(1)).max(1);
         BlockVec {
             blocks: Vec::new(),
             len: 0,
-            // A power of two at most `per`.
-            shift: per.ilog2(),
         }
     }
 
@@ -40,7 +46,7 @@ impl<T> BlockVec<T> {
         T: Clone,
     {
         let mut v = BlockVec::new();
-        let per = 1 << v.shift;
+        let per = 1 << Self::SHIFT;
         let mut left = len;
         while left > 0 {
             let k = left.min(per);
@@ -59,9 +65,9 @@ impl<T> BlockVec<T> {
 
     #[inline]
     pub(crate) fn push(&mut self, x: T) {
-        let b = self.len >> self.shift;
+        let b = self.len >> Self::SHIFT;
         if b == self.blocks.len() {
-            self.blocks.push(Vec::with_capacity(1 << self.shift));
+            self.blocks.push(Vec::with_capacity(1 << Self::SHIFT));
         }
         self.blocks[b].push(x);
         self.len += 1;
@@ -70,7 +76,7 @@ impl<T> BlockVec<T> {
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
         self.len = self.len.checked_sub(1)?;
-        self.blocks[self.len >> self.shift].pop()
+        self.blocks[self.len >> Self::SHIFT].pop()
     }
 
     /// Bytes held (the blocks' capacity).
@@ -88,14 +94,14 @@ impl<T> Index<usize> for BlockVec<T> {
     type Output = T;
     #[inline]
     fn index(&self, i: usize) -> &T {
-        &self.blocks[i >> self.shift][i & ((1 << self.shift) - 1)]
+        &self.blocks[i >> Self::SHIFT][i & Self::MASK]
     }
 }
 
 impl<T> IndexMut<usize> for BlockVec<T> {
     #[inline]
     fn index_mut(&mut self, i: usize) -> &mut T {
-        &mut self.blocks[i >> self.shift][i & ((1 << self.shift) - 1)]
+        &mut self.blocks[i >> Self::SHIFT][i & Self::MASK]
     }
 }
 
@@ -106,7 +112,7 @@ mod tests {
     #[test]
     fn pushes_pops_and_indexes_across_blocks() {
         let mut v: BlockVec<u64> = BlockVec::new();
-        let per = 1usize << v.shift;
+        let per = 1usize << BlockVec::<u64>::SHIFT;
         let n = 2 * per + 5;
         for i in 0..n {
             v.push(i as u64 * 3);
