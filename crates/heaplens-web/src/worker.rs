@@ -442,11 +442,8 @@ fn open_kept(
         input,
         |_, o| {
             o.report.unpacked_copy = Some(crate::protocol::UnpackedCopy {
-                file: kept.file.clone(),
-                start: kept.start,
-                len: kept.len,
-                bytes: kept.bytes,
                 reused: true,
+                ..kept.copy.clone()
             });
         },
         |region, _| Some(Box::new(region)),
