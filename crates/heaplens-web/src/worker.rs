@@ -437,17 +437,13 @@ fn open_kept(
         scratch: None,
         unpacked: None,
     };
-    open_from(
-        job,
-        input,
-        |_, o| {
-            o.report.unpacked_copy = Some(crate::protocol::UnpackedCopy {
-                reused: true,
-                ..kept.copy.clone()
-            });
-        },
-        |region, _| Some(Box::new(region)),
-    );
+    open_from(job, input, |region, o| {
+        o.report.unpacked_copy = Some(crate::protocol::UnpackedCopy {
+            reused: true,
+            ..kept.copy.clone()
+        });
+        Some(Box::new(region))
+    });
 }
 
 /// Runs `f` as operation `op` of `dump` (for a panic's report).
@@ -652,26 +648,24 @@ fn open_dump(
         scratch,
         unpacked: unpacked.as_ref(),
     };
-    open_from(
-        job,
-        input,
-        |reader, o| {
-            o.report.bytes_read = reader.bytes_read();
-            o.report.read_ms = reader.read_ms();
-            o.report.unpacked_copy = scratch_file.zip(kept.as_ref()).and_then(|(file, regions)| {
-                let (start, len) = dump_in_scratch(regions, &o.snapshot.info.archives)?;
-                Some(crate::protocol::UnpackedCopy {
+    open_from(job, input, |reader, o| {
+        o.report.bytes_read = reader.bytes_read();
+        o.report.read_ms = reader.read_ms();
+        // The file itself, or the archive's unpacked copy.
+        let (bytes, in_scratch) =
+            dump_bytes(reader, kept.as_ref(), &o.snapshot.info.archives).unzip();
+        o.report.unpacked_copy =
+            scratch_file
+                .zip(in_scratch.flatten())
+                .map(|(file, (start, len))| crate::protocol::UnpackedCopy {
                     file,
                     start,
                     len,
                     bytes: unpacked.as_ref().map_or(0, |u| u.written.get()),
                     reused: false,
-                })
-            });
-        },
-        // The file itself, or the archive's unpacked copy.
-        |reader, o| dump_bytes(reader, kept.as_ref(), &o.snapshot.info.archives),
-    )
+                });
+        bytes
+    })
 }
 
 /// One open's operation: its ids, the dropped module files and how it
@@ -703,16 +697,15 @@ struct OpenInput<'a, R> {
 
 /// The steps every open of a dump shares: the module files, the progress,
 /// the engine's open and its measurements, the dump's bytes kept for
-/// object contents, the answer posted. `report` fills in what only this
-/// input knows of the read report; `contents` gives the dump's bytes for
-/// object contents (a handle, no bytes) once the open's page cache is gone
-/// (none: the contents views say the page has none for the dump). Whether
+/// object contents, the answer posted. Once the open's page cache is
+/// gone, `finish` fills in what only this input knows of the read report
+/// and gives the dump's bytes for object contents (a handle, no bytes;
+/// none: the contents views say the page has none for the dump). Whether
 /// it opened.
 fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     job: OpenJob<'_>,
     input: OpenInput<'_, R>,
-    report: impl FnOnce(&R, &mut crate::model::Opened),
-    contents: impl FnOnce(R, &crate::model::Opened) -> Option<Box<dyn heaplens_bytes::ReadAt>>,
+    finish: impl FnOnce(R, &mut crate::model::Opened) -> Option<Box<dyn heaplens_bytes::ReadAt>>,
 ) -> bool {
     let t0 = now();
     let OpenJob {
@@ -765,7 +758,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     reporter.post(Phase::Starting, 0, 0);
     let mut progress =
         |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
-    let result = SESSION.with(|s| {
+    let opened = SESSION.with(|s| {
         let mut s = s.borrow_mut();
         let o = s.open_with_scratch(dump, &cache, &modules, scratch, name, &mut progress)?;
         o.report.unpack_ms = unpacked
@@ -774,25 +767,27 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
         o.report.open_ms = now() - t0;
         o.report.wasm_memory = wasm_memory();
         o.report.module_files = module_files;
-        report(&reader, o);
-        Ok::<_, EngineError>((o.document.clone(), o.report.clone()))
+        Ok::<_, EngineError>(())
     });
     // The names are in the snapshot; the module files are not read again.
     drop(modules);
     drop(cache);
-    if result.is_ok() {
+    let result = opened.and_then(|()| {
         SESSION.with(|s| {
-            if let Some(o) = s.borrow_mut().get_mut(dump) {
-                o.source = contents(reader, o).map(|bytes| {
-                    Box::new(PageCache::with_capacity(
-                        bytes,
-                        CONTENTS_PAGE_SIZE,
-                        CONTENTS_PAGES,
-                    )) as Box<dyn heaplens_bytes::ReadAt>
-                });
-            }
-        });
-    }
+            let mut s = s.borrow_mut();
+            let o = s.get_mut(dump).ok_or_else(|| {
+                EngineError::new(ErrorKind::NotFound, "the dump is not open in this worker")
+            })?;
+            o.source = finish(reader, o).map(|bytes| {
+                Box::new(PageCache::with_capacity(
+                    bytes,
+                    CONTENTS_PAGE_SIZE,
+                    CONTENTS_PAGES,
+                )) as Box<dyn heaplens_bytes::ReadAt>
+            });
+            Ok((o.document.clone(), o.report.clone()))
+        })
+    });
     match result {
         Ok((stats, read)) => {
             post(&Response::Opened {
@@ -810,22 +805,30 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     }
 }
 
+/// Where bytes are in the scratch file: their start and length.
+type ScratchSpan = (u64, u64);
+
 /// The dump's own bytes after an open that unwrapped `archives` (outermost
-/// first) from `file`: each archive unpacked into scratch space is the next
-/// region of the scratch file; a stored zip entry is read in place from
-/// what held it. `None` when they cannot be found (the contents views then
-/// say the page has no contents for the dump).
+/// first) from `file`, and where they are in the scratch file (none when
+/// not in it: a stored zip entry read in place from the file): each
+/// archive unpacked into scratch space is the next region of the scratch
+/// file; a stored zip entry is read in place from what held it. `None`
+/// when they cannot be found (the contents views then say the page has no
+/// contents for the dump).
 fn dump_bytes(
     file: BlobReader,
     scratch: Option<&crate::scratch::Regions>,
     archives: &[heaplens_snapshot::ArchiveLayer],
-) -> Option<Box<dyn heaplens_bytes::ReadAt>> {
+) -> Option<(Box<dyn heaplens_bytes::ReadAt>, Option<ScratchSpan>)> {
     use heaplens_archive::zip::{Method, ZipReader};
     let mut bytes: Box<dyn heaplens_bytes::ReadAt> = Box::new(file);
+    let mut in_scratch: Option<ScratchSpan> = None;
     let mut unpacked = 0;
     for layer in archives {
         bytes = if layer.unpacked_to.is_some() {
-            let region = scratch?.region(unpacked)?;
+            let scratch = scratch?;
+            let region = scratch.region(unpacked)?;
+            in_scratch = Some(scratch.span(unpacked)?);
             unpacked += 1;
             Box::new(region)
         } else {
@@ -838,40 +841,12 @@ fn dump_bytes(
                     .position(|e| e.name == name && e.method == Method::Stored)?;
                 zip.stored_range(i).ok()?
             };
+            // A stored entry of an archive that was itself unpacked.
+            in_scratch = in_scratch.map(|(base, _)| (base + start, len));
             Box::new(heaplens_bytes::SubRange::new(bytes, start, len).ok()?)
         };
     }
-    Some(bytes)
-}
-
-/// Where the dump's own bytes are in the scratch file after an open that
-/// unwrapped `archives` (as [`dump_bytes`] finds them): `None` when they
-/// are not in it (a stored zip entry read in place from the file).
-fn dump_in_scratch(
-    scratch: &crate::scratch::Regions,
-    archives: &[heaplens_snapshot::ArchiveLayer],
-) -> Option<(u64, u64)> {
-    use heaplens_archive::zip::{Method, ZipReader};
-    let mut at: Option<(u64, u64)> = None;
-    let mut unpacked = 0;
-    for layer in archives {
-        if layer.unpacked_to.is_some() {
-            at = Some(scratch.span(unpacked)?);
-            unpacked += 1;
-        } else if let Some((base, _)) = at {
-            // A stored entry of an archive that was itself unpacked.
-            let region = scratch.region(unpacked - 1)?;
-            let name = layer.entry.as_deref()?;
-            let mut zip = ZipReader::open(&region).ok()?;
-            let i = zip
-                .entries()
-                .iter()
-                .position(|e| e.name == name && e.method == Method::Stored)?;
-            let (start, len) = zip.stored_range(i).ok()?;
-            at = Some((base + start, len));
-        }
-    }
-    at
+    Some((bytes, in_scratch))
 }
 
 /// Root paths and retained sizes of an open dump.
