@@ -172,18 +172,23 @@ fn detectors_without_their_types_say_why() {
     }
 }
 
+/// The GC's free-space type.
+fn free_type(b: &mut GraphBuilder) -> TypeIndex {
+    b.add_type(TypeInfo {
+        name: "Free".into(),
+        module: None,
+        kind: TypeKind::Free,
+        method_table: 0,
+    })
+}
+
 /// A heap of areas: `(generation, start, bytes, free blocks' sizes)`;
 /// each area holds a pinned 64-byte array right before each free block
 /// and a 1,000-byte object after it.
 fn fragmented(areas: &[(Generation, u64, u64, &[u64])]) -> (HeapGraph, Vec<HeapArea>) {
     let mut b = GraphBuilder::new();
     let bytes = ty(&mut b, "System.Byte[]");
-    let free = b.add_type(TypeInfo {
-        name: "Free".into(),
-        module: None,
-        kind: TypeKind::Free,
-        method_table: 0,
-    });
+    let free = free_type(&mut b);
     let mut n = 0u32;
     let mut out = Vec::new();
     for &(generation, start, span, blocks) in areas {
@@ -302,12 +307,7 @@ fn a_pinned_object_is_beside_free_space_only_in_its_own_area() {
     let mut b = GraphBuilder::new();
     let bytes = ty(&mut b, "System.Byte[]");
     let keep = ty(&mut b, "App.Keep");
-    let free = b.add_type(TypeInfo {
-        name: "Free".into(),
-        module: None,
-        kind: TypeKind::Free,
-        method_table: 0,
-    });
+    let free = free_type(&mut b);
     let (seg1, seg2, loh, poh) = (0x2000_0000u64, 0x3000_0000, 0x4000_0000, 0x6000_0000);
     let span = 0x10_0000u64;
     // Generation 2, first segment: a kept object, then a pinned array as
