@@ -2705,6 +2705,42 @@ async function runBench() {
       log(`     big core analysis: ${JSON.stringify(bench.bigCoreAnalysis)}`);
     });
   }
+  // The same core's compute alone in an engine worker: read whole into
+  // memory first, then opened and analysed, File API reads and documents
+  // excluded — to compare with the native `analysis_memory` benchmark
+  // (HEAPLENS_BENCH_IN_MEMORY=1), one thread each (BENCHMARKS.md).
+  if (process.env.HEAPLENS_BENCH_CORE) {
+    await test("benchmark: compute in a worker", async () => {
+      const given = process.env.HEAPLENS_BENCH_CORE;
+      const file = given.endsWith(".zst") ? unzst(given) : given;
+      await home();
+      await page.evaluate(() => {
+        const i = document.createElement("input");
+        i.type = "file";
+        i.id = "bench-input";
+        i.style.display = "none";
+        document.body.append(i);
+      });
+      await page.setInputFiles("#bench-input", file);
+      const r = await page.evaluate(async () => {
+        const file = document.querySelector("#bench-input").files[0];
+        const base = new URL("./", location.href).href;
+        const loader = `importScripts(${JSON.stringify(base + "worker.js")}); wasm_bindgen({ module_or_path: ${JSON.stringify(base + "worker_bg.wasm")} });`;
+        const w = new Worker(URL.createObjectURL(new Blob([loader], { type: "text/javascript" })));
+        const msg = () => new Promise((ok) => (w.onmessage = (e) => ok(e.data)));
+        await msg(); // hello
+        const done = msg();
+        w.postMessage({ request: { type: "bench_compute" }, file });
+        const r = await done;
+        w.terminate();
+        document.querySelector("#bench-input").remove();
+        return r;
+      });
+      if (r.type !== "bench_compute") throw new Error(`compute benchmark: ${JSON.stringify(r)}`);
+      bench.compute = { file: basename(file), nodes: r.nodes, openMs: r.open_ms, analyseMs: r.analyse_ms };
+      log(`     compute in a worker: ${JSON.stringify(bench.compute)}`);
+    });
+  }
   const sizes = {};
   for (const f of readdirSync(DIST)) if (/\.(wasm|js)$/.test(f)) sizes[f] = statSync(join(DIST, f)).size;
   bench.dist = sizes;

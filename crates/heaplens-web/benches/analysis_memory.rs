@@ -12,9 +12,15 @@
 //! `heaplens_analysis::budget` assumes. Natively `usize` is 8 bytes where
 //! wasm32's is 4: the few per-object arrays of `usize` or pointers (none in
 //! the analysis' big arrays) weigh more here than in the page.
+//!
+//! With `HEAPLENS_BENCH_IN_MEMORY=1` the core is first read whole into
+//! memory and opened from there, as the worker's compute benchmark does
+//! (`Request::BenchCompute`, the e2e `benchmark: compute`): the times to
+//! compare with wasm's, compute only (the memory figures then include the
+//! file's bytes).
 
 use heaplens_analysis::budget::{need, Analysis};
-use heaplens_bytes::{FileSource, PageCache, ReadAhead};
+use heaplens_bytes::{FileSource, PageCache, ReadAhead, ReadAt};
 use heaplens_graph::{Cancelled, Phase};
 use heaplens_snapshot::modules::ModuleSet;
 use heaplens_web::model::Session;
@@ -58,7 +64,14 @@ fn main() {
         return;
     };
     let file = FileSource::open(std::path::Path::new(&path)).expect("open the core");
-    let cache = PageCache::with_capacity(ReadAhead::new(&file, 16 << 20), 1 << 20, 64);
+    let in_memory = std::env::var_os("HEAPLENS_BENCH_IN_MEMORY").is_some_and(|v| v == "1");
+    let bytes: Vec<u8> = if in_memory {
+        std::fs::read(&path).expect("read the core")
+    } else {
+        Vec::new()
+    };
+    let source: &dyn ReadAt = if in_memory { &bytes } else { &file };
+    let cache = PageCache::with_capacity(ReadAhead::new(source, 16 << 20), 1 << 20, 64);
     let modules = ModuleSet::new();
     let mut session = Session::default();
     let t = Instant::now();

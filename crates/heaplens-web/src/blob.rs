@@ -108,6 +108,16 @@ pub fn js_error(e: &wasm_bindgen::JsValue) -> String {
     e.as_string().unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// The whole of `blob` in memory (benchmarks only: the engine never
+/// loads a dump whole).
+pub fn read_whole(blob: &Blob) -> Result<Vec<u8>, String> {
+    let reader = FileReaderSync::new().map_err(|e| js_error(&e))?;
+    let data = reader
+        .read_as_array_buffer(blob)
+        .map_err(|e| js_error(&e))?;
+    Ok(js_sys::Uint8Array::new(&data).to_vec())
+}
+
 /// Reads `blob` from start to end in `chunk`-byte slices and discards the
 /// bytes: the raw File API rate, to compare the engine's reads with.
 /// Returns the bytes read.

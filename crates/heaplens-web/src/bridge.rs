@@ -640,7 +640,7 @@ impl Inner {
                     }
                 }
             }
-            Response::BenchRead { .. } => {}
+            Response::BenchRead { .. } | Response::BenchCompute { .. } => {}
         }
         let dispatch = b.dispatch.clone();
         drop(b);

@@ -51,8 +51,9 @@ use serde::{Deserialize, Serialize};
 /// `unpacked_copy`) and reopens a kept one ([`Request::Open`]'s `kept`,
 /// issue 21); 10 adds to a baseline's observations the patterns
 /// `entity_framework` and `fragmentation` and a group's `span_bytes`
-/// (issue 19).
-pub const PROTOCOL_VERSION: u32 = 10;
+/// (issue 19); 11 adds the compute benchmark ([`Request::BenchCompute`],
+/// issue 14).
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// Which types of a dump's type table to fold into their referrers
 /// (PerfView's FoldPats and Fold %): `heaplens stats --fold PATTERN
@@ -381,6 +382,12 @@ pub enum Request {
         /// Slice size in bytes.
         chunk: u32,
     },
+    /// Benchmark: read the posted `File` (a dump) whole into memory, then
+    /// open it and run the whole analysis as [`Request::Open`] and
+    /// [`Request::Retained`] do, on one thread, timing only the compute —
+    /// no File API reads and no documents posted — to compare with the
+    /// native `analysis_memory` benchmark on the same file.
+    BenchCompute,
 }
 
 /// The versions a worker speaks.
@@ -565,6 +572,15 @@ pub enum Response {
         bytes: u64,
         /// Milliseconds spent.
         ms: f64,
+    },
+    /// Answer to [`Request::BenchCompute`].
+    BenchCompute {
+        /// Graph nodes of the opened dump.
+        nodes: u64,
+        /// Milliseconds to open it from memory (to the type table).
+        open_ms: f64,
+        /// Milliseconds of the whole analysis after the open.
+        analyse_ms: f64,
     },
 }
 

@@ -1319,7 +1319,7 @@ impl AppState {
 
     fn engine(&mut self, r: Response) {
         match r {
-            Response::Hello(_) | Response::BenchRead { .. } => {}
+            Response::Hello(_) | Response::BenchRead { .. } | Response::BenchCompute { .. } => {}
             Response::Progress { dump, op, progress } => {
                 let Some(d) = self.dump_mut(dump) else { return };
                 match &mut d.status {

@@ -359,6 +359,15 @@ fn handle(data: JsValue) {
                 Err(message) => fail(None, None, EngineError::new(ErrorKind::ReadFailed, message)),
             }
         }
+        Request::BenchCompute => {
+            let Ok(f) = field(&data, "file").dyn_into::<File>() else {
+                return;
+            };
+            match bench_compute(&f) {
+                Ok(r) => post(&r),
+                Err(error) => fail(None, None, error),
+            }
+        }
     }
 }
 
@@ -400,6 +409,33 @@ async fn open_file_or_kept(
         // Refused before it came here (no file came with the request).
         (None, None) => {}
     }
+}
+
+/// [`Request::BenchCompute`]: `f` read whole into memory, then opened
+/// through the same page cache and read-ahead as [`Request::Open`] and
+/// analysed as [`Request::Retained`]; only these two are timed.
+fn bench_compute(f: &File) -> Result<Response, EngineError> {
+    let bytes = crate::blob::read_whole(f)
+        .map_err(|message| EngineError::new(ErrorKind::ReadFailed, message))?;
+    let cache = PageCache::with_capacity(ReadAhead::new(&bytes, READ_AHEAD), PAGE_SIZE, PAGES);
+    let modules = ModuleSet::new();
+    let mut session = Session::default();
+    let t0 = now();
+    let opened = session.open(
+        DumpId(0),
+        &cache,
+        &modules,
+        &f.name(),
+        &mut |_, _, _| Ok(()),
+    )?;
+    let open_ms = now() - t0;
+    let t1 = now();
+    opened.analyse(&mut |_, _, _| Ok(()))?;
+    Ok(Response::BenchCompute {
+        nodes: opened.snapshot.graph.node_count() as u64,
+        open_ms,
+        analyse_ms: now() - t1,
+    })
 }
 
 /// Opens `f` as `dump` (unpacking it into `scratch` when it is an
