@@ -303,19 +303,7 @@ pub fn statics(heap: &ClrHeap, graph: &Path, metadata_held: bool) -> Result<Stri
         .filter(|&n| g.type_info(g.node_type(n)).kind != heaplens_graph::TypeKind::Free)
         .map(|n| (g.node_address(n), n))
         .collect();
-    // A static set after the runtime's walk (the dump is taken after it):
-    // ours holds a root of that field's name on an object the reference
-    // lists under no static, one for each such miss of that name (e.g.
-    // .NET 10's `CastCache.s_table`, replaced as the cache grows).
-    let mut since: HashMap<&str, usize> = HashMap::new();
-    for (addr, fields) in &ours {
-        if !want.contains_key(addr) {
-            for f in fields {
-                *since.entry(f.as_str()).or_default() += 1;
-            }
-        }
-    }
-    let (mut matched, mut missed, mut reassigned) = (0, Vec::new(), Vec::new());
+    let (mut matched, mut misses) = (0, Vec::new());
     for s in list {
         let (addr, name) = (hex(&s[0])?, s[2].as_str().unwrap_or(""));
         let Some(&n) = held.get(&addr) else {
@@ -323,17 +311,31 @@ pub fn statics(heap: &ClrHeap, graph: &Path, metadata_held: bool) -> Result<Stri
         };
         if ours.get(&addr).is_some_and(|f| f.contains(name)) {
             matched += 1;
-        } else if let Some(left) = since.get_mut(name).filter(|left| **left > 0) {
-            *left -= 1;
-            reassigned.push(format!("{name} on {addr:#x}"));
         } else {
-            missed.push(format!(
+            misses.push(((addr, n, name), vec![name]));
+        }
+    }
+    // Ours on objects the reference lists under no static: statics set
+    // since its walk, each explaining one miss of that field's name.
+    let since = ours
+        .iter()
+        .filter(|(addr, _)| !want.contains_key(addr))
+        .flat_map(|(_, fields)| fields.iter().map(|f| (f.as_str(), ())));
+    let (paired, left) = pair_set_since(misses, since);
+    let reassigned: Vec<String> = paired
+        .iter()
+        .map(|((addr, _, name), _, ())| format!("{name} on {addr:#x}"))
+        .collect();
+    let missed: Vec<String> = left
+        .iter()
+        .map(|&(addr, n, name)| {
+            format!(
                 "{name} on {addr:#x} ({}; ours: {:?})",
                 type_name(g, n),
                 ours.get(&addr)
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     let mut contradictions = Vec::new();
     let mut unlisted = Vec::new();
     for (addr, fields) in &ours {
@@ -389,4 +391,56 @@ pub fn statics(heap: &ClrHeap, graph: &Path, metadata_held: bool) -> Result<Stri
         ));
     }
     Ok(summary)
+}
+
+/// Pairs the runtime's statics that heaplens misses with statics set since
+/// the runtime's walk (the dump is taken after it: .NET 10's
+/// `CastCache.s_table` is replaced as the cache grows). `misses`: each
+/// with the field names the runtime lists it under; `since`: heaplens's
+/// static roots (by field name) on objects the runtime lists under no
+/// static field. A miss is explained by one such root of one of its
+/// fields' names, each root explaining one miss. Returns the misses
+/// explained (with the field and the root) and those left, in their
+/// order.
+pub fn pair_set_since<'f, M, S>(
+    misses: impl IntoIterator<Item = (M, Vec<&'f str>)>,
+    since: impl IntoIterator<Item = (&'f str, S)>,
+) -> (Vec<(M, &'f str, S)>, Vec<M>) {
+    let mut by_field: HashMap<&str, Vec<S>> = HashMap::new();
+    for (field, root) in since {
+        by_field.entry(field).or_default().push(root);
+    }
+    let (mut paired, mut left) = (Vec::new(), Vec::new());
+    for (miss, fields) in misses {
+        match fields
+            .into_iter()
+            .find_map(|f| Some((f, by_field.get_mut(f)?.pop()?)))
+        {
+            Some((field, root)) => paired.push((miss, field, root)),
+            None => left.push(miss),
+        }
+    }
+    (paired, left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each root set since explains one miss of its field's name, in the
+    /// misses' order; a miss listed under two fields takes a root of
+    /// either; a root of a field no miss has explains nothing.
+    #[test]
+    fn statics_set_since_explain_one_miss_each() {
+        let misses = vec![
+            ("a1", vec!["s_table"]),
+            ("a2", vec!["s_table"]),
+            ("b", vec!["s_other", "s_cache"]),
+            ("c", vec!["s_none"]),
+        ];
+        let since = vec![("s_table", 1), ("s_cache", 2), ("s_unrelated", 3)];
+        let (paired, left) = pair_set_since(misses, since);
+        assert_eq!(paired, [("a1", "s_table", 1), ("b", "s_cache", 2)]);
+        assert_eq!(left, ["a2", "c"]);
+    }
 }

@@ -43,7 +43,7 @@ use heaplens_analysis::retained::{retained_by_type, retained_sizes};
 use heaplens_bytes::{FileSource, PageCache};
 use heaplens_graph::{HeapGraph, NoProgress, RootKind};
 use heaplens_snapshot::Snapshot;
-use heaplens_tests::clr_check::registered_for_finalization_in;
+use heaplens_tests::clr_check::{pair_set_since, registered_for_finalization_in};
 use heaplens_tests::reconcile::{
     finalized_since, inconsistent_phase, reconcile, type_name, Reconciliation,
 };
@@ -676,7 +676,7 @@ fn compare_roots(
     // ours of a field's name on an object the runtime lists under no static
     // field (or allocated after its walk), by field name, each to pair with
     // an object the runtime lists under that field and ours under none.
-    let mut set_since: HashMap<String, Vec<String>> = HashMap::new();
+    let mut set_since: Vec<(&str, String)> = Vec::new();
     for root in g.roots().iter().filter(|r| r.kind == RootKind::Static) {
         let r = ref_of[root.object as usize];
         if r != NONE && listed.contains(&r) {
@@ -695,10 +695,7 @@ fn compare_roots(
             g.node_address(root.object),
             name(root.object)
         );
-        set_since
-            .entry(field.to_owned())
-            .or_default()
-            .push(what.clone());
+        set_since.push((field, what.clone()));
         if r != NONE {
             other_statics.push(what);
         }
@@ -717,28 +714,27 @@ fn compare_roots(
         .collect();
     // Of those, the ones a static set since explains (paired by field
     // name, one each; the pair's root of ours is then no contradiction).
-    let mut reassigned = Vec::new();
-    let mut unnamed_left: Vec<u32> = unnamed.iter().copied().collect();
-    unnamed_left.sort_unstable();
-    unnamed_left.retain(|&r| {
+    let mut unnamed_sorted: Vec<u32> = unnamed.iter().copied().collect();
+    unnamed_sorted.sort_unstable();
+    let misses = unnamed_sorted.into_iter().map(|r| {
         let fields = want
             .roots()
             .iter()
             .filter(|x| x.kind == RootKind::Static && x.object == r)
-            .filter_map(|x| want.root_name(x));
-        for f in fields {
-            if let Some(now) = set_since.get_mut(f).and_then(Vec::pop) {
-                other_statics.retain(|o| *o != now);
-                reassigned.push(format!(
-                    "{f} on {:#x} {} now {now}",
-                    want.node_address(r),
-                    type_name(want, r)
-                ));
-                return false;
-            }
-        }
-        true
+            .filter_map(|x| want.root_name(x))
+            .collect();
+        (r, fields)
     });
+    let (paired, unnamed_left) = pair_set_since(misses, set_since);
+    let mut reassigned = Vec::new();
+    for (r, f, now) in paired {
+        other_statics.retain(|o| *o != now);
+        reassigned.push(format!(
+            "{f} on {:#x} {} now {now}",
+            want.node_address(r),
+            type_name(want, r)
+        ));
+    }
     let _ = writeln!(
         report,
         "  static fields: ours {} roots; {} objects the runtime lists under a static field ({} \

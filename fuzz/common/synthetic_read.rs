@@ -4,34 +4,14 @@
 //! and its one thread, on one thread; the graph's sizes are used so that
 //! nothing is optimised away.
 
-use heaplens_clr::{read_with, ReadOptions, Target, TargetModule, TargetThread};
+use heaplens_clr::{read_with, ReadOptions};
 use heaplens_corpus::synthetic::SyntheticHeap;
 use heaplens_graph::NoProgress;
 
 /// Reads `heap` whole; any damage gives a heap or a `ClrError`.
 pub fn read(heap: &SyntheticHeap) {
     let memory = heap.memory();
-    let target = Target {
-        memory: &memory,
-        shared_memory: None,
-        modules: vec![TargetModule {
-            path: heap.runtime_path.clone(),
-            start: heap.runtime.0,
-            end: heap.runtime.1,
-            header_addresses: vec![],
-            ranges: vec![],
-            version: None,
-        }],
-        threads: vec![TargetThread {
-            id: 1,
-            registers: heap.thread.2.clone(),
-            stack_pointer: heap.thread.0,
-            stack_end: Some(heap.thread.1),
-            thread_local: Vec::new(),
-        }],
-        symbols: &heaplens_clr::NoSymbols,
-        module_files: None,
-    };
+    let target = heap.clr_target(&memory);
     let options = ReadOptions {
         single_thread: true,
         ..ReadOptions::default()

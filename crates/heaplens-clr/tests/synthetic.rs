@@ -2,33 +2,9 @@
 //! synthetic::SyntheticHeap`), against what the builder placed: objects,
 //! references, roots; and on damaged copies of it.
 
-use heaplens_clr::{read_with, ReadOptions, Target, TargetModule, TargetThread};
+use heaplens_clr::{read_with, ReadOptions};
 use heaplens_corpus::synthetic::SyntheticHeap;
 use heaplens_graph::{NoProgress, RootKind};
-
-fn target<'a>(heap: &SyntheticHeap, memory: &'a dyn heaplens_memory::AddressSpace) -> Target<'a> {
-    Target {
-        memory,
-        shared_memory: None,
-        modules: vec![TargetModule {
-            path: heap.runtime_path.clone(),
-            start: heap.runtime.0,
-            end: heap.runtime.1,
-            header_addresses: vec![],
-            ranges: vec![],
-            version: None,
-        }],
-        threads: vec![TargetThread {
-            id: 7,
-            registers: heap.thread.2.clone(),
-            stack_pointer: heap.thread.0,
-            stack_end: Some(heap.thread.1),
-            thread_local: Vec::new(),
-        }],
-        symbols: &heaplens_clr::NoSymbols,
-        module_files: None,
-    }
-}
 
 /// The heap read on one thread.
 fn read_single(
@@ -36,7 +12,7 @@ fn read_single(
     memory: &dyn heaplens_memory::AddressSpace,
 ) -> heaplens_clr::ClrHeap {
     read_with(
-        &target(heap, memory),
+        &heap.clr_target(memory),
         &mut NoProgress,
         ReadOptions {
             single_thread: true,
@@ -114,7 +90,7 @@ fn a_cancel_in_each_phase_stops_the_read() {
     for phase in [Phase::ReadingHeap, Phase::FollowingReferences] {
         for threads in [1, 2, 3, 5] {
             let single_thread = threads == 1;
-            let mut t = target(&heap, &memory);
+            let mut t = heap.clr_target(&memory);
             t.shared_memory = Some(&memory);
             let (mut seen, mut after) = (0, 0);
             let mut progress = |p: Phase, _: u64, _: u64| -> Result<(), Cancelled> {
@@ -167,7 +143,7 @@ fn replay(dir: &std::path::Path, seed: &SyntheticHeap) -> usize {
         let heap = seed.damaged(&std::fs::read(&path).unwrap());
         let memory = heap.memory();
         for threads in [1, 2, 3] {
-            let mut t = target(&heap, &memory);
+            let mut t = heap.clr_target(&memory);
             t.shared_memory = Some(&memory);
             let options = ReadOptions {
                 single_thread: threads == 1,
@@ -353,7 +329,7 @@ fn the_32_bit_heap_damaged_word_by_word_reads_without_a_panic() {
     big.claim_more(0, 1 << 30);
     let memory = big.memory();
     let _ = read_with(
-        &target(&big, &memory),
+        &big.clr_target(&memory),
         &mut NoProgress,
         ReadOptions::default(),
     );
@@ -364,7 +340,7 @@ fn the_32_bit_heap_damaged_word_by_word_reads_without_a_panic() {
                 d.set_word(r.start + o, v);
                 let memory = d.memory();
                 let _ = read_with(
-                    &target(&d, &memory),
+                    &d.clr_target(&memory),
                     &mut NoProgress,
                     ReadOptions {
                         single_thread: true,

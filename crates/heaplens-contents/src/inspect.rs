@@ -238,17 +238,34 @@ pub fn field_ref(r: &dyn ObjectReader, node: NodeIndex, name: &str) -> Option<No
     }
 }
 
-/// An integer field's value.
+/// An integer field's value (an enum's, a `bool`'s; a nullable integer's
+/// when it has one).
 pub fn field_int(r: &dyn ObjectReader, node: NodeIndex, name: &str) -> Option<i128> {
+    field_int_or_null(r, node, name).flatten()
+}
+
+/// An integer field's value as [`field_int`] reads it, or `Some(None)`
+/// when it is a nullable integer (`long?`) that is null; `None` when the
+/// layout has no such field, it could not be read or it holds no integer.
+pub fn field_int_or_null(
+    r: &dyn ObjectReader,
+    node: NodeIndex,
+    name: &str,
+) -> Option<Option<i128>> {
     let opts = DecodeOptions {
         string_chars: 0,
         depth: 0,
     };
-    match field_value(r, node, name, opts).ok()?? {
+    let int = |v: &Value| match *v {
         Value::Int(v) => Some(v as i128),
         Value::UInt(v) => Some(v as i128),
         Value::Enum { value, .. } => Some(value),
         _ => None,
+    };
+    match field_value(r, node, name, opts).ok()?? {
+        Value::Nullable(None) => Some(None),
+        Value::Nullable(Some(v)) => int(&v).map(Some),
+        v => int(&v).map(Some),
     }
 }
 

@@ -448,6 +448,37 @@ impl SyntheticHeap {
         }
     }
 
+    /// The process as the CLR reader's target: `memory` (its
+    /// [`SyntheticHeap::memory`]), the runtime module and the one thread,
+    /// without symbols or module files.
+    #[cfg(feature = "clr")]
+    pub fn clr_target<'a>(
+        &self,
+        memory: &'a dyn heaplens_memory::AddressSpace,
+    ) -> heaplens_clr::Target<'a> {
+        heaplens_clr::Target {
+            memory,
+            shared_memory: None,
+            modules: vec![heaplens_clr::TargetModule {
+                path: self.runtime_path.clone(),
+                start: self.runtime.0,
+                end: self.runtime.1,
+                header_addresses: vec![],
+                ranges: vec![],
+                version: None,
+            }],
+            threads: vec![heaplens_clr::TargetThread {
+                id: 1,
+                registers: self.thread.2.clone(),
+                stack_pointer: self.thread.0,
+                stack_end: Some(self.thread.1),
+                thread_local: Vec::new(),
+            }],
+            symbols: &heaplens_clr::NoSymbols,
+            module_files: None,
+        }
+    }
+
     /// The process's memory as an ELF core's reader presents it: each
     /// range mapped over its bytes, the part of a range its bytes do not
     /// reach mapped but not held (reading it fails, as in a core the dump

@@ -10,9 +10,8 @@ use heaplens_analysis::strings::StringOptions;
 use heaplens_contents::collections::collection_fill;
 use heaplens_contents::delegates::delegate;
 use heaplens_contents::inspect::string_text;
-use heaplens_contents::inspect::{field_int, field_ref, field_value};
+use heaplens_contents::inspect::{field_int, field_int_or_null, field_ref};
 use heaplens_contents::layout::{FieldKind, Shape};
-use heaplens_contents::value::{DecodeOptions, Value};
 use heaplens_contents::ObjectReader;
 use heaplens_graph::{NodeIndex, RootKind};
 use std::collections::{BTreeMap, HashMap};
@@ -549,35 +548,16 @@ fn caches(heap: &Heap) -> Result<Vec<Observation>, String> {
     Ok(out)
 }
 
-/// A `long` field, or a `long?` one (`Some(None)`: null); `None` when
-/// the layout has no such field or it could not be read.
-pub(crate) fn field_long(r: &dyn ObjectReader, n: NodeIndex, name: &str) -> Option<Option<i64>> {
-    let opts = DecodeOptions {
-        string_chars: 0,
-        depth: 1,
-    };
-    let int = |v: &Value| match v {
-        Value::Int(x) => Some(*x),
-        Value::UInt(x) => i64::try_from(*x).ok(),
-        _ => None,
-    };
-    match field_value(r, n, name, opts).ok()?? {
-        Value::Nullable(None) => Some(None),
-        Value::Nullable(Some(v)) => int(&v).map(Some),
-        v => int(&v).map(Some),
-    }
-}
-
 /// What a `Microsoft.Extensions.Caching.Memory.MemoryCache` says of
 /// itself, each `None` when its fields are not in this version's layout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct MemoryCacheFacts {
     /// `_options._sizeLimit`: `Some(None)` when not set (a null `long?`
     /// before .NET 7, -1 since), `Some(Some(n))` the limit.
-    pub limit: Option<Option<i64>>,
+    pub limit: Option<Option<i128>>,
     /// `_cacheSize` (the sum of the entries' `Size`, kept only when there
     /// is a limit).
-    pub size: Option<i64>,
+    pub size: Option<i128>,
     /// The entries its dictionaries hold.
     pub entries: Option<u64>,
 }
@@ -596,11 +576,11 @@ pub(crate) fn memory_cache_facts(r: &dyn ObjectReader, cache: NodeIndex) -> Memo
         .filter_map(|d| collection_fill(r, d).map(|f| f.count))
         .collect();
     let limit = field_ref(r, cache, "_options")
-        .and_then(|o| field_long(r, o, "_sizeLimit"))
+        .and_then(|o| field_int_or_null(r, o, "_sizeLimit"))
         .map(|l| l.filter(|&v| v >= 0));
     MemoryCacheFacts {
         limit,
-        size: field_long(r, state, "_cacheSize").flatten(),
+        size: field_int(r, state, "_cacheSize"),
         entries: (!counts.is_empty()).then(|| counts.iter().sum()),
     }
 }

@@ -3,13 +3,11 @@
 //! names are EF's own (dotnet/efcore, dotnet/ef6 sources); a heap without
 //! any of them leaves the detector silent.
 
-use crate::detectors::{
-    absent, dominated_by_mask, field_long, is_root_scope, memory_cache_facts, SCOPE_TYPE,
-};
+use crate::detectors::{absent, dominated_by_mask, is_root_scope, memory_cache_facts, SCOPE_TYPE};
 use crate::heap::Heap;
 use crate::{thousands, Detail, Observation, Pattern};
 use heaplens_contents::collections::collection_fill;
-use heaplens_contents::inspect::field_ref;
+use heaplens_contents::inspect::{field_int, field_ref};
 use heaplens_graph::{NodeIndex, RootKind, TypeKind};
 use std::collections::BTreeMap;
 
@@ -252,7 +250,7 @@ pub(crate) fn entity_framework(heap: &Heap) -> Result<Vec<Observation>, String> 
         };
         let place = heap.place(q);
         let mut details = Vec::new();
-        if let Some(Some(max)) = field_long(r, q, "_maxNumberOfEntries") {
+        if let Some(max) = field_int(r, q, "_maxNumberOfEntries") {
             details.push(Detail::new(
                 "soft limit (_maxNumberOfEntries)",
                 thousands(max.max(0) as u64),

@@ -1,7 +1,9 @@
 //! Findings of small heaps built here, against numbers computed here:
 //! a cache that grew between two heaps is the top finding with the growth
 //! counted by hand; pinned objects reach their level; a heap without the
-//! patterns' types leaves every detector silent with its reason.
+//! patterns' types leaves every detector silent with its reason; free
+//! space per generation, with a pinned object beside free space only in
+//! its own segment or region.
 
 use heaplens_analysis::dominators::dominators;
 use heaplens_analysis::paths::root_paths;
@@ -170,18 +172,23 @@ fn detectors_without_their_types_say_why() {
     }
 }
 
+/// The GC's free-space type.
+fn free_type(b: &mut GraphBuilder) -> TypeIndex {
+    b.add_type(TypeInfo {
+        name: "Free".into(),
+        module: None,
+        kind: TypeKind::Free,
+        method_table: 0,
+    })
+}
+
 /// A heap of areas: `(generation, start, bytes, free blocks' sizes)`;
 /// each area holds a pinned 64-byte array right before each free block
 /// and a 1,000-byte object after it.
 fn fragmented(areas: &[(Generation, u64, u64, &[u64])]) -> (HeapGraph, Vec<HeapArea>) {
     let mut b = GraphBuilder::new();
     let bytes = ty(&mut b, "System.Byte[]");
-    let free = b.add_type(TypeInfo {
-        name: "Free".into(),
-        module: None,
-        kind: TypeKind::Free,
-        method_table: 0,
-    });
+    let free = free_type(&mut b);
     let mut n = 0u32;
     let mut out = Vec::new();
     for &(generation, start, span, blocks) in areas {
@@ -286,4 +293,83 @@ fn free_space_is_a_finding_where_a_generation_keeps_it_at_its_share_and_size() {
         .find(|r| r.pattern == Pattern::Fragmentation)
         .unwrap();
     assert!(r.silent_because.as_deref().unwrap().contains("generations"));
+}
+
+/// The graph's objects are in address order, so the node after an area's
+/// last object is the first of the next area (and the one before an
+/// area's first is the last of the previous one). A pinned object is
+/// beside free space only when the free object is in its own segment or
+/// region: here two generation-2 segments and a LOH one, where each pinned
+/// object's neighbouring node is a free object across the boundary, and a
+/// POH one where it is in the same area (the control).
+#[test]
+fn a_pinned_object_is_beside_free_space_only_in_its_own_area() {
+    let mut b = GraphBuilder::new();
+    let bytes = ty(&mut b, "System.Byte[]");
+    let keep = ty(&mut b, "App.Keep");
+    let free = free_type(&mut b);
+    let (seg1, seg2, loh, poh) = (0x2000_0000u64, 0x3000_0000, 0x4000_0000, 0x6000_0000);
+    let span = 0x10_0000u64;
+    // Generation 2, first segment: a kept object, then a pinned array as
+    // the segment's last object.
+    let k1 = b.add_node(keep, 1000, seg1, []).unwrap();
+    let p1 = b.add_node(bytes, 64, seg1 + 1000, []).unwrap();
+    // Generation 2, second segment: a free object first (the node after
+    // p1), a kept object, and a free object last (the node before p2).
+    b.add_node(free, 4096, seg2, []).unwrap();
+    let k2 = b.add_node(keep, 1000, seg2 + 4096, []).unwrap();
+    b.add_node(free, 2048, seg2 + 5096, []).unwrap();
+    // The LOH: a pinned array first, then a kept object.
+    let p2 = b.add_node(bytes, 100_000, loh, []).unwrap();
+    let k3 = b.add_node(keep, 1000, loh + 100_000, []).unwrap();
+    // The POH: a pinned array with free space right after it, in the same
+    // area.
+    let p3 = b.add_node(bytes, 64, poh, []).unwrap();
+    b.add_node(free, 512, poh + 64, []).unwrap();
+    let k4 = b.add_node(keep, 1000, poh + 576, []).unwrap();
+    for p in [p1, p2, p3] {
+        b.add_root(p, RootKind::PinnedHandle, None);
+    }
+    for k in [k1, k2, k3, k4] {
+        b.add_root(k, RootKind::Static, Some("App.Keep"));
+    }
+    let g = b.finish().unwrap();
+    let area = |start: u64, generation| HeapArea {
+        start,
+        end: start + span,
+        generation,
+    };
+    let areas = [
+        area(seg1, Generation::Gen2),
+        area(seg2, Generation::Gen2),
+        area(loh, Generation::Loh),
+        area(poh, Generation::Poh),
+    ];
+    let mut pinned = with_areas(&g, &areas, |_, o| {
+        o.groups
+            .iter()
+            .filter(|x| x.pattern == Pattern::Fragmentation)
+            .map(|x| {
+                let d = x
+                    .details
+                    .iter()
+                    .find(|d| d.label == "pinned objects there")
+                    .unwrap();
+                (x.key.clone(), d.value.clone(), x.example)
+            })
+            .collect::<Vec<_>>()
+    });
+    pinned.sort();
+    let one = |key: &str, beside: u32, example| {
+        let value = format!("1 ({beside} of them beside free space)");
+        (key.to_owned(), value, example)
+    };
+    assert_eq!(
+        pinned,
+        [
+            one("LOH", 0, None),
+            one("POH", 1, Some(p3)),
+            one("gen2", 0, None)
+        ]
+    );
 }

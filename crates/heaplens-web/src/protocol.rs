@@ -921,6 +921,7 @@ pub struct UnpackedCopy {
     pub bytes: u64,
     /// The dump was read from a copy kept by an earlier open: the archive
     /// was not read.
+    #[serde(default)]
     pub reused: bool,
 }
 
@@ -930,14 +931,11 @@ pub struct UnpackedCopy {
 /// archive's (read from the `File`, nothing of its content).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeptCopy {
-    /// The unpacked copy's file name.
-    pub file: String,
-    /// Where the dump's bytes start in it.
-    pub start: u64,
-    /// How many they are.
-    pub len: u64,
-    /// Bytes the file takes.
-    pub bytes: u64,
+    /// The unpacked copy, as the open that kept it had it (its fields at
+    /// the top level of the `.json`, as before they were one struct; its
+    /// `reused` is not read back: a reopen says it itself).
+    #[serde(flatten)]
+    pub copy: UnpackedCopy,
     /// The archive's file name.
     pub archive: String,
     /// The archive's size in bytes.
@@ -997,10 +995,13 @@ mod tests {
     #[test]
     fn kept_copies_match_name_size_and_time() {
         let k = KeptCopy {
-            file: "heaplens-scratch-1-a.zip".into(),
-            start: 0,
-            len: 10,
-            bytes: 10,
+            copy: UnpackedCopy {
+                file: "heaplens-scratch-1-a.zip".into(),
+                start: 0,
+                len: 10,
+                bytes: 10,
+                reused: false,
+            },
             archive: "a.zip".into(),
             archive_size: 4,
             archive_modified_ms: 1_700_000_000_000.0,
@@ -1013,6 +1014,20 @@ mod tests {
         assert!(!k.is_of("a.zip", 4, 1_700_000_000_001.0));
         let json = serde_json::to_string(&k).unwrap();
         assert_eq!(serde_json::from_str::<KeptCopy>(&json).unwrap(), k);
+        // The copy's fields are at the top level, as the descriptions kept
+        // before they were one struct have them (without `reused`).
+        let written_before = serde_json::json!({
+            "file": "heaplens-scratch-1-a.zip", "start": 0, "len": 10, "bytes": 10,
+            "archive": "a.zip", "archive_size": 4, "archive_modified_ms": 1_700_000_000_000.0,
+            "entry": "w3wp.dmp", "kept_ms": 1.0,
+        });
+        assert_eq!(
+            serde_json::from_value::<KeptCopy>(written_before.clone()).unwrap(),
+            k
+        );
+        let mut now = written_before;
+        now["reused"] = false.into();
+        assert_eq!(serde_json::to_value(&k).unwrap(), now);
         let r = Request::Open {
             dump: DumpId(1),
             op: OpId(2),

@@ -488,7 +488,7 @@ const IN_USE_TRIES: usize = 20;
 /// open in another dump or tab (one handle per file).
 pub async fn open_kept(kept: &KeptCopy) -> Result<OpfsRegion, String> {
     let dir = directory().await?;
-    let handle: FileSystemFileHandle = promise(dir.get_file_handle(&kept.file))
+    let handle: FileSystemFileHandle = promise(dir.get_file_handle(&kept.copy.file))
         .await
         .map_err(|e| format!("the kept copy is gone ({e})"))?;
     // A worker stopped a moment ago (the dump closed, the page reloaded)
@@ -510,19 +510,20 @@ pub async fn open_kept(kept: &KeptCopy) -> Result<OpfsRegion, String> {
     };
     let size = sync.get_size().map_err(|e| crate::blob::js_error(&e))? as u64;
     if kept
+        .copy
         .start
-        .checked_add(kept.len)
+        .checked_add(kept.copy.len)
         .is_none_or(|end| end > size)
     {
         return Err(format!(
             "the kept copy holds {size} bytes, not the {} its description says",
-            kept.start.saturating_add(kept.len)
+            kept.copy.start.saturating_add(kept.copy.len)
         ));
     }
     Ok(OpfsRegion {
         file: Rc::new(SyncFile(sync)),
-        start: kept.start,
-        len: kept.len,
+        start: kept.copy.start,
+        len: kept.copy.len,
         read_to: Rc::default(),
     })
 }
@@ -559,7 +560,7 @@ pub async fn kept_list() -> Result<Vec<KeptCopy>, String> {
     for m in markers {
         let text = read_text(&dir, &m).await?;
         match serde_json::from_str::<KeptCopy>(&text) {
-            Ok(k) if all.contains(&k.file) && marker_of(&k.file) == m => list.push(k),
+            Ok(k) if all.contains(&k.copy.file) && marker_of(&k.copy.file) == m => list.push(k),
             // Its copy is gone, or it is not one of ours: forgotten.
             _ => {
                 let _ = JsFuture::from(dir.remove_entry(&m)).await;
@@ -580,15 +581,15 @@ async fn read_text(dir: &FileSystemDirectoryHandle, name: &str) -> Result<String
         .ok_or_else(|| "not text".to_owned())
 }
 
-/// Keeps `copy` after its dump is closed: writes its description.
-pub async fn keep(copy: &KeptCopy) -> Result<(), String> {
+/// Keeps the copy `kept` describes after its dump is closed: writes its description.
+pub async fn keep(kept: &KeptCopy) -> Result<(), String> {
     let dir = directory()
         .await
         .map_err(|e| format!("this browser gives the page no private storage ({e})"))?;
-    let json = serde_json::to_string(copy).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string(kept).map_err(|e| e.to_string())?;
     let options = FileSystemGetFileOptions::new();
     options.set_create(true);
-    let name = marker_of(&copy.file);
+    let name = marker_of(&kept.copy.file);
     let handle: FileSystemFileHandle =
         promise(dir.get_file_handle_with_options(&name, &options)).await?;
     let written = async {

@@ -214,60 +214,29 @@ fn handle(data: JsValue) {
                 .dyn_into::<js_sys::Array>()
                 .map(|a| a.iter().filter_map(|v| v.dyn_into::<File>().ok()).collect())
                 .unwrap_or_default();
-            match file {
-                // The archive's kept unpacked copy is read instead of the
-                // archive; the archive is unpacked again only when the
-                // copy cannot be opened (gone, or in use elsewhere).
-                f if kept.is_some() => wasm_bindgen_futures::spawn_local(async move {
-                    forget(dump).await;
-                    let kept = kept.expect("matched");
-                    match crate::scratch::open_kept(&kept).await {
-                        Ok(region) => running(dump, op, || {
-                            open_kept(dump, op, &kept, region, modules, slow_progress_ms, &cancel)
-                        }),
-                        Err(why) => match f {
-                            Some(f) => {
-                                let mut scratch = archive_scratch(&f).await;
-                                open_archive_or_dump(dump, op, f, modules, slow_progress_ms, &cancel, &mut scratch).await;
-                            }
-                            None => fail(
-                                Some(dump),
-                                Some(op),
-                                EngineError::new(
-                                    ErrorKind::ReadFailed,
-                                    format!(
-                                        "the unpacked copy of {} kept in {} could not be opened: {why}; open the archive itself again",
-                                        kept.archive,
-                                        crate::scratch::LOCATION
-                                    ),
-                                ),
-                            ),
-                        },
-                    }
-                }),
-                // Preparing an archive's scratch space waits on the
-                // browser's storage: the open runs when it is ready.
-                Some(f) => wasm_bindgen_futures::spawn_local(async move {
-                    // A dump of this id read before is replaced.
-                    forget(dump).await;
-                    let mut scratch = archive_scratch(&f).await;
-                    open_archive_or_dump(
-                        dump,
-                        op,
-                        f,
-                        modules,
-                        slow_progress_ms,
-                        &cancel,
-                        &mut scratch,
-                    )
-                    .await;
-                }),
-                None => fail(
+            if file.is_none() && kept.is_none() {
+                fail(
                     Some(dump),
                     Some(op),
                     EngineError::new(ErrorKind::Protocol, "no file came with the request"),
-                ),
+                );
+                return;
             }
+            // Preparing an archive's scratch space or opening a kept copy
+            // waits on the browser's storage: the open runs when it is
+            // ready.
+            wasm_bindgen_futures::spawn_local(async move {
+                // A dump of this id read before is replaced.
+                forget(dump).await;
+                let job = OpenJob {
+                    dump,
+                    op,
+                    modules,
+                    slow_progress_ms,
+                    cancel: &cancel,
+                };
+                open_file_or_kept(job, file, kept).await;
+            })
         }
         Request::Analyse {
             dump,
@@ -402,6 +371,46 @@ fn handle(data: JsValue) {
     }
 }
 
+/// Opens `job`'s dump from `kept`, an archive's kept unpacked copy, when
+/// there is one (the archive is not read), else from `file` (one of them
+/// came with the request). The archive is unpacked again only when the
+/// copy cannot be opened (gone, or in use elsewhere).
+async fn open_file_or_kept(
+    job: OpenJob<'_>,
+    file: Option<File>,
+    kept: Option<crate::protocol::KeptCopy>,
+) {
+    let (dump, op) = (job.dump, job.op);
+    let not_kept = match kept {
+        Some(kept) => match crate::scratch::open_kept(&kept).await {
+            Ok(region) => return running(dump, op, || open_kept(job, &kept, region)),
+            Err(why) => Some((kept, why)),
+        },
+        None => None,
+    };
+    match (file, not_kept) {
+        (Some(f), _) => {
+            let mut scratch = archive_scratch(&f).await;
+            open_archive_or_dump(job, f, &mut scratch).await;
+        }
+        (None, Some((kept, why))) => fail(
+            Some(dump),
+            Some(op),
+            EngineError::new(
+                ErrorKind::ReadFailed,
+                format!(
+                    "the unpacked copy of {} kept in {} could not be opened: {why}; open the \
+                     archive itself again",
+                    kept.archive,
+                    crate::scratch::LOCATION
+                ),
+            ),
+        ),
+        // Refused before it came here (no file came with the request).
+        (None, None) => {}
+    }
+}
+
 /// [`Request::BenchCompute`]: `f` read whole into memory, then opened
 /// through the same page cache and read-ahead as [`Request::Open`] and
 /// analysed as [`Request::Retained`]; only these two are timed.
@@ -432,25 +441,12 @@ fn bench_compute(f: &File) -> Result<Response, EngineError> {
 /// Opens `f` as `dump` (unpacking it into `scratch` when it is an
 /// archive) and keeps the unpacked copy while the dump is open.
 async fn open_archive_or_dump(
-    dump: DumpId,
-    op: OpId,
+    job: OpenJob<'_>,
     f: File,
-    modules: Vec<File>,
-    slow_progress_ms: u32,
-    cancel: &CancelFlag,
     scratch: &mut Option<Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>>,
 ) {
-    let opened = running(dump, op, || {
-        open_dump(
-            dump,
-            op,
-            f,
-            modules,
-            slow_progress_ms,
-            cancel,
-            scratch.as_mut(),
-        )
-    });
+    let (dump, op) = (job.dump, job.op);
+    let opened = running(dump, op, || open_dump(job, f, scratch.as_mut()));
     match scratch.take() {
         // The unpacked dump stays for its contents (a stored zip entry,
         // read in place, left none).
@@ -466,69 +462,24 @@ async fn open_archive_or_dump(
 /// the archive is not read. The copy stays when the dump is closed (it is
 /// kept); the region's handle goes with the dump.
 fn open_kept(
-    dump: DumpId,
-    op: OpId,
+    job: OpenJob<'_>,
     kept: &crate::protocol::KeptCopy,
     region: crate::scratch::OpfsRegion,
-    modules: Vec<File>,
-    slow_progress_ms: u32,
-    cancel: &CancelFlag,
 ) {
-    let t0 = now();
-    let modules = match module_set(modules) {
-        Ok(m) => m,
-        Err(message) => {
-            fail(
-                Some(dump),
-                Some(op),
-                EngineError::new(ErrorKind::ReadFailed, message),
-            );
-            return;
-        }
-    };
-    let mut reporter = Reporter {
-        dump,
-        op,
-        t0,
-        last: now(),
-        slow_ms: slow_progress_ms,
-        cancel,
-        file: Some(&region),
+    let input = OpenInput {
+        reader: region,
+        read_ahead: false,
+        name: &kept.archive,
+        scratch: None,
         unpacked: None,
     };
-    reporter.post(Phase::Starting, 0, 0);
-    let mut progress =
-        |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
-    let cache = PageCache::with_capacity(region.clone(), PAGE_SIZE, PAGES);
-    let result = SESSION.with(|s| {
-        let mut s = s.borrow_mut();
-        let o = s.open_with_scratch(dump, &cache, &modules, None, &kept.archive, &mut progress)?;
-        o.report.open_ms = now() - t0;
-        o.report.wasm_memory = wasm_memory();
-        o.report.module_files = modules.len() as u32;
+    open_from(job, input, |region, o| {
         o.report.unpacked_copy = Some(crate::protocol::UnpackedCopy {
-            file: kept.file.clone(),
-            start: kept.start,
-            len: kept.len,
-            bytes: kept.bytes,
             reused: true,
+            ..kept.copy.clone()
         });
-        o.source = Some(Box::new(PageCache::with_capacity(
-            region.clone(),
-            CONTENTS_PAGE_SIZE,
-            CONTENTS_PAGES,
-        )));
-        Ok::<_, EngineError>((o.document.clone(), o.report.clone()))
+        Some(Box::new(region))
     });
-    match result {
-        Ok((stats, read)) => post(&Response::Opened {
-            dump,
-            op,
-            stats: Box::new(stats),
-            read,
-        }),
-        Err(error) => fail(Some(dump), Some(op), error),
-    }
 }
 
 /// Runs `f` as operation `op` of `dump` (for a panic's report).
@@ -689,17 +640,11 @@ impl Reporter<'_> {
 /// snapshot in this worker (an archive's reader unwraps here). Whether it
 /// opened.
 fn open_dump(
-    dump: DumpId,
-    op: OpId,
+    job: OpenJob<'_>,
     file: File,
-    modules: Vec<File>,
-    slow_progress_ms: u32,
-    cancel: &CancelFlag,
     scratch: Option<&mut Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>>,
 ) -> bool {
-    let t0 = now();
     let name = file.name();
-    let module_files = modules.len() as u32;
     let unpacked = scratch
         .as_ref()
         .and_then(|s| s.as_ref().ok())
@@ -721,9 +666,104 @@ fn open_dump(
         Some(Err(none)) => (Some(none), None),
         None => (None, None),
     };
-    let opened = BlobReader::new(file.into()).and_then(|r| Ok((r, module_set(modules)?)));
-    let (reader, modules) = match opened {
+    let reader = match BlobReader::new(file.into()) {
         Ok(r) => r,
+        Err(message) => {
+            fail(
+                Some(job.dump),
+                Some(job.op),
+                EngineError::new(ErrorKind::ReadFailed, message),
+            );
+            return false;
+        }
+    };
+    let input = OpenInput {
+        reader,
+        read_ahead: true,
+        name: &name,
+        scratch,
+        unpacked: unpacked.as_ref(),
+    };
+    open_from(job, input, |reader, o| {
+        o.report.bytes_read = reader.bytes_read();
+        o.report.read_ms = reader.read_ms();
+        // The file itself, or the archive's unpacked copy.
+        let (bytes, in_scratch) =
+            dump_bytes(reader, kept.as_ref(), &o.snapshot.info.archives).unzip();
+        o.report.unpacked_copy =
+            scratch_file
+                .zip(in_scratch.flatten())
+                .map(|(file, (start, len))| crate::protocol::UnpackedCopy {
+                    file,
+                    start,
+                    len,
+                    bytes: unpacked.as_ref().map_or(0, |u| u.written.get()),
+                    reused: false,
+                });
+        bytes
+    })
+}
+
+/// One open's operation: its ids, the dropped module files and how it
+/// reports (the request's slow-progress setting and cancel flag).
+struct OpenJob<'a> {
+    dump: DumpId,
+    op: OpId,
+    modules: Vec<File>,
+    slow_progress_ms: u32,
+    cancel: &'a CancelFlag,
+}
+
+/// What a dump is opened from: the dropped file, or a kept copy's region.
+struct OpenInput<'a, R> {
+    /// What the engine reads (through a page cache), as the progress
+    /// reports on it.
+    reader: R,
+    /// Whether sequential reads go through a [`READ_AHEAD`] buffer (the
+    /// File API's).
+    read_ahead: bool,
+    /// The name the dump goes by.
+    name: &'a str,
+    /// Where an archive is unpacked (a [`heaplens_archive::NoScratch`]
+    /// when the browser gives none; none for a dump read as it is).
+    scratch: Option<&'a mut dyn heaplens_archive::Scratch>,
+    /// What unpacking has written, for the progress and the report.
+    unpacked: Option<&'a Unpacked>,
+}
+
+/// The steps every open of a dump shares: the module files, the progress,
+/// the engine's open and its measurements, the dump's bytes kept for
+/// object contents, the answer posted. Once the open's page cache is
+/// gone, `finish` fills in what only this input knows of the read report
+/// and gives the dump's bytes for object contents (a handle, no bytes;
+/// none: the contents views say the page has none for the dump). Whether
+/// it opened.
+fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
+    job: OpenJob<'_>,
+    input: OpenInput<'_, R>,
+    finish: impl FnOnce(R, &mut crate::model::Opened) -> Option<Box<dyn heaplens_bytes::ReadAt>>,
+) -> bool {
+    let t0 = now();
+    let OpenJob {
+        dump,
+        op,
+        modules,
+        slow_progress_ms,
+        cancel,
+    } = job;
+    let OpenInput {
+        reader,
+        read_ahead,
+        name,
+        scratch,
+        unpacked,
+    } = input;
+    // Borrowed only for the open (a trait object's lifetime shortened,
+    // which needs a coercion).
+    let scratch = scratch.map(|s| s as &mut dyn heaplens_archive::Scratch);
+    let module_files = modules.len() as u32;
+    let modules = match module_set(modules) {
+        Ok(m) => m,
         Err(message) => {
             fail(
                 Some(dump),
@@ -733,7 +773,14 @@ fn open_dump(
             return false;
         }
     };
-    let cache = PageCache::with_capacity(ReadAhead::new(&reader, READ_AHEAD), PAGE_SIZE, PAGES);
+    let ahead;
+    let bytes: &dyn heaplens_bytes::ReadAt = if read_ahead {
+        ahead = ReadAhead::new(&reader, READ_AHEAD);
+        &ahead
+    } else {
+        &reader
+    };
+    let cache = PageCache::with_capacity(bytes, PAGE_SIZE, PAGES);
     let mut reporter = Reporter {
         dump,
         op,
@@ -742,54 +789,41 @@ fn open_dump(
         slow_ms: slow_progress_ms,
         cancel,
         file: Some(&reader),
-        unpacked: unpacked.as_ref(),
+        unpacked,
     };
     reporter.post(Phase::Starting, 0, 0);
     let mut progress =
         |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
-    let result = SESSION.with(|s| {
+    let opened = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        let o = s.open_with_scratch(dump, &cache, &modules, scratch, &name, &mut progress)?;
-        o.report.bytes_read = reader.bytes_read();
-        o.report.read_ms = reader.read_ms();
+        let o = s.open_with_scratch(dump, &cache, &modules, scratch, name, &mut progress)?;
         o.report.unpack_ms = unpacked
-            .as_ref()
             .and_then(|u| u.span.get())
             .map_or(0.0, |(a, b)| b - a);
         o.report.open_ms = now() - t0;
         o.report.wasm_memory = wasm_memory();
         o.report.module_files = module_files;
-        o.report.unpacked_copy = scratch_file.zip(kept.as_ref()).and_then(|(file, regions)| {
-            let (start, len) = dump_in_scratch(regions, &o.snapshot.info.archives)?;
-            Some(crate::protocol::UnpackedCopy {
-                file,
-                start,
-                len,
-                bytes: unpacked.as_ref().map_or(0, |u| u.written.get()),
-                reused: false,
-            })
-        });
-        Ok::<_, EngineError>((o.document.clone(), o.report.clone()))
+        Ok::<_, EngineError>(())
     });
     // The names are in the snapshot; the module files are not read again.
     drop(modules);
     drop(cache);
-    // The dump's bytes stay at hand (a handle, no bytes) for object
-    // contents: the file itself, or the archive's unpacked copy.
-    if result.is_ok() {
+    let result = opened.and_then(|()| {
         SESSION.with(|s| {
-            if let Some(o) = s.borrow_mut().get_mut(dump) {
-                o.source =
-                    dump_bytes(reader, kept.as_ref(), &o.snapshot.info.archives).map(|bytes| {
-                        Box::new(PageCache::with_capacity(
-                            bytes,
-                            CONTENTS_PAGE_SIZE,
-                            CONTENTS_PAGES,
-                        )) as Box<dyn heaplens_bytes::ReadAt>
-                    });
-            }
-        });
-    }
+            let mut s = s.borrow_mut();
+            let o = s.get_mut(dump).ok_or_else(|| {
+                EngineError::new(ErrorKind::NotFound, "the dump is not open in this worker")
+            })?;
+            o.source = finish(reader, o).map(|bytes| {
+                Box::new(PageCache::with_capacity(
+                    bytes,
+                    CONTENTS_PAGE_SIZE,
+                    CONTENTS_PAGES,
+                )) as Box<dyn heaplens_bytes::ReadAt>
+            });
+            Ok((o.document.clone(), o.report.clone()))
+        })
+    });
     match result {
         Ok((stats, read)) => {
             post(&Response::Opened {
@@ -807,22 +841,30 @@ fn open_dump(
     }
 }
 
+/// Where bytes are in the scratch file: their start and length.
+type ScratchSpan = (u64, u64);
+
 /// The dump's own bytes after an open that unwrapped `archives` (outermost
-/// first) from `file`: each archive unpacked into scratch space is the next
-/// region of the scratch file; a stored zip entry is read in place from
-/// what held it. `None` when they cannot be found (the contents views then
-/// say the page has no contents for the dump).
+/// first) from `file`, and where they are in the scratch file (none when
+/// not in it: a stored zip entry read in place from the file): each
+/// archive unpacked into scratch space is the next region of the scratch
+/// file; a stored zip entry is read in place from what held it. `None`
+/// when they cannot be found (the contents views then say the page has no
+/// contents for the dump).
 fn dump_bytes(
     file: BlobReader,
     scratch: Option<&crate::scratch::Regions>,
     archives: &[heaplens_snapshot::ArchiveLayer],
-) -> Option<Box<dyn heaplens_bytes::ReadAt>> {
+) -> Option<(Box<dyn heaplens_bytes::ReadAt>, Option<ScratchSpan>)> {
     use heaplens_archive::zip::{Method, ZipReader};
     let mut bytes: Box<dyn heaplens_bytes::ReadAt> = Box::new(file);
+    let mut in_scratch: Option<ScratchSpan> = None;
     let mut unpacked = 0;
     for layer in archives {
         bytes = if layer.unpacked_to.is_some() {
-            let region = scratch?.region(unpacked)?;
+            let scratch = scratch?;
+            let region = scratch.region(unpacked)?;
+            in_scratch = Some(scratch.span(unpacked)?);
             unpacked += 1;
             Box::new(region)
         } else {
@@ -835,40 +877,12 @@ fn dump_bytes(
                     .position(|e| e.name == name && e.method == Method::Stored)?;
                 zip.stored_range(i).ok()?
             };
+            // A stored entry of an archive that was itself unpacked.
+            in_scratch = in_scratch.map(|(base, _)| (base + start, len));
             Box::new(heaplens_bytes::SubRange::new(bytes, start, len).ok()?)
         };
     }
-    Some(bytes)
-}
-
-/// Where the dump's own bytes are in the scratch file after an open that
-/// unwrapped `archives` (as [`dump_bytes`] finds them): `None` when they
-/// are not in it (a stored zip entry read in place from the file).
-fn dump_in_scratch(
-    scratch: &crate::scratch::Regions,
-    archives: &[heaplens_snapshot::ArchiveLayer],
-) -> Option<(u64, u64)> {
-    use heaplens_archive::zip::{Method, ZipReader};
-    let mut at: Option<(u64, u64)> = None;
-    let mut unpacked = 0;
-    for layer in archives {
-        if layer.unpacked_to.is_some() {
-            at = Some(scratch.span(unpacked)?);
-            unpacked += 1;
-        } else if let Some((base, _)) = at {
-            // A stored entry of an archive that was itself unpacked.
-            let region = scratch.region(unpacked - 1)?;
-            let name = layer.entry.as_deref()?;
-            let mut zip = ZipReader::open(&region).ok()?;
-            let i = zip
-                .entries()
-                .iter()
-                .position(|e| e.name == name && e.method == Method::Stored)?;
-            let (start, len) = zip.stored_range(i).ok()?;
-            at = Some((base + start, len));
-        }
-    }
-    at
+    Some((bytes, in_scratch))
 }
 
 /// Root paths and retained sizes of an open dump.

@@ -54,7 +54,7 @@ pub fn keep_copy(p: &KeepProps) -> Html {
         .kept
         .list
         .iter()
-        .find(|k| k.file == p.copy.file)
+        .find(|k| k.copy.file == p.copy.file)
         .cloned();
     let is_kept = kept.is_some();
     let onchange = {
@@ -72,10 +72,7 @@ pub fn keep_copy(p: &KeepProps) -> Html {
             busy.set(true);
             let (busy, error, refresh_kept) = (busy.clone(), error.clone(), refresh_kept.clone());
             let want = KeptCopy {
-                file: copy.file.clone(),
-                start: copy.start,
-                len: copy.len,
-                bytes: copy.bytes,
+                copy: copy.clone(),
                 archive: archive.clone(),
                 archive_size,
                 archive_modified_ms,
@@ -84,7 +81,7 @@ pub fn keep_copy(p: &KeepProps) -> Html {
             };
             yew::platform::spawn_local(async move {
                 let done = if is_kept {
-                    crate::scratch::unkeep(&want.file)
+                    crate::scratch::unkeep(&want.copy.file)
                         .await
                         .map_err(|e| format!("The copy could not be left to be deleted: {e}"))
                 } else {
@@ -143,7 +140,7 @@ pub fn kept_list() -> Html {
     if ctx.kept.list.is_empty() {
         return html! {};
     }
-    let total: u64 = ctx.kept.list.iter().map(|k| k.bytes).sum();
+    let total: u64 = ctx.kept.list.iter().map(|k| k.copy.bytes).sum();
     html! {
         <section class="card kept-copies" id="kept-copies" aria-labelledby="kept-h">
             <h2 id="kept-h">{ "Unpacked copies kept in this browser" }</h2>
@@ -158,9 +155,9 @@ pub fn kept_list() -> Html {
                     };
                     let open_here = ctx.state.dumps.iter().any(|d| d.loaded.as_ref()
                         .and_then(|l| l.read.unpacked_copy.as_ref())
-                        .is_some_and(|c| c.file == k.file));
+                        .is_some_and(|c| c.file == k.copy.file));
                     let delete = {
-                        let file = k.file.clone();
+                        let file = k.copy.file.clone();
                         let name = k.archive.clone();
                         let refresh_kept = ctx.refresh_kept.clone();
                         let message = message.clone();
@@ -177,10 +174,10 @@ pub fn kept_list() -> Html {
                         })
                     };
                     html! {
-                        <li class="kept" data-file={k.file.clone()} data-bytes={k.bytes.to_string()} data-archive={k.archive.clone()}>
+                        <li class="kept" data-file={k.copy.file.clone()} data-bytes={k.copy.bytes.to_string()} data-archive={k.archive.clone()}>
                             <span>
                                 <span class="kept-name filename">{ k.entry.clone().unwrap_or_else(|| k.archive.clone()) }</span>
-                                <span class="muted">{ format!(" from {} · {} · kept {}", k.archive, bytes(k.bytes), crate::format::unix_seconds((k.kept_ms / 1000.0).floor() as i64)) }</span>
+                                <span class="muted">{ format!(" from {} · {} · kept {}", k.archive, bytes(k.copy.bytes), crate::format::unix_seconds((k.kept_ms / 1000.0).floor() as i64)) }</span>
                             </span>
                             <span class="kept-actions">
                                 <button class="ghost kept-open" aria-label={format!("Open the kept copy of {}", k.archive)} onclick={open}>{ "Open" }</button>

@@ -101,7 +101,7 @@ pub fn overview(p: &OverviewProps) -> Html {
     let kept = read
         .unpacked_copy
         .as_ref()
-        .is_some_and(|c| ctx.kept.list.iter().any(|k| k.file == c.file));
+        .is_some_and(|c| ctx.kept.list.iter().any(|k| k.copy.file == c.file));
     html! {
         <section class="overview" id="overview" data-objects={o.objects.to_string()}
             data-bytes={o.bytes.to_string()} data-types={o.type_count.to_string()}>
