@@ -22,6 +22,8 @@
 //!    whose semi-dominator candidates need an evaluation of the forest);
 //! 2. those edges become queries: targets renumbered, sorted by target in
 //!    place (in the buffer the walk filled) and packed to 4 bytes each;
+//!    the numbering is dropped then (what is indexed by node later walks
+//!    the graph again in the same order);
 //! 3. semi-dominators in reverse preorder, with path halving (no stack).
 //!    The loads of the next queries' paths are issued up to 48 queries
 //!    ahead, one ancestor per stage, so that the misses of many
@@ -30,20 +32,26 @@
 //!    returned to the allocator as the loop goes;
 //! 4. each immediate dominator as the nearest common ancestor of the parent
 //!    and the semi-dominator, in preorder;
-//! 5. the preorder (for this function only) and the node-indexed result;
-//! 6. retained sizes, summed bottom-up over the dominator tree in reverse
-//!    preorder while the tree is still indexed by preorder number (see
-//!    [`crate::retained`]).
+//! 5. the node-indexed result, the graph walked again in the same preorder
+//!    ([`preorder_walk`]): the immediate dominators (by preorder number)
+//!    become the preorder (nodes) in place as they are read;
+//! 6. retained sizes, by node, summed bottom-up over the dominator tree in
+//!    reverse preorder (see [`crate::retained`]).
 //!
-//! Besides the graph, a heap of 50 M nodes and 100 M edges peaks at about
-//! 18 bytes per node: the walk's numbers (4), the forest of step 3 (8) and
-//! the edges of step 2 (8 each, 0.75 per node). What is kept is 8 bytes per
-//! node: the immediate dominators and the retained sizes. The preorder is
-//! not kept (4 bytes per node more): what needs each dominator before what
-//! it dominates walks the graph again in the same order
-//! ([`Dominators::walk_preorder`]), which holds a bit per node and the
-//! walk's stack instead.
+//! Besides the graph, a heap of 50 M nodes and 50 M edges peaks at about
+//! 14 bytes per node: the walk's numbers (4), the forest of step 3 (8) and
+//! the edges of step 2 (8 each); in step 3, the forest, the
+//! semi-dominators (4) and the parents (1); at the end the preorder (4)
+//! beside what is kept, 8 bytes per node: the immediate dominators and the
+//! retained sizes. The preorder is not kept (4 bytes per node more): what
+//! needs each dominator before what it dominates walks the graph again in
+//! the same order ([`Dominators::walk_preorder`]), which holds a bit per
+//! node and the walk's stack instead. The per-node arrays and the walks'
+//! stacks are [`BlockVec`]s: in a WebAssembly worker, whose memory never
+//! shrinks, blocks fill the holes the open and the steps before leave,
+//! where one array of hundreds of megabytes would grow the memory.
 
+use crate::blocks::BlockVec;
 use crate::retained::RetainedSizes;
 use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Phase, Progress};
 
@@ -67,8 +75,9 @@ pub enum Dominator {
 /// [`crate::retained::retained_sizes`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dominators {
-    /// Per node: its immediate dominator, [`ROOT`] or [`UNREACHABLE`].
-    idom: Vec<u32>,
+    /// Per node: its immediate dominator, [`ROOT`] or [`UNREACHABLE`] (in
+    /// blocks: see [`BlockVec`]).
+    idom: BlockVec<u32>,
     /// Nodes reachable from the roots.
     reachable: usize,
     /// Retained sizes (shared with the copies `retained_sizes` returns).
@@ -133,35 +142,12 @@ impl Dominators {
             self.node_count(),
             "dominators of another graph"
         );
-        // The walk of `walk`, without what only the dominators need: a node
-        // is claimed when popped or gone straight down to; a popped node
-        // pushes its unclaimed children last-first and goes down to the
-        // first.
-        let mut claimed = Bits::new(g.node_count());
-        let mut stack: Vec<NodeIndex> = Vec::new();
-        let mut i = 0;
-        for r in live_roots(g) {
-            stack.push(r);
-            while let Some(mut x) = stack.pop() {
-                if claimed.set(x) {
-                    continue;
-                }
-                loop {
-                    visit(x, i)?;
-                    i += 1;
-                    let mut down = None;
-                    for &c in g.children(x).iter().rev() {
-                        if !claimed.get(c) {
-                            stack.extend(down.replace(c));
-                        }
-                    }
-                    let Some(c) = down else { break };
-                    claimed.set(c);
-                    x = c;
-                }
-            }
-        }
-        debug_assert_eq!(i, self.reachable);
+        let mut count = 0;
+        preorder_walk(g, &live_roots(g), |x, i| {
+            count += 1;
+            visit(x, i)
+        })?;
+        debug_assert_eq!(count, self.reachable);
         Ok(())
     }
 
@@ -191,7 +177,7 @@ impl Dominators {
     /// Heap memory held, in bytes, the retained sizes included (which the
     /// [`RetainedSizes`] that `retained_sizes` returns share).
     pub fn memory_bytes(&self) -> usize {
-        self.idom.capacity() * 4 + self.retained.memory_bytes()
+        self.idom.memory_bytes() + self.retained.memory_bytes()
     }
 }
 
@@ -240,6 +226,47 @@ pub(crate) fn live_roots(g: &HeapGraph) -> Vec<NodeIndex> {
         .filter(|r| r.kind.keeps_alive())
         .map(|r| r.object)
         .collect()
+}
+
+/// Calls `visit` with each node reachable from `roots` and its position,
+/// in the depth-first preorder [`walk`] numbers them in (position `i` is
+/// number `i + 1`), stopping at the first error. The walk of `walk`,
+/// without what only the dominators need: a node is claimed when popped or
+/// gone straight down to; a popped node pushes its unclaimed children
+/// last-first and goes down to the first. A bit per node and the walk's
+/// stack, nothing stored per node.
+fn preorder_walk<E>(
+    g: &HeapGraph,
+    roots: &[NodeIndex],
+    mut visit: impl FnMut(NodeIndex, usize) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut claimed = Bits::new(g.node_count());
+    let mut stack: BlockVec<NodeIndex> = BlockVec::new();
+    let mut i = 0;
+    for &r in roots {
+        stack.push(r);
+        while let Some(mut x) = stack.pop() {
+            if claimed.set(x) {
+                continue;
+            }
+            loop {
+                visit(x, i)?;
+                i += 1;
+                let mut down = None;
+                for &c in g.children(x).iter().rev() {
+                    if !claimed.get(c) {
+                        if let Some(prev) = down.replace(c) {
+                            stack.push(prev);
+                        }
+                    }
+                }
+                let Some(c) = down else { break };
+                claimed.set(c);
+                x = c;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Two bits per node for the walk, side by side (one cache line for both):
@@ -316,7 +343,7 @@ impl BackEdges {
     /// unpacked from the back: edge `k` goes to `buf[k]` once `buf[k / 2]`,
     /// which held it, has been read, and the lower edges are held below
     /// `k / 2`, not yet overwritten. Then the sources, group by group.
-    fn into_pairs(self, num: &[u32]) -> Vec<u64> {
+    fn into_pairs(self, num: &BlockVec<u32>) -> Vec<u64> {
         let BackEdges {
             mut buf,
             len,
@@ -350,10 +377,10 @@ impl BackEdges {
 /// What the depth-first walk leaves behind.
 struct Walk {
     /// Per node: its preorder number from 1 (0: not reached).
-    num: Vec<u32>,
+    num: BlockVec<u32>,
     /// Per preorder number: the depth-first parent and the lowest-numbered
     /// predecessor (0 for the virtual root); entry 0 is the virtual root.
-    forest: Vec<[u32; 2]>,
+    forest: BlockVec<[u32; 2]>,
     /// Edges to lower-numbered nodes.
     back: BackEdges,
 }
@@ -374,12 +401,12 @@ fn walk(
     progress: &mut dyn Progress,
 ) -> Result<Walk, Cancelled> {
     let n = g.node_count();
-    let mut num = vec![0u32; n];
+    let mut forest: BlockVec<[u32; 2]> = BlockVec::new();
+    let mut num = BlockVec::from_elem(0u32, n);
     let mut states = States::new(n);
-    let mut forest: Vec<[u32; 2]> = Vec::with_capacity(n + 1);
     forest.push([0, 0]);
     let mut back = BackEdges::new(n, g.edge_count());
-    let mut stack: Vec<(NodeIndex, u32)> = Vec::new();
+    let mut stack: BlockVec<(NodeIndex, u32)> = BlockVec::new();
     for &r in roots {
         states.set(r, TOUCHED);
         num[r as usize] = 1;
@@ -563,9 +590,11 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
     } = walk(g, &roots, progress)?;
     let r = forest.len() - 1;
 
-    // 2. Queries.
+    // 2. Queries. The numbers are not needed after them: what is indexed
+    //    by node later walks the graph again in the same order.
     progress.update(Phase::RetainedSizes, r as u64 / 4, r as u64)?;
     let mut queries = Queries::pack(back.into_pairs(&num), r + 1);
+    drop(num);
 
     // 3. Semi-dominators, in reverse preorder. The forest links every
     //    processed vertex to its parent (then farther up, as paths are
@@ -573,7 +602,7 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
     //    path to its ancestor (until then, the slot held the candidate
     //    from lower-numbered predecessors). A vertex's parent is saved when
     //    it is processed, before the first link from it is halved.
-    let mut semi = vec![0u32; r + 1];
+    let mut semi = BlockVec::from_elem(0u32, r + 1);
     let mut parents = Parents {
         near: vec![0; r + 1],
         far: Vec::new(),
@@ -642,65 +671,63 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
     drop(near);
     drop(far);
 
-    // 5. The preorder and each node's own size by preorder number (one
-    //    pass in node order: sequential reads, scattered writes), then the
-    //    node-indexed immediate dominators.
-    let mut order: Vec<NodeIndex> = vec![0; r];
+    // 5. The node-indexed immediate dominators, the graph walked again in
+    //    the same preorder: at position `i` (number `i + 1`) is node `x`.
+    //    `idom` becomes the preorder in place: a dominator is numbered
+    //    before what it dominates, so its entry already holds its node.
+    progress.update(Phase::RetainedSizes, 3 * r as u64 / 4, r as u64)?;
+    let mut by_node = BlockVec::from_elem(UNREACHABLE, n);
+    let mut order = idom;
+    preorder_walk(g, &roots, |x, i| {
+        let v = i + 1;
+        let d = order[v] as usize;
+        by_node[x as usize] = if d == 0 { ROOT } else { order[d] };
+        order[v] = x;
+        if v as u32 & (CHECK_EVERY - 1) == 0 {
+            progress.update(Phase::RetainedSizes, (6 * r + v) as u64 / 8, r as u64)?;
+        }
+        Ok(())
+    })?;
+
+    // 6. Retained sizes, by node: in reverse preorder, every node has
+    //    received its dominator-tree children's totals when it is reached,
+    //    and passes its own to its immediate dominator.
+    progress.update(Phase::RetainedSizes, 7 * r as u64 / 8, r as u64)?;
     let mut sizes = Sizes {
-        small: vec![0; r + 1],
+        small: BlockVec::from_elem(0, n),
         big: HashMap::new(),
     };
-    for (x, &i) in num.iter().enumerate() {
-        if i != 0 {
-            order[i as usize - 1] = x as NodeIndex;
-            sizes.set(i, g.node_size(x as NodeIndex));
+    for i in 1..=r {
+        if i as u32 & (CHECK_EVERY - 1) == 0 {
+            progress.update(Phase::RetainedSizes, (14 * r + i) as u64 / 16, r as u64)?;
         }
+        let x = order[i];
+        sizes.set(x, g.node_size(x));
     }
-    drop(num);
-    let mut by_node = vec![UNREACHABLE; n];
-    for (i, &x) in order.iter().enumerate() {
-        let d = idom[i + 1];
-        by_node[x as usize] = if d == 0 { ROOT } else { order[d as usize - 1] };
-    }
-
-    // 6. Retained sizes: in reverse preorder, every node has received its
-    //    dominator-tree children's totals when it is reached, and passes
-    //    its own to its immediate dominator.
-    progress.update(Phase::RetainedSizes, 3 * r as u64 / 4, r as u64)?;
     let mut reachable = 0u64;
     for i in (1..=r).rev() {
         if i as u32 & (CHECK_EVERY - 1) == 0 {
-            progress.update(Phase::RetainedSizes, (4 * r - i) as u64 / 4, r as u64)?;
+            progress.update(Phase::RetainedSizes, (16 * r - i) as u64 / 16, r as u64)?;
         }
-        let total = sizes.get(i as u32);
-        match idom[i] {
-            0 => reachable += total,
+        let x = order[i];
+        let total = sizes.get(x);
+        match by_node[x as usize] {
+            ROOT => reachable += total,
             d => sizes.set(d, sizes.get(d) + total),
         }
     }
-    drop(idom);
-    let mut small = vec![0u32; n];
-    let mut big = HashMap::new();
-    for (i, &x) in order.iter().enumerate() {
-        let s = sizes.small[i + 1];
-        small[x as usize] = s;
-        if s == u32::MAX {
-            big.insert(x, sizes.get(i as u32 + 1));
-        }
-    }
-    drop(sizes);
     drop(order);
     progress.update(Phase::RetainedSizes, r as u64, r as u64)?;
     Ok(Dominators {
         idom: by_node,
         reachable: r,
-        retained: RetainedSizes::new(small, big, reachable),
+        retained: RetainedSizes::new(sizes.small, sizes.big, reachable),
     })
 }
 
-/// Sizes of 4 bytes, larger ones (`u32::MAX` and up) in a map.
+/// Sizes of 4 bytes by node, larger ones (`u32::MAX` and up) in a map.
 struct Sizes {
-    small: Vec<u32>,
+    small: BlockVec<u32>,
     big: HashMap<u32, u64>,
 }
 
@@ -729,7 +756,7 @@ impl Sizes {
 /// grandparent, absorbing its parent's label): one pass, no stack.
 /// `forest[x]` is `[ancestor, label]`.
 #[inline]
-fn eval(forest: &mut [[u32; 2]], v: u32, last_linked: u32) -> u32 {
+fn eval(forest: &mut BlockVec<[u32; 2]>, v: u32, last_linked: u32) -> u32 {
     let mut x = v as usize;
     let mut best = u32::MAX;
     loop {
@@ -812,11 +839,13 @@ mod tests {
             &[(0, RootKind::Static), (2, RootKind::Static)],
         );
         let w = walk(&g, &[0, 2], &mut NoProgress).unwrap();
-        assert_eq!(w.num, vec![1, 2, 3]);
+        let num: Vec<u32> = w.num.iter().copied().collect();
+        assert_eq!(num, vec![1, 2, 3]);
         // 2 is reached from 1 (its parent); its lowest predecessor is the
         // virtual root, as for every root.
-        assert_eq!(w.forest, vec![[0, 0], [0, 0], [1, 1], [2, 0]]);
-        let pairs = w.back.into_pairs(&[1, 2, 3]);
+        let forest: Vec<[u32; 2]> = w.forest.iter().copied().collect();
+        assert_eq!(forest, vec![[0, 0], [0, 0], [1, 1], [2, 0]]);
+        let pairs = w.back.into_pairs(&w.num);
         // 1 -> 0 (2 -> 1); 2 -> 2 (3 -> 3), 2 -> 1 (3 -> 2), last-first.
         assert_eq!(pairs, vec![1 << 32 | 2, 2 << 32 | 3, 3 << 32 | 3]);
     }
@@ -874,10 +903,14 @@ mod tests {
     #[test]
     fn eval_halves_paths_without_a_stack() {
         // Path 1 <- 2 <- 3 <- 4 (ancestor pointers), all linked from 2 on.
-        let mut forest = vec![[0, 0], [0, 1], [1, 5], [2, 1], [3, 7]];
+        let mut forest = BlockVec::new();
+        for e in [[0, 0], [0, 1], [1, 5], [2, 1], [3, 7]] {
+            forest.push(e);
+        }
         assert_eq!(eval(&mut forest, 4, 2), 1);
         // 4 now skips 3 (and took its label); 2 is the top.
-        assert_eq!(forest, vec![[0, 0], [0, 1], [1, 5], [2, 1], [2, 1]]);
+        let now: Vec<[u32; 2]> = forest.iter().copied().collect();
+        assert_eq!(now, vec![[0, 0], [0, 1], [1, 5], [2, 1], [2, 1]]);
         assert_eq!(eval(&mut forest, 4, 2), 1);
         // Unlinked parent: the label itself.
         assert_eq!(eval(&mut forest, 2, 2), 5);

@@ -27,6 +27,7 @@
 //! frame, the base's and the current snapshot's values (PerfView's Diff
 //! subtracts per path of names in the same way).
 
+use crate::blocks::BlockVec;
 use crate::diff::normalize_type_name;
 use crate::dominators::{Dominator, Dominators};
 use crate::frames::{Children, FrameIndex, FrameTree, FrameTreeBuilder, TOP};
@@ -197,7 +198,8 @@ pub fn retained_flame(
     // Frames of root chains, by root (kind, name).
     let mut chains: FxHashMap<(RootKind, Option<u32>), FrameIndex> = FxHashMap::default();
     let mut several: Option<FrameIndex> = None;
-    let mut frame = vec![0u32; g.node_count()];
+    // In blocks: see `BlockVec`.
+    let mut frame = BlockVec::from_elem(0u32, g.node_count());
     let total = dom.reachable_count() as u64;
     // Each object after its immediate dominator, whose frame is then made.
     dom.walk_preorder(g, |x, i| {

@@ -80,12 +80,11 @@ pub fn key_paths(
     let mut root_keys: FxHashMap<(RootKind, Option<u32>), u32> = FxHashMap::default();
     let mut b = FrameTreeBuilder::new();
     let mut frame = vec![0u32; g.node_count()];
-    let order = paths.order();
     // Per frame with objects of the focus: (count, bytes, retained, example, root).
     let mut acc: FxHashMap<FrameIndex, (u64, u64, u64, NodeIndex, usize)> = FxHashMap::default();
     // Focus objects dominated by another focus object (with dominators).
     let top_level = retained.map(|(dom, _)| top_level_of(g, dom, &in_focus));
-    for (i, &x) in order.iter().enumerate() {
+    for (i, &x) in paths.order().enumerate() {
         let (parent, root) = match paths.parent(x) {
             Some(p) => (frame[p as usize], None),
             None => {
@@ -119,7 +118,7 @@ pub fn key_paths(
             e.2 += kept;
         }
         if i % (1 << 16) == (1 << 16) - 1 {
-            progress.update(Phase::KeyPaths, i as u64, order.len() as u64)?;
+            progress.update(Phase::KeyPaths, i as u64, paths.reachable_count() as u64)?;
         }
     }
     let tree = b.finish();
@@ -147,7 +146,11 @@ pub fn key_paths(
             .then(a.example.cmp(&b.example))
     });
     let objects = out.iter().map(|p| p.count).sum();
-    progress.update(Phase::KeyPaths, order.len() as u64, order.len() as u64)?;
+    progress.update(
+        Phase::KeyPaths,
+        paths.reachable_count() as u64,
+        paths.reachable_count() as u64,
+    )?;
     Ok(KeyPaths {
         paths: out,
         objects,

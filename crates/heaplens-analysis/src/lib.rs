@@ -31,6 +31,7 @@
 //!   names, grouping and folding, RefTree, By Name, Diff), number for
 //!   number.
 
+mod blocks;
 pub mod budget;
 pub mod diff;
 pub mod dominators;

@@ -20,6 +20,7 @@
 //! (what hangs below them, other objects of the types excluded, so nothing
 //! is counted twice).
 
+use crate::blocks::BlockVec;
 use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Phase, Progress, RootKind, TypeIndex};
 use std::collections::HashMap;
 
@@ -33,10 +34,10 @@ const ROOT_OBJECT: u32 = u32::MAX - 1;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootPaths {
     /// Per node: its parent on a shortest path, [`ROOT_OBJECT`] or
-    /// [`UNREACHED`].
-    parent: Vec<u32>,
+    /// [`UNREACHED`]. In blocks, as `order` (see [`BlockVec`]).
+    parent: BlockVec<u32>,
     /// Reachable nodes in breadth-first order (nearest to the roots first).
-    order: Vec<NodeIndex>,
+    order: BlockVec<NodeIndex>,
     /// Root objects: the first live root (index into the graph's roots)
     /// holding each.
     root_of: HashMap<NodeIndex, u32>,
@@ -56,11 +57,9 @@ pub struct RootPath {
 pub fn root_paths(g: &HeapGraph, progress: &mut dyn Progress) -> Result<RootPaths, Cancelled> {
     let n = g.node_count();
     assert!((n as u64) < ROOT_OBJECT as u64, "graph too large");
-    let mut parent = vec![UNREACHED; n];
-    // Room for every node at once, given back below: growing by doubling
-    // would hold the old and the new array at once (12 bytes per node
-    // where this needs 4).
-    let mut order: Vec<NodeIndex> = Vec::with_capacity(n);
+    let mut parent = BlockVec::from_elem(UNREACHED, n);
+    // Grows a block at a time, never copying.
+    let mut order: BlockVec<NodeIndex> = BlockVec::new();
     let mut root_of = HashMap::new();
     let mut next = 0;
     // Long-lived roots first, then stack slots for what is left.
@@ -90,9 +89,6 @@ pub fn root_paths(g: &HeapGraph, progress: &mut dyn Progress) -> Result<RootPath
         }
     }
     progress.update(Phase::FindingRoots, n as u64, n as u64)?;
-    // Kept with the results: the room past the last reachable node goes
-    // back to the allocator (shrunk in place).
-    order.shrink_to_fit();
     Ok(RootPaths {
         parent,
         order,
@@ -107,8 +103,13 @@ impl RootPaths {
     }
 
     /// Reachable nodes, nearest to the roots first.
-    pub fn order(&self) -> &[NodeIndex] {
-        &self.order
+    pub fn order(&self) -> impl DoubleEndedIterator<Item = &NodeIndex> + '_ {
+        self.order.iter()
+    }
+
+    /// Number of reachable nodes (the length of [`RootPaths::order`]).
+    pub fn reachable_count(&self) -> usize {
+        self.order.len()
     }
 
     /// The parent of `n` on its shortest path (`None` for root objects and
@@ -217,7 +218,7 @@ pub fn referred_from(
     // tree, stopping at focus objects.
     let mut acc = vec![0u64; g.node_count()];
     let mut inclusive: Vec<(NodeIndex, u64)> = Vec::new();
-    for &x in paths.order().iter().rev() {
+    for &x in paths.order().rev() {
         let total = acc[x as usize] + g.node_size(x);
         if focus(x) {
             inclusive.push((x, total));
@@ -365,7 +366,7 @@ mod tests {
         let g = sample();
         let p = root_paths(&g, &mut NoProgress).unwrap();
         assert!(!p.is_reachable(6) && !p.is_reachable(7));
-        assert_eq!(p.order(), &[0, 2, 1, 4, 3, 5]);
+        assert!(p.order().copied().eq([0, 2, 1, 4, 3, 5]));
         // Node 4 is one step from root 2 (the handle), two from root 0.
         let path = p.path_to(4).unwrap();
         assert_eq!((path.root, path.nodes.clone()), (2, vec![2, 4]));

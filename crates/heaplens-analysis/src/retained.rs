@@ -12,6 +12,7 @@
 //! indexed by preorder number (a sequential pass, not a random walk over
 //! the nodes); [`retained_sizes`] hands them out.
 
+use crate::blocks::BlockVec;
 use crate::dominators::{Dominator, Dominators};
 use heaplens_graph::{HeapGraph, NodeIndex, TypeIndex};
 use std::collections::{BinaryHeap, HashMap};
@@ -22,14 +23,14 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetainedSizes {
     /// Per node; `u32::MAX` means "see `big`".
-    small: Arc<Vec<u32>>,
+    small: Arc<BlockVec<u32>>,
     big: Arc<HashMap<NodeIndex, u64>>,
     reachable: u64,
 }
 
 impl RetainedSizes {
     /// Per node: `small`, or `big` where `small` is `u32::MAX`.
-    pub(crate) fn new(small: Vec<u32>, big: HashMap<NodeIndex, u64>, reachable: u64) -> Self {
+    pub(crate) fn new(small: BlockVec<u32>, big: HashMap<NodeIndex, u64>, reachable: u64) -> Self {
         RetainedSizes {
             small: Arc::new(small),
             big: Arc::new(big),
@@ -53,7 +54,7 @@ impl RetainedSizes {
     /// Heap memory held, in bytes (shared with the clones and with the
     /// [`Dominators`] it came from).
     pub fn memory_bytes(&self) -> usize {
-        self.small.capacity() * 4 + self.big.capacity() * 16
+        self.small.memory_bytes() + self.big.capacity() * 16
     }
 }
 
@@ -71,7 +72,8 @@ pub fn retained_sizes(g: &HeapGraph, dom: &Dominators) -> RetainedSizes {
 /// The dominator tree as lists of children.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DominatorChildren {
-    start: Vec<u32>,
+    /// In blocks (see [`BlockVec`]); the lists are sliced, so one array.
+    start: BlockVec<u32>,
     children: Vec<NodeIndex>,
     roots: Vec<NodeIndex>,
 }
@@ -107,7 +109,7 @@ impl DominatorChildren {
 /// array of fill positions: 12 bytes per node before).
 pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     let n = dom.node_count();
-    let mut start = vec![0u32; n + 1];
+    let mut start = BlockVec::from_elem(0u32, n + 1);
     let mut roots = Vec::new();
     for x in 0..n as NodeIndex {
         match dom.idom(x) {
@@ -119,9 +121,9 @@ pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     // Inclusive sums: `start[p]` is the end of `p`'s list, `start[n]` the
     // total.
     let mut total = 0u32;
-    for s in start.iter_mut() {
-        total += *s;
-        *s = total;
+    for i in 0..=n {
+        total += start[i];
+        start[i] = total;
     }
     let mut children = vec![0; total as usize];
     for x in (0..n as NodeIndex).rev() {

@@ -15,6 +15,7 @@
 //! and `2i+1`, which breaks ties its own way), both reproduced here.
 
 use super::pattern::{compile, PatternError};
+use crate::blocks::BlockVec;
 use heaplens_graph::{Cancelled, HeapGraph, NodeIndex, Phase, Progress};
 use regex::Regex;
 
@@ -128,11 +129,31 @@ impl SpanningTree {
 /// parent is `i / 2` (so slot 0's only child is slot 1). Each entry carries
 /// the node's own priority beside its key (PerfView keeps it in an array
 /// by node; carried here, it costs the frontier's size, not the graph's).
+///
+/// The array is a [`BlockVec`]: the frontier can hold a good part of the
+/// heap at once (16–33 M entries on a 50 M object core), and a `Vec`
+/// doubling to that size would need one free range of its whole size.
 struct PerfViewQueue {
-    heap: Vec<(f32, f32, NodeIndex)>,
+    heap: BlockVec<Entry>,
 }
 
+/// A queued node: its key, its own priority, the node.
+type Entry = (f32, f32, NodeIndex);
+
 impl PerfViewQueue {
+    fn new() -> Self {
+        PerfViewQueue {
+            heap: BlockVec::new(),
+        }
+    }
+
+    #[inline]
+    fn swap(&mut self, i: usize, j: usize) {
+        let (a, b) = (self.heap[i], self.heap[j]);
+        self.heap[i] = b;
+        self.heap[j] = a;
+    }
+
     fn push(&mut self, item: NodeIndex, key: f32, priority: f32) {
         let mut idx = self.heap.len();
         self.heap.push((key, priority, item));
@@ -141,7 +162,7 @@ impl PerfViewQueue {
             if self.heap[parent].0 >= self.heap[idx].0 {
                 break;
             }
-            self.heap.swap(idx, parent);
+            self.swap(idx, parent);
             if parent == 0 {
                 break;
             }
@@ -152,7 +173,7 @@ impl PerfViewQueue {
     /// The node with the largest key and its own priority.
     fn pop(&mut self) -> Option<(NodeIndex, f32)> {
         let last = self.heap.pop()?;
-        if self.heap.is_empty() {
+        if self.heap.len() == 0 {
             return Some((last.2, last.1));
         }
         let ret = std::mem::replace(&mut self.heap[0], last);
@@ -170,7 +191,7 @@ impl PerfViewQueue {
             if largest == idx {
                 break;
             }
-            self.heap.swap(idx, largest);
+            self.swap(idx, largest);
             idx = largest;
         }
         Some((ret.2, ret.1))
@@ -270,9 +291,7 @@ pub fn spanning_tree_of(
     // One extra slot: the `[not reachable from roots]` pseudo-node.
     let mut parent = vec![INVALID; n + 1];
     let mut order: Vec<NodeIndex> = Vec::with_capacity(n);
-    let mut queue = PerfViewQueue {
-        heap: Vec::with_capacity(1024),
-    };
+    let mut queue = PerfViewQueue::new();
     if let Some(r) = root {
         queue.push(r, 0.0, 0.0);
     }
@@ -388,7 +407,7 @@ mod tests {
 
     #[test]
     fn queue_pops_in_priority_order() {
-        let mut q = PerfViewQueue { heap: Vec::new() };
+        let mut q = PerfViewQueue::new();
         for (i, p) in [3.0, 1.0, 4.0, 1.5, 9.0, 2.6].into_iter().enumerate() {
             q.push(i as u32, p, -p);
         }
