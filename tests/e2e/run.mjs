@@ -2607,6 +2607,35 @@ async function main() {
   await other.close();
 }
 
+/**
+ * Sends `request` with the file at `path` to a fresh engine worker, made
+ * as the page makes one (from a blob: URL), and returns its answer.
+ */
+async function askEngineWorker(path, request) {
+  await page.evaluate(() => {
+    const i = document.createElement("input");
+    i.type = "file";
+    i.id = "bench-input";
+    i.style.display = "none";
+    document.body.append(i);
+  });
+  await page.setInputFiles("#bench-input", path);
+  return page.evaluate(async (request) => {
+    const file = document.querySelector("#bench-input").files[0];
+    const base = new URL("./", location.href).href;
+    const loader = `importScripts(${JSON.stringify(base + "worker.js")}); wasm_bindgen({ module_or_path: ${JSON.stringify(base + "worker_bg.wasm")} });`;
+    const w = new Worker(URL.createObjectURL(new Blob([loader], { type: "text/javascript" })));
+    const msg = () => new Promise((ok) => (w.onmessage = (e) => ok(e.data)));
+    await msg(); // hello
+    const done = msg();
+    w.postMessage({ request, file });
+    const r = await done;
+    w.terminate();
+    document.querySelector("#bench-input").remove();
+    return r;
+  }, request);
+}
+
 /** Raw File API rate in the worker vs the engine's reads; written to test-artifacts/e2e/bench.json. */
 async function runBench() {
   await test("benchmark: raw File API rate in a worker", async () => {
@@ -2619,29 +2648,7 @@ async function runBench() {
     await home();
     const runs = [];
     for (const chunk of [1 << 20, 4 << 20, 8 << 20, 16 << 20, 32 << 20]) {
-      await page.evaluate(() => {
-        const i = document.createElement("input");
-        i.type = "file";
-        i.id = "bench-input";
-        i.style.display = "none";
-        document.body.append(i);
-      });
-      await page.setInputFiles("#bench-input", big);
-      const r = await page.evaluate(async (chunk) => {
-        const file = document.querySelector("#bench-input").files[0];
-        // An engine worker as the page makes one: from a blob: URL.
-        const base = new URL("./", location.href).href;
-        const loader = `importScripts(${JSON.stringify(base + "worker.js")}); wasm_bindgen({ module_or_path: ${JSON.stringify(base + "worker_bg.wasm")} });`;
-        const w = new Worker(URL.createObjectURL(new Blob([loader], { type: "text/javascript" })));
-        const msg = () => new Promise((ok) => (w.onmessage = (e) => ok(e.data)));
-        await msg(); // hello
-        const done = msg();
-        w.postMessage({ request: { type: "bench_read", chunk }, file });
-        const r = await done;
-        w.terminate();
-        document.querySelector("#bench-input").remove();
-        return r;
-      }, chunk);
+      const r = await askEngineWorker(big, { type: "bench_read", chunk });
       runs.push({ chunk, mbps: r.bytes / 1e6 / (r.ms / 1000), ms: r.ms });
     }
     bench.rawFileApi = runs;
@@ -2715,28 +2722,7 @@ async function runBench() {
       const given = process.env.HEAPLENS_BENCH_CORE;
       const file = given.endsWith(".zst") ? unzst(given) : given;
       await home();
-      await page.evaluate(() => {
-        const i = document.createElement("input");
-        i.type = "file";
-        i.id = "bench-input";
-        i.style.display = "none";
-        document.body.append(i);
-      });
-      await page.setInputFiles("#bench-input", file);
-      const r = await page.evaluate(async () => {
-        const file = document.querySelector("#bench-input").files[0];
-        const base = new URL("./", location.href).href;
-        const loader = `importScripts(${JSON.stringify(base + "worker.js")}); wasm_bindgen({ module_or_path: ${JSON.stringify(base + "worker_bg.wasm")} });`;
-        const w = new Worker(URL.createObjectURL(new Blob([loader], { type: "text/javascript" })));
-        const msg = () => new Promise((ok) => (w.onmessage = (e) => ok(e.data)));
-        await msg(); // hello
-        const done = msg();
-        w.postMessage({ request: { type: "bench_compute" }, file });
-        const r = await done;
-        w.terminate();
-        document.querySelector("#bench-input").remove();
-        return r;
-      });
+      const r = await askEngineWorker(file, { type: "bench_compute" });
       if (r.type !== "bench_compute") throw new Error(`compute benchmark: ${JSON.stringify(r)}`);
       bench.compute = { file: basename(file), nodes: r.nodes, openMs: r.open_ms, analyseMs: r.analyse_ms };
       log(`     compute in a worker: ${JSON.stringify(bench.compute)}`);
