@@ -54,6 +54,8 @@ mkdirSync(CACHE, { recursive: true });
 const results = [];
 const bench = {};
 let page, context, server, other;
+// The browser profile's directory, removed when the run ends.
+let profile;
 let isolatedRequests = [];
 const consoleErrors = [];
 const browserRequests = [];
@@ -595,7 +597,8 @@ async function main() {
   other = await otherOrigin();
   const origin = new URL(server.url).origin;
   appOrigins.push(origin);
-  context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "heaplens-e2e-")), {
+  profile = mkdtempSync(join(tmpdir(), "heaplens-e2e-"));
+  context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     acceptDownloads: true,
@@ -2542,6 +2545,7 @@ async function main() {
     } finally {
       await ctx.close();
       await srv.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -2744,6 +2748,8 @@ try {
   try { await server?.close(); } catch {}
   try { await other?.close(); } catch {}
 }
+// Each run made a browser profile of about 70 MB in the temporary directory.
+if (profile) rmSync(profile, { recursive: true, force: true });
 const n = (s) => results.filter((r) => r.status === s).length;
 log(`screenshots: ${ART}`);
 log(`${n("pass")} passed, ${n("fail")} failed, ${n("skip")} skipped`);
