@@ -139,11 +139,17 @@ function parseCsv(text) {
   return rows;
 }
 
-/** Decompresses a corpus .zst into the cache (once). */
+/**
+ * Decompresses a corpus .zst into the cache (once per version of it: the
+ * copy takes the .zst's modification time, and another set's file of the
+ * same names — an older one too — is decompressed again).
+ */
 function unzst(path) {
   const out = join(CACHE, basename(dirname(path)) + "-" + basename(path).replace(/\.zst$/, ""));
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(path).mtimeMs) {
+  const made = statSync(path).mtime;
+  if (!existsSync(out) || Math.abs(statSync(out).mtimeMs - made.getTime()) >= 1) {
     execFileSync("zstd", ["-q", "-d", "--long=27", "-f", "-o", out, path]);
+    utimesSync(out, made, made);
   }
   return out;
 }
