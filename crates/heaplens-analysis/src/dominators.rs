@@ -855,13 +855,8 @@ mod tests {
         // Pseudo-random graphs (duplicate edges, self-loops, unreachable
         // nodes, a root listed twice): the walk in preorder meets the nodes
         // in the order `walk` numbered them, which the tree was computed in.
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m) as u32
-        };
+        let mut rng = heaplens_corpus::patched::Rng(0x2545_f491_4f6c_dd1du64);
+        let mut next = |m: u64| rng.below(m) as u32;
         for case in 0..200 {
             let n = 1 + next(40);
             let lists: Vec<Vec<u32>> = (0..n)

@@ -228,13 +228,8 @@ mod tests {
         // Pseudo-random graphs against the definition: a focus object `d`
         // dominates `x` when the roots reach `x` (and reach it only) with
         // `d` in the graph — checked by walking the graph without `d`.
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m) as u32
-        };
+        let mut rng = heaplens_corpus::patched::Rng(0x9e37_79b9_7f4a_7c15u64);
+        let mut next = |m: u64| rng.below(m) as u32;
         for case in 0..200 {
             let n = 1 + next(30);
             let mut b = GraphBuilder::new();
