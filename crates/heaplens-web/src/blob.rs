@@ -108,9 +108,20 @@ pub fn js_error(e: &wasm_bindgen::JsValue) -> String {
     e.as_string().unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// Largest blob [`read_whole`] takes: beside the graph it is opened into,
+/// a bigger one would not fit in a worker's wasm memory.
+const WHOLE_MAX: f64 = (1u64 << 30) as f64;
+
 /// The whole of `blob` in memory (benchmarks only: the engine never
-/// loads a dump whole).
+/// loads a dump whole). Refused past [`WHOLE_MAX`] bytes, before reading.
 pub fn read_whole(blob: &Blob) -> Result<Vec<u8>, String> {
+    if blob.size() > WHOLE_MAX {
+        return Err(format!(
+            "the compute benchmark reads the file whole into memory: {} bytes is more than its {} bytes",
+            blob.size(),
+            WHOLE_MAX
+        ));
+    }
     let reader = FileReaderSync::new().map_err(|e| js_error(&e))?;
     let data = reader
         .read_as_array_buffer(blob)
