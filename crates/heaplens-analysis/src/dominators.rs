@@ -697,19 +697,18 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
         small: BlockVec::from_elem(0, n),
         big: HashMap::new(),
     };
-    for i in 1..=r {
+    for (i, &x) in order.iter().enumerate().skip(1) {
         if i as u32 & (CHECK_EVERY - 1) == 0 {
             progress.update(Phase::RetainedSizes, (14 * r + i) as u64 / 16, r as u64)?;
         }
-        let x = order[i];
         sizes.set(x, g.node_size(x));
     }
     let mut reachable = 0u64;
-    for i in (1..=r).rev() {
+    // `order` has `r + 1` entries; entry 0 is the virtual root's.
+    for (&x, i) in order.iter().rev().zip((1..=r).rev()) {
         if i as u32 & (CHECK_EVERY - 1) == 0 {
             progress.update(Phase::RetainedSizes, (16 * r - i) as u64 / 16, r as u64)?;
         }
-        let x = order[i];
         let total = sizes.get(x);
         match by_node[x as usize] {
             ROOT => reachable += total,

@@ -121,9 +121,9 @@ pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     // Inclusive sums: `start[p]` is the end of `p`'s list, `start[n]` the
     // total.
     let mut total = 0u32;
-    for i in 0..=n {
-        total += start[i];
-        start[i] = total;
+    for s in start.chunks_mut().flatten() {
+        total += *s;
+        *s = total;
     }
     let mut children = vec![0; total as usize];
     for x in (0..n as NodeIndex).rev() {
