@@ -162,6 +162,19 @@ impl<T: InBlocks> BlockVec<T> {
             * std::mem::size_of::<T>()
     }
 
+    /// The block that holds (or would hold) entry `i`, as a slice, and
+    /// `i`'s place in it: `i + 1` is at the next place if the slice has
+    /// it. Two neighbours in one look-up (a binary heap's children `2k`
+    /// and `2k + 1` always share a block). Past the end, the place is
+    /// past the slice's end.
+    #[inline]
+    pub(crate) fn block_at(&self, i: usize) -> (&[T], usize) {
+        match self.full.get(i >> Self::SHIFT) {
+            Some(block) => (block.as_ref().as_ref(), i & Self::MASK),
+            None => (&self.tail, i - (self.full.len() << Self::SHIFT)),
+        }
+    }
+
     /// The entries in order, block by block: slices that cover exactly
     /// `len` entries (a last empty one when the length is a multiple of
     /// the block size).
@@ -288,6 +301,15 @@ mod tests {
             want[i] = i as u64 ^ 0xABC;
         }
         same(&v, &want);
+        // Every entry through `block_at`, and its neighbour when the
+        // block has it (an even entry's always, but at the end).
+        for i in 0..want.len() + 3 {
+            let (block, j) = v.block_at(i);
+            assert_eq!(block.get(j), want.get(i), "entry {i}");
+            if i % 2 == 0 && block.get(j).is_some() {
+                assert_eq!(block.get(j + 1), want.get(i + 1), "entry {}", i + 1);
+            }
+        }
     }
 
     #[test]

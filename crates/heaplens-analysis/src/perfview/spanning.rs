@@ -175,25 +175,30 @@ impl PerfViewQueue {
         let ret = self.heap[0];
         // Sifted down as PerfView swaps (the larger child, the left one on
         // a tie; slot 0's only child is slot 1), with `last` held aside and
-        // written once where it stops.
+        // written once where it stops. Both children share a block: one
+        // look-up.
         let mut idx = 0;
         loop {
             let child = idx * 2;
+            let (block, j) = self.heap.block_at(child);
+            let mut up = last;
             let mut largest = idx;
-            let mut key = last.0;
-            if child > idx && child < count {
-                let k = self.heap[child].0;
-                if k > key {
-                    (largest, key) = (child, k);
+            if child > idx {
+                if let Some(&e) = block.get(j) {
+                    if e.0 > up.0 {
+                        (largest, up) = (child, e);
+                    }
                 }
             }
-            if child + 1 < count && self.heap[child + 1].0 > key {
-                largest = child + 1;
+            if let Some(&e) = block.get(j + 1) {
+                if e.0 > up.0 {
+                    (largest, up) = (child + 1, e);
+                }
             }
             if largest == idx {
                 break;
             }
-            self.heap[idx] = self.heap[largest];
+            self.heap[idx] = up;
             idx = largest;
         }
         self.heap[idx] = last;
