@@ -172,12 +172,32 @@ impl PerfViewQueue {
         if count == 0 {
             return Some((last.2, last.1));
         }
-        let ret = self.heap[0];
         // Sifted down as PerfView swaps (the larger child, the left one on
         // a tie; slot 0's only child is slot 1), with `last` held aside and
-        // written once where it stops. Both children share a block: one
-        // look-up.
+        // written once where it stops. The first levels, while both
+        // children are in the first block, on that block as a slice (no
+        // block look-up: most of a sift, and the hottest entries).
+        let first = self.heap.chunks_mut().next().expect("not empty");
+        let ret = first[0];
         let mut idx = 0;
+        while idx * 2 + 1 < first.len() {
+            let child = idx * 2;
+            let mut up = last;
+            let mut largest = idx;
+            if child > idx && first[child].0 > up.0 {
+                (largest, up) = (child, first[child]);
+            }
+            if first[child + 1].0 > up.0 {
+                (largest, up) = (child + 1, first[child + 1]);
+            }
+            if largest == idx {
+                first[idx] = last;
+                return Some((ret.2, ret.1));
+            }
+            first[idx] = up;
+            idx = largest;
+        }
+        // Farther down: both children share a block, one look-up.
         loop {
             let child = idx * 2;
             let (block, j) = self.heap.block_at(child);
