@@ -118,22 +118,26 @@ impl<T: InBlocks> BlockVec<T> {
 
     #[inline]
     pub(crate) fn push(&mut self, x: T) {
-        if self.tail.len() == Self::ENTRIES {
-            self.seal_tail();
-        }
+        // The tail's capacity is at most a block's: a full tail is at its
+        // capacity, and one compare covers both.
         if self.tail.len() == self.tail.capacity() {
-            // A block's worth at once (never a doubling copy).
-            self.tail.reserve_exact(Self::ENTRIES - self.tail.len());
+            self.make_room();
         }
         self.tail.push(x);
     }
 
-    /// Moves the full tail to the full blocks; the spare (if any) becomes
-    /// the tail.
+    /// Room in the tail for one more: a full tail moves to the full blocks
+    /// (the spare, if any, becomes the tail), and a tail at its capacity
+    /// grows to a block's worth at once (never a doubling copy).
     #[cold]
-    fn seal_tail(&mut self) {
-        let tail = std::mem::replace(&mut self.tail, std::mem::take(&mut self.spare));
-        self.full.push(T::full_block(tail.into_boxed_slice()));
+    fn make_room(&mut self) {
+        if self.tail.len() == Self::ENTRIES {
+            let tail = std::mem::replace(&mut self.tail, std::mem::take(&mut self.spare));
+            self.full.push(T::full_block(tail.into_boxed_slice()));
+        }
+        if self.tail.len() == self.tail.capacity() {
+            self.tail.reserve_exact(Self::ENTRIES - self.tail.len());
+        }
     }
 
     #[inline]

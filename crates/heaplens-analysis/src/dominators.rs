@@ -97,6 +97,15 @@ impl Dominators {
         }
     }
 
+    /// [`Dominators::idom`] of every node, in node order.
+    pub(crate) fn idoms(&self) -> impl DoubleEndedIterator<Item = Option<Dominator>> + '_ {
+        self.idom.iter().map(|&d| match d {
+            UNREACHABLE => None,
+            ROOT => Some(Dominator::Root),
+            d => Some(Dominator::Node(d)),
+        })
+    }
+
     /// True if a root that keeps its object alive reaches `n`.
     pub fn is_reachable(&self, n: NodeIndex) -> bool {
         self.idom[n as usize] != UNREACHABLE
@@ -734,9 +743,13 @@ impl Sizes {
     #[inline]
     fn get(&self, i: u32) -> u64 {
         match self.small[i as usize] {
-            u32::MAX => self.big.get(&i).copied().unwrap_or(u32::MAX as u64),
+            u32::MAX => self.get_big(i),
             s => s as u64,
         }
+    }
+    #[cold]
+    fn get_big(&self, i: u32) -> u64 {
+        self.big.get(&i).copied().unwrap_or(u32::MAX as u64)
     }
     #[inline]
     fn set(&mut self, i: u32, v: u64) {
