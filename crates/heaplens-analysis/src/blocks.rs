@@ -10,10 +10,11 @@
 //! Indexing costs about what a `Vec`'s does. A block holds a constant
 //! number of entries per type, a power of two ([`InBlocks::Block`] is an
 //! array of them), so an index splits into block and slot with a shift and
-//! a mask, and the slot needs no bounds check: it is below the array's
-//! length by construction. Full blocks are boxed arrays (one pointer each
-//! in the block table: one load); the last, partly filled block is a `Vec`
-//! beside them, whose length checks the index against the array's. No
+//! a mask. Full blocks are boxed arrays (one pointer each in the block
+//! table: one load); the last, partly filled block is a `Vec` beside them.
+//! Which of the two holds an index is picked without a branch, and one
+//! bounds check follows, against the array's length in the last block and
+//! always passed in a full one (the slot is masked below its length). No
 //! `unsafe`. Loops over all entries go block by block with
 //! [`BlockVec::chunks`] and [`BlockVec::chunks_mut`].
 
@@ -179,6 +180,16 @@ impl<T: InBlocks> BlockVec<T> {
         }
     }
 
+    /// [`Self::block_at`], mutable.
+    #[inline]
+    pub(crate) fn block_at_mut(&mut self, i: usize) -> (&mut [T], usize) {
+        let base = self.full.len() << Self::SHIFT;
+        match self.full.get_mut(i >> Self::SHIFT) {
+            Some(block) => (block.as_mut().as_mut(), i & Self::MASK),
+            None => (self.tail.as_mut_slice(), i - base),
+        }
+    }
+
     /// The entries in order, block by block: slices that cover exactly
     /// `len` entries (a last empty one when the length is a multiple of
     /// the block size).
@@ -203,26 +214,23 @@ impl<T: InBlocks> BlockVec<T> {
     }
 }
 
+// Through `block_at`: the block or the tail is picked without a branch
+// (random indices fall in the tail at random), then one bounds check that
+// a full block always passes.
 impl<T: InBlocks> Index<usize> for BlockVec<T> {
     type Output = T;
     #[inline]
     fn index(&self, i: usize) -> &T {
-        match self.full.get(i >> Self::SHIFT) {
-            // The mask keeps the slot below the array's length: no check.
-            Some(block) => &block.as_ref().as_ref()[i & Self::MASK],
-            None => &self.tail[i - (self.full.len() << Self::SHIFT)],
-        }
+        let (block, j) = self.block_at(i);
+        &block[j]
     }
 }
 
 impl<T: InBlocks> IndexMut<usize> for BlockVec<T> {
     #[inline]
     fn index_mut(&mut self, i: usize) -> &mut T {
-        let base = self.full.len() << Self::SHIFT;
-        match self.full.get_mut(i >> Self::SHIFT) {
-            Some(block) => &mut block.as_mut().as_mut()[i & Self::MASK],
-            None => &mut self.tail[i - base],
-        }
+        let (block, j) = self.block_at_mut(i);
+        &mut block[j]
     }
 }
 

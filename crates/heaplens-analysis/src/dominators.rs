@@ -699,26 +699,22 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
     })?;
 
     // 6. Retained sizes, by node: in reverse preorder, every node has
-    //    received its dominator-tree children's totals when it is reached,
-    //    and passes its own to its immediate dominator.
+    //    received its dominator-tree children's totals when it is reached
+    //    (0 for a leaf), adds its own size and passes the sum to its
+    //    immediate dominator (one pass: no own sizes set beforehand).
     progress.update(Phase::RetainedSizes, 7 * r as u64 / 8, r as u64)?;
     let mut sizes = Sizes {
         small: BlockVec::from_elem(0, n),
         big: HashMap::new(),
     };
-    for (i, &x) in order.iter().enumerate().skip(1) {
-        if i as u32 & (CHECK_EVERY - 1) == 0 {
-            progress.update(Phase::RetainedSizes, (14 * r + i) as u64 / 16, r as u64)?;
-        }
-        sizes.set(x, g.node_size(x));
-    }
     let mut reachable = 0u64;
     // `order` has `r + 1` entries; entry 0 is the virtual root's.
     for (&x, i) in order.iter().rev().zip((1..=r).rev()) {
         if i as u32 & (CHECK_EVERY - 1) == 0 {
-            progress.update(Phase::RetainedSizes, (16 * r - i) as u64 / 16, r as u64)?;
+            progress.update(Phase::RetainedSizes, (8 * r - i) as u64 / 8, r as u64)?;
         }
-        let total = sizes.get(x);
+        let total = sizes.get(x) + g.node_size(x);
+        sizes.set(x, total);
         match by_node[x as usize] {
             ROOT => reachable += total,
             d => sizes.set(d, sizes.get(d) + total),
