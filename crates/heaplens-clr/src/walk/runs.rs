@@ -452,6 +452,11 @@ impl<'a> Join<'a> {
             k => Some(self.part.objects.address(k - 1)),
         };
         let first = self.part.objects.len();
+        // Room for the run's objects at once (their count is bounded by
+        // the bytes checked above), fallibly and within the limit.
+        if let Err(bytes) = self.part.objects.grow(n as usize, limit.as_ref()) {
+            return Err(refused(&self.part, bytes));
+        }
         let mut left = n;
         let mut buf = vec![0u8; SLICE * OBJECT_BYTES as usize];
         while left > 0 {
@@ -498,6 +503,15 @@ impl<'a> Join<'a> {
                     format!("{} references in all", base + references),
                 ));
             }
+            // Room for the run's reference lists and references at once.
+            let room = grow_by(&mut raw.starts, n as usize, 1, limit.as_ref())
+                .and_then(|()| grow_by(&mut raw.words, references as usize, 1, limit.as_ref()));
+            if let Err(bytes) = room {
+                return Err(refused(&self.part, bytes));
+            }
+            let Some(raw) = self.part.raw.as_mut() else {
+                return Err(malformed("run result", "references past the join's".into()));
+            };
             let mut previous = 0u32;
             let starts = read_u32s(&mut raw.starts, n, &mut r, limit.as_ref(), |x| {
                 if x < previous || x as u64 > references {
