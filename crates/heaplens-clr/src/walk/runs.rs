@@ -771,3 +771,67 @@ impl<'r> Stream<'r> {
         Ok(u64::from_le_bytes(b))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> WalkPlan {
+        let seg = |start: u64, end: u64, kind| Segment {
+            record: start - 0x1000,
+            start,
+            end,
+            kind,
+            generation: 2,
+            heap: 0,
+            ephemeral: false,
+        };
+        WalkPlan {
+            segments: vec![
+                seg(0x10_0000, 0x20_0000, SegmentKind::Small),
+                seg(0x30_0000, 0x38_0000, SegmentKind::Small),
+                seg(0x40_0000, 0x50_0000, SegmentKind::Large),
+            ],
+            contexts: vec![(0x10_1000, 0x10_2000), (0x30_0100, 0x30_0800)],
+            read_references: true,
+            runs: vec![0..1, 1..3],
+            run_bytes: vec![0x10_0000, 0x18_0000],
+            heap: 0x28_0000,
+        }
+    }
+
+    #[test]
+    fn a_plan_comes_back_from_its_bytes() {
+        let p = plan();
+        assert_eq!(WalkPlan::from_bytes(&p.to_bytes()).unwrap(), p);
+    }
+
+    /// Every cut and every byte changed to each of a few values: an error
+    /// or a plan, never a panic; every cut is an error.
+    #[test]
+    fn bytes_that_are_not_a_plan_are_refused() {
+        let bytes = plan().to_bytes();
+        for cut in 0..bytes.len() {
+            assert!(WalkPlan::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(WalkPlan::from_bytes(&longer).is_err());
+        for i in 0..bytes.len() {
+            for v in [0u8, 1, 3, 0x7f, 0xff] {
+                let mut b = bytes.clone();
+                b[i] = v;
+                if let Ok(p) = WalkPlan::from_bytes(&b) {
+                    // What is read is a plan: runs cover the segments in order.
+                    let mut next = 0;
+                    for r in &p.runs {
+                        assert_eq!(r.start, next);
+                        assert!(r.end > r.start);
+                        next = r.end;
+                    }
+                    assert_eq!(next, p.segments.len());
+                }
+            }
+        }
+    }
+}
