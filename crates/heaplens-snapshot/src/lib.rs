@@ -390,6 +390,22 @@ pub fn read_clr(
         .map_err(|e| OpenError::from_clr(e, what))
 }
 
+/// [`read_clr`] with what `cx` gives: its progress, memory limit and
+/// walkers — those only for a dump read straight from the input (walkers
+/// read the input's own bytes: a dump unpacked from an archive is walked
+/// by the read).
+pub(crate) fn read_clr_in(
+    target: &heaplens_clr::Target<'_>,
+    cx: &mut Context<'_>,
+    what: &'static str,
+) -> Result<heaplens_clr::ClrHeap, OpenError> {
+    let walkers = match cx.walkers.as_deref_mut() {
+        Some(w) if cx.archives.is_empty() => Some(w as &mut dyn heaplens_clr::Walkers),
+        _ => None,
+    };
+    read_clr(target, cx.progress, cx.memory, walkers, what)
+}
+
 /// A walker's part of a CLR heap's walk ([`Context::walkers`]): run `run`
 /// of the plan `plan` ([`heaplens_clr::walk::runs::WalkPlan::to_bytes`])
 /// walked over `src`, the dump the plan was made of (a Linux core or a
