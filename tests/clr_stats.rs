@@ -239,6 +239,38 @@ impl Read {
 }
 
 /// Per type: ours = reference + allocated later − reclaimed.
+/// A core opened from its `.zst` (a dump unpacked from an archive) with
+/// walkers given: the walkers read the input's own bytes (the archive),
+/// so the read walks the heap itself and asks them nothing; the heap is
+/// the one opened from the unpacked file.
+fn walkers_not_for_archives(f: &Fixture) -> Result<(), Failed> {
+    let dir = f.core.parent().ok_or("no fixture directory")?;
+    let modules = fixture_modules::for_fixture(dir)?.unwrap_or_default();
+    let src = PageCache::new(FileSource::open(&f.core)?);
+    let mut progress = NoProgress;
+    let mut cx = heaplens_snapshot::Context::new(&modules, &mut progress);
+    let mut walkers = heaplens_tests::walkers::FileWalkers {
+        file: f.core.clone(),
+        count: 3,
+        walked: 0,
+    };
+    cx.walkers = Some(&mut walkers);
+    let snap = heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(&src), &mut cx)
+        .map_err(|e| format!("{}: {e}", f.core.display()))?;
+    drop(cx);
+    let archives = snap.info.archives.len();
+    if archives == 0 || walkers.walked != 0 {
+        return Err(format!("{archives} archives, {} runs walked", walkers.walked).into());
+    }
+    let plain = open(&f.core)?;
+    if snap.graph.node_count() != plain.graph.node_count()
+        || snap.graph.edge_count() != plain.graph.edge_count()
+    {
+        return Err("another heap than the unpacked file's".into());
+    }
+    Ok(())
+}
+
 /// [`stats`] with the heap walked by three walkers that share no memory
 /// with the read, each opening the file on its own and handing its result
 /// over as bytes, as the page's workers do
@@ -631,6 +663,9 @@ fn main() {
                         ];
                         if is_core {
                             checks.push(("no_heap", no_heap));
+                        }
+                        if is_core && phase == 1 && name == "linux-net8" {
+                            checks.push(("walkers_not_for_archives", walkers_not_for_archives));
                         }
                         for (check, run) in checks {
                             let f = f.clone();
