@@ -1296,8 +1296,8 @@ async function main() {
       }
       await shot("08-three-dumps");
       // Names are cut in the middle by the room there is: on a wide screen
-      // these (up to 50 characters) show whole, and everywhere the end of a
-      // name (its date, its extension) shows.
+      // these (up to 50 characters) show whole; on 1366 px the later part
+      // that tells them apart (150515 or 150644) still shows.
       const names = async () => page.$$eval("#dumpbar .chip", (cs) => cs.map((c) => {
         const head = c.querySelector(".chip-head");
         const tail = c.querySelector(".chip-tail").getBoundingClientRect();
@@ -1319,6 +1319,15 @@ async function main() {
       } finally {
         await page.setViewportSize(size);
       }
+      // (A tail short of its text by a fraction of a pixel is drawn with an
+      // ellipsis: the text's own width is measured, not scrollWidth.)
+      const tails = await page.$$eval("#dumpbar .chip .chip-tail", (ts) => ts.map((t) => {
+        const r = document.createRange();
+        r.selectNodeContents(t);
+        return { text: t.textContent, cut: r.getBoundingClientRect().width > t.getBoundingClientRect().width + 0.01 };
+      }));
+      eq(tails.slice(0, 2).map((t) => t.cut), [false, false], `the tails of the first two chips at ${size.width} px`);
+      assert(tails[0].text.includes("150515") && tails[1].text.includes("150644"), `what tells the chips apart is in their tails: ${tails[0].text}, ${tails[1].text}`);
       // At 390 px each chip's name stays readable and is clipped inside its
       // own button, never drawn under the close button.
       await page.setViewportSize({ width: 390, height: size.height });
@@ -1334,7 +1343,7 @@ async function main() {
           assert(c.nameRight <= c.closeLeft + 0.5 && c.mainRight <= c.closeLeft + 0.5, `chip ${i} at 390 px: its name (to ${c.nameRight}) runs under × (from ${c.closeLeft})`);
           assert(c.nameWidth >= 80, `chip ${i} at 390 px: its name is only ${c.nameWidth} px wide`);
         }
-        for (const [i, c] of (await names()).entries()) assert(c.tailIn, `chip ${i} at 390 px: the end of ${c.whole} is cut`);
+        for (const [i, c] of (await names()).entries()) assert(c.tailIn, `chip ${i} at 390 px: the name runs out of its box`);
       } finally {
         await page.setViewportSize(size);
       }

@@ -24,6 +24,10 @@ use std::ops::{Index, IndexMut};
 /// two).
 const BLOCK_BYTES: usize = 4 << 20;
 
+/// The first block's first room, in entries (a power of two); it doubles
+/// up to a block's worth ([`BlockVec::push`]).
+const FIRST_ENTRIES: usize = 64;
+
 /// Entries per block for entries of `size` bytes: the largest power of two
 /// whose entries fit in [`BLOCK_BYTES`].
 const fn block_entries(size: usize) -> usize {
@@ -128,8 +132,11 @@ impl<T: InBlocks> BlockVec<T> {
     }
 
     /// Room in the tail for one more: a full tail moves to the full blocks
-    /// (the spare, if any, becomes the tail), and a tail at its capacity
-    /// grows to a block's worth at once (never a doubling copy).
+    /// (the spare, if any, becomes the tail). A tail at its capacity grows
+    /// to a block's worth at once (never a doubling copy) — but the first
+    /// block doubles from [`FIRST_ENTRIES`] up to a block's worth (powers
+    /// of two, so it ends exactly there), so that a small heap's arrays
+    /// take what they hold, not 4 MiB each.
     #[cold]
     fn make_room(&mut self) {
         if self.tail.len() == Self::ENTRIES {
@@ -137,7 +144,12 @@ impl<T: InBlocks> BlockVec<T> {
             self.full.push(T::full_block(tail.into_boxed_slice()));
         }
         if self.tail.len() == self.tail.capacity() {
-            self.tail.reserve_exact(Self::ENTRIES - self.tail.len());
+            let want = if self.full.is_empty() {
+                (self.tail.capacity() * 2).clamp(FIRST_ENTRIES.min(Self::ENTRIES), Self::ENTRIES)
+            } else {
+                Self::ENTRIES
+            };
+            self.tail.reserve_exact(want - self.tail.len());
         }
     }
 
@@ -278,6 +290,31 @@ mod tests {
             std::mem::size_of::<<(f32, f32, u32) as InBlocks>::Block>(),
             3 << 20
         );
+    }
+
+    /// A small array holds about what it holds (the first block doubles),
+    /// a big one whole blocks (later blocks come at once).
+    #[test]
+    fn the_first_block_doubles_the_next_come_whole() {
+        let mut v = BlockVec::<u64>::new();
+        let mut want = Vec::new();
+        for i in 0..100u64 {
+            v.push(i);
+            want.push(i);
+        }
+        assert_eq!(v.memory_bytes(), 128 * 8);
+        for i in 100..(PER as u64 + 3) {
+            v.push(i);
+            want.push(i);
+        }
+        // One full block (reached by doubling, exactly its size) and a
+        // whole block for the next.
+        assert_eq!(v.memory_bytes(), 2 * PER * 8);
+        same(&v, &want);
+        while v.pop().is_some() {
+            want.pop();
+        }
+        same(&v, &want);
     }
 
     /// Checks every entry, the length and the chunks against `want`.

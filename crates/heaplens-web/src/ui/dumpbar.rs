@@ -34,14 +34,17 @@ pub fn dump_bar() -> Html {
                         DumpStatus::Failed(_) => ("could not be read".to_owned(), "failed"),
                     };
                     let current = showing == Some(id);
-                    let (head, tail) = split_tail(&d.name, 10);
+                    // The later part (a dump's time, its process id, the
+                    // extension) tells dumps of one pattern apart: it is
+                    // the last cut.
+                    let (head, tail) = split_tail(&d.name, (d.name.chars().count() * 3 / 5).max(10));
                     html! {
                         <li class={classes!("chip", class, current.then_some("current"))} data-dump={id.0.to_string()}>
                             <button class="chip-main" title={d.name.clone()}
                                 aria-current={current.then_some("page")}
                                 onclick={ctx.dispatch.reform(move |_| Action::ShowDump(id, Tab::Overview))}>
                                 // Cut in the middle by the room there is: the
-                                // head ellipsized, the tail (`…1903.dmp`) kept.
+                                // head ellipsized first, then the tail.
                                 // A screen reader hears the name in one piece
                                 // (two flex items would be read as two words).
                                 <span class="chip-name">
