@@ -109,8 +109,9 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
             Sort::Count => crate::counts::Sort::Count,
             Sort::Name => crate::counts::Sort::Name,
             Sort::Inc | Sort::Retained => {
-                return Err("--all-objects reads no references: sort by bytes, count or name"
-                    .to_owned())
+                return Err(
+                    "--all-objects reads no references: sort by bytes, count or name".to_owned(),
+                )
             }
         };
         return crate::counts::run(&args.file, args.json, args.top, sort, filter.as_ref());
@@ -223,7 +224,9 @@ fn clr_header(doc: &StatsDocument, clr: &ClrFacts) -> String {
 
 /// The runtime and heap lines of a CLR heap read.
 pub(crate) fn runtime_lines(runtime: Option<&str>, clr: &ClrFacts) -> String {
-    let mut runtime = runtime.map(str::to_owned).unwrap_or_else(|| ".NET".to_owned());
+    let mut runtime = runtime
+        .map(str::to_owned)
+        .unwrap_or_else(|| ".NET".to_owned());
     if let Some(v) = clr
         .runtime_version
         .as_deref()

@@ -608,6 +608,7 @@ mod tests {
             reader: Reader::Dump(Dump {
                 open: gcdump::open,
                 describe: describe::gcdump,
+                count: None,
             }),
         },
         Format {
