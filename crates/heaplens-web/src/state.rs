@@ -13,6 +13,7 @@ use crate::protocol::{
 use crate::route::{DumpKey, Route, Screen};
 use crate::table::TableView;
 use heaplens_results::analysis::{AnalysisDocument, DumpAnalysis};
+use heaplens_results::counts::CountsDocument;
 use heaplens_results::diff::DiffDocument;
 use heaplens_results::flame::{FlameDocument, FlameMeasure};
 use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
@@ -111,6 +112,11 @@ pub enum DumpStatus {
     },
     /// Read: [`DumpEntry::loaded`] holds its documents.
     Ready,
+    /// Its graph does not fit in the worker's memory: its objects were
+    /// counted per type without it ([`Response::Counted`]). Only the type
+    /// statistics of every object can be shown; the views that need the
+    /// graph say they are unavailable.
+    Counted(Rc<CountsDocument>),
     /// Could not be read.
     Failed(EngineError),
 }
@@ -961,6 +967,13 @@ impl AppState {
             return;
         }
         self.view = View::Dump { id, tab };
+        // Read without its graph: the worker holds nothing to ask.
+        if self
+            .dump(id)
+            .is_some_and(|d| matches!(d.status, DumpStatus::Counted(_)))
+        {
+            return;
+        }
         match tab {
             Tab::Detail(t) => self.request_detail(id, t),
             Tab::Object(n) => {
@@ -1359,6 +1372,28 @@ impl AppState {
                 d.loaded = Some(Rc::new(loaded));
                 self.announce(text);
                 self.analyse(dump);
+                self.after_ready(dump);
+            }
+            Response::Counted {
+                dump,
+                op,
+                counts,
+                read: _,
+            } => {
+                let Some(d) = self.dump_mut(dump) else { return };
+                if !matches!(d.status, DumpStatus::Opening { op: o, .. } if o == op) {
+                    return;
+                }
+                let text = format!(
+                    "{} does not fit in this page's memory: showing the type statistics of all \
+                     its {} objects, {} in {} types, without references.",
+                    d.name,
+                    crate::format::thousands(counts.objects),
+                    crate::format::bytes(counts.bytes),
+                    crate::format::thousands(counts.type_count)
+                );
+                d.status = DumpStatus::Counted(Rc::new(*counts));
+                self.announce(text);
                 self.after_ready(dump);
             }
             Response::Retained {
