@@ -1952,6 +1952,63 @@ mod tests {
         assert_eq!(DumpTime::parse("not a time"), None);
     }
 
+    /// A dump whose open the worker answered with its counts (its graph
+    /// did not fit) is shown as counted; its tabs ask its worker nothing
+    /// (the worker holds nothing); it is not ready for a comparison.
+    #[test]
+    fn a_dump_read_without_its_graph_asks_nothing_more() {
+        let mut s = AppState::default().reduce(Action::Add {
+            dumps: vec![new_dump(1, "big.core", 1000.0)],
+            stray_modules: 0,
+        });
+        let snap_doc = stats("big.core", None);
+        let counts = heaplens_results::counts::CountsDocument {
+            schema_version: heaplens_results::SCHEMA_VERSION,
+            heaplens_version: String::new(),
+            document: heaplens_results::DocumentKind::Counts,
+            file: "big.core".into(),
+            file_bytes: 100,
+            complete: true,
+            coverage: snap_doc.coverage.clone(),
+            format: "elf-core".into(),
+            archives: Vec::new(),
+            pointer_size: Some(8),
+            process_name: None,
+            process_id: None,
+            dump_time: None,
+            runtime: None,
+            clr: None,
+            notes: Vec::new(),
+            counted: heaplens_results::counts::Counted::AllObjects,
+            not_read: Vec::new(),
+            reason: Some("does not fit".into()),
+            objects: 1,
+            bytes: 10,
+            type_count: 1,
+            free: Default::default(),
+            types: Vec::new(),
+        };
+        for c in s.outbox.drain() {
+            if let Command::Open { dump, op } = c {
+                s = s.reduce(Action::Engine(Response::Counted {
+                    dump,
+                    op,
+                    counts: Box::new(counts.clone()),
+                    read: ReadReport::default(),
+                }));
+            }
+        }
+        let d = s.dump(DumpId(1)).unwrap();
+        assert_eq!(d.status, DumpStatus::Counted(Rc::new(counts)));
+        assert!(!d.is_ready());
+        assert_eq!(s.ready().count(), 0);
+        for tab in [Tab::Findings, Tab::Strings, Tab::Detail(TypeId(0)), Tab::Flame] {
+            s = s.reduce(Action::ShowDump(DumpId(1), tab));
+            assert_eq!(s.view, View::Dump { id: DumpId(1), tab });
+            assert_eq!(s.outbox.drain(), Vec::new(), "{tab:?}");
+        }
+    }
+
     /// A comparison asks the baseline's worker for what its detectors saw,
     /// then (once that is in) the current dump's worker for its findings
     /// against it, carrying it; asked once. A dump's own findings are

@@ -832,9 +832,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
                 s.borrow_mut().count_with_scratch(
                     &cache,
                     &modules,
-                    scratch
-                        .as_deref_mut()
-                        .map(|s| s as &mut dyn heaplens_archive::Scratch),
+                    scratch,
                     name,
                     &refused.message,
                     &mut progress,
