@@ -56,10 +56,10 @@ fn cell(r: &CountsRowView, col: &str) -> Html {
 
 fn data(r: &CountsRowView) -> Vec<(&'static str, String)> {
     vec![
-        ("name", r.name.clone()),
-        ("mt", r.mt.clone().unwrap_or_default()),
-        ("count", r.count.to_string()),
-        ("bytes", r.bytes.to_string()),
+        ("data-name", r.name.clone()),
+        ("data-mt", r.mt.clone().unwrap_or_default()),
+        ("data-count", r.count.to_string()),
+        ("data-bytes", r.bytes.to_string()),
     ]
 }
 
