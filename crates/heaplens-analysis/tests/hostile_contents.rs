@@ -10,6 +10,7 @@ use heaplens_contents::bytes::BytesReader;
 use heaplens_contents::inspect::{read_object, ReadOptions};
 use heaplens_contents::layout::*;
 use heaplens_contents::ObjectReader;
+use heaplens_corpus::patched::Rng;
 use heaplens_graph::{GraphBuilder, NoProgress, TypeInfo, TypeKind};
 use std::sync::Arc;
 
@@ -102,18 +103,6 @@ fn heap(objects: &[(u32, u64)], mem: Vec<u8>, held: usize) -> Fake {
     BytesReader::new(b.finish().unwrap(), BASE, mem, layouts)
 }
 
-/// xorshift64*: the same bytes on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-}
-
 fn read_everything(f: &Fake) {
     for n in 0..f.graph().node_count() as u32 {
         let _ = read_object(f, n, ReadOptions::default());
@@ -176,23 +165,23 @@ fn objects_the_dump_does_not_hold_are_unreadable() {
 fn random_contents_never_panic() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for _ in 0..300 {
-        let count = 1 + rng.next() % 24;
+        let count = 1 + rng.next_u64() % 24;
         let objects: Vec<(u32, u64)> = (0..count)
-            .map(|_| ((rng.next() % 4) as u32, 16 + 8 * (rng.next() % 12)))
+            .map(|_| ((rng.next_u64() % 4) as u32, 16 + 8 * (rng.next_u64() % 12)))
             .collect();
         let total: u64 = objects.iter().map(|o| o.1).sum();
-        let mut mem: Vec<u8> = (0..total).map(|_| rng.next() as u8).collect();
+        let mut mem: Vec<u8> = (0..total).map(|_| rng.next_u64() as u8).collect();
         // Some words point into the heap, some lengths are huge.
         for w in mem.chunks_exact_mut(8) {
-            match rng.next() % 6 {
-                0 => w.copy_from_slice(&(BASE + rng.next() % total).to_le_bytes()),
+            match rng.next_u64() % 6 {
+                0 => w.copy_from_slice(&(BASE + rng.next_u64() % total).to_le_bytes()),
                 1 => w.copy_from_slice(&u64::MAX.to_le_bytes()),
                 2 => w.copy_from_slice(&0u64.to_le_bytes()),
                 _ => {}
             }
         }
-        let held = (rng.next() % (total + 1)) as usize;
-        let held = if rng.next().is_multiple_of(2) {
+        let held = (rng.next_u64() % (total + 1)) as usize;
+        let held = if rng.next_u64().is_multiple_of(2) {
             total as usize
         } else {
             held
