@@ -464,6 +464,50 @@ fn walk_problems(
     Ok(problems)
 }
 
+/// The GC's facts from where its heap was found (`source`): how it runs,
+/// its heaps, its `segments` laid out as `layout`, the bytes they span and
+/// hold (`bytes`); and where its `GcDacVars` are (`None`: found by shape).
+fn gc_facts(
+    source: &Source,
+    layout: HeapLayout,
+    segments: Vec<heap::Segment>,
+    bytes: (u64, u64),
+    found_by_shape: bool,
+) -> (GcFacts, Option<(u64, String)>) {
+    let (server, heap_count, gc_dac_vars) = match source {
+        Source::DacVars(vars, heaps) => (
+            vars.server,
+            heaps.len(),
+            Some((vars.address, format!("{}.{}", vars.major, vars.minor))),
+        ),
+        Source::Heuristic(found) => (found.server, found.heap_count, None),
+    };
+    let gc = GcFacts {
+        mode: if server {
+            GcMode::Server
+        } else {
+            GcMode::Workstation
+        },
+        layout,
+        heap_count,
+        segments,
+        heap_bytes: bytes.0,
+        heap_bytes_captured: bytes.1,
+        found_by_shape,
+    };
+    (gc, gc_dac_vars)
+}
+
+/// Bytes after the walk's stops (`problems`) that the dump holds but the
+/// walk could not go through.
+fn unwalked_bytes(mem: &dyn heaplens_memory::AddressSpace, problems: &[walk::WalkProblem]) -> u64 {
+    problems
+        .iter()
+        .flat_map(|p| heaplens_memory::data_runs(mem, p.addr, p.addr + p.bytes_skipped))
+        .map(|(a, b)| b - a)
+        .sum()
+}
+
 /// Reads the CLR heap of `target`.
 pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap, ClrError> {
     read_with(target, progress, ReadOptions::default())
@@ -733,37 +777,20 @@ pub fn read_with(
             .position(|t| t.is_free)
             .map(|i| mts.addresses[i]);
     }
-    let (server, heap_count, gc_dac_vars) = match &source {
-        Source::DacVars(vars, heaps) => (
-            vars.server,
-            heaps.len(),
-            Some((vars.address, format!("{}.{}", vars.major, vars.minor))),
-        ),
-        Source::Heuristic(found) => (found.server, found.heap_count, None),
-    };
+    let (gc, gc_dac_vars) = gc_facts(
+        &source,
+        layout,
+        segments,
+        (total, captured),
+        heuristic.is_some(),
+    );
     let info = ClrInfo {
         runtime_path: runtime.module.path.clone(),
         version: runtime.version.clone(),
-        gc: GcFacts {
-            mode: if server {
-                GcMode::Server
-            } else {
-                GcMode::Workstation
-            },
-            layout,
-            heap_count,
-            segments,
-            heap_bytes: total,
-            heap_bytes_captured: captured,
-            found_by_shape: heuristic.is_some(),
-        },
+        gc,
         gc_dac_vars,
         heuristic,
-        heap_bytes_unwalked: problems
-            .iter()
-            .flat_map(|p| heaplens_memory::data_runs(mem, p.addr, p.addr + p.bytes_skipped))
-            .map(|(a, b)| b - a)
-            .sum(),
+        heap_bytes_unwalked: unwalked_bytes(mem, &problems),
         problems,
         invalid_references,
         dangling_roots: handles.dangling + fq.dangling,
@@ -872,13 +899,8 @@ pub fn count_with(
             bytes: t.bytes,
         })
         .collect();
-    let (server, heap_count, gc_dac_vars, heuristic) = match source {
-        Source::DacVars(vars, heaps) => (
-            vars.server,
-            heaps.len(),
-            Some((vars.address, format!("{}.{}", vars.major, vars.minor))),
-            None,
-        ),
+    let heuristic = match &source {
+        Source::DacVars(..) => None,
         Source::Heuristic(found) => {
             let mut report = found.report.clone();
             report.free_method_table = mts
@@ -886,32 +908,23 @@ pub fn count_with(
                 .iter()
                 .position(|t| t.is_free)
                 .map(|i| mts.addresses[i]);
-            (found.server, found.heap_count, None, Some(report))
+            Some(report)
         }
     };
+    let (gc, gc_dac_vars) = gc_facts(
+        &source,
+        layout,
+        segments,
+        (total, captured),
+        heuristic.is_some(),
+    );
     let info = ClrInfo {
         runtime_path: runtime.module.path.clone(),
         version: runtime.version.clone(),
-        gc: GcFacts {
-            mode: if server {
-                GcMode::Server
-            } else {
-                GcMode::Workstation
-            },
-            layout,
-            heap_count,
-            segments,
-            heap_bytes: total,
-            heap_bytes_captured: captured,
-            found_by_shape: heuristic.is_some(),
-        },
+        gc,
         gc_dac_vars,
         heuristic,
-        heap_bytes_unwalked: problems
-            .iter()
-            .flat_map(|p| heaplens_memory::data_runs(mem, p.addr, p.addr + p.bytes_skipped))
-            .map(|(a, b)| b - a)
-            .sum(),
+        heap_bytes_unwalked: unwalked_bytes(mem, &problems),
         problems,
         invalid_references: 0,
         dangling_roots: 0,

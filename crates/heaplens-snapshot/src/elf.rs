@@ -102,18 +102,11 @@ fn open_core<R: ReadAt>(
     let heap = crate::read_clr(&target, cx.progress, cx.memory, WHAT)
         .map_err(|e| crate::in_truncated_file(e, &file))?;
     let contents = crate::ContentsIndex::new(memory, heap.contents);
-    let clr = crate::clr_info(format, heap.info);
-    let coverage = crate::with_file(
-        clr.coverage.clone(),
-        file.file_bytes,
-        file.described_bytes,
-        file.missing_bytes,
-    );
+    let clr = crate::clr_info_in_file(format, heap.info, &file);
     let info = SnapshotInfo {
         pointer_size: Some(core.pointer_size() as u8),
         process_name: process_name(core),
         process_id: core.process().pid(),
-        coverage,
         contents: Some(contents),
         ..clr
     };
@@ -145,18 +138,11 @@ pub(crate) fn count(
     );
     let counts = crate::count_clr(&target, cx.progress, WHAT)
         .map_err(|e| crate::in_truncated_file(e, &file))?;
-    let clr = crate::clr_info(format, counts.info);
-    let coverage = crate::with_file(
-        clr.coverage.clone(),
-        file.file_bytes,
-        file.described_bytes,
-        file.missing_bytes,
-    );
+    let clr = crate::clr_info_in_file(format, counts.info, &file);
     let info = SnapshotInfo {
         pointer_size: Some(core.pointer_size() as u8),
         process_name: process_name(&core),
         process_id: core.process().pid(),
-        coverage,
         ..clr
     };
     Ok(crate::HeapCounts {

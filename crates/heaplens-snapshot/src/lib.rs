@@ -313,6 +313,23 @@ pub(crate) fn clr_info(format: &'static Format, clr: heaplens_clr::ClrInfo) -> S
     }
 }
 
+/// [`clr_info`] of a dump whose file has the figures of `file`
+/// ([`with_file`]): the container fills in the process.
+pub(crate) fn clr_info_in_file(
+    format: &'static Format,
+    clr: heaplens_clr::ClrInfo,
+    file: &Coverage,
+) -> SnapshotInfo {
+    let mut info = clr_info(format, clr);
+    info.coverage = with_file(
+        info.coverage,
+        file.file_bytes,
+        file.described_bytes,
+        file.missing_bytes,
+    );
+    info
+}
+
 /// What a CLR heap read holds of the heap and its roots (the container
 /// adds the file's figures: [`with_file`]).
 pub(crate) fn clr_coverage(clr: &heaplens_clr::ClrInfo) -> Coverage {

@@ -128,19 +128,12 @@ fn open_dump<R: ReadAt>(
         .map_err(|e| crate::in_truncated_file(e, &file))?;
     let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
     let contents = crate::ContentsIndex::new(memory, heap.contents);
-    let clr = crate::clr_info(format, heap.info);
-    let coverage = crate::with_file(
-        clr.coverage.clone(),
-        file.file_bytes,
-        file.described_bytes,
-        file.missing_bytes,
-    );
+    let clr = crate::clr_info_in_file(format, heap.info, &file);
     let info = SnapshotInfo {
         pointer_size: Some(dump.pointer_size() as u8),
         process_name,
         process_id: dump.process().process_id,
         dump_time: dump_time(dump),
-        coverage,
         contents: Some(contents),
         ..clr
     };
@@ -173,19 +166,12 @@ pub(crate) fn count(
     let counts = crate::count_clr(&target, cx.progress, WHAT)
         .map_err(|e| crate::in_truncated_file(e, &file))?;
     let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
-    let clr = crate::clr_info(format, counts.info);
-    let coverage = crate::with_file(
-        clr.coverage.clone(),
-        file.file_bytes,
-        file.described_bytes,
-        file.missing_bytes,
-    );
+    let clr = crate::clr_info_in_file(format, counts.info, &file);
     let info = SnapshotInfo {
         pointer_size: Some(dump.pointer_size() as u8),
         process_name,
         process_id: dump.process().process_id,
         dump_time: dump_time(&dump),
-        coverage,
         ..clr
     };
     Ok(crate::HeapCounts {

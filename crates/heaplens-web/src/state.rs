@@ -2002,7 +2002,12 @@ mod tests {
         assert_eq!(d.status, DumpStatus::Counted(Rc::new(counts)));
         assert!(!d.is_ready());
         assert_eq!(s.ready().count(), 0);
-        for tab in [Tab::Findings, Tab::Strings, Tab::Detail(TypeId(0)), Tab::Flame] {
+        for tab in [
+            Tab::Findings,
+            Tab::Strings,
+            Tab::Detail(TypeId(0)),
+            Tab::Flame,
+        ] {
             s = s.reduce(Action::ShowDump(DumpId(1), tab));
             assert_eq!(s.view, View::Dump { id: DumpId(1), tab });
             assert_eq!(s.outbox.drain(), Vec::new(), "{tab:?}");
