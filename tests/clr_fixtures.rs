@@ -8,6 +8,7 @@
 //! on one, two, three or five; the references read in the walk equal a
 //! second pass's.
 
+use heaplens_clr::walk;
 use heaplens_graph::NoProgress;
 use heaplens_tests::dumps::with_target;
 use heaplens_tests::reconcile::core_of;
@@ -342,6 +343,229 @@ fn same_heap(a: &heaplens_clr::ClrHeap, b: &heaplens_clr::ClrHeap) -> Result<(),
     Ok(())
 }
 
+/// Walkers that share no memory with the read, as the page's Web Workers:
+/// each run of the plan is walked on its own ([`walk::runs::walk_run`],
+/// with MethodTables of its own), handed over as bytes and joined from
+/// those bytes ([`walk::runs::Join`]), in slices of `slice` bytes (as the
+/// page reads a worker's buffer).
+struct SeparateWalkers {
+    count: usize,
+    slice: usize,
+}
+
+impl heaplens_clr::Walkers for SeparateWalkers {
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    fn walk(
+        &mut self,
+        mem: &dyn heaplens_memory::AddressSpace,
+        plan: &walk::runs::WalkPlan,
+        mts: &mut walk::MethodTables,
+        limit: Option<heaplens_graph::MemoryLimit>,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<walk::Walked, walk::WalkStop> {
+        // The plan goes to the walkers as bytes too.
+        let sent = walk::runs::WalkPlan::from_bytes(&plan.to_bytes())?;
+        if &sent != plan {
+            return Err(walk::WalkStop::Walker("the plan changed on its way".into()));
+        }
+        let mut join = walk::runs::Join::new(mem, plan, limit)?;
+        let mut before = 0;
+        for run in 0..sent.runs() {
+            let bytes = walk::runs::walk_run(mem, &sent, run, None, &mut |d| progress(before + d))?;
+            before += sent.run_bytes(run);
+            let mut sliced = Sliced {
+                bytes: &bytes,
+                slice: self.slice,
+            };
+            join.add(mts, &mut sliced, bytes.len() as u64)?;
+        }
+        Ok(join.finish()?)
+    }
+}
+
+/// A reader that gives at most `slice` bytes a call.
+struct Sliced<'b> {
+    bytes: &'b [u8],
+    slice: usize,
+}
+
+impl std::io::Read for Sliced<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.slice).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// The walk split into 1, 2 and 3 runs, each walked on its own, handed
+/// over as bytes and joined, is the one walk: the same objects (address,
+/// type, size), MethodTables numbered in the same order, the same
+/// references and problems; the heap read with such walkers is the heap
+/// read on one thread, and is the runtime's own walk
+/// (`phaseN.graph.json.zst`, checked as [`check`] checks it). Results that
+/// are cut short, joined out of order or altered are refused with a
+/// typed error, never a panic.
+fn runs(core: &Path, graph: &Path) -> Result<(), Failed> {
+    let modules = fixture_modules::for_fixture(core.parent().ok_or("no fixture dir")?)?;
+    let files = modules
+        .as_ref()
+        .map(|m| m as &dyn heaplens_clr::ModuleFiles);
+    with_target(core, true, files, |t, memory| runs_of(t, memory, graph))
+}
+
+fn runs_of(
+    t: &heaplens_clr::Target<'_>,
+    memory: &dyn heaplens_memory::AddressSpace,
+    graph: &Path,
+) -> Result<(), Failed> {
+    use walk::runs::{walk_run, Join, JoinError, WalkPlan};
+    let mem = t.memory;
+    let (_, _, segments) = clr_check::gc_heap_of(t)?;
+    let contexts = heaplens_clr::writable::allocation_contexts(mem, &segments);
+    let mut one_mts = walk::MethodTables::default();
+    let one = walk::walk(
+        mem,
+        &segments,
+        &contexts,
+        &mut one_mts,
+        true,
+        None,
+        &mut |_| true,
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    let objects = |w: &walk::Walked| -> Vec<(u64, u32, u64)> {
+        (0..w.objects.len())
+            .map(|i| (w.objects.address(i), w.objects.mt(i), w.objects.size(i)))
+            .collect()
+    };
+    let (one_objects, one_problems) = (objects(&one), one.problems.clone());
+    let one_refs = walk::references(
+        mem,
+        &segments,
+        &one.objects,
+        &one_mts,
+        one.raw,
+        &[],
+        &mut |_| true,
+    )
+    .ok_or("cancelled")?;
+    if one_refs.1.is_empty() {
+        return Err("no references".into());
+    }
+    for n in [1, 2, 3] {
+        let plan = WalkPlan::new(mem, &segments, &contexts, true, n);
+        if plan.runs() != n.min(segments.len()) || segments.len() < 2 {
+            return Err(format!(
+                "{} runs of {} segments for {n}",
+                plan.runs(),
+                segments.len()
+            )
+            .into());
+        }
+        let mut mts = walk::MethodTables::default();
+        let walked = heaplens_clr::Walkers::walk(
+            &mut SeparateWalkers {
+                count: n,
+                slice: 4093,
+            },
+            mem,
+            &plan,
+            &mut mts,
+            None,
+            &mut |_| true,
+        )
+        .map_err(|e| format!("{n} runs: {e:?}"))?;
+        if objects(&walked) != one_objects {
+            return Err(format!("{n} runs: other objects than one walk's").into());
+        }
+        if mts.addresses != one_mts.addresses {
+            return Err(format!("{n} runs: the MethodTables are numbered otherwise").into());
+        }
+        if walked.problems != one_problems {
+            return Err(format!("{n} runs: {:?} / {:?}", walked.problems, one_problems).into());
+        }
+        let refs = walk::references(
+            mem,
+            &segments,
+            &walked.objects,
+            &mts,
+            walked.raw,
+            &[],
+            &mut |_| true,
+        )
+        .ok_or("cancelled")?;
+        if refs != one_refs {
+            return Err(format!("{n} runs: other references than one walk's").into());
+        }
+    }
+    // Results refused: cut short, out of order, from another plan, altered.
+    let plan = WalkPlan::new(mem, &segments, &contexts, true, 2);
+    if plan.runs() == 2 {
+        let first = walk_run(mem, &plan, 0, None, &mut |_| true).map_err(|e| format!("{e:?}"))?;
+        let second = walk_run(mem, &plan, 1, None, &mut |_| true).map_err(|e| format!("{e:?}"))?;
+        let refused = |results: &[&[u8]]| -> Result<(), Failed> {
+            let mut mts = walk::MethodTables::default();
+            let mut join = Join::new(mem, &plan, None).map_err(|e| format!("{e:?}"))?;
+            for r in results {
+                match join.add(&mut mts, &mut &r[..], r.len() as u64) {
+                    Err(JoinError::Malformed { .. }) => return Ok(()),
+                    Err(e) => return Err(format!("{e}").into()),
+                    Ok(()) => {}
+                }
+            }
+            Err(format!(
+                "{} results of {} and {} bytes joined",
+                results.len(),
+                first.len(),
+                second.len()
+            )
+            .into())
+        };
+        refused(&[&first[..first.len() - 1]])?;
+        refused(&[&second])?;
+        let mut object_out = first.clone();
+        // The first object's address (after the header and the MethodTables).
+        let tables = u32::from_le_bytes(first[20..24].try_into().unwrap()) as usize;
+        let at = 53 + tables * 8;
+        object_out[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        refused(&[&object_out])?;
+        let other = WalkPlan::new(mem, &segments, &contexts, true, 3);
+        if other.runs() == 3 {
+            let third =
+                walk_run(mem, &other, 2, None, &mut |_| true).map_err(|e| format!("{e:?}"))?;
+            refused(&[&first, &third])?;
+        }
+        let bytes = plan.to_bytes();
+        if WalkPlan::from_bytes(&bytes[..bytes.len() - 1]).is_ok() {
+            return Err("a plan cut short was read".into());
+        }
+    }
+    // The heap read with the walkers: the heap read on one thread, and the
+    // runtime's walk.
+    let options = heaplens_clr::ReadOptions {
+        single_thread: true,
+        ..Default::default()
+    };
+    let one = heaplens_clr::read_with(t, &mut NoProgress, options)?;
+    for n in [2, 3] {
+        let mut walkers = SeparateWalkers {
+            count: n,
+            slice: 1 << 16,
+        };
+        let heap = heaplens_clr::read_walked_by(t, &mut NoProgress, options, Some(&mut walkers))?;
+        same_heap(&heap, &one).map_err(|e| format!("{n} walkers against one thread: {e}"))?;
+        if n == 3 {
+            let summary = clr_check::check(&heap, memory, graph)?;
+            eprintln!("{n} walkers: {summary}");
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -376,6 +600,8 @@ fn main() {
                         trials.push(Trial::test(format!("one_read::{label}"), move || {
                             one_read(&c)
                         }));
+                        let (c, g) = (core.clone(), graph.clone());
+                        trials.push(Trial::test(format!("runs::{label}"), move || runs(&c, &g)));
                         let c = core.clone();
                         trials.push(Trial::test(format!("tally::{label}"), move || tally(&c)));
                         let c = core.clone();

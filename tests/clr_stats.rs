@@ -65,6 +65,10 @@ struct Fixture {
     /// Whether the dump holds every module's metadata, by what the fixture
     /// is ([`fixture_modules::holds_metadata`]).
     metadata_held: bool,
+    /// Walkers of the heap that share no memory with the read, each
+    /// opening the file on its own ([`heaplens_tests::walkers`], as the
+    /// page's workers); 0: the read walks it, as the CLI does.
+    walkers: usize,
 }
 
 impl Fixture {
@@ -85,12 +89,33 @@ fn json(path: &Path) -> Result<Value, Failed> {
 /// Opens a fixture core, with the module files its dump lacks (see
 /// `fixture_modules`).
 fn open(core: &Path) -> Result<Snapshot, Failed> {
+    open_walked_by(core, 0)
+}
+
+/// [`open`], the heap walked by `walkers` walkers of the file (0: by the
+/// read).
+fn open_walked_by(core: &Path, walkers: usize) -> Result<Snapshot, Failed> {
     let dir = core.parent().ok_or("no fixture directory")?;
     let modules = fixture_modules::for_fixture(dir)?.unwrap_or_default();
     let file = heaplens_corpus::unpacked(core).map_err(|e| format!("{}: {e}", core.display()))?;
     let src = PageCache::new(FileSource::open(&file)?);
-    heaplens_snapshot::open_with(&src, &modules, &mut NoProgress)
-        .map_err(|e| format!("{}: {e}", core.display()).into())
+    let mut progress = NoProgress;
+    let mut cx = heaplens_snapshot::Context::new(&modules, &mut progress);
+    let mut file_walkers = heaplens_tests::walkers::FileWalkers {
+        file,
+        count: walkers,
+        walked: 0,
+    };
+    if walkers > 0 {
+        cx.walkers = Some(&mut file_walkers);
+    }
+    let snap = heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(&src), &mut cx)
+        .map_err(|e| format!("{}: {e}", core.display()))?;
+    drop(cx);
+    if walkers > 1 && file_walkers.walked < 2 {
+        return Err(format!("{} runs walked by the walkers", file_walkers.walked).into());
+    }
+    Ok(snap)
 }
 
 /// Counts a fixture core per type without its graph (`heaplens stats
@@ -141,7 +166,7 @@ struct Read {
 
 impl Read {
     fn of(f: &Fixture) -> Result<Read, Failed> {
-        let snap = open(&f.core)?;
+        let snap = open_walked_by(&f.core, f.walkers)?;
         let want = fixture_graph::load(&f.file("graph.json.zst"), false)?;
         let clr = snap.info.clr.as_ref().ok_or("no CLR heap information")?;
         if !clr.problems.is_empty() {
@@ -235,6 +260,49 @@ impl Read {
 }
 
 /// Per type: ours = reference + allocated later − reclaimed.
+/// A core opened from its `.zst` (a dump unpacked from an archive) with
+/// walkers given: the walkers read the input's own bytes (the archive),
+/// so the read walks the heap itself and asks them nothing; the heap is
+/// the one opened from the unpacked file.
+fn walkers_not_for_archives(f: &Fixture) -> Result<(), Failed> {
+    let dir = f.core.parent().ok_or("no fixture directory")?;
+    let modules = fixture_modules::for_fixture(dir)?.unwrap_or_default();
+    let src = PageCache::new(FileSource::open(&f.core)?);
+    let mut progress = NoProgress;
+    let mut cx = heaplens_snapshot::Context::new(&modules, &mut progress);
+    let mut walkers = heaplens_tests::walkers::FileWalkers {
+        file: f.core.clone(),
+        count: 3,
+        walked: 0,
+    };
+    cx.walkers = Some(&mut walkers);
+    let snap = heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(&src), &mut cx)
+        .map_err(|e| format!("{}: {e}", f.core.display()))?;
+    drop(cx);
+    let archives = snap.info.archives.len();
+    if archives == 0 || walkers.walked != 0 {
+        return Err(format!("{archives} archives, {} runs walked", walkers.walked).into());
+    }
+    let plain = open(&f.core)?;
+    if snap.graph.node_count() != plain.graph.node_count()
+        || snap.graph.edge_count() != plain.graph.edge_count()
+    {
+        return Err("another heap than the unpacked file's".into());
+    }
+    Ok(())
+}
+
+/// [`stats`] with the heap walked by three walkers that share no memory
+/// with the read, each opening the file on its own and handing its result
+/// over as bytes, as the page's workers do
+/// ([`heaplens_tests::walkers`]).
+fn stats_walkers(f: &Fixture) -> Result<(), Failed> {
+    stats(&Fixture {
+        walkers: 3,
+        ..f.clone()
+    })
+}
+
 fn stats(f: &Fixture) -> Result<(), Failed> {
     let read = Read::of(f)?;
     let reference = json(&f.file("reference.json"))?;
@@ -721,15 +789,20 @@ fn main() {
                             core: dump,
                             dir: dir.clone(),
                             phase,
+                            walkers: 0,
                         };
                         let mut checks: Vec<(&str, Check)> = vec![
                             ("stats", stats),
+                            ("stats_walkers", stats_walkers),
                             ("root_path", root_path),
                             ("names_equal_reference", names_equal_reference),
                             ("all_objects", all_objects),
                         ];
                         if is_core {
                             checks.push(("no_heap", no_heap));
+                        }
+                        if is_core && phase == 1 && name == "linux-net8" {
+                            checks.push(("walkers_not_for_archives", walkers_not_for_archives));
                         }
                         for (check, run) in checks {
                             let f = f.clone();

@@ -9,3 +9,4 @@ pub mod fixture_graph;
 pub mod fixture_modules;
 pub mod golden;
 pub mod reconcile;
+pub mod walkers;

@@ -12,6 +12,13 @@
 //! `heaplens stats` on a file; `HEAPLENS_BENCH_THREADS=1` keeps it on one
 //! (as in the browser), `HEAPLENS_BENCH_THREADS=N` walks on N.
 //!
+//! `HEAPLENS_BENCH_WALKERS=N` walks the heap with N walkers that share no
+//! memory with the read, as the page's workers would (each on a thread
+//! with the file opened on its own, a plan sent and results handed back
+//! as bytes, then joined: [`heaplens_tests::walkers::ThreadWalkers`]),
+//! and prints, per core, when the plan came, the walkers' and the join's
+//! time and the results' bytes per object.
+//!
 //! Windows minidumps are read the same way (a file starting `MDMP`): the
 //! corpus' 64-bit `windows-net31` full dump of phase 1 and, when
 //! `FIXTURES=x86 scripts/make-fixtures` made it, the 32-bit
@@ -70,6 +77,9 @@ fn main() {
         .ok()
         .and_then(|v| v.parse::<std::num::NonZeroUsize>().ok());
     let single_thread = threads.is_some_and(|n| n.get() == 1);
+    let walkers = std::env::var("HEAPLENS_BENCH_WALKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok());
     let options = heaplens_clr::ReadOptions {
         single_thread,
         threads,
@@ -113,9 +123,22 @@ fn main() {
         let runs = 5;
         let mut best = Duration::MAX;
         let (mut objects, mut heap_mb, mut per_obj, mut fan_out) = (0usize, 0.0, 0.0, 0.0);
+        let mut split = Vec::new();
         for _ in 0..runs {
             let t = Instant::now();
-            let heap = if minidump {
+            let heap = if let Some(n) = walkers.filter(|_| !minidump) {
+                // The core opened as the page opens it: no memory shared
+                // with the walkers.
+                let core = ElfCore::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
+                let symbols = ElfSymbols(&core);
+                let target = target(&core, &symbols);
+                let mut w = heaplens_tests::walkers::ThreadWalkers::new(file.clone(), n);
+                let heap =
+                    heaplens_clr::read_walked_by(&target, &mut NoProgress, options, Some(&mut w))
+                        .unwrap();
+                split.push((t.elapsed(), w.plan_at, w.walk, w.join, w.result_bytes));
+                heap
+            } else if minidump {
                 let md = Minidump::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
                 let symbols = heaplens_snapshot::minidump::PeSymbols(&md);
                 // As `heaplens stats` opens a file: memory threads can share.
@@ -138,6 +161,18 @@ fn main() {
             fan_out = heap.graph.edge_count() as f64 / objects as f64;
         }
         let s = best.as_secs_f64();
+        if let Some((_, plan_at, walk, join, bytes)) = split.iter().min_by_key(|s| s.0) {
+            println!(
+                "  {} walkers (best run): plan after {:.0} ms, walkers {:.0} ms, join {:.0} ms, \
+                 results {:.1} MB ({:.1} B/object)",
+                walkers.unwrap_or(0),
+                plan_at.as_secs_f64() * 1e3,
+                walk.as_secs_f64() * 1e3,
+                join.as_secs_f64() * 1e3,
+                *bytes as f64 / 1e6,
+                *bytes as f64 / objects.max(1) as f64
+            );
+        }
         println!(
             "{:<44} {:>10} {:>9.1} {:>9.1} {:>12.0} {:>9.1} {:>7.1} {:>9.2}",
             label,

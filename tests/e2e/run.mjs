@@ -1295,9 +1295,32 @@ async function main() {
         eq((await page.$$eval(`${sel} option`, (o) => o.map((x) => x.dataset.name))).sort(), [gcA, gcB, gcMaui].map((f) => basename(f)).sort(), `options of ${sel}`);
       }
       await shot("08-three-dumps");
+      // Names are cut in the middle by the room there is: on a wide screen
+      // these (up to 50 characters) show whole, and everywhere the end of a
+      // name (its date, its extension) shows.
+      const names = async () => page.$$eval("#dumpbar .chip", (cs) => cs.map((c) => {
+        const head = c.querySelector(".chip-head");
+        const tail = c.querySelector(".chip-tail").getBoundingClientRect();
+        const name = c.querySelector(".chip-name").getBoundingClientRect();
+        return { whole: c.querySelector(".chip-main").title, shown: head.textContent + c.querySelector(".chip-tail").textContent,
+          headCut: head.scrollWidth > head.clientWidth + 0.5, tailIn: tail.right <= name.right + 0.5 && tail.left >= name.left - 0.5 };
+      }));
+      // A screen reader hears the name whole, in one piece.
+      const accName = await page.locator("#dumpbar .chip >> nth=0 >> .chip-main").ariaSnapshot();
+      assert(accName.includes(basename(gcA)), `the first chip's accessible name: ${accName}`);
+      const size = page.viewportSize();
+      await page.setViewportSize({ width: 1920, height: size.height });
+      try {
+        await page.waitForTimeout(100);
+        for (const [i, c] of (await names()).entries()) {
+          eq(c.shown, c.whole, `chip ${i}: the name in the chip`);
+          assert(!c.headCut && c.tailIn, `chip ${i} at 1920 px: ${c.whole} is cut`);
+        }
+      } finally {
+        await page.setViewportSize(size);
+      }
       // At 390 px each chip's name stays readable and is clipped inside its
       // own button, never drawn under the close button.
-      const size = page.viewportSize();
       await page.setViewportSize({ width: 390, height: size.height });
       try {
         await page.waitForTimeout(100);
@@ -1311,6 +1334,7 @@ async function main() {
           assert(c.nameRight <= c.closeLeft + 0.5 && c.mainRight <= c.closeLeft + 0.5, `chip ${i} at 390 px: its name (to ${c.nameRight}) runs under × (from ${c.closeLeft})`);
           assert(c.nameWidth >= 80, `chip ${i} at 390 px: its name is only ${c.nameWidth} px wide`);
         }
+        for (const [i, c] of (await names()).entries()) assert(c.tailIn, `chip ${i} at 390 px: the end of ${c.whole} is cut`);
       } finally {
         await page.setViewportSize(size);
       }

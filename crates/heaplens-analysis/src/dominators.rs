@@ -97,6 +97,15 @@ impl Dominators {
         }
     }
 
+    /// [`Dominators::idom`] of every node, in node order.
+    pub(crate) fn idoms(&self) -> impl DoubleEndedIterator<Item = Option<Dominator>> + '_ {
+        self.idom.iter().map(|&d| match d {
+            UNREACHABLE => None,
+            ROOT => Some(Dominator::Root),
+            d => Some(Dominator::Node(d)),
+        })
+    }
+
     /// True if a root that keeps its object alive reaches `n`.
     pub fn is_reachable(&self, n: NodeIndex) -> bool {
         self.idom[n as usize] != UNREACHABLE
@@ -690,27 +699,22 @@ pub fn dominators(g: &HeapGraph, progress: &mut dyn Progress) -> Result<Dominato
     })?;
 
     // 6. Retained sizes, by node: in reverse preorder, every node has
-    //    received its dominator-tree children's totals when it is reached,
-    //    and passes its own to its immediate dominator.
+    //    received its dominator-tree children's totals when it is reached
+    //    (0 for a leaf), adds its own size and passes the sum to its
+    //    immediate dominator (one pass: no own sizes set beforehand).
     progress.update(Phase::RetainedSizes, 7 * r as u64 / 8, r as u64)?;
     let mut sizes = Sizes {
         small: BlockVec::from_elem(0, n),
         big: HashMap::new(),
     };
-    for i in 1..=r {
-        if i as u32 & (CHECK_EVERY - 1) == 0 {
-            progress.update(Phase::RetainedSizes, (14 * r + i) as u64 / 16, r as u64)?;
-        }
-        let x = order[i];
-        sizes.set(x, g.node_size(x));
-    }
     let mut reachable = 0u64;
-    for i in (1..=r).rev() {
+    // `order` has `r + 1` entries; entry 0 is the virtual root's.
+    for (&x, i) in order.iter().rev().zip((1..=r).rev()) {
         if i as u32 & (CHECK_EVERY - 1) == 0 {
-            progress.update(Phase::RetainedSizes, (16 * r - i) as u64 / 16, r as u64)?;
+            progress.update(Phase::RetainedSizes, (8 * r - i) as u64 / 8, r as u64)?;
         }
-        let x = order[i];
-        let total = sizes.get(x);
+        let total = sizes.get(x) + g.node_size(x);
+        sizes.set(x, total);
         match by_node[x as usize] {
             ROOT => reachable += total,
             d => sizes.set(d, sizes.get(d) + total),
@@ -735,9 +739,13 @@ impl Sizes {
     #[inline]
     fn get(&self, i: u32) -> u64 {
         match self.small[i as usize] {
-            u32::MAX => self.big.get(&i).copied().unwrap_or(u32::MAX as u64),
+            u32::MAX => self.get_big(i),
             s => s as u64,
         }
+    }
+    #[cold]
+    fn get_big(&self, i: u32) -> u64 {
+        self.big.get(&i).copied().unwrap_or(u32::MAX as u64)
     }
     #[inline]
     fn set(&mut self, i: u32, v: u64) {

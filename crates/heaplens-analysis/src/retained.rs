@@ -111,8 +111,8 @@ pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     let n = dom.node_count();
     let mut start = BlockVec::from_elem(0u32, n + 1);
     let mut roots = Vec::new();
-    for x in 0..n as NodeIndex {
-        match dom.idom(x) {
+    for (x, d) in (0..n as NodeIndex).zip(dom.idoms()) {
+        match d {
             Some(Dominator::Node(p)) => start[p as usize] += 1,
             Some(Dominator::Root) => roots.push(x),
             None => {}
@@ -121,13 +121,13 @@ pub fn dominator_children(dom: &Dominators) -> DominatorChildren {
     // Inclusive sums: `start[p]` is the end of `p`'s list, `start[n]` the
     // total.
     let mut total = 0u32;
-    for i in 0..=n {
-        total += start[i];
-        start[i] = total;
+    for s in start.chunks_mut().flatten() {
+        total += *s;
+        *s = total;
     }
     let mut children = vec![0; total as usize];
-    for x in (0..n as NodeIndex).rev() {
-        if let Some(Dominator::Node(p)) = dom.idom(x) {
+    for (x, d) in (0..n as NodeIndex).rev().zip(dom.idoms().rev()) {
+        if let Some(Dominator::Node(p)) = d {
             start[p as usize] -= 1;
             children[start[p as usize] as usize] = x;
         }

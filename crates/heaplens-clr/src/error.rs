@@ -106,6 +106,10 @@ pub enum ClrError {
     /// The caller cancelled the read.
     #[error("cancelled")]
     Cancelled,
+    /// The heap's walkers ([`crate::Walkers`]) failed, or what they found
+    /// could not be joined.
+    #[error("the heap's walkers failed: {0}")]
+    Walker(String),
     /// The heap graph could not be built.
     #[error(transparent)]
     Build(#[from] heaplens_graph::BuildError),

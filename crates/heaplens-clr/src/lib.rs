@@ -519,6 +519,39 @@ pub fn read_with(
     progress: &mut dyn Progress,
     options: ReadOptions,
 ) -> Result<ClrHeap, ClrError> {
+    read_walked_by(target, progress, options, None)
+}
+
+/// Walkers of the heap that share no memory with the read (the page's Web
+/// Workers): given the plan of the walk ([`walk::runs::WalkPlan`]), they
+/// walk its runs ([`walk::runs::walk_run`]) and join what they found
+/// ([`walk::runs::Join`]), which is what one walk would have found.
+pub trait Walkers {
+    /// How many walkers there are (below 2: the read walks the heap itself).
+    fn count(&self) -> usize;
+
+    /// Walks `plan` (of `mem`'s heap) and joins the runs' results, their
+    /// MethodTables numbered into `mts`, within `limit`; calls
+    /// `progress(bytes_done)` with the bytes walked by all the walkers (a
+    /// `false` from it stops them: [`walk::WalkStop::Cancelled`]).
+    fn walk(
+        &mut self,
+        mem: &dyn heaplens_memory::AddressSpace,
+        plan: &walk::runs::WalkPlan,
+        mts: &mut walk::MethodTables,
+        limit: Option<heaplens_graph::MemoryLimit>,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<walk::Walked, walk::WalkStop>;
+}
+
+/// [`read_with`], the heap walked by `walkers` when there are two or more
+/// of them; the result is the same.
+pub fn read_walked_by(
+    target: &Target<'_>,
+    progress: &mut dyn Progress,
+    options: ReadOptions,
+    walkers: Option<&mut dyn Walkers>,
+) -> Result<ClrHeap, ClrError> {
     let mem = target.memory;
     let HeapPlace {
         runtime,
@@ -546,8 +579,12 @@ pub fn read_with(
     let mut mts = walk::MethodTables::default();
     let mut report = |done| progress.update(Phase::ReadingHeap, done, total).is_ok();
     let memory = options.memory;
-    let walked = match target.shared_memory {
-        Some(shared) if threads > 1 => walk::walk_parallel(
+    let walked = match (walkers, target.shared_memory) {
+        (Some(walkers), _) if walkers.count() > 1 => {
+            let plan = walk::runs::WalkPlan::new(mem, &segments, contexts, true, walkers.count());
+            walkers.walk(mem, &plan, &mut mts, memory, &mut report)
+        }
+        (_, Some(shared)) if threads > 1 => walk::walk_parallel(
             shared,
             &segments,
             contexts,
@@ -574,6 +611,7 @@ pub fn read_with(
     } = walked.map_err(|stop| match stop {
         walk::WalkStop::Cancelled => ClrError::Cancelled,
         walk::WalkStop::OverBudget(over) => ClrError::OverBudget(over),
+        walk::WalkStop::Walker(why) => ClrError::Walker(why),
     })?;
     let problems = walk_problems(problems, &skipped, &segments, &captured_of)?;
     let tables = match &source {
@@ -880,6 +918,7 @@ pub fn count_with(
         |stop| match stop {
             walk::WalkStop::Cancelled => ClrError::Cancelled,
             walk::WalkStop::OverBudget(over) => ClrError::OverBudget(over),
+            walk::WalkStop::Walker(why) => ClrError::Walker(why),
         },
     )?;
     drop(contexts);

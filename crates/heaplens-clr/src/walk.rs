@@ -10,6 +10,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+pub mod runs;
+
 /// How much of a segment is read at once.
 const CHUNK: usize = 1 << 20;
 
@@ -211,6 +213,9 @@ pub enum WalkStop {
     Cancelled,
     /// The heap does not fit.
     OverBudget(Box<OpenOverBudget>),
+    /// A walker of a run ([`runs`]) failed, or its result could not be
+    /// joined: what went wrong.
+    Walker(String),
 }
 
 /// Grows `v` so that `need` more fit: by half its length at least (not

@@ -355,7 +355,7 @@ pub(crate) fn elf(
         mem.described_len(),
         mem.missing_bytes(),
     );
-    let read = crate::read_clr(&target, cx.progress, cx.memory, elf::WHAT)
+    let read = crate::read_clr(&target, cx.progress, cx.memory, None, elf::WHAT)
         .map_err(|e| crate::in_truncated_file(e, &file));
     let mut heap = HeapRead::of(read, &target)?;
     heap.coverage = heap
@@ -444,7 +444,7 @@ pub(crate) fn minidump(
         minidump::described_len(&dump),
         dump.memory().missing_bytes(),
     );
-    let read = crate::read_clr(&target, cx.progress, cx.memory, minidump::WHAT)
+    let read = crate::read_clr(&target, cx.progress, cx.memory, None, minidump::WHAT)
         .map_err(|e| crate::in_truncated_file(e, &file));
     let mut heap = HeapRead::of(read, &target)?;
     heap.coverage = heap

@@ -99,8 +99,8 @@ fn open_core<R: ReadAt>(
         memory.described_len(),
         memory.missing_bytes(),
     );
-    let heap = crate::read_clr(&target, cx.progress, cx.memory, WHAT)
-        .map_err(|e| crate::in_truncated_file(e, &file))?;
+    let heap =
+        crate::read_clr_in(&target, cx, WHAT).map_err(|e| crate::in_truncated_file(e, &file))?;
     let contents = crate::ContentsIndex::new(memory, heap.contents);
     let clr = crate::clr_info_in_file(format, heap.info, &file);
     let info = SnapshotInfo {

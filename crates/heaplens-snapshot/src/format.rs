@@ -152,6 +152,13 @@ pub struct Context<'a> {
     /// the default: no cap). A CLR heap that does not fit is refused with
     /// numbers (`over_budget`), before or during its walk.
     pub memory: Option<heaplens_graph::MemoryLimit>,
+    /// Walkers of a CLR heap that share no memory with the read (the
+    /// page's Web Workers; [`heaplens_clr::Walkers`]): each opens the
+    /// input's own bytes ([`crate::walk_run`]), so they walk only a dump
+    /// read straight from the input, never one unpacked from an archive
+    /// (then the read walks the heap itself). `None`, the default: the
+    /// read walks it.
+    pub walkers: Option<&'a mut dyn heaplens_clr::Walkers>,
 }
 
 impl<'a> Context<'a> {
@@ -164,6 +171,7 @@ impl<'a> Context<'a> {
             scratch: None,
             archives: Vec::new(),
             memory: None,
+            walkers: None,
         }
     }
 

@@ -450,18 +450,78 @@ pub(crate) fn product_name(version: Option<&str>, runtime_path: &str) -> Option<
 
 /// Reads the CLR heap of `target` ([`heaplens_clr::read`]), its errors as
 /// [`OpenError`]s; `what` names the kind of dump, for the messages.
-/// `memory`: what the read may use ([`heaplens_clr::ReadOptions::memory`]).
+/// `memory`: what the read may use ([`heaplens_clr::ReadOptions::memory`]);
+/// `walkers`: who walks the heap when not the read itself
+/// ([`heaplens_clr::read_walked_by`]).
 pub fn read_clr(
     target: &heaplens_clr::Target<'_>,
     progress: &mut dyn Progress,
     memory: Option<heaplens_graph::MemoryLimit>,
+    walkers: Option<&mut dyn heaplens_clr::Walkers>,
     what: &'static str,
 ) -> Result<heaplens_clr::ClrHeap, OpenError> {
     let options = heaplens_clr::ReadOptions {
         memory,
         ..heaplens_clr::ReadOptions::default()
     };
-    heaplens_clr::read_with(target, progress, options).map_err(|e| OpenError::from_clr(e, what))
+    heaplens_clr::read_walked_by(target, progress, options, walkers)
+        .map_err(|e| OpenError::from_clr(e, what))
+}
+
+/// [`read_clr`] with what `cx` gives: its progress, memory limit and
+/// walkers — those only for a dump read straight from the input (walkers
+/// read the input's own bytes: a dump unpacked from an archive is walked
+/// by the read).
+pub(crate) fn read_clr_in(
+    target: &heaplens_clr::Target<'_>,
+    cx: &mut Context<'_>,
+    what: &'static str,
+) -> Result<heaplens_clr::ClrHeap, OpenError> {
+    let walkers = match cx.walkers.as_deref_mut() {
+        Some(w) if cx.archives.is_empty() => Some(w as &mut dyn heaplens_clr::Walkers),
+        _ => None,
+    };
+    read_clr(target, cx.progress, cx.memory, walkers, what)
+}
+
+/// A walker's part of a CLR heap's walk ([`Context::walkers`]): run `run`
+/// of the plan `plan` ([`heaplens_clr::walk::runs::WalkPlan::to_bytes`])
+/// walked over `src`, the dump the plan was made of (a Linux core or a
+/// Windows minidump, read straight from the input), its result as bytes
+/// for [`heaplens_clr::walk::runs::Join::add`]. Only the container is
+/// opened (its notes or streams and its memory map), not the runtime.
+/// `limit`: what this walker may use; `progress(bytes_done)` of the run,
+/// `false` to stop (then [`OpenError::Cancelled`]).
+pub fn walk_run(
+    src: &dyn ReadAt,
+    plan: &[u8],
+    run: usize,
+    limit: Option<heaplens_graph::MemoryLimit>,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Result<Vec<u8>, OpenError> {
+    use heaplens_clr::walk::{runs, WalkStop};
+    let plan = runs::WalkPlan::from_bytes(plan)
+        .map_err(|e| OpenError::Clr(ClrError::Walker(e.to_string())))?;
+    let walked = match detect(src)?.name {
+        "elf-core" => {
+            let core = heaplens_elfcore::ElfCore::open(src)?;
+            runs::walk_run(core.memory(), &plan, run, limit, progress)
+        }
+        "minidump" => {
+            let dump = heaplens_minidump::Minidump::open(src)?;
+            runs::walk_run(dump.memory(), &plan, run, limit, progress)
+        }
+        other => {
+            return Err(OpenError::Clr(ClrError::Walker(format!(
+                "a heap walker reads a Linux core or a Windows minidump, not {other}"
+            ))))
+        }
+    };
+    walked.map_err(|stop| match stop {
+        WalkStop::Cancelled => OpenError::Cancelled,
+        WalkStop::OverBudget(o) => OpenError::Clr(ClrError::OverBudget(o)),
+        WalkStop::Walker(why) => OpenError::Clr(ClrError::Walker(why)),
+    })
 }
 
 /// Counts the CLR heap of `target` per type without its graph

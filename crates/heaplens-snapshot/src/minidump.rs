@@ -124,8 +124,8 @@ fn open_dump<R: ReadAt>(
         described_len(dump),
         memory.missing_bytes(),
     );
-    let heap = crate::read_clr(&target, cx.progress, cx.memory, WHAT)
-        .map_err(|e| crate::in_truncated_file(e, &file))?;
+    let heap =
+        crate::read_clr_in(&target, cx, WHAT).map_err(|e| crate::in_truncated_file(e, &file))?;
     let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
     let contents = crate::ContentsIndex::new(memory, heap.contents);
     let clr = crate::clr_info_in_file(format, heap.info, &file);

@@ -78,6 +78,18 @@ pub fn duration_ms(ms: f64) -> String {
     }
 }
 
+/// `s` split before its last `tail` characters (all of it in the tail
+/// when shorter), for a name the page cuts in the middle by its width:
+/// the head is ellipsized in CSS, the tail (`…1903.dmp`) always shows.
+pub fn split_tail(s: &str, tail: usize) -> (&str, &str) {
+    let n = s.chars().count();
+    let at = s
+        .char_indices()
+        .nth(n.saturating_sub(tail))
+        .map_or(s.len(), |(i, _)| i);
+    s.split_at(if n <= tail { 0 } else { at })
+}
+
 /// `s` cut to at most `max` characters in the middle, so what tells names
 /// of one pattern apart (`…150515_31024.gcdump`) stays:
 /// `monogcdumprepr…150515_31024.gcdump`.
@@ -139,6 +151,17 @@ mod tests {
         assert_eq!(cut.chars().count(), 30);
         assert_eq!(cut, "monogcdumpre…0515_31024.gcdump");
         assert_eq!(middle_ellipsis("short.core", 30), "short.core");
+    }
+
+    #[test]
+    fn names_split_before_their_tail() {
+        assert_eq!(
+            split_tail("w3wp-20261206-190312.dmp", 10),
+            ("w3wp-20261206-", "190312.dmp")
+        );
+        assert_eq!(split_tail("short", 10), ("", "short"));
+        assert_eq!(split_tail("ünïcödé-ñame", 4), ("ünïcödé-", "ñame"));
+        assert_eq!(split_tail("", 4), ("", ""));
     }
 
     #[test]

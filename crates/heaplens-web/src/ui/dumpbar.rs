@@ -3,7 +3,7 @@
 //! a button to add more.
 
 use super::use_ctx;
-use crate::format::{bytes, middle_ellipsis};
+use crate::format::{bytes, split_tail};
 use crate::state::{Action, DumpStatus, Tab, View};
 use yew::prelude::*;
 
@@ -37,12 +37,21 @@ pub fn dump_bar() -> Html {
                         DumpStatus::Failed(_) => ("could not be read".to_owned(), "failed"),
                     };
                     let current = showing == Some(id);
+                    let (head, tail) = split_tail(&d.name, 10);
                     html! {
                         <li class={classes!("chip", class, current.then_some("current"))} data-dump={id.0.to_string()}>
                             <button class="chip-main" title={d.name.clone()}
                                 aria-current={current.then_some("page")}
                                 onclick={ctx.dispatch.reform(move |_| Action::ShowDump(id, Tab::Overview))}>
-                                <span class="chip-name">{ middle_ellipsis(&d.name, 28) }</span>
+                                // Cut in the middle by the room there is: the
+                                // head ellipsized, the tail (`…1903.dmp`) kept.
+                                // A screen reader hears the name in one piece
+                                // (two flex items would be read as two words).
+                                <span class="chip-name">
+                                    <span class="chip-head" aria-hidden="true">{ head }</span>
+                                    <span class="chip-tail" aria-hidden="true">{ tail }</span>
+                                    <span class="visually-hidden">{ d.name.clone() }</span>
+                                </span>
                                 <span class="chip-state">{ state }</span>
                             </button>
                             <button class="chip-close" aria-label={format!("Close {}", d.name)} title="Close"
