@@ -108,6 +108,77 @@ fn one_read_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The walk that only counts (`walk::tally`, the statistics-only read)
+/// gives, per MethodTable, the count and bytes of the objects the walk
+/// that keeps them finds (grouped here), and the same stops; what it keeps
+/// is one entry per MethodTable met, not per object.
+fn tally(core: &Path) -> Result<(), Failed> {
+    with_target(core, false, None, |t, _| tally_of(t))
+}
+
+fn tally_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
+    use heaplens_clr::walk;
+    let mem = t.memory;
+    let (_, _, segments) = clr_check::gc_heap_of(t)?;
+    let contexts = heaplens_clr::writable::allocation_contexts(mem, &segments);
+    let mut kept_mts = walk::MethodTables::default();
+    let kept = walk::walk(
+        mem,
+        &segments,
+        &contexts,
+        &mut kept_mts,
+        false,
+        None,
+        &mut |_| true,
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    let mut want: std::collections::BTreeMap<u64, (u64, u64)> = Default::default();
+    for i in 0..kept.objects.len() {
+        let e = want
+            .entry(kept_mts.addresses[kept.objects.mt(i) as usize])
+            .or_default();
+        e.0 += 1;
+        e.1 += kept.objects.size(i);
+    }
+    let mut mts = walk::MethodTables::default();
+    let counted = walk::tally(mem, &segments, &contexts, &mut mts, &mut |_| true)
+        .map_err(|e| format!("{e:?}"))?;
+    let got: std::collections::BTreeMap<u64, (u64, u64)> = counted
+        .types
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.objects > 0)
+        .map(|(i, t)| (mts.addresses[i], (t.objects, t.bytes)))
+        .collect();
+    if got != want {
+        return Err(format!(
+            "{} MethodTables counted, {} with objects kept; first difference: {:?}",
+            got.len(),
+            want.len(),
+            got.iter().zip(&want).find(|(a, b)| a != b)
+        )
+        .into());
+    }
+    if counted.problems != kept.problems {
+        return Err(format!("stops {:?}, kept {:?}", counted.problems, kept.problems).into());
+    }
+    // One entry of 16 bytes per MethodTable met (grown as a Vec grows: at
+    // most twice that), against the objects' columns of the walk that
+    // keeps them.
+    let most = 2 * 16 * mts.addresses.len().max(1);
+    if counted.memory_bytes() > most || counted.memory_bytes() * 10 > kept.objects.memory_bytes() {
+        return Err(format!(
+            "the counts take {} bytes for {} MethodTables ({} objects: {} bytes kept)",
+            counted.memory_bytes(),
+            mts.addresses.len(),
+            kept.objects.len(),
+            kept.objects.memory_bytes()
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// A memory limit on the walk, against a computation written here from the
 /// dump's segments and the counts of the walk without one: a cap below
 /// what the heap needs at the least (the fewest objects its small-object
@@ -531,6 +602,8 @@ fn main() {
                         }));
                         let (c, g) = (core.clone(), graph.clone());
                         trials.push(Trial::test(format!("runs::{label}"), move || runs(&c, &g)));
+                        let c = core.clone();
+                        trials.push(Trial::test(format!("tally::{label}"), move || tally(&c)));
                         let c = core.clone();
                         trials.push(Trial::test(format!("threads::{label}"), move || {
                             threads(&c)

@@ -21,6 +21,12 @@
 //! * `names_equal_reference`: every live type's name is the runtime's
 //!   (a dump without the assemblies' images — Windows heap minidumps —
 //!   names them `module!token` and says so);
+//! * `all_objects`: the statistics-only read (`heaplens stats
+//!   --all-objects`, [`heaplens_snapshot::count_in`]: no graph) counts,
+//!   per MethodTable, the live objects `stats` checks against the runtime
+//!   plus the unreachable ones the full open lists below its table (and
+//!   Free apart, the same blocks); every object of the runtime's walk still
+//!   on the heap is in it; names and coverage are the full open's;
 //! * `no_heap` (cores): the same core with the heap's bytes cut out is
 //!   refused, saying the heap is missing.
 //!
@@ -38,7 +44,7 @@ use heaplens_analysis::paths::root_paths;
 use heaplens_analysis::reach::reachable;
 use heaplens_analysis::stats::{type_stats, Selection, TypeStats};
 use heaplens_bytes::{FileSource, PageCache};
-use heaplens_graph::{HeapGraph, NoProgress, NodeIndex, RootKind};
+use heaplens_graph::{HeapGraph, NoProgress, NodeIndex, RootKind, TypeKind};
 use heaplens_snapshot::Snapshot;
 use heaplens_tests::clr_check::registered_for_finalization_in;
 use heaplens_tests::reconcile::{
@@ -110,6 +116,21 @@ fn open_walked_by(core: &Path, walkers: usize) -> Result<Snapshot, Failed> {
         return Err(format!("{} runs walked by the walkers", file_walkers.walked).into());
     }
     Ok(snap)
+}
+
+/// Counts a fixture core per type without its graph (`heaplens stats
+/// --all-objects`), with the module files its dump lacks.
+fn count(core: &Path) -> Result<heaplens_snapshot::HeapCounts, Failed> {
+    let dir = core.parent().ok_or("no fixture directory")?;
+    let modules = fixture_modules::for_fixture(dir)?.unwrap_or_default();
+    let file = heaplens_corpus::unpacked(core).map_err(|e| format!("{}: {e}", core.display()))?;
+    let src = PageCache::new(FileSource::open(&file)?);
+    let mut progress = NoProgress;
+    heaplens_snapshot::count_in(
+        heaplens_snapshot::format::Source::Local(&src),
+        &mut heaplens_snapshot::Context::new(&modules, &mut progress),
+    )
+    .map_err(|e| format!("{}: {e}", core.display()).into())
 }
 
 /// Count and bytes.
@@ -561,6 +582,121 @@ fn no_heap(f: &Fixture) -> Result<(), Failed> {
 }
 
 /// Our own type names equal the runtime's.
+/// The statistics-only read: per MethodTable, every object of the full
+/// open (its live ones, checked against the runtime by `stats`, and the
+/// unreachable ones it lists apart), Free apart; each object of the
+/// runtime's walk still on the heap counted.
+fn all_objects(f: &Fixture) -> Result<(), Failed> {
+    let read = Read::of(f)?;
+    let counts = count(&f.core)?;
+    let g = &read.snap.graph;
+    // The full open's objects per MethodTable: reachable, unreachable
+    // (garbage), and Free.
+    let (mut live, mut garbage, mut free) = (
+        HashMap::<u64, Tally>::new(),
+        HashMap::<u64, Tally>::new(),
+        Tally::default(),
+    );
+    g.for_each_node(|n, t, size| {
+        let ty = g.type_info(t);
+        match ty.kind {
+            TypeKind::Free => free.add(size),
+            TypeKind::Object if read.live[n as usize] => {
+                live.entry(ty.method_table).or_default().add(size)
+            }
+            TypeKind::Object => garbage.entry(ty.method_table).or_default().add(size),
+            _ => {}
+        }
+    });
+    let mut all: HashMap<u64, Tally> = HashMap::new();
+    let mut counted_free = Tally::default();
+    for t in &counts.types {
+        let tally = Tally {
+            count: t.objects as i64,
+            bytes: t.bytes as i64,
+        };
+        if t.is_free {
+            counted_free.count += tally.count;
+            counted_free.bytes += tally.bytes;
+            continue;
+        }
+        if all.insert(t.method_table, tally).is_some() {
+            return Err(format!("MethodTable {:#x} in two rows", t.method_table).into());
+        }
+        let ours = g
+            .types()
+            .iter()
+            .find(|ty| ty.method_table == t.method_table);
+        if ours.is_some_and(|ty| ty.name != t.name) {
+            return Err(format!(
+                "MethodTable {:#x}: named {} without the graph, {} with it",
+                t.method_table,
+                t.name,
+                ours.map_or("", |ty| ty.name.as_str())
+            )
+            .into());
+        }
+    }
+    if counted_free != free {
+        return Err(format!("Free: {counted_free} without the graph, {free} with it").into());
+    }
+    let mts: BTreeSet<u64> = all
+        .keys()
+        .chain(live.keys())
+        .chain(garbage.keys())
+        .copied()
+        .collect();
+    let mut wrong = Vec::new();
+    let (mut objects, mut garbage_objects) = (0, 0);
+    for mt in mts {
+        let get = |m: &HashMap<u64, Tally>| m.get(&mt).copied().unwrap_or_default();
+        let (a, l, u) = (get(&all), get(&live), get(&garbage));
+        objects += a.count;
+        garbage_objects += u.count;
+        if a.count != l.count + u.count || a.bytes != l.bytes + u.bytes {
+            wrong.push(format!(
+                "{}: all objects {a}; live {l} + unreachable {u}",
+                read.key(mt)
+            ));
+        }
+    }
+    // Every object of the runtime's walk still on the heap (found at its
+    // address by the full open) is counted, in its type.
+    let mut found: HashMap<u64, i64> = HashMap::new();
+    for &(_, o) in read.rec.found.iter().chain(&read.rec.released) {
+        *found
+            .entry(g.type_info(g.node_type(o)).method_table)
+            .or_default() += 1;
+    }
+    for (mt, n) in found {
+        let a = all.get(&mt).map_or(0, |t| t.count);
+        if a < n {
+            wrong.push(format!(
+                "{}: {a} objects counted, {n} of the runtime's walk on the heap",
+                read.key(mt)
+            ));
+        }
+    }
+    let (c, o) = (&counts.info.coverage, &read.snap.info.coverage);
+    if c.is_complete() != o.is_complete()
+        || c.heap_bytes_captured() != o.heap_bytes_captured()
+        || c.heap_bytes_not_walked != o.heap_bytes_not_walked
+    {
+        wrong.push(format!("coverage {c:?} without the graph, {o:?} with it"));
+    }
+    eprintln!(
+        "{} phase {}: {objects} objects in {} types without the graph ({garbage_objects} of them unreachable), free {counted_free}",
+        f.dir.file_name().unwrap_or_default().to_string_lossy(),
+        f.phase,
+        all.len(),
+    );
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("\n  ").into())
+    }
+}
+
 fn names_equal_reference(f: &Fixture) -> Result<(), Failed> {
     let read = Read::of(f)?;
     // A dump without the assemblies' images (a Windows heap minidump)
@@ -660,6 +796,7 @@ fn main() {
                             ("stats_walkers", stats_walkers),
                             ("root_path", root_path),
                             ("names_equal_reference", names_equal_reference),
+                            ("all_objects", all_objects),
                         ];
                         if is_core {
                             checks.push(("no_heap", no_heap));

@@ -2,7 +2,8 @@
 //! every kind of fixture (Linux cores of .NET 8 with regions, .NET Core
 //! 3.1 with segments and a .NET 10 `--full` core; Windows full-memory and
 //! heap minidumps; a `.gcdump`), opened as `heaplens` opens them
-//! (`heaplens_snapshot::open_with`). Each prefix is either
+//! (`heaplens_snapshot::open_with`; and the statistics-only read,
+//! `heaplens_snapshot::count_in`, states the same heap coverage). Each prefix is either
 //!
 //! * refused with an error that says the file is cut short, or
 //! * read, with [`heaplens_snapshot::Coverage`] telling the truth: the file's
@@ -165,6 +166,26 @@ fn dump_prefixes(path: &Path) -> Result<(), Failed> {
                         )
                         .into());
                     }
+                }
+                // The statistics-only read (`heaplens stats --all-objects`)
+                // states the same heap as partial, in the same numbers.
+                let counted = heaplens_snapshot::count_in(
+                    heaplens_snapshot::format::Source::Local(&prefix),
+                    &mut heaplens_snapshot::Context::new(&modules, &mut NoProgress),
+                )
+                .map_err(|e| format!("{label}: the statistics-only read failed: {e}"))?;
+                let k = &counted.info.coverage;
+                let heap_whole = c.heap_bytes_missing() == 0 && c.heap_bytes_not_walked == 0;
+                if k.segments != c.segments
+                    || k.heap_bytes_not_walked != c.heap_bytes_not_walked
+                    || (k.file_bytes, k.described_bytes) != (c.file_bytes, c.described_bytes)
+                    || k.is_complete() != heap_whole
+                {
+                    return Err(format!(
+                        "{label}: the statistics-only read's coverage {k:?} is not the full \
+                         open's {c:?}"
+                    )
+                    .into());
                 }
                 let got = live(&s);
                 if c.is_complete() {

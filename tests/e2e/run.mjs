@@ -1515,6 +1515,52 @@ async function main() {
       bench.core = { file: basename(file), size: statSync(file).size, ms };
     });
 
+    await test("a dump whose graph does not fit (?e2e-memory-cap): the type statistics of all its objects equal `heaplens stats --all-objects --json` (= the reachable plus the unreachable of `heaplens stats --json`), why with the numbers, and every view that needs the graph says it is unavailable", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      const want = cliJson(["stats", "--all-objects", "--json", file]);
+      const full = cliJson(["stats", "--json", file]);
+      eq([want.objects, want.bytes], [full.objects + full.unreachable.count, full.bytes + full.unreachable.bytes], "the CLI's all objects = reachable + unreachable");
+      eq(want.free, full.free, "the CLI's free space without and with the graph");
+      // 10 kB over what the worker uses: the open is refused before its walk.
+      await home("?e2e-memory-cap=10000");
+      await choose(file);
+      await page.waitForSelector("#statistics-only, #error, #overview", { timeout: TIMEOUT });
+      await assertNoError();
+      assert(!(await page.$("#overview")), "the dump opened with its graph under a 10 kB cap");
+      const box = await page.$eval("#statistics-only", (e) => ({ counted: e.dataset.counted, objects: Number(e.dataset.objects), bytes: Number(e.dataset.bytes) }));
+      eq(box, { counted: "all_objects", objects: want.objects, bytes: want.bytes }, "statistics-only totals");
+      const reason = await page.textContent("#statistics-only-reason");
+      assert(/does not fit/.test(reason) && /\d MB/.test(reason) && /every object on the heap/.test(reason) && /command line/.test(reason), `reason: ${reason}`);
+      assert(/garbage/.test(await page.textContent("#statistics-only-counts")), "the counts say garbage is included");
+      assert(/type statistics only/.test(await page.textContent("#dumpbar")), "the dump bar says type statistics only");
+      await page.waitForSelector("#counts-table .trow", { timeout: TIMEOUT });
+      const rows = await allRows("#counts-table");
+      const key = (r) => `${r.mt} ${r.name}`;
+      const byMt = (list) => list.map((r) => ({ mt: r.mt, name: r.name, count: Number(r.count), bytes: Number(r.bytes) })).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      eq(byMt(rows), byMt(want.types), "every row of the table");
+      const shown = rows.map((r) => Number(r.bytes));
+      eq(shown, [...shown].sort((a, b) => b - a), "rows by bytes, largest first");
+      await page.$eval("#counts-table .tbody", (el) => { el.scrollTop = 0; });
+      await shot("35-statistics-only");
+      // The views that need the graph say so, by click and by keyboard.
+      for (const tab of ["#tab-flame", "#tab-strings", "#tab-waste", "#tab-findings"]) {
+        await page.click(tab);
+        await page.waitForSelector("#unavailable", { timeout: TIMEOUT });
+        const text = await page.textContent("#unavailable");
+        assert(/not available for this dump/.test(text) && /heaplens /.test(text), `${tab}: ${text}`);
+      }
+      await shot("35b-statistics-only-unavailable");
+      await page.focus("#tab-findings");
+      await page.keyboard.press("Home");
+      await page.waitForSelector("#counts-table .trow", { timeout: TIMEOUT });
+      eq(await page.evaluate(() => document.activeElement.id), "tab-types", "focus after Home in the tab list");
+      await page.keyboard.press("ArrowRight");
+      await page.waitForSelector("#unavailable", { timeout: TIMEOUT });
+      eq(await page.evaluate(() => document.activeElement.id), "tab-flame", "focus after ArrowRight");
+      log(`     ${rows.length} types, ${want.objects} objects (${full.unreachable.count} unreachable)`);
+    });
+
     await test("two types of one name and module (the four <>c of linux-net8): every row's retained size equals `heaplens retained --json`", async () => {
       if (!core) return { skip: "no core fixture in the corpus" };
       const file = unzst(core);

@@ -16,6 +16,7 @@ macro_rules! outln {
     };
 }
 
+mod counts;
 mod diff;
 mod findings;
 mod flame;

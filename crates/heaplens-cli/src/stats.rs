@@ -54,6 +54,15 @@ pub struct StatsArgs {
     /// table.
     #[arg(long, conflicts_with = "json")]
     csv: bool,
+    /// Count every object on the heap per type, garbage not yet collected
+    /// included (as dotnet-dump dumpheap -stat), without reading the
+    /// references: memory per type, not per object, so it works on heaps
+    /// whose graph does not fit. No roots, retained sizes or findings.
+    #[arg(
+        long,
+        conflicts_with_all = ["inclusive", "retained", "group", "fold", "fold_percent", "csv"]
+    )]
+    all_objects: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -94,6 +103,19 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
         .map(regex::Regex::new)
         .transpose()
         .map_err(|e| format!("--filter is not a valid regular expression: {e}"))?;
+    if args.all_objects {
+        let sort = match args.sort {
+            Sort::Bytes => crate::counts::Sort::Bytes,
+            Sort::Count => crate::counts::Sort::Count,
+            Sort::Name => crate::counts::Sort::Name,
+            Sort::Inc | Sort::Retained => {
+                return Err(
+                    "--all-objects reads no references: sort by bytes, count or name".to_owned(),
+                )
+            }
+        };
+        return crate::counts::run(&args.file, args.json, args.top, sort, filter.as_ref());
+    }
     let snap = open_snapshot(&args.file)?;
     let mut st = stats_of(&snap);
     let all = st.clone();
@@ -192,7 +214,19 @@ pub fn run(args: &StatsArgs) -> Result<(), String> {
 
 /// The header lines of a CLR heap read: runtime, GC and coverage.
 fn clr_header(doc: &StatsDocument, clr: &ClrFacts) -> String {
-    let mut runtime = doc.runtime.clone().unwrap_or_else(|| ".NET".to_owned());
+    runtime_lines(doc.runtime.as_deref(), clr)
+        + &format!(
+            "finalization: {} objects registered (not roots), {} ready for finalization (roots)\n",
+            thousands(clr.finalization_registered),
+            thousands(clr.finalization_ready),
+        )
+}
+
+/// The runtime and heap lines of a CLR heap read.
+pub(crate) fn runtime_lines(runtime: Option<&str>, clr: &ClrFacts) -> String {
+    let mut runtime = runtime
+        .map(str::to_owned)
+        .unwrap_or_else(|| ".NET".to_owned());
     if let Some(v) = clr
         .runtime_version
         .as_deref()
@@ -207,14 +241,11 @@ fn clr_header(doc: &StatsDocument, clr: &ClrFacts) -> String {
     };
     format!(
         "runtime: {runtime}, {}\n\
-         heap: {} bytes in {} {}, {held}\n\
-         finalization: {} objects registered (not roots), {} ready for finalization (roots)\n",
+         heap: {} bytes in {} {}, {held}\n",
         clr.gc_summary(),
         thousands(clr.heap_bytes),
         clr.segments,
         clr.heap_layout.as_str(),
-        thousands(clr.finalization_registered),
-        thousands(clr.finalization_ready),
     )
 }
 

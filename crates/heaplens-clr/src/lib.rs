@@ -342,50 +342,28 @@ fn from_gc_dac_vars(
     Ok((Source::DacVars(vars, heaps), segments, skipped))
 }
 
-/// Reads the CLR heap of `target`.
-pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap, ClrError> {
-    read_with(target, progress, ReadOptions::default())
+/// Where the heap is: the runtime, the segments and what the dump holds
+/// of them ([`find_heap`]).
+struct HeapPlace {
+    runtime: runtime::RuntimeModule,
+    source: Source,
+    segments: Vec<heap::Segment>,
+    skipped: Vec<heap::SkippedRecord>,
+    layout: HeapLayout,
+    gc_range: Option<(u64, u64)>,
+    total: u64,
+    captured_of: Vec<u64>,
+    captured: u64,
 }
 
-/// Reads the CLR heap of `target` as `options` say.
-pub fn read_with(
+/// Finds the runtime, the GC heap and its segments, and what the dump
+/// holds of them; a dump holding none of the heap's bytes is
+/// [`ClrError::NoHeapMemory`].
+fn find_heap(
     target: &Target<'_>,
     progress: &mut dyn Progress,
     options: ReadOptions,
-) -> Result<ClrHeap, ClrError> {
-    read_walked_by(target, progress, options, None)
-}
-
-/// Walkers of the heap that share no memory with the read (the page's Web
-/// Workers): given the plan of the walk ([`walk::runs::WalkPlan`]), they
-/// walk its runs ([`walk::runs::walk_run`]) and join what they found
-/// ([`walk::runs::Join`]), which is what one walk would have found.
-pub trait Walkers {
-    /// How many walkers there are (below 2: the read walks the heap itself).
-    fn count(&self) -> usize;
-
-    /// Walks `plan` (of `mem`'s heap) and joins the runs' results, their
-    /// MethodTables numbered into `mts`, within `limit`; calls
-    /// `progress(bytes_done)` with the bytes walked by all the walkers (a
-    /// `false` from it stops them: [`walk::WalkStop::Cancelled`]).
-    fn walk(
-        &mut self,
-        mem: &dyn heaplens_memory::AddressSpace,
-        plan: &walk::runs::WalkPlan,
-        mts: &mut walk::MethodTables,
-        limit: Option<heaplens_graph::MemoryLimit>,
-        progress: &mut dyn FnMut(u64) -> bool,
-    ) -> Result<walk::Walked, walk::WalkStop>;
-}
-
-/// [`read_with`], the heap walked by `walkers` when there are two or more
-/// of them; the result is the same.
-pub fn read_walked_by(
-    target: &Target<'_>,
-    progress: &mut dyn Progress,
-    options: ReadOptions,
-    walkers: Option<&mut dyn Walkers>,
-) -> Result<ClrHeap, ClrError> {
+) -> Result<HeapPlace, ClrError> {
     let mem = target.memory;
     let runtime = runtime::find_runtime(target).ok_or(ClrError::NoRuntime)?;
     runtime::confirm_pointer_size(mem, &runtime)?;
@@ -437,6 +415,155 @@ pub fn read_walked_by(
             total,
         });
     }
+    Ok(HeapPlace {
+        runtime,
+        source,
+        segments,
+        skipped,
+        layout,
+        gc_range,
+        total,
+        captured_of,
+        captured,
+    })
+}
+
+/// The walk's `problems` with the records on the segment chains that
+/// cannot be walked (`skipped`) said, not dropped; when every segment the
+/// dump holds (`captured_of` > 0) stopped at type data it lacks, nothing
+/// the walk found can be stood behind: [`ClrError::NoTypeData`].
+fn walk_problems(
+    mut problems: Vec<walk::WalkProblem>,
+    skipped: &[heap::SkippedRecord],
+    segments: &[heap::Segment],
+    captured_of: &[u64],
+) -> Result<Vec<walk::WalkProblem>, ClrError> {
+    problems.extend(skipped.iter().map(|r| walk::WalkProblem {
+        segment: r.record,
+        addr: r.mem,
+        why: r.why(),
+        bytes_skipped: 0,
+        type_data_missing: false,
+    }));
+    let stopped: std::collections::HashSet<u64> = problems
+        .iter()
+        .filter(|p| p.type_data_missing)
+        .map(|p| p.segment)
+        .collect();
+    let held: Vec<&heap::Segment> = segments
+        .iter()
+        .zip(captured_of)
+        .filter(|(_, &c)| c > 0)
+        .map(|(s, _)| s)
+        .collect();
+    if !held.is_empty() && held.iter().all(|s| stopped.contains(&s.record)) {
+        return Err(ClrError::NoTypeData {
+            segments: held.len(),
+        });
+    }
+    Ok(problems)
+}
+
+/// The GC's facts from where its heap was found (`source`): how it runs,
+/// its heaps, its `segments` laid out as `layout`, the bytes they span and
+/// hold (`bytes`); and where its `GcDacVars` are (`None`: found by shape).
+fn gc_facts(
+    source: &Source,
+    layout: HeapLayout,
+    segments: Vec<heap::Segment>,
+    bytes: (u64, u64),
+    found_by_shape: bool,
+) -> (GcFacts, Option<(u64, String)>) {
+    let (server, heap_count, gc_dac_vars) = match source {
+        Source::DacVars(vars, heaps) => (
+            vars.server,
+            heaps.len(),
+            Some((vars.address, format!("{}.{}", vars.major, vars.minor))),
+        ),
+        Source::Heuristic(found) => (found.server, found.heap_count, None),
+    };
+    let gc = GcFacts {
+        mode: if server {
+            GcMode::Server
+        } else {
+            GcMode::Workstation
+        },
+        layout,
+        heap_count,
+        segments,
+        heap_bytes: bytes.0,
+        heap_bytes_captured: bytes.1,
+        found_by_shape,
+    };
+    (gc, gc_dac_vars)
+}
+
+/// Bytes after the walk's stops (`problems`) that the dump holds but the
+/// walk could not go through.
+fn unwalked_bytes(mem: &dyn heaplens_memory::AddressSpace, problems: &[walk::WalkProblem]) -> u64 {
+    problems
+        .iter()
+        .flat_map(|p| heaplens_memory::data_runs(mem, p.addr, p.addr + p.bytes_skipped))
+        .map(|(a, b)| b - a)
+        .sum()
+}
+
+/// Reads the CLR heap of `target`.
+pub fn read(target: &Target<'_>, progress: &mut dyn Progress) -> Result<ClrHeap, ClrError> {
+    read_with(target, progress, ReadOptions::default())
+}
+
+/// Reads the CLR heap of `target` as `options` say.
+pub fn read_with(
+    target: &Target<'_>,
+    progress: &mut dyn Progress,
+    options: ReadOptions,
+) -> Result<ClrHeap, ClrError> {
+    read_walked_by(target, progress, options, None)
+}
+
+/// Walkers of the heap that share no memory with the read (the page's Web
+/// Workers): given the plan of the walk ([`walk::runs::WalkPlan`]), they
+/// walk its runs ([`walk::runs::walk_run`]) and join what they found
+/// ([`walk::runs::Join`]), which is what one walk would have found.
+pub trait Walkers {
+    /// How many walkers there are (below 2: the read walks the heap itself).
+    fn count(&self) -> usize;
+
+    /// Walks `plan` (of `mem`'s heap) and joins the runs' results, their
+    /// MethodTables numbered into `mts`, within `limit`; calls
+    /// `progress(bytes_done)` with the bytes walked by all the walkers (a
+    /// `false` from it stops them: [`walk::WalkStop::Cancelled`]).
+    fn walk(
+        &mut self,
+        mem: &dyn heaplens_memory::AddressSpace,
+        plan: &walk::runs::WalkPlan,
+        mts: &mut walk::MethodTables,
+        limit: Option<heaplens_graph::MemoryLimit>,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<walk::Walked, walk::WalkStop>;
+}
+
+/// [`read_with`], the heap walked by `walkers` when there are two or more
+/// of them; the result is the same.
+pub fn read_walked_by(
+    target: &Target<'_>,
+    progress: &mut dyn Progress,
+    options: ReadOptions,
+    walkers: Option<&mut dyn Walkers>,
+) -> Result<ClrHeap, ClrError> {
+    let mem = target.memory;
+    let HeapPlace {
+        runtime,
+        source,
+        segments,
+        skipped,
+        layout,
+        gc_range,
+        total,
+        captured_of,
+        captured,
+    } = find_heap(target, progress, options)?;
 
     // One pass over the writable memory: the allocation contexts for the
     // walk, the heap pointers for the statics.
@@ -479,39 +606,14 @@ pub fn read_walked_by(
     };
     let walk::Walked {
         objects,
-        mut problems,
+        problems,
         raw,
     } = walked.map_err(|stop| match stop {
         walk::WalkStop::Cancelled => ClrError::Cancelled,
         walk::WalkStop::OverBudget(over) => ClrError::OverBudget(over),
         walk::WalkStop::Walker(why) => ClrError::Walker(why),
     })?;
-    // Records on the chains that cannot be walked are said, not dropped.
-    problems.extend(skipped.iter().map(|r| walk::WalkProblem {
-        segment: r.record,
-        addr: r.mem,
-        why: r.why(),
-        bytes_skipped: 0,
-        type_data_missing: false,
-    }));
-    // Every segment the dump holds stopped at type data it lacks: nothing
-    // the walk found can be stood behind.
-    let stopped: std::collections::HashSet<u64> = problems
-        .iter()
-        .filter(|p| p.type_data_missing)
-        .map(|p| p.segment)
-        .collect();
-    let held: Vec<&heap::Segment> = segments
-        .iter()
-        .zip(&captured_of)
-        .filter(|(_, &c)| c > 0)
-        .map(|(s, _)| s)
-        .collect();
-    if !held.is_empty() && held.iter().all(|s| stopped.contains(&s.record)) {
-        return Err(ClrError::NoTypeData {
-            segments: held.len(),
-        });
-    }
+    let problems = walk_problems(problems, &skipped, &segments, &captured_of)?;
     let tables = match &source {
         Source::DacVars(vars, heaps) => {
             let slots = if vars.server { heaps.len() } else { 1 };
@@ -713,37 +815,20 @@ pub fn read_walked_by(
             .position(|t| t.is_free)
             .map(|i| mts.addresses[i]);
     }
-    let (server, heap_count, gc_dac_vars) = match &source {
-        Source::DacVars(vars, heaps) => (
-            vars.server,
-            heaps.len(),
-            Some((vars.address, format!("{}.{}", vars.major, vars.minor))),
-        ),
-        Source::Heuristic(found) => (found.server, found.heap_count, None),
-    };
+    let (gc, gc_dac_vars) = gc_facts(
+        &source,
+        layout,
+        segments,
+        (total, captured),
+        heuristic.is_some(),
+    );
     let info = ClrInfo {
         runtime_path: runtime.module.path.clone(),
         version: runtime.version.clone(),
-        gc: GcFacts {
-            mode: if server {
-                GcMode::Server
-            } else {
-                GcMode::Workstation
-            },
-            layout,
-            heap_count,
-            segments,
-            heap_bytes: total,
-            heap_bytes_captured: captured,
-            found_by_shape: heuristic.is_some(),
-        },
+        gc,
         gc_dac_vars,
         heuristic,
-        heap_bytes_unwalked: problems
-            .iter()
-            .flat_map(|p| heaplens_memory::data_runs(mem, p.addr, p.addr + p.bytes_skipped))
-            .map(|(a, b)| b - a)
-            .sum(),
+        heap_bytes_unwalked: unwalked_bytes(mem, &problems),
         problems,
         invalid_references,
         dangling_roots: handles.dangling + fq.dangling,
@@ -765,6 +850,133 @@ pub fn read_walked_by(
         info,
         contents,
     })
+}
+
+/// One type of a heap counted without its graph ([`count_with`]): all its
+/// objects the walk went through, reachable or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeCount {
+    /// Its name (as the full read names it).
+    pub name: String,
+    /// The module defining it, when known.
+    pub module: Option<String>,
+    /// Its MethodTable.
+    pub method_table: u64,
+    /// True for the GC's free blocks (`Free`).
+    pub is_free: bool,
+    /// Objects walked.
+    pub objects: u64,
+    /// Their bytes (SOS's sizes).
+    pub bytes: u64,
+}
+
+/// A heap counted type by type without its graph ([`count_with`]).
+#[derive(Debug, Clone)]
+pub struct ClrCounts {
+    /// Every MethodTable with objects, in the order the walk met them
+    /// (Free included, as [`TypeCount::is_free`]).
+    pub types: Vec<TypeCount>,
+    /// What was learned on the way: the runtime, the GC and what the dump
+    /// holds of its heap, where the walk stopped. Roots, references,
+    /// statics and finalization are not read: those fields are empty.
+    pub info: ClrInfo,
+}
+
+/// Counts the objects of the CLR heap of `target` per type, without its
+/// graph: the same walk as [`read_with`] (the same objects, sizes and
+/// stops), but adding each object to its type's count and bytes instead
+/// of keeping it, and reading no reference and no root. Its memory is
+/// one entry per type whatever the number of objects (and what finding
+/// the heap and naming the types take), so it fits where the graph does
+/// not ([`ClrError::OverBudget`]); `options.memory` is not needed.
+///
+/// It counts **every** object on the heap, those no root reaches
+/// (garbage not yet collected) too, as `dotnet-dump dumpheap -stat`
+/// does: not the reachable objects the full read's statistics count.
+pub fn count_with(
+    target: &Target<'_>,
+    progress: &mut dyn Progress,
+    options: ReadOptions,
+) -> Result<ClrCounts, ClrError> {
+    let mem = target.memory;
+    let HeapPlace {
+        runtime,
+        source,
+        segments,
+        skipped,
+        layout,
+        gc_range,
+        total,
+        captured_of,
+        captured,
+    } = find_heap(target, progress, options)?;
+    progress.update(Phase::ReadingHeap, 0, total)?;
+    let contexts = writable::contexts(mem, &segments, gc_range);
+    let mut mts = walk::MethodTables::default();
+    let mut report = |done| progress.update(Phase::ReadingHeap, done, total).is_ok();
+    let tallied = walk::tally(mem, &segments, &contexts, &mut mts, &mut report).map_err(
+        |stop| match stop {
+            walk::WalkStop::Cancelled => ClrError::Cancelled,
+            walk::WalkStop::OverBudget(over) => ClrError::OverBudget(over),
+            walk::WalkStop::Walker(why) => ClrError::Walker(why),
+        },
+    )?;
+    drop(contexts);
+    let problems = walk_problems(tallied.problems, &skipped, &segments, &captured_of)?;
+    let (type_names, names, _) = names::name_types_and_modules(target, &runtime, &mts);
+    let types = tallied
+        .types
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.objects > 0)
+        .map(|(i, t)| TypeCount {
+            name: type_names[i].name.clone(),
+            module: type_names[i].module.clone(),
+            method_table: mts.addresses[i],
+            is_free: mts.tables[i].is_free,
+            objects: t.objects,
+            bytes: t.bytes,
+        })
+        .collect();
+    let heuristic = match &source {
+        Source::DacVars(..) => None,
+        Source::Heuristic(found) => {
+            let mut report = found.report.clone();
+            report.free_method_table = mts
+                .tables
+                .iter()
+                .position(|t| t.is_free)
+                .map(|i| mts.addresses[i]);
+            Some(report)
+        }
+    };
+    let (gc, gc_dac_vars) = gc_facts(
+        &source,
+        layout,
+        segments,
+        (total, captured),
+        heuristic.is_some(),
+    );
+    let info = ClrInfo {
+        runtime_path: runtime.module.path.clone(),
+        version: runtime.version.clone(),
+        gc,
+        gc_dac_vars,
+        heuristic,
+        heap_bytes_unwalked: unwalked_bytes(mem, &problems),
+        problems,
+        invalid_references: 0,
+        dangling_roots: 0,
+        segments_captured: captured_of,
+        finalization: FinalizationCounts::default(),
+        finalize_queues: (Vec::new(), 0),
+        stacks: roots::StackScan::default(),
+        handle_segments: 0,
+        root_tables_unreadable: 0,
+        names,
+        statics: statics::StaticsReport::default(),
+    };
+    Ok(ClrCounts { types, info })
 }
 
 #[cfg(test)]

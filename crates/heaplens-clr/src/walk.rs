@@ -789,6 +789,10 @@ struct Part {
     large: Large,
     /// Why the walk stopped for memory, when it did.
     over: Option<OpenOverBudget>,
+    /// When the walk only counts ([`tally`]): per MethodTable index, its
+    /// objects and their bytes; then no object is kept in `objects` and no
+    /// reference is read.
+    tally: Option<Vec<TypeTally>>,
 }
 
 impl Part {
@@ -837,6 +841,23 @@ impl Part {
             heap: total,
             large: Large::default(),
             over: None,
+            tally: None,
+        }
+    }
+
+    /// A part that only counts ([`tally`]): no room for objects or
+    /// references, nothing kept per object.
+    fn counting(total: u64) -> Part {
+        Part {
+            objects: Objects::default(),
+            problems: Vec::new(),
+            raw: None,
+            walked: Vec::new(),
+            limit: None,
+            heap: total,
+            large: Large::default(),
+            over: None,
+            tally: Some(Vec::new()),
         }
     }
 
@@ -888,6 +909,7 @@ impl Part {
                 heap,
                 large: large_so_far,
                 over: stopped_for_memory,
+                tally,
             } = &mut *self;
             let heap = *heap;
             let Some(seg) = segments.get(index) else {
@@ -1019,6 +1041,18 @@ impl Part {
                         problems,
                     );
                     break;
+                }
+                // Counting only: the object's type gets it, nothing else
+                // is kept.
+                if let Some(tally) = tally.as_mut() {
+                    let k = t as usize;
+                    if tally.len() <= k {
+                        tally.resize(k + 1, TypeTally::default());
+                    }
+                    tally[k].objects += 1;
+                    tally[k].bytes += size;
+                    pos += W::SIZE.object_extent(size, large);
+                    continue;
                 }
                 // Room for the object and its references (at most one per
                 // word), asked for fallibly: a refusal stops the walk with
@@ -1282,6 +1316,70 @@ pub fn walk(
         objects: part.objects,
         problems: part.problems,
         raw: part.raw,
+    })
+}
+
+/// The objects of one MethodTable that [`tally`] walked: how many, and
+/// their bytes (SOS's sizes, as [`Objects::size`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeTally {
+    /// Objects.
+    pub objects: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// What [`tally`] found.
+#[derive(Debug)]
+pub struct Tallied {
+    /// Per MethodTable index (of the walk's [`MethodTables`]): its objects
+    /// and bytes; a MethodTable read with no object walked (one where a
+    /// walk stopped) has none, and the last ones may have no entry.
+    pub types: Vec<TypeTally>,
+    /// Where segments' walks stopped early.
+    pub problems: Vec<WalkProblem>,
+}
+
+impl Tallied {
+    /// Heap memory the counts take, in bytes: one entry per MethodTable,
+    /// whatever the number of objects.
+    pub fn memory_bytes(&self) -> usize {
+        self.types.capacity() * std::mem::size_of::<TypeTally>()
+    }
+}
+
+/// The walk of [`walk`] that only counts: every object of every segment,
+/// its type and size, added to its MethodTable's [`TypeTally`] — no
+/// object kept, no reference read. Its memory is one entry per
+/// MethodTable (and the window it reads through), whatever the number of
+/// objects; the walk's objects, sizes and stops are [`walk`]'s. Calls
+/// `progress(bytes_done)` now and then; a `false` from it stops the walk
+/// ([`WalkStop::Cancelled`]).
+pub fn tally(
+    mem: &dyn AddressSpace,
+    segments: &[Segment],
+    contexts: &AddrMap<u64>,
+    mts: &mut MethodTables,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Result<Tallied, WalkStop> {
+    let words = HeapWords::from_stretches(PointerSize::of(mem), Vec::new());
+    let mut part = Part::counting(held_bytes(mem, segments));
+    let mut all = 0..segments.len();
+    if !part.walk_sized(
+        PointerSize::of(mem),
+        mem,
+        segments,
+        &mut || all.next(),
+        contexts,
+        mts,
+        &words,
+        progress,
+    ) {
+        return Err(stop_reason(&mut part));
+    }
+    Ok(Tallied {
+        types: part.tally.unwrap_or_default(),
+        problems: part.problems,
     })
 }
 

@@ -120,6 +120,22 @@ pub fn scan(mem: &dyn AddressSpace, segments: &[Segment], gc_range: Option<(u64,
     }
 }
 
+/// [`scan`]'s allocation contexts alone, keeping no heap pointer: what a
+/// walk that only counts ([`crate::count_with`]) needs.
+pub fn contexts(
+    mem: &dyn AddressSpace,
+    segments: &[Segment],
+    gc_range: Option<(u64, u64)>,
+) -> AddrMap<u64> {
+    let want = Want {
+        contexts: true,
+        keep: None,
+        cap: 0,
+        skip_dense: false,
+    };
+    pass(mem, segments, gc_range, &want, (1, 0)).0
+}
+
 /// [`scan`] on `threads` threads (where there are threads), each reading
 /// every `threads`-th chunk; the same result.
 pub fn scan_parallel(

@@ -21,6 +21,7 @@
 //! | `strings` | duplicate strings and string search (`heaplens strings`) | [`strings::StringsDocument`] | [`strings::StringsDocument::build`] |
 //! | `waste` | wasted collections (`heaplens waste`) | [`waste::WasteDocument`] | [`waste::WasteDocument::build`] |
 //! | `findings` | leak suspects: the .NET patterns holding memory, ranked by what they retain or how it grew (`heaplens findings`) | [`findings::FindingsDocument`] | [`findings::FindingsDocument::build`] |
+//! | `counts` | every object on the heap (garbage included) counted per type without the graph, when the graph does not fit or is not wanted (`heaplens stats --all-objects`; the page's statistics-only open) | [`counts::CountsDocument`] | [`counts::CountsDocument::build`] |
 //! | `flame` | a flame graph of what holds the heap, by retained or inclusive size, of one snapshot or of two's difference (`heaplens flame`, the page's flame graph) | [`flame::FlameDocument`] | [`flame::FlameDocument::build`], [`flame::FlameDocument::build_diff`] |
 //!
 //! The optional columns and tables of `stats` and `diff` (PerfView's
@@ -76,6 +77,7 @@
 //! (its default: `null`, `false`, `0`, `[]`), to keep large tables small.
 
 pub mod analysis;
+pub mod counts;
 pub mod coverage;
 pub mod diff;
 pub mod findings;
@@ -94,9 +96,10 @@ pub mod waste;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The version of the schema this heaplens writes. See `CHANGELOG.md`.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
-/// The oldest version this heaplens reads as it stands: version 9 only
+/// The oldest version this heaplens reads as it stands: version 10 only
+/// added a document to version 9, version 9 only
 /// added patterns and detail values to the `findings` of version 8, version 8 only
 /// added fields to the `findings` document of version 7 (absent ones read
 /// as false) and a pattern, version 7 only added a document to version 6, version 6 only added fields (absent
@@ -135,6 +138,8 @@ pub enum DocumentKind {
     Waste,
     /// [`findings::FindingsDocument`].
     Findings,
+    /// [`counts::CountsDocument`].
+    Counts,
 }
 
 /// The fields every document starts with. Deserialising any document as a

@@ -251,7 +251,7 @@ impl ClrFacts {
         }
     }
 
-    fn of(clr: &ClrInfo) -> ClrFacts {
+    pub(crate) fn of(clr: &ClrInfo) -> ClrFacts {
         ClrFacts {
             runtime_path: clr.runtime_path.clone(),
             runtime_version: clr.version.clone(),

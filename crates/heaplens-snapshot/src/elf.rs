@@ -102,23 +102,51 @@ fn open_core<R: ReadAt>(
     let heap =
         crate::read_clr_in(&target, cx, WHAT).map_err(|e| crate::in_truncated_file(e, &file))?;
     let contents = crate::ContentsIndex::new(memory, heap.contents);
-    let clr = crate::clr_info(format, heap.info);
-    let coverage = crate::with_file(
-        clr.coverage.clone(),
-        file.file_bytes,
-        file.described_bytes,
-        file.missing_bytes,
-    );
+    let clr = crate::clr_info_in_file(format, heap.info, &file);
     let info = SnapshotInfo {
         pointer_size: Some(core.pointer_size() as u8),
         process_name: process_name(core),
         process_id: core.process().pid(),
-        coverage,
         contents: Some(contents),
         ..clr
     };
     Ok(Snapshot {
         graph: heap.graph,
+        info,
+    })
+}
+
+/// Counts a Linux core's objects per type without the graph
+/// ([`heaplens_clr::count_with`]).
+pub(crate) fn count(
+    format: &'static Format,
+    src: Source<'_>,
+    cx: &mut Context<'_>,
+) -> Result<crate::HeapCounts, OpenError> {
+    let core = ElfCore::open(src.bytes())?;
+    let symbols = ElfSymbols(&core);
+    let mut target = target(&core, &symbols);
+    if !cx.modules.is_empty() {
+        target.module_files = Some(cx.modules);
+    }
+    let memory = core.memory();
+    let file = crate::with_file(
+        Default::default(),
+        memory.source().len(),
+        memory.described_len(),
+        memory.missing_bytes(),
+    );
+    let counts = crate::count_clr(&target, cx.progress, WHAT)
+        .map_err(|e| crate::in_truncated_file(e, &file))?;
+    let clr = crate::clr_info_in_file(format, counts.info, &file);
+    let info = SnapshotInfo {
+        pointer_size: Some(core.pointer_size() as u8),
+        process_name: process_name(&core),
+        process_id: core.process().pid(),
+        ..clr
+    };
+    Ok(crate::HeapCounts {
+        types: counts.types,
         info,
     })
 }

@@ -75,6 +75,10 @@ pub struct Dump {
     pub open: OpenFn,
     /// Says what the input is (`heaplens info`).
     pub describe: DescribeFn,
+    /// Counts the input's objects per type without its graph
+    /// ([`count_in`](crate::count_in)); `None`: the graph is opened and
+    /// its objects counted (a `.gcdump`, which is small).
+    pub count: Option<CountFn>,
 }
 
 /// Reads an input of `format` into a snapshot (whose info is
@@ -84,6 +88,13 @@ pub type OpenFn = fn(
     src: Source<'_>,
     cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError>;
+
+/// Counts an input of `format`'s objects per type without its graph.
+pub type CountFn = fn(
+    format: &'static Format,
+    src: Source<'_>,
+    cx: &mut Context<'_>,
+) -> Result<crate::HeapCounts, OpenError>;
 
 /// Describes an input of `format`; fails only when its container cannot be
 /// read (a heap that cannot be read is part of the description).
@@ -247,6 +258,7 @@ pub static FORMATS: &[Format] = &[
         reader: Reader::Dump(Dump {
             open: gcdump::open,
             describe: describe::gcdump,
+            count: None,
         }),
     },
     Format {
@@ -259,6 +271,7 @@ pub static FORMATS: &[Format] = &[
         reader: Reader::Dump(Dump {
             open: elf::open,
             describe: describe::elf,
+            count: Some(elf::count),
         }),
     },
     Format {
@@ -271,6 +284,7 @@ pub static FORMATS: &[Format] = &[
         reader: Reader::Dump(Dump {
             open: minidump::open,
             describe: describe::minidump,
+            count: Some(minidump::count),
         }),
     },
     Format {
@@ -602,6 +616,7 @@ mod tests {
             reader: Reader::Dump(Dump {
                 open: gcdump::open,
                 describe: describe::gcdump,
+                count: None,
             }),
         },
         Format {

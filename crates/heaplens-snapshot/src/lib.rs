@@ -206,6 +206,67 @@ pub fn open_in(src: format::Source<'_>, cx: &mut Context<'_>) -> Result<Snapshot
     })
 }
 
+/// An input's objects counted per type without its graph ([`count_in`]):
+/// **every** object the walk went through, those no root reaches (garbage
+/// not yet collected) too, and the GC's free space (`Free`), as
+/// `dotnet-dump dumpheap -stat` counts them. No references, roots,
+/// retained sizes or contents.
+#[derive(Debug, Clone)]
+pub struct HeapCounts {
+    /// Every type with objects (Free included, [`heaplens_clr::TypeCount::is_free`]).
+    pub types: Vec<heaplens_clr::TypeCount>,
+    /// What the input says about the process and the dump (no contents);
+    /// `coverage` and `notes` say what the dump lacks, as the full open's.
+    pub info: SnapshotInfo,
+}
+
+/// Counts the objects of the input in `src` per type without its graph
+/// ([`HeapCounts`]): for a dump of process memory, a walk of the heap
+/// that keeps one count per type whatever the number of objects
+/// ([`heaplens_clr::count_with`]), so that a heap whose graph does not fit
+/// (`over_budget`) can still be counted; for a `.gcdump` (small, and
+/// holding only live objects), its graph opened and counted.
+pub fn count_in(src: format::Source<'_>, cx: &mut Context<'_>) -> Result<HeapCounts, OpenError> {
+    format::read_in(format::FORMATS, src, cx, &mut |format, dump, src, cx| {
+        let mut counts = match dump.count {
+            Some(count) => count(format, src, cx)?,
+            None => {
+                let snap = (dump.open)(format, src, cx)?;
+                counts_of_graph(&snap.graph, snap.info)
+            }
+        };
+        counts.info.archives = std::mem::take(&mut cx.archives);
+        Ok(counts)
+    })
+}
+
+/// Every object of `graph` counted per type (its producer's pseudo-nodes
+/// aside).
+fn counts_of_graph(graph: &heaplens_graph::HeapGraph, info: SnapshotInfo) -> HeapCounts {
+    let mut per: Vec<(u64, u64)> = vec![(0, 0); graph.types().len()];
+    graph.for_each_node(|_, t, size| {
+        if let Some(c) = per.get_mut(t as usize) {
+            c.0 += 1;
+            c.1 += size;
+        }
+    });
+    let types = per
+        .iter()
+        .zip(graph.types())
+        .enumerate()
+        .filter(|(_, (c, ty))| c.0 > 0 && ty.kind != heaplens_graph::TypeKind::Pseudo)
+        .map(|(t, (&(objects, bytes), ty))| heaplens_clr::TypeCount {
+            name: ty.name.clone(),
+            module: graph.type_module(t as u32).map(str::to_owned),
+            method_table: ty.method_table,
+            is_free: ty.kind == heaplens_graph::TypeKind::Free,
+            objects,
+            bytes,
+        })
+        .collect();
+    HeapCounts { types, info }
+}
+
 /// Describes the input in `src`: its container's facts, and the runtime and
 /// heap as far as they can be read. Fails only when the container itself
 /// cannot be read (or `progress` cancels); a heap that cannot be read is
@@ -250,6 +311,23 @@ pub(crate) fn clr_info(format: &'static Format, clr: heaplens_clr::ClrInfo) -> S
         clr: Some(clr),
         ..SnapshotInfo::new(format)
     }
+}
+
+/// [`clr_info`] of a dump whose file has the figures of `file`
+/// ([`with_file`]): the container fills in the process.
+pub(crate) fn clr_info_in_file(
+    format: &'static Format,
+    clr: heaplens_clr::ClrInfo,
+    file: &Coverage,
+) -> SnapshotInfo {
+    let mut info = clr_info(format, clr);
+    info.coverage = with_file(
+        info.coverage,
+        file.file_bytes,
+        file.described_bytes,
+        file.missing_bytes,
+    );
+    info
 }
 
 /// What a CLR heap read holds of the heap and its roots (the container
@@ -444,6 +522,17 @@ pub fn walk_run(
         WalkStop::OverBudget(o) => OpenError::Clr(ClrError::OverBudget(o)),
         WalkStop::Walker(why) => OpenError::Clr(ClrError::Walker(why)),
     })
+}
+
+/// Counts the CLR heap of `target` per type without its graph
+/// ([`heaplens_clr::count_with`]), its errors as [`OpenError`]s.
+pub fn count_clr(
+    target: &heaplens_clr::Target<'_>,
+    progress: &mut dyn Progress,
+    what: &'static str,
+) -> Result<heaplens_clr::ClrCounts, OpenError> {
+    heaplens_clr::count_with(target, progress, heaplens_clr::ReadOptions::default())
+        .map_err(|e| OpenError::from_clr(e, what))
 }
 
 impl OpenError {

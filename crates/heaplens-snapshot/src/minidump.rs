@@ -128,24 +128,54 @@ fn open_dump<R: ReadAt>(
         crate::read_clr_in(&target, cx, WHAT).map_err(|e| crate::in_truncated_file(e, &file))?;
     let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
     let contents = crate::ContentsIndex::new(memory, heap.contents);
-    let clr = crate::clr_info(format, heap.info);
-    let coverage = crate::with_file(
-        clr.coverage.clone(),
-        file.file_bytes,
-        file.described_bytes,
-        file.missing_bytes,
-    );
+    let clr = crate::clr_info_in_file(format, heap.info, &file);
     let info = SnapshotInfo {
         pointer_size: Some(dump.pointer_size() as u8),
         process_name,
         process_id: dump.process().process_id,
         dump_time: dump_time(dump),
-        coverage,
         contents: Some(contents),
         ..clr
     };
     Ok(Snapshot {
         graph: heap.graph,
+        info,
+    })
+}
+
+/// Counts a Windows minidump's objects per type without the graph
+/// ([`heaplens_clr::count_with`]).
+pub(crate) fn count(
+    format: &'static Format,
+    src: Source<'_>,
+    cx: &mut Context<'_>,
+) -> Result<crate::HeapCounts, OpenError> {
+    let dump = Minidump::open(src.bytes())?;
+    let symbols = PeSymbols(&dump);
+    let mut target = target(&dump, &symbols);
+    if !cx.modules.is_empty() {
+        target.module_files = Some(cx.modules);
+    }
+    let memory = dump.memory();
+    let file = crate::with_file(
+        Default::default(),
+        memory.source().len(),
+        described_len(&dump),
+        memory.missing_bytes(),
+    );
+    let counts = crate::count_clr(&target, cx.progress, WHAT)
+        .map_err(|e| crate::in_truncated_file(e, &file))?;
+    let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
+    let clr = crate::clr_info_in_file(format, counts.info, &file);
+    let info = SnapshotInfo {
+        pointer_size: Some(dump.pointer_size() as u8),
+        process_name,
+        process_id: dump.process().process_id,
+        dump_time: dump_time(&dump),
+        ..clr
+    };
+    Ok(crate::HeapCounts {
+        types: counts.types,
         info,
     })
 }

@@ -111,6 +111,9 @@ struct Inner {
     loader: String,
     shared_memory: bool,
     slow_progress_ms: u32,
+    /// Test knob: the memory cap of every open ([`Request::Open`]'s
+    /// `memory_cap`).
+    memory_cap: Option<u64>,
     next_dump: u32,
     next_own_op: u32,
     files: HashMap<DumpId, Files>,
@@ -170,7 +173,14 @@ fn later(dispatch: &Callback<Action>, a: Action) {
 
 impl Bridge {
     /// The bridge of a page whose files live at `base` (ending in `/`).
-    pub fn new(dispatch: Callback<Action>, base: &str, slow_progress_ms: u32) -> Bridge {
+    /// `slow_progress_ms` and `memory_cap`: test knobs (the URL's
+    /// `e2e-slow-progress`, `e2e-memory-cap`).
+    pub fn new(
+        dispatch: Callback<Action>,
+        base: &str,
+        slow_progress_ms: u32,
+        memory_cap: Option<u64>,
+    ) -> Bridge {
         let blob = gloo::file::Blob::new_with_options(
             loader_source(base).as_str(),
             Some("text/javascript"),
@@ -187,6 +197,7 @@ impl Bridge {
                 loader: url,
                 shared_memory: cross_origin_isolated(),
                 slow_progress_ms,
+                memory_cap,
                 next_dump: 0,
                 next_own_op: u32::MAX,
                 files: HashMap::new(),
@@ -317,6 +328,7 @@ impl Inner {
                     op,
                     slow_progress_ms,
                     kept: self.kept_of(dump),
+                    memory_cap: self.memory_cap,
                 };
                 self.send(Slot::Dump(dump), op, Some(dump), &r);
             }
@@ -494,6 +506,7 @@ impl Inner {
                     op,
                     slow_progress_ms: 0,
                     kept: self.kept_of(d),
+                    memory_cap: self.memory_cap,
                 },
             );
             self.engine(slot).opened = true;
@@ -622,6 +635,7 @@ impl Inner {
                 return;
             }
             Response::Opened { op, .. }
+            | Response::Counted { op, .. }
             | Response::Retained { op, .. }
             | Response::Detail { op, .. }
             | Response::Diff { op, .. }

@@ -20,6 +20,7 @@ use heaplens_bytes::ReadAt;
 use heaplens_contents::{ContentsError, ObjectReader};
 use heaplens_findings::{findings, observe, Heap, Observations};
 use heaplens_graph::{Cancelled, NodeIndex, Progress, TypeIndex};
+use heaplens_results::counts::CountsDocument;
 use heaplens_results::diff::{
     diff_documents, diff_documents_retained, DiffDocument, RetainedByName,
 };
@@ -603,6 +604,31 @@ pub fn open_error(e: &OpenError) -> EngineError {
     }
 }
 
+/// True when `e` refused an open because the dump's graph does not fit in
+/// the memory the engine may use: then its type statistics can still be
+/// read without the graph ([`Session::count_with_scratch`]).
+pub fn is_over_budget(e: &EngineError) -> bool {
+    e.code.as_deref() == Some("over_budget")
+}
+
+/// What the page says of a dump read without its graph, after the refused
+/// open's `message` (which has the numbers).
+pub fn statistics_only_reason(message: &str) -> String {
+    let message = message.trim_end();
+    // The refusal ends by pointing at the command line: said again below.
+    let message = message
+        .strip_suffix("The command line reads it with the machine's memory (heaplens stats FILE).")
+        .unwrap_or(message)
+        .trim_end();
+    format!(
+        "{message} So this page read the type statistics of every object on the heap instead, \
+         garbage not yet collected included, without the references: retained sizes, roots, \
+         root paths, the flame graph, object contents and findings need the command line \
+         (heaplens stats FILE, heaplens findings FILE), which reads the dump with the \
+         machine's memory."
+    )
+}
+
 /// A worker's state: the dumps it holds (the page gives each dump a worker
 /// of its own today; the session takes any number).
 #[derive(Default)]
@@ -665,6 +691,38 @@ impl Session {
         let mut opened = Opened::new(snapshot, file_name, src.len());
         opened.budget = self.budget;
         Ok(self.dumps.entry(dump).or_insert(opened))
+    }
+
+    /// Every later open and analysis within `budget` instead (a test
+    /// knob: [`crate::protocol::Request::Open`]'s `memory_cap`).
+    pub fn set_budget(&mut self, budget: MemoryBudget) {
+        self.budget = budget;
+    }
+
+    /// The objects of `src` counted per type without its graph — what the
+    /// page shows of a dump whose graph does not fit ([`is_over_budget`]):
+    /// `heaplens stats --all-objects --json`, with `reason` (the refused
+    /// open's message) saying why. Nothing is kept in the session.
+    pub fn count_with_scratch<'a>(
+        &mut self,
+        src: &dyn ReadAt,
+        modules: &'a ModuleSet,
+        scratch: Option<&'a mut dyn heaplens_archive::Scratch>,
+        file_name: &str,
+        reason: &str,
+        progress: &'a mut dyn Progress,
+    ) -> Result<CountsDocument, EngineError> {
+        let mut cx = heaplens_snapshot::Context::new(modules, progress);
+        cx.scratch = scratch;
+        let counts =
+            heaplens_snapshot::count_in(heaplens_snapshot::format::Source::Local(src), &mut cx)
+                .map_err(|e| open_error(&e))?;
+        Ok(CountsDocument::build(
+            file_name,
+            src.len(),
+            &counts,
+            Some(statistics_only_reason(reason)),
+        ))
     }
 
     /// A dump, mutably (to fill in measurements, run analyses).
@@ -886,6 +944,52 @@ mod tests {
             }
         }
         assert!(open(MemoryBudget::unlimited()).unwrap() > 0);
+    }
+
+    /// A core refused by the open for memory is read without its graph
+    /// (what the worker then posts): every object counted, the full
+    /// open's reachable ones and the unreachable ones it lists apart, Free
+    /// apart; the reason keeps the refusal's numbers and says what needs
+    /// the command line.
+    #[test]
+    fn a_heap_over_the_budget_is_counted_without_its_graph() {
+        let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web statistics only") else {
+            return;
+        };
+        let bytes =
+            std::fs::read(shared.join("fixtures/linux-net8/phase1.withheap.core.zst")).unwrap();
+        let name = "phase1.withheap.core.zst";
+        let mut s = Session::with_budget(MemoryBudget::capped(10_000, || 0));
+        let refused = s
+            .open(DumpId(1), &bytes, &ModuleSet::new(), name, &mut NoProgress)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(is_over_budget(&refused), "{refused:?}");
+        let counts = s
+            .count_with_scratch(
+                &bytes,
+                &ModuleSet::new(),
+                None,
+                name,
+                &refused.message,
+                &mut NoProgress,
+            )
+            .unwrap();
+        let mut full = Session::default();
+        let whole = &full
+            .open(DumpId(2), &bytes, &ModuleSet::new(), name, &mut NoProgress)
+            .unwrap()
+            .document;
+        let unreachable = whole.unreachable.unwrap();
+        assert_eq!(counts.objects, whole.objects + unreachable.count);
+        assert_eq!(counts.bytes, whole.bytes + unreachable.bytes);
+        assert_eq!(counts.free, whole.free);
+        assert_eq!(counts.file_bytes, bytes.len() as u64);
+        let reason = counts.reason.as_deref().unwrap();
+        for part in ["does not fit", " MB", "every object", "command line"] {
+            assert!(reason.contains(part), "{part:?}: {reason}");
+        }
+        assert!(!reason.contains("heaplens stats FILE)."), "{reason}");
     }
 
     /// A session's budget is every dump's it opens.

@@ -52,8 +52,11 @@ use serde::{Deserialize, Serialize};
 /// issue 21); 10 adds to a baseline's observations the patterns
 /// `entity_framework` and `fragmentation` and a group's `span_bytes`
 /// (issue 19); 11 adds the compute benchmark ([`Request::BenchCompute`],
-/// issue 14).
-pub const PROTOCOL_VERSION: u32 = 11;
+/// issue 14); 12 answers an open whose graph does not fit with the type
+/// statistics of all objects ([`Response::Counted`], the result schema's
+/// `counts` document) and adds the test knob [`Request::Open`]'s
+/// `memory_cap` (issue 14).
+pub const PROTOCOL_VERSION: u32 = 12;
 
 /// Which types of a dump's type table to fold into their referrers
 /// (PerfView's FoldPats and Fold %): `heaplens stats --fold PATTERN
@@ -272,6 +275,11 @@ pub enum Request {
         /// opened).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         kept: Option<KeptCopy>,
+        /// Test knob: read with this memory cap in bytes instead of the
+        /// worker's, so a test can see a small dump not fit. The page sets
+        /// it from `?e2e-memory-cap=BYTES`; `None` otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        memory_cap: Option<u64>,
     },
     /// Compute the retained sizes of an open dump's types (and the shortest
     /// paths from the roots the details need). Answered by
@@ -474,6 +482,22 @@ pub enum Response {
         op: OpId,
         /// Its overview and type statistics (every row, by bytes).
         stats: Box<StatsDocument>,
+        /// How the worker read it.
+        read: ReadReport,
+    },
+    /// A dump whose graph does not fit in the worker's memory (its open
+    /// refused with code `over_budget`) was read again without it: its
+    /// objects counted per type, every object, garbage included
+    /// (`heaplens stats --all-objects`). The dump is not open in the
+    /// worker: nothing else can be asked of it.
+    Counted {
+        /// The dump.
+        dump: DumpId,
+        /// The operation (the open's).
+        op: OpId,
+        /// The counts; `reason` says why the graph was not read, with the
+        /// numbers.
+        counts: Box<heaplens_results::counts::CountsDocument>,
         /// How the worker read it.
         read: ReadReport,
     },
@@ -983,6 +1007,7 @@ mod tests {
             op: OpId(7),
             slow_progress_ms: 0,
             kept: None,
+            memory_cap: None,
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v, serde_json::json!({"type": "open", "dump": 3, "op": 7}));
@@ -1033,6 +1058,7 @@ mod tests {
             op: OpId(2),
             slow_progress_ms: 0,
             kept: Some(k.clone()),
+            memory_cap: None,
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["kept"]["archive"], "a.zip");

@@ -13,6 +13,7 @@ use crate::protocol::{
 use crate::route::{DumpKey, Route, Screen};
 use crate::table::TableView;
 use heaplens_results::analysis::{AnalysisDocument, DumpAnalysis};
+use heaplens_results::counts::CountsDocument;
 use heaplens_results::diff::DiffDocument;
 use heaplens_results::flame::{FlameDocument, FlameMeasure};
 use heaplens_results::groups::{DiffGroupTable, GroupKind, GroupTable};
@@ -111,6 +112,11 @@ pub enum DumpStatus {
     },
     /// Read: [`DumpEntry::loaded`] holds its documents.
     Ready,
+    /// Its graph does not fit in the worker's memory: its objects were
+    /// counted per type without it ([`Response::Counted`]). Only the type
+    /// statistics of every object can be shown; the views that need the
+    /// graph say they are unavailable.
+    Counted(Rc<CountsDocument>),
     /// Could not be read.
     Failed(EngineError),
 }
@@ -961,6 +967,13 @@ impl AppState {
             return;
         }
         self.view = View::Dump { id, tab };
+        // Read without its graph: the worker holds nothing to ask.
+        if self
+            .dump(id)
+            .is_some_and(|d| matches!(d.status, DumpStatus::Counted(_)))
+        {
+            return;
+        }
         match tab {
             Tab::Detail(t) => self.request_detail(id, t),
             Tab::Object(n) => {
@@ -1359,6 +1372,28 @@ impl AppState {
                 d.loaded = Some(Rc::new(loaded));
                 self.announce(text);
                 self.analyse(dump);
+                self.after_ready(dump);
+            }
+            Response::Counted {
+                dump,
+                op,
+                counts,
+                read: _,
+            } => {
+                let Some(d) = self.dump_mut(dump) else { return };
+                if !matches!(d.status, DumpStatus::Opening { op: o, .. } if o == op) {
+                    return;
+                }
+                let text = format!(
+                    "{} does not fit in this page's memory: showing the type statistics of all \
+                     its {} objects, {} in {} types, without references.",
+                    d.name,
+                    crate::format::thousands(counts.objects),
+                    crate::format::bytes(counts.bytes),
+                    crate::format::thousands(counts.type_count)
+                );
+                d.status = DumpStatus::Counted(Rc::new(*counts));
+                self.announce(text);
                 self.after_ready(dump);
             }
             Response::Retained {
@@ -1915,6 +1950,68 @@ mod tests {
             1_709_251_200
         );
         assert_eq!(DumpTime::parse("not a time"), None);
+    }
+
+    /// A dump whose open the worker answered with its counts (its graph
+    /// did not fit) is shown as counted; its tabs ask its worker nothing
+    /// (the worker holds nothing); it is not ready for a comparison.
+    #[test]
+    fn a_dump_read_without_its_graph_asks_nothing_more() {
+        let mut s = AppState::default().reduce(Action::Add {
+            dumps: vec![new_dump(1, "big.core", 1000.0)],
+            stray_modules: 0,
+        });
+        let snap_doc = stats("big.core", None);
+        let counts = heaplens_results::counts::CountsDocument {
+            schema_version: heaplens_results::SCHEMA_VERSION,
+            heaplens_version: String::new(),
+            document: heaplens_results::DocumentKind::Counts,
+            file: "big.core".into(),
+            file_bytes: 100,
+            complete: true,
+            coverage: snap_doc.coverage.clone(),
+            format: "elf-core".into(),
+            archives: Vec::new(),
+            pointer_size: Some(8),
+            process_name: None,
+            process_id: None,
+            dump_time: None,
+            runtime: None,
+            clr: None,
+            notes: Vec::new(),
+            counted: heaplens_results::counts::Counted::AllObjects,
+            not_read: Vec::new(),
+            reason: Some("does not fit".into()),
+            objects: 1,
+            bytes: 10,
+            type_count: 1,
+            free: Default::default(),
+            types: Vec::new(),
+        };
+        for c in s.outbox.drain() {
+            if let Command::Open { dump, op } = c {
+                s = s.reduce(Action::Engine(Response::Counted {
+                    dump,
+                    op,
+                    counts: Box::new(counts.clone()),
+                    read: ReadReport::default(),
+                }));
+            }
+        }
+        let d = s.dump(DumpId(1)).unwrap();
+        assert_eq!(d.status, DumpStatus::Counted(Rc::new(counts)));
+        assert!(!d.is_ready());
+        assert_eq!(s.ready().count(), 0);
+        for tab in [
+            Tab::Findings,
+            Tab::Strings,
+            Tab::Detail(TypeId(0)),
+            Tab::Flame,
+        ] {
+            s = s.reduce(Action::ShowDump(DumpId(1), tab));
+            assert_eq!(s.view, View::Dump { id: DumpId(1), tab });
+            assert_eq!(s.outbox.drain(), Vec::new(), "{tab:?}");
+        }
     }
 
     /// A comparison asks the baseline's worker for what its detectors saw,

@@ -1359,3 +1359,128 @@ mod tests {
         assert_eq!(sum, view.row.bytes_delta);
     }
 }
+
+/// A row of the type statistics of a dump read without its graph (the
+/// `counts` document: every object, garbage included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountsRowView {
+    /// The type's name.
+    pub name: String,
+    /// Its module.
+    pub module: Option<String>,
+    /// Its MethodTable (hex), when the input has one.
+    pub mt: Option<String>,
+    /// Objects.
+    pub count: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Percent of the bytes of every row.
+    pub share: f64,
+}
+
+impl CountsRowView {
+    /// The rows of `doc`, in its order (by bytes).
+    pub fn rows(doc: &heaplens_results::counts::CountsDocument) -> Vec<CountsRowView> {
+        let total = doc.bytes.max(1) as f64;
+        doc.types
+            .iter()
+            .map(|r| CountsRowView {
+                name: r.name.clone(),
+                module: r.module.clone(),
+                mt: r.mt.map(|m| format!("{:#x}", m.0)),
+                count: r.count,
+                bytes: r.bytes,
+                share: r.bytes as f64 * 100.0 / total,
+            })
+            .collect()
+    }
+
+    /// The columns: type, module, MethodTable, count, bytes, share.
+    pub fn columns() -> Vec<ColumnSpec<CountsRowView>> {
+        vec![
+            ColumnSpec {
+                id: "name",
+                label: "Type",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.name.cmp(&b.name)),
+                text: |r| r.name.clone(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "module",
+                label: "Module",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.module.cmp(&b.module)),
+                text: |r| r.module.clone().unwrap_or_default(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "mt",
+                label: "MethodTable",
+                numeric: false,
+                first_descending: false,
+                cmp: Some(|a, b| a.mt.cmp(&b.mt)),
+                text: |r| r.mt.clone().unwrap_or_default(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "count",
+                label: "Count",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.count.cmp(&b.count).then(a.bytes.cmp(&b.bytes))),
+                text: |r| r.count.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "bytes",
+                label: "Bytes",
+                numeric: true,
+                first_descending: true,
+                cmp: Some(|a, b| a.bytes.cmp(&b.bytes).then(a.count.cmp(&b.count))),
+                text: |r| r.bytes.to_string(),
+                visible: true,
+                csv: true,
+            },
+            ColumnSpec {
+                id: "share",
+                label: "% of objects' bytes",
+                numeric: true,
+                first_descending: true,
+                cmp: None,
+                text: |r| format!("{:.2}", r.share),
+                visible: true,
+                csv: true,
+            },
+        ]
+    }
+}
+
+impl TableRow for CountsRowView {
+    fn filter_text(&self) -> &str {
+        &self.name
+    }
+    fn key(&self) -> String {
+        match &self.mt {
+            Some(mt) => mt.clone(),
+            None => self.name.clone(),
+        }
+    }
+    fn subtotal(rows: &[Self], order: &[u32]) -> Option<String> {
+        let (count, bytes) = order.iter().fold((0u64, 0u64), |(c, b), &i| {
+            let r = &rows[i as usize];
+            (c + r.count, b + r.bytes)
+        });
+        Some(format!(
+            "{} objects, {}",
+            crate::format::thousands(count),
+            crate::format::bytes(bytes)
+        ))
+    }
+}

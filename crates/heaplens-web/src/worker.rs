@@ -19,7 +19,7 @@ use crate::blob::{bench_read, js_error, BlobReader};
 use crate::model::Session;
 use crate::protocol::{
     Baseline, ContentsQuery, DumpId, EngineError, ErrorKind, Hello, OpId, Phase, ProgressReport,
-    Request, Response, ScratchReport,
+    ReadReport, Request, Response, ScratchReport,
 };
 use heaplens_analysis::budget::MemoryBudget;
 use heaplens_bytes::{PageCache, ReadAhead};
@@ -207,6 +207,7 @@ fn handle(data: JsValue) {
             op,
             slow_progress_ms,
             kept,
+            memory_cap,
         } => {
             let file = field(&data, "file").dyn_into::<File>().ok();
             // Module files posted with the dump (handles, not bytes).
@@ -233,6 +234,7 @@ fn handle(data: JsValue) {
                     op,
                     modules,
                     slow_progress_ms,
+                    memory_cap,
                     cancel: &cancel,
                 };
                 open_file_or_kept(job, file, kept).await;
@@ -711,6 +713,8 @@ struct OpenJob<'a> {
     op: OpId,
     modules: Vec<File>,
     slow_progress_ms: u32,
+    /// Test knob: [`Request::Open`]'s `memory_cap`.
+    memory_cap: Option<u64>,
     cancel: &'a CancelFlag,
 }
 
@@ -749,6 +753,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
         op,
         modules,
         slow_progress_ms,
+        memory_cap,
         cancel,
     } = job;
     let OpenInput {
@@ -760,7 +765,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     } = input;
     // Borrowed only for the open (a trait object's lifetime shortened,
     // which needs a coercion).
-    let scratch = scratch.map(|s| s as &mut dyn heaplens_archive::Scratch);
+    let mut scratch = scratch.map(|s| s as &mut dyn heaplens_archive::Scratch);
     let module_files = modules.len() as u32;
     let modules = match module_set(modules) {
         Ok(m) => m,
@@ -794,9 +799,23 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     reporter.post(Phase::Starting, 0, 0);
     let mut progress =
         |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
+    if let Some(cap) = memory_cap {
+        // Beyond what the worker uses now.
+        let budget = MemoryBudget::capped(memory_in_use().saturating_add(cap), memory_in_use);
+        SESSION.with(|s| s.borrow_mut().set_budget(budget));
+    }
     let opened = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        let o = s.open_with_scratch(dump, &cache, &modules, scratch, name, &mut progress)?;
+        let o = s.open_with_scratch(
+            dump,
+            &cache,
+            &modules,
+            scratch
+                .as_deref_mut()
+                .map(|s| s as &mut dyn heaplens_archive::Scratch),
+            name,
+            &mut progress,
+        )?;
         o.report.unpack_ms = unpacked
             .and_then(|u| u.span.get())
             .map_or(0.0, |(a, b)| b - a);
@@ -805,6 +824,39 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
         o.report.module_files = module_files;
         Ok::<_, EngineError>(())
     });
+    // A graph that does not fit: the type statistics of every object,
+    // without it (when that cannot be read either, the refusal is said).
+    if let Err(refused) = &opened {
+        if crate::model::is_over_budget(refused) {
+            let counted = SESSION.with(|s| {
+                s.borrow_mut().count_with_scratch(
+                    &cache,
+                    &modules,
+                    scratch,
+                    name,
+                    &refused.message,
+                    &mut progress,
+                )
+            });
+            if let Ok(counts) = counted {
+                let read = ReadReport {
+                    format_name: heaplens_snapshot::format::by_name(&counts.format)
+                        .map_or_else(|| counts.format.clone(), |f| f.title.to_owned()),
+                    open_ms: now() - t0,
+                    wasm_memory: wasm_memory(),
+                    module_files,
+                    ..ReadReport::default()
+                };
+                post(&Response::Counted {
+                    dump,
+                    op,
+                    counts: Box::new(counts),
+                    read,
+                });
+                return false;
+            }
+        }
+    }
     // The names are in the snapshot; the module files are not read again.
     drop(modules);
     drop(cache);

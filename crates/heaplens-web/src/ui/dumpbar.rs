@@ -31,6 +31,9 @@ pub fn dump_bar() -> Html {
                             "opening",
                         ),
                         DumpStatus::Ready => (bytes(d.size), "ready"),
+                        DumpStatus::Counted(_) => {
+                            (format!("{}, type statistics only", bytes(d.size)), "ready")
+                        }
                         DumpStatus::Failed(_) => ("could not be read".to_owned(), "failed"),
                     };
                     let current = showing == Some(id);

@@ -29,6 +29,7 @@
 mod common;
 mod compare;
 mod contents;
+mod counts;
 mod detail;
 mod dump;
 mod dumpbar;
@@ -130,6 +131,18 @@ fn slow_progress_from_url() -> u32 {
         .unwrap_or(0)
 }
 
+/// `?e2e-memory-cap=BYTES`: a test knob that reads dumps with this memory
+/// cap, so a test sees a small dump not fit.
+fn memory_cap_from_url() -> Option<u64> {
+    let search = gloo::utils::window()
+        .location()
+        .search()
+        .unwrap_or_default();
+    form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
+        .find(|(k, _)| k == "e2e-memory-cap")
+        .and_then(|(_, v)| v.parse().ok())
+}
+
 /// Writes `route` into the URL: a new history entry for another place, a
 /// replaced one for the same place with another sort, filter or dumps.
 fn write_url(route: &Route) {
@@ -175,7 +188,9 @@ pub fn app() -> Html {
     let dispatch: Callback<Action> = (*dispatch).clone();
     let bridge = {
         let dispatch = dispatch.clone();
-        use_memo((), move |_| Bridge::new(dispatch, &page_urls().1, slow))
+        use_memo((), move |_| {
+            Bridge::new(dispatch, &page_urls().1, slow, memory_cap_from_url())
+        })
     };
     let input = use_node_ref();
     let drag = use_state(|| false);
@@ -351,6 +366,7 @@ pub fn app() -> Html {
                 DumpStatus::Opening { .. } => html! { <progress::Progress id={id} /> },
                 DumpStatus::Failed(_) => html! { <failure::Failure id={id} /> },
                 DumpStatus::Ready => html! { <dump::DumpScreen id={id} tab={tab} /> },
+                DumpStatus::Counted(_) => html! { <counts::CountsScreen id={id} tab={tab} /> },
             },
         },
     };
