@@ -265,6 +265,18 @@ pub(crate) fn read_input<T>(
     read(src, &modules, &mut progress).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The line naming the dumped process (`process: w3wp.exe (pid 4242)`),
+/// or nothing when the input does not name it.
+pub(crate) fn process_line(name: Option<&str>, pid: Option<u32>) -> String {
+    match name {
+        Some(name) => {
+            let pid = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            format!("process: {name}{pid}\n")
+        }
+        None => String::new(),
+    }
+}
+
 /// The lines saying which archives the dump came in (none for a dump read
 /// as it is): `from: zip entry w3wp.dmp (deflate): … unpacked …`.
 pub(crate) fn archive_lines(archives: &[heaplens_results::ArchiveFacts]) -> String {

@@ -347,13 +347,7 @@ fn to_table(doc: &StatsDocument, members: usize) -> String {
     let _ = writeln!(s, "{}: {source}", doc.file);
     s += &crate::archive_lines(&doc.archives);
     s += &doc.coverage.line();
-    if let Some(name) = &doc.process_name {
-        let pid = doc
-            .process_id
-            .map(|p| format!(" (pid {p})"))
-            .unwrap_or_default();
-        let _ = writeln!(s, "process: {name}{pid}");
-    }
+    s += &crate::process_line(doc.process_name.as_deref(), doc.process_id);
     if let Some(clr) = &doc.clr {
         s += &clr_header(doc, clr);
     }

@@ -809,11 +809,7 @@ pub fn read_walked_by(
     }
     let graph = b.finish()?;
     if let Some(report) = heuristic.as_mut() {
-        report.free_method_table = mts
-            .tables
-            .iter()
-            .position(|t| t.is_free)
-            .map(|i| mts.addresses[i]);
+        report.free_method_table = mts.free_address();
     }
     let (gc, gc_dac_vars) = gc_facts(
         &source,
@@ -942,11 +938,7 @@ pub fn count_with(
         Source::DacVars(..) => None,
         Source::Heuristic(found) => {
             let mut report = found.report.clone();
-            report.free_method_table = mts
-                .tables
-                .iter()
-                .position(|t| t.is_free)
-                .map(|i| mts.addresses[i]);
+            report.free_method_table = mts.free_address();
             Some(report)
         }
     };

@@ -290,6 +290,14 @@ pub struct MethodTables {
 const RECENT: usize = 256;
 
 impl MethodTables {
+    /// The address of the GC's free-space MethodTable, once the walk met it.
+    pub fn free_address(&self) -> Option<u64> {
+        self.tables
+            .iter()
+            .position(|t| t.is_free)
+            .map(|i| self.addresses[i])
+    }
+
     /// The index of the MethodTable at `mt`, reading and checking it the
     /// first time; `None` when it is not a valid MethodTable.
     pub fn lookup(&mut self, mem: &dyn AddressSpace, mt: u64) -> Option<u32> {

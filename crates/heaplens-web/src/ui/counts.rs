@@ -99,25 +99,8 @@ pub fn counts_screen(p: &CountsProps) -> Html {
     };
     let now = tabs.iter().position(|(t, ..)| *t == shown);
     let onkeydown = {
-        let dispatch = ctx.dispatch.clone();
         let order: Vec<(Tab, String)> = tabs.iter().map(|(t, _, i)| (*t, i.to_string())).collect();
-        let now = now.unwrap_or(0);
-        Callback::from(move |e: KeyboardEvent| {
-            let last = order.len() - 1;
-            let to = match e.key().as_str() {
-                "ArrowRight" => (now + 1).min(last),
-                "ArrowLeft" => now.saturating_sub(1),
-                "Home" => 0,
-                "End" => last,
-                _ => return,
-            };
-            e.prevent_default();
-            let (t, tid) = order[to].clone();
-            dispatch.emit(Action::ShowDump(id, t));
-            if let Some(el) = super::element_by_id(&tid) {
-                let _ = el.focus();
-            }
-        })
+        super::dump::tab_keys(ctx.dispatch.clone(), id, order, now.unwrap_or(0))
     };
     let selected_tab = now.map(|i| tabs[i].2).unwrap_or_default();
     let base = d.name.rsplit_once('.').map_or(d.name.as_str(), |(b, _)| b);

@@ -126,31 +126,13 @@ pub fn dump_screen(p: &DumpProps) -> Html {
         .find(|(t, ..)| same_tab(p.tab, *t))
         .map(|(_, _, tid)| tid.clone())
         .unwrap_or_default();
-    // Arrow keys move between the tabs (and show them), Home and End to the
-    // first and last: the tab list is one stop in the tab order.
     let onkeydown = {
-        let dispatch = ctx.dispatch.clone();
         let order: Vec<(Tab, String)> = tabs.iter().map(|(t, _, id)| (*t, id.clone())).collect();
         let now = order
             .iter()
             .position(|(t, _)| same_tab(p.tab, *t))
             .unwrap_or(0);
-        Callback::from(move |e: KeyboardEvent| {
-            let last = order.len() - 1;
-            let to = match e.key().as_str() {
-                "ArrowRight" => (now + 1).min(last),
-                "ArrowLeft" => now.saturating_sub(1),
-                "Home" => 0,
-                "End" => last,
-                _ => return,
-            };
-            e.prevent_default();
-            let (t, tid) = order[to].clone();
-            dispatch.emit(Action::ShowDump(id, t));
-            if let Some(el) = super::element_by_id(&tid) {
-                let _ = el.focus();
-            }
-        })
+        tab_keys(ctx.dispatch.clone(), id, order, now)
     };
     html! {
         <>
@@ -187,4 +169,34 @@ pub fn dump_screen(p: &DumpProps) -> Html {
             </div>
         </>
     }
+}
+
+/// The keys of a dump's tab list (`order`: each tab and its element's id;
+/// `now`: the shown one's place): arrow keys move between the tabs (and
+/// show them), Home and End to the first and last — the tab list is one
+/// stop in the tab order.
+pub(super) fn tab_keys(
+    dispatch: Callback<Action>,
+    id: DumpId,
+    order: Vec<(Tab, String)>,
+    now: usize,
+) -> Callback<KeyboardEvent> {
+    Callback::from(move |e: KeyboardEvent| {
+        let Some(last) = order.len().checked_sub(1) else {
+            return;
+        };
+        let to = match e.key().as_str() {
+            "ArrowRight" => (now + 1).min(last),
+            "ArrowLeft" => now.saturating_sub(1),
+            "Home" => 0,
+            "End" => last,
+            _ => return,
+        };
+        e.prevent_default();
+        let (t, tid) = order[to].clone();
+        dispatch.emit(Action::ShowDump(id, t));
+        if let Some(el) = super::element_by_id(&tid) {
+            let _ = el.focus();
+        }
+    })
 }
