@@ -177,7 +177,7 @@ fn read_gcdesc(mem: &dyn AddressSpace, ptr: PointerSize, mt: u64) -> Option<GcDe
     mem.read_virtual(mt.checked_sub(p)?, &mut word[..p as usize])
         .ok()?;
     let n = ptr.read_signed(&word, 0);
-    if n == 0 || n.abs() > MAX_SERIES {
+    if n == 0 || n.unsigned_abs() > MAX_SERIES as u64 {
         return None;
     }
     if n > 0 {
