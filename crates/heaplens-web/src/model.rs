@@ -620,6 +620,13 @@ pub fn statistics_only_reason(message: &str) -> String {
         .strip_suffix("The command line reads it with the machine's memory (heaplens stats FILE).")
         .unwrap_or(message)
         .trim_end();
+    // The engine's wording begins in lower case ("found a .NET runtime,
+    // but …"): here it begins a paragraph.
+    let mut chars = message.chars();
+    let message: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
     format!(
         "{message} So this page read the type statistics of every object on the heap instead, \
          garbage not yet collected included, without the references: retained sizes, roots, \
@@ -986,6 +993,7 @@ mod tests {
         assert_eq!(counts.free, whole.free);
         assert_eq!(counts.file_bytes, bytes.len() as u64);
         let reason = counts.reason.as_deref().unwrap();
+        assert!(reason.starts_with(char::is_uppercase), "{reason}");
         for part in ["does not fit", " MB", "every object", "command line"] {
             assert!(reason.contains(part), "{part:?}: {reason}");
         }
