@@ -1110,6 +1110,27 @@ impl Part {
         true
     }
 
+    /// [`Part::walk_sized`] over the segments `next` gives, with the
+    /// dump's own pointer size: why it stopped, when it did.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_segments(
+        &mut self,
+        mem: &dyn AddressSpace,
+        segments: &[Segment],
+        next: &mut dyn FnMut() -> Option<usize>,
+        contexts: &AddrMap<u64>,
+        mts: &mut MethodTables,
+        words: &HeapWords,
+        progress: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<(), WalkStop> {
+        let ptr = PointerSize::of(mem);
+        if self.walk_sized(ptr, mem, segments, next, contexts, mts, words, progress) {
+            Ok(())
+        } else {
+            Err(stop_reason(self))
+        }
+    }
+
     /// [`Part::walk`] with words of `ptr` bytes.
     #[allow(clippy::too_many_arguments)]
     fn walk_sized(
@@ -1308,8 +1329,7 @@ pub fn walk(
             .filter(|s| matches!(s.kind, SegmentKind::Large | SegmentKind::Pinned)),
     );
     let mut all = 0..segments.len();
-    if !part.walk_sized(
-        PointerSize::of(mem),
+    part.walk_segments(
         mem,
         segments,
         &mut || all.next(),
@@ -1317,9 +1337,7 @@ pub fn walk(
         mts,
         &words,
         progress,
-    ) {
-        return Err(stop_reason(&mut part));
-    }
+    )?;
     Ok(Walked {
         objects: part.objects,
         problems: part.problems,
@@ -1373,8 +1391,7 @@ pub fn tally(
     let words = HeapWords::from_stretches(PointerSize::of(mem), Vec::new());
     let mut part = Part::counting(held_bytes(mem, segments));
     let mut all = 0..segments.len();
-    if !part.walk_sized(
-        PointerSize::of(mem),
+    part.walk_segments(
         mem,
         segments,
         &mut || all.next(),
@@ -1382,9 +1399,7 @@ pub fn tally(
         mts,
         &words,
         progress,
-    ) {
-        return Err(stop_reason(&mut part));
-    }
+    )?;
     Ok(Tallied {
         types: part.tally.unwrap_or_default(),
         problems: part.problems,

@@ -22,7 +22,6 @@ use super::{
     HeapWords, MethodTables, OpenOverBudget, Part, WalkProblem, WalkStop, Walked,
 };
 use crate::heap::{Segment, SegmentKind};
-use crate::width::PointerSize;
 use heaplens_graph::MemoryLimit;
 use heaplens_memory::AddressSpace;
 use std::io::Read;
@@ -257,8 +256,7 @@ pub fn walk_run(
     );
     let mut mts = MethodTables::default();
     let mut next = range;
-    if !part.walk_sized(
-        PointerSize::of(mem),
+    part.walk_segments(
         mem,
         &plan.segments,
         &mut || next.next(),
@@ -266,9 +264,7 @@ pub fn walk_run(
         &mut mts,
         &words,
         progress,
-    ) {
-        return Err(super::stop_reason(&mut part));
-    }
+    )?;
     Ok(result_bytes(plan, run, &part, &mts))
 }
 
