@@ -1344,6 +1344,10 @@ async function main() {
           assert(c.nameWidth >= 80, `chip ${i} at 390 px: its name is only ${c.nameWidth} px wide`);
         }
         for (const [i, c] of (await names()).entries()) assert(c.tailIn, `chip ${i} at 390 px: the name runs out of its box`);
+        // The chips scroll inside their list: none is drawn under the
+        // Compare button after it.
+        const [list, compare] = await page.$$eval("#dumpbar ul, #compare-button", (es) => es.map((e) => e.getBoundingClientRect().toJSON()));
+        assert(compare.left >= list.right - 0.5, `at 390 px the chips' list (to ${list.right}) runs under Compare (from ${compare.left})`);
       } finally {
         await page.setViewportSize(size);
       }
