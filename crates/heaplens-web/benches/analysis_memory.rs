@@ -17,7 +17,8 @@
 //! memory and opened from there, as the worker's compute benchmark does
 //! (`Request::BenchCompute`, the e2e `benchmark: compute`): the times to
 //! compare with wasm's, compute only (the memory figures then include the
-//! file's bytes).
+//! file's bytes). With `HEAPLENS_BENCH_OPEN_ONLY=1` it stops after the
+//! open (to look at the open's peak in a heap profiler).
 
 use heaplens_analysis::budget::{need, Analysis};
 use heaplens_bytes::{FileSource, PageCache, ReadAhead, ReadAt};
@@ -28,7 +29,10 @@ use heaplens_web::protocol::DumpId;
 use peak_alloc::PeakAlloc;
 use std::time::Instant;
 
-/// The system allocator, counting the bytes in use and their peak.
+/// The system allocator, counting the bytes in use and their peak. Its
+/// reallocation holds the old and the new block at once, a shrink too
+/// (which wasm's allocator and the system do in place): a peak just
+/// after a phase's arrays were shrunk to fit is an upper bound.
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
 
@@ -76,15 +80,54 @@ fn main() {
     let mut session = Session::default();
     let t = Instant::now();
     reset();
+    // Each progress phase of the open, from its first report to the next
+    // phase's (peaks since the open began: the open's peak is the last's).
+    let mut open_steps: Vec<Step> = Vec::new();
+    let mut open_current: Option<(Phase, Instant)> = None;
     let opened = session
-        .open(DumpId(0), &cache, &modules, "core", &mut |_, _, _| Ok(()))
+        .open(DumpId(0), &cache, &modules, "core", &mut |p, _, _| {
+            if open_current.map(|c| c.0) != Some(p) {
+                if let Some((q, t)) = open_current.take() {
+                    open_steps.push(Step {
+                        name: format!("  open: {}", q.words()),
+                        peak: peak(),
+                        end: live(),
+                        secs: t.elapsed().as_secs_f64(),
+                    });
+                }
+                open_current = Some((p, Instant::now()));
+            }
+            Ok(())
+        })
         .expect("read the core");
+    if let Some((q, t)) = open_current.take() {
+        open_steps.push(Step {
+            name: format!("  open: {}", q.words()),
+            peak: peak(),
+            end: live(),
+            secs: t.elapsed().as_secs_f64(),
+        });
+    }
     let open = Step {
         name: "open (to the type table)".into(),
         peak: peak(),
         end: live(),
         secs: t.elapsed().as_secs_f64(),
     };
+    if std::env::var_os("HEAPLENS_BENCH_OPEN_ONLY").is_some_and(|v| v == "1") {
+        // The open alone (for a heap profiler's peak): its figures, no
+        // analysis.
+        for s in std::iter::once(&open).chain(&open_steps) {
+            println!(
+                "{:<34} {:>9.1} MB peak {:>9.1} MB end {:>6.2} s",
+                s.name,
+                mb(s.peak),
+                mb(s.end),
+                s.secs
+            );
+        }
+        return;
+    }
     let g = &opened.snapshot.graph;
     let (n, e) = (g.node_count(), g.edge_count());
     let graph = g.memory_bytes();
@@ -140,6 +183,16 @@ fn main() {
         "",
         open.secs
     );
+    for s in &open_steps {
+        println!(
+            "{:<34} {:>11.1} {:>11.1} {:>12} {:>8.2}",
+            s.name,
+            mb(s.peak),
+            mb(s.end),
+            "",
+            s.secs
+        );
+    }
     for s in &steps {
         println!(
             "{:<34} {:>11.1} {:>11.1} {:>8.1} B/o {:>8.2}",

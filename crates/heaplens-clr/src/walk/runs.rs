@@ -247,7 +247,7 @@ pub fn walk_run(
     let words = HeapWords::held(mem, &plan.segments);
     let contexts: AddrMap<u64> = plan.contexts.iter().copied().collect();
     let share = plan.run_bytes[run];
-    let mut part = Part::new(share, &words, plan.read_references, limit, share);
+    let mut part = Part::whole(share, &words, plan.read_references, limit);
     part.large.total = held_bytes(
         mem,
         plan.segments[range.clone()]
