@@ -201,7 +201,7 @@ impl Opened {
 
     /// The file's name.
     pub fn file_name(&self) -> &str {
-        &self.document.file
+        &self.document.header.file
     }
 
     /// Computes the shortest paths from the roots and the retained sizes
@@ -355,7 +355,7 @@ impl Opened {
         if wants_findings && self.paths.is_none() {
             self.paths = Some(root_paths(&self.snapshot.graph, progress).map_err(cancelled)?);
         }
-        let file = self.document.file.clone();
+        let file = self.document.header.file.clone();
         let snap = &self.snapshot;
         let g = &snap.graph;
         let no_source = || {
@@ -525,7 +525,7 @@ impl Opened {
             return Ok(None);
         };
         let mut doc = RootsDocument::build(
-            &self.document.file,
+            &self.document.header.file,
             &self.snapshot,
             paths,
             types,
@@ -876,10 +876,10 @@ mod tests {
             (raw.objects, raw.bytes, raw.type_count)
         );
         assert_eq!(d.types, raw.types);
-        assert_eq!(d.file_bytes, zip.len() as u64);
-        assert_eq!(d.archives.len(), 1);
-        assert_eq!(d.archives[0].entry.as_deref(), Some("ie.gcdump"));
-        assert_eq!(d.archives[0].unpacked_to, None);
+        assert_eq!(d.header.file_bytes, zip.len() as u64);
+        assert_eq!(d.header.archives.len(), 1);
+        assert_eq!(d.header.archives[0].entry.as_deref(), Some("ie.gcdump"));
+        assert_eq!(d.header.archives[0].unpacked_to, None);
     }
 
     fn row_id(o: &Opened, name: &str) -> TypeId {
@@ -991,7 +991,7 @@ mod tests {
         assert_eq!(counts.objects, whole.objects + unreachable.count);
         assert_eq!(counts.bytes, whole.bytes + unreachable.bytes);
         assert_eq!(counts.free, whole.free);
-        assert_eq!(counts.file_bytes, bytes.len() as u64);
+        assert_eq!(counts.header.file_bytes, bytes.len() as u64);
         let reason = counts.reason.as_deref().unwrap();
         assert!(reason.starts_with(char::is_uppercase), "{reason}");
         for part in ["does not fit", " MB", "every object", "command line"] {
@@ -1030,7 +1030,10 @@ mod tests {
         assert_eq!(t.types[0].name, "C");
         assert_eq!((t.types[0].count, t.types[0].bytes), (2, 60));
         assert_eq!(t.objects, 5);
-        assert_eq!((t.file.as_str(), t.file_bytes), ("x.gcdump", 100));
+        assert_eq!(
+            (t.header.file.as_str(), t.header.file_bytes),
+            ("x.gcdump", 100)
+        );
         assert!(o.retained.is_none());
         o.analyse(&mut NoProgress).unwrap();
         let retained = o.retained.as_ref().unwrap().retained_by_id();
@@ -1346,7 +1349,7 @@ mod tests {
         let t = &o.document;
         assert_eq!(t.objects, o.stats.objects);
         assert_eq!(t.types.len(), o.stats.rows.len());
-        assert_eq!(t.format, "gcdump");
+        assert_eq!(t.header.format, "gcdump");
         let mut o = s.dumps.remove(&DumpId(1)).unwrap();
         o.analyse(&mut NoProgress).unwrap();
         assert!(!o.retained.as_ref().unwrap().types.is_empty());

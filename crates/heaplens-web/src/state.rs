@@ -197,9 +197,9 @@ impl Loaded {
     /// heap's, `Note(…)` for a file cut short past everything the result
     /// needs; `None` for a whole dump.
     pub fn coverage_note(&self) -> Option<CoverageNote> {
-        let c = &self.stats.coverage;
+        let c = &self.stats.header.coverage;
         let summary = c.summary.clone();
-        if !self.stats.complete {
+        if !self.stats.header.complete {
             Some(CoverageNote::Partial(summary.unwrap_or_else(|| {
                 "the dump does not hold the whole heap and its roots".to_owned()
             })))
@@ -1206,8 +1206,8 @@ impl AppState {
             op,
             base,
             current,
-            base_format: b.stats.format.clone(),
-            current_format: cur.stats.format.clone(),
+            base_format: b.stats.header.format.clone(),
+            current_format: cur.stats.header.format.clone(),
         });
     }
 
@@ -1963,18 +1963,20 @@ mod tests {
         });
         let snap_doc = stats("big.core", None);
         let counts = heaplens_results::counts::CountsDocument {
-            schema_version: heaplens_results::SCHEMA_VERSION,
-            heaplens_version: String::new(),
-            document: heaplens_results::DocumentKind::Counts,
-            file: "big.core".into(),
-            file_bytes: 100,
-            complete: true,
-            coverage: snap_doc.coverage.clone(),
-            format: "elf-core".into(),
-            archives: Vec::new(),
-            pointer_size: Some(8),
-            process_name: None,
-            process_id: None,
+            header: heaplens_results::DumpHeader {
+                schema_version: heaplens_results::SCHEMA_VERSION,
+                heaplens_version: String::new(),
+                document: heaplens_results::DocumentKind::Counts,
+                file: "big.core".into(),
+                file_bytes: 100,
+                complete: true,
+                coverage: snap_doc.header.coverage.clone(),
+                format: "elf-core".into(),
+                archives: Vec::new(),
+                pointer_size: Some(8),
+                process_name: None,
+                process_id: None,
+            },
             dump_time: None,
             runtime: None,
             clr: None,
@@ -2133,9 +2135,9 @@ mod tests {
         assert_eq!(c.basis, Basis::DumpTime);
         // The diff is asked for, of the pair's documents.
         let cmds = s.outbox.drain();
-        assert!(cmds
-            .iter()
-            .any(|c| matches!(c, Command::Diff { base, .. } if base.file == "earlier.gcdump")));
+        assert!(cmds.iter().any(
+            |c| matches!(c, Command::Diff { base, .. } if base.header.file == "earlier.gcdump")
+        ));
         // Swap turns it round (and says the user chose it).
         let s = s.reduce(Action::Swap);
         let c = s.comparison.clone().unwrap();
@@ -2611,9 +2613,9 @@ mod tests {
         let mut st = stats("p.core", None);
         let loaded = |st: &StatsDocument| Loaded::new(st.clone(), ReadReport::default());
         assert_eq!(loaded(&st).coverage_note(), None);
-        st.complete = false;
-        st.coverage.complete = false;
-        st.coverage.summary = Some("heap: 25.0 % of 4.0 MB captured".into());
+        st.header.complete = false;
+        st.header.coverage.complete = false;
+        st.header.coverage.summary = Some("heap: 25.0 % of 4.0 MB captured".into());
         assert_eq!(
             loaded(&st).coverage_note(),
             Some(CoverageNote::Partial(
@@ -2621,8 +2623,8 @@ mod tests {
             ))
         );
         // A file cut short past all the result needs: whole, with a note.
-        st.complete = true;
-        st.coverage.complete = true;
+        st.header.complete = true;
+        st.header.coverage.complete = true;
         assert!(matches!(
             loaded(&st).coverage_note(),
             Some(CoverageNote::Note(_))

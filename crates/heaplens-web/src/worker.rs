@@ -840,8 +840,8 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
             });
             if let Ok(counts) = counted {
                 let read = ReadReport {
-                    format_name: heaplens_snapshot::format::by_name(&counts.format)
-                        .map_or_else(|| counts.format.clone(), |f| f.title.to_owned()),
+                    format_name: heaplens_snapshot::format::by_name(&counts.header.format)
+                        .map_or_else(|| counts.header.format.clone(), |f| f.title.to_owned()),
                     open_ms: now() - t0,
                     wasm_memory: wasm_memory(),
                     module_files,

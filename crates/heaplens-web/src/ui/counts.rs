@@ -104,8 +104,9 @@ pub fn counts_screen(p: &CountsProps) -> Html {
     };
     let selected_tab = now.map(|i| tabs[i].2).unwrap_or_default();
     let base = d.name.rsplit_once('.').map_or(d.name.as_str(), |(b, _)| b);
-    let partial = (!doc.complete).then(|| {
-        doc.coverage
+    let partial = (!doc.header.complete).then(|| {
+        doc.header
+            .coverage
             .summary
             .clone()
             .unwrap_or_else(|| "the dump does not hold the whole heap".to_owned())
@@ -114,7 +115,7 @@ pub fn counts_screen(p: &CountsProps) -> Html {
         <>
             <div class="filebar">
                 <h1 class="filename" title={d.name.clone()} id="dump-name">{ &d.name }</h1>
-                <span class="muted">{ format!("{} · {}", doc.format, bytes(d.size)) }</span>
+                <span class="muted">{ format!("{} · {}", doc.header.format, bytes(d.size)) }</span>
             </div>
             if let Some(s) = partial {
                 <div class="partial-banner" role="note" data-partial="true">
