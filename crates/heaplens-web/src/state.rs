@@ -115,8 +115,8 @@ pub enum DumpStatus {
     /// Its graph does not fit in the worker's memory: its objects were
     /// counted per type without it ([`Response::Counted`]). Only the type
     /// statistics of every object can be shown; the views that need the
-    /// graph say they are unavailable.
-    Counted(Rc<CountsDocument>),
+    /// graph say they are unavailable. With how the worker read them.
+    Counted(Rc<CountsDocument>, Rc<ReadReport>),
     /// Could not be read.
     Failed(EngineError),
 }
@@ -970,7 +970,7 @@ impl AppState {
         // Read without its graph: the worker holds nothing to ask.
         if self
             .dump(id)
-            .is_some_and(|d| matches!(d.status, DumpStatus::Counted(_)))
+            .is_some_and(|d| matches!(d.status, DumpStatus::Counted(..)))
         {
             return;
         }
@@ -1378,7 +1378,7 @@ impl AppState {
                 dump,
                 op,
                 counts,
-                read: _,
+                read,
             } => {
                 let Some(d) = self.dump_mut(dump) else { return };
                 if !matches!(d.status, DumpStatus::Opening { op: o, .. } if o == op) {
@@ -1392,7 +1392,7 @@ impl AppState {
                     crate::format::bytes(counts.bytes),
                     crate::format::thousands(counts.type_count)
                 );
-                d.status = DumpStatus::Counted(Rc::new(*counts));
+                d.status = DumpStatus::Counted(Rc::new(*counts), Rc::new(read));
                 self.announce(text);
                 self.after_ready(dump);
             }
@@ -2001,7 +2001,10 @@ mod tests {
             }
         }
         let d = s.dump(DumpId(1)).unwrap();
-        assert_eq!(d.status, DumpStatus::Counted(Rc::new(counts)));
+        assert_eq!(
+            d.status,
+            DumpStatus::Counted(Rc::new(counts), Rc::new(ReadReport::default()))
+        );
         assert!(!d.is_ready());
         assert_eq!(s.ready().count(), 0);
         for tab in [

@@ -167,7 +167,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                         if let Some(u) = o.not_reachable_from_roots {
                             <dt>{ "Not reachable from roots" }</dt><dd id="ov-not-reachable" data-count={u.count.to_string()}>{ format!("{} objects, {} (PerfView's [not reachable from roots]: counted, without a root path or retained size)", thousands(u.count), bytes(u.bytes)) }</dd>
                         }
-                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ read_in_words(o, read, d.size) }</dd>
+                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ read_in_words(&o.header.archives, read, d.size) }</dd>
                     </dl>
                     if o.scaled {
                         <p class="note">{ "This .gcdump holds a sample of the heap: counts and bytes are scaled up from the sampled objects, as PerfView does." }</p>
@@ -201,14 +201,14 @@ pub fn overview(p: &OverviewProps) -> Html {
 /// How the dump was read, in words true of its source: a file read as it
 /// is, an archive unpacked first, or a kept unpacked copy (the archive not
 /// read).
-fn read_in_words(
-    o: &heaplens_results::stats::StatsDocument,
+pub(super) fn read_in_words(
+    archives: &[heaplens_results::ArchiveFacts],
     read: &crate::protocol::ReadReport,
     file_size: u64,
 ) -> String {
     let took = duration_ms(read.open_ms);
     let memory = bytes(read.wasm_memory);
-    match (&read.unpacked_copy, o.header.archives.first(), o.header.archives.last()) {
+    match (&read.unpacked_copy, archives.first(), archives.last()) {
         (Some(c), _, _) if c.reused => format!(
             "{took} · {} read from the unpacked copy kept in this browser (the archive not read) · {memory} of worker memory",
             bytes(c.len)
