@@ -124,25 +124,20 @@ fn read_core<R: ReadAt, T>(
     cx: &mut Context<'_>,
     read: impl FnOnce(&Target<'_>, &mut Context<'_>) -> Result<(T, ClrInfo), OpenError>,
 ) -> Result<(T, SnapshotInfo), OpenError> {
-    let symbols = ElfSymbols(core);
-    let mut target = target(core, &symbols);
-    target.shared_memory = shared_memory;
-    if !cx.modules.is_empty() {
-        target.module_files = Some(cx.modules);
-    }
     let memory = core.memory();
-    let file = crate::with_file(
-        Default::default(),
+    let file = (
         memory.source().len(),
         memory.described_len(),
         memory.missing_bytes(),
     );
-    let (read, clr) = read(&target, cx).map_err(|e| crate::in_truncated_file(e, &file))?;
+    let symbols = ElfSymbols(core);
+    let target = target(core, &symbols);
+    let (read, clr) = crate::read_target(format, target, shared_memory, file, cx, read)?;
     let info = SnapshotInfo {
         pointer_size: Some(core.pointer_size() as u8),
         process_name: process_name(core),
         process_id: core.process().pid(),
-        ..crate::clr_info_in_file(format, clr, &file)
+        ..clr
     };
     Ok((read, info))
 }

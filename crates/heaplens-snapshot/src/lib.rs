@@ -382,6 +382,37 @@ pub(crate) fn clr_info(format: &'static Format, clr: heaplens_clr::ClrInfo) -> S
     }
 }
 
+/// Reads the CLR heap of a container's `target` with `read` (the full
+/// read or the count), given the module files `cx` gives and, when given,
+/// memory threads can share: what `read` gives, and the snapshot info of
+/// the runtime it learned in a file whose size, described size and missing
+/// bytes are `file` ([`with_file`]; an error of a file cut short says so).
+/// The container fills in its process.
+pub(crate) fn read_target<'c: 't, 't, T>(
+    format: &'static Format,
+    mut target: heaplens_clr::Target<'t>,
+    shared_memory: Option<&'t (dyn heaplens_memory::AddressSpace + Sync)>,
+    (file_bytes, described_bytes, missing_bytes): (u64, u64, u64),
+    cx: &mut Context<'c>,
+    read: impl FnOnce(
+        &heaplens_clr::Target<'_>,
+        &mut Context<'_>,
+    ) -> Result<(T, heaplens_clr::ClrInfo), OpenError>,
+) -> Result<(T, SnapshotInfo), OpenError> {
+    target.shared_memory = shared_memory;
+    if !cx.modules.is_empty() {
+        target.module_files = Some(cx.modules);
+    }
+    let file = with_file(
+        Default::default(),
+        file_bytes,
+        described_bytes,
+        missing_bytes,
+    );
+    let (read, clr) = read(&target, cx).map_err(|e| in_truncated_file(e, &file))?;
+    Ok((read, clr_info_in_file(format, clr, &file)))
+}
+
 /// [`clr_info`] of a dump whose file has the figures of `file`
 /// ([`with_file`]): the container fills in the process.
 pub(crate) fn clr_info_in_file(

@@ -149,26 +149,21 @@ fn read_dump<R: ReadAt, T>(
     cx: &mut Context<'_>,
     read: impl FnOnce(&Target<'_>, &mut Context<'_>) -> Result<(T, ClrInfo), OpenError>,
 ) -> Result<(T, SnapshotInfo), OpenError> {
-    let symbols = PeSymbols(dump);
-    let mut target = target(dump, &symbols);
-    target.shared_memory = shared_memory;
-    if !cx.modules.is_empty() {
-        target.module_files = Some(cx.modules);
-    }
     let memory = dump.memory();
-    let file = crate::with_file(
-        Default::default(),
+    let file = (
         memory.source().len(),
         described_len(dump),
         memory.missing_bytes(),
     );
-    let (read, clr) = read(&target, cx).map_err(|e| crate::in_truncated_file(e, &file))?;
+    let symbols = PeSymbols(dump);
+    let target = target(dump, &symbols);
+    let (read, clr) = crate::read_target(format, target, shared_memory, file, cx, read)?;
     let info = SnapshotInfo {
         pointer_size: Some(dump.pointer_size() as u8),
         process_name: dump.modules().first().map(|m| m.file_name().to_owned()),
         process_id: dump.process().process_id,
         dump_time: dump_time(dump),
-        ..crate::clr_info_in_file(format, clr, &file)
+        ..clr
     };
     Ok((read, info))
 }
