@@ -101,11 +101,7 @@ fn open_walked_by(core: &Path, walkers: usize) -> Result<Snapshot, Failed> {
     let src = PageCache::new(FileSource::open(&file)?);
     let mut progress = NoProgress;
     let mut cx = heaplens_snapshot::Context::new(&modules, &mut progress);
-    let mut file_walkers = heaplens_tests::walkers::FileWalkers {
-        file,
-        count: walkers,
-        walked: 0,
-    };
+    let mut file_walkers = heaplens_tests::walkers::FileWalkers::new(file, walkers);
     if walkers > 0 {
         cx.walkers = Some(&mut file_walkers);
     }
@@ -270,11 +266,7 @@ fn walkers_not_for_archives(f: &Fixture) -> Result<(), Failed> {
     let src = PageCache::new(FileSource::open(&f.core)?);
     let mut progress = NoProgress;
     let mut cx = heaplens_snapshot::Context::new(&modules, &mut progress);
-    let mut walkers = heaplens_tests::walkers::FileWalkers {
-        file: f.core.clone(),
-        count: 3,
-        walked: 0,
-    };
+    let mut walkers = heaplens_tests::walkers::FileWalkers::new(f.core.clone(), 3);
     cx.walkers = Some(&mut walkers);
     let snap = heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(&src), &mut cx)
         .map_err(|e| format!("{}: {e}", f.core.display()))?;

@@ -15,7 +15,7 @@
 //! `HEAPLENS_BENCH_WALKERS=N` walks the heap with N walkers that share no
 //! memory with the read, as the page's workers would (each on a thread
 //! with the file opened on its own, a plan sent and results handed back
-//! as bytes, then joined: [`heaplens_tests::walkers::ThreadWalkers`]),
+//! as bytes, then joined: [`heaplens_tests::walkers::FileWalkers::on_threads`]),
 //! and prints, per core, when the plan came, the walkers' and the join's
 //! time and the results' bytes per object.
 //!
@@ -132,7 +132,7 @@ fn main() {
                 let core = ElfCore::open(PageCache::new(FileSource::open(&file).unwrap())).unwrap();
                 let symbols = ElfSymbols(&core);
                 let target = target(&core, &symbols);
-                let mut w = heaplens_tests::walkers::ThreadWalkers::new(file.clone(), n);
+                let mut w = heaplens_tests::walkers::FileWalkers::on_threads(file.clone(), n);
                 let heap =
                     heaplens_clr::read_walked_by(&target, &mut NoProgress, options, Some(&mut w))
                         .unwrap();

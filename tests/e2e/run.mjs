@@ -328,6 +328,42 @@ async function workerFigures() {
   }));
 }
 
+/**
+ * Opens the `.zst` core `zst` under a 10 kB cap and checks the
+ * statistics-only screen against `heaplens stats --all-objects --json` of
+ * the plain core (every row), that the archive was unpacked once (the
+ * worker's bytes unpacked = the plain core's size; bytes read from the
+ * file under twice the archive's size: a second unpack reads it all again)
+ * and that the unpacked copy is deleted. Its figures, for the benchmark.
+ */
+async function statisticsOnlyOfArchive(zst) {
+  const plain = unzst(zst);
+  const want = cliJson(["stats", "--all-objects", "--json", plain]);
+  await home("?e2e-memory-cap=10000");
+  const t0 = Date.now();
+  await choose(zst);
+  await page.waitForSelector("#statistics-only, #error, #overview", { timeout: 30 * 60_000 });
+  await assertNoError();
+  await page.waitForSelector("#counts-table .trow", { timeout: TIMEOUT });
+  const ms = Date.now() - t0;
+  const box = await page.$eval("#statistics-only", (e) => ({ counted: e.dataset.counted, objects: Number(e.dataset.objects), bytes: Number(e.dataset.bytes) }));
+  eq(box, { counted: "all_objects", objects: want.objects, bytes: want.bytes }, "statistics-only totals");
+  const rows = await allRows("#counts-table");
+  const key = (r) => `${r.mt} ${r.name}`;
+  const byMt = (list) => list.map((r) => ({ mt: r.mt, name: r.name, count: Number(r.count), bytes: Number(r.bytes) })).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  eq(byMt(rows), byMt(want.types), "every row of the table");
+  const read = await page.$eval("#statistics-only-read", (e) => ({ ms: Number(e.dataset.ms), bytesRead: Number(e.dataset.bytesRead), unpackedBytes: Number(e.dataset.unpackedBytes), unpackMs: Number(e.dataset.unpackMs), text: e.textContent }));
+  const size = statSync(zst).size;
+  const unpacked = statSync(plain).size;
+  eq(read.unpackedBytes, unpacked, "bytes unpacked into the browser's storage (the plain core once)");
+  assert(read.bytesRead >= 0.9 * size && read.bytesRead < 2 * size, `bytes read from the ${size}-byte archive: ${read.bytesRead}`);
+  assert(read.text.includes(`a ${decimalBytes(size)} archive unpacked to ${decimalBytes(unpacked)}`), `read in: ${read.text}`);
+  await page.$eval("#counts-table .tbody", (el) => { el.scrollTop = 0; });
+  await shot("35c-statistics-only-zst");
+  eq(await scratchFilesSettled(0), 0, "scratch files left after the statistics-only read");
+  return { file: basename(zst), size, unpacked, objects: want.objects, ms, workerMs: read.ms, unpackMs: read.unpackMs, bytesRead: read.bytesRead, unpackedBytes: read.unpackedBytes };
+}
+
 /** Fails with the page's error message if it shows one. */
 async function assertNoError() {
   if (await page.$("#error")) throw new Error(`the page shows an error: ${await page.textContent("#error-message")}`);
@@ -1563,6 +1599,12 @@ async function main() {
       await page.waitForSelector("#unavailable", { timeout: TIMEOUT });
       eq(await page.evaluate(() => document.activeElement.id), "tab-flame", "focus after ArrowRight");
       log(`     ${rows.length} types, ${want.objects} objects (${full.unreachable.count} unreachable)`);
+    });
+
+    await test("a .zst core whose graph does not fit (?e2e-memory-cap): the statistics-only table equals `heaplens stats --all-objects --json` of the plain core, read from the copy the refused open unpacked (the archive unpacked and read once), and the copy is deleted", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const r = await statisticsOnlyOfArchive(core);
+      log(`     ${basename(core)}: ${r.unpackedBytes} bytes unpacked from ${r.size}, ${r.bytesRead} read, ${r.ms} ms to the table`);
     });
 
     await test("two types of one name and module (the four <>c of linux-net8): every row's retained size equals `heaplens retained --json`", async () => {
@@ -2804,6 +2846,14 @@ async function runBench() {
         ? { refused: await failed.textContent() }
         : { ms: done && done.ms, phases, wasmMemory: Math.max(opened.wasmMemory, ...phases.map((p) => p.memory)) };
       log(`     big core analysis: ${JSON.stringify(bench.bigCoreAnalysis)}`);
+    });
+  }
+  // The same core as a .zst whose graph does not fit (a 10 kB cap): time
+  // to the statistics-only table, the archive unpacked once.
+  if (process.env.HEAPLENS_BENCH_CORE && process.env.HEAPLENS_BENCH_CORE.endsWith(".zst")) {
+    await test("benchmark: a big core's .zst, statistics only", async () => {
+      bench.bigCoreZstStatisticsOnly = await statisticsOnlyOfArchive(process.env.HEAPLENS_BENCH_CORE);
+      log(`     big core .zst, statistics only: ${JSON.stringify(bench.bigCoreZstStatisticsOnly)}`);
     });
   }
   // The same core's compute alone in an engine worker: read whole into

@@ -59,14 +59,14 @@ pub(crate) fn run(
 
 fn to_table(doc: &CountsDocument) -> String {
     let mut s = String::new();
-    let mut source = doc.format.clone();
-    if let Some(p) = doc.pointer_size {
+    let mut source = doc.header.format.clone();
+    if let Some(p) = doc.header.pointer_size {
         source += &format!(", {}-bit", p as u32 * 8);
     }
-    let _ = writeln!(s, "{}: {source}", doc.file);
-    s += &crate::archive_lines(&doc.archives);
-    s += &doc.coverage.line();
-    s += &crate::process_line(doc.process_name.as_deref(), doc.process_id);
+    let _ = writeln!(s, "{}: {source}", doc.header.file);
+    s += &crate::archive_lines(&doc.header.archives);
+    s += &doc.header.coverage.line();
+    s += &crate::process_line(doc.header.process_name.as_deref(), doc.header.process_id);
     if let Some(clr) = &doc.clr {
         s += &runtime_lines(doc.runtime.as_deref(), clr);
     }

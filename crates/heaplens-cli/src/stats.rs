@@ -337,17 +337,17 @@ fn module_of(r: &TypeStatsRow) -> String {
 fn to_table(doc: &StatsDocument, members: usize) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let mut source = doc.format.clone();
+    let mut source = doc.header.format.clone();
     if let Some(tool) = &doc.creation_tool {
         source += &format!(" written by {tool}");
     }
-    if let Some(p) = doc.pointer_size {
+    if let Some(p) = doc.header.pointer_size {
         source += &format!(", {}-bit", p as u32 * 8);
     }
-    let _ = writeln!(s, "{}: {source}", doc.file);
-    s += &crate::archive_lines(&doc.archives);
-    s += &doc.coverage.line();
-    s += &crate::process_line(doc.process_name.as_deref(), doc.process_id);
+    let _ = writeln!(s, "{}: {source}", doc.header.file);
+    s += &crate::archive_lines(&doc.header.archives);
+    s += &doc.header.coverage.line();
+    s += &crate::process_line(doc.header.process_name.as_deref(), doc.header.process_id);
     if let Some(clr) = &doc.clr {
         s += &clr_header(doc, clr);
     }

@@ -54,10 +54,13 @@ fn every_command_writes_a_versioned_document() {
     let a = dir.join("monogcdumprepro-20231108_150515_31024.gcdump");
     let b = dir.join("monogcdumprepro-20231108_150644_31024.gcdump");
     let stats: StatsDocument = document(&["stats", "--json"], &[&a], DocumentKind::Stats);
-    assert_eq!(stats.file, a.display().to_string());
-    assert_eq!(stats.file_bytes, std::fs::metadata(&a).unwrap().len());
+    assert_eq!(stats.header.file, a.display().to_string());
+    assert_eq!(
+        stats.header.file_bytes,
+        std::fs::metadata(&a).unwrap().len()
+    );
     let info: InfoDocument = document(&["info", "--json"], &[&a], DocumentKind::Info);
-    assert_eq!(info.file_bytes, stats.file_bytes);
+    assert_eq!(info.file_bytes, stats.header.file_bytes);
     let _: RetainedDocument = document(&["retained", "--json"], &[&a], DocumentKind::Retained);
     let roots: RootsDocument = document(
         &["roots", "--json", "--type", "System.String", "--paths", "3"],

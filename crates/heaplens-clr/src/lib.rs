@@ -811,7 +811,7 @@ pub fn read_walked_by(
     if let Some(report) = heuristic.as_mut() {
         report.free_method_table = mts.free_address();
     }
-    let (gc, gc_dac_vars) = gc_facts(
+    let gc = gc_facts(
         &source,
         layout,
         segments,
@@ -819,16 +819,8 @@ pub fn read_walked_by(
         heuristic.is_some(),
     );
     let info = ClrInfo {
-        runtime_path: runtime.module.path.clone(),
-        version: runtime.version.clone(),
-        gc,
-        gc_dac_vars,
-        heuristic,
-        heap_bytes_unwalked: unwalked_bytes(mem, &problems),
-        problems,
         invalid_references,
         dangling_roots: handles.dangling + fq.dangling,
-        segments_captured: captured_of,
         finalization: FinalizationCounts {
             registered: fq.registered,
             ready: fq.ready,
@@ -838,8 +830,8 @@ pub fn read_walked_by(
         stacks: stack_scan,
         handle_segments: handles.segments.len(),
         root_tables_unreadable: handles.unreadable + fq.unreadable,
-        names: naming,
         statics,
+        ..walked_info(mem, &runtime, gc, heuristic, problems, captured_of, naming)
     };
     Ok(ClrHeap {
         graph,
@@ -942,14 +934,32 @@ pub fn count_with(
             Some(report)
         }
     };
-    let (gc, gc_dac_vars) = gc_facts(
+    let gc = gc_facts(
         &source,
         layout,
         segments,
         (total, captured),
         heuristic.is_some(),
     );
-    let info = ClrInfo {
+    let info = walked_info(mem, &runtime, gc, heuristic, problems, captured_of, names);
+    Ok(ClrCounts { types, info })
+}
+
+/// The [`ClrInfo`] of a heap found and walked, as the full read and the
+/// count both know it: the runtime, the GC (`gc`: [`gc_facts`]) and what
+/// the dump holds of its heap, where the walk stopped, how the types were
+/// named. Roots, references, finalization and statics are left empty: the
+/// full read fills them in.
+fn walked_info(
+    mem: &dyn heaplens_memory::AddressSpace,
+    runtime: &runtime::RuntimeModule,
+    (gc, gc_dac_vars): (GcFacts, Option<(u64, String)>),
+    heuristic: Option<discover::Report>,
+    problems: Vec<walk::WalkProblem>,
+    segments_captured: Vec<u64>,
+    names: names::NamingReport,
+) -> ClrInfo {
+    ClrInfo {
         runtime_path: runtime.module.path.clone(),
         version: runtime.version.clone(),
         gc,
@@ -959,7 +969,7 @@ pub fn count_with(
         problems,
         invalid_references: 0,
         dangling_roots: 0,
-        segments_captured: captured_of,
+        segments_captured,
         finalization: FinalizationCounts::default(),
         finalize_queues: (Vec::new(), 0),
         stacks: roots::StackScan::default(),
@@ -967,8 +977,7 @@ pub fn count_with(
         root_tables_unreadable: 0,
         names,
         statics: statics::StaticsReport::default(),
-    };
-    Ok(ClrCounts { types, info })
+    }
 }
 
 #[cfg(test)]

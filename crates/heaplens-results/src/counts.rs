@@ -9,11 +9,8 @@
 //! there are no roots, no reachability, no retained sizes and no
 //! findings; `not_read` names them.
 
-use crate::coverage::CoverageFacts;
 use crate::stats::ClrFacts;
-use crate::{
-    format_name, heaplens_version, Address, ArchiveFacts, DocumentKind, Totals, SCHEMA_VERSION,
-};
+use crate::{Address, DocumentKind, DumpHeader, Totals};
 use heaplens_snapshot::{HeapCounts, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -53,32 +50,10 @@ pub const NOT_READ: &[&str] = &[
 /// A heap's objects counted per type without its graph.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CountsDocument {
-    /// [`SCHEMA_VERSION`] when written.
-    pub schema_version: u32,
-    /// The heaplens that wrote it.
-    pub heaplens_version: String,
-    /// Always [`DocumentKind::Counts`].
-    pub document: DocumentKind,
-    /// The file as it was given (a path, or a file name in the page).
-    pub file: String,
-    /// The file's size in bytes.
-    pub file_bytes: u64,
-    /// True when the counts are of the whole heap; false for a partial
-    /// input (`coverage` says what is missing).
-    pub complete: bool,
-    /// How much of the heap and the file the input holds (roots are not
-    /// read: their figures are 0).
-    pub coverage: CoverageFacts,
-    /// `gcdump`, `elf-core` or `minidump`.
-    pub format: String,
-    /// The archives the dump came in, outermost first.
-    pub archives: Vec<ArchiveFacts>,
-    /// Size of a pointer in the process, in bytes.
-    pub pointer_size: Option<u8>,
-    /// The process's name.
-    pub process_name: Option<String>,
-    /// The process's id.
-    pub process_id: Option<u32>,
+    /// The file and what the input is ([`DumpHeader`]: `schema_version`
+    /// to `process_id`, at the top level).
+    #[serde(flatten)]
+    pub header: DumpHeader,
     /// When the snapshot was taken (ISO 8601).
     pub dump_time: Option<String>,
     /// The runtime (`.NET 8.0.4`).
@@ -159,18 +134,7 @@ impl CountsDocument {
                 .then_with(|| a.mt.map(|m| m.0).cmp(&b.mt.map(|m| m.0)))
         });
         CountsDocument {
-            schema_version: SCHEMA_VERSION,
-            heaplens_version: heaplens_version(),
-            document: DocumentKind::Counts,
-            file: file.to_owned(),
-            file_bytes,
-            complete: info.coverage.is_complete(),
-            coverage: CoverageFacts::of(&info.coverage),
-            format: format_name(info.format),
-            archives: ArchiveFacts::all(&info.archives),
-            pointer_size: info.pointer_size,
-            process_name: info.process_name.clone(),
-            process_id: info.process_id,
+            header: DumpHeader::of(DocumentKind::Counts, file, file_bytes, info),
             dump_time: info.dump_time.and_then(Timestamp::to_iso8601),
             runtime: info.runtime.clone(),
             clr: info.clr.as_ref().map(ClrFacts::of),

@@ -214,16 +214,22 @@ fn type_diff_of_documents(
     options: DiffOptions,
 ) -> Result<(TypeDiff, (SideFacts, SideFacts)), DiffInputError> {
     let capabilities = |doc: &StatsDocument| {
-        heaplens_snapshot::format::by_name(&doc.format)
+        heaplens_snapshot::format::by_name(&doc.header.format)
             .map(|f| f.capabilities)
             .ok_or_else(|| DiffInputError::UnknownFormat {
-                file: doc.file.clone(),
-                format: doc.format.clone(),
+                file: doc.header.file.clone(),
+                format: doc.header.format.clone(),
             })
     };
     let options = options.with_naming_rule(capabilities(base)?, capabilities(current)?);
     let diff = diff_type_stats(&type_stats_of(base)?, &type_stats_of(current)?, options);
-    let side = |d: &StatsDocument| (d.file.clone(), d.format.clone(), d.coverage.clone());
+    let side = |d: &StatsDocument| {
+        (
+            d.header.file.clone(),
+            d.header.format.clone(),
+            d.header.coverage.clone(),
+        )
+    };
     Ok((diff, (side(base), side(current))))
 }
 
@@ -232,7 +238,7 @@ fn type_diff_of_documents(
 fn type_stats_of(doc: &StatsDocument) -> Result<TypeStats, DiffInputError> {
     if doc.types.len() as u64 != doc.type_count {
         return Err(DiffInputError::NotAllRows {
-            file: doc.file.clone(),
+            file: doc.header.file.clone(),
             listed: doc.types.len(),
             all: doc.type_count,
         });

@@ -158,6 +158,65 @@ pub struct Header {
     pub document: Option<DocumentKind>,
 }
 
+/// The fields the `stats` and `counts` documents start with, in this
+/// order: the [`Header`]'s three, then the file and what the input is
+/// (each document holds them flattened, at its top level).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DumpHeader {
+    /// [`SCHEMA_VERSION`] when written.
+    pub schema_version: u32,
+    /// The heaplens that wrote it.
+    pub heaplens_version: String,
+    /// Which document it is.
+    pub document: DocumentKind,
+    /// The file as it was given (a path, or a file name in the page).
+    pub file: String,
+    /// The file's size in bytes.
+    pub file_bytes: u64,
+    /// True when the result is the whole heap's; false for a partial
+    /// input (`coverage` says what is missing).
+    pub complete: bool,
+    /// How much of the heap, its roots and the file the input holds (a
+    /// `counts` document reads no roots: their figures are 0).
+    pub coverage: coverage::CoverageFacts,
+    /// `gcdump`, `elf-core` or `minidump`.
+    pub format: String,
+    /// The archives the dump came in, outermost first (`[]`: none).
+    pub archives: Vec<ArchiveFacts>,
+    /// Size of a pointer in the process, in bytes.
+    pub pointer_size: Option<u8>,
+    /// The process's name.
+    pub process_name: Option<String>,
+    /// The process's id.
+    pub process_id: Option<u32>,
+}
+
+impl DumpHeader {
+    /// The header of a `document` of the input `info` describes, read from
+    /// `file` of `file_bytes` bytes.
+    pub fn of(
+        document: DocumentKind,
+        file: &str,
+        file_bytes: u64,
+        info: &heaplens_snapshot::SnapshotInfo,
+    ) -> DumpHeader {
+        DumpHeader {
+            schema_version: SCHEMA_VERSION,
+            heaplens_version: heaplens_version(),
+            document,
+            file: file.to_owned(),
+            file_bytes,
+            complete: info.coverage.is_complete(),
+            coverage: coverage::CoverageFacts::of(&info.coverage),
+            format: format_name(info.format),
+            archives: ArchiveFacts::all(&info.archives),
+            pointer_size: info.pointer_size,
+            process_name: info.process_name.clone(),
+            process_id: info.process_id,
+        }
+    }
+}
+
 /// A document this heaplens cannot read as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {

@@ -1,12 +1,9 @@
 //! The `stats` document: a snapshot's overview and what fills its heap, type
 //! by type (`heaplens stats`; the page's overview and type table).
 
-use crate::coverage::{CoverageFacts, UnreachableAre};
+use crate::coverage::UnreachableAre;
 use crate::groups::GroupTable;
-use crate::{
-    format_name, heaplens_version, Address, ArchiveFacts, DocumentKind, GcMode, HeapFoundBy,
-    HeapLayout, Totals, TypeId, SCHEMA_VERSION,
-};
+use crate::{Address, DocumentKind, DumpHeader, GcMode, HeapFoundBy, HeapLayout, Totals, TypeId};
 use heaplens_analysis::flame::{Flame, FlameBy};
 use heaplens_analysis::frames::TOP;
 use heaplens_analysis::stats::{type_stats, Selection, TypeGroups, TypeRow, TypeStats};
@@ -32,31 +29,10 @@ pub fn stats_of(snapshot: &Snapshot) -> TypeStats {
 /// scales it (`scaled`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatsDocument {
-    /// [`SCHEMA_VERSION`] when written.
-    pub schema_version: u32,
-    /// The heaplens that wrote it.
-    pub heaplens_version: String,
-    /// Always [`DocumentKind::Stats`].
-    pub document: DocumentKind,
-    /// The file as it was given (a path, or a file name in the page).
-    pub file: String,
-    /// The file's size in bytes.
-    pub file_bytes: u64,
-    /// True when the result is the whole heap's; false for a partial
-    /// input (`coverage` says what is missing).
-    pub complete: bool,
-    /// How much of the heap, its roots and the file the input holds.
-    pub coverage: CoverageFacts,
-    /// `gcdump`, `elf-core` or `minidump`.
-    pub format: String,
-    /// The archives the dump came in, outermost first (`[]`: none).
-    pub archives: Vec<ArchiveFacts>,
-    /// Size of a pointer in the process, in bytes.
-    pub pointer_size: Option<u8>,
-    /// The process's name.
-    pub process_name: Option<String>,
-    /// The process's id.
-    pub process_id: Option<u32>,
+    /// The file and what the input is ([`DumpHeader`]: `schema_version`
+    /// to `process_id`, at the top level).
+    #[serde(flatten)]
+    pub header: DumpHeader,
     /// The machine's name.
     pub machine_name: Option<String>,
     /// The tool that wrote the input.
@@ -295,18 +271,7 @@ impl StatsDocument {
         let info = &snapshot.info;
         let g = &snapshot.graph;
         StatsDocument {
-            schema_version: SCHEMA_VERSION,
-            heaplens_version: heaplens_version(),
-            document: DocumentKind::Stats,
-            file: file.to_owned(),
-            file_bytes,
-            complete: info.coverage.is_complete(),
-            coverage: CoverageFacts::of(&info.coverage),
-            format: format_name(info.format),
-            archives: ArchiveFacts::all(&info.archives),
-            pointer_size: info.pointer_size,
-            process_name: info.process_name.clone(),
-            process_id: info.process_id,
+            header: DumpHeader::of(DocumentKind::Stats, file, file_bytes, info),
             machine_name: info.machine_name.clone(),
             creation_tool: info.creation_tool.clone(),
             dump_time: info.dump_time.and_then(Timestamp::to_iso8601),

@@ -4,7 +4,7 @@ use crate::format::{Context, Format, Source};
 use crate::OpenError;
 use crate::{Snapshot, SnapshotInfo};
 use heaplens_bytes::ReadAt;
-use heaplens_clr::{SymbolSource, Target, TargetModule, TargetThread};
+use heaplens_clr::{ClrInfo, SymbolSource, Target, TargetModule, TargetThread};
 use heaplens_elfcore::ElfCore;
 use heaplens_memory::AddressSpace;
 
@@ -86,34 +86,15 @@ fn open_core<R: ReadAt>(
     shared_memory: Option<&(dyn AddressSpace + Sync)>,
     cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError> {
-    let symbols = ElfSymbols(core);
-    let mut target = target(core, &symbols);
-    target.shared_memory = shared_memory;
-    if !cx.modules.is_empty() {
-        target.module_files = Some(cx.modules);
-    }
-    let memory = core.memory();
-    let file = crate::with_file(
-        Default::default(),
-        memory.source().len(),
-        memory.described_len(),
-        memory.missing_bytes(),
-    );
-    let heap =
-        crate::read_clr_in(&target, cx, WHAT).map_err(|e| crate::in_truncated_file(e, &file))?;
-    let contents = crate::ContentsIndex::new(memory, heap.contents);
-    let clr = crate::clr_info_in_file(format, heap.info, &file);
+    let ((graph, contents), info) = read_core(format, core, shared_memory, cx, |target, cx| {
+        let heap = crate::read_clr_in(target, cx, WHAT)?;
+        Ok(((heap.graph, heap.contents), heap.info))
+    })?;
     let info = SnapshotInfo {
-        pointer_size: Some(core.pointer_size() as u8),
-        process_name: process_name(core),
-        process_id: core.process().pid(),
-        contents: Some(contents),
-        ..clr
+        contents: Some(crate::ContentsIndex::new(core.memory(), contents)),
+        ..info
     };
-    Ok(Snapshot {
-        graph: heap.graph,
-        info,
-    })
+    Ok(Snapshot { graph, info })
 }
 
 /// Counts a Linux core's objects per type without the graph
@@ -124,31 +105,41 @@ pub(crate) fn count(
     cx: &mut Context<'_>,
 ) -> Result<crate::HeapCounts, OpenError> {
     let core = ElfCore::open(src.bytes())?;
-    let symbols = ElfSymbols(&core);
-    let mut target = target(&core, &symbols);
-    if !cx.modules.is_empty() {
-        target.module_files = Some(cx.modules);
-    }
+    let (types, info) = read_core(format, &core, None, cx, |target, cx| {
+        let counts = crate::count_clr(target, cx.progress, WHAT)?;
+        Ok((counts.types, counts.info))
+    })?;
+    Ok(crate::HeapCounts { types, info })
+}
+
+/// Reads the CLR heap of `core` with `read` (the full read or the count),
+/// given the core as its target (the module files `cx` gives; threads
+/// share `shared_memory` when given): what `read` gives, and the snapshot
+/// info of the runtime it learned, with the core's process and the file's
+/// coverage (an error of a file cut short says so).
+fn read_core<R: ReadAt, T>(
+    format: &'static Format,
+    core: &ElfCore<R>,
+    shared_memory: Option<&(dyn AddressSpace + Sync)>,
+    cx: &mut Context<'_>,
+    read: impl FnOnce(&Target<'_>, &mut Context<'_>) -> Result<(T, ClrInfo), OpenError>,
+) -> Result<(T, SnapshotInfo), OpenError> {
     let memory = core.memory();
-    let file = crate::with_file(
-        Default::default(),
+    let file = (
         memory.source().len(),
         memory.described_len(),
         memory.missing_bytes(),
     );
-    let counts = crate::count_clr(&target, cx.progress, WHAT)
-        .map_err(|e| crate::in_truncated_file(e, &file))?;
-    let clr = crate::clr_info_in_file(format, counts.info, &file);
+    let symbols = ElfSymbols(core);
+    let target = target(core, &symbols);
+    let (read, clr) = crate::read_target(format, target, shared_memory, file, cx, read)?;
     let info = SnapshotInfo {
         pointer_size: Some(core.pointer_size() as u8),
-        process_name: process_name(&core),
+        process_name: process_name(core),
         process_id: core.process().pid(),
         ..clr
     };
-    Ok(crate::HeapCounts {
-        types: counts.types,
-        info,
-    })
+    Ok((read, info))
 }
 
 /// The process's name: `NT_PRPSINFO`'s, else the executable's file name.

@@ -192,18 +192,93 @@ fn open_source(
 /// context of one's own.
 pub fn open_in(src: format::Source<'_>, cx: &mut Context<'_>) -> Result<Snapshot, OpenError> {
     format::read_in(format::FORMATS, src, cx, &mut |format, dump, src, cx| {
-        let mut snap = (dump.open)(format, src, cx)?;
-        // Whether the snapshot is sampled, and whether its types'
-        // hierarchy was read (the modules' metadata may be missing), are
-        // its own; the rest is its format's.
-        snap.info.capabilities = heaplens_graph::Capabilities {
-            sampled: snap.info.sampling.is_some(),
-            type_hierarchy: format.capabilities.type_hierarchy && snap.graph.hierarchy().is_some(),
-            ..format.capabilities
-        };
+        let mut snap = open_dump(format, dump, src, cx)?;
         snap.info.archives = std::mem::take(&mut cx.archives);
         Ok(snap)
     })
+}
+
+/// What [`open_or_count_in`] read.
+#[derive(Debug)]
+pub enum Read {
+    /// The snapshot, with its graph.
+    Opened(Box<Snapshot>),
+    /// The graph did not fit in the memory `cx.memory` allows
+    /// (`over_budget`): the objects counted per type instead, from the
+    /// same bytes (an archive's unpacked copy, not unpacked again).
+    Counted {
+        /// The counts.
+        counts: Box<HeapCounts>,
+        /// The refused open's error (its numbers say why).
+        refused: OpenError,
+    },
+}
+
+/// [`open_in`], and when the graph does not fit in the memory `cx.memory`
+/// allows (`over_budget`), [`count_in`] of the same bytes in the same
+/// read: an archive is unwrapped once, and the count reads the dump's
+/// bytes the open read (through the same page cache, or the copy the
+/// archive was unpacked to).
+pub fn open_or_count_in(src: format::Source<'_>, cx: &mut Context<'_>) -> Result<Read, OpenError> {
+    format::read_in(format::FORMATS, src, cx, &mut |format, dump, src, cx| {
+        let mut read = match open_dump(format, dump, src, cx) {
+            Ok(snap) => Read::Opened(Box::new(snap)),
+            Err(refused) if refused.kind() == "over_budget" => {
+                // The count keeps one figure per type: no cap.
+                let memory = cx.memory.take();
+                let counts = count_dump(format, dump, src, cx);
+                cx.memory = memory;
+                Read::Counted {
+                    counts: Box::new(counts?),
+                    refused,
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let archives = std::mem::take(&mut cx.archives);
+        match &mut read {
+            Read::Opened(snap) => snap.info.archives = archives,
+            Read::Counted { counts, .. } => counts.info.archives = archives,
+        }
+        Ok(read)
+    })
+}
+
+/// Opens the dump of `format` in `src` by its entry `dump`, its
+/// capabilities filled in (its archives are the caller's).
+fn open_dump(
+    format: &'static Format,
+    dump: format::Dump,
+    src: format::Source<'_>,
+    cx: &mut Context<'_>,
+) -> Result<Snapshot, OpenError> {
+    let mut snap = (dump.open)(format, src, cx)?;
+    // Whether the snapshot is sampled, and whether its types' hierarchy
+    // was read (the modules' metadata may be missing), are its own; the
+    // rest is its format's.
+    snap.info.capabilities = heaplens_graph::Capabilities {
+        sampled: snap.info.sampling.is_some(),
+        type_hierarchy: format.capabilities.type_hierarchy && snap.graph.hierarchy().is_some(),
+        ..format.capabilities
+    };
+    Ok(snap)
+}
+
+/// Counts the objects of the dump of `format` in `src` by its entry
+/// `dump` (its archives are the caller's).
+fn count_dump(
+    format: &'static Format,
+    dump: format::Dump,
+    src: format::Source<'_>,
+    cx: &mut Context<'_>,
+) -> Result<HeapCounts, OpenError> {
+    match dump.count {
+        Some(count) => count(format, src, cx),
+        None => {
+            let snap = (dump.open)(format, src, cx)?;
+            Ok(counts_of_graph(&snap.graph, snap.info))
+        }
+    }
 }
 
 /// An input's objects counted per type without its graph ([`count_in`]):
@@ -228,13 +303,7 @@ pub struct HeapCounts {
 /// holding only live objects), its graph opened and counted.
 pub fn count_in(src: format::Source<'_>, cx: &mut Context<'_>) -> Result<HeapCounts, OpenError> {
     format::read_in(format::FORMATS, src, cx, &mut |format, dump, src, cx| {
-        let mut counts = match dump.count {
-            Some(count) => count(format, src, cx)?,
-            None => {
-                let snap = (dump.open)(format, src, cx)?;
-                counts_of_graph(&snap.graph, snap.info)
-            }
-        };
+        let mut counts = count_dump(format, dump, src, cx)?;
         counts.info.archives = std::mem::take(&mut cx.archives);
         Ok(counts)
     })
@@ -311,6 +380,37 @@ pub(crate) fn clr_info(format: &'static Format, clr: heaplens_clr::ClrInfo) -> S
         clr: Some(clr),
         ..SnapshotInfo::new(format)
     }
+}
+
+/// Reads the CLR heap of a container's `target` with `read` (the full
+/// read or the count), given the module files `cx` gives and, when given,
+/// memory threads can share: what `read` gives, and the snapshot info of
+/// the runtime it learned in a file whose size, described size and missing
+/// bytes are `file` ([`with_file`]; an error of a file cut short says so).
+/// The container fills in its process.
+pub(crate) fn read_target<'c: 't, 't, T>(
+    format: &'static Format,
+    mut target: heaplens_clr::Target<'t>,
+    shared_memory: Option<&'t (dyn heaplens_memory::AddressSpace + Sync)>,
+    (file_bytes, described_bytes, missing_bytes): (u64, u64, u64),
+    cx: &mut Context<'c>,
+    read: impl FnOnce(
+        &heaplens_clr::Target<'_>,
+        &mut Context<'_>,
+    ) -> Result<(T, heaplens_clr::ClrInfo), OpenError>,
+) -> Result<(T, SnapshotInfo), OpenError> {
+    target.shared_memory = shared_memory;
+    if !cx.modules.is_empty() {
+        target.module_files = Some(cx.modules);
+    }
+    let file = with_file(
+        Default::default(),
+        file_bytes,
+        described_bytes,
+        missing_bytes,
+    );
+    let (read, clr) = read(&target, cx).map_err(|e| in_truncated_file(e, &file))?;
+    Ok((read, clr_info_in_file(format, clr, &file)))
 }
 
 /// [`clr_info`] of a dump whose file has the figures of `file`

@@ -4,7 +4,7 @@ use crate::format::{Context, Format, Source};
 use crate::OpenError;
 use crate::{Snapshot, SnapshotInfo};
 use heaplens_bytes::ReadAt;
-use heaplens_clr::{SymbolSource, Target, TargetModule, TargetThread};
+use heaplens_clr::{ClrInfo, SymbolSource, Target, TargetModule, TargetThread};
 use heaplens_memory::AddressSpace;
 use heaplens_minidump::Minidump;
 use heaplens_pe::PeImage;
@@ -111,36 +111,15 @@ fn open_dump<R: ReadAt>(
     shared_memory: Option<&(dyn AddressSpace + Sync)>,
     cx: &mut Context<'_>,
 ) -> Result<Snapshot, OpenError> {
-    let symbols = PeSymbols(dump);
-    let mut target = target(dump, &symbols);
-    target.shared_memory = shared_memory;
-    if !cx.modules.is_empty() {
-        target.module_files = Some(cx.modules);
-    }
-    let memory = dump.memory();
-    let file = crate::with_file(
-        Default::default(),
-        memory.source().len(),
-        described_len(dump),
-        memory.missing_bytes(),
-    );
-    let heap =
-        crate::read_clr_in(&target, cx, WHAT).map_err(|e| crate::in_truncated_file(e, &file))?;
-    let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
-    let contents = crate::ContentsIndex::new(memory, heap.contents);
-    let clr = crate::clr_info_in_file(format, heap.info, &file);
+    let ((graph, contents), info) = read_dump(format, dump, shared_memory, cx, |target, cx| {
+        let heap = crate::read_clr_in(target, cx, WHAT)?;
+        Ok(((heap.graph, heap.contents), heap.info))
+    })?;
     let info = SnapshotInfo {
-        pointer_size: Some(dump.pointer_size() as u8),
-        process_name,
-        process_id: dump.process().process_id,
-        dump_time: dump_time(dump),
-        contents: Some(contents),
-        ..clr
+        contents: Some(crate::ContentsIndex::new(dump.memory(), contents)),
+        ..info
     };
-    Ok(Snapshot {
-        graph: heap.graph,
-        info,
-    })
+    Ok(Snapshot { graph, info })
 }
 
 /// Counts a Windows minidump's objects per type without the graph
@@ -151,33 +130,42 @@ pub(crate) fn count(
     cx: &mut Context<'_>,
 ) -> Result<crate::HeapCounts, OpenError> {
     let dump = Minidump::open(src.bytes())?;
-    let symbols = PeSymbols(&dump);
-    let mut target = target(&dump, &symbols);
-    if !cx.modules.is_empty() {
-        target.module_files = Some(cx.modules);
-    }
+    let (types, info) = read_dump(format, &dump, None, cx, |target, cx| {
+        let counts = crate::count_clr(target, cx.progress, WHAT)?;
+        Ok((counts.types, counts.info))
+    })?;
+    Ok(crate::HeapCounts { types, info })
+}
+
+/// Reads the CLR heap of `dump` with `read` (the full read or the count),
+/// given the dump as its target (the module files `cx` gives; threads
+/// share `shared_memory` when given): what `read` gives, and the snapshot
+/// info of the runtime it learned, with the dump's process and time and
+/// the file's coverage (an error of a file cut short says so).
+fn read_dump<R: ReadAt, T>(
+    format: &'static Format,
+    dump: &Minidump<R>,
+    shared_memory: Option<&(dyn AddressSpace + Sync)>,
+    cx: &mut Context<'_>,
+    read: impl FnOnce(&Target<'_>, &mut Context<'_>) -> Result<(T, ClrInfo), OpenError>,
+) -> Result<(T, SnapshotInfo), OpenError> {
     let memory = dump.memory();
-    let file = crate::with_file(
-        Default::default(),
+    let file = (
         memory.source().len(),
-        described_len(&dump),
+        described_len(dump),
         memory.missing_bytes(),
     );
-    let counts = crate::count_clr(&target, cx.progress, WHAT)
-        .map_err(|e| crate::in_truncated_file(e, &file))?;
-    let process_name = dump.modules().first().map(|m| m.file_name().to_owned());
-    let clr = crate::clr_info_in_file(format, counts.info, &file);
+    let symbols = PeSymbols(dump);
+    let target = target(dump, &symbols);
+    let (read, clr) = crate::read_target(format, target, shared_memory, file, cx, read)?;
     let info = SnapshotInfo {
         pointer_size: Some(dump.pointer_size() as u8),
-        process_name,
+        process_name: dump.modules().first().map(|m| m.file_name().to_owned()),
         process_id: dump.process().process_id,
-        dump_time: dump_time(&dump),
+        dump_time: dump_time(dump),
         ..clr
     };
-    Ok(crate::HeapCounts {
-        types: counts.types,
-        info,
-    })
+    Ok((read, info))
 }
 
 /// When the dump was written: its header's `TimeDateStamp` (UTC), `None`

@@ -201,7 +201,7 @@ impl Opened {
 
     /// The file's name.
     pub fn file_name(&self) -> &str {
-        &self.document.file
+        &self.document.header.file
     }
 
     /// Computes the shortest paths from the roots and the retained sizes
@@ -355,7 +355,7 @@ impl Opened {
         if wants_findings && self.paths.is_none() {
             self.paths = Some(root_paths(&self.snapshot.graph, progress).map_err(cancelled)?);
         }
-        let file = self.document.file.clone();
+        let file = self.document.header.file.clone();
         let snap = &self.snapshot;
         let g = &snap.graph;
         let no_source = || {
@@ -525,7 +525,7 @@ impl Opened {
             return Ok(None);
         };
         let mut doc = RootsDocument::build(
-            &self.document.file,
+            &self.document.header.file,
             &self.snapshot,
             paths,
             types,
@@ -605,8 +605,8 @@ pub fn open_error(e: &OpenError) -> EngineError {
 }
 
 /// True when `e` refused an open because the dump's graph does not fit in
-/// the memory the engine may use: then its type statistics can still be
-/// read without the graph ([`Session::count_with_scratch`]).
+/// the memory the engine may use: then the open read its type statistics
+/// without the graph instead ([`Session::take_counts`]).
 pub fn is_over_budget(e: &EngineError) -> bool {
     e.code.as_deref() == Some("over_budget")
 }
@@ -642,6 +642,9 @@ pub fn statistics_only_reason(message: &str) -> String {
 pub struct Session {
     dumps: HashMap<DumpId, Opened>,
     budget: MemoryBudget,
+    /// The type statistics the last open read when the graph did not fit
+    /// ([`Session::take_counts`]).
+    counted: Option<CountsDocument>,
 }
 
 /// An analysis refused by the budget, as the page shows it.
@@ -660,6 +663,7 @@ impl Session {
         Session {
             dumps: HashMap::new(),
             budget,
+            counted: None,
         }
     }
 
@@ -679,6 +683,12 @@ impl Session {
     /// [`Session::open`], unpacking an archive into `scratch` (the page's:
     /// the browser's private storage; `None`: none, so only a stored zip
     /// entry opens).
+    ///
+    /// When the dump's graph does not fit in the budget ([`is_over_budget`]),
+    /// the same read counts its objects per type without the graph — from
+    /// the bytes the open read: an archive's unpacked copy, not unpacked
+    /// again — and fails with the refusal; [`Session::take_counts`] gives
+    /// the counts.
     pub fn open_with_scratch<'a>(
         &mut self,
         dump: DumpId,
@@ -689,12 +699,28 @@ impl Session {
         progress: &'a mut dyn Progress,
     ) -> Result<&mut Opened, EngineError> {
         self.dumps.remove(&dump);
+        self.counted = None;
         let mut cx = heaplens_snapshot::Context::new(modules, progress);
         cx.scratch = scratch;
         cx.memory = self.budget.limit();
-        let snapshot =
-            heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(src), &mut cx)
-                .map_err(|e| open_error(&e))?;
+        let read = heaplens_snapshot::open_or_count_in(
+            heaplens_snapshot::format::Source::Local(src),
+            &mut cx,
+        )
+        .map_err(|e| open_error(&e))?;
+        let snapshot = match read {
+            heaplens_snapshot::Read::Opened(snapshot) => *snapshot,
+            heaplens_snapshot::Read::Counted { counts, refused } => {
+                let refused = open_error(&refused);
+                self.counted = Some(CountsDocument::build(
+                    file_name,
+                    src.len(),
+                    &counts,
+                    Some(statistics_only_reason(&refused.message)),
+                ));
+                return Err(refused);
+            }
+        };
         let mut opened = Opened::new(snapshot, file_name, src.len());
         opened.budget = self.budget;
         Ok(self.dumps.entry(dump).or_insert(opened))
@@ -706,30 +732,12 @@ impl Session {
         self.budget = budget;
     }
 
-    /// The objects of `src` counted per type without its graph — what the
-    /// page shows of a dump whose graph does not fit ([`is_over_budget`]):
-    /// `heaplens stats --all-objects --json`, with `reason` (the refused
-    /// open's message) saying why. Nothing is kept in the session.
-    pub fn count_with_scratch<'a>(
-        &mut self,
-        src: &dyn ReadAt,
-        modules: &'a ModuleSet,
-        scratch: Option<&'a mut dyn heaplens_archive::Scratch>,
-        file_name: &str,
-        reason: &str,
-        progress: &'a mut dyn Progress,
-    ) -> Result<CountsDocument, EngineError> {
-        let mut cx = heaplens_snapshot::Context::new(modules, progress);
-        cx.scratch = scratch;
-        let counts =
-            heaplens_snapshot::count_in(heaplens_snapshot::format::Source::Local(src), &mut cx)
-                .map_err(|e| open_error(&e))?;
-        Ok(CountsDocument::build(
-            file_name,
-            src.len(),
-            &counts,
-            Some(statistics_only_reason(reason)),
-        ))
+    /// The type statistics of the dump the last open refused for memory
+    /// ([`is_over_budget`]), read without its graph in that open — what the
+    /// page shows instead: `heaplens stats --all-objects --json`, with its
+    /// `reason` saying why. Taken once; nothing is kept in the session.
+    pub fn take_counts(&mut self) -> Option<CountsDocument> {
+        self.counted.take()
     }
 
     /// A dump, mutably (to fill in measurements, run analyses).
@@ -876,10 +884,10 @@ mod tests {
             (raw.objects, raw.bytes, raw.type_count)
         );
         assert_eq!(d.types, raw.types);
-        assert_eq!(d.file_bytes, zip.len() as u64);
-        assert_eq!(d.archives.len(), 1);
-        assert_eq!(d.archives[0].entry.as_deref(), Some("ie.gcdump"));
-        assert_eq!(d.archives[0].unpacked_to, None);
+        assert_eq!(d.header.file_bytes, zip.len() as u64);
+        assert_eq!(d.header.archives.len(), 1);
+        assert_eq!(d.header.archives[0].entry.as_deref(), Some("ie.gcdump"));
+        assert_eq!(d.header.archives[0].unpacked_to, None);
     }
 
     fn row_id(o: &Opened, name: &str) -> TypeId {
@@ -953,35 +961,46 @@ mod tests {
         assert!(open(MemoryBudget::unlimited()).unwrap() > 0);
     }
 
-    /// A core refused by the open for memory is read without its graph
-    /// (what the worker then posts): every object counted, the full
-    /// open's reachable ones and the unreachable ones it lists apart, Free
-    /// apart; the reason keeps the refusal's numbers and says what needs
-    /// the command line.
+    /// A core refused by the open for memory is read without its graph in
+    /// the same open (what the worker then posts): every object counted,
+    /// the full open's reachable ones and the unreachable ones it lists
+    /// apart, Free apart; the reason keeps the refusal's numbers and says
+    /// what needs the command line. The `.zst` is unpacked once: its
+    /// scratch space holds one copy of the core.
     #[test]
     fn a_heap_over_the_budget_is_counted_without_its_graph() {
         let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web statistics only") else {
             return;
         };
-        let bytes =
-            std::fs::read(shared.join("fixtures/linux-net8/phase1.withheap.core.zst")).unwrap();
+        let path = shared.join("fixtures/linux-net8/phase1.withheap.core.zst");
+        let bytes = std::fs::read(&path).unwrap();
+        let core_bytes = std::fs::metadata(heaplens_corpus::unpacked(&path).unwrap())
+            .unwrap()
+            .len();
         let name = "phase1.withheap.core.zst";
         let mut s = Session::with_budget(MemoryBudget::capped(10_000, || 0));
+        let room = 1 << 30;
+        let mut scratch = heaplens_archive::MemoryScratch::new(room);
+        let mut used = scratch.clone();
         let refused = s
-            .open(DumpId(1), &bytes, &ModuleSet::new(), name, &mut NoProgress)
+            .open_with_scratch(
+                DumpId(1),
+                &bytes,
+                &ModuleSet::new(),
+                Some(&mut scratch),
+                name,
+                &mut NoProgress,
+            )
             .map(|_| ())
             .unwrap_err();
         assert!(is_over_budget(&refused), "{refused:?}");
-        let counts = s
-            .count_with_scratch(
-                &bytes,
-                &ModuleSet::new(),
-                None,
-                name,
-                &refused.message,
-                &mut NoProgress,
-            )
-            .unwrap();
+        assert_eq!(
+            room - heaplens_archive::Scratch::available(&mut used).unwrap(),
+            core_bytes,
+            "bytes unpacked: the core once"
+        );
+        let counts = s.take_counts().unwrap();
+        assert!(s.take_counts().is_none(), "taken once");
         let mut full = Session::default();
         let whole = &full
             .open(DumpId(2), &bytes, &ModuleSet::new(), name, &mut NoProgress)
@@ -991,13 +1010,21 @@ mod tests {
         assert_eq!(counts.objects, whole.objects + unreachable.count);
         assert_eq!(counts.bytes, whole.bytes + unreachable.bytes);
         assert_eq!(counts.free, whole.free);
-        assert_eq!(counts.file_bytes, bytes.len() as u64);
+        assert_eq!(counts.header.file_bytes, bytes.len() as u64);
+        assert_eq!(
+            counts.header.archives.len(),
+            1,
+            "{:?}",
+            counts.header.archives
+        );
         let reason = counts.reason.as_deref().unwrap();
         assert!(reason.starts_with(char::is_uppercase), "{reason}");
         for part in ["does not fit", " MB", "every object", "command line"] {
             assert!(reason.contains(part), "{part:?}: {reason}");
         }
         assert!(!reason.contains("heaplens stats FILE)."), "{reason}");
+        // An open that fits keeps no counts.
+        assert!(full.take_counts().is_none());
     }
 
     /// A session's budget is every dump's it opens.
@@ -1030,7 +1057,10 @@ mod tests {
         assert_eq!(t.types[0].name, "C");
         assert_eq!((t.types[0].count, t.types[0].bytes), (2, 60));
         assert_eq!(t.objects, 5);
-        assert_eq!((t.file.as_str(), t.file_bytes), ("x.gcdump", 100));
+        assert_eq!(
+            (t.header.file.as_str(), t.header.file_bytes),
+            ("x.gcdump", 100)
+        );
         assert!(o.retained.is_none());
         o.analyse(&mut NoProgress).unwrap();
         let retained = o.retained.as_ref().unwrap().retained_by_id();
@@ -1346,7 +1376,7 @@ mod tests {
         let t = &o.document;
         assert_eq!(t.objects, o.stats.objects);
         assert_eq!(t.types.len(), o.stats.rows.len());
-        assert_eq!(t.format, "gcdump");
+        assert_eq!(t.header.format, "gcdump");
         let mut o = s.dumps.remove(&DumpId(1)).unwrap();
         o.analyse(&mut NoProgress).unwrap();
         assert!(!o.retained.as_ref().unwrap().types.is_empty());

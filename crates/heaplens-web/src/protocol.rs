@@ -55,8 +55,11 @@ use serde::{Deserialize, Serialize};
 /// issue 14); 12 answers an open whose graph does not fit with the type
 /// statistics of all objects ([`Response::Counted`], the result schema's
 /// `counts` document) and adds the test knob [`Request::Open`]'s
-/// `memory_cap` (issue 14).
-pub const PROTOCOL_VERSION: u32 = 12;
+/// `memory_cap` (issue 14); 13 reads those statistics in the refused open
+/// (an archive unpacked once) and says what unpacking wrote
+/// ([`ReadReport`]'s `unpacked_bytes`, also of [`Response::Counted`]'s
+/// report, issue 14).
+pub const PROTOCOL_VERSION: u32 = 13;
 
 /// Which types of a dump's type table to fold into their referrers
 /// (PerfView's FoldPats and Fold %): `heaplens stats --fold PATTERN
@@ -917,6 +920,11 @@ pub struct ReadReport {
     /// the dump came in (0 for a dump read as it is).
     #[serde(default)]
     pub unpack_ms: f64,
+    /// Bytes unpacking wrote into the browser's storage (the scratch
+    /// file's size: every archive of the input unpacked once; 0 for a dump
+    /// read as it is or from a kept copy).
+    #[serde(default)]
+    pub unpacked_bytes: u64,
     /// Size of the worker's wasm memory after opening, in bytes.
     pub wasm_memory: u64,
     /// Memory the heap graph takes in the worker, in bytes.

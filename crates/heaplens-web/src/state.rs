@@ -115,8 +115,8 @@ pub enum DumpStatus {
     /// Its graph does not fit in the worker's memory: its objects were
     /// counted per type without it ([`Response::Counted`]). Only the type
     /// statistics of every object can be shown; the views that need the
-    /// graph say they are unavailable.
-    Counted(Rc<CountsDocument>),
+    /// graph say they are unavailable. With how the worker read them.
+    Counted(Rc<CountsDocument>, Rc<ReadReport>),
     /// Could not be read.
     Failed(EngineError),
 }
@@ -197,9 +197,9 @@ impl Loaded {
     /// heap's, `Note(…)` for a file cut short past everything the result
     /// needs; `None` for a whole dump.
     pub fn coverage_note(&self) -> Option<CoverageNote> {
-        let c = &self.stats.coverage;
+        let c = &self.stats.header.coverage;
         let summary = c.summary.clone();
-        if !self.stats.complete {
+        if !self.stats.header.complete {
             Some(CoverageNote::Partial(summary.unwrap_or_else(|| {
                 "the dump does not hold the whole heap and its roots".to_owned()
             })))
@@ -970,7 +970,7 @@ impl AppState {
         // Read without its graph: the worker holds nothing to ask.
         if self
             .dump(id)
-            .is_some_and(|d| matches!(d.status, DumpStatus::Counted(_)))
+            .is_some_and(|d| matches!(d.status, DumpStatus::Counted(..)))
         {
             return;
         }
@@ -1206,8 +1206,8 @@ impl AppState {
             op,
             base,
             current,
-            base_format: b.stats.format.clone(),
-            current_format: cur.stats.format.clone(),
+            base_format: b.stats.header.format.clone(),
+            current_format: cur.stats.header.format.clone(),
         });
     }
 
@@ -1378,7 +1378,7 @@ impl AppState {
                 dump,
                 op,
                 counts,
-                read: _,
+                read,
             } => {
                 let Some(d) = self.dump_mut(dump) else { return };
                 if !matches!(d.status, DumpStatus::Opening { op: o, .. } if o == op) {
@@ -1392,7 +1392,7 @@ impl AppState {
                     crate::format::bytes(counts.bytes),
                     crate::format::thousands(counts.type_count)
                 );
-                d.status = DumpStatus::Counted(Rc::new(*counts));
+                d.status = DumpStatus::Counted(Rc::new(*counts), Rc::new(read));
                 self.announce(text);
                 self.after_ready(dump);
             }
@@ -1963,18 +1963,20 @@ mod tests {
         });
         let snap_doc = stats("big.core", None);
         let counts = heaplens_results::counts::CountsDocument {
-            schema_version: heaplens_results::SCHEMA_VERSION,
-            heaplens_version: String::new(),
-            document: heaplens_results::DocumentKind::Counts,
-            file: "big.core".into(),
-            file_bytes: 100,
-            complete: true,
-            coverage: snap_doc.coverage.clone(),
-            format: "elf-core".into(),
-            archives: Vec::new(),
-            pointer_size: Some(8),
-            process_name: None,
-            process_id: None,
+            header: heaplens_results::DumpHeader {
+                schema_version: heaplens_results::SCHEMA_VERSION,
+                heaplens_version: String::new(),
+                document: heaplens_results::DocumentKind::Counts,
+                file: "big.core".into(),
+                file_bytes: 100,
+                complete: true,
+                coverage: snap_doc.header.coverage.clone(),
+                format: "elf-core".into(),
+                archives: Vec::new(),
+                pointer_size: Some(8),
+                process_name: None,
+                process_id: None,
+            },
             dump_time: None,
             runtime: None,
             clr: None,
@@ -1999,7 +2001,10 @@ mod tests {
             }
         }
         let d = s.dump(DumpId(1)).unwrap();
-        assert_eq!(d.status, DumpStatus::Counted(Rc::new(counts)));
+        assert_eq!(
+            d.status,
+            DumpStatus::Counted(Rc::new(counts), Rc::new(ReadReport::default()))
+        );
         assert!(!d.is_ready());
         assert_eq!(s.ready().count(), 0);
         for tab in [
@@ -2133,9 +2138,9 @@ mod tests {
         assert_eq!(c.basis, Basis::DumpTime);
         // The diff is asked for, of the pair's documents.
         let cmds = s.outbox.drain();
-        assert!(cmds
-            .iter()
-            .any(|c| matches!(c, Command::Diff { base, .. } if base.file == "earlier.gcdump")));
+        assert!(cmds.iter().any(
+            |c| matches!(c, Command::Diff { base, .. } if base.header.file == "earlier.gcdump")
+        ));
         // Swap turns it round (and says the user chose it).
         let s = s.reduce(Action::Swap);
         let c = s.comparison.clone().unwrap();
@@ -2611,9 +2616,9 @@ mod tests {
         let mut st = stats("p.core", None);
         let loaded = |st: &StatsDocument| Loaded::new(st.clone(), ReadReport::default());
         assert_eq!(loaded(&st).coverage_note(), None);
-        st.complete = false;
-        st.coverage.complete = false;
-        st.coverage.summary = Some("heap: 25.0 % of 4.0 MB captured".into());
+        st.header.complete = false;
+        st.header.coverage.complete = false;
+        st.header.coverage.summary = Some("heap: 25.0 % of 4.0 MB captured".into());
         assert_eq!(
             loaded(&st).coverage_note(),
             Some(CoverageNote::Partial(
@@ -2621,8 +2626,8 @@ mod tests {
             ))
         );
         // A file cut short past all the result needs: whole, with a note.
-        st.complete = true;
-        st.coverage.complete = true;
+        st.header.complete = true;
+        st.header.coverage.complete = true;
         assert!(matches!(
             loaded(&st).coverage_note(),
             Some(CoverageNote::Note(_))

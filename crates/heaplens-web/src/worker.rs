@@ -765,7 +765,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     } = input;
     // Borrowed only for the open (a trait object's lifetime shortened,
     // which needs a coercion).
-    let mut scratch = scratch.map(|s| s as &mut dyn heaplens_archive::Scratch);
+    let scratch = scratch.map(|s| s as &mut dyn heaplens_archive::Scratch);
     let module_files = modules.len() as u32;
     let modules = match module_set(modules) {
         Ok(m) => m,
@@ -806,43 +806,31 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     }
     let opened = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        let o = s.open_with_scratch(
-            dump,
-            &cache,
-            &modules,
-            scratch
-                .as_deref_mut()
-                .map(|s| s as &mut dyn heaplens_archive::Scratch),
-            name,
-            &mut progress,
-        )?;
+        let o = s.open_with_scratch(dump, &cache, &modules, scratch, name, &mut progress)?;
         o.report.unpack_ms = unpacked
             .and_then(|u| u.span.get())
             .map_or(0.0, |(a, b)| b - a);
+        o.report.unpacked_bytes = unpacked.map_or(0, |u| u.written.get());
         o.report.open_ms = now() - t0;
         o.report.wasm_memory = wasm_memory();
         o.report.module_files = module_files;
         Ok::<_, EngineError>(())
     });
     // A graph that does not fit: the type statistics of every object,
-    // without it (when that cannot be read either, the refusal is said).
+    // read without it by the same open (from the bytes it read: an
+    // archive is not unpacked again).
     if let Err(refused) = &opened {
         if crate::model::is_over_budget(refused) {
-            let counted = SESSION.with(|s| {
-                s.borrow_mut().count_with_scratch(
-                    &cache,
-                    &modules,
-                    scratch,
-                    name,
-                    &refused.message,
-                    &mut progress,
-                )
-            });
-            if let Ok(counts) = counted {
+            if let Some(counts) = SESSION.with(|s| s.borrow_mut().take_counts()) {
                 let read = ReadReport {
-                    format_name: heaplens_snapshot::format::by_name(&counts.format)
-                        .map_or_else(|| counts.format.clone(), |f| f.title.to_owned()),
+                    format_name: heaplens_snapshot::format::by_name(&counts.header.format)
+                        .map_or_else(|| counts.header.format.clone(), |f| f.title.to_owned()),
                     open_ms: now() - t0,
+                    bytes_read: reader.bytes_read(),
+                    unpack_ms: unpacked
+                        .and_then(|u| u.span.get())
+                        .map_or(0.0, |(a, b)| b - a),
+                    unpacked_bytes: unpacked.map_or(0, |u| u.written.get()),
                     wasm_memory: wasm_memory(),
                     module_files,
                     ..ReadReport::default()

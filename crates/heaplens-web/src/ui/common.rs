@@ -56,7 +56,7 @@ pub fn partial_banner(p: &PartialProps) -> Html {
         None => format!("{what}: "),
     };
     // The figures the words come from, as `--json`'s `coverage` has them.
-    let c = &p.loaded.stats.coverage;
+    let c = &p.loaded.stats.header.coverage;
     match p.loaded.coverage_note() {
         None => html! {},
         Some(CoverageNote::Partial(s)) => html! {

@@ -67,16 +67,20 @@ fn data(r: &CountsRowView) -> Vec<(&'static str, String)> {
 #[function_component(CountsScreen)]
 pub fn counts_screen(p: &CountsProps) -> Html {
     let ctx = use_ctx();
-    let doc = ctx.state.dump(p.id).and_then(|d| match &d.status {
-        DumpStatus::Counted(doc) => Some(doc.clone()),
-        _ => None,
-    });
+    let (doc, read) = ctx
+        .state
+        .dump(p.id)
+        .and_then(|d| match &d.status {
+            DumpStatus::Counted(doc, read) => Some((doc.clone(), read.clone())),
+            _ => None,
+        })
+        .unzip();
     let rows = use_memo(doc.clone().map(|d| Rc::as_ptr(&d) as usize), {
         let doc = doc.clone();
         move |_| doc.as_deref().map(CountsRowView::rows).unwrap_or_default()
     });
     let columns = use_memo((), |_| CountsRowView::columns());
-    let (Some(d), Some(doc)) = (ctx.state.dump(p.id), doc) else {
+    let (Some(d), Some(doc), Some(read)) = (ctx.state.dump(p.id), doc, read) else {
         return html! {};
     };
     let id = p.id;
@@ -104,8 +108,9 @@ pub fn counts_screen(p: &CountsProps) -> Html {
     };
     let selected_tab = now.map(|i| tabs[i].2).unwrap_or_default();
     let base = d.name.rsplit_once('.').map_or(d.name.as_str(), |(b, _)| b);
-    let partial = (!doc.complete).then(|| {
-        doc.coverage
+    let partial = (!doc.header.complete).then(|| {
+        doc.header
+            .coverage
             .summary
             .clone()
             .unwrap_or_else(|| "the dump does not hold the whole heap".to_owned())
@@ -114,7 +119,7 @@ pub fn counts_screen(p: &CountsProps) -> Html {
         <>
             <div class="filebar">
                 <h1 class="filename" title={d.name.clone()} id="dump-name">{ &d.name }</h1>
-                <span class="muted">{ format!("{} · {}", doc.format, bytes(d.size)) }</span>
+                <span class="muted">{ format!("{} · {}", doc.header.format, bytes(d.size)) }</span>
             </div>
             if let Some(s) = partial {
                 <div class="partial-banner" role="note" data-partial="true">
@@ -136,6 +141,12 @@ pub fn counts_screen(p: &CountsProps) -> Html {
                     thousands(doc.objects), bytes(doc.bytes), thousands(doc.type_count),
                     bytes(doc.free.bytes), thousands(doc.free.count),
                 ) }</p>
+                <p id="statistics-only-read" data-ms={format!("{:.1}", read.open_ms)}
+                    data-bytes-read={read.bytes_read.to_string()}
+                    data-unpacked-bytes={read.unpacked_bytes.to_string()}
+                    data-unpack-ms={format!("{:.1}", read.unpack_ms)}>
+                    { format!("Read in {}", super::overview::read_in_words(&doc.header.archives, &read, d.size)) }
+                </p>
             </section>
             <div class="tabs" role="tablist" aria-label="Views of this dump" {onkeydown}>
                 { for tabs.iter().map(|(t, label, tid)| {

@@ -31,7 +31,7 @@ pub fn dump_bar() -> Html {
                             "opening",
                         ),
                         DumpStatus::Ready => (bytes(d.size), "ready"),
-                        DumpStatus::Counted(_) => {
+                        DumpStatus::Counted(..) => {
                             (format!("{}, type statistics only", bytes(d.size)), "ready")
                         }
                         DumpStatus::Failed(_) => ("could not be read".to_owned(), "failed"),

@@ -195,7 +195,7 @@ fn partial_note(s: &AppState, id: DumpId, html_id: &'static str) -> Html {
     let Some(crate::state::CoverageNote::Partial(summary)) = l.coverage_note() else {
         return html! {};
     };
-    let c = &l.stats.coverage;
+    let c = &l.stats.header.coverage;
     let over = if c.heap_bytes > 0 {
         format!(
             "{} of the {} GC heap ({})",

@@ -366,7 +366,7 @@ pub fn app() -> Html {
                 DumpStatus::Opening { .. } => html! { <progress::Progress id={id} /> },
                 DumpStatus::Failed(_) => html! { <failure::Failure id={id} /> },
                 DumpStatus::Ready => html! { <dump::DumpScreen id={id} tab={tab} /> },
-                DumpStatus::Counted(_) => html! { <counts::CountsScreen id={id} tab={tab} /> },
+                DumpStatus::Counted(..) => html! { <counts::CountsScreen id={id} tab={tab} /> },
             },
         },
     };

@@ -64,12 +64,12 @@ pub fn overview(p: &OverviewProps) -> Html {
             None => html! { <span class="muted">{ why.to_owned() }</span> },
         }
     };
-    let not_recorded = if o.format == "gcdump" {
+    let not_recorded = if o.header.format == "gcdump" {
         "not recorded in a .gcdump"
     } else {
         "unknown"
     };
-    let time_missing = match o.format.as_str() {
+    let time_missing = match o.header.format.as_str() {
         "elf-core" => "not recorded (a Linux core records no time)",
         _ => "not recorded",
     };
@@ -122,7 +122,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                         <dt>{ "Dump time" }</dt><dd id="ov-time" data-iso={o.dump_time.clone()}>{ unknown(&dump_time, time_missing) }</dd>
                         <dt>{ "Runtime" }</dt><dd id="ov-runtime">{ unknown(&o.runtime, not_recorded) }</dd>
                         <dt>{ "GC mode" }</dt><dd id="ov-gc">{ unknown(&gc_mode, not_recorded) }</dd>
-                        <dt>{ "Process" }</dt><dd>{ unknown(&o.process_name.as_ref().map(|n| match o.process_id {
+                        <dt>{ "Process" }</dt><dd>{ unknown(&o.header.process_name.as_ref().map(|n| match o.header.process_id {
                             Some(pid) => format!("{n} (pid {pid})"),
                             None => n.clone(),
                         }), "not recorded") }</dd>
@@ -132,23 +132,23 @@ pub fn overview(p: &OverviewProps) -> Html {
                         if let Some(t) = &o.creation_tool {
                             <dt>{ "Written by" }</dt><dd>{ t }</dd>
                         }
-                        if let Some(p) = o.pointer_size {
+                        if let Some(p) = o.header.pointer_size {
                             <dt>{ "Bitness" }</dt><dd id="ov-bitness" data-pointer-size={p.to_string()}>{ format!("{}-bit ({p}-byte pointers)", p as u32 * 8) }</dd>
                         }
                         if let Some(c) = &o.clr {
-                            <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {} of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), share_floor(o.coverage.heap_bytes_captured, o.coverage.heap_bytes)) }</dd>
+                            <dt>{ "GC heap" }</dt><dd id="ov-heap">{ format!("{} in {} {}, {} of it in the dump", bytes(c.heap_bytes), thousands(c.segments), c.heap_layout.as_str(), share_floor(o.header.coverage.heap_bytes_captured, o.header.coverage.heap_bytes)) }</dd>
                             <dt>{ "Finalization" }</dt>
                             <dd id="ov-finalization" data-registered={c.finalization_registered.to_string()} data-ready={c.finalization_ready.to_string()}
                                 title="As SOS !finalizequeue counts them: objects registered for finalization are not roots; those ready for finalization (f-reachable) are roots until their finalizer runs">
                                 { format!("{} registered (not roots), {} ready for finalization (roots)", thousands(c.finalization_registered), thousands(c.finalization_ready)) }
                             </dd>
                         }
-                        <dt>{ "File" }</dt><dd title={o.file.clone()}>{ if reused {
+                        <dt>{ "File" }</dt><dd title={o.header.file.clone()}>{ if reused {
                             format!("{} (the archive: {}, modified {}; not read)", d.name, bytes(d.size), file_time(d.file_time_ms))
                         } else {
-                            format!("{} ({}, modified {})", o.file, bytes(o.file_bytes), file_time(d.file_time_ms))
+                            format!("{} ({}, modified {})", o.header.file, bytes(o.header.file_bytes), file_time(d.file_time_ms))
                         } }</dd>
-                        { for o.archives.iter().map(|a| html! { <>
+                        { for o.header.archives.iter().map(|a| html! { <>
                             // Kept: not deleted afterwards (the local copy says so).
                             <dt>{ "From" }</dt><dd class="ov-archive">{ if kept { a.words_without_fate() } else { a.words() } }
                                 if let Some(others) = a.others_words() { <br/><span class="muted">{ others }</span> }
@@ -157,7 +157,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                         if let Some(copy) = &read.unpacked_copy {
                             <dt>{ "Local copy" }</dt><dd>
                                 <super::kept::KeepCopy copy={copy.clone()} archive={super::kept::archive_of(d)}
-                                    entry={o.archives.last().and_then(|a| a.entry.clone())} />
+                                    entry={o.header.archives.last().and_then(|a| a.entry.clone())} />
                             </dd>
                         }
                         <dt>{ "Graph" }</dt><dd>{ format!("{} nodes, {} references, {} roots", thousands(o.nodes), thousands(o.edges), thousands(o.roots)) }</dd>
@@ -167,7 +167,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                         if let Some(u) = o.not_reachable_from_roots {
                             <dt>{ "Not reachable from roots" }</dt><dd id="ov-not-reachable" data-count={u.count.to_string()}>{ format!("{} objects, {} (PerfView's [not reachable from roots]: counted, without a root path or retained size)", thousands(u.count), bytes(u.bytes)) }</dd>
                         }
-                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ read_in_words(o, read, d.size) }</dd>
+                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ read_in_words(&o.header.archives, read, d.size) }</dd>
                     </dl>
                     if o.scaled {
                         <p class="note">{ "This .gcdump holds a sample of the heap: counts and bytes are scaled up from the sampled objects, as PerfView does." }</p>
@@ -201,14 +201,14 @@ pub fn overview(p: &OverviewProps) -> Html {
 /// How the dump was read, in words true of its source: a file read as it
 /// is, an archive unpacked first, or a kept unpacked copy (the archive not
 /// read).
-fn read_in_words(
-    o: &heaplens_results::stats::StatsDocument,
+pub(super) fn read_in_words(
+    archives: &[heaplens_results::ArchiveFacts],
     read: &crate::protocol::ReadReport,
     file_size: u64,
 ) -> String {
     let took = duration_ms(read.open_ms);
     let memory = bytes(read.wasm_memory);
-    match (&read.unpacked_copy, o.archives.first(), o.archives.last()) {
+    match (&read.unpacked_copy, archives.first(), archives.last()) {
         (Some(c), _, _) if c.reused => format!(
             "{took} · {} read from the unpacked copy kept in this browser (the archive not read) · {memory} of worker memory",
             bytes(c.len)
