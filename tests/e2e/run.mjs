@@ -1519,6 +1519,109 @@ async function main() {
       bench.core = { file: basename(file), size: statSync(file).size, ms };
     });
 
+    /** The first root path to `type` the page shows in its detail, and its retained size (after an open). */
+    async function rootPathAndRetained(type) {
+      await showTypes();
+      await page.fill("#type-table-filter", `^${type.replace(/\./g, "\\.")}$`);
+      await page.waitForTimeout(150);
+      await page.click("#type-table .trow >> nth=0");
+      await page.waitForSelector("#root-paths .path", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), type, "the detail's type");
+      await page.waitForFunction(() => {
+        const v = document.querySelector("#detail-retained .value")?.textContent || "";
+        return /B/.test(v) && !/comput/.test(v);
+      }, null, { timeout: TIMEOUT });
+      return page.$eval("#root-paths .path", (p) => ({
+        kind: p.querySelector(".root-chip .kind").textContent,
+        name: p.querySelector(".root-chip .root-name")?.textContent ?? null,
+        steps: [...p.querySelectorAll(".step")].map((s) => [s.querySelector(".step-name").textContent, s.querySelector(".addr")?.textContent ?? null]),
+        retained: document.querySelector("#detail-retained .value").textContent,
+      }));
+    }
+
+    /** Requests since `from` that were not the app's own files (or blob:/data: URLs). */
+    function requestsOutsideTheApp(from) {
+      return browserRequests.slice(from).filter((u) => {
+        if (u.startsWith("data:") || u.startsWith("blob:")) return false;
+        const url = new URL(u);
+        if (!appOrigins.includes(url.origin) || !url.pathname.startsWith(PREFIX)) return true;
+        const rel = url.pathname.slice(PREFIX.length);
+        return !(rel === "" || distFiles.has(rel));
+      });
+    }
+
+    // Issue 14: the heap walked by N walker workers (nested Web Workers of
+    // the engine's) gives what one gives: every row of the type table and
+    // the root path against the CLI, the retained size against one walker.
+    const winHeap = join(fixtures, "windows-net8", "phase1.heap.dmp.zst");
+    await test("walker workers (?e2e-walkers=1, 2, 3): a Linux core and a Windows minidump walked by N workers: every type row equals `heaplens stats --json`, the root path `heaplens roots --json`, the retained size one worker's; said in the overview; only the app's files requested", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const files = [unzst(core), ...(existsSync(winHeap) ? [unzst(winHeap)] : [])];
+      const target = "DumpLab.RootTarget";
+      const byId = (a, b) => a.id - b.id;
+      for (const file of files) {
+        const expected = cliJson(["stats", "--json", file]);
+        eq(expected.types.length, expected.type_count, `${basename(file)}: the CLI lists every type`);
+        const want = expected.types.map((t) => ({ id: t.id, name: t.name, count: t.count, bytes: t.bytes })).sort(byId);
+        const cliPath = cliJson(["roots", "--json", "--type", target, file]).paths[0];
+        assert(cliPath, `no root path to ${target} from the CLI in ${basename(file)}`);
+        let one = null;
+        for (const n of [1, 2, 3]) {
+          const label = `${basename(file)} walked by ${n}`;
+          const before = browserRequests.length;
+          await home(`?e2e-walkers=${n}`);
+          await openFile(file);
+          await assertNoError();
+          eq(await overviewNumbers(), { objects: expected.objects, bytes: expected.bytes, types: expected.type_count }, `${label}: totals`);
+          const walkers = Number(await page.$eval("#ov-open-ms", (e) => e.dataset.walkers));
+          const words = await page.textContent("#ov-open-ms");
+          if (n === 1) {
+            eq(walkers, 0, `${label}: walker workers`);
+            assert(!/walked by/.test(words), `${label}: ${words}`);
+          } else {
+            assert(walkers >= 2 && walkers <= n, `${label}: ${walkers} walker workers`);
+            assert(words.includes(`the heap walked by ${walkers} workers`), `${label}: ${words}`);
+          }
+          await showTypes();
+          const rows = (await allRows("#type-table")).map((r) => ({ id: Number(r.id), name: r.name, count: Number(r.count), bytes: Number(r.bytes) })).sort(byId);
+          eq(rows, want, `${label}: every type row vs \`heaplens stats --json\``);
+          const got = await rootPathAndRetained(target);
+          eq({ kind: got.kind, name: got.name, steps: got.steps }, { kind: cliPath.root_kind.replace(/_/g, " "), name: cliPath.root_name ?? null, steps: cliPath.steps.map((st) => [st.type, st.address ?? null]) }, `${label}: the first root path vs \`heaplens roots --json\``);
+          if (one === null) one = got;
+          eq(got, one, `${label}: root path and retained size vs one worker's`);
+          eq(requestsOutsideTheApp(before), [], `${label}: requests outside the app`);
+          log(`     ${label}: ${walkers || "no"} walker workers, ${rows.length} rows, retained ${got.retained}`);
+        }
+      }
+    });
+
+    await test("cancel during a walked open: the engine worker and its walker workers stop, the page stays usable, a re-open works", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      // Slowed: each walker pauses 400 ms at each of its reports.
+      await home("?e2e-walkers=2&e2e-slow-progress=400");
+      const idle = page.workers().length;
+      await choose(file);
+      await page.waitForFunction(() => /reading the heap: .* · 2 workers walking it/.test(document.querySelector("#progress-objects")?.textContent || ""), null, { timeout: 60_000 });
+      // The engine worker and its two walkers (nested workers, also from
+      // the blob: loader).
+      const during = page.workers();
+      assert(during.length >= idle + 3, `workers while walking: ${during.length} (${idle} before)`);
+      assert(during.every((w) => w.url().startsWith("blob:")), `a worker not from the blob: loader: ${during.map((w) => w.url())}`);
+      await shot("12b-walkers-progress");
+      await page.click("#cancel", { timeout: 5_000 });
+      await page.waitForSelector("#notice", { timeout: TIMEOUT });
+      for (let i = 0; i < 50 && page.workers().length > idle; i++) await page.waitForTimeout(100);
+      eq(page.workers().length, idle, "workers left after the cancel");
+      // Usable: the same core opens again (walked by 2, without the pauses).
+      await home("?e2e-walkers=2");
+      await openFile(file);
+      await assertNoError();
+      const expected = cliJson(["stats", "--json", file]);
+      eq((await overviewNumbers()).objects, expected.objects, "objects after the re-open");
+      eq(Number(await page.$eval("#ov-open-ms", (e) => e.dataset.walkers)), 2, "walker workers of the re-open");
+    });
+
     await test("a dump whose graph does not fit (?e2e-memory-cap): the type statistics of all its objects equal `heaplens stats --all-objects --json` (= the reachable plus the unreachable of `heaplens stats --json`), why with the numbers, and every view that needs the graph says it is unavailable", async () => {
       if (!core) return { skip: "no core fixture in the corpus" };
       const file = unzst(core);

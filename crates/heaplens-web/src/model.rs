@@ -673,12 +673,15 @@ impl Session {
         file_name: &str,
         progress: &mut dyn Progress,
     ) -> Result<&mut Opened, EngineError> {
-        self.open_with_scratch(dump, src, modules, None, file_name, progress)
+        self.open_with_scratch(dump, src, modules, None, file_name, progress, None)
     }
 
     /// [`Session::open`], unpacking an archive into `scratch` (the page's:
     /// the browser's private storage; `None`: none, so only a stored zip
-    /// entry opens).
+    /// entry opens), a CLR heap read straight from `src` walked by
+    /// `walkers` ([`heaplens_snapshot::Context::walkers`]; the page's
+    /// walker workers, see [`crate::walkers`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn open_with_scratch<'a>(
         &mut self,
         dump: DumpId,
@@ -687,10 +690,12 @@ impl Session {
         scratch: Option<&'a mut dyn heaplens_archive::Scratch>,
         file_name: &str,
         progress: &'a mut dyn Progress,
+        walkers: Option<&'a mut dyn heaplens_clr::Walkers>,
     ) -> Result<&mut Opened, EngineError> {
         self.dumps.remove(&dump);
         let mut cx = heaplens_snapshot::Context::new(modules, progress);
         cx.scratch = scratch;
+        cx.walkers = walkers;
         cx.memory = self.budget.limit();
         let snapshot =
             heaplens_snapshot::open_in(heaplens_snapshot::format::Source::Local(src), &mut cx)
@@ -868,6 +873,7 @@ mod tests {
                 Some(&mut none),
                 "ie.zip",
                 &mut NoProgress,
+                None,
             )
             .unwrap();
         let d = &o.document;
