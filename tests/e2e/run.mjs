@@ -1553,10 +1553,10 @@ async function main() {
     // Issue 14: the heap walked by N walker workers (nested Web Workers of
     // the engine's) gives what one gives: every row of the type table and
     // the root path against the CLI, the retained size against one walker.
-    const winHeap = join(fixtures, "windows-net8", "phase1.heap.dmp.zst");
+    const winDump = join(fixtures, "windows-net8", "phase1.windump.dmp.zst");
     await test("walker workers (?e2e-walkers=1, 2, 3): a Linux core and a Windows minidump walked by N workers: every type row equals `heaplens stats --json`, the root path `heaplens roots --json`, the retained size one worker's; said in the overview; only the app's files requested", async () => {
       if (!core) return { skip: "no core fixture in the corpus" };
-      const files = [unzst(core), ...(existsSync(winHeap) ? [unzst(winHeap)] : [])];
+      const files = [unzst(core), ...(existsSync(winDump) ? [unzst(winDump)] : [])];
       const target = "DumpLab.RootTarget";
       const byId = (a, b) => a.id - b.id;
       for (const file of files) {

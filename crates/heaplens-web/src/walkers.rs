@@ -266,7 +266,7 @@ mod tests {
         };
         for (fixture, file) in [
             ("linux-net8", "phase1.withheap.core.zst"),
-            ("windows-net8", "phase2.heap.dmp.zst"),
+            ("windows-net8", "phase1.windump.dmp.zst"),
         ] {
             let bytes =
                 heaplens_corpus::read_maybe_zst(&shared.join("fixtures").join(fixture).join(file))
@@ -284,7 +284,15 @@ mod tests {
                     ..PlanTaker::default()
                 };
                 let mut s = Session::default();
-                let taken = s.open_with_scratch(DumpId(1), &bytes, &modules, None, name, &mut NoProgress, Some(&mut taker));
+                let taken = s.open_with_scratch(
+                    DumpId(1),
+                    &bytes,
+                    &modules,
+                    None,
+                    name,
+                    &mut NoProgress,
+                    Some(&mut taker),
+                );
                 let Some(plan) = taker.plan.clone() else {
                     // One walker: the read walked the heap itself.
                     assert_eq!(n, 1, "{fixture}: no plan for {n} walkers");
@@ -305,14 +313,32 @@ mod tests {
                     plan: plan.clone(),
                     results,
                 };
-                let doc = s.open_with_scratch(DumpId(1), &bytes, &modules, None, name, &mut NoProgress, Some(&mut joiner))
+                let doc = s
+                    .open_with_scratch(
+                        DumpId(1),
+                        &bytes,
+                        &modules,
+                        None,
+                        name,
+                        &mut NoProgress,
+                        Some(&mut joiner),
+                    )
                     .unwrap()
                     .document
                     .clone();
                 assert_eq!(doc, one, "{fixture}, {n} walkers");
                 // A result short of a byte is refused, not joined.
                 joiner.results[1].pop();
-                let e = s.open_with_scratch(DumpId(1), &bytes, &modules, None, name, &mut NoProgress, Some(&mut joiner))
+                let e = s
+                    .open_with_scratch(
+                        DumpId(1),
+                        &bytes,
+                        &modules,
+                        None,
+                        name,
+                        &mut NoProgress,
+                        Some(&mut joiner),
+                    )
                     .map(|_| ())
                     .unwrap_err();
                 assert!(e.message.contains("malformed"), "{e:?}");
@@ -326,7 +352,16 @@ mod tests {
                     plan: other_plan,
                     results: Vec::<Vec<u8>>::new(),
                 };
-                let e = s.open_with_scratch(DumpId(1), &bytes, &modules, None, name, &mut NoProgress, Some(&mut other))
+                let e = s
+                    .open_with_scratch(
+                        DumpId(1),
+                        &bytes,
+                        &modules,
+                        None,
+                        name,
+                        &mut NoProgress,
+                        Some(&mut other),
+                    )
                     .map(|_| ())
                     .unwrap_err();
                 assert!(e.message.contains("not the one"), "{e:?}");

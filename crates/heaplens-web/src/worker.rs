@@ -1339,7 +1339,10 @@ impl Walking {
                 if let Err(e) = worker.post_message(&envelope) {
                     self.stop(EngineError::new(
                         ErrorKind::WorkerFailed,
-                        format!("a heap walker could not be given its work: {}", js_error(&e)),
+                        format!(
+                            "a heap walker could not be given its work: {}",
+                            js_error(&e)
+                        ),
                     ));
                 }
             }
@@ -1493,28 +1496,22 @@ fn walk(run: u32, memory_cap: Option<u64>, slow_progress_ms: u32, data: &JsValue
         let ahead = ReadAhead::new(&reader, READ_AHEAD);
         let cache = PageCache::with_capacity(&ahead, PAGE_SIZE, PAGES);
         let mut last = now();
-        heaplens_snapshot::walk_run(
-            &cache,
-            &plan,
-            run as usize,
-            budget.limit(),
-            &mut |done| {
-                if slow_progress_ms > 0 {
-                    let until = now() + slow_progress_ms as f64;
-                    while now() < until {}
-                }
-                let t = now();
-                if t - last >= PROGRESS_EVERY_MS || slow_progress_ms > 0 {
-                    last = t;
-                    post(&Response::WalkProgress {
-                        run,
-                        done,
-                        bytes_read: reader.bytes_read(),
-                    });
-                }
-                true
-            },
-        )
+        heaplens_snapshot::walk_run(&cache, &plan, run as usize, budget.limit(), &mut |done| {
+            if slow_progress_ms > 0 {
+                let until = now() + slow_progress_ms as f64;
+                while now() < until {}
+            }
+            let t = now();
+            if t - last >= PROGRESS_EVERY_MS || slow_progress_ms > 0 {
+                last = t;
+                post(&Response::WalkProgress {
+                    run,
+                    done,
+                    bytes_read: reader.bytes_read(),
+                });
+            }
+            true
+        })
     };
     let bytes = match walked {
         Ok(b) => b,
