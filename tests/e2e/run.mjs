@@ -2908,6 +2908,33 @@ async function runBench() {
         : { ms: done && done.ms, phases, wasmMemory: Math.max(opened.wasmMemory, ...phases.map((p) => p.memory)) };
       log(`     big core analysis: ${JSON.stringify(bench.bigCoreAnalysis)}`);
     });
+
+    // Issue 14: the same core walked by the engine worker itself (N = 1)
+    // and by N walker workers, in alternating order, each open in a fresh
+    // page: time to the type table, the plan's read and the walkers' walk.
+    await test("benchmark: a big core walked by 1 vs N walker workers (alternating)", async () => {
+      const given = process.env.HEAPLENS_BENCH_CORE;
+      const file = given.endsWith(".zst") ? unzst(given) : given;
+      const ns = (process.env.HEAPLENS_BENCH_WALKERS || "1,2").split(",").map(Number);
+      const rounds = Number(process.env.HEAPLENS_BENCH_ROUNDS || 3);
+      const want = cliJson(["stats", "--json", file]);
+      const runs = [];
+      for (let round = 0; round < rounds; round++) {
+        for (const n of round % 2 ? [...ns].reverse() : ns) {
+          execFileSync("sh", ["-c", `cat '${file}' > /dev/null`]); // page cache warm
+          await home(`?e2e-walkers=${n}`);
+          const ms = await openFile(file);
+          await assertNoError();
+          eq((await overviewNumbers()).objects, want.objects, `objects walked by ${n}`);
+          const f = await workerFigures();
+          const w = await page.$eval("#ov-open-ms", (e) => ({ walkers: Number(e.dataset.walkers), planMs: Number(e.dataset.planMs), walkMs: Number(e.dataset.walkMs) }));
+          const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+          runs.push({ n, round, ms, workerOpenMs: f.workerOpenMs, wasmMemory: f.wasmMemory, bytesRead: f.bytesRead, ...w, load: Number(load) });
+          log(`     walked by ${n}: ${ms} ms to the table (worker ${f.workerOpenMs.toFixed(0)} ms; plan ${w.planMs.toFixed(0)} ms, walk ${w.walkMs.toFixed(0)} ms; ${w.walkers} walkers; ${(f.wasmMemory / 2 ** 20).toFixed(0)} MiB; load ${load})`);
+        }
+      }
+      bench.walkers = { file: basename(file), size: statSync(file).size, objects: want.objects, runs };
+    });
   }
   // The same core's compute alone in an engine worker: read whole into
   // memory first, then opened and analysed, File API reads and documents

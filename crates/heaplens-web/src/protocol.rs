@@ -989,6 +989,14 @@ pub struct ReadReport {
     /// it itself).
     #[serde(default)]
     pub walkers: u32,
+    /// With walker workers: milliseconds of the first read, up to the
+    /// plan of the walk.
+    #[serde(default)]
+    pub plan_ms: f64,
+    /// With walker workers: milliseconds from the plan to the last
+    /// walker's result.
+    #[serde(default)]
+    pub walk_ms: f64,
 }
 
 /// The unpacked copy of an archive's dump in the page's origin-private

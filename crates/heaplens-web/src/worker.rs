@@ -731,6 +731,7 @@ fn open_dump(
     open_from(job, input, walkers, stage, |reader, o| {
         o.report.bytes_read = reader.bytes_read() + stage.bytes_read();
         o.report.walkers = stage.walkers();
+        (o.report.plan_ms, o.report.walk_ms) = stage.times();
         o.report.read_ms = reader.read_ms();
         // The file itself, or the archive's unpacked copy.
         let (bytes, in_scratch) =
@@ -780,6 +781,9 @@ enum Stage {
         walkers: u32,
         heap_bytes: u64,
         bytes_read: u64,
+        /// Milliseconds of the plan's read and of the walkers' walk.
+        plan_ms: f64,
+        walk_ms: f64,
     },
 }
 
@@ -789,6 +793,16 @@ impl Stage {
         match self {
             Stage::Join { bytes_read, .. } => bytes_read,
             _ => 0,
+        }
+    }
+
+    /// Milliseconds of the plan's read and of the walkers' walk.
+    fn times(self) -> (f64, f64) {
+        match self {
+            Stage::Join {
+                plan_ms, walk_ms, ..
+            } => (plan_ms, walk_ms),
+            _ => (0.0, 0.0),
         }
     }
 
@@ -1166,6 +1180,7 @@ async fn open_walked(job: OpenJob<'_>, file: File, n: usize, loader: String) {
     let Outcome::PlanTaken { bytes_read } = planned else {
         return;
     };
+    let planned_at = now();
     let Some(plan) = taker.plan.take() else {
         return fail(
             Some(dump),
@@ -1189,6 +1204,7 @@ async fn open_walked(job: OpenJob<'_>, file: File, n: usize, loader: String) {
         Err(e) => return fail(Some(dump), Some(op), e),
     };
     let walked = results.iter().map(|r| r.1).sum::<u64>() + bytes_read;
+    let walk_ms = now() - planned_at;
     let mut joiner = crate::walkers::Joiner {
         count: n,
         plan,
@@ -1198,6 +1214,8 @@ async fn open_walked(job: OpenJob<'_>, file: File, n: usize, loader: String) {
         walkers: taker.runs as u32,
         heap_bytes: taker.heap_bytes,
         bytes_read: walked,
+        plan_ms: planned_at - job.t0,
+        walk_ms,
     };
     running(dump, op, || {
         open_dump(job, file, None, Some(&mut joiner), stage);
