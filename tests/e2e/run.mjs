@@ -1539,6 +1539,26 @@ async function main() {
       }));
     }
 
+    /**
+     * CPU seconds the browser's processes (all of Chromium's, by /proc)
+     * spend in `ms` milliseconds: a worker left running (a walker walks
+     * without pause, a busy wait included) keeps one core busy.
+     */
+    async function browserCpuSeconds(ms) {
+      const total = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).reduce((sum, pid) => {
+        try {
+          if (!/chrom/i.test(readFileSync(`/proc/${pid}/comm`, "utf8"))) return sum;
+          const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+          return sum + (Number(f[11]) + Number(f[12])) / 100;
+        } catch {
+          return sum;
+        }
+      }, 0);
+      const a = total();
+      await new Promise((ok) => setTimeout(ok, ms));
+      return total() - a;
+    }
+
     /** Requests since `from` that were not the app's own files (or blob:/data: URLs). */
     function requestsOutsideTheApp(from) {
       return browserRequests.slice(from).filter((u) => {
@@ -1598,21 +1618,44 @@ async function main() {
     await test("cancel during a walked open: the engine worker and its walker workers stop, the page stays usable, a re-open works", async () => {
       if (!core) return { skip: "no core fixture in the corpus" };
       const file = unzst(core);
-      // Slowed: each walker pauses 400 ms at each of its reports.
-      await home("?e2e-walkers=2&e2e-slow-progress=400");
-      const idle = page.workers().length;
+      // Slowed: each walker pauses 1.5 s at each of its reports.
+      await home("?e2e-walkers=2&e2e-slow-progress=1500");
+      // The workers that run (answer), by name: a worker Playwright still
+      // lists after its parent stopped it may be gone.
+      const running = async () => {
+        const names = await Promise.all(page.workers().map((w) => Promise.race([
+          w.evaluate(() => self.name).catch(() => null),
+          new Promise((ok) => setTimeout(() => ok(null), 2000)),
+        ])));
+        return names.filter((n) => n !== null).sort();
+      };
+      eq(await running(), [], "workers before the open");
+      const before = await browserCpuSeconds(3000);
       await choose(file);
       await page.waitForFunction(() => /reading the heap: .* · 2 workers walking it/.test(document.querySelector("#progress-objects")?.textContent || ""), null, { timeout: 60_000 });
       // The engine worker and its two walkers (nested workers, also from
       // the blob: loader).
-      const during = page.workers();
-      assert(during.length >= idle + 3, `workers while walking: ${during.length} (${idle} before)`);
-      assert(during.every((w) => w.url().startsWith("blob:")), `a worker not from the blob: loader: ${during.map((w) => w.url())}`);
+      // (A walker busy walking does not answer: counted as listed.)
+      eq(page.workers().length, 3, "workers while walking (the engine worker and two walkers)");
+      eq(await running(), ["heaplens-engine"], "workers answering while walking");
+      const walking = await browserCpuSeconds(3000);
+      assert(page.workers().every((w) => w.url().startsWith("blob:")), `a worker not from the blob: loader: ${page.workers().map((w) => w.url())}`);
       await shot("12b-walkers-progress");
       await page.click("#cancel", { timeout: 5_000 });
       await page.waitForSelector("#notice", { timeout: TIMEOUT });
-      for (let i = 0; i < 50 && page.workers().length > idle; i++) await page.waitForTimeout(100);
-      eq(page.workers().length, idle, "workers left after the cancel");
+      let left = await running();
+      for (let i = 0; i < 50 && left.length; i++) {
+        await page.waitForTimeout(100);
+        left = await running();
+      }
+      const idleCpu = await browserCpuSeconds(3000);
+      log(`     after the cancel: ${page.workers().length} listed, answering: ${JSON.stringify(left)}; browser CPU in 3 s: ${before.toFixed(2)} s before, ${walking.toFixed(2)} s walking, ${idleCpu.toFixed(2)} s after`);
+      eq(left, [], "workers running after the cancel");
+      // Playwright may still list a nested worker its parent's end stopped;
+      // what runs is told by the browser's CPU: the two walkers (busy
+      // waiting at their reports) keep about a core each, nothing after.
+      assert(walking > 0.8, `the browser used ${walking.toFixed(2)} s of CPU in 3 s while two walkers walked`);
+      assert(idleCpu < 0.5 && idleCpu < walking / 3, `the browser used ${idleCpu.toFixed(2)} s of CPU in 3 s after the cancel (${walking.toFixed(2)} s while walking): a walker left running`);
       // Usable: the same core opens again (walked by 2, without the pauses).
       await home("?e2e-walkers=2");
       await openFile(file);
