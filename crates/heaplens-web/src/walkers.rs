@@ -36,14 +36,19 @@ use heaplens_memory::AddressSpace;
 pub const MAX_WALKERS: usize = 4;
 /// The most a test may ask for (`?e2e-walkers=N`).
 pub const MAX_FORCED_WALKERS: usize = 8;
-/// Walkers on a machine of exactly 2 cores: see [`walker_count`].
-pub const WALKERS_ON_TWO_CORES: usize = 2;
+/// Walkers on a machine of 2 cores: none beside the engine worker, which
+/// walks the heap itself. Measured on the 5 M-object core (BENCHMARKS.md,
+/// "The page's walk by walker workers"): two walkers took 2.4–3.1 s to the
+/// table against 1.9–2.5 s for one worker — the first read up to the plan,
+/// the walkers' start and the second read cost more than the halved walk
+/// saves when the two cores are all there is.
+pub const WALKERS_ON_TWO_CORES: usize = 1;
 
 /// How many walker workers read a heap: `forced` (the test knob
 /// `?e2e-walkers=N`, 1 to [`MAX_FORCED_WALKERS`]) when given, else by
-/// `navigator.hardwareConcurrency` (`cores`; unknown: 1), at most
-/// [`MAX_WALKERS`], [`WALKERS_ON_TWO_CORES`] on 2 cores. Below 2 the
-/// engine worker walks the heap itself.
+/// `navigator.hardwareConcurrency` (`cores`; unknown: 1): one per core on
+/// 3 cores or more, at most [`MAX_WALKERS`]; [`WALKERS_ON_TWO_CORES`] on
+/// 2. Below 2 the engine worker walks the heap itself.
 pub fn walker_count(cores: Option<f64>, forced: Option<u32>) -> usize {
     if let Some(n) = forced {
         return (n as usize).clamp(1, MAX_FORCED_WALKERS);
