@@ -1583,7 +1583,7 @@ async function main() {
     // the engine's) gives what one gives: every row of the type table and
     // the root path against the CLI, the retained size against one walker.
     const winDump = join(fixtures, "windows-net8", "phase1.windump.dmp.zst");
-    await test("walker workers (?e2e-walkers=1, 2, 3): a Linux core and a Windows minidump walked by N workers: every type row equals `heaplens stats --json`, the root path `heaplens roots --json`, the retained size one worker's; said in the overview; only the app's files requested", async () => {
+    await test("walker workers (?e2e-walkers=1, 2, 3): a Linux core and a Windows minidump walked by N workers: every type row and its retained size equal `heaplens stats --json --retained`, the root path `heaplens roots --json`, a type's detail one worker's; said in the overview; only the app's files requested", async () => {
       if (!core) return { skip: "no core fixture in the corpus" };
       const files = [unzst(core), ...(existsSync(winDump) ? [unzst(winDump)] : [])];
       const target = "DumpLab.RootTarget";
@@ -1593,6 +1593,7 @@ async function main() {
         eq(expected.types.length, expected.type_count, `${basename(file)}: the CLI lists every type`);
         const want = expected.types.map((t) => ({ id: t.id, name: t.name, count: t.count, bytes: t.bytes })).sort(byId);
         const cliPath = cliJson(["roots", "--json", "--type", target, file]).paths[0];
+        const wantRetained = cliJson(["stats", "--json", "--retained", file]).types.map((t) => ({ id: t.id, retained: t.retained_bytes ?? null })).sort(byId);
         assert(cliPath, `no root path to ${target} from the CLI in ${basename(file)}`);
         let one = null;
         for (const n of [1, 2, 3]) {
@@ -1618,6 +1619,12 @@ async function main() {
           eq({ kind: got.kind, name: got.name, steps: got.steps }, { kind: cliPath.root_kind.replace(/_/g, " "), name: cliPath.root_name ?? null, steps: cliPath.steps.map((st) => [st.type, st.address ?? null]) }, `${label}: the first root path vs \`heaplens roots --json\``);
           if (one === null) one = got;
           eq(got, one, `${label}: root path and retained size vs one worker's`);
+          // Every type's retained size, as `heaplens stats --retained` has it.
+          await showTypes();
+          await page.fill("#type-table-filter", "");
+          await page.waitForTimeout(150);
+          const retained = (await allRows("#type-table")).map((r) => ({ id: Number(r.id), retained: r.retained === undefined ? null : Number(r.retained) })).sort(byId);
+          eq(retained, wantRetained, `${label}: every type's retained size vs \`heaplens stats --json --retained\``);
           eq(requestsOutsideTheApp(before), [], `${label}: requests outside the app`);
           log(`     ${label}: ${walkers || "no"} walker workers, ${rows.length} rows, retained ${got.retained}`);
         }
