@@ -1555,6 +1555,170 @@ async function main() {
       bench.core = { file: basename(file), size: statSync(file).size, ms };
     });
 
+    /** The first root path to `type` the page shows in its detail, and its retained size (after an open). */
+    async function rootPathAndRetained(type) {
+      await showTypes();
+      await page.fill("#type-table-filter", `^${type.replace(/\./g, "\\.")}$`);
+      await page.waitForTimeout(150);
+      await page.click("#type-table .trow >> nth=0");
+      await page.waitForSelector("#root-paths .path", { timeout: TIMEOUT });
+      eq(await page.textContent("#detail-name"), type, "the detail's type");
+      await page.waitForFunction(() => {
+        const v = document.querySelector("#detail-retained .value")?.textContent || "";
+        return /B/.test(v) && !/comput/.test(v);
+      }, null, { timeout: TIMEOUT });
+      return page.$eval("#root-paths .path", (p) => ({
+        kind: p.querySelector(".root-chip .kind").textContent,
+        name: p.querySelector(".root-chip .root-name")?.textContent ?? null,
+        steps: [...p.querySelectorAll(".step")].map((s) => [s.querySelector(".step-name").textContent, s.querySelector(".addr")?.textContent ?? null]),
+        retained: document.querySelector("#detail-retained .value").textContent,
+      }));
+    }
+
+    /**
+     * CPU seconds the browser's Web Worker threads (Chromium's threads
+     * named `DedicatedWorker`, by /proc) spend in `ms` milliseconds: a
+     * worker left running (a walker walks without pause, a busy wait
+     * included) keeps one core busy; the page's own threads are not counted.
+     */
+    async function workerCpuSeconds(ms) {
+      const total = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).reduce((sum, pid) => {
+        try {
+          if (!/chrom/i.test(readFileSync(`/proc/${pid}/comm`, "utf8"))) return sum;
+          for (const tid of readdirSync(`/proc/${pid}/task`)) {
+            try {
+              if (!readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").startsWith("DedicatedWorker")) continue;
+              const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
+              sum += (Number(f[11]) + Number(f[12])) / 100;
+            } catch {
+              // A thread that ended meanwhile.
+            }
+          }
+        } catch {
+          // A process that ended meanwhile.
+        }
+        return sum;
+      }, 0);
+      const a = total();
+      await new Promise((ok) => setTimeout(ok, ms));
+      return Math.max(0, total() - a);
+    }
+
+    /** Requests since `from` that were not the app's own files (or blob:/data: URLs). */
+    function requestsOutsideTheApp(from) {
+      return browserRequests.slice(from).filter((u) => {
+        if (u.startsWith("data:") || u.startsWith("blob:")) return false;
+        const url = new URL(u);
+        if (!appOrigins.includes(url.origin) || !url.pathname.startsWith(PREFIX)) return true;
+        const rel = url.pathname.slice(PREFIX.length);
+        return !(rel === "" || distFiles.has(rel));
+      });
+    }
+
+    // Issue 14: the heap walked by N walker workers (nested Web Workers of
+    // the engine's) gives what one gives: every row of the type table and
+    // the root path against the CLI, the retained size against one walker.
+    const winDump = join(fixtures, "windows-net8", "phase1.windump.dmp.zst");
+    await test("walker workers (?e2e-walkers=1, 2, 3): a Linux core and a Windows minidump walked by N workers: every type row and its retained size equal `heaplens stats --json --retained`, the root path `heaplens roots --json`, a type's detail one worker's; said in the overview; only the app's files requested", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const files = [unzst(core), ...(existsSync(winDump) ? [unzst(winDump)] : [])];
+      const target = "DumpLab.RootTarget";
+      const byId = (a, b) => a.id - b.id;
+      for (const file of files) {
+        const expected = cliJson(["stats", "--json", file]);
+        eq(expected.types.length, expected.type_count, `${basename(file)}: the CLI lists every type`);
+        const want = expected.types.map((t) => ({ id: t.id, name: t.name, count: t.count, bytes: t.bytes })).sort(byId);
+        const cliPath = cliJson(["roots", "--json", "--type", target, file]).paths[0];
+        const wantRetained = cliJson(["stats", "--json", "--retained", file]).types.map((t) => ({ id: t.id, retained: t.retained_bytes ?? null })).sort(byId);
+        assert(cliPath, `no root path to ${target} from the CLI in ${basename(file)}`);
+        let one = null;
+        for (const n of [1, 2, 3]) {
+          const label = `${basename(file)} walked by ${n}`;
+          const before = browserRequests.length;
+          await home(`?e2e-walkers=${n}`);
+          await openFile(file);
+          await assertNoError();
+          eq(await overviewNumbers(), { objects: expected.objects, bytes: expected.bytes, types: expected.type_count }, `${label}: totals`);
+          const walkers = Number(await page.$eval("#ov-open-ms", (e) => e.dataset.walkers));
+          const words = await page.textContent("#ov-open-ms");
+          if (n === 1) {
+            eq(walkers, 0, `${label}: walker workers`);
+            assert(!/walked by/.test(words), `${label}: ${words}`);
+          } else {
+            assert(walkers >= 2 && walkers <= n, `${label}: ${walkers} walker workers`);
+            assert(words.includes(`the heap walked by ${walkers} workers`), `${label}: ${words}`);
+          }
+          await showTypes();
+          const rows = (await allRows("#type-table")).map((r) => ({ id: Number(r.id), name: r.name, count: Number(r.count), bytes: Number(r.bytes) })).sort(byId);
+          eq(rows, want, `${label}: every type row vs \`heaplens stats --json\``);
+          const got = await rootPathAndRetained(target);
+          eq({ kind: got.kind, name: got.name, steps: got.steps }, { kind: cliPath.root_kind.replace(/_/g, " "), name: cliPath.root_name ?? null, steps: cliPath.steps.map((st) => [st.type, st.address ?? null]) }, `${label}: the first root path vs \`heaplens roots --json\``);
+          if (one === null) one = got;
+          eq(got, one, `${label}: root path and retained size vs one worker's`);
+          // Every type's retained size, as `heaplens stats --retained` has it.
+          await showTypes();
+          await page.fill("#type-table-filter", "");
+          await page.waitForTimeout(150);
+          const retained = (await allRows("#type-table")).map((r) => ({ id: Number(r.id), retained: r.retained === undefined ? null : Number(r.retained) })).sort(byId);
+          eq(retained, wantRetained, `${label}: every type's retained size vs \`heaplens stats --json --retained\``);
+          eq(requestsOutsideTheApp(before), [], `${label}: requests outside the app`);
+          log(`     ${label}: ${walkers || "no"} walker workers, ${rows.length} rows, retained ${got.retained}`);
+        }
+      }
+    });
+
+    await test("cancel during a walked open: the engine worker and its walker workers stop, the page stays usable, a re-open works", async () => {
+      if (!core) return { skip: "no core fixture in the corpus" };
+      const file = unzst(core);
+      // Slowed: each walker pauses 1.5 s at each of its reports.
+      await home("?e2e-walkers=2&e2e-slow-progress=1500");
+      // The workers that run (answer), by name: a worker Playwright still
+      // lists after its parent stopped it may be gone.
+      const running = async () => {
+        const names = await Promise.all(page.workers().map((w) => Promise.race([
+          w.evaluate(() => self.name).catch(() => null),
+          new Promise((ok) => setTimeout(() => ok(null), 2000)),
+        ])));
+        return names.filter((n) => n !== null).sort();
+      };
+      eq(await running(), [], "workers before the open");
+      const before = await workerCpuSeconds(3000);
+      await choose(file);
+      await page.waitForFunction(() => /reading the heap: .* · 2 workers walking it/.test(document.querySelector("#progress-objects")?.textContent || ""), null, { timeout: 60_000 });
+      // The engine worker and its two walkers (nested workers, also from
+      // the blob: loader).
+      // (A walker busy walking does not answer: counted as listed.)
+      eq(page.workers().length, 3, "workers while walking (the engine worker and two walkers)");
+      const walking = await workerCpuSeconds(3000);
+      assert(page.workers().every((w) => w.url().startsWith("blob:")), `a worker not from the blob: loader: ${page.workers().map((w) => w.url())}`);
+      await shot("12b-walkers-progress");
+      await page.click("#cancel", { timeout: 5_000 });
+      await page.waitForSelector("#notice", { timeout: TIMEOUT });
+      let left = await running();
+      for (let i = 0; i < 50 && left.length; i++) {
+        await page.waitForTimeout(100);
+        left = await running();
+      }
+      // A walker that outlived its engine worker would keep spinning; a
+      // moment's work of a thread as it ends is let pass (up to 10 s).
+      let idleCpu = await workerCpuSeconds(2000);
+      for (let i = 0; i < 4 && idleCpu >= 0.1; i++) idleCpu = await workerCpuSeconds(2000);
+      log(`     after the cancel: ${page.workers().length} listed, answering: ${JSON.stringify(left)}; worker threads' CPU: ${before.toFixed(2)} s in 3 s before, ${walking.toFixed(2)} s in 3 s walking, ${idleCpu.toFixed(2)} s in 2 s after`);
+      eq(left, [], "workers running after the cancel");
+      // Playwright may still list a nested worker its parent's end stopped;
+      // what runs is told by the worker threads' CPU: the two walkers (busy
+      // waiting at their reports) use the CPU while they walk, none after.
+      assert(walking > 0.3, `the worker threads used ${walking.toFixed(2)} s of CPU in 3 s while two walkers walked`);
+      assert(idleCpu < 0.1, `the worker threads used ${idleCpu.toFixed(2)} s of CPU in 2 s, 10 s after the cancel (${before.toFixed(2)} s in 3 s before the open, ${walking.toFixed(2)} s while walking): a walker left running`);
+      // Usable: the same core opens again (walked by 2, without the pauses).
+      await home("?e2e-walkers=2");
+      await openFile(file);
+      await assertNoError();
+      const expected = cliJson(["stats", "--json", file]);
+      eq((await overviewNumbers()).objects, expected.objects, "objects after the re-open");
+      eq(Number(await page.$eval("#ov-open-ms", (e) => e.dataset.walkers)), 2, "walker workers of the re-open");
+    });
+
     await test("a dump whose graph does not fit (?e2e-memory-cap): the type statistics of all its objects equal `heaplens stats --all-objects --json` (= the reachable plus the unreachable of `heaplens stats --json`), why with the numbers, and every view that needs the graph says it is unavailable", async () => {
       if (!core) return { skip: "no core fixture in the corpus" };
       const file = unzst(core);
@@ -2846,6 +3010,33 @@ async function runBench() {
         ? { refused: await failed.textContent() }
         : { ms: done && done.ms, phases, wasmMemory: Math.max(opened.wasmMemory, ...phases.map((p) => p.memory)) };
       log(`     big core analysis: ${JSON.stringify(bench.bigCoreAnalysis)}`);
+    });
+
+    // Issue 14: the same core walked by the engine worker itself (N = 1)
+    // and by N walker workers, in alternating order, each open in a fresh
+    // page: time to the type table, the plan's read and the walkers' walk.
+    await test("benchmark: a big core walked by 1 vs N walker workers (alternating)", async () => {
+      const given = process.env.HEAPLENS_BENCH_CORE;
+      const file = given.endsWith(".zst") ? unzst(given) : given;
+      const ns = (process.env.HEAPLENS_BENCH_WALKERS || "1,2").split(",").map(Number);
+      const rounds = Number(process.env.HEAPLENS_BENCH_ROUNDS || 3);
+      const want = cliJson(["stats", "--json", file]);
+      const runs = [];
+      for (let round = 0; round < rounds; round++) {
+        for (const n of round % 2 ? [...ns].reverse() : ns) {
+          execFileSync("sh", ["-c", `cat '${file}' > /dev/null`]); // page cache warm
+          await home(`?e2e-walkers=${n}`);
+          const ms = await openFile(file);
+          await assertNoError();
+          eq((await overviewNumbers()).objects, want.objects, `objects walked by ${n}`);
+          const f = await workerFigures();
+          const w = await page.$eval("#ov-open-ms", (e) => ({ walkers: Number(e.dataset.walkers), planMs: Number(e.dataset.planMs), walkMs: Number(e.dataset.walkMs) }));
+          const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+          runs.push({ n, round, ms, workerOpenMs: f.workerOpenMs, wasmMemory: f.wasmMemory, bytesRead: f.bytesRead, ...w, load: Number(load) });
+          log(`     walked by ${n}: ${ms} ms to the table (worker ${f.workerOpenMs.toFixed(0)} ms; plan ${w.planMs.toFixed(0)} ms, walk ${w.walkMs.toFixed(0)} ms; ${w.walkers} walkers; ${(f.wasmMemory / 2 ** 20).toFixed(0)} MiB; load ${load})`);
+        }
+      }
+      bench.walkers = { file: basename(file), size: statSync(file).size, objects: want.objects, runs };
     });
   }
   // The same core as a .zst whose graph does not fit (a 10 kB cap): time

@@ -30,6 +30,11 @@
 //! the dump again, while the page keeps showing what it has, and the
 //! operations queued behind the stopped one are posted again.
 //!
+//! **Walker workers.** An engine worker may walk a dump's heap with walker
+//! workers of its own (nested workers, started from the same `blob:`
+//! loader, whose URL goes with the open; see [`crate::walkers`]): stopping
+//! the engine worker stops them too.
+//!
 //! **A worker that dies** (out of memory, a panic, a script that did not
 //! load) fails the operation it was running with the reason; an open dump
 //! is read again by a new worker, so the dumps stay.
@@ -114,6 +119,9 @@ struct Inner {
     /// Test knob: the memory cap of every open ([`Request::Open`]'s
     /// `memory_cap`).
     memory_cap: Option<u64>,
+    /// Test knob: the walker workers of every open ([`Request::Open`]'s
+    /// `walkers`).
+    walkers: Option<u32>,
     next_dump: u32,
     next_own_op: u32,
     files: HashMap<DumpId, Files>,
@@ -173,13 +181,14 @@ fn later(dispatch: &Callback<Action>, a: Action) {
 
 impl Bridge {
     /// The bridge of a page whose files live at `base` (ending in `/`).
-    /// `slow_progress_ms` and `memory_cap`: test knobs (the URL's
-    /// `e2e-slow-progress`, `e2e-memory-cap`).
+    /// `slow_progress_ms`, `memory_cap` and `walkers`: test knobs (the
+    /// URL's `e2e-slow-progress`, `e2e-memory-cap`, `e2e-walkers`).
     pub fn new(
         dispatch: Callback<Action>,
         base: &str,
         slow_progress_ms: u32,
         memory_cap: Option<u64>,
+        walkers: Option<u32>,
     ) -> Bridge {
         let blob = gloo::file::Blob::new_with_options(
             loader_source(base).as_str(),
@@ -198,6 +207,7 @@ impl Bridge {
                 shared_memory: cross_origin_isolated(),
                 slow_progress_ms,
                 memory_cap,
+                walkers,
                 next_dump: 0,
                 next_own_op: u32::MAX,
                 files: HashMap::new(),
@@ -329,6 +339,8 @@ impl Inner {
                     slow_progress_ms,
                     kept: self.kept_of(dump),
                     memory_cap: self.memory_cap,
+                    walkers: self.walkers,
+                    loader: Some(self.loader.clone()),
                 };
                 self.send(Slot::Dump(dump), op, Some(dump), &r);
             }
@@ -507,6 +519,8 @@ impl Inner {
                     slow_progress_ms: 0,
                     kept: self.kept_of(d),
                     memory_cap: self.memory_cap,
+                    walkers: self.walkers,
+                    loader: Some(self.loader.clone()),
                 },
             );
             self.engine(slot).opened = true;
@@ -654,7 +668,11 @@ impl Inner {
                     }
                 }
             }
-            Response::BenchRead { .. } | Response::BenchCompute { .. } => {}
+            Response::BenchRead { .. }
+            | Response::BenchCompute { .. }
+            // A walker worker's, to its engine worker only.
+            | Response::WalkProgress { .. }
+            | Response::Walked { .. } => {}
         }
         let dispatch = b.dispatch.clone();
         drop(b);

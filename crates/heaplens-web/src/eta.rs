@@ -99,6 +99,7 @@ mod tests {
             elapsed_ms,
             memory: 0,
             scratch: None,
+            walkers: 0,
         }
     }
 

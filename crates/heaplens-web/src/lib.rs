@@ -31,6 +31,7 @@ pub mod protocol;
 pub mod route;
 pub mod state;
 pub mod table;
+pub mod walkers;
 
 #[cfg(target_arch = "wasm32")]
 pub mod blob;

@@ -677,18 +677,21 @@ impl Session {
         file_name: &str,
         progress: &mut dyn Progress,
     ) -> Result<&mut Opened, EngineError> {
-        self.open_with_scratch(dump, src, modules, None, file_name, progress)
+        self.open_with_scratch(dump, src, modules, None, file_name, progress, None)
     }
 
     /// [`Session::open`], unpacking an archive into `scratch` (the page's:
     /// the browser's private storage; `None`: none, so only a stored zip
-    /// entry opens).
+    /// entry opens), a CLR heap read straight from `src` walked by
+    /// `walkers` ([`heaplens_snapshot::Context::walkers`]; the page's
+    /// walker workers, see [`crate::walkers`]).
     ///
     /// When the dump's graph does not fit in the budget ([`is_over_budget`]),
     /// the same read counts its objects per type without the graph — from
     /// the bytes the open read: an archive's unpacked copy, not unpacked
     /// again — and fails with the refusal; [`Session::take_counts`] gives
     /// the counts.
+    #[allow(clippy::too_many_arguments)]
     pub fn open_with_scratch<'a>(
         &mut self,
         dump: DumpId,
@@ -697,11 +700,13 @@ impl Session {
         scratch: Option<&'a mut dyn heaplens_archive::Scratch>,
         file_name: &str,
         progress: &'a mut dyn Progress,
+        walkers: Option<&'a mut dyn heaplens_clr::Walkers>,
     ) -> Result<&mut Opened, EngineError> {
         self.dumps.remove(&dump);
         self.counted = None;
         let mut cx = heaplens_snapshot::Context::new(modules, progress);
         cx.scratch = scratch;
+        cx.walkers = walkers;
         cx.memory = self.budget.limit();
         let read = heaplens_snapshot::open_or_count_in(
             heaplens_snapshot::format::Source::Local(src),
@@ -876,6 +881,7 @@ mod tests {
                 Some(&mut none),
                 "ie.zip",
                 &mut NoProgress,
+                None,
             )
             .unwrap();
         let d = &o.document;
@@ -990,6 +996,7 @@ mod tests {
                 Some(&mut scratch),
                 name,
                 &mut NoProgress,
+                None,
             )
             .map(|_| ())
             .unwrap_err();

@@ -58,7 +58,10 @@ use serde::{Deserialize, Serialize};
 /// `memory_cap` (issue 14); 13 reads those statistics in the refused open
 /// (an archive unpacked once) and says what unpacking wrote
 /// ([`ReadReport`]'s `unpacked_bytes`, also of [`Response::Counted`]'s
-/// report, issue 14).
+/// report), and walks a heap with walker workers ([`Request::Open`]'s
+/// `walkers` and `loader`, [`Request::Walk`], [`Response::WalkProgress`],
+/// [`Response::Walked`], the walkers counted in [`ProgressReport`] and
+/// [`ReadReport`]; issue 14).
 pub const PROTOCOL_VERSION: u32 = 13;
 
 /// Which types of a dump's type table to fold into their referrers
@@ -283,6 +286,35 @@ pub enum Request {
         /// it from `?e2e-memory-cap=BYTES`; `None` otherwise.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         memory_cap: Option<u64>,
+        /// Test knob: walk the heap with this many walker workers instead
+        /// of as many as `navigator.hardwareConcurrency` gives
+        /// ([`crate::walkers::walker_count`]). The page sets it from
+        /// `?e2e-walkers=N`; `None` otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        walkers: Option<u32>,
+        /// The `blob:` URL of the engine's loader, which the engine worker
+        /// starts its walker workers from (so they run under the page's
+        /// Content-Security-Policy too); `None`: the engine walks the heap
+        /// itself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        loader: Option<String>,
+    },
+    /// To a walker worker (started by an engine worker): walk run `run` of
+    /// the plan posted beside this request (as `plan`, a `Uint8Array` of
+    /// `heaplens_clr::walk::runs::WalkPlan::to_bytes`) over the `File`
+    /// posted as `file` ([`heaplens_snapshot::walk_run`]). Answered by
+    /// [`Response::WalkProgress`], then [`Response::Walked`] or
+    /// [`Response::Failed`].
+    Walk {
+        /// The run.
+        run: u32,
+        /// As for [`Request::Open`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        memory_cap: Option<u64>,
+        /// As for [`Request::Open`] (the open's, so a test can cancel a
+        /// walk of a small file while it runs).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        slow_progress_ms: u32,
     },
     /// Compute the retained sizes of an open dump's types (and the shortest
     /// paths from the roots the details need). Answered by
@@ -593,6 +625,26 @@ pub enum Response {
         /// What went wrong.
         error: EngineError,
     },
+    /// A walker worker's run under way ([`Request::Walk`]).
+    WalkProgress {
+        /// The run.
+        run: u32,
+        /// Bytes of the run's heap walked.
+        done: u64,
+        /// Bytes the walker read from the file so far.
+        bytes_read: u64,
+    },
+    /// A walker worker's run walked: its result is the `ArrayBuffer`
+    /// posted beside this answer (as `result`, transferred), for
+    /// `heaplens_clr::walk::runs::Join::add`.
+    Walked {
+        /// The run.
+        run: u32,
+        /// Bytes of the result.
+        len: u64,
+        /// Bytes the walker read from the file.
+        bytes_read: u64,
+    },
     /// Answer to [`Request::BenchRead`].
     BenchRead {
         /// Bytes read.
@@ -878,6 +930,11 @@ pub struct ProgressReport {
     /// browser's storage holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scratch: Option<ScratchReport>,
+    /// Walker workers walking the heap with the engine worker (0: it
+    /// walks the heap itself); then `done` of [`Phase::ReadingHeap`] is
+    /// their bytes walked together.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub walkers: u32,
 }
 
 /// The scratch file an archive is unpacked into, while it is written.
@@ -936,6 +993,18 @@ pub struct ReadReport {
     /// kept there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unpacked_copy: Option<UnpackedCopy>,
+    /// Walker workers that walked the heap (0: the engine worker walked
+    /// it itself).
+    #[serde(default)]
+    pub walkers: u32,
+    /// With walker workers: milliseconds of the first read, up to the
+    /// plan of the walk.
+    #[serde(default)]
+    pub plan_ms: f64,
+    /// With walker workers: milliseconds from the plan to the last
+    /// walker's result.
+    #[serde(default)]
+    pub walk_ms: f64,
 }
 
 /// The unpacked copy of an archive's dump in the page's origin-private
@@ -1016,10 +1085,46 @@ mod tests {
             slow_progress_ms: 0,
             kept: None,
             memory_cap: None,
+            walkers: None,
+            loader: None,
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v, serde_json::json!({"type": "open", "dump": 3, "op": 7}));
         assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
+        let r = Request::Open {
+            dump: DumpId(3),
+            op: OpId(7),
+            slow_progress_ms: 0,
+            kept: None,
+            memory_cap: None,
+            walkers: Some(2),
+            loader: Some("blob:x".into()),
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "open", "dump": 3, "op": 7, "walkers": 2, "loader": "blob:x"})
+        );
+        assert_eq!(serde_json::from_value::<Request>(v).unwrap(), r);
+        let w = Request::Walk {
+            run: 1,
+            memory_cap: None,
+            slow_progress_ms: 0,
+        };
+        let v = serde_json::to_value(&w).unwrap();
+        assert_eq!(v, serde_json::json!({"type": "walk", "run": 1}));
+        assert_eq!(serde_json::from_value::<Request>(v).unwrap(), w);
+        // A walker's answer read with the result posted beside it (a field
+        // the message does not name).
+        let done = serde_json::json!({"type": "walked", "run": 1, "len": 9, "bytes_read": 4, "result": {}});
+        assert_eq!(
+            serde_json::from_value::<Response>(done).unwrap(),
+            Response::Walked {
+                run: 1,
+                len: 9,
+                bytes_read: 4
+            }
+        );
     }
 
     /// A kept copy is the archive's when name, size and modification time
@@ -1067,6 +1172,8 @@ mod tests {
             slow_progress_ms: 0,
             kept: Some(k.clone()),
             memory_cap: None,
+            walkers: None,
+            loader: None,
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["kept"]["archive"], "a.zip");

@@ -1332,7 +1332,11 @@ impl AppState {
 
     fn engine(&mut self, r: Response) {
         match r {
-            Response::Hello(_) | Response::BenchRead { .. } | Response::BenchCompute { .. } => {}
+            Response::Hello(_)
+            | Response::BenchRead { .. }
+            | Response::BenchCompute { .. }
+            | Response::WalkProgress { .. }
+            | Response::Walked { .. } => {}
             Response::Progress { dump, op, progress } => {
                 let Some(d) = self.dump_mut(dump) else { return };
                 match &mut d.status {

@@ -170,6 +170,7 @@ pub fn start() {
 }
 
 /// The cancel flag posted with a request, when the page has shared memory.
+#[derive(Clone)]
 struct CancelFlag(Option<js_sys::Int32Array>);
 
 impl CancelFlag {
@@ -208,6 +209,8 @@ fn handle(data: JsValue) {
             slow_progress_ms,
             kept,
             memory_cap,
+            walkers,
+            loader,
         } => {
             let file = field(&data, "file").dyn_into::<File>().ok();
             // Module files posted with the dump (handles, not bytes).
@@ -236,6 +239,8 @@ fn handle(data: JsValue) {
                     slow_progress_ms,
                     memory_cap,
                     cancel: &cancel,
+                    t0: now(),
+                    walkers: loader.map(|loader| (walkers, loader)),
                 };
                 open_file_or_kept(job, file, kept).await;
             })
@@ -347,6 +352,11 @@ fn handle(data: JsValue) {
         } => running(dump, op, || {
             contents(dump, op, query, baseline.as_deref(), &cancel)
         }),
+        Request::Walk {
+            run,
+            memory_cap,
+            slow_progress_ms,
+        } => walk(run, memory_cap, slow_progress_ms, &data),
         Request::Close { dump } => wasm_bindgen_futures::spawn_local(forget(dump)),
         Request::BenchRead { chunk } => {
             let Ok(f) = field(&data, "file").dyn_into::<File>() else {
@@ -448,7 +458,20 @@ async fn open_archive_or_dump(
     scratch: &mut Option<Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>>,
 ) {
     let (dump, op) = (job.dump, job.op);
-    let opened = running(dump, op, || open_dump(job, f, scratch.as_mut()));
+    // A dump read straight from the file may be walked by walker workers.
+    let walkers = match (&scratch, &job.walkers) {
+        (None, Some((forced, loader))) => {
+            let cores = Some(scope().navigator().hardware_concurrency());
+            Some((crate::walkers::walker_count(cores, *forced), loader.clone()))
+        }
+        _ => None,
+    };
+    if let Some((n, loader)) = walkers.filter(|(n, _)| *n > 1) {
+        return open_walked(job, f, n, loader).await;
+    }
+    let opened = running(dump, op, || {
+        open_dump(job, f, scratch.as_mut(), None, Stage::Whole) == Outcome::Opened
+    });
     match scratch.take() {
         // The unpacked dump stays for its contents (a stored zip entry,
         // read in place, left none).
@@ -475,7 +498,7 @@ fn open_kept(
         scratch: None,
         unpacked: None,
     };
-    open_from(job, input, |region, o| {
+    open_from(job, input, None, Stage::Whole, |region, o| {
         o.report.unpacked_copy = Some(crate::protocol::UnpackedCopy {
             reused: true,
             ..kept.copy.clone()
@@ -550,6 +573,9 @@ struct Reporter<'a> {
     cancel: &'a CancelFlag,
     file: Option<&'a dyn Position>,
     unpacked: Option<&'a Unpacked>,
+    /// Which read: after walker workers walked the heap, the phases up to
+    /// the walk (read again) are reported as the walk done.
+    stage: Stage,
 }
 
 /// Where a read of the dump's source stands, for the progress.
@@ -592,6 +618,19 @@ impl Reporter<'_> {
             Some(r) => (r.position(), r.bytes_read(), r.size()),
             None => (0, 0, 0),
         };
+        let (phase, done, total, position) = match self.stage {
+            Stage::Join { heap_bytes, .. }
+                if matches!(
+                    phase,
+                    Phase::Starting | Phase::FindingHeap | Phase::ReadingHeap
+                ) =>
+            {
+                (Phase::ReadingHeap, heap_bytes, heap_bytes, file_size)
+            }
+            Stage::Join { .. } => (phase, done, total, file_size),
+            _ => (phase, done, total, position),
+        };
+        let bytes_read = bytes_read + self.stage.bytes_read();
         ProgressReport {
             phase,
             done,
@@ -608,6 +647,7 @@ impl Reporter<'_> {
                     written: u.written.get(),
                     free: u.room,
                 }),
+            walkers: self.stage.walkers(),
         }
     }
 
@@ -645,7 +685,9 @@ fn open_dump(
     job: OpenJob<'_>,
     file: File,
     scratch: Option<&mut Result<crate::scratch::OpfsScratch, heaplens_archive::NoScratch>>,
-) -> bool {
+    walkers: Option<&mut dyn heaplens_clr::Walkers>,
+    stage: Stage,
+) -> Outcome {
     let name = file.name();
     let unpacked = scratch
         .as_ref()
@@ -676,7 +718,7 @@ fn open_dump(
                 Some(job.op),
                 EngineError::new(ErrorKind::ReadFailed, message),
             );
-            return false;
+            return Outcome::Failed;
         }
     };
     let input = OpenInput {
@@ -686,8 +728,10 @@ fn open_dump(
         scratch,
         unpacked: unpacked.as_ref(),
     };
-    open_from(job, input, |reader, o| {
-        o.report.bytes_read = reader.bytes_read();
+    open_from(job, input, walkers, stage, |reader, o| {
+        o.report.bytes_read = reader.bytes_read() + stage.bytes_read();
+        o.report.walkers = stage.walkers();
+        (o.report.plan_ms, o.report.walk_ms) = stage.times();
         o.report.read_ms = reader.read_ms();
         // The file itself, or the archive's unpacked copy.
         let (bytes, in_scratch) =
@@ -708,6 +752,7 @@ fn open_dump(
 
 /// One open's operation: its ids, the dropped module files and how it
 /// reports (the request's slow-progress setting and cancel flag).
+#[derive(Clone)]
 struct OpenJob<'a> {
     dump: DumpId,
     op: OpId,
@@ -716,6 +761,70 @@ struct OpenJob<'a> {
     /// Test knob: [`Request::Open`]'s `memory_cap`.
     memory_cap: Option<u64>,
     cancel: &'a CancelFlag,
+    /// When the request came.
+    t0: f64,
+    /// [`Request::Open`]'s `walkers` (the test knob) and `loader` (none:
+    /// the engine worker walks the heap itself).
+    walkers: Option<(Option<u32>, String)>,
+}
+
+/// Which read of a dump an open is (see [`crate::walkers`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stage {
+    /// The only one: the engine worker walks the heap itself.
+    Whole,
+    /// The read up to the plan of the walk, for `walkers` walkers.
+    Plan,
+    /// The read after `walkers` walker workers walked the heap's
+    /// `heap_bytes`, reading `bytes_read` of the file with the plan's read.
+    Join {
+        walkers: u32,
+        heap_bytes: u64,
+        bytes_read: u64,
+        /// Milliseconds of the plan's read and of the walkers' walk.
+        plan_ms: f64,
+        walk_ms: f64,
+    },
+}
+
+impl Stage {
+    /// Bytes of the file read before this read.
+    fn bytes_read(self) -> u64 {
+        match self {
+            Stage::Join { bytes_read, .. } => bytes_read,
+            _ => 0,
+        }
+    }
+
+    /// Milliseconds of the plan's read and of the walkers' walk.
+    fn times(self) -> (f64, f64) {
+        match self {
+            Stage::Join {
+                plan_ms, walk_ms, ..
+            } => (plan_ms, walk_ms),
+            _ => (0.0, 0.0),
+        }
+    }
+
+    /// Walker workers that walked the heap.
+    fn walkers(self) -> u32 {
+        match self {
+            Stage::Join { walkers, .. } => walkers,
+            _ => 0,
+        }
+    }
+}
+
+/// How an open ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Opened (posted).
+    Opened,
+    /// Failed, or read without its graph (posted).
+    Failed,
+    /// [`Stage::Plan`]: the plan of the walk was taken (nothing posted);
+    /// the file's bytes read so far.
+    PlanTaken { bytes_read: u64 },
 }
 
 /// What a dump is opened from: the dropped file, or a kept copy's region.
@@ -745,9 +854,10 @@ struct OpenInput<'a, R> {
 fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     job: OpenJob<'_>,
     input: OpenInput<'_, R>,
+    walkers: Option<&mut dyn heaplens_clr::Walkers>,
+    stage: Stage,
     finish: impl FnOnce(R, &mut crate::model::Opened) -> Option<Box<dyn heaplens_bytes::ReadAt>>,
-) -> bool {
-    let t0 = now();
+) -> Outcome {
     let OpenJob {
         dump,
         op,
@@ -755,6 +865,8 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
         slow_progress_ms,
         memory_cap,
         cancel,
+        t0,
+        walkers: _,
     } = job;
     let OpenInput {
         reader,
@@ -766,6 +878,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     // Borrowed only for the open (a trait object's lifetime shortened,
     // which needs a coercion).
     let scratch = scratch.map(|s| s as &mut dyn heaplens_archive::Scratch);
+    let walkers = walkers.map(|w| w as &mut dyn heaplens_clr::Walkers);
     let module_files = modules.len() as u32;
     let modules = match module_set(modules) {
         Ok(m) => m,
@@ -775,7 +888,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
                 Some(op),
                 EngineError::new(ErrorKind::ReadFailed, message),
             );
-            return false;
+            return Outcome::Failed;
         }
     };
     let ahead;
@@ -795,6 +908,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
         cancel,
         file: Some(&reader),
         unpacked,
+        stage,
     };
     reporter.post(Phase::Starting, 0, 0);
     let mut progress =
@@ -806,7 +920,15 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
     }
     let opened = SESSION.with(|s| {
         let mut s = s.borrow_mut();
-        let o = s.open_with_scratch(dump, &cache, &modules, scratch, name, &mut progress)?;
+        let o = s.open_with_scratch(
+            dump,
+            &cache,
+            &modules,
+            scratch,
+            name,
+            &mut progress,
+            walkers,
+        )?;
         o.report.unpack_ms = unpacked
             .and_then(|u| u.span.get())
             .map_or(0.0, |(a, b)| b - a);
@@ -816,6 +938,13 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
         o.report.module_files = module_files;
         Ok::<_, EngineError>(())
     });
+    if let (Stage::Plan, Err(e)) = (stage, &opened) {
+        if e.message.contains(crate::walkers::PLAN_TAKEN) {
+            return Outcome::PlanTaken {
+                bytes_read: reader.bytes_read(),
+            };
+        }
+    }
     // A graph that does not fit: the type statistics of every object,
     // read without it by the same open (from the bytes it read: an
     // archive is not unpacked again).
@@ -841,7 +970,7 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
                     counts: Box::new(counts),
                     read,
                 });
-                return false;
+                return Outcome::Failed;
             }
         }
     }
@@ -872,11 +1001,11 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
                 stats: Box::new(stats),
                 read,
             });
-            true
+            Outcome::Opened
         }
         Err(error) => {
             fail(Some(dump), Some(op), error);
-            false
+            Outcome::Failed
         }
     }
 }
@@ -937,6 +1066,7 @@ fn analyse(dump: DumpId, op: OpId, slow_progress_ms: u32, cancel: &CancelFlag) {
         cancel,
         file: None,
         unpacked: None,
+        stage: Stage::Whole,
     };
     let mut last = None;
     let mut progress = |phase: EnginePhase, done: u64, total: u64| {
@@ -992,6 +1122,7 @@ fn contents(
         cancel,
         file: None,
         unpacked: None,
+        stage: Stage::Whole,
     };
     let mut progress =
         |phase: EnginePhase, done: u64, total: u64| reporter.update(phase, done, total);
@@ -1019,4 +1150,399 @@ fn contents(
 /// A JavaScript exception as text (re-exported for the page).
 pub fn error_text(e: &JsValue) -> String {
     js_error(e)
+}
+
+/// Opens `file` as `job`'s dump with `n` walker workers started from
+/// `loader` (see [`crate::walkers`]): the read up to the plan of the walk,
+/// the runs walked by the walkers, the read again joining their results.
+/// A dump the engine reads without a walk (a `.gcdump`) opens whole in
+/// the first read.
+async fn open_walked(job: OpenJob<'_>, file: File, n: usize, loader: String) {
+    let (dump, op) = (job.dump, job.op);
+    let mut taker = crate::walkers::PlanTaker {
+        count: n,
+        ..Default::default()
+    };
+    let planned = running(dump, op, || {
+        open_dump(
+            job.clone(),
+            file.clone(),
+            None,
+            Some(&mut taker),
+            Stage::Plan,
+        )
+    });
+    let Outcome::PlanTaken { bytes_read } = planned else {
+        return;
+    };
+    let planned_at = now();
+    let Some(plan) = taker.plan.take() else {
+        return fail(
+            Some(dump),
+            Some(op),
+            EngineError::new(ErrorKind::EngineBug, "the walk's plan was not taken"),
+        );
+    };
+    let walk = WalkJob {
+        dump,
+        op,
+        t0: job.t0,
+        heap_bytes: taker.heap_bytes,
+        file_size: file.size() as u64,
+        bytes_read,
+        memory_cap: job.memory_cap,
+        slow_progress_ms: job.slow_progress_ms,
+        cancel: job.cancel.clone(),
+    };
+    let results = match walk_runs(&file, &plan, taker.runs, &loader, walk).await {
+        Ok(r) => r,
+        Err(e) => return fail(Some(dump), Some(op), e),
+    };
+    let walked = results.iter().map(|r| r.1).sum::<u64>() + bytes_read;
+    let walk_ms = now() - planned_at;
+    let mut joiner = crate::walkers::Joiner {
+        count: n,
+        plan,
+        results: results.into_iter().map(|r| JsBytes(r.0)).collect(),
+    };
+    let stage = Stage::Join {
+        walkers: taker.runs as u32,
+        heap_bytes: taker.heap_bytes,
+        bytes_read: walked,
+        plan_ms: planned_at - job.t0,
+        walk_ms,
+    };
+    running(dump, op, || {
+        open_dump(job, file, None, Some(&mut joiner), stage);
+    });
+}
+
+/// A walker's result, a `Uint8Array` over the `ArrayBuffer` it posted:
+/// the join copies it into the engine's memory a slice at a time.
+struct JsBytes(js_sys::Uint8Array);
+
+impl crate::walkers::ResultBytes for JsBytes {
+    fn len(&self) -> u64 {
+        self.0.length() as u64
+    }
+    fn copy_to(&self, at: u64, buf: &mut [u8]) {
+        self.0
+            .subarray(at as u32, (at + buf.len() as u64) as u32)
+            .copy_to(buf);
+    }
+}
+
+/// What the walker workers' progress is reported as: the open's
+/// [`Phase::ReadingHeap`], their bytes walked summed.
+#[derive(Clone)]
+struct WalkJob {
+    dump: DumpId,
+    op: OpId,
+    t0: f64,
+    heap_bytes: u64,
+    file_size: u64,
+    /// The file's bytes read by the plan's read.
+    bytes_read: u64,
+    memory_cap: Option<u64>,
+    slow_progress_ms: u32,
+    cancel: CancelFlag,
+}
+
+/// The walker workers of one walk, stopped when it is dropped (done,
+/// failed or cancelled).
+struct WalkerPool {
+    workers: Vec<web_sys::Worker>,
+    _handlers: Vec<WalkerHandlers>,
+}
+
+/// A walker worker's message and error handlers.
+type WalkerHandlers = (
+    Closure<dyn FnMut(MessageEvent)>,
+    Closure<dyn FnMut(web_sys::ErrorEvent)>,
+);
+
+impl Drop for WalkerPool {
+    fn drop(&mut self) {
+        for w in &self.workers {
+            w.set_onmessage(None);
+            w.set_onerror(None);
+            w.terminate();
+        }
+    }
+}
+
+/// Where the walker workers of one walk stand.
+struct Walking {
+    job: WalkJob,
+    /// Per run: bytes walked, bytes of the file read.
+    done: Vec<(u64, u64)>,
+    /// Per run: its result and the bytes of the file its walker read.
+    results: Vec<Option<(js_sys::Uint8Array, u64)>>,
+    error: Option<EngineError>,
+    /// Settles the walk's promise.
+    resolve: Option<js_sys::Function>,
+    last_post: f64,
+}
+
+impl Walking {
+    fn settle(&mut self) {
+        if let Some(r) = self.resolve.take() {
+            let _ = r.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    fn stop(&mut self, e: EngineError) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+        self.settle();
+    }
+
+    /// Posts the walk's progress (at most every [`PROGRESS_EVERY_MS`]);
+    /// stops it when the open is cancelled.
+    fn progress(&mut self) {
+        if self.job.cancel.check().is_err() {
+            return self.stop(EngineError::cancelled());
+        }
+        let t = now();
+        if t - self.last_post < PROGRESS_EVERY_MS {
+            return;
+        }
+        self.last_post = t;
+        let done: u64 = self.done.iter().map(|d| d.0).sum();
+        let read: u64 = self.done.iter().map(|d| d.1).sum::<u64>() + self.job.bytes_read;
+        post(&Response::Progress {
+            dump: self.job.dump,
+            op: self.job.op,
+            progress: ProgressReport {
+                phase: Phase::ReadingHeap,
+                done: done.min(self.job.heap_bytes),
+                total: self.job.heap_bytes,
+                position: read.min(self.job.file_size),
+                bytes_read: read,
+                file_size: self.job.file_size,
+                elapsed_ms: t - self.job.t0,
+                memory: wasm_memory(),
+                scratch: None,
+                walkers: self.done.len() as u32,
+            },
+        });
+    }
+
+    /// A walker worker's message.
+    fn message(&mut self, run: usize, worker: &web_sys::Worker, data: JsValue, plan: &[u8]) {
+        match serde_wasm_bindgen::from_value::<Response>(data.clone()) {
+            Ok(Response::Hello(hello)) => {
+                if let Err(e) = hello.check() {
+                    return self.stop(e);
+                }
+                let envelope = js_sys::Object::new();
+                let request = Request::Walk {
+                    run: run as u32,
+                    memory_cap: self.job.memory_cap,
+                    slow_progress_ms: self.job.slow_progress_ms,
+                };
+                let ser = serde_wasm_bindgen::Serializer::json_compatible();
+                let set = |k: &str, v: &JsValue| {
+                    let _ = js_sys::Reflect::set(&envelope, &k.into(), v);
+                };
+                set("request", &request.serialize(&ser).unwrap_or_default());
+                set("file", &field(&data, "__file"));
+                set("plan", &js_sys::Uint8Array::from(plan));
+                if let Err(e) = worker.post_message(&envelope) {
+                    self.stop(EngineError::new(
+                        ErrorKind::WorkerFailed,
+                        format!(
+                            "a heap walker could not be given its work: {}",
+                            js_error(&e)
+                        ),
+                    ));
+                }
+            }
+            Ok(Response::WalkProgress {
+                done, bytes_read, ..
+            }) => {
+                self.done[run] = (done, bytes_read);
+                self.progress();
+            }
+            Ok(Response::Walked {
+                len, bytes_read, ..
+            }) => {
+                let result = field(&data, "result")
+                    .dyn_into::<js_sys::ArrayBuffer>()
+                    .map(|b| js_sys::Uint8Array::new(&b))
+                    .ok()
+                    .filter(|a| a.length() as u64 == len);
+                let Some(result) = result else {
+                    return self.stop(EngineError::new(
+                        ErrorKind::Protocol,
+                        format!("heap walker {run} sent no result of its {len} bytes"),
+                    ));
+                };
+                worker.terminate();
+                self.done[run] = (self.job.heap_bytes, bytes_read);
+                self.results[run] = Some((result, bytes_read));
+                if self.results.iter().all(Option::is_some) {
+                    self.settle();
+                } else {
+                    self.progress();
+                }
+            }
+            Ok(Response::Failed { error, .. }) => self.stop(error),
+            Ok(_) => self.stop(EngineError::new(
+                ErrorKind::Protocol,
+                format!("heap walker {run} sent a message it has no reason to send"),
+            )),
+            Err(e) => self.stop(EngineError::new(
+                ErrorKind::Protocol,
+                format!("heap walker {run} sent a message the engine does not understand: {e}"),
+            )),
+        }
+    }
+}
+
+/// Walks the `runs` runs of `plan` over `file` with as many walker
+/// workers started from `loader`; their results (and the file's bytes each
+/// read), in run order. A walker's failure keeps its kind; a cancelled
+/// open (the flag, when the page shares memory; else the page stops this
+/// worker, and its walkers with it) stops them all.
+async fn walk_runs(
+    file: &File,
+    plan: &[u8],
+    runs: usize,
+    loader: &str,
+    job: WalkJob,
+) -> Result<Vec<(js_sys::Uint8Array, u64)>, EngineError> {
+    let state = Rc::new(RefCell::new(Walking {
+        job,
+        done: vec![(0, 0); runs],
+        results: vec![None; runs],
+        error: None,
+        resolve: None,
+        last_post: 0.0,
+    }));
+    let settled = {
+        let state = state.clone();
+        js_sys::Promise::new(&mut move |resolve, _| state.borrow_mut().resolve = Some(resolve))
+    };
+    let plan: Rc<[u8]> = plan.into();
+    let mut pool = WalkerPool {
+        workers: Vec::new(),
+        _handlers: Vec::new(),
+    };
+    for run in 0..runs {
+        let opts = web_sys::WorkerOptions::new();
+        opts.set_name("heaplens-walker");
+        let worker = web_sys::Worker::new_with_options(loader, &opts).map_err(|e| {
+            EngineError::new(
+                ErrorKind::WorkerFailed,
+                format!("a heap walker could not be started: {}", js_error(&e)),
+            )
+        })?;
+        let onmessage = {
+            let (state, plan, worker, file) =
+                (state.clone(), plan.clone(), worker.clone(), file.clone());
+            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                let data = ev.data();
+                // The file goes with the walk request (a handle, not bytes).
+                let _ = js_sys::Reflect::set(&data, &"__file".into(), &file);
+                state.borrow_mut().message(run, &worker, data, &plan);
+            })
+        };
+        let onerror = {
+            let state = state.clone();
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
+                ev.prevent_default();
+                state.borrow_mut().stop(EngineError::new(
+                    ErrorKind::WorkerFailed,
+                    format!("heap walker {run} stopped: {}", ev.message()),
+                ));
+            })
+        };
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        pool.workers.push(worker);
+        pool._handlers.push((onmessage, onerror));
+    }
+    let _ = wasm_bindgen_futures::JsFuture::from(settled).await;
+    drop(pool);
+    let mut s = state.borrow_mut();
+    if let Some(e) = s.error.take() {
+        return Err(e);
+    }
+    s.results
+        .iter_mut()
+        .map(|r| {
+            r.take().ok_or_else(|| {
+                EngineError::new(ErrorKind::EngineBug, "a heap walker's result is missing")
+            })
+        })
+        .collect()
+}
+
+/// A walker worker's [`Request::Walk`]: its run walked over the posted
+/// `File`, the result posted as a transferred `ArrayBuffer`.
+fn walk(run: u32, memory_cap: Option<u64>, slow_progress_ms: u32, data: &JsValue) {
+    let failed = |error: EngineError| fail(None, None, error);
+    let Ok(file) = field(data, "file").dyn_into::<File>() else {
+        return failed(EngineError::new(
+            ErrorKind::Protocol,
+            "no file came with the walk",
+        ));
+    };
+    let Ok(plan) = field(data, "plan").dyn_into::<js_sys::Uint8Array>() else {
+        return failed(EngineError::new(
+            ErrorKind::Protocol,
+            "no plan came with the walk",
+        ));
+    };
+    let plan = plan.to_vec();
+    let reader = match BlobReader::new(file.into()) {
+        Ok(r) => r,
+        Err(message) => return failed(EngineError::new(ErrorKind::ReadFailed, message)),
+    };
+    let budget = match memory_cap {
+        Some(cap) => MemoryBudget::capped(memory_in_use().saturating_add(cap), memory_in_use),
+        None => MemoryBudget::capped(MEMORY_CAP, memory_in_use),
+    };
+    let walked = {
+        let ahead = ReadAhead::new(&reader, READ_AHEAD);
+        let cache = PageCache::with_capacity(&ahead, PAGE_SIZE, PAGES);
+        let mut last = now();
+        heaplens_snapshot::walk_run(&cache, &plan, run as usize, budget.limit(), &mut |done| {
+            if slow_progress_ms > 0 {
+                let until = now() + slow_progress_ms as f64;
+                while now() < until {}
+            }
+            let t = now();
+            if t - last >= PROGRESS_EVERY_MS || slow_progress_ms > 0 {
+                last = t;
+                post(&Response::WalkProgress {
+                    run,
+                    done,
+                    bytes_read: reader.bytes_read(),
+                });
+            }
+            true
+        })
+    };
+    let bytes = match walked {
+        Ok(b) => b,
+        Err(e) => return failed(crate::model::open_error(&e)),
+    };
+    let result = js_sys::Uint8Array::new_with_length(bytes.len() as u32);
+    result.copy_from(&bytes);
+    drop(bytes);
+    let answer = Response::Walked {
+        run,
+        len: result.length() as u64,
+        bytes_read: reader.bytes_read(),
+    };
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    let Ok(message) = answer.serialize(&ser) else {
+        return;
+    };
+    let buffer = result.buffer();
+    let _ = js_sys::Reflect::set(&message, &"result".into(), &buffer);
+    let _ = scope().post_message_with_transfer(&message, &js_sys::Array::of1(&buffer));
 }

@@ -143,6 +143,19 @@ fn memory_cap_from_url() -> Option<u64> {
         .and_then(|(_, v)| v.parse().ok())
 }
 
+/// `?e2e-walkers=N`: a test knob that walks every heap with N walker
+/// workers (1: the engine worker walks it itself) instead of as many as
+/// the machine's cores give ([`crate::walkers::walker_count`]).
+fn walkers_from_url() -> Option<u32> {
+    let search = gloo::utils::window()
+        .location()
+        .search()
+        .unwrap_or_default();
+    form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
+        .find(|(k, _)| k == "e2e-walkers")
+        .and_then(|(_, v)| v.parse().ok())
+}
+
 /// Writes `route` into the URL: a new history entry for another place, a
 /// replaced one for the same place with another sort, filter or dumps.
 fn write_url(route: &Route) {
@@ -189,7 +202,13 @@ pub fn app() -> Html {
     let bridge = {
         let dispatch = dispatch.clone();
         use_memo((), move |_| {
-            Bridge::new(dispatch, &page_urls().1, slow, memory_cap_from_url())
+            Bridge::new(
+                dispatch,
+                &page_urls().1,
+                slow,
+                memory_cap_from_url(),
+                walkers_from_url(),
+            )
         })
     };
     let input = use_node_ref();

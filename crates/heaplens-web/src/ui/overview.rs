@@ -167,7 +167,7 @@ pub fn overview(p: &OverviewProps) -> Html {
                         if let Some(u) = o.not_reachable_from_roots {
                             <dt>{ "Not reachable from roots" }</dt><dd id="ov-not-reachable" data-count={u.count.to_string()}>{ format!("{} objects, {} (PerfView's [not reachable from roots]: counted, without a root path or retained size)", thousands(u.count), bytes(u.bytes)) }</dd>
                         }
-                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)}>{ read_in_words(&o.header.archives, read, d.size) }</dd>
+                        <dt>{ "Read in" }</dt><dd id="ov-open-ms" data-ms={format!("{:.1}", read.open_ms)} data-read-ms={format!("{:.1}", read.read_ms)} data-bytes-read={read.bytes_read.to_string()} data-wasm-memory={read.wasm_memory.to_string()} data-unpack-ms={format!("{:.1}", read.unpack_ms)} data-walkers={read.walkers.to_string()} data-plan-ms={format!("{:.1}", read.plan_ms)} data-walk-ms={format!("{:.1}", read.walk_ms)}>{ read_in_words(&o.header.archives, read, d.size) }</dd>
                     </dl>
                     if o.scaled {
                         <p class="note">{ "This .gcdump holds a sample of the heap: counts and bytes are scaled up from the sampled objects, as PerfView does." }</p>
@@ -208,6 +208,10 @@ pub(super) fn read_in_words(
 ) -> String {
     let took = duration_ms(read.open_ms);
     let memory = bytes(read.wasm_memory);
+    let memory = match read.walkers {
+        0 => memory,
+        n => format!("{memory} (the heap walked by {n} workers beside it)"),
+    };
     match (&read.unpacked_copy, archives.first(), archives.last()) {
         (Some(c), _, _) if c.reused => format!(
             "{took} · {} read from the unpacked copy kept in this browser (the archive not read) · {memory} of worker memory",

@@ -26,7 +26,11 @@ pub fn phase_line(p: &ProgressReport) -> String {
         Unit::Objects => " objects",
         _ => "",
     };
-    match (p.phase.unit(), p.total) {
+    let by = match p.walkers {
+        n if n > 0 && p.phase == Phase::ReadingHeap => format!(" · {n} workers walking it"),
+        _ => String::new(),
+    };
+    let line = match (p.phase.unit(), p.total) {
         (Unit::None, _) => words.to_owned(),
         // Unpacking an archive counts its compressed bytes.
         (_, t) if p.phase == Phase::Unpacking && t > 0 => {
@@ -34,7 +38,8 @@ pub fn phase_line(p: &ProgressReport) -> String {
         }
         (_, 0) => format!("{words}: {}{unit}", count(p.done)),
         _ => format!("{words}: {} of {}{unit}", count(p.done), count(p.total)),
-    }
+    };
+    line + &by
 }
 
 /// The time-left estimator of the dump shown, fed once per report.
