@@ -20,8 +20,10 @@ const CHUNK: usize = 1 << 20;
 const REPORT_EVERY: u64 = 4 << 20;
 
 /// What the open needs per object at its peak, in tenths of a byte: the
-/// walk's arrays (node columns 8.1, first reference 4, each grown by half
-/// its length when full, [`grow_by`], so up to 1.5× that: 18.2) and what
+/// walk's arrays (node columns 8.1, first reference 4; fitted when they
+/// grew by half their length, so up to 1.5× that: 18.2 — since they get
+/// the projected counts' room ahead, [`Part::reserve_ahead`], and grow by
+/// an eighth, the figure is an upper bound, kept) and what
 /// the rest of the open keeps beside them (roots, names, the graph's
 /// finishing, the statistics): 23.0 in all with [`OPEN_PER_REFERENCE`],
 /// fitted to the page's *measured* worker memory at 50 M objects and 50 M
