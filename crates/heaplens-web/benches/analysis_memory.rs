@@ -84,30 +84,22 @@ fn main() {
     // phase's (peaks since the open began: the open's peak is the last's).
     let mut open_steps: Vec<Step> = Vec::new();
     let mut open_current: Option<(Phase, Instant)> = None;
+    let end_of = |(q, t): (Phase, Instant)| Step {
+        name: format!("  open: {}", q.words()),
+        peak: peak(),
+        end: live(),
+        secs: t.elapsed().as_secs_f64(),
+    };
     let opened = session
         .open(DumpId(0), &cache, &modules, "core", &mut |p, _, _| {
             if open_current.map(|c| c.0) != Some(p) {
-                if let Some((q, t)) = open_current.take() {
-                    open_steps.push(Step {
-                        name: format!("  open: {}", q.words()),
-                        peak: peak(),
-                        end: live(),
-                        secs: t.elapsed().as_secs_f64(),
-                    });
-                }
+                open_steps.extend(open_current.take().map(end_of));
                 open_current = Some((p, Instant::now()));
             }
             Ok(())
         })
         .expect("read the core");
-    if let Some((q, t)) = open_current.take() {
-        open_steps.push(Step {
-            name: format!("  open: {}", q.words()),
-            peak: peak(),
-            end: live(),
-            secs: t.elapsed().as_secs_f64(),
-        });
-    }
+    open_steps.extend(open_current.take().map(end_of));
     let open = Step {
         name: "open (to the type table)".into(),
         peak: peak(),

@@ -200,6 +200,11 @@ impl<R: ResultBytes> heaplens_clr::Walkers for Joiner<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Session;
+    use crate::protocol::{DumpId, EngineError};
+    use heaplens_graph::NoProgress;
+    use heaplens_results::stats::StatsDocument;
+    use heaplens_snapshot::modules::ModuleSet;
     use std::io::Read;
 
     #[test]
@@ -260,12 +265,28 @@ mod tests {
     /// of an open that walks the heap itself, for 1 to 4 walkers (the
     /// numbers against the runtime's own walk: `tests/walkers.rs` and
     /// the e2e's comparison with `heaplens stats --json`).
+    /// `bytes` opened as `name` in `s`, its heap walked by `walkers`.
+    fn open_walked_by(
+        s: &mut Session,
+        bytes: &dyn heaplens_bytes::ReadAt,
+        modules: &ModuleSet,
+        name: &str,
+        walkers: &mut dyn heaplens_clr::Walkers,
+    ) -> Result<StatsDocument, EngineError> {
+        s.open_with_scratch(
+            DumpId(1),
+            bytes,
+            modules,
+            None,
+            name,
+            &mut NoProgress,
+            Some(walkers),
+        )
+        .map(|o| o.document.clone())
+    }
+
     #[test]
     fn a_walked_open_is_the_open_of_one_walker() {
-        use crate::model::Session;
-        use crate::protocol::DumpId;
-        use heaplens_graph::NoProgress;
-        use heaplens_snapshot::modules::ModuleSet;
         let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web walkers") else {
             return;
         };
@@ -289,19 +310,11 @@ mod tests {
                     ..PlanTaker::default()
                 };
                 let mut s = Session::default();
-                let taken = s.open_with_scratch(
-                    DumpId(1),
-                    &bytes,
-                    &modules,
-                    None,
-                    name,
-                    &mut NoProgress,
-                    Some(&mut taker),
-                );
+                let taken = open_walked_by(&mut s, &bytes, &modules, name, &mut taker);
                 let Some(plan) = taker.plan.clone() else {
                     // One walker: the read walked the heap itself.
                     assert_eq!(n, 1, "{fixture}: no plan for {n} walkers");
-                    assert_eq!(taken.unwrap().document, one);
+                    assert_eq!(taken.unwrap(), one);
                     continue;
                 };
                 let e = taken.map(|_| ()).unwrap_err();
@@ -318,34 +331,11 @@ mod tests {
                     plan: plan.clone(),
                     results,
                 };
-                let doc = s
-                    .open_with_scratch(
-                        DumpId(1),
-                        &bytes,
-                        &modules,
-                        None,
-                        name,
-                        &mut NoProgress,
-                        Some(&mut joiner),
-                    )
-                    .unwrap()
-                    .document
-                    .clone();
+                let doc = open_walked_by(&mut s, &bytes, &modules, name, &mut joiner).unwrap();
                 assert_eq!(doc, one, "{fixture}, {n} walkers");
                 // A result short of a byte is refused, not joined.
                 joiner.results[1].pop();
-                let e = s
-                    .open_with_scratch(
-                        DumpId(1),
-                        &bytes,
-                        &modules,
-                        None,
-                        name,
-                        &mut NoProgress,
-                        Some(&mut joiner),
-                    )
-                    .map(|_| ())
-                    .unwrap_err();
+                let e = open_walked_by(&mut s, &bytes, &modules, name, &mut joiner).unwrap_err();
                 assert!(e.message.contains("malformed"), "{e:?}");
                 // Another plan is refused before any join.
                 let mut other_plan = plan;
@@ -357,18 +347,7 @@ mod tests {
                     plan: other_plan,
                     results: Vec::<Vec<u8>>::new(),
                 };
-                let e = s
-                    .open_with_scratch(
-                        DumpId(1),
-                        &bytes,
-                        &modules,
-                        None,
-                        name,
-                        &mut NoProgress,
-                        Some(&mut other),
-                    )
-                    .map(|_| ())
-                    .unwrap_err();
+                let e = open_walked_by(&mut s, &bytes, &modules, name, &mut other).unwrap_err();
                 assert!(e.message.contains("not the one"), "{e:?}");
             }
         }
