@@ -2987,7 +2987,15 @@ async function runBench() {
       const objects = (await overviewNumbers()).objects;
       await shot("bench-big-core-overview");
       const opened = await workerFigures();
-      bench.bigCore = { file: basename(file), size: statSync(file).size, objects, ms, cliMs, ...opened };
+      // The open's phases: each one's last report (its time and the
+      // worker's wasm memory then: where the open's memory grew).
+      const openPhases = [];
+      for (const r of await page.evaluate(() => self.__engineReports)) {
+        const last = openPhases[openPhases.length - 1];
+        if (last && last.phase === r.phase) Object.assign(last, { ms: r.ms, memory: r.memory });
+        else openPhases.push({ phase: r.phase, ms: r.ms, memory: r.memory });
+      }
+      bench.bigCore = { file: basename(file), size: statSync(file).size, objects, ms, cliMs, ...opened, openPhases };
       log(`     big core: ${objects} objects, ${ms} ms to the table (CLI ${cliMs} ms)`);
       // The whole analysis (root paths, dominators, retained sizes, both
       // flame graphs), which the page starts after the open: its time per
