@@ -658,6 +658,7 @@ impl OpenError {
                 ClrError::NoGcInfo { .. } | ClrError::HeapNotFound { .. } => "no_gc_info",
                 ClrError::Corrupt { .. } => "corrupt_runtime_data",
                 ClrError::OverBudget(_) => "over_budget",
+                ClrError::Walker(_) => "walker_failed",
                 _ => "clr_read_failed",
             },
             OpenError::Truncated { .. } => "truncated",

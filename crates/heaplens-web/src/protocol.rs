@@ -763,7 +763,8 @@ impl ErrorKind {
             "read_failed" => ErrorKind::ReadFailed,
             "over_budget" => ErrorKind::OutOfMemory,
             // damaged_*, truncated, truncated_gcdump, corrupt_runtime_data,
-            // clr_read_failed, and any reason this page does not know yet.
+            // clr_read_failed, walker_failed (a walker worker's run or its
+            // join), and any reason this page does not know yet.
             _ => ErrorKind::Damaged,
         }
     }

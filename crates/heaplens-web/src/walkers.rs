@@ -62,6 +62,10 @@ pub fn walker_count(cores: Option<f64>, forced: Option<u32>) -> usize {
 
 /// What a [`PlanTaker`] stops the read with: the plan is taken.
 pub const PLAN_TAKEN: &str = "the plan of the heap's walk was taken for the walker workers";
+/// The code of the read's error when its walkers stopped it
+/// ([`crate::model::open_error`]): in a read whose walkers are a
+/// [`PlanTaker`], that the plan is taken.
+pub const PLAN_TAKEN_CODE: &str = "walker_failed";
 
 /// Walkers of step 1: they take the plan of the walk and stop the read
 /// (having checked that the joined walk would fit in the read's memory,
@@ -319,6 +323,7 @@ mod tests {
                 };
                 let e = taken.map(|_| ()).unwrap_err();
                 assert!(e.message.contains(PLAN_TAKEN), "{e:?}");
+                assert_eq!(e.code.as_deref(), Some(PLAN_TAKEN_CODE));
                 assert!(taker.runs >= 2 && taker.runs <= n, "{} runs", taker.runs);
                 let results: Vec<Vec<u8>> = (0..taker.runs)
                     .map(|run| {

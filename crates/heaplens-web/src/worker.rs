@@ -938,8 +938,10 @@ fn open_from<R: heaplens_bytes::ReadAt + Position + 'static>(
         o.report.module_files = module_files;
         Ok::<_, EngineError>(())
     });
+    // The only walker a plan's read has is the plan taker, which stops
+    // the read once it has the plan: then the read's walker error says so.
     if let (Stage::Plan, Err(e)) = (stage, &opened) {
-        if e.message.contains(crate::walkers::PLAN_TAKEN) {
+        if e.code.as_deref() == Some(crate::walkers::PLAN_TAKEN_CODE) {
             return Outcome::PlanTaken {
                 bytes_read: reader.bytes_read(),
             };
