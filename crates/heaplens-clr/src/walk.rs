@@ -931,9 +931,11 @@ impl Part {
             return;
         };
         let with_margin = |c: u64| usize::try_from(c + c / 32).unwrap_or(usize::MAX);
+        // The entries more than `len` to ask for, when the array's room
+        // (`len` + `room`) is short of `want` by more than a 32nd.
         let short = |want: usize, len: usize, room: usize| {
-            let want = want.saturating_sub(len);
-            (want > room + room / 32 + (len / 32)).then_some(want)
+            let have = len + room;
+            (want > have + have / 32).then(|| want - len)
         };
         let n = with_margin(n);
         if let Some(more) = short(n, objects.len(), objects.columns.spare()) {

@@ -119,40 +119,19 @@ fn fragment() -> String {
     gloo::utils::window().location().hash().unwrap_or_default()
 }
 
-/// `?e2e-slow-progress=MS`: a test knob that slows the engine's reports.
-fn slow_progress_from_url() -> u32 {
+/// The value of the test knob `?NAME=VALUE` in the page's URL, when given
+/// and readable: `e2e-slow-progress` (milliseconds: slows the engine's
+/// reports), `e2e-memory-cap` (bytes: dumps are read with this memory cap,
+/// so a test sees a small dump not fit), `e2e-walkers` (walks every heap
+/// with N walker workers, 1: the engine worker itself, instead of as many
+/// as the machine's cores give: [`crate::walkers::walker_count`]).
+fn url_knob<T: std::str::FromStr>(name: &str) -> Option<T> {
     let search = gloo::utils::window()
         .location()
         .search()
         .unwrap_or_default();
     form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
-        .find(|(k, _)| k == "e2e-slow-progress")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// `?e2e-memory-cap=BYTES`: a test knob that reads dumps with this memory
-/// cap, so a test sees a small dump not fit.
-fn memory_cap_from_url() -> Option<u64> {
-    let search = gloo::utils::window()
-        .location()
-        .search()
-        .unwrap_or_default();
-    form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
-        .find(|(k, _)| k == "e2e-memory-cap")
-        .and_then(|(_, v)| v.parse().ok())
-}
-
-/// `?e2e-walkers=N`: a test knob that walks every heap with N walker
-/// workers (1: the engine worker walks it itself) instead of as many as
-/// the machine's cores give ([`crate::walkers::walker_count`]).
-fn walkers_from_url() -> Option<u32> {
-    let search = gloo::utils::window()
-        .location()
-        .search()
-        .unwrap_or_default();
-    form_urlencoded::parse(search.trim_start_matches('?').as_bytes())
-        .find(|(k, _)| k == "e2e-walkers")
+        .find(|(k, _)| k == name)
         .and_then(|(_, v)| v.parse().ok())
 }
 
@@ -189,7 +168,7 @@ const UPDATE_READY: &str =
 /// The app.
 #[function_component(App)]
 pub fn app() -> Html {
-    let slow = *use_memo((), |_| slow_progress_from_url());
+    let slow = *use_memo((), |_| url_knob::<u32>("e2e-slow-progress").unwrap_or(0));
     // The URL the page was opened with is applied before the first render,
     // so a linked view is kept (and waits for its files).
     let state =
@@ -206,8 +185,8 @@ pub fn app() -> Html {
                 dispatch,
                 &page_urls().1,
                 slow,
-                memory_cap_from_url(),
-                walkers_from_url(),
+                url_knob::<u64>("e2e-memory-cap"),
+                url_knob::<u32>("e2e-walkers"),
             )
         })
     };
