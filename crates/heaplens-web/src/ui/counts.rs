@@ -107,6 +107,10 @@ pub fn counts_screen(p: &CountsProps) -> Html {
         super::dump::tab_keys(ctx.dispatch.clone(), id, order, now.unwrap_or(0))
     };
     let selected_tab = now.map(|i| tabs[i].2).unwrap_or_default();
+    // The format as the overview names it ("Linux core dump (ELF)"), not
+    // the registry's short name.
+    let format_title = heaplens_snapshot::format::by_name(&doc.header.format)
+        .map_or(doc.header.format.as_str(), |f| f.title);
     let base = d.name.rsplit_once('.').map_or(d.name.as_str(), |(b, _)| b);
     let partial = (!doc.header.complete).then(|| {
         doc.header
@@ -119,7 +123,7 @@ pub fn counts_screen(p: &CountsProps) -> Html {
         <>
             <div class="filebar">
                 <h1 class="filename" title={d.name.clone()} id="dump-name">{ &d.name }</h1>
-                <span class="muted">{ format!("{} · {}", doc.header.format, bytes(d.size)) }</span>
+                <span class="muted">{ format!("{} · {}", format_title, bytes(d.size)) }</span>
             </div>
             if let Some(s) = partial {
                 <div class="partial-banner" role="note" data-partial="true">
