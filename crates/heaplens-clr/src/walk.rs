@@ -854,7 +854,7 @@ impl Part {
         limit: Option<MemoryLimit>,
         total: u64,
     ) -> Part {
-        // Room for objects of 64 bytes on average and a reference each
+        // Room for objects of 64 bytes on average and two references each
         // (heaps average 30 to 100 bytes, one to three references): the
         // arrays grow by an eighth from there ([`GROWTH`]). Room never
         // used is memory held at the open's peak (in wasm32 reserved
@@ -876,7 +876,7 @@ impl Part {
                 invalid: 0,
             };
             let _ = grow_by(&mut r.starts, expect + 1, 1, within);
-            let _ = grow_by(&mut r.words, expect, 1, within);
+            let _ = grow_by(&mut r.words, expect.saturating_mul(2), 1, within);
             r.starts.push(0);
             r
         });
@@ -916,7 +916,8 @@ impl Part {
     /// they become large (each holding the old and the new array at once,
     /// in wasm). Room beyond the projection is not taken back; a heap that
     /// holds more than projected grows its arrays as usual. Fallible and
-    /// within the limit: a refusal leaves the arrays as they are.
+    /// within the limit: a refusal leaves the arrays as they are. False
+    /// when the counts are not a sample yet (nothing was done).
     fn reserve_ahead(
         objects: &mut Objects,
         raw: Option<&mut RawReferences>,
@@ -924,11 +925,11 @@ impl Part {
         walked: u64,
         large: Large,
         limit: Option<&MemoryLimit>,
-    ) {
+    ) -> bool {
         let references = raw.as_ref().map_or(0, |r| r.words.len() as u64);
         let Some((n, r)) = projected_counts(objects.len() as u64, references, walked, heap, large)
         else {
-            return;
+            return false;
         };
         let with_margin = |c: u64| usize::try_from(c + c / 32).unwrap_or(usize::MAX);
         // The entries more than `len` to ask for, when the array's room
@@ -951,6 +952,7 @@ impl Part {
                 let _ = grow_by(&mut raw.words, more, 1, limit);
             }
         }
+        true
     }
 
     /// A part that only counts ([`tally`]): no room for objects or
@@ -1022,13 +1024,15 @@ impl Part {
                 tally,
                 ahead,
             } = &mut *self;
-            // Room for the projected counts, before each segment once
-            // [`CHECK_EVERY`] bytes more were walked (a heap of regions
-            // has segments of a few MiB: checks inside one rarely come).
+            // Room for the projected counts: before each segment until the
+            // counts are a sample (the large object heap's bytes, walked
+            // first in some heaps, are none), then once [`CHECK_EVERY`]
+            // bytes more were walked; inside a long segment too (below).
             if *ahead && done >= ahead_at {
-                ahead_at = done + CHECK_EVERY;
                 let limit = budget.as_ref().map(|(l, _)| l);
-                Part::reserve_ahead(objects, raw.as_mut(), *heap, done, *large_so_far, limit);
+                if Part::reserve_ahead(objects, raw.as_mut(), *heap, done, *large_so_far, limit) {
+                    ahead_at = done + CHECK_EVERY;
+                }
             }
             let heap = *heap;
             let Some(seg) = segments.get(index) else {
@@ -1077,6 +1081,12 @@ impl Part {
                     if done - checked >= CHECK_EVERY {
                         checked = done;
                         let l = with_this(done, objects, raw.as_ref());
+                        if *ahead && done >= ahead_at {
+                            let limit = budget.as_ref().map(|(l, _)| l);
+                            if Part::reserve_ahead(objects, raw.as_mut(), heap, done, l, limit) {
+                                ahead_at = done + CHECK_EVERY;
+                            }
+                        }
                         let over = over_budget(objects, raw.as_ref(), heap, budget, done, None, l);
                         if let Some(over) = over {
                             *stopped_for_memory = Some(over);
@@ -2131,18 +2141,25 @@ mod tests {
         // Not yet a sample: a quarter of the small bytes at least, or
         // CHECK_EVERY of them.
         let small_walked = CHECK_EVERY / 2;
-        Part::reserve_ahead(
+        assert!(!Part::reserve_ahead(
             &mut objects,
             Some(&mut raw),
             heap,
             small_walked + large.walked,
             large,
             None,
-        );
+        ));
         assert!(objects.columns.spare() < 10_000);
         // A sample: 996 small objects walked of ten times their bytes.
         let walked = CHECK_EVERY + large.walked;
-        Part::reserve_ahead(&mut objects, Some(&mut raw), heap, walked, large, None);
+        assert!(Part::reserve_ahead(
+            &mut objects,
+            Some(&mut raw),
+            heap,
+            walked,
+            large,
+            None
+        ));
         let (n, r) = (996 * 10 + 4, (2_000 - 10) * 10 + 10);
         assert_eq!(
             projected_counts(1_000, 2_000, walked, heap, large),
