@@ -302,6 +302,15 @@ fn threads_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
         let several = read(n)?;
         same_heap(&several, &one).map_err(|e| format!("{n} threads against one: {e}"))?;
     }
+    // Each thread's run walked in pieces of one segment each (every piece
+    // joined on its own).
+    let options = heaplens_clr::ReadOptions {
+        threads: std::num::NonZeroUsize::new(3),
+        walk_piece: std::num::NonZeroU64::new(1),
+        ..Default::default()
+    };
+    let pieces = heaplens_clr::read_with(t, &mut NoProgress, options)?;
+    same_heap(&pieces, &one).map_err(|e| format!("3 threads in pieces against one: {e}"))?;
     Ok(())
 }
 

@@ -25,7 +25,8 @@ struct State {
 /// up to `ahead` bytes (so a short run reads little past its end). Other
 /// reads go to the source as they are, and leave the bytes read ahead in
 /// place (random reads between sequential ones do not break the run).
-/// Memory: one buffer of at most `ahead` bytes.
+/// Memory: one buffer of `ahead` bytes (or the source's length, if
+/// smaller), taken whole at the first read ahead.
 ///
 /// Beneath a [`crate::PageCache`] of small pages it turns the cache's
 /// sequential misses into few large reads, while random misses still read
@@ -101,6 +102,15 @@ impl<R: ReadAt> ReadAt for ReadAhead<R> {
             .clamp(buf.len(), self.ahead);
             let n = (len - offset).min(s.next as u64) as usize;
             let state = &mut *s;
+            if state.buf.capacity() < n {
+                // The buffer's whole room at once (never more than the
+                // source holds): growing it run by run would leave the
+                // smaller buffers behind as holes in a memory that never
+                // shrinks (wasm's).
+                let room = (len.min(self.ahead as u64) as usize).max(n);
+                state.buf.clear();
+                state.buf.reserve_exact(room);
+            }
             state.buf.resize(n, 0);
             if let Err(e) = self.inner.read_at(offset, &mut state.buf) {
                 state.buf.clear();
@@ -181,6 +191,9 @@ mod tests {
         want.push((9_300, 1_000));
         want.push((10_300, 200));
         assert_eq!(reads, want);
+        // The buffer took its whole room once, not a larger one per
+        // doubling of the run.
+        assert_eq!(r.lock().buf.capacity(), 1_000);
         // A read past the end fails as the source would.
         assert!(r.read_at(10_450, &mut buf).is_err());
         // A read as large as the read-ahead goes to the source as it is.

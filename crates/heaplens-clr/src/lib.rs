@@ -273,6 +273,11 @@ pub struct ReadOptions {
     /// (`available_parallelism`, at most [`MAX_THREADS`]); a number is
     /// taken as it is, even above the cores (tests use 3 and 5 on two).
     pub threads: Option<std::num::NonZeroUsize>,
+    /// Heap bytes each thread but the first walks into one piece, joined
+    /// into the first thread's arrays and freed one by one (`None`: 128
+    /// MiB), so that the join holds one piece twice, not a thread's whole
+    /// run. Tests make it small to join many pieces.
+    pub walk_piece: Option<std::num::NonZeroU64>,
 }
 
 pub use background::{default_threads, MAX_THREADS};
@@ -590,7 +595,7 @@ pub fn read_walked_by(
             contexts,
             &mut mts,
             true,
-            threads,
+            (threads, options.walk_piece),
             memory,
             &mut report,
         ),

@@ -854,7 +854,7 @@ impl Part {
         limit: Option<MemoryLimit>,
         total: u64,
     ) -> Part {
-        // Room for objects of 64 bytes on average and a reference each
+        // Room for objects of 64 bytes on average and two references each
         // (heaps average 30 to 100 bytes, one to three references): the
         // arrays grow by an eighth from there ([`GROWTH`]). Room never
         // used is memory held at the open's peak (in wasm32 reserved
@@ -876,7 +876,7 @@ impl Part {
                 invalid: 0,
             };
             let _ = grow_by(&mut r.starts, expect + 1, 1, within);
-            let _ = grow_by(&mut r.words, expect, 1, within);
+            let _ = grow_by(&mut r.words, expect.saturating_mul(2), 1, within);
             r.starts.push(0);
             r
         });
@@ -916,7 +916,8 @@ impl Part {
     /// they become large (each holding the old and the new array at once,
     /// in wasm). Room beyond the projection is not taken back; a heap that
     /// holds more than projected grows its arrays as usual. Fallible and
-    /// within the limit: a refusal leaves the arrays as they are.
+    /// within the limit: a refusal leaves the arrays as they are. False
+    /// when the counts are not a sample yet (nothing was done).
     fn reserve_ahead(
         objects: &mut Objects,
         raw: Option<&mut RawReferences>,
@@ -924,11 +925,11 @@ impl Part {
         walked: u64,
         large: Large,
         limit: Option<&MemoryLimit>,
-    ) {
+    ) -> bool {
         let references = raw.as_ref().map_or(0, |r| r.words.len() as u64);
         let Some((n, r)) = projected_counts(objects.len() as u64, references, walked, heap, large)
         else {
-            return;
+            return false;
         };
         let with_margin = |c: u64| usize::try_from(c + c / 32).unwrap_or(usize::MAX);
         // The entries more than `len` to ask for, when the array's room
@@ -951,6 +952,7 @@ impl Part {
                 let _ = grow_by(&mut raw.words, more, 1, limit);
             }
         }
+        true
     }
 
     /// A part that only counts ([`tally`]): no room for objects or
@@ -1022,13 +1024,15 @@ impl Part {
                 tally,
                 ahead,
             } = &mut *self;
-            // Room for the projected counts, before each segment once
-            // [`CHECK_EVERY`] bytes more were walked (a heap of regions
-            // has segments of a few MiB: checks inside one rarely come).
+            // Room for the projected counts: before each segment until the
+            // counts are a sample (the large object heap's bytes, walked
+            // first in some heaps, are none), then once [`CHECK_EVERY`]
+            // bytes more were walked; inside a long segment too (below).
             if *ahead && done >= ahead_at {
-                ahead_at = done + CHECK_EVERY;
                 let limit = budget.as_ref().map(|(l, _)| l);
-                Part::reserve_ahead(objects, raw.as_mut(), *heap, done, *large_so_far, limit);
+                if Part::reserve_ahead(objects, raw.as_mut(), *heap, done, *large_so_far, limit) {
+                    ahead_at = done + CHECK_EVERY;
+                }
             }
             let heap = *heap;
             let Some(seg) = segments.get(index) else {
@@ -1077,6 +1081,12 @@ impl Part {
                     if done - checked >= CHECK_EVERY {
                         checked = done;
                         let l = with_this(done, objects, raw.as_ref());
+                        if *ahead && done >= ahead_at {
+                            let limit = budget.as_ref().map(|(l, _)| l);
+                            if Part::reserve_ahead(objects, raw.as_mut(), heap, done, l, limit) {
+                                ahead_at = done + CHECK_EVERY;
+                            }
+                        }
                         let over = over_budget(objects, raw.as_ref(), heap, budget, done, None, l);
                         if let Some(over) = over {
                             *stopped_for_memory = Some(over);
@@ -1265,22 +1275,28 @@ impl Part {
         }
     }
 
-    /// Appends `later`, the walk of segments after this one's (taken in
-    /// address order, as this one's were), whose MethodTables `later_mts`
-    /// numbers, and drops it: its objects, references and problems, its
-    /// types renumbered into `mts` (this part's) in the order `later` met
-    /// them — which is the order one walk of both would have met them, the
-    /// MethodTables this part already knows aside.
-    fn append(&mut self, later: Part, later_mts: MethodTables, mts: &mut MethodTables) {
-        debug_assert!(later.walked.windows(2).all(|w| w[0] < w[1]));
+    /// Adopts into `mts` (this part's) the MethodTables `later_mts`
+    /// numbers, those of a walk of segments after this one's (taken in
+    /// address order, as this one's were), in the order that walk met them
+    /// — which is the order one walk of both would have met them, the
+    /// MethodTables this part already knows aside: what each of its
+    /// numbers becomes, for [`Part::append`].
+    fn adopt(later_mts: MethodTables, mts: &mut MethodTables) -> Vec<u32> {
         // `later_mts` numbers its tables in the order `later`'s walk met
         // them, including those read where a walk stopped, with no object.
-        let renumber: Vec<u32> = later_mts
+        later_mts
             .tables
             .into_iter()
             .zip(&later_mts.addresses)
             .map(|(table, &mt)| mts.adopt(mt, table))
-            .collect();
+            .collect()
+    }
+
+    /// Appends `later`, the walk of segments after this one's, whose types
+    /// [`Part::adopt`] renumbered (`renumber`), and drops it: its objects,
+    /// references and problems.
+    fn append(&mut self, later: Part, renumber: &[u32]) {
+        debug_assert!(later.walked.windows(2).all(|w| w[0] < w[1]));
         let Part {
             objects,
             problems,
@@ -1302,6 +1318,12 @@ impl Part {
         }
     }
 }
+
+/// Heap bytes of one piece of a thread's run in [`walk_parallel`] unless
+/// told otherwise ([`crate::ReadOptions::walk_piece`]): each piece's
+/// objects and references are copied into the first run's as one part,
+/// then freed.
+const PIECE: u64 = 128 << 20;
 
 /// `bytes` (of consecutive segments) split into `n` runs of consecutive
 /// segments of about equal sums: each run, in turn, ends where its sum
@@ -1521,9 +1543,10 @@ pub fn tally(
 /// ([`split_by_bytes`]); each thread walks one run in address order, the
 /// calling thread the first; the results are joined in address order as
 /// one walk would have given them (the same objects, the same references,
-/// MethodTables numbered in the order one walk meets them). Each thread's
-/// objects and references stay in memory until joined (the first run's
-/// columns take them in, each other run's are freed once copied). Needs
+/// MethodTables numbered in the order one walk meets them). Each thread
+/// but the first walks its run in pieces of about `piece` heap bytes
+/// (`None`: [`PIECE`]), kept until joined: the first run's columns take
+/// them in one by one, each piece freed once copied. Needs
 /// memory that threads can share; falls back to [`walk`] with one thread
 /// or one segment or a memory `limit` (a cap is the browser's, where there
 /// are no threads), and walks on this thread what no thread can be
@@ -1535,10 +1558,11 @@ pub fn walk_parallel(
     contexts: &AddrMap<u64>,
     mts: &mut MethodTables,
     read_references: bool,
-    threads: usize,
+    (threads, piece): (usize, Option<std::num::NonZeroU64>),
     limit: Option<MemoryLimit>,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<Walked, WalkStop> {
+    let piece = piece.map_or(PIECE, |p| p.get());
     let threads = threads.min(segments.len());
     if cfg!(target_arch = "wasm32") || threads < 2 || limit.is_some() {
         return walk(
@@ -1569,6 +1593,7 @@ pub fn walk_parallel(
         stopped.set(!go_on);
         go_on
     };
+    let sizes = &sizes;
     let jobs: Vec<_> = runs[1..]
         .iter()
         .map(|run| {
@@ -1577,26 +1602,45 @@ pub fn walk_parallel(
             let words = words.clone();
             move |progress: &mut dyn FnMut(u64) -> bool| {
                 let mut own = MethodTables::default();
-                // Room for objects of 20 bytes on average: natively,
-                // reserved memory a thread does not touch costs nothing,
-                // and a run of small objects then grows by no doubling
-                // (measured: four threads' peak RSS about 10 % lower).
-                let mut part = Part::new(share * 2, &words, on_the_way, None, heap);
-                let ok = part.walk_sized(
-                    ptr,
-                    mem,
-                    segments,
-                    &mut || run.next(),
-                    contexts,
-                    &mut own,
-                    &words,
-                    progress,
-                );
-                if ok {
-                    Ok((part, own))
-                } else {
-                    Err(stop_reason(&mut part))
+                // The run in pieces of about `piece` heap bytes, each
+                // its own part: joined one by one and each freed once
+                // copied, so that the join holds one piece twice, not the
+                // whole run.
+                let mut pieces = Vec::new();
+                let mut before = 0u64;
+                while !run.is_empty() {
+                    let mut taken = 0u64;
+                    // Room for objects of 20 bytes on average: natively,
+                    // reserved memory a thread does not touch costs
+                    // nothing, and a run of small objects then grows by no
+                    // doubling (measured: four threads' peak RSS about 10 %
+                    // lower).
+                    let room = share.min(piece) * 2;
+                    let mut part = Part::new(room, &words, on_the_way, None, heap);
+                    let ok = part.walk_sized(
+                        ptr,
+                        mem,
+                        segments,
+                        &mut || {
+                            if taken >= piece {
+                                return None;
+                            }
+                            let i = run.next()?;
+                            taken += sizes[i];
+                            Some(i)
+                        },
+                        contexts,
+                        &mut own,
+                        &words,
+                        &mut |d| progress(before + d),
+                    );
+                    if !ok {
+                        return Err(stop_reason(&mut part));
+                    }
+                    before += taken;
+                    pieces.push(part);
                 }
+                Ok((pieces, own))
             }
         })
         .collect();
@@ -1630,8 +1674,11 @@ pub fn walk_parallel(
     // A walk stopped (or, never, a job ran nowhere).
     let mut part = first?;
     for walked in later {
-        let (later, later_mts) = walked.ok_or(WalkStop::Cancelled)??;
-        part.append(later, later_mts, mts);
+        let (pieces, later_mts) = walked.ok_or(WalkStop::Cancelled)??;
+        let renumber = Part::adopt(later_mts, mts);
+        for piece in pieces {
+            part.append(piece, &renumber);
+        }
     }
     Ok(Walked {
         objects: part.objects,
@@ -2131,18 +2178,25 @@ mod tests {
         // Not yet a sample: a quarter of the small bytes at least, or
         // CHECK_EVERY of them.
         let small_walked = CHECK_EVERY / 2;
-        Part::reserve_ahead(
+        assert!(!Part::reserve_ahead(
             &mut objects,
             Some(&mut raw),
             heap,
             small_walked + large.walked,
             large,
             None,
-        );
+        ));
         assert!(objects.columns.spare() < 10_000);
         // A sample: 996 small objects walked of ten times their bytes.
         let walked = CHECK_EVERY + large.walked;
-        Part::reserve_ahead(&mut objects, Some(&mut raw), heap, walked, large, None);
+        assert!(Part::reserve_ahead(
+            &mut objects,
+            Some(&mut raw),
+            heap,
+            walked,
+            large,
+            None
+        ));
         let (n, r) = (996 * 10 + 4, (2_000 - 10) * 10 + 10);
         assert_eq!(
             projected_counts(1_000, 2_000, walked, heap, large),
