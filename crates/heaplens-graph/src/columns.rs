@@ -8,9 +8,10 @@
 //! * size: 2 bytes; sizes of 65,535 bytes or more are kept in a map (large
 //!   objects are few);
 //! * address: blocks of 64 nodes share a base and store 2-byte offsets from
-//!   it in units of 4 bytes (2.2 bytes per node, for blocks within 256 KiB);
-//!   a block spanning more keeps 4-byte offsets (4.2 bytes per node, within
-//!   4 GiB) or its whole addresses (8.1 bytes per node) in a side array.
+//!   it in units of 4 bytes (2.14 bytes per node, for blocks within
+//!   256 KiB); a block spanning more keeps 4-byte offsets (4.27 bytes per
+//!   node, within 4 GiB) or its whole addresses (10.1 bytes per node), the
+//!   part that does not fit in a side array.
 
 use std::collections::{HashMap, TryReserveError};
 
@@ -224,32 +225,34 @@ const UNIT: u64 = 4;
 const ZERO16: u16 = u16::MAX;
 /// Mid offset of a zero address; mid offsets go up to `ZERO32 - 1` bytes.
 const ZERO32: u32 = u32::MAX;
-/// The kind of a finished block, in the top two bits of its entry in
-/// `AddressColumn::blocks`; the other bits are its slot in that kind's
-/// storage.
-const KIND: u32 = 3 << 30;
-/// Kind: `u16` offsets in `AddressColumn::offsets`, base in `bases`.
-const NARROW: u32 = 0;
-/// Kind: `u32` offsets and base in `AddressColumn::mid`.
-const MID: u32 = 1 << 30;
-/// Kind: whole addresses in `AddressColumn::wide`.
-const WIDE: u32 = 2 << 30;
+/// Kind of a block whose nodes' offsets are in `AddressColumn::offsets`
+/// and base in `AddressColumn::bases`.
+const NARROW: u8 = 0;
+/// Kind of a block whose offsets are `u32`s: their low halves in
+/// `AddressColumn::offsets`, their high halves and the base in a [`MidSlot`].
+const MID: u8 = 1;
+/// Kind of a block whose addresses are whole in `AddressColumn::wide`.
+const WIDE: u8 = 2;
 /// Slots per chunk of a side array ([`Side`]).
 const CHUNK: usize = 16;
 
-/// A block whose addresses are within 4 GiB of its base but not narrow.
+/// The rest of a block whose addresses are within 4 GiB of its base but not
+/// narrow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct MidSlot {
     base: u64,
-    /// Per node: bytes from `base`, or [`ZERO32`].
-    offsets: [u32; BLOCK],
+    /// Per node: the high half of its offset in bytes from `base` (the low
+    /// half is in `AddressColumn::offsets`); an offset of [`ZERO32`] is a
+    /// zero address.
+    high: [u16; BLOCK],
 }
 
 /// Slots of a rare block kind, in chunks of at most [`CHUNK`] slots. It
 /// grows by itself, one slot at a time, so that the column's `spare` need
 /// not count rare blocks; each growth allocates at most one chunk (a chunk
-/// doubles up to [`CHUNK`] slots, then a new one begins), plus the list of
-/// chunks (one entry per [`CHUNK`] rare blocks) when it doubles.
+/// doubles up to [`CHUNK`] slots, then a new one begins: at most 8 KiB),
+/// plus the list of chunks (one entry per [`CHUNK`] rare blocks) when it
+/// doubles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Side<T> {
     chunks: Vec<Vec<T>>,
@@ -277,9 +280,7 @@ impl<T> Side<T> {
                 c.push(x);
             }
             _ => {
-                let mut c = Vec::with_capacity(1);
-                c.push(x);
-                self.chunks.push(c);
+                self.chunks.push(vec![x]);
             }
         }
         (self.chunks.len() - 1) * CHUNK + self.chunks.last().map_or(0, Vec::len) - 1
@@ -302,31 +303,36 @@ impl<T> Side<T> {
     }
 }
 
-/// Addresses in blocks of [`BLOCK`] nodes. A block is one of three kinds:
+/// Addresses in blocks of [`BLOCK`] nodes. Every block has a `u64` in
+/// `bases`, a kind byte and a `u16` per node in `offsets`, read together
+/// (no load waits for another); a block is one of three kinds:
 ///
-/// * narrow (heap-shaped blocks, the common case): a base and a `u16` offset
-///   per node counted in units of 4 bytes (2.2 bytes per node); a block is
+/// * narrow (heap-shaped blocks, the common case; 2.14 bytes per node): the
+///   base and per node its offset from it in units of 4 bytes. A block is
 ///   narrow when every nonzero address is at least the base (the least
 ///   nonzero address), a multiple of 4 bytes from it and within 65,534 units
 ///   (256 KiB) of it;
-/// * mid: a base and `u32` byte offsets (4.2 bytes per node), when the
-///   addresses span less than 4 GiB (a large-object block; an input whose
-///   addresses come in any order, as a `.gcdump`'s);
-/// * wide: the whole addresses (8.1 bytes per node).
+/// * mid (4.27 bytes per node): `u32` byte offsets, when the addresses span
+///   less than 4 GiB (a large-object block; an input whose addresses come in
+///   any order, as a `.gcdump`'s): the low halves in `offsets`, the high
+///   halves and the base in a side array, found through `bases`;
+/// * wide (10.1 bytes per node): the whole addresses, in a side array found
+///   through `bases`.
 ///
-/// Zero addresses are kept by a marker in narrow and mid blocks. Mid and
-/// wide blocks live in side arrays ([`Side`]) that grow by themselves, at
-/// most one chunk of [`CHUNK`] blocks at a time; `reserve`, `try_reserve`
-/// and `spare` count narrow blocks only. The last, unfinished block is kept
-/// whole until it is full.
+/// Zero addresses are kept by a marker in narrow and mid blocks. The side
+/// arrays ([`Side`]) grow by themselves, at most one chunk of [`CHUNK`]
+/// blocks (8 KiB) at a time; `reserve`, `try_reserve` and `spare` count
+/// the per-block and per-node arrays only. The last, unfinished block is
+/// kept whole until it is full.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct AddressColumn {
-    /// Per finished block: its kind (top two bits) and slot.
-    blocks: Vec<u32>,
-    /// Per narrow slot: the base.
+    /// Per finished block: its base (narrow) or its slot in its side array.
     bases: Vec<u64>,
-    /// Per narrow slot, [`BLOCK`] offsets: units of [`UNIT`] bytes from the
-    /// base, or [`ZERO16`].
+    /// Per finished block: [`NARROW`], [`MID`] or [`WIDE`].
+    kinds: Vec<u8>,
+    /// Per node of a finished block: (narrow) units of [`UNIT`] bytes from
+    /// the base, or [`ZERO16`]; (mid) the low half of its `u32` offset;
+    /// (wide) unused.
     offsets: Vec<u16>,
     mid: Side<MidSlot>,
     wide: Side<[u64; BLOCK]>,
@@ -337,38 +343,32 @@ pub(crate) struct AddressColumn {
 impl AddressColumn {
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.blocks.len() * BLOCK + self.tail.len()
-    }
-
-    /// The kind of every finished block, in order.
-    #[cfg(test)]
-    fn kinds(&self) -> Vec<u32> {
-        self.blocks.iter().map(|&e| e & KIND).collect()
+        self.offsets.len() + self.tail.len()
     }
 
     #[inline]
     pub(crate) fn get(&self, i: usize) -> u64 {
         let b = i / BLOCK;
-        let Some(&e) = self.blocks.get(b) else {
+        if b >= self.kinds.len() {
             return self.tail[i - b * BLOCK];
-        };
-        if e & KIND != NARROW {
-            return self.get_rare(e, i % BLOCK);
         }
-        let slot = e as usize;
-        match self.offsets[slot * BLOCK + i % BLOCK] {
+        if self.kinds[b] != NARROW {
+            return self.get_rare(i);
+        }
+        match self.offsets[i] {
             ZERO16 => 0,
-            o => self.bases[slot] + o as u64 * UNIT,
+            o => self.bases[b] + o as u64 * UNIT,
         }
     }
 
-    /// Node `j` of the mid or wide block whose entry is `e`.
+    /// Node `i`, of a finished mid or wide block.
     #[inline(never)]
-    fn get_rare(&self, e: u32, j: usize) -> u64 {
-        let slot = (e & !KIND) as usize;
-        if e & KIND == MID {
+    fn get_rare(&self, i: usize) -> u64 {
+        let (b, j) = (i / BLOCK, i % BLOCK);
+        let slot = self.bases[b] as usize;
+        if self.kinds[b] == MID {
             let m = self.mid.get(slot);
-            match m.offsets[j] {
+            match ((m.high[j] as u32) << 16) | self.offsets[i] as u32 {
                 ZERO32 => 0,
                 o => m.base + o as u64,
             }
@@ -411,36 +411,38 @@ impl AddressColumn {
         let nonzero = || block.iter().copied().filter(|&a| a != 0);
         let base = nonzero().min().unwrap_or(0);
         let hi = nonzero().max().unwrap_or(0);
-        let entry =
-            if nonzero().all(|a| (a - base) % UNIT == 0 && (a - base) / UNIT < ZERO16 as u64) {
-                let slot = self.bases.len();
-                self.bases.push(base);
-                self.offsets.extend(block.iter().map(|&a| {
-                    if a == 0 {
-                        ZERO16
-                    } else {
-                        ((a - base) / UNIT) as u16
-                    }
-                }));
-                NARROW | slot as u32
-            } else if hi - base < ZERO32 as u64 {
-                let offsets = std::array::from_fn(|j| match block[j] {
-                    0 => ZERO32,
-                    a => (a - base) as u32,
-                });
-                MID | self.mid.push(MidSlot { base, offsets }) as u32
-            } else {
-                let mut whole = [0; BLOCK];
-                whole.copy_from_slice(block);
-                WIDE | self.wide.push(whole) as u32
-            };
-        self.blocks.push(entry);
+        let narrow = nonzero().all(|a| (a - base) % UNIT == 0 && (a - base) / UNIT < ZERO16 as u64);
+        if narrow {
+            self.bases.push(base);
+            self.kinds.push(NARROW);
+            self.offsets.extend(block.iter().map(|&a| {
+                if a == 0 {
+                    ZERO16
+                } else {
+                    ((a - base) / UNIT) as u16
+                }
+            }));
+        } else if hi - base < ZERO32 as u64 {
+            let offset = |a: u64| if a == 0 { ZERO32 } else { (a - base) as u32 };
+            let high = std::array::from_fn(|j| (offset(block[j]) >> 16) as u16);
+            let slot = self.mid.push(MidSlot { base, high });
+            self.bases.push(slot as u64);
+            self.kinds.push(MID);
+            self.offsets.extend(block.iter().map(|&a| offset(a) as u16));
+        } else {
+            let mut whole = [0; BLOCK];
+            whole.copy_from_slice(block);
+            let slot = self.wide.push(whole);
+            self.bases.push(slot as u64);
+            self.kinds.push(WIDE);
+            self.offsets.extend(std::iter::repeat_n(ZERO16, BLOCK));
+        }
     }
 
     pub(crate) fn reserve(&mut self, n: usize) {
         self.offsets.reserve_exact(n);
         self.bases.reserve_exact(n / BLOCK + 1);
-        self.blocks.reserve_exact(n / BLOCK + 1);
+        self.kinds.reserve_exact(n / BLOCK + 1);
         self.tail.reserve_exact(BLOCK);
     }
 
@@ -449,26 +451,26 @@ impl AddressColumn {
     pub(crate) fn try_reserve(&mut self, n: usize) -> Result<(), TryReserveError> {
         self.offsets.try_reserve_exact(n + BLOCK)?;
         self.bases.try_reserve_exact(n / BLOCK + 1)?;
-        self.blocks.try_reserve_exact(n / BLOCK + 1)?;
+        self.kinds.try_reserve_exact(n / BLOCK + 1)?;
         self.tail.try_reserve_exact(BLOCK)
     }
 
     /// Nodes that can be pushed without growing a column (sealing a block
-    /// appends [`BLOCK`] offsets at once). Mid and wide blocks are not
-    /// counted: they take no room here, and their side arrays grow by
-    /// themselves, by at most one chunk at a time.
+    /// appends [`BLOCK`] offsets at once). The side arrays of mid and wide
+    /// blocks are not counted: they grow by themselves, by at most one
+    /// chunk at a time.
     #[inline]
     pub(crate) fn spare(&self) -> usize {
         let offsets = (self.offsets.capacity() - self.offsets.len()).saturating_sub(BLOCK);
         let blocks = (self.bases.capacity() - self.bases.len())
-            .min(self.blocks.capacity() - self.blocks.len());
+            .min(self.kinds.capacity() - self.kinds.len());
         offsets.min(blocks.saturating_sub(1) * BLOCK)
     }
 
     pub(crate) fn shrink_to_fit(&mut self) {
         self.offsets.shrink_to_fit();
         self.bases.shrink_to_fit();
-        self.blocks.shrink_to_fit();
+        self.kinds.shrink_to_fit();
         self.mid.shrink_to_fit();
         self.wide.shrink_to_fit();
     }
@@ -476,7 +478,7 @@ impl AddressColumn {
     pub(crate) fn memory_bytes(&self) -> usize {
         self.offsets.capacity() * 2
             + self.bases.capacity() * 8
-            + self.blocks.capacity() * 4
+            + self.kinds.capacity()
             + self.mid.memory_bytes()
             + self.wide.memory_bytes()
             + self.tail.capacity() * 8
@@ -590,7 +592,7 @@ mod tests {
     fn addresses_narrow_wide_zero_and_tail() {
         // Each block: its addresses, and the kind that keeps them.
         let b = 0x7f12_3456_0000u64;
-        let mut blocks: Vec<(Vec<u64>, u32)> = Vec::new();
+        let mut blocks: Vec<(Vec<u64>, u8)> = Vec::new();
         let with = |last: u64| {
             let mut v: Vec<u64> = (0..BLOCK as u64 - 1).map(|i| b + 8 * i).collect();
             v.insert(BLOCK / 2, last);
@@ -609,6 +611,13 @@ mod tests {
         // Misaligned by 4 bytes (a 32-bit process's objects), then by 2.
         blocks.push((with(b + 8 * 9 + 4), NARROW));
         blocks.push((with(b + 8 * 9 + 2), MID));
+        // Mid, with zeros and offsets whose low halves are the narrow
+        // marker's (0xffff, 0x1_ffff bytes).
+        let mut m = with(b + 0x1_ffff);
+        m[3] = 0;
+        m[9] = b + 0xffff;
+        m[BLOCK - 1] = 0;
+        blocks.push((m, MID));
         // A span just under 4 GiB, exactly the mid marker's, and more.
         blocks.push((with(b + (1 << 32) - 2), MID));
         blocks.push((with(b + (1 << 32) - 1), WIDE));
@@ -636,8 +645,8 @@ mod tests {
         assert_eq!(c.len(), want.len());
         let got: Vec<u64> = (0..want.len()).map(|i| c.get(i)).collect();
         assert_eq!(got, want);
-        let kinds: Vec<u32> = blocks.iter().map(|&(_, k)| k).collect();
-        assert_eq!(c.kinds(), kinds);
+        let kinds: Vec<u8> = blocks.iter().map(|&(_, k)| k).collect();
+        assert_eq!(c.kinds, kinds);
         // The same after shrinking.
         c.shrink_to_fit();
         let got: Vec<u64> = (0..want.len()).map(|i| c.get(i)).collect();
@@ -655,7 +664,7 @@ mod tests {
             (
                 c.offsets.capacity(),
                 c.bases.capacity(),
-                c.blocks.capacity(),
+                c.kinds.capacity(),
                 c.tail.capacity(),
             )
         };
@@ -672,7 +681,7 @@ mod tests {
             c.push(a);
         }
         assert_eq!(caps(&c), before);
-        assert!(c.kinds().contains(&MID) && c.kinds().contains(&WIDE));
+        assert!(c.kinds.contains(&MID) && c.kinds.contains(&WIDE));
     }
 
     #[test]
@@ -685,7 +694,7 @@ mod tests {
         }
         c.shrink_to_fit();
         let per_node = c.memory_bytes() as f64 / n as f64;
-        assert!((2.15..2.25).contains(&per_node), "{per_node}");
+        assert!((2.1..2.2).contains(&per_node), "{per_node}");
         assert_eq!(c.get(n - 1), 0x7f12_3456_0000 + (n as u64 - 1) * 40);
     }
 }

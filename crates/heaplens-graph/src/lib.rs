@@ -21,7 +21,7 @@
 //! | --- | --- |
 //! | type index (4 if the graph has 65,535 types or more) | 2 |
 //! | size (sizes of 65,535 bytes or more go to a side table) | 2 |
-//! | address (blocks of 64 share a base and store 2-byte offsets in units of 4 bytes; a block spanning 256 KiB or more keeps 4-byte offsets, or whole addresses past 4 GiB, in a side array) | 2.1875 |
+//! | address (blocks of 64 share a base and store 2-byte offsets in units of 4 bytes; a block spanning 256 KiB or more keeps 4-byte offsets, or whole addresses past 4 GiB, in a side array) | 2.14 |
 //! | first-edge offset (CSR: blocks of 64 share a base and store 2-byte offsets; a block with 65,536 edges or more keeps whole offsets) | 2.125 |
 //! | **total** | **8.3** |
 //!
