@@ -10,8 +10,8 @@
 //! * address: blocks of 64 nodes share a base and store 2-byte offsets from
 //!   it in units of 4 bytes (2.14 bytes per node, for blocks within
 //!   256 KiB); a block spanning more keeps 4-byte offsets (4.27 bytes per
-//!   node, within 4 GiB) or its whole addresses (10.1 bytes per node), the
-//!   part that does not fit in a side array.
+//!   node, within 4 GiB) or its whole addresses (10.1 bytes per node), with
+//!   what does not fit in 2 bytes in a side array.
 
 use std::collections::{HashMap, TryReserveError};
 
@@ -647,6 +647,10 @@ mod tests {
         assert_eq!(got, want);
         let kinds: Vec<u8> = blocks.iter().map(|&(_, k)| k).collect();
         assert_eq!(c.kinds, kinds);
+        // The side arrays grew a chunk of at most CHUNK blocks at a time.
+        assert_eq!(c.mid.chunks.len(), 3);
+        assert!(c.mid.chunks.iter().all(|ch| ch.capacity() <= CHUNK));
+        assert!(c.wide.chunks.iter().all(|ch| ch.capacity() <= CHUNK));
         // The same after shrinking.
         c.shrink_to_fit();
         let got: Vec<u64> = (0..want.len()).map(|i| c.get(i)).collect();
