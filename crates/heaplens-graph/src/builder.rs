@@ -694,7 +694,7 @@ mod tests {
     }
 
     #[test]
-    fn memory_per_object_is_about_10_bytes_plus_4_per_edge() {
+    fn memory_per_object_is_about_8_bytes_plus_4_per_edge() {
         let n = 100_000u32;
         let mut b = GraphBuilder::new();
         b.reserve(n as usize, 2 * n as usize);
@@ -705,10 +705,10 @@ mod tests {
         }
         let g = b.finish().unwrap();
         let per_object = (g.memory_bytes() - 8 * n as usize) as f64 / n as f64;
-        // Type 2 + size 2 + address 4.125 + first-edge offset 2.125 bytes
+        // Type 2 + size 2 + address 2.14 + first-edge offset 2.125 bytes
         // per node; edges were subtracted above.
         assert!(
-            (10.2..10.5).contains(&per_object),
+            (8.2..8.45).contains(&per_object),
             "{per_object} bytes per object"
         );
         assert_eq!(g.node_address(n - 1), 0x1000 + 24 * (n - 1) as u64);

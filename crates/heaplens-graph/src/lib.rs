@@ -21,9 +21,9 @@
 //! | --- | --- |
 //! | type index (4 if the graph has 65,535 types or more) | 2 |
 //! | size (sizes of 65,535 bytes or more go to a side table) | 2 |
-//! | address (blocks of 64 share a base; a block spanning 4 GiB or more keeps whole addresses) | 4.125 |
+//! | address (blocks of 64 share a base and store 2-byte offsets in units of 4 bytes; a block spanning 256 KiB or more keeps 4-byte offsets, or whole addresses past 4 GiB, in a side array) | 2.14 |
 //! | first-edge offset (CSR: blocks of 64 share a base and store 2-byte offsets; a block with 65,536 edges or more keeps whole offsets) | 2.125 |
-//! | **total** | **10.25** |
+//! | **total** | **8.3** |
 //!
 //! plus 4 bytes per edge. [`HeapGraph::memory_bytes`] reports the real
 //! figure, including types, names, roots and side tables.
