@@ -43,3 +43,4 @@ pub use graph::{HeapGraph, NodeIndex, Root, RootKind, TypeIndex, TypeInfo, TypeK
 pub use hierarchy::{TypeHierarchy, TypeHierarchyBuilder};
 pub use limit::MemoryLimit;
 pub use progress::{CancelFlag, Cancellable, Cancelled, NoProgress, Phase, Progress, Unit};
+pub use starts::PackedStarts;
