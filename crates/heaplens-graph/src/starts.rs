@@ -87,12 +87,9 @@ impl PackedStarts {
     /// taken as the last (and debug builds assert).
     #[inline]
     pub fn push(&mut self, start: u32) {
-        debug_assert!(start >= self.last || self.is_empty());
-        let start = if self.is_empty() {
-            start
-        } else {
-            start.max(self.last)
-        };
+        debug_assert!(start >= self.last);
+        // `last` is 0 while there is none.
+        let start = start.max(self.last);
         self.last = start;
         self.tail.push(start);
         if self.tail.len() == BLOCK {
@@ -192,7 +189,7 @@ impl PackedStarts {
         let mut previous = 0u32;
         let mut next = |i: usize, v: u32| {
             let v = f(i, v);
-            let v = if i == 0 { v } else { v.max(previous) };
+            let v = v.max(previous);
             previous = v;
             v
         };
@@ -211,9 +208,7 @@ impl PackedStarts {
         for (k, v) in self.tail.iter_mut().enumerate() {
             *v = next(first + k, *v);
         }
-        if !self.is_empty() {
-            self.last = previous;
-        }
+        self.last = previous;
     }
 
     /// Gives back unused room.
