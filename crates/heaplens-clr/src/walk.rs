@@ -2347,4 +2347,112 @@ mod tests {
         assert_eq!(index.find(0), None);
         assert_eq!(index.find(u64::MAX), None);
     }
+
+    /// The walk's references resolved (and the dependent handles' extra
+    /// edges put after each object's own) equal a resolution written here
+    /// over plain arrays: words that start no object dropped and counted,
+    /// extra edges to no object left out; with an object of 70,000
+    /// references and one of 70,000 extra edges, so that blocks of starts
+    /// are wide from the walk and become wide in the resolve.
+    #[test]
+    fn references_resolve_as_a_plain_resolution() {
+        let segments = [
+            segment(0x10_0000, 0x10_0000 + 3 * 4096 + 200),
+            segment(0x30_0000, 0x31_0000),
+        ];
+        let (objects, addrs, _, _) = spread(&segments);
+        let n = addrs.len();
+        let numbering = HeapWords::from_stretches(
+            PointerSize::Eight,
+            segments.iter().map(|s| (s.start, s.end)),
+        );
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        // Each object's references, as addresses of the segments: mostly
+        // objects' starts, some not.
+        let lists: Vec<Vec<u64>> = (0..n)
+            .map(|i| {
+                let k = if i == 100 {
+                    70_000
+                } else {
+                    (next() % 5) as usize
+                };
+                (0..k)
+                    .map(|_| {
+                        let a = addrs[(next() % n as u64) as usize];
+                        if next().is_multiple_of(7) {
+                            a + 8
+                        } else {
+                            a
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut extra: Vec<(u32, u32)> = (0..n as u32)
+            .filter_map(|from| {
+                let r = next();
+                r.is_multiple_of(9)
+                    .then(|| (from, (r / 9 % (n as u64 + 3)) as u32))
+            })
+            .collect();
+        extra.extend((0..70_000).map(|k| (300, k % n as u32)));
+        extra.sort_by_key(|&(from, _)| from);
+        // The plain resolution.
+        let mut want_starts = vec![0u32];
+        let mut want_targets = Vec::new();
+        let mut want_invalid = 0u64;
+        for (i, list) in lists.iter().enumerate() {
+            for a in list {
+                match addrs.iter().position(|x| x == a) {
+                    Some(j) => want_targets.push(j as u32),
+                    None => want_invalid += 1,
+                }
+            }
+            for &(from, to) in &extra {
+                if from as usize == i && (to as usize) < n {
+                    want_targets.push(to);
+                }
+            }
+            want_starts.push(want_targets.len() as u32);
+        }
+        // As the walk pushes them.
+        for with_extra in [false, true] {
+            let mut raw = RawReferences {
+                numbering: numbering.clone(),
+                ..RawReferences::default()
+            };
+            raw.starts.push(0);
+            for list in &lists {
+                for &a in list {
+                    raw.words.push(numbering.word(a).unwrap() as u32);
+                }
+                raw.starts.push(raw.words.len() as u32);
+            }
+            assert!(raw.covers(&objects));
+            let extra = if with_extra { &extra[..] } else { &[] };
+            let (starts, targets, invalid) =
+                resolve_references(&objects, raw, extra, &mut |_| true).unwrap();
+            let got: Vec<u32> = (0..starts.len()).map(|i| starts.get(i)).collect();
+            if with_extra {
+                assert_eq!(got, want_starts);
+                assert_eq!(targets, want_targets);
+            } else {
+                for i in 0..n {
+                    let own = lists[i]
+                        .iter()
+                        .filter_map(|a| addrs.iter().position(|x| x == a))
+                        .map(|j| j as u32);
+                    let kids = &targets[got[i] as usize..got[i + 1] as usize];
+                    assert!(own.eq(kids.iter().copied()), "object {i}");
+                }
+            }
+            assert_eq!(invalid, want_invalid);
+        }
+    }
 }
