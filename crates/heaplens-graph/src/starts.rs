@@ -175,8 +175,33 @@ impl PackedStarts {
             return;
         }
         self.reserve(n - 1);
-        for i in 1..n {
-            self.push(other.get(i).wrapping_add(offset));
+        let mut block = [0u32; BLOCK];
+        let mut skip = 1;
+        for b in 0..other.blocks.len() / WORDS {
+            other.decode(b * WORDS, &mut block);
+            for &s in &block[skip..] {
+                self.push(s.wrapping_add(offset));
+            }
+            skip = 0;
+        }
+        for &s in other.tail.iter().skip(skip) {
+            self.push(s.wrapping_add(offset));
+        }
+    }
+
+    /// The starts of the sealed block at word `at`, into `block`.
+    #[inline]
+    fn decode(&self, at: usize, block: &mut [u32; BLOCK]) {
+        let words = &self.blocks[at..at + WORDS];
+        if words[1] & 0xffff == WIDE {
+            let w = words[0] as usize;
+            block.copy_from_slice(&self.wide[w..w + BLOCK]);
+            return;
+        }
+        let base = words[0];
+        for (pair, &word) in block.chunks_exact_mut(2).zip(&words[1..]) {
+            pair[0] = base + (word & 0xffff);
+            pair[1] = base + (word >> 16);
         }
     }
 
@@ -198,9 +223,9 @@ impl PackedStarts {
         for b in 0..sealed {
             let at = b * WORDS;
             let wide = self.blocks[at + 1] & 0xffff == WIDE;
+            self.decode(at, &mut block);
             for (k, v) in block.iter_mut().enumerate() {
-                let i = b * BLOCK + k;
-                *v = next(i, self.get(i));
+                *v = next(b * BLOCK + k, *v);
             }
             self.write_block(at, &block, wide);
         }
