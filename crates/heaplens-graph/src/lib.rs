@@ -22,8 +22,8 @@
 //! | type index (4 if the graph has 65,535 types or more) | 2 |
 //! | size (sizes of 65,535 bytes or more go to a side table) | 2 |
 //! | address (blocks of 64 share a base; a block spanning 4 GiB or more keeps whole addresses) | 4.125 |
-//! | first-edge offset (CSR: blocks of 64 share a base and store 2-byte offsets; a block with 65,536 edges or more keeps whole offsets) | 2.125 |
-//! | **total** | **10.25** |
+//! | first-edge offset (CSR: blocks of 64 share a base and store 2-byte offsets; a block with 65,536 edges or more keeps whole offsets; [`PackedStarts`], packed as it is appended) | 2.0625 |
+//! | **total** | **10.1875** |
 //!
 //! plus 4 bytes per edge. [`HeapGraph::memory_bytes`] reports the real
 //! figure, including types, names, roots and side tables.
