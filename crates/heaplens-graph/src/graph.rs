@@ -2,7 +2,7 @@
 
 use crate::columns::{AddressColumn, SizeColumn, TypeColumn};
 use crate::hierarchy::TypeHierarchy;
-use crate::starts::EdgeStarts;
+use crate::starts::PackedStarts;
 
 /// Index of a node (object or pseudo-node) in a [`HeapGraph`].
 pub type NodeIndex = u32;
@@ -118,7 +118,7 @@ pub struct HeapGraph {
     pub(crate) node_type: TypeColumn,
     pub(crate) node_size: SizeColumn,
     pub(crate) node_address: AddressColumn,
-    pub(crate) edge_start: EdgeStarts,
+    pub(crate) edge_start: PackedStarts,
     pub(crate) edges: Vec<NodeIndex>,
     pub(crate) root_node: Option<NodeIndex>,
     pub(crate) roots: Vec<Root>,

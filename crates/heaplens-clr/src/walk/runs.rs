@@ -18,11 +18,11 @@
 //! arrays, and grows them fallibly within its memory limit.
 
 use super::{
-    before_the_walk, grow_by, held_bytes, references_on_the_way, split_by_bytes, AddrMap,
-    HeapWords, MethodTables, OpenOverBudget, Part, WalkProblem, WalkStop, Walked,
+    before_the_walk, grow_by, grow_starts, held_bytes, references_on_the_way, split_by_bytes,
+    AddrMap, HeapWords, MethodTables, OpenOverBudget, Part, WalkProblem, WalkStop, Walked,
 };
 use crate::heap::{Segment, SegmentKind};
-use heaplens_graph::MemoryLimit;
+use heaplens_graph::{MemoryLimit, PackedStarts};
 use heaplens_memory::AddressSpace;
 use std::io::Read;
 use std::ops::Range;
@@ -296,8 +296,8 @@ fn result_bytes(plan: &WalkPlan, run: usize, part: &Part, mts: &MethodTables) ->
         put_u64(&mut b, part.objects.size(i));
     }
     if let Some(r) = raw {
-        for &s in &r.starts[1..] {
-            put_u32(&mut b, s);
+        for i in 1..r.starts.len() {
+            put_u32(&mut b, r.starts.get(i));
         }
         for &w in &r.words {
             put_u32(&mut b, w);
@@ -500,7 +500,7 @@ impl<'a> Join<'a> {
                 ));
             }
             // Room for the run's reference lists and references at once.
-            let room = grow_by(&mut raw.starts, n as usize, 1, limit.as_ref())
+            let room = grow_starts(&mut raw.starts, n as usize, 1, limit.as_ref())
                 .and_then(|()| grow_by(&mut raw.words, references as usize, 1, limit.as_ref()));
             if let Err(bytes) = room {
                 return Err(refused(&self.part, bytes));
@@ -604,10 +604,36 @@ enum Refusal {
     Memory(u64),
 }
 
+/// What [`read_u32s`] reads onto: a vector, or packed starts.
+trait U32s {
+    /// Room for `k` more, fallibly within `limit` (the bytes refused).
+    fn grow(&mut self, k: usize, limit: Option<&MemoryLimit>) -> Result<(), u64>;
+    /// Appends `x`.
+    fn push(&mut self, x: u32);
+}
+
+impl U32s for Vec<u32> {
+    fn grow(&mut self, k: usize, limit: Option<&MemoryLimit>) -> Result<(), u64> {
+        grow_by(self, k, 1 << 12, limit)
+    }
+    fn push(&mut self, x: u32) {
+        Vec::push(self, x);
+    }
+}
+
+impl U32s for PackedStarts {
+    fn grow(&mut self, k: usize, limit: Option<&MemoryLimit>) -> Result<(), u64> {
+        grow_starts(self, k, 1 << 12, limit)
+    }
+    fn push(&mut self, x: u32) {
+        PackedStarts::push(self, x);
+    }
+}
+
 /// Reads `total` numbers from `r` onto `v`, in slices, each checked and
 /// mapped by `f`; `v` grows fallibly within `limit`.
 fn read_u32s(
-    v: &mut Vec<u32>,
+    v: &mut impl U32s,
     total: u64,
     r: &mut Stream<'_>,
     limit: Option<&MemoryLimit>,
@@ -617,7 +643,7 @@ fn read_u32s(
     let mut buf = vec![0u8; SLICE * 4];
     while left > 0 {
         let k = left.min(SLICE as u64) as usize;
-        grow_by(v, k, 1 << 12, limit).map_err(Refusal::Memory)?;
+        v.grow(k, limit).map_err(Refusal::Memory)?;
         let slice = &mut buf[..k * 4];
         r.fill(slice).map_err(Refusal::Bad)?;
         for x in slice.chunks_exact(4) {
