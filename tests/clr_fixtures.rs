@@ -222,9 +222,10 @@ fn budget_of(t: &heaplens_clr::Target<'_>) -> Result<(), Failed> {
     let all = run(None).map_err(|e| format!("{e:?}"))?;
     let n = all.objects.len() as u64;
     let r = all.raw.as_ref().ok_or("no references read")?.len() as u64;
-    // By hand: 23 bytes per object, 6 per reference, a 60th of the heap.
-    let least = small / 85_000 * 23 + heap_bytes / 60;
-    let whole = n * 23 + r * 6 + heap_bytes / 60;
+    // By hand: 14 bytes per object, 4.5 per reference (rounded up), a
+    // 60th of the heap.
+    let least = small / 85_000 * 14 + heap_bytes / 60;
+    let whole = n * 14 + (r * 9).div_ceil(2) + heap_bytes / 60;
     if least >= whole {
         return Err(format!("{least} >= {whole}").into());
     }

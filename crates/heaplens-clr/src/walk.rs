@@ -20,20 +20,23 @@ const CHUNK: usize = 1 << 20;
 const REPORT_EVERY: u64 = 4 << 20;
 
 /// What the open needs per object at its peak, in tenths of a byte: the
-/// walk's arrays (node columns 8.1, first reference 4; fitted when they
-/// grew by half their length, so up to 1.5× that: 18.2 — since they get
-/// the projected counts' room ahead, [`Part::reserve_ahead`], and grow by
-/// an eighth, the figure is an upper bound, kept) and what
-/// the rest of the open keeps beside them (roots, names, the graph's
-/// finishing, the statistics): 23.0 in all with [`OPEN_PER_REFERENCE`],
-/// fitted to the page's *measured* worker memory at 50 M objects and 50 M
-/// references (1,538.7 MB with 80 MB of caches: 28.4 bytes per object
-/// beyond the caches and the index; BENCHMARKS.md, issue 14, the `huge`
-/// set). Then the resolve's index (one bit per heap word and a `u32` per
-/// 4 KiB page: [`OPEN_HEAP_DIVISOR`]). docs/compact-graph.md §4–§5.
-const OPEN_PER_OBJECT: u64 = 230;
+/// walk's arrays (node columns 6.2 — type, size, address offsets — and
+/// packed first references 2.06; with the projected counts' room ahead,
+/// [`Part::reserve_ahead`], and growth by an eighth, up to 1.125× that:
+/// 9.2) and what the rest of the open keeps beside them (roots, names, the
+/// graph's finishing, the statistics: 4.8, as fitted before to the page's
+/// *measured* worker memory at 50 M objects): 14.0 in all, with
+/// [`OPEN_PER_REFERENCE`] (a reference's word, 4 × 1.125). Checked
+/// against the page's *measured* worker memory after the open (BENCHMARKS.md,
+/// "the open's holes in wasm memory"): 658.5 MB on the realistic 25 M core
+/// (32.3 M objects, this estimate 774 MB), 1,230.8 MB on the 50 M one
+/// (60.8 M objects; 1,169 MB of the estimate beside 80 MB of caches) —
+/// above both, as a refusal must be. Then the resolve's index (one bit
+/// per heap word and a `u32` per 4 KiB page: [`OPEN_HEAP_DIVISOR`]).
+/// docs/compact-graph.md §4–§5.
+const OPEN_PER_OBJECT: u64 = 140;
 /// See [`OPEN_PER_OBJECT`].
-const OPEN_PER_REFERENCE: u64 = 60;
+const OPEN_PER_REFERENCE: u64 = 45;
 /// Heap bytes per byte of the resolve's address index.
 const OPEN_HEAP_DIVISOR: u64 = 60;
 /// Before the walk, the object count is not known, only that an object in
@@ -2099,14 +2102,14 @@ mod tests {
     use super::*;
 
     /// The need of an open against a computation by hand: 50 M objects
-    /// and 100 M references on 2.4 GB of heap: 23 bytes per object, 6 per
-    /// reference (the walk's arrays grown by half at most, and the rest of
-    /// the open), a 60th of the heap for the resolve's index.
+    /// and 100 M references on 2.4 GB of heap: 14 bytes per object, 4.5
+    /// per reference (the walk's arrays grown by an eighth at most, and the
+    /// rest of the open), a 60th of the heap for the resolve's index.
     #[test]
     fn the_open_needs_its_arrays_grown_and_the_index() {
         let (n, r, heap) = (50_000_000u64, 100_000_000u64, 2_400_000_000u64);
-        let by_hand = n * 23 + r * 6 + heap / 60;
-        assert_eq!(by_hand, 1_150_000_000 + 600_000_000 + 40_000_000);
+        let by_hand = n * 14 + r * 9 / 2 + heap / 60;
+        assert_eq!(by_hand, 700_000_000 + 450_000_000 + 40_000_000);
         assert_eq!(open_need(n, r, heap), by_hand);
         assert_eq!(open_need(u64::MAX, u64::MAX, u64::MAX), u64::MAX);
     }
@@ -2116,8 +2119,9 @@ mod tests {
     /// 100 M-object core of BENCHMARKS.md (6,114 MB of heap, a 400 MB
     /// `Widget[]` of 50 M references on the large object heap, walked
     /// first) was refused after 414 MB by the projection of everything by
-    /// bytes (4,665 MB needed, 4,260 left); computed here by hand, with
-    /// 100 MB of small objects after the array.
+    /// bytes (4,665 MB needed, 4,260 left, with the bytes per object of
+    /// then); computed here by hand, with 100 MB of small objects after the
+    /// array, and today's bytes per object against 2,800 MB left.
     #[test]
     fn the_projection_keeps_the_large_object_heap_apart() {
         let mb = 1_000_000u64;
@@ -2140,12 +2144,12 @@ mod tests {
             projected_need(objects, references, walked, heap, large),
             by_hand
         );
-        // 125.7 M objects and 112.9 M references: about 3.67 GB, under the
-        // 4,260 MB that were left
-        assert!(by_hand < 4_260 * mb, "{by_hand}");
-        // everything scaled by bytes, as before: about 4.47 GB, over
+        // 125.7 M objects and 112.9 M references: about 2.37 GB, under
+        // 2,800 MB left
+        assert!(by_hand < 2_800 * mb, "{by_hand}");
+        // everything scaled by bytes, as before: about 3.29 GB, over
         let old = open_need(objects * heap / walked, references * heap / walked, heap);
-        assert!(old > 4_260 * mb, "{old}");
+        assert!(old > 2_800 * mb, "{old}");
         // without a large object heap it is the scaling by bytes
         let none = Large::default();
         assert_eq!(projected_need(objects, references, walked, heap, none), old);
