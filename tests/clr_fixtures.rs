@@ -383,9 +383,21 @@ impl heaplens_clr::Walkers for SeparateWalkers {
         }
         let mut join = walk::runs::Join::new(mem, plan, limit)?;
         let mut before = 0;
+        let mut results = Vec::new();
         for run in 0..sent.runs() {
             let bytes = walk::runs::walk_run(mem, &sent, run, None, &mut |d| progress(before + d))?;
             before += sent.run_bytes(run);
+            results.push(bytes);
+        }
+        // Room for all results at once, as the page's join asks it.
+        let (mut objects, mut references) = (0, 0);
+        for bytes in &results {
+            let (o, r) = walk::runs::result_counts(&mut &bytes[..], bytes.len() as u64)?;
+            objects += o;
+            references += r;
+        }
+        join.reserve(objects, references);
+        for bytes in results {
             let mut sliced = Sliced {
                 bytes: &bytes,
                 slice: self.slice,
@@ -453,6 +465,7 @@ fn runs_of(
             .collect()
     };
     let (one_objects, one_problems) = (objects(&one), one.problems.clone());
+    let one_raw = one.raw.as_ref().map_or(0, |r| r.len()) as u64;
     let one_refs = walk::references(
         mem,
         &segments,
@@ -517,6 +530,22 @@ fn runs_of(
     if plan.runs() == 2 {
         let first = walk_run(mem, &plan, 0, None, &mut |_| true).map_err(|e| format!("{e:?}"))?;
         let second = walk_run(mem, &plan, 1, None, &mut |_| true).map_err(|e| format!("{e:?}"))?;
+        // The counts the results' headers give (the join's room) are one
+        // walk's objects and references.
+        let counts = |r: &[u8]| walk::runs::result_counts(&mut &r[..], r.len() as u64);
+        let ((o1, r1), (o2, r2)) = (counts(&first)?, counts(&second)?);
+        if (o1 + o2, r1 + r2) != (one_objects.len() as u64, one_raw) {
+            return Err(format!(
+                "the results say {} objects and {} references; one walk found {} and {one_raw}",
+                o1 + o2,
+                r1 + r2,
+                one_objects.len()
+            )
+            .into());
+        }
+        if counts(&first[..20]).is_ok() || counts(b"not a run result, no").is_ok() {
+            return Err("a cut or foreign result gave counts".into());
+        }
         let refused = |results: &[&[u8]]| -> Result<(), Failed> {
             let mut mts = walk::MethodTables::default();
             let mut join = Join::new(mem, &plan, None).map_err(|e| format!("{e:?}"))?;

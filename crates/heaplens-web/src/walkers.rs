@@ -25,7 +25,7 @@
 //! `heaplens_clr::walk::runs`), so the page's results are those of one
 //! worker.
 
-use heaplens_clr::walk::runs::{Join, WalkPlan};
+use heaplens_clr::walk::runs::{result_counts, Join, WalkPlan};
 use heaplens_clr::walk::{MethodTables, WalkStop, Walked};
 use heaplens_graph::MemoryLimit;
 use heaplens_memory::AddressSpace;
@@ -189,6 +189,14 @@ impl<R: ResultBytes> heaplens_clr::Walkers for Joiner<R> {
             )));
         }
         let mut join = Join::new(mem, plan, limit)?;
+        // Room for every result at once: no array grows by a copy.
+        let (mut objects, mut references) = (0u64, 0u64);
+        for r in &self.results {
+            let (o, k) = result_counts(&mut SliceReader::new(r), r.len())?;
+            objects = objects.saturating_add(o);
+            references = references.saturating_add(k);
+        }
+        join.reserve(objects, references);
         let mut done = 0;
         for (run, r) in self.results.iter().enumerate() {
             join.add(mts, &mut SliceReader::new(r), r.len())?;

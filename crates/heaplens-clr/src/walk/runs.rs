@@ -580,6 +580,24 @@ impl<'a> Join<'a> {
         Ok(())
     }
 
+    /// Room for `objects` more objects and `references` more references
+    /// at once — the counts of all the results still to come
+    /// ([`result_counts`]) — asked for fallibly and within the limit, so
+    /// that [`Join::add`] grows no array by a copy (in wasm memory, which
+    /// never shrinks, each copy would leave the old array behind as a hole).
+    /// A refusal leaves the arrays as they are: `add` grows them as it
+    /// goes, and says so with numbers if it cannot.
+    pub fn reserve(&mut self, objects: u64, references: u64) {
+        let limit = self.part.limit.map(|(l, _)| l);
+        let objects = usize::try_from(objects).unwrap_or(usize::MAX);
+        let _ = self.part.objects.grow(objects, limit.as_ref());
+        if let Some(raw) = self.part.raw.as_mut() {
+            let references = usize::try_from(references).unwrap_or(usize::MAX);
+            let _ = grow_starts(&mut raw.starts, objects, 1, limit.as_ref());
+            let _ = grow_by(&mut raw.words, references, 1, limit.as_ref());
+        }
+    }
+
     /// What one walk would have found, once every run is joined.
     pub fn finish(self) -> Result<Walked, JoinError> {
         if self.next != self.plan.runs.len() {
@@ -594,6 +612,24 @@ impl<'a> Join<'a> {
             raw: self.part.raw,
         })
     }
+}
+
+/// The objects and references a run's result of `len` bytes says it holds
+/// (its header; the rest is not read), each clamped to what `len` bytes
+/// can hold: for [`Join::reserve`], before the results are added. A
+/// result without a run result's header is malformed.
+pub fn result_counts(bytes: &mut dyn Read, len: u64) -> Result<(u64, u64), JoinError> {
+    let mut r = Stream::new(bytes, len);
+    let mut magic = [0u8; 8];
+    r.fill(&mut magic)?;
+    if &magic != RUN_MAGIC {
+        return Err(malformed("run result", "not a run result".into()));
+    }
+    let (_heap, _run, _tables) = (r.u64()?, r.u32()?, r.u32()?);
+    let n = r.u64()?;
+    let _with_raw = r.u8()?;
+    let references = r.u64()?;
+    Ok((n.min(len / OBJECT_BYTES), references.min(len / 4)))
 }
 
 /// Why [`read_u32s`] stopped.
