@@ -235,6 +235,73 @@ async function shot(name) {
   assert(failures.length === 0, failures.join("\n"));
 }
 
+/**
+ * Every heading of the generic table `sel` shows whole, measured in the
+ * browser: each heading's box cuts nothing (its scrollWidth/scrollHeight
+ * and its button's within their client sizes) and its text (with the sort
+ * arrow) lies inside the heading's box and inside every box that clips it
+ * (the table's head, the table): at the window's width (1366 px) with the
+ * table not scrolled, at 390 px once the table is scrolled sideways to
+ * the heading (the table scrolls there; nothing else may hide it). Saves
+ * the table at 390 px scrolled to its right end (`<name>-390-right`).
+ */
+async function assertHeadingsWhole(sel, name) {
+  const measure = (scroll) => page.$$eval(`${sel} .hrow [role=columnheader]`, (ths, scroll) => {
+    const bad = [];
+    const textBox = (th) => {
+      const range = document.createRange();
+      range.selectNodeContents(th);
+      return range.getBoundingClientRect();
+    };
+    for (const th of ths) {
+      if (th.classList.contains("c-act")) continue; // its heading is visually hidden
+      const name = th.textContent.trim();
+      const table = th.closest(".vtable");
+      table.scrollLeft = 0;
+      if (scroll) {
+        const t = textBox(th), tb = table.getBoundingClientRect();
+        const visRight = tb.left + table.clientLeft + table.clientWidth;
+        if (t.right > visRight) table.scrollLeft = Math.ceil(t.right - visRight) + 1;
+      }
+      const why = [];
+      const t = textBox(th);
+      const r = th.getBoundingClientRect();
+      const inner = th.firstElementChild;
+      if (th.scrollWidth > th.clientWidth || th.scrollHeight > th.clientHeight) why.push(`heading box ${th.clientWidth}×${th.clientHeight} holds ${th.scrollWidth}×${th.scrollHeight}`);
+      if (inner && (inner.scrollWidth > inner.clientWidth || inner.scrollHeight > inner.clientHeight)) why.push(`${inner.tagName} ${inner.clientWidth}×${inner.clientHeight} holds ${inner.scrollWidth}×${inner.scrollHeight}`);
+      if (t.left < r.left - 0.5 || t.right > r.right + 0.5 || t.top < r.top - 0.5 || t.bottom > r.bottom + 0.5) why.push(`text ${t.left}–${t.right} × ${t.top}–${t.bottom} outside the heading ${r.left}–${r.right} × ${r.top}–${r.bottom}`);
+      for (let a = th.parentElement; a; a = a.parentElement) {
+        const cs = getComputedStyle(a);
+        if (cs.overflowX !== "visible") {
+          const b = a.getBoundingClientRect();
+          const left = b.left + a.clientLeft, right = left + a.clientWidth;
+          if (t.left < left - 0.5 || t.right > right + 0.5) why.push(`text ${t.left}–${t.right} outside the visible ${left}–${right} of .${a.className.split(" ").join(".")}`);
+        }
+        if (a === table) break;
+      }
+      table.scrollLeft = 0;
+      if (why.length) bad.push(`${JSON.stringify(name)}: ${why.join("; ")}`);
+    }
+    return { n: ths.length, bad };
+  }, scroll);
+  const wide = await measure(false);
+  assert(wide.n > 0, `no headings in ${sel}`);
+  assert(wide.bad.length === 0, `${sel} at ${page.viewportSize().width} px, headings cut: ${wide.bad.join(" | ")}`);
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: size.height });
+  try {
+    await page.waitForTimeout(100);
+    const narrow = await measure(true);
+    await page.$eval(sel, (t) => { t.scrollLeft = t.scrollWidth; });
+    await page.locator(sel).screenshot({ path: join(ART, `${name}-390-right.png`) });
+    await page.$eval(sel, (t) => { t.scrollLeft = 0; });
+    assert(narrow.bad.length === 0, `${sel} at 390 px, headings cut: ${narrow.bad.join(" | ")}`);
+  } finally {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(50);
+  }
+}
+
 /** A fresh page with nothing open (a reload forgets the session). */
 async function home(query = "") {
   await page.goto(server.url + query);
@@ -360,6 +427,7 @@ async function statisticsOnlyOfArchive(zst) {
   assert(read.text.includes(`a ${decimalBytes(size)} archive unpacked to ${decimalBytes(unpacked)}`), `read in: ${read.text}`);
   await page.$eval("#counts-table .tbody", (el) => { el.scrollTop = 0; });
   await shot("35c-statistics-only-zst");
+  await assertHeadingsWhole("#counts-table", "35c-statistics-only-zst");
   eq(await scratchFilesSettled(0), 0, "scratch files left after the statistics-only read");
   return { file: basename(zst), size, unpacked, objects: want.objects, ms, workerMs: read.ms, unpackMs: read.unpackMs, bytesRead: read.bytesRead, unpackedBytes: read.unpackedBytes };
 }
@@ -799,6 +867,7 @@ async function main() {
       await showTypes();
       await page.waitForSelector("#retained-ready", { timeout: TIMEOUT });
       await shot("04-types");
+      await assertHeadingsWhole("#type-table", "04-types");
     });
 
     await test("type table: sort (aria-sort), filter, virtualised rows, keyboard, CSV of the rows shown", async () => {
@@ -996,6 +1065,7 @@ async function main() {
       const top = (await tableRows("#type-table")).slice(0, 10).map((r) => Number(r.inc));
       eq(top, [...want.types].map((t) => t.inc).sort((a, b) => b - a).slice(0, 10), "the largest Inc first");
       await shot("20-types-inc-retained");
+      await assertHeadingsWhole("#type-table", "20-types-inc-retained");
       await page.click("#type-table-sort-bytes");
     });
 
@@ -1154,6 +1224,7 @@ async function main() {
       eq(total, all, "bytes of the rows left + held by roots only = every type's bytes");
       await page.$eval("#type-table .tbody", (el) => { el.scrollTop = 0; });
       await shot("29-types-folded");
+      await assertHeadingsWhole("#type-table", "29-types-folded");
       // Kept in the URL: a reload with the file returns to it.
       assert(/[?&]fold=/.test(page.url()) && /[?&]foldpct=0\.5(&|$)/.test(page.url()), `the URL keeps the folds: ${page.url()}`);
       await page.reload();
@@ -1747,6 +1818,7 @@ async function main() {
       eq(shown, [...shown].sort((a, b) => b - a), "rows by bytes, largest first");
       await page.$eval("#counts-table .tbody", (el) => { el.scrollTop = 0; });
       await shot("35-statistics-only");
+      await assertHeadingsWhole("#counts-table", "35-statistics-only");
       // The views that need the graph say so, by click and by keyboard.
       for (const tab of ["#tab-flame", "#tab-strings", "#tab-waste", "#tab-findings"]) {
         await page.click(tab);

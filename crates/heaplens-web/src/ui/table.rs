@@ -356,8 +356,8 @@ pub fn data_table<R: TableRow>(p: &DataTableProps<R>) -> Html {
             let next = p.view.clicked(c, &p.default_sort);
             let on_view = p.on_view.clone();
             let arrow = match aria_sort {
-                Some("descending") => " ▼",
-                Some("ascending") => " ▲",
+                Some("descending") => "\u{a0}▼",
+                Some("ascending") => "\u{a0}▲",
                 _ => "",
             };
             html! {
