@@ -991,6 +991,23 @@ impl Part {
         true
     }
 
+    /// [`Part::reserve_ahead`] once the walk is `at` bytes in (`done`);
+    /// then `at` moves [`CHECK_EVERY`] bytes on, unless the counts were no
+    /// sample yet (the next segment checks again).
+    fn ahead_due(
+        objects: &mut Objects,
+        raw: Option<&mut RawReferences>,
+        heap: u64,
+        done: u64,
+        large: Large,
+        limit: Option<&MemoryLimit>,
+        at: &mut u64,
+    ) {
+        if done >= *at && Part::reserve_ahead(objects, raw, heap, done, large, limit) {
+            *at = done + CHECK_EVERY;
+        }
+    }
+
     /// A part that only counts ([`tally`]): no room for objects or
     /// references, nothing kept per object.
     fn counting(total: u64) -> Part {
@@ -1064,11 +1081,18 @@ impl Part {
             // counts are a sample (the large object heap's bytes, walked
             // first in some heaps, are none), then once [`CHECK_EVERY`]
             // bytes more were walked; inside a long segment too (below).
-            if *ahead && done >= ahead_at {
+            if *ahead {
                 let limit = budget.as_ref().map(|(l, _)| l);
-                if Part::reserve_ahead(objects, raw.as_mut(), *heap, done, *large_so_far, limit) {
-                    ahead_at = done + CHECK_EVERY;
-                }
+                let large = *large_so_far;
+                Part::ahead_due(
+                    objects,
+                    raw.as_mut(),
+                    *heap,
+                    done,
+                    large,
+                    limit,
+                    &mut ahead_at,
+                );
             }
             let heap = *heap;
             let Some(seg) = segments.get(index) else {
@@ -1117,11 +1141,10 @@ impl Part {
                     if done - checked >= CHECK_EVERY {
                         checked = done;
                         let l = with_this(done, objects, raw.as_ref());
-                        if *ahead && done >= ahead_at {
+                        if *ahead {
                             let limit = budget.as_ref().map(|(l, _)| l);
-                            if Part::reserve_ahead(objects, raw.as_mut(), heap, done, l, limit) {
-                                ahead_at = done + CHECK_EVERY;
-                            }
+                            let due = &mut ahead_at;
+                            Part::ahead_due(objects, raw.as_mut(), heap, done, l, limit, due);
                         }
                         let over = over_budget(objects, raw.as_ref(), heap, budget, done, None, l);
                         if let Some(over) = over {
@@ -2034,8 +2057,9 @@ fn resolve(
     let mut begin = 0usize;
     let mut cancelled = false;
     starts.rewrite(|i, end| {
+        // The first start stays 0 (`out` is 0 then).
         if i == 0 || cancelled {
-            return if i == 0 { 0 } else { out as u32 };
+            return out as u32;
         }
         if (i - 1) % (1 << 16) == 0 && !progress((i - 1) as u64) {
             cancelled = true;
