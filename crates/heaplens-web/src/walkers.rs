@@ -272,11 +272,6 @@ mod tests {
         assert_eq!(SliceReader::new(&empty).read(&mut buf).unwrap(), 0);
     }
 
-    /// A walked open (the plan taken, the runs walked over their own
-    /// readings of the file, joined in a second read) gives the document
-    /// of an open that walks the heap itself, for 1 to 4 walkers (the
-    /// numbers against the runtime's own walk: `tests/walkers.rs` and
-    /// the e2e's comparison with `heaplens stats --json`).
     /// `bytes` opened as `name` in `s`, its heap walked by `walkers`.
     fn open_walked_by(
         s: &mut Session,
@@ -297,6 +292,11 @@ mod tests {
         .map(|o| o.document.clone())
     }
 
+    /// A walked open (the plan taken, the runs walked over their own
+    /// readings of the file, joined in a second read) gives the document
+    /// of an open that walks the heap itself, for 1 to 4 walkers (the
+    /// numbers against the runtime's own walk: `tests/walkers.rs` and
+    /// the e2e's comparison with `heaplens stats --json`).
     #[test]
     fn a_walked_open_is_the_open_of_one_walker() {
         let Some(shared) = heaplens_corpus::shared_or_skip("heaplens-web walkers") else {

@@ -379,22 +379,20 @@ impl<'a> Join<'a> {
             )
         })?;
         let mut r = Stream::new(bytes, len);
-        let mut magic = [0u8; 8];
-        r.fill(&mut magic)?;
-        if &magic != RUN_MAGIC {
-            return Err(malformed("run result", "not a run result".into()));
-        }
-        let (heap, of_run) = (r.u64()?, r.u32()? as usize);
+        let RunHeader {
+            heap,
+            run: of_run,
+            tables,
+            objects: n,
+            with_raw,
+            references,
+        } = RunHeader::read(&mut r)?;
         if heap != self.plan.heap || of_run != run {
             return Err(malformed(
                 "run result",
                 format!("the result of run {of_run} of a heap of {heap} bytes where run {run} of {} bytes was due", self.plan.heap),
             ));
         }
-        let tables = r.u32()? as u64;
-        let n = r.u64()?;
-        let with_raw = r.u8()? != 0;
-        let references = r.u64()?;
         let invalid = r.u64()?;
         let problems = r.u32()? as u64;
         if with_raw != self.plan.read_references || (!with_raw && references != 0) {
@@ -619,17 +617,43 @@ impl<'a> Join<'a> {
 /// can hold: for [`Join::reserve`], before the results are added. A
 /// result without a run result's header is malformed.
 pub fn result_counts(bytes: &mut dyn Read, len: u64) -> Result<(u64, u64), JoinError> {
-    let mut r = Stream::new(bytes, len);
-    let mut magic = [0u8; 8];
-    r.fill(&mut magic)?;
-    if &magic != RUN_MAGIC {
-        return Err(malformed("run result", "not a run result".into()));
+    let h = RunHeader::read(&mut Stream::new(bytes, len))?;
+    Ok((h.objects.min(len / OBJECT_BYTES), h.references.min(len / 4)))
+}
+
+/// The start of a run's result, as [`walk_run`] writes it.
+struct RunHeader {
+    /// Bytes of the heap the plan was of.
+    heap: u64,
+    /// The run.
+    run: usize,
+    /// MethodTables listed.
+    tables: u64,
+    /// Objects.
+    objects: u64,
+    /// Whether references follow.
+    with_raw: bool,
+    /// References.
+    references: u64,
+}
+
+impl RunHeader {
+    /// Reads it from `r` (malformed without the run result's magic).
+    fn read(r: &mut Stream<'_>) -> Result<RunHeader, JoinError> {
+        let mut magic = [0u8; 8];
+        r.fill(&mut magic)?;
+        if &magic != RUN_MAGIC {
+            return Err(malformed("run result", "not a run result".into()));
+        }
+        Ok(RunHeader {
+            heap: r.u64()?,
+            run: r.u32()? as usize,
+            tables: r.u32()? as u64,
+            objects: r.u64()?,
+            with_raw: r.u8()? != 0,
+            references: r.u64()?,
+        })
     }
-    let (_heap, _run, _tables) = (r.u64()?, r.u32()?, r.u32()?);
-    let n = r.u64()?;
-    let _with_raw = r.u8()?;
-    let references = r.u64()?;
-    Ok((n.min(len / OBJECT_BYTES), references.min(len / 4)))
 }
 
 /// Why [`read_u32s`] stopped.
