@@ -46,16 +46,11 @@ impl NodeColumns {
     /// `addresses[i]`; the three must be equally long.
     pub fn new(types: &[u32], sizes: &[u64], addresses: &[u64]) -> Result<Self, BuildError> {
         let n = types.len();
-        let bad = |what: &'static str, index: usize| BuildError::OutOfRange {
-            what,
-            index: index as u64,
-            limit: n as u64,
-        };
         if sizes.len() != n {
-            return Err(bad("size of node", sizes.len()));
+            return Err(out_of_range("size of node", sizes.len(), n));
         }
         if addresses.len() != n {
-            return Err(bad("address of node", addresses.len()));
+            return Err(out_of_range("address of node", addresses.len(), n));
         }
         let mut c = NodeColumns {
             len: n,
@@ -297,16 +292,11 @@ impl GraphBuilder {
         targets: Vec<u32>,
     ) -> Result<NodeIndex, BuildError> {
         let n = types.len();
-        let bad = |what: &'static str, index: usize, limit: usize| BuildError::OutOfRange {
-            what,
-            index: index as u64,
-            limit: limit as u64,
-        };
         if sizes.len() != n {
-            return Err(bad("size of node", sizes.len(), n));
+            return Err(out_of_range("size of node", sizes.len(), n));
         }
         if addresses.len() != n {
-            return Err(bad("address of node", addresses.len(), n));
+            return Err(out_of_range("address of node", addresses.len(), n));
         }
         self.check_edges(n, &starts, &targets)?;
         let g = &mut self.graph;
@@ -316,7 +306,7 @@ impl GraphBuilder {
             sizes,
             addresses,
         );
-        Ok(self.append_edges(starts, targets))
+        Ok(self.append_edges(PackedStarts::from_vec(starts), targets))
     }
 
     /// Adds the nodes of `nodes` in bulk, as [`GraphBuilder::add_nodes`]
@@ -332,11 +322,7 @@ impl GraphBuilder {
     ) -> Result<NodeIndex, BuildError> {
         let n = nodes.len;
         if starts.len() != n + 1 || starts.get(0) != 0 {
-            return Err(BuildError::OutOfRange {
-                what: "edge start",
-                index: starts.len() as u64,
-                limit: n as u64 + 1,
-            });
+            return Err(out_of_range("edge start", starts.len(), n + 1));
         }
         // Packed starts never decrease.
         self.check_counts(n, starts.last(), &targets)?;
@@ -355,32 +341,19 @@ impl GraphBuilder {
                 g.node_address.push(nodes.addresses.get(i));
             }
         }
-        let first = g.edge_start.len() - 1;
-        if g.edge_start.len() == 1 && g.edges.is_empty() {
-            g.edge_start = starts;
-            g.edges = targets;
-        } else {
-            g.edge_start.append_rebased(&starts, g.edges.len() as u32);
-            g.edges.extend_from_slice(&targets);
-        }
-        Ok(first as NodeIndex)
+        Ok(self.append_edges(starts, targets))
     }
 
     /// Checks the CSR arrays of `n` nodes about to be added.
     fn check_edges(&self, n: usize, starts: &[u32], targets: &[u32]) -> Result<(), BuildError> {
-        let bad = |what: &'static str, index: usize, limit: usize| BuildError::OutOfRange {
-            what,
-            index: index as u64,
-            limit: limit as u64,
-        };
         if starts.len() != n + 1 || starts[0] != 0 {
-            return Err(bad("edge start", starts.len(), n + 1));
+            return Err(out_of_range("edge start", starts.len(), n + 1));
         }
         // All pairs compared without a branch (vectorizes); where one
         // decreases, found after.
         if !starts.windows(2).fold(true, |ok, w| ok & (w[0] <= w[1])) {
             let i = (0..n).find(|&i| starts[i] > starts[i + 1]).unwrap_or(0);
-            return Err(bad("edge start", i, n + 1));
+            return Err(out_of_range("edge start", i, n + 1));
         }
         self.check_counts(n, starts[n], targets)
     }
@@ -389,11 +362,7 @@ impl GraphBuilder {
     /// end at `end`.
     fn check_counts(&self, n: usize, end: u32, targets: &[u32]) -> Result<(), BuildError> {
         if end as usize != targets.len() {
-            return Err(BuildError::OutOfRange {
-                what: "edge count",
-                index: end as u64,
-                limit: targets.len() as u64,
-            });
+            return Err(out_of_range("edge count", end as usize, targets.len()));
         }
         let g = &self.graph;
         let total = g.node_type.len() as u64 + n as u64;
@@ -417,19 +386,16 @@ impl GraphBuilder {
 
     /// Appends checked CSR arrays for the nodes just added; returns the
     /// index of the first of them.
-    fn append_edges(&mut self, starts: Vec<u32>, targets: Vec<u32>) -> NodeIndex {
+    /// (Into an empty builder they are taken as they are.)
+    fn append_edges(&mut self, starts: PackedStarts, targets: Vec<u32>) -> NodeIndex {
         let g = &mut self.graph;
-        let n = starts.len() - 1;
         let first = g.edge_start.len() - 1;
-        let base = g.edges.len() as u64;
-        if g.edge_start.len() == 1 && base == 0 {
-            g.edge_start = PackedStarts::from_vec(starts);
+        if g.edge_start.len() == 1 && g.edges.is_empty() {
+            g.edge_start = starts;
             g.edges = targets;
         } else {
-            g.edge_start.reserve(n);
-            for &s in &starts[1..] {
-                g.edge_start.push((base + s as u64) as u32);
-            }
+            // The counts were checked: the sums fit in u32.
+            g.edge_start.append_rebased(&starts, g.edges.len() as u32);
             g.edges.extend_from_slice(&targets);
         }
         first as NodeIndex
@@ -498,6 +464,16 @@ impl GraphBuilder {
         g.edges.shrink_to_fit();
         g.roots.shrink_to_fit();
         Ok(g)
+    }
+}
+
+/// The error of a `what` at `index` outside `0..limit` (or a count that is
+/// not `limit`).
+fn out_of_range(what: &'static str, index: usize, limit: usize) -> BuildError {
+    BuildError::OutOfRange {
+        what,
+        index: index as u64,
+        limit: limit as u64,
     }
 }
 

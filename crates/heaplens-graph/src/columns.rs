@@ -408,10 +408,19 @@ impl AddressColumn {
 
     /// Appends a full block, as the least kind that keeps it exactly.
     fn seal_block(&mut self, block: &[u64]) {
-        let nonzero = || block.iter().copied().filter(|&a| a != 0);
-        let base = nonzero().min().unwrap_or(0);
-        let hi = nonzero().max().unwrap_or(0);
-        let narrow = nonzero().all(|a| (a - base) % UNIT == 0 && (a - base) / UNIT < ZERO16 as u64);
+        // One pass: the lowest and highest address, and the bits in which
+        // any address differs from the first (offsets from the lowest are
+        // multiples of UNIT when none differs below UNIT).
+        let first = block.iter().copied().find(|&a| a != 0).unwrap_or(0);
+        let (lo, hi, differ) = block
+            .iter()
+            .filter(|&&a| a != 0)
+            .fold((u64::MAX, 0, 0), |(lo, hi, differ), &a| {
+                (lo.min(a), hi.max(a), differ | (a ^ first))
+            });
+        // No address (all zero) takes base 0; a lone u64::MAX is one.
+        let base = if first == 0 { 0 } else { lo };
+        let narrow = differ % UNIT == 0 && (hi.saturating_sub(base)) / UNIT < ZERO16 as u64;
         if narrow {
             self.bases.push(base);
             self.kinds.push(NARROW);

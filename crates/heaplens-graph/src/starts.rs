@@ -19,6 +19,12 @@ const WORDS: usize = 1 + BLOCK / 2;
 /// that of its base, is 0).
 const WIDE: u32 = 0xffff;
 
+/// Whether a sealed block whose first offset word is `word` is wide.
+#[inline]
+fn is_wide(word: u32) -> bool {
+    word & 0xffff == WIDE
+}
+
 /// A non-decreasing list of `u32`s (the edge starts of a graph, CSR:
 /// `get(i)` is where node `i`'s edges begin and `get(i + 1)` where they
 /// end), in about 2 bytes each (see the module's documentation).
@@ -76,7 +82,7 @@ impl PackedStarts {
         }
         let k = i % BLOCK;
         let first = self.blocks[at + 1];
-        if first & 0xffff == WIDE {
+        if is_wide(first) {
             return self.wide[self.blocks[at] as usize + k];
         }
         let half = (self.blocks[at + 1 + k / 2] >> (16 * (k % 2) as u32)) & 0xffff;
@@ -193,7 +199,7 @@ impl PackedStarts {
     #[inline]
     fn decode(&self, at: usize, block: &mut [u32; BLOCK]) {
         let words = &self.blocks[at..at + WORDS];
-        if words[1] & 0xffff == WIDE {
+        if is_wide(words[1]) {
             let w = words[0] as usize;
             block.copy_from_slice(&self.wide[w..w + BLOCK]);
             return;
@@ -222,7 +228,7 @@ impl PackedStarts {
         let mut block = [0u32; BLOCK];
         for b in 0..sealed {
             let at = b * WORDS;
-            let wide = self.blocks[at + 1] & 0xffff == WIDE;
+            let wide = is_wide(self.blocks[at + 1]);
             self.decode(at, &mut block);
             for (k, v) in block.iter_mut().enumerate() {
                 *v = next(b * BLOCK + k, *v);
